@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= runs/reference
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## Simulate the reference city and write its outputs.
+run: $(VENV)/.installed
+	rm -rf $(OUT)
+	$(BIN)/xinyong simulate --scenario reference --out $(OUT)
+
+## Lint, then run the test suite.
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Speed and memory figures for the full reference city.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/reference_city.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

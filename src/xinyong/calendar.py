@@ -1,0 +1,48 @@
+"""A calendar of future days, each holding the integer ids due that day.
+
+Used to wake exactly the (citizen, behaviour) pairs that act on a day and the listings that
+come up for release, so a day's work grows with what happens that day, not with the population.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Calendar"]
+
+
+class Calendar:
+    """Integer ids filed under days ``0 .. days-1``; ids filed for later days are dropped.
+
+    Args:
+        days: the horizon; nothing is kept for day ``days`` or later.
+    """
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+        self._slots: list[list[np.ndarray]] = [[] for _ in range(days)]
+        self._day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
+
+    def add(self, when: np.ndarray, ids: np.ndarray) -> None:
+        """File ``ids[j]`` under day ``when[j]``; days outside ``[0, days)`` are ignored."""
+        keep = (when >= 0) & (when < self.days)
+        when, ids = when[keep].astype(self._day_dtype), ids[keep]
+        if when.size == 0:
+            return
+        order = np.argsort(when, kind="stable")  # radix sort for small integer days
+        when, ids = when[order], ids[order]
+        starts = np.flatnonzero(np.diff(when)) + 1
+        for day, group in zip(when[np.r_[0, starts]], np.split(ids, starts), strict=True):
+            self._slots[int(day)].append(group)
+
+    def add_all(self, day: int, ids: np.ndarray) -> None:
+        """File all ``ids`` under one day (ignored outside the horizon)."""
+        if 0 <= day < self.days and ids.size:
+            self._slots[day].append(ids)
+
+    def pop(self, day: int, dtype: type = np.int64) -> np.ndarray:
+        """Take everything filed under ``day`` (possibly with repeats), emptying the slot."""
+        slot, self._slots[day] = self._slots[day], []
+        if not slot:
+            return np.empty(0, dtype=dtype)
+        return np.concatenate(slot) if len(slot) > 1 else slot[0]

@@ -1,0 +1,133 @@
+"""The ``xinyong`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
+from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
+
+app = typer.Typer(
+    help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+@app.command("simulate")
+def simulate_command(
+    scenario: Annotated[str, typer.Option(help="A built-in scenario name or a .toml/.json file."
+                                          )] = "reference",
+    citizens: Annotated[int | None, typer.Option(min=1, help="Population (default: the "
+                                                 "scenario's).")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days to simulate (default: the "
+                                             "scenario's).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for run.duckdb and summary.json "
+                                             "[default: runs/SCENARIO-seedSEED].")] = None,
+) -> None:
+    """Simulate a city and write its ledger, daily series and summary."""
+    try:
+        chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+    except ScenarioError as exc:
+        raise _fail(str(exc), 2) from None
+    folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
+    try:
+        check_output_folder(folder)
+    except RunError as exc:
+        raise _fail(str(exc)) from None
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("days"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"{chosen.name}: {chosen.citizens:,} citizens", total=chosen.days)
+        try:
+            run = simulate(chosen, seed=seed, out=folder,
+                           progress=lambda day: bar.update(task, completed=day))
+        except RunError as exc:
+            raise _fail(str(exc)) from None
+    with run:
+        _print_summary(run.summary)
+    console.print(f"Wrote [bold]{folder / 'summary.json'}[/] and [bold]{folder / 'run.duckdb'}"
+                  f"[/]  (explain a citizen: xinyong explain {folder} 0)")
+
+
+def _print_summary(summary: dict) -> None:
+    table = Table(title="Summary", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        if key == "grade_shares":
+            for grade, share in value.items():
+                table.add_row(f"  grade {grade}", f"{share:.3%}")
+            continue
+        if key.endswith("_share"):
+            value = f"{value:.3%}"
+        elif isinstance(value, float):
+            value = f"{value:.6g}"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command("explain")
+def explain_command(
+    run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
+    citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ledger as JSON lines "
+                                          "instead.")] = False,
+) -> None:
+    """Show how a citizen's score, grade and listing came to be, event by event."""
+    try:
+        with open_run(run_dir) as run:
+            explanation = run.explain(citizen)
+    except (RunError, UnknownCitizenError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        for record in explanation.events.to_dict(orient="records"):
+            console.print_json(json.dumps(record, default=str))
+    else:
+        console.print(explanation)
+
+
+@app.command("scenarios")
+def scenarios_command() -> None:
+    """List the built-in scenarios."""
+    table = Table(show_header=True)
+    table.add_column("name", style="bold")
+    table.add_column("citizens", justify="right")
+    table.add_column("days", justify="right")
+    table.add_column("about")
+    for name in sorted(builtin_scenarios()):
+        s = load_scenario(name)
+        table.add_row(name, f"{s.citizens:,}", str(s.days), s.about.split(". ")[0])
+    console.print(table)
+
+
+@app.command("summary")
+def summary_command(
+    run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
+) -> None:
+    """Print a finished run's summary."""
+    try:
+        with open_run(run_dir) as run:
+            _print_summary(run.summary)
+    except RunError as exc:
+        raise _fail(str(exc)) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

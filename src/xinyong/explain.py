@@ -1,0 +1,210 @@
+"""Explaining a score: how one citizen's standing came to be, event by event.
+
+``explain`` is a query, not a story: it reads the citizen's events from the ledger, replays
+them with the day-end clamp, and reads the citizen's listing history. The replayed score is
+checked against the stored one, so an explanation that does not add up cannot be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from xinyong.scenario import Scenario
+
+__all__ = ["Explanation", "explain_citizen"]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How one citizen's score, grade and listing came to be.
+
+    Attributes:
+        citizen: the citizen's id.
+        scenario: the run's scenario.
+        days: days simulated.
+        score, grade, listed, listing_day: the citizen's standing after the last day.
+        counterfactual_score, counterfactual_grade, counterfactual_listed: the standing the
+            system would hold without sensor errors.
+        events: the events attributed to the citizen in day order, with ``score`` (the score at
+            the end of that day) and ``not_counted`` (points lost to the floor or ceiling that day).
+        blamed_on_others: events the citizen did that were attributed to someone else.
+        listings: the citizen's listing history (real and counterfactual).
+        grades: the grade after each day on which the score or listing changed.
+    """
+
+    citizen: int
+    scenario: Scenario
+    days: int
+    score: int
+    grade: str
+    listed: bool
+    listing_day: int | None
+    counterfactual_score: int
+    counterfactual_grade: str
+    counterfactual_listed: bool
+    events: pd.DataFrame
+    blamed_on_others: pd.DataFrame
+    listings: pd.DataFrame
+    grades: pd.DataFrame
+
+    @property
+    def replayed_score(self) -> int:
+        """The score rebuilt from the events alone (equals ``score``)."""
+        return int(self.events["score"].iloc[-1]) if len(self.events) else self.scenario.score.start
+
+    def _headline(self) -> str:
+        status = (f"listed since day {self.listing_day}" if self.listed else "not listed")
+        cf = "listed" if self.counterfactual_listed else "not listed"
+        return (f"Citizen {self.citizen} of '{self.scenario.name}' after {self.days} days: "
+                f"score {self.score}, grade {self.grade}, {status}.\n"
+                f"Without sensor errors: score {self.counterfactual_score}, grade "
+                f"{self.counterfactual_grade}, {cf}.")
+
+    def _notes(self) -> list[str]:
+        notes = []
+        wrong = self.events[self.events["misattributed"]]
+        if len(wrong):
+            notes.append(f"* {len(wrong)} event(s) were recorded against this citizen by mistake "
+                         f"({int(wrong['points'].sum()):+d} points); the actor is shown.")
+        if len(self.blamed_on_others):
+            notes.append(f"{len(self.blamed_on_others)} event(s) this citizen did were recorded "
+                         f"against others ({int(self.blamed_on_others['points'].sum()):+d} "
+                         f"points).")
+        return notes
+
+    def _listing_lines(self) -> list[str]:
+        lines = []
+        for row in self.listings.itertuples():
+            which = "counterfactual: " if row.counterfactual else ""
+            why = f" ({row.reason})" if isinstance(row.reason, str) else ""
+            lines.append(f"day {row.day}: {which}{row.change}{why}")
+        if self.listed and self.score == self.scenario.score.floor and \
+                self.scenario.listing.at_floor:
+            lines.append("at the floor: listed again every day it stays there")
+        return lines
+
+    def __str__(self) -> str:
+        s = self.scenario.score
+        out = [self._headline(), f"Starts at {s.start} points; scores stay within "
+               f"[{s.floor}, {s.ceiling}], clamped at the end of each day.", ""]
+        out.append(f"{'day':>5}  {'behaviour':<26}{'sensor':<11}{'points':>7}{'score':>7}  note")
+        for row in self.events.itertuples():
+            note = []
+            if row.misattributed:
+                note.append(f"* done by citizen {row.actor}")
+            if row.not_counted:
+                note.append(f"{row.not_counted:+d} not counted (bounds)")
+            out.append(f"{row.day:>5}  {row.behaviour:<26}{row.sensor:<11}{row.points:>+7d}"
+                       f"{row.score:>7}  {'; '.join(note)}")
+        if not len(self.events):
+            out.append("       (no events recorded against this citizen)")
+        out += ["", *self._notes()]
+        lines = self._listing_lines()
+        out += ["Lists:", *(f"  {line}" for line in lines or ["never listed"])]
+        history = " → ".join(f"day {r.day} {r.grade}" for r in self.grades.itertuples())
+        out.append(f"Grades: start {self._start_grade()}" + (f" → {history}" if history else ""))
+        return "\n".join(out)
+
+    def _start_grade(self) -> str:
+        start = self.scenario.score.start
+        return next(g.grade for g in self.scenario.grades if start >= g.min)
+
+    def __rich__(self) -> Group:
+        table = Table(title=f"Ledger of citizen {self.citizen}", show_lines=False)
+        for name, justify in (("day", "right"), ("behaviour", "left"), ("sensor", "left"),
+                              ("points", "right"), ("score", "right"), ("note", "left")):
+            table.add_column(name, justify=justify)
+        for row in self.events.itertuples():
+            note = f"done by citizen {row.actor}" if row.misattributed else ""
+            if row.not_counted:
+                note += f"{'; ' if note else ''}{row.not_counted:+d} not counted (bounds)"
+            colour = "green" if row.points > 0 else "red"
+            table.add_row(str(row.day), row.behaviour, row.sensor,
+                          Text(f"{row.points:+d}", style=colour), str(row.score),
+                          Text(note, style="bold yellow" if row.misattributed else ""))
+        lines = self._listing_lines()
+        history = " → ".join(f"day {r.day} {r.grade}" for r in self.grades.itertuples())
+        return Group(
+            Text(self._headline(), style="bold"),
+            table,
+            *(Text(n) for n in self._notes()),
+            Text("Lists: " + ("; ".join(lines) if lines else "never listed")),
+            Text(f"Grades: start {self._start_grade()}" + (f" → {history}" if history else "")),
+        )
+
+
+def _grade_of(scenario: Scenario, score: int, listed: bool) -> str:
+    if listed:
+        return scenario.listed_grade
+    return next(g.grade for g in scenario.grades if score >= g.min)
+
+
+def explain_citizen(scenario: Scenario, days: int, citizen: int, standing: dict,
+                    events: pd.DataFrame, done_by: pd.DataFrame,
+                    listings: pd.DataFrame) -> Explanation:
+    """Assemble an explanation from the stored rows of one citizen.
+
+    Args:
+        scenario: the run's scenario.
+        days: days simulated.
+        citizen: the citizen.
+        standing: the citizen's row of the ``citizens`` table.
+        events: the ``events`` rows whose subject is the citizen.
+        done_by: the ``events`` rows whose actor is the citizen.
+        listings: the ``listings`` rows of the citizen.
+
+    Raises:
+        RuntimeError: if the ledger does not add up to the stored score (a corrupted store).
+    """
+    scale = scenario.score
+    events = events.sort_values(["day", "behaviour"], kind="stable").reset_index(drop=True)
+    score, scores, lost = scale.start, [], []
+    for _, day_events in events.groupby("day", sort=True):
+        total = int(day_events["points"].sum())
+        new = min(max(score + total, scale.floor), scale.ceiling)
+        scores += [new] * len(day_events)
+        lost += [0] * (len(day_events) - 1) + [total - (new - score)]
+        score = new
+    events = events.assign(score=np.array(scores, dtype=np.int64),
+                           not_counted=np.array(lost, dtype=np.int64))
+    if score != standing["score"]:
+        raise RuntimeError(
+            f"citizen {citizen}: the ledger replays to {score} but the store holds "
+            f"{standing['score']}; the run's store is damaged — simulate it again.")
+
+    # Grade history: each day the score or the real listing changed.
+    real = listings[~listings["counterfactual"]]
+    change_days = sorted(set(events["day"]) | set(real["day"]))
+    end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
+    listed_on = {int(r.day): r.change != "released" for r in real.itertuples()}
+    history, s, is_listed, last_grade = [], scale.start, False, None
+    for day in change_days:
+        s = int(end_score.get(day, s))
+        is_listed = listed_on.get(int(day), is_listed)
+        grade = _grade_of(scenario, s, is_listed)
+        if grade != last_grade:
+            history.append({"day": int(day), "score": s, "grade": grade})
+        last_grade = grade
+    grades = pd.DataFrame(history, columns=["day", "score", "grade"])
+    first = _grade_of(scenario, scale.start, False)
+    if len(grades) and grades["grade"].iloc[0] == first:
+        grades = grades.iloc[1:].reset_index(drop=True)
+
+    blamed = done_by[done_by["subject"] != citizen].reset_index(drop=True)
+    return Explanation(
+        citizen=citizen, scenario=scenario, days=days,
+        score=int(standing["score"]), grade=str(standing["grade"]),
+        listed=bool(standing["listed"]),
+        listing_day=int(standing["listing_day"]) if standing["listed"] else None,
+        counterfactual_score=int(standing["counterfactual_score"]),
+        counterfactual_grade=str(standing["counterfactual_grade"]),
+        counterfactual_listed=bool(standing["counterfactual_listed"]),
+        events=events, blamed_on_others=blamed,
+        listings=listings.reset_index(drop=True), grades=grades,
+    )

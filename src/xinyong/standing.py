@@ -1,0 +1,193 @@
+"""Standing: each citizen's score, grade and listing, kept from the events attributed to them.
+
+These are steps 3 (scoring) and 4 (listing) of the day. A run keeps two standings: the real one,
+from every recorded event, and the counterfactual one, from the correctly attributed events
+only, which says what the system would hold without sensor errors.
+
+Rules (reference scenario):
+- the score moves by the day's points and is clamped to [floor, ceiling];
+- a severe event, or (``at_floor``) a score at the floor, lists the citizen that day; a listed
+  citizen's term starts again;
+- otherwise a listed citizen is released once ``day - listing_day >= min_days`` and its score is
+  at least ``release_min_score``.
+
+A citizen who sits at the floor is listed again every day. Rather than touch them all daily,
+their listing day is kept lazily: while at the floor it is "today", and it is written down as
+the last day at the floor when the score leaves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xinyong.calendar import Calendar
+from xinyong.scenario import Scenario
+from xinyong.scratch import Scratch
+
+__all__ = ["REASONS", "ListingChanges", "Standing"]
+
+#: Why a citizen was listed or relisted, as stored codes.
+REASONS = {1: "severe event", 2: "score at floor"}
+_SEVERE, _FLOOR = 1, 2
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingChanges:
+    """What changed on the lists on one day.
+
+    Attributes:
+        listed: citizens listed that day who were not listed before.
+        relisted: listed citizens whose term started again (a severe event, or reaching the floor).
+        reason_listed: a ``REASONS`` code per entry of ``listed``.
+        reason_relisted: a ``REASONS`` code per entry of ``relisted``.
+        released: citizens released that day.
+    """
+
+    listed: np.ndarray
+    relisted: np.ndarray
+    reason_listed: np.ndarray
+    reason_relisted: np.ndarray
+    released: np.ndarray
+
+    def toggled(self) -> np.ndarray:
+        """Citizens whose listed flag flipped (their behaviour changes from tomorrow)."""
+        return np.concatenate([self.listed, self.released])
+
+
+class Standing:
+    """Scores and listings of every citizen under one stream of events.
+
+    Args:
+        scenario: the score scale, grades and listing rules.
+        population: the number of citizens.
+        scratch: scratch columns over citizens, shared with the other phases of the day.
+    """
+
+    def __init__(self, scenario: Scenario, population: int, scratch: Scratch) -> None:
+        scale, rule = scenario.score, scenario.listing
+        self.n = population
+        self._scratch = scratch
+        self.start, self.floor, self.ceiling = scale.start, scale.floor, scale.ceiling
+        self.at_floor = rule.at_floor
+        self.min_days = rule.min_days
+        self.release_min_score = rule.release_min_score
+        self.grade_names = scenario.grade_names()
+        # Grade index for every possible score, so grading is one gather.
+        every_score = np.arange(scale.floor, scale.ceiling + 1)
+        ascending_mins = np.array([g.min for g in reversed(scenario.grades)])
+        last = len(scenario.grades) - 1
+        self._grade_of_score = (last - (np.searchsorted(ascending_mins, every_score,
+                                                        side="right") - 1)).astype(np.int8)
+        self.score = np.full(population, scale.start, dtype=_score_dtype(scale.floor,
+                                                                          scale.ceiling))
+        self.listed = np.zeros(population, dtype=bool)
+        self.ever_listed = np.zeros(population, dtype=bool)
+        self.listing_day = np.full(population, -1, dtype=np.int32)
+        # The earliest release day after a listing on day d is d + max(min_days, 1):
+        # a citizen listed today is not released today.
+        self._wait = max(self.min_days, 1)
+        self._release_checks = Calendar(scenario.days)
+        # Running aggregates for the daily series, kept up to date in O(events).
+        self.score_sum = int(population) * scale.start
+        self.ever_listed_count = 0
+        self.grade_counts = np.bincount(self.grades(), minlength=len(self.grade_names))
+
+    def grades(self, citizens: np.ndarray | None = None) -> np.ndarray:
+        """Grade index (into ``grade_names``) of the given citizens, or of everyone."""
+        sel = slice(None) if citizens is None else citizens
+        grade = self._grade_of_score[self.score[sel] - self.floor]
+        grade[self.listed[sel]] = len(self.grade_names) - 1
+        return grade
+
+    def apply(self, day: int, subjects: np.ndarray, points: np.ndarray,
+              severe: np.ndarray) -> ListingChanges:
+        """Score one day's events and update the lists.
+
+        Args:
+            day: the day.
+            subjects: the citizen each event is attributed to.
+            points: each event's points.
+            severe: whether each event is severe.
+
+        Returns:
+            The day's changes to the lists.
+        """
+        score, listed, listing_day = self.score, self.listed, self.listing_day
+        scratch = self._scratch
+        due = self._release_checks.pop(day)
+        touched = scratch.distinct(np.concatenate([subjects, due]))
+        grades_before = self.grades(touched)
+        score_before = score[touched]
+
+        # Step 3: scoring, clamped at the end of the day.
+        delta = scratch.sums(subjects, points, touched)
+        new = np.clip(score_before + delta, self.floor, self.ceiling).astype(score.dtype)
+        score[touched] = new
+
+        # Step 4: listing. Citizens leaving the floor were relisted every day until yesterday.
+        floor_now = entering_floor = _EMPTY
+        if self.at_floor:
+            leaving = touched[(score_before == self.floor) & (new != self.floor) & listed[touched]]
+            listing_day[leaving] = day - 1
+            if self._wait > 1:  # otherwise their release is weighed today, as touched citizens
+                self._release_checks.add_all(day - 1 + self._wait, leaving)
+            at_floor_now = new == self.floor
+            floor_now = touched[at_floor_now]
+            entering_floor = touched[at_floor_now & (score_before != self.floor)]
+            if day == 0 and self.start == self.floor:  # everyone starts at the floor
+                floor_now = entering_floor = np.flatnonzero(score == self.floor)
+        severe_subjects = scratch.distinct(subjects[severe])
+        to_list = scratch.distinct(np.concatenate([severe_subjects, floor_now]))
+        was_listed = listed[to_list]
+        is_severe = scratch.member(to_list, severe_subjects)
+        reason = np.where(is_severe, _SEVERE, _FLOOR).astype(np.int8)
+        restarted = was_listed & (is_severe | scratch.member(to_list, entering_floor))
+        listed[to_list] = True
+        self.ever_listed_count += int((~self.ever_listed[to_list]).sum())
+        self.ever_listed[to_list] = True
+        listing_day[to_list] = day
+        self._release_checks.add_all(day + self._wait, to_list)
+
+        # Release: only citizens whose score changed or whose minimum term ends today can go.
+        candidates = touched[~scratch.member(touched, to_list)]
+        s = score[candidates]
+        free = (listed[candidates] & (day - listing_day[candidates] >= self.min_days)
+                & (s >= self.release_min_score))
+        if self.at_floor:
+            free &= s != self.floor
+        released = candidates[free]
+        listed[released] = False
+
+        # Aggregates for the daily series.
+        size = len(self.grade_names)
+        if day == 0 and self.at_floor and self.start == self.floor:
+            self.grade_counts = np.bincount(self.grades(), minlength=size)
+        else:
+            self.grade_counts += (np.bincount(self.grades(touched), minlength=size)
+                                  - np.bincount(grades_before, minlength=size))
+        self.score_sum += int(delta_sum(new, score_before))
+        return ListingChanges(
+            listed=to_list[~was_listed], relisted=to_list[restarted],
+            reason_listed=reason[~was_listed], reason_relisted=reason[restarted],
+            released=released,
+        )
+
+    def finish(self, last_day: int) -> None:
+        """Write down the lazy listing day of citizens still at the floor."""
+        if self.at_floor:
+            at_floor = self.listed & (self.score == self.floor)
+            self.listing_day[at_floor] = last_day
+
+
+def _score_dtype(floor: int, ceiling: int) -> type:
+    """The smallest integer type that holds every score (most scales fit in two bytes)."""
+    info = np.iinfo(np.int16)
+    return np.int16 if info.min <= floor and ceiling <= info.max else np.int32
+
+
+def delta_sum(new: np.ndarray, old: np.ndarray) -> int:
+    """Sum of ``new - old`` without overflow in small integer types."""
+    return int(new.sum(dtype=np.int64) - old.sum(dtype=np.int64))
