@@ -79,7 +79,7 @@ class Behaviours:
         keys = self.streams.keys(self._stream_names, drawn_on)
         u = Streams.uniform_keyed(keys[k], citizen)
         rate = self.rates(pairs, listed)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # Days to wait W with P(W >= w) = (1 - rate)^w; rate 1 waits 0, rate 0 never comes.
             wait = np.floor(np.log(u) / np.log1p(-rate))
         wait[rate >= 1.0] = 0.0

@@ -87,7 +87,7 @@ def _print_summary(summary: dict) -> None:
 def explain_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
     citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the ledger as JSON lines "
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON "
                                           "instead.")] = False,
 ) -> None:
     """Show how a citizen's score, grade and listing came to be, event by event."""
@@ -97,8 +97,7 @@ def explain_command(
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
-        for record in explanation.events.to_dict(orient="records"):
-            console.print_json(json.dumps(record, default=str))
+        print(json.dumps(explanation.to_dict(), indent=1))
     else:
         console.print(explanation)
 

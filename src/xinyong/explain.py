@@ -7,6 +7,7 @@ checked against the stored one, so an explanation that does not add up cannot be
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,22 @@ class Explanation:
     def replayed_score(self) -> int:
         """The score rebuilt from the events alone (equals ``score``)."""
         return int(self.events["score"].iloc[-1]) if len(self.events) else self.scenario.score.start
+
+    def to_dict(self) -> dict:
+        """Everything in the explanation as plain JSON-ready values."""
+        def records(frame: pd.DataFrame) -> list[dict]:
+            return json.loads(frame.to_json(orient="records"))
+
+        return {
+            "citizen": self.citizen, "scenario": self.scenario.name, "days": self.days,
+            "score": self.score, "grade": self.grade, "listed": self.listed,
+            "listing_day": self.listing_day,
+            "counterfactual": {"score": self.counterfactual_score,
+                               "grade": self.counterfactual_grade,
+                               "listed": self.counterfactual_listed},
+            "events": records(self.events), "blamed_on_others": records(self.blamed_on_others),
+            "listings": records(self.listings), "grades": records(self.grades),
+        }
 
     def _headline(self) -> str:
         status = (f"listed since day {self.listing_day}" if self.listed else "not listed")

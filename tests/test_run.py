@@ -1,0 +1,90 @@
+"""The Python API researchers use from notebooks, and what a killed run leaves behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import xinyong
+
+
+@pytest.fixture(scope="module")
+def run() -> xinyong.Run:
+    with xinyong.simulate("reference", citizens=5000, days=120, seed=2) as r:
+        yield r
+
+
+def test_summary_daily_and_ledger(run: xinyong.Run) -> None:
+    assert repr(run) == "<Run 'reference' seed=2: 5,000 citizens, 120 days (in memory)>"
+    daily = run.daily
+    assert isinstance(daily, pd.DataFrame) and list(daily["day"]) == list(range(120))
+    for column in ("mean_score", "listed", "share_AAA", "share_D", "recorded_camera",
+                   "recorded_court", "occurred", "recorded", "misattributed", "wrongly_listed"):
+        assert column in daily
+    assert abs(daily.filter(like="share_").sum(axis=1) - 1).max() < 1e-9
+    assert daily["recorded"].sum() == len(run.ledger) == run.summary["events_recorded"]
+    sensors = daily.filter(like="recorded_").sum(axis=1)
+    assert (sensors == daily["recorded"]).all()
+
+
+def test_explain_adds_up(run: xinyong.Run) -> None:
+    for citizen in (0, 1, 4999):
+        e = run.explain(citizen)
+        assert e.replayed_score == e.score == run.ledger.replay(citizen)
+        assert e.score == run.citizen(citizen)["score"]
+
+
+def test_ledger_queries_and_export(run: xinyong.Run, tmp_path: Path) -> None:
+    events = run.ledger.events(7)
+    assert (events["subject"] == 7).all()
+    by_behaviour = run.ledger.query("SELECT behaviour, count(*) AS n FROM events GROUP BY 1")
+    assert by_behaviour["n"].sum() == len(run.ledger)
+    path = tmp_path / "ledger.parquet"
+    run.ledger.to_parquet(str(path))
+    assert len(pd.read_parquet(path)) == len(run.ledger)
+
+
+@pytest.mark.parametrize("bad", [-1, 5000, "3", True, 2.0])
+def test_unknown_citizens(run: xinyong.Run, bad: object) -> None:
+    with pytest.raises(xinyong.UnknownCitizenError, match="citizens are numbered 0 to 4999"):
+        run.explain(bad)  # type: ignore[arg-type]
+
+
+def test_reopened_run_matches(tmp_path: Path) -> None:
+    with xinyong.simulate("reference", citizens=2000, days=60, seed=9, out=tmp_path / "r") as a:
+        summary, daily = a.summary, a.daily
+        text = str(a.explain(10))
+    with xinyong.open_run(tmp_path / "r") as b:
+        assert b.summary == summary
+        assert b.daily.equals(daily)
+        assert str(b.explain(10)) == text
+
+
+def test_bad_seed() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        xinyong.simulate("reference", citizens=10, days=1, seed=-3)
+
+
+def test_killed_run_is_never_taken_for_a_finished_one(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    exe = Path(sys.executable).with_name("xinyong")
+    proc = subprocess.Popen([str(exe), "simulate", "--citizens", "400000", "--days", "365",
+                             "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (out / "run.duckdb").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the run finished before it could be killed: make it larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "summary.json").exists()
+    with pytest.raises(xinyong.RunError, match="did not finish"):
+        xinyong.open_run(out)
