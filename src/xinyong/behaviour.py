@@ -59,9 +59,12 @@ class Behaviours:
         self.calendar = Calendar(self.days)
         self._redrawn = np.zeros(self.n, dtype=bool)  # ever drawn again on a listing change
         citizens = np.arange(self.n, dtype=np.int64)
-        not_listed = np.zeros(self.n, dtype=bool)
+        conduct_factor = self._conduct_factor.reshape(self.n, 2)
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
-            self._schedule(SETUP, citizens * self.k + k, not_listed)
+            # Nobody is listed yet: the rate is p_k times c or 1/c.
+            rate = np.minimum(self.p[k] * conduct_factor[:, self._positive[k]], 1.0)
+            u = self.streams.uniform(self._stream_names[k], SETUP, citizens)
+            self._file(SETUP, citizens * self.k + k, u, rate)
 
     def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Daily probability of each packed (citizen, behaviour) pair, given who is listed."""
@@ -75,10 +78,12 @@ class Behaviours:
     def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:
         """Draw the next occurrence (on or after ``drawn_on + 1``) of each pair and file it."""
         citizen = pairs // self.k
-        k = pairs - citizen * self.k
         keys = self.streams.keys(self._stream_names, drawn_on)
-        u = Streams.uniform_keyed(keys[k], citizen)
-        rate = self.rates(pairs, listed)
+        u = Streams.uniform_keyed(keys[pairs - citizen * self.k], citizen)
+        self._file(drawn_on, pairs, u, self.rates(pairs, listed))
+
+    def _file(self, drawn_on: int, pairs: np.ndarray, u: np.ndarray, rate: np.ndarray) -> None:
+        """Turn uniforms into next-occurrence days by inversion, and file them."""
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # Days to wait W with P(W >= w) = (1 - rate)^w; rate 1 waits 0, rate 0 never comes.
             wait = np.floor(np.log(u) / np.log1p(-rate))

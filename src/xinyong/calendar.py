@@ -29,11 +29,11 @@ class Calendar:
         when, ids = when[keep].astype(self._day_dtype), ids[keep]
         if when.size == 0:
             return
-        order = np.argsort(when, kind="stable")  # radix sort for small integer days
-        when, ids = when[order], ids[order]
-        starts = np.flatnonzero(np.diff(when)) + 1
-        for day, group in zip(when[np.r_[0, starts]], np.split(ids, starts), strict=True):
-            self._slots[int(day)].append(group)
+        ids = ids[np.argsort(when, kind="stable")]  # radix sort for small integer days
+        counts = np.bincount(when, minlength=self.days)
+        ends = np.cumsum(counts)
+        for day in np.flatnonzero(counts).tolist():
+            self._slots[day].append(ids[ends[day] - counts[day]:ends[day]])
 
     def add_all(self, day: int, ids: np.ndarray) -> None:
         """File all ``ids`` under one day (ignored outside the horizon)."""

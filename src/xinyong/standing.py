@@ -106,6 +106,9 @@ class Standing:
               severe: np.ndarray) -> ListingChanges:
         """Score one day's events and update the lists.
 
+        Every array below is local to the day's touched citizens (those with events, and those
+        whose minimum term ends today), read once and written back once.
+
         Args:
             day: the day.
             subjects: the citizen each event is attributed to.
@@ -115,64 +118,65 @@ class Standing:
         Returns:
             The day's changes to the lists.
         """
-        score, listed, listing_day = self.score, self.listed, self.listing_day
+        if day == 0 and self.at_floor and self.start == self.floor:
+            # Everyone starts at the floor: all are listed on day 0, with or without events.
+            due = np.arange(self.n)
+        else:
+            due = self._release_checks.pop(day)
         scratch = self._scratch
-        due = self._release_checks.pop(day)
         touched = scratch.distinct(np.concatenate([subjects, due]))
-        grades_before = self.grades(touched)
-        score_before = score[touched]
+        score0, listed0 = self.score[touched], self.listed[touched]
+        listing_day = self.listing_day[touched]
 
         # Step 3: scoring, clamped at the end of the day.
-        delta = scratch.sums(subjects, points, touched)
-        new = np.clip(score_before + delta, self.floor, self.ceiling).astype(score.dtype)
-        score[touched] = new
+        score = np.clip(score0 + scratch.sums(subjects, points, touched),
+                        self.floor, self.ceiling).astype(score0.dtype)
 
-        # Step 4: listing. Citizens leaving the floor were relisted every day until yesterday.
-        floor_now = entering_floor = _EMPTY
+        # Step 4: listing, by a severe event today or (at_floor) a score at the floor.
+        to_list = scratch.member(touched, subjects[severe])
+        is_severe = to_list.copy()
+        restarted = listed0 & is_severe
         if self.at_floor:
-            leaving = touched[(score_before == self.floor) & (new != self.floor) & listed[touched]]
+            at_floor, was_at_floor = score == self.floor, score0 == self.floor
+            # Citizens leaving the floor were relisted every day until yesterday.
+            leaving = was_at_floor & ~at_floor & listed0
             listing_day[leaving] = day - 1
-            if self._wait > 1:  # otherwise their release is weighed today, as touched citizens
-                self._release_checks.add_all(day - 1 + self._wait, leaving)
-            at_floor_now = new == self.floor
-            floor_now = touched[at_floor_now]
-            entering_floor = touched[at_floor_now & (score_before != self.floor)]
-            if day == 0 and self.start == self.floor:  # everyone starts at the floor
-                floor_now = entering_floor = np.flatnonzero(score == self.floor)
-        severe_subjects = scratch.distinct(subjects[severe])
-        to_list = scratch.distinct(np.concatenate([severe_subjects, floor_now]))
-        was_listed = listed[to_list]
-        is_severe = scratch.member(to_list, severe_subjects)
-        reason = np.where(is_severe, _SEVERE, _FLOOR).astype(np.int8)
-        restarted = was_listed & (is_severe | scratch.member(to_list, entering_floor))
-        listed[to_list] = True
-        self.ever_listed_count += int((~self.ever_listed[to_list]).sum())
-        self.ever_listed[to_list] = True
+            if self._wait > 1 and leaving.any():  # else their release is weighed today
+                self._release_checks.add_all(day - 1 + self._wait, touched[leaving])
+            to_list |= at_floor
+            restarted |= listed0 & at_floor & ~was_at_floor
+        newly = to_list & ~listed0
+        listed = listed0 | to_list
         listing_day[to_list] = day
-        self._release_checks.add_all(day + self._wait, to_list)
+        listed_now = touched[to_list]
+        self.ever_listed_count += int((~self.ever_listed[listed_now]).sum())
+        self.ever_listed[listed_now] = True
+        self._release_checks.add_all(day + self._wait, listed_now)
 
-        # Release: only citizens whose score changed or whose minimum term ends today can go.
-        candidates = touched[~scratch.member(touched, to_list)]
-        s = score[candidates]
-        free = (listed[candidates] & (day - listing_day[candidates] >= self.min_days)
-                & (s >= self.release_min_score))
+        # Release: the term has run and the score has recovered (and it is not at the floor).
+        free = (listed & ~to_list & (day - listing_day >= self.min_days)
+                & (score >= self.release_min_score))
         if self.at_floor:
-            free &= s != self.floor
-        released = candidates[free]
-        listed[released] = False
+            free &= score != self.floor
+        listed[free] = False
+
+        self.score[touched], self.listed[touched] = score, listed
+        self.listing_day[touched] = listing_day
 
         # Aggregates for the daily series.
         size = len(self.grade_names)
-        if day == 0 and self.at_floor and self.start == self.floor:
-            self.grade_counts = np.bincount(self.grades(), minlength=size)
-        else:
-            self.grade_counts += (np.bincount(self.grades(touched), minlength=size)
-                                  - np.bincount(grades_before, minlength=size))
-        self.score_sum += int(delta_sum(new, score_before))
+        grade_before = self._grade_of_score[score0 - self.floor]
+        grade_before[listed0] = size - 1
+        grade_after = self._grade_of_score[score - self.floor]
+        grade_after[listed] = size - 1
+        self.grade_counts += (np.bincount(grade_after, minlength=size)
+                              - np.bincount(grade_before, minlength=size))
+        self.score_sum += delta_sum(score, score0)
+        reason = np.where(is_severe, _SEVERE, _FLOOR).astype(np.int8)
         return ListingChanges(
-            listed=to_list[~was_listed], relisted=to_list[restarted],
-            reason_listed=reason[~was_listed], reason_relisted=reason[restarted],
-            released=released,
+            listed=touched[newly], relisted=touched[restarted],
+            reason_listed=reason[newly], reason_relisted=reason[restarted],
+            released=touched[free],
         )
 
     def finish(self, last_day: int) -> None:
