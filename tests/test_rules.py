@@ -111,11 +111,15 @@ def test_rates_are_capped_at_one_and_zero_never_happens() -> None:
 
 def test_grades_follow_the_table() -> None:
     scenario = tiny_scenario([HARM])
-    standing = Standing(scenario, 4, Scratch(4))
+    standing = _standing(scenario, 4)
     standing.score[:] = [150, 149, 50, 49]
     assert [standing.grade_names[g] for g in standing.grades()] == ["A", "B", "B", "C"]
     standing.listed[0] = True
     assert standing.grade_names[standing.grades()[0]] == "D"
+
+
+def _standing(scenario: xinyong.Scenario, n: int) -> Standing:
+    return Standing(scenario.all_operators()[0].scheme, n, scenario.days, Scratch(n))
 
 
 def _apply(standing: Standing, day: int, subjects: list[int], points: list[int],
@@ -131,7 +135,7 @@ def _apply(standing: Standing, day: int, subjects: list[int], points: list[int],
 def test_term_restarts_every_day_at_the_floor() -> None:
     """Listed at the floor on day 0 and left there until day 5: the term counts from day 4."""
     scenario = tiny_scenario([HARM], days=30, listing={"min_days": 3, "release_min_score": 50})
-    standing = Standing(scenario, 3, Scratch(3))
+    standing = _standing(scenario, 3)
     assert _apply(standing, 0, [0], [-100]) == {("listed", 0)}
     for day in range(1, 5):
         assert _apply(standing, day, [], []) == set()
@@ -143,7 +147,7 @@ def test_term_restarts_every_day_at_the_floor() -> None:
 
 def test_severe_event_restarts_a_listed_term() -> None:
     scenario = tiny_scenario([HARM], days=30, listing={"min_days": 3, "release_min_score": 50})
-    standing = Standing(scenario, 2, Scratch(2))
+    standing = _standing(scenario, 2)
     assert _apply(standing, 0, [1], [-1], [True]) == {("listed", 1)}
     assert _apply(standing, 2, [1], [-1], [True]) == {("relisted", 1)}
     assert _apply(standing, 3, [], []) == set()  # 3 - 0 >= 3, but the term restarted on day 2
@@ -152,7 +156,7 @@ def test_severe_event_restarts_a_listed_term() -> None:
 
 def test_release_when_score_recovers_after_the_term() -> None:
     scenario = tiny_scenario([HARM], days=30, listing={"min_days": 2, "release_min_score": 120})
-    standing = Standing(scenario, 1, Scratch(1))
+    standing = _standing(scenario, 1)
     assert _apply(standing, 0, [0], [-10], [True]) == {("listed", 0)}
     assert _apply(standing, 2, [], []) == set()  # term over, but 90 < 120
     assert _apply(standing, 9, [0], [+40]) == {("released", 0)}  # 130 >= 120
@@ -162,7 +166,7 @@ def test_release_when_score_recovers_after_the_term() -> None:
 def test_shortest_terms_still_release_the_next_day(min_days: int) -> None:
     scenario = tiny_scenario([HARM], days=5, listing={"min_days": min_days,
                                                       "release_min_score": 0})
-    standing = Standing(scenario, 1, Scratch(1))
+    standing = _standing(scenario, 1)
     assert _apply(standing, 0, [0], [-1], [True]) == {("listed", 0)}
     assert _apply(standing, 1, [], []) == {("released", 0)}
 

@@ -1,7 +1,8 @@
 """Behaviour: who does what each day.
 
-Each citizen ``i`` does behaviour ``k`` on a day with probability ``p_k * c_i`` (negative points)
-or ``p_k / c_i`` (positive points), scaled by the listed response while listed, capped at 1.
+Each subject ``i`` (a citizen, or a company) does behaviour ``k`` on a day with probability
+``p_k * c_i`` (penalised) or ``p_k / c_i`` (rewarded), scaled by the listed response while
+listed, capped at 1.
 While that probability stays the same, the days between occurrences are geometric, so instead
 of a coin per citizen, behaviour and day we keep, for every (citizen, behaviour) pair, the day
 of its next occurrence, drawn by inversion from one uniform. A pair is drawn again only when it
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from xinyong.calendar import Calendar
-from xinyong.scenario import Scenario
+from xinyong.scenario import Behaviour, ListedResponse
 from xinyong.scratch import Scratch
 from xinyong.streams import SETUP, Streams
 
@@ -25,54 +26,68 @@ __all__ = ["Behaviours"]
 
 
 class Behaviours:
-    """The schedule of every citizen's next occurrence of every behaviour.
+    """The schedule of every subject's next occurrence of every behaviour it can do.
 
     Args:
-        scenario: the city's behaviours and listed response.
-        conduct: each citizen's conduct factor (1 = average; higher does more harm, less good).
+        behaviours: the behaviours of one kind of subject (citizens, or companies).
+        harmful: per behaviour, whether it is penalised (rate times c) or rewarded (over c).
+        response: the multipliers while listed.
+        days: the horizon.
+        conduct: each subject's conduct factor (1 = average; higher does more harm, less good).
         streams: the run's random streams.
-        scratch: scratch columns over citizens, shared with the other phases of the day.
+        scratch: scratch columns over subjects, shared with the other phases of the day.
+        ages: each citizen's age, where behaviours have age limits.
     """
 
-    def __init__(self, scenario: Scenario, conduct: np.ndarray, streams: Streams,
-                 scratch: Scratch) -> None:
-        self.names = [b.name for b in scenario.behaviours]
+    def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
+                 response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
+                 scratch: Scratch, ages: np.ndarray | None = None) -> None:
+        self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
-        self.days = scenario.days
+        self.days = days
         self.streams = streams
         self._scratch = scratch
         self._stream_names = [f"behaviour/{name}" for name in self.names]
-        self.p = np.array([b.p for b in scenario.behaviours], dtype=np.float64)
+        self.p = np.array([b.p for b in behaviours], dtype=np.float64)
         # Flat lookup tables, so a pair's rate is two gathers and no branches:
-        # conduct factor by (citizen, sign): c for penalised behaviours, 1/c for rewarded ones;
+        # conduct factor by (subject, sign): c for penalised behaviours, 1/c for rewarded ones;
         # multiplier by (listed, behaviour): 1 when not listed, the listed response when listed.
-        self._positive = np.array([b.points > 0 for b in scenario.behaviours], dtype=np.int64)
+        self._positive = np.array([not h for h in harmful], dtype=np.int64)
         self._conduct_factor = np.column_stack([conduct, 1.0 / conduct]).ravel()
-        response = scenario.listed_response
         listed_factor = np.where(self._positive == 1, response.positive, response.negative)
         self._listed_factor = np.concatenate([np.ones(self.k), listed_factor])
+        # Age limits (a child does not fall into bank arrears): rate 0 outside them.
+        limited = ages is not None and any(b.min_age > 0 or b.max_age < 200 for b in behaviours)
+        self._ages = ages if limited else None
+        self._min_age = np.array([b.min_age for b in behaviours])
+        self._max_age = np.array([b.max_age for b in behaviours])
         # Day of each pair's next occurrence; "never" is any day at or past the horizon.
         dtype = np.int16 if self.days < np.iinfo(np.int16).max else np.int32
         self._never = np.iinfo(dtype).max
         self.next_day = np.full(self.n * self.k, self._never, dtype=dtype)
         self.calendar = Calendar(self.days)
         self._redrawn = np.zeros(self.n, dtype=bool)  # ever drawn again on a listing change
-        citizens = np.arange(self.n, dtype=np.int64)
+        subjects = np.arange(self.n, dtype=np.int64)
         conduct_factor = self._conduct_factor.reshape(self.n, 2)
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
             # Nobody is listed yet: the rate is p_k times c or 1/c.
             rate = np.minimum(self.p[k] * conduct_factor[:, self._positive[k]], 1.0)
-            u = self.streams.uniform(self._stream_names[k], SETUP, citizens)
-            self._file(SETUP, citizens * self.k + k, u, rate)
+            if self._ages is not None:
+                rate *= (self._ages >= self._min_age[k]) & (self._ages <= self._max_age[k])
+            u = self.streams.uniform(self._stream_names[k], SETUP, subjects)
+            self._file(SETUP, subjects * self.k + k, u, rate)
 
     def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
-        """Daily probability of each packed (citizen, behaviour) pair, given who is listed."""
-        citizen = pairs // self.k
-        k = pairs - citizen * self.k
+        """Daily probability of each packed (subject, behaviour) pair, given who is listed."""
+        subject = pairs // self.k
+        k = pairs - subject * self.k
         rate = self.p[k]
-        rate *= self._conduct_factor[2 * citizen + self._positive[k]]
-        rate *= self._listed_factor[listed[citizen] * self.k + k]
+        rate *= self._conduct_factor[2 * subject + self._positive[k]]
+        rate *= self._listed_factor[listed[subject] * self.k + k]
+        if self._ages is not None:
+            age = self._ages[subject]
+            rate *= (age >= self._min_age[k]) & (age <= self._max_age[k])
         return np.minimum(rate, 1.0, out=rate)
 
     def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:

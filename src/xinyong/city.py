@@ -1,8 +1,9 @@
-"""The city: one simulated day after another, in the order the scheme runs.
+"""The city: one simulated day after another, in the order the schemes run.
 
 Each day reads top to bottom as the phases of the reference rules:
 
-    behaviour → observation → ledger → scoring and listing → counterfactual → response
+    behaviour → observation (and collectors' false reports) → each operator: select, assess,
+    ledger, scoring and listing, counterfactual → response (tomorrow's behaviour)
 
 State is columns of NumPy arrays, and each phase costs O(events of the day).
 """
@@ -11,26 +12,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xinyong.behaviour import Behaviours
+from xinyong.collectors import CollectorNetwork
 from xinyong.ledger import LedgerWriter
-from xinyong.population import conduct_factors
+from xinyong.operators import OperatorState, routing
+from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
 from xinyong.scratch import Scratch
-from xinyong.sensors import Events, Sensors
-from xinyong.standing import REASONS, ListingChanges, Standing
+from xinyong.sensors import Events, Placement, Sensors
+from xinyong.standing import REASONS, ListingChanges
 from xinyong.store import RunStore
-from xinyong.streams import Streams
+from xinyong.streams import SETUP, Streams
 
 __all__ = ["CHANGES", "City"]
 
 #: Kinds of change to a list, as logged.
 CHANGES = {0: "listed", 1: "relisted", 2: "released"}
 _LISTED, _RELISTED, _RELEASED = 0, 1, 2
+
+
+@dataclass
+class Group:
+    """One kind of subject (citizens, or companies) and what it does each day."""
+
+    kind: str
+    n: int
+    conduct: np.ndarray
+    behaviours: Behaviours
+    sensors: Sensors
+    scratch: Scratch
+    cf_scratch: Scratch
+    listed_any: np.ndarray  # listed by any operator: what behaviour responds to
+    occurred: np.ndarray
 
 
 class City:
@@ -47,157 +66,336 @@ class City:
         self.seed = seed
         self.store = store
         self.n = scenario.citizens
+        self.days = scenario.days
         self.day = 0
         self.streams = Streams(seed)
-        self.scratch = Scratch(self.n)
-        self.conduct = conduct_factors(scenario, self.streams)
-        self.behaviours = Behaviours(scenario, self.conduct, self.streams, self.scratch)
-        self.sensors = Sensors(scenario, self.n, self.streams)
-        self.standing = Standing(scenario, self.n, self.scratch)
-        # The counterfactual is scored on a second core, so it has scratch columns of its own.
-        self.counterfactual = Standing(scenario, self.n, Scratch(self.n))
+        self.population: Population | None = None
+        if scenario.population is not None:
+            self.population = generate_population(scenario.population, self.n, self.streams)
+        self.collectors = self._collectors()
+        self.groups = self._groups()
+        self.operators = self._operators()
+        self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
+                                   for b in scenario.behaviours], dtype=np.int16)
+        self.ledger = LedgerWriter(store, self.sensor_of)
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
-        self.points = np.array([b.points for b in scenario.behaviours], dtype=np.int64)
-        self.severe = np.array([b.severe for b in scenario.behaviours], dtype=bool)
-        self.ledger = LedgerWriter(store, self.points, self.sensors.sensor_of)
-        self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0}
-        self.wrongly_listed = 0
+        self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
+        self.wrongly_listed = np.zeros(len(self.operators), dtype=np.int64)
         self._daily: list[dict[str, Any]] = []
-        self._listings: list[tuple[int, bool, int, np.ndarray, np.ndarray]] = []
+        self._daily_operators: list[dict[str, Any]] = []
+        self._listings: list[tuple[int, int, bool, int, np.ndarray, np.ndarray]] = []
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _collectors(self) -> list[tuple[int, CollectorNetwork]]:
+        if self.population is None:
+            return []
+        names = list(self.scenario.sensors)
+        networks = []
+        for name, sensor in self.scenario.sensors.items():
+            if sensor.collectors is None:
+                continue
+            claims = [i for i, b in enumerate(self.scenario.behaviours)
+                      if b.sensor == name and b.subject == "citizen"
+                      and self.scenario.is_harmful(b)]
+            networks.append((names.index(name), CollectorNetwork(
+                name, sensor.collectors, self.population.neighbourhood, claims, self.streams)))
+        return networks
+
+    def _groups(self) -> dict[str, Group]:
+        s, pop = self.scenario, self.population
+        sizes = {"citizen": self.n, "company": pop.organisations if pop else 0}
+        groups = {}
+        for kind in ("citizen", "company"):
+            index = [i for i, b in enumerate(s.behaviours) if b.subject == kind]
+            schemes = [op for op in s.all_operators() if op.scheme.subject == kind]
+            if kind == "company" and not (index or schemes):
+                continue
+            n = sizes[kind]
+            if kind == "citizen":
+                conduct = conduct_factors(s, self.streams)
+            else:  # companies draw from their own stream, so adding them moves no citizen
+                ids = np.arange(n)
+                conduct = np.exp(s.conduct_lognormal_sigma
+                                 * self.streams.normal("conduct/company", SETUP, ids))
+            behaviours = [s.behaviours[i] for i in index]
+            scratch = Scratch(n)
+            placement = None
+            if kind == "citizen" and pop is not None:
+                placement = Placement(pop.district, pop.neighbourhood,
+                                      {net.sensor: net.watched for _, net in self.collectors})
+            groups[kind] = Group(
+                kind=kind, n=n, conduct=conduct,
+                behaviours=Behaviours(behaviours, [s.is_harmful(b) for b in behaviours],
+                                      s.listed_response, self.days, conduct, self.streams,
+                                      scratch, pop.age if kind == "citizen" and pop else None),
+                sensors=Sensors(behaviours, index, s.sensors, n, self.streams, placement),
+                scratch=scratch, cf_scratch=Scratch(n), listed_any=np.zeros(n, dtype=bool),
+                occurred=np.empty(0, dtype=np.int64))
+        return groups
+
+    def _operators(self) -> list[OperatorState]:
+        s, pop = self.scenario, self.population
+        receives = routing(s)
+        states = []
+        for i, op in enumerate(s.all_operators()):
+            group = self.groups[op.scheme.subject]
+            covered = start = None
+            if op.scheme.subject == "citizen" and pop is not None:
+                if op.scheme.covers_min_age > 0:
+                    covered = pop.age >= op.scheme.covers_min_age
+                if op.scheme.start_by_income:
+                    bands = list(s.population.income_bands)  # type: ignore[union-attr]
+                    offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
+                    start = op.scheme.score.start + offset[pop.income_band]
+            states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
+                                        group.scratch, group.cf_scratch, self.streams,
+                                        covered, start))
+        return states
+
+    # -- the day --------------------------------------------------------------------------
 
     def step(self) -> None:
         """Simulate one day."""
         day = self.day
-        occurred = self.behaviours.occurrences(day)  # 1. behaviour
-        events = self.sensors.observe(day, occurred)  # 2. observation
-        self.ledger.append(day, events)
-        points, severe = self.points[events.behaviour], self.severe[events.behaviour]
-        right = ~events.misattributed  # 5. counterfactual: correctly attributed events only,
-        counterfactual = self._second_core.submit(  # scored alongside the real standing
-            self.counterfactual.apply, day, events.actor[right], points[right], severe[right])
-        changes = self.standing.apply(day, events.subject, points, severe)  # 3-4. score, list
-        cf_changes = counterfactual.result()
-        # Listed citizens behave differently from tomorrow.
-        self.behaviours.reschedule(day, occurred, changes.toggled(), self.standing.listed)
-        self._count(day, occurred, events, changes, cf_changes)
+        events: dict[str, Events] = {}
+        for kind, group in self.groups.items():
+            group.occurred = group.behaviours.occurrences(day)  # 1. behaviour
+            recorded = group.sensors.observe(day, group.occurred)  # 2. observation
+            if kind == "citizen" and self.collectors:
+                for sensor, network in self.collectors:
+                    network.credit(recorded, self.sensor_of, sensor)
+                recorded = Events.concat([recorded] + [net.fabricate(day)
+                                                       for _, net in self.collectors])
+            events[kind] = recorded
+        toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
+        for op in self.operators:  # 3-5. each operator: select, assess, score, list
+            mine = op.select(events[op.subject])
+            dismissed = op.assess(day, mine)
+            self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
+            changes, cf_changes = op.score(day, mine, dismissed, self._second_core)
+            toggled[op.subject].append(changes.toggled())
+            self._count_operator(day, op, changes, cf_changes, mine, dismissed)
+        for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
+            flipped = self._update_listed_any(kind, group, toggled[kind])
+            group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
+        self._count_day(day, events)
         self.day += 1
+
+    def _update_listed_any(self, kind: str, group: Group, toggled: list[np.ndarray]
+                           ) -> np.ndarray:
+        """Subjects whose 'listed by any operator' flag flipped today."""
+        candidates = group.scratch.distinct(np.concatenate(toggled)) if toggled else \
+            np.empty(0, dtype=np.int64)
+        if candidates.size == 0:
+            return candidates
+        now = np.zeros(candidates.size, dtype=bool)
+        for op in self.operators:
+            if op.subject == kind:
+                now |= op.standing.listed[candidates]
+        flipped = candidates[now != group.listed_any[candidates]]
+        group.listed_any[candidates] = now
+        return flipped
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Simulate every remaining day, calling ``progress(day)`` after each."""
-        while self.day < self.scenario.days:
+        while self.day < self.days:
             self.step()
             if progress:
                 progress(self.day)
-        self.standing.finish(self.day - 1)
-        self.counterfactual.finish(self.day - 1)
+        for op in self.operators:
+            op.standing.finish(self.day - 1)
+            op.counterfactual.finish(self.day - 1)
         self.ledger.close()
         self._second_core.shutdown()
 
-    def _count(self, day: int, occurred: np.ndarray, events: Events, changes: ListingChanges,
-               cf_changes: ListingChanges) -> None:
-        """Keep the totals, the wrongly listed count, the listings log and the daily row."""
-        n_mis = int(events.misattributed.sum())
-        self.totals["occurred"] += occurred.size
-        self.totals["recorded"] += len(events)
-        self.totals["misattributed"] += n_mis
-        self._update_wrongly_listed(changes.toggled(), cf_changes.toggled())
-        for cf, ch in ((False, changes), (True, cf_changes)):
-            self._log_listings(day, cf, ch)
+    # -- what the day leaves behind -------------------------------------------------------
 
-        real = self.standing
+    def _count_operator(self, day: int, op: OperatorState, changes: ListingChanges,
+                        cf_changes: ListingChanges, events: Events, dismissed: np.ndarray
+                        ) -> None:
+        self._update_wrongly_listed(op, changes.toggled(), cf_changes.toggled())
+        for cf, ch in ((False, changes), (True, cf_changes)):
+            for change, who, reason in ((_LISTED, ch.listed, ch.reason_listed),
+                                        (_RELISTED, ch.relisted, ch.reason_relisted),
+                                        (_RELEASED, ch.released,
+                                         np.zeros(ch.released.size, np.int8))):
+                if who.size:
+                    self._listings.append((day, op.index, cf, change, who, reason))
+        real, covered = op.standing, op.covered_total
         row: dict[str, Any] = {
-            "day": day,
-            "mean_score": real.score_sum / self.n,
+            "day": day, "operator": op.name,
+            "mean_score": op.mean_score(),
             "listed": int(real.grade_counts[-1]),
             "ever_listed": real.ever_listed_count,
-            "wrongly_listed": self.wrongly_listed,
-            "counterfactual_listed": int(self.counterfactual.grade_counts[-1]),
-            "occurred": int(occurred.size),
-            "recorded": len(events),
-            "misattributed": n_mis,
+            "wrongly_listed": int(self.wrongly_listed[op.index]),
+            "counterfactual_listed": int(op.counterfactual.grade_counts[-1]),
+            "counted": len(events) - int(dismissed.sum()),
+            "dismissed": int(dismissed.sum()),
         }
-        for name, count in zip(real.grade_names, real.grade_counts, strict=True):
-            row[f"share_{name}"] = count / self.n
-        by_sensor = np.bincount(self.sensors.sensor_of[events.behaviour],
-                                minlength=len(self.sensors.names))
-        for name, count in zip(self.sensors.names, by_sensor, strict=True):
+        counts = op.grade_counts()
+        for name, count in zip(real.grade_names, counts, strict=True):
+            row[f"share_{name}"] = count / covered if covered else 0.0
+        self._daily_operators.append(row)
+
+    def _count_day(self, day: int, events: dict[str, Events]) -> None:
+        occurred = sum(g.occurred.size for g in self.groups.values())
+        recorded = sum(len(e) for e in events.values())
+        mis = sum(int(e.misattributed.sum()) for e in events.values())
+        fab = sum(int(e.fabricated.sum()) for e in events.values())
+        self.totals["occurred"] += occurred
+        self.totals["recorded"] += recorded
+        self.totals["misattributed"] += mis
+        self.totals["fabricated"] += fab
+        primary = self._daily_operators[-len(self.operators)]
+        row: dict[str, Any] = {k: v for k, v in primary.items()
+                               if k not in ("operator", "counted", "dismissed")}
+        row.update(occurred=occurred, recorded=recorded, misattributed=mis)
+        if self.collectors:
+            row["fabricated"] = fab
+        by_sensor = np.zeros(len(self.scenario.sensors), dtype=np.int64)
+        for e in events.values():
+            by_sensor += np.bincount(self.sensor_of[e.behaviour], minlength=by_sensor.size)
+        for name, count in zip(self.scenario.sensors, by_sensor, strict=True):
             row[f"recorded_{name}"] = int(count)
         self._daily.append(row)
 
-    def _update_wrongly_listed(self, real_flip: np.ndarray, cf_flip: np.ndarray) -> None:
-        """Citizens listed now whose counterfactual is not, updated from today's flips only."""
+    def _update_wrongly_listed(self, op: OperatorState, real_flip: np.ndarray,
+                               cf_flip: np.ndarray) -> None:
+        """Subjects listed now whose counterfactual is not, updated from today's flips only."""
         if real_flip.size == 0 and cf_flip.size == 0:
             return
-        who = self.scratch.distinct(np.concatenate([real_flip, cf_flip]))
-        listed, cf_listed = self.standing.listed[who], self.counterfactual.listed[who]
-        was_listed = listed ^ self.scratch.member(who, real_flip)
-        was_cf_listed = cf_listed ^ self.scratch.member(who, cf_flip)
+        scratch = self.groups[op.subject].scratch
+        who = scratch.distinct(np.concatenate([real_flip, cf_flip]))
+        listed, cf_listed = op.standing.listed[who], op.counterfactual.listed[who]
+        was_listed = listed ^ scratch.member(who, real_flip)
+        was_cf_listed = cf_listed ^ scratch.member(who, cf_flip)
         before = was_listed & ~was_cf_listed
-        self.wrongly_listed += int((listed & ~cf_listed).sum()) - int(before.sum())
-
-    def _log_listings(self, day: int, counterfactual: bool, ch: ListingChanges) -> None:
-        for change, who, reason in ((_LISTED, ch.listed, ch.reason_listed),
-                                    (_RELISTED, ch.relisted, ch.reason_relisted),
-                                    (_RELEASED, ch.released, np.zeros(ch.released.size, np.int8))):
-            if who.size:
-                self._listings.append((day, counterfactual, change, who, reason))
+        self.wrongly_listed[op.index] += int((listed & ~cf_listed).sum()) - int(before.sum())
 
     def daily(self) -> pd.DataFrame:
-        """The daily series so far, one row a day."""
+        """The daily series so far, one row a day (the first operator's scores)."""
         return pd.DataFrame(self._daily)
 
+    def daily_operators(self) -> pd.DataFrame:
+        """The daily series of every operator: one row per day and operator."""
+        frame = pd.DataFrame(self._daily_operators)
+        shares = [c for c in frame.columns if c.startswith("share_")]
+        keys = [c for c in frame.columns if c not in shares]
+        return frame.melt(id_vars=keys, value_vars=shares, var_name="grade",
+                          value_name="share").assign(
+            grade=lambda f: f["grade"].str.removeprefix("share_")).dropna(subset=["share"])
+
     def listings(self) -> pd.DataFrame:
-        """Every change to the lists so far: day, citizen, counterfactual, change, reason."""
+        """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
         parts = self._listings
-        changes = np.array([*list(CHANGES.values()), "?"])
+        changes = np.array(list(CHANGES.values()))
         reasons = np.array([None, *REASONS.values()], dtype=object)
+
+        def column(i: int, dtype: Any) -> np.ndarray:
+            return np.concatenate([np.full(p[4].size, p[i], dtype) for p in parts]
+                                  or [np.empty(0, dtype)])
+
         return pd.DataFrame({
-            "day": np.concatenate([np.full(p[3].size, p[0], np.int32) for p in parts]
-                                  or [np.empty(0, np.int32)]),
-            "citizen": np.concatenate([p[3] for p in parts] or [np.empty(0)]).astype(np.int32),
-            "counterfactual": np.concatenate([np.full(p[3].size, p[1]) for p in parts]
-                                             or [np.empty(0, bool)]),
-            "change": changes[np.concatenate([np.full(p[3].size, p[2], np.int8) for p in parts]
-                                             or [np.empty(0, np.int8)])],
-            "reason": reasons[np.concatenate([p[4] for p in parts]
+            "day": column(0, np.int32),
+            "operator": column(1, np.int16),
+            "subject": np.concatenate([p[4] for p in parts] or [np.empty(0)]).astype(np.int32),
+            "counterfactual": column(2, bool),
+            "change": changes[column(3, np.int8)],
+            "reason": reasons[np.concatenate([p[5] for p in parts]
                                              or [np.empty(0, np.int8)])],
         })
 
-    def citizens(self) -> pd.DataFrame:
-        """Each citizen's standing now, real and counterfactual."""
-        real, cf = self.standing, self.counterfactual
-        names = np.array(real.grade_names)
-        return pd.DataFrame({
-            "citizen": np.arange(self.n, dtype=np.int32),
-            "conduct": self.conduct,
-            "score": real.score,
-            "grade": pd.Categorical(names[real.grades()], categories=real.grade_names),
-            "listed": real.listed,
-            "listing_day": real.listing_day,
-            "ever_listed": real.ever_listed,
-            "counterfactual_score": cf.score,
-            "counterfactual_grade": pd.Categorical(names[cf.grades()],
-                                                   categories=real.grade_names),
-            "counterfactual_listed": cf.listed,
-        })
+    def standings(self) -> pd.DataFrame:
+        """Every operator's standing of every subject now, real and counterfactual."""
+        frames = []
+        for op in self.operators:
+            real, cf = op.standing, op.counterfactual
+            names = np.array(real.grade_names)
+            day = max(self.day - 1, 0)
+            frames.append(pd.DataFrame({
+                "operator": np.int16(op.index),
+                "subject": np.arange(op.n, dtype=np.int32),
+                "covered": True if op.covered is None else op.covered,
+                "score": real.score.astype(np.int32),
+                "grade": names[real.grades(day=day)],
+                "listed": real.listed,
+                "listing_day": real.listing_day,
+                "ever_listed": real.ever_listed,
+                "counterfactual_score": cf.score.astype(np.int32),
+                "counterfactual_grade": names[cf.grades(day=day)],
+                "counterfactual_listed": cf.listed,
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def population_table(self) -> pd.DataFrame:
+        """Each citizen's attributes (and conduct factor)."""
+        frame = pd.DataFrame({"citizen": np.arange(self.n, dtype=np.int32),
+                              "conduct": self.groups["citizen"].conduct})
+        pop = self.population
+        if pop is not None:
+            for column in ("age", "district", "neighbourhood", "income_band", "household",
+                           "role", "employer"):
+                frame[column] = getattr(pop, column)
+        return frame
+
+    def organisations_table(self) -> pd.DataFrame | None:
+        """Each company or government organisation, if the city has them."""
+        pop = self.population
+        if pop is None:
+            return None
+        frame = pd.DataFrame({"organisation": np.arange(pop.organisations, dtype=np.int32),
+                              "kind": np.where(pop.org_kind == 1, "government", "company"),
+                              "legal_rep": pop.org_legal_rep, "district": pop.org_district})
+        if "company" in self.groups:
+            frame["conduct"] = self.groups["company"].conduct
+        return frame
 
     def summary(self) -> dict[str, Any]:
-        """The spec's summary figures for the days simulated so far."""
-        real, n = self.standing, self.n
-        wrongly = int((real.listed & ~self.counterfactual.listed).sum())
-        return {
+        """The spec's summary figures (for the first operator) and every operator's own."""
+        per_operator = {op.name: self._operator_summary(op) for op in self.operators}
+        first = per_operator[self.operators[0].name]
+        out: dict[str, Any] = {
             "scenario": self.scenario.name,
-            "citizens": n,
+            "citizens": self.n,
             "days": self.day,
             "seed": self.seed,
-            "mean_score": real.score_sum / n,
-            "grade_shares": {g: int(c) / n for g, c in zip(real.grade_names, real.grade_counts,
-                                                           strict=True)},
-            "listed_share": int(real.listed.sum()) / n,
-            "ever_listed_share": int(real.ever_listed.sum()) / n,
+            **{k: first[k] for k in ("mean_score", "grade_shares", "listed_share",
+                                     "ever_listed_share")},
             "events_occurred": self.totals["occurred"],
             "events_recorded": self.totals["recorded"],
             "events_misattributed": self.totals["misattributed"],
-            "wrongly_listed": wrongly,
-            "counterfactual_listed_share": int(self.counterfactual.listed.sum()) / n,
+            "wrongly_listed": first["wrongly_listed"],
+            "counterfactual_listed_share": first["counterfactual_listed_share"],
+        }
+        if self.collectors:
+            out["events_fabricated"] = self.totals["fabricated"]
+        if len(self.operators) > 1 or self.population is not None:
+            out["operators"] = per_operator
+        if self.population is not None:
+            pop = self.population
+            out["population"] = {"households": pop.households,
+                                 "organisations": pop.organisations,
+                                 "children": int((pop.age < 18).sum())}
+        return out
+
+    def _operator_summary(self, op: OperatorState) -> dict[str, Any]:
+        real, cf = op.standing, op.counterfactual
+        mask = slice(None) if op.covered is None else op.covered
+        covered = op.covered_total
+        counts = op.grade_counts()
+        share = (lambda x: int(x) / covered) if covered else (lambda x: 0.0)
+        return {
+            "scheme": op.scheme.name,
+            "subjects": op.subject,
+            "covered": covered,
+            "mean_score": op.mean_score(),
+            "grade_shares": {g: share(c) for g, c in zip(real.grade_names, counts,
+                                                         strict=True)},
+            "listed_share": share(real.listed[mask].sum()),
+            "ever_listed_share": share(real.ever_listed[mask].sum()),
+            "wrongly_listed": int((real.listed & ~cf.listed).sum()),
+            "counterfactual_listed_share": share(cf.listed[mask].sum()),
+            "events_counted": op.counted,
+            "events_dismissed": op.dismissed,
         }

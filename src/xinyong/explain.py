@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from xinyong.scenario import Scenario
+from xinyong.scenario import Operator, Scenario, Scheme
 
-__all__ = ["Explanation", "explain_citizen"]
+__all__ = ["Explanation", "explain_subject"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Explanation:
 
     citizen: int
     scenario: Scenario
+    operator: Operator
+    start: int
     days: int
     score: int
     grade: str
@@ -53,11 +56,18 @@ class Explanation:
     blamed_on_others: pd.DataFrame
     listings: pd.DataFrame
     grades: pd.DataFrame
+    name: str | None = None
+    others: tuple[Explanation, ...] = ()
+
+    @property
+    def scheme(self) -> Scheme:
+        """The scheme this explanation is about."""
+        return self.operator.scheme
 
     @property
     def replayed_score(self) -> int:
         """The score rebuilt from the events alone (equals ``score``)."""
-        return int(self.events["score"].iloc[-1]) if len(self.events) else self.scenario.score.start
+        return int(self.events["score"].iloc[-1]) if len(self.events) else self.start
 
     def to_dict(self) -> dict:
         """Everything in the explanation as plain JSON-ready values."""
@@ -65,7 +75,8 @@ class Explanation:
             return json.loads(frame.to_json(orient="records"))
 
         return {
-            "citizen": self.citizen, "scenario": self.scenario.name, "days": self.days,
+            "citizen": self.citizen, "name": self.name, "operator": self.operator.name,
+            "scheme": self.scheme.name, "scenario": self.scenario.name, "days": self.days,
             "score": self.score, "grade": self.grade, "listed": self.listed,
             "listing_day": self.listing_day,
             "counterfactual": {"score": self.counterfactual_score,
@@ -73,22 +84,30 @@ class Explanation:
                                "listed": self.counterfactual_listed},
             "events": records(self.events), "blamed_on_others": records(self.blamed_on_others),
             "listings": records(self.listings), "grades": records(self.grades),
+            "others": [o.to_dict() for o in self.others],
         }
 
     def _headline(self) -> str:
         status = (f"listed since day {self.listing_day}" if self.listed else "not listed")
         cf = "listed" if self.counterfactual_listed else "not listed"
-        return (f"Citizen {self.citizen} of '{self.scenario.name}' after {self.days} days: "
+        who = f"Citizen {self.citizen}" + (f" ({self.name})" if self.name else "")
+        under = (f" under '{self.operator.name}' ({self.scheme.name})"
+                 if len(self.scenario.all_operators()) > 1 else "")
+        return (f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
                 f"score {self.score}, grade {self.grade}, {status}.\n"
                 f"Without sensor errors: score {self.counterfactual_score}, grade "
                 f"{self.counterfactual_grade}, {cf}.")
 
     def _notes(self) -> list[str]:
         notes = []
-        wrong = self.events[self.events["misattributed"]]
+        wrong = self.events[self.events["misattributed"] | self.events["fabricated"]]
         if len(wrong):
             notes.append(f"* {len(wrong)} event(s) were recorded against this citizen by mistake "
-                         f"({int(wrong['points'].sum()):+d} points); the actor is shown.")
+                         f"({int(wrong['points'].sum()):+d} points); the actor is shown, or "
+                         f"'false report' where nobody did it.")
+        dismissed = self.events[self.events["dismissed"]]
+        if len(dismissed):
+            notes.append(f"{len(dismissed)} event(s) were dismissed on review and did not count.")
         if len(self.blamed_on_others):
             notes.append(f"{len(self.blamed_on_others)} event(s) this citizen did were recorded "
                          f"against others ({int(self.blamed_on_others['points'].sum()):+d} "
@@ -101,24 +120,36 @@ class Explanation:
             which = "counterfactual: " if row.counterfactual else ""
             why = f" ({row.reason})" if isinstance(row.reason, str) else ""
             lines.append(f"day {row.day}: {which}{row.change}{why}")
-        if self.listed and self.score == self.scenario.score.floor and \
-                self.scenario.listing.at_floor:
+        listing = self.scheme.listing
+        if self.listed and listing and listing.at_floor and self.score == self.scheme.score.floor:
             lines.append("at the floor: listed again every day it stays there")
         return lines
 
+    def _note(self, row: Any, rich: bool = False) -> str:
+        note = []
+        if row.fabricated:
+            note.append("* false report: nobody did it")
+        elif row.misattributed:
+            note.append(f"* done by citizen {row.actor}")
+        if row.dismissed:
+            note.append("dismissed on review: not counted")
+        if row.not_counted:
+            note.append(f"{row.not_counted:+d} not counted (bounds)")
+        return "; ".join(note)
+
     def __str__(self) -> str:
-        s = self.scenario.score
-        out = [self._headline(), f"Starts at {s.start} points; scores stay within "
+        out = [self._text()]
+        out += [f"\n{other._text()}" for other in self.others]
+        return "\n".join(out)
+
+    def _text(self) -> str:
+        s = self.scheme.score
+        out = [self._headline(), f"Starts at {self.start} points; scores stay within "
                f"[{s.floor}, {s.ceiling}], clamped at the end of each day.", ""]
         out.append(f"{'day':>5}  {'behaviour':<26}{'sensor':<11}{'points':>7}{'score':>7}  note")
         for row in self.events.itertuples():
-            note = []
-            if row.misattributed:
-                note.append(f"* done by citizen {row.actor}")
-            if row.not_counted:
-                note.append(f"{row.not_counted:+d} not counted (bounds)")
             out.append(f"{row.day:>5}  {row.behaviour:<26}{row.sensor:<11}{row.points:>+7d}"
-                       f"{row.score:>7}  {'; '.join(note)}")
+                       f"{row.score:>7}  {self._note(row)}")
         if not len(self.events):
             out.append("       (no events recorded against this citizen)")
         out += ["", *self._notes()]
@@ -129,22 +160,25 @@ class Explanation:
         return "\n".join(out)
 
     def _start_grade(self) -> str:
-        start = self.scenario.score.start
-        return next(g.grade for g in self.scenario.grades if start >= g.min)
+        return _grade_of(self.scheme, self.start, False)
 
     def __rich__(self) -> Group:
-        table = Table(title=f"Ledger of citizen {self.citizen}", show_lines=False)
+        return Group(self._rich(), *(other._rich() for other in self.others))
+
+    def _rich(self) -> Group:
+        title = f"Ledger of citizen {self.citizen}"
+        if len(self.scenario.all_operators()) > 1:
+            title += f" — {self.operator.name} ({self.scheme.name})"
+        table = Table(title=title, show_lines=False)
         for name, justify in (("day", "right"), ("behaviour", "left"), ("sensor", "left"),
                               ("points", "right"), ("score", "right"), ("note", "left")):
             table.add_column(name, justify=justify)
         for row in self.events.itertuples():
-            note = f"done by citizen {row.actor}" if row.misattributed else ""
-            if row.not_counted:
-                note += f"{'; ' if note else ''}{row.not_counted:+d} not counted (bounds)"
-            colour = "green" if row.points > 0 else "red"
+            colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
+            wrong = row.misattributed or row.fabricated
             table.add_row(str(row.day), row.behaviour, row.sensor,
                           Text(f"{row.points:+d}", style=colour), str(row.score),
-                          Text(note, style="bold yellow" if row.misattributed else ""))
+                          Text(self._note(row), style="bold yellow" if wrong else ""))
         lines = self._listing_lines()
         history = " → ".join(f"day {r.day} {r.grade}" for r in self.grades.itertuples())
         return Group(
@@ -156,34 +190,37 @@ class Explanation:
         )
 
 
-def _grade_of(scenario: Scenario, score: int, listed: bool) -> str:
+def _grade_of(scheme: Scheme, score: int, listed: bool) -> str:
     if listed:
-        return scenario.listed_grade
-    return next(g.grade for g in scenario.grades if score >= g.min)
+        return scheme.listed_grade
+    return next(g.grade for g in scheme.grades if score >= g.min)
 
 
-def explain_citizen(scenario: Scenario, days: int, citizen: int, standing: dict,
-                    events: pd.DataFrame, done_by: pd.DataFrame,
-                    listings: pd.DataFrame) -> Explanation:
-    """Assemble an explanation from the stored rows of one citizen.
+def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: int,
+                    start: int, standing: dict, events: pd.DataFrame, done_by: pd.DataFrame,
+                    listings: pd.DataFrame, name: str | None = None) -> Explanation:
+    """Assemble an explanation from the stored rows of one subject under one operator.
 
     Args:
         scenario: the run's scenario.
+        operator: the operator whose score is explained.
         days: days simulated.
-        citizen: the citizen.
-        standing: the citizen's row of the ``citizens`` table.
-        events: the ``events`` rows whose subject is the citizen.
-        done_by: the ``events`` rows whose actor is the citizen.
-        listings: the ``listings`` rows of the citizen.
+        citizen: the subject (a citizen, or an organisation for a company scheme).
+        start: the subject's starting score.
+        standing: the subject's row of the ``standings`` table.
+        events: the operator's ``events`` rows whose subject it is.
+        done_by: the operator's ``events`` rows whose actor it is.
+        listings: the operator's ``listings`` rows of the subject.
+        name: the subject's synthetic name, if it has one.
 
     Raises:
         RuntimeError: if the ledger does not add up to the stored score (a corrupted store).
     """
-    scale = scenario.score
+    scale = operator.scheme.score
     events = events.sort_values(["day", "behaviour"], kind="stable").reset_index(drop=True)
-    score, scores, lost = scale.start, [], []
+    score, scores, lost = start, [], []
     for _, day_events in events.groupby("day", sort=True):
-        total = int(day_events["points"].sum())
+        total = int(day_events["points"][~day_events["dismissed"]].sum())
         new = min(max(score + total, scale.floor), scale.ceiling)
         scores += [new] * len(day_events)
         lost += [0] * (len(day_events) - 1) + [total - (new - score)]
@@ -200,22 +237,23 @@ def explain_citizen(scenario: Scenario, days: int, citizen: int, standing: dict,
     change_days = sorted(set(events["day"]) | set(real["day"]))
     end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
     listed_on = {int(r.day): r.change != "released" for r in real.itertuples()}
-    history, s, is_listed, last_grade = [], scale.start, False, None
+    history, s, is_listed, last_grade = [], start, False, None
     for day in change_days:
         s = int(end_score.get(day, s))
         is_listed = listed_on.get(int(day), is_listed)
-        grade = _grade_of(scenario, s, is_listed)
+        grade = _grade_of(operator.scheme, s, is_listed)
         if grade != last_grade:
             history.append({"day": int(day), "score": s, "grade": grade})
         last_grade = grade
     grades = pd.DataFrame(history, columns=["day", "score", "grade"])
-    first = _grade_of(scenario, scale.start, False)
+    first = _grade_of(operator.scheme, start, False)
     if len(grades) and grades["grade"].iloc[0] == first:
         grades = grades.iloc[1:].reset_index(drop=True)
 
     blamed = done_by[done_by["subject"] != citizen].reset_index(drop=True)
     return Explanation(
-        citizen=citizen, scenario=scenario, days=days,
+        citizen=citizen, scenario=scenario, operator=operator, start=start, days=days,
+        name=name,
         score=int(standing["score"]), grade=str(standing["grade"]),
         listed=bool(standing["listed"]),
         listing_day=int(standing["listing_day"]) if standing["listed"] else None,

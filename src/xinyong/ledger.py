@@ -7,12 +7,13 @@ of each day. :func:`replay` rebuilds scores from the stored events alone, which 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from xinyong.scenario import ScoreScale
+from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
 from xinyong.store import RunStore
 
@@ -27,27 +28,26 @@ class LedgerWriter:
 
     Args:
         store: where the ledger lives.
-        points: points per behaviour index.
         sensor_of: sensor index per behaviour index.
         chunk_rows: rows to gather before writing.
     """
 
-    def __init__(self, store: RunStore, points: np.ndarray, sensor_of: np.ndarray,
+    def __init__(self, store: RunStore, sensor_of: np.ndarray,
                  chunk_rows: int = 2_000_000) -> None:
         self.store = store
-        self._points = points.astype(np.int32)
         self._sensor_of = sensor_of.astype(np.int16)
         self._chunk_rows = chunk_rows
-        self._buffer: list[tuple[int, Events]] = []
+        self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray]] = []
         self._buffered = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self._cursor = store.con.cursor()  # the writer thread's own connection to the store
         self._in_flight: Future[None] | None = None
 
-    def append(self, day: int, events: Events) -> None:
-        """Add one day's recorded events."""
+    def append(self, day: int, operator: int, events: Events, points: np.ndarray,
+               dismissed: np.ndarray) -> None:
+        """Add one day's events as one operator received them, with its points."""
         if len(events):
-            self._buffer.append((day, events))
+            self._buffer.append((day, operator, events, points, dismissed))
             self._buffered += len(events)
         if self._buffered >= self._chunk_rows:
             self._submit()
@@ -77,32 +77,41 @@ class LedgerWriter:
         self._in_flight = self._writer.submit(self.store.append, "ledger", chunk, self._cursor)
 
     def _chunk(self) -> dict[str, np.ndarray]:
-        days = [np.full(len(e), d, dtype=np.int32) for d, e in self._buffer]
-        behaviour = np.concatenate([e.behaviour for _, e in self._buffer])
+        parts = self._buffer
+
+        def column(get: Callable[[tuple], np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate([get(p) for p in parts]).astype(dtype, copy=False)
+
+        behaviour = column(lambda p: p[2].behaviour, np.int16)
         return {
-            "day": np.concatenate(days),
-            "subject": np.concatenate([e.subject for _, e in self._buffer]).astype(np.int32),
-            "actor": np.concatenate([e.actor for _, e in self._buffer]).astype(np.int32),
+            "day": column(lambda p: np.full(len(p[2]), p[0]), np.int32),
+            "operator": column(lambda p: np.full(len(p[2]), p[1]), np.int16),
+            "subject": column(lambda p: p[2].subject, np.int32),
+            "actor": column(lambda p: p[2].actor, np.int32),
             "behaviour": behaviour,
             "sensor": self._sensor_of[behaviour],
-            "points": self._points[behaviour],
-            "misattributed": np.concatenate([e.misattributed for _, e in self._buffer]),
+            "points": column(lambda p: p[3], np.int32),
+            "misattributed": column(lambda p: p[2].misattributed, bool),
+            "fabricated": column(lambda p: p[2].fabricated, bool),
+            "dismissed": column(lambda p: p[4], bool),
         }
 
 
 def replay(scale: ScoreScale, population: int, day: np.ndarray, subject: np.ndarray,
-           points: np.ndarray) -> np.ndarray:
-    """Rebuild every citizen's score from events alone.
+           points: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Rebuild every subject's score from events alone.
 
     Args:
         scale: start, floor and ceiling.
-        population: number of citizens.
-        day, subject, points: the events, in any order.
+        population: number of subjects.
+        day, subject, points: the counted events, in any order.
+        start: per-subject starting scores, where they differ from the scale's start.
 
     Returns:
-        The score of each citizen after the last event's day.
+        The score of each subject after the last event's day.
     """
-    score = np.full(population, scale.start, dtype=np.int64)
+    score = (np.full(population, scale.start, dtype=np.int64) if start is None
+             else np.clip(start, scale.floor, scale.ceiling).astype(np.int64))
     order = np.lexsort((subject, day))
     day, subject, points = day[order], subject[order], points[order]
     starts = np.flatnonzero(np.diff(day)) + 1
@@ -114,48 +123,81 @@ def replay(scale: ScoreScale, population: int, day: np.ndarray, subject: np.ndar
 
 
 class Ledger:
-    """Query access to a run's events.
+    """Query access to a run's events, one operator's partition at a time.
 
     Args:
         store: the run's store.
-        scale: the scenario's score scale, for replays.
-        population: the number of citizens.
+        scenario: the run's scenario (for each operator's scale and starting scores).
     """
 
-    def __init__(self, store: RunStore, scale: ScoreScale, population: int) -> None:
+    def __init__(self, store: RunStore, scenario: Scenario) -> None:
         self._store = store
-        self._scale = scale
-        self._population = population
+        self._scenario = scenario
+        self.operators = [op.name for op in scenario.all_operators()]
 
     def __len__(self) -> int:
         return int(self._store.con.execute("SELECT count(*) FROM ledger").fetchone()[0])
 
-    def events(self, citizen: int | None = None) -> pd.DataFrame:
-        """Recorded events with names, for one subject or (default) all of them, in day order."""
-        where = "" if citizen is None else "WHERE subject = ?"
-        params = [] if citizen is None else [citizen]
+    def _operator(self, operator: str | None) -> tuple[int, Operator]:
+        name = operator or self.operators[0]
+        if name not in self.operators:
+            raise KeyError(f"no operator '{name}' in this run; operators: "
+                           f"{', '.join(self.operators)}")
+        index = self.operators.index(name)
+        return index, self._scenario.all_operators()[index]
+
+    def events(self, subject: int | None = None, operator: str | None = None) -> pd.DataFrame:
+        """One operator's events (default: the first operator's), for one subject or all of them,
+        in day order, with names."""
+        _, op = self._operator(operator)
+        where, params = "WHERE operator = ?", [op.name]
+        if subject is not None:
+            where, params = where + " AND subject = ?", [*params, subject]
         return self._store.query(
             f"SELECT * FROM events {where} ORDER BY day, subject, actor, behaviour", params)
 
-    def done_by(self, citizen: int) -> pd.DataFrame:
-        """Recorded events whose actor is ``citizen``, whoever they were attributed to."""
+    def done_by(self, actor: int, operator: str | None = None) -> pd.DataFrame:
+        """An operator's events whose actor is ``actor``, whoever they were attributed to."""
+        _, op = self._operator(operator)
         return self._store.query(
-            "SELECT * FROM events WHERE actor = ? ORDER BY day, behaviour", [citizen])
+            "SELECT * FROM events WHERE operator = ? AND actor = ? ORDER BY day, behaviour",
+            [op.name, actor])
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Any SQL over the store's tables (``ledger``, ``events``, ``listings``, ...)."""
         return self._store.query(sql, params)
 
-    def replay(self, citizen: int | None = None) -> np.ndarray | int:
-        """Scores rebuilt from the ledger: one citizen's, or everyone's as an array."""
-        where = "" if citizen is None else "WHERE subject = ?"
-        params = [] if citizen is None else [citizen]
+    def starting_scores(self, operator: str | None = None) -> np.ndarray | None:
+        """Each subject's starting score under an operator's scheme, if it is not uniform."""
+        _, op = self._operator(operator)
+        bands = self._scenario.population.income_bands if self._scenario.population else {}
+        if not op.scheme.start_by_income:
+            return None
+        offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
+        income = self._store.con.execute(
+            "SELECT income_band FROM population ORDER BY citizen").fetchnumpy()["income_band"]
+        return op.scheme.score.start + offset[income]
+
+    def replay(self, subject: int | None = None, operator: str | None = None
+               ) -> np.ndarray | int:
+        """Scores rebuilt from an operator's counted events: one subject's, or all as an array."""
+        index, op = self._operator(operator)
+        where, params = "WHERE operator = ? AND NOT dismissed", [index]
+        if subject is not None:
+            where, params = where + " AND subject = ?", [*params, subject]
         cols = self._store.con.execute(
             f"SELECT day, subject, points FROM ledger {where}", params).fetchnumpy()
-        scores = replay(self._scale, self._population, cols["day"], cols["subject"],
-                        cols["points"])
-        return int(scores[citizen]) if citizen is not None else scores
+        size = self._subjects(op)
+        scores = replay(op.scheme.score, size, cols["day"], cols["subject"], cols["points"],
+                        self.starting_scores(op.name))
+        return int(scores[subject]) if subject is not None else scores
+
+    def _subjects(self, op: Operator) -> int:
+        if op.scheme.subject == "citizen":
+            return self._scenario.citizens
+        return int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
 
     def to_parquet(self, path: str) -> None:
-        """Export the events (with names) to a Parquet file."""
-        self._store.con.execute(f"COPY (SELECT * FROM events) TO '{path}' (FORMAT parquet)")
+        """Export every operator's events (with names) to a Parquet file."""
+        escaped = str(path).replace("'", "''")
+        self._store.con.execute(f"COPY (SELECT * FROM events) TO '{escaped}' (FORMAT parquet)")

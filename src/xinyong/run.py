@@ -13,6 +13,7 @@ last, so a folder without it is a run that did not finish.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -24,8 +25,9 @@ import duckdb
 import pandas as pd
 
 from xinyong.city import City
-from xinyong.explain import Explanation, explain_citizen
+from xinyong.explain import Explanation, explain_subject
 from xinyong.ledger import Ledger
+from xinyong.population import citizen_name
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.store import RunStore
 
@@ -58,7 +60,8 @@ class Run:
         self.summary = summary
         self.path = path
         self.scenario: Scenario = store.scenario()
-        self.ledger = Ledger(store, self.scenario.score, self.scenario.citizens)
+        self.ledger = Ledger(store, self.scenario)
+        self.operators = self.scenario.all_operators()
 
     def __repr__(self) -> str:
         where = f" at '{self.path}'" if self.path else " (in memory)"
@@ -78,37 +81,80 @@ class Run:
         return self._store.query("SELECT * FROM daily ORDER BY day")
 
     @property
+    def daily_operators(self) -> pd.DataFrame:
+        """Every operator's daily series: one row per day, operator and grade."""
+        return self._store.query("SELECT * FROM daily_operators ORDER BY day, operator, grade")
+
+    @property
     def listings(self) -> pd.DataFrame:
-        """Every change to the lists: day, citizen, counterfactual, change, reason."""
-        return self._store.query("SELECT * FROM listings ORDER BY day, citizen, counterfactual")
+        """Every change to the lists: day, operator, subject, counterfactual, change, reason.
+
+        ``citizen`` repeats ``subject`` for the first operator's citizens, for convenience.
+        """
+        return self._store.query(
+            "SELECT l.day, o.name AS operator, l.subject, l.subject AS citizen, "
+            "l.counterfactual, l.change, l.reason FROM listings l JOIN operators o "
+            "USING (operator) ORDER BY l.day, l.operator, l.subject, l.counterfactual")
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Any SQL over the run's tables (see :mod:`xinyong.store`)."""
         return self._store.query(sql, params)
 
-    def _check_citizen(self, citizen: int) -> int:
-        n = self.scenario.citizens
-        if not isinstance(citizen, int) or isinstance(citizen, bool) or not 0 <= citizen < n:
+    def _check(self, subject: int, kind: str = "citizen") -> int:
+        if kind == "citizen":
+            n, what = self.scenario.citizens, "citizens"
+        else:
+            n = int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0]) \
+                if self.scenario.population else 0
+            what = "organisations"
+        if not isinstance(subject, int) or isinstance(subject, bool) or not 0 <= subject < n:
             raise UnknownCitizenError(
-                f"citizen {citizen!r} is not in this run: citizens are numbered 0 to {n - 1}")
-        return citizen
+                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}")
+        return subject
 
     def citizen(self, citizen: int) -> dict[str, Any]:
-        """One citizen's standing after the last day (real and counterfactual)."""
-        self._check_citizen(citizen)
+        """One citizen's attributes and standing under the first operator."""
+        self._check(citizen)
         row = self._store.query("SELECT * FROM citizens WHERE citizen = ?", [citizen])
         return row.iloc[0].to_dict()
 
     def explain(self, citizen: int) -> Explanation:
-        """How one citizen's score, grade and listing came to be, event by event."""
-        standing = self.citizen(citizen)
-        return explain_citizen(
-            self.scenario, self.summary["days"], citizen, standing,
-            events=self.ledger.events(citizen), done_by=self.ledger.done_by(citizen),
-            listings=self._store.query(
-                "SELECT day, change, reason, counterfactual FROM listings WHERE citizen = ? "
-                "ORDER BY day, counterfactual", [citizen]),
-        )
+        """How one citizen's scores, grades and listings came to be, event by event.
+
+        The explanation is for the first citizen scheme; ``.others`` holds one for every other
+        operator that scores citizens.
+        """
+        return self._explain(self._check(citizen), "citizen")
+
+    def explain_company(self, organisation: int) -> Explanation:
+        """How one company's (or government body's) corporate scores came to be."""
+        return self._explain(self._check(organisation, "company"), "company")
+
+    def _explain(self, subject: int, kind: str) -> Explanation:
+        name = None
+        if kind == "citizen" and self.scenario.population is not None:
+            name = citizen_name(subject)
+        parts = []
+        for index, op in enumerate(self.operators):
+            if op.scheme.subject != kind:
+                continue
+            standing = self._store.query(
+                "SELECT * FROM standings WHERE operator = ? AND subject = ?",
+                [index, subject]).iloc[0].to_dict()
+            starts = self.ledger.starting_scores(op.name)
+            start = int(starts[subject]) if starts is not None else op.scheme.score.start
+            parts.append(explain_subject(
+                self.scenario, op, self.summary["days"], subject, start, standing,
+                events=self.ledger.events(subject, op.name),
+                done_by=self.ledger.done_by(subject, op.name),
+                listings=self._store.query(
+                    "SELECT day, change, reason, counterfactual FROM listings "
+                    "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual",
+                    [index, subject]),
+                name=name))
+        if not parts:
+            raise UnknownCitizenError(f"no operator in this run scores {kind}s")
+        return dataclasses.replace(parts[0], others=tuple(parts[1:]))
 
     def close(self) -> None:
         """Close the store."""
@@ -159,9 +205,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
     city = City(chosen, seed, store)
     city.run(progress)
-    store.replace("daily", city.daily())
-    store.append("listings", city.listings())
-    store.replace("citizens", city.citizens())
+    store.finish(city.daily(), city.daily_operators(), city.listings(), city.standings(),
+                 city.population_table(), city.organisations_table())
     summary = city.summary()
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     store.set_info(status="complete", summary=json.dumps(summary))

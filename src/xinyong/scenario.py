@@ -15,20 +15,31 @@ import json
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "Assessment",
     "Behaviour",
+    "Collectors",
     "Grade",
+    "GradeOverride",
+    "HouseholdMix",
     "ListedResponse",
     "ListingRule",
+    "Operator",
+    "PointRule",
+    "PopulationSpec",
     "Scenario",
     "ScenarioError",
+    "Scheme",
     "ScoreScale",
     "Sensor",
+    "SharingRule",
+    "builtin_packs",
     "builtin_scenarios",
+    "load_pack",
     "load_scenario",
     "validate_scenario",
 ]
@@ -85,99 +96,390 @@ class ListedResponse(_Model):
 
 
 class ListingRule(_Model):
-    """When a citizen is listed and released."""
+    """When a subject is listed and released."""
 
     min_days: int = Field(ge=0, description="days a listing lasts at least")
     release_min_score: int = Field(description="score needed to be released (points)")
-    at_floor: bool = Field(description="list citizens whose score is at the floor")
+    at_floor: bool = Field(description="list subjects whose score is at the floor")
+    source: str | None = None
+
+
+class Collectors(_Model):
+    """Information collectors: trusted residents paid to log their neighbours' deeds [000, 003].
+
+    One collector watches a neighbourhood. A collector behind its quota for the period files
+    false reports (events nobody did) at a higher daily rate.
+    """
+
+    coverage: Probability = Field(default=1.0, description="share of neighbourhoods watched")
+    quota: int = Field(ge=0, description="reports expected per period")
+    period_days: int = Field(default=30, ge=1)
+    false_report_rate: DailyProbability = Field(
+        default=0.0, description="chance per collector per day of a false report, on pace")
+    behind_false_report_rate: DailyProbability = Field(
+        default=0.0, description="the same chance while behind quota")
+    source: str | None = None
 
 
 class Sensor(_Model):
-    """A data source: the chance it records an occurrence, and the chance it blames another."""
+    """A data source: the chance it records an occurrence, and the chance it blames another.
+
+    Cameras may cover districts unevenly (``coverage``, one share per district); a collector
+    sensor detects only in watched neighbourhoods.
+    """
 
     detect: Probability
     misidentify: Probability
+    coverage: list[Probability] | None = Field(
+        default=None, description="share of each district covered (needs a population)")
+    collectors: Collectors | None = None
+    source: str | None = None
 
 
 class Behaviour(_Model):
-    """Something a citizen may do on a day, the sensor that sees it and its points."""
+    """Something a citizen (or company) may do on a day, and the sensor that sees it.
+
+    In a single-scheme scenario (like ``reference``) a behaviour carries its points; in a
+    scenario with operators, each operator's scheme gives the points.
+    """
 
     name: str = Field(min_length=1)
-    p: DailyProbability = Field(description="probability per citizen per day, at conduct 1")
-    points: int
+    p: DailyProbability = Field(description="probability per subject per day, at conduct 1")
     sensor: str
-    severe: bool = Field(default=False, description="one recorded event lists the citizen")
+    points: int | None = Field(default=None, description="points in a single-scheme scenario")
+    severe: bool = Field(default=False, description="one recorded event lists the subject")
+    subject: Literal["citizen", "company"] = "citizen"
+    min_age: int = Field(default=0, ge=0, description="youngest citizen who can do it (years)")
+    max_age: int = Field(default=200, ge=0, description="oldest citizen who can do it (years)")
+    harmful: bool | None = Field(
+        default=None, description="penalised (scaled by c) or rewarded (by 1/c); defaults to "
+                                  "the sign of points, and must be given with operators")
+    source: str | None = None
 
 
-class Scenario(_Model):
-    """A whole city: its size, its scheme, its sensors and its behaviours."""
+class PointRule(_Model):
+    """The points a scheme gives one behaviour."""
+
+    behaviour: str
+    points: int
+    severe: bool = Field(default=False, description="one counted event lists the subject")
+    factor: str | None = Field(default=None, description="the score factor it belongs to")
+    source: str | None = None
+
+
+class GradeOverride(_Model):
+    """A behaviour that caps the grade for a while, e.g. drunk driving: automatic C."""
+
+    behaviour: str
+    grade: str = Field(description="the best grade allowed while the cap lasts")
+    days: int = Field(ge=1, description="how long the cap lasts after the event")
+    source: str | None = None
+
+
+class Scheme(_Model):
+    """One operator's rules: the scale, the grades, the listing rule and each behaviour's points.
+
+    Built-in schemes live in ``packs/<name>.toml``, where every value names its source.
+    """
 
     name: str = Field(min_length=1)
     about: str = ""
-    citizens: int = Field(gt=0)
-    days: int = Field(gt=0)
+    subject: Literal["citizen", "company"] = "citizen"
+    covers_min_age: int = Field(default=0, ge=0, description="youngest citizen scored (years)")
     score: ScoreScale
+    start_by_income: dict[str, int] = Field(
+        default={}, description="points added to the start by income band")
     grades: list[Grade] = Field(min_length=1)
-    listed_grade: str = Field(min_length=1)
-    conduct_lognormal_sigma: float = Field(ge=0.0)
-    listed_response: ListedResponse
-    listing: ListingRule
-    sensors: dict[str, Sensor] = Field(min_length=1)
-    behaviours: list[Behaviour] = Field(min_length=1)
-
-    def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
-        """Return a copy with another population size or horizon, validated again."""
-        update = {k: v for k, v in {"citizens": citizens, "days": days}.items() if v is not None}
-        return validate_scenario({**self.model_dump(), **update}, source=f"{self.name} (sizes)")
+    listed_grade: str = Field(default="listed", min_length=1)
+    listing: ListingRule | None = Field(default=None, description="no listing if absent")
+    points: list[PointRule] = Field(min_length=1)
+    overrides: list[GradeOverride] = []
+    source: str | None = None
 
     def grade_names(self) -> list[str]:
         """All grades, best first, ending with the listed grade."""
         return [g.grade for g in self.grades] + [self.listed_grade]
 
 
-def _consistency_problems(s: Scenario) -> list[tuple[str, Any, str]]:
-    """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
-    problems: list[tuple[str, Any, str]] = []
-    lo, hi = s.score.floor, s.score.ceiling
+class Assessment(_Model):
+    """An authority reviewing recorded events before they count [004]."""
+
+    review: Probability = Field(description="share of events reviewed")
+    catch: Probability = Field(description="chance a reviewed wrong event is dismissed")
+    wrongly_dismiss: Probability = Field(description="chance a reviewed true event is dismissed")
+    source: str | None = None
+
+
+class Operator(_Model):
+    """Who runs a scheme: a city, a ministry, a payment provider [001]."""
+
+    name: str = Field(min_length=1)
+    scheme: Scheme
+    reads: list[str] | None = Field(default=None, description="sensors it reads (default all)")
+    assessment: Assessment | None = None
+
+
+class SharingRule(_Model):
+    """The sharing platform passes what one operator records to another [001]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    behaviours: list[str] | None = Field(default=None, description="default: everything")
+    source: str | None = None
+
+
+class HouseholdMix(_Model):
+    """Shares of household types; they are normalised, so any positive weights will do.
+
+    Defaults are an assumption shaped like a Chinese county-level city: mostly couples with a
+    child, many three-generation homes, few people living alone.
+    """
+
+    single: float = Field(default=0.12, ge=0.0, description="one adult")
+    couple: float = Field(default=0.16, ge=0.0, description="two adults")
+    couple_children: float = Field(default=0.34, ge=0.0, description="two parents, children")
+    single_parent: float = Field(default=0.05, ge=0.0, description="one parent, children")
+    three_generations: float = Field(default=0.20, ge=0.0,
+                                     description="two parents, children, one or two elderly")
+    elderly: float = Field(default=0.13, ge=0.0, description="one or two people aged 65+")
+
+
+class PopulationSpec(_Model):
+    """How the synthetic city is built: districts, households, incomes, employers.
+
+    Every default is a modelling assumption, documented here and in ``xinyong scenarios``.
+    """
+
+    districts: int = Field(default=12, ge=1, description="districts (towns, streets)")
+    neighbourhood_size: int = Field(default=1000, ge=1,
+                                    description="residents per neighbourhood (a collector's "
+                                                "beat)")
+    households: HouseholdMix = HouseholdMix()
+    children_weights: list[float] = Field(
+        default=[0.62, 0.33, 0.05], min_length=1,
+        description="weights of 1, 2, 3... children in a family with children")
+    income_bands: dict[str, float] = Field(
+        default={"low": 0.3, "middle": 0.5, "high": 0.2}, min_length=1,
+        description="shares of citizens by income band, lowest first")
+    employment_rate: float = Field(default=0.75, ge=0.0, le=1.0,
+                                   description="share of adults aged 18-64 with an employer")
+    companies_per_1000: float = Field(default=20.0, ge=0.0,
+                                      description="private companies per 1,000 residents")
+    government_orgs: int = Field(default=20, ge=0, description="government organisations")
+    government_share: float = Field(default=0.12, ge=0.0, le=1.0,
+                                    description="share of employees working for government")
+
+
+class Scenario(_Model):
+    """A whole city: its people, its sensors, its behaviours and the schemes that score them.
+
+    A single-scheme scenario (the reference city) gives ``score``, ``grades``, ``listed_grade``,
+    ``listing`` and each behaviour's ``points`` at the top level; a scenario with several
+    schemes lists ``operators`` instead.
+    """
+
+    name: str = Field(min_length=1)
+    about: str = ""
+    citizens: int = Field(gt=0)
+    days: int = Field(gt=0)
+    population: PopulationSpec | None = Field(
+        default=None, description="households, districts and employers; none in the reference")
+    conduct_lognormal_sigma: float = Field(ge=0.0)
+    listed_response: ListedResponse
+    sensors: dict[str, Sensor] = Field(min_length=1)
+    behaviours: list[Behaviour] = Field(min_length=1)
+    score: ScoreScale | None = None
+    grades: list[Grade] | None = None
+    listed_grade: str | None = None
+    listing: ListingRule | None = None
+    operators: list[Operator] = []
+    sharing: list[SharingRule] = []
+
+    def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
+        """Return a copy with another population size or horizon, validated again."""
+        update = {k: v for k, v in {"citizens": citizens, "days": days}.items() if v is not None}
+        return validate_scenario({**self.model_dump(by_alias=True), **update},
+                                 source=f"{self.name} (sizes)")
+
+    def all_operators(self) -> list[Operator]:
+        """The operators, with a single-scheme scenario's scheme as one operator, ``city``."""
+        if self.operators:
+            return list(self.operators)
+        assert self.score and self.grades and self.listed_grade, "validated scenario"
+        scheme = Scheme(
+            name=self.name, subject="citizen", score=self.score, grades=self.grades,
+            listed_grade=self.listed_grade, listing=self.listing,
+            points=[PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe)
+                    for b in self.behaviours])
+        return [Operator(name="city", scheme=scheme)]
+
+    def grade_names(self) -> list[str]:
+        """The first operator's grades, best first, ending with its listed grade."""
+        return self.all_operators()[0].scheme.grade_names()
+
+    def is_harmful(self, behaviour: Behaviour) -> bool:
+        """Whether a behaviour is penalised (done more by high-conduct-factor citizens)."""
+        if behaviour.harmful is not None:
+            return behaviour.harmful
+        return (behaviour.points or 0) < 0
+
+
+Problem = tuple[str, Any, str]
+
+
+def _close(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _scale_problems(where: str, score: ScoreScale, grades: list[Grade], listed_grade: str,
+                    listing: ListingRule | None) -> list[Problem]:
+    """Rules of a score scale and grade table; ``where`` prefixes the field paths."""
+    problems: list[Problem] = []
+    lo, hi = score.floor, score.ceiling
     if lo > hi:
-        problems.append(("score.floor", lo, f"the floor must not exceed the ceiling ({hi})"))
-    if not lo <= s.score.start <= hi:
-        problems.append(("score.start", s.score.start, f"scores start within [{lo}, {hi}]"))
-    mins = [g.min for g in s.grades]
+        problems.append((f"{where}score.floor", lo,
+                         f"the floor must not exceed the ceiling ({hi})"))
+    if not lo <= score.start <= hi:
+        problems.append((f"{where}score.start", score.start, f"scores start within [{lo}, {hi}]"))
+    mins = [g.min for g in grades]
     for i in range(1, len(mins)):
         if mins[i] >= mins[i - 1]:
             problems.append((
-                f"grades[{i}].min", mins[i],
-                f"grades go from best to worst with falling minimums; '{s.grades[i].grade}' "
-                f"must start below '{s.grades[i - 1].grade}' ({mins[i - 1]})",
+                f"{where}grades[{i}].min", mins[i],
+                f"grades go from best to worst with falling minimums; '{grades[i].grade}' "
+                f"must start below '{grades[i - 1].grade}' ({mins[i - 1]})",
             ))
     if mins and mins[-1] > lo:
         problems.append((
-            f"grades[{len(mins) - 1}].min", mins[-1],
+            f"{where}grades[{len(mins) - 1}].min", mins[-1],
             f"a score at the floor ({lo}) would have no grade; lower the last grade's min to {lo}",
         ))
-    names = [g.grade for g in s.grades]
+    names = [g.grade for g in grades]
     for i, name in enumerate(names):
         if name in names[:i]:
-            problems.append((f"grades[{i}].grade", name, "each grade name must be unique"))
-    if s.listed_grade in names:
-        problems.append(("listed_grade", s.listed_grade,
+            problems.append((f"{where}grades[{i}].grade", name, "each grade name must be unique"))
+    if listed_grade in names:
+        problems.append((f"{where}listed_grade", listed_grade,
                          "the listed grade must differ from the score grades"))
+    if listing and not lo <= listing.release_min_score <= hi:
+        problems.append((f"{where}listing.release_min_score", listing.release_min_score,
+                         f"must be a reachable score, within [{lo}, {hi}]"))
+    return problems
+
+
+def _scheme_problems(where: str, scheme: Scheme, behaviours: dict[str, Behaviour],
+                     income_bands: list[str] | None) -> list[Problem]:
+    problems = _scale_problems(where, scheme.score, scheme.grades, scheme.listed_grade,
+                               scheme.listing)
     seen: set[str] = set()
+    for i, rule in enumerate(scheme.points):
+        if rule.behaviour in seen:
+            problems.append((f"{where}points[{i}].behaviour", rule.behaviour,
+                             "each behaviour is given points once"))
+        seen.add(rule.behaviour)
+        if rule.points == 0:
+            problems.append((f"{where}points[{i}].points", 0, "points must be non-zero"))
+        b = behaviours.get(rule.behaviour)
+        if b is None:
+            problems.append((f"{where}points[{i}].behaviour", rule.behaviour,
+                             f"unknown behaviour{_close(rule.behaviour, list(behaviours))}; "
+                             f"add it to the scenario's behaviours"))
+        elif b.subject != scheme.subject:
+            problems.append((f"{where}points[{i}].behaviour", rule.behaviour,
+                             f"a {b.subject} behaviour cannot be scored by a {scheme.subject} "
+                             f"scheme"))
+    grades = [g.grade for g in scheme.grades]
+    for i, o in enumerate(scheme.overrides):
+        if o.grade not in grades:
+            problems.append((f"{where}overrides[{i}].grade", o.grade,
+                             f"unknown grade{_close(o.grade, grades)}; grades: "
+                             f"{', '.join(grades)}"))
+        if o.behaviour not in behaviours:
+            problems.append((f"{where}overrides[{i}].behaviour", o.behaviour,
+                             f"unknown behaviour{_close(o.behaviour, list(behaviours))}"))
+    for band in scheme.start_by_income:
+        if income_bands is None or band not in income_bands:
+            problems.append((f"{where}start_by_income.{band}", band,
+                             "unknown income band; the population defines: "
+                             f"{', '.join(income_bands or ['(no population)'])}"))
+    return problems
+
+
+def _consistency_problems(s: Scenario) -> list[Problem]:
+    """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
+    problems: list[Problem] = []
+    shorthand = {"score": s.score, "grades": s.grades, "listed_grade": s.listed_grade}
+    if not s.operators:
+        for field, value in shorthand.items():
+            if value is None:
+                problems.append((field, None, "this field is required in a scenario without "
+                                              "operators (or list operators with schemes)"))
+        if not problems:
+            assert s.score and s.grades and s.listed_grade
+            problems += _scale_problems("", s.score, s.grades, s.listed_grade, s.listing)
+    else:
+        for field, value in {**shorthand, "listing": s.listing}.items():
+            if value is not None:
+                problems.append((field, value, "a scenario with operators sets this in each "
+                                               "operator's scheme; remove it here"))
+    by_name: dict[str, Behaviour] = {}
+    districts = s.population.districts if s.population else None
     for i, b in enumerate(s.behaviours):
-        if b.name in seen:
+        if b.name in by_name:
             problems.append((f"behaviours[{i}].name", b.name, "behaviour names must be unique"))
-        seen.add(b.name)
-        if b.points == 0:
-            problems.append((f"behaviours[{i}].points", 0,
+        by_name[b.name] = b
+        if not s.operators and b.points in (None, 0):
+            problems.append((f"behaviours[{i}].points", b.points,
                              "points must be non-zero: a behaviour that moves no score is not "
                              "scored; remove it or give it points"))
+        if s.operators and b.harmful is None:
+            problems.append((f"behaviours[{i}].harmful", None,
+                             "say whether the behaviour is penalised (true) or rewarded "
+                             "(false): with several schemes, points do not tell"))
         if b.sensor not in s.sensors:
-            close = difflib.get_close_matches(b.sensor, list(s.sensors), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append((f"behaviours[{i}].sensor", b.sensor,
-                             f"unknown sensor{hint}; the scenario defines: "
-                             f"{', '.join(s.sensors)}"))
+                             f"unknown sensor{_close(b.sensor, list(s.sensors))}; the scenario "
+                             f"defines: {', '.join(s.sensors)}"))
+        if b.subject == "company" and s.population is None:
+            problems.append((f"behaviours[{i}].subject", b.subject,
+                             "company behaviours need a [population] with companies"))
+        if b.min_age > b.max_age:
+            problems.append((f"behaviours[{i}].min_age", b.min_age,
+                             f"must not exceed max_age ({b.max_age})"))
+    for name, sensor in s.sensors.items():
+        if sensor.coverage is not None and len(sensor.coverage) != (districts or -1):
+            problems.append((f"sensors.{name}.coverage", sensor.coverage,
+                             f"give one share per district ({districts or 'no population'})"))
+        if sensor.collectors is not None and s.population is None:
+            problems.append((f"sensors.{name}.collectors", "...",
+                             "collectors watch neighbourhoods: add a [population]"))
+    bands = list(s.population.income_bands) if s.population else None
+    names: list[str] = []
+    for i, op in enumerate(s.operators):
+        if op.name in names:
+            problems.append((f"operators[{i}].name", op.name, "operator names must be unique"))
+        names.append(op.name)
+        problems += _scheme_problems(f"operators[{i}].scheme.", op.scheme, by_name, bands)
+        for j, sensor in enumerate(op.reads or []):
+            if sensor not in s.sensors:
+                problems.append((f"operators[{i}].reads[{j}]", sensor,
+                                 f"unknown sensor{_close(sensor, list(s.sensors))}"))
+        if op.scheme.subject == "company" and s.population is None:
+            problems.append((f"operators[{i}].scheme.subject", "company",
+                             "a company scheme needs a [population] with companies"))
+    for i, rule in enumerate(s.sharing):
+        for field, name in (("from", rule.from_), ("to", rule.to)):
+            if name not in names:
+                problems.append((f"sharing[{i}].{field}", name,
+                                 f"unknown operator{_close(name, names)}; operators: "
+                                 f"{', '.join(names) or '(none)'}"))
+        for j, b in enumerate(rule.behaviours or []):
+            if b not in by_name:
+                problems.append((f"sharing[{i}].behaviours[{j}]", b,
+                                 f"unknown behaviour{_close(b, list(by_name))}"))
     return problems
 
 
@@ -235,6 +537,7 @@ def validate_scenario(data: dict[str, Any], source: str) -> Scenario:
         ScenarioError: listing every problem, one per line, as ``scenario 'SOURCE', FIELD = VALUE:
             REASON``.
     """
+    data = _resolve_references(data, source)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -251,6 +554,91 @@ def validate_scenario(data: dict[str, Any], source: str) -> Scenario:
         raise ScenarioError("\n".join(f"scenario '{source}', {field} = {value!r}: {reason}"
                                       for field, value, reason in problems))
     return scenario
+
+
+def _read_data_file(path: Path, what: str) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        kind = "JSON" if path.suffix == ".json" else "TOML"
+        raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{what} '{path.name}': the top level must be a table of fields")
+    return data
+
+
+def builtin_packs() -> dict[str, Path]:
+    """The scheme packs and behaviour catalogues shipped with xinyong, by name."""
+    folder = resources.files("xinyong") / "packs"
+    return {p.name.removesuffix(".toml"): Path(str(p))
+            for p in folder.iterdir() if p.name.endswith(".toml")}
+
+
+def _find_pack(name: str, where: str) -> Path:
+    packs = builtin_packs()
+    if name in packs:
+        return packs[name]
+    path = Path(name)
+    if path.is_file():
+        return path
+    raise ScenarioError(f"{where} = {name!r}: no such pack; built-in packs: "
+                        f"{', '.join(sorted(packs))}{_close(name, list(packs))}, or give a "
+                        f"path to a .toml file")
+
+
+def _unsourced(data: Any, path: str = "") -> list[str]:
+    """Paths of the tables in a pack that do not name their source."""
+    missing = []
+    if isinstance(data, dict):
+        if any(not isinstance(v, (dict, list)) for k, v in data.items() if k != "source") \
+                and not data.get("source"):
+            missing.append(path or "(top level)")
+        for key, value in data.items():
+            missing += _unsourced(value, f"{path}.{key}" if path else key)
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            if isinstance(item, dict):
+                missing += _unsourced(item, f"{path}[{i}]")
+    return missing
+
+
+def load_pack(name: str, where: str = "pack") -> dict[str, Any]:
+    """Read a pack (a scheme, or a catalogue of sensors and behaviours) as raw data.
+
+    Every table in a pack must name its ``source`` (a seed article, a published measure, or
+    ``"assumption"``), so that every value in a run can be traced.
+    """
+    path = _find_pack(name, where)
+    data = _read_data_file(path, "pack")
+    missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about")})
+    if missing:
+        raise ScenarioError("\n".join(
+            f"pack '{path.name}', {m}.source: every value in a pack names its source; add "
+            f"source = \"...\" (an article, a measure, or \"assumption\")" for m in missing))
+    return data
+
+
+def _resolve_references(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Replace pack names by their contents: ``catalogue`` and each operator's ``scheme``."""
+    data = dict(data)
+    catalogue = data.pop("catalogue", None)
+    if catalogue is not None:
+        base = load_pack(str(catalogue), f"scenario '{source}', catalogue")
+        sensors = {**base.get("sensors", {}), **data.get("sensors", {})}
+        behaviours = {b["name"]: b for b in base.get("behaviours", [])}
+        for b in data.get("behaviours", []):
+            behaviours[b.get("name")] = {**behaviours.get(b.get("name"), {}), **b}
+        data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
+    operators = []
+    for i, op in enumerate(data.get("operators", [])):
+        if isinstance(op, dict) and isinstance(op.get("scheme"), str):
+            pack = load_pack(op["scheme"], f"scenario '{source}', operators[{i}].scheme")
+            op = {**op, "scheme": pack}
+        operators.append(op)
+    if operators:
+        data["operators"] = operators
+    return data
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -278,12 +666,4 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 f"no scenario '{name_or_path}': it is neither a built-in scenario "
                 f"({', '.join(sorted(builtins))}) nor a file.{hint}"
             )
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "TOML"
-        raise ScenarioError(f"scenario '{path.name}' is not valid {kind}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"scenario '{path.name}': the top level must be a table of fields")
-    return validate_scenario(data, source=path.name)
+    return validate_scenario(_read_data_file(path, "scenario"), source=path.name)

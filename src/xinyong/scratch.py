@@ -34,6 +34,13 @@ class Scratch:
         self._position[ids] = -1
         return ids[first]
 
+    def positions(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
+        """Where each of ``of`` stands in ``ids`` (distinct ids; ``of`` must be among them)."""
+        self._position[ids] = np.arange(ids.size)
+        out = self._position[of]
+        self._position[ids] = -1
+        return out
+
     def sums(self, ids: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
         """For each id in ``at``, the sum of ``values`` whose id it is (0 if none)."""
         np.add.at(self._sum, ids, values)

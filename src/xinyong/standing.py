@@ -1,8 +1,8 @@
-"""Standing: each citizen's score, grade and listing, kept from the events attributed to them.
+"""Standing: each subject's score, grade and listing under one scheme, kept from its events.
 
-These are steps 3 (scoring) and 4 (listing) of the day. A run keeps two standings: the real one,
-from every recorded event, and the counterfactual one, from the correctly attributed events
-only, which says what the system would hold without sensor errors.
+These are steps 3 (scoring) and 4 (listing) of the day. Each operator keeps two standings: the
+real one, from every counted event, and the counterfactual one, from the correctly attributed
+events only, which says what the system would hold without sensor and assessment errors.
 
 Rules (reference scenario):
 - the score moves by the day's points and is clamped to [floor, ceiling];
@@ -10,6 +10,9 @@ Rules (reference scenario):
   citizen's term starts again;
 - otherwise a listed citizen is released once ``day - listing_day >= min_days`` and its score is
   at least ``release_min_score``.
+
+A scheme may cap the grade for a while after some behaviours (drunk driving: automatic C), and
+a scheme without a listing rule never lists.
 
 A citizen who sits at the floor is listed again every day. Rather than touch them all daily,
 their listing day is kept lazily: while at the floor it is "today", and it is written down as
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xinyong.calendar import Calendar
-from xinyong.scenario import Scenario
+from xinyong.scenario import Scheme
 from xinyong.scratch import Scratch
 
 __all__ = ["REASONS", "ListingChanges", "Standing"]
@@ -58,52 +61,74 @@ class ListingChanges:
 
 
 class Standing:
-    """Scores and listings of every citizen under one stream of events.
+    """Scores, grades and listings of every subject under one scheme and one stream of events.
 
     Args:
-        scenario: the score scale, grades and listing rules.
-        population: the number of citizens.
-        scratch: scratch columns over citizens, shared with the other phases of the day.
+        scheme: the score scale, grades, listing rule and grade caps.
+        population: the number of subjects.
+        days: the run's horizon.
+        scratch: scratch columns over subjects, shared with the other phases of the day.
+        start: each subject's starting score, if it differs from the scheme's start.
     """
 
-    def __init__(self, scenario: Scenario, population: int, scratch: Scratch) -> None:
-        scale, rule = scenario.score, scenario.listing
+    def __init__(self, scheme: Scheme, population: int, days: int, scratch: Scratch,
+                 start: np.ndarray | None = None) -> None:
+        scale, rule = scheme.score, scheme.listing
         self.n = population
         self._scratch = scratch
         self.start, self.floor, self.ceiling = scale.start, scale.floor, scale.ceiling
-        self.at_floor = rule.at_floor
-        self.min_days = rule.min_days
-        self.release_min_score = rule.release_min_score
-        self.grade_names = scenario.grade_names()
+        self.lists = rule is not None
+        self.at_floor = rule.at_floor if rule else False
+        self.min_days = rule.min_days if rule else 0
+        self.release_min_score = rule.release_min_score if rule else scale.ceiling
+        self.grade_names = scheme.grade_names()
+        self._listed_index = len(self.grade_names) - 1
         # Grade index for every possible score, so grading is one gather.
         every_score = np.arange(scale.floor, scale.ceiling + 1)
-        ascending_mins = np.array([g.min for g in reversed(scenario.grades)])
-        last = len(scenario.grades) - 1
+        ascending_mins = np.array([g.min for g in reversed(scheme.grades)])
+        last = len(scheme.grades) - 1
         self._grade_of_score = (last - (np.searchsorted(ascending_mins, every_score,
                                                         side="right") - 1)).astype(np.int8)
-        self.score = np.full(population, scale.start, dtype=_score_dtype(scale.floor,
-                                                                          scale.ceiling))
+        dtype = _score_dtype(scale.floor, scale.ceiling)
+        if start is None:
+            self.score = np.full(population, scale.start, dtype=dtype)
+        else:
+            self.score = np.clip(start, scale.floor, scale.ceiling).astype(dtype)
         self.listed = np.zeros(population, dtype=bool)
         self.ever_listed = np.zeros(population, dtype=bool)
         self.listing_day = np.full(population, -1, dtype=np.int32)
         # The earliest release day after a listing on day d is d + max(min_days, 1):
-        # a citizen listed today is not released today.
+        # a subject listed today is not released today.
         self._wait = max(self.min_days, 1)
-        self._release_checks = Calendar(scenario.days)
+        self._release_checks = Calendar(days)
+        # Grade caps (only for schemes with overrides): the worst-allowed grade and until when.
+        self.capped = bool(scheme.overrides)
+        self.cap_grade = np.zeros(population if self.capped else 0, dtype=np.int8)
+        self.cap_until = np.zeros(population if self.capped else 0, dtype=np.int32)
+        self._cap_ends = Calendar(days)
         # Running aggregates for the daily series, kept up to date in O(events).
-        self.score_sum = int(population) * scale.start
+        self.score_sum = int(self.score.sum(dtype=np.int64))
         self.ever_listed_count = 0
         self.grade_counts = np.bincount(self.grades(), minlength=len(self.grade_names))
 
-    def grades(self, citizens: np.ndarray | None = None) -> np.ndarray:
-        """Grade index (into ``grade_names``) of the given citizens, or of everyone."""
-        sel = slice(None) if citizens is None else citizens
-        grade = self._grade_of_score[self.score[sel] - self.floor]
-        grade[self.listed[sel]] = len(self.grade_names) - 1
+    def grades(self, subjects: np.ndarray | None = None, day: int = 0) -> np.ndarray:
+        """Grade index (into ``grade_names``) of the given subjects, or of everyone, on ``day``."""
+        sel = slice(None) if subjects is None else subjects
+        return self._grade(self.score[sel], self.listed[sel],
+                           self.cap_grade[sel] if self.capped else None,
+                           self.cap_until[sel] if self.capped else None, day)
+
+    def _grade(self, score: np.ndarray, listed: np.ndarray, cap_grade: np.ndarray | None,
+               cap_until: np.ndarray | None, day: int) -> np.ndarray:
+        grade = self._grade_of_score[score - self.floor]
+        if cap_grade is not None and cap_until is not None:
+            active = cap_until > day
+            grade[active] = np.maximum(grade[active], cap_grade[active])
+        grade[listed] = self._listed_index
         return grade
 
-    def apply(self, day: int, subjects: np.ndarray, points: np.ndarray,
-              severe: np.ndarray) -> ListingChanges:
+    def apply(self, day: int, subjects: np.ndarray, points: np.ndarray, severe: np.ndarray,
+              caps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> ListingChanges:
         """Score one day's events and update the lists.
 
         Every array below is local to the day's touched citizens (those with events, and those
@@ -114,6 +139,7 @@ class Standing:
             subjects: the citizen each event is attributed to.
             points: each event's points.
             severe: whether each event is severe.
+            caps: grade caps from today's events, as (subjects, grade index, days).
 
         Returns:
             The day's changes to the lists.
@@ -124,16 +150,25 @@ class Standing:
         else:
             due = self._release_checks.pop(day)
         scratch = self._scratch
-        touched = scratch.distinct(np.concatenate([subjects, due]))
+        parts = [subjects, due]
+        if self.capped:
+            parts += [self._cap_ends.pop(day)] + ([caps[0]] if caps is not None else [])
+        touched = scratch.distinct(np.concatenate(parts))
         score0, listed0 = self.score[touched], self.listed[touched]
         listing_day = self.listing_day[touched]
+        cap_grade0 = cap_until0 = cap_grade = cap_until = None
+        if self.capped:
+            cap_grade0, cap_until0 = self.cap_grade[touched], self.cap_until[touched]
+            cap_grade, cap_until = cap_grade0.copy(), cap_until0.copy()
+            if caps is not None and caps[0].size:
+                self._set_caps(day, touched, cap_grade, cap_until, *caps)
 
         # Step 3: scoring, clamped at the end of the day.
         score = np.clip(score0 + scratch.sums(subjects, points, touched),
                         self.floor, self.ceiling).astype(score0.dtype)
 
         # Step 4: listing, by a severe event today or (at_floor) a score at the floor.
-        to_list = scratch.member(touched, subjects[severe])
+        to_list = scratch.member(touched, subjects[severe] if self.lists else _EMPTY)
         is_severe = to_list.copy()
         restarted = listed0 & is_severe
         if self.at_floor:
@@ -162,13 +197,13 @@ class Standing:
 
         self.score[touched], self.listed[touched] = score, listed
         self.listing_day[touched] = listing_day
+        if self.capped:
+            self.cap_grade[touched], self.cap_until[touched] = cap_grade, cap_until
 
         # Aggregates for the daily series.
         size = len(self.grade_names)
-        grade_before = self._grade_of_score[score0 - self.floor]
-        grade_before[listed0] = size - 1
-        grade_after = self._grade_of_score[score - self.floor]
-        grade_after[listed] = size - 1
+        grade_before = self._grade(score0, listed0, cap_grade0, cap_until0, day - 1)
+        grade_after = self._grade(score, listed, cap_grade, cap_until, day)
         self.grade_counts += (np.bincount(grade_after, minlength=size)
                               - np.bincount(grade_before, minlength=size))
         self.score_sum += delta_sum(score, score0)
@@ -178,6 +213,20 @@ class Standing:
             reason_listed=reason[newly], reason_relisted=reason[restarted],
             released=touched[free],
         )
+
+    def _set_caps(self, day: int, touched: np.ndarray, cap_grade: np.ndarray,
+                  cap_until: np.ndarray, who: np.ndarray, grade: np.ndarray,
+                  days: np.ndarray) -> None:
+        """Apply today's grade caps to the local arrays over ``touched``.
+
+        A new cap joins any running one: the worse grade and the later end stand.
+        """
+        local = self._scratch.positions(touched, who)
+        expired = cap_until <= day
+        cap_grade[expired], cap_until[expired] = 0, 0  # grade index 0 caps nothing
+        np.maximum.at(cap_grade, local, grade.astype(cap_grade.dtype))
+        np.maximum.at(cap_until, local, (day + days).astype(cap_until.dtype))
+        self._cap_ends.add(cap_until[local], touched[local])
 
     def finish(self, last_day: int) -> None:
         """Write down the lazy listing day of citizens still at the floor."""

@@ -1,15 +1,22 @@
 """The run store: one embedded DuckDB database per run (a file, or memory for notebooks).
 
 Tables:
-    run_info    key/value facts about the run (scenario, seed, version, status).
-    behaviours  the scenario's behaviours, by index, with their sensor and points.
-    sensors     the scenario's sensors, by index.
-    ledger      every recorded event: day, subject, actor, behaviour, sensor, points,
-                misattributed. Append-only; the truth every score is rebuilt from.
-    listings    every change to the lists: day, citizen, counterfactual, change, reason.
-    daily       one row a day: mean score, grade shares, listed, events by sensor.
-    citizens    each citizen's final standing (a cache of the ledger, for fast look-ups).
-    events      a view of the ledger with behaviour and sensor names.
+    run_info       key/value facts about the run (scenario, seed, version, status, summary).
+    sensors        the scenario's sensors, by index.
+    behaviours     the scenario's behaviours, by index, with their sensor and subject kind.
+    operators      who runs a scheme: name, scheme, subject kind.
+    ledger         every recorded event as each operator received it: day, operator, subject,
+                   actor, behaviour, sensor, points, misattributed, fabricated, dismissed.
+                   Append-only; the truth every score is rebuilt from.
+    listings       every change to the lists: day, operator, subject, counterfactual, change,
+                   reason.
+    daily          one row a day: the first operator's scores and the city's events.
+    daily_operators  one row per day, operator and grade.
+    standings      each operator's final standing of each subject (a cache of the ledger).
+    population     each citizen's attributes; organisations: companies and government bodies.
+Views:
+    events         the ledger with operator, behaviour and sensor names.
+    citizens       population joined with the first operator's standing.
 """
 
 from __future__ import annotations
@@ -32,18 +39,25 @@ CREATE TABLE run_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE sensors (sensor SMALLINT PRIMARY KEY, name VARCHAR NOT NULL,
                       detect DOUBLE NOT NULL, misidentify DOUBLE NOT NULL);
 CREATE TABLE behaviours (behaviour SMALLINT PRIMARY KEY, name VARCHAR NOT NULL,
-                         sensor SMALLINT NOT NULL, points INTEGER NOT NULL,
-                         severe BOOLEAN NOT NULL, p DOUBLE NOT NULL);
-CREATE TABLE ledger (day INTEGER NOT NULL, subject INTEGER NOT NULL, actor INTEGER NOT NULL,
-                     behaviour SMALLINT NOT NULL, sensor SMALLINT NOT NULL,
-                     points INTEGER NOT NULL, misattributed BOOLEAN NOT NULL);
-CREATE TABLE listings (day INTEGER NOT NULL, citizen INTEGER NOT NULL,
-                       counterfactual BOOLEAN NOT NULL, change VARCHAR NOT NULL,
-                       reason VARCHAR);
+                         sensor SMALLINT NOT NULL, subject VARCHAR NOT NULL, p DOUBLE NOT NULL);
+CREATE TABLE operators (operator SMALLINT PRIMARY KEY, name VARCHAR NOT NULL,
+                        scheme VARCHAR NOT NULL, subject VARCHAR NOT NULL);
+CREATE TABLE scheme_points (operator SMALLINT NOT NULL, behaviour SMALLINT NOT NULL,
+                            points INTEGER NOT NULL, severe BOOLEAN NOT NULL);
+CREATE TABLE ledger (day INTEGER NOT NULL, operator SMALLINT NOT NULL, subject INTEGER NOT NULL,
+                     actor INTEGER NOT NULL, behaviour SMALLINT NOT NULL,
+                     sensor SMALLINT NOT NULL, points INTEGER NOT NULL,
+                     misattributed BOOLEAN NOT NULL, fabricated BOOLEAN NOT NULL,
+                     dismissed BOOLEAN NOT NULL);
+CREATE TABLE listings (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
+                       subject INTEGER NOT NULL, counterfactual BOOLEAN NOT NULL,
+                       change VARCHAR NOT NULL, reason VARCHAR);
 CREATE VIEW events AS
-    SELECT l.day, l.subject, l.actor, b.name AS behaviour, s.name AS sensor, l.points,
-           l.misattributed, b.severe
-    FROM ledger l JOIN behaviours b USING (behaviour) JOIN sensors s ON s.sensor = l.sensor;
+    SELECT l.day, o.name AS operator, l.subject, l.actor, b.name AS behaviour,
+           s.name AS sensor, l.points, l.misattributed, l.fabricated, l.dismissed, p.severe
+    FROM ledger l JOIN behaviours b USING (behaviour) JOIN sensors s ON s.sensor = l.sensor
+    JOIN operators o USING (operator)
+    JOIN scheme_points p ON p.operator = l.operator AND p.behaviour = l.behaviour;
 """
 
 
@@ -70,11 +84,21 @@ class RunStore:
             [(i, n, s.detect, s.misidentify) for i, (n, s) in enumerate(scenario.sensors.items())],
         )
         store.con.executemany(
-            "INSERT INTO behaviours VALUES (?, ?, ?, ?, ?, ?)",
-            [(i, b.name, sensors.index(b.sensor), b.points, b.severe, b.p)
+            "INSERT INTO behaviours VALUES (?, ?, ?, ?, ?)",
+            [(i, b.name, sensors.index(b.sensor), b.subject, b.p)
              for i, b in enumerate(scenario.behaviours)],
         )
-        store.set_info(scenario=scenario.model_dump_json(), seed=str(seed), status="running")
+        index = {b.name: i for i, b in enumerate(scenario.behaviours)}
+        operators = scenario.all_operators()
+        store.con.executemany(
+            "INSERT INTO operators VALUES (?, ?, ?, ?)",
+            [(i, op.name, op.scheme.name, op.scheme.subject) for i, op in enumerate(operators)])
+        store.con.executemany(
+            "INSERT INTO scheme_points VALUES (?, ?, ?, ?)",
+            [(i, index[r.behaviour], r.points, r.severe)
+             for i, op in enumerate(operators) for r in op.scheme.points])
+        store.set_info(scenario=scenario.model_dump_json(by_alias=True), seed=str(seed),
+                       status="running")
         return store
 
     def set_info(self, **items: str) -> None:
@@ -105,6 +129,22 @@ class RunStore:
             con.execute(f"INSERT INTO {table} SELECT * FROM _chunk")
         finally:
             con.unregister("_chunk")
+
+    def finish(self, daily: pd.DataFrame, daily_operators: pd.DataFrame,
+               listings: pd.DataFrame, standings: pd.DataFrame, population: pd.DataFrame,
+               organisations: pd.DataFrame | None) -> None:
+        """Write the tables a finished run adds to its ledger, and the ``citizens`` view."""
+        self.replace("daily", daily)
+        self.replace("daily_operators", daily_operators)
+        self.append("listings", listings)
+        self.replace("standings", standings)
+        self.replace("population", population)
+        if organisations is not None:
+            self.replace("organisations", organisations)
+        self.con.execute("""
+            CREATE VIEW citizens AS
+            SELECT p.*, s.* EXCLUDE (operator, subject) FROM population p
+            JOIN standings s ON s.operator = 0 AND s.subject = p.citizen""")
 
     def replace(self, table: str, frame: pd.DataFrame) -> None:
         """Write a whole table from a DataFrame, replacing any previous one."""

@@ -1,0 +1,161 @@
+"""Operators: the cities, ministries and payment providers that run schemes at once [C5].
+
+Each operator compiles its scheme to arrays over the scenario's behaviours, receives the events
+its own sensors record plus those the sharing platform passes to it, has them assessed [D6],
+and keeps a real and a counterfactual standing of the subjects it scores.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+import numpy as np
+
+from xinyong.scenario import Operator, Scenario
+from xinyong.scratch import Scratch
+from xinyong.sensors import Events
+from xinyong.standing import ListingChanges, Standing
+from xinyong.streams import Streams
+
+__all__ = ["OperatorState", "routing"]
+
+
+def routing(scenario: Scenario) -> np.ndarray:
+    """Which operator receives which behaviour's records: (operators x behaviours) booleans.
+
+    An operator receives what its own sensors record, and what the sharing platform passes on
+    from operators that receive it, following the rules until nothing changes.
+    """
+    operators = scenario.all_operators()
+    names = [op.name for op in operators]
+    sensor_of = [b.sensor for b in scenario.behaviours]
+    receives = np.array([[op.reads is None or s in op.reads for s in sensor_of]
+                         for op in operators], dtype=bool).reshape(len(operators), -1)
+    index = {b.name: i for i, b in enumerate(scenario.behaviours)}
+    changed = True
+    while changed:
+        changed = False
+        for rule in scenario.sharing:
+            src, dst = names.index(rule.from_), names.index(rule.to)
+            passed = receives[src].copy()
+            if rule.behaviours is not None:
+                allowed = np.zeros_like(passed)
+                allowed[[index[b] for b in rule.behaviours]] = True
+                passed &= allowed
+            if (passed & ~receives[dst]).any():
+                receives[dst] |= passed
+                changed = True
+    return receives
+
+
+class OperatorState:
+    """One operator during a run.
+
+    Args:
+        index: the operator's index in the scenario.
+        operator: its definition.
+        scenario: the scenario (for behaviour indices).
+        receives: per behaviour, whether records of it reach this operator.
+        population: the number of subjects of the scheme's kind.
+        days: the horizon.
+        scratch: scratch columns for the real standing.
+        cf_scratch: scratch columns for the counterfactual (scored on another thread).
+        streams: the run's random streams (for assessment).
+        covered: per subject, whether the scheme scores it (e.g. residents aged 18+).
+        start: per subject starting scores, where they depend on income.
+    """
+
+    def __init__(self, index: int, operator: Operator, scenario: Scenario,
+                 receives: np.ndarray, population: int, days: int, scratch: Scratch,
+                 cf_scratch: Scratch, streams: Streams, covered: np.ndarray | None = None,
+                 start: np.ndarray | None = None) -> None:
+        self.index = index
+        self.name = operator.name
+        self.scheme = operator.scheme
+        self.subject = operator.scheme.subject
+        self.n = population
+        self.streams = streams
+        self.assessment = operator.assessment
+        behaviours = {b.name: i for i, b in enumerate(scenario.behaviours)}
+        k = len(scenario.behaviours)
+        self.points = np.zeros(k, dtype=np.int64)
+        self.severe = np.zeros(k, dtype=bool)
+        for rule in operator.scheme.points:
+            self.points[behaviours[rule.behaviour]] = rule.points
+            self.severe[behaviours[rule.behaviour]] = rule.severe
+        grades = operator.scheme.grade_names()
+        self.cap_grade = np.full(k, -1, dtype=np.int64)
+        self.cap_days = np.zeros(k, dtype=np.int64)
+        for o in operator.scheme.overrides:
+            self.cap_grade[behaviours[o.behaviour]] = grades.index(o.grade)
+            self.cap_days[behaviours[o.behaviour]] = o.days
+        self._takes = receives & (self.points != 0)
+        self.covered = covered
+        self.standing = Standing(operator.scheme, population, days, scratch, start)
+        self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start)
+        self.counted = 0
+        self.dismissed = 0
+        # Subjects the scheme does not cover never move: their share of the aggregates is fixed.
+        self.covered_total = population if covered is None else int(covered.sum())
+        uncovered = np.flatnonzero(~covered) if covered is not None else np.empty(0, np.int64)
+        self._uncovered_grades = np.bincount(self.standing.grades(uncovered),
+                                             minlength=len(grades))
+        self._uncovered_sum = int(self.standing.score[uncovered].sum(dtype=np.int64))
+
+    def grade_counts(self) -> np.ndarray:
+        """How many covered subjects hold each grade now."""
+        return self.standing.grade_counts - self._uncovered_grades
+
+    def mean_score(self) -> float:
+        """Mean score of the covered subjects now."""
+        total = self.standing.score_sum - self._uncovered_sum
+        return total / self.covered_total if self.covered_total else 0.0
+
+    def select(self, events: Events) -> Events:
+        """The events this operator scores: received, given points, about covered subjects."""
+        keep = self._takes[events.behaviour]
+        if self.covered is not None:
+            keep &= self.covered[events.subject]
+        return events.where(keep)
+
+    def assess(self, day: int, events: Events) -> np.ndarray:
+        """Which events the authority dismisses on review (a boolean per event)."""
+        a = self.assessment
+        if a is None or len(events) == 0:
+            return np.zeros(len(events), dtype=bool)
+        # Address each event by who did what, and false reports by their place in the day.
+        address = events.actor * len(self.points) + events.behaviour
+        false = np.flatnonzero(events.fabricated)
+        address[false] = self.n * len(self.points) + np.arange(false.size)
+        reviewed = self.streams.uniform(f"assess/{self.name}/review", day, address) < a.review
+        verdict = self.streams.uniform(f"assess/{self.name}/verdict", day, address)
+        wrong = ~events.correct()
+        return reviewed & np.where(wrong, verdict < a.catch, verdict < a.wrongly_dismiss)
+
+    def score(self, day: int, events: Events, dismissed: np.ndarray,
+              second_core: Executor) -> tuple[ListingChanges, ListingChanges]:
+        """Score the day's events into the real and the counterfactual standing.
+
+        The counterfactual takes the correctly attributed events, whatever the assessment said:
+        what the operator would hold without sensor and assessment errors.
+        """
+        correct = events.correct()
+        if self.covered is not None:
+            correct &= self.covered[np.maximum(events.actor, 0)]
+        actor, k = events.actor[correct], events.behaviour[correct]
+        counterfactual = second_core.submit(self.counterfactual.apply, day, actor,
+                                            self.points[k], self.severe[k], self._caps(actor, k))
+        counted = ~dismissed
+        subject, k = events.subject[counted], events.behaviour[counted]
+        changes = self.standing.apply(day, subject, self.points[k], self.severe[k],
+                                      self._caps(subject, k))
+        self.counted += int(counted.sum())
+        self.dismissed += int(dismissed.sum())
+        return changes, counterfactual.result()
+
+    def _caps(self, subject: np.ndarray, k: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        if not self.standing.capped:
+            return None
+        capped = self.cap_grade[k] >= 0
+        return subject[capped], self.cap_grade[k][capped], self.cap_days[k][capped]
