@@ -77,7 +77,7 @@ class City:
         self.operators = self._operators()
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
-        self.ledger = LedgerWriter(store, self.sensor_of)
+        self.ledger = LedgerWriter(store)
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
         self.wrongly_listed = np.zeros(len(self.operators), dtype=np.int64)

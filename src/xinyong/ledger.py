@@ -28,14 +28,11 @@ class LedgerWriter:
 
     Args:
         store: where the ledger lives.
-        sensor_of: sensor index per behaviour index.
         chunk_rows: rows to gather before writing.
     """
 
-    def __init__(self, store: RunStore, sensor_of: np.ndarray,
-                 chunk_rows: int = 2_000_000) -> None:
+    def __init__(self, store: RunStore, chunk_rows: int = 2_000_000) -> None:
         self.store = store
-        self._sensor_of = sensor_of.astype(np.int16)
         self._chunk_rows = chunk_rows
         self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray]] = []
         self._buffered = 0
@@ -74,7 +71,8 @@ class LedgerWriter:
         chunk = self._chunk()
         self._buffer, self._buffered = [], 0
         self._wait()
-        self._in_flight = self._writer.submit(self.store.append, "ledger", chunk, self._cursor)
+        self._in_flight = self._writer.submit(self.store.append, "ledger_rows", chunk,
+                                              self._cursor)
 
     def _chunk(self) -> dict[str, np.ndarray]:
         parts = self._buffer
@@ -82,18 +80,17 @@ class LedgerWriter:
         def column(get: Callable[[tuple], np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate([get(p) for p in parts]).astype(dtype, copy=False)
 
-        behaviour = column(lambda p: p[2].behaviour, np.int16)
+        flags = column(lambda p: p[2].misattributed, np.uint8)
+        flags |= column(lambda p: p[2].fabricated, np.uint8) << 1
+        flags |= column(lambda p: p[4], np.uint8) << 2
         return {
             "day": column(lambda p: np.full(len(p[2]), p[0]), np.int32),
             "operator": column(lambda p: np.full(len(p[2]), p[1]), np.int16),
             "subject": column(lambda p: p[2].subject, np.int32),
             "actor": column(lambda p: p[2].actor, np.int32),
-            "behaviour": behaviour,
-            "sensor": self._sensor_of[behaviour],
+            "behaviour": column(lambda p: p[2].behaviour, np.int16),
             "points": column(lambda p: p[3], np.int32),
-            "misattributed": column(lambda p: p[2].misattributed, bool),
-            "fabricated": column(lambda p: p[2].fabricated, bool),
-            "dismissed": column(lambda p: p[4], bool),
+            "flags": flags,
         }
 
 
@@ -136,7 +133,7 @@ class Ledger:
         self.operators = [op.name for op in scenario.all_operators()]
 
     def __len__(self) -> int:
-        return int(self._store.con.execute("SELECT count(*) FROM ledger").fetchone()[0])
+        return int(self._store.con.execute("SELECT count(*) FROM ledger_rows").fetchone()[0])
 
     def _operator(self, operator: str | None) -> tuple[int, Operator]:
         name = operator or self.operators[0]

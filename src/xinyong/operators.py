@@ -90,6 +90,7 @@ class OperatorState:
             self.cap_grade[behaviours[o.behaviour]] = grades.index(o.grade)
             self.cap_days[behaviours[o.behaviour]] = o.days
         self._takes = receives & (self.points != 0)
+        self._takes_everything = bool(self._takes.all()) and covered is None
         self.covered = covered
         self.standing = Standing(operator.scheme, population, days, scratch, start)
         self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start)
@@ -113,6 +114,8 @@ class OperatorState:
 
     def select(self, events: Events) -> Events:
         """The events this operator scores: received, given points, about covered subjects."""
+        if self._takes_everything:
+            return events
         keep = self._takes[events.behaviour]
         if self.covered is not None:
             keep &= self.covered[events.subject]
@@ -137,20 +140,26 @@ class OperatorState:
         """Score the day's events into the real and the counterfactual standing.
 
         The counterfactual takes the correctly attributed events, whatever the assessment said:
-        what the operator would hold without sensor and assessment errors.
+        what the operator would hold without sensor and assessment errors. It is scored on the
+        second core while the real standing is scored here.
         """
+        points, severe = self.points[events.behaviour], self.severe[events.behaviour]
         correct = events.correct()
         if self.covered is not None:
             correct &= self.covered[np.maximum(events.actor, 0)]
         actor, k = events.actor[correct], events.behaviour[correct]
         counterfactual = second_core.submit(self.counterfactual.apply, day, actor,
-                                            self.points[k], self.severe[k], self._caps(actor, k))
-        counted = ~dismissed
-        subject, k = events.subject[counted], events.behaviour[counted]
-        changes = self.standing.apply(day, subject, self.points[k], self.severe[k],
-                                      self._caps(subject, k))
-        self.counted += int(counted.sum())
-        self.dismissed += int(dismissed.sum())
+                                            points[correct], severe[correct],
+                                            self._caps(actor, k))
+        subject, k = events.subject, events.behaviour
+        n_dismissed = int(dismissed.sum())
+        if n_dismissed:
+            counted = ~dismissed
+            subject, k, points, severe = subject[counted], k[counted], points[counted], \
+                severe[counted]
+        changes = self.standing.apply(day, subject, points, severe, self._caps(subject, k))
+        self.counted += len(events) - n_dismissed
+        self.dismissed += n_dismissed
         return changes, counterfactual.result()
 
     def _caps(self, subject: np.ndarray, k: np.ndarray

@@ -5,9 +5,10 @@ Tables:
     sensors        the scenario's sensors, by index.
     behaviours     the scenario's behaviours, by index, with their sensor and subject kind.
     operators      who runs a scheme: name, scheme, subject kind.
-    ledger         every recorded event as each operator received it: day, operator, subject,
-                   actor, behaviour, sensor, points, misattributed, fabricated, dismissed.
-                   Append-only; the truth every score is rebuilt from.
+    ledger_rows    every recorded event as each operator received it: day, operator, subject,
+                   actor, behaviour, points and flags (1 misattributed, 2 fabricated,
+                   4 dismissed). Append-only; the truth every score is rebuilt from. Kept
+                   compact because writing it is most of a run's storage cost.
     listings       every change to the lists: day, operator, subject, counterfactual, change,
                    reason.
     daily          one row a day: the first operator's scores and the city's events.
@@ -15,6 +16,7 @@ Tables:
     standings      each operator's final standing of each subject (a cache of the ledger).
     population     each citizen's attributes; organisations: companies and government bodies.
 Views:
+    ledger         ledger_rows with its sensor and its flags as booleans.
     events         the ledger with operator, behaviour and sensor names.
     citizens       population joined with the first operator's standing.
 """
@@ -44,11 +46,15 @@ CREATE TABLE operators (operator SMALLINT PRIMARY KEY, name VARCHAR NOT NULL,
                         scheme VARCHAR NOT NULL, subject VARCHAR NOT NULL);
 CREATE TABLE scheme_points (operator SMALLINT NOT NULL, behaviour SMALLINT NOT NULL,
                             points INTEGER NOT NULL, severe BOOLEAN NOT NULL);
-CREATE TABLE ledger (day INTEGER NOT NULL, operator SMALLINT NOT NULL, subject INTEGER NOT NULL,
-                     actor INTEGER NOT NULL, behaviour SMALLINT NOT NULL,
-                     sensor SMALLINT NOT NULL, points INTEGER NOT NULL,
-                     misattributed BOOLEAN NOT NULL, fabricated BOOLEAN NOT NULL,
-                     dismissed BOOLEAN NOT NULL);
+CREATE TABLE ledger_rows (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
+                          subject INTEGER NOT NULL, actor INTEGER NOT NULL,
+                          behaviour SMALLINT NOT NULL, points INTEGER NOT NULL,
+                          flags UTINYINT NOT NULL);
+CREATE VIEW ledger AS
+    SELECT l.day, l.operator, l.subject, l.actor, l.behaviour, b.sensor, l.points,
+           (l.flags & 1) > 0 AS misattributed, (l.flags & 2) > 0 AS fabricated,
+           (l.flags & 4) > 0 AS dismissed
+    FROM ledger_rows l JOIN behaviours b USING (behaviour);
 CREATE TABLE listings (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
                        subject INTEGER NOT NULL, counterfactual BOOLEAN NOT NULL,
                        change VARCHAR NOT NULL, reason VARCHAR);
