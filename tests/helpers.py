@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from xinyong.scenario import Scenario, validate_scenario
@@ -37,3 +39,14 @@ def tiny_scenario(behaviours: list[dict[str, Any]], **overrides: Any) -> Scenari
         else:
             data[key] = value
     return validate_scenario(data, source="tiny")
+
+
+MULTI_CITY = Path(__file__).with_name("multi_city.toml")
+
+
+def multi_city(**overrides: Any) -> Scenario:
+    """A small city with households, companies, three operators, sharing, assessment and
+    collectors (``tests/multi_city.toml``), with top-level fields replaced."""
+    data = tomllib.loads(MULTI_CITY.read_text())
+    data.update(overrides)
+    return validate_scenario(data, source=MULTI_CITY.name)

@@ -390,8 +390,8 @@ class City:
             "subjects": op.subject,
             "covered": covered,
             "mean_score": op.mean_score(),
-            "grade_shares": {g: share(c) for g, c in zip(real.grade_names, counts,
-                                                         strict=True)},
+            "grade_shares": {g: share(c) for g, c in zip(real.grade_names, counts, strict=True)
+                             if real.lists or g != op.scheme.listed_grade},
             "listed_share": share(real.listed[mask].sum()),
             "ever_listed_share": share(real.ever_listed[mask].sum()),
             "wrongly_listed": int((real.listed & ~cf.listed).sum()),

@@ -90,7 +90,8 @@ class Explanation:
     def _headline(self) -> str:
         status = (f"listed since day {self.listing_day}" if self.listed else "not listed")
         cf = "listed" if self.counterfactual_listed else "not listed"
-        who = f"Citizen {self.citizen}" + (f" ({self.name})" if self.name else "")
+        kind = "Citizen" if self.scheme.subject == "citizen" else "Organisation"
+        who = f"{kind} {self.citizen}" + (f" ({self.name})" if self.name else "")
         under = (f" under '{self.operator.name}' ({self.scheme.name})"
                  if len(self.scenario.all_operators()) > 1 else "")
         return (f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
@@ -166,7 +167,8 @@ class Explanation:
         return Group(self._rich(), *(other._rich() for other in self.others))
 
     def _rich(self) -> Group:
-        title = f"Ledger of citizen {self.citizen}"
+        kind = "citizen" if self.scheme.subject == "citizen" else "organisation"
+        title = f"Ledger of {kind} {self.citizen}"
         if len(self.scenario.all_operators()) > 1:
             title += f" — {self.operator.name} ({self.scheme.name})"
         table = Table(title=title, show_lines=False)

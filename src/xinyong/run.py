@@ -27,7 +27,7 @@ import pandas as pd
 from xinyong.city import City
 from xinyong.explain import Explanation, explain_subject
 from xinyong.ledger import Ledger
-from xinyong.population import citizen_name
+from xinyong.population import citizen_name, credit_code
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.store import RunStore
 
@@ -132,8 +132,8 @@ class Run:
 
     def _explain(self, subject: int, kind: str) -> Explanation:
         name = None
-        if kind == "citizen" and self.scenario.population is not None:
-            name = citizen_name(subject)
+        if self.scenario.population is not None:
+            name = citizen_name(subject) if kind == "citizen" else credit_code(subject)
         parts = []
         for index, op in enumerate(self.operators):
             if op.scheme.subject != kind:

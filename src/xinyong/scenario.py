@@ -17,7 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 __all__ = [
     "Assessment",
@@ -270,6 +277,20 @@ class PopulationSpec(_Model):
     government_orgs: int = Field(default=20, ge=0, description="government organisations")
     government_share: float = Field(default=0.12, ge=0.0, le=1.0,
                                     description="share of employees working for government")
+
+    @field_validator("children_weights")
+    @classmethod
+    def _weights_are_shares(cls, value: list[float]) -> list[float]:
+        if any(w < 0 for w in value) or sum(value) <= 0:
+            raise ValueError("weights must be non-negative and not all zero")
+        return value
+
+    @field_validator("income_bands")
+    @classmethod
+    def _bands_are_shares(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+            raise ValueError("shares must be non-negative and not all zero")
+        return value
 
 
 class Scenario(_Model):
