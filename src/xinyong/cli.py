@@ -64,6 +64,16 @@ def simulate_command(
                   f"[/]  (explain a citizen: xinyong explain {folder} 0)")
 
 
+def _figure(key: str, value: object) -> str:
+    if key.endswith("_share"):
+        return f"{value:.3%}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def _print_summary(summary: dict) -> None:
     table = Table(title="Summary", show_header=False)
     table.add_column("figure")
@@ -72,15 +82,22 @@ def _print_summary(summary: dict) -> None:
         if key == "grade_shares":
             for grade, share in value.items():
                 table.add_row(f"  grade {grade}", f"{share:.3%}")
-            continue
-        if key.endswith("_share"):
-            value = f"{value:.3%}"
-        elif isinstance(value, float):
-            value = f"{value:.6g}"
-        elif isinstance(value, int):
-            value = f"{value:,}"
-        table.add_row(key, str(value))
+        elif key == "population":
+            for part, count in value.items():
+                table.add_row(f"  {part}", f"{count:,}")
+        elif key != "operators":
+            table.add_row(key, _figure(key, value))
     console.print(table)
+    operators = summary.get("operators")
+    if operators:
+        ops = Table(title="Operators")
+        for header in ("operator", "scheme", "scored", "mean", "listed", "wrongly", "dismissed"):
+            ops.add_column(header, justify="left" if header in ("operator", "scheme") else "right")
+        for name, f in operators.items():
+            ops.add_row(name, f["scheme"], f"{f['covered']:,}",
+                        f"{f['mean_score']:.1f}", f"{f['listed_share']:.2%}",
+                        f"{f['wrongly_listed']:,}", f"{f['events_dismissed']:,}")
+        console.print(ops)
 
 
 @app.command("explain")
