@@ -21,12 +21,13 @@ import pandas as pd
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.ledger import LedgerWriter
-from xinyong.operators import OperatorState, routing
+from xinyong.lists import LIST_CHANGES
+from xinyong.operators import Judgement, OperatorState, routing
 from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
 from xinyong.scratch import Scratch
 from xinyong.sensors import Events, Placement, Sensors
-from xinyong.standing import REASONS, ListingChanges
+from xinyong.standing import REASONS
 from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 
@@ -84,6 +85,7 @@ class City:
         self._daily: list[dict[str, Any]] = []
         self._daily_operators: list[dict[str, Any]] = []
         self._listings: list[tuple[int, int, bool, int, np.ndarray, np.ndarray]] = []
+        self._list_changes: list[tuple[int, int, int, bool, int, np.ndarray]] = []
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -173,9 +175,9 @@ class City:
             mine = op.select(events[op.subject])
             dismissed = op.assess(day, mine)
             self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
-            changes, cf_changes = op.score(day, mine, dismissed, self._second_core)
-            toggled[op.subject].append(changes.toggled())
-            self._count_operator(day, op, changes, cf_changes, mine, dismissed)
+            real, counterfactual = op.score(day, mine, dismissed, self._second_core)
+            toggled[op.subject].append(real.toggled())
+            self._count_operator(day, op, real, counterfactual, mine, dismissed)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             flipped = self._update_listed_any(kind, group, toggled[kind])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
@@ -192,7 +194,7 @@ class City:
         now = np.zeros(candidates.size, dtype=bool)
         for op in self.operators:
             if op.subject == kind:
-                now |= op.standing.listed[candidates]
+                now |= op.listed_any(candidates)
         flipped = candidates[now != group.listed_any[candidates]]
         group.listed_any[candidates] = now
         return flipped
@@ -211,10 +213,14 @@ class City:
 
     # -- what the day leaves behind -------------------------------------------------------
 
-    def _count_operator(self, day: int, op: OperatorState, changes: ListingChanges,
-                        cf_changes: ListingChanges, events: Events, dismissed: np.ndarray
+    def _count_operator(self, day: int, op: OperatorState, real: Judgement,
+                        counterfactual: Judgement, events: Events, dismissed: np.ndarray
                         ) -> None:
+        changes, cf_changes = real.listing, counterfactual.listing
         self._update_wrongly_listed(op, changes.toggled(), cf_changes.toggled())
+        for cf, judgement in ((False, real), (True, counterfactual)):
+            for lst, change, who in judgement.lists.entries:
+                self._list_changes.append((day, op.index, lst, cf, change, who))
         for cf, ch in ((False, changes), (True, cf_changes)):
             for change, who, reason in ((_LISTED, ch.listed, ch.reason_listed),
                                         (_RELISTED, ch.relisted, ch.reason_relisted),
@@ -305,6 +311,49 @@ class City:
             "reason": reasons[np.concatenate([p[5] for p in parts]
                                              or [np.empty(0, np.int8)])],
         })
+
+    def list_changes(self) -> pd.DataFrame:
+        """Every change to an operator's lists: day, operator, list, subject, counterfactual,
+        change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
+        parts = self._list_changes
+        names = np.array(list(LIST_CHANGES.values()))
+        list_names = {(op.index, i): name for op in self.operators
+                      for i, name in enumerate(op.lists.names)}
+
+        def column(get: Callable[[tuple], Any], dtype: Any) -> np.ndarray:
+            return np.concatenate([np.full(p[5].size, get(p), dtype) for p in parts]
+                                  or [np.empty(0, dtype)])
+
+        return pd.DataFrame({
+            "day": column(lambda p: p[0], np.int32),
+            "operator": column(lambda p: p[1], np.int16),
+            "list": column(lambda p: list_names[(p[1], p[2])], object),
+            "subject": np.concatenate([p[5] for p in parts] or [np.empty(0)]).astype(np.int32),
+            "counterfactual": column(lambda p: p[3], bool),
+            "change": names[column(lambda p: p[4], np.int8)],
+        })
+
+    def memberships(self) -> pd.DataFrame:
+        """Every subject on a list now: operator, list, subject, since, until, repeats."""
+        frames = []
+        for op in self.operators:
+            for i, lst in enumerate(op.lists.lists):
+                who = np.flatnonzero(lst.member)
+                cf = op.cf_lists.lists[i].member[who]
+                frames.append(pd.DataFrame({
+                    "operator": np.int16(op.index), "list": op.lists.names[i],
+                    "kind": lst.spec.kind, "subject": who.astype(np.int32),
+                    "since": lst.since[who], "until": lst.until[who],
+                    "repeats": lst.repeats[who], "counterfactual_member": cf}))
+        if not frames:
+            return pd.DataFrame({"operator": pd.Series(dtype="int16"),
+                                 "list": pd.Series(dtype=str), "kind": pd.Series(dtype=str),
+                                 "subject": pd.Series(dtype="int32"),
+                                 "since": pd.Series(dtype="int32"),
+                                 "until": pd.Series(dtype="int32"),
+                                 "repeats": pd.Series(dtype="int16"),
+                                 "counterfactual_member": pd.Series(dtype=bool)})
+        return pd.concat(frames, ignore_index=True)
 
     def standings(self) -> pd.DataFrame:
         """Every operator's standing of every subject now, real and counterfactual."""
@@ -398,4 +447,18 @@ class City:
             "counterfactual_listed_share": share(cf.listed[mask].sum()),
             "events_counted": op.counted,
             "events_dismissed": op.dismissed,
+            **({"lists": self._lists_summary(op)} if op.lists else {}),
         }
+
+    def _lists_summary(self, op: OperatorState) -> dict[str, Any]:
+        covered = op.covered_total or 1
+        out = {}
+        for real, cf in zip(op.lists.lists, op.cf_lists.lists, strict=True):
+            out[real.spec.name] = {
+                "kind": real.spec.kind,
+                "members_share": int(real.member.sum()) / covered,
+                "counterfactual_members_share": int(cf.member.sum()) / covered,
+                "wrongly_listed": int((real.member & ~cf.member).sum()),
+                "wrongly_missing": int((~real.member & cf.member).sum()),
+            }
+        return out

@@ -8,16 +8,30 @@ and keeps a real and a counterfactual standing of the subjects it scores.
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from dataclasses import dataclass
 
 import numpy as np
 
+from xinyong.lists import ListBook, ListChanges
 from xinyong.scenario import Operator, Scenario
 from xinyong.scratch import Scratch
 from xinyong.sensors import Events
 from xinyong.standing import ListingChanges, Standing
 from xinyong.streams import Streams
 
-__all__ = ["OperatorState", "routing"]
+__all__ = ["Judgement", "OperatorState", "routing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What one day did to an operator's standing and lists (real or counterfactual)."""
+
+    listing: ListingChanges
+    lists: ListChanges
+
+    def toggled(self) -> np.ndarray:
+        """Subjects whose scheme listing or blacklisting flipped."""
+        return np.concatenate([self.listing.toggled(), self.lists.toggled()])
 
 
 def routing(scenario: Scenario) -> np.ndarray:
@@ -94,6 +108,9 @@ class OperatorState:
         self.covered = covered
         self.standing = Standing(operator.scheme, population, days, scratch, start)
         self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start)
+        self.lists = ListBook(operator.scheme.lists, behaviours, population, days, scratch)
+        self.cf_lists = ListBook(operator.scheme.lists, behaviours, population, days,
+                                 cf_scratch)
         self.counted = 0
         self.dismissed = 0
         # Subjects the scheme does not cover never move: their share of the aggregates is fixed.
@@ -135,8 +152,8 @@ class OperatorState:
         wrong = ~events.correct()
         return reviewed & np.where(wrong, verdict < a.catch, verdict < a.wrongly_dismiss)
 
-    def score(self, day: int, events: Events, dismissed: np.ndarray,
-              second_core: Executor) -> tuple[ListingChanges, ListingChanges]:
+    def score(self, day: int, events: Events, dismissed: np.ndarray, second_core: Executor
+              ) -> tuple[Judgement, Judgement]:
         """Score the day's events into the real and the counterfactual standing.
 
         The counterfactual takes the correctly attributed events, whatever the assessment said:
@@ -148,19 +165,32 @@ class OperatorState:
         if self.covered is not None:
             correct &= self.covered[np.maximum(events.actor, 0)]
         actor, k = events.actor[correct], events.behaviour[correct]
-        counterfactual = second_core.submit(self.counterfactual.apply, day, actor,
-                                            points[correct], severe[correct],
-                                            self._caps(actor, k))
+        counterfactual = second_core.submit(self._judge, self.counterfactual, self.cf_lists,
+                                            day, actor, k, points[correct], severe[correct])
         subject, k = events.subject, events.behaviour
         n_dismissed = int(dismissed.sum())
         if n_dismissed:
             counted = ~dismissed
             subject, k, points, severe = subject[counted], k[counted], points[counted], \
                 severe[counted]
-        changes = self.standing.apply(day, subject, points, severe, self._caps(subject, k))
+        real = self._judge(self.standing, self.lists, day, subject, k, points, severe)
         self.counted += len(events) - n_dismissed
         self.dismissed += n_dismissed
-        return changes, counterfactual.result()
+        return real, counterfactual.result()
+
+    def _judge(self, standing: Standing, lists: ListBook, day: int, subject: np.ndarray,
+               k: np.ndarray, points: np.ndarray, severe: np.ndarray) -> Judgement:
+        """Steps 3-4 for one stream of events: the score and listing, then the lists."""
+        changes = standing.apply(day, subject, points, severe, self._caps(subject, k))
+        list_changes = ListChanges()
+        if lists:
+            list_changes = lists.update(day, subject, k, standing.score, standing.listed,
+                                        changes.toggled())
+        return Judgement(changes, list_changes)
+
+    def listed_any(self, subjects: np.ndarray) -> np.ndarray:
+        """Whether each subject is on this operator's scheme listing or any of its blacklists."""
+        return self.standing.listed[subjects] | self.lists.black_any[subjects]
 
     def _caps(self, subject: np.ndarray, k: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

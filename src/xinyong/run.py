@@ -205,8 +205,12 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
     city = City(chosen, seed, store)
     city.run(progress)
-    store.finish(city.daily(), city.daily_operators(), city.listings(), city.standings(),
-                 city.population_table(), city.organisations_table())
+    store.finish({
+        "daily": city.daily(), "daily_operators": city.daily_operators(),
+        "listings": city.listings(), "list_changes": city.list_changes(),
+        "memberships": city.memberships(), "standings": city.standings(),
+        "population": city.population_table(), "organisations": city.organisations_table(),
+    })
     summary = city.summary()
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     store.set_info(status="complete", summary=json.dumps(summary))

@@ -30,9 +30,11 @@ __all__ = [
     "Assessment",
     "Behaviour",
     "Collectors",
+    "Escalation",
     "Grade",
     "GradeOverride",
     "HouseholdMix",
+    "ListSpec",
     "ListedResponse",
     "ListingRule",
     "Operator",
@@ -183,6 +185,45 @@ class GradeOverride(_Model):
     source: str | None = None
 
 
+class Escalation(_Model):
+    """A falling subject is first warned, then counselled by officials, and only then listed
+    [000]: "rewards first, punishment as supplement; warnings before punishment" (Rongcheng
+    Measures art. 6)."""
+
+    below: int = Field(description="score below which the escalation starts")
+    counsel_after_days: int = Field(ge=0, description="warned, still below: counselled after")
+    list_after_days: int = Field(ge=0, description="counselled, still below: listed after")
+    source: str | None = None
+
+
+class ListSpec(_Model):
+    """A blacklist or red list kept by an operator [L2-L4].
+
+    A blacklist lists a subject for a counted event of one of its ``behaviours`` (specific
+    violations) or, with ``escalation``, for a low score after warning and counselling. The term
+    depends on the violation (2-5 years [003]) and is extended by repeat violations; credit
+    repair removes a subject early once the repair period has passed and the score has recovered
+    (NDRC Order 58, 2023). A red list holds subjects whose score reaches ``min_score``.
+    """
+
+    name: str = Field(min_length=1)
+    title: str = Field(default="", description="how the list names its members, in reasons")
+    kind: Literal["black", "red"] = "black"
+    behaviours: list[str] = Field(default=[], description="violations that list the subject")
+    terms: dict[str, int] = Field(default={}, description="term in days by violation")
+    term_days: int = Field(default=730, ge=1, description="term for other triggers (days)")
+    repeat_extension_days: int = Field(default=365, ge=0,
+                                       description="added to the term by a repeat violation")
+    escalation: Escalation | None = None
+    min_score: int | None = Field(default=None, description="red list: score at least this")
+    repair_after_days: int | None = Field(default=None, ge=0,
+                                          description="credit repair possible after (days)")
+    repair_min_score: int | None = Field(default=None,
+                                         description="credit repair needs this score")
+    shared: bool = Field(default=True, description="published on the sharing platform")
+    source: str | None = None
+
+
 class Scheme(_Model):
     """One operator's rules: the scale, the grades, the listing rule and each behaviour's points.
 
@@ -201,6 +242,7 @@ class Scheme(_Model):
     listing: ListingRule | None = Field(default=None, description="no listing if absent")
     points: list[PointRule] = Field(min_length=1)
     overrides: list[GradeOverride] = []
+    lists: list[ListSpec] = Field(default=[], description="blacklists and red lists")
     source: str | None = None
 
     def grade_names(self) -> list[str]:
@@ -421,6 +463,25 @@ def _scheme_problems(where: str, scheme: Scheme, behaviours: dict[str, Behaviour
         if o.behaviour not in behaviours:
             problems.append((f"{where}overrides[{i}].behaviour", o.behaviour,
                              f"unknown behaviour{_close(o.behaviour, list(behaviours))}"))
+    list_names: list[str] = []
+    for i, lst in enumerate(scheme.lists):
+        at = f"{where}lists[{i}]"
+        if lst.name in list_names:
+            problems.append((f"{at}.name", lst.name, "list names must be unique in a scheme"))
+        list_names.append(lst.name)
+        for j, b in enumerate([*lst.behaviours, *lst.terms]):
+            if b not in behaviours:
+                field = f"behaviours[{j}]" if j < len(lst.behaviours) else f"terms.{b}"
+                problems.append((f"{at}.{field}", b,
+                                 f"unknown behaviour{_close(b, list(behaviours))}"))
+        if lst.kind == "red" and lst.min_score is None:
+            problems.append((f"{at}.min_score", None, "a red list needs min_score"))
+        if lst.kind == "black" and not (lst.behaviours or lst.escalation):
+            problems.append((f"{at}.behaviours", [], "a blacklist needs behaviours that "
+                                                     "trigger it, an escalation, or both"))
+        if (lst.repair_after_days is None) != (lst.repair_min_score is None):
+            problems.append((f"{at}.repair_min_score", lst.repair_min_score,
+                             "credit repair needs both repair_after_days and repair_min_score"))
     for band in scheme.start_by_income:
         if income_bands is None or band not in income_bands:
             problems.append((f"{where}start_by_income.{band}", band,

@@ -9,8 +9,13 @@ Tables:
                    actor, behaviour, points and flags (1 misattributed, 2 fabricated,
                    4 dismissed). Append-only; the truth every score is rebuilt from. Kept
                    compact because writing it is most of a run's storage cost.
-    listings       every change to the lists: day, operator, subject, counterfactual, change,
-                   reason.
+    listings       every change to the scheme listings: day, operator, subject, counterfactual,
+                   change, reason.
+    list_changes   every change to the blacklists and red lists: day, operator, list, subject,
+                   counterfactual, change (warned, counselled, listed, extended, expired,
+                   repaired, entered, left).
+    memberships    who is on which list at the end: since, until, repeats, and whether the
+                   counterfactual agrees.
     daily          one row a day: the first operator's scores and the city's events.
     daily_operators  one row per day, operator and grade.
     standings      each operator's final standing of each subject (a cache of the ledger).
@@ -136,17 +141,11 @@ class RunStore:
         finally:
             con.unregister("_chunk")
 
-    def finish(self, daily: pd.DataFrame, daily_operators: pd.DataFrame,
-               listings: pd.DataFrame, standings: pd.DataFrame, population: pd.DataFrame,
-               organisations: pd.DataFrame | None) -> None:
+    def finish(self, tables: dict[str, pd.DataFrame | None]) -> None:
         """Write the tables a finished run adds to its ledger, and the ``citizens`` view."""
-        self.replace("daily", daily)
-        self.replace("daily_operators", daily_operators)
-        self.append("listings", listings)
-        self.replace("standings", standings)
-        self.replace("population", population)
-        if organisations is not None:
-            self.replace("organisations", organisations)
+        for name, frame in tables.items():
+            if frame is not None:
+                self.replace(name, frame)
         self.con.execute("""
             CREATE VIEW citizens AS
             SELECT p.*, s.* EXCLUDE (operator, subject) FROM population p
