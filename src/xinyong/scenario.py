@@ -88,6 +88,7 @@ class ScoreScale(_Model):
     start: int
     floor: int
     ceiling: int
+    source: str | None = None
 
 
 class Grade(_Model):
@@ -95,6 +96,7 @@ class Grade(_Model):
 
     grade: str = Field(min_length=1)
     min: int
+    source: str | None = None
 
 
 class ListedResponse(_Model):
@@ -102,6 +104,7 @@ class ListedResponse(_Model):
 
     negative: float = Field(ge=0.0)
     positive: float = Field(ge=0.0)
+    source: str | None = None
 
 
 class ListingRule(_Model):
