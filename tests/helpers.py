@@ -50,3 +50,53 @@ def multi_city(**overrides: Any) -> Scenario:
     data = tomllib.loads(MULTI_CITY.read_text())
     data.update(overrides)
     return validate_scenario(data, source=MULTI_CITY.name)
+
+
+CONSEQUENCES: dict[str, Any] = {
+    "services": [
+        {"name": "rail", "title": "a train ticket", "uses_per_year": 24},
+        {"name": "hospital", "title": "an appointment", "min_age": 0, "uses_per_year": 12},
+        {"name": "university", "title": "a university place", "min_age": 0, "max_age": 17,
+         "uses_per_year": 12},
+        {"name": "internet", "title": "broadband", "min_age": 0, "uses_per_year": 12},
+    ],
+    "rules": [
+        {"service": "rail", "action": "deny", "blacklisted": True, "what": "no train tickets"},
+        {"service": "hospital", "action": "priority", "red": "model-citizens",
+         "what": "shorter hospital waits"},
+        {"service": "university", "action": "deny", "parent_blacklisted": True,
+         "what": "university entry refused"},
+        {"service": "internet", "action": "restrict", "grades": ["C"],
+         "what": "slower internet"},
+    ],
+    "notices": [
+        {"kind": "billboard", "behaviour": "jaywalking", "sensor": "camera"},
+        {"kind": "published_list", "on_list": "*"},
+        {"kind": "dial_tone", "on_list": "debtors"},
+        {"kind": "poster", "red": "model-citizens"},
+        {"kind": "civilized_family", "red": "model-citizens"},
+    ],
+}
+
+CITY_LISTS = [
+    {"name": "debtors", "title": "a dishonest debtor", "behaviours": ["contract_breach_judgment",
+                                                                      "bank_arrears"],
+     "terms": {"contract_breach_judgment": 1095}, "term_days": 730,
+     "repair_after_days": 40, "repair_min_score": 990},
+    {"name": "low-scorers", "escalation": {"below": 980, "counsel_after_days": 10,
+                                           "list_after_days": 20}, "term_days": 60},
+    {"name": "model-citizens", "kind": "red", "min_score": 1010},
+]
+
+RESPONSE = {"grade": {"B": 0.8, "C": 0.6, "D": 0.5}, "sanction_met": 0.7, "memory_days": 60,
+            "household_listed": 0.8}
+
+
+def consequence_city(**overrides: Any) -> Scenario:
+    """The multi city with lists, the joint sanctions table, notices and responses."""
+    data = tomllib.loads(MULTI_CITY.read_text())
+    data["operators"][0]["scheme"]["lists"] = CITY_LISTS
+    data["consequences"] = {"name": "test-sanctions", **CONSEQUENCES}
+    data["response"] = RESPONSE
+    data.update(overrides)
+    return validate_scenario(data, source="consequence city")

@@ -37,11 +37,13 @@ class Behaviours:
         streams: the run's random streams.
         scratch: scratch columns over subjects, shared with the other phases of the day.
         ages: each citizen's age, where behaviours have age limits.
+        responses: each subject's response factor on day 0 [E3], if citizens respond.
     """
 
     def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
                  response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
-                 scratch: Scratch, ages: np.ndarray | None = None) -> None:
+                 scratch: Scratch, ages: np.ndarray | None = None,
+                 responses: np.ndarray | None = None) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
@@ -68,6 +70,9 @@ class Behaviours:
         self.next_day = np.full(self.n * self.k, self._never, dtype=dtype)
         self.calendar = Calendar(self.days)
         self._redrawn = np.zeros(self.n, dtype=bool)  # ever drawn again on a listing change
+        # Response to the system [E3]: a per-subject multiplier on penalised behaviours (and
+        # its inverse on rewarded ones); None when citizens do not respond.
+        self.response = responses
         subjects = np.arange(self.n, dtype=np.int64)
         conduct_factor = self._conduct_factor.reshape(self.n, 2)
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
@@ -75,6 +80,9 @@ class Behaviours:
             rate = np.minimum(self.p[k] * conduct_factor[:, self._positive[k]], 1.0)
             if self._ages is not None:
                 rate *= (self._ages >= self._min_age[k]) & (self._ages <= self._max_age[k])
+            if self.response is not None:
+                rate = np.minimum(rate * (1.0 / self.response if self._positive[k]
+                                          else self.response), 1.0)
             u = self.streams.uniform(self._stream_names[k], SETUP, subjects)
             self._file(SETUP, subjects * self.k + k, u, rate)
 
@@ -88,6 +96,9 @@ class Behaviours:
         if self._ages is not None:
             age = self._ages[subject]
             rate *= (age >= self._min_age[k]) & (age <= self._max_age[k])
+        if self.response is not None:
+            factor = self.response[subject]
+            rate *= np.where(self._positive[k] == 1, 1.0 / factor, factor)
         return np.minimum(rate, 1.0, out=rate)
 
     def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:
@@ -125,8 +136,9 @@ class Behaviours:
     def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
                    listed: np.ndarray) -> None:
         """Draw new next occurrences after ``day`` for the pairs that occurred and for every
-        behaviour of the citizens whose listing changed (their probabilities did)."""
+        behaviour of the subjects whose probabilities changed (listing, or response)."""
         if changed.size:
+            changed = self._scratch.distinct(changed)
             self._redrawn[changed] = True
             occurred = occurred[~self._scratch.member(occurred // self.k, changed)]
             every = (changed[:, None] * self.k + np.arange(self.k)).ravel()

@@ -20,6 +20,7 @@ import pandas as pd
 
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
+from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.ledger import LedgerWriter
 from xinyong.lists import LIST_CHANGES
 from xinyong.operators import Judgement, OperatorState, routing
@@ -59,10 +60,10 @@ class City:
     Args:
         scenario: the rules and sizes.
         seed: the seed of every random stream.
-        store: where the ledger, lists and series are written.
+        store: where the ledger is written; None keeps no ledger (a comparison twin).
     """
 
-    def __init__(self, scenario: Scenario, seed: int, store: RunStore) -> None:
+    def __init__(self, scenario: Scenario, seed: int, store: RunStore | None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.store = store
@@ -78,7 +79,10 @@ class City:
         self.operators = self._operators()
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
-        self.ledger = LedgerWriter(store)
+        self.ledger = LedgerWriter(store) if store is not None else None
+        self.effects = self._effects()
+        self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
+        self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
         self.wrongly_listed = np.zeros(len(self.operators), dtype=np.int64)
@@ -130,7 +134,9 @@ class City:
                 kind=kind, n=n, conduct=conduct,
                 behaviours=Behaviours(behaviours, [s.is_harmful(b) for b in behaviours],
                                       s.listed_response, self.days, conduct, self.streams,
-                                      scratch, pop.age if kind == "citizen" and pop else None),
+                                      scratch, pop.age if kind == "citizen" and pop else None,
+                                      initial_response(s, pop, n) if kind == "citizen"
+                                      else None),
                 sensors=Sensors(behaviours, index, s.sensors, n, self.streams, placement),
                 scratch=scratch, cf_scratch=Scratch(n), listed_any=np.zeros(n, dtype=bool),
                 occurred=np.empty(0, dtype=np.int64))
@@ -155,6 +161,16 @@ class City:
                                         covered, start))
         return states
 
+    def _effects(self) -> ConsequenceState | None:
+        s = self.scenario
+        if s.consequences is None and s.response is None:
+            return None
+        citizens = self.groups["citizen"]
+        return ConsequenceState(
+            s.consequences, s.response, self.operators, self.population, citizens.behaviours,
+            self.population.age if self.population is not None else None, self.streams,
+            self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of)
+
     # -- the day --------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -171,16 +187,30 @@ class City:
                                                        for _, net in self.collectors])
             events[kind] = recorded
         toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
+        judged = []
         for op in self.operators:  # 3-5. each operator: select, assess, score, list
             mine = op.select(events[op.subject])
             dismissed = op.assess(day, mine)
-            self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
+            if self.ledger is not None:
+                self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
             real, counterfactual = op.score(day, mine, dismissed, self._second_core)
             toggled[op.subject].append(real.toggled())
+            if op.subject == "citizen":
+                judged.append((op, real))
             self._count_operator(day, op, real, counterfactual, mine, dismissed)
+        responded = np.empty(0, dtype=np.int64)
+        if self.effects is not None:  # gates, notices; citizens respond from tomorrow
+            responded = self.effects.step(day, events["citizen"], judged)
+        today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             flipped = self._update_listed_any(kind, group, toggled[kind])
+            if kind == "citizen" and responded.size:
+                flipped = np.concatenate([flipped, responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
+            today += np.bincount(group.sensors.global_index(group.occurred),
+                                 minlength=today.size)
+        self.occurred_by_behaviour += today
+        self.occurred_daily.append(today)
         self._count_day(day, events)
         self.day += 1
 
@@ -208,7 +238,8 @@ class City:
         for op in self.operators:
             op.standing.finish(self.day - 1)
             op.counterfactual.finish(self.day - 1)
-        self.ledger.close()
+        if self.ledger is not None:
+            self.ledger.close()
         self._second_core.shutdown()
 
     # -- what the day leaves behind -------------------------------------------------------
@@ -264,6 +295,8 @@ class City:
             by_sensor += np.bincount(self.sensor_of[e.behaviour], minlength=by_sensor.size)
         for name, count in zip(self.scenario.sensors, by_sensor, strict=True):
             row[f"recorded_{name}"] = int(count)
+        if self.effects is not None and self.effects.daily:
+            row.update({k: v for k, v in self.effects.daily[-1].items() if k != "day"})
         self._daily.append(row)
 
     def _update_wrongly_listed(self, op: OperatorState, real_flip: np.ndarray,
@@ -281,7 +314,16 @@ class City:
 
     def daily(self) -> pd.DataFrame:
         """The daily series so far, one row a day (the first operator's scores)."""
-        return pd.DataFrame(self._daily)
+        frame = pd.DataFrame(self._daily)
+        denied = [c for c in frame.columns if c.startswith("denied_")]
+        frame[denied] = frame[denied].fillna(0).astype(np.int64)
+        return frame
+
+    def notices(self) -> pd.DataFrame | None:
+        """The notices feed: day, kind, subject, behaviour (-1 when none)."""
+        if self.effects is None:
+            return None
+        return pd.DataFrame(self.effects.notices())
 
     def daily_operators(self) -> pd.DataFrame:
         """The daily series of every operator: one row per day and operator."""
@@ -419,8 +461,10 @@ class City:
         }
         if self.collectors:
             out["events_fabricated"] = self.totals["fabricated"]
-        if len(self.operators) > 1 or self.population is not None:
+        if self.scenario.operators:  # not in a single-scheme scenario such as the reference
             out["operators"] = per_operator
+        if self.effects is not None:
+            out.update(self.effects.summary())
         if self.population is not None:
             pop = self.population
             out["population"] = {"households": pop.households,

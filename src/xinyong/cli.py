@@ -119,6 +119,45 @@ def explain_command(
         console.print(explanation)
 
 
+@app.command("gate")
+def gate_command(
+    service: Annotated[str, typer.Argument(help="The service, e.g. rail, hotel, university.")],
+    citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
+    run_dir: Annotated[Path, typer.Option("--run", help="A run folder.")],
+) -> None:
+    """Ask a service about a citizen, as at the ticket office: allow, deny... and why."""
+    try:
+        with open_run(run_dir) as run:
+            decision = run.gate(service, citizen)
+    except (RunError, UnknownCitizenError) as exc:
+        raise _fail(str(exc)) from None
+    except KeyError as exc:
+        raise _fail(str(exc.args[0])) from None
+    colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action,
+                                                                           "green")
+    console.print(f"[bold {colour}]{decision.action.upper()}[/] {decision.text}",
+                  highlight=False)
+
+
+@app.command("notices")
+def notices_command(
+    run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+    kind: Annotated[str | None, typer.Option(help="billboard, tv, published_list, dial_tone, "
+                                             "poster or civilized_family.")] = None,
+) -> None:
+    """The city's public notices (about synthetic citizens only), newest first."""
+    try:
+        with open_run(run_dir) as run:
+            rows = run.notices(limit=limit, kind=kind)
+    except RunError as exc:
+        raise _fail(str(exc)) from None
+    for text in rows["text"]:
+        console.print(text, highlight=False)
+    if rows.empty:
+        console.print("No notices.")
+
+
 @app.command("scenarios")
 def scenarios_command() -> None:
     """List the built-in scenarios."""

@@ -22,13 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from xinyong.city import City
 from xinyong.explain import Explanation, explain_subject
+from xinyong.gates import Decision, Gates, GateStatus
 from xinyong.ledger import Ledger
-from xinyong.population import citizen_name, credit_code
-from xinyong.scenario import Scenario, load_scenario
+from xinyong.notices import notice_text, stored_status
+from xinyong.population import citizen_name, credit_code, identity_number
+from xinyong.scenario import ListedResponse, Scenario, load_scenario
 from xinyong.store import RunStore
 
 __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
@@ -62,6 +65,7 @@ class Run:
         self.scenario: Scenario = store.scenario()
         self.ledger = Ledger(store, self.scenario)
         self.operators = self.scenario.all_operators()
+        self._gates: tuple[Gates, GateStatus] | None = None
 
     def __repr__(self) -> str:
         where = f" at '{self.path}'" if self.path else " (in memory)"
@@ -156,6 +160,47 @@ class Run:
             raise UnknownCitizenError(f"no operator in this run scores {kind}s")
         return dataclasses.replace(parts[0], others=tuple(parts[1:]))
 
+    def gate(self, service: str, citizen: int) -> Decision:
+        """What a service says to a citizen at the point of service, with the reason in words.
+
+        Raises:
+            RunError: the run's scenario has no joint rewards and sanctions table.
+            KeyError: the service is unknown (the message lists the services).
+        """
+        self._check(citizen)
+        if self._gates is None:
+            consequences = self.scenario.consequences
+            citizen_ops = [op for op in self.operators if op.scheme.subject == "citizen"]
+            if consequences is None or not citizen_ops:
+                raise RunError(f"scenario '{self.scenario.name}' has no [consequences] table: "
+                               f"its services check nothing. Use a scenario with one, such as "
+                               f"rongcheng.")
+            self._gates = (Gates(consequences, citizen_ops[0].name),
+                           stored_status(self._store, self.scenario))
+        gates, status = self._gates
+        return gates.decide(service, status, citizen)
+
+    def notices(self, limit: int = 50, kind: str | None = None) -> pd.DataFrame:
+        """The latest public notices, with the synthetic name and identity number shown."""
+        if self.scenario.consequences is None:
+            return pd.DataFrame(columns=["day", "kind", "subject", "name", "text"])
+        where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
+        rows = self._store.query(
+            f"SELECT n.day, n.kind, n.subject, b.name AS behaviour FROM notices n "
+            f"LEFT JOIN behaviours b ON b.behaviour = n.behaviour {where} "
+            f"ORDER BY n.day DESC, n.subject LIMIT ?", [*params, limit])
+        rows["name"] = [citizen_name(int(c)) for c in rows["subject"]]
+        rows["identity"] = ""
+        if self.scenario.population is not None and len(rows):
+            who = self._store.query(
+                "SELECT citizen, age, district FROM population WHERE citizen IN "
+                "(SELECT UNNEST(?))", [rows["subject"].astype(int).tolist()]).set_index("citizen")
+            rows["identity"] = [identity_number(int(c), int(who.age[c]), int(who.district[c]))
+                                for c in rows["subject"]]
+        rows["text"] = [notice_text(r.kind, r.name, r.identity, r.behaviour, r.day)
+                        for r in rows.itertuples()]
+        return rows
+
     def close(self) -> None:
         """Close the store."""
         self._store.close()
@@ -165,6 +210,32 @@ def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | 
              ) -> Scenario:
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return s.with_sizes(citizens=citizens, days=days)
+
+
+def _chilling(scenario: Scenario, seed: int, city: City
+              ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The chilling effect: each behaviour's rate against the same city, same seed, where the
+    system records and scores but nothing acts on people (no sanctions, no responses, no listed
+    response). The twin draws the same random numbers wherever the difference does not reach.
+    """
+    twin_scenario = scenario.model_copy(update={
+        "consequences": None, "response": None,
+        "listed_response": ListedResponse(negative=1.0, positive=1.0)})
+    twin = City(twin_scenario, seed, None)
+    twin.run()
+    names = [b.name for b in scenario.behaviours]
+    days = len(city.occurred_daily)
+    frame = pd.DataFrame({
+        "day": np.repeat(np.arange(days, dtype=np.int32), len(names)),
+        "behaviour": np.tile(np.array(names, dtype=object), days),
+        "occurred": np.concatenate(city.occurred_daily),
+        "occurred_without_consequences": np.concatenate(twin.occurred_daily),
+    })
+    chilling = {name: round(float(with_ / without) - 1.0, 4)
+                for name, with_, without in zip(names, city.occurred_by_behaviour,
+                                                twin.occurred_by_behaviour, strict=True)
+                if without > 0}
+    return frame, chilling
 
 
 def check_output_folder(out: Path) -> None:
@@ -205,13 +276,19 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
     city = City(chosen, seed, store)
     city.run(progress)
+    behaviour_table, chilling = None, None
+    if chosen.consequences is not None or chosen.response is not None:
+        behaviour_table, chilling = _chilling(chosen, seed, city)
     store.finish({
         "daily": city.daily(), "daily_operators": city.daily_operators(),
         "listings": city.listings(), "list_changes": city.list_changes(),
         "memberships": city.memberships(), "standings": city.standings(),
         "population": city.population_table(), "organisations": city.organisations_table(),
+        "notices": city.notices(), "daily_behaviours": behaviour_table,
     })
     summary = city.summary()
+    if chilling is not None:
+        summary["chilling"] = chilling
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     store.set_info(status="complete", summary=json.dumps(summary))
     store.con.execute("CHECKPOINT")

@@ -30,6 +30,7 @@ __all__ = [
     "Assessment",
     "Behaviour",
     "Collectors",
+    "Consequences",
     "Escalation",
     "Grade",
     "GradeOverride",
@@ -37,14 +38,18 @@ __all__ = [
     "ListSpec",
     "ListedResponse",
     "ListingRule",
+    "NoticeRule",
     "Operator",
     "PointRule",
     "PopulationSpec",
+    "Response",
+    "SanctionRule",
     "Scenario",
     "ScenarioError",
     "Scheme",
     "ScoreScale",
     "Sensor",
+    "Service",
     "SharingRule",
     "builtin_packs",
     "builtin_scenarios",
@@ -282,6 +287,76 @@ class SharingRule(_Model):
     source: str | None = None
 
 
+Action = Literal["deny", "restrict", "priority", "discount", "waive"]
+
+
+class Service(_Model):
+    """A service that checks the system at the point of service [E1]."""
+
+    name: str = Field(min_length=1)
+    title: str = Field(description="what is asked for, e.g. 'a train ticket'")
+    min_age: int = Field(default=18, ge=0)
+    max_age: int = Field(default=200, ge=0)
+    uses_per_year: float = Field(ge=0.0, le=365.0, description="how often a citizen asks")
+    source: str | None = None
+
+
+class SanctionRule(_Model):
+    """One row of the joint rewards and sanctions table [E2]: a service acting on a status.
+
+    Exactly one condition is given: ``blacklisted`` (any blacklist or scheme listing),
+    ``on_list`` (a named list of any operator), ``red`` (a named red list), ``grades`` (under
+    ``operator``, default the first citizen operator), or ``parent_blacklisted`` (a child whose
+    household has a blacklisted adult [S2]).
+    """
+
+    service: str
+    action: Action
+    what: str = Field(description="the consequence in words, e.g. 'no train tickets'")
+    blacklisted: bool = False
+    on_list: str | None = None
+    red: str | None = None
+    grades: list[str] | None = None
+    operator: str | None = None
+    parent_blacklisted: bool = False
+    source: str | None = None
+
+
+class NoticeRule(_Model):
+    """A public notice about a synthetic citizen: shaming, posters, the dial tone [E2]."""
+
+    kind: Literal["billboard", "tv", "published_list", "dial_tone", "poster",
+                  "civilized_family"]
+    behaviour: str | None = Field(default=None, description="events of this behaviour...")
+    sensor: str | None = Field(default=None, description="...caught by this sensor")
+    on_list: str | None = Field(default=None, description="joining this list ('*' any)")
+    red: str | None = Field(default=None, description="joining this red list")
+    source: str | None = None
+
+
+class Consequences(_Model):
+    """The joint rewards and sanctions: services, the rules they apply, the notices."""
+
+    name: str = Field(min_length=1)
+    about: str = ""
+    services: list[Service] = Field(min_length=1)
+    rules: list[SanctionRule] = Field(min_length=1)
+    notices: list[NoticeRule] = []
+    source: str | None = None
+
+
+class Response(_Model):
+    """How citizens respond to the system [E3]: multipliers on penalised behaviours (and their
+    inverses on rewarded ones), by what a citizen meets. 1 means no response."""
+
+    grade: dict[str, float] = Field(default={}, description="by own grade (first operator)")
+    sanction_met: float = Field(default=1.0, gt=0.0, description="after being refused")
+    memory_days: int = Field(default=90, ge=1, description="how long a refusal is remembered")
+    household_listed: float = Field(default=1.0, gt=0.0,
+                                    description="while someone at home is blacklisted")
+    source: str | None = None
+
+
 class HouseholdMix(_Model):
     """Shares of household types; they are normalised, so any positive weights will do.
 
@@ -362,6 +437,9 @@ class Scenario(_Model):
     listing: ListingRule | None = None
     operators: list[Operator] = []
     sharing: list[SharingRule] = []
+    consequences: Consequences | None = Field(
+        default=None, description="joint rewards and sanctions: a pack name or a table")
+    response: Response | None = Field(default=None, description="how citizens respond")
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
         """Return a copy with another population size or horizon, validated again."""
@@ -493,6 +571,56 @@ def _scheme_problems(where: str, scheme: Scheme, behaviours: dict[str, Behaviour
     return problems
 
 
+def _consequence_problems(s: Scenario, operators: list[str], behaviours: dict[str, Behaviour]
+                          ) -> list[Problem]:
+    c = s.consequences
+    assert c is not None
+    problems: list[Problem] = []
+    services = [v.name for v in c.services]
+    all_ops = s.all_operators()
+    lists = {lst.name for op in all_ops for lst in op.scheme.lists}
+    reds = {lst.name for op in all_ops for lst in op.scheme.lists if lst.kind == "red"}
+    citizen_ops = [op for op in all_ops if op.scheme.subject == "citizen"]
+    for i, rule in enumerate(c.rules):
+        at = f"consequences.rules[{i}]"
+        if rule.service not in services:
+            problems.append((f"{at}.service", rule.service,
+                             f"unknown service{_close(rule.service, services)}"))
+        given = sum([rule.blacklisted, rule.on_list is not None, rule.red is not None,
+                     rule.grades is not None, rule.parent_blacklisted])
+        if given != 1:
+            problems.append((at, rule.what, "give exactly one condition: blacklisted, on_list, "
+                                            "red, grades or parent_blacklisted"))
+        if rule.on_list is not None and rule.on_list not in lists:
+            hint = _close(rule.on_list, sorted(lists))
+            problems.append((f"{at}.on_list", rule.on_list,
+                             f"no operator keeps this list{hint}"))
+        if rule.red is not None and rule.red not in reds:
+            problems.append((f"{at}.red", rule.red, "no operator keeps this red list"))
+        if rule.grades is not None:
+            op = next((o for o in citizen_ops if o.name == rule.operator), None) \
+                if rule.operator else (citizen_ops[0] if citizen_ops else None)
+            if op is None:
+                hint = _close(rule.operator or "", operators)
+                problems.append((f"{at}.operator", rule.operator,
+                                 f"unknown citizen operator{hint}"))
+            else:
+                known = op.scheme.grade_names()
+                for g in rule.grades:
+                    if g not in known:
+                        problems.append((f"{at}.grades", g, f"unknown grade under "
+                                                            f"'{op.name}'{_close(g, known)}"))
+    for i, notice in enumerate(c.notices):
+        at = f"consequences.notices[{i}]"
+        if notice.behaviour is not None and notice.behaviour not in behaviours:
+            problems.append((f"{at}.behaviour", notice.behaviour, "unknown behaviour"))
+        if notice.on_list not in (None, "*") and notice.on_list not in lists:
+            problems.append((f"{at}.on_list", notice.on_list, "no operator keeps this list"))
+        if notice.red is not None and notice.red not in reds:
+            problems.append((f"{at}.red", notice.red, "no operator keeps this red list"))
+    return problems
+
+
 def _consistency_problems(s: Scenario) -> list[Problem]:
     """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
     problems: list[Problem] = []
@@ -555,6 +683,13 @@ def _consistency_problems(s: Scenario) -> list[Problem]:
         if op.scheme.subject == "company" and s.population is None:
             problems.append((f"operators[{i}].scheme.subject", "company",
                              "a company scheme needs a [population] with companies"))
+    if s.consequences is not None:
+        problems += _consequence_problems(s, names, by_name)
+    if s.response is not None:
+        grades = s.grade_names() if (s.operators or s.grades) else []
+        for g in s.response.grade:
+            if g not in grades:
+                problems.append((f"response.grade.{g}", g, f"unknown grade{_close(g, grades)}"))
     for i, rule in enumerate(s.sharing):
         for field, name in (("from", rule.from_), ("to", rule.to)):
             if name not in names:
@@ -715,6 +850,9 @@ def _resolve_references(data: dict[str, Any], source: str) -> dict[str, Any]:
         for b in data.get("behaviours", []):
             behaviours[b.get("name")] = {**behaviours.get(b.get("name"), {}), **b}
         data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
+    if isinstance(data.get("consequences"), str):
+        data["consequences"] = load_pack(data["consequences"],
+                                         f"scenario '{source}', consequences")
     operators = []
     for i, op in enumerate(data.get("operators", [])):
         if isinstance(op, dict) and isinstance(op.get("scheme"), str):

@@ -115,6 +115,10 @@ class Sensors:
                 if mine.any():
                     self._watchers.append((mine, watched))
 
+    def global_index(self, pairs: np.ndarray) -> np.ndarray:
+        """Scenario behaviour index of packed ``subject * K + behaviour`` pairs."""
+        return self._global[pairs % self.k].astype(np.int64)
+
     def _uniform(self, step: str, day: int, k: np.ndarray, subject: np.ndarray) -> np.ndarray:
         keys = self.streams.keys(self._streams[step], day)
         return Streams.uniform_keyed(keys[k], subject)

@@ -1,0 +1,353 @@
+"""Consequences in the running city: gates at the point of service, notices, and responses.
+
+Each day citizens use services (rail, hotels, schools, banks...) at their yearly rates; every
+use is a gate check under the joint rewards and sanctions table, counted by service and answer,
+and checked again against the counterfactual lists (a refusal the error-free system would not
+have made is a wrongful refusal). Children refused because of a parent are counted [S2].
+Public notices are written about synthetic citizens. Citizens respond [E3]: their own grade,
+refusals they met and a blacklisted relative at home scale their penalised behaviours down and
+their rewarded ones up, from the next day.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from xinyong.behaviour import Behaviours
+from xinyong.calendar import Calendar
+from xinyong.gates import ACTIONS, DENY, Gates, GateStatus, ListView
+from xinyong.lists import ENTERED, LISTED
+from xinyong.scenario import Behaviour, Consequences, ListedResponse, Response, Scenario
+from xinyong.scratch import Scratch
+from xinyong.sensors import Events
+from xinyong.streams import Streams
+
+if TYPE_CHECKING:
+    from xinyong.operators import Judgement, OperatorState
+    from xinyong.population import Population
+
+__all__ = ["NOTICE_KINDS", "ConsequenceState", "initial_response", "live_status"]
+
+NOTICE_KINDS = ("billboard", "tv", "published_list", "dial_tone", "poster", "civilized_family")
+
+
+def initial_response(scenario: Scenario, population: Population | None, n: int
+                     ) -> np.ndarray | None:
+    """Each citizen's response factor on day 0, from the grade its starting score earns under
+    the first citizen operator (nobody has been refused or listed yet)."""
+    r = scenario.response
+    if r is None:
+        return None
+    factor = np.ones(n)
+    citizen_ops = [op for op in scenario.all_operators() if op.scheme.subject == "citizen"]
+    if not r.grade or not citizen_ops:
+        return factor
+    scheme = citizen_ops[0].scheme
+    start = np.full(n, scheme.score.start, dtype=np.int64)
+    if scheme.start_by_income and population is not None and scenario.population is not None:
+        offset = np.array([scheme.start_by_income.get(b, 0)
+                           for b in scenario.population.income_bands])
+        start = start + offset[population.income_band]
+    start = np.clip(start, scheme.score.floor, scheme.score.ceiling)
+    for g in reversed(scheme.grades):  # worst first, so better grades overwrite
+        factor[start >= g.min] = r.grade.get(g.grade, 1.0)
+    return factor
+
+
+def live_status(operators: list[OperatorState], population: Population | None,
+                counterfactual: bool, day: list[int]) -> GateStatus:
+    """A gate status over the running city's own arrays (no copies).
+
+    Args:
+        operators: the city's operators (citizen operators are used).
+        population: households, for the children of blacklisted parents.
+        counterfactual: read the counterfactual standings and lists instead.
+        day: a one-element list holding today (grades with caps depend on the day).
+    """
+    views, grades = [], {}
+    for op in operators:
+        if op.subject != "citizen":
+            continue
+        standing = op.counterfactual if counterfactual else op.standing
+        book = op.cf_lists if counterfactual else op.lists
+        if standing.lists:
+            views.append(ListView(f"{op.name}:listing",
+                                  f"grade {op.scheme.listed_grade}", op.name,
+                                  "scheme", standing.listed, standing.listing_day, None))
+        for lst in book.lists:
+            views.append(ListView(lst.spec.name, lst.spec.title, op.name,
+                                  lst.spec.kind, lst.member, lst.since, lst.until))
+        grades[op.name] = ((lambda c, s=standing: s.grades(c, day[0])), standing.grade_names)
+    if population is None:
+        return GateStatus(views, grades)
+    return GateStatus(views, grades, population.household, population.household_start,
+                      population.household_size, population.role == 0)
+
+
+class ConsequenceState:
+    """Gates, notices and responses for one run.
+
+    Args:
+        consequences: services, rules and notices.
+        response: the response model, or None.
+        operators: the city's operators.
+        population: the synthetic population (households), or None.
+        behaviours: the citizens' behaviour schedule (its response factors are set here).
+        ages: citizens' ages (services have age limits), or None.
+        streams: the run's random streams.
+        days: the horizon.
+        behaviour_names: scenario behaviour names (for billboard notices).
+        sensor_names: scenario sensor names.
+        sensor_of: sensor index per scenario behaviour.
+    """
+
+    def __init__(self, consequences: Consequences | None, response: Response | None,
+                 operators: list[OperatorState], population: Population | None,
+                 behaviours: Behaviours, ages: np.ndarray | None, streams: Streams, days: int,
+                 behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray
+                 ) -> None:
+        self.today = [0]
+        self.n = behaviours.n
+        self.population = population
+        self.operators = [op for op in operators if op.subject == "citizen"]
+        self.status = live_status(operators, population, False, self.today)
+        self.cf_status = live_status(operators, population, True, self.today)
+        self._scratch = Scratch(self.n)
+        self.consequences = consequences
+        self.gates = None
+        if consequences is not None and self.operators:
+            self.gates = Gates(consequences, self.operators[0].name)
+            services = consequences.services
+            uses = [Behaviour(name=f"use:{s.name}", p=s.uses_per_year / 365.0, sensor="-",
+                              min_age=s.min_age, max_age=s.max_age, harmful=False)
+                    for s in services]
+            self.uses = Behaviours(uses, [False] * len(uses),
+                                   ListedResponse(negative=1.0, positive=1.0), days,
+                                   np.ones(self.n), streams, self._scratch, ages)
+            self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
+            self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
+        self.children_affected = np.zeros(self.n if population is not None else 0, dtype=bool)
+        self._notices: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        self._billboards = self._notice_rules(behaviour_names, sensor_names, sensor_of)
+        # Response [E3].
+        self.response = response
+        self.behaviours = behaviours
+        self.last_refused = np.full(self.n if response else 0, -(10**6), dtype=np.int32)
+        self._forget = Calendar(days)
+        if response is not None and behaviours.response is None:
+            behaviours.response = np.ones(self.n, dtype=np.float64)
+        self.daily: list[dict[str, Any]] = []
+
+    def _notice_rules(self, behaviour_names: list[str], sensor_names: list[str],
+                      sensor_of: np.ndarray) -> np.ndarray:
+        """Per scenario behaviour, whether a recorded event of it goes on a billboard."""
+        billboard = np.zeros(len(behaviour_names), dtype=bool)
+        if self.consequences is None:
+            return billboard
+        for rule in self.consequences.notices:
+            if rule.kind == "billboard" and rule.behaviour is not None:
+                k = behaviour_names.index(rule.behaviour)
+                if rule.sensor is None or sensor_names[sensor_of[k]] == rule.sensor:
+                    billboard[k] = True
+        return billboard
+
+    # -- the day ---------------------------------------------------------------------------
+
+    def step(self, day: int, events: Events, judgements: list[tuple[OperatorState, Judgement]]
+             ) -> np.ndarray:
+        """Gates, notices and responses for one day.
+
+        Args:
+            day: the day.
+            events: the citizens' recorded events today.
+            judgements: each citizen operator's real judgement today.
+
+        Returns:
+            Citizens whose response factor changed (their behaviour is drawn again).
+        """
+        self.today[0] = day
+        refused = self._gates(day) if self.gates is not None else np.empty(0, np.int64)
+        self._write_notices(day, events, judgements)
+        if self.response is None:
+            return np.empty(0, dtype=np.int64)
+        return self._respond(day, events, judgements, refused)
+
+    def _gates(self, day: int) -> np.ndarray:
+        assert self.gates is not None
+        pairs = self.uses.occurrences(day)
+        citizen = pairs // self.uses.k
+        service = pairs - citizen * self.uses.k
+        refused, row = [], {"day": day}
+        for s, name in enumerate(self.gates.services):
+            who = citizen[service == s]
+            if who.size == 0:
+                continue
+            code, by_parent = self.gates.decide_many(name, self.status, who)
+            self.decisions[s] += np.bincount(code, minlength=len(ACTIONS))
+            denied = code == DENY
+            if denied.any():
+                cf_code, _ = self.gates.decide_many(name, self.cf_status, who[denied])
+                self.wrongly_denied[s] += int((cf_code != DENY).sum())
+                refused.append(who[denied])
+                row[f"denied_{name}"] = int(denied.sum())
+            if self.children_affected.size and by_parent.any():
+                self.children_affected[who[by_parent & denied]] = True
+        self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64),
+                             np.zeros(self.n, dtype=bool))
+        row["children_affected"] = int(self.children_affected.sum())
+        self.daily.append(row)
+        return np.concatenate(refused) if refused else np.empty(0, dtype=np.int64)
+
+    def _write_notices(self, day: int, events: Events,
+                       judgements: list[tuple[OperatorState, Judgement]]) -> None:
+        if self.consequences is None or not self.consequences.notices:
+            return
+        shamed = events.where(self._billboards[events.behaviour]) if self._billboards.any() \
+            else None
+        if shamed is not None and len(shamed):
+            self._add_notice(day, "billboard", shamed.subject, shamed.behaviour)
+        for rule in self.consequences.notices:
+            if rule.kind == "billboard":
+                continue
+            who = self._joined(rule.on_list, rule.red, judgements)
+            if rule.kind == "civilized_family":
+                who = self._civilized_families(who)
+            self._add_notice(day, rule.kind, who, np.full(who.size, -1, dtype=np.int16))
+
+    def _joined(self, on_list: str | None, red: str | None,
+                judgements: list[tuple[OperatorState, Judgement]]) -> np.ndarray:
+        """Citizens who joined a list today ('*': any blacklist or scheme listing)."""
+        out = []
+        for op, judgement in judgements:
+            if on_list == "*":
+                out.append(judgement.listing.listed)
+            for lst, change, who in judgement.lists.entries:
+                name = op.lists.names[lst]
+                if (change == LISTED and on_list in ("*", name)) or \
+                        (change == ENTERED and red == name):
+                    out.append(who)
+        return self._scratch.distinct(np.concatenate(out)) if out else np.empty(0, np.int64)
+
+    def _civilized_families(self, entered: np.ndarray) -> np.ndarray:
+        """The first adult of each household whose adults are now all on a red list."""
+        pop = self.population
+        if pop is None or entered.size == 0:
+            return np.empty(0, dtype=np.int64)
+        homes = self._scratch.distinct(pop.household[entered])
+        reds = [v for v in self.status.lists if v.kind == "red"]
+        good = np.ones(homes.size, dtype=bool)
+        for offset in (0, 1):
+            member = pop.household_start[homes] + offset
+            present = offset < pop.household_size[homes]
+            member = np.where(present, member, 0)
+            adult = present & (pop.role[member] == 0)
+            on_red = np.zeros(homes.size, dtype=bool)
+            for view in reds:
+                on_red |= view.member[member]
+            good &= ~adult | on_red
+        return pop.household_start[homes[good]]
+
+    def _add_notice(self, day: int, kind: str, who: np.ndarray, behaviour: np.ndarray) -> None:
+        if who.size:
+            self._notices.append((day, NOTICE_KINDS.index(kind), who, behaviour))
+
+    def _respond(self, day: int, events: Events,
+                 judgements: list[tuple[OperatorState, Judgement]], refused: np.ndarray
+                 ) -> np.ndarray:
+        """Recompute the response factor of the citizens whose situation changed today."""
+        assert self.response is not None and self.behaviours.response is not None
+        self.last_refused[refused] = day
+        self._forget.add_all(day + self.response.memory_days, refused)
+        parts = [events.subject, refused, self._forget.pop(day)]
+        toggled = [j.toggled() for _, j in judgements]
+        if self.population is not None and toggled:
+            parts += [self._housemates(np.concatenate(toggled))]
+        parts += toggled
+        who = self._scratch.distinct(np.concatenate(parts))
+        if who.size == 0:
+            return who
+        factor = self._factor(day, who)
+        changed = factor != self.behaviours.response[who]
+        self.behaviours.response[who] = factor
+        return who[changed]
+
+    def _housemates(self, who: np.ndarray) -> np.ndarray:
+        pop = self.population
+        assert pop is not None
+        homes = self._scratch.distinct(pop.household[who])
+        size = pop.household_size[homes].astype(np.int64)
+        start = np.repeat(pop.household_start[homes].astype(np.int64), size)
+        offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        return start + offset
+
+    def _factor(self, day: int, who: np.ndarray) -> np.ndarray:
+        r = self.response
+        assert r is not None
+        factor = np.ones(who.size)
+        if r.grade and self.operators:
+            op = self.operators[0]
+            names = op.standing.grade_names
+            table = np.array([r.grade.get(g, 1.0) for g in names])
+            factor *= table[op.standing.grades(who, day)]
+        if r.sanction_met != 1.0:
+            recent = day - self.last_refused[who] < r.memory_days
+            factor *= np.where(recent, r.sanction_met, 1.0)
+        if r.household_listed != 1.0 and self.population is not None:
+            at_home = self._household_blacklisted(who)
+            factor *= np.where(at_home, r.household_listed, 1.0)
+        return factor
+
+    def _household_blacklisted(self, who: np.ndarray) -> np.ndarray:
+        pop = self.population
+        assert pop is not None
+        h = pop.household[who]
+        out = np.zeros(who.size, dtype=bool)
+        biggest = int(pop.household_size.max()) if pop.households else 0
+        for offset in range(biggest):
+            present = offset < pop.household_size[h]
+            member = np.where(present, pop.household_start[h] + offset, 0)
+            out |= present & (member != who) & self.status.blacklisted(member)
+        return out
+
+    # -- results ---------------------------------------------------------------------------
+
+    def notices(self) -> dict[str, np.ndarray]:
+        """The notices feed as columns: day, kind, subject, behaviour (-1: none)."""
+        parts = self._notices
+        return {
+            "day": np.concatenate([np.full(p[2].size, p[0], np.int32) for p in parts]
+                                  or [np.empty(0, np.int32)]),
+            "kind": np.array(NOTICE_KINDS, dtype=object)[
+                np.concatenate([np.full(p[2].size, p[1], np.int8) for p in parts]
+                               or [np.empty(0, np.int8)])],
+            "subject": np.concatenate([p[2] for p in parts] or [np.empty(0)]).astype(np.int32),
+            "behaviour": np.concatenate([p[3] for p in parts]
+                                        or [np.empty(0, np.int16)]).astype(np.int16),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Gate decisions by service and answer, wrongful refusals, children affected."""
+        out: dict[str, Any] = {}
+        if self.gates is not None:
+            out["gate_decisions"] = {
+                name: {a: int(c) for a, c in zip(ACTIONS, self.decisions[s], strict=True) if c}
+                for s, name in enumerate(self.gates.services)}
+            out["gate_denials"] = int(self.decisions[:, DENY].sum())
+            out["wrongly_denied"] = int(self.wrongly_denied.sum())
+            out["sanctions_applied"] = {
+                name: int(self.decisions[s, ACTIONS.index("restrict"):].sum())
+                for s, name in enumerate(self.gates.services)
+                if self.decisions[s, ACTIONS.index("restrict"):].sum()}
+            out["rewards_given"] = {
+                name: int(self.decisions[s, 1:ACTIONS.index("restrict")].sum())
+                for s, name in enumerate(self.gates.services)
+                if self.decisions[s, 1:ACTIONS.index("restrict")].sum()}
+        if self.children_affected.size:
+            out["children_affected"] = int(self.children_affected.sum())
+        if self.consequences is not None and self.consequences.notices:
+            kinds = self.notices()["kind"]
+            out["notices"] = {k: int((kinds == k).sum()) for k in NOTICE_KINDS
+                              if (kinds == k).any()}
+        return out

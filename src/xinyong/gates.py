@@ -1,0 +1,196 @@
+"""Gates: services checking the system at the point of service [E1, E2].
+
+A gate applies the joint rewards and sanctions table to one citizen and answers allow, deny,
+restrict, priority, discount or waive, with the reason in words:
+
+    You are discredited: listed as a dishonest debtor by 'city' since day 112, until day 842.
+    No train tickets.
+
+The same rules serve the simulation (vectorised over the day's service uses, real and
+counterfactual) and single questions from the CLI, the Python API and the HTTP service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from xinyong.scenario import Consequences, SanctionRule
+
+__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
+
+#: Gate answers, from the mildest to the strongest; a gate gives the strongest that applies.
+ACTIONS = ("allow", "waive", "discount", "priority", "restrict", "deny")
+_CODE = {a: i for i, a in enumerate(ACTIONS)}
+DENY = _CODE["deny"]
+
+
+@dataclass(frozen=True)
+class ListView:
+    """A list as gates see it: who is on it, since when and until when."""
+
+    name: str
+    title: str
+    operator: str
+    kind: str  # "black", "red", or "scheme" (a scheme's own listing)
+    member: np.ndarray
+    since: np.ndarray
+    until: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    """Everything a gate may look at, as columns over citizens.
+
+    Attributes:
+        lists: every list of every citizen operator (scheme listings included).
+        grades: per operator, a function giving the grade index of citizens, and grade names.
+        household_start, household_size, household, adult: household layout, for the children
+            of blacklisted parents (members are laid out adults first).
+    """
+
+    lists: list[ListView]
+    grades: dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
+    household: np.ndarray | None = None
+    household_start: np.ndarray | None = None
+    household_size: np.ndarray | None = None
+    adult: np.ndarray | None = None
+
+    def blacklisted(self, citizens: np.ndarray) -> np.ndarray:
+        """On any blacklist or scheme listing."""
+        out = np.zeros(citizens.size, dtype=bool)
+        for view in self.lists:
+            if view.kind != "red":
+                out |= view.member[citizens]
+        return out
+
+    def on(self, name: str, citizens: np.ndarray) -> np.ndarray:
+        """On a named list of any operator."""
+        out = np.zeros(citizens.size, dtype=bool)
+        for view in self.lists:
+            if view.name == name:
+                out |= view.member[citizens]
+        return out
+
+    def parent_blacklisted(self, citizens: np.ndarray) -> np.ndarray:
+        """A child whose household has a blacklisted adult (parents come first in a household)."""
+        if self.household is None or self.adult is None:
+            return np.zeros(citizens.size, dtype=bool)
+        assert self.household_start is not None and self.household_size is not None
+        child = ~self.adult[citizens]
+        h = self.household[citizens]
+        out = np.zeros(citizens.size, dtype=bool)
+        for offset in (0, 1):  # at most two parents
+            member = self.household_start[h] + offset
+            present = offset < self.household_size[h]
+            member = np.where(present, member, 0)
+            out |= present & self.adult[member] & self.blacklisted(member)
+        return out & child
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A gate's answer to one citizen."""
+
+    service: str
+    citizen: int
+    action: str
+    reasons: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The answer in words, as the ticket office or the booking site would give it."""
+        if not self.reasons:
+            return "Allowed."
+        lead = {"deny": "You are discredited: ", "restrict": "Restricted: "}.get(self.action, "")
+        return lead + " ".join(self.reasons)
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.action.upper()}. {self.text}"
+
+
+class Gates:
+    """The joint rewards and sanctions table, applied to citizens.
+
+    Args:
+        consequences: the services and the rules.
+        first_operator: the operator whose grades rules use by default.
+    """
+
+    def __init__(self, consequences: Consequences, first_operator: str) -> None:
+        self.consequences = consequences
+        self.services = [s.name for s in consequences.services]
+        self.first = first_operator
+        self._rules: dict[str, list[SanctionRule]] = {s: [] for s in self.services}
+        for rule in consequences.rules:
+            self._rules[rule.service].append(rule)
+
+    def _matches(self, rule: SanctionRule, status: GateStatus, citizens: np.ndarray
+                 ) -> np.ndarray:
+        if rule.blacklisted:
+            return status.blacklisted(citizens)
+        if rule.on_list is not None:
+            return status.on(rule.on_list, citizens)
+        if rule.red is not None:
+            return status.on(rule.red, citizens)
+        if rule.parent_blacklisted:
+            return status.parent_blacklisted(citizens)
+        assert rule.grades is not None
+        grade_of, names = status.grades[rule.operator or self.first]
+        wanted = np.array([names.index(g) for g in rule.grades])
+        return np.isin(grade_of(citizens), wanted)
+
+    def decide_many(self, service: str, status: GateStatus, citizens: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Action codes (into ``ACTIONS``) for many citizens at one service, and whether each
+        denial came from a parent's listing (the children who pay for it)."""
+        code = np.zeros(citizens.size, dtype=np.int8)
+        by_parent = np.zeros(citizens.size, dtype=bool)
+        for rule in self._rules[service]:
+            hit = self._matches(rule, status, citizens)
+            code = np.maximum(code, np.where(hit, _CODE[rule.action], 0)).astype(np.int8)
+            if rule.parent_blacklisted and rule.action == "deny":
+                by_parent |= hit
+        return code, by_parent
+
+    def decide(self, service: str, status: GateStatus, citizen: int) -> Decision:
+        """One citizen at one service, with the reasons in words."""
+        if service not in self._rules:
+            raise KeyError(f"unknown service '{service}'; services: {', '.join(self.services)}")
+        who = np.array([citizen])
+        matched = [(_CODE[r.action], self._reason(r, status, citizen))
+                   for r in self._rules[service] if self._matches(r, status, who)[0]]
+        best = max((code for code, _ in matched), default=0)
+        # A refusal or restriction speaks for itself; rewards add up.
+        keep = (lambda code: code == best) if best >= _CODE["restrict"] else (lambda code: True)
+        reasons = tuple(reason for code, reason in matched if keep(code))
+        return Decision(service, citizen, ACTIONS[best], reasons)
+
+    def _reason(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
+        what = rule.what[:1].upper() + rule.what[1:] + "."
+        why = self._why(rule, status, citizen)
+        return f"{why} {what}" if why else what
+
+    def _why(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
+        if rule.grades is not None:
+            op = rule.operator or self.first
+            grade_of, names = status.grades[op]
+            return f"Grade {names[int(grade_of(np.array([citizen]))[0])]} under '{op}':"
+        if rule.parent_blacklisted:
+            return "A parent is discredited:"
+        # Named lists speak more plainly than a scheme's own listing: look at them first.
+        for view in sorted(status.lists, key=lambda v: v.kind == "scheme"):
+            wanted = (rule.blacklisted and view.kind != "red") or view.name in (rule.on_list,
+                                                                                 rule.red)
+            if wanted and view.member[citizen]:
+                title = view.title or view.name
+                since = int(view.since[citizen])
+                until = ""
+                if view.until is not None and view.until[citizen] >= 0:
+                    until = f", until day {int(view.until[citizen])}"
+                verb = {"red": "on the list of", "scheme": "listed with"}.get(view.kind,
+                                                                              "listed as")
+                return f"{verb} {title} by '{view.operator}' since day {since}{until}."
+        return ""
