@@ -823,6 +823,21 @@ def _unsourced(data: Any, path: str = "") -> list[str]:
     return missing
 
 
+#: Tables that map names to values; in a pack they name their source like any other table, and
+#: the source is taken off before the mapping is read.
+_MAPPINGS = {"start_by_income", "terms", "grade"}
+
+
+def _strip_mapping_sources(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: ({kk: vv for kk, vv in v.items() if kk != "source"}
+                    if k in _MAPPINGS and isinstance(v, dict) else _strip_mapping_sources(v))
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [_strip_mapping_sources(item) for item in data]
+    return data
+
+
 def load_pack(name: str, where: str = "pack") -> dict[str, Any]:
     """Read a pack (a scheme, or a catalogue of sensors and behaviours) as raw data.
 
@@ -836,7 +851,7 @@ def load_pack(name: str, where: str = "pack") -> dict[str, Any]:
         raise ScenarioError("\n".join(
             f"pack '{path.name}', {m}.source: every value in a pack names its source; add "
             f"source = \"...\" (an article, a measure, or \"assumption\")" for m in missing))
-    return data
+    return _strip_mapping_sources(data)
 
 
 def _resolve_references(data: dict[str, Any], source: str) -> dict[str, Any]:
