@@ -189,3 +189,25 @@ def test_bad_sanctions_table_is_explained() -> None:
         in message
     assert "consequences.rules[1].red = 'model-citizen': no operator keeps this red list" \
         in message
+
+
+def test_blacklisted_neighbours_chill_the_whole_neighbourhood() -> None:
+    """With a 0.1 multiplier once 1% of a neighbourhood is blacklisted, penalised behaviour
+    falls well below the run where only one's own situation counts."""
+    base = {"grade": {}, "sanction_met": 1.0}
+    alone = consequence_city(citizens=8000, days=150, response=base)
+    watched = consequence_city(citizens=8000, days=150,
+                               response={**base, "neighbourhood_listed": 0.1,
+                                         "neighbourhood_share": 0.01})
+    with xinyong.simulate(alone, seed=2) as a, xinyong.simulate(watched, seed=2) as b:
+        assert b.summary["chilling"]["jaywalking"] < a.summary["chilling"]["jaywalking"] - 0.2
+
+
+def test_daily_list_counts_end_where_the_lists_do(run: xinyong.Run) -> None:
+    daily = run.query("SELECT * FROM daily_lists ORDER BY day")
+    lists = run.summary["operators"]["city"]["lists"]
+    covered = run.summary["operators"]["city"]["covered"]
+    for name, figures in lists.items():
+        last = daily[daily.list == name].iloc[-1]
+        assert last.members == round(figures["members_share"] * covered)
+        assert last.wrongly_listed == figures["wrongly_listed"]

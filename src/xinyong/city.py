@@ -22,7 +22,7 @@ from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.ledger import LedgerWriter
-from xinyong.lists import LIST_CHANGES
+from xinyong.lists import ENTERED, EXPIRED, LEFT, LIST_CHANGES, LISTED, REPAIRED
 from xinyong.operators import Judgement, OperatorState, routing
 from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
@@ -33,6 +33,22 @@ from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 
 __all__ = ["CHANGES", "City"]
+
+_NONE = np.empty(0, dtype=np.int64)
+_MEMBERSHIP_FLIPS = (LISTED, EXPIRED, REPAIRED, ENTERED, LEFT)
+
+
+def _wrong_change(scratch: Scratch, real: np.ndarray, cf: np.ndarray, real_flip: np.ndarray,
+                  cf_flip: np.ndarray) -> int:
+    """The change in 'in the real set but not the counterfactual one', from today's flips."""
+    if real_flip.size == 0 and cf_flip.size == 0:
+        return 0
+    who = scratch.distinct(np.concatenate([real_flip, cf_flip]))
+    now_real, now_cf = real[who], cf[who]
+    before = (now_real ^ scratch.member(who, real_flip)) & ~(now_cf ^ scratch.member(who,
+                                                                                     cf_flip))
+    return int((now_real & ~now_cf).sum()) - int(before.sum())
+
 
 #: Kinds of change to a list, as logged.
 CHANGES = {0: "listed", 1: "relisted", 2: "released"}
@@ -90,6 +106,9 @@ class City:
         self._daily_operators: list[dict[str, Any]] = []
         self._listings: list[tuple[int, int, bool, int, np.ndarray, np.ndarray]] = []
         self._list_changes: list[tuple[int, int, int, bool, int, np.ndarray]] = []
+        self._list_members: dict[tuple[int, int], int] = {}
+        self._list_wrong: dict[tuple[int, int], int] = {}
+        self._daily_lists: list[tuple[int, str, str, int, int]] = []
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -252,6 +271,8 @@ class City:
         for cf, judgement in ((False, real), (True, counterfactual)):
             for lst, change, who in judgement.lists.entries:
                 self._list_changes.append((day, op.index, lst, cf, change, who))
+        if op.lists:
+            self._count_lists(day, op, real, counterfactual)
         for cf, ch in ((False, changes), (True, cf_changes)):
             for change, who, reason in ((_LISTED, ch.listed, ch.reason_listed),
                                         (_RELISTED, ch.relisted, ch.reason_relisted),
@@ -302,15 +323,32 @@ class City:
     def _update_wrongly_listed(self, op: OperatorState, real_flip: np.ndarray,
                                cf_flip: np.ndarray) -> None:
         """Subjects listed now whose counterfactual is not, updated from today's flips only."""
-        if real_flip.size == 0 and cf_flip.size == 0:
-            return
+        self.wrongly_listed[op.index] += _wrong_change(
+            self.groups[op.subject].scratch, op.standing.listed, op.counterfactual.listed,
+            real_flip, cf_flip)
+
+    def _count_lists(self, day: int, op: OperatorState, real: Judgement,
+                     counterfactual: Judgement) -> None:
+        """Members and wrongly listed members of each list, updated from today's changes."""
         scratch = self.groups[op.subject].scratch
-        who = scratch.distinct(np.concatenate([real_flip, cf_flip]))
-        listed, cf_listed = op.standing.listed[who], op.counterfactual.listed[who]
-        was_listed = listed ^ scratch.member(who, real_flip)
-        was_cf_listed = cf_listed ^ scratch.member(who, cf_flip)
-        before = was_listed & ~was_cf_listed
-        self.wrongly_listed[op.index] += int((listed & ~cf_listed).sum()) - int(before.sum())
+        for i, (lst, cf_lst) in enumerate(zip(op.lists.lists, op.cf_lists.lists, strict=True)):
+            flips = [np.concatenate([who for j, change, who in j_.lists.entries
+                                     if j == i and change in _MEMBERSHIP_FLIPS] or [_NONE])
+                     for j_ in (real, counterfactual)]
+            key = (op.index, i)
+            joined_or_left = sum((1 if c in (LISTED, ENTERED) else -1) * who.size
+                                 for j, c, who in real.lists.entries
+                                 if j == i and c in _MEMBERSHIP_FLIPS)
+            self._list_members[key] = self._list_members.get(key, 0) + joined_or_left
+            self._list_wrong[key] = self._list_wrong.get(key, 0) + _wrong_change(
+                scratch, lst.member, cf_lst.member, *flips)
+            self._daily_lists.append((day, op.name, lst.spec.name, self._list_members[key],
+                                      self._list_wrong[key]))
+
+    def daily_lists(self) -> pd.DataFrame:
+        """Each list's members and wrongly listed members, day by day."""
+        return pd.DataFrame(self._daily_lists, columns=["day", "operator", "list", "members",
+                                                        "wrongly_listed"])
 
     def daily(self) -> pd.DataFrame:
         """The daily series so far, one row a day (the first operator's scores)."""

@@ -77,8 +77,9 @@ def live_status(operators: list[OperatorState], population: Population | None,
                                   f"grade {op.scheme.listed_grade}", op.name,
                                   "scheme", standing.listed, standing.listing_day, None))
         for lst in book.lists:
-            views.append(ListView(lst.spec.name, lst.spec.title, op.name,
-                                  lst.spec.kind, lst.member, lst.since, lst.until))
+            if lst.spec.shared:  # services see the lists published on the sharing platform
+                views.append(ListView(lst.spec.name, lst.spec.title, op.name,
+                                      lst.spec.kind, lst.member, lst.since, lst.until))
         grades[op.name] = ((lambda c, s=standing: s.grades(c, day[0])), standing.grade_names)
     if population is None:
         return GateStatus(views, grades)
@@ -135,6 +136,18 @@ class ConsequenceState:
         self.response = response
         self.behaviours = behaviours
         self.last_refused = np.full(self.n if response else 0, -(10**6), dtype=np.int32)
+        # Sanctions seen around: blacklisted neighbours, counted per neighbourhood.
+        self._watch_neighbours = bool(response and population is not None
+                                      and response.neighbourhood_listed != 1.0)
+        if self._watch_neighbours:
+            assert population is not None
+            areas = population.neighbourhoods
+            self._black = np.zeros(self.n, dtype=bool)
+            self._area_black = np.zeros(areas, dtype=np.int64)
+            self._area_size = np.bincount(population.neighbourhood, minlength=areas)
+            self._area_order = np.argsort(population.neighbourhood, kind="stable")
+            self._area_first = np.concatenate([[0], np.cumsum(self._area_size)[:-1]])
+            self._area_many = np.zeros(areas, dtype=bool)
         self._forget = Calendar(days)
         if response is not None and behaviours.response is None:
             behaviours.response = np.ones(self.n, dtype=np.float64)
@@ -265,6 +278,8 @@ class ConsequenceState:
         if self.population is not None and toggled:
             parts += [self._housemates(np.concatenate(toggled))]
         parts += toggled
+        if self._watch_neighbours and toggled:
+            parts += [self._neighbours_of_changed_areas(np.concatenate(toggled))]
         who = self._scratch.distinct(np.concatenate(parts))
         if who.size == 0:
             return who
@@ -272,6 +287,27 @@ class ConsequenceState:
         changed = factor != self.behaviours.response[who]
         self.behaviours.response[who] = factor
         return who[changed]
+
+    def _neighbours_of_changed_areas(self, toggled: np.ndarray) -> np.ndarray:
+        """Residents of the neighbourhoods where 'many are blacklisted' flipped today."""
+        pop, r = self.population, self.response
+        assert pop is not None and r is not None
+        who = self._scratch.distinct(toggled)
+        now = self.status.blacklisted(who)
+        flip = now != self._black[who]
+        self._black[who] = now
+        np.add.at(self._area_black, pop.neighbourhood[who[flip]],
+                  np.where(now[flip], 1, -1))
+        areas = self._scratch.distinct(pop.neighbourhood[who[flip]])
+        many = self._area_black[areas] >= r.neighbourhood_share * self._area_size[areas]
+        changed = areas[many != self._area_many[areas]]
+        self._area_many[areas] = many
+        if changed.size == 0:
+            return np.empty(0, dtype=np.int64)
+        size = self._area_size[changed]
+        first = np.repeat(self._area_first[changed], size)
+        offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        return self._area_order[first + offset]
 
     def _housemates(self, who: np.ndarray) -> np.ndarray:
         pop = self.population
@@ -297,6 +333,10 @@ class ConsequenceState:
         if r.household_listed != 1.0 and self.population is not None:
             at_home = self._household_blacklisted(who)
             factor *= np.where(at_home, r.household_listed, 1.0)
+        if self._watch_neighbours:
+            assert self.population is not None
+            around = self._area_many[self.population.neighbourhood[who]]
+            factor *= np.where(around, r.neighbourhood_listed, 1.0)
         return factor
 
     def _household_blacklisted(self, who: np.ndarray) -> np.ndarray:

@@ -55,7 +55,7 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
                                   "scheme", standing["listed"].to_numpy(),
                                   standing["listing_day"].to_numpy(), None))
         n = len(standing)
-        for spec in op.scheme.lists:
+        for spec in (spec for spec in op.scheme.lists if spec.shared):
             rows = store.con.execute(
                 "SELECT subject, since, until FROM memberships WHERE operator = ? AND list = ?",
                 [index, spec.name]).fetchnumpy()

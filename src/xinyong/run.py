@@ -285,6 +285,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         "memberships": city.memberships(), "standings": city.standings(),
         "population": city.population_table(), "organisations": city.organisations_table(),
         "notices": city.notices(), "daily_behaviours": behaviour_table,
+        "daily_lists": city.daily_lists() if city.daily_lists().size else None,
     })
     summary = city.summary()
     if chilling is not None:

@@ -354,6 +354,10 @@ class Response(_Model):
     memory_days: int = Field(default=90, ge=1, description="how long a refusal is remembered")
     household_listed: float = Field(default=1.0, gt=0.0,
                                     description="while someone at home is blacklisted")
+    neighbourhood_listed: float = Field(
+        default=1.0, gt=0.0, description="while many in the neighbourhood are blacklisted")
+    neighbourhood_share: float = Field(
+        default=0.02, ge=0.0, le=1.0, description="the blacklisted share that counts as many")
     source: str | None = None
 
 
