@@ -76,7 +76,7 @@ def test_every_run_is_consistent_with_its_ledger(scenario: xinyong.Scenario, see
         assert s["events_misattributed"] == int(ledger["misattributed"].sum())
         assert (ledger["misattributed"] == (ledger["subject"] != ledger["actor"])).all()
         listed, cf_listed = citizens["listed"], citizens["counterfactual_listed"]
-        assert s["listed_share"] * n == listed.sum()
+        assert round(s["listed_share"] * n) == listed.sum()
         assert s["wrongly_listed"] == int((listed & ~cf_listed).sum())
         shares = citizens["grade"].value_counts(normalize=True)
         for grade, share in s["grade_shares"].items():
