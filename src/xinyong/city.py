@@ -99,6 +99,7 @@ class City:
         self.effects = self._effects()
         self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
         self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
+        self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
         self.wrongly_listed = np.zeros(len(self.operators), dtype=np.int64)
@@ -204,6 +205,8 @@ class City:
                     network.credit(recorded, self.sensor_of, sensor)
                 recorded = Events.concat([recorded] + [net.fabricate(day)
                                                        for _, net in self.collectors])
+            if kind == "citizen" and day in self.injected:  # events submitted from outside
+                recorded = Events.concat([recorded, self.injected.pop(day)])
             events[kind] = recorded
         toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
         judged = []
@@ -247,6 +250,26 @@ class City:
         flipped = candidates[now != group.listed_any[candidates]]
         group.listed_any[candidates] = now
         return flipped
+
+    def inject(self, day: int, citizens: np.ndarray, behaviours: np.ndarray) -> None:
+        """Add events submitted from outside (a collector, a court) to a coming day's records.
+
+        They are taken as recorded about the citizen named, who is their actor as far as the
+        system knows; they pass through operators, assessment and scoring like any other.
+        """
+        if day < self.day:
+            raise ValueError(f"day {day} is past: the city is at day {self.day}")
+        n = citizens.size
+        events = Events(citizens.astype(np.int64), citizens.astype(np.int64),
+                        behaviours.astype(np.int16), np.zeros(n, bool), np.zeros(n, bool),
+                        np.ones(n, bool))
+        self.injected[day] = Events.concat([self.injected[day], events]) \
+            if day in self.injected else events
+
+    def attach(self, store: RunStore) -> None:
+        """Start writing the ledger of the coming days to a store (after a rebuild)."""
+        self.store = store
+        self.ledger = LedgerWriter(store)
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Simulate every remaining day, calling ``progress(day)`` after each."""
@@ -344,6 +367,15 @@ class City:
                 scratch, lst.member, cf_lst.member, *flips)
             self._daily_lists.append((day, op.name, lst.spec.name, self._list_members[key],
                                       self._list_wrong[key]))
+
+    def recount(self, op: OperatorState) -> None:
+        """Recount an operator's wrongly listed subjects and list members from scratch, after a
+        change made outside the day (an upheld appeal)."""
+        self.wrongly_listed[op.index] = int((op.standing.listed
+                                             & ~op.counterfactual.listed).sum())
+        for i, (lst, cf) in enumerate(zip(op.lists.lists, op.cf_lists.lists, strict=True)):
+            self._list_members[(op.index, i)] = int(lst.member.sum())
+            self._list_wrong[(op.index, i)] = int((lst.member & ~cf.member).sum())
 
     def daily_lists(self) -> pd.DataFrame:
         """Each list's members and wrongly listed members, day by day."""

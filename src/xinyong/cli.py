@@ -158,6 +158,49 @@ def notices_command(
         console.print("No notices.")
 
 
+@app.command("serve")
+def serve_command(
+    scenario: Annotated[str | None, typer.Option(help="Start a new live city from this "
+                                                 "scenario (name or file).")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run", help="The live city's folder: "
+                                                 "recovered if it holds one, else created.")
+                       ] = None,
+    citizens: Annotated[int | None, typer.Option(min=1)] = None,
+    days: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    keys: Annotated[Path | None, typer.Option(help="TOML file of [[keys]]; default: the "
+                                              "XINYONG_KEYS variable.")] = None,
+) -> None:
+    """Serve a live city over HTTP (OpenAPI at /docs)."""
+    import uvicorn
+
+    from xinyong.api import create_app
+    from xinyong.auth import KeyFileError, Keyring
+    from xinyong.live import STORE_FILE, LiveCity, LiveError
+
+    try:
+        keyring = Keyring.from_file(keys) if keys else Keyring.from_env()
+        folder = run_dir or Path("runs") / f"live-{scenario or 'city'}-seed{seed}"
+        chosen = None
+        if not (folder / STORE_FILE).exists():
+            if scenario is None:
+                raise LiveError(400, f"'{folder}' holds no live city: give --scenario to "
+                                     f"start one")
+            chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+        live = LiveCity(folder, chosen, seed)
+    except (KeyFileError, ScenarioError, LiveError) as exc:
+        raise _fail(str(exc), 2) from None
+    console.print(f"Live city '{live.scenario.name}' at day {live.day}, store {folder}; "
+                  f"listening on http://{host}:{port} (docs at /docs)")
+    try:
+        uvicorn.run(create_app(live, keyring), host=host, port=port, log_level="warning",
+                    access_log=False)
+    finally:
+        live.close()
+
+
 @app.command("scenarios")
 def scenarios_command() -> None:
     """List the built-in scenarios."""

@@ -132,8 +132,12 @@ class Explanation:
             note.append("* false report: nobody did it")
         elif row.misattributed:
             note.append(f"* done by citizen {row.actor}")
+        if row.submitted:
+            note.append("submitted through the API")
         if row.dismissed:
             note.append("dismissed on review: not counted")
+        if row.reversed:
+            note.append("reversed on appeal: not counted")
         if row.not_counted:
             note.append(f"{row.not_counted:+d} not counted (bounds)")
         return "; ".join(note)
@@ -222,7 +226,8 @@ def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: 
     events = events.sort_values(["day", "behaviour"], kind="stable").reset_index(drop=True)
     score, scores, lost = start, [], []
     for _, day_events in events.groupby("day", sort=True):
-        total = int(day_events["points"][~day_events["dismissed"]].sum())
+        counted = ~(day_events["dismissed"] | day_events["reversed"])
+        total = int(day_events["points"][counted].sum())
         new = min(max(score + total, scale.floor), scale.ceiling)
         scores += [new] * len(day_events)
         lost += [0] * (len(day_events) - 1) + [total - (new - score)]

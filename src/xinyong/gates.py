@@ -171,6 +171,8 @@ class Gates:
     def _reason(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
         what = rule.what[:1].upper() + rule.what[1:] + "."
         why = self._why(rule, status, citizen)
+        if why and rule.action not in ("deny", "restrict"):
+            why = why[:1].upper() + why[1:]  # a reward's reason opens the sentence
         return f"{why} {what}" if why else what
 
     def _why(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
@@ -190,7 +192,7 @@ class Gates:
                 until = ""
                 if view.until is not None and view.until[citizen] >= 0:
                     until = f", until day {int(view.until[citizen])}"
-                verb = {"red": "on the list of", "scheme": "listed with"}.get(view.kind,
-                                                                              "listed as")
+                verb = {"red": "listed as", "scheme": "listed with"}.get(view.kind,
+                                                                         "listed as")
                 return f"{verb} {title} by '{view.operator}' since day {since}{until}."
         return ""

@@ -83,6 +83,8 @@ class LedgerWriter:
         flags = column(lambda p: p[2].misattributed, np.uint8)
         flags |= column(lambda p: p[2].fabricated, np.uint8) << 1
         flags |= column(lambda p: p[4], np.uint8) << 2
+        flags |= column(lambda p: np.zeros(len(p[2]), bool) if p[2].submitted is None
+                        else p[2].submitted, np.uint8) << 3
         return {
             "day": column(lambda p: np.full(len(p[2]), p[0]), np.int32),
             "operator": column(lambda p: np.full(len(p[2]), p[1]), np.int16),
@@ -179,7 +181,7 @@ class Ledger:
                ) -> np.ndarray | int:
         """Scores rebuilt from an operator's counted events: one subject's, or all as an array."""
         index, op = self._operator(operator)
-        where, params = "WHERE operator = ? AND NOT dismissed", [index]
+        where, params = "WHERE operator = ? AND NOT dismissed AND NOT reversed", [index]
         if subject is not None:
             where, params = where + " AND subject = ?", [*params, subject]
         cols = self._store.con.execute(

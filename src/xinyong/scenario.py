@@ -737,7 +737,9 @@ def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             # A dict key (e.g. a sensor name): the value type is the dict's value model.
             continue
         current = _inner_model(field.annotation)
-    return list(current.model_fields) if hasattr(current, "model_fields") else []
+    if not hasattr(current, "model_fields"):
+        return []
+    return [f.alias or name for name, f in current.model_fields.items()]
 
 
 def _inner_model(annotation: Any) -> Any:

@@ -29,6 +29,8 @@ class Events:
         behaviour: behaviour index in the scenario.
         misattributed: whether subject differs from actor because of a sensor error.
         fabricated: whether the event is a false report (a collector behind its quota).
+        submitted: whether the event was submitted from outside (the live city's API);
+            None when none was.
     """
 
     actor: np.ndarray
@@ -36,6 +38,7 @@ class Events:
     behaviour: np.ndarray
     misattributed: np.ndarray
     fabricated: np.ndarray
+    submitted: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.actor.size)
@@ -43,7 +46,8 @@ class Events:
     def where(self, mask: np.ndarray) -> Events:
         """The events selected by a boolean mask."""
         return Events(self.actor[mask], self.subject[mask], self.behaviour[mask],
-                      self.misattributed[mask], self.fabricated[mask])
+                      self.misattributed[mask], self.fabricated[mask],
+                      None if self.submitted is None else self.submitted[mask])
 
     def correct(self) -> np.ndarray:
         """Which events name the subject who really did it."""
@@ -54,8 +58,13 @@ class Events:
         """One day's events from several sources, in the order given."""
         if len(parts) == 1:
             return parts[0]
-        return Events(*(np.concatenate([getattr(p, f) for p in parts])
-                        for f in ("actor", "subject", "behaviour", "misattributed", "fabricated")))
+        columns = [np.concatenate([getattr(p, f) for p in parts])
+                   for f in ("actor", "subject", "behaviour", "misattributed", "fabricated")]
+        submitted = None
+        if any(p.submitted is not None for p in parts):
+            submitted = np.concatenate([np.zeros(len(p), dtype=bool) if p.submitted is None
+                                        else p.submitted for p in parts])
+        return Events(*columns, submitted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ Tables:
     operators      who runs a scheme: name, scheme, subject kind.
     ledger_rows    every recorded event as each operator received it: day, operator, subject,
                    actor, behaviour, points and flags (1 misattributed, 2 fabricated,
-                   4 dismissed). Append-only; the truth every score is rebuilt from. Kept
-                   compact because writing it is most of a run's storage cost.
+                   4 dismissed, 8 submitted through the live city's API, 16 reversed on
+                   appeal). Append-only but for the reversal flag; the truth every score is
+                   rebuilt from. Kept compact: writing it is most of a run's storage cost.
     listings       every change to the scheme listings: day, operator, subject, counterfactual,
                    change, reason.
     list_changes   every change to the blacklists and red lists: day, operator, list, subject,
@@ -58,14 +59,16 @@ CREATE TABLE ledger_rows (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
 CREATE VIEW ledger AS
     SELECT l.day, l.operator, l.subject, l.actor, l.behaviour, b.sensor, l.points,
            (l.flags & 1) > 0 AS misattributed, (l.flags & 2) > 0 AS fabricated,
-           (l.flags & 4) > 0 AS dismissed
+           (l.flags & 4) > 0 AS dismissed, (l.flags & 8) > 0 AS submitted,
+           (l.flags & 16) > 0 AS reversed
     FROM ledger_rows l JOIN behaviours b USING (behaviour);
 CREATE TABLE listings (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
                        subject INTEGER NOT NULL, counterfactual BOOLEAN NOT NULL,
                        change VARCHAR NOT NULL, reason VARCHAR);
 CREATE VIEW events AS
     SELECT l.day, o.name AS operator, l.subject, l.actor, b.name AS behaviour,
-           s.name AS sensor, l.points, l.misattributed, l.fabricated, l.dismissed, p.severe
+           s.name AS sensor, l.points, l.misattributed, l.fabricated, l.dismissed,
+           l.submitted, l.reversed, p.severe
     FROM ledger l JOIN behaviours b USING (behaviour) JOIN sensors s ON s.sensor = l.sensor
     JOIN operators o USING (operator)
     JOIN scheme_points p ON p.operator = l.operator AND p.behaviour = l.behaviour;

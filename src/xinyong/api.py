@@ -1,0 +1,268 @@
+"""The live city's HTTP service (FastAPI): records, events, gates, appeals, time, notices.
+
+Every route but ``/health`` needs an API key in the ``X-API-Key`` header; see
+:mod:`xinyong.auth` for the roles. No key: 401. A key whose role may not do this, or may not do
+it for this sensor, service or citizen: 403. OpenAPI at ``/docs`` and ``/openapi.json``.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the route annotations, some of
+which are built per city, when the routes are defined.)
+"""
+
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from xinyong.auth import Identity, Keyring
+from xinyong.live import LiveCity, LiveError, Submission
+
+__all__ = ["create_app"]
+
+CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
+
+
+class Problem(BaseModel):
+    """An error: what is wrong and how to fix it."""
+
+    detail: Any
+
+
+class EventIn(BaseModel):
+    """An event observed by the caller: the client's own id for it, who, and what.
+
+    ``create_app`` narrows ``behaviour`` to the city's behaviours, so the schema lists them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: str = Field(min_length=1, max_length=200,
+                           description="the client's id for the event; a repeat is ignored")
+    citizen: int = Field(ge=0, le=2**31 - 1)
+    behaviour: str = Field(min_length=1, max_length=100)
+
+
+def _event_models(behaviours: list[str]) -> tuple[type[EventIn], type[BaseModel]]:
+    """The event and batch models of one city, with its behaviours as the allowed values."""
+    known = Literal[tuple(behaviours)]  # type: ignore[valid-type]
+    event = create_model("Event", __base__=EventIn,
+                         behaviour=(known, Field(description="one of the city's behaviours")))
+    batch = create_model("Batch", __config__=ConfigDict(extra="forbid"),
+                         events=(list[event], Field(min_length=1, max_length=10_000)))
+    return event, batch
+
+
+class ReceiptOut(BaseModel):
+    client_id: str
+    status: str = Field(description="accepted, or duplicate (stored before)")
+    day: int = Field(description="the day whose records the event joins")
+
+
+class Receipts(BaseModel):
+    receipts: list[ReceiptOut]
+    accepted: int
+    duplicates: int
+
+
+class GateOut(BaseModel):
+    service: str
+    citizen: int
+    action: str = Field(description="allow, waive, discount, priority, restrict or deny")
+    reasons: list[str]
+    text: str
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    citizen: int = Field(ge=0, le=2**31 - 1)
+    event: str = Field(max_length=60, pattern=r"^\d{1,9}\.\d{1,4}\.-?\d{1,10}\.\d{1,4}$",
+                       description="day.operator.actor.behaviour, as the record shows it")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AppealOut(BaseModel):
+    appeal: int
+    citizen: int
+    event: str
+    reason: str
+    status: str
+    filed_day: int
+    decided_day: int | None
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uphold: bool
+
+
+class AdvanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(ge=1, le=3650)
+
+
+class DayOut(BaseModel):
+    day: int
+
+
+class Health(BaseModel):
+    status: str
+    scenario: str
+    day: int
+
+
+class Notice(BaseModel):
+    day: int
+    kind: str
+    citizen: int
+    text: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no or unknown API key"},
+    403: {"model": Problem, "description": "the key's role may not do this"},
+    404: {"model": Problem, "description": "no such citizen, service or appeal"},
+    409: {"model": Problem, "description": "not possible in the city's present state"},
+    422: {"model": Problem, "description": "a field is wrong; the detail names it"},
+}
+
+
+_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
+                       description="an API key; its role decides what it may do")
+
+
+def _caller(request: Request, key: Annotated[str | None, Depends(_HEADER)]) -> Identity:
+    identity = request.app.state.keys.identify(key)
+    if identity is None:
+        raise HTTPException(401, "no or unknown API key: send it in the X-API-Key header")
+    return identity
+
+
+Who = Annotated[Identity, Depends(_caller)]
+
+
+def allow(identity: Identity, *roles: str) -> None:
+    """Refuse (403) a caller whose role is not one of ``roles``."""
+    if identity.role not in roles:
+        raise HTTPException(403, f"a {identity.role} key may not do this; it needs one of: "
+                                 f"{', '.join(roles)}")
+
+
+def create_app(live: LiveCity, keys: Keyring) -> FastAPI:
+    """The HTTP service over one live city."""
+    app = FastAPI(title="xinyong live city",
+                  description="A synthetic city running the social credit system as "
+                              "reported. Synthetic citizens only.",
+                  version="0.1.0")
+    app.state.keys = keys
+    event_model, batch_model = _event_models(live.behaviours)
+    services = live.services or ["none"]
+    service_name = Literal[tuple(services)]  # type: ignore[valid-type]
+
+    @app.exception_handler(LiveError)
+    async def _live_error(request: Request, exc: LiveError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": str(exc)})
+
+    @app.get("/health", response_model=Health)
+    def health() -> Health:
+        """Is the city up, and which day is open."""
+        return Health(status="ok", scenario=live.scenario.name, day=live.day)
+
+    @app.get("/citizens/{citizen}", responses=_ERRORS)
+    def citizen_record(citizen: CitizenId, identity: Who) -> dict[str, Any]:
+        """A citizen's record: every operator's score, grade and lists, and the ledger with
+        the reason for every point."""
+        if identity.role == "citizen":
+            if identity.citizen != citizen:
+                raise HTTPException(403, "a citizen key reads only its own record")
+        else:
+            allow(identity, "analyst", "admin")
+        return live.record(citizen)
+
+    def _submit(events: list[EventIn], identity: Identity) -> Receipts:
+        allow(identity, "collector", "admin")
+        if identity.role == "collector":
+            for e in events:
+                sensor = live.sensor_of(e.behaviour)
+                if sensor != identity.sensor:
+                    raise HTTPException(403, f"this collector key submits only what sensor "
+                                             f"'{identity.sensor}' observes; '{e.behaviour}' "
+                                             f"is observed by '{sensor}'")
+        receipts = live.submit([Submission(e.client_id, e.citizen, e.behaviour)
+                                for e in events], identity.name)
+        accepted = sum(r.status == "accepted" for r in receipts)
+        return Receipts(receipts=[ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
+                                  for r in receipts],
+                        accepted=accepted, duplicates=len(receipts) - accepted)
+
+    @app.post("/events", response_model=Receipts, responses=_ERRORS)
+    def submit_event(event: event_model, identity: Who) -> Receipts:  # type: ignore[valid-type]
+        """Submit one event; it is stored durably before the answer."""
+        return _submit([event], identity)
+
+    @app.post("/events/batch", response_model=Receipts, responses=_ERRORS)
+    def submit_batch(batch: batch_model, identity: Who) -> Receipts:  # type: ignore[valid-type]
+        """Submit up to 10,000 events, stored together before the answer."""
+        return _submit(batch.events, identity)  # type: ignore[attr-defined]
+
+    @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=_ERRORS)
+    def gate(service: Annotated[service_name, Path()],  # type: ignore[valid-type]
+             citizen: CitizenId, identity: Who) -> GateOut:
+        """What a service says to a citizen at the point of service, and why."""
+        if identity.role == "service":
+            if identity.service != service:
+                raise HTTPException(403, f"this service key checks only '{identity.service}'")
+        else:
+            allow(identity, "analyst", "admin")
+        d = live.gate(service, citizen)
+        return GateOut(service=d.service, citizen=d.citizen, action=d.action,
+                       reasons=list(d.reasons), text=d.text)
+
+    @app.post("/appeals", response_model=AppealOut, responses=_ERRORS)
+    def file_appeal(appeal: AppealIn, identity: Who) -> dict[str, Any]:
+        """File an appeal against one event of a citizen's ledger."""
+        if identity.role == "citizen":
+            if identity.citizen != appeal.citizen:
+                raise HTTPException(403, "a citizen key appeals only its own events")
+        else:
+            allow(identity, "analyst", "admin")
+        return live.file_appeal(appeal.citizen, appeal.event, appeal.reason)
+
+    @app.get("/appeals/{appeal}", response_model=AppealOut, responses=_ERRORS)
+    def read_appeal(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                    identity: Who) -> dict[str, Any]:
+        """One appeal and its status."""
+        found = live.appeal(appeal)
+        if identity.role == "citizen" and identity.citizen != found["citizen"]:
+            raise HTTPException(403, "a citizen key reads only its own appeals")
+        if identity.role not in ("citizen", "analyst", "admin"):
+            allow(identity, "analyst", "admin")
+        return found
+
+    @app.post("/appeals/{appeal}/decision", response_model=AppealOut, responses=_ERRORS)
+    def decide(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn,
+               identity: Who) -> dict[str, Any]:
+        """Uphold (the event is reversed exactly and the score recomputed) or reject."""
+        allow(identity, "admin")
+        return live.decide_appeal(appeal, decision.uphold)
+
+    @app.post("/advance", response_model=DayOut, responses=_ERRORS)
+    def advance(body: AdvanceIn, identity: Who) -> DayOut:
+        """Simulate some days; answers the new open day."""
+        allow(identity, "admin")
+        return DayOut(day=live.advance(body.days))
+
+    @app.get("/stats", responses=_ERRORS)
+    def stats(identity: Who) -> dict[str, Any]:
+        """The city now: the run's summary figures so far."""
+        allow(identity, "analyst", "admin")
+        return live.stats()
+
+    @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
+    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+                ) -> list[dict[str, Any]]:
+        """The city's public notices, newest first (synthetic citizens only)."""
+        allow(identity, "analyst", "admin", "citizen", "collector", "service")
+        return live.notices(limit)
+
+    return app

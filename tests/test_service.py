@@ -1,0 +1,239 @@
+"""The live city's HTTP service, started as a real process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import numpy as np
+import pytest
+import schemathesis
+from helpers import consequence_city
+from hypothesis import HealthCheck, given, settings
+
+from xinyong.ledger import replay
+from xinyong.live import LiveCity
+
+KEYS = "adm=admin,ana=analyst,cam=collector:camera,rail=service:rail,c5=citizen:5"
+ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = ({"X-API-Key": k} for k in
+                                          ("adm", "ana", "cam", "rail", "c5"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A ``xinyong serve`` process on loopback."""
+
+    def __init__(self, folder: Path, scenario: Path | None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = Path(sys.executable).with_name("xinyong")
+        args = [str(exe), "serve", "--run", str(folder), "--port", str(self.port)]
+        if scenario is not None:
+            args += ["--scenario", str(scenario), "--seed", "3"]
+        self.proc = subprocess.Popen(args, env={**os.environ, "XINYONG_KEYS": KEYS},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
+        raise RuntimeError("the service did not start in 60 s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("scenario") / "city.json"
+    path.write_text(consequence_city(citizens=3000, days=60).model_dump_json(by_alias=True))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, scenario_file: Path) -> Iterator[Server]:
+    s = Server(tmp_path_factory.mktemp("live") / "city", scenario_file)
+    yield s
+    s.stop()
+
+
+def _adult(server: Server) -> int:
+    """A citizen of 30 or more (the city's scheme scores adults only)."""
+    for citizen in range(100):
+        record = httpx.get(f"{server.url}/citizens/{citizen}", headers=ANALYST).json()
+        if record["identity"] and int(record["identity"].split("-")[2]) <= 1994:
+            return citizen
+    raise AssertionError("no adult among the first 100 citizens")
+
+
+def test_roles(server: Server) -> None:
+    url = server.url
+    assert httpx.get(f"{url}/citizens/5").status_code == 401
+    assert httpx.get(f"{url}/citizens/5", headers={"X-API-Key": "nope"}).status_code == 401
+    assert httpx.get(f"{url}/citizens/5", headers=CITIZEN5).status_code == 200
+    assert httpx.get(f"{url}/citizens/6", headers=CITIZEN5).status_code == 403
+    assert httpx.get(f"{url}/citizens/6", headers=CAMERA).status_code == 403
+    assert httpx.get(f"{url}/gates/rail/6", headers=RAIL).status_code == 200
+    assert httpx.get(f"{url}/gates/hospital/6", headers=RAIL).status_code == 403
+    assert httpx.post(f"{url}/advance", json={"days": 1}, headers=ANALYST).status_code == 403
+    bank = {"client_id": "r1", "citizen": 5, "behaviour": "bank_arrears"}
+    refused = httpx.post(f"{url}/events", json=bank, headers=CAMERA)
+    assert refused.status_code == 403 and "sensor 'camera'" in refused.json()["detail"]
+    assert httpx.get(f"{url}/stats", headers=CITIZEN5).status_code == 403
+
+
+def test_bad_input_is_refused_with_the_field(server: Server) -> None:
+    url = server.url
+    bad = httpx.post(f"{url}/events", json={"client_id": "", "citizen": -1}, headers=CAMERA)
+    assert bad.status_code == 422
+    fields = {tuple(e["loc"]) for e in bad.json()["detail"]}
+    assert {("body", "client_id"), ("body", "citizen"), ("body", "behaviour")} <= fields
+    unknown = httpx.post(f"{url}/events", headers=CAMERA,
+                         json={"client_id": "u1", "citizen": 10**6, "behaviour": "jaywalking"})
+    assert unknown.status_code == 404 and "citizens are numbered 0 to 2999" in unknown.text
+    odd = httpx.post(f"{url}/events", headers=ADMIN,
+                     json={"client_id": "u2", "citizen": 1, "behaviour": "flying"})
+    assert odd.status_code == 422
+    assert odd.json()["detail"][0]["loc"] == ["body", "behaviour"]
+    assert "'jaywalking'" in odd.json()["detail"][0]["msg"]  # the allowed values are named
+
+
+def test_events_once_each_then_counted(server: Server) -> None:
+    url, who = server.url, _adult(server)
+    batch = {"events": [{"client_id": f"b{i}", "citizen": who, "behaviour": "jaywalking"}
+                        for i in range(3)] + [{"client_id": "b0", "citizen": who,
+                                               "behaviour": "jaywalking"}]}
+    first = httpx.post(f"{url}/events/batch", json=batch, headers=CAMERA).json()
+    assert (first["accepted"], first["duplicates"]) == (3, 1)
+    again = httpx.post(f"{url}/events/batch", json=batch, headers=CAMERA).json()
+    assert (again["accepted"], again["duplicates"]) == (0, 4)
+    before = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()
+    assert len(before["pending"]) == 3
+    day = httpx.post(f"{url}/advance", json={"days": 1}, headers=ADMIN).json()["day"]
+    after = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()
+    city = after["operators"][0]
+    submitted = [e for e in city["ledger"]
+                 if "submitted through the API" in e["notes"] and e["day"] == day - 1]
+    assert len(submitted) == 3
+    assert city["score"] == city["replayed_score"]
+
+
+def test_appeal_reverses_exactly(server: Server) -> None:
+    url, who = server.url, _adult(server)
+    event = {"client_id": "ap1", "citizen": who, "behaviour": "contract_breach_judgment"}
+    assert httpx.post(f"{url}/events", json=event, headers=ADMIN).json()["accepted"] == 1
+    before = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()["operators"][0]
+    httpx.post(f"{url}/advance", json={"days": 1}, headers=ADMIN)
+    listed = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()["operators"][0]
+    assert listed["listed"] and listed["score"] <= before["score"] - 50 + 10
+    denied = httpx.get(f"{url}/gates/rail/{who}", headers=ANALYST).json()
+    assert denied["action"] == "deny" and "You are discredited" in denied["text"]
+    wrong = [e for e in listed["ledger"] if e["behaviour"] == "contract_breach_judgment"][-1]
+    body = {"citizen": who, "event": wrong["event"], "reason": "not me"}
+    assert httpx.post(f"{url}/appeals", json=body, headers=CITIZEN5).status_code == 403
+    filed = httpx.post(f"{url}/appeals", json=body, headers=ANALYST).json()
+    assert filed["status"] == "filed"
+    path = f"{url}/appeals/{filed['appeal']}/decision"
+    assert httpx.post(path, json={"uphold": True}, headers=ANALYST).status_code == 403
+    assert httpx.post(path, json={"uphold": True}, headers=ADMIN).json()["status"] == "upheld"
+    assert httpx.post(path, json={"uphold": True}, headers=ADMIN).status_code == 409
+    after = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()["operators"][0]
+    assert after["score"] == after["replayed_score"] == listed["score"] + 50
+    assert not after["listed"]
+    reversed_ = [e for e in after["ledger"] if "reversed on appeal: not counted" in e["notes"]]
+    assert [e["event"] for e in reversed_] == [wrong["event"]]
+    assert httpx.get(f"{url}/gates/rail/{who}", headers=ANALYST).json()["action"] != "deny"
+
+
+def test_notices_and_stats(server: Server) -> None:
+    stats = httpx.get(f"{server.url}/stats", headers=ANALYST).json()
+    assert stats["open_day"] >= 1 and stats["submitted"] >= 3
+    notices = httpx.get(f"{server.url}/notices?limit=5", headers=CITIZEN5).json()
+    assert all("SYN-" in n["text"] for n in notices)
+
+
+def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
+                                                     scenario_file: Path) -> None:
+    folder = tmp_path / "city"
+    server = Server(folder, scenario_file)
+    acked: list[str] = []
+    deadline = time.monotonic() + 2.5
+    i = 0
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        while time.monotonic() < deadline:
+            batch = [{"client_id": f"k{i}-{j}", "citizen": (i * 7 + j) % 3000,
+                      "behaviour": "jaywalking"} for j in range(50)]
+            reply = client.post("/events/batch", json={"events": batch}, headers=CAMERA)
+            assert reply.status_code == 200
+            acked += [r["client_id"] for r in reply.json()["receipts"]]
+            if i % 5 == 4:
+                assert client.post("/advance", json={"days": 1}, headers=ADMIN).status_code \
+                    == 200
+            i += 1
+    server.stop(signal.SIGKILL)
+    assert acked and i > 5
+
+    again = Server(folder, None)  # restart on the same store
+    day = httpx.get(f"{again.url}/health").json()["day"]
+    assert day >= 1
+    again.stop()
+    with duckdb.connect(str(folder / "live.duckdb"), read_only=True) as con:
+        stored = {r[0] for r in con.execute("SELECT client_id FROM live_submissions").fetchall()}
+    assert set(acked) <= stored
+
+    live = LiveCity(folder)  # rebuilt from the store: every score is its ledger's replay
+    try:
+        for op in live.city.operators:
+            rows = live.store.con.execute(
+                "SELECT day, subject, points FROM ledger WHERE operator = ? AND day < ? "
+                "AND NOT dismissed AND NOT reversed", [op.index, live.day]).fetchnumpy()
+            start = live.city.operators[op.index].standing
+            expected = replay(op.scheme.score, op.n, rows["day"], rows["subject"],
+                              rows["points"], _starts(live, op))
+            assert np.array_equal(expected, start.score), op.name
+    finally:
+        live.close()
+
+
+def _starts(live: LiveCity, op: object) -> np.ndarray | None:
+    scheme = op.scheme  # type: ignore[attr-defined]
+    if not scheme.start_by_income or live.city.population is None:
+        return None
+    bands = list(live.scenario.population.income_bands)  # type: ignore[union-attr]
+    offset = np.array([scheme.start_by_income.get(b, 0) for b in bands])
+    return scheme.score.start + offset[live.city.population.income_band]
+
+
+def test_the_schema_holds(server: Server) -> None:
+    """No 5xx, and every answer matches the OpenAPI schema, for any input it allows
+    (schemathesis, a bounded number of examples per operation)."""
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers=ADMIN)
+
+        check()
