@@ -105,7 +105,10 @@ class LiveCity:
             self.store.con.execute(_TABLES)
             self.store.set_info(live_day="0", status="live")
             self.city = City(scenario, seed, self.store)
+        self._submitted: dict[str, int] = dict(self.store.con.execute(
+            "SELECT client_id, day FROM live_submissions").fetchall())
         self.behaviours = [b.name for b in self.scenario.behaviours]
+        self._behaviour_index = {name: i for i, name in enumerate(self.behaviours)}
         self.sensors = list(self.scenario.sensors)
         self.services = ([s.name for s in self.scenario.consequences.services]
                          if self.scenario.consequences else [])
@@ -186,35 +189,42 @@ class LiveCity:
         A client id seen before (in this batch or any earlier one) is answered as a duplicate
         and stored once.
         """
-        for s in submissions:
-            self.check_citizen(s.citizen)
-            self.sensor_of(s.behaviour)
+        if not submissions:
+            return []
+        citizen = np.array([s.citizen for s in submissions], dtype=np.int64)
+        bad = citizen[(citizen < 0) | (citizen >= self.scenario.citizens)]
+        if bad.size:
+            self.check_citizen(int(bad[0]))
+        try:
+            behaviour = np.array([self._behaviour_index[s.behaviour] for s in submissions],
+                                 dtype=np.int16)
+        except KeyError as exc:
+            self.sensor_of(str(exc.args[0]))  # raises the 422 that names the behaviours
+            raise
+        ids = [s.client_id for s in submissions]
         with self.lock:
             day = self.city.day
-            ids = [s.client_id for s in submissions]
-            seen = self.store.con.execute(
-                "SELECT client_id, day FROM live_submissions WHERE client_id IN "
-                "(SELECT UNNEST(?))", [ids]).fetchall()
-            known = dict(seen)
-            receipts, fresh = [], []
-            for s in submissions:
-                if s.client_id in known:
-                    receipts.append(Receipt(s.client_id, "duplicate", known[s.client_id]))
-                    continue
-                known[s.client_id] = day
-                fresh.append(s)
-                receipts.append(Receipt(s.client_id, "accepted", day))
-            if fresh:
-                behaviour = np.array([self.behaviours.index(s.behaviour) for s in fresh],
-                                     dtype=np.int16)
-                citizen = np.array([s.citizen for s in fresh], dtype=np.int32)
-                self.store.append("live_submissions", {
-                    "client_id": np.array([s.client_id for s in fresh], dtype=object),
-                    "day": np.full(len(fresh), day, dtype=np.int32), "citizen": citizen,
-                    "behaviour": behaviour,
-                    "submitted_by": np.full(len(fresh), submitted_by, dtype=object),
-                    "received": np.full(len(fresh), time.time())})
-                self.city.inject(day, citizen, behaviour)
+            known = self._submitted  # client id -> day, mirrored from the store
+            new: dict[str, int] = {}
+            fresh = np.zeros(len(ids), dtype=bool)
+            receipts = []
+            for i, cid in enumerate(ids):  # a repeat within the batch is a duplicate too
+                if cid in known or cid in new:
+                    receipts.append(Receipt(cid, "duplicate", known.get(cid, day)))
+                else:
+                    new[cid] = day
+                    fresh[i] = True
+                    receipts.append(Receipt(cid, "accepted", day))
+            if fresh.any():
+                n = int(fresh.sum())
+                self.store.append("live_submissions", {  # durable before the answer
+                    "client_id": np.array(ids, dtype=object)[fresh],
+                    "day": np.full(n, day, dtype=np.int32),
+                    "citizen": citizen[fresh].astype(np.int32), "behaviour": behaviour[fresh],
+                    "submitted_by": np.full(n, submitted_by, dtype=object),
+                    "received": np.full(n, time.time())})
+                known.update(new)  # only once stored
+                self.city.inject(day, citizen[fresh], behaviour[fresh])
             return receipts
 
     # -- reading --------------------------------------------------------------------------
