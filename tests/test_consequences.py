@@ -211,3 +211,20 @@ def test_daily_list_counts_end_where_the_lists_do(run: xinyong.Run) -> None:
         last = daily[daily.list == name].iloc[-1]
         assert last.members == round(figures["members_share"] * covered)
         assert last.wrongly_listed == figures["wrongly_listed"]
+
+
+def test_the_behaviour_only_twin_is_the_full_twin() -> None:
+    """Where nothing acts back on behaviour, simulating behaviour alone gives the same
+    occurrences, day by day, as simulating everything."""
+    from xinyong.city import City
+    from xinyong.scenario import ListedResponse
+
+    scenario = consequence_city(citizens=3000, days=60).model_copy(update={
+        "consequences": None, "response": None,
+        "listed_response": ListedResponse(negative=1.0, positive=1.0)})
+    full, alone = City(scenario, 4, None), City(scenario, 4, None)
+    full.run()
+    alone.run_behaviour_only()
+    assert np.array_equal(np.array(full.occurred_daily), np.array(alone.occurred_daily))
+    with pytest.raises(ValueError, match="exact only without"):
+        City(consequence_city(citizens=100, days=2), 1, None).run_behaviour_only()

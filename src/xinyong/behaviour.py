@@ -59,6 +59,15 @@ class Behaviours:
         self._conduct_factor = np.column_stack([conduct, 1.0 / conduct]).ravel()
         listed_factor = np.where(self._positive == 1, response.positive, response.negative)
         self._listed_factor = np.concatenate([np.ones(self.k), listed_factor])
+        # Whether a listing changes any rate (if not, a listing redraws nothing, so a city
+        # whose behaviour ignores the lists draws exactly what a city without lists draws).
+        self.listing_matters = bool((listed_factor != 1.0).any())
+        # Service uses and the like: the same rate for every subject able to do it, for ever.
+        # Then a pair that occurs is rescheduled from its behaviour's rate alone.
+        self._constant = (not self.listing_matters and responses is None
+                          and bool(np.all(conduct == 1.0)))
+        with np.errstate(divide="ignore"):
+            self._log_q = np.log1p(-np.minimum(self.p, 1.0))
         # Age limits (a child does not fall into bank arrears): rate 0 outside them.
         limited = ages is not None and any(b.min_age > 0 or b.max_age < 200 for b in behaviours)
         self._ages = ages if limited else None
@@ -70,6 +79,7 @@ class Behaviours:
         self.next_day = np.full(self.n * self.k, self._never, dtype=dtype)
         self.calendar = Calendar(self.days)
         self._redrawn = np.zeros(self.n, dtype=bool)  # ever drawn again on a listing change
+        self._any_redrawn = False
         # Response to the system [E3]: a per-subject multiplier on penalised behaviours (and
         # its inverse on rewarded ones); None when citizens do not respond.
         self.response = responses
@@ -104,15 +114,20 @@ class Behaviours:
     def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:
         """Draw the next occurrence (on or after ``drawn_on + 1``) of each pair and file it."""
         citizen = pairs // self.k
+        k = pairs - citizen * self.k
         keys = self.streams.keys(self._stream_names, drawn_on)
-        u = Streams.uniform_keyed(keys[pairs - citizen * self.k], citizen)
-        self._file(drawn_on, pairs, u, self.rates(pairs, listed))
+        u = Streams.uniform_keyed(keys[k], citizen)
+        if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
+            self._file(drawn_on, pairs, u, self.p[k], self._log_q[k])
+        else:
+            self._file(drawn_on, pairs, u, self.rates(pairs, listed))
 
-    def _file(self, drawn_on: int, pairs: np.ndarray, u: np.ndarray, rate: np.ndarray) -> None:
+    def _file(self, drawn_on: int, pairs: np.ndarray, u: np.ndarray, rate: np.ndarray,
+              log_q: np.ndarray | None = None) -> None:
         """Turn uniforms into next-occurrence days by inversion, and file them."""
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # Days to wait W with P(W >= w) = (1 - rate)^w; rate 1 waits 0, rate 0 never comes.
-            wait = np.floor(np.log(u) / np.log1p(-rate))
+            wait = np.floor(np.log(u) / (np.log1p(-rate) if log_q is None else log_q))
         wait[rate >= 1.0] = 0.0
         when = (drawn_on + 1) + wait
         when = np.where(when < self.days, when, self._never).astype(self.next_day.dtype)
@@ -128,9 +143,10 @@ class Behaviours:
         """
         due = self.calendar.pop(day)
         due = due[self.next_day[due] == day]
-        suspect = self._redrawn[due // self.k]
-        if suspect.any():
-            due = np.concatenate([due[~suspect], np.unique(due[suspect])])
+        if self._any_redrawn:
+            suspect = self._redrawn[due // self.k]
+            if suspect.any():
+                due = np.concatenate([due[~suspect], np.unique(due[suspect])])
         return due
 
     def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
@@ -140,6 +156,7 @@ class Behaviours:
         if changed.size:
             changed = self._scratch.distinct(changed)
             self._redrawn[changed] = True
+            self._any_redrawn = True
             occurred = occurred[~self._scratch.member(occurred // self.k, changed)]
             every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
             occurred = np.concatenate([occurred, every])

@@ -226,6 +226,8 @@ class City:
         today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             flipped = self._update_listed_any(kind, group, toggled[kind])
+            if not group.behaviours.listing_matters:
+                flipped = flipped[:0]
             if kind == "citizen" and responded.size:
                 flipped = np.concatenate([flipped, responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
@@ -270,6 +272,26 @@ class City:
         """Start writing the ledger of the coming days to a store (after a rebuild)."""
         self.store = store
         self.ledger = LedgerWriter(store)
+
+    def run_behaviour_only(self) -> None:
+        """Simulate what citizens do, and nothing else: exact for a city where nothing the
+        system records acts back on behaviour (no listed response, no consequences), which is
+        the twin the chilling effect is measured against."""
+        s = self.scenario
+        if s.listed_response.negative != 1.0 or s.listed_response.positive != 1.0 \
+                or s.response is not None or s.consequences is not None:
+            raise ValueError("behaviour alone is exact only without a listed response, "
+                             "responses or consequences")
+        nothing = np.empty(0, dtype=np.int64)
+        while self.day < self.days:
+            today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
+            for group in self.groups.values():
+                occurred = group.behaviours.occurrences(self.day)
+                today += np.bincount(group.sensors.global_index(occurred), minlength=today.size)
+                group.behaviours.reschedule(self.day, occurred, nothing, group.listed_any)
+            self.occurred_by_behaviour += today
+            self.occurred_daily.append(today)
+            self.day += 1
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Simulate every remaining day, calling ``progress(day)`` after each."""

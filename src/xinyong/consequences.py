@@ -57,7 +57,8 @@ def initial_response(scenario: Scenario, population: Population | None, n: int
 
 
 def live_status(operators: list[OperatorState], population: Population | None,
-                counterfactual: bool, day: list[int]) -> GateStatus:
+                counterfactual: bool, day: list[int], black: np.ndarray | None = None
+                ) -> GateStatus:
     """A gate status over the running city's own arrays (no copies).
 
     Args:
@@ -65,6 +66,7 @@ def live_status(operators: list[OperatorState], population: Population | None,
         population: households, for the children of blacklisted parents.
         counterfactual: read the counterfactual standings and lists instead.
         day: a one-element list holding today (grades with caps depend on the day).
+        black: a per-citizen 'blacklisted' column the caller keeps up to date, if any.
     """
     views, grades = [], {}
     for op in operators:
@@ -82,9 +84,9 @@ def live_status(operators: list[OperatorState], population: Population | None,
                                       lst.spec.kind, lst.member, lst.since, lst.until))
         grades[op.name] = ((lambda c, s=standing: s.grades(c, day[0])), standing.grade_names)
     if population is None:
-        return GateStatus(views, grades)
+        return GateStatus(views, grades, black=black)
     return GateStatus(views, grades, population.household, population.household_start,
-                      population.household_size, population.role == 0)
+                      population.household_size, population.role == 0, black)
 
 
 class ConsequenceState:
@@ -113,7 +115,8 @@ class ConsequenceState:
         self.n = behaviours.n
         self.population = population
         self.operators = [op for op in operators if op.subject == "citizen"]
-        self.status = live_status(operators, population, False, self.today)
+        self.black = np.zeros(self.n, dtype=bool)  # on a shared blacklist, kept from toggles
+        self.status = live_status(operators, population, False, self.today, self.black)
         self.cf_status = live_status(operators, population, True, self.today)
         self._scratch = Scratch(self.n)
         self.consequences = consequences
@@ -142,7 +145,7 @@ class ConsequenceState:
         if self._watch_neighbours:
             assert population is not None
             areas = population.neighbourhoods
-            self._black = np.zeros(self.n, dtype=bool)
+            self._black = np.zeros(self.n, dtype=bool)  # as last counted per neighbourhood
             self._area_black = np.zeros(areas, dtype=np.int64)
             self._area_size = np.bincount(population.neighbourhood, minlength=areas)
             self._area_order = np.argsort(population.neighbourhood, kind="stable")
@@ -181,6 +184,10 @@ class ConsequenceState:
             Citizens whose response factor changed (their behaviour is drawn again).
         """
         self.today[0] = day
+        toggled = [j.toggled() for _, j in judgements]
+        if toggled:
+            who = self._scratch.distinct(np.concatenate(toggled))
+            self.black[who] = self.status.any_black(who)
         refused = self._gates(day) if self.gates is not None else np.empty(0, np.int64)
         self._write_notices(day, events, judgements)
         if self.response is None:

@@ -57,9 +57,16 @@ class GateStatus:
     household_start: np.ndarray | None = None
     household_size: np.ndarray | None = None
     adult: np.ndarray | None = None
+    black: np.ndarray | None = None  # kept up to date by the owner: blacklisted, per citizen
 
     def blacklisted(self, citizens: np.ndarray) -> np.ndarray:
         """On any blacklist or scheme listing."""
+        if self.black is not None:
+            return self.black[citizens]
+        return self.any_black(citizens)
+
+    def any_black(self, citizens: np.ndarray) -> np.ndarray:
+        """On any blacklist or scheme listing, read from every list (the slow way)."""
         out = np.zeros(citizens.size, dtype=bool)
         for view in self.lists:
             if view.kind != "red":

@@ -222,7 +222,7 @@ def _chilling(scenario: Scenario, seed: int, city: City
         "consequences": None, "response": None,
         "listed_response": ListedResponse(negative=1.0, positive=1.0)})
     twin = City(twin_scenario, seed, None)
-    twin.run()
+    twin.run_behaviour_only()  # in the twin, nothing recorded acts back on behaviour
     names = [b.name for b in scenario.behaviours]
     days = len(city.occurred_daily)
     frame = pd.DataFrame({
