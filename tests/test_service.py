@@ -239,3 +239,30 @@ def test_the_schema_holds(server: Server) -> None:
             case.call_and_validate(headers=ADMIN)
 
         check()
+
+
+def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
+                                                          scenario_file: Path) -> None:
+    server = Server(tmp_path / "base", scenario_file)
+    try:
+        body = {"scenario": "reference", "citizens": 500, "days": 20, "seed": 2}
+        assert httpx.post(f"{server.url}/scenario", json=body, headers=ANALYST).status_code \
+            == 403
+        missing = httpx.post(f"{server.url}/scenario", json={**body, "scenario": "atlantis"},
+                             headers=ADMIN)
+        assert missing.status_code == 404 and "reference" in missing.text
+        loaded = httpx.post(f"{server.url}/scenario", json=body, headers=ADMIN).json()
+        assert loaded == {"status": "ok", "scenario": "reference", "day": 0}
+        assert httpx.post(f"{server.url}/advance", json={"days": 3}, headers=ADMIN).json() \
+            == {"day": 3}
+        # The new city's schema lists its own behaviours.
+        spec = httpx.get(f"{server.url}/openapi.json").json()
+        assert "heroic_act" in str(spec["components"]["schemas"])
+    finally:
+        server.stop()
+    again = Server(tmp_path / "base", None)
+    try:
+        assert httpx.get(f"{again.url}/health").json() == {
+            "status": "ok", "scenario": "reference", "day": 3}
+    finally:
+        again.stop()

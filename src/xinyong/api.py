@@ -9,6 +9,7 @@ which are built per city, when the routes are defined.)
 """
 
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -18,8 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from xinyong.auth import Identity, Keyring
 from xinyong.live import LiveCity, LiveError, Submission
+from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
-__all__ = ["create_app"]
+__all__ = ["Switch", "create_app"]
+
+
+class Switch:
+    """An ASGI app that forwards to the current city's app, so a loaded scenario (with its own
+    behaviours and services in the schema) can replace the city being served."""
+
+    def __init__(self) -> None:
+        self.app: FastAPI | None = None
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        assert self.app is not None
+        await self.app(scope, receive, send)
 
 CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
 
@@ -114,6 +128,16 @@ class Health(BaseModel):
     day: int
 
 
+class LoadIn(BaseModel):
+    """A built-in scenario to start a new live city from (files are not read over HTTP)."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str = Field(min_length=1, max_length=100)
+    citizens: int | None = Field(default=None, ge=1, le=10_000_000)
+    days: int | None = Field(default=None, ge=1, le=3650)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
 class Notice(BaseModel):
     day: int
     kind: str
@@ -151,8 +175,16 @@ def allow(identity: Identity, *roles: str) -> None:
                                  f"{', '.join(roles)}")
 
 
-def create_app(live: LiveCity, keys: Keyring) -> FastAPI:
-    """The HTTP service over one live city."""
+def create_app(live: LiveCity, keys: Keyring,
+               on_load: Callable[[Scenario, int], LiveCity] | None = None) -> FastAPI:
+    """The HTTP service over one live city.
+
+    Args:
+        live: the city.
+        keys: the API keys.
+        on_load: starts a new city from a scenario and seed, and makes it the one served
+            (the ``/scenario`` route); None when the server cannot switch cities.
+    """
     app = FastAPI(title="xinyong live city",
                   description="A synthetic city running the social credit system as "
                               "reported. Synthetic citizens only.",
@@ -263,6 +295,24 @@ def create_app(live: LiveCity, keys: Keyring) -> FastAPI:
         """The city now: the run's summary figures so far."""
         allow(identity, "analyst", "admin")
         return live.stats()
+
+    @app.post("/scenario", response_model=Health, responses=_ERRORS)
+    def load(body: LoadIn, identity: Who) -> Health:
+        """Start a new live city from a built-in scenario; it replaces the one served."""
+        allow(identity, "admin")
+        if on_load is None:
+            raise HTTPException(409, "this server cannot load scenarios")
+        builtins = builtin_scenarios()
+        if body.scenario not in builtins:
+            raise HTTPException(404, f"no built-in scenario '{body.scenario}'; built-in: "
+                                     f"{', '.join(sorted(builtins))}")
+        try:
+            chosen = load_scenario(body.scenario).with_sizes(citizens=body.citizens,
+                                                             days=body.days)
+        except ScenarioError as exc:
+            raise HTTPException(422, str(exc)) from None
+        new = on_load(chosen, body.seed)
+        return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
     @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
     def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50

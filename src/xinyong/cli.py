@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
-from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
+from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
@@ -176,29 +176,39 @@ def serve_command(
     """Serve a live city over HTTP (OpenAPI at /docs)."""
     import uvicorn
 
-    from xinyong.api import create_app
+    from xinyong.api import Switch, create_app
     from xinyong.auth import KeyFileError, Keyring
-    from xinyong.live import STORE_FILE, LiveCity, LiveError
+    from xinyong.live import CURRENT_FILE, STORE_FILE, LiveCity, LiveError, load_city, open_city
 
     try:
         keyring = Keyring.from_file(keys) if keys else Keyring.from_env()
         folder = run_dir or Path("runs") / f"live-{scenario or 'city'}-seed{seed}"
         chosen = None
-        if not (folder / STORE_FILE).exists():
+        if not (folder / STORE_FILE).exists() and not (folder / CURRENT_FILE).exists():
             if scenario is None:
                 raise LiveError(400, f"'{folder}' holds no live city: give --scenario to "
                                      f"start one")
             chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
-        live = LiveCity(folder, chosen, seed)
+        live = open_city(folder, chosen, seed)
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
+    switch = Switch()
+    current: list[LiveCity] = [live]
+
+    def on_load(new_scenario: Scenario, new_seed: int) -> LiveCity:
+        new = load_city(folder, new_scenario, new_seed)
+        old, current[0] = current[0], new
+        switch.app = create_app(new, keyring, on_load)
+        old.close()
+        return new
+
+    switch.app = create_app(live, keyring, on_load)
     console.print(f"Live city '{live.scenario.name}' at day {live.day}, store {folder}; "
                   f"listening on http://{host}:{port} (docs at /docs)")
     try:
-        uvicorn.run(create_app(live, keyring), host=host, port=port, log_level="warning",
-                    access_log=False)
+        uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
     finally:
-        live.close()
+        current[0].close()
 
 
 @app.command("scenarios")

@@ -18,6 +18,7 @@ the process died are dropped and written again.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -35,9 +36,10 @@ from xinyong.population import citizen_name, identity_number
 from xinyong.scenario import Scenario
 from xinyong.store import RunStore
 
-__all__ = ["LiveCity", "LiveError", "Receipt", "Submission"]
+__all__ = ["LiveCity", "LiveError", "Receipt", "Submission", "load_city", "open_city"]
 
 STORE_FILE = "live.duckdb"
+CURRENT_FILE = "CURRENT"  # in a base folder: the sub-folder of the city an admin last loaded
 _TABLES = """
 CREATE TABLE IF NOT EXISTS live_submissions (
     client_id VARCHAR PRIMARY KEY, day INTEGER NOT NULL, citizen INTEGER NOT NULL,
@@ -425,6 +427,29 @@ class LiveCity:
             if self.city.ledger is not None:
                 self.city.ledger.flush()
             self.store.close()
+
+
+def open_city(base: Path, scenario: Scenario | None = None, seed: int = 0) -> LiveCity:
+    """The live city of a base folder: the one an admin loaded last, or the base's own."""
+    base = Path(base)
+    pointer = base / CURRENT_FILE
+    folder = base / pointer.read_text(encoding="utf-8").strip() if pointer.exists() else base
+    return LiveCity(folder, scenario if not (folder / STORE_FILE).exists() else None, seed)
+
+
+def load_city(base: Path, scenario: Scenario, seed: int) -> LiveCity:
+    """Start a new live city in a fresh sub-folder of ``base`` and make it the current one
+    (the pointer is replaced atomically, so a crash leaves one city or the other current)."""
+    base = Path(base)
+    taken = {p.name for p in base.glob("city-*")}
+    n = 1
+    while f"city-{n}" in taken:
+        n += 1
+    live = LiveCity(base / f"city-{n}", scenario, seed)
+    tmp = base / (CURRENT_FILE + ".tmp")
+    tmp.write_text(f"city-{n}\n", encoding="utf-8")
+    os.replace(tmp, base / CURRENT_FILE)
+    return live
 
 
 def _event_json(row: Any) -> dict[str, Any]:
