@@ -22,6 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	rm -rf $(OUT)
 	$(BIN)/xinyong simulate --scenario reference --out $(OUT)
+	$(BIN)/xinyong report $(OUT)
 
 ## Lint, then run the test suite.
 test: $(VENV)/.installed-test

@@ -211,6 +211,34 @@ def serve_command(
         current[0].close()
 
 
+@app.command("report")
+def report_command(
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="DIR [DIR2]",
+                                                   help="A run folder, or two to compare.")],
+    out: Annotated[Path | None, typer.Option(help="The HTML file [default: DIR/report.html, "
+                                             "or DIR/compare.html for two runs].")] = None,
+) -> None:
+    """Write one self-contained HTML report (opens offline) for a run, or two side by side."""
+    from xinyong.figures import run_data
+    from xinyong.report import write_report
+
+    if len(run_dirs) > 2:
+        raise _fail("give one run folder, or two to compare", 2)
+    try:
+        runs = [open_run(d) for d in run_dirs]
+    except RunError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        data = [run_data(r) for r in runs]
+        default = run_dirs[0] / ("report.html" if len(runs) == 1 else "compare.html")
+        path = write_report(out or default, data[0], data[1] if len(data) == 2 else None)
+    finally:
+        for r in runs:
+            r.close()
+    size = path.stat().st_size / 2**20
+    console.print(f"Wrote [bold]{path}[/] ({size:.1f} MB; opens offline)")
+
+
 @app.command("scenarios")
 def scenarios_command() -> None:
     """List the built-in scenarios."""
