@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/reference
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,13 @@ run: $(VENV)/.installed
 	$(BIN)/xinyong simulate --scenario reference --out $(OUT)
 	$(BIN)/xinyong report $(OUT)
 
-## Lint, then run the test suite.
-test: $(VENV)/.installed-test
+## Lint, then run the test suite (browser tests drive Debian's chromium, installed if missing).
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

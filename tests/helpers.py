@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from xinyong.scenario import Scenario, validate_scenario
 
@@ -100,3 +108,45 @@ def consequence_city(**overrides: Any) -> Scenario:
     data["response"] = RESPONSE
     data.update(overrides)
     return validate_scenario(data, source="consequence city")
+
+
+#: API keys of the test servers: one of each role, and a citizen key for citizens 0 to 49.
+KEYS = ",".join(["adm=admin", "ana=analyst", "cam=collector:camera", "rail=service:rail",
+                 *(f"c{i}=citizen:{i}" for i in range(50))])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A ``xinyong serve`` process on loopback."""
+
+    def __init__(self, folder: Path, scenario: Path | None, *extra: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = Path(sys.executable).with_name("xinyong")
+        args = [str(exe), "serve", "--run", str(folder), "--port", str(self.port)]
+        if scenario is not None:
+            args += ["--scenario", str(scenario), "--seed", "3"]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, env={**os.environ, "XINYONG_KEYS": KEYS},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
+        raise RuntimeError("the service did not start in 60 s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=30)
+
+

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,49 +12,14 @@ import httpx
 import numpy as np
 import pytest
 import schemathesis
-from helpers import consequence_city
+from helpers import Server, consequence_city
 from hypothesis import HealthCheck, given, settings
 
 from xinyong.ledger import replay
 from xinyong.live import LiveCity
 
-KEYS = "adm=admin,ana=analyst,cam=collector:camera,rail=service:rail,c5=citizen:5"
 ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = ({"X-API-Key": k} for k in
                                           ("adm", "ana", "cam", "rail", "c5"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A ``xinyong serve`` process on loopback."""
-
-    def __init__(self, folder: Path, scenario: Path | None) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        exe = Path(sys.executable).with_name("xinyong")
-        args = [str(exe), "serve", "--run", str(folder), "--port", str(self.port)]
-        if scenario is not None:
-            args += ["--scenario", str(scenario), "--seed", "3"]
-        self.proc = subprocess.Popen(args, env={**os.environ, "XINYONG_KEYS": KEYS},
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
-        raise RuntimeError("the service did not start in 60 s")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,16 @@ which are built per city, when the routes are defined.)
 
 
 from collections.abc import Callable
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from xinyong.auth import Identity, Keyring
+from xinyong.auth import Identity, Keyring, Who, allow
+from xinyong.dashboard import add_dashboard
 from xinyong.live import LiveCity, LiveError, Submission
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
@@ -154,29 +156,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
-                       description="an API key; its role decides what it may do")
-
-
-async def _caller(request: Request, key: Annotated[str | None, Depends(_HEADER)]) -> Identity:
-    identity = request.app.state.keys.identify(key)
-    if identity is None:
-        raise HTTPException(401, "no or unknown API key: send it in the X-API-Key header")
-    return identity
-
-
-Who = Annotated[Identity, Depends(_caller)]
-
-
-def allow(identity: Identity, *roles: str) -> None:
-    """Refuse (403) a caller whose role is not one of ``roles``."""
-    if identity.role not in roles:
-        raise HTTPException(403, f"a {identity.role} key may not do this; it needs one of: "
-                                 f"{', '.join(roles)}")
-
-
 def create_app(live: LiveCity, keys: Keyring,
-               on_load: Callable[[Scenario, int], LiveCity] | None = None) -> FastAPI:
+               on_load: Callable[[Scenario, int], LiveCity] | None = None,
+               runs_root: FilePath | None = None) -> FastAPI:
     """The HTTP service over one live city.
 
     Args:
@@ -184,6 +166,7 @@ def create_app(live: LiveCity, keys: Keyring,
         keys: the API keys.
         on_load: starts a new city from a scenario and seed, and makes it the one served
             (the ``/scenario`` route); None when the server cannot switch cities.
+        runs_root: a folder of stored runs the dashboard can compare.
     """
     app = FastAPI(title="xinyong live city",
                   description="A synthetic city running the social credit system as "
@@ -321,4 +304,6 @@ def create_app(live: LiveCity, keys: Keyring,
         allow(identity, "analyst", "admin", "citizen", "collector", "service")
         return live.notices(limit)
 
+    add_dashboard(app, live, runs_root)
+    app.add_middleware(GZipMiddleware, minimum_size=2000)
     return app

@@ -20,9 +20,12 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-__all__ = ["ROLES", "Identity", "KeyFileError", "Keyring"]
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
+
+__all__ = ["ROLES", "Identity", "KeyFileError", "Keyring", "Who", "allow"]
 
 Role = Literal["analyst", "collector", "service", "citizen", "admin"]
 ROLES: tuple[str, ...] = ("analyst", "collector", "service", "citizen", "admin")
@@ -113,3 +116,25 @@ def _identity(row: dict, where: str, name: str) -> Identity:
     return Identity(name=str(row.get("name", name)), role=str(role),
                     sensor=row.get("sensor"), service=row.get("service"),  # type: ignore[arg-type]
                     citizen=row.get("citizen"))  # type: ignore[arg-type]
+
+
+_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
+                       description="an API key; its role decides what it may do")
+
+
+async def _caller(request: Request, key: Annotated[str | None, Depends(_HEADER)]) -> Identity:
+    identity = request.app.state.keys.identify(key)
+    if identity is None:
+        raise HTTPException(401, "no or unknown API key: send it in the X-API-Key header")
+    return identity
+
+
+#: The caller of a route, identified by its key (401 without a known key).
+Who = Annotated[Identity, Depends(_caller)]
+
+
+def allow(identity: Identity, *roles: str) -> None:
+    """Refuse (403) a caller whose role is not one of ``roles``."""
+    if identity.role not in roles:
+        raise HTTPException(403, f"a {identity.role} key may not do this; it needs one of: "
+                                 f"{', '.join(roles)}")

@@ -172,8 +172,10 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     keys: Annotated[Path | None, typer.Option(help="TOML file of [[keys]]; default: the "
                                               "XINYONG_KEYS variable.")] = None,
+    runs: Annotated[Path, typer.Option(help="Folder of stored runs the dashboard can "
+                                       "compare.")] = Path("runs"),
 ) -> None:
-    """Serve a live city over HTTP (OpenAPI at /docs)."""
+    """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
     import uvicorn
 
     from xinyong.api import Switch, create_app
@@ -198,11 +200,11 @@ def serve_command(
     def on_load(new_scenario: Scenario, new_seed: int) -> LiveCity:
         new = load_city(folder, new_scenario, new_seed)
         old, current[0] = current[0], new
-        switch.app = create_app(new, keyring, on_load)
+        switch.app = create_app(new, keyring, on_load, runs)
         old.close()
         return new
 
-    switch.app = create_app(live, keyring, on_load)
+    switch.app = create_app(live, keyring, on_load, runs)
     console.print(f"Live city '{live.scenario.name}' at day {live.day}, store {folder}; "
                   f"listening on http://{host}:{port} (docs at /docs)")
     try:

@@ -251,6 +251,8 @@ class LiveCity:
                     "AND l.subject = ? ORDER BY l.day, l.behaviour", [op.index, citizen])
                 operators.append({
                     "operator": op.name, "scheme": op.scheme.name,
+                    "start": self._start(op.index, citizen), "floor": op.scheme.score.floor,
+                    "ceiling": op.scheme.score.ceiling,
                     "score": int(st.score[citizen]), "grade": grade,
                     "listed": bool(st.listed[citizen]),
                     "listing_day": int(st.listing_day[citizen]) if st.listed[citizen] else None,
@@ -279,21 +281,25 @@ class LiveCity:
                              "submitted_by": r.submitted_by} for r in pending.itertuples()],
             }
 
+    def _start(self, operator: int, citizen: int) -> int:
+        """A citizen's starting score under an operator's scheme."""
+        scheme = self.city.operators[operator].scheme
+        offset = 0
+        if scheme.start_by_income and self.city.population is not None:
+            assert self.scenario.population is not None
+            bands = list(self.scenario.population.income_bands)
+            offset = scheme.start_by_income.get(
+                bands[int(self.city.population.income_band[citizen])], 0)
+        return min(max(scheme.score.start + offset, scheme.score.floor), scheme.score.ceiling)
+
     def _replay(self, operator: int, citizen: int, before_day: int) -> int:
         op = self.city.operators[operator]
         rows = self.store.con.execute(
             "SELECT day, subject, points FROM ledger WHERE operator = ? AND subject = ? "
             "AND day < ? AND NOT dismissed AND NOT reversed",
             [operator, citizen, before_day]).fetchnumpy()
-        start = None
-        if op.scheme.start_by_income and self.city.population is not None:
-            assert self.scenario.population is not None
-            bands = list(self.scenario.population.income_bands)
-            offset = op.scheme.start_by_income.get(
-                bands[int(self.city.population.income_band[citizen])], 0)
-            start = np.array([op.scheme.score.start + offset])
         score = replay(op.scheme.score, 1, rows["day"], np.zeros(rows["day"].size, np.int64),
-                       rows["points"], start)
+                       rows["points"], np.array([self._start(operator, citizen)]))
         return int(score[0])
 
     def gate(self, service: str, citizen: int) -> Decision:
