@@ -19,7 +19,7 @@ from rich.text import Text
 
 from xinyong.scenario import Operator, Scenario, Scheme
 
-__all__ = ["Explanation", "explain_subject"]
+__all__ = ["Explanation", "event_notes", "explain_subject"]
 
 
 @dataclass(frozen=True)
@@ -126,18 +126,8 @@ class Explanation:
             lines.append("at the floor: listed again every day it stays there")
         return lines
 
-    def _note(self, row: Any, rich: bool = False) -> str:
-        note = []
-        if row.fabricated:
-            note.append("* false report: nobody did it")
-        elif row.misattributed:
-            note.append(f"* done by citizen {row.actor}")
-        if row.submitted:
-            note.append("submitted through the API")
-        if row.dismissed:
-            note.append("dismissed on review: not counted")
-        if row.reversed:
-            note.append("reversed on appeal: not counted")
+    def _note(self, row: Any) -> str:
+        note = event_notes(row)
         if row.not_counted:
             note.append(f"{row.not_counted:+d} not counted (bounds)")
         return "; ".join(note)
@@ -194,6 +184,22 @@ class Explanation:
             Text("Lists: " + ("; ".join(lines) if lines else "never listed")),
             Text(f"Grades: start {self._start_grade()}" + (f" → {history}" if history else "")),
         )
+
+
+def event_notes(row: Any) -> list[str]:
+    """What is special about one ledger row, in words (empty for a plain recorded event)."""
+    notes = []
+    if row.fabricated:
+        notes.append("* false report: nobody did it")
+    elif row.misattributed:
+        notes.append(f"* misattributed: done by citizen {row.actor}")
+    if row.submitted:
+        notes.append("submitted through the API")
+    if row.dismissed:
+        notes.append("dismissed on review: not counted")
+    if row.reversed:
+        notes.append("reversed on appeal: not counted")
+    return notes
 
 
 def _grade_of(scheme: Scheme, score: int, listed: bool) -> str:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from xinyong.city import City
 from xinyong.consequences import live_status
+from xinyong.explain import event_notes
 from xinyong.gates import Decision, Gates
 from xinyong.ledger import replay
 from xinyong.population import citizen_name, identity_number
@@ -459,17 +460,7 @@ def load_city(base: Path, scenario: Scenario, seed: int) -> LiveCity:
 
 
 def _event_json(row: Any) -> dict[str, Any]:
-    notes = []
-    if row.misattributed:
-        notes.append(f"misattributed: done by citizen {row.actor}")
-    if row.fabricated:
-        notes.append("false report: nobody did it")
-    if row.submitted:
-        notes.append("submitted through the API")
-    if row.dismissed:
-        notes.append("dismissed on review: not counted")
-    if row.reversed:
-        notes.append("reversed on appeal: not counted")
+    notes = [n.removeprefix("* ") for n in event_notes(row)]
     return {"event": f"{row.day}.{row.operator_index}.{row.actor}.{row.behaviour_index}",
             "day": int(row.day), "behaviour": row.behaviour, "sensor": row.sensor,
             "points": int(row.points), "actor": int(row.actor),
