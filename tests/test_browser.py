@@ -62,8 +62,8 @@ class Visit:
 
     def open(self, path: str) -> Page:
         self.page.goto(f"{self.url}{path}")
-        self.page.wait_for_selector("body[data-ready=yes]", timeout=30_000) \
-            if path in ("/", "/notices-feed", "/compare") else None
+        if path != "/citizen":  # the other pages fetch their data as they load
+            self.page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
         return self.page
 
     def shot(self, name: str) -> None:

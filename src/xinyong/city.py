@@ -406,7 +406,7 @@ class City:
 
     def daily(self) -> pd.DataFrame:
         """The daily series so far, one row a day (the first operator's scores)."""
-        frame = pd.DataFrame(self._daily)
+        frame = pd.DataFrame(self._daily) if self._daily else pd.DataFrame({"day": []})
         denied = [c for c in frame.columns if c.startswith("denied_")]
         frame[denied] = frame[denied].fillna(0).astype(np.int64)
         return frame

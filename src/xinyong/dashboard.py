@@ -112,8 +112,7 @@ def _live_data(live: LiveCity) -> RunData:
                                else op.standing.score) for op in city.operators}
     lists = city.daily_lists()
     return RunData(f"{live.scenario.name} (live, day {live.day})", city.summary(),
-                   city.daily() if city._daily else pd.DataFrame({"day": []}), hist,
-                   lists if len(lists) else None)
+                   city.daily(), hist, lists if len(lists) else None)
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
