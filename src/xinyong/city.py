@@ -16,19 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.ledger import LedgerWriter
-from xinyong.lists import ENTERED, EXPIRED, LEFT, LIST_CHANGES, LISTED, REPAIRED
+from xinyong.lists import ENTERED, EXPIRED, LEFT, LISTED, REPAIRED
 from xinyong.operators import Judgement, OperatorState, routing
 from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
 from xinyong.scratch import Scratch
 from xinyong.sensors import Events, Placement, Sensors
-from xinyong.standing import REASONS
 from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 
@@ -398,141 +396,6 @@ class City:
         for i, (lst, cf) in enumerate(zip(op.lists.lists, op.cf_lists.lists, strict=True)):
             self._list_members[(op.index, i)] = int(lst.member.sum())
             self._list_wrong[(op.index, i)] = int((lst.member & ~cf.member).sum())
-
-    def daily_lists(self) -> pd.DataFrame:
-        """Each list's members and wrongly listed members, day by day."""
-        return pd.DataFrame(self._daily_lists, columns=["day", "operator", "list", "members",
-                                                        "wrongly_listed"])
-
-    def daily(self) -> pd.DataFrame:
-        """The daily series so far, one row a day (the first operator's scores)."""
-        frame = pd.DataFrame(self._daily) if self._daily else pd.DataFrame({"day": []})
-        denied = [c for c in frame.columns if c.startswith("denied_")]
-        frame[denied] = frame[denied].fillna(0).astype(np.int64)
-        return frame
-
-    def notices(self) -> pd.DataFrame | None:
-        """The notices feed: day, kind, subject, behaviour (-1 when none)."""
-        if self.effects is None:
-            return None
-        return pd.DataFrame(self.effects.notices())
-
-    def daily_operators(self) -> pd.DataFrame:
-        """The daily series of every operator: one row per day and operator."""
-        frame = pd.DataFrame(self._daily_operators)
-        shares = [c for c in frame.columns if c.startswith("share_")]
-        keys = [c for c in frame.columns if c not in shares]
-        return frame.melt(id_vars=keys, value_vars=shares, var_name="grade",
-                          value_name="share").assign(
-            grade=lambda f: f["grade"].str.removeprefix("share_")).dropna(subset=["share"])
-
-    def listings(self) -> pd.DataFrame:
-        """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
-        parts = self._listings
-        changes = np.array(list(CHANGES.values()))
-        reasons = np.array([None, *REASONS.values()], dtype=object)
-
-        def column(i: int, dtype: Any) -> np.ndarray:
-            return np.concatenate([np.full(p[4].size, p[i], dtype) for p in parts]
-                                  or [np.empty(0, dtype)])
-
-        return pd.DataFrame({
-            "day": column(0, np.int32),
-            "operator": column(1, np.int16),
-            "subject": np.concatenate([p[4] for p in parts] or [np.empty(0)]).astype(np.int32),
-            "counterfactual": column(2, bool),
-            "change": changes[column(3, np.int8)],
-            "reason": reasons[np.concatenate([p[5] for p in parts]
-                                             or [np.empty(0, np.int8)])],
-        })
-
-    def list_changes(self) -> pd.DataFrame:
-        """Every change to an operator's lists: day, operator, list, subject, counterfactual,
-        change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
-        parts = self._list_changes
-        names = np.array(list(LIST_CHANGES.values()))
-        list_names = {(op.index, i): name for op in self.operators
-                      for i, name in enumerate(op.lists.names)}
-
-        def column(get: Callable[[tuple], Any], dtype: Any) -> np.ndarray:
-            return np.concatenate([np.full(p[5].size, get(p), dtype) for p in parts]
-                                  or [np.empty(0, dtype)])
-
-        return pd.DataFrame({
-            "day": column(lambda p: p[0], np.int32),
-            "operator": column(lambda p: p[1], np.int16),
-            "list": column(lambda p: list_names[(p[1], p[2])], object),
-            "subject": np.concatenate([p[5] for p in parts] or [np.empty(0)]).astype(np.int32),
-            "counterfactual": column(lambda p: p[3], bool),
-            "change": names[column(lambda p: p[4], np.int8)],
-        })
-
-    def memberships(self) -> pd.DataFrame:
-        """Every subject on a list now: operator, list, subject, since, until, repeats."""
-        frames = []
-        for op in self.operators:
-            for i, lst in enumerate(op.lists.lists):
-                who = np.flatnonzero(lst.member)
-                cf = op.cf_lists.lists[i].member[who]
-                frames.append(pd.DataFrame({
-                    "operator": np.int16(op.index), "list": op.lists.names[i],
-                    "kind": lst.spec.kind, "subject": who.astype(np.int32),
-                    "since": lst.since[who], "until": lst.until[who],
-                    "repeats": lst.repeats[who], "counterfactual_member": cf}))
-        if not frames:
-            return pd.DataFrame({"operator": pd.Series(dtype="int16"),
-                                 "list": pd.Series(dtype=str), "kind": pd.Series(dtype=str),
-                                 "subject": pd.Series(dtype="int32"),
-                                 "since": pd.Series(dtype="int32"),
-                                 "until": pd.Series(dtype="int32"),
-                                 "repeats": pd.Series(dtype="int16"),
-                                 "counterfactual_member": pd.Series(dtype=bool)})
-        return pd.concat(frames, ignore_index=True)
-
-    def standings(self) -> pd.DataFrame:
-        """Every operator's standing of every subject now, real and counterfactual."""
-        frames = []
-        for op in self.operators:
-            real, cf = op.standing, op.counterfactual
-            names = np.array(real.grade_names)
-            day = max(self.day - 1, 0)
-            frames.append(pd.DataFrame({
-                "operator": np.int16(op.index),
-                "subject": np.arange(op.n, dtype=np.int32),
-                "covered": True if op.covered is None else op.covered,
-                "score": real.score.astype(np.int32),
-                "grade": names[real.grades(day=day)],
-                "listed": real.listed,
-                "listing_day": real.listing_day,
-                "ever_listed": real.ever_listed,
-                "counterfactual_score": cf.score.astype(np.int32),
-                "counterfactual_grade": names[cf.grades(day=day)],
-                "counterfactual_listed": cf.listed,
-            }))
-        return pd.concat(frames, ignore_index=True)
-
-    def population_table(self) -> pd.DataFrame:
-        """Each citizen's attributes (and conduct factor)."""
-        frame = pd.DataFrame({"citizen": np.arange(self.n, dtype=np.int32),
-                              "conduct": self.groups["citizen"].conduct})
-        pop = self.population
-        if pop is not None:
-            for column in ("age", "district", "neighbourhood", "income_band", "household",
-                           "role", "employer"):
-                frame[column] = getattr(pop, column)
-        return frame
-
-    def organisations_table(self) -> pd.DataFrame | None:
-        """Each company or government organisation, if the city has them."""
-        pop = self.population
-        if pop is None:
-            return None
-        frame = pd.DataFrame({"organisation": np.arange(pop.organisations, dtype=np.int32),
-                              "kind": np.where(pop.org_kind == 1, "government", "company"),
-                              "legal_rep": pop.org_legal_rep, "district": pop.org_district})
-        if "company" in self.groups:
-            frame["conduct"] = self.groups["company"].conduct
-        return frame
 
     def summary(self) -> dict[str, Any]:
         """The spec's summary figures (for the first operator) and every operator's own."""

@@ -19,6 +19,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 
+from xinyong import tables
 from xinyong.auth import Who, allow
 from xinyong.figures import (
     RunData,
@@ -110,9 +111,9 @@ def _live_data(live: LiveCity) -> RunData:
     city = live.city
     hist = {op.name: histogram(op.standing.score[op.covered] if op.covered is not None
                                else op.standing.score) for op in city.operators}
-    lists = city.daily_lists()
+    lists = tables.daily_lists(city)
     return RunData(f"{live.scenario.name} (live, day {live.day})", city.summary(),
-                   city.daily(), hist, lists if len(lists) else None)
+                   tables.daily(city), hist, lists if len(lists) else None)
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:

@@ -33,6 +33,7 @@ from xinyong.notices import notice_text, stored_status
 from xinyong.population import citizen_name, credit_code, identity_number
 from xinyong.scenario import ListedResponse, Scenario, load_scenario
 from xinyong.store import RunStore
+from xinyong.tables import run_tables
 
 __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
            "simulate"]
@@ -279,14 +280,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     behaviour_table, chilling = None, None
     if chosen.consequences is not None or chosen.response is not None:
         behaviour_table, chilling = _chilling(chosen, seed, city)
-    store.finish({
-        "daily": city.daily(), "daily_operators": city.daily_operators(),
-        "listings": city.listings(), "list_changes": city.list_changes(),
-        "memberships": city.memberships(), "standings": city.standings(),
-        "population": city.population_table(), "organisations": city.organisations_table(),
-        "notices": city.notices(), "daily_behaviours": behaviour_table,
-        "daily_lists": city.daily_lists() if city.daily_lists().size else None,
-    })
+    store.finish({**run_tables(city), "daily_behaviours": behaviour_table})
     summary = city.summary()
     if chilling is not None:
         summary["chilling"] = chilling

@@ -1,0 +1,164 @@
+"""What a finished run stores besides its ledger: the daily series, the list histories, the
+standings and the population, as DataFrames built from the city's columns and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xinyong.city import CHANGES, City
+from xinyong.lists import LIST_CHANGES
+from xinyong.standing import REASONS
+
+__all__ = ["run_tables"]
+
+
+def run_tables(city: City) -> dict[str, pd.DataFrame | None]:
+    """Every table a finished run adds to its store, by name."""
+    lists = daily_lists(city)
+    return {
+        "daily": daily(city), "daily_operators": daily_operators(city),
+        "listings": listings(city), "list_changes": list_changes(city),
+        "memberships": memberships(city), "standings": standings(city),
+        "population": population_table(city), "organisations": organisations_table(city),
+        "notices": notices(city), "daily_lists": lists if len(lists) else None,
+    }
+
+
+def daily_lists(city: City) -> pd.DataFrame:
+    """Each list's members and wrongly listed members, day by day."""
+    return pd.DataFrame(city._daily_lists, columns=["day", "operator", "list", "members",
+                                                    "wrongly_listed"])
+
+def daily(city: City) -> pd.DataFrame:
+    """The daily series so far, one row a day (the first operator's scores)."""
+    frame = pd.DataFrame(city._daily) if city._daily else pd.DataFrame({"day": []})
+    denied = [c for c in frame.columns if c.startswith("denied_")]
+    frame[denied] = frame[denied].fillna(0).astype(np.int64)
+    return frame
+
+def notices(city: City) -> pd.DataFrame | None:
+    """The notices feed: day, kind, subject, behaviour (-1 when none)."""
+    if city.effects is None:
+        return None
+    return pd.DataFrame(city.effects.notices())
+
+def daily_operators(city: City) -> pd.DataFrame:
+    """The daily series of every operator: one row per day and operator."""
+    frame = pd.DataFrame(city._daily_operators)
+    shares = [c for c in frame.columns if c.startswith("share_")]
+    keys = [c for c in frame.columns if c not in shares]
+    return frame.melt(id_vars=keys, value_vars=shares, var_name="grade",
+                      value_name="share").assign(
+        grade=lambda f: f["grade"].str.removeprefix("share_")).dropna(subset=["share"])
+
+def listings(city: City) -> pd.DataFrame:
+    """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
+    parts = city._listings
+    changes = np.array(list(CHANGES.values()))
+    reasons = np.array([None, *REASONS.values()], dtype=object)
+
+    def column(i: int, dtype: Any) -> np.ndarray:
+        return np.concatenate([np.full(p[4].size, p[i], dtype) for p in parts]
+                              or [np.empty(0, dtype)])
+
+    return pd.DataFrame({
+        "day": column(0, np.int32),
+        "operator": column(1, np.int16),
+        "subject": np.concatenate([p[4] for p in parts] or [np.empty(0)]).astype(np.int32),
+        "counterfactual": column(2, bool),
+        "change": changes[column(3, np.int8)],
+        "reason": reasons[np.concatenate([p[5] for p in parts]
+                                         or [np.empty(0, np.int8)])],
+    })
+
+def list_changes(city: City) -> pd.DataFrame:
+    """Every change to an operator's lists: day, operator, list, subject, counterfactual,
+    change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
+    parts = city._list_changes
+    names = np.array(list(LIST_CHANGES.values()))
+    list_names = {(op.index, i): name for op in city.operators
+                  for i, name in enumerate(op.lists.names)}
+
+    def column(get: Callable[[tuple], Any], dtype: Any) -> np.ndarray:
+        return np.concatenate([np.full(p[5].size, get(p), dtype) for p in parts]
+                              or [np.empty(0, dtype)])
+
+    return pd.DataFrame({
+        "day": column(lambda p: p[0], np.int32),
+        "operator": column(lambda p: p[1], np.int16),
+        "list": column(lambda p: list_names[(p[1], p[2])], object),
+        "subject": np.concatenate([p[5] for p in parts] or [np.empty(0)]).astype(np.int32),
+        "counterfactual": column(lambda p: p[3], bool),
+        "change": names[column(lambda p: p[4], np.int8)],
+    })
+
+def memberships(city: City) -> pd.DataFrame:
+    """Every subject on a list now: operator, list, subject, since, until, repeats."""
+    frames = []
+    for op in city.operators:
+        for i, lst in enumerate(op.lists.lists):
+            who = np.flatnonzero(lst.member)
+            cf = op.cf_lists.lists[i].member[who]
+            frames.append(pd.DataFrame({
+                "operator": np.int16(op.index), "list": op.lists.names[i],
+                "kind": lst.spec.kind, "subject": who.astype(np.int32),
+                "since": lst.since[who], "until": lst.until[who],
+                "repeats": lst.repeats[who], "counterfactual_member": cf}))
+    if not frames:
+        return pd.DataFrame({"operator": pd.Series(dtype="int16"),
+                             "list": pd.Series(dtype=str), "kind": pd.Series(dtype=str),
+                             "subject": pd.Series(dtype="int32"),
+                             "since": pd.Series(dtype="int32"),
+                             "until": pd.Series(dtype="int32"),
+                             "repeats": pd.Series(dtype="int16"),
+                             "counterfactual_member": pd.Series(dtype=bool)})
+    return pd.concat(frames, ignore_index=True)
+
+def standings(city: City) -> pd.DataFrame:
+    """Every operator's standing of every subject now, real and counterfactual."""
+    frames = []
+    for op in city.operators:
+        real, cf = op.standing, op.counterfactual
+        names = np.array(real.grade_names)
+        day = max(city.day - 1, 0)
+        frames.append(pd.DataFrame({
+            "operator": np.int16(op.index),
+            "subject": np.arange(op.n, dtype=np.int32),
+            "covered": True if op.covered is None else op.covered,
+            "score": real.score.astype(np.int32),
+            "grade": names[real.grades(day=day)],
+            "listed": real.listed,
+            "listing_day": real.listing_day,
+            "ever_listed": real.ever_listed,
+            "counterfactual_score": cf.score.astype(np.int32),
+            "counterfactual_grade": names[cf.grades(day=day)],
+            "counterfactual_listed": cf.listed,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+def population_table(city: City) -> pd.DataFrame:
+    """Each citizen's attributes (and conduct factor)."""
+    frame = pd.DataFrame({"citizen": np.arange(city.n, dtype=np.int32),
+                          "conduct": city.groups["citizen"].conduct})
+    pop = city.population
+    if pop is not None:
+        for column in ("age", "district", "neighbourhood", "income_band", "household",
+                       "role", "employer"):
+            frame[column] = getattr(pop, column)
+    return frame
+
+def organisations_table(city: City) -> pd.DataFrame | None:
+    """Each company or government organisation, if the city has them."""
+    pop = city.population
+    if pop is None:
+        return None
+    frame = pd.DataFrame({"organisation": np.arange(pop.organisations, dtype=np.int32),
+                          "kind": np.where(pop.org_kind == 1, "government", "company"),
+                          "legal_rep": pop.org_legal_rep, "district": pop.org_district})
+    if "company" in city.groups:
+        frame["conduct"] = city.groups["company"].conduct
+    return frame
