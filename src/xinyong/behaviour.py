@@ -38,12 +38,13 @@ class Behaviours:
         scratch: scratch columns over subjects, shared with the other phases of the day.
         ages: each citizen's age, where behaviours have age limits.
         responses: each subject's response factor on day 0 [E3], if citizens respond.
+        own: the subjects this schedule is for (a block of a split run); default all.
     """
 
     def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
                  response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
                  scratch: Scratch, ages: np.ndarray | None = None,
-                 responses: np.ndarray | None = None) -> None:
+                 responses: np.ndarray | None = None, own: range | None = None) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
@@ -83,16 +84,19 @@ class Behaviours:
         # Response to the system [E3]: a per-subject multiplier on penalised behaviours (and
         # its inverse on rewarded ones); None when citizens do not respond.
         self.response = responses
-        subjects = np.arange(self.n, dtype=np.int64)
-        conduct_factor = self._conduct_factor.reshape(self.n, 2)
+        own = own if own is not None else range(self.n)
+        subjects = np.arange(own.start, own.stop, dtype=np.int64)
+        mine = slice(own.start, own.stop)
+        conduct_factor = self._conduct_factor.reshape(self.n, 2)[mine]
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
             # Nobody is listed yet: the rate is p_k times c or 1/c.
             rate = np.minimum(self.p[k] * conduct_factor[:, self._positive[k]], 1.0)
             if self._ages is not None:
-                rate *= (self._ages >= self._min_age[k]) & (self._ages <= self._max_age[k])
+                ages = self._ages[mine]
+                rate *= (ages >= self._min_age[k]) & (ages <= self._max_age[k])
             if self.response is not None:
-                rate = np.minimum(rate * (1.0 / self.response if self._positive[k]
-                                          else self.response), 1.0)
+                factor = self.response[mine]
+                rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
             u = self.streams.uniform(self._stream_names[k], SETUP, subjects)
             self._file(SETUP, subjects * self.k + k, u, rate)
 

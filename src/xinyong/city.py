@@ -30,7 +30,7 @@ from xinyong.sensors import Events, Placement, Sensors
 from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 
-__all__ = ["CHANGES", "City"]
+__all__ = ["CHANGES", "Block", "City"]
 
 _NONE = np.empty(0, dtype=np.int64)
 _MEMBERSHIP_FLIPS = (LISTED, EXPIRED, REPAIRED, ENTERED, LEFT)
@@ -51,6 +51,18 @@ def _wrong_change(scratch: Scratch, real: np.ndarray, cf: np.ndarray, real_flip:
 #: Kinds of change to a list, as logged.
 CHANGES = {0: "listed", 1: "relisted", 2: "released"}
 _LISTED, _RELISTED, _RELEASED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Block:
+    """The subjects one block of a split run owns: citizens ``[lo, hi)`` and organisations
+    ``[org_lo, org_hi)``. Blocks follow neighbourhood boundaries, so a household, a collector's
+    beat and a neighbourhood each belong to one block."""
+
+    lo: int
+    hi: int
+    org_lo: int = 0
+    org_hi: int = 0
 
 
 @dataclass
@@ -75,9 +87,11 @@ class City:
         scenario: the rules and sizes.
         seed: the seed of every random stream.
         store: where the ledger is written; None keeps no ledger (a comparison twin).
+        block: the subjects this city simulates, as one block of a split run (default all).
     """
 
-    def __init__(self, scenario: Scenario, seed: int, store: RunStore | None) -> None:
+    def __init__(self, scenario: Scenario, seed: int, store: RunStore | None,
+                 block: Block | None = None) -> None:
         self.scenario = scenario
         self.seed = seed
         self.store = store
@@ -88,6 +102,11 @@ class City:
         self.population: Population | None = None
         if scenario.population is not None:
             self.population = generate_population(scenario.population, self.n, self.streams)
+        orgs = self.population.organisations if self.population is not None else 0
+        self.block = block or Block(0, self.n, 0, orgs)
+        self.whole = self.block == Block(0, self.n, 0, orgs)
+        self.own = {"citizen": range(self.block.lo, self.block.hi),
+                    "company": range(self.block.org_lo, self.block.org_hi)}
         self.collectors = self._collectors()
         self.groups = self._groups()
         self.operators = self._operators()
@@ -123,7 +142,8 @@ class City:
                       if b.sensor == name and b.subject == "citizen"
                       and self.scenario.is_harmful(b)]
             networks.append((names.index(name), CollectorNetwork(
-                name, sensor.collectors, self.population.neighbourhood, claims, self.streams)))
+                name, sensor.collectors, self.population.neighbourhood, claims, self.streams,
+                self.own["citizen"])))
         return networks
 
     def _groups(self) -> dict[str, Group]:
@@ -154,7 +174,7 @@ class City:
                                       s.listed_response, self.days, conduct, self.streams,
                                       scratch, pop.age if kind == "citizen" and pop else None,
                                       initial_response(s, pop, n) if kind == "citizen"
-                                      else None),
+                                      else None, self.own[kind]),
                 sensors=Sensors(behaviours, index, s.sensors, n, self.streams, placement),
                 scratch=scratch, cf_scratch=Scratch(n), listed_any=np.zeros(n, dtype=bool),
                 occurred=np.empty(0, dtype=np.int64))
@@ -174,6 +194,11 @@ class City:
                     bands = list(s.population.income_bands)  # type: ignore[union-attr]
                     offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
                     start = op.scheme.score.start + offset[pop.income_band]
+            if not self.whole:  # a block scores only its own subjects
+                mine = np.zeros(group.n, dtype=bool)
+                own = self.own[op.scheme.subject]
+                mine[own.start:own.stop] = True
+                covered = mine if covered is None else covered & mine
             states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
                                         group.scratch, group.cf_scratch, self.streams,
                                         covered, start))
@@ -187,12 +212,21 @@ class City:
         return ConsequenceState(
             s.consequences, s.response, self.operators, self.population, citizens.behaviours,
             self.population.age if self.population is not None else None, self.streams,
-            self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of)
+            self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of,
+            self.own["citizen"])
 
     # -- the day --------------------------------------------------------------------------
 
     def step(self) -> None:
         """Simulate one day."""
+        self.judge(self.observe())
+
+    def observe(self) -> dict[str, Events]:
+        """Steps 1-2 of the day: what the city's own subjects do, and what is recorded.
+
+        Events may name subjects another block owns (a misattribution); a split run hands each
+        event to its subject's block before :meth:`judge`.
+        """
         day = self.day
         events: dict[str, Events] = {}
         for kind, group in self.groups.items():
@@ -206,6 +240,11 @@ class City:
             if kind == "citizen" and day in self.injected:  # events submitted from outside
                 recorded = Events.concat([recorded, self.injected.pop(day)])
             events[kind] = recorded
+        return events
+
+    def judge(self, events: dict[str, Events]) -> None:
+        """Steps 3-5 of the day and the response, for the events about own subjects."""
+        day = self.day
         toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
         judged = []
         for op in self.operators:  # 3-5. each operator: select, assess, score, list

@@ -4,8 +4,9 @@ A collector watches one neighbourhood. Its true reports come through its sensor 
 observation (:mod:`xinyong.sensors` sees only watched neighbourhoods). What this module adds is
 the quota: each collector is expected to file ``quota`` reports per period, and one that is behind
 the pace files false reports — an event nobody did, against a resident of its neighbourhood — at
-a higher daily rate. False reports are marked ``fabricated`` in the ledger and never reach the
-counterfactual.
+a higher daily rate. False reports are marked ``fabricated`` in the ledger, with actor
+``-1 - neighbourhood`` (no citizen did it; that neighbourhood's collector filed it), and never
+reach the counterfactual.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ class CollectorNetwork:
         behaviours: scenario indices of the penalised citizen behaviours this sensor observes
             (what a false report can claim).
         streams: the run's random streams.
+        own: the citizens of this block of a split run (its collectors are theirs).
     """
 
     def __init__(self, sensor: str, spec: CollectorSpec, neighbourhood: np.ndarray,
-                 behaviours: list[int], streams: Streams) -> None:
+                 behaviours: list[int], streams: Streams, own: range | None = None) -> None:
         self.sensor = sensor
         self.spec = spec
         self.streams = streams
@@ -41,7 +43,9 @@ class CollectorNetwork:
         areas = int(neighbourhood.max()) + 1 if neighbourhood.size else 0
         ids = np.arange(areas)
         self.watched = streams.uniform(f"collectors/{sensor}/watched", SETUP, ids) < spec.coverage
-        self._beats = np.flatnonzero(self.watched)
+        mine = np.zeros(areas, dtype=bool)
+        mine[np.unique(neighbourhood[own.start:own.stop] if own else neighbourhood)] = True
+        self._beats = np.flatnonzero(self.watched & mine)
         # Residents grouped by neighbourhood, to pick the target of a false report.
         self._residents = np.argsort(neighbourhood, kind="stable")
         self._first = np.searchsorted(neighbourhood[self._residents], ids)
@@ -79,7 +83,7 @@ class CollectorNetwork:
         whom = np.minimum((u * self._size[file]).astype(np.int64), self._size[file] - 1)
         subject = self._residents[self._first[file] + whom]
         n = file.size
-        return Events(np.full(n, -1, dtype=np.int64), subject.astype(np.int64),
+        return Events(-1 - file.astype(np.int64), subject.astype(np.int64),
                       self._behaviours[pick], np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
 
 

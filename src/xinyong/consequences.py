@@ -104,13 +104,14 @@ class ConsequenceState:
         behaviour_names: scenario behaviour names (for billboard notices).
         sensor_names: scenario sensor names.
         sensor_of: sensor index per scenario behaviour.
+        own: the citizens of this block of a split run (they alone use services here).
     """
 
     def __init__(self, consequences: Consequences | None, response: Response | None,
                  operators: list[OperatorState], population: Population | None,
                  behaviours: Behaviours, ages: np.ndarray | None, streams: Streams, days: int,
-                 behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray
-                 ) -> None:
+                 behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray,
+                 own: range | None = None) -> None:
         self.today = [0]
         self.n = behaviours.n
         self.population = population
@@ -129,7 +130,7 @@ class ConsequenceState:
                     for s in services]
             self.uses = Behaviours(uses, [False] * len(uses),
                                    ListedResponse(negative=1.0, positive=1.0), days,
-                                   np.ones(self.n), streams, self._scratch, ages)
+                                   np.ones(self.n), streams, self._scratch, ages, own=own)
             self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
             self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
         self.children_affected = np.zeros(self.n if population is not None else 0, dtype=bool)

@@ -77,14 +77,16 @@ class ListBook:
         population: the number of subjects.
         days: the horizon.
         scratch: scratch columns over subjects.
+        covered: which subjects the scheme scores (default all).
     """
 
     def __init__(self, specs: list[ListSpec], behaviour_index: dict[str, int], population: int,
-                 days: int, scratch: Scratch) -> None:
+                 days: int, scratch: Scratch, covered: np.ndarray | None = None) -> None:
         self.lists = [_List(s, behaviour_index, population, days) for s in specs]
         self.names = [s.name for s in specs]
         self.n = population
         self._scratch = scratch
+        self._covered = covered
         self.black_any = np.zeros(population, dtype=bool)
 
     def __bool__(self) -> bool:
@@ -209,7 +211,7 @@ class ListBook:
              scheme_listed: np.ndarray, changes: ListChanges) -> None:
         cand = self._scratch.distinct(cand)
         if day == 0:  # everyone may start on a red list (a start above its minimum)
-            cand = np.arange(self.n)
+            cand = np.arange(self.n) if self._covered is None else np.flatnonzero(self._covered)
         assert lst.spec.min_score is not None
         should = (score[cand] >= lst.spec.min_score) & ~self.black_any[cand] \
             & ~scheme_listed[cand]

@@ -106,11 +106,13 @@ class OperatorState:
         self._takes = receives & (self.points != 0)
         self._takes_everything = bool(self._takes.all()) and covered is None
         self.covered = covered
-        self.standing = Standing(operator.scheme, population, days, scratch, start)
-        self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start)
-        self.lists = ListBook(operator.scheme.lists, behaviours, population, days, scratch)
+        self.standing = Standing(operator.scheme, population, days, scratch, start, covered)
+        self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start,
+                                       covered)
+        self.lists = ListBook(operator.scheme.lists, behaviours, population, days, scratch,
+                              covered)
         self.cf_lists = ListBook(operator.scheme.lists, behaviours, population, days,
-                                 cf_scratch)
+                                 cf_scratch, covered)
         self.counted = 0
         self.dismissed = 0
         # Subjects the scheme does not cover never move: their share of the aggregates is fixed.
@@ -143,10 +145,11 @@ class OperatorState:
         a = self.assessment
         if a is None or len(events) == 0:
             return np.zeros(len(events), dtype=bool)
-        # Address each event by who did what, and false reports by their place in the day.
-        address = events.actor * len(self.points) + events.behaviour
-        false = np.flatnonzero(events.fabricated)
-        address[false] = self.n * len(self.points) + np.arange(false.size)
+        # Address each event by who did what; a false report (actor -1 - neighbourhood) by the
+        # neighbourhood whose collector filed it, which files at most one a day.
+        k = len(self.points)
+        address = np.where(events.actor >= 0, events.actor * k + events.behaviour,
+                           (self.n - 1 - events.actor) * k + events.behaviour)
         reviewed = self.streams.uniform(f"assess/{self.name}/review", day, address) < a.review
         verdict = self.streams.uniform(f"assess/{self.name}/verdict", day, address)
         wrong = ~events.correct()

@@ -69,13 +69,15 @@ class Standing:
         days: the run's horizon.
         scratch: scratch columns over subjects, shared with the other phases of the day.
         start: each subject's starting score, if it differs from the scheme's start.
+        covered: which subjects the scheme scores (default all); the others never change.
     """
 
     def __init__(self, scheme: Scheme, population: int, days: int, scratch: Scratch,
-                 start: np.ndarray | None = None) -> None:
+                 start: np.ndarray | None = None, covered: np.ndarray | None = None) -> None:
         scale, rule = scheme.score, scheme.listing
         self.n = population
         self._scratch = scratch
+        self._covered = covered
         self.start, self.floor, self.ceiling = scale.start, scale.floor, scale.ceiling
         self.lists = rule is not None
         self.at_floor = rule.at_floor if rule else False
@@ -146,7 +148,7 @@ class Standing:
         """
         if day == 0 and self.at_floor and self.start == self.floor:
             # Everyone starts at the floor: all are listed on day 0, with or without events.
-            due = np.arange(self.n)
+            due = np.arange(self.n) if self._covered is None else np.flatnonzero(self._covered)
         else:
             due = self._release_checks.pop(day)
         scratch = self._scratch
