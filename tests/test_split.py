@@ -13,16 +13,6 @@ from xinyong.city import City
 from xinyong.split import SplitCity, blocks
 
 
-def _whole(parts: SplitCity, get: object) -> np.ndarray:
-    """A per-subject column of a split run, each block's own slice put together."""
-    out = []
-    for city, block in zip(parts.cities, parts.blocks, strict=True):
-        column, kind = get(city)  # type: ignore[operator]
-        lo, hi = (block.lo, block.hi) if kind == "citizen" else (block.org_lo, block.org_hi)
-        out.append(column[lo:hi])
-    return np.concatenate(out)
-
-
 def _columns(city: City) -> dict[str, tuple]:
     cols = {}
     for op in city.operators:
@@ -43,20 +33,15 @@ def _columns(city: City) -> dict[str, tuple]:
     xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
 ], ids=["consequence-city", "reference"])
 def test_split_runs_are_bit_identical(scenario: xinyong.Scenario, count: int) -> None:
-    whole = City(scenario, 7, None)
-    whole.run()
-    parts = SplitCity(scenario, 7, count)
-    parts.run()
+    whole = City(scenario, 7, None).run()
+    merged = SplitCity(scenario, 7, count).run()  # the blocks folded back into one city
+    merged_columns = _columns(merged)
     for name, (column, _) in _columns(whole).items():
-        split = _whole(parts, lambda c, n=name: _columns(c)[n])
-        assert np.array_equal(split, column), name
-    assert np.array_equal(sum(c.occurred_by_behaviour for c in parts.cities),
-                          whole.occurred_by_behaviour)
-    for key in whole.totals:
-        assert sum(c.totals[key] for c in parts.cities) == whole.totals[key], key
+        assert np.array_equal(merged_columns[name][0], column), name
+    assert np.array_equal(merged.occurred_by_behaviour, whole.occurred_by_behaviour)
+    assert merged.totals == whole.totals
     if whole.effects is not None and whole.effects.gates is not None:
-        assert np.array_equal(sum(c.effects.decisions for c in parts.cities),
-                              whole.effects.decisions)
+        assert np.array_equal(merged.effects.decisions, whole.effects.decisions)
 
 
 def test_blocks_follow_neighbourhoods() -> None:
@@ -67,3 +52,25 @@ def test_blocks_follow_neighbourhoods() -> None:
     pop = City(scenario, 1, None).population
     for b in cut[1:]:
         assert pop.neighbourhood[b.lo] != pop.neighbourhood[b.lo - 1]
+
+
+@pytest.mark.parametrize("name", ["consequences", "reference"])
+def test_a_split_run_stores_the_same_run(name: str) -> None:
+    scenario = consequence_city(citizens=3000, days=50) if name == "consequences" else \
+        xinyong.load_scenario("reference").with_sizes(citizens=3000, days=50)
+    runs = [xinyong.simulate(scenario, seed=5, blocks=b) for b in (1, 2, 4)]
+    try:
+        first = runs[0]
+        drop = {"wall_seconds"}
+        for other in runs[1:]:
+            assert {k: v for k, v in other.summary.items() if k not in drop} == \
+                {k: v for k, v in first.summary.items() if k not in drop}
+            assert other.daily.equals(first.daily)
+            for table, order in (("ledger", "day, operator, subject, actor, behaviour"),
+                                 ("listings", "day, operator, subject, counterfactual, change"),
+                                 ("standings", "operator, subject")):
+                sql = f"SELECT * FROM {table} ORDER BY {order}"
+                assert other.query(sql).equals(first.query(sql)), table
+    finally:
+        for r in runs:
+            r.close()

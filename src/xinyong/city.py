@@ -330,12 +330,17 @@ class City:
             self.occurred_daily.append(today)
             self.day += 1
 
-    def run(self, progress: Callable[[int], None] | None = None) -> None:
+    def run(self, progress: Callable[[int], None] | None = None) -> City:
         """Simulate every remaining day, calling ``progress(day)`` after each."""
         while self.day < self.days:
             self.step()
             if progress:
                 progress(self.day)
+        self.finish()
+        return self
+
+    def finish(self) -> None:
+        """Close the run: lazy listing days written down, the ledger flushed."""
         for op in self.operators:
             op.standing.finish(self.day - 1)
             op.counterfactual.finish(self.day - 1)
@@ -363,9 +368,10 @@ class City:
                 if who.size:
                     self._listings.append((day, op.index, cf, change, who, reason))
         real, covered = op.standing, op.covered_total
+        # Integers only, so blocks of a split run add up exactly (tables.py makes the shares).
         row: dict[str, Any] = {
-            "day": day, "operator": op.name,
-            "mean_score": op.mean_score(),
+            "day": day, "operator": op.name, "covered": covered,
+            "score_sum": op.score_sum(),
             "listed": int(real.grade_counts[-1]),
             "ever_listed": real.ever_listed_count,
             "wrongly_listed": int(self.wrongly_listed[op.index]),
@@ -375,7 +381,7 @@ class City:
         }
         counts = op.grade_counts()
         for name, count in zip(real.grade_names, counts, strict=True):
-            row[f"share_{name}"] = count / covered if covered else 0.0
+            row[f"count_{name}"] = int(count)
         self._daily_operators.append(row)
 
     def _count_day(self, day: int, events: dict[str, Events]) -> None:

@@ -38,6 +38,9 @@ def simulate_command(
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for run.duckdb and summary.json "
                                              "[default: runs/SCENARIO-seedSEED].")] = None,
+    blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
+                                        "of citizens: the same results, split the way "
+                                        "workers would split it.")] = 1,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     try:
@@ -54,7 +57,7 @@ def simulate_command(
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(f"{chosen.name}: {chosen.citizens:,} citizens", total=chosen.days)
         try:
-            run = simulate(chosen, seed=seed, out=folder,
+            run = simulate(chosen, seed=seed, out=folder, blocks=blocks,
                            progress=lambda day: bar.update(task, completed=day))
         except RunError as exc:
             raise _fail(str(exc)) from None

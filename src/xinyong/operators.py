@@ -115,21 +115,38 @@ class OperatorState:
                                  cf_scratch, covered)
         self.counted = 0
         self.dismissed = 0
+        self._covered_aggregates()
+
+    def _covered_aggregates(self) -> None:
         # Subjects the scheme does not cover never move: their share of the aggregates is fixed.
-        self.covered_total = population if covered is None else int(covered.sum())
+        covered = self.covered
+        self.covered_total = self.n if covered is None else int(covered.sum())
         uncovered = np.flatnonzero(~covered) if covered is not None else np.empty(0, np.int64)
         self._uncovered_grades = np.bincount(self.standing.grades(uncovered),
-                                             minlength=len(grades))
+                                             minlength=len(self.standing.grade_names))
         self._uncovered_sum = int(self.standing.score[uncovered].sum(dtype=np.int64))
+
+    def recount(self, day: int) -> None:
+        """Rebuild the running aggregates from the columns as of ``day`` (after the blocks of a
+        split run are folded together)."""
+        for standing in (self.standing, self.counterfactual):
+            standing.score_sum = int(standing.score.sum(dtype=np.int64))
+            standing.grade_counts = np.bincount(standing.grades(day=day), minlength=len(
+                standing.grade_names))
+            standing.ever_listed_count = int(standing.ever_listed.sum())
+        self._covered_aggregates()
 
     def grade_counts(self) -> np.ndarray:
         """How many covered subjects hold each grade now."""
         return self.standing.grade_counts - self._uncovered_grades
 
+    def score_sum(self) -> int:
+        """Sum of the covered subjects' scores now."""
+        return int(self.standing.score_sum - self._uncovered_sum)
+
     def mean_score(self) -> float:
         """Mean score of the covered subjects now."""
-        total = self.standing.score_sum - self._uncovered_sum
-        return total / self.covered_total if self.covered_total else 0.0
+        return self.score_sum() / self.covered_total if self.covered_total else 0.0
 
     def select(self, events: Events) -> Events:
         """The events this operator scores: received, given points, about covered subjects."""

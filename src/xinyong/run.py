@@ -32,6 +32,7 @@ from xinyong.ledger import Ledger
 from xinyong.notices import notice_text, stored_status
 from xinyong.population import citizen_name, credit_code, identity_number
 from xinyong.scenario import ListedResponse, Scenario, load_scenario
+from xinyong.split import SplitCity
 from xinyong.store import RunStore
 from xinyong.tables import run_tables
 
@@ -248,7 +249,7 @@ def check_output_folder(out: Path) -> None:
 
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
-             progress: Callable[[int], None] | None = None) -> Run:
+             progress: Callable[[int], None] | None = None, blocks: int = 1) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -258,6 +259,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         seed: the seed of every random stream; the same seed gives the same run.
         out: a folder to write ``run.duckdb`` and ``summary.json`` to; in memory if None.
         progress: called with the number of days done after each day.
+        blocks: simulate the city as this many blocks of citizens (exactly the same results;
+            the way a city is spread over workers).
 
     Returns:
         The finished run.
@@ -275,8 +278,10 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
-    city = City(chosen, seed, store)
-    city.run(progress)
+    if blocks > 1:
+        city = SplitCity(chosen, seed, blocks, store).run(progress)
+    else:
+        city = City(chosen, seed, store).run(progress)
     behaviour_table, chilling = None, None
     if chosen.consequences is not None or chosen.response is not None:
         behaviour_table, chilling = _chilling(chosen, seed, city)

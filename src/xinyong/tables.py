@@ -16,6 +16,20 @@ from xinyong.standing import REASONS
 __all__ = ["run_tables"]
 
 
+def _shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean score and grade shares from the integer sums and counts the city logs."""
+    if "covered" not in frame:
+        return frame
+    covered = frame["covered"].replace(0, np.nan)
+    out = frame.drop(columns=["covered", "score_sum"])
+    out.insert(1 if "operator" not in frame else 2, "mean_score",
+               (frame["score_sum"] / covered).fillna(0.0))
+    for column in [c for c in frame.columns if c.startswith("count_")]:
+        out[column] = (frame[column] / covered).fillna(0.0)
+    return out.rename(columns={c: "share_" + c.removeprefix("count_")
+                               for c in out.columns if c.startswith("count_")})
+
+
 def run_tables(city: City) -> dict[str, pd.DataFrame | None]:
     """Every table a finished run adds to its store, by name."""
     lists = daily_lists(city)
@@ -33,12 +47,14 @@ def daily_lists(city: City) -> pd.DataFrame:
     return pd.DataFrame(city._daily_lists, columns=["day", "operator", "list", "members",
                                                     "wrongly_listed"])
 
+
 def daily(city: City) -> pd.DataFrame:
     """The daily series so far, one row a day (the first operator's scores)."""
     frame = pd.DataFrame(city._daily) if city._daily else pd.DataFrame({"day": []})
     denied = [c for c in frame.columns if c.startswith("denied_")]
     frame[denied] = frame[denied].fillna(0).astype(np.int64)
-    return frame
+    return _shares(frame)
+
 
 def notices(city: City) -> pd.DataFrame | None:
     """The notices feed: day, kind, subject, behaviour (-1 when none)."""
@@ -46,14 +62,16 @@ def notices(city: City) -> pd.DataFrame | None:
         return None
     return pd.DataFrame(city.effects.notices())
 
+
 def daily_operators(city: City) -> pd.DataFrame:
     """The daily series of every operator: one row per day and operator."""
-    frame = pd.DataFrame(city._daily_operators)
+    frame = _shares(pd.DataFrame(city._daily_operators))
     shares = [c for c in frame.columns if c.startswith("share_")]
     keys = [c for c in frame.columns if c not in shares]
     return frame.melt(id_vars=keys, value_vars=shares, var_name="grade",
                       value_name="share").assign(
         grade=lambda f: f["grade"].str.removeprefix("share_")).dropna(subset=["share"])
+
 
 def listings(city: City) -> pd.DataFrame:
     """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
@@ -75,6 +93,7 @@ def listings(city: City) -> pd.DataFrame:
                                          or [np.empty(0, np.int8)])],
     })
 
+
 def list_changes(city: City) -> pd.DataFrame:
     """Every change to an operator's lists: day, operator, list, subject, counterfactual,
     change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
@@ -95,6 +114,7 @@ def list_changes(city: City) -> pd.DataFrame:
         "counterfactual": column(lambda p: p[3], bool),
         "change": names[column(lambda p: p[4], np.int8)],
     })
+
 
 def memberships(city: City) -> pd.DataFrame:
     """Every subject on a list now: operator, list, subject, since, until, repeats."""
@@ -118,6 +138,7 @@ def memberships(city: City) -> pd.DataFrame:
                              "counterfactual_member": pd.Series(dtype=bool)})
     return pd.concat(frames, ignore_index=True)
 
+
 def standings(city: City) -> pd.DataFrame:
     """Every operator's standing of every subject now, real and counterfactual."""
     frames = []
@@ -140,6 +161,7 @@ def standings(city: City) -> pd.DataFrame:
         }))
     return pd.concat(frames, ignore_index=True)
 
+
 def population_table(city: City) -> pd.DataFrame:
     """Each citizen's attributes (and conduct factor)."""
     frame = pd.DataFrame({"citizen": np.arange(city.n, dtype=np.int32),
@@ -150,6 +172,7 @@ def population_table(city: City) -> pd.DataFrame:
                        "role", "employer"):
             frame[column] = getattr(pop, column)
     return frame
+
 
 def organisations_table(city: City) -> pd.DataFrame | None:
     """Each company or government organisation, if the city has them."""
