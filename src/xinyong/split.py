@@ -23,7 +23,7 @@ from xinyong.sensors import Events
 from xinyong.store import RunStore
 from xinyong.streams import Streams
 
-__all__ = ["SplitCity", "blocks", "merge"]
+__all__ = ["SplitCity", "blocks", "merge", "route"]
 
 
 def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
@@ -42,6 +42,23 @@ def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
             for i in range(count)]
 
 
+def route(observed: list[dict[str, Events]], blocks_: list[Block]) -> list[dict[str, Events]]:
+    """Hand every observed event to the block that owns its subject.
+
+    Blocks' events are taken in block order, so every block receives them in the same order
+    however the blocks are spread over workers.
+    """
+    bounds = {"citizen": np.array([b.lo for b in blocks_[1:]]),
+              "company": np.array([b.org_lo for b in blocks_[1:]])}
+    inboxes: list[dict[str, list[Events]]] = [{} for _ in blocks_]
+    for events in observed:
+        for kind, e in events.items():
+            owner = np.searchsorted(bounds[kind], e.subject, side="right")
+            for j in range(len(blocks_)):
+                inboxes[j].setdefault(kind, []).append(e.where(owner == j))
+    return [{kind: Events.concat(parts) for kind, parts in inbox.items()} for inbox in inboxes]
+
+
 class SplitCity:
     """A city simulated as blocks that exchange the events crossing them each day.
 
@@ -56,8 +73,6 @@ class SplitCity:
                  store: RunStore | None = None) -> None:
         self.blocks = blocks(scenario, seed, count)
         self.cities = [City(scenario, seed, store, block=b) for b in self.blocks]
-        self._bounds = {"citizen": np.array([b.lo for b in self.blocks[1:]]),
-                        "company": np.array([b.org_lo for b in self.blocks[1:]])}
         self.days = scenario.days
 
     @property
@@ -67,14 +82,8 @@ class SplitCity:
     def step(self) -> None:
         """One day: every block observes, events go to their subjects' blocks, blocks judge."""
         observed = [city.observe() for city in self.cities]
-        inboxes: list[dict[str, list[Events]]] = [{} for _ in self.cities]
-        for events in observed:  # in block order, so every block receives in the same order
-            for kind, e in events.items():
-                owner = np.searchsorted(self._bounds[kind], e.subject, side="right")
-                for j in range(len(self.cities)):
-                    inboxes[j].setdefault(kind, []).append(e.where(owner == j))
-        for city, inbox in zip(self.cities, inboxes, strict=True):
-            city.judge({kind: Events.concat(parts) for kind, parts in inbox.items()})
+        for city, inbox in zip(self.cities, route(observed, self.blocks), strict=True):
+            city.judge(inbox)
 
     def run(self, progress: Callable[[int], None] | None = None) -> City:
         """Simulate every remaining day; returns the whole city, the blocks folded together."""
