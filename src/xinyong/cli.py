@@ -13,6 +13,7 @@ from rich.table import Table
 
 from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
+from xinyong.workers import WorkerError
 
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
@@ -41,6 +42,10 @@ def simulate_command(
     blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
                                         "of citizens: the same results, split the way "
                                         "workers would split it.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
+                                         "on Ray workers (pip install 'xinyong[ray]').")] = 1,
+    ray: Annotated[str | None, typer.Option("--ray", help="Address of an existing Ray "
+                                            "cluster (default: a local one).")] = None,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     try:
@@ -57,9 +62,10 @@ def simulate_command(
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(f"{chosen.name}: {chosen.citizens:,} citizens", total=chosen.days)
         try:
-            run = simulate(chosen, seed=seed, out=folder, blocks=blocks,
+            run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
+                           ray_address=ray,
                            progress=lambda day: bar.update(task, completed=day))
-        except RunError as exc:
+        except (RunError, WorkerError) as exc:
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)

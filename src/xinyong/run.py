@@ -35,6 +35,7 @@ from xinyong.scenario import ListedResponse, Scenario, load_scenario
 from xinyong.split import SplitCity
 from xinyong.store import RunStore
 from xinyong.tables import run_tables
+from xinyong.workers import run_on_ray
 
 __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
            "simulate"]
@@ -249,7 +250,8 @@ def check_output_folder(out: Path) -> None:
 
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
-             progress: Callable[[int], None] | None = None, blocks: int = 1) -> Run:
+             progress: Callable[[int], None] | None = None, blocks: int = 1,
+             workers: int = 1, ray_address: str | None = None) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -259,8 +261,10 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         seed: the seed of every random stream; the same seed gives the same run.
         out: a folder to write ``run.duckdb`` and ``summary.json`` to; in memory if None.
         progress: called with the number of days done after each day.
-        blocks: simulate the city as this many blocks of citizens (exactly the same results;
-            the way a city is spread over workers).
+        blocks: simulate the city as this many blocks of citizens in this process (exactly
+            the same results; the way a city is spread over workers).
+        workers: simulate the city as this many blocks on Ray workers (the same results).
+        ray_address: an existing Ray cluster for the workers (default: a local one).
 
     Returns:
         The finished run.
@@ -278,7 +282,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
-    if blocks > 1:
+    if workers > 1 or ray_address:
+        city = run_on_ray(chosen, seed, workers, store, ray_address, progress)
+    elif blocks > 1:
         city = SplitCity(chosen, seed, blocks, store).run(progress)
     else:
         city = City(chosen, seed, store).run(progress)
