@@ -42,9 +42,11 @@ class BlockWorker:
     def observe(self) -> dict[str, Events]:
         return self.city.observe()
 
-    def judge(self, inbox: dict[str, Events]) -> int:
+    def judge_then_observe(self, inbox: dict[str, Events]) -> dict[str, Events] | None:
+        """Finish today with the events handed to this block, and observe tomorrow (one round
+        trip a day instead of two); None after the last day."""
         self.city.judge(inbox)
-        return self.city.day
+        return self.city.observe() if self.city.day < self.city.days else None
 
     def finish(self) -> City:
         """Close the block and hand it back for folding (its executor cannot travel)."""
@@ -96,11 +98,11 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, store: RunStore | No
                   for i, (b, ledger) in enumerate(zip(cut, ledgers, strict=True))]
         day = 0
         try:
+            observed = ray.get([a.observe.remote() for a in actors])
             while day < scenario.days:
-                observed = ray.get([a.observe.remote() for a in actors])
-                days = ray.get([a.judge.remote(inbox) for a, inbox in
-                                zip(actors, route(observed, cut), strict=True)])
-                day = days[0]
+                observed = ray.get([a.judge_then_observe.remote(inbox) for a, inbox in
+                                    zip(actors, route(observed, cut), strict=True)])
+                day += 1
                 if progress:
                     progress(day)
             cities = ray.get([a.finish.remote() for a in actors])
