@@ -73,6 +73,10 @@ async function api(path, options = {}) {
                                   : JSON.stringify(body.detail || reply.statusText));
   return body;
 }
+function load(path, render) {  // fetch a page's data, draw it, and mark the page ready
+  api(path).then(render).catch(e => say('status', e.message, false))
+    .finally(() => { document.body.dataset.ready = 'yes'; });
+}
 function say(id, text, ok) {
   const el = document.getElementById(id);
   el.textContent = text; el.className = ok ? 'ok' : 'error';
@@ -129,12 +133,11 @@ def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
         return _page("The city", "<p class=note>Every plot is drawn from the city's aggregates. "
                      "All citizens are synthetic. Type an analyst or admin key above.</p>"
                      "<p id=status></p><div id=stats></div><div id=plots class=grid></div>", """
-api('/api/figures').then(r => {
+load('/api/figures', r => {
   say('status', 'Day ' + r.day + ' of ' + r.scenario + '.', true);
   document.getElementById('stats').innerHTML = r.headline;
   plot(document.getElementById('plots'), r.figures);
-  document.body.dataset.ready = 'yes';
-}).catch(e => { say('status', e.message, false); document.body.dataset.ready = 'yes'; });
+});
 """)
 
     @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
@@ -261,12 +264,11 @@ async function appeal(id, event) {
         return _page("Notices", "<p class=note>What the city shows: billboards at crossings, "
                      "screens, the published list, posters. About synthetic citizens only."
                      "</p><p id=status></p><div id=feed></div>", """
-api('/notices?limit=100').then(r => {
+load('/notices?limit=100', r => {
   document.getElementById('feed').innerHTML = r.map(n =>
     `<div class=notice><b>${esc(n.kind.replace('_', ' '))}</b> — ${esc(n.text)}</div>`
   ).join('') || '<p>No notices yet.</p>';
-  document.body.dataset.ready = 'yes';
-}).catch(e => { say('status', e.message, false); document.body.dataset.ready = 'yes'; });
+});
 """)
 
     @app.get("/compare", include_in_schema=False)
@@ -275,12 +277,11 @@ api('/notices?limit=100').then(r => {
                      "differences highlighted.</p><label>A <select id=a></select></label> "
                      "<label>B <select id=b></select></label> <button id=go>Compare</button>"
                      "<p id=status></p><div id=table></div><div id=plots class=grid></div>", """
-api('/api/runs').then(r => {
+load('/api/runs', r => {
   for (const id of ['a', 'b']) document.getElementById(id).innerHTML =
     r.runs.map(n => `<option>${esc(n)}</option>`).join('');
   if (r.runs.length > 1) document.getElementById('b').selectedIndex = 1;
-  document.body.dataset.ready = 'yes';
-}).catch(e => { say('status', e.message, false); document.body.dataset.ready = 'yes'; });
+});
 document.getElementById('go').onclick = async () => {
   try {
     const a = document.getElementById('a').value, b = document.getElementById('b').value;
