@@ -34,19 +34,29 @@ class WorkerError(RuntimeError):
 class BlockWorker:
     """One block of a city, on a Ray worker."""
 
-    def __init__(self, scenario_json: str, seed: int, block: Block, ledger: str | None) -> None:
+    def __init__(self, scenario_json: str, seed: int, blocks_: list[Block], index: int,
+                 ledger: str | None) -> None:
         scenario = Scenario.model_validate_json(scenario_json)
         store = RunStore.create(Path(ledger), scenario, seed) if ledger else None
-        self.city = City(scenario, seed, store, block=block)
+        self.city = City(scenario, seed, store, block=blocks_[index])
+        self.blocks, self.index = blocks_, index
+        self._own: dict[str, Events] = {}
 
-    def observe(self) -> dict[str, Events]:
-        return self.city.observe()
+    def observe(self) -> list[dict[str, Events]]:
+        """Observe the open day; keep the events about this block's own subjects and return,
+        per block, those about its subjects (few: misattributions across blocks)."""
+        outgoing = route([self.city.observe()], self.blocks)
+        self._own = outgoing[self.index]
+        return outgoing
 
-    def judge_then_observe(self, inbox: dict[str, Events]) -> dict[str, Events] | None:
-        """Finish today with the events handed to this block, and observe tomorrow (one round
-        trip a day instead of two); None after the last day."""
-        self.city.judge(inbox)
-        return self.city.observe() if self.city.day < self.city.days else None
+    def judge_then_observe(self, incoming: list[dict[str, Events]]
+                           ) -> list[dict[str, Events]] | None:
+        """Finish today with the events handed to this block (``incoming[i]`` from block ``i``;
+        its own are kept here, not sent round), and observe tomorrow: one round trip a day;
+        None after the last day."""
+        parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
+        self.city.judge({kind: Events.concat([p[kind] for p in parts]) for kind in self._own})
+        return self.observe() if self.city.day < self.city.days else None
 
     def finish(self) -> City:
         """Close the block and hand it back for folding (its executor cannot travel)."""
@@ -94,14 +104,19 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, store: RunStore | No
                    for i in range(workers)]
         run_id = uuid.uuid4().hex[:8]  # named, so an operator (or a test) can find a block
         actors = [remote.options(name=f"xinyong-{run_id}-block-{i}").remote(
-                      scenario.model_dump_json(by_alias=True), seed, b, ledger)
-                  for i, (b, ledger) in enumerate(zip(cut, ledgers, strict=True))]
+                      scenario.model_dump_json(by_alias=True), seed, cut, i, ledger)
+                  for i, ledger in enumerate(ledgers)]
         day = 0
+        empty: dict[str, Events] = {}
         try:
-            observed = ray.get([a.observe.remote() for a in actors])
+            outgoing = ray.get([a.observe.remote() for a in actors])
             while day < scenario.days:
-                observed = ray.get([a.judge_then_observe.remote(inbox) for a, inbox in
-                                    zip(actors, route(observed, cut), strict=True)])
+                # Block j gets, from each other block i, the events i recorded about j's
+                # subjects, in block order; its own stay where they are.
+                outgoing = ray.get([
+                    a.judge_then_observe.remote([empty if i == j else outgoing[i][j]
+                                                 for i in range(workers)])
+                    for j, a in enumerate(actors)])
                 day += 1
                 if progress:
                     progress(day)
