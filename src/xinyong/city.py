@@ -190,6 +190,9 @@ class City:
             if op.scheme.subject == "citizen" and pop is not None:
                 if op.scheme.covers_min_age > 0:
                     covered = pop.age >= op.scheme.covers_min_age
+                if op.districts is not None:  # a city's operator, in a nation
+                    here = np.isin(pop.district, op.districts)
+                    covered = here if covered is None else covered & here
                 if op.scheme.start_by_income:
                     bands = list(s.population.income_bands)  # type: ignore[union-attr]
                     offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])

@@ -15,6 +15,8 @@ from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.workers import WorkerError
 
+NATION = 1_400_000_000  # citizens in China [seed 002]
+
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -39,6 +41,9 @@ def simulate_command(
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for run.duckdb and summary.json "
                                              "[default: runs/SCENARIO-seedSEED].")] = None,
+    scale: Annotated[float | None, typer.Option(min=0.0, help="Population as a fraction of "
+                                                "China's 1.4 billion citizens (overrides "
+                                                "--citizens).")] = None,
     blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
                                         "of citizens: the same results, split the way "
                                         "workers would split it.")] = 1,
@@ -48,6 +53,8 @@ def simulate_command(
                                             "cluster (default: a local one).")] = None,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
+    if scale is not None:
+        citizens = max(1, round(scale * NATION))
     try:
         chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
     except ScenarioError as exc:

@@ -274,6 +274,9 @@ class Operator(_Model):
     scheme: Scheme
     reads: list[str] | None = Field(default=None, description="sensors it reads (default all)")
     assessment: Assessment | None = None
+    districts: list[int] | None = Field(
+        default=None, description="the districts whose residents it scores (a city in a "
+                                  "nation); default everywhere")
 
 
 class SharingRule(_Model):
@@ -684,6 +687,11 @@ def _consistency_problems(s: Scenario) -> list[Problem]:
             if sensor not in s.sensors:
                 problems.append((f"operators[{i}].reads[{j}]", sensor,
                                  f"unknown sensor{_close(sensor, list(s.sensors))}"))
+        for j, d in enumerate(op.districts or []):
+            if districts is None or not 0 <= d < districts:
+                problems.append((f"operators[{i}].districts[{j}]", d,
+                                 f"no such district; the population has "
+                                 f"{districts or 'no'} districts, numbered from 0"))
         if op.scheme.subject == "company" and s.population is None:
             problems.append((f"operators[{i}].scheme.subject", "company",
                              "a company scheme needs a [population] with companies"))
