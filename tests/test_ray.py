@@ -22,7 +22,7 @@ def local_ray() -> Iterator[None]:
 
 
 def test_the_same_run_on_one_two_and_four_workers() -> None:
-    scenario = consequence_city(citizens=3000, days=40)
+    scenario = xinyong.load_scenario("nation").with_sizes(citizens=4000, days=30)
     runs = [xinyong.simulate(scenario, seed=9, workers=w) for w in (1, 2, 4)]
     try:
         first = runs[0]

@@ -51,8 +51,10 @@ def daily_lists(city: City) -> pd.DataFrame:
 def daily(city: City) -> pd.DataFrame:
     """The daily series so far, one row a day (the first operator's scores)."""
     frame = pd.DataFrame(city._daily) if city._daily else pd.DataFrame({"day": []})
-    denied = [c for c in frame.columns if c.startswith("denied_")]
+    denied = sorted(c for c in frame.columns if c.startswith("denied_"))
     frame[denied] = frame[denied].fillna(0).astype(np.int64)
+    # Denials appear as services first refuse someone: put them in one order, whatever the run.
+    frame = frame[[c for c in frame.columns if not c.startswith("denied_")] + denied]
     return _shares(frame)
 
 
