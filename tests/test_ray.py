@@ -49,3 +49,27 @@ def test_a_dead_worker_fails_the_run_with_its_day(tmp_path: Path) -> None:
                          out=tmp_path / "run", progress=kill_a_worker)
     assert "not saved as finished" in str(info.value)
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_a_failed_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
+    scenario = xinyong.load_scenario("nation").with_sizes(citizens=3000, days=20)
+
+    def kill_on_day_13(day: int) -> None:
+        if day == 13:
+            name = next(n for n in ray.util.list_named_actors() if n.endswith("-block-0"))
+            ray.kill(ray.get_actor(name))
+
+    folder = tmp_path / "run"
+    with pytest.raises(WorkerError, match="resume it from its last checkpoint"):
+        xinyong.simulate(scenario, seed=4, workers=2, out=folder, checkpoint_every=5,
+                         progress=kill_on_day_13)
+    assert not (folder / "summary.json").exists()
+    with xinyong.simulate(scenario, seed=4, workers=2, out=folder, resume=True) as resumed, \
+            xinyong.simulate(scenario, seed=4, workers=2) as straight:
+        drop = {"wall_seconds"}
+        assert {k: v for k, v in resumed.summary.items() if k not in drop} == \
+            {k: v for k, v in straight.summary.items() if k not in drop}
+        order = "ORDER BY day, operator, subject, actor, behaviour"
+        assert resumed.query(f"SELECT * FROM ledger {order}").equals(
+            straight.query(f"SELECT * FROM ledger {order}"))
+    assert (folder / "summary.json").exists() and not (folder / "blocks").exists()

@@ -293,6 +293,17 @@ class City:
         group.listed_any[candidates] = now
         return flipped
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A city travels (to a checkpoint, a worker) without its threads and its store."""
+        state = self.__dict__.copy()
+        state.update(_second_core=None, store=None, ledger=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._second_core = ThreadPoolExecutor(max_workers=1,
+                                               thread_name_prefix="counterfactual")
+
     def inject(self, day: int, citizens: np.ndarray, behaviours: np.ndarray) -> None:
         """Add events submitted from outside (a collector, a court) to a coming day's records.
 

@@ -51,17 +51,31 @@ def simulate_command(
                                          "on Ray workers (pip install 'xinyong[ray]').")] = 1,
     ray: Annotated[str | None, typer.Option("--ray", help="Address of an existing Ray "
                                             "cluster (default: a local one).")] = None,
+    checkpoint_every: Annotated[int, typer.Option(min=0, help="With --workers and --out: "
+                                                  "checkpoint every this many days.")] = 0,
+    resume: Annotated[bool, typer.Option(help="Resume the unfinished --workers run in --out "
+                                         "from its last checkpoint.")] = False,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
         citizens = max(1, round(scale * NATION))
-    try:
-        chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
-    except ScenarioError as exc:
-        raise _fail(str(exc), 2) from None
+    if resume:  # the unfinished run's own scenario and seed
+        if out is None or not (out / "run.duckdb").exists():
+            raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
+        from xinyong.store import RunStore
+
+        stored = RunStore(out / "run.duckdb", read_only=True)
+        chosen, seed = stored.scenario(), int(stored.info()["seed"])
+        stored.close()
+    else:
+        try:
+            chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+        except ScenarioError as exc:
+            raise _fail(str(exc), 2) from None
     folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
     try:
-        check_output_folder(folder)
+        if not resume:
+            check_output_folder(folder)
     except RunError as exc:
         raise _fail(str(exc)) from None
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -70,7 +84,7 @@ def simulate_command(
         task = bar.add_task(f"{chosen.name}: {chosen.citizens:,} citizens", total=chosen.days)
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
-                           ray_address=ray,
+                           ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
                            progress=lambda day: bar.update(task, completed=day))
         except (RunError, WorkerError) as exc:
             raise _fail(str(exc)) from None

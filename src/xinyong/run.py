@@ -35,7 +35,7 @@ from xinyong.scenario import ListedResponse, Scenario, load_scenario
 from xinyong.split import SplitCity
 from xinyong.store import RunStore
 from xinyong.tables import run_tables
-from xinyong.workers import run_on_ray
+from xinyong.workers import latest_checkpoint, run_on_ray
 
 __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
            "simulate"]
@@ -251,7 +251,8 @@ def check_output_folder(out: Path) -> None:
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
              progress: Callable[[int], None] | None = None, blocks: int = 1,
-             workers: int = 1, ray_address: str | None = None) -> Run:
+             workers: int = 1, ray_address: str | None = None, checkpoint_every: int = 0,
+             resume: bool = False) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -265,6 +266,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             the same results; the way a city is spread over workers).
         workers: simulate the city as this many blocks on Ray workers (the same results).
         ray_address: an existing Ray cluster for the workers (default: a local one).
+        checkpoint_every: with workers and ``out``, checkpoint every this many days.
+        resume: continue the unfinished split run in ``out`` from its latest checkpoint
+            (same scenario, seed and workers).
 
     Returns:
         The finished run.
@@ -277,13 +281,20 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
     chosen = _resolve(scenario, citizens, days)
     folder = Path(out) if out is not None else None
-    if folder is not None:
+    if resume:
+        if folder is None or latest_checkpoint(folder, workers) is None:
+            raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
+                           f"{workers}-worker run")
+        store = RunStore(folder / STORE_FILE)
+    elif folder is not None:
         check_output_folder(folder)
         folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
+    if not resume:
+        store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
     if workers > 1 or ray_address:
-        city = run_on_ray(chosen, seed, workers, store, ray_address, progress)
+        city = run_on_ray(chosen, seed, workers, store, ray_address, progress, folder,
+                          checkpoint_every)
     elif blocks > 1:
         city = SplitCity(chosen, seed, blocks, store).run(progress)
     else:
