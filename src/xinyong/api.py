@@ -246,7 +246,7 @@ def create_app(live: LiveCity, keys: Keyring,
             if identity.citizen != appeal.citizen:
                 raise HTTPException(403, "a citizen key appeals only its own events")
         else:
-            allow(identity, "analyst", "admin")
+            allow(identity, "analyst", "admin", also=", or the citizen's own key")
         return live.file_appeal(appeal.citizen, appeal.event, appeal.reason)
 
     @app.get("/appeals/{appeal}", response_model=AppealOut, responses=_ERRORS)

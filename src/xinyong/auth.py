@@ -133,8 +133,8 @@ async def _caller(request: Request, key: Annotated[str | None, Depends(_HEADER)]
 Who = Annotated[Identity, Depends(_caller)]
 
 
-def allow(identity: Identity, *roles: str) -> None:
-    """Refuse (403) a caller whose role is not one of ``roles``."""
+def allow(identity: Identity, *roles: str, also: str = "") -> None:
+    """Refuse (403) a caller whose role is not one of ``roles`` (``also`` names who else may)."""
     if identity.role not in roles:
         raise HTTPException(403, f"a {identity.role} key may not do this; it needs one of: "
-                                 f"{', '.join(roles)}")
+                                 f"{', '.join(roles)}{also}")

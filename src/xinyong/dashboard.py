@@ -194,7 +194,8 @@ async function show(id) {
     ).join('') + '</table>' + (gates.error ? `<p class=error>${esc(gates.error)}</p>` : '');
     out += '<p id=appeal-status></p>';
     document.getElementById('record').innerHTML = out;
-    plot(document.getElementById('timeline'), rec.operators.map(op => ({
+    plot(document.getElementById('timeline'), rec.operators.filter(
+      op => op.ledger.some(e => e.counted)).map(op => ({
       data: [{x: [0].concat(op.ledger.filter(e => e.counted).map(e => e.day + 1)),
               y: timeline(op), mode: 'lines', line: {shape: 'hv'}, name: op.operator}],
       layout: {title: {text: 'Score over time — ' + op.operator}, height: 300,
