@@ -146,7 +146,6 @@ class ConsequenceState:
         if self._watch_neighbours:
             assert population is not None
             areas = population.neighbourhoods
-            self._black = np.zeros(self.n, dtype=bool)  # as last counted per neighbourhood
             self._area_black = np.zeros(areas, dtype=np.int64)
             self._area_size = np.bincount(population.neighbourhood, minlength=areas)
             self._area_order = np.argsort(population.neighbourhood, kind="stable")
@@ -186,14 +185,17 @@ class ConsequenceState:
         """
         self.today[0] = day
         toggled = [j.toggled() for _, j in judgements]
+        flipped = np.empty(0, dtype=np.int64)  # citizens who joined or left a blacklist today
         if toggled:
             who = self._scratch.distinct(np.concatenate(toggled))
-            self.black[who] = self.status.any_black(who)
+            now = self.status.any_black(who)
+            flipped = who[now != self.black[who]]
+            self.black[who] = now
         refused = self._gates(day) if self.gates is not None else np.empty(0, np.int64)
         self._write_notices(day, events, judgements)
         if self.response is None:
             return np.empty(0, dtype=np.int64)
-        return self._respond(day, events, judgements, refused)
+        return self._respond(day, events, toggled, flipped, refused)
 
     def _gates(self, day: int) -> np.ndarray:
         assert self.gates is not None
@@ -274,20 +276,18 @@ class ConsequenceState:
         if who.size:
             self._notices.append((day, NOTICE_KINDS.index(kind), who, behaviour))
 
-    def _respond(self, day: int, events: Events,
-                 judgements: list[tuple[OperatorState, Judgement]], refused: np.ndarray
-                 ) -> np.ndarray:
+    def _respond(self, day: int, events: Events, toggled: list[np.ndarray],
+                 flipped: np.ndarray, refused: np.ndarray) -> np.ndarray:
         """Recompute the response factor of the citizens whose situation changed today."""
         assert self.response is not None and self.behaviours.response is not None
         self.last_refused[refused] = day
         self._forget.add_all(day + self.response.memory_days, refused)
         parts = [events.subject, refused, self._forget.pop(day)]
-        toggled = [j.toggled() for _, j in judgements]
         if self.population is not None and toggled:
             parts += [self._housemates(np.concatenate(toggled))]
         parts += toggled
-        if self._watch_neighbours and toggled:
-            parts += [self._neighbours_of_changed_areas(np.concatenate(toggled))]
+        if self._watch_neighbours and flipped.size:
+            parts += [self._neighbours_of_changed_areas(flipped)]
         who = self._scratch.distinct(np.concatenate(parts))
         if who.size == 0:
             return who
@@ -296,17 +296,14 @@ class ConsequenceState:
         self.behaviours.response[who] = factor
         return who[changed]
 
-    def _neighbours_of_changed_areas(self, toggled: np.ndarray) -> np.ndarray:
-        """Residents of the neighbourhoods where 'many are blacklisted' flipped today."""
+    def _neighbours_of_changed_areas(self, flipped: np.ndarray) -> np.ndarray:
+        """Residents of the neighbourhoods where 'many are blacklisted' flipped today, given
+        the citizens who joined or left a blacklist today."""
         pop, r = self.population, self.response
         assert pop is not None and r is not None
-        who = self._scratch.distinct(toggled)
-        now = self.status.blacklisted(who)
-        flip = now != self._black[who]
-        self._black[who] = now
-        np.add.at(self._area_black, pop.neighbourhood[who[flip]],
-                  np.where(now[flip], 1, -1))
-        areas = self._scratch.distinct(pop.neighbourhood[who[flip]])
+        np.add.at(self._area_black, pop.neighbourhood[flipped],
+                  np.where(self.black[flipped], 1, -1))
+        areas = self._scratch.distinct(pop.neighbourhood[flipped])
         many = self._area_black[areas] >= r.neighbourhood_share * self._area_size[areas]
         changed = areas[many != self._area_many[areas]]
         self._area_many[areas] = many
