@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import duckdb
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from helpers import consequence_city
 
 import xinyong
-from xinyong.city import City
+from xinyong import tables
+from xinyong.city import City, twin_occurrences
 from xinyong.split import SplitCity, blocks
+from xinyong.tally import summarize
 
 
-def _columns(city: City) -> dict[str, tuple]:
-    cols = {}
-    for op in city.operators:
-        for name in ("score", "listed", "listing_day", "ever_listed"):
-            cols[f"{op.name}.{name}"] = (getattr(op.standing, name), op.subject)
-            cols[f"{op.name}.cf.{name}"] = (getattr(op.counterfactual, name), op.subject)
-        for lst in op.lists.lists:
-            for name in ("member", "since", "until"):
-                cols[f"{op.name}.{lst.spec.name}.{name}"] = (getattr(lst, name), op.subject)
-    if city.effects is not None and city.effects.children_affected.size:
-        cols["children_affected"] = (city.effects.children_affected, "citizen")
-    return cols
+def _leaves(counts: object) -> list[np.ndarray]:
+    if isinstance(counts, dict):
+        return [leaf for value in counts.values() for leaf in _leaves(value)]
+    return [np.asarray(counts)]
 
 
 @pytest.mark.parametrize("count", [2, 4])
@@ -32,16 +30,25 @@ def _columns(city: City) -> dict[str, tuple]:
     consequence_city(citizens=4000, days=80),
     xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
 ], ids=["consequence-city", "reference"])
-def test_split_runs_are_bit_identical(scenario: xinyong.Scenario, count: int) -> None:
+def test_split_runs_are_bit_identical(scenario: xinyong.Scenario, count: int,
+                                      tmp_path: Path) -> None:
     whole = City(scenario, 7, None).run()
-    merged = SplitCity(scenario, 7, count).run()  # the blocks folded back into one city
-    merged_columns = _columns(merged)
-    for name, (column, _) in _columns(whole).items():
-        assert np.array_equal(merged_columns[name][0], column), name
-    assert np.array_equal(merged.occurred_by_behaviour, whole.occurred_by_behaviour)
-    assert merged.totals == whole.totals
-    if whole.effects is not None and whole.effects.gates is not None:
-        assert np.array_equal(merged.effects.decisions, whole.effects.decisions)
+    tally = SplitCity(scenario, 7, count, tmp_path).run()  # the blocks' tallies, added up
+    expected = whole.tally()
+    expected.twin_daily = twin_occurrences(scenario, 7)  # the whole city's chilling twin
+    assert summarize(scenario, 7, scenario.days, tally) == \
+        summarize(scenario, 7, scenario.days, expected)
+    assert tally.daily == expected.daily
+    assert tally.daily_operators == expected.daily_operators
+    assert np.array_equal(tally.occurred_daily, expected.occurred_daily)
+    # The blocks wrote every member of every list, as the whole city holds them.
+    written = pd.read_parquet(tmp_path / "memberships").sort_values(
+        ["operator", "list", "subject"], ignore_index=True)
+    members = tables.memberships(whole).sort_values(["operator", "list", "subject"],
+                                                    ignore_index=True)
+    assert written.equals(members)
+    # What comes back to the driver is counts: nothing grows with the population.
+    assert max(leaf.size for leaf in _leaves(tally.counts)) < 100
 
 
 def test_blocks_follow_neighbourhoods() -> None:
@@ -74,3 +81,36 @@ def test_a_split_run_stores_the_same_run(name: str) -> None:
     finally:
         for r in runs:
             r.close()
+
+
+def test_a_split_run_is_a_parquet_dataset_partitioned_by_city_and_operator(
+        tmp_path: Path) -> None:
+    scenario = xinyong.load_scenario("nation").with_sizes(citizens=4000, days=20)
+    folder = tmp_path / "run"
+    xinyong.simulate(scenario, seed=2, blocks=3, out=folder).close()
+    ledger = folder / "data" / "ledger"
+    partitions = {p.relative_to(ledger).as_posix() for p in ledger.glob("city=*/operator=*")}
+    assert {"city=city/operator=city", "city=fuzhou/operator=fuzhou",
+            "city=fuzhou/operator=court"} <= partitions
+    # Each file is one block's; every file reads on its own (none is left half-written).
+    files = sorted(ledger.rglob("block-*.parquet"))
+    assert {f.name.split("-day-")[0] for f in files} == {"block-0000", "block-0001",
+                                                         "block-0002"}
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    # The folder can move: the run's views read the dataset relative to it.
+    moved = tmp_path / "moved"
+    folder.rename(moved)
+    with xinyong.open_run(moved) as run:
+        assert len(run.ledger) == rows > 0
+        # The ledger is the truth: scores replayed from the Parquet ledger are the stored ones.
+        for op in ("city", "court"):
+            index = [o.name for o in run.operators].index(op)
+            stored = run.query("SELECT score FROM standings WHERE operator = ? "
+                               "ORDER BY subject", [index])["score"].to_numpy()
+            assert np.array_equal(run.ledger.replay(operator=op), stored)
+        who = int(run.query("SELECT subject FROM ledger WHERE operator = 0 LIMIT 1").iloc[0, 0])
+        assert run.explain(who).citizen == who
+    # DuckDB alone reads the dataset too.
+    count = duckdb.connect().execute(
+        f"SELECT count(*) FROM read_parquet('{moved}/data/ledger/**/*.parquet')").fetchone()[0]
+    assert count == rows

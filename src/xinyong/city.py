@@ -29,8 +29,9 @@ from xinyong.scratch import Scratch
 from xinyong.sensors import Events, Placement, Sensors
 from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
+from xinyong.tally import Tally, summarize
 
-__all__ = ["CHANGES", "Block", "City"]
+__all__ = ["CHANGES", "Block", "City", "twin_occurrences"]
 
 _NONE = np.empty(0, dtype=np.int64)
 _MEMBERSHIP_FLIPS = (LISTED, EXPIRED, REPAIRED, ENTERED, LEFT)
@@ -324,6 +325,10 @@ class City:
         self.store = store
         self.ledger = LedgerWriter(store)
 
+    def write_ledger(self, sink: Callable[[dict[str, np.ndarray]], None]) -> None:
+        """Write the ledger of the coming days to ``sink`` (a block's Parquet files)."""
+        self.ledger = LedgerWriter(sink)
+
     def run_behaviour_only(self) -> None:
         """Simulate what citizens do, and nothing else: exact for a city where nothing the
         system records acts back on behaviour (no listed response, no consequences), which is
@@ -458,65 +463,74 @@ class City:
 
     def summary(self) -> dict[str, Any]:
         """The spec's summary figures (for the first operator) and every operator's own."""
-        per_operator = {op.name: self._operator_summary(op) for op in self.operators}
-        first = per_operator[self.operators[0].name]
-        out: dict[str, Any] = {
-            "scenario": self.scenario.name,
-            "citizens": self.n,
-            "days": self.day,
-            "seed": self.seed,
-            **{k: first[k] for k in ("mean_score", "grade_shares", "listed_share",
-                                     "ever_listed_share")},
-            "events_occurred": self.totals["occurred"],
-            "events_recorded": self.totals["recorded"],
-            "events_misattributed": self.totals["misattributed"],
-            "wrongly_listed": first["wrongly_listed"],
-            "counterfactual_listed_share": first["counterfactual_listed_share"],
-        }
-        if self.collectors:
-            out["events_fabricated"] = self.totals["fabricated"]
-        if self.scenario.operators:  # not in a single-scheme scenario such as the reference
-            out["operators"] = per_operator
-        if self.effects is not None:
-            out.update(self.effects.summary())
-        if self.population is not None:
-            pop = self.population
-            out["population"] = {"households": pop.households,
-                                 "organisations": pop.organisations,
-                                 "children": int((pop.age < 18).sum())}
-        return out
+        return summarize(self.scenario, self.seed, self.day, self.tally())
 
-    def _operator_summary(self, op: OperatorState) -> dict[str, Any]:
+    def tally(self) -> Tally:
+        """Everything the summary and the daily series need, as counts over this city's own
+        subjects: the tallies of a split run's blocks add up to the whole city's."""
+        counts: dict[str, Any] = {
+            "totals": dict(self.totals),
+            "operators": {op.name: self._operator_counts(op) for op in self.operators},
+            "collectors": len(self.collectors),
+        }
+        if self.effects is not None:
+            counts["effects"] = self.effects.tally()
+        if self.population is not None:
+            pop, own = self.population, self.own["citizen"]
+            households = pop.household[own.start:own.stop]
+            counts["population"] = {
+                "households": int(np.unique(households).size),
+                "organisations": self.block.org_hi - self.block.org_lo,
+                "children": int((pop.age[own.start:own.stop] < 18).sum())}
+        occurred = np.array(self.occurred_daily, dtype=np.int64).reshape(
+            len(self.occurred_daily), self.occurred_by_behaviour.size)
+        return Tally(counts, daily=list(self._daily),
+                     daily_operators=list(self._daily_operators),
+                     daily_lists=[dict(zip(("day", "operator", "list", "members",
+                                            "wrongly_listed"), r, strict=True))
+                                  for r in self._daily_lists],
+                     occurred_daily=occurred)
+
+    def _operator_counts(self, op: OperatorState) -> dict[str, Any]:
         real, cf = op.standing, op.counterfactual
         mask = slice(None) if op.covered is None else op.covered
-        covered = op.covered_total
-        counts = op.grade_counts()
-        share = (lambda x: int(x) / covered) if covered else (lambda x: 0.0)
         return {
-            "scheme": op.scheme.name,
-            "subjects": op.subject,
-            "covered": covered,
-            "mean_score": op.mean_score(),
-            "grade_shares": {g: share(c) for g, c in zip(real.grade_names, counts, strict=True)
-                             if real.lists or g != op.scheme.listed_grade},
-            "listed_share": share(real.listed[mask].sum()),
-            "ever_listed_share": share(real.ever_listed[mask].sum()),
+            "covered": op.covered_total,
+            "score_sum": op.score_sum(),
+            "grades": {g: int(c) for g, c in zip(real.grade_names, op.grade_counts(),
+                                                  strict=True)},
+            "listed": int(real.listed[mask].sum()),
+            "ever_listed": int(real.ever_listed[mask].sum()),
             "wrongly_listed": int((real.listed & ~cf.listed).sum()),
-            "counterfactual_listed_share": share(cf.listed[mask].sum()),
-            "events_counted": op.counted,
-            "events_dismissed": op.dismissed,
-            **({"lists": self._lists_summary(op)} if op.lists else {}),
+            "counterfactual_listed": int(cf.listed[mask].sum()),
+            "counted": op.counted,
+            "dismissed": op.dismissed,
+            "lists": {lst.spec.name: {
+                "members": int(lst.member.sum()),
+                "counterfactual_members": int(cf_lst.member.sum()),
+                "wrongly_listed": int((lst.member & ~cf_lst.member).sum()),
+                "wrongly_missing": int((~lst.member & cf_lst.member).sum()),
+            } for lst, cf_lst in zip(op.lists.lists, op.cf_lists.lists, strict=True)},
         }
 
-    def _lists_summary(self, op: OperatorState) -> dict[str, Any]:
-        covered = op.covered_total or 1
-        out = {}
-        for real, cf in zip(op.lists.lists, op.cf_lists.lists, strict=True):
-            out[real.spec.name] = {
-                "kind": real.spec.kind,
-                "members_share": int(real.member.sum()) / covered,
-                "counterfactual_members_share": int(cf.member.sum()) / covered,
-                "wrongly_listed": int((real.member & ~cf.member).sum()),
-                "wrongly_missing": int((~real.member & cf.member).sum()),
-            }
-        return out
+
+def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
+                     ) -> np.ndarray | None:
+    """Occurrences per day and behaviour in the behaviour-only twin of a city (or of one block
+    of it), which the chilling effect is measured against; None for a city where nothing acts
+    on people, which needs no twin.
+
+    The twin is the same city and seed where the system records and scores but nothing acts
+    on people (no sanctions, no responses, no listed response). It draws the same random
+    numbers wherever the difference does not reach.
+    """
+    if scenario.consequences is None and scenario.response is None:
+        return None
+    twin = City(scenario.model_copy(update={
+        "consequences": None, "response": None,
+        "listed_response": scenario.listed_response.model_copy(
+            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block)
+    twin.run_behaviour_only()
+    twin._second_core.shutdown()
+    return np.array(twin.occurred_daily, dtype=np.int64).reshape(
+        len(twin.occurred_daily), twin.occurred_by_behaviour.size)

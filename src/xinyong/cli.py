@@ -47,8 +47,9 @@ def simulate_command(
     blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
                                         "of citizens: the same results, split the way "
                                         "workers would split it.")] = 1,
-    workers: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
-                                         "on Ray workers (pip install 'xinyong[ray]').")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help="Simulate the city as this many blocks "
+                                         "on Ray workers (pip install 'xinyong[ray]'); 0 runs "
+                                         "in this process.")] = 0,
     ray: Annotated[str | None, typer.Option("--ray", help="Address of an existing Ray "
                                             "cluster (default: a local one).")] = None,
     checkpoint_every: Annotated[int, typer.Option(min=0, help="With --workers and --out: "
@@ -90,8 +91,9 @@ def simulate_command(
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)
+    data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
     console.print(f"Wrote [bold]{folder / 'summary.json'}[/] and [bold]{folder / 'run.duckdb'}"
-                  f"[/]  (explain a citizen: xinyong explain {folder} 0)")
+                  f"[/]{data}  (explain a citizen: xinyong explain {folder} 0)")
 
 
 def _figure(key: str, value: object) -> str:

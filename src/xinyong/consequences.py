@@ -372,27 +372,18 @@ class ConsequenceState:
                                         or [np.empty(0, np.int16)]).astype(np.int16),
         }
 
-    def summary(self) -> dict[str, Any]:
-        """Gate decisions by service and answer, wrongful refusals, children affected."""
+    def tally(self) -> dict[str, Any]:
+        """Gate decisions by service and answer, wrongful refusals, children affected and
+        notices by kind, as counts that add up across the blocks of a split run."""
         out: dict[str, Any] = {}
         if self.gates is not None:
-            out["gate_decisions"] = {
-                name: {a: int(c) for a, c in zip(ACTIONS, self.decisions[s], strict=True) if c}
-                for s, name in enumerate(self.gates.services)}
-            out["gate_denials"] = int(self.decisions[:, DENY].sum())
-            out["wrongly_denied"] = int(self.wrongly_denied.sum())
-            out["sanctions_applied"] = {
-                name: int(self.decisions[s, ACTIONS.index("restrict"):].sum())
-                for s, name in enumerate(self.gates.services)
-                if self.decisions[s, ACTIONS.index("restrict"):].sum()}
-            out["rewards_given"] = {
-                name: int(self.decisions[s, 1:ACTIONS.index("restrict")].sum())
-                for s, name in enumerate(self.gates.services)
-                if self.decisions[s, 1:ACTIONS.index("restrict")].sum()}
+            out["decisions"] = self.decisions.copy()
+            out["wrongly_denied"] = self.wrongly_denied.copy()
         if self.children_affected.size:
             out["children_affected"] = int(self.children_affected.sum())
         if self.consequences is not None and self.consequences.notices:
-            kinds = self.notices()["kind"]
-            out["notices"] = {k: int((kinds == k).sum()) for k in NOTICE_KINDS
-                              if (kinds == k).any()}
+            counts = np.zeros(len(NOTICE_KINDS), dtype=np.int64)
+            for _, kind, who, _ in self._notices:
+                counts[kind] += who.size
+            out["notices"] = {k: int(c) for k, c in zip(NOTICE_KINDS, counts, strict=True)}
         return out

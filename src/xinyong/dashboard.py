@@ -33,6 +33,7 @@ from xinyong.live import LiveCity
 from xinyong.population import citizen_name
 from xinyong.report import plotly_js_path
 from xinyong.run import RunError, open_run
+from xinyong.tally import summarize
 
 __all__ = ["add_dashboard"]
 
@@ -115,9 +116,10 @@ def _live_data(live: LiveCity) -> RunData:
     city = live.city
     hist = {op.name: histogram(op.standing.score[op.covered] if op.covered is not None
                                else op.standing.score) for op in city.operators}
-    lists = tables.daily_lists(city)
-    return RunData(f"{live.scenario.name} (live, day {live.day})", city.summary(),
-                   tables.daily(city), hist, lists if len(lists) else None)
+    tally = city.tally()
+    return RunData(f"{live.scenario.name} (live, day {live.day})",
+                   summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
+                   hist, tables.daily_lists(tally))
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:

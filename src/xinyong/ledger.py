@@ -21,23 +21,33 @@ __all__ = ["Ledger", "LedgerWriter", "replay"]
 
 
 class LedgerWriter:
-    """Buffers the day's events and appends them to the store in large chunks.
+    """Buffers the day's events and writes them in large chunks.
 
-    Chunks are written by one background thread while the simulation goes on (DuckDB releases
-    the GIL), with at most one chunk in flight; :meth:`flush` returns once everything is stored.
+    Chunks are written by one background thread while the simulation goes on (DuckDB and
+    Parquet release the GIL), with at most one chunk in flight; :meth:`flush` returns once
+    everything is written.
 
     Args:
-        store: where the ledger lives.
+        sink: writes one chunk of ledger rows (columns day, operator, subject, actor,
+            behaviour, points, flags), or a run store, whose ``ledger_rows`` table it appends.
         chunk_rows: rows to gather before writing.
     """
 
-    def __init__(self, store: RunStore, chunk_rows: int = 2_000_000) -> None:
-        self.store = store
+    def __init__(self, sink: RunStore | Callable[[dict[str, np.ndarray]], None],
+                 chunk_rows: int = 2_000_000) -> None:
+        self._cursor = None
+        if isinstance(sink, RunStore):
+            store = sink
+            cursor = self._cursor = store.con.cursor()  # the writer thread's own connection
+
+            def sink(chunk: dict[str, np.ndarray]) -> None:
+                store.append("ledger_rows", chunk, cursor)
+
+        self._sink = sink
         self._chunk_rows = chunk_rows
         self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray]] = []
         self._buffered = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
-        self._cursor = store.con.cursor()  # the writer thread's own connection to the store
         self._in_flight: Future[None] | None = None
 
     def append(self, day: int, operator: int, events: Events, points: np.ndarray,
@@ -58,7 +68,8 @@ class LedgerWriter:
         """Flush and stop the writer thread."""
         self.flush()
         self._writer.shutdown()
-        self._cursor.close()
+        if self._cursor is not None:
+            self._cursor.close()
 
     def _wait(self) -> None:
         if self._in_flight is not None:
@@ -71,8 +82,7 @@ class LedgerWriter:
         chunk = self._chunk()
         self._buffer, self._buffered = [], 0
         self._wait()
-        self._in_flight = self._writer.submit(self.store.append, "ledger_rows", chunk,
-                                              self._cursor)
+        self._in_flight = self._writer.submit(self._sink, chunk)
 
     def _chunk(self) -> dict[str, np.ndarray]:
         parts = self._buffer

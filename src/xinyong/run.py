@@ -16,25 +16,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from xinyong.city import City
+from xinyong.city import City, twin_occurrences
+from xinyong.dataset import DATA, prepare
 from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
 from xinyong.ledger import Ledger
 from xinyong.notices import notice_text, stored_status
 from xinyong.population import citizen_name, credit_code, identity_number
-from xinyong.scenario import ListedResponse, Scenario, load_scenario
+from xinyong.scenario import Scenario, load_scenario
 from xinyong.split import SplitCity
 from xinyong.store import RunStore
-from xinyong.tables import run_tables
+from xinyong.tables import daily_tables, subject_tables
+from xinyong.tally import summarize
 from xinyong.workers import latest_checkpoint, run_on_ray
 
 __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
@@ -61,8 +63,10 @@ class Run:
     Do not build one directly: use :func:`simulate` or :func:`open_run`.
     """
 
-    def __init__(self, store: RunStore, summary: dict[str, Any], path: Path | None) -> None:
+    def __init__(self, store: RunStore, summary: dict[str, Any], path: Path | None,
+                 scratch: tempfile.TemporaryDirectory[str] | None = None) -> None:
         self._store = store
+        self._scratch = scratch  # an in-memory split run's dataset, kept while the run is open
         self.summary = summary
         self.path = path
         self.scenario: Scenario = store.scenario()
@@ -205,40 +209,17 @@ class Run:
         return rows
 
     def close(self) -> None:
-        """Close the store."""
+        """Close the store (and delete an in-memory split run's dataset)."""
         self._store.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
 
 def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None
              ) -> Scenario:
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return s.with_sizes(citizens=citizens, days=days)
-
-
-def _chilling(scenario: Scenario, seed: int, city: City
-              ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The chilling effect: each behaviour's rate against the same city, same seed, where the
-    system records and scores but nothing acts on people (no sanctions, no responses, no listed
-    response). The twin draws the same random numbers wherever the difference does not reach.
-    """
-    twin_scenario = scenario.model_copy(update={
-        "consequences": None, "response": None,
-        "listed_response": ListedResponse(negative=1.0, positive=1.0)})
-    twin = City(twin_scenario, seed, None)
-    twin.run_behaviour_only()  # in the twin, nothing recorded acts back on behaviour
-    names = [b.name for b in scenario.behaviours]
-    days = len(city.occurred_daily)
-    frame = pd.DataFrame({
-        "day": np.repeat(np.arange(days, dtype=np.int32), len(names)),
-        "behaviour": np.tile(np.array(names, dtype=object), days),
-        "occurred": np.concatenate(city.occurred_daily),
-        "occurred_without_consequences": np.concatenate(twin.occurred_daily),
-    })
-    chilling = {name: round(float(with_ / without) - 1.0, 4)
-                for name, with_, without in zip(names, city.occurred_by_behaviour,
-                                                twin.occurred_by_behaviour, strict=True)
-                if without > 0}
-    return frame, chilling
 
 
 def check_output_folder(out: Path) -> None:
@@ -251,7 +232,7 @@ def check_output_folder(out: Path) -> None:
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
              progress: Callable[[int], None] | None = None, blocks: int = 1,
-             workers: int = 1, ray_address: str | None = None, checkpoint_every: int = 0,
+             workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
              resume: bool = False) -> Run:
     """Simulate a city and keep everything it recorded.
 
@@ -264,7 +245,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         progress: called with the number of days done after each day.
         blocks: simulate the city as this many blocks of citizens in this process (exactly
             the same results; the way a city is spread over workers).
-        workers: simulate the city as this many blocks on Ray workers (the same results).
+        workers: simulate the city as this many blocks on Ray workers (the same results);
+            0 runs in this process.
         ray_address: an existing Ray cluster for the workers (default: a local one).
         checkpoint_every: with workers and ``out``, checkpoint every this many days.
         resume: continue the unfinished split run in ``out`` from its latest checkpoint
@@ -281,8 +263,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
     chosen = _resolve(scenario, citizens, days)
     folder = Path(out) if out is not None else None
+    on_ray = workers > 0 or ray_address is not None
     if resume:
-        if folder is None or latest_checkpoint(folder, workers) is None:
+        if folder is None or not on_ray or latest_checkpoint(folder, workers) is None:
             raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
                            f"{workers}-worker run")
         store = RunStore(folder / STORE_FILE)
@@ -292,20 +275,28 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     started = time.perf_counter()
     if not resume:
         store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
-    if workers > 1 or ray_address:
-        city = run_on_ray(chosen, seed, workers, store, ray_address, progress, folder,
-                          checkpoint_every)
-    elif blocks > 1:
-        city = SplitCity(chosen, seed, blocks, store).run(progress)
+    scratch = None
+    if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
+        if folder is None:
+            scratch = tempfile.TemporaryDirectory(prefix="xinyong-run-")
+        root = folder if folder is not None else Path(scratch.name)  # type: ignore[union-attr]
+        if not resume:
+            prepare(root / DATA)
+        if on_ray:
+            tally = run_on_ray(chosen, seed, max(workers, 1), root / DATA, ray_address,
+                               progress, folder, checkpoint_every)
+        else:
+            tally = SplitCity(chosen, seed, blocks, root / DATA).run(progress)
+        store.read_dataset(root)
+        store.finish(daily_tables(chosen, tally))
     else:
         city = City(chosen, seed, store).run(progress)
-    behaviour_table, chilling = None, None
-    if chosen.consequences is not None or chosen.response is not None:
-        behaviour_table, chilling = _chilling(chosen, seed, city)
-    store.finish({**run_tables(city), "daily_behaviours": behaviour_table})
-    summary = city.summary()
-    if chilling is not None:
-        summary["chilling"] = chilling
+        tally = city.tally()
+        tables = subject_tables(city)
+        del city  # the twin needs the memory more
+        tally.twin_daily = twin_occurrences(chosen, seed)
+        store.finish({**daily_tables(chosen, tally), **tables})
+    summary = summarize(chosen, seed, chosen.days, tally)
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     store.set_info(status="complete", summary=json.dumps(summary))
     store.con.execute("CHECKPOINT")
@@ -313,7 +304,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         tmp = folder / (SUMMARY_FILE + ".tmp")
         tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, folder / SUMMARY_FILE)  # atomic: the summary's presence means complete
-    return Run(store, summary, folder)
+    return Run(store, summary, folder, scratch)
 
 
 def open_run(path: str | Path) -> Run:

@@ -6,24 +6,30 @@ deterministic order: an event attributed to a citizen of another block (a misatt
 handed to that block before scoring. Blocks follow neighbourhood boundaries, so households,
 collectors' beats and neighbourhoods never straddle two blocks.
 
-This module runs the blocks one after another in one process; the same two calls per day,
-:meth:`City.observe` and :meth:`City.judge`, are what workers on other cores or machines run.
+A block writes its own part of the run's Parquet dataset and hands back only its tally:
+counts that add up (:mod:`xinyong.tally`), never its per-citizen columns. :class:`SplitCity`
+runs the blocks one after another in one process; :mod:`xinyong.workers` runs the same
+:class:`BlockRun` objects on Ray workers, on other cores or machines.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from xinyong.city import Block, City
+from xinyong.city import Block, City, twin_occurrences
+from xinyong.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
 from xinyong.population import generate_population
 from xinyong.scenario import Scenario
 from xinyong.sensors import Events
-from xinyong.store import RunStore
 from xinyong.streams import Streams
+from xinyong.tables import subject_tables
+from xinyong.tally import Tally
 
-__all__ = ["SplitCity", "blocks", "merge", "route"]
+__all__ = ["BlockRun", "SplitCity", "blocks", "route", "sum_tallies"]
 
 
 def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
@@ -59,121 +65,139 @@ def route(observed: list[dict[str, Events]], blocks_: list[Block]) -> list[dict[
     return [{kind: Events.concat(parts) for kind, parts in inbox.items()} for inbox in inboxes]
 
 
+class BlockRun:
+    """One block of a split run: its city, the events it hands to other blocks, and what it
+    leaves behind. The same object runs in this process (:class:`SplitCity`) or as a Ray
+    actor on another core or machine (:mod:`xinyong.workers`).
+
+    Args:
+        scenario: the city (a JSON string, as it travels to a worker, or a Scenario).
+        seed: the seed.
+        blocks_: every block of the run.
+        index: which one this is.
+        dataset: the run's Parquet dataset folder, written by this block (None: no output).
+        checkpoint: a checkpoint file to resume from (None: start at day 0).
+    """
+
+    def __init__(self, scenario: Scenario | str, seed: int, blocks_: list[Block], index: int,
+                 dataset: str | None, checkpoint: str | None = None) -> None:
+        if isinstance(scenario, str):
+            scenario = Scenario.model_validate_json(scenario)
+        self.scenario, self.seed = scenario, seed
+        self.blocks, self.index = blocks_, index
+        self.dataset = Path(dataset) if dataset is not None else None
+        if checkpoint is None:
+            self.city = City(scenario, seed, None, block=blocks_[index])
+        else:  # resume: the city as it was at the checkpoint, its ledger cut back to match
+            self.city = _unpickle(Path(checkpoint).read_bytes())
+            if self.dataset is not None:
+                cut_back(self.dataset, index, self.city.day)
+        self._parquet: ParquetLedger | None = None
+        if self.dataset is not None:
+            self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index)
+            self.city.write_ledger(self._parquet)
+        self._own: dict[str, Events] = {}
+
+    def checkpoint(self, path: str) -> int:
+        """Write the block as it stands (between two days), its ledger files closed first."""
+        if self.city.ledger is not None:
+            self.city.ledger.flush()
+        if self._parquet is not None:
+            self._parquet.close()
+        tmp = Path(path + ".tmp")
+        tmp.write_bytes(_pickle(self.city))
+        os.replace(tmp, path)
+        return self.city.day
+
+    def observe(self) -> list[dict[str, Events]]:
+        """Observe the open day; keep the events about this block's own subjects and return,
+        per block, those about its subjects (few: misattributions across blocks)."""
+        outgoing = route([self.city.observe()], self.blocks)
+        self._own = outgoing[self.index]
+        return outgoing
+
+    def judge_then_observe(self, incoming: list[dict[str, Events]],
+                           checkpoint: str | None = None) -> list[dict[str, Events]] | None:
+        """Finish today with the events handed to this block (``incoming[i]`` from block ``i``;
+        its own are kept here, not sent round), checkpoint if asked, and observe tomorrow: one
+        round trip a day; None after the last day."""
+        parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
+        self.city.judge({kind: Events.concat([p[kind] for p in parts]) for kind in self._own})
+        if checkpoint:
+            self.checkpoint(checkpoint)
+        return self.observe() if self.city.day < self.city.days else None
+
+    def finish(self) -> Tally:
+        """Close the block: write its tables to the dataset, run its behaviour-only twin if
+        the chilling effect is measured, and return its tally (counts only, never columns)."""
+        city = self.city
+        city.finish()
+        tally = city.tally()
+        if self.dataset is not None:
+            if self._parquet is not None:
+                self._parquet.close()
+            for name, frame in subject_tables(city).items():
+                if frame is not None:
+                    write_table(self.dataset, name, frame, self.index)
+            for op, frame in daily_operator_frames(self.scenario, tally.daily_operators):
+                write_table(self.dataset, "daily_operators", frame, self.index, op)
+        self.city = None  # type: ignore[assignment]  # its columns are no longer needed
+        tally.twin_daily = twin_occurrences(self.scenario, self.seed, self.blocks[self.index])
+        return tally
+
+
+def _pickle(city: City) -> bytes:
+    try:  # Ray's cloudpickle also takes the lambdas of a gate status; plain pickle may not
+        from ray import cloudpickle
+    except ImportError:
+        import pickle as cloudpickle  # type: ignore[no-redef]
+    return cloudpickle.dumps(city)
+
+
+def _unpickle(data: bytes) -> City:
+    import pickle
+
+    return pickle.loads(data)
+
+
 class SplitCity:
-    """A city simulated as blocks that exchange the events crossing them each day.
+    """A city simulated as blocks that exchange the events crossing them each day, in this
+    process: what :mod:`xinyong.workers` spreads over Ray workers, with the same results.
 
     Args:
         scenario: the city.
         seed: the seed.
         count: how many blocks.
-        store: where every block writes its ledger (None: no ledger).
+        dataset: the Parquet dataset folder the blocks write (None: no output).
     """
 
     def __init__(self, scenario: Scenario, seed: int, count: int,
-                 store: RunStore | None = None) -> None:
+                 dataset: Path | None = None) -> None:
         self.blocks = blocks(scenario, seed, count)
-        self.cities = [City(scenario, seed, store, block=b) for b in self.blocks]
+        self.runs = [BlockRun(scenario, seed, self.blocks, i,
+                              str(dataset) if dataset is not None else None)
+                     for i in range(count)]
         self.days = scenario.days
+        self.day = 0
 
-    @property
-    def day(self) -> int:
-        return self.cities[0].day
-
-    def step(self) -> None:
-        """One day: every block observes, events go to their subjects' blocks, blocks judge."""
-        observed = [city.observe() for city in self.cities]
-        for city, inbox in zip(self.cities, route(observed, self.blocks), strict=True):
-            city.judge(inbox)
-
-    def run(self, progress: Callable[[int], None] | None = None) -> City:
-        """Simulate every remaining day; returns the whole city, the blocks folded together."""
+    def run(self, progress: Callable[[int], None] | None = None) -> Tally:
+        """Simulate every remaining day; returns the whole city's tally, the blocks' added."""
+        empty: dict[str, Events] = {}
+        count = len(self.runs)
+        outgoing = [r.observe() for r in self.runs]
         while self.day < self.days:
-            self.step()
+            outgoing = [r.judge_then_observe([empty if i == j else outgoing[i][j]
+                                              for i in range(count)])
+                        for j, r in enumerate(self.runs)]
+            self.day += 1
             if progress:
                 progress(self.day)
-        for city in self.cities:
-            city.finish()
-        return merge(self.cities, self.blocks)
+        return sum_tallies([r.finish() for r in self.runs])
 
 
-_STANDING = ("score", "listed", "ever_listed", "listing_day", "cap_grade", "cap_until")
-_LIST = ("member", "since", "until", "repeats", "stage", "stage_since")
-
-
-def _take(into: np.ndarray, source: np.ndarray, own: range) -> None:
-    if into.size:
-        into[own.start:own.stop] = source[own.start:own.stop]
-
-
-def _merge_rows(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
-    """Daily rows of several blocks added up, key by key (every value is an integer)."""
-    merged: dict[tuple, dict] = {}
-    for row in rows:
-        key = tuple(row[k] for k in keys)
-        if key not in merged:
-            merged[key] = dict(row)
-            continue
-        into = merged[key]
-        for column, value in row.items():
-            if column not in keys:
-                into[column] = into.get(column, 0) + value
-    return list(merged.values())
-
-
-def merge(cities: list[City], blocks_: list[Block]) -> City:
-    """Fold the blocks of a finished split run into the first one, which then holds the whole
-    city: each block's own subjects, and every count and log added up."""
-    whole = cities[0]
-    for city, block in zip(cities[1:], blocks_[1:], strict=True):
-        own = {"citizen": range(block.lo, block.hi),
-               "company": range(block.org_lo, block.org_hi)}
-        for op, other in zip(whole.operators, city.operators, strict=True):
-            mine = own[op.subject]
-            for standing, theirs in ((op.standing, other.standing),
-                                     (op.counterfactual, other.counterfactual)):
-                for name in _STANDING:
-                    _take(getattr(standing, name), getattr(theirs, name), mine)
-            for book, theirs in ((op.lists, other.lists), (op.cf_lists, other.cf_lists)):
-                for lst, their in zip(book.lists, theirs.lists, strict=True):
-                    for name in _LIST:
-                        _take(getattr(lst, name), getattr(their, name), mine)
-                _take(book.black_any, theirs.black_any, mine)
-            if op.covered is not None and other.covered is not None:
-                op.covered |= other.covered
-            op.counted += other.counted
-            op.dismissed += other.dismissed
-        for key in whole.totals:
-            whole.totals[key] += city.totals[key]
-        whole.wrongly_listed += city.wrongly_listed
-        whole.occurred_by_behaviour += city.occurred_by_behaviour
-        whole.occurred_daily = [a + b for a, b in zip(whole.occurred_daily,
-                                                      city.occurred_daily, strict=True)]
-        whole._listings += city._listings
-        whole._list_changes += city._list_changes
-        for key, value in city._list_members.items():
-            whole._list_members[key] = whole._list_members.get(key, 0) + value
-        for key, value in city._list_wrong.items():
-            whole._list_wrong[key] = whole._list_wrong.get(key, 0) + value
-        whole._daily += city._daily
-        whole._daily_operators += city._daily_operators
-        whole._daily_lists += city._daily_lists
-        if whole.effects is not None and city.effects is not None:
-            effects, theirs = whole.effects, city.effects
-            if effects.gates is not None:
-                effects.decisions += theirs.decisions
-                effects.wrongly_denied += theirs.wrongly_denied
-            _take(effects.children_affected, theirs.children_affected, own["citizen"])
-            effects._notices += theirs._notices
-            effects.daily += theirs.daily
-    for op in whole.operators:
-        op.recount(whole.day - 1)
-    whole._daily = _merge_rows(whole._daily, ("day",))
-    whole._daily_operators = _merge_rows(whole._daily_operators, ("day", "operator"))
-    whole._daily_lists = [tuple(r.values()) for r in _merge_rows(
-        [dict(zip(("day", "operator", "list", "members", "wrongly_listed"), r, strict=True))
-         for r in whole._daily_lists], ("day", "operator", "list"))]
-    if whole.effects is not None:
-        whole.effects.daily = _merge_rows(whole.effects.daily, ("day",))
-    whole.block = Block(0, whole.n, 0, blocks_[-1].org_hi)
-    whole.whole = True
-    return whole
+def sum_tallies(tallies: list[Tally]) -> Tally:
+    """The blocks' tallies added up, in block order."""
+    total = tallies[0]
+    for t in tallies[1:]:
+        total = total + t
+    return total

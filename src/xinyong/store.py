@@ -18,9 +18,15 @@ Tables:
     memberships    who is on which list at the end: since, until, repeats, and whether the
                    counterfactual agrees.
     daily          one row a day: the first operator's scores and the city's events.
+    daily_lists    one row per day and list: members and wrongly listed members.
+    daily_behaviours  occurrences per day and behaviour, with and without consequences.
     daily_operators  one row per day, operator and grade.
     standings      each operator's final standing of each subject (a cache of the ledger).
     population     each citizen's attributes; organisations: companies and government bodies.
+In a split run (``--blocks``/``--workers``), ``ledger_rows`` and the per-subject tables are
+views of the Parquet dataset its blocks wrote under the run folder's ``data/`` (see
+:mod:`xinyong.dataset`).
+
 Views:
     ledger         ledger_rows with its sensor and its flags as booleans.
     events         the ledger with operator, behaviour and sensor names.
@@ -86,6 +92,21 @@ class RunStore:
     def __init__(self, path: Path | None, read_only: bool = False) -> None:
         self.path = path
         self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+        if path is not None:  # a split run's views read its Parquet dataset next to the file
+            self.files_in(path.parent)
+
+    def files_in(self, folder: Path) -> None:
+        """Resolve the relative file paths of views (a split run's dataset) in ``folder``."""
+        escaped = str(folder.resolve()).replace("'", "''")
+        self.con.execute(f"SET file_search_path = '{escaped}'")
+
+    def read_dataset(self, root: Path) -> None:
+        """Make the tables a split run's blocks wrote (``root/data``) views of this store."""
+        from xinyong.dataset import DATA, create_views
+
+        self.files_in(root)
+        self.con.execute("DROP TABLE IF EXISTS ledger_rows")
+        create_views(self.con, root / DATA)
 
     @classmethod
     def create(cls, path: Path | None, scenario: Scenario, seed: int) -> RunStore:

@@ -1,5 +1,10 @@
 """What a finished run stores besides its ledger: the daily series, the list histories, the
-standings and the population, as DataFrames built from the city's columns and logs."""
+standings and the population, as DataFrames.
+
+The per-subject tables come from a city's columns and logs, for the subjects it owns (all of
+them, or one block's); the daily series come from a :class:`~xinyong.tally.Tally`, which the
+blocks of a split run add up.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ import pandas as pd
 
 from xinyong.city import CHANGES, City
 from xinyong.lists import LIST_CHANGES
+from xinyong.scenario import Scenario
 from xinyong.standing import REASONS
+from xinyong.tally import Tally
 
-__all__ = ["run_tables"]
+__all__ = ["daily_tables", "run_tables", "subject_tables"]
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -30,32 +37,59 @@ def _shares(frame: pd.DataFrame) -> pd.DataFrame:
                                for c in out.columns if c.startswith("count_")})
 
 
-def run_tables(city: City) -> dict[str, pd.DataFrame | None]:
-    """Every table a finished run adds to its store, by name."""
-    lists = daily_lists(city)
+def run_tables(city: City, tally: Tally) -> dict[str, pd.DataFrame | None]:
+    """Every table a finished single-process run adds to its store, by name."""
+    return {**daily_tables(city.scenario, tally), **subject_tables(city)}
+
+
+def subject_tables(city: City) -> dict[str, pd.DataFrame | None]:
+    """The per-subject tables of the subjects a city owns (every subject, or one block's)."""
     return {
-        "daily": daily(city), "daily_operators": daily_operators(city),
         "listings": listings(city), "list_changes": list_changes(city),
         "memberships": memberships(city), "standings": standings(city),
         "population": population_table(city), "organisations": organisations_table(city),
-        "notices": notices(city), "daily_lists": lists if len(lists) else None,
+        "notices": notices(city),
     }
 
 
-def daily_lists(city: City) -> pd.DataFrame:
-    """Each list's members and wrongly listed members, day by day."""
-    return pd.DataFrame(city._daily_lists, columns=["day", "operator", "list", "members",
+def daily_tables(scenario: Scenario, tally: Tally) -> dict[str, pd.DataFrame | None]:
+    """The daily series of a whole city, from its tally."""
+    return {"daily": daily(tally), "daily_operators": daily_operators(tally),
+            "daily_lists": daily_lists(tally), "daily_behaviours": daily_behaviours(scenario,
+                                                                                    tally)}
+
+
+def daily_lists(tally: Tally) -> pd.DataFrame | None:
+    """Each list's members and wrongly listed members, day by day (None without lists)."""
+    if not tally.daily_lists:
+        return None
+    return pd.DataFrame(tally.daily_lists, columns=["day", "operator", "list", "members",
                                                     "wrongly_listed"])
 
 
-def daily(city: City) -> pd.DataFrame:
+def daily(tally: Tally) -> pd.DataFrame:
     """The daily series so far, one row a day (the first operator's scores)."""
-    frame = pd.DataFrame(city._daily) if city._daily else pd.DataFrame({"day": []})
+    frame = pd.DataFrame(tally.daily) if tally.daily else pd.DataFrame({"day": []})
     denied = sorted(c for c in frame.columns if c.startswith("denied_"))
     frame[denied] = frame[denied].fillna(0).astype(np.int64)
     # Denials appear as services first refuse someone: put them in one order, whatever the run.
     frame = frame[[c for c in frame.columns if not c.startswith("denied_")] + denied]
     return _shares(frame)
+
+
+def daily_behaviours(scenario: Scenario, tally: Tally) -> pd.DataFrame | None:
+    """Each behaviour's occurrences each day, with and without consequences (the chilling
+    effect's twin), when the twin was run."""
+    if tally.twin_daily is None:
+        return None
+    names = [b.name for b in scenario.behaviours]
+    days = tally.occurred_daily.shape[0]
+    return pd.DataFrame({
+        "day": np.repeat(np.arange(days, dtype=np.int32), len(names)),
+        "behaviour": np.tile(np.array(names, dtype=object), days),
+        "occurred": tally.occurred_daily.ravel(),
+        "occurred_without_consequences": tally.twin_daily.ravel(),
+    })
 
 
 def notices(city: City) -> pd.DataFrame | None:
@@ -65,9 +99,9 @@ def notices(city: City) -> pd.DataFrame | None:
     return pd.DataFrame(city.effects.notices())
 
 
-def daily_operators(city: City) -> pd.DataFrame:
+def daily_operators(tally: Tally) -> pd.DataFrame:
     """The daily series of every operator: one row per day and operator."""
-    frame = _shares(pd.DataFrame(city._daily_operators))
+    frame = _shares(pd.DataFrame(tally.daily_operators))
     shares = [c for c in frame.columns if c.startswith("share_")]
     keys = [c for c in frame.columns if c not in shares]
     return frame.melt(id_vars=keys, value_vars=shares, var_name="grade",
@@ -148,31 +182,36 @@ def standings(city: City) -> pd.DataFrame:
         real, cf = op.standing, op.counterfactual
         names = np.array(real.grade_names)
         day = max(city.day - 1, 0)
+        own = city.own[op.subject]
+        mine = slice(own.start, own.stop)
+        covered = op.covered  # in a block, its own subjects' part is the scheme's coverage
         frames.append(pd.DataFrame({
             "operator": np.int16(op.index),
-            "subject": np.arange(op.n, dtype=np.int32),
-            "covered": True if op.covered is None else op.covered,
-            "score": real.score.astype(np.int32),
-            "grade": names[real.grades(day=day)],
-            "listed": real.listed,
-            "listing_day": real.listing_day,
-            "ever_listed": real.ever_listed,
-            "counterfactual_score": cf.score.astype(np.int32),
-            "counterfactual_grade": names[cf.grades(day=day)],
-            "counterfactual_listed": cf.listed,
+            "subject": np.arange(own.start, own.stop, dtype=np.int32),
+            "covered": True if covered is None else covered[mine],
+            "score": real.score[mine].astype(np.int32),
+            "grade": names[real.grades(day=day)[mine]],
+            "listed": real.listed[mine],
+            "listing_day": real.listing_day[mine],
+            "ever_listed": real.ever_listed[mine],
+            "counterfactual_score": cf.score[mine].astype(np.int32),
+            "counterfactual_grade": names[cf.grades(day=day)[mine]],
+            "counterfactual_listed": cf.listed[mine],
         }))
     return pd.concat(frames, ignore_index=True)
 
 
 def population_table(city: City) -> pd.DataFrame:
     """Each citizen's attributes (and conduct factor)."""
-    frame = pd.DataFrame({"citizen": np.arange(city.n, dtype=np.int32),
-                          "conduct": city.groups["citizen"].conduct})
+    own = city.own["citizen"]
+    mine = slice(own.start, own.stop)
+    frame = pd.DataFrame({"citizen": np.arange(own.start, own.stop, dtype=np.int32),
+                          "conduct": city.groups["citizen"].conduct[mine]})
     pop = city.population
     if pop is not None:
         for column in ("age", "district", "neighbourhood", "income_band", "household",
                        "role", "employer"):
-            frame[column] = getattr(pop, column)
+            frame[column] = getattr(pop, column)[mine]
     return frame
 
 
@@ -181,9 +220,12 @@ def organisations_table(city: City) -> pd.DataFrame | None:
     pop = city.population
     if pop is None:
         return None
-    frame = pd.DataFrame({"organisation": np.arange(pop.organisations, dtype=np.int32),
-                          "kind": np.where(pop.org_kind == 1, "government", "company"),
-                          "legal_rep": pop.org_legal_rep, "district": pop.org_district})
+    own = city.own["company"]
+    mine = slice(own.start, own.stop)
+    frame = pd.DataFrame({"organisation": np.arange(own.start, own.stop, dtype=np.int32),
+                          "kind": np.where(pop.org_kind[mine] == 1, "government", "company"),
+                          "legal_rep": pop.org_legal_rep[mine],
+                          "district": pop.org_district[mine]})
     if "company" in city.groups:
-        frame["conduct"] = city.groups["company"].conduct
+        frame["conduct"] = city.groups["company"].conduct[mine]
     return frame

@@ -1,0 +1,181 @@
+"""The tally: what a city, or one block of a split run, leaves behind besides its tables.
+
+Everything in a tally is an integer count (or an array of them) or a daily row of such counts,
+so the tallies of the blocks of a split run add up to the whole city's exactly, and a driver
+never needs a block's per-citizen columns. :func:`summarize` turns a tally into the run's
+summary; a whole city and any split of it give the same one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from xinyong.consequences import NOTICE_KINDS
+from xinyong.gates import ACTIONS
+from xinyong.scenario import Scenario
+
+__all__ = ["Tally", "add_rows", "summarize"]
+
+
+def _add(a: Any, b: Any) -> Any:
+    """Counts added key by key (dicts), element by element (arrays) or plainly (integers)."""
+    if isinstance(a, dict):
+        return {k: _add(a[k], b[k]) if k in b else a[k] for k in a} | \
+            {k: v for k, v in b.items() if k not in a}
+    if a is None:
+        return b
+    return a + b
+
+
+def add_rows(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Daily rows of several blocks added up, key by key (every other value is an integer).
+
+    Rows come out in the order their keys first appear.
+    """
+    merged: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        into = merged.get(key)
+        if into is None:
+            merged[key] = dict(row)
+            continue
+        for column, value in row.items():
+            if column not in keys:
+                into[column] = into.get(column, 0) + value
+    return list(merged.values())
+
+
+@dataclass
+class Tally:
+    """Counts that add up across blocks.
+
+    Attributes:
+        counts: nested counts: totals, operators (each with its lists), effects, population.
+        daily: one row a day (the first operator's scores and the city's events).
+        daily_operators: one row per day and operator.
+        daily_lists: one row per day and list (members, wrongly listed).
+        occurred_daily: occurrences per day and behaviour.
+        twin_daily: the same in the behaviour-only twin (the chilling effect), if run.
+    """
+
+    counts: dict[str, Any]
+    daily: list[dict[str, Any]] = field(default_factory=list)
+    daily_operators: list[dict[str, Any]] = field(default_factory=list)
+    daily_lists: list[dict[str, Any]] = field(default_factory=list)
+    occurred_daily: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    twin_daily: np.ndarray | None = None
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            counts=_add(self.counts, other.counts),
+            daily=add_rows(self.daily + other.daily, ("day",)),
+            daily_operators=add_rows(self.daily_operators + other.daily_operators,
+                                     ("day", "operator")),
+            daily_lists=add_rows(self.daily_lists + other.daily_lists,
+                                 ("day", "operator", "list")),
+            occurred_daily=self.occurred_daily + other.occurred_daily,
+            twin_daily=_add(self.twin_daily, other.twin_daily),
+        )
+
+
+def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict[str, Any]:
+    op = scenario.all_operators()[index]
+    covered = c["covered"]
+    share = (lambda x: int(x) / covered) if covered else (lambda x: 0.0)
+    listed_grade = op.scheme.listed_grade
+    out = {
+        "scheme": op.scheme.name,
+        "subjects": op.scheme.subject,
+        "covered": covered,
+        "mean_score": c["score_sum"] / covered if covered else 0.0,
+        "grade_shares": {g: share(n) for g, n in c["grades"].items()
+                         if op.scheme.listing is not None or g != listed_grade},
+        "listed_share": share(c["listed"]),
+        "ever_listed_share": share(c["ever_listed"]),
+        "wrongly_listed": int(c["wrongly_listed"]),
+        "counterfactual_listed_share": share(c["counterfactual_listed"]),
+        "events_counted": int(c["counted"]),
+        "events_dismissed": int(c["dismissed"]),
+    }
+    if op.scheme.lists:
+        per = covered or 1
+        out["lists"] = {spec.name: {
+            "kind": spec.kind,
+            "members_share": int(m["members"]) / per,
+            "counterfactual_members_share": int(m["counterfactual_members"]) / per,
+            "wrongly_listed": int(m["wrongly_listed"]),
+            "wrongly_missing": int(m["wrongly_missing"]),
+        } for spec in op.scheme.lists for m in (c["lists"][spec.name],)}
+    return out
+
+
+def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if e.get("decisions") is not None:
+        decisions = np.asarray(e["decisions"])
+        services = [s.name for s in scenario.consequences.services]  # type: ignore[union-attr]
+        restrict = ACTIONS.index("restrict")
+        out["gate_decisions"] = {
+            name: {a: int(c) for a, c in zip(ACTIONS, decisions[s], strict=True) if c}
+            for s, name in enumerate(services)}
+        out["gate_denials"] = int(decisions[:, ACTIONS.index("deny")].sum())
+        out["wrongly_denied"] = int(np.asarray(e["wrongly_denied"]).sum())
+        out["sanctions_applied"] = {name: int(decisions[s, restrict:].sum())
+                                    for s, name in enumerate(services)
+                                    if decisions[s, restrict:].sum()}
+        out["rewards_given"] = {name: int(decisions[s, 1:restrict].sum())
+                                for s, name in enumerate(services)
+                                if decisions[s, 1:restrict].sum()}
+    if e.get("children_affected") is not None:
+        out["children_affected"] = int(e["children_affected"])
+    if e.get("notices") is not None:
+        out["notices"] = {k: int(e["notices"][k]) for k in NOTICE_KINDS if e["notices"].get(k)}
+    return out
+
+
+def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[str, Any]:
+    """The spec's summary figures (for the first operator) and every operator's own.
+
+    Args:
+        scenario: the run's scenario.
+        seed: its seed.
+        days: the days simulated.
+        tally: the whole city's tally (a single city's, or the sum of its blocks').
+    """
+    c = tally.counts
+    operators = scenario.all_operators()
+    per_operator = {op.name: _operator_summary(scenario, i, c["operators"][op.name])
+                    for i, op in enumerate(operators)}
+    first = per_operator[operators[0].name]
+    totals = c["totals"]
+    out: dict[str, Any] = {
+        "scenario": scenario.name,
+        "citizens": scenario.citizens,
+        "days": days,
+        "seed": seed,
+        **{k: first[k] for k in ("mean_score", "grade_shares", "listed_share",
+                                 "ever_listed_share")},
+        "events_occurred": int(totals["occurred"]),
+        "events_recorded": int(totals["recorded"]),
+        "events_misattributed": int(totals["misattributed"]),
+        "wrongly_listed": first["wrongly_listed"],
+        "counterfactual_listed_share": first["counterfactual_listed_share"],
+    }
+    if c.get("collectors"):
+        out["events_fabricated"] = int(totals["fabricated"])
+    if scenario.operators:  # not in a single-scheme scenario such as the reference
+        out["operators"] = per_operator
+    if c.get("effects") is not None:
+        out.update(_effects_summary(scenario, c["effects"]))
+    if c.get("population") is not None:
+        out["population"] = {k: int(v) for k, v in c["population"].items()}
+    if tally.twin_daily is not None:
+        names = [b.name for b in scenario.behaviours]
+        with_ = tally.occurred_daily.sum(axis=0)
+        without = tally.twin_daily.sum(axis=0)
+        out["chilling"] = {name: round(float(w) / float(wo) - 1.0, 4)
+                           for name, w, wo in zip(names, with_, without, strict=True) if wo > 0}
+    return out
