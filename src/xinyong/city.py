@@ -325,9 +325,11 @@ class City:
         self.store = store
         self.ledger = LedgerWriter(store)
 
-    def write_ledger(self, sink: Callable[[dict[str, np.ndarray]], None]) -> None:
-        """Write the ledger of the coming days to ``sink`` (a block's Parquet files)."""
-        self.ledger = LedgerWriter(sink)
+    def write_ledger(self, sink: Callable[[dict[str, np.ndarray]], None],
+                     threads: bool = True) -> None:
+        """Write the ledger of the coming days to ``sink`` (a block's Parquet files), on a
+        thread of its own or, with ``threads=False``, in the simulating thread."""
+        self.ledger = LedgerWriter(sink, in_background=threads)
 
     def run_behaviour_only(self) -> None:
         """Simulate what citizens do, and nothing else: exact for a city where nothing the

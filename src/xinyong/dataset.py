@@ -110,11 +110,14 @@ class ParquetLedger:
             loose = city < 0
             city[loose] = self._of_district[self._district[chunk["subject"][loose]]]
         key = city * len(self._operators) + operator
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
         table = pa.table({name: chunk[name] for name in LEDGER_SCHEMA.names},
-                         schema=LEDGER_SCHEMA).take(pa.array(order))
+                         schema=LEDGER_SCHEMA)
+        if key.size and (key != key[0]).any():  # rows of several partitions: group them
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            table = table.take(pa.array(order))
+        bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True]) if key.size else \
+            np.zeros(1, dtype=np.int64)
         first_day = int(chunk["day"].min()) if chunk["day"].size else 0
         for lo, hi in itertools.pairwise(bounds):
             c, o = divmod(int(key[lo]), len(self._operators))
@@ -126,8 +129,11 @@ class ParquetLedger:
             where = self.folder / f"city={self.cities[city]}" / \
                 f"operator={self._operators[operator]}"
             where.mkdir(parents=True, exist_ok=True)
+            # Dictionaries for the columns of few values only: as small, and twice as fast.
             writer = pq.ParquetWriter(where / f"block-{self.block:04d}-day-{day:05d}.parquet",
-                                      LEDGER_SCHEMA)
+                                      LEDGER_SCHEMA, compression="snappy",
+                                      use_dictionary=["day", "operator", "behaviour",
+                                                      "points", "flags"])
             self._writers[(city, operator)] = writer
         return writer
 

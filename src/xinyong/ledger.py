@@ -8,7 +8,8 @@ of each day. :func:`replay` rebuilds scores from the stored events alone, which 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,17 @@ from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
 from xinyong.store import RunStore
 
-__all__ = ["Ledger", "LedgerWriter", "replay"]
+__all__ = ["Inline", "Ledger", "LedgerWriter", "replay"]
+
+
+class Inline(Executor):
+    """An executor that runs each task at once, in the calling thread: what a worker of a
+    split run that has one core to itself uses instead of a second thread."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
 
 
 class LedgerWriter:
@@ -31,10 +42,12 @@ class LedgerWriter:
         sink: writes one chunk of ledger rows (columns day, operator, subject, actor,
             behaviour, points, flags), or a run store, whose ``ledger_rows`` table it appends.
         chunk_rows: rows to gather before writing.
+        in_background: write on a thread of its own (False: in the caller's thread, for a
+            worker that has one core).
     """
 
     def __init__(self, sink: RunStore | Callable[[dict[str, np.ndarray]], None],
-                 chunk_rows: int = 2_000_000) -> None:
+                 chunk_rows: int = 2_000_000, in_background: bool = True) -> None:
         self._cursor = None
         if isinstance(sink, RunStore):
             store = sink
@@ -47,7 +60,9 @@ class LedgerWriter:
         self._chunk_rows = chunk_rows
         self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray]] = []
         self._buffered = 0
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+        self._writer: Executor = ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="ledger-writer") \
+            if in_background else Inline()
         self._in_flight: Future[None] | None = None
 
     def append(self, day: int, operator: int, events: Events, points: np.ndarray,

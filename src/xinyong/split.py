@@ -15,6 +15,7 @@ runs the blocks one after another in one process; :mod:`xinyong.workers` runs th
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from xinyong.city import Block, City, twin_occurrences
 from xinyong.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
+from xinyong.ledger import Inline
 from xinyong.population import generate_population
 from xinyong.scenario import Scenario
 from xinyong.sensors import Events
@@ -77,10 +79,13 @@ class BlockRun:
         index: which one this is.
         dataset: the run's Parquet dataset folder, written by this block (None: no output).
         checkpoint: a checkpoint file to resume from (None: start at day 0).
+        threads: score the counterfactual on a second thread (in one process, where blocks
+            take turns); a worker on Ray uses its one core alone.
     """
 
     def __init__(self, scenario: Scenario | str, seed: int, blocks_: list[Block], index: int,
-                 dataset: str | None, checkpoint: str | None = None) -> None:
+                 dataset: str | None, checkpoint: str | None = None,
+                 threads: bool = True) -> None:
         if isinstance(scenario, str):
             scenario = Scenario.model_validate_json(scenario)
         self.scenario, self.seed = scenario, seed
@@ -92,11 +97,15 @@ class BlockRun:
             self.city = _unpickle(Path(checkpoint).read_bytes())
             if self.dataset is not None:
                 cut_back(self.dataset, index, self.city.day)
+        if not threads:  # a worker with a core of its own scores the counterfactual inline
+            self.city._second_core.shutdown()
+            self.city._second_core = Inline()
         self._parquet: ParquetLedger | None = None
         if self.dataset is not None:
             self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index)
             self.city.write_ledger(self._parquet)
         self._own: dict[str, Events] = {}
+        self.busy = 0.0  # seconds spent simulating days, against the wall time of a run
 
     def checkpoint(self, path: str) -> int:
         """Write the block as it stands (between two days), its ledger files closed first."""
@@ -109,23 +118,29 @@ class BlockRun:
         os.replace(tmp, path)
         return self.city.day
 
-    def observe(self) -> list[dict[str, Events]]:
-        """Observe the open day; keep the events about this block's own subjects and return,
-        per block, those about its subjects (few: misattributions across blocks)."""
+    def observe(self) -> tuple[dict[str, Events], ...]:
+        """Observe the open day and return, per block, the events about its subjects (few:
+        misattributions across blocks); those about this block's own stay here (``{}``)."""
         outgoing = route([self.city.observe()], self.blocks)
         self._own = outgoing[self.index]
-        return outgoing
+        outgoing[self.index] = {}
+        return tuple(outgoing)
 
-    def judge_then_observe(self, incoming: list[dict[str, Events]],
-                           checkpoint: str | None = None) -> list[dict[str, Events]] | None:
-        """Finish today with the events handed to this block (``incoming[i]`` from block ``i``;
-        its own are kept here, not sent round), checkpoint if asked, and observe tomorrow: one
-        round trip a day; None after the last day."""
+    def judge_then_observe(self, checkpoint: str | None, *incoming: dict[str, Events] | None
+                           ) -> tuple[dict[str, Events], ...]:
+        """Finish today with the events handed to this block (``incoming[i]`` from block
+        ``i``; its own place is ignored), checkpoint if asked, and observe tomorrow; after the
+        last day, every part is empty."""
+        started = time.perf_counter()
         parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
-        self.city.judge({kind: Events.concat([p[kind] for p in parts]) for kind in self._own})
+        self.city.judge({kind: Events.concat([p[kind] for p in parts])  # type: ignore[index]
+                         for kind in self._own})
         if checkpoint:
             self.checkpoint(checkpoint)
-        return self.observe() if self.city.day < self.city.days else None
+        outgoing = self.observe() if self.city.day < self.city.days else \
+            tuple({} for _ in self.blocks)
+        self.busy += time.perf_counter() - started
+        return outgoing
 
     def finish(self) -> Tally:
         """Close the block: write its tables to the dataset, run its behaviour-only twin if
@@ -182,12 +197,10 @@ class SplitCity:
 
     def run(self, progress: Callable[[int], None] | None = None) -> Tally:
         """Simulate every remaining day; returns the whole city's tally, the blocks' added."""
-        empty: dict[str, Events] = {}
         count = len(self.runs)
         outgoing = [r.observe() for r in self.runs]
         while self.day < self.days:
-            outgoing = [r.judge_then_observe([empty if i == j else outgoing[i][j]
-                                              for i in range(count)])
+            outgoing = [r.judge_then_observe(None, *[outgoing[i][j] for i in range(count)])
                         for j, r in enumerate(self.runs)]
             self.day += 1
             if progress:

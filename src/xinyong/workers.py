@@ -15,16 +15,19 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from xinyong.scenario import Scenario
-from xinyong.sensors import Events
 from xinyong.split import BlockRun, blocks, sum_tallies
 from xinyong.tally import Tally
 
 __all__ = ["WorkerError", "latest_checkpoint", "run_on_ray"]
+
+
+_AHEAD = 4  # days the driver lets the workers run ahead of what it has seen finish
 
 
 class WorkerError(RuntimeError):
@@ -88,32 +91,49 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
     run_id = uuid.uuid4().hex[:8]  # named, so an operator (or a test) can find a block
     scenario_json = scenario.model_dump_json(by_alias=True)
     actors = [remote.options(name=f"xinyong-{run_id}-block-{i}").remote(
-                  scenario_json, seed, cut, i, str(dataset) if dataset else None, saved[i])
+                  scenario_json, seed, cut, i, str(dataset) if dataset else None, saved[i],
+                  threads=False)
               for i in range(workers)]
-    empty: dict[str, Events] = {}
+    def call(actor: Any, method: str, *args: Any) -> list[Any]:
+        """One reference per block to what ``method`` hands it (the block's own: ``{}``)."""
+        refs = getattr(actor, method).options(num_returns=workers).remote(*args)
+        return [refs] if workers == 1 else list(refs)
+
+    # The days are pipelined: block j's call for a day takes, as arguments, references to
+    # what every other block handed it the day before, so Ray starts it as soon as they are
+    # ready, without a round trip through this driver, which only follows a few days behind
+    # (to report progress, mark checkpoints complete and notice a dead worker).
+    pending: deque[tuple[int, bool, list[Any]]] = deque()
+    done = day
     try:
-        outgoing = ray.get([a.observe.remote() for a in actors])
-        while day < scenario.days:
-            due = bool(base and checkpoint_every and (day + 1) % checkpoint_every == 0
-                       and day + 1 < scenario.days)
-            # Block j gets, from each other block i, the events i recorded about j's
-            # subjects, in block order; its own stay where they are.
-            outgoing = ray.get([
-                a.judge_then_observe.remote(
-                    [empty if i == j else outgoing[i][j] for i in range(workers)],
-                    str(base / f"day-{day + 1}-block-{j}.pkl") if due and base else None)
-                for j, a in enumerate(actors)])
-            day += 1
-            if due and base:  # every block has written its state: this checkpoint is complete
-                (base / "LATEST.tmp").write_text(f"{day} {workers}\n")
+        outgoing = [call(a, "observe") for a in actors]
+        while done < scenario.days:
+            if day < scenario.days and len(pending) < _AHEAD:
+                due = bool(base and checkpoint_every and (day + 1) % checkpoint_every == 0
+                           and day + 1 < scenario.days)
+                outgoing = [call(a, "judge_then_observe",
+                                 str(base / f"day-{day + 1}-block-{j}.pkl") if due and base
+                                 else None,
+                                 *[None if i == j else outgoing[i][j] for i in range(workers)])
+                            for j, a in enumerate(actors)]
+                day += 1
+                pending.append((day, due, [outgoing[j][j] for j in range(workers)]))
+                continue
+            finished, due, marks = pending.popleft()
+            ray.get(marks)  # raises here if a worker died
+            done = finished
+            if due and base:  # every block has written its state: the checkpoint is complete
+                (base / "LATEST.tmp").write_text(f"{done} {workers}\n")
                 os.replace(base / "LATEST.tmp", base / "LATEST")
             if progress:
-                progress(day)
+                progress(done)
+        if os.environ.get("XINYONG_BUSY"):
+            print("busy", ray.get([a.__ray_call__.remote(lambda self: self.busy) for a in actors]))
         tallies = ray.get([a.finish.remote() for a in actors])
     except ray.exceptions.RayError as exc:
         again = ("resume it from its last checkpoint (xinyong simulate --resume DIR)"
                  if latest_checkpoint(folder, workers) else "run it again")
-        raise WorkerError(f"a worker of the split run failed on day {day}: "
+        raise WorkerError(f"a worker of the split run failed on day {done + 1}: "
                           f"{type(exc).__name__}: {str(exc).splitlines()[0]}. The run is "
                           f"incomplete and was not saved as finished; {again}.") from None
     finally:
