@@ -4,13 +4,17 @@ Each subject ``i`` (a citizen, or a company) does behaviour ``k`` on a day with 
 ``p_k * c_i`` (penalised) or ``p_k / c_i`` (rewarded), scaled by the listed response while
 listed, capped at 1.
 While that probability stays the same, the days between occurrences are geometric, so instead
-of a coin per citizen, behaviour and day we keep, for every (citizen, behaviour) pair, the day
-of its next occurrence, drawn by inversion from one uniform. A pair is drawn again only when it
-occurs or when the citizen's probability changes (listed or released); by memorylessness this
-is exactly the daily coin-flip process, at a cost proportional to the events.
+of a coin per citizen, behaviour and day we file every (citizen, behaviour) pair in a calendar
+under the day of its next occurrence, drawn by inversion from one uniform. A pair is drawn again
+only when it occurs or when the citizen's probability changes (listed or released); by
+memorylessness this is exactly the daily coin-flip process, at a cost proportional to the
+events.
 
 Pairs are packed as ``citizen * K + behaviour``. The draw for a pair made at the end of day
-``t`` uses the stream ``behaviour/<name>`` at day ``t`` and address ``citizen``.
+``t`` uses the stream ``behaviour/<name>`` at day ``t`` and address ``citizen``. Each filing
+in the calendar remembers the day it was drawn on; when a citizen's pairs are all drawn again,
+the day is noted for the citizen (two bytes), and an entry drawn before it is stale. So no
+per-pair column is kept: a citizen costs the pairs due within the horizon, four bytes each.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ class Behaviours:
         # conduct factor by (subject, sign): c for penalised behaviours, 1/c for rewarded ones;
         # multiplier by (listed, behaviour): 1 when not listed, the listed response when listed.
         self._positive = np.array([not h for h in harmful], dtype=np.int64)
-        self._conduct_factor = np.column_stack([conduct, 1.0 / conduct]).ravel()
+        self._conduct = conduct
         listed_factor = np.where(self._positive == 1, response.positive, response.negative)
         self._listed_factor = np.concatenate([np.ones(self.k), listed_factor])
         # Whether a listing changes any rate (if not, a listing redraws nothing, so a city
@@ -74,23 +78,23 @@ class Behaviours:
         self._ages = ages if limited else None
         self._min_age = np.array([b.min_age for b in behaviours])
         self._max_age = np.array([b.max_age for b in behaviours])
-        # Day of each pair's next occurrence; "never" is any day at or past the horizon.
-        dtype = np.int16 if self.days < np.iinfo(np.int16).max else np.int32
-        self._never = np.iinfo(dtype).max
-        self.next_day = np.full(self.n * self.k, self._never, dtype=dtype)
-        self.calendar = Calendar(self.days)
-        self._redrawn = np.zeros(self.n, dtype=bool)  # ever drawn again on a listing change
-        self._any_redrawn = False
+        # Every pair due within the horizon, filed under its day, with the day it was drawn on.
+        pairs_fit = self.n * self.k < np.iinfo(np.int32).max
+        self.calendar = Calendar(self.days, np.int32 if pairs_fit else np.int64)
+        # The last day each subject's pairs were all drawn again (SETUP - 1: never).
+        day_dtype = np.int16 if self.days < np.iinfo(np.int16).max else np.int32
+        self._redrawn_on = np.full(self.n, SETUP - 1, dtype=day_dtype)
+        self._last_redraw = SETUP - 1
         # Response to the system [E3]: a per-subject multiplier on penalised behaviours (and
         # its inverse on rewarded ones); None when citizens do not respond.
         self.response = responses
         own = own if own is not None else range(self.n)
         subjects = np.arange(own.start, own.stop, dtype=np.int64)
         mine = slice(own.start, own.stop)
-        conduct_factor = self._conduct_factor.reshape(self.n, 2)[mine]
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
             # Nobody is listed yet: the rate is p_k times c or 1/c.
-            rate = np.minimum(self.p[k] * conduct_factor[:, self._positive[k]], 1.0)
+            factor = 1.0 / conduct[mine] if self._positive[k] else conduct[mine]
+            rate = np.minimum(self.p[k] * factor, 1.0)
             if self._ages is not None:
                 ages = self._ages[mine]
                 rate *= (ages >= self._min_age[k]) & (ages <= self._max_age[k])
@@ -105,7 +109,8 @@ class Behaviours:
         subject = pairs // self.k
         k = pairs - subject * self.k
         rate = self.p[k]
-        rate *= self._conduct_factor[2 * subject + self._positive[k]]
+        c = self._conduct[subject]
+        rate *= np.where(self._positive[k] == 1, 1.0 / c, c)
         rate *= self._listed_factor[listed[subject] * self.k + k]
         if self._ages is not None:
             age = self._ages[subject]
@@ -134,24 +139,22 @@ class Behaviours:
             wait = np.floor(np.log(u) / (np.log1p(-rate) if log_q is None else log_q))
         wait[rate >= 1.0] = 0.0
         when = (drawn_on + 1) + wait
-        when = np.where(when < self.days, when, self._never).astype(self.next_day.dtype)
-        self.next_day[pairs] = when
-        self.calendar.add(when, pairs)
+        when = np.where(when < self.days, when, self.days).astype(np.int32)  # days: never
+        self.calendar.add(when, pairs, tag=drawn_on)
 
     def occurrences(self, day: int) -> np.ndarray:
         """The packed pairs that occur on ``day``, each once, in a deterministic order.
 
-        A stale entry (one whose pair was drawn again since) is skipped. A pair drawn again
-        because its citizen's listing changed can, after several such draws, come back to a day
-        it was filed under before; only such citizens' pairs are checked for repeats.
+        An entry drawn before its subject's pairs were all drawn again is stale, and skipped.
         """
-        due = self.calendar.pop(day)
-        due = due[self.next_day[due] == day]
-        if self._any_redrawn:
-            suspect = self._redrawn[due // self.k]
-            if suspect.any():
-                due = np.concatenate([due[~suspect], np.unique(due[suspect])])
-        return due
+        parts = []
+        for drawn_on, pairs in self.calendar.pop_tagged(day):
+            if drawn_on < self._last_redraw:  # someone was drawn again since: check
+                pairs = pairs[self._redrawn_on[pairs // self.k] <= drawn_on]
+            parts.append(pairs)
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate(parts).astype(np.int64, copy=False)
 
     def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
                    listed: np.ndarray) -> None:
@@ -159,8 +162,8 @@ class Behaviours:
         behaviour of the subjects whose probabilities changed (listing, or response)."""
         if changed.size:
             changed = self._scratch.distinct(changed)
-            self._redrawn[changed] = True
-            self._any_redrawn = True
+            self._redrawn_on[changed] = day
+            self._last_redraw = day
             occurred = occurred[~self._scratch.member(occurred // self.k, changed)]
             every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
             occurred = np.concatenate([occurred, every])

@@ -16,33 +16,52 @@ class Calendar:
 
     Args:
         days: the horizon; nothing is kept for day ``days`` or later.
+        dtype: how ids are kept (int32 halves the memory where ids fit).
     """
 
-    def __init__(self, days: int) -> None:
+    def __init__(self, days: int, dtype: type = np.int64) -> None:
         self.days = days
+        self.dtype = dtype
         self._slots: list[list[np.ndarray]] = [[] for _ in range(days)]
+        self._tags: list[list[int]] = [[] for _ in range(days)]
         self._day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
 
-    def add(self, when: np.ndarray, ids: np.ndarray) -> None:
-        """File ``ids[j]`` under day ``when[j]``; days outside ``[0, days)`` are ignored."""
+    def add(self, when: np.ndarray, ids: np.ndarray, tag: int = 0) -> None:
+        """File ``ids[j]`` under day ``when[j]``; days outside ``[0, days)`` are ignored.
+
+        Args:
+            when: the day of each id.
+            ids: the ids.
+            tag: an integer kept with this filing (see :meth:`pop_tagged`), such as the day
+                it was made.
+        """
         keep = (when >= 0) & (when < self.days)
         when, ids = when[keep].astype(self._day_dtype), ids[keep]
         if when.size == 0:
             return
-        ids = ids[np.argsort(when, kind="stable")]  # radix sort for small integer days
+        # A radix sort for small integer days, and one copy, in the kept dtype.
+        ids = ids[np.argsort(when, kind="stable")].astype(self.dtype, copy=False)
         counts = np.bincount(when, minlength=self.days)
         ends = np.cumsum(counts)
         for day in np.flatnonzero(counts).tolist():
             self._slots[day].append(ids[ends[day] - counts[day]:ends[day]])
+            self._tags[day].append(tag)
+
+    def pop_tagged(self, day: int) -> list[tuple[int, np.ndarray]]:
+        """Take everything filed under ``day`` as (tag, ids) per filing, emptying the slot."""
+        slot, tags = self._slots[day], self._tags[day]
+        self._slots[day], self._tags[day] = [], []
+        return list(zip(tags, slot, strict=True))
 
     def add_all(self, day: int, ids: np.ndarray) -> None:
         """File all ``ids`` under one day (ignored outside the horizon)."""
         if 0 <= day < self.days and ids.size:
             self._slots[day].append(ids)
+            self._tags[day].append(0)
 
     def pop(self, day: int, dtype: type = np.int64) -> np.ndarray:
         """Take everything filed under ``day`` (possibly with repeats), emptying the slot."""
-        slot, self._slots[day] = self._slots[day], []
+        slot, self._slots[day], self._tags[day] = self._slots[day], [], []
         if not slot:
             return np.empty(0, dtype=dtype)
-        return np.concatenate(slot) if len(slot) > 1 else slot[0]
+        return (np.concatenate(slot) if len(slot) > 1 else slot[0]).astype(dtype, copy=False)

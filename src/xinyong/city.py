@@ -11,7 +11,7 @@ State is columns of NumPy arrays, and each phase costs O(events of the day).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ import numpy as np
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
-from xinyong.ledger import LedgerWriter
+from xinyong.ledger import Inline, LedgerWriter
 from xinyong.lists import ENTERED, EXPIRED, LEFT, LISTED, REPAIRED
 from xinyong.operators import Judgement, OperatorState, routing
 from xinyong.population import Population, conduct_factors, generate_population
@@ -89,10 +89,12 @@ class City:
         seed: the seed of every random stream.
         store: where the ledger is written; None keeps no ledger (a comparison twin).
         block: the subjects this city simulates, as one block of a split run (default all).
+        threads: score the counterfactual on a second thread, with scratch columns of its
+            own; False scores it inline (a worker with one core), sharing them.
     """
 
     def __init__(self, scenario: Scenario, seed: int, store: RunStore | None,
-                 block: Block | None = None) -> None:
+                 block: Block | None = None, threads: bool = True) -> None:
         self.scenario = scenario
         self.seed = seed
         self.store = store
@@ -100,6 +102,7 @@ class City:
         self.days = scenario.days
         self.day = 0
         self.streams = Streams(seed)
+        self.threads = threads
         self.population: Population | None = None
         if scenario.population is not None:
             self.population = generate_population(scenario.population, self.n, self.streams)
@@ -118,7 +121,8 @@ class City:
         self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
         self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
-        self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
+        self._second_core: Executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
         self.wrongly_listed = np.zeros(len(self.operators), dtype=np.int64)
         self._daily: list[dict[str, Any]] = []
@@ -177,7 +181,8 @@ class City:
                                       initial_response(s, pop, n) if kind == "citizen"
                                       else None, self.own[kind]),
                 sensors=Sensors(behaviours, index, s.sensors, n, self.streams, placement),
-                scratch=scratch, cf_scratch=Scratch(n), listed_any=np.zeros(n, dtype=bool),
+                scratch=scratch, cf_scratch=Scratch(n) if self.threads else scratch,
+                listed_any=np.zeros(n, dtype=bool),
                 occurred=np.empty(0, dtype=np.int64))
         return groups
 
@@ -302,8 +307,8 @@ class City:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._second_core = ThreadPoolExecutor(max_workers=1,
-                                               thread_name_prefix="counterfactual")
+        self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual"
+                                               ) if self.threads else Inline()
 
     def inject(self, day: int, citizens: np.ndarray, behaviours: np.ndarray) -> None:
         """Add events submitted from outside (a collector, a court) to a coming day's records.

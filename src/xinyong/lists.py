@@ -87,7 +87,7 @@ class ListBook:
         self.n = population
         self._scratch = scratch
         self._covered = covered
-        self.black_any = np.zeros(population, dtype=bool)
+        self.black_any = np.zeros(population if self.lists else 0, dtype=bool)
 
     def __bool__(self) -> bool:
         return bool(self.lists)

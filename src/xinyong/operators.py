@@ -210,6 +210,8 @@ class OperatorState:
 
     def listed_any(self, subjects: np.ndarray) -> np.ndarray:
         """Whether each subject is on this operator's scheme listing or any of its blacklists."""
+        if not self.lists:
+            return self.standing.listed[subjects]
         return self.standing.listed[subjects] | self.lists.black_any[subjects]
 
     def _caps(self, subject: np.ndarray, k: np.ndarray

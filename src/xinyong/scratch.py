@@ -13,16 +13,16 @@ __all__ = ["Scratch"]
 
 
 class Scratch:
-    """Reusable scratch columns over ids ``0 .. size-1``.
+    """A reusable scratch column over ids ``0 .. size-1``, -1 at rest: every question writes
+    into it, reads the answer and puts it back, so one 4-byte column answers them all.
 
     Args:
         size: one more than the largest id.
     """
 
     def __init__(self, size: int) -> None:
-        self._position = np.full(size, -1, dtype=np.int64)
-        self._mark = np.zeros(size, dtype=bool)
-        self._sum = np.zeros(size, dtype=np.int64)
+        dtype = np.int32 if size < np.iinfo(np.int32).max else np.int64
+        self._position = np.full(size, -1, dtype=dtype)
 
     def distinct(self, ids: np.ndarray) -> np.ndarray:
         """The distinct ids, each once, in a deterministic order (not sorted)."""
@@ -42,15 +42,17 @@ class Scratch:
         return out
 
     def sums(self, ids: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """For each id in ``at``, the sum of ``values`` whose id it is (0 if none)."""
-        np.add.at(self._sum, ids, values)
-        out = self._sum[at]
-        self._sum[ids] = 0
+        """For each id in ``at``, the sum of ``values`` whose id it is (0 if none); one id's
+        values must add up to less than 2**31 in magnitude (a day's points do)."""
+        np.add.at(self._position, ids, values.astype(self._position.dtype, copy=False))
+        out = self._position[at].astype(np.int64)
+        out += 1
+        self._position[ids] = -1
         return out
 
     def member(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Whether each of ``ids`` is in the set ``of``."""
-        self._mark[of] = True
-        out = self._mark[ids]
-        self._mark[of] = False
+        self._position[of] = 0
+        out = self._position[ids] >= 0
+        self._position[of] = -1
         return out

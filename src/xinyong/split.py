@@ -23,7 +23,6 @@ import numpy as np
 
 from xinyong.city import Block, City, twin_occurrences
 from xinyong.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
-from xinyong.ledger import Inline
 from xinyong.population import generate_population
 from xinyong.scenario import Scenario
 from xinyong.sensors import Events
@@ -92,14 +91,11 @@ class BlockRun:
         self.blocks, self.index = blocks_, index
         self.dataset = Path(dataset) if dataset is not None else None
         if checkpoint is None:
-            self.city = City(scenario, seed, None, block=blocks_[index])
+            self.city = City(scenario, seed, None, block=blocks_[index], threads=threads)
         else:  # resume: the city as it was at the checkpoint, its ledger cut back to match
             self.city = _unpickle(Path(checkpoint).read_bytes())
             if self.dataset is not None:
                 cut_back(self.dataset, index, self.city.day)
-        if not threads:  # a worker with a core of its own scores the counterfactual inline
-            self.city._second_core.shutdown()
-            self.city._second_core = Inline()
         self._parquet: ParquetLedger | None = None
         if self.dataset is not None:
             self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index)

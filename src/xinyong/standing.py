@@ -97,8 +97,8 @@ class Standing:
         else:
             self.score = np.clip(start, scale.floor, scale.ceiling).astype(dtype)
         self.listed = np.zeros(population, dtype=bool)
-        self.ever_listed = np.zeros(population, dtype=bool)
-        self.listing_day = np.full(population, -1, dtype=np.int32)
+        day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
+        self.listing_day = np.full(population, -1, dtype=day_dtype)
         # The earliest release day after a listing on day d is d + max(min_days, 1):
         # a subject listed today is not released today.
         self._wait = max(self.min_days, 1)
@@ -186,8 +186,7 @@ class Standing:
         listed = listed0 | to_list
         listing_day[to_list] = day
         listed_now = touched[to_list]
-        self.ever_listed_count += int((~self.ever_listed[listed_now]).sum())
-        self.ever_listed[listed_now] = True
+        self.ever_listed_count += int((self.listing_day[listed_now] < 0).sum())  # first time
         self._release_checks.add_all(day + self._wait, listed_now)
 
         # Release: the term has run and the score has recovered (and it is not at the floor).
@@ -215,6 +214,12 @@ class Standing:
             reason_listed=reason[newly], reason_relisted=reason[restarted],
             released=touched[free],
         )
+
+    @property
+    def ever_listed(self) -> np.ndarray:
+        """Whether each subject has ever been listed: it has a listing day (kept after a
+        release or a lifted listing), so no column of its own is needed."""
+        return self.listing_day >= 0
 
     def _set_caps(self, day: int, touched: np.ndarray, cap_grade: np.ndarray,
                   cap_until: np.ndarray, who: np.ndarray, grade: np.ndarray,
