@@ -73,7 +73,7 @@ def main() -> None:
 
     scenario = xinyong.load_scenario(args.scenario).with_sizes(citizens=args.state_citizens,
                                                                days=args.days)
-    city = City(scenario, 0, None)
+    city = City(scenario, 0, None, threads=False)  # as a worker holds it: one core
     for _ in range(min(30, scenario.days)):
         city.step()
     per_citizen = state_bytes(city) / scenario.citizens

@@ -161,12 +161,14 @@ class City:
             if kind == "company" and not (index or schemes):
                 continue
             n = sizes[kind]
+            own = self.own[kind]
+            ids = np.arange(own.start, own.stop)  # a block draws for its own subjects only
+            conduct = np.ones(n)
             if kind == "citizen":
-                conduct = conduct_factors(s, self.streams)
+                conduct[own.start:own.stop] = conduct_factors(s, self.streams, ids)
             else:  # companies draw from their own stream, so adding them moves no citizen
-                ids = np.arange(n)
-                conduct = np.exp(s.conduct_lognormal_sigma
-                                 * self.streams.normal("conduct/company", SETUP, ids))
+                conduct[own.start:own.stop] = np.exp(
+                    s.conduct_lognormal_sigma * self.streams.normal("conduct/company", SETUP, ids))
             behaviours = [s.behaviours[i] for i in index]
             scratch = Scratch(n)
             placement = None

@@ -28,7 +28,7 @@ class Scratch:
         """The distinct ids, each once, in a deterministic order (not sorted)."""
         if ids.size < 2:
             return ids
-        order = np.arange(ids.size)
+        order = np.arange(ids.size, dtype=self._position.dtype)
         self._position[ids] = order
         first = self._position[ids] == order  # exactly one position per distinct id wins
         self._position[ids] = -1
@@ -36,7 +36,7 @@ class Scratch:
 
     def positions(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Where each of ``of`` stands in ``ids`` (distinct ids; ``of`` must be among them)."""
-        self._position[ids] = np.arange(ids.size)
+        self._position[ids] = np.arange(ids.size, dtype=self._position.dtype)
         out = self._position[of]
         self._position[ids] = -1
         return out

@@ -178,8 +178,12 @@ class RunStore:
     def replace(self, table: str, frame: pd.DataFrame) -> None:
         """Write a whole table from a DataFrame, replacing any previous one."""
         self.con.register("_frame", frame)
+        # Categorical columns (grades) are stored as text, as a split run's Parquet reads.
+        text = [str(c) for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+        select = "*" if not text else "* REPLACE ({})".format(
+            ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in text))
         try:
-            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame")
+            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM _frame")
         finally:
             self.con.unregister("_frame")
 

@@ -180,7 +180,7 @@ def standings(city: City) -> pd.DataFrame:
     frames = []
     for op in city.operators:
         real, cf = op.standing, op.counterfactual
-        names = np.array(real.grade_names)
+        names = list(real.grade_names)
         day = max(city.day - 1, 0)
         own = city.own[op.subject]
         mine = slice(own.start, own.stop)
@@ -190,12 +190,12 @@ def standings(city: City) -> pd.DataFrame:
             "subject": np.arange(own.start, own.stop, dtype=np.int32),
             "covered": True if covered is None else covered[mine],
             "score": real.score[mine].astype(np.int32),
-            "grade": names[real.grades(day=day)[mine]],
+            "grade": pd.Categorical.from_codes(real.grades(day=day)[mine], names),
             "listed": real.listed[mine],
             "listing_day": real.listing_day[mine],
             "ever_listed": real.ever_listed[mine],
             "counterfactual_score": cf.score[mine].astype(np.int32),
-            "counterfactual_grade": names[cf.grades(day=day)[mine]],
+            "counterfactual_grade": pd.Categorical.from_codes(cf.grades(day=day)[mine], names),
             "counterfactual_listed": cf.listed[mine],
         }))
     return pd.concat(frames, ignore_index=True)
