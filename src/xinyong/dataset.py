@@ -129,9 +129,10 @@ class ParquetLedger:
             where = self.folder / f"city={self.cities[city]}" / \
                 f"operator={self._operators[operator]}"
             where.mkdir(parents=True, exist_ok=True)
-            # Dictionaries for the columns of few values only: as small, and twice as fast.
+            # Dictionaries for the columns of few values only, which then need no compression
+            # (nor do citizen ids, which do not compress): as small, and twice as fast.
             writer = pq.ParquetWriter(where / f"block-{self.block:04d}-day-{day:05d}.parquet",
-                                      LEDGER_SCHEMA, compression="snappy",
+                                      LEDGER_SCHEMA, compression="none",
                                       use_dictionary=["day", "operator", "behaviour",
                                                       "points", "flags"])
             self._writers[(city, operator)] = writer
