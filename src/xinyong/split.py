@@ -15,7 +15,6 @@ runs the blocks one after another in one process; :mod:`xinyong.workers` runs th
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,7 +100,6 @@ class BlockRun:
             self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index)
             self.city.write_ledger(self._parquet)
         self._own: dict[str, Events] = {}
-        self.busy = 0.0  # seconds spent simulating days, against the wall time of a run
 
     def checkpoint(self, path: str) -> int:
         """Write the block as it stands (between two days), its ledger files closed first."""
@@ -127,7 +125,6 @@ class BlockRun:
         """Finish today with the events handed to this block (``incoming[i]`` from block
         ``i``; its own place is ignored), checkpoint if asked, and observe tomorrow; after the
         last day, every part is empty."""
-        started = time.perf_counter()
         parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
         self.city.judge({kind: Events.concat([p[kind] for p in parts])  # type: ignore[index]
                          for kind in self._own})
@@ -135,7 +132,6 @@ class BlockRun:
             self.checkpoint(checkpoint)
         outgoing = self.observe() if self.city.day < self.city.days else \
             tuple({} for _ in self.blocks)
-        self.busy += time.perf_counter() - started
         return outgoing
 
     def finish(self) -> Tally:

@@ -127,8 +127,6 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
                 os.replace(base / "LATEST.tmp", base / "LATEST")
             if progress:
                 progress(done)
-        if os.environ.get("XINYONG_BUSY"):
-            print("busy", ray.get([a.__ray_call__.remote(lambda self: self.busy) for a in actors]))
         tallies = ray.get([a.finish.remote() for a in actors])
     except ray.exceptions.RayError as exc:
         again = ("resume it from its last checkpoint (xinyong simulate --resume DIR)"
