@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ from xinyong import tables
 from xinyong.city import City, twin_occurrences
 from xinyong.split import SplitCity, blocks
 from xinyong.tally import summarize
+from xinyong.workers import WorkerError
 
 
 def _leaves(counts: object) -> list[np.ndarray]:
@@ -114,3 +116,12 @@ def test_a_split_run_is_a_parquet_dataset_partitioned_by_city_and_operator(
     count = duckdb.connect().execute(
         f"SELECT count(*) FROM read_parquet('{moved}/data/ledger/**/*.parquet')").fetchone()[0]
     assert count == rows
+
+
+def test_workers_without_ray_say_how_to_install_it(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    scenario = xinyong.load_scenario("reference").with_sizes(citizens=500, days=5)
+    with pytest.raises(WorkerError, match=r"pip install 'xinyong\[ray\]'.*--blocks"):
+        xinyong.simulate(scenario, workers=2, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # nothing written: the same command works later

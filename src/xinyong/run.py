@@ -37,7 +37,7 @@ from xinyong.split import SplitCity
 from xinyong.store import RunStore
 from xinyong.tables import daily_tables, subject_tables
 from xinyong.tally import summarize
-from xinyong.workers import latest_checkpoint, run_on_ray
+from xinyong.workers import latest_checkpoint, require_ray, run_on_ray
 
 __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
            "simulate"]
@@ -264,6 +264,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     chosen = _resolve(scenario, citizens, days)
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
+    if on_ray:
+        require_ray()  # before anything is written: a missing extra leaves no folder behind
     if resume:
         if folder is None or not on_ray or latest_checkpoint(folder, workers) is None:
             raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "

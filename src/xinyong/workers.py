@@ -24,7 +24,7 @@ from xinyong.scenario import Scenario
 from xinyong.split import BlockRun, blocks, sum_tallies
 from xinyong.tally import Tally
 
-__all__ = ["WorkerError", "latest_checkpoint", "run_on_ray"]
+__all__ = ["WorkerError", "latest_checkpoint", "require_ray", "run_on_ray"]
 
 
 _AHEAD = 4  # days the driver lets the workers run ahead of what it has seen finish
@@ -45,7 +45,8 @@ def latest_checkpoint(folder: Path | None, workers: int) -> int | None:
     return day if count == workers else None
 
 
-def _ray() -> Any:
+def require_ray() -> Any:
+    """The ray module, or :class:`WorkerError` saying how to install it."""
     try:
         import ray
     except ImportError:
@@ -75,7 +76,7 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
     Raises:
         WorkerError: Ray is missing, or a worker died (the message names the day).
     """
-    ray = _ray()
+    ray = require_ray()
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
