@@ -26,26 +26,33 @@ from xinyong.city import City
 from xinyong.memory import state_bytes
 
 
-def _rss_total() -> int:
-    """Resident bytes of this process and every Ray process on the machine."""
-    total = 0
+def _watched() -> list[int]:
+    """This process and every Ray process on the machine."""
+    pids = [os.getpid()]
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if int(pid) != os.getpid() and b"ray" not in cmdline:
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                if b"ray" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.append(int(pid))
+            except OSError:
                 continue
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except (OSError, ValueError):
+    return pids
+
+
+def _rss(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
             continue
     return total
 
 
 class PeakMemory(threading.Thread):
-    """Samples the total resident memory until stopped; ``peak`` holds the largest."""
+    """Samples the total resident memory every 0.2 s until stopped (finding the Ray processes
+    again every 2 s, so that sampling costs little); ``peak`` holds the largest."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -53,8 +60,13 @@ class PeakMemory(threading.Thread):
         self._stop_now = threading.Event()
 
     def run(self) -> None:
+        pids: list[int] = []
+        ticks = 0
         while not self._stop_now.wait(0.2):
-            self.peak = max(self.peak, _rss_total())
+            if ticks % 10 == 0:
+                pids = _watched()
+            ticks += 1
+            self.peak = max(self.peak, _rss(pids))
 
     def stop(self) -> int:
         self._stop_now.set()
