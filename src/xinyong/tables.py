@@ -20,7 +20,7 @@ from xinyong.scenario import Scenario
 from xinyong.standing import REASONS
 from xinyong.tally import Tally
 
-__all__ = ["daily_tables", "run_tables", "subject_tables"]
+__all__ = ["daily_tables", "subject_tables"]
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -35,11 +35,6 @@ def _shares(frame: pd.DataFrame) -> pd.DataFrame:
         out[column] = (frame[column] / covered).fillna(0.0)
     return out.rename(columns={c: "share_" + c.removeprefix("count_")
                                for c in out.columns if c.startswith("count_")})
-
-
-def run_tables(city: City, tally: Tally) -> dict[str, pd.DataFrame | None]:
-    """Every table a finished single-process run adds to its store, by name."""
-    return {**daily_tables(city.scenario, tally), **subject_tables(city)}
 
 
 def subject_tables(city: City) -> dict[str, pd.DataFrame | None]:
