@@ -134,6 +134,8 @@ class ConsequenceState:
             self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
             self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
         self.children_affected = np.zeros(self.n if population is not None else 0, dtype=bool)
+        self._children_count = 0  # children_affected.sum(), kept as it grows
+        self._nobody = np.zeros(self.n, dtype=bool)  # services see no one as listed
         self._notices: list[tuple[int, int, np.ndarray, np.ndarray]] = []
         self._billboards = self._notice_rules(behaviour_names, sensor_names, sensor_of)
         # Response [E3].
@@ -202,9 +204,12 @@ class ConsequenceState:
         pairs = self.uses.occurrences(day)
         citizen = pairs // self.uses.k
         service = pairs - citizen * self.uses.k
+        # The day's uses grouped by service in one stable sort, instead of a pass per service.
+        order = np.argsort(service.astype(np.int16), kind="stable")  # a radix sort
+        ends = np.cumsum(np.bincount(service, minlength=self.uses.k))
         refused, row = [], {"day": day}
         for s, name in enumerate(self.gates.services):
-            who = citizen[service == s]
+            who = citizen[order[(ends[s - 1] if s else 0):ends[s]]]
             if who.size == 0:
                 continue
             code, by_parent = self.gates.decide_many(name, self.status, who)
@@ -216,10 +221,11 @@ class ConsequenceState:
                 refused.append(who[denied])
                 row[f"denied_{name}"] = int(denied.sum())
             if self.children_affected.size and by_parent.any():
-                self.children_affected[who[by_parent & denied]] = True
-        self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64),
-                             np.zeros(self.n, dtype=bool))
-        row["children_affected"] = int(self.children_affected.sum())
+                children = who[by_parent & denied]
+                self._children_count += int((~self.children_affected[children]).sum())
+                self.children_affected[children] = True
+        self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
+        row["children_affected"] = self._children_count
         self.daily.append(row)
         return np.concatenate(refused) if refused else np.empty(0, dtype=np.int64)
 
