@@ -125,3 +125,11 @@ def test_workers_without_ray_say_how_to_install_it(monkeypatch: pytest.MonkeyPat
     with pytest.raises(WorkerError, match=r"pip install 'xinyong\[ray\]'.*--blocks"):
         xinyong.simulate(scenario, workers=2, out=tmp_path / "run")
     assert not (tmp_path / "run").exists()  # nothing written: the same command works later
+
+
+def test_resume_says_what_it_needs(tmp_path: Path) -> None:
+    scenario = xinyong.load_scenario("reference").with_sizes(citizens=500, days=5)
+    with pytest.raises(xinyong.RunError, match="only a run on Ray workers checkpoints"):
+        xinyong.simulate(scenario, out=tmp_path, resume=True)
+    with pytest.raises(xinyong.RunError, match="no complete checkpoint of a 2-worker run"):
+        xinyong.simulate(scenario, workers=2, out=tmp_path, resume=True)

@@ -267,7 +267,10 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     if on_ray:
         require_ray()  # before anything is written: a missing extra leaves no folder behind
     if resume:
-        if folder is None or not on_ray or latest_checkpoint(folder, workers) is None:
+        if not on_ray:
+            raise RunError("only a run on Ray workers checkpoints: resume with the same "
+                           "--workers N it was started with")
+        if folder is None or latest_checkpoint(folder, workers) is None:
             raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
                            f"{workers}-worker run")
         store = RunStore(folder / STORE_FILE)
