@@ -36,10 +36,10 @@ __all__ = ["DATA", "LEDGER_SCHEMA", "ParquetLedger", "cities", "create_views", "
            "daily_operator_frames", "prepare", "write_table"]
 
 DATA = "data"
-LEDGER_SCHEMA = pa.schema([("day", pa.int32()), ("operator", pa.int16()),
-                           ("subject", pa.int32()), ("actor", pa.int32()),
-                           ("behaviour", pa.int16()), ("points", pa.int32()),
-                           ("flags", pa.uint8())])
+LEDGER_SCHEMA = pa.schema([pa.field(name, kind, nullable=False) for name, kind in (
+    ("day", pa.int32()), ("operator", pa.int16()), ("subject", pa.int32()),
+    ("actor", pa.int32()), ("behaviour", pa.int16()), ("points", pa.int32()),
+    ("flags", pa.uint8()))])
 #: Tables each block writes whole at its end, one file per block.
 BLOCK_TABLES = ("listings", "list_changes", "memberships", "standings", "population",
                 "organisations", "notices", "daily_operators")
@@ -134,7 +134,8 @@ class ParquetLedger:
             writer = pq.ParquetWriter(where / f"block-{self.block:04d}-day-{day:05d}.parquet",
                                       LEDGER_SCHEMA, compression="none",
                                       use_dictionary=["day", "operator", "behaviour",
-                                                      "points", "flags"])
+                                                      "points", "flags"],
+                                      write_statistics=["day", "subject", "actor"])
             self._writers[(city, operator)] = writer
         return writer
 
