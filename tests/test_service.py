@@ -147,7 +147,7 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
             reply = client.post("/events/batch", json={"events": batch}, headers=CAMERA)
             assert reply.status_code == 200
             acked += [e["client_id"] for e in batch]  # accepted, none repeated
-            if i % 5 == 4:
+            if i % 5 == 4 and i < 5 * 50:  # the city has 60 days: a fast server stops short
                 assert client.post("/advance", json={"days": 1}, headers=ADMIN).status_code \
                     == 200
             i += 1

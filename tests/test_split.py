@@ -16,6 +16,7 @@ from helpers import consequence_city
 import xinyong
 from xinyong import tables
 from xinyong.city import City, twin_occurrences
+from xinyong.memory import state_bytes
 from xinyong.split import SplitCity, blocks
 from xinyong.tally import summarize
 from xinyong.workers import WorkerError
@@ -133,3 +134,17 @@ def test_resume_says_what_it_needs(tmp_path: Path) -> None:
         xinyong.simulate(scenario, out=tmp_path, resume=True)
     with pytest.raises(xinyong.RunError, match="no complete checkpoint of a 2-worker run"):
         xinyong.simulate(scenario, workers=2, out=tmp_path, resume=True)
+
+
+def test_a_block_keeps_columns_for_its_own_subjects_only() -> None:
+    scenario = xinyong.load_scenario("nation").with_sizes(citizens=6000, days=3)
+    cut = blocks(scenario, 3, 3)
+    city = City(scenario, 3, None, block=cut[1])
+    size = cut[1].hi - cut[1].lo
+    assert city.population is not None and city.population.citizens == size
+    for op in city.operators:
+        if op.subject == "citizen":
+            assert op.standing.score.size == op.counterfactual.listed.size == size
+    assert city.groups["citizen"].listed_any.size == size
+    full = City(scenario, 3, None)
+    assert state_bytes(city) < 0.6 * state_bytes(full)  # a third of the city, and no more

@@ -42,13 +42,13 @@ class Behaviours:
         scratch: scratch columns over subjects, shared with the other phases of the day.
         ages: each citizen's age, where behaviours have age limits.
         responses: each subject's response factor on day 0 [E3], if citizens respond.
-        own: the subjects this schedule is for (a block of a split run); default all.
+        base: the city-wide id of subject 0 (a block's first), which draws are addressed by.
     """
 
     def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
                  response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
                  scratch: Scratch, ages: np.ndarray | None = None,
-                 responses: np.ndarray | None = None, own: range | None = None) -> None:
+                 responses: np.ndarray | None = None, base: int = 0) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
@@ -88,9 +88,9 @@ class Behaviours:
         # Response to the system [E3]: a per-subject multiplier on penalised behaviours (and
         # its inverse on rewarded ones); None when citizens do not respond.
         self.response = responses
-        own = own if own is not None else range(self.n)
-        subjects = np.arange(own.start, own.stop, dtype=np.int64)
-        mine = slice(own.start, own.stop)
+        self.base = base
+        subjects = np.arange(self.n, dtype=np.int64)
+        mine = slice(None)
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
             # Nobody is listed yet: the rate is p_k times c or 1/c.
             factor = 1.0 / conduct[mine] if self._positive[k] else conduct[mine]
@@ -101,7 +101,7 @@ class Behaviours:
             if self.response is not None:
                 factor = self.response[mine]
                 rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
-            u = self.streams.uniform(self._stream_names[k], SETUP, subjects)
+            u = self.streams.uniform(self._stream_names[k], SETUP, subjects + base)
             self._file(SETUP, subjects * self.k + k, u, rate)
 
     def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
@@ -125,7 +125,7 @@ class Behaviours:
         citizen = pairs // self.k
         k = pairs - citizen * self.k
         keys = self.streams.keys(self._stream_names, drawn_on)
-        u = Streams.uniform_keyed(keys[k], citizen)
+        u = Streams.uniform_keyed(keys[k], citizen + self.base)
         if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
             self._file(drawn_on, pairs, u, self.p[k], self._log_q[k])
         else:

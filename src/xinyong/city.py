@@ -109,8 +109,18 @@ class City:
         orgs = self.population.organisations if self.population is not None else 0
         self.block = block or Block(0, self.n, 0, orgs)
         self.whole = self.block == Block(0, self.n, 0, orgs)
+        # A block keeps columns for its own subjects alone, numbered from 0 inside; events,
+        # the ledger and every draw name subjects by their city-wide ids (own[...]).
         self.own = {"citizen": range(self.block.lo, self.block.hi),
                     "company": range(self.block.org_lo, self.block.org_hi)}
+        self.base = {kind: own.start for kind, own in self.own.items()}
+        self.total = {"citizen": self.n, "company": orgs}
+        self.household_base = 0  # the city-wide id of household 0 here
+        if self.population is not None and not self.whole:
+            b = self.block
+            if b.hi > b.lo:
+                self.household_base = int(self.population.household[b.lo])
+            self.population = self.population.block(b.lo, b.hi, b.org_lo, b.org_hi)
         self.collectors = self._collectors()
         self.groups = self._groups()
         self.operators = self._operators()
@@ -148,27 +158,25 @@ class City:
                       and self.scenario.is_harmful(b)]
             networks.append((names.index(name), CollectorNetwork(
                 name, sensor.collectors, self.population.neighbourhood, claims, self.streams,
-                self.own["citizen"])))
+                self.base["citizen"])))
         return networks
 
     def _groups(self) -> dict[str, Group]:
         s, pop = self.scenario, self.population
-        sizes = {"citizen": self.n, "company": pop.organisations if pop else 0}
         groups = {}
         for kind in ("citizen", "company"):
             index = [i for i, b in enumerate(s.behaviours) if b.subject == kind]
             schemes = [op for op in s.all_operators() if op.scheme.subject == kind]
             if kind == "company" and not (index or schemes):
                 continue
-            n = sizes[kind]
             own = self.own[kind]
-            ids = np.arange(own.start, own.stop)  # a block draws for its own subjects only
-            conduct = np.ones(n)
+            n = len(own)
+            ids = np.arange(own.start, own.stop)  # draws are addressed by city-wide ids
             if kind == "citizen":
-                conduct[own.start:own.stop] = conduct_factors(s, self.streams, ids)
+                conduct = conduct_factors(s, self.streams, ids)
             else:  # companies draw from their own stream, so adding them moves no citizen
-                conduct[own.start:own.stop] = np.exp(
-                    s.conduct_lognormal_sigma * self.streams.normal("conduct/company", SETUP, ids))
+                conduct = np.exp(s.conduct_lognormal_sigma
+                                 * self.streams.normal("conduct/company", SETUP, ids))
             behaviours = [s.behaviours[i] for i in index]
             scratch = Scratch(n)
             placement = None
@@ -181,8 +189,9 @@ class City:
                                       s.listed_response, self.days, conduct, self.streams,
                                       scratch, pop.age if kind == "citizen" and pop else None,
                                       initial_response(s, pop, n) if kind == "citizen"
-                                      else None, self.own[kind]),
-                sensors=Sensors(behaviours, index, s.sensors, n, self.streams, placement),
+                                      else None, own.start),
+                sensors=Sensors(behaviours, index, s.sensors, self.total[kind], self.streams,
+                                placement, own.start),
                 scratch=scratch, cf_scratch=Scratch(n) if self.threads else scratch,
                 listed_any=np.zeros(n, dtype=bool),
                 occurred=np.empty(0, dtype=np.int64))
@@ -205,14 +214,9 @@ class City:
                     bands = list(s.population.income_bands)  # type: ignore[union-attr]
                     offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
                     start = op.scheme.score.start + offset[pop.income_band]
-            if not self.whole:  # a block scores only its own subjects
-                mine = np.zeros(group.n, dtype=bool)
-                own = self.own[op.scheme.subject]
-                mine[own.start:own.stop] = True
-                covered = mine if covered is None else covered & mine
             states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
                                         group.scratch, group.cf_scratch, self.streams,
-                                        covered, start))
+                                        covered, start, self.total[op.scheme.subject]))
         return states
 
     def _effects(self) -> ConsequenceState | None:
@@ -224,7 +228,7 @@ class City:
             s.consequences, s.response, self.operators, self.population, citizens.behaviours,
             self.population.age if self.population is not None else None, self.streams,
             self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of,
-            self.own["citizen"])
+            self.base["citizen"])
 
     # -- the day --------------------------------------------------------------------------
 
@@ -258,19 +262,23 @@ class City:
         day = self.day
         toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
         judged = []
+        # The events with subjects numbered as this city's columns are (from its base).
+        local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
         for op in self.operators:  # 3-5. each operator: select, assess, score, list
-            mine = op.select(events[op.subject])
+            keep = op.keep(local[op.subject])
+            mine = events[op.subject] if keep is None else events[op.subject].where(keep)
+            ours = local[op.subject] if keep is None else local[op.subject].where(keep)
             dismissed = op.assess(day, mine)
             if self.ledger is not None:
                 self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
-            real, counterfactual = op.score(day, mine, dismissed, self._second_core)
+            real, counterfactual = op.score(day, ours, dismissed, self._second_core)
             toggled[op.subject].append(real.toggled())
             if op.subject == "citizen":
                 judged.append((op, real))
             self._count_operator(day, op, real, counterfactual, mine, dismissed)
         responded = np.empty(0, dtype=np.int64)
         if self.effects is not None:  # gates, notices; citizens respond from tomorrow
-            responded = self.effects.step(day, events["citizen"], judged)
+            responded = self.effects.step(day, local["citizen"], judged)
         today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             flipped = self._update_listed_any(kind, group, toggled[kind])
@@ -485,12 +493,10 @@ class City:
         if self.effects is not None:
             counts["effects"] = self.effects.tally()
         if self.population is not None:
-            pop, own = self.population, self.own["citizen"]
-            households = pop.household[own.start:own.stop]
-            counts["population"] = {
-                "households": int(np.unique(households).size),
-                "organisations": self.block.org_hi - self.block.org_lo,
-                "children": int((pop.age[own.start:own.stop] < 18).sum())}
+            pop = self.population  # this city's own citizens and organisations
+            counts["population"] = {"households": pop.households,
+                                    "organisations": pop.organisations,
+                                    "children": int((pop.age < 18).sum())}
         occurred = np.array(self.occurred_daily, dtype=np.int64).reshape(
             len(self.occurred_daily), self.occurred_by_behaviour.size)
         return Tally(counts, daily=list(self._daily),

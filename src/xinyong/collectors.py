@@ -30,21 +30,22 @@ class CollectorNetwork:
         behaviours: scenario indices of the penalised citizen behaviours this sensor observes
             (what a false report can claim).
         streams: the run's random streams.
-        own: the citizens of this block of a split run (its collectors are theirs).
+        base: the city-wide id of the first citizen in ``neighbourhood`` (a block's).
     """
 
     def __init__(self, sensor: str, spec: CollectorSpec, neighbourhood: np.ndarray,
-                 behaviours: list[int], streams: Streams, own: range | None = None) -> None:
+                 behaviours: list[int], streams: Streams, base: int = 0) -> None:
         self.sensor = sensor
         self.spec = spec
         self.streams = streams
         self._behaviours = np.array(behaviours, dtype=np.int16)
         self._neighbourhood = neighbourhood
+        self.base = base
         areas = int(neighbourhood.max()) + 1 if neighbourhood.size else 0
         ids = np.arange(areas)
         self.watched = streams.uniform(f"collectors/{sensor}/watched", SETUP, ids) < spec.coverage
         mine = np.zeros(areas, dtype=bool)
-        mine[np.unique(neighbourhood[own.start:own.stop] if own else neighbourhood)] = True
+        mine[np.unique(neighbourhood)] = True
         self._beats = np.flatnonzero(self.watched & mine)
         # Residents grouped by neighbourhood, to pick the target of a false report.
         self._residents = np.argsort(neighbourhood, kind="stable")
@@ -57,7 +58,7 @@ class CollectorNetwork:
         """Count today's true reports of this sensor toward each collector's quota."""
         mine = (sensor_of_behaviour[events.behaviour] == sensor) & ~events.fabricated
         if mine.any():
-            self.filed += np.bincount(self._neighbourhood[events.actor[mine]],
+            self.filed += np.bincount(self._neighbourhood[events.actor[mine] - self.base],
                                       minlength=self.filed.size)
 
     def fabricate(self, day: int) -> Events:
@@ -81,7 +82,7 @@ class CollectorNetwork:
                                   self._behaviours.size)
         u = self.streams.uniform(f"collectors/{self.sensor}/target", day, file)
         whom = np.minimum((u * self._size[file]).astype(np.int64), self._size[file] - 1)
-        subject = self._residents[self._first[file] + whom]
+        subject = self._residents[self._first[file] + whom] + self.base
         n = file.size
         return Events(-1 - file.astype(np.int64), subject.astype(np.int64),
                       self._behaviours[pick], np.zeros(n, dtype=bool), np.ones(n, dtype=bool))

@@ -104,15 +104,16 @@ class ConsequenceState:
         behaviour_names: scenario behaviour names (for billboard notices).
         sensor_names: scenario sensor names.
         sensor_of: sensor index per scenario behaviour.
-        own: the citizens of this block of a split run (they alone use services here).
+        base: the city-wide id of citizen 0 here (a block's first citizen).
     """
 
     def __init__(self, consequences: Consequences | None, response: Response | None,
                  operators: list[OperatorState], population: Population | None,
                  behaviours: Behaviours, ages: np.ndarray | None, streams: Streams, days: int,
                  behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray,
-                 own: range | None = None) -> None:
+                 base: int = 0) -> None:
         self.today = [0]
+        self.base = base
         self.n = behaviours.n
         self.population = population
         self.operators = [op for op in operators if op.subject == "citizen"]
@@ -130,7 +131,7 @@ class ConsequenceState:
                     for s in services]
             self.uses = Behaviours(uses, [False] * len(uses),
                                    ListedResponse(negative=1.0, positive=1.0), days,
-                                   np.ones(self.n), streams, self._scratch, ages, own=own)
+                                   np.ones(self.n), streams, self._scratch, ages, base=base)
             self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
             self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
         self.children_affected = np.zeros(self.n if population is not None else 0, dtype=bool)
@@ -373,7 +374,8 @@ class ConsequenceState:
             "kind": np.array(NOTICE_KINDS, dtype=object)[
                 np.concatenate([np.full(p[2].size, p[1], np.int8) for p in parts]
                                or [np.empty(0, np.int8)])],
-            "subject": np.concatenate([p[2] for p in parts] or [np.empty(0)]).astype(np.int32),
+            "subject": np.concatenate([p[2] for p in parts] or [np.empty(0)]).astype(np.int32)
+            + self.base,
             "behaviour": np.concatenate([p[3] for p in parts]
                                         or [np.empty(0, np.int16)]).astype(np.int16),
         }

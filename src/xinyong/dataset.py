@@ -86,16 +86,24 @@ class ParquetLedger:
     Args:
         folder: the dataset folder (``<run>/data``).
         scenario: the run's scenario.
-        population: the synthetic population (for subjects' districts), or None.
+        population: the block's synthetic population (for subjects' districts), or None.
         block: the block's index.
+        base: per kind of subject, the city-wide id of the population's first.
     """
 
     def __init__(self, folder: Path, scenario: Scenario, population: Population | None,
-                 block: int) -> None:
+                 block: int, base: dict[str, int] | None = None) -> None:
         self.folder = folder / "ledger"
         self.block = block
         self.cities, self._of_district, self._fixed = cities(scenario)
-        self._district = population.district if population is not None else None
+        base = base or {"citizen": 0, "company": 0}
+        # Per operator: the district of each of its subjects here, and the id of the first.
+        self._district: list[tuple[np.ndarray, int]] | None = None
+        if population is not None:
+            self._district = [
+                (population.district, base["citizen"]) if op.scheme.subject == "citizen"
+                else (population.org_district, base["company"])
+                for op in scenario.all_operators()]
         self._operators = [_safe(op.name) for op in scenario.all_operators()]
         self._writers: dict[tuple[int, int], pq.ParquetWriter] = {}
 
@@ -107,8 +115,10 @@ class ParquetLedger:
         else:
             fixed = np.array([-1 if f is None else f for f in self._fixed], dtype=np.int64)
             city = fixed[operator]
-            loose = city < 0
-            city[loose] = self._of_district[self._district[chunk["subject"][loose]]]
+            for index in np.unique(operator[city < 0]).tolist():  # by each subject's district
+                rows = operator == index
+                district, first = self._district[index]
+                city[rows] = self._of_district[district[chunk["subject"][rows] - first]]
         key = city * len(self._operators) + operator
         table = pa.table({name: chunk[name] for name in LEDGER_SCHEMA.names},
                          schema=LEDGER_SCHEMA)

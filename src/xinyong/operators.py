@@ -77,17 +77,20 @@ class OperatorState:
         streams: the run's random streams (for assessment).
         covered: per subject, whether the scheme scores it (e.g. residents aged 18+).
         start: per subject starting scores, where they depend on income.
+        total: the number of subjects of this kind in the whole city (default
+            ``population``), which assessment draws are addressed by.
     """
 
     def __init__(self, index: int, operator: Operator, scenario: Scenario,
                  receives: np.ndarray, population: int, days: int, scratch: Scratch,
                  cf_scratch: Scratch, streams: Streams, covered: np.ndarray | None = None,
-                 start: np.ndarray | None = None) -> None:
+                 start: np.ndarray | None = None, total: int | None = None) -> None:
         self.index = index
         self.name = operator.name
         self.scheme = operator.scheme
         self.subject = operator.scheme.subject
         self.n = population
+        self.total = population if total is None else total
         self.streams = streams
         self.assessment = operator.assessment
         behaviours = {b.name: i for i, b in enumerate(scenario.behaviours)}
@@ -150,15 +153,22 @@ class OperatorState:
 
     def select(self, events: Events) -> Events:
         """The events this operator scores: received, given points, about covered subjects."""
+        keep = self.keep(events)
+        return events if keep is None else events.where(keep)
+
+    def keep(self, events: Events) -> np.ndarray | None:
+        """Which events this operator scores (None: all of them)."""
         if self._takes_everything:
-            return events
+            return None
         keep = self._takes[events.behaviour]
         if self.covered is not None:
             keep &= self.covered[events.subject]
-        return events.where(keep)
+        return keep
 
     def assess(self, day: int, events: Events) -> np.ndarray:
-        """Which events the authority dismisses on review (a boolean per event)."""
+        """Which events the authority dismisses on review (a boolean per event); the events
+        name subjects and actors by their city-wide ids, which the review draws are addressed
+        by."""
         a = self.assessment
         if a is None or len(events) == 0:
             return np.zeros(len(events), dtype=bool)
@@ -166,7 +176,7 @@ class OperatorState:
         # neighbourhood whose collector filed it, which files at most one a day.
         k = len(self.points)
         address = np.where(events.actor >= 0, events.actor * k + events.behaviour,
-                           (self.n - 1 - events.actor) * k + events.behaviour)
+                           (self.total - 1 - events.actor) * k + events.behaviour)
         reviewed = self.streams.uniform(f"assess/{self.name}/review", day, address) < a.review
         verdict = self.streams.uniform(f"assess/{self.name}/verdict", day, address)
         wrong = ~events.correct()
@@ -182,8 +192,8 @@ class OperatorState:
         """
         points, severe = self.points[events.behaviour], self.severe[events.behaviour]
         correct = events.correct()
-        if self.covered is not None:
-            correct &= self.covered[np.maximum(events.actor, 0)]
+        if self.covered is not None:  # a correct event's actor is its subject, one of ours
+            correct &= self.covered[np.where(correct, events.actor, 0)]
         actor, k = events.actor[correct], events.behaviour[correct]
         counterfactual = second_core.submit(self._judge, self.counterfactual, self.cf_lists,
                                             day, actor, k, points[correct], severe[correct])

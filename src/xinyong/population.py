@@ -160,6 +160,23 @@ class Population:
         """Number of neighbourhoods; ids run 0..neighbourhoods-1 and every one has residents."""
         return int(self.neighbourhood[-1]) + 1
 
+    def block(self, lo: int, hi: int, org_lo: int, org_hi: int) -> Population:
+        """The citizens ``[lo, hi)`` and organisations ``[org_lo, org_hi)`` alone, numbered
+        from 0, with their households numbered from 0 too (a block starts and ends at a
+        household's edge). Districts and neighbourhoods keep their city-wide ids."""
+        h_lo = int(self.household[lo]) if hi > lo else 0
+        h_hi = int(self.household[hi - 1]) + 1 if hi > lo else 0
+        return Population(
+            age=self.age[lo:hi].copy(), district=self.district[lo:hi].copy(),
+            neighbourhood=self.neighbourhood[lo:hi].copy(),
+            income_band=self.income_band[lo:hi].copy(),
+            household=(self.household[lo:hi] - h_lo).astype(np.int32),
+            role=self.role[lo:hi].copy(), employer=self.employer[lo:hi].copy(),
+            household_size=self.household_size[h_lo:h_hi].copy(),
+            org_kind=self.org_kind[org_lo:org_hi].copy(),
+            org_legal_rep=self.org_legal_rep[org_lo:org_hi].copy(),
+            org_district=self.org_district[org_lo:org_hi].copy())
+
     @cached_property
     def household_start(self) -> np.ndarray:
         """Citizen id of each household's first member (an adult if the household has one)."""

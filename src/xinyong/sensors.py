@@ -49,6 +49,16 @@ class Events:
                       self.misattributed[mask], self.fabricated[mask],
                       None if self.submitted is None else self.submitted[mask])
 
+    def local(self, base: int) -> Events:
+        """The same events with ids counted from ``base`` (a block's first subject); a false
+        report's actor code (negative) is kept. Only a correct event's actor is then sure to
+        be one of the block's own."""
+        if base == 0:
+            return self
+        return Events(np.where(self.actor >= 0, self.actor - base, self.actor),
+                      self.subject - base, self.behaviour, self.misattributed,
+                      self.fabricated, self.submitted)
+
     def correct(self) -> np.ndarray:
         """Which events name the subject who really did it."""
         return ~(self.misattributed | self.fabricated)
@@ -89,16 +99,19 @@ class Sensors:
         behaviours: the behaviours of this kind of subject, in local order.
         behaviour_index: each behaviour's index in the scenario (stored in events).
         sensors: every sensor of the scenario, by name, in scenario order.
-        population: the number of subjects (misattribution picks among them).
+        population: the number of subjects in the whole city (misattribution picks among
+            them).
         streams: the run's random streams.
-        placement: where citizens live, for district coverage and collectors.
+        placement: where the observed subjects live, for district coverage and collectors.
+        base: the id of the first observed subject (a block's); pairs count from it.
     """
 
     def __init__(self, behaviours: list[Behaviour], behaviour_index: list[int],
                  sensors: dict[str, Sensor], population: int, streams: Streams,
-                 placement: Placement | None = None) -> None:
+                 placement: Placement | None = None, base: int = 0) -> None:
         self.names = list(sensors)
         self.n = population
+        self.base = base
         self.streams = streams
         self.k = len(behaviours)
         self._global = np.array(behaviour_index, dtype=np.int16)
@@ -116,7 +129,9 @@ class Sensors:
         self._by_district = None
         self._watchers: list[tuple[np.ndarray, np.ndarray]] = []
         if placement is not None:
-            districts = int(placement.district.max()) + 1 if placement.district.size else 1
+            # Every district the coverage lists name, or that a subject here lives in.
+            districts = max([int(placement.district.max()) + 1 if placement.district.size
+                             else 1] + [len(s.coverage) for s in sensors.values() if s.coverage])
             self._by_district = np.array([
                 sensors[b.sensor].coverage or [1.0] * districts for b in behaviours])
             for name, watched in placement.watched.items():
@@ -133,15 +148,17 @@ class Sensors:
         return Streams.uniform_keyed(keys[k], subject)
 
     def observe(self, day: int, pairs: np.ndarray) -> Events:
-        """Record the occurrences of ``day``, given as packed ``subject * K + behaviour`` pairs."""
-        actor = pairs // self.k
-        k = pairs - actor * self.k
+        """Record the occurrences of ``day``, given as packed ``subject * K + behaviour`` pairs
+        (subjects counted from ``base``); the events name subjects by their city-wide ids."""
+        here = pairs // self.k
+        k = pairs - here * self.k
         chance = self.detect[k]
         if self._placement is not None and self._by_district is not None:
-            chance = chance * self._by_district[k, self._placement.district[actor]]
+            chance = chance * self._by_district[k, self._placement.district[here]]
             for mine, watched in self._watchers:  # collectors see only their neighbourhoods
-                unseen = mine[k] & ~watched[self._placement.neighbourhood[actor]]
+                unseen = mine[k] & ~watched[self._placement.neighbourhood[here]]
                 chance[unseen] = 0.0
+        actor = here + self.base
         detected = self._uniform("detect", day, k, actor) < chance
         actor, k = actor[detected], k[detected]
         wrong = self._uniform("misidentify", day, k, actor) < self.misidentify[k]

@@ -97,7 +97,8 @@ class BlockRun:
                 cut_back(self.dataset, index, self.city.day)
         self._parquet: ParquetLedger | None = None
         if self.dataset is not None:
-            self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index)
+            self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index,
+                                          self.city.base)
             self.city.write_ledger(self._parquet)
         self._own: dict[str, Events] = {}
 

@@ -107,6 +107,7 @@ def daily_operators(tally: Tally) -> pd.DataFrame:
 def listings(city: City) -> pd.DataFrame:
     """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
     parts = city._listings
+    base = _bases(city)
     changes = np.array(list(CHANGES.values()))
     reasons = np.array([None, *REASONS.values()], dtype=object)
 
@@ -117,7 +118,8 @@ def listings(city: City) -> pd.DataFrame:
     return pd.DataFrame({
         "day": column(0, np.int32),
         "operator": column(1, np.int16),
-        "subject": np.concatenate([p[4] for p in parts] or [np.empty(0)]).astype(np.int32),
+        "subject": np.concatenate([p[4] + base[p[1]] for p in parts]
+                                  or [np.empty(0)]).astype(np.int32),
         "counterfactual": column(2, bool),
         "change": changes[column(3, np.int8)],
         "reason": reasons[np.concatenate([p[5] for p in parts]
@@ -125,10 +127,16 @@ def listings(city: City) -> pd.DataFrame:
     })
 
 
+def _bases(city: City) -> list[int]:
+    """Per operator, the city-wide id of the city's subject 0 of its kind (a block's first)."""
+    return [city.base[op.subject] for op in city.operators]
+
+
 def list_changes(city: City) -> pd.DataFrame:
     """Every change to an operator's lists: day, operator, list, subject, counterfactual,
     change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
     parts = city._list_changes
+    base = _bases(city)
     names = np.array(list(LIST_CHANGES.values()))
     list_names = {(op.index, i): name for op in city.operators
                   for i, name in enumerate(op.lists.names)}
@@ -141,7 +149,8 @@ def list_changes(city: City) -> pd.DataFrame:
         "day": column(lambda p: p[0], np.int32),
         "operator": column(lambda p: p[1], np.int16),
         "list": column(lambda p: list_names[(p[1], p[2])], object),
-        "subject": np.concatenate([p[5] for p in parts] or [np.empty(0)]).astype(np.int32),
+        "subject": np.concatenate([p[5] + base[p[1]] for p in parts]
+                                  or [np.empty(0)]).astype(np.int32),
         "counterfactual": column(lambda p: p[3], bool),
         "change": names[column(lambda p: p[4], np.int8)],
     })
@@ -156,7 +165,8 @@ def memberships(city: City) -> pd.DataFrame:
             cf = op.cf_lists.lists[i].member[who]
             frames.append(pd.DataFrame({
                 "operator": np.int16(op.index), "list": op.lists.names[i],
-                "kind": lst.spec.kind, "subject": who.astype(np.int32),
+                "kind": lst.spec.kind,
+                "subject": (who + city.base[op.subject]).astype(np.int32),
                 "since": lst.since[who], "until": lst.until[who],
                 "repeats": lst.repeats[who], "counterfactual_member": cf}))
     if not frames:
@@ -178,7 +188,7 @@ def standings(city: City) -> pd.DataFrame:
         names = list(real.grade_names)
         day = max(city.day - 1, 0)
         own = city.own[op.subject]
-        mine = slice(own.start, own.stop)
+        mine = slice(None)  # the city's columns are its own subjects', from its base
         covered = op.covered  # in a block, its own subjects' part is the scheme's coverage
         frames.append(pd.DataFrame({
             "operator": np.int16(op.index),
@@ -199,7 +209,7 @@ def standings(city: City) -> pd.DataFrame:
 def population_table(city: City) -> pd.DataFrame:
     """Each citizen's attributes (and conduct factor)."""
     own = city.own["citizen"]
-    mine = slice(own.start, own.stop)
+    mine = slice(None)
     frame = pd.DataFrame({"citizen": np.arange(own.start, own.stop, dtype=np.int32),
                           "conduct": city.groups["citizen"].conduct[mine]})
     pop = city.population
@@ -207,6 +217,7 @@ def population_table(city: City) -> pd.DataFrame:
         for column in ("age", "district", "neighbourhood", "income_band", "household",
                        "role", "employer"):
             frame[column] = getattr(pop, column)[mine]
+        frame["household"] += city.household_base  # households by their city-wide ids
     return frame
 
 
@@ -216,7 +227,7 @@ def organisations_table(city: City) -> pd.DataFrame | None:
     if pop is None:
         return None
     own = city.own["company"]
-    mine = slice(own.start, own.stop)
+    mine = slice(None)
     frame = pd.DataFrame({"organisation": np.arange(own.start, own.stop, dtype=np.int32),
                           "kind": np.where(pop.org_kind[mine] == 1, "government", "company"),
                           "legal_rep": pop.org_legal_rep[mine],
