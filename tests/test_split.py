@@ -64,10 +64,10 @@ def test_blocks_follow_neighbourhoods() -> None:
         assert pop.neighbourhood[b.lo] != pop.neighbourhood[b.lo - 1]
 
 
-@pytest.mark.parametrize("name", ["consequences", "reference"])
+@pytest.mark.parametrize("name", ["consequences", "reference", "corporate"])
 def test_a_split_run_stores_the_same_run(name: str) -> None:
     scenario = consequence_city(citizens=3000, days=50) if name == "consequences" else \
-        xinyong.load_scenario("reference").with_sizes(citizens=3000, days=50)
+        xinyong.load_scenario(name).with_sizes(citizens=3000, days=50)
     runs = [xinyong.simulate(scenario, seed=5, blocks=b) for b in (1, 2, 4)]
     try:
         first = runs[0]
@@ -78,7 +78,8 @@ def test_a_split_run_stores_the_same_run(name: str) -> None:
             assert other.daily.equals(first.daily)
             for table, order in (("ledger", "day, operator, subject, actor, behaviour"),
                                  ("listings", "day, operator, subject, counterfactual, change"),
-                                 ("standings", "operator, subject")):
+                                 ("standings", "operator, subject"),
+                                 ("population", "citizen")):
                 sql = f"SELECT * FROM {table} ORDER BY {order}"
                 assert other.query(sql).equals(first.query(sql)), table
     finally:
