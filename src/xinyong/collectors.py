@@ -48,7 +48,7 @@ class CollectorNetwork:
         mine[np.unique(neighbourhood)] = True
         self._beats = np.flatnonzero(self.watched & mine)
         # Residents grouped by neighbourhood, to pick the target of a false report.
-        self._residents = np.argsort(neighbourhood, kind="stable")
+        self._residents = np.argsort(neighbourhood, kind="stable").astype(np.int32)
         self._first = np.searchsorted(neighbourhood[self._residents], ids)
         self._size = np.bincount(neighbourhood, minlength=areas)
         self.filed = np.zeros(areas, dtype=np.int64)  # reports this period, per neighbourhood

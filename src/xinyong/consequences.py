@@ -131,7 +131,8 @@ class ConsequenceState:
                     for s in services]
             self.uses = Behaviours(uses, [False] * len(uses),
                                    ListedResponse(negative=1.0, positive=1.0), days,
-                                   np.ones(self.n), streams, self._scratch, ages, base=base)
+                                   np.broadcast_to(1.0, self.n), streams, self._scratch, ages,
+                                   base=base)  # one rate for all: no column
             self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
             self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
         self.children_affected = np.zeros(self.n if population is not None else 0, dtype=bool)
