@@ -90,16 +90,15 @@ class Behaviours:
         self.response = responses
         self.base = base
         subjects = np.arange(self.n, dtype=np.int64)
-        mine = slice(None)
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
             # Nobody is listed yet: the rate is p_k times c or 1/c.
-            factor = 1.0 / conduct[mine] if self._positive[k] else conduct[mine]
+            factor = 1.0 / conduct if self._positive[k] else conduct
             rate = np.minimum(self.p[k] * factor, 1.0)
             if self._ages is not None:
-                ages = self._ages[mine]
+                ages = self._ages
                 rate *= (ages >= self._min_age[k]) & (ages <= self._max_age[k])
             if self.response is not None:
-                factor = self.response[mine]
+                factor = self.response
                 rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
             u = self.streams.uniform(self._stream_names[k], SETUP, subjects + base)
             self._file(SETUP, subjects * self.k + k, u, rate)

@@ -151,13 +151,9 @@ class OperatorState:
         """Mean score of the covered subjects now."""
         return self.score_sum() / self.covered_total if self.covered_total else 0.0
 
-    def select(self, events: Events) -> Events:
-        """The events this operator scores: received, given points, about covered subjects."""
-        keep = self.keep(events)
-        return events if keep is None else events.where(keep)
-
     def keep(self, events: Events) -> np.ndarray | None:
-        """Which events this operator scores (None: all of them)."""
+        """Which events this operator scores: received, given points, about covered subjects
+        (None: all of them)."""
         if self._takes_everything:
             return None
         keep = self._takes[events.behaviour]

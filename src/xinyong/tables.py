@@ -188,20 +188,19 @@ def standings(city: City) -> pd.DataFrame:
         names = list(real.grade_names)
         day = max(city.day - 1, 0)
         own = city.own[op.subject]
-        mine = slice(None)  # the city's columns are its own subjects', from its base
         covered = op.covered  # in a block, its own subjects' part is the scheme's coverage
         frames.append(pd.DataFrame({
             "operator": np.int16(op.index),
             "subject": np.arange(own.start, own.stop, dtype=np.int32),
-            "covered": True if covered is None else covered[mine],
-            "score": real.score[mine].astype(np.int32),
-            "grade": pd.Categorical.from_codes(real.grades(day=day)[mine], names),
-            "listed": real.listed[mine],
-            "listing_day": real.listing_day[mine],
-            "ever_listed": real.ever_listed[mine],
-            "counterfactual_score": cf.score[mine].astype(np.int32),
-            "counterfactual_grade": pd.Categorical.from_codes(cf.grades(day=day)[mine], names),
-            "counterfactual_listed": cf.listed[mine],
+            "covered": True if covered is None else covered,
+            "score": real.score.astype(np.int32),
+            "grade": pd.Categorical.from_codes(real.grades(day=day), names),
+            "listed": real.listed,
+            "listing_day": real.listing_day,
+            "ever_listed": real.ever_listed,
+            "counterfactual_score": cf.score.astype(np.int32),
+            "counterfactual_grade": pd.Categorical.from_codes(cf.grades(day=day), names),
+            "counterfactual_listed": cf.listed,
         }))
     return pd.concat(frames, ignore_index=True)
 
@@ -209,14 +208,13 @@ def standings(city: City) -> pd.DataFrame:
 def population_table(city: City) -> pd.DataFrame:
     """Each citizen's attributes (and conduct factor)."""
     own = city.own["citizen"]
-    mine = slice(None)
     frame = pd.DataFrame({"citizen": np.arange(own.start, own.stop, dtype=np.int32),
-                          "conduct": city.groups["citizen"].conduct[mine]})
+                          "conduct": city.groups["citizen"].conduct})
     pop = city.population
     if pop is not None:
         for column in ("age", "district", "neighbourhood", "income_band", "household",
                        "role", "employer"):
-            frame[column] = getattr(pop, column)[mine]
+            frame[column] = getattr(pop, column)
         frame["household"] += city.household_base  # households by their city-wide ids
     return frame
 
@@ -227,11 +225,10 @@ def organisations_table(city: City) -> pd.DataFrame | None:
     if pop is None:
         return None
     own = city.own["company"]
-    mine = slice(None)
     frame = pd.DataFrame({"organisation": np.arange(own.start, own.stop, dtype=np.int32),
-                          "kind": np.where(pop.org_kind[mine] == 1, "government", "company"),
-                          "legal_rep": pop.org_legal_rep[mine],
-                          "district": pop.org_district[mine]})
+                          "kind": np.where(pop.org_kind == 1, "government", "company"),
+                          "legal_rep": pop.org_legal_rep,
+                          "district": pop.org_district})
     if "company" in city.groups:
-        frame["conduct"] = city.groups["company"].conduct[mine]
+        frame["conduct"] = city.groups["company"].conduct
     return frame
