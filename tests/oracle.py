@@ -105,9 +105,9 @@ def simulate_oracle(scenario: xinyong.Scenario, seed: int) -> dict[str, Any]:
 
         # 3-4. Scoring and listing over every recorded event, as attributed.
         real.score_and_list(scenario, t, [(subject, b) for _, subject, b in events])
-        # 5. Counterfactual: steps 3-4 again over the correctly attributed events only.
-        counterfactual.score_and_list(
-            scenario, t, [(subject, b) for actor, subject, b in events if subject == actor])
+        # 5. Counterfactual: steps 3-4 again over every recorded event, each attributed to
+        # its true actor (perfect sensors: the same detections, no misidentification).
+        counterfactual.score_and_list(scenario, t, [(actor, b) for actor, _, b in events])
 
         daily["mean_score"].append(sum(real.score) / n)
         daily["listed"].append(sum(real.listed))

@@ -153,13 +153,14 @@ def test_no_consequences_no_twin() -> None:
 
 
 def test_wrongful_refusals_are_counted_against_the_counterfactual() -> None:
-    """Two citizens whose fraud is always blamed on the other: both are blacklisted for what
-    the other did, so every refusal is one the error-free system would not have made."""
+    """Two citizens, and a camera that always blames the other one: the one who is refused
+    did nothing, so every refusal is one the error-free system would not have made, and the
+    one who did it is wrongly missing from the list."""
     data = {
         "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
         "listed_response": {"negative": 1.0, "positive": 1.0},
         "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
-        "behaviours": [{"name": "fraud", "p": 1.0, "sensor": "wrong", "harmful": True}],
+        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True}],
         "operators": [{"name": "court", "scheme": {
             "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
             "grades": [{"grade": "A", "min": 0}],
@@ -170,12 +171,14 @@ def test_wrongful_refusals_are_counted_against_the_counterfactual() -> None:
             "rules": [{"service": "rail", "action": "deny", "on_list": "debtors",
                        "what": "no train tickets"}]},
     }
-    with xinyong.simulate(validate_scenario(data, "blame"), seed=0) as r:
+    with xinyong.simulate(validate_scenario(data, "blame"), seed=7) as r:
+        events = r.ledger.events()  # on this seed: one fraud, by citizen 1 on day 1
+        assert list(zip(events.day, events.actor, events.subject, strict=True)) == [(1, 1, 0)]
         s = r.summary
-        assert s["gate_denials"] == 2 * 20  # both, every day, from day 0
+        assert s["gate_denials"] == 19  # citizen 0, every day from day 1
         assert s["wrongly_denied"] == s["gate_denials"]
         lists = s["operators"]["court"]["lists"]["debtors"]
-        assert lists["wrongly_listed"] == 2 and lists["counterfactual_members_share"] == 0
+        assert (lists["wrongly_listed"], lists["wrongly_missing"]) == (1, 1)
 
 
 def test_bad_sanctions_table_is_explained() -> None:

@@ -83,21 +83,38 @@ def test_blind_sensor_records_nothing() -> None:
     assert run.summary["mean_score"] == 100 and run.summary["listed_share"] == 0
 
 
-def test_misattributed_severe_event_lists_the_wrong_citizen_only_in_reality() -> None:
+def test_misattributed_severe_event_lists_the_wrong_citizen_and_misses_the_actor() -> None:
+    fraud = {"name": "fraud", "p": 0.4, "points": -5, "sensor": "wrong", "severe": True}
+    run = xinyong.simulate(tiny_scenario([fraud], citizens=3, days=1), seed=39)
+    # On this seed only citizen 0 commits fraud, and the camera blames citizen 1.
+    events = run.ledger.events()
+    assert list(zip(events.actor, events.subject, strict=True)) == [(0, 1)]
+    s = run.summary
+    # Citizen 1 is listed in reality; the error-free system lists citizen 0, who did it.
+    assert (s["listed_share"], s["counterfactual_listed_share"], s["wrongly_listed"]) == (
+        1 / 3, 1 / 3, 1)
+    assert _listings(run, citizen=1) == [(0, "listed", "severe event")]
+    assert _listings(run, citizen=1, counterfactual=True) == []
+    assert _listings(run, citizen=0, counterfactual=True) == [(0, "listed", "severe event")]
+    assert s["events_misattributed"] == 1
+    blamed, actor = run.explain(1), run.explain(0)
+    assert (blamed.score, blamed.counterfactual_score) == (95, 100)
+    assert (actor.score, actor.counterfactual_score) == (100, 95)
+    assert "done by citizen 0" in str(blamed)
+    assert len(actor.blamed_on_others) == 1
+
+
+def test_symmetric_misattribution_lists_both_in_reality_and_error_free() -> None:
     fraud = {"name": "fraud", "p": 1.0, "points": -5, "sensor": "wrong", "severe": True}
     run = xinyong.simulate(tiny_scenario([fraud], citizens=2, days=1), seed=4)
-    # With two citizens, each one's fraud is blamed on the other.
+    # With two citizens, each one's fraud is blamed on the other: both are rightly listed,
+    # for the wrong event.
     events = run.ledger.events()
     assert sorted(zip(events.actor, events.subject, strict=True)) == [(0, 1), (1, 0)]
-    assert events.misattributed.all()
     s = run.summary
-    assert (s["listed_share"], s["counterfactual_listed_share"], s["wrongly_listed"]) == (1, 0, 2)
-    assert s["events_misattributed"] == 2
-    assert _listings(run, counterfactual=True) == []
+    assert (s["listed_share"], s["counterfactual_listed_share"], s["wrongly_listed"]) == (1, 1, 0)
     explanation = run.explain(0)
-    assert explanation.counterfactual_score == 100 and explanation.score == 95
-    assert "done by citizen 1" in str(explanation)
-    assert len(explanation.blamed_on_others) == 1
+    assert explanation.counterfactual_score == 95 and explanation.score == 95
 
 
 def test_rates_are_capped_at_one_and_zero_never_happens() -> None:

@@ -131,6 +131,7 @@ class City:
         self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
         self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
+        self._done: dict[str, Events] = {}  # the open day's events by own actors (observe)
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
@@ -255,6 +256,9 @@ class City:
             if kind == "citizen" and day in self.injected:  # events submitted from outside
                 recorded = Events.concat([recorded, self.injected.pop(day)])
             events[kind] = recorded
+            # What this block's own subjects really did, wherever it was attributed: the
+            # counterfactual's events (a false report has no actor).
+            self._done[kind] = recorded.where(recorded.actor >= 0).local(self.base[kind])
         return events
 
     def judge(self, events: dict[str, Events]) -> None:
@@ -271,7 +275,8 @@ class City:
             dismissed = op.assess(day, mine)
             if self.ledger is not None:
                 self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
-            real, counterfactual = op.score(day, ours, dismissed, self._second_core)
+            real, counterfactual = op.score(day, ours, dismissed, self._done[op.subject],
+                                            self._second_core)
             toggled[op.subject].append(real.toggled())
             if op.subject == "citizen":
                 judged.append((op, real))

@@ -178,21 +178,30 @@ class OperatorState:
         wrong = ~events.correct()
         return reviewed & np.where(wrong, verdict < a.catch, verdict < a.wrongly_dismiss)
 
-    def score(self, day: int, events: Events, dismissed: np.ndarray, second_core: Executor
-              ) -> tuple[Judgement, Judgement]:
+    def score(self, day: int, events: Events, dismissed: np.ndarray, done: Events,
+              second_core: Executor) -> tuple[Judgement, Judgement]:
         """Score the day's events into the real and the counterfactual standing.
 
-        The counterfactual takes the correctly attributed events, whatever the assessment said:
-        what the operator would hold without sensor and assessment errors. It is scored on the
-        second core while the real standing is scored here.
+        The counterfactual is what the operator would hold with perfect sensors and review:
+        every event it would receive, attributed to whoever really did it, fabricated reports
+        left out, and no review mistakes (nothing true dismissed, nothing wrong to dismiss).
+        It is scored on the second core while the real standing is scored here.
+
+        Args:
+            day: the day.
+            events: the events attributed to this block's subjects, local ids.
+            dismissed: which of ``events`` the review dismissed.
+            done: the events this block's own subjects really did (actor ≥ 0), local ids,
+                wherever the sensors attributed them.
+            second_core: where the counterfactual is scored.
         """
-        points, severe = self.points[events.behaviour], self.severe[events.behaviour]
-        correct = events.correct()
-        if self.covered is not None:  # a correct event's actor is its subject, one of ours
-            correct &= self.covered[np.where(correct, events.actor, 0)]
-        actor, k = events.actor[correct], events.behaviour[correct]
+        keep = self._takes[done.behaviour]
+        if self.covered is not None:
+            keep &= self.covered[done.actor]
+        actor, k = done.actor[keep], done.behaviour[keep]
         counterfactual = second_core.submit(self._judge, self.counterfactual, self.cf_lists,
-                                            day, actor, k, points[correct], severe[correct])
+                                            day, actor, k, self.points[k], self.severe[k])
+        points, severe = self.points[events.behaviour], self.severe[events.behaviour]
         subject, k = events.subject, events.behaviour
         n_dismissed = int(dismissed.sum())
         if n_dismissed:

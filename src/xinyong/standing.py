@@ -1,8 +1,9 @@
 """Standing: each subject's score, grade and listing under one scheme, kept from its events.
 
 These are steps 3 (scoring) and 4 (listing) of the day. Each operator keeps two standings: the
-real one, from every counted event, and the counterfactual one, from the correctly attributed
-events only, which says what the system would hold without sensor and assessment errors.
+real one, from every counted event, and the counterfactual one, from every event attributed to
+whoever really did it (no false reports, no review mistakes), which says what the system would
+hold with perfect sensors and review.
 
 Rules (reference scenario):
 - the score moves by the day's points and is clamped to [floor, ceiling];
