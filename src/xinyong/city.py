@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from xinyong.accuracy import blacklist_counts, grade_counts
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
@@ -494,6 +495,8 @@ class City:
             "totals": dict(self.totals),
             "operators": {op.name: self._operator_counts(op) for op in self.operators},
             "collectors": len(self.collectors),
+            "blacklists": blacklist_counts(self.scenario, self.operators,
+                                           len(self.own["citizen"])),
         }
         if self.effects is not None:
             counts["effects"] = self.effects.tally()
@@ -525,8 +528,10 @@ class City:
             "counterfactual_listed": int(cf.listed[mask].sum()),
             "counted": op.counted,
             "dismissed": op.dismissed,
+            **grade_counts(op, max(self.day - 1, 0)),
             "lists": {lst.spec.name: {
                 "members": int(lst.member.sum()),
+                "ever_listed": int((lst.since >= 0).sum()),
                 "counterfactual_members": int(cf_lst.member.sum()),
                 "wrongly_listed": int((lst.member & ~cf_lst.member).sum()),
                 "wrongly_missing": int((~lst.member & cf_lst.member).sum()),

@@ -89,6 +89,7 @@ class OperatorState:
         self.name = operator.name
         self.scheme = operator.scheme
         self.subject = operator.scheme.subject
+        self.districts = operator.districts  # a city's operator in a nation, else None
         self.n = population
         self.total = population if total is None else total
         self.streams = streams

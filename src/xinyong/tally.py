@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from xinyong.accuracy import honoured_lists
 from xinyong.consequences import NOTICE_KINDS
 from xinyong.gates import ACTIONS
 from xinyong.scenario import Scenario
@@ -81,6 +82,13 @@ class Tally:
         )
 
 
+def _grade_matrix(names: list[str], matrix: np.ndarray) -> dict[str, dict[str, int]]:
+    """Real grade → error-free grade → citizens, the empty cells left out."""
+    m = np.asarray(matrix)
+    return {real: {cf: int(m[i, j]) for j, cf in enumerate(names) if m[i, j]}
+            for i, real in enumerate(names) if m[i].any()}
+
+
 def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict[str, Any]:
     op = scenario.all_operators()[index]
     covered = c["covered"]
@@ -97,6 +105,10 @@ def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict
         "ever_listed_share": share(c["ever_listed"]),
         "wrongly_listed": int(c["wrongly_listed"]),
         "counterfactual_listed_share": share(c["counterfactual_listed"]),
+        "wrongly_graded": int(c["wrongly_graded"]),
+        "wrongly_downgraded": int(c["wrongly_downgraded"]),
+        "points_lost_to_errors": int(c["points_lost"]),
+        "grade_matrix": _grade_matrix(op.scheme.grade_names(), c["grade_matrix"]),
         "events_counted": int(c["counted"]),
         "events_dismissed": int(c["dismissed"]),
     }
@@ -104,12 +116,52 @@ def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict
         per = covered or 1
         out["lists"] = {spec.name: {
             "kind": spec.kind,
+            "members": int(m["members"]),
             "members_share": int(m["members"]) / per,
+            "ever_listed": int(m["ever_listed"]),
+            "ever_listed_share": int(m["ever_listed"]) / per,
             "counterfactual_members_share": int(m["counterfactual_members"]) / per,
             "wrongly_listed": int(m["wrongly_listed"]),
             "wrongly_missing": int(m["wrongly_missing"]),
         } for spec in op.scheme.lists for m in (c["lists"][spec.name],)}
     return out
+
+
+def _blacklist_summary(b: dict[str, Any]) -> dict[str, Any]:
+    n = b["citizens"]
+    return {"blacklisted_share": b["blacklisted"] / n if n else 0.0,
+            "blacklisted": int(b["blacklisted"]),
+            "wrongly_blacklisted": int(b["wrongly_blacklisted"]),
+            "wrongly_missing": int(b["wrongly_missing"]),
+            "counterfactual_blacklisted_share": b["counterfactual_blacklisted"] / n if n
+            else 0.0}
+
+
+def _about(scenario: Scenario, first: str, covered: int) -> dict[str, str]:
+    """What each headline figure counts, in words: which scheme, which lists, which people."""
+    op = next(o for o in scenario.all_operators() if o.name == first)
+    scheme = f"'{first}' ({op.scheme.name} scheme, {covered:,} covered)"
+    lists = ", ".join(honoured_lists(scenario)) or "none"
+    citizens = f"all {scenario.citizens:,} citizens"
+    return {
+        "mean_score": f"mean score under {scheme}",
+        "grade_shares": f"share of those covered by {scheme} in each grade",
+        "listed_share": f"share of those covered by {scheme} listed with its grade "
+                        f"{op.scheme.listed_grade} (the reference benchmark's listing)",
+        "ever_listed_share": f"share of those covered by {scheme} listed at least once",
+        "wrongly_listed": f"covered by {scheme}, listed now, not listed error-free",
+        "blacklisted_share": f"share of {citizens} on a blacklist that some service "
+                             f"honours: {lists}",
+        "wrongly_blacklisted": f"of {citizens}, on such a blacklist now though the "
+                               "error-free system would not list them",
+        "wrongly_missing": f"of {citizens}, on no such blacklist though the error-free "
+                           "system would list them",
+        "wrongly_graded": f"covered by {scheme}, grade differs from the error-free grade",
+        "wrongly_downgraded": f"covered by {scheme}, grade worse than the error-free grade",
+        "points_lost_to_errors": f"points under {scheme}: the sum over citizens of error-free "
+                                 "score minus score, where positive",
+        "grade_matrix": f"citizens covered by {scheme}: real grade → error-free grade",
+    }
 
 
 def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +189,8 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[str, Any]:
-    """The spec's summary figures (for the first operator) and every operator's own.
+    """The spec's summary figures (for the first operator), what the services act on, and
+    every operator's own; ``about`` says in words what each headline counts.
 
     Args:
         scenario: the run's scenario.
@@ -163,7 +216,19 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         "events_misattributed": int(totals["misattributed"]),
         "wrongly_listed": first["wrongly_listed"],
         "counterfactual_listed_share": first["counterfactual_listed_share"],
+        **_blacklist_summary(c["blacklists"]),
+        **{k: first[k] for k in ("wrongly_graded", "wrongly_downgraded",
+                                 "points_lost_to_errors", "grade_matrix")},
+        "about": _about(scenario, operators[0].name, first["covered"]),
     }
+    cities = {name: {**_blacklist_summary(b), **{k: per_operator[name][k] for k in (
+        "covered", "mean_score", "grade_shares", "listed_share", "wrongly_listed",
+        "wrongly_graded", "wrongly_downgraded", "points_lost_to_errors")}}
+        for name, b in c["blacklists"]["by_city"].items()}
+    if cities:
+        out["cities"] = cities
+        out["about"]["cities"] = ("per city: its residents aged as its scheme covers, under "
+                                  "its own scheme and the blacklists services honour")
     if c.get("collectors"):
         out["events_fabricated"] = int(totals["fabricated"])
     if scenario.operators:  # not in a single-scheme scenario such as the reference
