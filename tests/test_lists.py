@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from xinyong.lists import LIST_CHANGES, ListBook
-from xinyong.scenario import Escalation, ListSpec
+from xinyong.scenario import DisclosureTier, Escalation, ListSpec
 from xinyong.scratch import Scratch
+from xinyong.streams import Streams
 
 BEHAVIOURS = {"debt": 0, "fraud": 1, "litter": 2}
 
@@ -102,3 +103,71 @@ def test_red_list_holds_high_scorers_who_are_not_blacklisted() -> None:
     day.score[0] = 110
     assert day(2, [(0, "litter")]) == {("left", 0)}
     assert day.book.members("model-citizens").tolist() == []
+
+
+def test_repeats_extend_the_term_only_up_to_the_cap() -> None:
+    """Four repeats at a year each would give six years; a listing clears within five [003]."""
+    capped = DEBTORS.model_copy(update={"max_term_days": 1826})
+    day = Day(capped, days=3000)
+    day(0, [(1, "debt")])
+    for d in (100, 200, 300, 400):
+        assert day(d, [(1, "debt")]) == {("extended", 1)}
+    lst = day.book.lists[0]
+    assert lst.until[1] == 1826 and lst.repeats[1] == 4  # not 730 + 4 * 365 = 2190
+    assert day(1825) == set()
+    assert day(1826) == {("expired", 1)}
+
+
+def test_repair_waits_for_the_tier_minimum() -> None:
+    """NDRC Order 58: a minor violation may be repaired after 90 days, a serious one after a
+    year; each stays published no longer than its tier's maximum."""
+    tiers = [DisclosureTier(name="minor", behaviours=["debt"], min_days=90, max_days=90),
+             DisclosureTier(name="serious", behaviours=["fraud"], min_days=365, max_days=1095)]
+    spec = ListSpec(name="penalties", behaviours=["debt", "fraud"], tiers=tiers,
+                    repair_after_days=365, repair_min_score=50)
+    day = Day(spec, days=2000)
+    day(0, [(1, "fraud"), (2, "debt")])
+    lst = day.book.lists[0]
+    assert (lst.until[1], lst.until[2]) == (1095, 90)
+    day.score[1] = 40  # not corrected yet: no repair when it becomes possible
+    assert day(90) == {("expired", 2)}
+    assert day(365) == set()
+    day.score[1] = 100
+    assert day(366, [(3, "litter")]) == set()  # only looked at when due or touched
+    assert day(400, [(1, "litter")]) == {("repaired", 1)}
+
+
+def test_obligations_met_end_listings_early_on_the_same_day_real_and_error_free() -> None:
+    spec = DEBTORS.model_copy(update={"obligation_met_per_year": 2.0})
+    real, cf = Day(spec, days=800), Day(spec, days=800)
+    events = [(s, "debt") for s in range(5)]
+    real(0, events)
+    cf(0, events)
+    met = real.book.lists[0].met_on.copy()
+    assert (met == cf.book.lists[0].met_on).all()  # keyed draws: the same listing, same day
+    assert (met >= 1).all() and (met < 730).any()
+    left: dict[int, int] = {}
+    for d in range(1, 800):
+        for change, who in real(d):
+            assert change == "obligation met" and d == met[who]
+            left[who] = d
+    assert set(left) == {s for s in range(5) if met[s] < 730}
+
+
+def test_opening_stock_is_drawn_at_its_share_with_running_terms() -> None:
+    spec = DEBTORS.model_copy(update={"opening_share": 0.1, "obligation_met_per_year": 0.5})
+    n = 20_000
+    book = ListBook([spec], BEHAVIOURS, n, 365, Scratch(n), streams=Streams(3))
+    book.open(np.ones(n))
+    lst = book.lists[0]
+    assert abs(lst.member.mean() - 0.1) < 0.01
+    since = lst.since[lst.member]
+    assert (since <= 0).all() and (since > -730).all()
+    assert (lst.until[lst.member] == since + 730).all()
+    # Older listings are rarer (some met their obligation): a decreasing age profile.
+    assert (since > -365).mean() > 0.55
+    changes = book.update(0, np.empty(0, np.int64), np.empty(0, np.int64), np.zeros(n),
+                          np.zeros(n, bool), np.empty(0, np.int64))
+    assert [(LIST_CHANGES[c], who.size) for _, c, who in changes.entries] == [
+        ("opening stock", int(lst.member.sum()))]
+    assert book.black_any.sum() == lst.member.sum()

@@ -212,7 +212,9 @@ def test_rongcheng_keeps_the_lists_the_table_names(lists: dict[str, dict[str, An
     assert set(debtors["behaviours"]) == {"contract_breach_judgment", "contract_duty_failure",
                                           "private_lending_breach", "utility_arrears_judgment"}
     assert debtors["term_days"] == 730 and 365 <= debtors["repeat_extension_days"] <= 3 * 365
-    assert debtors["repair_after_days"] and debtors["repair_min_score"]
+    # As the SPC list: removed once the obligation is met, within 5 years in all [003].
+    assert debtors["obligation_met_per_year"] > 0 and debtors["max_term_days"] <= 5 * 366
+    assert "repair_min_score" not in debtors
     low = lists["blacklist"]
     assert low["escalation"]["source"] and low["escalation"]["list_after_days"] > 0
     assert 730 <= low["term_days"] <= 5 * 365  # 2-5 years [003]

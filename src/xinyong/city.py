@@ -22,7 +22,7 @@ from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.ledger import Inline, LedgerWriter
-from xinyong.lists import ENTERED, EXPIRED, LEFT, LISTED, REPAIRED
+from xinyong.lists import JOINS, LEAVES
 from xinyong.operators import Judgement, OperatorState, routing
 from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
@@ -35,7 +35,7 @@ from xinyong.tally import Tally, summarize
 __all__ = ["CHANGES", "Block", "City", "twin_occurrences"]
 
 _NONE = np.empty(0, dtype=np.int64)
-_MEMBERSHIP_FLIPS = (LISTED, EXPIRED, REPAIRED, ENTERED, LEFT)
+_MEMBERSHIP_FLIPS = JOINS + LEAVES
 
 
 def _wrong_change(scratch: Scratch, real: np.ndarray, cf: np.ndarray, real_flip: np.ndarray,
@@ -216,9 +216,11 @@ class City:
                     bands = list(s.population.income_bands)  # type: ignore[union-attr]
                     offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
                     start = op.scheme.score.start + offset[pop.income_band]
+            weight = group.conduct / np.exp(s.conduct_lognormal_sigma ** 2 / 2)  # mean 1
             states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
                                         group.scratch, group.cf_scratch, self.streams,
-                                        covered, start, self.total[op.scheme.subject]))
+                                        covered, start, self.total[op.scheme.subject],
+                                        self.base[op.scheme.subject], weight))
         return states
 
     def _effects(self) -> ConsequenceState | None:
@@ -466,7 +468,7 @@ class City:
                                      if j == i and change in _MEMBERSHIP_FLIPS] or [_NONE])
                      for j_ in (real, counterfactual)]
             key = (op.index, i)
-            joined_or_left = sum((1 if c in (LISTED, ENTERED) else -1) * who.size
+            joined_or_left = sum((1 if c in JOINS else -1) * who.size
                                  for j, c, who in real.lists.entries
                                  if j == i and c in _MEMBERSHIP_FLIPS)
             self._list_members[key] = self._list_members.get(key, 0) + joined_or_left

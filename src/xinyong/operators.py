@@ -79,12 +79,16 @@ class OperatorState:
         start: per subject starting scores, where they depend on income.
         total: the number of subjects of this kind in the whole city (default
             ``population``), which assessment draws are addressed by.
+        base: the city-wide id of subject 0 here (a block's first subject).
+        weight: each subject's rate of violations against the average (its conduct factor
+            over the factor's mean), for lists that start with a stock.
     """
 
     def __init__(self, index: int, operator: Operator, scenario: Scenario,
                  receives: np.ndarray, population: int, days: int, scratch: Scratch,
                  cf_scratch: Scratch, streams: Streams, covered: np.ndarray | None = None,
-                 start: np.ndarray | None = None, total: int | None = None) -> None:
+                 start: np.ndarray | None = None, total: int | None = None,
+                 base: int | None = None, weight: np.ndarray | None = None) -> None:
         self.index = index
         self.name = operator.name
         self.scheme = operator.scheme
@@ -113,10 +117,15 @@ class OperatorState:
         self.standing = Standing(operator.scheme, population, days, scratch, start, covered)
         self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start,
                                        covered)
+        base = 0 if base is None else base
         self.lists = ListBook(operator.scheme.lists, behaviours, population, days, scratch,
-                              covered)
+                              covered, streams, f"lists/{self.name}", base)
         self.cf_lists = ListBook(operator.scheme.lists, behaviours, population, days,
-                                 cf_scratch, covered)
+                                 cf_scratch, covered, streams, f"lists/{self.name}", base)
+        if weight is not None and any(lst.opening_share for lst in operator.scheme.lists):
+            weight = weight if covered is None else np.where(covered, weight, 0.0)
+            self.lists.open(weight)  # the same stock, real and error-free: it is no error
+            self.cf_lists.open(weight)
         self.counted = 0
         self.dismissed = 0
         self._covered_aggregates()

@@ -31,6 +31,7 @@ __all__ = [
     "Behaviour",
     "Collectors",
     "Consequences",
+    "DisclosureTier",
     "Escalation",
     "Grade",
     "GradeOverride",
@@ -204,6 +205,17 @@ class Escalation(_Model):
     source: str | None = None
 
 
+class DisclosureTier(_Model):
+    """A disclosure tier of a list (NDRC Order 58, 2023): the violations it holds, how long
+    they stay published, and how soon credit repair may remove them."""
+
+    name: str = Field(min_length=1)
+    behaviours: list[str] = Field(min_length=1)
+    min_days: int = Field(ge=0, description="credit repair possible after (days)")
+    max_days: int = Field(ge=1, description="published for at most (days): the term")
+    source: str | None = None
+
+
 class ListSpec(_Model):
     """A blacklist or red list kept by an operator [L2-L4].
 
@@ -228,6 +240,19 @@ class ListSpec(_Model):
                                           description="credit repair possible after (days)")
     repair_min_score: int | None = Field(default=None,
                                          description="credit repair needs this score")
+    max_term_days: int | None = Field(
+        default=None, ge=1, description="a listing lasts at most this long from its first "
+                                        "day, extensions included (days)")
+    obligation_met_per_year: float | None = Field(
+        default=None, ge=0.0, le=365.0,
+        description="early removal: the yearly rate at which a listed debtor meets the "
+                    "obligation (removed that day, whatever the term)")
+    tiers: list[DisclosureTier] = Field(
+        default=[], description="disclosure tiers: term and shortest wait before repair, by "
+                                "violation")
+    opening_share: Probability | None = Field(
+        default=None, description="share of covered subjects on the list at day 0 (its "
+                                  "stock when the run starts)")
     shared: bool = Field(default=True, description="published on the sharing platform")
     source: str | None = None
 
@@ -570,6 +595,25 @@ def _scheme_problems(where: str, scheme: Scheme, behaviours: dict[str, Behaviour
         if (lst.repair_after_days is None) != (lst.repair_min_score is None):
             problems.append((f"{at}.repair_min_score", lst.repair_min_score,
                              "credit repair needs both repair_after_days and repair_min_score"))
+        for j, tier in enumerate(lst.tiers):
+            for b in tier.behaviours:
+                if b not in lst.behaviours:
+                    problems.append((f"{at}.tiers[{j}].behaviours", b,
+                                     f"not one of the list's behaviours "
+                                     f"({', '.join(lst.behaviours) or 'none'}); add it there"))
+            if tier.min_days > tier.max_days:
+                problems.append((f"{at}.tiers[{j}].min_days", tier.min_days,
+                                 f"repair cannot wait longer than the term ({tier.max_days})"))
+        if lst.max_term_days is not None:
+            longest = max([lst.term_days, *lst.terms.values(),
+                           *(t.max_days for t in lst.tiers)])
+            if longest > lst.max_term_days:
+                problems.append((f"{at}.max_term_days", lst.max_term_days,
+                                 f"shorter than the list's own longest term ({longest} days)"))
+        if lst.opening_share and lst.kind != "black":
+            problems.append((f"{at}.opening_share", lst.opening_share,
+                             "only a blacklist starts with a stock; a red list fills itself "
+                             "on day 0"))
     for band in scheme.start_by_income:
         if income_bands is None or band not in income_bands:
             problems.append((f"{where}start_by_income.{band}", band,
