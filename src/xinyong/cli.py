@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -107,29 +108,93 @@ def _figure(key: str, value: object) -> str:
 
 
 def _print_summary(summary: dict) -> None:
+    about = summary.get("about", {})
     table = Table(title="Summary", show_header=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
+    table.add_column("what it counts", style="dim", max_width=70)
+    nested = ("operators", "about", "grade_matrix", "cities", "gate_decisions",
+              "sanctions_applied", "rewards_given", "notices", "chilling")
     for key, value in summary.items():
         if key == "grade_shares":
+            table.add_row("grade shares", "", escape(about.get(key, "")))
             for grade, share in value.items():
-                table.add_row(f"  grade {grade}", f"{share:.3%}")
+                table.add_row(f"  grade {escape(grade)}", f"{share:.3%}")
         elif key == "population":
             for part, count in value.items():
-                table.add_row(f"  {part}", f"{count:,}")
-        elif key != "operators":
-            table.add_row(key, _figure(key, value))
+                table.add_row(f"  {escape(part)}", f"{count:,}")
+        elif key not in nested:
+            table.add_row(escape(key), _figure(key, value), escape(about.get(key, "")))
     console.print(table)
     operators = summary.get("operators")
     if operators:
         ops = Table(title="Operators")
-        for header in ("operator", "scheme", "scored", "mean", "listed", "wrongly", "dismissed"):
+        for header in ("operator", "scheme", "scored", "mean", "listed", "wrongly listed",
+                       "wrongly graded", "dismissed"):
             ops.add_column(header, justify="left" if header in ("operator", "scheme") else "right")
         for name, f in operators.items():
-            ops.add_row(name, f["scheme"], f"{f['covered']:,}",
+            ops.add_row(escape(name), escape(f["scheme"]), f"{f['covered']:,}",
                         f"{f['mean_score']:.1f}", f"{f['listed_share']:.2%}",
-                        f"{f['wrongly_listed']:,}", f"{f['events_dismissed']:,}")
+                        f"{f['wrongly_listed']:,}", f"{f['wrongly_graded']:,}",
+                        f"{f['events_dismissed']:,}")
         console.print(ops)
+    cities = summary.get("cities")
+    if cities:
+        table = Table(title="Cities (their residents the schemes cover)")
+        for header in ("city", "covered", "mean", "blacklisted", "wrongly blacklisted",
+                       "wrongly missing", "wrongly graded"):
+            table.add_column(header, justify="left" if header == "city" else "right")
+        for name, f in cities.items():
+            table.add_row(escape(name), f"{f['covered']:,}", f"{f['mean_score']:.1f}",
+                          f"{f['blacklisted_share']:.2%}", f"{f['wrongly_blacklisted']:,}",
+                          f"{f['wrongly_missing']:,}", f"{f['wrongly_graded']:,}")
+        console.print(table)
+
+
+@app.command("validate")
+def validate_command(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a .toml/.json "
+                                            "file.")],
+    citizens: Annotated[int | None, typer.Option(min=1, help="Population (default: the "
+                                                 "scenario's).")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days (default: the scenario's).")
+                    ] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="How many seeds (1 to K).")] = 3,
+    patterns: Annotated[Path | None, typer.Option(help="A pattern file (default: the "
+                                                  "scenario's built-in patterns).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes for the seeds "
+                                                "(default: one per core).")] = None,
+) -> None:
+    """Hold a scenario to the published record: one row per published pattern, with the
+    simulated mean and its 95 % interval over seeds; exits 1 when a pattern fails."""
+    from xinyong.validate import validate
+
+    try:
+        chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("runs"), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task(escape(f"{chosen.name}: {chosen.citizens:,} citizens"),
+                                total=seeds)
+            result = validate(chosen, patterns, seeds=seeds, workers=workers,
+                              progress=lambda done: bar.update(task, completed=done))
+    except ScenarioError as exc:
+        raise _fail(escape(str(exc)), 2) from None
+    table = Table(title=escape(f"{result.scenario} against the published record "
+                               f"({result.citizens:,} citizens, seeds "
+                               f"{', '.join(map(str, result.seeds))})"))
+    for header in ("pattern", "published", "simulated, 95% over seeds", "accepted", "verdict"):
+        table.add_column(header, justify="left" if header == "pattern" else "right")
+    for i, r in enumerate(result.rows.itertuples(), 1):
+        colour = "green" if r.verdict == "pass" else "bold red"
+        table.add_row(f"{escape(r.pattern)} [{i}]\n[dim]{escape(r.unit)}[/]",
+                      escape(str(r.published)), f"{r.mean:.3g}\n[dim]{r.lo:.3g} to {r.hi:.3g}[/]",
+                      f"{r.low:g} to {r.high:g}", f"[{colour}]{r.verdict}[/]")
+    console.print(table)
+    for i, source in enumerate(result.rows["source"], 1):
+        console.print(f"[dim]\\[{i}] {escape(source)}[/]", highlight=False)
+    if not result.passed:
+        raise typer.Exit(1)
 
 
 @app.command("explain")

@@ -1,0 +1,66 @@
+"""`xinyong validate`: the built-in cities against the published record, and a city that is
+set wrong failing it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import xinyong
+from xinyong.scenario import validate_scenario
+from xinyong.validate import evaluate, load_patterns, validate
+
+
+@pytest.mark.parametrize("name, citizens", [("rongcheng", 20_000), ("nation", 40_000)])
+def test_built_in_cities_match_the_published_record(name: str, citizens: int) -> None:
+    result = validate(name, citizens=citizens, seeds=2)
+    assert result.passed, result.rows[["pattern", "mean", "low", "high"]].to_string()
+    assert set(result.rows["pattern"]) >= {"plane purchases blocked", "train purchases blocked"}
+    assert (result.rows["lo"] <= result.rows["mean"]).all()
+    assert (result.rows["mean"] <= result.rows["hi"]).all()
+
+
+def test_a_mis_set_pack_fails() -> None:
+    """Private lending breaches ten times as often: the debtor list outgrows its stock."""
+    data = xinyong.load_scenario("rongcheng").model_dump(by_alias=True)
+    for b in data["behaviours"]:
+        if b["name"] == "private_lending_breach":
+            b["p"] *= 10
+    wrong = validate_scenario(data, "rongcheng (mis-set)")
+    result = validate(wrong, "rongcheng", citizens=20_000, seeds=2)
+    assert not result.passed
+    failed = result.rows[result.rows["verdict"] == "FAIL"]
+    assert "dishonest-debtor list stock" in set(failed["pattern"])
+
+
+def test_the_command_exits_1_on_a_failed_pattern(tmp_path: Path) -> None:
+    patterns = tmp_path / "strict.toml"
+    patterns.write_text('scenario = "reference"\n[[patterns]]\nname = "nobody listed"\n'
+                        'value = "{listed_share} * 100"\npublished = 0\nlow = -1\nhigh = -0.5\n'
+                        'unit = "%"\nsource = "a test"\n')
+    cmd = [sys.executable, "-m", "xinyong.cli", "validate", "reference", "--citizens", "2000",
+           "--days", "30", "--seeds", "2", "--patterns", str(patterns)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stderr
+    assert "FAIL" in out.stdout and "[1] a test" in out.stdout
+    patterns.write_text(patterns.read_text().replace("low = -1\nhigh = -0.5", "low = 0\n"
+                                                     "high = 100"))
+    assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+
+
+def test_bad_expressions_and_paths_are_explained(tmp_path: Path) -> None:
+    summary = {"citizens": 10, "days": 365, "population": {"children": 2},
+               "gate_decisions": {"air": {"deny": 4}}}
+    assert evaluate("{gate_decisions.air.deny} / adults * 1000 / years", summary) == 500
+    with pytest.raises(xinyong.ScenarioError, match="no 'plane' in gate_decisions; it has: air"):
+        evaluate("{gate_decisions.plane.deny}", summary)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('scenario = "x"\n[[patterns]]\nname = "n"\nvalue = "__import__(1)"\n'
+                   'published = 1\nlow = 0\nhigh = 1\nsource = "s"\n')
+    with pytest.raises(xinyong.ScenarioError, match="only numbers"):
+        load_patterns(bad)
+    with pytest.raises(xinyong.ScenarioError, match="no published patterns for scenario"):
+        load_patterns("pilot-city")
