@@ -91,3 +91,59 @@ def test_blacklisted_share_is_the_share_a_blacklist_gate_denies(seed: int, mis: 
         assert s["blacklisted"] == int(denied.sum())
         assert s["blacklisted_share"] == denied.mean()
         assert ACTIONS.index("deny") > 0
+
+
+def test_explain_shows_a_wrongful_listing_its_cause_and_the_error_free_history() -> None:
+    data = {
+        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
+        "listed_response": {"negative": 1.0, "positive": 1.0},
+        "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
+        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True},
+                       {"name": "drunk_driving", "p": 0.0, "sensor": "wrong",
+                        "harmful": True}],
+        "operators": [{"name": "court", "scheme": {
+            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
+            "grades": [{"grade": "A", "min": 0}],
+            "points": [{"behaviour": "fraud", "points": -1}],
+            "lists": [{"name": "debtors", "title": "a debtor", "behaviours": ["fraud"],
+                       "term_days": 100}]}}],
+    }
+    run = xinyong.simulate(xinyong.scenario.validate_scenario(data, "blame"), seed=7)
+    # On this seed: one fraud, by citizen 1 on day 1, blamed on citizen 0.
+    wronged, actor = run.explain(0), run.explain(1)
+    lines = str(wronged).split("Lists:")[1]
+    assert "day 1: * wrongful: debtors listed (fraud recorded by wrong [* misattributed: " \
+           "done by citizen 1])" in lines
+    assert "now on debtors since day 1 until day 101 * wrongly" in lines
+    assert "On debtors." in str(wronged)
+    history = wronged.to_dict()["list_history"]
+    assert history == [{"day": 1, "list": "debtors", "change": "listed", "counterfactual": False,
+                        "cause": history[0]["cause"], "wrongful": True}]
+    assert "day 1: error-free: debtors listed" in str(actor)
+    assert "never listed" not in str(wronged)
+
+
+def test_the_grade_history_keeps_grade_caps() -> None:
+    """Drunk driving caps the grade at C for a while, whatever the score (Foreign Policy)."""
+    data = {
+        "name": "caps", "citizens": 1, "days": 30, "conduct_lognormal_sigma": 0.0,
+        "listed_response": {"negative": 1.0, "positive": 1.0},
+        "sensors": {"sure": {"detect": 1.0, "misidentify": 0.0}},
+        "behaviours": [{"name": "drunk_driving", "p": 0.2, "sensor": "sure", "harmful": True}],
+        "operators": [{"name": "city", "scheme": {
+            "name": "city", "score": {"start": 100, "floor": 0, "ceiling": 100},
+            "grades": [{"grade": "A", "min": 90}, {"grade": "B", "min": 50},
+                       {"grade": "C", "min": 0}],
+            "points": [{"behaviour": "drunk_driving", "points": -1}],
+            "overrides": [{"behaviour": "drunk_driving", "grade": "C", "days": 10}]}}],
+    }
+    run = xinyong.simulate(xinyong.scenario.validate_scenario(data, "caps"), seed=1)
+    first = int(run.ledger.events(0)["day"].min())
+    explanation = run.explain(0)
+    grades = explanation.grades
+    assert grades.iloc[0]["grade"] == "C" and grades.iloc[0]["day"] == first
+    assert grades.iloc[0]["capped_by"] == f"drunk_driving on day {first}"
+    assert f"day {first} C (capped by drunk_driving on day {first})" in str(explanation)
+    # The score alone says A: the stored grade agrees with the cap, not the score.
+    final = run.query("SELECT grade FROM standings WHERE subject = 0")["grade"].iloc[0]
+    assert explanation.grades.iloc[-1]["grade"] == final

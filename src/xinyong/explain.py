@@ -36,8 +36,14 @@ class Explanation:
         events: the events attributed to the citizen in day order, with ``score`` (the score at
             the end of that day) and ``not_counted`` (points lost to the floor or ceiling that day).
         blamed_on_others: events the citizen did that were attributed to someone else.
-        listings: the citizen's listing history (real and counterfactual).
-        grades: the grade after each day on which the score or listing changed.
+        listings: the citizen's scheme listing history (real and counterfactual).
+        grades: the grade after each day on which the score, listing or a grade cap changed,
+            with the cap in force (``capped_by``).
+        list_history: every change to the operator's blacklists and red lists for the
+            citizen (real and error-free), with its ``cause`` and whether a real entry was
+            ``wrongful`` (the error-free system made no such entry that day).
+        memberships: the lists the citizen is on now, with since, until, repeats and whether
+            the error-free system would list it too.
     """
 
     citizen: int
@@ -58,6 +64,8 @@ class Explanation:
     grades: pd.DataFrame
     name: str | None = None
     others: tuple[Explanation, ...] = ()
+    list_history: pd.DataFrame | None = None
+    memberships: pd.DataFrame | None = None
 
     @property
     def scheme(self) -> Scheme:
@@ -84,6 +92,9 @@ class Explanation:
                                "listed": self.counterfactual_listed},
             "events": records(self.events), "blamed_on_others": records(self.blamed_on_others),
             "listings": records(self.listings), "grades": records(self.grades),
+            "list_history": records(self.list_history) if self.list_history is not None
+            else [],
+            "memberships": records(self.memberships) if self.memberships is not None else [],
             "others": [o.to_dict() for o in self.others],
         }
 
@@ -94,9 +105,11 @@ class Explanation:
         who = f"{kind} {self.citizen}" + (f" ({self.name})" if self.name else "")
         under = (f" under '{self.operator.name}' ({self.scheme.name})"
                  if len(self.scenario.all_operators()) > 1 else "")
+        on = [r.list for r in self._members() if r.kind == "black"]
+        lists = f" On {', '.join(on)}." if on else ""
         return (f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
-                f"score {self.score}, grade {self.grade}, {status}.\n"
-                f"Without sensor errors: score {self.counterfactual_score}, grade "
+                f"score {self.score}, grade {self.grade}, {status}.{lists}\n"
+                f"Without errors: score {self.counterfactual_score}, grade "
                 f"{self.counterfactual_grade}, {cf}.")
 
     def _notes(self) -> list[str]:
@@ -117,14 +130,34 @@ class Explanation:
 
     def _listing_lines(self) -> list[str]:
         lines = []
+        cf_days = {int(r.day) for r in self.listings.itertuples()
+                   if r.counterfactual and r.change != "released"}
         for row in self.listings.itertuples():
-            which = "counterfactual: " if row.counterfactual else ""
+            which = "error-free: " if row.counterfactual else ""
             why = f" ({row.reason})" if isinstance(row.reason, str) else ""
-            lines.append(f"day {row.day}: {which}{row.change}{why}")
+            mark = "* wrongful: " if not row.counterfactual and row.change == "listed" \
+                and int(row.day) not in cf_days else ""
+            lines.append(f"day {row.day}: {mark}{which}grade {self.scheme.listed_grade} "
+                         f"{row.change}{why}")
         listing = self.scheme.listing
         if self.listed and listing and listing.at_floor and self.score == self.scheme.score.floor:
             lines.append("at the floor: listed again every day it stays there")
+        if self.list_history is not None:
+            for row in self.list_history.itertuples():
+                which = "error-free: " if row.counterfactual else ""
+                mark = "* wrongful: " if row.wrongful else ""
+                cause = f" ({row.cause})" if row.cause else ""
+                lines.append(f"day {row.day}: {mark}{which}{row.list} {row.change}{cause}")
+        for row in self._members():
+            term = f" until day {row.until}" if row.kind == "black" and row.until >= 0 else ""
+            repeats = f", extended {row.repeats} time(s)" if row.repeats else ""
+            wrong = "" if row.counterfactual_member else \
+                " * wrongly: the error-free system would not list this citizen"
+            lines.append(f"now on {row.list} since day {row.since}{term}{repeats}{wrong}")
         return lines
+
+    def _members(self) -> list[Any]:
+        return list(self.memberships.itertuples()) if self.memberships is not None else []
 
     def _note(self, row: Any) -> str:
         note = event_notes(row)
@@ -150,9 +183,13 @@ class Explanation:
         out += ["", *self._notes()]
         lines = self._listing_lines()
         out += ["Lists:", *(f"  {line}" for line in lines or ["never listed"])]
-        history = " → ".join(f"day {r.day} {r.grade}" for r in self.grades.itertuples())
-        out.append(f"Grades: start {self._start_grade()}" + (f" → {history}" if history else ""))
+        out.append(f"Grades: start {self._start_grade()}" + self._grade_history())
         return "\n".join(out)
+
+    def _grade_history(self) -> str:
+        steps = [f"day {r.day} {r.grade}" + (f" (capped by {r.capped_by})" if r.capped_by
+                                              else "") for r in self.grades.itertuples()]
+        return "".join(f" → {step}" for step in steps)
 
     def _start_grade(self) -> str:
         return _grade_of(self.scheme, self.start, False)
@@ -176,13 +213,13 @@ class Explanation:
                           Text(f"{row.points:+d}", style=colour), str(row.score),
                           Text(self._note(row), style="bold yellow" if wrong else ""))
         lines = self._listing_lines()
-        history = " → ".join(f"day {r.day} {r.grade}" for r in self.grades.itertuples())
         return Group(
             Text(self._headline(), style="bold"),
             table,
             *(Text(n) for n in self._notes()),
-            Text("Lists: " + ("; ".join(lines) if lines else "never listed")),
-            Text(f"Grades: start {self._start_grade()}" + (f" → {history}" if history else "")),
+            Text("Lists:" + ("".join(f"\n  {line}" for line in lines) if lines
+                             else " never listed")),
+            Text(f"Grades: start {self._start_grade()}" + self._grade_history()),
         )
 
 
@@ -210,7 +247,9 @@ def _grade_of(scheme: Scheme, score: int, listed: bool) -> str:
 
 def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: int,
                     start: int, standing: dict, events: pd.DataFrame, done_by: pd.DataFrame,
-                    listings: pd.DataFrame, name: str | None = None) -> Explanation:
+                    listings: pd.DataFrame, name: str | None = None,
+                    list_history: pd.DataFrame | None = None,
+                    memberships: pd.DataFrame | None = None) -> Explanation:
     """Assemble an explanation from the stored rows of one subject under one operator.
 
     Args:
@@ -224,6 +263,8 @@ def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: 
         done_by: the operator's ``events`` rows whose actor it is.
         listings: the operator's ``listings`` rows of the subject.
         name: the subject's synthetic name, if it has one.
+        list_history: the operator's ``list_changes`` rows of the subject.
+        memberships: the operator's ``memberships`` rows of the subject.
 
     Raises:
         RuntimeError: if the ledger does not add up to the stored score (a corrupted store).
@@ -245,24 +286,8 @@ def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: 
             f"citizen {citizen}: the ledger replays to {score} but the store holds "
             f"{standing['score']}; the run's store is damaged — simulate it again.")
 
-    # Grade history: each day the score or the real listing changed.
-    real = listings[~listings["counterfactual"]]
-    change_days = sorted(set(events["day"]) | set(real["day"]))
-    end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
-    listed_on = {int(r.day): r.change != "released" for r in real.itertuples()}
-    history, s, is_listed, last_grade = [], start, False, None
-    for day in change_days:
-        s = int(end_score.get(day, s))
-        is_listed = listed_on.get(int(day), is_listed)
-        grade = _grade_of(operator.scheme, s, is_listed)
-        if grade != last_grade:
-            history.append({"day": int(day), "score": s, "grade": grade})
-        last_grade = grade
-    grades = pd.DataFrame(history, columns=["day", "score", "grade"])
-    first = _grade_of(operator.scheme, start, False)
-    if len(grades) and grades["grade"].iloc[0] == first:
-        grades = grades.iloc[1:].reset_index(drop=True)
-
+    grades = _grade_history(operator.scheme, start, events, listings)
+    grades = grades[grades["day"] < days].reset_index(drop=True)  # a cap may end after the run
     blamed = done_by[done_by["subject"] != citizen].reset_index(drop=True)
     return Explanation(
         citizen=citizen, scenario=scenario, operator=operator, start=start, days=days,
@@ -275,4 +300,73 @@ def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: 
         counterfactual_listed=bool(standing["counterfactual_listed"]),
         events=events, blamed_on_others=blamed,
         listings=listings.reset_index(drop=True), grades=grades,
+        list_history=None if list_history is None else _annotate(
+            operator.scheme, list_history, events),
+        memberships=memberships,
     )
+
+
+def _grade_history(scheme: Scheme, start: int, events: pd.DataFrame, listings: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """The grade after each day the score, the real listing or a grade cap changed."""
+    names = scheme.grade_names()
+    counted = events[~(events["dismissed"] | events["reversed"])]
+    caps = [(int(r.day), int(r.day) + o.days, names.index(o.grade), r.behaviour)
+            for r in counted.itertuples() for o in scheme.overrides
+            if o.behaviour == r.behaviour]
+    real = listings[~listings["counterfactual"]]
+    change_days = sorted(set(events["day"]) | set(real["day"]) | {c[1] for c in caps})
+    end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
+    listed_on = {int(r.day): r.change != "released" for r in real.itertuples()}
+    history, s, is_listed, last = [], start, False, (_grade_of(scheme, start, False), None)
+    for day in change_days:
+        s = int(end_score.get(day, s))
+        is_listed = listed_on.get(int(day), is_listed)
+        grade, cap = _grade_of(scheme, s, is_listed), None
+        active = [c for c in caps if c[0] <= day < c[1]]
+        if active and not is_listed:
+            worst = max(active, key=lambda c: c[2])
+            if worst[2] > names.index(grade):
+                grade, cap = names[worst[2]], f"{worst[3]} on day {worst[0]}"
+        if (grade, cap) != last:
+            history.append({"day": int(day), "score": s, "grade": grade, "capped_by": cap})
+        last = (grade, cap)
+    return pd.DataFrame(history, columns=["day", "score", "grade", "capped_by"])
+
+
+def _annotate(scheme: Scheme, history: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Each list change with its cause in words, and whether a real entry was wrongful."""
+    specs = {lst.name: lst for lst in scheme.lists}
+    entries = {(int(r.day), r.list) for r in history.itertuples()
+               if r.counterfactual and r.change in ("listed", "opening stock")}
+    causes, wrongful = [], []
+    for r in history.itertuples():
+        spec, day = specs.get(r.list), int(r.day)
+        cause = ""
+        if r.change in ("listed", "extended") and spec is not None:
+            today = events[(events["day"] == day) & events["behaviour"].isin(spec.behaviours)]
+            if r.counterfactual:
+                cause = "what the citizen really did that day"
+            elif len(today):
+                cause = "; ".join(_cause(e) for e in today.itertuples())
+            elif spec.escalation is not None:
+                cause = (f"score below {spec.escalation.below} after a warning and "
+                         f"counselling")
+        elif r.change == "opening stock":
+            cause = "on the list when the run began"
+        elif r.change == "obligation met":
+            cause = "removed early: the obligation was met"
+        elif r.change == "expired":
+            cause = "the term ran out"
+        elif r.change == "repaired":
+            cause = "credit repair: the minimum period passed and the score recovered"
+        causes.append(cause)
+        wrongful.append(bool(not r.counterfactual and r.change in ("listed", "opening stock")
+                             and (day, r.list) not in entries))
+    return history.assign(cause=causes, wrongful=wrongful).reset_index(drop=True)
+
+
+def _cause(event: Any) -> str:
+    text = f"{event.behaviour} recorded by {event.sensor}"
+    notes = event_notes(event)
+    return text + (f" [{'; '.join(notes)}]" if notes else "")

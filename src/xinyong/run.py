@@ -162,6 +162,14 @@ class Run:
                     "SELECT day, change, reason, counterfactual FROM listings "
                     "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual",
                     [index, subject]),
+                list_history=self._store.query(
+                    "SELECT day, list, change, counterfactual FROM list_changes "
+                    "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual, list",
+                    [index, subject]) if op.scheme.lists else None,
+                memberships=self._store.query(
+                    "SELECT list, kind, since, until, repeats, counterfactual_member "
+                    "FROM memberships WHERE operator = ? AND subject = ? ORDER BY list",
+                    [index, subject]) if op.scheme.lists else None,
                 name=name))
         if not parts:
             raise UnknownCitizenError(f"no operator in this run scores {kind}s")
