@@ -147,3 +147,28 @@ def test_the_grade_history_keeps_grade_caps() -> None:
     # The score alone says A: the stored grade agrees with the cap, not the score.
     final = run.query("SELECT grade FROM standings WHERE subject = 0")["grade"].iloc[0]
     assert explanation.grades.iloc[-1]["grade"] == final
+
+
+def test_billboard_harms_are_counted_and_minors_can_be_left_off() -> None:
+    shown = consequence_city(citizens=3000, days=60)
+    data = shown.model_dump(by_alias=True)
+    data["consequences"]["billboard_minors"] = False
+    hidden = xinyong.scenario.validate_scenario(data, "no minors on billboards")
+    with xinyong.simulate(shown, seed=2) as a, xinyong.simulate(hidden, seed=2) as b:
+        harms = a.summary["billboard_harms"]
+        notices = a.query("SELECT n.subject, p.age FROM notices n JOIN population p "
+                          "ON p.citizen = n.subject WHERE n.kind = 'billboard'")
+        assert harms["about_minors"] == int((notices["age"] < 18).sum()) > 0
+        ledger = a.query("SELECT count(*) AS n FROM ledger l JOIN behaviours b USING "
+                         "(behaviour) WHERE b.name = 'jaywalking' AND l.operator = 0 "
+                         "AND l.misattributed")
+        # The city's ledger holds those about adults it scores; billboards show minors too.
+        assert harms["on_misattributed_events"] >= int(ledger["n"].iloc[0]) > 0
+        assert harms["on_dismissed_events"] > 0  # the city reviews half its events
+        # Without minors: the same adults' notices, none about a child.
+        kept = b.query("SELECT n.subject, p.age FROM notices n JOIN population p "
+                       "ON p.citizen = n.subject WHERE n.kind = 'billboard'")
+        assert (kept["age"] >= 18).all()
+        assert len(kept) == int((notices["age"] >= 18).sum())
+        assert b.summary["billboard_harms"]["about_minors"] == 0
+        assert "minors are left off" in b.summary["about"]["billboard_harms"]

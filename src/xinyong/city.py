@@ -271,11 +271,17 @@ class City:
         judged = []
         # The events with subjects numbered as this city's columns are (from its base).
         local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
+        # Per citizen event, whether some operator's review dismissed it (notices' harms).
+        dismissed_any = np.zeros(len(events["citizen"]), dtype=bool) \
+            if self.effects is not None else None
         for op in self.operators:  # 3-5. each operator: select, assess, score, list
             keep = op.keep(local[op.subject])
             mine = events[op.subject] if keep is None else events[op.subject].where(keep)
             ours = local[op.subject] if keep is None else local[op.subject].where(keep)
             dismissed = op.assess(day, mine)
+            if dismissed_any is not None and op.subject == "citizen" and dismissed.any():
+                dismissed_any[np.flatnonzero(keep) if keep is not None else slice(None)] |= \
+                    dismissed
             if self.ledger is not None:
                 self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
             real, counterfactual = op.score(day, ours, dismissed, self._done[op.subject],
@@ -286,7 +292,7 @@ class City:
             self._count_operator(day, op, real, counterfactual, mine, dismissed)
         responded = np.empty(0, dtype=np.int64)
         if self.effects is not None:  # gates, notices; citizens respond from tomorrow
-            responded = self.effects.step(day, local["citizen"], judged)
+            responded = self.effects.step(day, local["citizen"], judged, dismissed_any)
         today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             flipped = self._update_listed_any(kind, group, toggled[kind])

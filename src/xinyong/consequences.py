@@ -28,9 +28,13 @@ if TYPE_CHECKING:
     from xinyong.operators import Judgement, OperatorState
     from xinyong.population import Population
 
-__all__ = ["NOTICE_KINDS", "ConsequenceState", "initial_response", "live_status"]
+__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "initial_response",
+           "live_status"]
 
 NOTICE_KINDS = ("billboard", "tv", "published_list", "dial_tone", "poster", "civilized_family")
+#: The harms of billboard notices, as counted: whom they name and what they show.
+NOTICE_HARMS = ("about_minors", "on_misattributed_events", "on_false_reports",
+                "on_dismissed_events")
 
 
 def initial_response(scenario: Scenario, population: Population | None, n: int
@@ -139,6 +143,9 @@ class ConsequenceState:
         self._children_count = 0  # children_affected.sum(), kept as it grows
         self._nobody = np.zeros(self.n, dtype=bool)  # services see no one as listed
         self._notices: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        self._ages = ages
+        # Billboards about minors, and on misattributed, false and dismissed events.
+        self.notice_harms = np.zeros(len(NOTICE_HARMS), dtype=np.int64)
         self._billboards = self._notice_rules(behaviour_names, sensor_names, sensor_of)
         # Response [E3].
         self.response = response
@@ -175,14 +182,15 @@ class ConsequenceState:
 
     # -- the day ---------------------------------------------------------------------------
 
-    def step(self, day: int, events: Events, judgements: list[tuple[OperatorState, Judgement]]
-             ) -> np.ndarray:
+    def step(self, day: int, events: Events, judgements: list[tuple[OperatorState, Judgement]],
+             dismissed: np.ndarray | None = None) -> np.ndarray:
         """Gates, notices and responses for one day.
 
         Args:
             day: the day.
             events: the citizens' recorded events today.
             judgements: each citizen operator's real judgement today.
+            dismissed: per event, whether some operator's review dismissed it.
 
         Returns:
             Citizens whose response factor changed (their behaviour is drawn again).
@@ -196,7 +204,7 @@ class ConsequenceState:
             flipped = who[now != self.black[who]]
             self.black[who] = now
         refused = self._gates(day) if self.gates is not None else np.empty(0, np.int64)
-        self._write_notices(day, events, judgements)
+        self._write_notices(day, events, judgements, dismissed)
         if self.response is None:
             return np.empty(0, dtype=np.int64)
         return self._respond(day, events, toggled, flipped, refused)
@@ -232,13 +240,24 @@ class ConsequenceState:
         return np.concatenate(refused) if refused else np.empty(0, dtype=np.int64)
 
     def _write_notices(self, day: int, events: Events,
-                       judgements: list[tuple[OperatorState, Judgement]]) -> None:
+                       judgements: list[tuple[OperatorState, Judgement]],
+                       dismissed: np.ndarray | None) -> None:
         if self.consequences is None or not self.consequences.notices:
             return
-        shamed = events.where(self._billboards[events.behaviour]) if self._billboards.any() \
-            else None
-        if shamed is not None and len(shamed):
-            self._add_notice(day, "billboard", shamed.subject, shamed.behaviour)
+        if self._billboards.any():
+            shown = self._billboards[events.behaviour]
+            if self._ages is not None:
+                minor = self._ages[events.subject] < 18
+                if not self.consequences.billboard_minors:
+                    shown &= ~minor
+                self.notice_harms[0] += int((shown & minor).sum())
+            self.notice_harms[1] += int((shown & events.misattributed).sum())
+            self.notice_harms[2] += int((shown & events.fabricated).sum())
+            if dismissed is not None:
+                self.notice_harms[3] += int((shown & dismissed).sum())
+            shamed = events.where(shown)
+            if len(shamed):
+                self._add_notice(day, "billboard", shamed.subject, shamed.behaviour)
         for rule in self.consequences.notices:
             if rule.kind == "billboard":
                 continue
@@ -395,4 +414,5 @@ class ConsequenceState:
             for _, kind, who, _ in self._notices:
                 counts[kind] += who.size
             out["notices"] = {k: int(c) for k, c in zip(NOTICE_KINDS, counts, strict=True)}
+            out["notice_harms"] = self.notice_harms.copy()
         return out

@@ -370,6 +370,9 @@ class Consequences(_Model):
     services: list[Service] = Field(min_length=1)
     rules: list[SanctionRule] = Field(min_length=1)
     notices: list[NoticeRule] = []
+    billboard_minors: bool = Field(
+        default=True, description="billboards show citizens under 18 caught on camera (the "
+                                  "reports exclude no one; false leaves them out)")
     source: str | None = None
 
 

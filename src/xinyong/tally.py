@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xinyong.accuracy import honoured_lists
-from xinyong.consequences import NOTICE_KINDS
+from xinyong.consequences import NOTICE_HARMS, NOTICE_KINDS
 from xinyong.gates import ACTIONS
 from xinyong.scenario import Scenario
 
@@ -185,6 +185,8 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
         out["children_affected"] = int(e["children_affected"])
     if e.get("notices") is not None:
         out["notices"] = {k: int(e["notices"][k]) for k in NOTICE_KINDS if e["notices"].get(k)}
+        out["billboard_harms"] = {k: int(v) for k, v in zip(
+            NOTICE_HARMS, np.asarray(e["notice_harms"]), strict=True)}
     return out
 
 
@@ -235,6 +237,13 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         out["operators"] = per_operator
     if c.get("effects") is not None:
         out.update(_effects_summary(scenario, c["effects"]))
+        if "billboard_harms" in out:
+            shown = "" if scenario.consequences is None or \
+                scenario.consequences.billboard_minors else " (minors are left off)"
+            out["about"]["billboard_harms"] = (
+                "billboard notices (photo, name and ID at the crossing) that named a citizen "
+                "under 18, or showed an event that was misattributed, a false report, or "
+                f"dismissed on review{shown}")
     if c.get("population") is not None:
         out["population"] = {k: int(v) for k, v in c["population"].items()}
     if tally.twin_daily is not None:
