@@ -113,7 +113,7 @@ def _print_summary(summary: dict) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("what it counts", style="dim", max_width=70)
-    nested = ("operators", "about", "grade_matrix", "cities", "gate_decisions",
+    nested = ("operators", "about", "grade_matrix", "cities", "country", "gate_decisions",
               "sanctions_applied", "rewards_given", "notices", "chilling")
     for key, value in summary.items():
         if key == "grade_shares":
@@ -148,6 +148,10 @@ def _print_summary(summary: dict) -> None:
             table.add_row(escape(name), f"{f['covered']:,}", f"{f['mean_score']:.1f}",
                           f"{f['blacklisted_share']:.2%}", f"{f['wrongly_blacklisted']:,}",
                           f"{f['wrongly_missing']:,}", f"{f['wrongly_graded']:,}")
+        f = summary["country"]
+        table.add_row("[bold]country[/]", f"{f['covered']:,}", "", f"{f['blacklisted_share']:.2%}",
+                      f"{f['wrongly_blacklisted']:,}", f"{f['wrongly_missing']:,}",
+                      f"{f['wrongly_graded']:,}")
         console.print(table)
 
 

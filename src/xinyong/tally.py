@@ -231,6 +231,12 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         out["cities"] = cities
         out["about"]["cities"] = ("per city: its residents aged as its scheme covers, under "
                                   "its own scheme and the blacklists services honour")
+        out["country"] = {
+            **_blacklist_summary(c["blacklists"]),
+            **{k: sum(city[k] for city in cities.values())
+               for k in ("covered", "wrongly_graded", "wrongly_downgraded")}}
+        out["about"]["country"] = ("the whole country: blacklists over all citizens; grades "
+                                   "under each resident's own city scheme, added over cities")
     if c.get("collectors"):
         out["events_fabricated"] = int(totals["fabricated"])
     if scenario.operators:  # not in a single-scheme scenario such as the reference
