@@ -261,7 +261,8 @@ class City:
             events[kind] = recorded
             # What this block's own subjects really did, wherever it was attributed: the
             # counterfactual's events (a false report has no actor).
-            self._done[kind] = recorded.where(recorded.actor >= 0).local(self.base[kind])
+            done = recorded.where(recorded.actor >= 0) if self.collectors else recorded
+            self._done[kind] = done.local(self.base[kind])
         return events
 
     def judge(self, events: dict[str, Events]) -> None:

@@ -205,10 +205,12 @@ class OperatorState:
                 wherever the sensors attributed them.
             second_core: where the counterfactual is scored.
         """
-        keep = self._takes[done.behaviour]
-        if self.covered is not None:
-            keep &= self.covered[done.actor]
-        actor, k = done.actor[keep], done.behaviour[keep]
+        actor, k = done.actor, done.behaviour
+        if not self._takes_everything:
+            keep = self._takes[k]
+            if self.covered is not None:
+                keep &= self.covered[actor]
+            actor, k = actor[keep], k[keep]
         counterfactual = second_core.submit(self._judge, self.counterfactual, self.cf_lists,
                                             day, actor, k, self.points[k], self.severe[k])
         points, severe = self.points[events.behaviour], self.severe[events.behaviour]
