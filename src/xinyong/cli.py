@@ -120,9 +120,10 @@ def _print_summary(summary: dict) -> None:
             table.add_row("grade shares", "", escape(about.get(key, "")))
             for grade, share in value.items():
                 table.add_row(f"  grade {escape(grade)}", f"{share:.3%}")
-        elif key == "population":
+        elif key in ("population", "billboard_harms"):
+            table.add_row(escape(key.replace("_", " ")), "", escape(about.get(key, "")))
             for part, count in value.items():
-                table.add_row(f"  {escape(part)}", f"{count:,}")
+                table.add_row(f"  {escape(part.replace('_', ' '))}", f"{count:,}")
         elif key not in nested:
             table.add_row(escape(key), _figure(key, value), escape(about.get(key, "")))
     console.print(table)
