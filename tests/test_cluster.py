@@ -299,3 +299,11 @@ def test_a_stopped_clusters_address_is_never_joined_by_a_run_of_its_own() -> Non
     finally:
         kill_carrying(root)  # the run's own Ray, should it outlive the run
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_an_object_store_uri_is_refused_not_taken_for_a_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(xinyong.RunError, match=r"'s3://bucket/run' is a URI.*not supported yet"):
+        xinyong.simulate("reference", citizens=100, days=2, out="s3://bucket/run")
+    assert not any(tmp_path.iterdir())  # no folder 's3:' made here

@@ -75,6 +75,7 @@ def connect(ray: Any, address: str | None) -> None:
         return
     options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is None or address == "local":
+        _default_token_auth()
         ray.init(address="local", **options)  # "local": never a cluster found lying around
         return
     gcs, here = _resolve(address)
@@ -256,6 +257,20 @@ def _enable_local_token() -> bool:
     os.environ["RAY_AUTH_MODE"] = "token"
     Config.initialize("")  # Ray's cached configuration reads the mode again
     return True
+
+
+def _default_token_auth() -> None:
+    """Ray's own default for a new local Ray (token authentication, a token generated in
+    ``~/.ray/auth_token`` if there is none), chosen here so that Ray does not warn about it on
+    every run; ``RAY_AUTH_MODE`` set by the user is respected."""
+    if os.environ.get("RAY_AUTH_MODE") is not None:
+        return
+    try:
+        from ray._raylet import Config
+    except ImportError:  # a Ray without token authentication (before 2.52)
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    Config.initialize("")
 
 
 def _nodes_not_seeing(ray: Any, folder: Path, nodes: list[dict[str, Any]]) -> list[str]:

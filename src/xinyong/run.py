@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -45,6 +46,7 @@ __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "ope
 
 STORE_FILE = "run.duckdb"
 SUMMARY_FILE = "summary.json"
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # s3://, gs://, hdfs:// (a Path keeps one /)
 
 
 class RunError(Exception):
@@ -268,6 +270,11 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     if seed < 0:
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
     chosen = _resolve(scenario, citizens, days)
+    if out is not None and _URI.match(str(out)):
+        raise RunError(f"--out '{out}' is a URI, and a run is written to a folder (object "
+                       f"stores are not supported yet): on a cluster, give a folder on a "
+                       f"filesystem every node mounts at the same path (NFS, a cluster "
+                       f"filesystem)")
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
     ray = require_ray() if on_ray else None  # before anything is written: nothing to undo
