@@ -96,8 +96,9 @@ def alive_nodes(ray: Any) -> list[dict[str, Any]]:
 
 
 def deal(ray: Any, count: int) -> list[Any]:
-    """Where each of ``count`` blocks runs: dealt to the alive nodes in turn, one per CPU of a
-    node's before a second on any (a head started with ``--num-cpus 0`` gets none).
+    """Where each of ``count`` blocks runs: dealt to the alive nodes in turn, so that every
+    node gets as many blocks as it has CPUs before any gets more (a head started with
+    ``--num-cpus 0`` gets none).
 
     Blocks reserve no CPU, so Ray's own placement would put them all beside the driver.
 
