@@ -37,12 +37,13 @@ ORDER = "ORDER BY day, operator, subject, actor, behaviour"
 HEALTH = {"RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "3",
           "RAY_health_check_timeout_ms": "1000", "RAY_health_check_initial_delay_ms": "0"}
 _NODES_READY = """
-import sys, time, ray
-ray.init(address=sys.argv[1], log_to_driver=False, configure_logging=False)
-deadline = time.monotonic() + 60
-while sum(1 for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU")) < int(sys.argv[2]):
-    assert time.monotonic() < deadline, ray.nodes()
-    time.sleep(0.2)
+import sys, time
+from ray._raylet import GcsClient
+gcs, deadline = GcsClient(address=sys.argv[1]), time.monotonic() + 60
+while sum(1 for node in gcs.get_all_node_info().values()
+          if node.state == 0 and node.resources_total.get("CPU")) < int(sys.argv[2]):
+    assert time.monotonic() < deadline, "the nodes did not all join in 60 s"
+    time.sleep(0.1)
 """
 
 
@@ -120,7 +121,8 @@ class Cluster:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def wait_for_nodes(self, count: int) -> None:
-        """Wait until ``count`` nodes are alive and have told the cluster their CPUs."""
+        """Wait until ``count`` nodes are alive and have told the cluster their CPUs (asking
+        the GCS, as a driver's ``ray.nodes()`` does)."""
         subprocess.run([sys.executable, "-c", _NODES_READY, self.address, str(count)],
                        env=self.env(), check=True, timeout=90, capture_output=True)
 
