@@ -309,3 +309,69 @@ def test_an_object_store_uri_is_refused_not_taken_for_a_folder(
     with pytest.raises(xinyong.RunError, match=r"'s3://bucket/run' is a URI.*not supported yet"):
         xinyong.simulate("reference", citizens=100, days=2, out="s3://bucket/run")
     assert not any(tmp_path.iterdir())  # no folder 's3:' made here
+
+
+class FakeRay:
+    """Just enough of the ray module for dealing blocks and looking for the output folder:
+    ``nodes()`` as given, and remote calls run here, where a node in ``blind`` looks for the
+    marker under a folder that does not exist (as a node without the shared mount would)."""
+
+    def __init__(self, nodes: list[dict[str, object]], blind: set[str] = frozenset()) -> None:
+        self._nodes, self.blind = nodes, blind
+
+    def nodes(self) -> list[dict[str, object]]:
+        return self._nodes
+
+    def remote(self, **_: object) -> Callable[[Callable[[str], bool]], FakeRay.Task]:
+        return lambda fn: FakeRay.Task(fn, self.blind)
+
+    @staticmethod
+    def get(results: list[bool], timeout: float) -> list[bool]:
+        return results
+
+    @dataclass
+    class Task:
+        fn: Callable[[str], bool]
+        blind: set[str]
+        node: str = ""
+
+        def options(self, scheduling_strategy: object) -> FakeRay.Task:
+            node = scheduling_strategy.node_id  # type: ignore[attr-defined]
+            return FakeRay.Task(self.fn, self.blind, node)
+
+        def remote(self, path: str) -> bool:
+            return self.fn("/nonexistent" + path if self.node in self.blind else path)
+
+
+def node(name: str, cpus: int, alive: bool = True) -> dict[str, object]:
+    """A node as ``ray.nodes()`` describes it; ``name`` a hex digit, its id that repeated."""
+    return {"NodeID": name * 56, "Alive": alive, "NodeManagerAddress": f"10.0.0.{ord(name)}",
+            "Resources": {"CPU": float(cpus)} if cpus else {}}
+
+
+def test_blocks_are_dealt_to_the_alive_nodes_in_turn() -> None:
+    from xinyong.cluster import deal
+
+    ray = FakeRay([node("a", 2), node("b", 1), node("c", 0), node("d", 4, alive=False)])
+    assert [s.node_id[0] for s in deal(ray, 5)] == ["a", "b", "a", "a", "b"]  # c: no CPU
+    assert all(not s.soft for s in deal(ray, 2))  # binding: not all beside the driver
+
+
+def test_the_output_folder_must_be_declared_shared_and_seen_by_every_node(
+        tmp_path: Path) -> None:
+    from xinyong.cluster import ClusterError, check_output
+
+    one = FakeRay([node("a", 1), node("b", 1, alive=False)])
+    check_output(one, None, shared=False)  # one node: any output will do
+    two = FakeRay([node("a", 1), node("b", 1)])
+    with pytest.raises(ClusterError, match=r"2 nodes.*--out DIR.*--shared-out"):
+        check_output(two, None, shared=False)
+    with pytest.raises(ClusterError, match="may be a folder of this machine only"):
+        check_output(two, tmp_path / "run", shared=False)
+    check_output(two, tmp_path / "run", shared=True)  # both see it
+    assert [p.name for p in (tmp_path / "run").iterdir()] == []  # the marker is gone
+    blind = FakeRay([node("a", 1), node("b", 1)], blind={"b" * 56})
+    with pytest.raises(ClusterError, match=r"not seen by 1 of the cluster's 2 nodes "
+                                           r"\(10\.0\.0\.98 \(bbbbbbbb\)\)"):
+        check_output(blind, tmp_path / "new", shared=True)
+    assert not (tmp_path / "new").exists()  # made for the look, removed on refusal
