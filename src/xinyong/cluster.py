@@ -39,7 +39,9 @@ from typing import Any
 __all__ = ["CONNECT_SECONDS", "ClusterError", "alive_nodes", "check_output", "connect", "deal"]
 
 CONNECT_SECONDS = 3.0  # a GCS port that neither accepts nor refuses by then is unreachable
-HANDSHAKE_SECONDS = 8.0  # Ray's GCS client, started in a child process, answers within this
+# Ray's GCS client, in a child process that may take seconds to import Ray on a busy machine,
+# answers within this; only a port where something else than a GCS listens takes it all.
+HANDSHAKE_SECONDS = 15.0
 _SEE_SECONDS = 60.0  # every node starts a worker to look for the output folder
 
 _HANDSHAKE = """
@@ -138,7 +140,7 @@ def check_output(ray: Any, folder: Path | None, shared: bool) -> None:
     if not shared:
         raise ClusterError(f"--out '{folder}' may be a folder of this machine only, and {where} "
                            f"there. Put it on a filesystem every node mounts at the same path "
-                           f"(NFS, a cluster filesystem, a mounted bucket) and add --shared-out")
+                           f"(NFS, a cluster filesystem) and add --shared-out")
     blind = _nodes_not_seeing(ray, folder.absolute(), nodes)
     if blind:
         raise ClusterError(f"--out '{folder}' is not seen by {len(blind)} of the cluster's "
@@ -230,7 +232,7 @@ def _handshake(gcs: str, name: str, here: bool) -> None:
 
 def _try_gcs(gcs: str) -> str:
     """What Ray's GCS client, in a child process, says to ``gcs``: "" if it connected."""
-    env = {**os.environ, "RAY_py_gcs_connect_timeout_s": str(int(HANDSHAKE_SECONDS / 2))}
+    env = {**os.environ, "RAY_py_gcs_connect_timeout_s": "5"}
     try:
         done = subprocess.run([sys.executable, "-c", _HANDSHAKE, gcs], capture_output=True,
                               text=True, timeout=HANDSHAKE_SECONDS, env=env, check=False)
