@@ -41,7 +41,7 @@ __all__ = ["CONNECT_SECONDS", "ClusterError", "alive_nodes", "check_output", "co
 CONNECT_SECONDS = 3.0  # a GCS port that neither accepts nor refuses by then is unreachable
 # Ray's GCS client, in a child process that may take seconds to import Ray on a busy machine,
 # answers within this; only a port where something else than a GCS listens takes it all.
-HANDSHAKE_SECONDS = 15.0
+HANDSHAKE_SECONDS = 12.0
 _SEE_SECONDS = 60.0  # every node starts a worker to look for the output folder
 
 _HANDSHAKE = """
@@ -232,7 +232,7 @@ def _handshake(gcs: str, name: str, here: bool) -> None:
 
 def _try_gcs(gcs: str) -> str:
     """What Ray's GCS client, in a child process, says to ``gcs``: "" if it connected."""
-    env = {**os.environ, "RAY_py_gcs_connect_timeout_s": "5"}
+    env = {**os.environ, "RAY_py_gcs_connect_timeout_s": "2"}
     try:
         done = subprocess.run([sys.executable, "-c", _HANDSHAKE, gcs], capture_output=True,
                               text=True, timeout=HANDSHAKE_SECONDS, env=env, check=False)
