@@ -91,7 +91,7 @@ def main() -> None:
     per_citizen = state_bytes(city) / scenario.citizens
     del city
 
-    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=args.workers, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     sampler = PeakMemory()
     sampler.start()

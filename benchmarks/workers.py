@@ -20,7 +20,8 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=None)
     parser.add_argument("--days", type=int, default=None)
     args = parser.parse_args()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
     walls = {}
     for workers in (1, 2):
         started = time.perf_counter()

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.cluster import ClusterError
 from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.workers import WorkerError
@@ -27,7 +28,8 @@ errors = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True,
+                 soft_wrap=True)  # one line, whatever the terminal: the shell's to wrap
     return typer.Exit(code)
 
 
@@ -51,8 +53,13 @@ def simulate_command(
     workers: Annotated[int, typer.Option(min=0, help="Simulate the city as this many blocks "
                                          "on Ray workers (pip install 'xinyong[ray]'); 0 runs "
                                          "in this process.")] = 0,
-    ray: Annotated[str | None, typer.Option("--ray", help="Address of an existing Ray "
-                                            "cluster (default: a local one).")] = None,
+    ray: Annotated[str | None, typer.Option("--ray", help="Join an existing Ray cluster: "
+                                            "HOST:PORT of its head (as `ray start --head` "
+                                            "prints it), or auto for this machine's "
+                                            "(default: a Ray of the run's own).")] = None,
+    shared_out: Annotated[bool, typer.Option(help="--out is on a filesystem every node of "
+                                             "the Ray cluster mounts at the same path "
+                                             "(required on more than one node).")] = False,
     checkpoint_every: Annotated[int, typer.Option(min=0, help="With --workers and --out: "
                                                   "checkpoint every this many days.")] = 0,
     resume: Annotated[bool, typer.Option(help="Resume the unfinished --workers run in --out "
@@ -87,8 +94,9 @@ def simulate_command(
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
+                           shared_out=shared_out,
                            progress=lambda day: bar.update(task, completed=day))
-        except (RunError, WorkerError) as exc:
+        except (RunError, WorkerError, ClusterError) as exc:
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)

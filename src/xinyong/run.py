@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from xinyong.city import City, twin_occurrences
+from xinyong.cluster import check_output, connect
 from xinyong.dataset import DATA, prepare
 from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
@@ -44,6 +46,7 @@ __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "ope
 
 STORE_FILE = "run.duckdb"
 SUMMARY_FILE = "summary.json"
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # s3://, gs://, hdfs:// (a Path keeps one /)
 
 
 class RunError(Exception):
@@ -241,7 +244,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
              progress: Callable[[int], None] | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
-             resume: bool = False) -> Run:
+             resume: bool = False, shared_out: bool = False) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -255,10 +258,13 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             the same results; the way a city is spread over workers).
         workers: simulate the city as this many blocks on Ray workers (the same results);
             0 runs in this process.
-        ray_address: an existing Ray cluster for the workers (default: a local one).
+        ray_address: an existing Ray cluster for the workers, ``HOST:PORT`` of its head or
+            ``auto`` for this machine's (default: a Ray of the run's own on this machine).
         checkpoint_every: with workers and ``out``, checkpoint every this many days.
         resume: continue the unfinished split run in ``out`` from its latest checkpoint
             (same scenario, seed and workers).
+        shared_out: ``out`` is on a filesystem every node of the Ray cluster mounts at the
+            same path (required, and checked, on a cluster of more than one node).
 
     Returns:
         The finished run.
@@ -266,14 +272,20 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     Raises:
         ScenarioError: the scenario cannot be used.
         RunError: the output folder exists and is not empty.
+        ClusterError: the Ray cluster cannot be joined, or its nodes cannot all write
+            ``out``.
     """
     if seed < 0:
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
     chosen = _resolve(scenario, citizens, days)
+    if out is not None and _URI.match(str(out)):
+        raise RunError(f"--out '{out}' is a URI, and a run is written to a folder (object "
+                       f"stores are not supported yet): on a cluster, give a folder on a "
+                       f"filesystem every node mounts at the same path (NFS, a cluster "
+                       f"filesystem)")
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
-    if on_ray:
-        require_ray()  # before anything is written: a missing extra leaves no folder behind
+    ray = require_ray() if on_ray else None  # before anything is written: nothing to undo
     if resume:
         if not on_ray:
             raise RunError("only a run on Ray workers checkpoints: resume with the same "
@@ -281,9 +293,14 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         if folder is None or latest_checkpoint(folder, workers) is None:
             raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
                            f"{workers}-worker run")
-        store = RunStore(folder / STORE_FILE)
     elif folder is not None:
         check_output_folder(folder)
+    if ray is not None:  # join the cluster, and check its nodes can all write the output
+        connect(ray, ray_address)
+        check_output(ray, folder, shared_out)
+    if resume:
+        store = RunStore(folder / STORE_FILE)
+    elif folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if not resume:

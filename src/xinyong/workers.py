@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xinyong.cluster import connect, deal
 from xinyong.scenario import Scenario
 from xinyong.split import BlockRun, blocks, sum_tallies
 from xinyong.tally import Tally
@@ -66,7 +67,8 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
         workers: how many blocks, one per worker.
         dataset: the Parquet dataset folder the workers write (None: no output). On a
             cluster, it must be a folder every machine sees at the same path.
-        address: an existing Ray cluster (default: start one on this machine).
+        address: an existing Ray cluster, ``HOST:PORT`` or ``auto`` (default: start a Ray
+            of the run's own on this machine); see :func:`xinyong.cluster.connect`.
         progress: called with the number of days done after each day.
         folder: the run folder, where blocks keep their checkpoints (so a failed run can be
             resumed); None keeps none.
@@ -75,14 +77,15 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
 
     Raises:
         WorkerError: Ray is missing, or a worker died (the message names the day).
+        ClusterError: the cluster at ``address`` cannot be joined.
     """
     ray = require_ray()
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+    connect(ray, address)
     cut = blocks(scenario, seed, workers)
     remote = ray.remote(num_cpus=0)(BlockRun)  # blocks share the cores; none reserves one
-    base = folder / "blocks" if folder is not None else None
+    # Paths travel to workers, which may run elsewhere and in another folder.
+    dataset = dataset.absolute() if dataset is not None else None
+    base = folder.absolute() / "blocks" if folder is not None else None
     if base is not None:
         base.mkdir(parents=True, exist_ok=True)
     start = latest_checkpoint(folder, workers)
@@ -91,7 +94,9 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
              for i in range(workers)]
     run_id = uuid.uuid4().hex[:8]  # named, so an operator (or a test) can find a block
     scenario_json = scenario.model_dump_json(by_alias=True)
-    actors = [remote.options(name=f"xinyong-{run_id}-block-{i}").remote(
+    places = deal(ray, workers)  # the nodes in turn
+    actors = [remote.options(name=f"xinyong-{run_id}-block-{i}",
+                             scheduling_strategy=places[i]).remote(
                   scenario_json, seed, cut, i, str(dataset) if dataset else None, saved[i],
                   threads=False)
               for i in range(workers)]
@@ -130,10 +135,13 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
                 progress(done)
         tallies = ray.get([a.finish.remote() for a in actors])
     except ray.exceptions.RayError as exc:
-        again = ("resume it from its last checkpoint (xinyong simulate --resume DIR)"
+        # The days in flight fail with it; this error says it once, not Ray for each of them.
+        os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
+        again = ("resume it from its last checkpoint: the same command with --resume"
                  if latest_checkpoint(folder, workers) else "run it again")
+        said = str(exc).splitlines()[0].rstrip(".")
         raise WorkerError(f"a worker of the split run failed on day {done + 1}: "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0]}. The run is "
+                          f"{type(exc).__name__}: {said}. The run is "
                           f"incomplete and was not saved as finished; {again}.") from None
     finally:
         for a in actors:
