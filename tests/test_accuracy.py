@@ -172,3 +172,30 @@ def test_billboard_harms_are_counted_and_minors_can_be_left_off() -> None:
         assert len(kept) == int((notices["age"] >= 18).sum())
         assert b.summary["billboard_harms"]["about_minors"] == 0
         assert "minors are left off" in b.summary["about"]["billboard_harms"]
+
+
+def test_the_live_record_marks_a_wrongful_listing_and_a_missing_one(tmp_path) -> None:
+    """The dashboard's citizen page reads the live record: a wrongly listed citizen is marked,
+    and the true actor is shown missing from the list."""
+    from xinyong.live import LiveCity
+
+    data = {
+        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
+        "listed_response": {"negative": 1.0, "positive": 1.0},
+        "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
+        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True}],
+        "operators": [{"name": "court", "scheme": {
+            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
+            "grades": [{"grade": "A", "min": 0}],
+            "points": [{"behaviour": "fraud", "points": -1}],
+            "lists": [{"name": "debtors", "behaviours": ["fraud"], "term_days": 100}]}}],
+    }
+    live = LiveCity(tmp_path / "city", xinyong.scenario.validate_scenario(data, "blame"), 7)
+    try:
+        live.advance(5)  # on this seed citizen 1's fraud of day 1 is blamed on citizen 0
+        wronged = live.record(0)["operators"][0]
+        assert wronged["lists"] == [{"list": "debtors", "kind": "black", "since": 1,
+                                     "until": 101, "repeats": 0, "error_free": False}]
+        assert live.record(1)["operators"][0]["error_free_lists"] == ["debtors"]
+    finally:
+        live.close()

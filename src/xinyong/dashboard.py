@@ -55,7 +55,7 @@ table { border-collapse: collapse; font-size: 14px; margin: .5em 0 1em; }
 td, th { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left; }
 tr.differs td { background: #fff3cd; font-weight: 600; }
 .error { color: #b00020; font-weight: 600; } .ok { color: #1b7f3b; font-weight: 600; }
-.note { color: #555; }
+.note { color: #555; } .wrongful { color: #b00020; }
 .notice { border-left: 4px solid #c0392b; padding: .3em .8em; margin: .4em 0; }
 button { padding: .3em .8em; } .results a { display: block; padding: .2em 0; }
 """
@@ -182,8 +182,17 @@ async function show(id) {
     for (const op of rec.operators) {
       out += `<h3>${esc(op.operator)} (${esc(op.scheme)}): score ${op.score}, grade ` +
              `${esc(op.grade)}${op.listed ? ', listed since day ' + op.listing_day : ''}</h3>`;
+      if (op.grade_capped_until !== null)
+        out += `<p>Grade capped until day ${op.grade_capped_until} (a grade cap).</p>`;
+      out += `<p>Without errors: score ${op.counterfactual_score}` +
+             `${op.counterfactual_listed ? ', listed' : ''}.</p>`;
       out += op.lists.map(l => `<p>On list <b>${esc(l.list)}</b> since day ${l.since}` +
-             (l.until !== null ? ', until day ' + l.until : '') + '</p>').join('');
+             (l.until !== null ? ', until day ' + l.until : '') +
+             (l.repeats ? `, extended ${l.repeats} time(s)` : '') +
+             (l.error_free ? '' : ' <b class=wrongful>wrongly: the error-free system would ' +
+              'not list this citizen</b>') + '</p>').join('');
+      out += op.error_free_lists.map(name => `<p class=wrongful>Missing from <b>${esc(name)}` +
+             '</b>: the error-free system would list this citizen.</p>').join('');
       out += '<table class=ledger><tr><th>day</th><th>behaviour</th><th>sensor</th>' +
              '<th>points</th><th>why</th><th></th></tr>' + op.ledger.map(e =>
         `<tr><td>${e.day}</td><td>${esc(e.behaviour)}</td><td>${esc(e.sensor)}</td>` +

@@ -262,8 +262,16 @@ class LiveCity:
                     "lists": [{"list": lst.spec.name, "kind": lst.spec.kind,
                                "since": int(lst.since[citizen]),
                                "until": int(lst.until[citizen]) if lst.spec.kind == "black"
-                               else None}
-                              for lst in op.lists.lists if lst.member[citizen]],
+                               else None,
+                               "repeats": int(lst.repeats[citizen]),
+                               "error_free": bool(cf_lst.member[citizen])}
+                              for lst, cf_lst in zip(op.lists.lists, op.cf_lists.lists,
+                                                     strict=True) if lst.member[citizen]],
+                    "error_free_lists": [cf_lst.spec.name for lst, cf_lst in zip(
+                        op.lists.lists, op.cf_lists.lists, strict=True)
+                        if cf_lst.member[citizen] and not lst.member[citizen]],
+                    "grade_capped_until": int(st.cap_until[citizen])
+                    if st.capped and st.cap_until[citizen] > self.day else None,
                     "replayed_score": self._replay(op.index, citizen, self.day),
                     "ledger": [_event_json(row) for row in events.itertuples()],
                 })
