@@ -23,9 +23,11 @@ class _Standing:
         self.ever_listed = [False] * n
 
     def score_and_list(self, scenario: xinyong.Scenario, t: int,
-                       events: list[tuple[int, xinyong.scenario.Behaviour]]) -> None:
+                       events: list[tuple[int, xinyong.scenario.Behaviour]],
+                       mutant: str | None = None) -> None:
         """Steps 3 and 4 of day ``t`` over ``events``, given as (subject, behaviour)."""
         floor, ceiling = scenario.score.floor, scenario.score.ceiling
+        low, high = (-10**9, 10**9) if mutant == "no_clamp" else (floor, ceiling)
         rule = scenario.listing
         # 3. Scoring: the sum of the day's points, then clamp.
         day_points = [0] * len(self.score)
@@ -35,26 +37,40 @@ class _Standing:
             if behaviour.severe:
                 severe_today.add(subject)
         for i in range(len(self.score)):
-            self.score[i] = min(max(self.score[i] + day_points[i], floor), ceiling)
+            self.score[i] = min(max(self.score[i] + day_points[i], low), high)
         # 4. Listing, then release.
         for i in range(len(self.score)):
-            if i in severe_today or (rule.at_floor and self.score[i] == floor):
+            if i in severe_today or (rule.at_floor and self.score[i] <= floor):
                 self.listed[i] = True
                 self.listing_day[i] = t
                 self.ever_listed[i] = True
-            elif (self.listed[i] and t - self.listing_day[i] >= rule.min_days
-                  and self.score[i] >= rule.release_min_score):
+            elif (self.listed[i] and t - self.listing_day[i] >= rule.min_days - (
+                    mutant == "early_release") and self.score[i] >= rule.release_min_score):
                 self.listed[i] = False
 
 
 def _grade(scenario: xinyong.Scenario, score: int, listed: bool) -> str:
     if listed:
         return scenario.listed_grade
-    return next(g.grade for g in scenario.grades if score >= g.min)
+    return next((g.grade for g in scenario.grades if score >= g.min), scenario.grades[-1].grade)
 
 
-def simulate_oracle(scenario: xinyong.Scenario, seed: int) -> dict[str, Any]:
+#: Deliberately broken versions of the rules, which the comparison with the engine must flag.
+MUTANTS = ("conduct_swapped", "early_release", "no_clamp", "drops_misattributed",
+           "severe_ignored")
+# conduct_swapped: rewarded behaviours scaled by c, not 1/c; early_release: released a day before the term ends;
+# no_clamp: scores never clamped; drops_misattributed: the error-free standing leaves out the
+# misattributed events instead of crediting their actors; severe_ignored: no severe listing.
+
+
+def simulate_oracle(scenario: xinyong.Scenario, seed: int, mutant: str | None = None
+                    ) -> dict[str, Any]:
     """Simulate ``scenario`` literally, one draw at a time. Deliberately slow: small cities only.
+
+    Args:
+        scenario: the reference rules and sizes.
+        seed: the seed of Python's generator.
+        mutant: one of ``MUTANTS`` to break a rule on purpose (tests of the comparison).
 
     Returns the engine's summary keys, plus ``daily``: a dict of per-day lists
     (``mean_score``, ``listed``).
@@ -80,7 +96,8 @@ def simulate_oracle(scenario: xinyong.Scenario, seed: int) -> dict[str, Any]:
                     if real.listed[i]:
                         p *= response.negative
                 else:
-                    p = b.p / conduct[i]
+                    c = 1.0 / conduct[i] if mutant == "conduct_swapped" else conduct[i]
+                    p = b.p / c
                     if real.listed[i]:
                         p *= response.positive
                 p = min(p, 1.0)
@@ -104,10 +121,15 @@ def simulate_oracle(scenario: xinyong.Scenario, seed: int) -> dict[str, Any]:
         recorded += len(events)
 
         # 3-4. Scoring and listing over every recorded event, as attributed.
-        real.score_and_list(scenario, t, [(subject, b) for _, subject, b in events])
+        if mutant == "severe_ignored":
+            events = [(a, s, b.model_copy(update={"severe": False})) for a, s, b in events]
+        real.score_and_list(scenario, t, [(subject, b) for _, subject, b in events], mutant)
         # 5. Counterfactual: steps 3-4 again over every recorded event, each attributed to
         # its true actor (perfect sensors: the same detections, no misidentification).
-        counterfactual.score_and_list(scenario, t, [(actor, b) for actor, _, b in events])
+        counterfactual.score_and_list(
+            scenario, t, [(subject if mutant == "drops_misattributed" else actor, b)
+                          for actor, subject, b in events
+                          if mutant != "drops_misattributed" or actor == subject], mutant)
 
         daily["mean_score"].append(sum(real.score) / n)
         daily["listed"].append(sum(real.listed))

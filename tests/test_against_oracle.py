@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from oracle import simulate_oracle
+from oracle import MUTANTS, simulate_oracle
 
 import xinyong
 from xinyong.scenario import validate_scenario
@@ -178,3 +178,29 @@ def test_release_term_starts_on_day_20_in_floor_start() -> None:
         for f in runs:
             assert f["day19_listed_share"] > 0.85
             assert f["day20_listed_share"] < f["day19_listed_share"] - 0.02
+
+
+#: Where each deliberately broken oracle should be caught (a variant that exercises its rule).
+MUTANT_VARIANTS = {"conduct_swapped": "stressed", "early_release": "floor_start",
+                   "no_clamp": "stressed", "drops_misattributed": "floor_start",
+                   "severe_ignored": "no_floor"}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS)
+def test_the_comparison_flags_a_broken_oracle(mutant: str) -> None:
+    """The comparison is only worth something if it fails for a wrong rule: every mutant of
+    the oracle differs from the engine beyond the tolerance on some figure."""
+    variant = MUTANT_VARIANTS[mutant]
+    engine = _samples(variant)[0]
+    broken = []
+    for seed in range(4):
+        result = simulate_oracle(VARIANTS[variant][0], seed, mutant)
+        broken.append(_figures(result, result["daily"], variant))
+    flagged = []
+    for figure in _figure_names(variant):
+        m_e, se_e = _mean_se([f[figure] for f in engine])
+        m_o, se_o = _mean_se([f[figure] for f in broken])
+        floor = 0.1 if figure.endswith("mean_score") else 1e-3
+        if abs(m_e - m_o) > Z * math.hypot(se_e, se_o) + floor:
+            flagged.append(figure)
+    assert flagged, f"the mutant '{mutant}' passed every comparison"
