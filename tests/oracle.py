@@ -58,8 +58,8 @@ def _grade(scenario: xinyong.Scenario, score: int, listed: bool) -> str:
 #: Deliberately broken versions of the rules, which the comparison with the engine must flag.
 MUTANTS = ("conduct_swapped", "early_release", "no_clamp", "drops_misattributed",
            "severe_ignored")
-# conduct_swapped: rewarded behaviours scaled by c, not 1/c; early_release: released a day before the term ends;
-# no_clamp: scores never clamped; drops_misattributed: the error-free standing leaves out the
+# conduct_swapped: rewarded behaviours scaled by c, not 1/c; early_release: released a day
+# before the term ends; no_clamp: scores never clamped; drops_misattributed: the error-free standing leaves out the
 # misattributed events instead of crediting their actors; severe_ignored: no severe listing.
 
 
