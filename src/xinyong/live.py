@@ -95,22 +95,33 @@ class Receipt:
 
 
 class ReadWriteLock:
-    """Many readers at once, or one writer; a waiting writer goes first (new readers wait
-    behind it), so a stream of readers cannot starve an advance."""
+    """Many readers at once, or one writer, taking turns: a waiting writer holds back new
+    readers (a stream of readers cannot starve an advance), and the readers that waited for a
+    writer go in before the next writer (an advance, day after day, cannot starve them)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._readers = 0
+        self._readers = 0  # holding the read side
+        self._readers_waiting = 0
+        self._readers_turn = False  # a writer just left: the waiting readers go first
         self._writing = False
-        self._waiting = 0
+        self._writers_waiting = 0
+
+    def _blocked(self) -> bool:
+        return self._writing or (self._writers_waiting > 0 and not self._readers_turn)
 
     def acquire_read(self, blocking: bool = True) -> bool:
-        """Take the read side; without ``blocking``, only if no writer holds or awaits it."""
+        """Take the read side; without ``blocking``, only if it is free at once."""
         with self._cond:
-            if not blocking and (self._writing or self._waiting):
-                return False
-            while self._writing or self._waiting:
-                self._cond.wait()
+            if self._blocked():
+                if not blocking:
+                    return False
+                self._readers_waiting += 1
+                while self._blocked():
+                    self._cond.wait()
+                self._readers_waiting -= 1
+                if not self._readers_waiting:
+                    self._readers_turn = False
             self._readers += 1
             return True
 
@@ -134,16 +145,17 @@ class ReadWriteLock:
     def write(self) -> Iterator[None]:
         """Hold the write side for a block (no reader holds the read side meanwhile)."""
         with self._cond:
-            self._waiting += 1
-            while self._writing or self._readers:
+            self._writers_waiting += 1
+            while self._writing or self._readers or self._readers_turn:
                 self._cond.wait()
-            self._waiting -= 1
+            self._writers_waiting -= 1
             self._writing = True
         try:
             yield
         finally:
             with self._cond:
                 self._writing = False
+                self._readers_turn = self._readers_waiting > 0
                 self._cond.notify_all()
 
 
