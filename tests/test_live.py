@@ -166,7 +166,7 @@ def test_readers_see_whole_days_while_the_city_advances(tmp_path: Path,
                 seen.append((record["day"], op["score"], op["replayed_score"]))
                 live.gate("rail", who)
                 live.stats()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     readers = [threading.Thread(target=read) for _ in range(4)]

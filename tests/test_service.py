@@ -79,6 +79,49 @@ def test_bad_input_is_refused_with_the_field(server: Server) -> None:
     assert "'jaywalking'" in odd.json()["detail"][0]["msg"]  # the allowed values are named
 
 
+@pytest.mark.parametrize("citizen", ["NaN", "Infinity", "-Infinity", "1e400", '"5"', "true",
+                                     "5.0", "null"])
+def test_a_citizen_is_a_whole_number_and_nothing_else(server: Server, citizen: str) -> None:
+    body = f'{{"client_id": "n1", "citizen": {citizen}, "behaviour": "jaywalking"}}'
+    reply = httpx.post(f"{server.url}/events", content=body,
+                       headers={**ADMIN, "content-type": "application/json"})
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"][0]["loc"] == ["body", "citizen"]
+
+
+def test_hostile_input_gets_a_4xx_that_names_the_field(server: Server) -> None:
+    url, json_ = server.url, {**ADMIN, "content-type": "application/json"}
+    for body, field in (('{"client_id": "\\ud800", "citizen": 1, "behaviour": "jaywalking"}',
+                         "client_id"),
+                        ('{"citizen": 1, "event": "0.0.1.1.5.0", "reason": "\\udfff"}',
+                         "reason")):
+        path = "/events" if "client_id" in body else "/appeals"
+        reply = httpx.post(url + path, content=body, headers=json_)
+        assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", field]
+    for path, body in (("/appeals/1/decision", {"uphold": "yes"}),
+                       ("/advance", {"days": "1"}), ("/advance", {"days": 1.0})):
+        assert httpx.post(url + path, json=body, headers=ADMIN).status_code == 422
+    day = httpx.get(f"{url}/health").json()["day"]
+    too_far = httpx.post(f"{url}/advance", json={"days": 3650}, headers=ADMIN)
+    assert too_far.status_code == 409 and "at most" in too_far.text
+    assert httpx.get(f"{url}/health").json()["day"] == day  # refused before simulating
+    many = {"events": [{"client_id": f"m{i}", "citizen": 1, "behaviour": "jaywalking"}
+                       for i in range(10_001)]}
+    refused = httpx.post(f"{url}/events/batch", json=many, headers=ADMIN)
+    assert refused.status_code == 422 and len(refused.content) < 1000  # nothing echoed
+    huge = httpx.post(f"{url}/events/batch", content=b"x" * (64 * 2**20), headers=json_)
+    assert huge.status_code == 413  # from its length, before reading it
+
+    def streamed() -> Iterator[bytes]:
+        for _ in range(64):
+            yield b"x" * 2**20
+
+    assert httpx.post(f"{url}/events/batch", content=streamed(),
+                      headers=json_).status_code == 413
+    assert httpx.get(f"{url}/health", headers={"X-Big": "a" * 2**20}).status_code == 431
+    assert httpx.get(f"{url}/health").status_code == 200  # and the server goes on
+
+
 def test_events_once_each_then_counted(server: Server) -> None:
     url, who = server.url, _adult(server)
     batch = {"events": [{"client_id": f"b{i}", "citizen": who, "behaviour": "jaywalking"}
