@@ -160,6 +160,19 @@ class ReadWriteLock:
 
 
 @dataclass
+class _Waiting:
+    """Submissions waiting for the next group commit."""
+
+    ids: list[str]
+    citizen: np.ndarray
+    behaviour: np.ndarray
+    by: str
+    received: float
+    receipts: list[Receipt] | None = None
+    error: BaseException | None = None
+
+
+@dataclass
 class AdvanceJob:
     """An advance running (or run) on its own thread: from which day to which, and where."""
 
@@ -197,6 +210,8 @@ class LiveCity:
         self._jobs: dict[int, AdvanceJob] = {}
         self._jobs_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._queue: list[_Waiting] = []  # submissions waiting for the next group commit
+        self._queue_lock = threading.Lock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -229,6 +244,7 @@ class LiveCity:
                          if self.scenario.consequences else [])
         self._today = [self.city.day]
         self._open_day = self.city.day
+        self._generation = 0  # moves when an upheld appeal rewrites the city's history
         self._install(self.city)
 
     def _install(self, city: City) -> None:
@@ -424,90 +440,155 @@ class LiveCity:
             self.sensor_of(s.behaviour)  # a citizen's behaviour, or the 422 naming them
         behaviour = np.array([self._behaviour_index[s.behaviour] for s in submissions],
                              dtype=np.int16)
-        ids = [s.client_id for s in submissions]
-        with self.writer:
-            day = self.city.day
-            if day >= self.scenario.days:
-                raise LiveError(409, f"the city has run all its {self.scenario.days} days: "
-                                     f"an event now would never count; start a longer one")
-            known = self._submitted  # client id -> day, mirrored from the store
-            new: dict[str, int] = {}
-            fresh = np.zeros(len(ids), dtype=bool)
-            receipts = []
-            for i, cid in enumerate(ids):  # a repeat within the batch is a duplicate too
+        waiting = _Waiting([s.client_id for s in submissions], citizen, behaviour,
+                           submitted_by, time.time())
+        with self._queue_lock:
+            self._queue.append(waiting)
+        with self.writer:  # group commit: the first to get here stores all who queued
+            if waiting.receipts is None and waiting.error is None:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._store(group)
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.receipts is not None
+        return waiting.receipts
+
+    def _store(self, group: list[_Waiting]) -> None:
+        """Store the queued submissions in one transaction and give each its receipts (or
+        the error); call holding ``writer``."""
+        day = self.city.day
+        if day >= self.scenario.days:
+            for w in group:
+                w.error = LiveError(409, f"the city has run all its {self.scenario.days} days: "
+                                         f"an event now would never count; start a longer one")
+            return
+        known = self._submitted  # client id -> day, mirrored from the store
+        new: dict[str, int] = {}
+        receipts, fresh = [], []
+        for w in group:
+            mine, keep = [], np.zeros(len(w.ids), dtype=bool)
+            for i, cid in enumerate(w.ids):  # a repeat within the batch is a duplicate too
                 if cid in known or cid in new:
-                    receipts.append(Receipt(cid, "duplicate", known.get(cid, day)))
+                    mine.append(Receipt(cid, "duplicate", known.get(cid, day)))
                 else:
                     new[cid] = day
-                    fresh[i] = True
-                    receipts.append(Receipt(cid, "accepted", day))
-            if fresh.any():
-                n = int(fresh.sum())
+                    keep[i] = True
+                    mine.append(Receipt(cid, "accepted", day))
+            receipts.append(mine)
+            fresh.append(keep)
+        if new:
+            citizen = np.concatenate([w.citizen[k] for w, k in zip(group, fresh, strict=True)])
+            behaviour = np.concatenate([w.behaviour[k]
+                                        for w, k in zip(group, fresh, strict=True)])
+            try:
                 self.store.append("live_submissions", {  # durable before the answer
-                    "client_id": np.array(ids, dtype=object)[fresh],
-                    "day": np.full(n, day, dtype=np.int32),
-                    "citizen": citizen[fresh].astype(np.int32), "behaviour": behaviour[fresh],
-                    "submitted_by": np.full(n, submitted_by, dtype=object),
-                    "received": np.full(n, time.time())})
-                known.update(new)  # only once stored
-                self.city.inject(day, citizen[fresh], behaviour[fresh])
-            return receipts
+                    "client_id": np.array(list(new), dtype=object),
+                    "day": np.full(len(new), day, dtype=np.int32),
+                    "citizen": citizen.astype(np.int32), "behaviour": behaviour,
+                    "submitted_by": np.concatenate([np.full(int(k.sum()), w.by, dtype=object)
+                                                    for w, k in zip(group, fresh,
+                                                                    strict=True)]),
+                    "received": np.concatenate([np.full(int(k.sum()), w.received)
+                                                for w, k in zip(group, fresh, strict=True)])})
+            except Exception as exc:
+                for w in group:
+                    w.error = exc
+                return
+            known.update(new)  # only once stored
+            self.city.inject(day, citizen, behaviour)
+        for w, mine in zip(group, receipts, strict=True):
+            w.receipts = mine
 
     # -- reading --------------------------------------------------------------------------
 
     def record(self, citizen: int) -> dict[str, Any]:
         """A citizen's record: every operator's score, grade and lists, and the ledger with the
-        reason for every point; events submitted for the open day are shown as pending."""
+        reason for every point; events submitted for the open day are shown as pending.
+
+        The standing is read under the read lock, the ledger after it, up to the same day
+        (rows of a day being simulated are not shown); if an upheld appeal rewrote history
+        in between (the generation moved), it is read again.
+        """
         self.check_citizen(citizen)
-        with self.reading() as con:
-            day = self.day
-            operators = []
-            for op in self.city.operators:
-                if op.subject != "citizen":
-                    continue
-                st, cf = op.standing, op.counterfactual
-                grade = st.grade_names[int(st.grades(np.array([citizen]), day)[0])]
-                events = con.execute(
-                    "SELECT l.day, l.operator AS operator_index, l.subject, l.actor, "
-                    "l.behaviour AS behaviour_index, b.name AS behaviour, s.name AS sensor, "
-                    "l.points, (l.flags & 1) > 0 AS misattributed, "
-                    "(l.flags & 2) > 0 AS fabricated, (l.flags & 4) > 0 AS dismissed, "
-                    "(l.flags & 8) > 0 AS submitted, (l.flags & 16) > 0 AS reversed, l.nth "
-                    f"FROM (SELECT *, {NTH_SQL} AS nth FROM ledger_rows WHERE operator = ? "
-                    "AND subject = ?) l JOIN behaviours b USING (behaviour) "
-                    "JOIN sensors s ON s.sensor = b.sensor "
-                    "ORDER BY l.day, l.behaviour, l.actor, l.nth", [op.index, citizen]).df()
-                operators.append({
-                    "operator": op.name, "scheme": op.scheme.name,
-                    "start": self._start(op.index, citizen), "floor": op.scheme.score.floor,
-                    "ceiling": op.scheme.score.ceiling,
-                    "score": int(st.score[citizen]), "grade": grade,
-                    "listed": bool(st.listed[citizen]),
-                    "listing_day": int(st.listing_day[citizen]) if st.listed[citizen] else None,
-                    "counterfactual_score": int(cf.score[citizen]),
-                    "counterfactual_listed": bool(cf.listed[citizen]),
-                    "lists": [{"list": lst.spec.name, "kind": lst.spec.kind,
-                               "since": int(lst.since[citizen]),
-                               "until": int(lst.until[citizen]) if lst.spec.kind == "black"
-                               else None}
-                              for lst in op.lists.lists if lst.member[citizen]],
-                    "replayed_score": self._replay(con, op.index, citizen, day),
-                    "ledger": [_event_json(row) for row in events.itertuples()],
-                })
-            pending = con.execute(
-                "SELECT client_id, citizen, behaviour, submitted_by FROM live_submissions "
-                "WHERE day = ? AND citizen = ?", [day, citizen]).df()
-            pop = self.city.population
-            return {
-                "citizen": citizen,
-                "name": citizen_name(citizen) if pop is not None else None,
-                "identity": identity_number(citizen, int(pop.age[citizen]),
-                                            int(pop.district[citizen])) if pop else None,
-                "day": day, "operators": operators,
+        for attempt in range(3):
+            with self.state.read():
+                day, generation = self.day, self._generation
+                standing = self._standing(citizen, day)
+                if attempt == 2:  # rare: read the ledger under the lock this time
+                    return self._with_ledger(standing, citizen, day)
+            record = self._with_ledger(standing, citizen, day)
+            if self._generation == generation:
+                return record
+        raise AssertionError("unreachable")
+
+    def _standing(self, citizen: int, day: int) -> dict[str, Any]:
+        """What the city's arrays say of a citizen (call under the read lock)."""
+        operators = []
+        for op in self.city.operators:
+            if op.subject != "citizen":
+                continue
+            st, cf = op.standing, op.counterfactual
+            operators.append({
+                "operator": op.name, "scheme": op.scheme.name,
+                "start": self._start(op.index, citizen), "floor": op.scheme.score.floor,
+                "ceiling": op.scheme.score.ceiling,
+                "score": int(st.score[citizen]),
+                "grade": st.grade_names[int(st.grades(np.array([citizen]), day)[0])],
+                "listed": bool(st.listed[citizen]),
+                "listing_day": int(st.listing_day[citizen]) if st.listed[citizen] else None,
+                "counterfactual_score": int(cf.score[citizen]),
+                "counterfactual_listed": bool(cf.listed[citizen]),
+                "lists": [{"list": lst.spec.name, "kind": lst.spec.kind,
+                           "since": int(lst.since[citizen]),
+                           "until": int(lst.until[citizen]) if lst.spec.kind == "black"
+                           else None}
+                          for lst in op.lists.lists if lst.member[citizen]],
+                "index": op.index,
+            })
+        pop = self.city.population
+        return {
+            "citizen": citizen,
+            "name": citizen_name(citizen) if pop is not None else None,
+            "identity": identity_number(citizen, int(pop.age[citizen]),
+                                        int(pop.district[citizen])) if pop else None,
+            "day": day, "operators": operators,
+        }
+
+    def _with_ledger(self, standing: dict[str, Any], citizen: int, day: int
+                     ) -> dict[str, Any]:
+        """The record: the standing with each operator's ledger up to ``day`` and the score
+        replayed from it, and the events pending for the open day."""
+        con = self._reader()
+        rows = con.execute(
+            "SELECT l.day, l.operator AS operator_index, l.subject, l.actor, "
+            "l.behaviour AS behaviour_index, b.name AS behaviour, s.name AS sensor, "
+            "l.points, (l.flags & 1) > 0 AS misattributed, "
+            "(l.flags & 2) > 0 AS fabricated, (l.flags & 4) > 0 AS dismissed, "
+            "(l.flags & 8) > 0 AS submitted, (l.flags & 16) > 0 AS reversed, l.nth "
+            f"FROM (SELECT *, {NTH_SQL} AS nth FROM ledger_rows WHERE subject = ? "
+            "AND day < ?) l JOIN behaviours b USING (behaviour) "
+            "JOIN sensors s ON s.sensor = b.sensor "
+            "ORDER BY l.operator, l.day, l.behaviour, l.actor, l.nth", [citizen, day]).df()
+        operators = []
+        for entry in standing["operators"]:
+            entry = dict(entry)
+            index = entry.pop("index")
+            mine = rows[rows.operator_index == index]
+            counted = mine[~(mine.dismissed | mine.reversed)]
+            scale = self.city.operators[index].scheme.score
+            entry["replayed_score"] = int(replay(
+                scale, 1, counted["day"].to_numpy(), np.zeros(len(counted), np.int64),
+                counted["points"].to_numpy(), np.array([entry["start"]]))[0])
+            entry["ledger"] = [_event_json(row) for row in mine.itertuples()]
+            operators.append(entry)
+        pending = con.execute(
+            "SELECT client_id, citizen, behaviour, submitted_by FROM live_submissions "
+            "WHERE day = ? AND citizen = ?", [day, citizen]).df()
+        return {**standing, "operators": operators,
                 "pending": [{"client_id": r.client_id,
                              "behaviour": self.behaviours[int(r.behaviour)],
-                             "submitted_by": r.submitted_by} for r in pending.itertuples()],
-            }
+                             "submitted_by": r.submitted_by} for r in pending.itertuples()]}
 
     def _start(self, operator: int, citizen: int) -> int:
         """A citizen's starting score under an operator's scheme."""
@@ -519,17 +600,6 @@ class LiveCity:
             offset = scheme.start_by_income.get(
                 bands[int(self.city.population.income_band[citizen])], 0)
         return min(max(scheme.score.start + offset, scheme.score.floor), scheme.score.ceiling)
-
-    def _replay(self, con: duckdb.DuckDBPyConnection, operator: int, citizen: int,
-                before_day: int) -> int:
-        op = self.city.operators[operator]
-        rows = con.execute(
-            "SELECT day, subject, points FROM ledger_rows WHERE operator = ? AND subject = ? "
-            "AND day < ? AND flags & 20 = 0",  # neither dismissed (4) nor reversed (16)
-            [operator, citizen, before_day]).fetchnumpy()
-        score = replay(op.scheme.score, 1, rows["day"], np.zeros(rows["day"].size, np.int64),
-                       rows["points"], np.array([self._start(operator, citizen)]))
-        return int(score[0])
 
     def _check_gate(self, service: str, citizen: int) -> None:
         self.check_citizen(citizen)
@@ -685,6 +755,7 @@ class LiveCity:
                     old = self.city
                     city.attach(self.store)
                     self._install(city)
+                    self._generation += 1
                 if old.ledger is not None:
                     old.ledger.close()
                 old._second_core.shutdown()
