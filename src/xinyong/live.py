@@ -36,12 +36,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
 import numpy as np
 
-from xinyong.appeals import APPEALS_TABLE, NTH_SQL, EventId, withdrawals
+from xinyong.appeals import APPEALS_TABLE, EventId, withdrawals
 from xinyong.city import City
 from xinyong.consequences import live_status
 from xinyong.explain import event_notes
@@ -240,6 +241,7 @@ class LiveCity:
                                    if b.subject == "citizen"]
         self._behaviour_index = {name: i for i, name in enumerate(self.behaviours)}
         self.sensors = list(self.scenario.sensors)
+        self._sensor_index = [self.sensors.index(b.sensor) for b in self.scenario.behaviours]
         self.services = ([s.name for s in self.scenario.consequences.services]
                          if self.scenario.consequences else [])
         self._today = [self.city.day]
@@ -560,35 +562,42 @@ class LiveCity:
         """The record: the standing with each operator's ledger up to ``day`` and the score
         replayed from it, and the events pending for the open day."""
         con = self._reader()
-        rows = con.execute(
-            "SELECT l.day, l.operator AS operator_index, l.subject, l.actor, "
-            "l.behaviour AS behaviour_index, b.name AS behaviour, s.name AS sensor, "
-            "l.points, (l.flags & 1) > 0 AS misattributed, "
-            "(l.flags & 2) > 0 AS fabricated, (l.flags & 4) > 0 AS dismissed, "
-            "(l.flags & 8) > 0 AS submitted, (l.flags & 16) > 0 AS reversed, l.nth "
-            f"FROM (SELECT *, {NTH_SQL} AS nth FROM ledger_rows WHERE subject = ? "
-            "AND day < ?) l JOIN behaviours b USING (behaviour) "
-            "JOIN sensors s ON s.sensor = b.sensor "
-            "ORDER BY l.operator, l.day, l.behaviour, l.actor, l.nth", [citizen, day]).df()
+        # Plain tuples in the order written (rowid), numbered in Python: a window function and
+        # DataFrames cost more than the rest of the record together.
+        rows = con.execute("SELECT operator, day, behaviour, actor, rowid, points, flags "
+                           "FROM ledger_rows WHERE subject = ? AND day < ?",
+                           [citizen, day]).fetchall()
+        rows.sort()
+        by_operator: dict[int, list[dict[str, Any]]] = {}
+        counted: dict[int, list[tuple[int, int]]] = {}
+        nth, previous = 0, None
+        for operator, d, behaviour, actor, _, points, flags in rows:
+            same = (operator, d, behaviour, actor)
+            nth = nth + 1 if same == previous else 0
+            previous = same
+            event = EventId(d, operator, citizen, actor, behaviour, nth)
+            by_operator.setdefault(operator, []).append(
+                _event_json(event, self.behaviours[behaviour],
+                            self.sensors[self._sensor_index[behaviour]], points, flags))
+            if not flags & 20:  # neither dismissed (4) nor reversed (16)
+                counted.setdefault(operator, []).append((d, points))
         operators = []
         for entry in standing["operators"]:
             entry = dict(entry)
             index = entry.pop("index")
-            mine = rows[rows.operator_index == index]
-            counted = mine[~(mine.dismissed | mine.reversed)]
+            mine = np.array(counted.get(index, []), dtype=np.int64).reshape(-1, 2)
             scale = self.city.operators[index].scheme.score
             entry["replayed_score"] = int(replay(
-                scale, 1, counted["day"].to_numpy(), np.zeros(len(counted), np.int64),
-                counted["points"].to_numpy(), np.array([entry["start"]]))[0])
-            entry["ledger"] = [_event_json(row) for row in mine.itertuples()]
+                scale, 1, mine[:, 0], np.zeros(len(mine), np.int64), mine[:, 1],
+                np.array([entry["start"]]))[0])
+            entry["ledger"] = by_operator.get(index, [])
             operators.append(entry)
         pending = con.execute(
-            "SELECT client_id, citizen, behaviour, submitted_by FROM live_submissions "
-            "WHERE day = ? AND citizen = ?", [day, citizen]).df()
+            "SELECT client_id, behaviour, submitted_by FROM live_submissions "
+            "WHERE day = ? AND citizen = ?", [day, citizen]).fetchall()
         return {**standing, "operators": operators,
-                "pending": [{"client_id": r.client_id,
-                             "behaviour": self.behaviours[int(r.behaviour)],
-                             "submitted_by": r.submitted_by} for r in pending.itertuples()]}
+                "pending": [{"client_id": cid, "behaviour": self.behaviours[int(b)],
+                             "submitted_by": by} for cid, b, by in pending]}
 
     def _start(self, operator: int, citizen: int) -> int:
         """A citizen's starting score under an operator's scheme."""
@@ -804,11 +813,12 @@ def load_city(base: Path, scenario: Scenario, seed: int) -> LiveCity:
     return live
 
 
-def _event_json(row: Any) -> dict[str, Any]:
+def _event_json(event: EventId, behaviour: str, sensor: str, points: int, flags: int
+                ) -> dict[str, Any]:
+    row = SimpleNamespace(actor=event.actor, misattributed=bool(flags & 1),
+                          fabricated=bool(flags & 2), dismissed=bool(flags & 4),
+                          submitted=bool(flags & 8), reversed=bool(flags & REVERSED))
     notes = [n.removeprefix("* ") for n in event_notes(row)]
-    event = EventId(row.day, row.operator_index, row.subject, row.actor, row.behaviour_index,
-                    row.nth)
-    return {"event": str(event),
-            "day": int(row.day), "behaviour": row.behaviour, "sensor": row.sensor,
-            "points": int(row.points), "actor": int(row.actor),
-            "counted": not (row.dismissed or row.reversed), "notes": notes}
+    return {"event": str(event), "day": event.day, "behaviour": behaviour, "sensor": sensor,
+            "points": int(points), "actor": event.actor, "counted": not flags & 20,
+            "notes": notes}
