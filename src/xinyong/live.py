@@ -233,6 +233,9 @@ class LiveCity:
             self.store.con.execute(APPEALS_TABLE + _TABLES)
             self.store.set_info(live_day="0", status="live")
             self.city = City(scenario, seed, self.store)
+            if snapshot_every:  # a restart never builds the city from nothing
+                self.store.con.execute("INSERT INTO live_snapshots VALUES (0, ?)",
+                                       [write_snapshot(self.folder, self.city)])
         self._reader_root = self.store.con.cursor()  # only ever used to make readers' cursors
         self._submitted: dict[str, int] = dict(self.store.con.execute(
             "SELECT client_id, day FROM live_submissions").fetchall())
