@@ -214,3 +214,34 @@ def test_a_failed_decision_rolls_back_and_the_store_goes_on(
         assert live.advance(1) == 3
     finally:
         live.close()
+
+
+def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scenario) -> None:
+    """The re-simulation runs while the city advances; it catches up with the days simulated
+    meanwhile, and the result is still the city that never had the event."""
+    a = LiveCity(tmp_path / "a", scenario, seed=6, snapshot_every=4)
+    b = LiveCity(tmp_path / "b", scenario, seed=6, snapshot_every=4)
+    try:
+        who = _adult(a)
+        a.advance(1)
+        b.advance(1)
+        a.submit([Submission("court-1", who, SEVERE)], "court")
+        a.advance(9)
+        b.advance(9)
+        event = next(e for e in a.record(who)["operators"][0]["ledger"]
+                     if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"])
+        appeal = a.file_appeal(who, event["event"], "not me")["appeal"]
+        job = a.start_advance(15)
+        a.decide_appeal(appeal, uphold=True)
+        assert job.thread is not None
+        job.thread.join()
+        b.advance(15)
+        assert a.day == b.day == 25 and _differences(a.city, b.city) == []
+    finally:
+        a.close()
+    again = LiveCity(tmp_path / "a")  # and a restart reads the same city back
+    try:
+        assert _differences(again.city, b.city) == []
+    finally:
+        again.close()
+        b.close()
