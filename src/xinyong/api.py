@@ -9,10 +9,12 @@ which are built per city, when the routes are defined.)
 """
 
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
@@ -26,7 +28,9 @@ from xinyong.live import LiveCity, LiveError, Submission
 from xinyong.roles import may, permit
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
-__all__ = ["Switch", "create_app"]
+__all__ = ["REQUEST_THREADS", "Switch", "create_app"]
+
+REQUEST_THREADS = 8  # threads serving the routes that wait (records, events, appeals, stats)
 
 
 class Switch:
@@ -192,10 +196,17 @@ def create_app(live: LiveCity, keys: Keyring,
             (the ``/scenario`` route); None when the server cannot switch cities.
         runs_root: a folder of stored runs the dashboard can compare.
     """
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few request threads: each runnable thread is one more in line for the GIL ahead of
+        # the event loop (gate checks); most requests wait on the store, not on Python.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        yield
+
     app = FastAPI(title="xinyong live city",
                   description="A synthetic city running the social credit system as "
                               "reported. Synthetic citizens only.",
-                  version="0.2.0")
+                  version="0.2.0", lifespan=lifespan)
     app.state.keys = keys
     event_model, batch_model = _event_models(live.citizen_behaviours)
     services = live.services or ["none"]

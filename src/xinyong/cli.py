@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -257,6 +258,7 @@ def serve_command(
         return new
 
     switch.app = create_app(live, keyring, on_load, runs)
+    sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
     console.print(f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
                   f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)")
     try:
