@@ -122,6 +122,28 @@ def test_hostile_input_gets_a_4xx_that_names_the_field(server: Server) -> None:
     assert httpx.get(f"{url}/health").status_code == 200  # and the server goes on
 
 
+def test_advance_is_a_job_with_progress(server: Server) -> None:
+    url = server.url
+    started = httpx.post(f"{url}/advance", json={"days": 3}, headers=ADMIN)
+    assert started.status_code == 202 and started.json()["status"] in ("running", "done")
+    job = started.json()["job"]
+    second = httpx.post(f"{url}/advance", json={"days": 1}, headers=ADMIN)
+    assert second.status_code in (202, 409)  # 409 while the first runs
+    if second.status_code == 409:
+        assert f"GET /advance/{job}" in second.json()["detail"]
+    jobs = [job] + ([second.json()["job"]] if second.status_code == 202 else [])
+    for j in jobs:
+        for _ in range(400):
+            progress = httpx.get(f"{url}/advance/{j}", headers=ADMIN).json()
+            if progress["status"] != "running":
+                break
+            time.sleep(0.05)
+        assert progress["status"] == "done" and progress["day"] == progress["target_day"]
+    assert httpx.get(f"{url}/advance/{job}", headers=ANALYST).status_code == 403
+    assert httpx.get(f"{url}/advance/99999", headers=ADMIN).status_code == 404
+    assert httpx.get(f"{url}/health").status_code == 200
+
+
 def test_events_once_each_then_counted(server: Server) -> None:
     url, who = server.url, _adult(server)
     batch = {"events": [{"client_id": f"b{i}", "citizen": who, "behaviour": "jaywalking"}
