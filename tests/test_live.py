@@ -245,3 +245,34 @@ def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scena
     finally:
         again.close()
         b.close()
+
+
+def test_a_day_that_fails_half_way_is_dropped(tmp_path: Path, scenario: Scenario,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job reports the failure and the city goes back to its last whole day, so the next
+    advance gives the city an unbroken run would."""
+    a = LiveCity(tmp_path / "a", scenario, seed=7, snapshot_every=4)
+    b = LiveCity(tmp_path / "b", scenario, seed=7, snapshot_every=4)
+    try:
+        observe = City.observe
+
+        def failing(self: City) -> dict:
+            events = observe(self)
+            if self.day == 6:
+                raise MemoryError("out of memory on day 6")
+            return events
+
+        monkeypatch.setattr(City, "observe", failing)
+        job = a.start_advance(10)
+        assert job.thread is not None
+        job.thread.join()
+        assert job.status == "failed" and "day 6" in str(job.error) and a.day == 6
+        monkeypatch.undo()
+        a.advance(6)
+        b.advance(12)
+        assert _differences(a.city, b.city) == []
+        ledger = "SELECT * FROM ledger_rows ORDER BY ALL"
+        assert a.store.con.execute(ledger).fetchall() == b.store.con.execute(ledger).fetchall()
+    finally:
+        a.close()
+        b.close()

@@ -7,6 +7,7 @@ of each day. :func:`replay` rebuilds scores from the stored events alone, which 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
@@ -100,6 +101,16 @@ class LedgerWriter:
         """Write everything buffered to the store, and wait until it is written."""
         self._submit()
         self._wait()
+
+    def discard(self) -> None:
+        """Drop what is buffered, let a write in flight end (its error ignored), and stop the
+        writer thread: for a day that failed half-way, whose rows must not be written."""
+        self._buffer, self._buffered = [], 0
+        with contextlib.suppress(Exception):  # the day is being dropped anyway
+            self._wait()
+        self._writer.shutdown()
+        if self._cursor is not None:
+            self._cursor.close()
 
     def close(self) -> None:
         """Flush and stop the writer thread."""

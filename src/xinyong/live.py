@@ -402,8 +402,16 @@ class LiveCity:
                     return
                 job.day = self._step_day()
             job.status = "done"
-        except Exception as exc:  # the job reports it; the city stays at its last whole day
+        except Exception as exc:  # the job reports it; the city goes back to its last whole day
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            with self.writer, self.state.write():
+                old = self.city
+                if old.ledger is not None:
+                    old.ledger.discard()
+                self._recover(int(self.store.info()["live_day"]))
+                self._install(self.city)
+                self._generation += 1
+                old._second_core.shutdown()
 
     def _step_day(self) -> int:
         """Simulate the open day: arrays and ledger together, under the write lock."""
