@@ -276,3 +276,14 @@ def test_a_day_that_fails_half_way_is_dropped(tmp_path: Path, scenario: Scenario
     finally:
         a.close()
         b.close()
+
+
+def test_older_snapshots_are_thinned(tmp_path: Path, scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "t", scenario, seed=1, snapshot_every=2)
+    try:
+        live.advance(40)
+        kept = [d for d, _ in live._snapshots(live.store.con)]
+        assert kept == [0, 30, 34, 36, 38, 40]  # the recent ones, and one every 30 days
+        assert len(list((tmp_path / "t" / "snapshots").iterdir())) == len(kept)
+    finally:
+        live.close()

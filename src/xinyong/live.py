@@ -8,7 +8,8 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
   recognised) before it is acknowledged; it joins the records of the open day and counts when
   the day is simulated;
 - advancing writes each day's ledger, then the new day number, in that order, and every
-  ``snapshot_every`` days a snapshot of the whole city (:mod:`xinyong.snapshots`);
+  ``snapshot_every`` days a snapshot of the whole city (:mod:`xinyong.snapshots`; older ones
+  are thinned to one every ``KEEP_EVERY`` days);
 - an appeal and its decision are stored before they are answered.
 
 Concurrency, by design:
@@ -59,7 +60,9 @@ __all__ = ["AdvanceJob", "LiveCity", "LiveError", "ReadWriteLock", "Receipt", "S
 
 STORE_FILE = "live.duckdb"
 CURRENT_FILE = "CURRENT"  # in a base folder: the sub-folder of the city an admin last loaded
-SNAPSHOT_EVERY = 30  # days between snapshots: a restart re-simulates fewer than this
+SNAPSHOT_EVERY = 10  # days between snapshots: a restart re-simulates fewer than this
+KEEP_EVERY = 30  # older snapshots are thinned to one every this many days (for old appeals)
+KEEP_RECENT = 3  # the latest snapshots, kept whatever their day
 _TABLES = """
 CREATE TABLE IF NOT EXISTS live_submissions (
     client_id VARCHAR PRIMARY KEY, day INTEGER NOT NULL, citizen INTEGER NOT NULL,
@@ -425,8 +428,13 @@ class LiveCity:
                 self._open_day = self.city.day
             if self.snapshot_every and self.city.day % self.snapshot_every == 0:
                 name = write_snapshot(self.folder, self.city)  # readers go on meanwhile
-                self.store.con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
-                                       [self.city.day, name])
+                con = self.store.con
+                con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
+                            [self.city.day, name])
+                # Thin the older ones: restarts need the latest, appeals one before their day.
+                con.execute("DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
+                            [KEEP_EVERY, self.city.day - KEEP_RECENT * self.snapshot_every])
+                remove_unlisted(self.folder, {f for _, f in self._snapshots(con)})
             return self.city.day
 
     # -- events ---------------------------------------------------------------------------
