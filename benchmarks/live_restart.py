@@ -6,7 +6,7 @@ city ready to serve: load the last snapshot, re-simulate the days after it with 
 submissions and decisions), then goes on from where it was.
 
     python benchmarks/live_restart.py [--scenario rongcheng] [--citizens 740000]
-        [--at 5,30,90,180,270,365] [--snapshot-every 30]
+        [--at 5,9,10,90,180,270,359,365] [--snapshot-every 10]
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from xinyong.live import LiveCity
+from xinyong.live import SNAPSHOT_EVERY, LiveCity
 from xinyong.scenario import load_scenario
 
 _RESTART = """
 import sys, time
 started = time.perf_counter()
-from xinyong.live import LiveCity
-live = LiveCity(sys.argv[1])
+from xinyong.live import SNAPSHOT_EVERY, LiveCity
+live = LiveCity(sys.argv[1], snapshot_every=int(sys.argv[2]))
 ready = time.perf_counter() - started
 day = live.day
 live.close()
@@ -33,10 +33,11 @@ print(ready, day)
 """
 
 
-def restart_seconds(folder: Path) -> tuple[float, float, int]:
+def restart_seconds(folder: Path, snapshot_every: int) -> tuple[float, float, int]:
     """(whole process, until ready, open day) of a restart in a fresh interpreter."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _RESTART, str(folder)], check=True,
+    out = subprocess.run([sys.executable, "-c", _RESTART, str(folder), str(snapshot_every)],
+                         check=True,
                          capture_output=True, text=True).stdout.split()
     return time.perf_counter() - started, float(out[0]), int(out[1])
 
@@ -45,8 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="rongcheng")
     parser.add_argument("--citizens", type=int, default=740_000)
-    parser.add_argument("--at", default="5,30,90,180,270,365")
-    parser.add_argument("--snapshot-every", type=int, default=30)
+    parser.add_argument("--at", default="5,9,10,90,180,270,359,365")
+    parser.add_argument("--snapshot-every", type=int, default=SNAPSHOT_EVERY)
     args = parser.parse_args()
     at = sorted(int(d) for d in args.at.split(","))
     scenario = load_scenario(args.scenario).with_sizes(citizens=args.citizens,
@@ -63,7 +64,7 @@ def main() -> None:
             live.advance(day - live.day)
             advanced = time.perf_counter() - started
             live.close()
-            whole, ready, open_day = restart_seconds(folder)
+            whole, ready, open_day = restart_seconds(folder, args.snapshot_every)
             assert open_day == day
             size = sum(p.stat().st_size for p in (folder / "snapshots").glob("*")) / 2**20 \
                 if (folder / "snapshots").is_dir() else 0.0
