@@ -54,7 +54,8 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.3)
-            httpx.post(f"{url}/advance", json={"days": args.days}, headers={"X-API-Key": "k"},
+            httpx.post(f"{url}/advance", json={"days": args.days, "wait": True},
+                       headers={"X-API-Key": "k"},
                        timeout=3600).raise_for_status()
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[

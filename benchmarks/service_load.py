@@ -107,8 +107,8 @@ def main() -> None:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.2)
-            httpx.post(f"{url}/advance", json={"days": 30}, headers={"X-API-Key": "adm"},
-                       timeout=600).raise_for_status()
+            httpx.post(f"{url}/advance", json={"days": 30, "wait": True},
+                       headers={"X-API-Key": "adm"}, timeout=600).raise_for_status()
             rng = np.random.default_rng(0)
             gates = [("GET", f"/gates/rail/{c}", b"")
                      for c in rng.integers(0, args.citizens, args.gates)]

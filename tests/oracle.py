@@ -59,8 +59,9 @@ def _grade(scenario: xinyong.Scenario, score: int, listed: bool) -> str:
 MUTANTS = ("conduct_swapped", "early_release", "no_clamp", "drops_misattributed",
            "severe_ignored")
 # conduct_swapped: rewarded behaviours scaled by c, not 1/c; early_release: released a day
-# before the term ends; no_clamp: scores never clamped; drops_misattributed: the error-free standing leaves out the
-# misattributed events instead of crediting their actors; severe_ignored: no severe listing.
+# before the term ends; no_clamp: scores never clamped; drops_misattributed: the error-free
+# standing leaves out misattributed events instead of crediting their actors; severe_ignored:
+# no severe listing.
 
 
 def simulate_oracle(scenario: xinyong.Scenario, seed: int, mutant: str | None = None

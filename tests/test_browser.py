@@ -28,7 +28,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     for name, file in (("errors-on", scenario), ("reference", "reference")):
         xinyong.simulate(file, citizens=2000, days=40, seed=1, out=runs / name).close()
     s = Server(tmp / "live", scenario, "--runs", str(runs))
-    httpx.post(f"{s.url}/advance", json={"days": 60}, headers=ADMIN, timeout=120)
+    httpx.post(f"{s.url}/advance", json={"days": 60, "wait": True}, headers=ADMIN,
+               timeout=120)
     yield s
     s.stop()
 

@@ -122,7 +122,7 @@ def test_half_written_store_is_reported(tmp_path: Path) -> None:
     (broken / "summary.json").write_text("{}")
     result = xy("explain", str(broken), "1")
     assert result.returncode == 1
-    assert "cannot read the run" in result.stderr and "damaged" in result.stderr
+    assert "summary.json' is damaged" in result.stderr and "simulate again" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -245,7 +245,7 @@ def _broken_copy(tmp_path: Path) -> Path:
 def test_a_pack_missing_a_source_is_refused_by_path(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path)
     with pytest.raises(ScenarioError) as err:
-        load_pack(str(path))
+        load_pack(path.name, folder=path.parent)
     message = str(err.value)
     assert "broken.toml" in message
     assert "grades[2].source" in message
@@ -255,7 +255,17 @@ def test_a_pack_missing_a_source_is_refused_by_path(tmp_path: Path) -> None:
 def test_a_pack_missing_a_source_is_refused_as_an_operator_scheme(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path)
     with pytest.raises(ScenarioError, match=r"broken\.toml.*grades\[2\]\.source"):
-        validate_scenario(_scenario_with(str(path)), source="t.toml")
+        validate_scenario(_scenario_with(path.name), source="t.toml", folder=path.parent)
+
+
+def test_a_pack_is_read_only_from_the_scenario_folder(tmp_path: Path) -> None:
+    """Not by a path to anywhere else, nor relative to the current directory."""
+    path = _broken_copy(tmp_path)
+    inside = tmp_path / "scenarios"
+    inside.mkdir()
+    for name in (str(path), "../broken.toml", "/etc/passwd", "../../etc/passwd"):
+        with pytest.raises(ScenarioError, match="no such pack"):
+            validate_scenario(_scenario_with(name), source="t.toml", folder=inside)
 
 
 def test_an_unknown_pack_lists_the_builtin_packs() -> None:

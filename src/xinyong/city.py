@@ -21,7 +21,7 @@ from xinyong.accuracy import blacklist_counts, grade_counts
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
-from xinyong.ledger import Inline, LedgerWriter
+from xinyong.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.lists import JOINS, LEAVES
 from xinyong.operators import Judgement, OperatorState, routing
 from xinyong.population import Population, conduct_factors, generate_population
@@ -133,6 +133,9 @@ class City:
         self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self._done: dict[str, Events] = {}  # the open day's events by own actors (observe)
+        # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
+        # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
+        self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
@@ -275,22 +278,43 @@ class City:
         # Per citizen event, whether some operator's review dismissed it (notices' harms).
         dismissed_any = np.zeros(len(events["citizen"]), dtype=bool) \
             if self.effects is not None else None
+        gone = {kind: withdrawn_mask(e, self.withdrawn[day])
+                if kind == "citizen" and day in self.withdrawn else None
+                for kind, e in events.items()}
+        done = dict(self._done)  # what was really done, less what was withdrawn on appeal
+        if gone.get("citizen") is not None:
+            done["citizen"] = done["citizen"].where(
+                ~withdrawn_mask(done["citizen"], self.withdrawn[day]))
         for op in self.operators:  # 3-5. each operator: select, assess, score, list
             keep = op.keep(local[op.subject])
             mine = events[op.subject] if keep is None else events[op.subject].where(keep)
             ours = local[op.subject] if keep is None else local[op.subject].where(keep)
-            dismissed = op.assess(day, mine)
+            dismissed = op.assess(day, mine)  # draws addressed by event: unmoved by withdrawals
+            withdrawn = gone[op.subject]
+            if withdrawn is not None and keep is not None:
+                withdrawn = withdrawn[keep]
             if dismissed_any is not None and op.subject == "citizen" and dismissed.any():
+                counted = dismissed if withdrawn is None else dismissed & ~withdrawn
                 dismissed_any[np.flatnonzero(keep) if keep is not None else slice(None)] |= \
-                    dismissed
+                    counted
             if self.ledger is not None:
-                self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed)
-            real, counterfactual = op.score(day, ours, dismissed, self._done[op.subject],
+                self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed,
+                                   withdrawn)
+            if withdrawn is not None:  # as if never recorded, from here on
+                mine, ours, dismissed = (mine.where(~withdrawn), ours.where(~withdrawn),
+                                         dismissed[~withdrawn])
+            real, counterfactual = op.score(day, ours, dismissed, done[op.subject],
                                             self._second_core)
             toggled[op.subject].append(real.toggled())
             if op.subject == "citizen":
                 judged.append((op, real))
             self._count_operator(day, op, real, counterfactual, mine, dismissed)
+        for kind, withdrawn in gone.items():
+            if withdrawn is not None:
+                events = {**events, kind: events[kind].where(~withdrawn)}
+                local[kind] = local[kind].where(~withdrawn)
+                if kind == "citizen" and dismissed_any is not None:
+                    dismissed_any = dismissed_any[~withdrawn]
         responded = np.empty(0, dtype=np.int64)
         if self.effects is not None:  # gates, notices; citizens respond from tomorrow
             responded = self.effects.step(day, local["citizen"], judged, dismissed_any)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -27,8 +30,19 @@ console = Console()
 errors = Console(stderr=True)
 
 
+#: Terminal escape sequences (CSI, OSC) and the other control characters but newline and tab.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text: object) -> str:
+    """User text (a name, a path, a message quoting them) made safe to print: terminal escape
+    sequences and control characters removed, Rich markup escaped."""
+    return escape(_CONTROL.sub("", str(text)))
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True,
+    errors.print(f"[bold red]error:[/] {_safe(message)}", highlight=False, markup=True,
                  soft_wrap=True)  # one line, whatever the terminal: the shell's to wrap
     return typer.Exit(code)
 
@@ -73,9 +87,13 @@ def simulate_command(
             raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
         from xinyong.store import RunStore
 
-        stored = RunStore(out / "run.duckdb", read_only=True)
-        chosen, seed = stored.scenario(), int(stored.info()["seed"])
-        stored.close()
+        try:
+            stored = RunStore(out / "run.duckdb", read_only=True)
+            chosen, seed = stored.scenario(), int(stored.info()["seed"])
+            stored.close()
+        except (duckdb.Error, KeyError, ValueError) as exc:
+            raise _fail(f"'{out / 'run.duckdb'}' is damaged ({str(exc).splitlines()[0]}): "
+                        f"start the run again in a new --out", 2) from None
     else:
         try:
             chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
@@ -90,7 +108,8 @@ def simulate_command(
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("days"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(f"{chosen.name}: {chosen.citizens:,} citizens", total=chosen.days)
+        task = bar.add_task(f"{_safe(chosen.name)}: {chosen.citizens:,} citizens",
+                            total=chosen.days)
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
@@ -101,8 +120,9 @@ def simulate_command(
     with run:
         _print_summary(run.summary)
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
-    console.print(f"Wrote [bold]{folder / 'summary.json'}[/] and [bold]{folder / 'run.duckdb'}"
-                  f"[/]{data}  (explain a citizen: xinyong explain {folder} 0)")
+    console.print(f"Wrote [bold]{_safe(folder / 'summary.json')}[/] and "
+                  f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: xinyong "
+                  f"explain {_safe(folder)} 0)")
 
 
 def _figure(key: str, value: object) -> str:
@@ -112,7 +132,7 @@ def _figure(key: str, value: object) -> str:
         return f"{value:.6g}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    return _safe(value)
 
 
 def _print_summary(summary: dict) -> None:
@@ -142,7 +162,7 @@ def _print_summary(summary: dict) -> None:
                        "wrongly graded", "dismissed"):
             ops.add_column(header, justify="left" if header in ("operator", "scheme") else "right")
         for name, f in operators.items():
-            ops.add_row(escape(name), escape(f["scheme"]), f"{f['covered']:,}",
+            ops.add_row(_safe(name), _safe(f["scheme"]), f"{f['covered']:,}",
                         f"{f['mean_score']:.1f}", f"{f['listed_share']:.2%}",
                         f"{f['wrongly_listed']:,}", f"{f['wrongly_graded']:,}",
                         f"{f['events_dismissed']:,}")
@@ -192,7 +212,7 @@ def validate_command(
             result = validate(chosen, patterns, seeds=seeds, workers=workers,
                               progress=lambda done: bar.update(task, completed=done))
     except ScenarioError as exc:
-        raise _fail(escape(str(exc)), 2) from None
+        raise _fail(str(exc), 2) from None
     table = Table(title=escape(f"{result.scenario} against the published record "
                                f"({result.citizens:,} citizens, seeds "
                                f"{', '.join(map(str, result.seeds))})"))
@@ -245,7 +265,7 @@ def gate_command(
         raise _fail(str(exc.args[0])) from None
     colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action,
                                                                            "green")
-    console.print(f"[bold {colour}]{decision.action.upper()}[/] {decision.text}",
+    console.print(f"[bold {colour}]{decision.action.upper()}[/] {_safe(decision.text)}",
                   highlight=False)
 
 
@@ -263,7 +283,7 @@ def notices_command(
     except RunError as exc:
         raise _fail(str(exc)) from None
     for text in rows["text"]:
-        console.print(text, highlight=False)
+        console.print(_safe(text), highlight=False)
     if rows.empty:
         console.print("No notices.")
 
@@ -315,8 +335,9 @@ def serve_command(
         return new
 
     switch.app = create_app(live, keyring, on_load, runs)
-    console.print(f"Live city '{live.scenario.name}' at day {live.day}, store {folder}; "
-                  f"listening on http://{host}:{port} (docs at /docs)")
+    sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
+    console.print(f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
+                  f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)")
     try:
         uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -344,11 +365,14 @@ def report_command(
         data = [run_data(r) for r in runs]
         default = run_dirs[0] / ("report.html" if len(runs) == 1 else "compare.html")
         path = write_report(out or default, data[0], data[1] if len(data) == 2 else None)
+    except OSError as exc:
+        raise _fail(f"cannot write the report to '{out or default}': {exc.strerror}; give "
+                    f"--out a file in a folder that exists") from None
     finally:
         for r in runs:
             r.close()
     size = path.stat().st_size / 2**20
-    console.print(f"Wrote [bold]{path}[/] ({size:.1f} MB; opens offline)")
+    console.print(f"Wrote [bold]{_safe(path)}[/] ({size:.1f} MB; opens offline)")
 
 
 @app.command("scenarios")

@@ -27,6 +27,7 @@ from xinyong.streams import Streams
 if TYPE_CHECKING:
     from xinyong.operators import Judgement, OperatorState
     from xinyong.population import Population
+    from xinyong.standing import Standing
 
 __all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "initial_response",
            "live_status"]
@@ -86,11 +87,22 @@ def live_status(operators: list[OperatorState], population: Population | None,
             if lst.spec.shared:  # services see the lists published on the sharing platform
                 views.append(ListView(lst.spec.name, lst.spec.title, op.name,
                                       lst.spec.kind, lst.member, lst.since, lst.until))
-        grades[op.name] = ((lambda c, s=standing: s.grades(c, day[0])), standing.grade_names)
+        grades[op.name] = (_GradesToday(standing, day), standing.grade_names)
     if population is None:
         return GateStatus(views, grades, black=black)
     return GateStatus(views, grades, population.household, population.household_start,
                       population.household_size, population.role == 0, black)
+
+
+class _GradesToday:
+    """A standing's grades on the day held in ``day[0]`` (a class, not a lambda, so that a
+    city's gate status pickles into a checkpoint or a live city's snapshot)."""
+
+    def __init__(self, standing: Standing, day: list[int]) -> None:
+        self.standing, self.day = standing, day
+
+    def __call__(self, citizens: np.ndarray) -> np.ndarray:
+        return self.standing.grades(citizens, self.day[0])
 
 
 class ConsequenceState:

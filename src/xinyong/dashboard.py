@@ -20,7 +20,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 
 from xinyong import tables
-from xinyong.auth import Who, allow
+from xinyong.auth import Who
 from xinyong.figures import (
     RunData,
     city_figures,
@@ -32,6 +32,7 @@ from xinyong.figures import (
 from xinyong.live import LiveCity
 from xinyong.population import citizen_name
 from xinyong.report import plotly_js_path
+from xinyong.roles import permit
 from xinyong.run import RunError, open_run
 from xinyong.tally import summarize
 
@@ -145,8 +146,8 @@ load('/api/figures', r => {
     @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
     def figures(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
         """The city's plots (aggregates only) and headline figures."""
-        allow(identity, "analyst", "admin")
-        with live.lock:
+        permit(identity, "figures")
+        with live.reading():
             data = _live_data(live)
             figs = _figures_json(city_figures(data)) if len(data.daily) else []
         s = data.summary
@@ -241,7 +242,7 @@ async function appeal(id, event) {
             found = [mine] if text == str(mine) or text.lower() in citizen_name(mine).lower() \
                 else []
             return {"matches": [{"citizen": c, "name": citizen_name(c)} for c in found]}
-        allow(identity, "analyst", "admin")
+        permit(identity, "search")
         text = q.strip()
         if text.isascii() and text.isdigit():
             c = int(text)
@@ -259,11 +260,7 @@ async function appeal(id, event) {
     def all_gates(citizen: Annotated[int, PathParam(ge=0, le=2**31 - 1)],
                   identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
         """What every service would say to a citizen today."""
-        if identity.role == "citizen":
-            if identity.citizen != citizen:
-                raise HTTPException(403, "a citizen key reads only its own record")
-        else:
-            allow(identity, "analyst", "admin")
+        permit(identity, "gates", citizen)
         live.check_citizen(citizen)
         out = []
         for service in live.services:
@@ -316,14 +313,14 @@ document.getElementById('go').onclick = async () => {
     @app.get("/api/runs", tags=["dashboard"], responses=_ERRORS)
     def runs(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
         """The stored runs that can be compared (folders under the server's runs root)."""
-        allow(identity, "analyst", "admin")
+        permit(identity, "runs")
         return {"runs": _runs()}
 
     @app.get("/api/compare", tags=["dashboard"], responses=_ERRORS)
     def compare(identity: Who, a: str = Query(max_length=200),  # type: ignore[valid-type]
                 b: str = Query(max_length=200)) -> dict[str, Any]:
         """Two stored runs: summaries side by side and their series on the same axes."""
-        allow(identity, "analyst", "admin")
+        permit(identity, "runs")
         known = _runs()
         for name in (a, b):
             if name not in known:

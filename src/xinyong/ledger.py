@@ -7,6 +7,7 @@ of each day. :func:`replay` rebuilds scores from the stored events alone, which 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
@@ -18,7 +19,27 @@ from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
 from xinyong.store import RunStore
 
-__all__ = ["Inline", "Ledger", "LedgerWriter", "replay"]
+__all__ = ["REVERSED", "Inline", "Ledger", "LedgerWriter", "replay", "withdrawn_mask"]
+
+#: The flag of a ledger row reversed on appeal (see :mod:`xinyong.store`).
+REVERSED = 16
+
+
+def withdrawn_mask(events: Events, keys: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Which of a day's recorded events were withdrawn on appeal.
+
+    Args:
+        events: the day's recorded events, in the order the ledger stores them.
+        keys: one ``(subject, actor, behaviour, nth)`` per withdrawn event: the ``nth`` (from
+            0) of the day's events with that subject, actor and behaviour.
+    """
+    mask = np.zeros(len(events), dtype=bool)
+    for subject, actor, behaviour, nth in keys:
+        same = np.flatnonzero((events.subject == subject) & (events.actor == actor)
+                              & (events.behaviour == behaviour))
+        if nth < same.size:
+            mask[same[nth]] = True
+    return mask
 
 
 class Inline(Executor):
@@ -58,7 +79,8 @@ class LedgerWriter:
 
         self._sink = sink
         self._chunk_rows = chunk_rows
-        self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray]] = []
+        self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray,
+                                 np.ndarray | None]] = []
         self._buffered = 0
         self._writer: Executor = ThreadPoolExecutor(max_workers=1,
                                                     thread_name_prefix="ledger-writer") \
@@ -66,10 +88,11 @@ class LedgerWriter:
         self._in_flight: Future[None] | None = None
 
     def append(self, day: int, operator: int, events: Events, points: np.ndarray,
-               dismissed: np.ndarray) -> None:
-        """Add one day's events as one operator received them, with its points."""
+               dismissed: np.ndarray, withdrawn: np.ndarray | None = None) -> None:
+        """Add one day's events as one operator received them, with its points (and which
+        were withdrawn on appeal: they keep their place, flagged reversed)."""
         if len(events):
-            self._buffer.append((day, operator, events, points, dismissed))
+            self._buffer.append((day, operator, events, points, dismissed, withdrawn))
             self._buffered += len(events)
         if self._buffered >= self._chunk_rows:
             self._submit()
@@ -78,6 +101,16 @@ class LedgerWriter:
         """Write everything buffered to the store, and wait until it is written."""
         self._submit()
         self._wait()
+
+    def discard(self) -> None:
+        """Drop what is buffered, let a write in flight end (its error ignored), and stop the
+        writer thread: for a day that failed half-way, whose rows must not be written."""
+        self._buffer, self._buffered = [], 0
+        with contextlib.suppress(Exception):  # the day is being dropped anyway
+            self._wait()
+        self._writer.shutdown()
+        if self._cursor is not None:
+            self._cursor.close()
 
     def close(self) -> None:
         """Flush and stop the writer thread."""
@@ -110,6 +143,8 @@ class LedgerWriter:
         flags |= column(lambda p: p[4], np.uint8) << 2
         flags |= column(lambda p: np.zeros(len(p[2]), bool) if p[2].submitted is None
                         else p[2].submitted, np.uint8) << 3
+        flags |= column(lambda p: np.zeros(len(p[2]), bool) if p[5] is None else p[5],
+                        np.uint8) << 4
         return {
             "day": column(lambda p: np.full(len(p[2]), p[0]), np.int32),
             "operator": column(lambda p: np.full(len(p[2]), p[1]), np.int16),

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,6 +48,8 @@ __all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "ope
 STORE_FILE = "run.duckdb"
 SUMMARY_FILE = "summary.json"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # s3://, gs://, hdfs:// (a Path keeps one /)
+_SUMMARY_KEYS = {"scenario", "seed", "citizens", "days"}
+CLAIM_FILE = ".claimed"  # in a run folder while a run writes it
 
 
 class RunError(Exception):
@@ -235,9 +238,39 @@ def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | 
 
 def check_output_folder(out: Path) -> None:
     """Raise :class:`RunError` unless ``out`` is missing or an empty folder."""
+    if (out / CLAIM_FILE).exists():
+        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
+                       f"another --out")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise RunError(f"output folder '{out}' already exists and is not empty; choose another "
                        f"--out, or delete it first")
+
+
+def claim_output_folder(out: Path) -> bool:
+    """Make ``out`` this run's, atomically: two runs given one folder cannot both have it.
+
+    Returns:
+        Whether the folder was created here (and may be removed if the run fails).
+
+    Raises:
+        RunError: the folder is not empty, is taken by another run, or cannot be made.
+    """
+    check_output_folder(out)
+    try:
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / CLAIM_FILE).open("x").close()
+    except FileExistsError:
+        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
+                       f"another --out") from None
+    except OSError as exc:
+        raise RunError(f"cannot make output folder '{out}': {exc.strerror}; choose another "
+                       f"--out") from None
+    if any(p.name != CLAIM_FILE for p in out.iterdir()):  # filled between the check and here
+        (out / CLAIM_FILE).unlink(missing_ok=True)
+        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
+                       f"another --out")
+    return created
 
 
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
@@ -285,6 +318,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
                        f"filesystem)")
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
+    created = False
     ray = require_ray() if on_ray else None  # before anything is written: nothing to undo
     if resume:
         if not on_ray:
@@ -294,16 +328,42 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
                            f"{workers}-worker run")
     elif folder is not None:
-        check_output_folder(folder)
-    if ray is not None:  # join the cluster, and check its nodes can all write the output
-        connect(ray, ray_address)
-        check_output(ray, folder, shared_out)
-    if resume:
-        store = RunStore(folder / STORE_FILE)
-    elif folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+        created = claim_output_folder(folder)
+    try:
+        if ray is not None:  # join the cluster, and check its nodes can all write the output
+            connect(ray, ray_address)
+            check_output(ray, folder, shared_out)
+        return _simulate(chosen, seed, folder, progress, blocks, workers, ray_address,
+                         checkpoint_every, resume, on_ray)
+    except BaseException:
+        # A failed run leaves no summary, and no folder unless it can be resumed from.
+        if folder is not None and not resume and not checkpoint_every:
+            _remove_run(folder, created)
+        raise
+    finally:
+        if folder is not None:
+            (folder / CLAIM_FILE).unlink(missing_ok=True)
+
+
+def _remove_run(folder: Path, created: bool) -> None:
+    """Remove what a failed run wrote (the folder too if it made it)."""
+    for path in [folder / SUMMARY_FILE, folder / STORE_FILE, folder / (STORE_FILE + ".wal"),
+                 folder / CLAIM_FILE]:
+        path.unlink(missing_ok=True)
+    shutil.rmtree(folder / DATA, ignore_errors=True)
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _simulate(chosen: Scenario, seed: int, folder: Path | None,
+              progress: Callable[[int], None] | None, blocks: int, workers: int,
+              ray_address: str | None, checkpoint_every: int, resume: bool, on_ray: bool
+              ) -> Run:
     started = time.perf_counter()
-    if not resume:
+    if resume:
+        assert folder is not None
+        store = RunStore(folder / STORE_FILE)
+    else:
         store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
     scratch = None
     if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
@@ -328,11 +388,17 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         store.finish({**daily_tables(chosen, tally), **tables})
     summary = summarize(chosen, seed, chosen.days, tally)
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    try:  # a figure that is not a number is a failed run, not a summary
+        text = json.dumps(summary, indent=2, allow_nan=False)
+    except ValueError:
+        bad = sorted(k for k, v in summary.items() if isinstance(v, float) and v != v)
+        raise RunError(f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
+                       f"check the scenario's values") from None
     store.set_info(status="complete", summary=json.dumps(summary))
     store.con.execute("CHECKPOINT")
     if folder is not None:
         tmp = folder / (SUMMARY_FILE + ".tmp")
-        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, folder / SUMMARY_FILE)  # atomic: the summary's presence means complete
     return Run(store, summary, folder, scratch)
 
@@ -353,10 +419,22 @@ def open_run(path: str | Path) -> Run:
     if not summary_file.is_file():
         raise RunError(f"the run in '{folder}' did not finish (no {SUMMARY_FILE}): it was "
                        f"interrupted. Delete the folder and simulate again.")
+    damaged = "is damaged; delete the folder and simulate again"
     try:
         summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
+        reason = str(exc).splitlines()[0][:120]
+        raise RunError(f"'{summary_file}' {damaged} ({reason})") from None
+    if not isinstance(summary, dict) or not summary.keys() >= _SUMMARY_KEYS:
+        raise RunError(f"'{summary_file}' {damaged} (it is not a run's summary)")
+    try:
         store = RunStore(db, read_only=True)
-    except (json.JSONDecodeError, duckdb.Error) as exc:
-        raise RunError(f"cannot read the run in '{folder}': {exc}. The files are damaged; "
-                       f"delete the folder and simulate again.") from None
-    return Run(store, summary, folder)
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0][:120]
+        raise RunError(f"'{db}' {damaged} ({reason})") from None
+    try:
+        return Run(store, summary, folder)
+    except (duckdb.Error, KeyError, ValueError) as exc:
+        store.close()
+        reason = str(exc).splitlines()[0][:120]
+        raise RunError(f"'{db}' {damaged} ({reason})") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -83,9 +84,10 @@ Probability = Annotated[float, AfterValidator(_probability)]
 
 
 class _Model(BaseModel):
-    """Strict, immutable base: unknown fields are errors, so a typo never passes silently."""
+    """Strict, immutable base: unknown fields are errors, so a typo never passes silently;
+    NaN and infinities are not numbers of a scenario."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ScoreScale(_Model):
@@ -380,7 +382,8 @@ class Response(_Model):
     """How citizens respond to the system [E3]: multipliers on penalised behaviours (and their
     inverses on rewarded ones), by what a citizen meets. 1 means no response."""
 
-    grade: dict[str, float] = Field(default={}, description="by own grade (first operator)")
+    grade: dict[str, Annotated[float, Field(gt=0.0)]] = Field(
+        default={}, description="by own grade (first operator)")
     sanction_met: float = Field(default=1.0, gt=0.0, description="after being refused")
     memory_days: int = Field(default=90, ge=1, description="how long a refusal is remembered")
     household_listed: float = Field(default=1.0, gt=0.0,
@@ -427,9 +430,10 @@ class PopulationSpec(_Model):
         description="shares of citizens by income band, lowest first")
     employment_rate: float = Field(default=0.75, ge=0.0, le=1.0,
                                    description="share of adults aged 18-64 with an employer")
-    companies_per_1000: float = Field(default=20.0, ge=0.0,
+    companies_per_1000: float = Field(default=20.0, ge=0.0, le=1000.0,
                                       description="private companies per 1,000 residents")
-    government_orgs: int = Field(default=20, ge=0, description="government organisations")
+    government_orgs: int = Field(default=20, ge=0, le=1_000_000,
+                                 description="government organisations")
     government_share: float = Field(default=0.12, ge=0.0, le=1.0,
                                     description="share of employees working for government")
 
@@ -458,8 +462,8 @@ class Scenario(_Model):
 
     name: str = Field(min_length=1)
     about: str = ""
-    citizens: int = Field(gt=0)
-    days: int = Field(gt=0)
+    citizens: int = Field(gt=0, le=2**31 - 1)  # ids are 32-bit
+    days: int = Field(gt=0, le=100 * 365)
     population: PopulationSpec | None = Field(
         default=None, description="households, districts and employers; none in the reference")
     conduct_lognormal_sigma: float = Field(ge=0.0)
@@ -804,12 +808,37 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-def validate_scenario(data: dict[str, Any], source: str) -> Scenario:
+#: The largest magnitude of any number in a scenario: ids and counts are 32-bit.
+_LARGEST = 2**31 - 1
+
+
+def _absurd_numbers(data: Any, where: str = "") -> list[tuple[str, Any, str]]:
+    """Numbers no scenario means: NaN, infinities, and magnitudes past 32-bit ids and counts."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _absurd_numbers(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _absurd_numbers(value, f"{where}[{i}]")
+    elif isinstance(data, float) and not math.isfinite(data):
+        found.append((where, data, "must be a finite number (not NaN or infinite)"))
+    elif isinstance(data, (int, float)) and not isinstance(data, bool) \
+            and abs(data) > _LARGEST:
+        found.append((where, data, f"too large: numbers in a scenario stay within "
+                                   f"±{_LARGEST:,}"))
+    return found
+
+
+def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = None
+                      ) -> Scenario:
     """Validate raw data as a scenario.
 
     Args:
         data: the parsed TOML or JSON document.
         source: where the data came from, used in error messages (e.g. a file name).
+        folder: the scenario file's folder, where its own packs may live (None: built-in
+            packs only).
 
     Returns:
         The validated scenario.
@@ -818,7 +847,12 @@ def validate_scenario(data: dict[str, Any], source: str) -> Scenario:
         ScenarioError: listing every problem, one per line, as ``scenario 'SOURCE', FIELD = VALUE:
             REASON``.
     """
-    data = _resolve_references(data, source)
+    data = _resolve_references(data, source, folder)
+    absurd = _absurd_numbers(data)
+    if absurd:
+        raise ScenarioError("\n".join(
+            f"scenario '{source}', {where} = {value!r}: {reason}"
+            for where, value, reason in absurd))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -838,12 +872,21 @@ def validate_scenario(data: dict[str, Any], source: str) -> Scenario:
 
 
 def _read_data_file(path: Path, what: str) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{what} '{path.name}' is not UTF-8 text: save it as UTF-8"
+                            ) from None
+    except OSError as exc:
+        raise ScenarioError(f"{what} '{path.name}' cannot be read: {exc.strerror}") from None
+    kind = "JSON" if path.suffix == ".json" else "TOML"
     try:
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "TOML"
         raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{what} '{path.name}' is nested too deeply to be a {kind} "
+                            f"scenario") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{what} '{path.name}': the top level must be a table of fields")
     return data
@@ -856,16 +899,20 @@ def builtin_packs() -> dict[str, Path]:
             for p in folder.iterdir() if p.name.endswith(".toml")}
 
 
-def _find_pack(name: str, where: str) -> Path:
+def _find_pack(name: str, where: str, folder: Path | None = None) -> Path:
+    """A built-in pack by name, or a pack file in the scenario file's own folder (never
+    elsewhere: a scenario cannot make xinyong read any file it names)."""
     packs = builtin_packs()
     if name in packs:
         return packs[name]
-    path = Path(name)
-    if path.is_file():
-        return path
-    raise ScenarioError(f"{where} = {name!r}: no such pack; built-in packs: "
-                        f"{', '.join(sorted(packs))}{_close(name, list(packs))}, or give a "
-                        f"path to a .toml file")
+    if folder is not None and name.endswith(".toml"):
+        home = folder.resolve()
+        path = (home / name).resolve()
+        if path.parent == home and path.is_file():
+            return path
+    raise ScenarioError(f"{where} = {name[:200]!r}: no such pack; built-in packs: "
+                        f"{', '.join(sorted(packs))}{_close(name, list(packs))}, or the name "
+                        f"of a .toml file beside the scenario file")
 
 
 def _unsourced(data: Any, path: str = "") -> list[str]:
@@ -899,13 +946,13 @@ def _strip_mapping_sources(data: Any) -> Any:
     return data
 
 
-def load_pack(name: str, where: str = "pack") -> dict[str, Any]:
+def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dict[str, Any]:
     """Read a pack (a scheme, or a catalogue of sensors and behaviours) as raw data.
 
     Every table in a pack must name its ``source`` (a seed article, a published measure, or
     ``"assumption"``), so that every value in a run can be traced.
     """
-    path = _find_pack(name, where)
+    path = _find_pack(name, where, folder)
     data = _read_data_file(path, "pack")
     missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about")})
     if missing:
@@ -915,24 +962,30 @@ def load_pack(name: str, where: str = "pack") -> dict[str, Any]:
     return _strip_mapping_sources(data)
 
 
-def _resolve_references(data: dict[str, Any], source: str) -> dict[str, Any]:
+def _resolve_references(data: dict[str, Any], source: str, folder: Path | None
+                        ) -> dict[str, Any]:
     """Replace pack names by their contents: ``catalogue`` and each operator's ``scheme``."""
     data = dict(data)
     catalogue = data.pop("catalogue", None)
     if catalogue is not None:
-        base = load_pack(str(catalogue), f"scenario '{source}', catalogue")
-        sensors = {**base.get("sensors", {}), **data.get("sensors", {})}
-        behaviours = {b["name"]: b for b in base.get("behaviours", [])}
-        for b in data.get("behaviours", []):
-            behaviours[b.get("name")] = {**behaviours.get(b.get("name"), {}), **b}
-        data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
+        base = load_pack(str(catalogue), f"scenario '{source}', catalogue", folder)
+        own_sensors, own = data.get("sensors", {}), data.get("behaviours", [])
+        if isinstance(own_sensors, dict) and isinstance(own, list) \
+                and all(isinstance(b, dict) for b in own):  # else pydantic names the field
+            sensors = {**base.get("sensors", {}), **own_sensors}
+            behaviours = {b["name"]: b for b in base.get("behaviours", [])}
+            for b in own:
+                behaviours[b.get("name")] = {**behaviours.get(b.get("name"), {}), **b}
+            data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
     if isinstance(data.get("consequences"), str):
         data["consequences"] = load_pack(data["consequences"],
-                                         f"scenario '{source}', consequences")
+                                         f"scenario '{source}', consequences", folder)
     operators = []
-    for i, op in enumerate(data.get("operators", [])):
+    listed = data.get("operators", [])
+    for i, op in enumerate(listed if isinstance(listed, list) else []):
         if isinstance(op, dict) and isinstance(op.get("scheme"), str):
-            pack = load_pack(op["scheme"], f"scenario '{source}', operators[{i}].scheme")
+            pack = load_pack(op["scheme"], f"scenario '{source}', operators[{i}].scheme",
+                             folder)
             op = {**op, "scheme": pack}
         operators.append(op)
     if operators:
@@ -965,4 +1018,5 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 f"no scenario '{name_or_path}': it is neither a built-in scenario "
                 f"({', '.join(sorted(builtins))}) nor a file.{hint}"
             )
-    return validate_scenario(_read_data_file(path, "scenario"), source=path.name)
+    return validate_scenario(_read_data_file(path, "scenario"), source=path.name,
+                             folder=path.parent)

@@ -36,6 +36,8 @@ Views:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +188,20 @@ class RunStore:
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM _frame")
         finally:
             self.con.unregister("_frame")
+
+    @contextmanager
+    def transaction(self, con: duckdb.DuckDBPyConnection | None = None
+                    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction that commits when the block ends and rolls back if it raises, so a
+        failure never leaves the connection inside an aborted transaction."""
+        con = con or self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run SQL against the store and return a DataFrame."""

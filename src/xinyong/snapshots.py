@@ -1,0 +1,83 @@
+"""Snapshots of a live city: the whole city between two days, in a file, so that a restart (or
+an upheld appeal) re-simulates only the days after the last one.
+
+The format is a split run's checkpoint (:meth:`xinyong.split.BlockRunner.checkpoint`): the
+pickled :class:`~xinyong.city.City`, without its threads and its store, written to a temporary
+name and moved into place, so a file that exists is whole. A live city registers its snapshots
+in its store (``live_snapshots``) in the same transaction as what they reflect; a file the
+store does not name is left over from a crash and is deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import secrets
+import threading
+from pathlib import Path
+
+from xinyong.city import City
+
+__all__ = ["SNAPSHOTS", "Pending", "read_snapshot", "remove_unlisted", "write_snapshot"]
+
+SNAPSHOTS = "snapshots"  # the sub-folder of a live city that holds them
+
+
+class Pending:
+    """Snapshot files written but not yet named by the store, which a clean-up running on
+    another thread (an advance, while an appeal re-simulates) must leave alone."""
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, name: str) -> None:
+        with self._lock:
+            self._names |= {name, name + ".tmp"}
+
+    def discard(self, names: list[str]) -> None:
+        with self._lock:
+            self._names -= {n for name in names for n in (name, name + ".tmp")}
+
+    def names(self) -> set[str]:
+        with self._lock:
+            return set(self._names)
+
+
+def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> str:
+    """Write the city as it stands (its open day in the name); returns the file's name.
+
+    With ``pending``, the name is held there from before the file is begun: the caller
+    discards it once the store names the file."""
+    where = Path(folder) / SNAPSHOTS
+    where.mkdir(exist_ok=True)
+    name = f"day-{city.day:05d}-{secrets.token_hex(4)}.city"
+    if pending is not None:
+        pending.add(name)
+    tmp = where / (name + ".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(city, f, protocol=pickle.HIGHEST_PROTOCOL)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, where / name)
+    return name
+
+
+def read_snapshot(folder: Path, name: str) -> City:
+    """The city a snapshot holds (without a store: attach one to write its ledger)."""
+    with open(Path(folder) / SNAPSHOTS / name, "rb") as f:
+        city = pickle.load(f)
+    if not isinstance(city, City):
+        raise ValueError(f"snapshot '{name}' does not hold a city")
+    return city
+
+
+def remove_unlisted(folder: Path, listed: set[str], pending: Pending | None = None) -> None:
+    """Delete the snapshot files the store does not name (stale, or left by a crash), but for
+    those still being written or registered (``pending``)."""
+    where = Path(folder) / SNAPSHOTS
+    keep = listed | (pending.names() if pending is not None else set())
+    if where.is_dir():
+        for path in where.iterdir():
+            if path.name not in keep:
+                path.unlink(missing_ok=True)

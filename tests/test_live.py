@@ -1,0 +1,289 @@
+"""The live city in process: exact appeals, bounded restarts, unique event ids, and what
+concurrent readers see while the city advances."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import consequence_city
+
+from xinyong.city import City
+from xinyong.live import LiveCity, LiveError, Submission
+from xinyong.scenario import Scenario
+
+SEVERE = "contract_breach_judgment"  # lists the citizen as a dishonest debtor for 1095 days
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return consequence_city(citizens=2000, days=40)
+
+
+def _adult(live: LiveCity) -> int:
+    """A citizen the city's scheme scores (18 or older)."""
+    pop = live.city.population
+    assert pop is not None
+    return int(np.flatnonzero(pop.age >= 30)[3])
+
+
+def _state(obj: Any, path: str = "city", seen: set[int] | None = None,
+           out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every array and number a city holds, by path: two cities in the same state give equal
+    dictionaries (threads, the store and what a live city keeps for replay are left out)."""
+    seen = set() if seen is None else seen
+    out = {} if out is None else out
+    if id(obj) in seen:
+        return out
+    if isinstance(obj, np.ndarray):
+        out[path] = obj.tolist()
+    elif isinstance(obj, (int, float, str, bool, np.generic)) or obj is None:
+        out[path] = obj
+    elif isinstance(obj, dict):
+        seen.add(id(obj))
+        for k, v in obj.items():
+            _state(v, f"{path}[{k!r}]", seen, out)
+    elif isinstance(obj, (list, tuple)):
+        seen.add(id(obj))
+        for i, v in enumerate(obj):
+            _state(v, f"{path}[{i}]", seen, out)
+    elif type(obj).__module__.startswith("xinyong") and hasattr(obj, "__dict__"):
+        seen.add(id(obj))
+        for k, v in vars(obj).items():
+            if k not in ("store", "ledger", "_second_core", "withdrawn", "injected"):
+                _state(v, f"{path}.{k}", seen, out)
+    return out
+
+
+def _differences(a: City, b: City) -> list[str]:
+    sa, sb = _state(a), _state(b)
+    return [k for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)]
+
+
+def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(tmp_path: Path,
+                                                                   scenario: Scenario) -> None:
+    """City A: a court judgment is submitted against a citizen on day 2 and upheld on appeal
+    on day 14. City B: it was never submitted. Everything after the decision — every score,
+    grade, listing and term, the lists, gates, notices, responses and the behaviour calendar
+    (no pair filed twice) — is the same in both; A's ledger holds the event flagged reversed."""
+    a = LiveCity(tmp_path / "a", scenario, seed=5, snapshot_every=4)
+    b = LiveCity(tmp_path / "b", scenario, seed=5, snapshot_every=4)
+    try:
+        who = _adult(a)
+        a.advance(2)
+        b.advance(2)
+        a.submit([Submission("court-1", who, SEVERE)], "court")
+        a.advance(12)
+        b.advance(12)
+        city = next(op for op in a.record(who)["operators"])
+        assert city["listed"] or city["lists"], "the judgment should have listed the citizen"
+        event = next(e for e in city["ledger"] if e["behaviour"] == SEVERE and e["day"] == 2
+                     and "submitted through the API" in e["notes"])
+        assert _differences(a.city, b.city), "the event should have changed the city"
+        appeal = a.file_appeal(who, event["event"], "the judgment names someone else")
+        assert a.decide_appeal(appeal["appeal"], uphold=True)["status"] == "upheld"
+        assert _differences(a.city, b.city) == []
+        assert a.gate("rail", who) == b.gate("rail", who)
+        assert a.notices(1000) == b.notices(1000)
+        after = a.record(who)["operators"][0]
+        assert after["score"] == after["replayed_score"] == b.record(who)["operators"][0]["score"]
+        reversed_ = [e["event"] for e in after["ledger"]
+                     if "reversed on appeal: not counted" in e["notes"]]
+        assert reversed_ == [event["event"]]
+        ledger = "SELECT day, operator, subject, actor, behaviour, points, flags & 7 AS f " \
+                 "FROM ledger_rows {} ORDER BY ALL"
+        kept = a.store.con.execute(ledger.format("WHERE flags & 16 = 0")).fetchall()
+        assert kept == b.store.con.execute(ledger.format("")).fetchall()
+        a.advance(5)  # and the days after go on alike
+        b.advance(5)
+        assert _differences(a.city, b.city) == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_event_ids_are_unique_and_name_one_row(tmp_path: Path, scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "c", scenario, seed=2)
+    try:
+        who = _adult(live)
+        live.submit([Submission(f"twice-{i}", who, "jaywalking") for i in range(2)], "cam")
+        live.advance(3)
+        ids = [e["event"] for op in live.record(who)["operators"] for e in op["ledger"]]
+        twice = [i for i in ids if i.startswith("0.") and f".{who}.{who}." in i]
+        assert len(ids) == len(set(ids)) and len(twice) >= 2
+        filed = live.file_appeal(who, twice[0], "one of the two")
+        live.decide_appeal(filed["appeal"], uphold=True)
+        after = [e for op in live.record(who)["operators"][:1] for e in op["ledger"]
+                 if e["event"] in twice]
+        assert [e["counted"] for e in after] == [False, True]  # the one appealed, only
+        with pytest.raises(LiveError) as again:
+            live.file_appeal(who, twice[0], "again")
+        assert again.value.status == 409
+    finally:
+        live.close()
+
+
+def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
+        tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = LiveCity(tmp_path / "r", scenario, seed=4, snapshot_every=5)
+    who = _adult(live)
+    live.advance(7)
+    live.submit([Submission("late-1", who, SEVERE)], "court")
+    live.advance(5)
+    live.submit([Submission("open-1", who, "jaywalking")], "cam")
+    before = _state(live.city)
+    live.close()
+
+    steps: list[int] = []
+    step = City.step
+    monkeypatch.setattr(City, "step", lambda self: (steps.append(self.day), step(self))[1])
+    again = LiveCity(tmp_path / "r")
+    try:
+        assert again.day == 12 and steps == [10, 11]  # from the day-10 snapshot
+        assert _state(again.city) == before
+        assert again.record(who)["pending"][0]["client_id"] == "open-1"
+    finally:
+        again.close()
+
+
+def test_readers_see_whole_days_while_the_city_advances(tmp_path: Path,
+                                                        scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "w", scenario, seed=1)
+    who = _adult(live)
+    live.submit([Submission(f"s{i}", who, "jaywalking") for i in range(3)], "cam")
+    seen: list[tuple[int, int, int]] = []
+    errors: list[BaseException] = []
+    job = live.start_advance(25)
+
+    def read() -> None:
+        try:
+            while job.status == "running":
+                record = live.record(who)
+                op = record["operators"][0]
+                seen.append((record["day"], op["score"], op["replayed_score"]))
+                live.gate("rail", who)
+                live.stats()
+        except BaseException as exc:
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for r in readers:
+        r.start()
+    with pytest.raises(LiveError) as second:
+        live.start_advance(1)
+    assert second.value.status == 409 and "is running" in str(second.value)
+    for r in readers:
+        r.join()
+    try:
+        assert not errors, errors
+        assert job.status == "done" and live.day == 25
+        assert len(seen) > 10 and all(score == replayed for _, score, replayed in seen)
+        with pytest.raises(LiveError) as past_the_end:
+            live.advance(16)  # the city has 40 days: refused before anything is simulated
+        assert past_the_end.value.status == 409 and live.day == 25
+    finally:
+        live.close()
+
+
+def test_a_failed_decision_rolls_back_and_the_store_goes_on(
+        tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = LiveCity(tmp_path / "f", scenario, seed=1)
+    try:
+        who = _adult(live)
+        live.submit([Submission("x1", who, SEVERE)], "court")
+        live.advance(2)
+        event = next(e for e in live.record(who)["operators"][0]["ledger"]
+                     if e["behaviour"] == SEVERE)
+        filed = live.file_appeal(who, event["event"], "not me")
+        before = live.record(who)
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(live.store, "append", broken)  # the re-simulated ledger fails
+        with pytest.raises(RuntimeError):
+            live.decide_appeal(filed["appeal"], uphold=True)
+        monkeypatch.undo()
+        assert live.appeal(filed["appeal"])["status"] == "filed"  # type: ignore[index]
+        assert live.record(who) == before
+        assert live.decide_appeal(filed["appeal"], uphold=True)["status"] == "upheld"
+        live.submit([Submission("x2", who, "jaywalking")], "cam")
+        assert live.advance(1) == 3
+    finally:
+        live.close()
+
+
+def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scenario) -> None:
+    """The re-simulation runs while the city advances; it catches up with the days simulated
+    meanwhile, and the result is still the city that never had the event."""
+    a = LiveCity(tmp_path / "a", scenario, seed=6, snapshot_every=4)
+    b = LiveCity(tmp_path / "b", scenario, seed=6, snapshot_every=4)
+    try:
+        who = _adult(a)
+        a.advance(1)
+        b.advance(1)
+        a.submit([Submission("court-1", who, SEVERE)], "court")
+        a.advance(9)
+        b.advance(9)
+        event = next(e for e in a.record(who)["operators"][0]["ledger"]
+                     if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"])
+        appeal = a.file_appeal(who, event["event"], "not me")["appeal"]
+        job = a.start_advance(15)
+        a.decide_appeal(appeal, uphold=True)
+        assert job.thread is not None
+        job.thread.join()
+        b.advance(15)
+        assert a.day == b.day == 25 and _differences(a.city, b.city) == []
+    finally:
+        a.close()
+    again = LiveCity(tmp_path / "a")  # and a restart reads the same city back
+    try:
+        assert _differences(again.city, b.city) == []
+    finally:
+        again.close()
+        b.close()
+
+
+def test_a_day_that_fails_half_way_is_dropped(tmp_path: Path, scenario: Scenario,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job reports the failure and the city goes back to its last whole day, so the next
+    advance gives the city an unbroken run would."""
+    a = LiveCity(tmp_path / "a", scenario, seed=7, snapshot_every=4)
+    b = LiveCity(tmp_path / "b", scenario, seed=7, snapshot_every=4)
+    try:
+        observe = City.observe
+
+        def failing(self: City) -> dict:
+            events = observe(self)
+            if self.day == 6:
+                raise MemoryError("out of memory on day 6")
+            return events
+
+        monkeypatch.setattr(City, "observe", failing)
+        job = a.start_advance(10)
+        assert job.thread is not None
+        job.thread.join()
+        assert job.status == "failed" and "day 6" in str(job.error) and a.day == 6
+        monkeypatch.undo()
+        a.advance(6)
+        b.advance(12)
+        assert _differences(a.city, b.city) == []
+        ledger = "SELECT * FROM ledger_rows ORDER BY ALL"
+        assert a.store.con.execute(ledger).fetchall() == b.store.con.execute(ledger).fetchall()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_older_snapshots_are_thinned(tmp_path: Path, scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "t", scenario, seed=1, snapshot_every=2)
+    try:
+        live.advance(40)
+        kept = [d for d, _ in live._snapshots(live.store.con)]
+        assert kept == [0, 30, 34, 36, 38, 40]  # the recent ones, and one every 30 days
+        assert len(list((tmp_path / "t" / "snapshots").iterdir())) == len(kept)
+    finally:
+        live.close()
