@@ -145,15 +145,15 @@ def _print_summary(summary: dict) -> None:
               "sanctions_applied", "rewards_given", "notices", "chilling")
     for key, value in summary.items():
         if key == "grade_shares":
-            table.add_row("grade shares", "", escape(about.get(key, "")))
+            table.add_row("grade shares", "", _safe(about.get(key, "")))
             for grade, share in value.items():
-                table.add_row(f"  grade {escape(grade)}", f"{share:.3%}")
+                table.add_row(f"  grade {_safe(grade)}", f"{share:.3%}")
         elif key in ("population", "billboard_harms"):
-            table.add_row(escape(key.replace("_", " ")), "", escape(about.get(key, "")))
+            table.add_row(_safe(key.replace("_", " ")), "", _safe(about.get(key, "")))
             for part, count in value.items():
-                table.add_row(f"  {escape(part.replace('_', ' '))}", f"{count:,}")
+                table.add_row(f"  {_safe(part.replace('_', ' '))}", f"{count:,}")
         elif key not in nested:
-            table.add_row(escape(key), _figure(key, value), escape(about.get(key, "")))
+            table.add_row(_safe(key), _figure(key, value), _safe(about.get(key, "")))
     console.print(table)
     operators = summary.get("operators")
     if operators:
@@ -174,7 +174,7 @@ def _print_summary(summary: dict) -> None:
                        "wrongly missing", "wrongly graded"):
             table.add_column(header, justify="left" if header == "city" else "right")
         for name, f in cities.items():
-            table.add_row(escape(name), f"{f['covered']:,}", f"{f['mean_score']:.1f}",
+            table.add_row(_safe(name), f"{f['covered']:,}", f"{f['mean_score']:.1f}",
                           f"{f['blacklisted_share']:.2%}", f"{f['wrongly_blacklisted']:,}",
                           f"{f['wrongly_missing']:,}", f"{f['wrongly_graded']:,}")
         f = summary["country"]
@@ -207,25 +207,25 @@ def validate_command(
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("runs"), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(escape(f"{chosen.name}: {chosen.citizens:,} citizens"),
+            task = bar.add_task(_safe(f"{chosen.name}: {chosen.citizens:,} citizens"),
                                 total=seeds)
             result = validate(chosen, patterns, seeds=seeds, workers=workers,
                               progress=lambda done: bar.update(task, completed=done))
     except ScenarioError as exc:
         raise _fail(str(exc), 2) from None
-    table = Table(title=escape(f"{result.scenario} against the published record "
+    table = Table(title=_safe(f"{result.scenario} against the published record "
                                f"({result.citizens:,} citizens, seeds "
                                f"{', '.join(map(str, result.seeds))})"))
     for header in ("pattern", "published", "simulated, 95% over seeds", "accepted", "verdict"):
         table.add_column(header, justify="left" if header == "pattern" else "right")
     for i, r in enumerate(result.rows.itertuples(), 1):
         colour = "green" if r.verdict == "pass" else "bold red"
-        table.add_row(f"{escape(r.pattern)} [{i}]\n[dim]{escape(r.unit)}[/]",
-                      escape(str(r.published)), f"{r.mean:.3g}\n[dim]{r.lo:.3g} to {r.hi:.3g}[/]",
+        table.add_row(f"{_safe(r.pattern)} [{i}]\n[dim]{_safe(r.unit)}[/]",
+                      _safe(str(r.published)), f"{r.mean:.3g}\n[dim]{r.lo:.3g} to {r.hi:.3g}[/]",
                       f"{r.low:g} to {r.high:g}", f"[{colour}]{r.verdict}[/]")
     console.print(table)
     for i, source in enumerate(result.rows["source"], 1):
-        console.print(f"[dim]\\[{i}] {escape(source)}[/]", highlight=False)
+        console.print(f"[dim]\\[{i}] {_safe(source)}[/]", highlight=False)
     if not result.passed:
         raise typer.Exit(1)
 
