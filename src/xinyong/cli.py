@@ -1,8 +1,14 @@
-"""The ``xinyong`` command line: a thin layer over the Python API."""
+"""The ``xinyong`` command line: a thin layer over the Python API.
+
+One rule for the terminal: no user text goes through Rich markup unescaped. Help texts are
+plain (``rich_markup_mode=None``), and every message, name and notice printed with markup is
+passed through :func:`rich.markup.escape` first.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +18,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
+from xinyong.consequences import NOTICE_KINDS
+from xinyong.progress import days_bar
+from xinyong.run import (
+    STORE_FILE,
+    SUMMARY_FILE,
+    RunError,
+    UnknownCitizenError,
+    check_output_folder,
+    open_run,
+    simulate,
+)
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.workers import WorkerError
 
@@ -21,14 +37,42 @@ NATION = 1_400_000_000  # citizens in China [seed 002]
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: '[default: ...]' and "xinyong[ray]" survive
 )
 console = Console()
 errors = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print ``message`` (plain text, never markup) as an error; the exit to raise."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
+
+
+def _check_out_file(out: Path, force: bool) -> None:
+    """Refuse an output file whose folder is missing, or that exists without ``--force``."""
+    if not out.parent.is_dir():
+        raise _fail(f"cannot write '{out}': the folder '{out.parent}' does not exist; create "
+                    f"it first, or choose another --out", 2)
+    if out.is_dir():
+        raise _fail(f"--out '{out}' is a folder: give a file name such as {out / 'report.html'}",
+                    2)
+    if out.exists() and not force:
+        raise _fail(f"'{out}' already exists; add --force to replace it, or choose another "
+                    f"--out", 2)
+
+
+def _clear_run_folder(folder: Path) -> None:
+    """Delete a finished or unfinished run (for ``--force``), never any other folder."""
+    if not folder.exists():
+        return
+    if folder.is_dir() and not any(folder.iterdir()):
+        return
+    if not folder.is_dir() or not ({STORE_FILE, SUMMARY_FILE} & {p.name for p in
+                                                                   folder.iterdir()}):
+        raise _fail(f"--force replaces only a run folder, and '{folder}' holds no "
+                    f"{STORE_FILE}: delete it yourself or choose another --out", 2)
+    shutil.rmtree(folder)
 
 
 @app.command("simulate")
@@ -42,8 +86,8 @@ def simulate_command(
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for run.duckdb and summary.json "
                                              "[default: runs/SCENARIO-seedSEED].")] = None,
-    scale: Annotated[float | None, typer.Option(min=0.0, help="Population as a fraction of "
-                                                "China's 1.4 billion citizens (overrides "
+    scale: Annotated[float | None, typer.Option(help="Population as a fraction of China's "
+                                                "1.4 billion citizens, above 0 (overrides "
                                                 "--citizens).")] = None,
     blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
                                         "of citizens: the same results, split the way "
@@ -57,10 +101,15 @@ def simulate_command(
                                                   "checkpoint every this many days.")] = 0,
     resume: Annotated[bool, typer.Option(help="Resume the unfinished --workers run in --out "
                                          "from its last checkpoint.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the run already in --out."
+                                        )] = False,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
-        citizens = max(1, round(scale * NATION))
+        if not scale > 0 or round(scale * NATION) < 1:
+            raise _fail(f"--scale {scale:g} gives no citizens: give a fraction above "
+                        f"{0.5 / NATION:.1e} (one citizen), e.g. --scale 1e-5 for 14,000", 2)
+        citizens = round(scale * NATION)
     if resume:  # the unfinished run's own scenario and seed
         if out is None or not (out / "run.duckdb").exists():
             raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
@@ -75,26 +124,27 @@ def simulate_command(
         except ScenarioError as exc:
             raise _fail(str(exc), 2) from None
     folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
+    if force and not resume:
+        _clear_run_folder(folder)
     try:
         if not resume:
             check_output_folder(folder)
     except RunError as exc:
-        raise _fail(str(exc)) from None
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("days"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(f"{chosen.name}: {chosen.citizens:,} citizens", total=chosen.days)
+        raise _fail(f"{exc} (or add --force to replace a run)") from None
+    with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days,
+                  console=console) as bar:
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
-                           progress=lambda day: bar.update(task, completed=day))
+                           progress=bar)
         except (RunError, WorkerError) as exc:
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
-    console.print(f"Wrote [bold]{folder / 'summary.json'}[/] and [bold]{folder / 'run.duckdb'}"
-                  f"[/]{data}  (explain a citizen: xinyong explain {folder} 0)")
+    console.print(f"Wrote [bold]{escape(str(folder / SUMMARY_FILE))}[/] and "
+                  f"[bold]{escape(str(folder / STORE_FILE))}[/]{data}  (explain a citizen: "
+                  f"xinyong explain {escape(str(folder))} 0)")
 
 
 def _figure(key: str, value: object) -> str:
@@ -113,8 +163,6 @@ def _print_summary(summary: dict) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("what it counts", style="dim", max_width=70)
-    nested = ("operators", "about", "grade_matrix", "cities", "country", "gate_decisions",
-              "sanctions_applied", "rewards_given", "notices", "chilling")
     for key, value in summary.items():
         if key == "grade_shares":
             table.add_row("grade shares", "", escape(about.get(key, "")))
@@ -123,7 +171,7 @@ def _print_summary(summary: dict) -> None:
         elif key == "population":
             for part, count in value.items():
                 table.add_row(f"  {escape(part)}", f"{count:,}")
-        elif key not in nested:
+        elif not isinstance(value, (dict, list)):  # nested figures have their own tables
             table.add_row(escape(key), _figure(key, value), escape(about.get(key, "")))
     console.print(table)
     operators = summary.get("operators")
@@ -183,7 +231,7 @@ def validate_command(
             result = validate(chosen, patterns, seeds=seeds, workers=workers,
                               progress=lambda done: bar.update(task, completed=done))
     except ScenarioError as exc:
-        raise _fail(escape(str(exc)), 2) from None
+        raise _fail(str(exc), 2) from None
     table = Table(title=escape(f"{result.scenario} against the published record "
                                f"({result.citizens:,} citizens, seeds "
                                f"{', '.join(map(str, result.seeds))})"))
@@ -222,11 +270,25 @@ def explain_command(
 
 @app.command("gate")
 def gate_command(
-    service: Annotated[str, typer.Argument(help="The service, e.g. rail, hotel, university.")],
-    citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
-    run_dir: Annotated[Path, typer.Option("--run", help="A run folder.")],
+    args: Annotated[list[str], typer.Argument(metavar="DIR SERVICE CITIZEN", help="A run "
+                                              "folder, the service (e.g. rail, hotel, "
+                                              "university) and the citizen's id.",
+                                              show_default=False)],
+    run: Annotated[Path | None, typer.Option("--run", hidden=True, help="Deprecated: give "
+                                             "the run folder as the first argument.")] = None,
 ) -> None:
     """Ask a service about a citizen, as at the ticket office: allow, deny... and why."""
+    if run is not None:  # the old form: gate SERVICE CITIZEN --run DIR
+        args = [str(run), *args]
+    if len(args) != 3:
+        raise _fail("give the run folder, the service and the citizen: xinyong gate DIR "
+                    "SERVICE CITIZEN, e.g. xinyong gate runs/rongcheng-seed0 rail 42", 2)
+    run_dir, service = Path(args[0]), args[1]
+    try:
+        citizen = int(args[2])
+    except ValueError:
+        raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2
+                    ) from None
     try:
         with open_run(run_dir) as run:
             decision = run.gate(service, citizen)
@@ -236,7 +298,7 @@ def gate_command(
         raise _fail(str(exc.args[0])) from None
     colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action,
                                                                            "green")
-    console.print(f"[bold {colour}]{decision.action.upper()}[/] {decision.text}",
+    console.print(f"[bold {colour}]{decision.action.upper()}[/] {escape(decision.text)}",
                   highlight=False)
 
 
@@ -244,17 +306,20 @@ def gate_command(
 def notices_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
-    kind: Annotated[str | None, typer.Option(help="billboard, tv, published_list, dial_tone, "
-                                             "poster or civilized_family.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: " + ", ".join(NOTICE_KINDS)
+                                             + ".")] = None,
 ) -> None:
     """The city's public notices (about synthetic citizens only), newest first."""
+    if kind is not None and kind not in NOTICE_KINDS:
+        raise _fail(f"--kind {kind!r} is not a kind of notice: choose one of "
+                    f"{', '.join(NOTICE_KINDS)}", 2)
     try:
         with open_run(run_dir) as run:
             rows = run.notices(limit=limit, kind=kind)
     except RunError as exc:
         raise _fail(str(exc)) from None
     for text in rows["text"]:
-        console.print(text, highlight=False)
+        console.print(escape(text), highlight=False, soft_wrap=True)
     if rows.empty:
         console.print("No notices.")
 
@@ -266,11 +331,14 @@ def serve_command(
     run_dir: Annotated[Path | None, typer.Option("--run", help="The live city's folder: "
                                                  "recovered if it holds one, else created.")
                        ] = None,
-    citizens: Annotated[int | None, typer.Option(min=1)] = None,
-    days: Annotated[int | None, typer.Option(min=1)] = None,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    citizens: Annotated[int | None, typer.Option(min=1, help="Population of a new city "
+                                                 "(default: the scenario's).")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days a new city runs for "
+                                             "(default: the scenario's).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of a new city's random streams.")
+                    ] = 0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     keys: Annotated[Path | None, typer.Option(help="TOML file of [[keys]]; default: the "
                                               "XINYONG_KEYS variable.")] = None,
     runs: Annotated[Path, typer.Option(help="Folder of stored runs the dashboard can "
@@ -306,8 +374,9 @@ def serve_command(
         return new
 
     switch.app = create_app(live, keyring, on_load, runs)
-    console.print(f"Live city '{live.scenario.name}' at day {live.day}, store {folder}; "
-                  f"listening on http://{host}:{port} (docs at /docs)")
+    console.print(escape(f"Live city '{live.scenario.name}' at day {live.day}, store "
+                         f"{folder}; listening on http://{host}:{port} (docs at /docs)"),
+                  highlight=False)
     try:
         uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -318,8 +387,11 @@ def serve_command(
 def report_command(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="DIR [DIR2]",
                                                    help="A run folder, or two to compare.")],
-    out: Annotated[Path | None, typer.Option(help="The HTML file [default: DIR/report.html, "
-                                             "or DIR/compare.html for two runs].")] = None,
+    out: Annotated[Path | None, typer.Option(help="The HTML file [default: DIR/report.html; "
+                                             "for two runs, compare.html in the first run's "
+                                             "folder].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")
+                     ] = False,
 ) -> None:
     """Write one self-contained HTML report (opens offline) for a run, or two side by side."""
     from xinyong.figures import run_data
@@ -327,6 +399,8 @@ def report_command(
 
     if len(run_dirs) > 2:
         raise _fail("give one run folder, or two to compare", 2)
+    if out is not None:
+        _check_out_file(out, force)
     try:
         runs = [open_run(d) for d in run_dirs]
     except RunError as exc:
@@ -339,7 +413,10 @@ def report_command(
         for r in runs:
             r.close()
     size = path.stat().st_size / 2**20
-    console.print(f"Wrote [bold]{path}[/] ({size:.1f} MB; opens offline)")
+    where = "" if out is not None or len(run_dirs) == 1 else \
+        " (in the first run's folder; --out chooses another file)"
+    console.print(f"Wrote [bold]{escape(str(path))}[/] ({size:.1f} MB; opens offline)"
+                  f"{escape(where)}", highlight=False)
 
 
 @app.command("scenarios")
@@ -352,20 +429,27 @@ def scenarios_command() -> None:
     table.add_column("about")
     for name in sorted(builtin_scenarios()):
         s = load_scenario(name)
-        table.add_row(name, f"{s.citizens:,}", str(s.days), s.about.split(". ")[0])
+        table.add_row(escape(name), f"{s.citizens:,}", str(s.days),
+                      escape(s.about.split(". ")[0]))
     console.print(table)
 
 
 @app.command("summary")
 def summary_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole summary as JSON "
+                                          "instead.")] = False,
 ) -> None:
     """Print a finished run's summary."""
     try:
         with open_run(run_dir) as run:
-            _print_summary(run.summary)
+            summary = run.summary
     except RunError as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(summary, indent=1))
+    else:
+        _print_summary(summary)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -202,14 +202,14 @@ class Explanation:
         title = f"Ledger of {kind} {self.citizen}"
         if len(self.scenario.all_operators()) > 1:
             title += f" — {self.operator.name} ({self.scheme.name})"
-        table = Table(title=title, show_lines=False)
+        table = Table(title=Text(title), show_lines=False)
         for name, justify in (("day", "right"), ("behaviour", "left"), ("sensor", "left"),
                               ("points", "right"), ("score", "right"), ("note", "left")):
             table.add_column(name, justify=justify)
         for row in self.events.itertuples():
             colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
             wrong = row.misattributed or row.fabricated
-            table.add_row(str(row.day), row.behaviour, row.sensor,
+            table.add_row(str(row.day), Text(row.behaviour), Text(row.sensor),
                           Text(f"{row.points:+d}", style=colour), str(row.score),
                           Text(self._note(row), style="bold yellow" if wrong else ""))
         lines = self._listing_lines()

@@ -29,7 +29,7 @@ from xinyong.city import City, twin_occurrences
 from xinyong.dataset import DATA, prepare
 from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
-from xinyong.ledger import Ledger
+from xinyong.ledger import Ledger, UnknownCitizenError
 from xinyong.notices import notice_text, stored_status
 from xinyong.population import citizen_name, credit_code, identity_number
 from xinyong.scenario import Scenario, load_scenario
@@ -48,13 +48,6 @@ SUMMARY_FILE = "summary.json"
 
 class RunError(Exception):
     """A run folder that cannot be written or read, with what to do about it."""
-
-
-class UnknownCitizenError(KeyError):
-    """A citizen id that is not in the run."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class Run:
@@ -239,7 +232,7 @@ def check_output_folder(out: Path) -> None:
 
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
-             progress: Callable[[int], None] | None = None, blocks: int = 1,
+             progress: Callable[[int], None] | bool | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
              resume: bool = False) -> Run:
     """Simulate a city and keep everything it recorded.
@@ -250,7 +243,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         days: days to simulate (default: the scenario's).
         seed: the seed of every random stream; the same seed gives the same run.
         out: a folder to write ``run.duckdb`` and ``summary.json`` to; in memory if None.
-        progress: called with the number of days done after each day.
+        progress: called with the number of days done after each day; True shows a bar
+            with the time left (in a terminal, or in a notebook).
         blocks: simulate the city as this many blocks of citizens in this process (exactly
             the same results; the way a city is spread over workers).
         workers: simulate the city as this many blocks on Ray workers (the same results);
@@ -270,6 +264,14 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     if seed < 0:
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
     chosen = _resolve(scenario, citizens, days)
+    if progress is True:
+        from xinyong.progress import days_bar
+
+        with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
+            return simulate(chosen, seed=seed, out=out, progress=bar, blocks=blocks,
+                            workers=workers, ray_address=ray_address,
+                            checkpoint_every=checkpoint_every, resume=resume)
+    progress = progress or None
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
     if on_ray:
