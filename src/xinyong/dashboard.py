@@ -25,8 +25,12 @@ from xinyong.figures import (
     RunData,
     city_figures,
     compare_figures,
+    format_difference,
+    format_value,
+    harmful_behaviours,
     histogram,
     run_data,
+    side_names,
     summary_rows,
 )
 from xinyong.live import LiveCity
@@ -114,12 +118,18 @@ def _figures_json(figures: list) -> list[dict[str, Any]]:
 
 def _live_data(live: LiveCity) -> RunData:
     city = live.city
-    hist = {op.name: histogram(op.standing.score[op.covered] if op.covered is not None
-                               else op.standing.score) for op in city.operators}
+    def scores(standing: Any, covered: np.ndarray | None) -> np.ndarray:
+        return standing.score[covered] if covered is not None else standing.score
+
+    hist = {op.name: histogram(scores(op.standing, op.covered), 10,
+                               scores(op.counterfactual, op.covered))
+            for op in city.operators}
     tally = city.tally()
+    scheme = live.scenario.all_operators()[0].scheme
     return RunData(f"{live.scenario.name} (live, day {live.day})",
                    summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
-                   hist, tables.daily_lists(tally))
+                   hist, tables.daily_lists(tally), [(g.grade, g.min) for g in scheme.grades],
+                   scheme.listed_grade, harmful_behaviours(live.scenario))
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
@@ -148,7 +158,7 @@ load('/api/figures', r => {
         allow(identity, "analyst", "admin")
         with live.lock:
             data = _live_data(live)
-            figs = _figures_json(city_figures(data)) if len(data.daily) else []
+            figs = _figures_json(city_figures(data))
         s = data.summary
         headline = "".join(f"<span class=stat><b>{v}</b> {k}</span> &nbsp; " for k, v in (
             ("mean score", f"{s['mean_score']:.1f}"), ("listed", f"{s['listed_share']:.2%}"),
@@ -289,10 +299,11 @@ document.getElementById('go').onclick = async () => {
   try {
     const a = document.getElementById('a').value, b = document.getElementById('b').value;
     const r = await api('/api/compare?a=' + encodeURIComponent(a) + '&b=' + encodeURIComponent(b));
-    document.getElementById('table').innerHTML = '<table><tr><th>figure</th><th>A</th>' +
-      '<th>B</th></tr>' + r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
-      `<td>${esc(x.key)}</td><td>${esc(fmt(x.a))}</td><td>${esc(fmt(x.b))}</td></tr>`
-      ).join('') + '</table>';
+    document.getElementById('table').innerHTML = '<table><tr><th>figure</th>' +
+      `<th>${esc(r.names[0])}</th><th>${esc(r.names[1])}</th><th>B − A</th></tr>` +
+      r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
+      `<td>${esc(x.key)}</td><td>${esc(x.a_text)}</td><td>${esc(x.b_text)}</td>` +
+      `<td>${esc(x.difference)}</td></tr>`).join('') + '</table>';
     plot(document.getElementById('plots'), r.figures);
     say('status', r.differ + ' figures differ.', true);
   } catch (e) { say('status', e.message, false); }
@@ -330,6 +341,10 @@ document.getElementById('go').onclick = async () => {
             for r in opened:
                 r.close()
         rows = summary_rows(da.summary, db.summary)
-        return {"rows": [{"key": k, "a": va, "b": vb, "differs": d} for k, va, vb, d in rows],
-                "differ": sum(r[3] for r in rows),
+        name_a, name_b = side_names(da.summary, db.summary)
+        return {"rows": [{"key": k, "a": va, "b": vb, "differs": d,
+                          "a_text": format_value(k, va), "b_text": format_value(k, vb),
+                          "difference": format_difference(k, va, vb)}
+                         for k, va, vb, d in rows],
+                "names": [name_a, name_b], "differ": sum(r[3] for r in rows),
                 "figures": _figures_json(compare_figures(da, db))}
