@@ -165,6 +165,16 @@ class Explanation:
             note.append(f"{row.not_counted:+d} not counted (bounds)")
         return "; ".join(note)
 
+    def __repr__(self) -> str:
+        return (f"<Explanation of {self.scheme.subject} {self.citizen} under "
+                f"'{self.operator.name}': score {self.score}, grade {self.grade}, "
+                f"{len(self.events)} events; print() it for the ledger>")
+
+    def _repr_html_(self) -> str:
+        from xinyong.notebook import explanation_html
+
+        return explanation_html(self)
+
     def __str__(self) -> str:
         out = [self._text()]
         out += [f"\n{other._text()}" for other in self.others]

@@ -73,6 +73,11 @@ class Run:
         return (f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
                 f"{s['days']} days{where}>")
 
+    def _repr_html_(self) -> str:
+        from xinyong.notebook import run_html
+
+        return run_html(self)
+
     def __enter__(self) -> Run:
         return self
 
