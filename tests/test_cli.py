@@ -289,3 +289,23 @@ def test_progress_shows_time_left_and_the_finishing_word() -> None:
         during = screen.getvalue()
     assert "left" in during and FINISHING in during
     assert "10/10" in screen.getvalue()
+
+
+def test_describe_writes_the_model_description(tmp_path: Path) -> None:
+    out = tmp_path / "odd.md"
+    assert xy("describe", "rongcheng", "--out", str(out)).returncode == 0
+    assert out.read_text().startswith("# Model description: `rongcheng` (ODD protocol)")
+    assert xy("describe", "rongcheng", "--out", str(out)).returncode == 2  # no --force
+
+
+def test_describe_tables_is_a_data_dictionary(notices_run: Path) -> None:
+    result = xy("describe", "--tables", str(notices_run))
+    assert result.returncode == 0, result.stderr
+    assert "income_band" in result.stdout and "0 = low" in result.stdout
+
+
+def test_the_report_embeds_the_model_description(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert xy("report", str(run_dir), "--out", str(out)).returncode == 0
+    page = out.read_text()
+    assert "Model description (ODD)" in page and "Design concepts" in page

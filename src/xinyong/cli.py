@@ -419,6 +419,51 @@ def report_command(
                   f"{escape(where)}", highlight=False)
 
 
+@app.command("describe")
+def describe_command(
+    scenario: Annotated[str | None, typer.Argument(help="A built-in scenario name or a "
+                                                   ".toml/.json file.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the Markdown to this file instead "
+                                             "of printing it.")] = None,
+    tables: Annotated[Path | None, typer.Option(metavar="DIR", help="Instead: the data "
+                                                "dictionary of this run folder, every table "
+                                                "and column with its meaning, unit and "
+                                                "labels.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")
+                     ] = False,
+) -> None:
+    """Describe a scenario as a model (the ODD protocol, Markdown), or a run's tables."""
+    from xinyong.describe import data_dictionary, odd
+
+    if tables is not None:
+        try:
+            with open_run(tables) as run:
+                frame = data_dictionary(run)
+        except RunError as exc:
+            raise _fail(str(exc)) from None
+        table = Table(title=escape(f"The tables of {tables}"))
+        for header in ("table", "column", "type", "meaning and unit", "labels"):
+            table.add_column(header, overflow="fold")
+        for row in frame.itertuples():
+            table.add_row(*(escape(str(v)) for v in (row.table, row.column, row.type,
+                                                      row.meaning, row.labels)))
+        console.print(table)
+        return
+    if scenario is None:
+        raise _fail("give a scenario (e.g. xinyong describe rongcheng), or --tables DIR for "
+                    "a run's data dictionary", 2)
+    try:
+        text = odd(load_scenario(scenario))
+    except ScenarioError as exc:
+        raise _fail(str(exc), 2) from None
+    if out is None:
+        print(text)
+        return
+    _check_out_file(out, force)
+    out.write_text(text + "\n", encoding="utf-8")
+    console.print(f"Wrote [bold]{escape(str(out))}[/]", highlight=False)
+
+
 @app.command("scenarios")
 def scenarios_command() -> None:
     """List the built-in scenarios."""

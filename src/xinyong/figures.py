@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from xinyong.describe import odd
+
 __all__ = ["PALETTE", "RunData", "city_figures", "compare_figures", "grade_colours",
            "histogram", "run_data", "side_names"]
 
@@ -56,6 +58,7 @@ class RunData:
     harmful: dict[str, bool] = field(default_factory=dict)
     daily_behaviours: pd.DataFrame | None = None
     listed_by: dict[str, pd.DataFrame] = field(default_factory=dict)
+    description: str = ""  # the model description (ODD, Markdown)
 
 
 def histogram(scores: np.ndarray, width: int = 10,
@@ -136,7 +139,7 @@ def run_data(run: Any) -> RunData:
     return RunData(f"{run.summary['scenario']} (seed {run.summary['seed']})", run.summary,
                    run.daily, hist, lists, [(g.grade, g.min) for g in scheme.grades],
                    scheme.listed_grade, harmful_behaviours(run.scenario), behaviours,
-                   listed_by)
+                   listed_by, odd(run.scenario))
 
 
 def harmful_behaviours(scenario: Any) -> dict[str, bool]:

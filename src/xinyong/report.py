@@ -16,6 +16,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from xinyong.describe import markdown_html
 from xinyong.figures import (
     RunData,
     city_figures,
@@ -41,6 +42,7 @@ tr.differs td { background: #fff3cd; font-weight: 600; }
 .stats { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
 .stat { background: #f4f6f8; border-radius: 6px; padding: .6em 1em; min-width: 8em; }
 .stat b { font-size: 1.4em; } summary { cursor: pointer; margin: 1.5em 0 .5em; }
+.odd td { text-align: left; vertical-align: top; font-size: 13px; }
 """
 
 _LOADER = """
@@ -114,6 +116,14 @@ def _figures_html(figures: list[tuple[str, go.Figure]], prefix: str = "fig") -> 
     return f'<div class="grid">{"".join(parts)}</div>'
 
 
+def _description(data: RunData) -> str:
+    if not data.description:
+        return ""
+    return ("<details id=odd><summary><h2 style='display:inline'>Model description (ODD)"
+            "</h2></summary><div class=odd>" + markdown_html(data.description) +
+            "</div></details>")
+
+
 def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
     """Write the report of one run, or the comparison of two, to ``path``."""
     if b is None:
@@ -124,7 +134,7 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
         body = intro + _headline(a.summary) + "<h2>Plots</h2>" + \
             _figures_html(city_figures(a)) + "<details><summary><h2 style='display:inline'>" \
             "Every figure</h2></summary>" + _table(summary_rows(a.summary)) + \
-            "</details>"
+            "</details>" + _description(a)
     else:
         names = side_names(a.summary, b.summary)
         title = f"xinyong — {names[0]} against {names[1]}"

@@ -125,7 +125,10 @@ class Run:
         """One citizen's attributes and standing under the first operator."""
         self._check(citizen)
         row = self._store.query("SELECT * FROM citizens WHERE citizen = ?", [citizen])
-        return row.iloc[0].to_dict()
+        out = row.iloc[0].to_dict()
+        if "income_band" in out and self.scenario.population is not None:
+            out["income"] = list(self.scenario.population.income_bands)[int(out["income_band"])]
+        return out
 
     def explain(self, citizen: int) -> Explanation:
         """How one citizen's scores, grades and listings came to be, event by event.
