@@ -144,7 +144,7 @@ def run_data(run: Any) -> RunData:
 
 def harmful_behaviours(scenario: Any) -> dict[str, bool]:
     """Behaviour -> True for what the system is meant to deter, False for what it rewards."""
-    return {b.name: bool(b.harmful) for b in scenario.behaviours}
+    return {b.name: scenario.is_harmful(b) for b in scenario.behaviours}
 
 
 def _figure(title: str, traces: list[go.BaseTraceType], **layout: Any) -> tuple[str, go.Figure]:
