@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from xinyong.auth import Identity, Keyring, Who, allow
 from xinyong.dashboard import add_dashboard
+from xinyong.docs import add_offline_docs
 from xinyong.live import LiveCity, LiveError, Submission
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
@@ -171,7 +172,8 @@ def create_app(live: LiveCity, keys: Keyring,
     app = FastAPI(title="xinyong live city",
                   description="A synthetic city running the social credit system as "
                               "reported. Synthetic citizens only.",
-                  version="0.1.0")
+                  version="0.1.0", docs_url=None, redoc_url=None)
+    add_offline_docs(app)  # /docs from installed packages, not a CDN
     app.state.keys = keys
     event_model, batch_model = _event_models(live.behaviours)
     services = live.services or ["none"]
