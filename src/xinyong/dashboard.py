@@ -396,7 +396,8 @@ load('/api/notices?limit=1000', r => {
     `<option value="${esc(k)}">${esc(k.replaceAll('_', ' '))}</option>`).join('');
   show();
 });
-for (const id of ['kind', 'from', 'to']) document.getElementById(id).onchange = show;
+document.getElementById('kind').onchange = show;
+for (const id of ['from', 'to']) document.getElementById(id).oninput = show;
 function show() {
   const kind = document.getElementById('kind').value;
   const from = document.getElementById('from').value, to = document.getElementById('to').value;

@@ -1,8 +1,9 @@
 """The API's try-it page at ``/docs``, served from installed packages: it works offline.
 
 FastAPI's default page loads swagger-ui from a CDN and is blank without a network; here its
-JavaScript and CSS come from the ``swagger-ui-bundle`` package, served under
-``/static/swagger``. (ReDoc, which has no packaged copy, is not served.)
+JavaScript and CSS come from the ``swagger-ui-bundle-v2`` package (swagger-ui 5, which reads
+the OpenAPI 3.1 FastAPI writes), served under ``/static/swagger``. (ReDoc, which has no
+packaged copy, is not served.)
 """
 
 from fastapi import FastAPI

@@ -150,6 +150,15 @@ def harmful_behaviours(scenario: Any) -> dict[str, bool]:
 def _figure(title: str, traces: list[go.BaseTraceType], **layout: Any) -> tuple[str, go.Figure]:
     fig = go.Figure(traces)
     fig.update_layout(title=title, **{**_LAYOUT, **layout})
+    bars = [t for t in traces if isinstance(t, go.Bar)]
+    if bars:  # counts start at zero, and all-zero bars (day 0) do not show -1 to 1
+        axis = fig.update_xaxes if bars[0].orientation == "h" else fig.update_yaxes
+        values = [v for t in bars for v in (t.x if t.orientation == "h" else t.y)
+                  if t.x is not None and t.y is not None]
+        if values and not any(values) and layout.get("yaxis_type") != "log":
+            axis(range=[0, 1])
+        elif layout.get("yaxis_type") != "log":
+            axis(rangemode="tozero")
     return title, fig
 
 
@@ -164,10 +173,11 @@ def _score_figures(data: RunData) -> list[tuple[str, go.Figure]]:
     out = []
     colours = grade_colours([g for g, _ in data.grades])
     for op, h in data.histograms.items():
-        traces = [go.Bar(x=h["bin"], y=h["count"], name="scores", marker_color="#2c7fb8",
-                         opacity=0.75)]
+        traces = [go.Bar(x=h["bin"] + 5, y=h["count"], width=10, name="scores",
+                         marker_color="#2c7fb8", opacity=0.75)]  # a bar spans its 10 points
         if "counterfactual" in h:
-            traces.append(go.Scatter(x=h["bin"], y=h["counterfactual"], name="error-free scores",
+            traces.append(go.Scatter(x=h["bin"] + 5, y=h["counterfactual"],
+                                     name="error-free scores",
                                      mode="lines", line={"shape": "hvh", "color": "#e6550d",
                                                          "width": 2}))
         title, fig = _figure(f"Scores and error-free scores — {op}", traces, barmode="overlay",
@@ -255,8 +265,8 @@ def _service_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                    orientation="h", marker_color=colour) for a, colour in actions.items()],
             barmode="stack", xaxis_title="gate decisions", height=max(360, 22 * len(services)
                                                                        + 120),
-            margin={"l": 170, "r": 20, "t": 80, "b": 50},
-            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}))
+            margin={"l": 170, "r": 20, "t": 110, "b": 50},
+            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}))
         denied = [c for c in d.columns if c.startswith("denied_")]
         if denied:
             out.append(_figure("Gate denials over time", [
