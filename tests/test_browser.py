@@ -86,6 +86,9 @@ def test_every_page_loads_without_errors_and_plots_render(browser: Browser,
     page.click("#go")
     page.wait_for_selector("#plots .main-svg", timeout=30_000)
     assert page.locator("tr.differs").count() > 0
+    header = page.locator("#table th").all_inner_texts()
+    assert header[-1] == "B − A" and header[1] != header[2]  # sides named apart
+    assert page.locator("#plots .gtitle", has_text="B − A").count() >= 3
     visit.shot("compare")
     visit.open("/citizen")
     visit.shot("citizen-empty")
