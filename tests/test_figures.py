@@ -130,7 +130,8 @@ def test_comparisons_name_sides_apart_and_show_b_minus_a() -> None:
     assert name_a != name_b and name_a.startswith("A: ") and name_b.startswith("B: ")
     assert side_names(a, {**a, "overrides": {"sensors.camera.false_match": 0}})[1].endswith(
         "sensors.camera.false_match=0")
-    rows = {k: d for k, _, _, d in summary_rows(a, b)}
+    rows = {k: d for k, _, _, d in summary_rows({**a, "about": {"x": "y"}}, b)}
+    assert not any(k.startswith("about.") for k in rows)
     assert rows["mean_score"] is False  # equal as shown: not highlighted
     assert rows["listed_share"] and rows["wrongly_listed"]
     assert format_value("listed_share", 0.0123) == "1.230%"

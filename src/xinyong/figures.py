@@ -441,7 +441,8 @@ def summary_rows(a: dict[str, Any], b: dict[str, Any] | None = None
     """Flat (figure, A, B, differs) rows of one or two summaries.
 
     Two values differ when they differ as shown (equal-looking values are never highlighted);
-    the seed, the wall time and what the figures count are not compared.
+    the seed and the wall time are not compared, and what the figures count (``about``) is
+    left out.
     """
     def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -455,6 +456,8 @@ def summary_rows(a: dict[str, Any], b: dict[str, Any] | None = None
     fa, fb = flat(a), flat(b or {})
     rows = []
     for key in list(fa) + [k for k in fb if k not in fa]:
+        if b is not None and key.startswith("about."):
+            continue  # what a figure counts is said once, in the run's own report
         va, vb = fa.get(key), fb.get(key)
         differs = False
         if b is not None and key not in ("wall_seconds", "seed") and \
