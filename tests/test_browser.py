@@ -87,6 +87,9 @@ def test_every_page_loads_without_errors_and_plots_render(browser: Browser,
     page.click("#go")
     page.wait_for_selector("#plots .main-svg", timeout=30_000)
     assert page.locator("tr.differs").count() > 0
+    header = page.locator("#table th").all_inner_texts()
+    assert header[-1] == "B − A" and header[1] != header[2]  # sides named apart
+    assert page.locator("#plots .gtitle", has_text="B − A").count() >= 3
     visit.shot("compare")
     visit.open("/citizen")
     visit.shot("citizen-empty")
@@ -115,6 +118,10 @@ def test_citizen_search_shows_the_reasons(browser: Browser, server: Server) -> N
     assert name in text and "What each service says today" in text
     assert "recorded by" in text  # every point has its reason
     page.wait_for_selector("#timeline .main-svg", timeout=15_000)
+    timeline = page.locator("#timeline .figure").first
+    assert _texts(timeline.locator(".g-xtitle")) == ["day"]
+    assert _texts(timeline.locator(".g-ytitle")) == ["score (points)"]
+    assert "error-free (own events only)" in _texts(timeline.locator(".legendtext"))
     visit.shot("citizen")
     assert visit.errors == []
 
@@ -145,3 +152,144 @@ def test_an_appeal_goes_through_for_its_citizen_and_not_for_others(browser: Brow
     page.wait_for_selector("#appeal-status.error", timeout=15_000)
     assert "Appeal refused" in page.inner_text("#appeal-status")
     other.shot("appeal-refused")
+
+
+# A newcomer's first hour (issue 16): every page and report section, checked for what its fix
+# requires, with screenshots in test-artifacts/.
+
+def _offline(page: Page) -> None:
+    """Abort every request that leaves this machine."""
+    page.route("**/*", lambda route: route.continue_()
+               if route.request.url.startswith(("http://127.0.0.1", "file://", "data:"))
+               else route.abort())
+
+
+def test_api_docs_load_with_the_network_blocked(browser: Browser, server: Server) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 1500})
+    _offline(page)
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert page.locator(".opblock").count() > 10
+    assert "xinyong live city" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "docs-offline.png"))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from xinyong.figures import run_data
+    from xinyong.report import write_report
+
+    out = tmp_path_factory.mktemp("report") / "city"
+    with xinyong.simulate(consequence_city(citizens=1500, days=365), seed=2, out=out) as run:
+        return write_report(out / "report.html", run_data(run))
+
+
+def _figure(page: Page, title: str):
+    return page.locator(".figure", has=page.locator(".gtitle", has_text=title)).first
+
+
+def _texts(locator) -> list[str]:
+    """The text of SVG elements (which have no inner text)."""
+    return locator.evaluate_all("els => els.map(e => e.textContent)")
+
+
+def _boxes_overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    _offline(page)
+    page.goto(report.as_uri())
+    page.wait_for_selector("body[data-plotted=yes]", timeout=60_000)
+    scores = _figure(page, "Scores and error-free scores")
+    assert _texts(scores.locator(".legendtext")) == ["scores", "error-free scores"]
+    assert "AAA" in _texts(scores.locator(".annotation-text")) or \
+        scores.locator(".annotation-text").count() >= 3  # the grade bands are labelled
+    sensors = _figure(page, "Events recorded by sensor")
+    colours = sensors.evaluate("el => el._fullData.map(t => t.line.color)")  # as drawn
+    assert sensors.locator(".legendtext").count() == len(colours)
+    assert len(colours) >= 5 and len(set(colours)) == len(colours)  # no colour twice
+    sanctions = _figure(page, "Sanctions and rewards")
+    legend = sanctions.locator(".legend").bounding_box()
+    for tick in sanctions.locator(".ytick text").all():
+        assert not _boxes_overlap(legend, tick.bounding_box())
+    assert sanctions.locator(".ytick text").first.bounding_box()["x"] >= 0  # not cut off
+    chill = _figure(page, "Chilling effect")
+    assert chill.locator(".legendtext").count() == 2
+    assert "95% interval" in " ".join(_texts(chill.locator(".g-xtitle")))
+    for title in ("Real grade against error-free grade", "Wrongly listed on each list",
+                  "Who is listed, by income band", "Harms to citizens"):
+        assert _figure(page, title).count() == 1, title
+    page.screenshot(path=str(ARTIFACTS / "report-365.png"), full_page=True)
+    page.click("#odd summary")
+    assert "Design concepts" in page.inner_text("#odd")
+    page.locator("#odd").screenshot(path=str(ARTIFACTS / "report-odd.png"))
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("fresh")
+    scenario = tmp / "city.json"
+    scenario.write_text(consequence_city(citizens=800, days=30).model_dump_json(by_alias=True))
+    s = Server(tmp / "live", scenario)
+    yield s
+    s.stop()
+
+
+def test_day_zero_city_and_the_admin_advance_button(browser: Browser, fresh: Server) -> None:
+    analyst = Visit(browser, fresh, "ana")
+    page = analyst.open("/")
+    page.wait_for_selector("#plots .main-svg", timeout=30_000)
+    assert "Day 0" in page.inner_text("#status")
+    listed = _figure(page, "Listed over time")
+    ticks = _texts(listed.locator(".xtick text"))
+    assert ticks and not any(t.startswith(("−", "-")) for t in ticks)  # never -1 to 1
+    harms = _texts(_figure(page, "Harms to citizens").locator(".ytick text"))
+    assert harms and not any(t.startswith(("−", "-")) for t in harms)
+    assert page.locator("#admin").is_hidden()  # an analyst may not advance
+    analyst.shot("city-day-0")
+
+    admin = Visit(browser, fresh, "adm")
+    page = admin.open("/")
+    page.wait_for_selector("#admin:not([hidden])", timeout=15_000)
+    page.fill("#days", "5")
+    page.click("#advance")
+    page.wait_for_function("document.getElementById('status').textContent.includes('Day 5')",
+                           timeout=60_000)
+    page.wait_for_selector("#plots .main-svg", timeout=30_000)
+    admin.shot("city-advanced")
+    assert analyst.errors == [] and admin.errors == []
+
+
+def test_notices_filter_by_kind_and_link_to_the_citizen(browser: Browser,
+                                                         server: Server) -> None:
+    visit = Visit(browser, server, "ana")
+    page = visit.open("/notices-feed")
+    page.wait_for_selector("details.group", timeout=15_000)
+    kinds = page.locator("#kind option").all_inner_texts()[1:]
+    assert kinds
+    page.select_option("#kind", label=kinds[-1])
+    summaries = page.locator("details.group summary").all_inner_texts()
+    assert summaries and all(kinds[-1] in s for s in summaries)
+    page.fill("#from", "59")
+    assert all(int(s.split(":")[0].removeprefix("Day ")) >= 59
+               for s in page.locator("details.group summary").all_inner_texts())
+    visit.shot("notices-filtered")
+    page.select_option("#kind", value="billboard")  # a citizen with a camera event
+    link = page.locator("details.group[open] .notice a").first
+    citizen, name = link.get_attribute("href").split("#")[1], link.inner_text()
+    link.click()
+    page.wait_for_selector("#record h2", timeout=15_000)
+    assert citizen in page.url
+    assert name in page.inner_text("#record h2")
+    visit.shot("citizen-from-notice")
+    assert visit.errors == []
+
+
+def test_appeal_buttons_only_for_keys_that_may_appeal(server: Server) -> None:
+    for key, may in (("ana", True), ("adm", True), ("c3", True), ("rail", False),
+                     ("cam", False)):
+        assert httpx.get(f"{server.url}/api/me", headers={"X-API-Key": key}).json()[
+            "may_appeal"] is may, key

@@ -151,3 +151,161 @@ def test_scenarios_lists_the_reference() -> None:
 def test_summary_command(run_dir: Path) -> None:
     result = xy("summary", str(run_dir))
     assert result.returncode == 0 and "listed_share" in result.stdout
+
+
+# The newcomer's first hour (issue 16): one test per fault seen.
+
+def test_help_texts_keep_their_brackets() -> None:
+    simulate_help = xy("simulate", "--help").stdout
+    assert "runs/SCENARIO-seedSEED" in simulate_help
+    assert "xinyong[ray]" in simulate_help
+    assert "[[keys]]" in xy("serve", "--help").stdout
+
+
+def test_serve_help_explains_every_option() -> None:
+    text = xy("serve", "--help").stdout
+    for option, words in (("--citizens", "Population"), ("--days", "Days"),
+                          ("--seed", "Seed"), ("--port", "Port")):
+        line = next(line for line in text.splitlines() if option in line)
+        assert words in line, line
+
+
+def test_errors_keep_their_brackets(run_dir: Path) -> None:
+    result = xy("gate", str(run_dir), "rail", "5")
+    assert result.returncode == 1
+    assert "has no [consequences] table" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def notices_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers import consequence_city
+
+    out = tmp_path_factory.mktemp("cli-notices") / "city"
+    xinyong.simulate(consequence_city(citizens=1500, days=60), seed=2, out=out).close()
+    return out
+
+
+def test_notice_lines_keep_their_brackets(notices_run: Path) -> None:
+    result = xy("notices", str(notices_run), "--kind", "billboard", "--limit", "3")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert all("[billboard at the crossing, with photo]" in line for line in lines)
+
+
+def test_an_unknown_notice_kind_is_refused() -> None:
+    result = xy("notices", "anywhere", "--kind", "billbord")
+    assert result.returncode == 2
+    assert "'billbord' is not a kind of notice" in result.stderr
+    assert "billboard, tv, published_list" in result.stderr
+
+
+def test_report_into_a_missing_folder_is_an_error_not_a_traceback(run_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    result = xy("report", str(run_dir), "--out", str(tmp_path / "nodir" / "x.html"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_report_needs_force_to_replace_a_file(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    out.write_text("mine")
+    result = xy("report", str(run_dir), "--out", str(out))
+    assert result.returncode == 2 and "--force" in result.stderr
+    assert out.read_text() == "mine"
+    assert xy("report", str(run_dir), "--out", str(out), "--force").returncode == 0
+    assert out.read_text().startswith("<!doctype html>")
+
+
+def test_simulate_force_replaces_a_run_but_no_other_folder(tmp_path: Path) -> None:
+    out = tmp_path / "city"
+    assert xy("simulate", "--citizens", "300", "--days", "5", "--out", str(out)).returncode == 0
+    refused = xy("simulate", "--citizens", "300", "--days", "5", "--out", str(out))
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    again = xy("simulate", "--citizens", "301", "--days", "5", "--out", str(out), "--force")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "summary.json").read_text())["citizens"] == 301
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("precious")
+    result = xy("simulate", "--citizens", "300", "--days", "5", "--out", str(mine), "--force")
+    assert result.returncode == 2 and (mine / "thesis.txt").read_text() == "precious"
+
+
+def test_summary_json(run_dir: Path) -> None:
+    result = xy("summary", str(run_dir), "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads((run_dir / "summary.json").read_text())
+
+
+def test_summary_prints_no_raw_dicts(run_dir: Path) -> None:
+    text = xy("summary", str(run_dir)).stdout
+    assert "{'" not in text and "grade_matrix" not in text
+    assert len(text.splitlines()) < 60
+
+
+def test_gate_takes_the_run_folder_first(notices_run: Path) -> None:
+    new = xy("gate", str(notices_run), "rail", "3")
+    old = xy("gate", "rail", "3", "--run", str(notices_run))
+    assert new.returncode == 0, new.stderr
+    assert new.stdout == old.stdout and new.stdout.split()[0] in ("ALLOW", "DENY", "RESTRICT",
+                                                                  "PRIORITY", "DISCOUNT",
+                                                                  "WAIVE")
+
+
+def test_comparing_two_runs_says_where_it_wrote(run_dir: Path, notices_run: Path) -> None:
+    result = xy("report", str(run_dir), str(notices_run))
+    assert result.returncode == 0, result.stderr
+    assert str(run_dir / "compare.html") in result.stdout.replace("\n", "")
+    assert "first run's folder" in result.stdout
+    page = (run_dir / "compare.html").read_text()
+    assert "<th>B − A</th>" in page and "A: reference seed 5" in page
+
+
+def test_scale_zero_is_refused(tmp_path: Path) -> None:
+    result = xy("simulate", "--scale", "0", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "gives no citizens" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_ledger_events_of_an_unknown_citizen_raise(run_dir: Path) -> None:
+    with xinyong.open_run(run_dir) as run, pytest.raises(xinyong.UnknownCitizenError,
+                                                         match="numbered 0 to 3999"):
+        run.ledger.events(10**9)
+
+
+def test_progress_shows_time_left_and_the_finishing_word() -> None:
+    import io
+
+    from rich.console import Console
+
+    from xinyong.progress import FINISHING, days_bar
+
+    screen = io.StringIO()
+    with days_bar("city: 10 citizens", 10, Console(file=screen, force_terminal=True,
+                                                     width=250)) as update:
+        update(5)
+        update(10)  # the last day: the twin city and the store are still to come
+        during = screen.getvalue()
+    assert "left" in during and FINISHING in during
+    assert "10/10" in screen.getvalue()
+
+
+def test_describe_writes_the_model_description(tmp_path: Path) -> None:
+    out = tmp_path / "odd.md"
+    assert xy("describe", "rongcheng", "--out", str(out)).returncode == 0
+    assert out.read_text().startswith("# Model description: `rongcheng` (ODD protocol)")
+    assert xy("describe", "rongcheng", "--out", str(out)).returncode == 2  # no --force
+
+
+def test_describe_tables_is_a_data_dictionary(notices_run: Path) -> None:
+    result = xy("describe", "--tables", str(notices_run))
+    assert result.returncode == 0, result.stderr
+    assert "income_band" in result.stdout and "0 = low" in result.stdout
+
+
+def test_the_report_embeds_the_model_description(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert xy("report", str(run_dir), "--out", str(out)).returncode == 0
+    page = out.read_text()
+    assert "Model description (ODD)" in page and "Design concepts" in page

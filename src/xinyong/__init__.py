@@ -3,10 +3,16 @@
 The main entry points, for notebooks and scripts:
 
     >>> import xinyong
-    >>> run = xinyong.simulate("reference", citizens=10_000, days=365, seed=1)
-    >>> run.summary["listed_share"]          # doctest: +SKIP
-    >>> run.daily.plot(x="day", y="mean_score")  # doctest: +SKIP
-    >>> print(run.explain(42))               # doctest: +SKIP
+    >>> run = xinyong.simulate("reference", citizens=10_000, days=365, seed=1,
+    ...                        progress=True)   # doctest: +SKIP
+    >>> run                                      # doctest: +SKIP
+    >>> run.summary["listed_share"]              # doctest: +SKIP
+    >>> run.daily[["day", "mean_score", "listed"]].tail()   # doctest: +SKIP
+    >>> run.explain(42)                          # doctest: +SKIP
+
+In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
+``xinyong.figures.city_figures(xinyong.figures.run_data(run))`` gives the report's Plotly
+figures (plotly is installed with xinyong; matplotlib is not needed).
 
 Every population is synthetic; xinyong reads no data about real people.
 """

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create
 from xinyong.appeals import EVENT_PATTERN
 from xinyong.auth import Identity, Keyring, Who
 from xinyong.dashboard import add_dashboard
+from xinyong.docs import add_offline_docs
 from xinyong.limits import SizeLimits, Text, add_error_handlers, safe_text
 from xinyong.live import LiveCity, LiveError, Submission
 from xinyong.roles import may, permit
@@ -206,7 +207,8 @@ def create_app(live: LiveCity, keys: Keyring,
     app = FastAPI(title="xinyong live city",
                   description="A synthetic city running the social credit system as "
                               "reported. Synthetic citizens only.",
-                  version="0.2.0", lifespan=lifespan)
+                  version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_offline_docs(app)  # /docs from installed packages, not a CDN
     app.state.keys = keys
     event_model, batch_model = _event_models(live.citizen_behaviours)
     services = live.services or ["none"]

@@ -1,9 +1,15 @@
-"""The ``xinyong`` command line: a thin layer over the Python API."""
+"""The ``xinyong`` command line: a thin layer over the Python API.
+
+One rule for the terminal: no user text goes through Rich markup unescaped. Help texts are
+plain (``rich_markup_mode=None``), and every message, name and notice printed with markup is
+passed through :func:`rich.markup.escape` first.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +22,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xinyong.cluster import ClusterError
-from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
+from xinyong.consequences import NOTICE_KINDS
+from xinyong.progress import days_bar
+from xinyong.run import (
+    STORE_FILE,
+    SUMMARY_FILE,
+    RunError,
+    UnknownCitizenError,
+    check_output_folder,
+    open_run,
+    simulate,
+)
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.workers import WorkerError
 
@@ -25,6 +41,7 @@ NATION = 1_400_000_000  # citizens in China [seed 002]
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: '[default: ...]' and "xinyong[ray]" survive
 )
 console = Console()
 errors = Console(stderr=True)
@@ -42,9 +59,36 @@ def _safe(text: object) -> str:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` (plain text, never markup) as an error; the exit to raise."""
     errors.print(f"[bold red]error:[/] {_safe(message)}", highlight=False, markup=True,
                  soft_wrap=True)  # one line, whatever the terminal: the shell's to wrap
     return typer.Exit(code)
+
+
+def _check_out_file(out: Path, force: bool) -> None:
+    """Refuse an output file whose folder is missing, or that exists without ``--force``."""
+    if not out.parent.is_dir():
+        raise _fail(f"cannot write '{out}': the folder '{out.parent}' does not exist; create "
+                    f"it first, or choose another --out", 2)
+    if out.is_dir():
+        raise _fail(f"--out '{out}' is a folder: give a file name such as {out / 'report.html'}",
+                    2)
+    if out.exists() and not force:
+        raise _fail(f"'{out}' already exists; add --force to replace it, or choose another "
+                    f"--out", 2)
+
+
+def _clear_run_folder(folder: Path) -> None:
+    """Delete a finished or unfinished run (for ``--force``), never any other folder."""
+    if not folder.exists():
+        return
+    if folder.is_dir() and not any(folder.iterdir()):
+        return
+    if not folder.is_dir() or not ({STORE_FILE, SUMMARY_FILE} & {p.name for p in
+                                                                   folder.iterdir()}):
+        raise _fail(f"--force replaces only a run folder, and '{folder}' holds no "
+                    f"{STORE_FILE}: delete it yourself or choose another --out", 2)
+    shutil.rmtree(folder)
 
 
 @app.command("simulate")
@@ -58,8 +102,8 @@ def simulate_command(
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for run.duckdb and summary.json "
                                              "[default: runs/SCENARIO-seedSEED].")] = None,
-    scale: Annotated[float | None, typer.Option(min=0.0, help="Population as a fraction of "
-                                                "China's 1.4 billion citizens (overrides "
+    scale: Annotated[float | None, typer.Option(help="Population as a fraction of China's "
+                                                "1.4 billion citizens, above 0 (overrides "
                                                 "--citizens).")] = None,
     blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
                                         "of citizens: the same results, split the way "
@@ -78,10 +122,15 @@ def simulate_command(
                                                   "checkpoint every this many days.")] = 0,
     resume: Annotated[bool, typer.Option(help="Resume the unfinished --workers run in --out "
                                          "from its last checkpoint.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the run already in --out."
+                                        )] = False,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
-        citizens = max(1, round(scale * NATION))
+        if not scale > 0 or round(scale * NATION) < 1:
+            raise _fail(f"--scale {scale:g} gives no citizens: give a fraction above "
+                        f"{0.5 / NATION:.1e} (one citizen), e.g. --scale 1e-5 for 14,000", 2)
+        citizens = round(scale * NATION)
     if resume:  # the unfinished run's own scenario and seed
         if out is None or not (out / "run.duckdb").exists():
             raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
@@ -100,21 +149,19 @@ def simulate_command(
         except ScenarioError as exc:
             raise _fail(str(exc), 2) from None
     folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
+    if force and not resume:
+        _clear_run_folder(folder)
     try:
         if not resume:
             check_output_folder(folder)
     except RunError as exc:
-        raise _fail(str(exc)) from None
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("days"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(f"{_safe(chosen.name)}: {chosen.citizens:,} citizens",
-                            total=chosen.days)
+        raise _fail(f"{exc} (or add --force to replace a run)") from None
+    with days_bar(_CONTROL.sub("", f"{chosen.name}: {chosen.citizens:,} citizens"),
+                  chosen.days, console=console) as bar:
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
-                           shared_out=shared_out,
-                           progress=lambda day: bar.update(task, completed=day))
+                           shared_out=shared_out, progress=bar)
         except (RunError, WorkerError, ClusterError) as exc:
             raise _fail(str(exc)) from None
     with run:
@@ -141,8 +188,6 @@ def _print_summary(summary: dict) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("what it counts", style="dim", max_width=70)
-    nested = ("operators", "about", "grade_matrix", "cities", "country", "gate_decisions",
-              "sanctions_applied", "rewards_given", "notices", "chilling")
     for key, value in summary.items():
         if key == "grade_shares":
             table.add_row("grade shares", "", _safe(about.get(key, "")))
@@ -152,7 +197,7 @@ def _print_summary(summary: dict) -> None:
             table.add_row(_safe(key.replace("_", " ")), "", _safe(about.get(key, "")))
             for part, count in value.items():
                 table.add_row(f"  {_safe(part.replace('_', ' '))}", f"{count:,}")
-        elif key not in nested:
+        elif not isinstance(value, (dict, list)):  # nested figures have their own tables
             table.add_row(_safe(key), _figure(key, value), _safe(about.get(key, "")))
     console.print(table)
     operators = summary.get("operators")
@@ -251,11 +296,25 @@ def explain_command(
 
 @app.command("gate")
 def gate_command(
-    service: Annotated[str, typer.Argument(help="The service, e.g. rail, hotel, university.")],
-    citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
-    run_dir: Annotated[Path, typer.Option("--run", help="A run folder.")],
+    args: Annotated[list[str], typer.Argument(metavar="DIR SERVICE CITIZEN", help="A run "
+                                              "folder, the service (e.g. rail, hotel, "
+                                              "university) and the citizen's id.",
+                                              show_default=False)],
+    run: Annotated[Path | None, typer.Option("--run", hidden=True, help="Deprecated: give "
+                                             "the run folder as the first argument.")] = None,
 ) -> None:
     """Ask a service about a citizen, as at the ticket office: allow, deny... and why."""
+    if run is not None:  # the old form: gate SERVICE CITIZEN --run DIR
+        args = [str(run), *args]
+    if len(args) != 3:
+        raise _fail("give the run folder, the service and the citizen: xinyong gate DIR "
+                    "SERVICE CITIZEN, e.g. xinyong gate runs/rongcheng-seed0 rail 42", 2)
+    run_dir, service = Path(args[0]), args[1]
+    try:
+        citizen = int(args[2])
+    except ValueError:
+        raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2
+                    ) from None
     try:
         with open_run(run_dir) as run:
             decision = run.gate(service, citizen)
@@ -273,17 +332,20 @@ def gate_command(
 def notices_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
-    kind: Annotated[str | None, typer.Option(help="billboard, tv, published_list, dial_tone, "
-                                             "poster or civilized_family.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: " + ", ".join(NOTICE_KINDS)
+                                             + ".")] = None,
 ) -> None:
     """The city's public notices (about synthetic citizens only), newest first."""
+    if kind is not None and kind not in NOTICE_KINDS:
+        raise _fail(f"--kind {kind!r} is not a kind of notice: choose one of "
+                    f"{', '.join(NOTICE_KINDS)}", 2)
     try:
         with open_run(run_dir) as run:
             rows = run.notices(limit=limit, kind=kind)
     except RunError as exc:
         raise _fail(str(exc)) from None
     for text in rows["text"]:
-        console.print(_safe(text), highlight=False)
+        console.print(_safe(text), highlight=False, soft_wrap=True)
     if rows.empty:
         console.print("No notices.")
 
@@ -295,11 +357,14 @@ def serve_command(
     run_dir: Annotated[Path | None, typer.Option("--run", help="The live city's folder: "
                                                  "recovered if it holds one, else created.")
                        ] = None,
-    citizens: Annotated[int | None, typer.Option(min=1)] = None,
-    days: Annotated[int | None, typer.Option(min=1)] = None,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    citizens: Annotated[int | None, typer.Option(min=1, help="Population of a new city "
+                                                 "(default: the scenario's).")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days a new city runs for "
+                                             "(default: the scenario's).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of a new city's random streams.")
+                    ] = 0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     keys: Annotated[Path | None, typer.Option(help="TOML file of [[keys]]; default: the "
                                               "XINYONG_KEYS variable.")] = None,
     runs: Annotated[Path, typer.Option(help="Folder of stored runs the dashboard can "
@@ -348,8 +413,11 @@ def serve_command(
 def report_command(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="DIR [DIR2]",
                                                    help="A run folder, or two to compare.")],
-    out: Annotated[Path | None, typer.Option(help="The HTML file [default: DIR/report.html, "
-                                             "or DIR/compare.html for two runs].")] = None,
+    out: Annotated[Path | None, typer.Option(help="The HTML file [default: DIR/report.html; "
+                                             "for two runs, compare.html in the first run's "
+                                             "folder].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")
+                     ] = False,
 ) -> None:
     """Write one self-contained HTML report (opens offline) for a run, or two side by side."""
     from xinyong.figures import run_data
@@ -357,6 +425,8 @@ def report_command(
 
     if len(run_dirs) > 2:
         raise _fail("give one run folder, or two to compare", 2)
+    if out is not None:
+        _check_out_file(out, force)
     try:
         runs = [open_run(d) for d in run_dirs]
     except RunError as exc:
@@ -372,7 +442,55 @@ def report_command(
         for r in runs:
             r.close()
     size = path.stat().st_size / 2**20
-    console.print(f"Wrote [bold]{_safe(path)}[/] ({size:.1f} MB; opens offline)")
+    where = "" if out is not None or len(run_dirs) == 1 else \
+        " (in the first run's folder; --out chooses another file)"
+    console.print(f"Wrote [bold]{_safe(path)}[/] ({size:.1f} MB; opens offline)"
+                  f"{_safe(where)}", highlight=False)
+
+
+@app.command("describe")
+def describe_command(
+    scenario: Annotated[str | None, typer.Argument(help="A built-in scenario name or a "
+                                                   ".toml/.json file.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the Markdown to this file instead "
+                                             "of printing it.")] = None,
+    tables: Annotated[Path | None, typer.Option(metavar="DIR", help="Instead: the data "
+                                                "dictionary of this run folder, every table "
+                                                "and column with its meaning, unit and "
+                                                "labels.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")
+                     ] = False,
+) -> None:
+    """Describe a scenario as a model (the ODD protocol, Markdown), or a run's tables."""
+    from xinyong.describe import data_dictionary, odd
+
+    if tables is not None:
+        try:
+            with open_run(tables) as run:
+                frame = data_dictionary(run)
+        except RunError as exc:
+            raise _fail(str(exc)) from None
+        table = Table(title=_safe(f"The tables of {tables}"))
+        for header in ("table", "column", "type", "meaning and unit", "labels"):
+            table.add_column(header, overflow="fold")
+        for row in frame.itertuples():
+            table.add_row(*(_safe(v) for v in (row.table, row.column, row.type,
+                                                      row.meaning, row.labels)))
+        console.print(table)
+        return
+    if scenario is None:
+        raise _fail("give a scenario (e.g. xinyong describe rongcheng), or --tables DIR for "
+                    "a run's data dictionary", 2)
+    try:
+        text = odd(load_scenario(scenario))
+    except ScenarioError as exc:
+        raise _fail(str(exc), 2) from None
+    if out is None:
+        print(text)
+        return
+    _check_out_file(out, force)
+    out.write_text(text + "\n", encoding="utf-8")
+    console.print(f"Wrote [bold]{_safe(out)}[/]", highlight=False)
 
 
 @app.command("scenarios")
@@ -385,20 +503,27 @@ def scenarios_command() -> None:
     table.add_column("about")
     for name in sorted(builtin_scenarios()):
         s = load_scenario(name)
-        table.add_row(name, f"{s.citizens:,}", str(s.days), s.about.split(". ")[0])
+        table.add_row(escape(name), f"{s.citizens:,}", str(s.days),
+                      escape(s.about.split(". ")[0]))
     console.print(table)
 
 
 @app.command("summary")
 def summary_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole summary as JSON "
+                                          "instead.")] = False,
 ) -> None:
     """Print a finished run's summary."""
     try:
         with open_run(run_dir) as run:
-            _print_summary(run.summary)
+            summary = run.summary
     except RunError as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(summary, indent=1))
+    else:
+        _print_summary(summary)
 
 
 if __name__ == "__main__":  # pragma: no cover

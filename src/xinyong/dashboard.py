@@ -25,15 +25,20 @@ from xinyong.figures import (
     RunData,
     city_figures,
     compare_figures,
+    format_difference,
+    format_value,
+    harmful_behaviours,
     histogram,
     run_data,
+    side_names,
     summary_rows,
 )
 from xinyong.live import LiveCity
 from xinyong.population import citizen_name
 from xinyong.report import plotly_js_path
-from xinyong.roles import permit
+from xinyong.roles import may, permit
 from xinyong.run import RunError, open_run
+from xinyong.scenario import builtin_scenarios
 from xinyong.tally import summarize
 
 __all__ = ["add_dashboard"]
@@ -57,7 +62,10 @@ td, th { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left; }
 tr.differs td { background: #fff3cd; font-weight: 600; }
 .error { color: #b00020; font-weight: 600; } .ok { color: #1b7f3b; font-weight: 600; }
 .note { color: #555; } .wrongful { color: #b00020; }
-.notice { border-left: 4px solid #c0392b; padding: .3em .8em; margin: .4em 0; }
+.notice { border-left: 4px solid #c0392b; padding: .2em .8em; margin: .2em 0; }
+details.group { margin: .4em 0; } details.group summary { font-weight: 600; cursor: pointer; }
+.admin { background: #f4f6f8; border-radius: 6px; padding: .6em 1em; margin: .8em 0; }
+.filters label { margin-right: 1em; }
 button { padding: .3em .8em; } .results a { display: block; padding: .2em 0; }
 """
 
@@ -91,6 +99,11 @@ function plot(container, figures) {
     Plotly.newPlot(div, f.data, f.layout, {responsive: true, displaylogo: false});
   }
 }
+let me = null;  // who the key belongs to: {role, citizen}
+async function whoami() {
+  if (me === null) me = await api('/api/me').catch(() => ({role: null}));
+  return me;
+}
 function esc(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
 function fmt(x) { return typeof x === 'number' && !Number.isInteger(x) ? x.toPrecision(6)
                          : (x === null ? '' : String(x)); }
@@ -115,12 +128,18 @@ def _figures_json(figures: list) -> list[dict[str, Any]]:
 
 def _live_data(live: LiveCity) -> RunData:
     city = live.city
-    hist = {op.name: histogram(op.standing.score[op.covered] if op.covered is not None
-                               else op.standing.score) for op in city.operators}
+    def scores(standing: Any, covered: np.ndarray | None) -> np.ndarray:
+        return standing.score[covered] if covered is not None else standing.score
+
+    hist = {op.name: histogram(scores(op.standing, op.covered), 10,
+                               scores(op.counterfactual, op.covered))
+            for op in city.operators}
     tally = city.tally()
+    scheme = live.scenario.all_operators()[0].scheme
     return RunData(f"{live.scenario.name} (live, day {live.day})",
                    summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
-                   hist, tables.daily_lists(tally))
+                   hist, tables.daily_lists(tally), [(g.grade, g.min) for g in scheme.grades],
+                   scheme.listed_grade, harmful_behaviours(live.scenario))
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
@@ -135,13 +154,86 @@ def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
     def city_page() -> HTMLResponse:
         return _page("The city", "<p class=note>Every plot is drawn from the city's aggregates. "
                      "All citizens are synthetic. Type an analyst or admin key above.</p>"
+                     "<div id=admin class=admin hidden><b>Admin:</b> advance "
+                     "<input id=days type=number min=1 max=3650 value=30 style='width:5em' "
+                     "aria-label='days to advance'> days <button id=advance>Advance</button> "
+                     "<progress id=progress max=1 value=0 hidden></progress> "
+                     "<span id=advance-status></span><br><b>New live city:</b> "
+                     "<select id=scenario aria-label=scenario></select> citizens "
+                     "<input id=citizens type=number min=1 style='width:7em'> days "
+                     "<input id=scenario-days type=number min=1 max=3650 style='width:5em'> "
+                     "seed <input id=seed type=number min=0 value=0 style='width:4em'> "
+                     "<button id=start>Start</button> <span id=start-status></span>"
+                     "<br><span class=note>Scenario overrides (--set) need the server's "
+                     "support and are not offered yet.</span></div>"
                      "<p id=status></p><div id=stats></div><div id=plots class=grid></div>", """
 load('/api/figures', r => {
   say('status', 'Day ' + r.day + ' of ' + r.scenario + '.', true);
   document.getElementById('stats').innerHTML = r.headline;
   plot(document.getElementById('plots'), r.figures);
 });
+whoami().then(async who => {
+  if (who.role !== 'admin') return;
+  document.getElementById('admin').hidden = false;
+  const names = await api('/api/scenarios').catch(() => ({scenarios: []}));
+  document.getElementById('scenario').innerHTML =
+    names.scenarios.map(n => `<option>${esc(n)}</option>`).join('');
+});
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+document.getElementById('advance').onclick = async () => {
+  const days = Number(document.getElementById('days').value);
+  const bar = document.getElementById('progress');
+  const button = document.getElementById('advance');
+  button.disabled = true; bar.hidden = false; bar.max = days; bar.value = 0;
+  say('advance-status', 'Advancing ' + days + ' days…', true);
+  try {
+    let r = await api('/advance', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                   body: JSON.stringify({days})});
+    const job = r.job ?? r.id;
+    while (job !== undefined && !['done', 'finished', 'failed', 'error'].includes(r.status)) {
+      await sleep(500);  // a background job (POST answers its id): poll until it is done
+      r = await api('/advance/' + encodeURIComponent(job));
+      const done = r.done ?? r.days_done ?? r.completed;
+      if (done !== undefined) { bar.value = done; }
+      say('advance-status', 'Advancing: ' + (done ?? '…') + ' of ' + days + ' days' +
+          (r.day !== undefined ? ', day ' + r.day : '') + '.', true);
+    }
+    if (r.status === 'failed' || r.status === 'error') throw new Error(r.error || r.detail ||
+                                                                       'the advance failed');
+    bar.value = days;
+    say('advance-status', 'Now day ' + (r.day ?? '?') + '. Reloading…', true);
+    location.reload();
+  } catch (e) { say('advance-status', e.message, false); }
+  finally { button.disabled = false; }
+};
+document.getElementById('start').onclick = async () => {
+  const body = {scenario: document.getElementById('scenario').value,
+                seed: Number(document.getElementById('seed').value || 0)};
+  const citizens = document.getElementById('citizens').value;
+  const days = document.getElementById('scenario-days').value;
+  if (citizens) body.citizens = Number(citizens);
+  if (days) body.days = Number(days);
+  say('start-status', 'Starting ' + body.scenario + '…', true);
+  try {
+    const r = await api('/scenario', {method: 'POST', headers:
+      {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+    say('start-status', 'Started ' + r.scenario + ' at day ' + r.day + '. Reloading…', true);
+    location.reload();
+  } catch (e) { say('start-status', e.message, false); }
+};
 """)
+
+    @app.get("/api/me", tags=["dashboard"], responses=_ERRORS)
+    def me(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+        """The caller's role (and citizen, for a citizen key): what the pages may offer."""
+        return {"role": identity.role, "citizen": identity.citizen,
+                "may_appeal": may(identity, "file_appeal")}
+
+    @app.get("/api/scenarios", tags=["dashboard"], responses=_ERRORS)
+    def scenarios(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+        """The built-in scenarios a new live city can start from."""
+        permit(identity, "load")
+        return {"scenarios": sorted(builtin_scenarios())}
 
     @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
     def figures(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -149,7 +241,7 @@ load('/api/figures', r => {
         permit(identity, "figures")
         with live.reading():
             data = _live_data(live)
-            figs = _figures_json(city_figures(data)) if len(data.daily) else []
+            figs = _figures_json(city_figures(data))
         s = data.summary
         headline = "".join(f"<span class=stat><b>{v}</b> {k}</span> &nbsp; " for k, v in (
             ("mean score", f"{s['mean_score']:.1f}"), ("listed", f"{s['listed_share']:.2%}"),
@@ -176,6 +268,8 @@ document.getElementById('go').onclick = async () => {
 };
 async function show(id) {
   try {
+    const who = await whoami();
+    const mayAppeal = who.may_appeal && (who.role !== 'citizen' || who.citizen === Number(id));
     const rec = await api('/citizens/' + id);
     const gates = await api('/api/gates/' + id).catch(e => ({decisions: [], error: e.message}));
     let out = `<h2>${esc(rec.name || 'Citizen ' + id)}</h2><p>${esc(rec.identity || '')}</p>`;
@@ -198,8 +292,8 @@ async function show(id) {
              '<th>points</th><th>why</th><th></th></tr>' + op.ledger.map(e =>
         `<tr><td>${e.day}</td><td>${esc(e.behaviour)}</td><td>${esc(e.sensor)}</td>` +
         `<td>${e.points > 0 ? '+' : ''}${e.points}</td><td>${esc(e.notes.join('; ') ||
-        'recorded by ' + e.sensor)}</td><td><button data-event="${e.event}">appeal` +
-        '</button></td></tr>').join('') + '</table>';
+        'recorded by ' + e.sensor)}</td><td>${mayAppeal ? `<button data-event="${e.event}">` +
+        'appeal</button>' : ''}</td></tr>`).join('') + '</table>';
     }
     out += '<h3>What each service says today</h3><table>' + gates.decisions.map(d =>
       `<tr><td>${esc(d.service)}</td><td>${esc(d.action)}</td><td>${esc(d.text)}</td></tr>`
@@ -207,22 +301,41 @@ async function show(id) {
     out += '<p id=appeal-status></p>';
     document.getElementById('record').innerHTML = out;
     plot(document.getElementById('timeline'), rec.operators.filter(
-      op => op.ledger.some(e => e.counted)).map(op => ({
-      data: [{x: [0].concat(op.ledger.filter(e => e.counted).map(e => e.day + 1)),
-              y: timeline(op), mode: 'lines', line: {shape: 'hv'}, name: op.operator}],
-      layout: {title: {text: 'Score over time — ' + op.operator}, height: 300,
-               margin: {l: 50, r: 20, t: 50, b: 40}}})));
+      op => op.ledger.length).map(op => timelineFigure(op)));
     for (const b of document.querySelectorAll('button[data-event]'))
       b.onclick = () => appeal(id, b.dataset.event);
     document.body.dataset.ready = 'yes';
   } catch (e) { say('status', e.message, false); }
 }
-function timeline(op) {
-  let s = op.start, ys = [s];
-  for (const e of op.ledger.filter(e => e.counted)) {
-    s = Math.min(Math.max(s + e.points, op.floor), op.ceiling); ys.push(s); }
-  return ys;
+function timeline(op, keep) {  // the score after each kept event, clamped to the scale
+  const events = op.ledger.filter(keep);
+  let s = op.start; const xs = [0], ys = [s];
+  for (const e of events) {
+    s = Math.min(Math.max(s + e.points, op.floor), op.ceiling); xs.push(e.day + 1); ys.push(s); }
+  return {xs, ys};
 }
+function timelineFigure(op) {
+  const real = timeline(op, e => e.counted);
+  // error-free: only the events this citizen really did (not misattributed, not false reports)
+  const own = timeline(op, e => e.counted && !e.notes.some(n => /done by|false report/.test(n)));
+  const data = [
+    {x: real.xs, y: real.ys, mode: 'lines', line: {shape: 'hv', width: 3, color: '#2c7fb8'},
+     name: 'score'},
+    {x: own.xs, y: own.ys, mode: 'lines', line: {shape: 'hv', dash: 'dash', color: '#e6550d'},
+     name: 'error-free (own events only)'},
+    {x: [real.xs[real.xs.length - 1]], y: [op.counterfactual_score], mode: 'markers',
+     marker: {symbol: 'diamond', size: 10, color: '#e6550d'}, name: 'error-free score today'}];
+  const listed = [];
+  if (op.listed && op.listing_day !== null) listed.push({day: op.listing_day, what: 'listed'});
+  for (const l of op.lists) listed.push({day: l.since, what: 'on ' + l.list});
+  if (listed.length) data.push({x: listed.map(l => l.day), y: listed.map(() => op.floor),
+    text: listed.map(l => l.what), mode: 'markers+text', textposition: 'top center',
+    marker: {symbol: 'triangle-up', size: 12, color: '#c0392b'}, name: 'listing'});
+  return {data, layout: {title: {text: 'Score over time — ' + op.operator}, height: 320,
+    margin: {l: 60, r: 20, t: 50, b: 50}, xaxis: {title: {text: 'day'}, rangemode: 'tozero'},
+    yaxis: {title: {text: 'score (points)'}}, legend: {orientation: 'h', y: -0.3}}};
+}
+if (location.hash.length > 1) show(location.hash.slice(1));
 async function appeal(id, event) {
   try {
     const a = await api('/appeals', {method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -271,14 +384,52 @@ async function appeal(id, event) {
     @app.get("/notices-feed", include_in_schema=False)
     def notices_page() -> HTMLResponse:
         return _page("Notices", "<p class=note>What the city shows: billboards at crossings, "
-                     "screens, the published list, posters. About synthetic citizens only."
-                     "</p><p id=status></p><div id=feed></div>", """
-load('/notices?limit=100', r => {
-  document.getElementById('feed').innerHTML = r.map(n =>
-    `<div class=notice><b>${esc(n.kind.replace('_', ' '))}</b> — ${esc(n.text)}</div>`
-  ).join('') || '<p>No notices yet.</p>';
+                     "screens, the published list, posters. About synthetic citizens only. "
+                     "Grouped by day and kind; a name opens the citizen's record.</p>"
+                     "<div class=filters><label>kind <select id=kind><option value=''>any"
+                     "</option></select></label><label>from day <input id=from type=number "
+                     "min=0 style='width:5em'></label><label>to day <input id=to type=number "
+                     "min=0 style='width:5em'></label></div><p id=status></p>"
+                     "<div id=feed></div>", """
+let notices = [];
+load('/api/notices?limit=1000', r => {
+  notices = r;
+  const kinds = [...new Set(r.map(n => n.kind))].sort();
+  document.getElementById('kind').innerHTML += kinds.map(k =>
+    `<option value="${esc(k)}">${esc(k.replaceAll('_', ' '))}</option>`).join('');
+  show();
 });
+document.getElementById('kind').onchange = show;
+for (const id of ['from', 'to']) document.getElementById(id).oninput = show;
+function show() {
+  const kind = document.getElementById('kind').value;
+  const from = document.getElementById('from').value, to = document.getElementById('to').value;
+  const shown = notices.filter(n => (!kind || n.kind === kind) &&
+    (from === '' || n.day >= Number(from)) && (to === '' || n.day <= Number(to)));
+  const groups = new Map();
+  for (const n of shown) {
+    const key = n.day + '|' + n.kind;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(n);
+  }
+  let first = true;
+  document.getElementById('feed').innerHTML = [...groups.values()].map(g => {
+    const open = first ? ' open' : ''; first = false;
+    return `<details class=group${open}><summary>Day ${g[0].day}: ` +
+      `${esc(g[0].kind.replaceAll('_', ' '))} (${g.length})</summary>` + g.map(n =>
+      `<div class=notice>${esc(n.text).replace(esc(n.name),
+        `<a href="/citizen#${n.citizen}">${esc(n.name)}</a>`)}</div>`).join('') + '</details>';
+  }).join('') || '<p>No notices match.</p>';
+  say('status', shown.length + ' of ' + notices.length + ' notices.', true);
+}
 """)
+
+    @app.get("/api/notices", tags=["dashboard"], responses=_ERRORS)
+    def notices_feed(identity: Who,  # type: ignore[valid-type]
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict[str, Any]]:
+        """The latest notices with the synthetic name of each citizen, for the feed page."""
+        permit(identity, "notices")
+        return [{**n, "name": citizen_name(n["citizen"])} for n in live.notices(limit)]
 
     @app.get("/compare", include_in_schema=False)
     def compare_page() -> HTMLResponse:
@@ -295,10 +446,11 @@ document.getElementById('go').onclick = async () => {
   try {
     const a = document.getElementById('a').value, b = document.getElementById('b').value;
     const r = await api('/api/compare?a=' + encodeURIComponent(a) + '&b=' + encodeURIComponent(b));
-    document.getElementById('table').innerHTML = '<table><tr><th>figure</th><th>A</th>' +
-      '<th>B</th></tr>' + r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
-      `<td>${esc(x.key)}</td><td>${esc(fmt(x.a))}</td><td>${esc(fmt(x.b))}</td></tr>`
-      ).join('') + '</table>';
+    document.getElementById('table').innerHTML = '<table><tr><th>figure</th>' +
+      `<th>${esc(r.names[0])}</th><th>${esc(r.names[1])}</th><th>B − A</th></tr>` +
+      r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
+      `<td>${esc(x.key)}</td><td>${esc(x.a_text)}</td><td>${esc(x.b_text)}</td>` +
+      `<td>${esc(x.difference)}</td></tr>`).join('') + '</table>';
     plot(document.getElementById('plots'), r.figures);
     say('status', r.differ + ' figures differ.', true);
   } catch (e) { say('status', e.message, false); }
@@ -336,6 +488,10 @@ document.getElementById('go').onclick = async () => {
             for r in opened:
                 r.close()
         rows = summary_rows(da.summary, db.summary)
-        return {"rows": [{"key": k, "a": va, "b": vb, "differs": d} for k, va, vb, d in rows],
-                "differ": sum(r[3] for r in rows),
+        name_a, name_b = side_names(da.summary, db.summary)
+        return {"rows": [{"key": k, "a": va, "b": vb, "differs": d,
+                          "a_text": format_value(k, va), "b_text": format_value(k, vb),
+                          "difference": format_difference(k, va, vb)}
+                         for k, va, vb, d in rows],
+                "names": [name_a, name_b], "differ": sum(r[3] for r in rows),
                 "figures": _figures_json(compare_figures(da, db))}

@@ -165,6 +165,16 @@ class Explanation:
             note.append(f"{row.not_counted:+d} not counted (bounds)")
         return "; ".join(note)
 
+    def __repr__(self) -> str:
+        return (f"<Explanation of {self.scheme.subject} {self.citizen} under "
+                f"'{self.operator.name}': score {self.score}, grade {self.grade}, "
+                f"{len(self.events)} events; print() it for the ledger>")
+
+    def _repr_html_(self) -> str:
+        from xinyong.notebook import explanation_html
+
+        return explanation_html(self)
+
     def __str__(self) -> str:
         out = [self._text()]
         out += [f"\n{other._text()}" for other in self.others]
@@ -202,14 +212,14 @@ class Explanation:
         title = f"Ledger of {kind} {self.citizen}"
         if len(self.scenario.all_operators()) > 1:
             title += f" — {self.operator.name} ({self.scheme.name})"
-        table = Table(title=title, show_lines=False)
+        table = Table(title=Text(title), show_lines=False)
         for name, justify in (("day", "right"), ("behaviour", "left"), ("sensor", "left"),
                               ("points", "right"), ("score", "right"), ("note", "left")):
             table.add_column(name, justify=justify)
         for row in self.events.itertuples():
             colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
             wrong = row.misattributed or row.fabricated
-            table.add_row(str(row.day), row.behaviour, row.sensor,
+            table.add_row(str(row.day), Text(row.behaviour), Text(row.sensor),
                           Text(f"{row.points:+d}", style=colour), str(row.score),
                           Text(self._note(row), style="bold yellow" if wrong else ""))
         lines = self._listing_lines()

@@ -117,6 +117,11 @@ class Decision:
     def __str__(self) -> str:
         return f"{self.service}: {self.action.upper()}. {self.text}"
 
+    def _repr_html_(self) -> str:
+        from xinyong.notebook import decision_html
+
+        return decision_html(self)
+
 
 class Gates:
     """The joint rewards and sanctions table, applied to citizens.

@@ -19,10 +19,18 @@ from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
 from xinyong.store import RunStore
 
-__all__ = ["REVERSED", "Inline", "Ledger", "LedgerWriter", "replay", "withdrawn_mask"]
+__all__ = ["REVERSED", "Inline", "Ledger", "LedgerWriter", "UnknownCitizenError", "replay",
+           "withdrawn_mask"]
 
 #: The flag of a ledger row reversed on appeal (see :mod:`xinyong.store`).
 REVERSED = 16
+
+
+class UnknownCitizenError(KeyError):
+    """A citizen (or organisation) id that is not in the run."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def withdrawn_mask(events: Events, keys: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -211,6 +219,7 @@ class Ledger:
         _, op = self._operator(operator)
         where, params = "WHERE operator = ?", [op.name]
         if subject is not None:
+            self.check(subject, op)
             where, params = where + " AND subject = ?", [*params, subject]
         return self._store.query(
             f"SELECT * FROM events {where} ORDER BY day, subject, actor, behaviour", params)
@@ -218,9 +227,23 @@ class Ledger:
     def done_by(self, actor: int, operator: str | None = None) -> pd.DataFrame:
         """An operator's events whose actor is ``actor``, whoever they were attributed to."""
         _, op = self._operator(operator)
+        self.check(actor, op)
         return self._store.query(
             "SELECT * FROM events WHERE operator = ? AND actor = ? ORDER BY day, behaviour",
             [op.name, actor])
+
+    def check(self, subject: int, op: Operator) -> None:
+        """Raise :class:`UnknownCitizenError` unless ``subject`` is one of ``op``'s subjects."""
+        if op.scheme.subject == "citizen":
+            n, what, kind = self._scenario.citizens, "citizens", "citizen"
+        else:
+            n = int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0]
+                    ) if self._scenario.population else 0
+            what, kind = "organisations", "organisation"
+        if isinstance(subject, bool) or not isinstance(subject, (int, np.integer)) \
+                or not 0 <= subject < n:
+            raise UnknownCitizenError(
+                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}")
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Any SQL over the store's tables (``ledger``, ``events``, ``listings``, ...)."""

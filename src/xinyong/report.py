@@ -16,7 +16,16 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from xinyong.figures import RunData, city_figures, compare_figures, summary_rows
+from xinyong.describe import markdown_html
+from xinyong.figures import (
+    RunData,
+    city_figures,
+    compare_figures,
+    format_difference,
+    format_value,
+    side_names,
+    summary_rows,
+)
 
 __all__ = ["plotly_js_path", "write_report"]
 
@@ -33,6 +42,7 @@ tr.differs td { background: #fff3cd; font-weight: 600; }
 .stats { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
 .stat { background: #f4f6f8; border-radius: 6px; padding: .6em 1em; min-width: 8em; }
 .stat b { font-size: 1.4em; } summary { cursor: pointer; margin: 1.5em 0 .5em; }
+.odd td { text-align: left; vertical-align: top; font-size: 13px; }
 """
 
 _LOADER = """
@@ -65,20 +75,22 @@ def _plotly_gz_b64() -> str:
     return base64.b64encode(gzip.compress(plotly_js_path().read_bytes(), 9)).decode()
 
 
-def _table(rows: list[tuple[str, object, object, bool]], two: bool) -> str:
-    def fmt(v: object) -> str:
-        if isinstance(v, float):
-            return f"{v:.6g}"
-        if isinstance(v, int):
-            return f"{v:,}"
-        return html.escape("" if v is None else str(v))
+def _table(rows: list[tuple[str, object, object, bool]], names: tuple[str, str] | None = None
+           ) -> str:
+    """The summary as a table: one value column, or A, B and B − A for a comparison."""
+    def cell(k: str, v: object) -> str:
+        return f"<td>{html.escape(format_value(k, v))}</td>"
 
-    head = "<tr><th>figure</th><th>A</th><th>B</th></tr>" if two else \
-        "<tr><th>figure</th><th>value</th></tr>"
-    body = "".join(
-        f"<tr{' class=differs' if differs else ''}><td>{html.escape(k)}</td><td>{fmt(a)}</td>"
-        + (f"<td>{fmt(b)}</td>" if two else "") + "</tr>"
-        for k, a, b, differs in rows)
+    if names is None:
+        head = "<tr><th>figure</th><th>value</th></tr>"
+        body = "".join(f"<tr><td>{html.escape(k)}</td>{cell(k, a)}</tr>" for k, a, _, _ in rows)
+    else:
+        head = (f"<tr><th>figure</th><th>{html.escape(names[0])}</th>"
+                f"<th>{html.escape(names[1])}</th><th>B − A</th></tr>")
+        body = "".join(
+            f"<tr{' class=differs' if differs else ''}><td>{html.escape(k)}</td>{cell(k, a)}"
+            f"{cell(k, b)}<td>{html.escape(format_difference(k, a, b))}</td></tr>"
+            for k, a, b, differs in rows)
     return f"<table>{head}{body}</table>"
 
 
@@ -104,6 +116,14 @@ def _figures_html(figures: list[tuple[str, go.Figure]], prefix: str = "fig") -> 
     return f'<div class="grid">{"".join(parts)}</div>'
 
 
+def _description(data: RunData) -> str:
+    if not data.description:
+        return ""
+    return ("<details id=odd><summary><h2 style='display:inline'>Model description (ODD)"
+            "</h2></summary><div class=odd>" + markdown_html(data.description) +
+            "</div></details>")
+
+
 def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
     """Write the report of one run, or the comparison of two, to ``path``."""
     if b is None:
@@ -113,18 +133,21 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
                  f"nothing here is about a real person.</p>")
         body = intro + _headline(a.summary) + "<h2>Plots</h2>" + \
             _figures_html(city_figures(a)) + "<details><summary><h2 style='display:inline'>" \
-            "Every figure</h2></summary>" + _table(summary_rows(a.summary), False) + \
-            "</details>"
+            "Every figure</h2></summary>" + _table(summary_rows(a.summary)) + \
+            "</details>" + _description(a)
     else:
-        title = f"xinyong — {a.name} against {b.name}"
+        names = side_names(a.summary, b.summary)
+        title = f"xinyong — {names[0]} against {names[1]}"
         rows = summary_rows(a.summary, b.summary)
         changed = sum(r[3] for r in rows)
-        intro = (f"<p class=note>A: {html.escape(a.name)}. B: {html.escape(b.name)}. "
-                 f"{changed} figures differ (highlighted).</p>")
-        body = intro + "<h2>Summaries side by side</h2>" + _table(rows, True) + \
-            "<h2>Series</h2>" + _figures_html(compare_figures(a, b), "both") + \
-            "<h2>A</h2>" + _figures_html(city_figures(a), "a") + \
-            "<h2>B</h2>" + _figures_html(city_figures(b), "b")
+        intro = (f"<p class=note>{html.escape(names[0])}. {html.escape(names[1])}. "
+                 f"{changed} figures differ (highlighted); B − A is in the figure's unit, "
+                 f"percentage points (pp) for shares.</p>")
+        body = intro + "<h2>Summaries side by side</h2>" + _table(rows, names) + \
+            "<h2>Differences, day by day</h2>" + \
+            _figures_html(compare_figures(a, b), "both") + \
+            f"<h2>{html.escape(names[0])}</h2>" + _figures_html(city_figures(a), "a") + \
+            f"<h2>{html.escape(names[1])}</h2>" + _figures_html(city_figures(b), "b")
     page = (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
             f"<body><h1>{html.escape(title)}</h1>{body}"

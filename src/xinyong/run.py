@@ -32,7 +32,7 @@ from xinyong.cluster import check_output, connect
 from xinyong.dataset import DATA, prepare
 from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
-from xinyong.ledger import Ledger
+from xinyong.ledger import Ledger, UnknownCitizenError
 from xinyong.notices import notice_text, stored_status
 from xinyong.population import citizen_name, credit_code, identity_number
 from xinyong.scenario import Scenario, load_scenario
@@ -54,13 +54,6 @@ CLAIM_FILE = ".claimed"  # in a run folder while a run writes it
 
 class RunError(Exception):
     """A run folder that cannot be written or read, with what to do about it."""
-
-
-class UnknownCitizenError(KeyError):
-    """A citizen id that is not in the run."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class Run:
@@ -85,6 +78,11 @@ class Run:
         s = self.summary
         return (f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
                 f"{s['days']} days{where}>")
+
+    def _repr_html_(self) -> str:
+        from xinyong.notebook import run_html
+
+        return run_html(self)
 
     def __enter__(self) -> Run:
         return self
@@ -133,7 +131,10 @@ class Run:
         """One citizen's attributes and standing under the first operator."""
         self._check(citizen)
         row = self._store.query("SELECT * FROM citizens WHERE citizen = ?", [citizen])
-        return row.iloc[0].to_dict()
+        out = row.iloc[0].to_dict()
+        if "income_band" in out and self.scenario.population is not None:
+            out["income"] = list(self.scenario.population.income_bands)[int(out["income_band"])]
+        return out
 
     def explain(self, citizen: int) -> Explanation:
         """How one citizen's scores, grades and listings came to be, event by event.
@@ -275,7 +276,7 @@ def claim_output_folder(out: Path) -> bool:
 
 def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
-             progress: Callable[[int], None] | None = None, blocks: int = 1,
+             progress: Callable[[int], None] | bool | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
              resume: bool = False, shared_out: bool = False) -> Run:
     """Simulate a city and keep everything it recorded.
@@ -286,7 +287,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         days: days to simulate (default: the scenario's).
         seed: the seed of every random stream; the same seed gives the same run.
         out: a folder to write ``run.duckdb`` and ``summary.json`` to; in memory if None.
-        progress: called with the number of days done after each day.
+        progress: called with the number of days done after each day; True shows a bar
+            with the time left (in a terminal, or in a notebook).
         blocks: simulate the city as this many blocks of citizens in this process (exactly
             the same results; the way a city is spread over workers).
         workers: simulate the city as this many blocks on Ray workers (the same results);
@@ -316,6 +318,15 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
                        f"stores are not supported yet): on a cluster, give a folder on a "
                        f"filesystem every node mounts at the same path (NFS, a cluster "
                        f"filesystem)")
+    if progress is True:
+        from xinyong.progress import days_bar
+
+        with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
+            return simulate(chosen, seed=seed, out=out, progress=bar, blocks=blocks,
+                            workers=workers, ray_address=ray_address,
+                            checkpoint_every=checkpoint_every, resume=resume,
+                            shared_out=shared_out)
+    progress = progress or None
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
     created = False

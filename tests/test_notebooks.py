@@ -1,0 +1,42 @@
+"""The example notebooks run end to end, and runs, explanations and decisions show as HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import xinyong
+from xinyong.gates import Decision
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.ipynb")))
+def test_example_notebook_runs(name: str) -> None:
+    book = nbformat.read(EXAMPLES / f"{name}.ipynb", as_version=4)
+    NotebookClient(book, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    if name == "citizens_story":  # the run, the explanation and a decision show as HTML
+        shown = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+        assert any("Run 'rongcheng'" in h for h in shown)
+        assert any("score" in h and "<table>" in h for h in shown)
+        assert any("days" in h and "progress" in h for h in shown)  # the progress bar
+
+
+def test_a_run_and_an_explanation_show_short_html() -> None:
+    with xinyong.simulate("reference", citizens=500, days=30, seed=1) as run:
+        page = run._repr_html_()
+        assert "Run 'reference'" in page and "listed share" in page
+        explanation = run.explain(3)
+        assert len(repr(explanation)) < 200 and "score" in repr(explanation)
+        assert explanation._repr_html_().count("<tr>") <= 31
+
+
+def test_a_decision_shows_its_action_and_reason() -> None:
+    page = Decision("rail", 7, "deny", ("On the blacklist 'debtors'.",))._repr_html_()
+    assert "DENY" in page and "rail" in page and "debtors" in page
