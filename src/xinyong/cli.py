@@ -8,14 +8,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.chilling import chilling_text
+from xinyong.overrides import apply, parse
 from xinyong.run import RunError, UnknownCitizenError, check_output_folder, open_run, simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.workers import WorkerError
 
 NATION = 1_400_000_000  # citizens in China [seed 002]
+
+SET_HELP = ("Change one field of the scenario, PATH=VALUE, e.g. sensors.camera.misidentify=0.05 "
+            "(repeatable; VALUE is TOML; see xinyong scenarios --show NAME for the paths).")
 
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
@@ -26,7 +32,7 @@ errors = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
 
 
@@ -56,13 +62,17 @@ def simulate_command(
                                                   "checkpoint every this many days.")] = 0,
     resume: Annotated[bool, typer.Option(help="Resume the unfinished --workers run in --out "
                                          "from its last checkpoint.")] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
         citizens = max(1, round(scale * NATION))
+    overrides: dict = {}
     if resume:  # the unfinished run's own scenario and seed
         if out is None or not (out / "run.duckdb").exists():
             raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
+        if set_:
+            raise _fail("--resume continues a run as it was started: leave out --set", 2)
         from xinyong.store import RunStore
 
         stored = RunStore(out / "run.duckdb", read_only=True)
@@ -71,6 +81,8 @@ def simulate_command(
     else:
         try:
             chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+            overrides = parse(set_ or [])
+            apply(chosen, overrides)  # refused now, before a folder is made; simulate records
         except ScenarioError as exc:
             raise _fail(str(exc), 2) from None
     folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
@@ -86,7 +98,8 @@ def simulate_command(
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
-                           progress=lambda day: bar.update(task, completed=day))
+                           progress=lambda day: bar.update(task, completed=day),
+                           set=overrides)
         except (RunError, WorkerError) as exc:
             raise _fail(str(exc)) from None
     with run:
@@ -117,6 +130,14 @@ def _print_summary(summary: dict) -> None:
         elif key == "population":
             for part, count in value.items():
                 table.add_row(f"  {part}", f"{count:,}")
+        elif key == "overrides":
+            for path, v in value.items():
+                table.add_row(escape(f"  set {path}"), escape(json.dumps(v)))
+        elif key == "chilling_detail":
+            for name, row in value.items():
+                table.add_row(f"  chilling {name}", chilling_text(row))
+        elif key == "chilling" and "chilling_detail" in summary:
+            table.add_row("chilling (against no consequences, 95 % interval)", "")
         elif key != "operators":
             table.add_row(key, _figure(key, value))
     console.print(table)
@@ -206,6 +227,7 @@ def serve_command(
                                               "XINYONG_KEYS variable.")] = None,
     runs: Annotated[Path, typer.Option(help="Folder of stored runs the dashboard can "
                                        "compare.")] = Path("runs"),
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
     import uvicorn
@@ -222,7 +244,11 @@ def serve_command(
             if scenario is None:
                 raise LiveError(400, f"'{folder}' holds no live city: give --scenario to "
                                      f"start one")
-            chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+            chosen = apply(load_scenario(scenario), parse(set_ or [])).with_sizes(
+                citizens=citizens, days=days)
+        elif set_:
+            raise LiveError(400, f"'{folder}' holds a live city already, which carries on as "
+                                 f"it was started: --set applies to a new one (another --run)")
         live = open_city(folder, chosen, seed)
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
@@ -274,8 +300,22 @@ def report_command(
 
 
 @app.command("scenarios")
-def scenarios_command() -> None:
-    """List the built-in scenarios."""
+def scenarios_command(
+    show: Annotated[str | None, typer.Option(help="Print this built-in scenario as TOML, to "
+                                             "copy and edit.")] = None,
+    resolved: Annotated[bool, typer.Option(help="With --show: every field written out, the "
+                                           "packs it names included (the paths --set "
+                                           "takes).")] = False,
+) -> None:
+    """List the built-in scenarios, or print one as TOML (--show NAME)."""
+    if show is not None:
+        from xinyong.showing import scenario_toml
+
+        try:
+            print(scenario_toml(show, resolved=resolved), end="")
+        except ScenarioError as exc:
+            raise _fail(str(exc), 2) from None
+        return
     table = Table(show_header=True)
     table.add_column("name", style="bold")
     table.add_column("citizens", justify="right")

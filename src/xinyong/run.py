@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
 from xinyong.ledger import Ledger
 from xinyong.notices import notice_text, stored_status
+from xinyong.overrides import apply as apply_overrides
+from xinyong.overrides import normalise as normalise_overrides
 from xinyong.population import citizen_name, credit_code, identity_number
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.split import SplitCity
@@ -216,10 +218,10 @@ class Run:
             self._scratch = None
 
 
-def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None
-             ) -> Scenario:
+def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None,
+             overrides: Mapping[str, Any] | None = None) -> Scenario:
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return s.with_sizes(citizens=citizens, days=days)
+    return apply_overrides(s, overrides or {}).with_sizes(citizens=citizens, days=days)
 
 
 def check_output_folder(out: Path) -> None:
@@ -233,7 +235,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
              progress: Callable[[int], None] | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
-             resume: bool = False) -> Run:
+             resume: bool = False, set: Mapping[str, Any] | None = None) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -251,6 +253,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         checkpoint_every: with workers and ``out``, checkpoint every this many days.
         resume: continue the unfinished split run in ``out`` from its latest checkpoint
             (same scenario, seed and workers).
+        set: overrides, path → value, e.g. ``{"sensors.camera.misidentify": 0.05}`` (see
+            :mod:`xinyong.overrides`); the run records them in its summary.
 
     Returns:
         The finished run.
@@ -261,7 +265,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     """
     if seed < 0:
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
-    chosen = _resolve(scenario, citizens, days)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    overrides = normalise_overrides(base, set or {})
+    chosen = _resolve(base, citizens, days, overrides)
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
     if on_ray:
@@ -280,6 +286,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     started = time.perf_counter()
     if not resume:
         store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
+        if overrides:
+            store.set_info(overrides=json.dumps(overrides))
     scratch = None
     if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
         if folder is None:
@@ -302,6 +310,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         tally.twin_daily = twin_occurrences(chosen, seed)
         store.finish({**daily_tables(chosen, tally), **tables})
     summary = summarize(chosen, seed, chosen.days, tally)
+    recorded = json.loads(store.info().get("overrides", "{}"))
+    if recorded:
+        summary["overrides"] = recorded
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     store.set_info(status="complete", summary=json.dumps(summary))
     store.con.execute("CHECKPOINT")
