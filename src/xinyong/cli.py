@@ -284,6 +284,15 @@ def report_command(
 
     if len(run_dirs) > 2:
         raise _fail("give one run folder, or two to compare", 2)
+    if len(run_dirs) == 1 and (run_dirs[0] / "design.json").is_file():
+        from xinyong.experiment_report import write_experiment_report
+
+        if not (run_dirs[0] / "effects.csv").is_file():
+            raise _fail(f"the experiment in '{run_dirs[0]}' has not finished: run it again "
+                        f"to finish it, then report")
+        path = write_experiment_report(run_dirs[0], out)
+        console.print(f"Wrote [bold]{escape(str(path))}[/] (opens offline)")
+        return
     try:
         runs = [open_run(d) for d in run_dirs]
     except RunError as exc:
@@ -297,6 +306,53 @@ def report_command(
             r.close()
     size = path.stat().st_size / 2**20
     console.print(f"Wrote [bold]{path}[/] ({size:.1f} MB; opens offline)")
+
+
+@app.command("experiment")
+def experiment_command(
+    design: Annotated[Path, typer.Argument(metavar="DESIGN.toml", help="The design: scenario, "
+                                           "seeds, metrics, and arms or factors.")],
+    out: Annotated[Path | None, typer.Option(help="Folder for the runs and results; run "
+                                             "again on it to finish an interrupted "
+                                             "experiment [default: experiments/DESIGN].")
+                   ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local processes running at once.")] = 1,
+    ray: Annotated[str | None, typer.Option("--ray", help="Run on Ray instead: a cluster's "
+                                            "address, or 'local'.")] = None,
+) -> None:
+    """Run every arm of a design on every seed (paired), and the effects with intervals."""
+    from xinyong.design import DesignError
+    from xinyong.experiments import experiment
+
+    folder = out or Path("experiments") / design.stem
+    if ray is not None and workers != 1:
+        raise _fail("give --workers N (local processes) or --ray ADDRESS, not both", 2)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("runs"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(escape(design.name), total=None)
+            exp = experiment(design, out=folder, workers=workers, ray_address=ray,
+                             progress=lambda n, total: bar.update(task, completed=n,
+                                                                  total=total))
+    except (DesignError, WorkerError) as exc:
+        raise _fail(str(exc), 2) from None
+    except KeyboardInterrupt:
+        raise _fail(f"interrupted; the finished runs are kept in {folder}/runs: run the same "
+                    f"command again to continue", 130) from None
+    table = Table(title=escape(f"Effects against '{exp.plan.baseline}' (95 % intervals)"))
+    for header in ("arm", "metric", "difference", "paired", "as if unpaired", "pairing gain"):
+        table.add_column(header, justify="left" if header in ("arm", "metric") else "right")
+    for r in exp.effects.itertuples():
+        table.add_row(escape(r.arm), escape(r.metric), f"{r.mean_diff:.6g}",
+                      f"[{r.lo:.4g}, {r.hi:.4g}]", f"[{r.unpaired_lo:.4g}, {r.unpaired_hi:.4g}]",
+                      f"{r.variance_reduction:.3g}×")
+    console.print(table)
+    console.print(f"{exp.ran} runs done, {len(exp.runs) - exp.ran} found finished. Wrote "
+                  f"[bold]{escape(str(folder))}[/]: runs.parquet, runs.csv, effects.csv"
+                  f"{', sensitivity.csv' if exp.sensitivity is not None else ''}, "
+                  f"experiment.duckdb  (report: xinyong report {escape(str(folder))})",
+                  highlight=False)
 
 
 @app.command("scenarios")
