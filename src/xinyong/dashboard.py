@@ -26,6 +26,7 @@ from xinyong.figures import (
     city_figures,
     compare_figures,
     histogram,
+    named_by_differences,
     run_data,
     summary_rows,
 )
@@ -289,8 +290,9 @@ document.getElementById('go').onclick = async () => {
   try {
     const a = document.getElementById('a').value, b = document.getElementById('b').value;
     const r = await api('/api/compare?a=' + encodeURIComponent(a) + '&b=' + encodeURIComponent(b));
-    document.getElementById('table').innerHTML = '<table><tr><th>figure</th><th>A</th>' +
-      '<th>B</th></tr>' + r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
+    document.getElementById('table').innerHTML = '<table><tr><th>figure</th>' +
+      `<th>A: ${esc(r.names[0])}</th><th>B: ${esc(r.names[1])}</th></tr>` +
+      r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
       `<td>${esc(x.key)}</td><td>${esc(fmt(x.a))}</td><td>${esc(fmt(x.b))}</td></tr>`
       ).join('') + '</table>';
     plot(document.getElementById('plots'), r.figures);
@@ -325,11 +327,11 @@ document.getElementById('go').onclick = async () => {
         except RunError as exc:
             raise HTTPException(409, str(exc)) from None
         try:
-            da, db = (run_data(r) for r in opened)
+            da, db = named_by_differences(*(run_data(r) for r in opened))
         finally:
             for r in opened:
                 r.close()
         rows = summary_rows(da.summary, db.summary)
         return {"rows": [{"key": k, "a": va, "b": vb, "differs": d} for k, va, vb, d in rows],
-                "differ": sum(r[3] for r in rows),
+                "differ": sum(r[3] for r in rows), "names": [da.name, db.name],
                 "figures": _figures_json(compare_figures(da, db))}

@@ -42,6 +42,7 @@ import pandas as pd
 
 from xinyong.design import SENSITIVITY, Design, DesignError, Plan, load_design, plan, safe_name
 from xinyong.effects import paired_effect
+from xinyong.overrides import apply
 from xinyong.scenario import Scenario
 
 __all__ = ["Experiment", "MetricError", "experiment", "metric_value", "open_experiment",
@@ -52,7 +53,8 @@ DESIGN_FILE = "design.json"
 EFFECT_COLUMNS = ["arm", "metric", "mean_diff", "lo", "hi", "unpaired_lo", "unpaired_hi",
                   "variance_reduction"]
 
-#: A runner simulates one arm on one seed and returns the run's summary.
+#: A runner simulates one arm on one seed and returns the run's summary. It is given the arm's
+#: scenario (overrides applied), the seed, and the overrides (for the record).
 Runner = Callable[[Scenario, int, dict[str, Any]], dict[str, Any]]
 Progress = Callable[[int, int], None]
 
@@ -62,16 +64,16 @@ class MetricError(DesignError):
 
 
 def simulate_summary(scenario: Scenario, seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The default runner: simulate in memory and keep the summary."""
+    """The default runner: simulate in memory and keep the summary (overrides recorded)."""
     from xinyong.run import simulate
 
-    with simulate(scenario, seed=seed, set=overrides) as run:
+    with simulate(scenario, seed=seed, set=overrides) as run:  # the same values again
         return run.summary
 
 
 def _task(runner: Runner, scenario: dict[str, Any], seed: int, overrides: dict[str, Any]
           ) -> dict[str, Any]:
-    return runner(Scenario.model_validate(scenario), seed, overrides)
+    return runner(apply(Scenario.model_validate(scenario), overrides), seed, overrides)
 
 
 def _quiet_interrupt() -> None:
@@ -339,7 +341,8 @@ def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None
         ray_address: run on Ray instead: a cluster's address, or ``"local"`` for a Ray on
             this machine.
         runner: what one run is (default: :func:`simulate_summary`); a top-level function of
-            (scenario, seed, overrides) returning a summary dict, for tests and other models.
+            (the arm's scenario, seed, its overrides) returning a summary dict, for tests and
+            other models.
         progress: called with (runs finished, runs in all) as runs finish.
 
     Returns:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["RunData", "city_figures", "compare_figures", "histogram", "run_data"]
+__all__ = ["RunData", "city_figures", "compare_figures", "histogram", "named_by_differences",
+           "run_data"]
 
 _LAYOUT: dict[str, Any] = {"template": "plotly_white", "height": 340,
                            "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
@@ -29,6 +30,7 @@ class RunData:
     daily: pd.DataFrame
     histograms: dict[str, pd.DataFrame] = field(default_factory=dict)  # operator -> bin, count
     daily_lists: pd.DataFrame | None = None
+    scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
 
 
 def histogram(scores: np.ndarray, width: int = 10) -> pd.DataFrame:
@@ -48,7 +50,35 @@ def run_data(run: Any) -> RunData:
     tables = set(run.query("SELECT table_name FROM duckdb_tables()")["table_name"])
     lists = run.query("SELECT * FROM daily_lists") if "daily_lists" in tables else None
     name = f"{run.summary['scenario']} (seed {run.summary['seed']})"
-    return RunData(name, run.summary, run.daily, hist, lists)
+    return RunData(name, run.summary, run.daily, hist, lists, run.scenario)
+
+
+def named_by_differences(a: RunData, b: RunData, most: int = 3) -> tuple[RunData, RunData]:
+    """Two runs renamed by what differs between them: the fields their scenarios set apart
+    (overrides, edits), the seed, or the scenario itself; not 'scenario (seed)' twice."""
+    from dataclasses import replace
+
+    from xinyong.overrides import differences
+
+    parts: tuple[list[str], list[str]] = ([], [])
+    sa, sb = a.summary.get("scenario"), b.summary.get("scenario")
+    diffs = {} if a.scenario is None or b.scenario is None else {
+        k: v for k, v in differences(a.scenario, b.scenario).items() if k != "name"}
+    if sa != sb and (len(diffs) > most or not diffs):
+        parts = ([str(sa)], [str(sb)])
+    else:
+        for path, (va, vb) in list(diffs.items())[:most]:
+            parts[0].append(f"{path} = {va}")
+            parts[1].append(f"{path} = {vb}")
+        if len(diffs) > most:
+            parts[0].append(f"+{len(diffs) - most} more")
+            parts[1].append(f"+{len(diffs) - most} more")
+    if a.summary.get("seed") != b.summary.get("seed"):
+        parts[0].append(f"seed {a.summary.get('seed')}")
+        parts[1].append(f"seed {b.summary.get('seed')}")
+    if not parts[0]:
+        return a, b
+    return (replace(a, name=", ".join(parts[0])), replace(b, name=", ".join(parts[1])))
 
 
 def _figure(title: str, traces: list[go.BaseTraceType], **layout: Any) -> tuple[str, go.Figure]:

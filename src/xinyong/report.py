@@ -16,7 +16,13 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from xinyong.figures import RunData, city_figures, compare_figures, summary_rows
+from xinyong.figures import (
+    RunData,
+    city_figures,
+    compare_figures,
+    named_by_differences,
+    summary_rows,
+)
 
 __all__ = ["figures_html", "html_page", "plotly_js_path", "write_report"]
 
@@ -117,6 +123,7 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
             "Every figure</h2></summary>" + _table(summary_rows(a.summary), False) + \
             "</details>"
     else:
+        a, b = named_by_differences(a, b)
         title = f"xinyong — {a.name} against {b.name}"
         rows = summary_rows(a.summary, b.summary)
         changed = sum(r[3] for r in rows)
