@@ -96,3 +96,33 @@ def test_a_shown_scenario_loads_back_as_the_same(name: str) -> None:
         assert validate_scenario(tomllib.loads(text), "shown") == load_scenario(name)
     with pytest.raises(xinyong.ScenarioError, match="did you mean 'rongcheng'"):
         scenario_toml("rongchen")
+
+
+def test_chilling_reports_counts_and_an_exact_interval() -> None:
+    import numpy as np
+    from scipy.stats import binom
+
+    from xinyong.chilling import chilling_detail, chilling_text
+
+    d = chilling_detail(["common", "rare", "never"], np.array([9500, 3, 4]),
+                        np.array([10000, 7, 0]))
+    assert set(d) == {"common", "rare"}  # a behaviour the twin never did has no rate to compare
+    rare = d["rare"]
+    assert (rare["with"], rare["without"], rare["change"]) == (3, 7, round(3 / 7 - 1, 4))
+    # Clopper-Pearson on the city's share of the 10 events, mapped to the rate ratio - 1
+    lo_share = 1 / (1 + 1 / (1 + rare["lo"]))
+    hi_share = 1 / (1 + 1 / (1 + rare["hi"]))
+    assert binom.sf(2, 10, lo_share) == pytest.approx(0.025, abs=1e-3)
+    assert binom.cdf(3, 10, hi_share) == pytest.approx(0.025, abs=1e-3)
+    assert chilling_text(rare).startswith("3 vs 7 (rare")
+    assert chilling_text(d["common"]).startswith("-5.0% [")
+    assert d["common"]["lo"] < -0.05 < d["common"]["hi"] < 0
+
+
+def test_a_run_reports_each_behaviours_chilling_with_its_interval() -> None:
+    with xinyong.simulate("rongcheng", citizens=3000, days=30, seed=2) as run:
+        s = run.summary
+    assert set(s["chilling_detail"]) == set(s["chilling"])
+    for name, row in s["chilling_detail"].items():
+        assert row["change"] == s["chilling"][name]
+        assert row["lo"] <= row["change"] <= row["hi"]
