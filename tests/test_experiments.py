@@ -248,6 +248,16 @@ def test_the_cli_refuses_a_bad_design_without_a_traceback(tmp_path: Path) -> Non
               "--out", "run", cwd=tmp_path)
     assert bad.returncode == 2 and "no sensor '[bold]camra' in sensors" in bad.stderr
     assert not (tmp_path / "run").exists()
+    serve = subprocess.run([XINYONG, "serve", "--scenario", "reference", "--citizens", "100",
+                            "--run", "live", "--set", "sensors.camera.misidentfy=0.05"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                           env={"PATH": "/usr/bin:/bin", "XINYONG_KEYS": "s3cret=admin"})
+    assert serve.returncode == 2 and "did you mean 'misidentify'" in serve.stderr
+    assert not (tmp_path / "live").exists()
+    shown = _xy("scenarios", "--show", "reference", cwd=tmp_path)
+    assert shown.returncode == 0 and 'name = "reference"' in shown.stdout
+    assert "did you mean 'rongcheng'" in _xy("scenarios", "--show", "rongchen",
+                                             cwd=tmp_path).stderr
 
 
 def test_a_rerun_with_changed_arm_settings_is_refused(tmp_path: Path) -> None:

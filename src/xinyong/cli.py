@@ -365,7 +365,7 @@ def scenarios_command(
 ) -> None:
     """List the built-in scenarios, or print one as TOML (--show NAME)."""
     if show is not None:
-        from xinyong.showing import scenario_toml
+        from xinyong.scenario_text import scenario_toml
 
         try:
             print(scenario_toml(show, resolved=resolved), end="")

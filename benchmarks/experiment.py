@@ -1,0 +1,84 @@
+"""Benchmark: an experiment on local workers against the same runs one at a time.
+
+Runs ``examples/misidentification.toml`` (by default 50,000 citizens, 2 arms × 10 seeds × 365
+days) twice: on ``--workers`` local processes, then one run at a time in this process, each
+run timed alone. Target (2-core machine): the parallel wall within 1.25 × (sum of the runs'
+single-run times / workers). Also prints the variance-reduction factor of pairing for each
+metric (how much tighter the paired interval is than the unpaired one, in variance), which
+should be well above 1, and checks that both ways give the same runs.
+
+    python benchmarks/experiment.py [--design FILE] [--citizens N] [--days D] [--seeds K]
+                                    [--workers W]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+import xinyong
+from xinyong.experiments import simulate_summary
+
+HERE = Path(__file__).resolve().parent
+TIMES: list[float] = []
+
+
+def timed(scenario, seed, overrides):  # type: ignore[no-untyped-def]
+    """The default runner, timed (the serial pass runs in this process)."""
+    started = time.perf_counter()
+    summary = simulate_summary(scenario, seed, overrides)
+    TIMES.append(time.perf_counter() - started)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--design", type=Path, default=HERE.parent / "examples" /
+                        "misidentification.toml")
+    parser.add_argument("--citizens", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    design = tomllib.loads(args.design.read_text(encoding="utf-8"))
+    design.update(citizens=args.citizens, days=args.days, seeds=args.seeds)
+    runs = len(design["arms"]) * args.seeds
+    print(f"{args.design.name}: {design['scenario']}, {args.citizens:,} citizens × "
+          f"{args.days} days, {len(design['arms'])} arms × {args.seeds} seeds = {runs} runs")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        parallel = xinyong.experiment(design, out=Path(tmp) / "parallel", workers=args.workers)
+        parallel_wall = time.perf_counter() - started
+    started = time.perf_counter()
+    serial = xinyong.experiment(design, runner=timed)
+    serial_wall = time.perf_counter() - started
+
+    single = sum(TIMES)
+    target = single / args.workers
+    print(f"parallel wall, {args.workers} workers   {parallel_wall:8.1f} s  (whole experiment: "
+          f"process start, runs, tables)")
+    print(f"one at a time, wall        {serial_wall:8.1f} s")
+    print(f"sum of single-run times    {single:8.1f} s  ({single / runs:.2f} s a run)")
+    print(f"parallel / (sum / {args.workers})       {parallel_wall / target:8.2f} ×  (target "
+          f"≤ 1.25)")
+    same = parallel.runs.equals(serial.runs)
+    print(f"same runs both ways        {same}")
+    print("\nvariance-reduction factor of pairing (unpaired over paired variance):")
+    for row in parallel.effects.itertuples():
+        print(f"  {row.arm} {row.metric:<24} {row.variance_reduction:10.3g}   "
+              f"difference {row.mean_diff:.6g}, paired [{row.lo:.6g}, {row.hi:.6g}], "
+              f"unpaired [{row.unpaired_lo:.6g}, {row.unpaired_hi:.6g}]")
+    if not same:
+        print(pd.concat([parallel.runs, serial.runs]).drop_duplicates(keep=False))
+        raise SystemExit("the parallel and serial runs differ")
+
+
+if __name__ == "__main__":
+    main()
