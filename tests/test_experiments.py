@@ -269,3 +269,7 @@ def test_a_rerun_with_changed_arm_settings_is_refused(tmp_path: Path) -> None:
         xinyong.experiment(design, out=tmp_path / "x")
     record = json.loads((tmp_path / "x" / "design.json").read_text())
     assert record["baseline"] == "a"
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "summary.json").write_text("{}")
+    with pytest.raises(DesignError, match="holds no experiment"):
+        xinyong.experiment(design, out=tmp_path / "other")

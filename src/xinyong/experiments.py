@@ -359,6 +359,10 @@ def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None
     folder = Path(out) if out is not None else None
     done: dict[tuple[str, int], dict] = {}
     if folder is not None:
+        if folder.exists() and not (folder / DESIGN_FILE).exists() and (
+                not folder.is_dir() or any(folder.iterdir())):
+            raise DesignError(f"'{folder}' is not empty and holds no experiment (no "
+                              f"{DESIGN_FILE}); choose another --out")
         (folder / RUNS).mkdir(parents=True, exist_ok=True)
         done = _finished(folder, p, seeds)
         original = dict(design) if isinstance(design, Mapping) else \
