@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -340,19 +340,42 @@ def experiment_command(
     except KeyboardInterrupt:
         raise _fail(f"interrupted; the finished runs are kept in {folder}/runs: run the same "
                     f"command again to continue", 130) from None
-    table = Table(title=escape(f"Effects against '{exp.plan.baseline}' (95 % intervals)"))
-    for header in ("arm", "metric", "difference", "paired", "as if unpaired", "pairing gain"):
-        table.add_column(header, justify="left" if header in ("arm", "metric") else "right")
-    for r in exp.effects.itertuples():
-        table.add_row(escape(r.arm), escape(r.metric), f"{r.mean_diff:.6g}",
-                      f"[{r.lo:.4g}, {r.hi:.4g}]", f"[{r.unpaired_lo:.4g}, {r.unpaired_hi:.4g}]",
-                      f"{r.variance_reduction:.3g}×")
-    console.print(table)
+    for table in _experiment_tables(exp):
+        console.print(table)
     console.print(f"{exp.ran} runs done, {len(exp.runs) - exp.ran} found finished. Wrote "
                   f"[bold]{escape(str(folder))}[/]: runs.parquet, runs.csv, effects.csv"
                   f"{', sensitivity.csv' if exp.sensitivity is not None else ''}, "
                   f"experiment.duckdb  (report: xinyong report {escape(str(folder))})",
                   highlight=False)
+
+
+def _experiment_tables(exp: Any) -> list[Table]:
+    """The effects against the baseline; for a sensitivity design, its indices instead."""
+    if exp.sensitivity is not None:
+        morris = "mu_star" in exp.sensitivity
+        heads = ("mu_star", "sigma") if morris else ("S1", "ST")
+        tables = []
+        for metric, rows in exp.sensitivity.groupby("metric", sort=False):
+            table = Table(title=escape(f"{metric}: {'Morris' if morris else 'Sobol'} indices "
+                                       f"(± 95 % bootstrap)"))
+            for header in ("factor", *heads):
+                table.add_column(header, justify="left" if header == "factor" else "right")
+            for r in rows.to_dict("records"):
+                first = f"{r[heads[0]]:.4g} ± {r[heads[0] + '_conf']:.2g}"
+                second = f"{r['sigma']:.4g}" if morris else \
+                    f"{r['ST']:.4g} ± {r['ST_conf']:.2g}"
+                table.add_row(escape(r["name"]), first, second)
+            tables.append(table)
+        return tables
+    table = Table(title=escape(f"Effects against '{exp.plan.baseline}' (95 % intervals)"))
+    for header in ("arm", "metric", "difference", "paired", "as if unpaired", "pairing gain"):
+        table.add_column(header, justify="left" if header in ("arm", "metric") else "right",
+                         overflow="fold")
+    for r in exp.effects.itertuples():
+        table.add_row(escape(r.arm), escape(r.metric), f"{r.mean_diff:.6g}",
+                      f"[{r.lo:.4g}, {r.hi:.4g}]", f"[{r.unpaired_lo:.4g}, {r.unpaired_hi:.4g}]",
+                      f"{r.variance_reduction:.3g}×")
+    return [table]
 
 
 @app.command("scenarios")

@@ -242,7 +242,9 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _short_names(factors: list[Factor]) -> list[str]:
+def short_names(factors: list[Factor]) -> list[str]:
+    """Each factor's name in arm names and tables: its own, else its path's last part (the
+    whole path where two would share one)."""
     last = [f.name or f.path.rsplit(".", 1)[-1] for f in factors]
     return [n if last.count(n) == 1 else f.path for n, f in zip(last, factors, strict=True)]
 
@@ -252,7 +254,7 @@ def _make_arms(d: Design, base: Scenario) -> tuple[list[Arm], str, np.ndarray | 
     kind = d.kind()
     if kind == "arms":
         return list(d.arms), d.baseline or d.arms[0].name, None
-    short = _short_names(d.factors)
+    short = short_names(d.factors)
     paths = [f.path for f in d.factors]
 
     def name(values: list[Any]) -> str:

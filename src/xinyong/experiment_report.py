@@ -44,7 +44,7 @@ def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str,
 
 
 def _index_figure(metric: str, rows: pd.DataFrame, kind: str) -> tuple[str, go.Figure]:
-    factors = rows["factor"].tolist()
+    factors = rows["name"].tolist()
     if kind == "morris":
         traces = [go.Bar(x=rows["mu_star"], y=factors, orientation="h", name="μ*",
                          error_x={"type": "data", "array": rows["mu_star_conf"]}),

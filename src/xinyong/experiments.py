@@ -40,7 +40,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from xinyong.design import SENSITIVITY, Design, DesignError, Plan, load_design, plan, safe_name
+from xinyong.design import (
+    SENSITIVITY,
+    Design,
+    DesignError,
+    Plan,
+    load_design,
+    plan,
+    safe_name,
+    short_names,
+)
 from xinyong.effects import paired_effect
 from xinyong.overrides import apply
 from xinyong.scenario import Scenario
@@ -291,9 +300,10 @@ def _tables(p: Plan, seeds: list[int], done: Mapping[tuple[str, int], dict]
             y = runs[runs.arm.isin(points)].groupby("arm", sort=False)[m].mean()
             indices = analyze(d.kind(), p.problem(), p.sample, y.loc[points].to_numpy(),
                               d.levels, d.sample_seed)
-            parts.append(indices.assign(metric=m))
+            parts.append(indices.assign(metric=m, name=short_names(d.factors)))
         sensitivity = pd.concat(parts, ignore_index=True)
-        sensitivity = sensitivity[["metric", *[c for c in sensitivity if c != "metric"]]]
+        first = ["metric", "factor", "name"]
+        sensitivity = sensitivity[[*first, *[c for c in sensitivity if c not in first]]]
     return runs, effects_df, sensitivity
 
 
