@@ -32,7 +32,7 @@ errors = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     return typer.Exit(code)
 
 
@@ -84,7 +84,7 @@ def simulate_command(
             overrides = parse(set_ or [])
             apply(chosen, overrides)  # refused now, before a folder is made; simulate records
         except ScenarioError as exc:
-            raise _fail(str(exc), 2) from None
+            raise _fail(escape(str(exc)), 2) from None
     folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
     try:
         if not resume:
@@ -104,6 +104,7 @@ def simulate_command(
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)
+        _print_changes(run.summary)
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
     console.print(f"Wrote [bold]{folder / 'summary.json'}[/] and [bold]{folder / 'run.duckdb'}"
                   f"[/]{data}  (explain a citizen: xinyong explain {folder} 0)")
@@ -130,14 +131,6 @@ def _print_summary(summary: dict) -> None:
         elif key == "population":
             for part, count in value.items():
                 table.add_row(f"  {part}", f"{count:,}")
-        elif key == "overrides":
-            for path, v in value.items():
-                table.add_row(escape(f"  set {path}"), escape(json.dumps(v)))
-        elif key == "chilling_detail":
-            for name, row in value.items():
-                table.add_row(f"  chilling {name}", chilling_text(row))
-        elif key == "chilling" and "chilling_detail" in summary:
-            table.add_row("chilling (against no consequences, 95 % interval)", "")
         elif key != "operators":
             table.add_row(key, _figure(key, value))
     console.print(table)
@@ -251,7 +244,7 @@ def serve_command(
                                  f"it was started: --set applies to a new one (another --run)")
         live = open_city(folder, chosen, seed)
     except (KeyFileError, ScenarioError, LiveError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise _fail(escape(str(exc)), 2) from None
     switch = Switch()
     current: list[LiveCity] = [live]
 
@@ -288,8 +281,8 @@ def report_command(
         from xinyong.experiment_report import write_experiment_report
 
         if not (run_dirs[0] / "effects.csv").is_file():
-            raise _fail(f"the experiment in '{run_dirs[0]}' has not finished: run it again "
-                        f"to finish it, then report")
+            raise _fail(escape(f"the experiment in '{run_dirs[0]}' has not finished: run it "
+                               f"again to finish it, then report"))
         path = write_experiment_report(run_dirs[0], out)
         console.print(f"Wrote [bold]{escape(str(path))}[/] (opens offline)")
         return
@@ -336,10 +329,10 @@ def experiment_command(
                              progress=lambda n, total: bar.update(task, completed=n,
                                                                   total=total))
     except (DesignError, WorkerError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise _fail(escape(str(exc)), 2) from None
     except KeyboardInterrupt:
-        raise _fail(f"interrupted; the finished runs are kept in {folder}/runs: run the same "
-                    f"command again to continue", 130) from None
+        raise _fail(escape(f"interrupted; the finished runs are kept in {folder}/runs: run the "
+                           f"same command again to continue"), 130) from None
     for table in _experiment_tables(exp):
         console.print(table)
     console.print(f"{exp.ran} runs done, {len(exp.runs) - exp.ran} found finished. Wrote "
@@ -347,6 +340,24 @@ def experiment_command(
                   f"{', sensitivity.csv' if exp.sensitivity is not None else ''}, "
                   f"experiment.duckdb  (report: xinyong report {escape(str(folder))})",
                   highlight=False)
+
+
+def _print_changes(summary: dict) -> None:
+    """What a run set (its overrides), and the chilling effect with its counts and
+    intervals."""
+    if summary.get("overrides"):
+        table = Table(title="Set for this run (--set)", show_header=False)
+        for path, value in summary["overrides"].items():
+            table.add_row(escape(path), escape(json.dumps(value)))
+        console.print(table)
+    if summary.get("chilling_detail"):
+        table = Table(title="Chilling effect: each behaviour against the same city where "
+                            "nothing acts on people (95 % interval)")
+        table.add_column("behaviour")
+        table.add_column("change", justify="right")
+        for name, row in summary["chilling_detail"].items():
+            table.add_row(escape(name), escape(chilling_text(row)))
+        console.print(table)
 
 
 def _experiment_tables(exp: Any) -> list[Table]:
@@ -393,7 +404,7 @@ def scenarios_command(
         try:
             print(scenario_toml(show, resolved=resolved), end="")
         except ScenarioError as exc:
-            raise _fail(str(exc), 2) from None
+            raise _fail(escape(str(exc)), 2) from None
         return
     table = Table(show_header=True)
     table.add_column("name", style="bold")
@@ -414,6 +425,7 @@ def summary_command(
     try:
         with open_run(run_dir) as run:
             _print_summary(run.summary)
+            _print_changes(run.summary)
     except RunError as exc:
         raise _fail(str(exc)) from None
 

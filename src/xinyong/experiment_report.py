@@ -94,7 +94,7 @@ def write_experiment_report(folder: Path, out: Path | None = None) -> Path:
         indices = pd.read_csv(sensitivity)
         body += "<h2>Sensitivity indices</h2>" + figures_html(
             [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)],
-            "index") + _table(indices)
+            "index") + _table(indices.drop(columns="factor"))
     if len(record["arms"]) <= _MAX_ARMS:
         body += "<h2>Effects against the baseline</h2>" + figures_html(
             [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)],

@@ -80,6 +80,15 @@ def simulate_summary(scenario: Scenario, seed: int, overrides: dict[str, Any]) -
         return run.summary
 
 
+def simulate_summary_one_core(scenario: Scenario, seed: int, overrides: dict[str, Any]
+                              ) -> dict[str, Any]:
+    """The default runner where runs share the cores: the counterfactual scored inline."""
+    from xinyong.run import simulate
+
+    with simulate(scenario, seed=seed, set=overrides, threads=False) as run:
+        return run.summary
+
+
 def _task(runner: Runner, scenario: dict[str, Any], seed: int, overrides: dict[str, Any]
           ) -> dict[str, Any]:
     return runner(apply(Scenario.model_validate(scenario), overrides), seed, overrides)
@@ -365,7 +374,9 @@ def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None
     d, where = load_design(design)
     p = plan(d, where)
     seeds = d.seed_list()
-    runner = runner or simulate_summary
+    if runner is None:  # one run alone uses a second core; runs side by side use one each
+        parallel = ray_address is not None or workers > 1
+        runner = simulate_summary_one_core if parallel else simulate_summary
     folder = Path(out) if out is not None else None
     done: dict[tuple[str, int], dict] = {}
     if folder is not None:

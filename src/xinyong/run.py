@@ -235,7 +235,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
              progress: Callable[[int], None] | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
-             resume: bool = False, set: Mapping[str, Any] | None = None) -> Run:
+             resume: bool = False, set: Mapping[str, Any] | None = None,
+             threads: bool = True) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -255,6 +256,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             (same scenario, seed and workers).
         set: overrides, path → value, e.g. ``{"sensors.camera.misidentify": 0.05}`` (see
             :mod:`xinyong.overrides`); the run records them in its summary.
+        threads: score the counterfactual on a second core (False: inline, one core, as
+            when several runs share the cores; the same results).
 
     Returns:
         The finished run.
@@ -303,7 +306,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
         store.read_dataset(root)
         store.finish(daily_tables(chosen, tally))
     else:
-        city = City(chosen, seed, store).run(progress)
+        city = City(chosen, seed, store, threads=threads).run(progress)
         tally = city.tally()
         tables = subject_tables(city)
         del city  # the twin needs the memory more

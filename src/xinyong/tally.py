@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from xinyong.chilling import chilling_detail
 from xinyong.consequences import NOTICE_KINDS
 from xinyong.gates import ACTIONS
 from xinyong.scenario import Scenario
@@ -179,5 +178,6 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         without = tally.twin_daily.sum(axis=0)
         out["chilling"] = {name: round(float(w) / float(wo) - 1.0, 4)
                            for name, w, wo in zip(names, with_, without, strict=True) if wo > 0}
-        out["chilling_detail"] = chilling_detail(names, with_, without)  # counts, intervals
+        from xinyong.chilling import chilling_detail  # with counts and intervals
+        out["chilling_detail"] = chilling_detail(names, with_, without)
     return out
