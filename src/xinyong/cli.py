@@ -360,6 +360,11 @@ def _print_changes(summary: dict) -> None:
         console.print(table)
 
 
+def _num(value: float) -> str:
+    """A figure in 4 significant digits, large ones whole with thousands separated."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
 def _experiment_tables(exp: Any) -> list[Table]:
     """The effects against the baseline; for a sensitivity design, its indices instead."""
     if exp.sensitivity is not None:
@@ -380,11 +385,13 @@ def _experiment_tables(exp: Any) -> list[Table]:
         return tables
     table = Table(title=escape(f"Effects against '{exp.plan.baseline}' (95 % intervals)"))
     for header in ("arm", "metric", "difference", "paired", "as if unpaired", "pairing gain"):
-        table.add_column(header, justify="left" if header in ("arm", "metric") else "right",
+        left = header in ("arm", "metric")
+        table.add_column(header, justify="left" if left else "right", no_wrap=not left,
                          overflow="fold")
     for r in exp.effects.itertuples():
-        table.add_row(escape(r.arm), escape(r.metric), f"{r.mean_diff:.6g}",
-                      f"[{r.lo:.4g}, {r.hi:.4g}]", f"[{r.unpaired_lo:.4g}, {r.unpaired_hi:.4g}]",
+        table.add_row(escape(r.arm), escape(r.metric), _num(r.mean_diff),
+                      f"[{_num(r.lo)}, {_num(r.hi)}]",
+                      f"[{_num(r.unpaired_lo)}, {_num(r.unpaired_hi)}]",
                       f"{r.variance_reduction:.3g}×")
     return [table]
 

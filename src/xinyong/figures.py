@@ -138,12 +138,29 @@ def city_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                        yaxis_title="citizens (or refusals)"))
     if s.get("chilling"):
         chill = dict(sorted(s["chilling"].items(), key=lambda kv: kv[1]))
-        out.append(_figure("Chilling effect (against the city without consequences)", [go.Bar(
-                               x=list(chill.values()), y=list(chill), orientation="h",
-                               marker_color=["#c0392b" if v < 0 else "#27ae60"
-                                             for v in chill.values()])],
-                           height=max(340, 16 * len(chill)), xaxis_tickformat="+.0%"))
+        detail = s.get("chilling_detail", {})
+        bars = {"error_x": {"type": "data", "symmetric": False, "color": "#555",
+                            "array": [detail[k]["hi"] - v for k, v in chill.items()],
+                            "arrayminus": [v - detail[k]["lo"] for k, v in chill.items()]},
+                "hovertext": [f"{detail[k]['with']:,} vs {detail[k]['without']:,} events"
+                              for k in chill]} if all(k in detail for k in chill) else {}
+        out.append(_figure("Chilling effect (against the city without consequences; 95 %)",
+                           [go.Bar(x=list(chill.values()), y=list(chill), orientation="h",
+                                   marker_color=["#c0392b" if v < 0 else "#27ae60"
+                                                 for v in chill.values()], **bars)],
+                           height=max(340, 16 * len(chill)), xaxis_tickformat="+.0%",
+                           xaxis_range=_chilling_range(chill, detail)))
     return out
+
+
+def _chilling_range(chill: dict[str, float], detail: dict[str, dict]) -> list[float] | None:
+    """An axis for the changes and their intervals, cut at -100 % and +100 %: a rare
+    behaviour's interval can reach thousands of percent and would hide the rest."""
+    ends = [v for k, c in chill.items() for v in (c, detail.get(k, {}).get("lo", c),
+                                                  detail.get(k, {}).get("hi", c))]
+    if not ends or (min(ends) >= -1.0 and max(ends) <= 1.0):
+        return None
+    return [max(-1.05, min(ends) - 0.05), min(1.05, max(ends) + 0.05)]
 
 
 def compare_figures(a: RunData, b: RunData) -> list[tuple[str, go.Figure]]:
