@@ -273,3 +273,24 @@ def test_a_rerun_with_changed_arm_settings_is_refused(tmp_path: Path) -> None:
     (tmp_path / "other" / "summary.json").write_text("{}")
     with pytest.raises(DesignError, match="holds no experiment"):
         xinyong.experiment(design, out=tmp_path / "other")
+
+
+def test_a_killed_experiment_leaves_no_worker_behind(tmp_path: Path) -> None:
+    (tmp_path / "d.toml").write_text(DESIGN.format(citizens=20000, days=120).replace(
+        "seeds = [1, 2, 3, 4]", "seeds = [1, 2, 3, 4, 5, 6, 7, 8]"))
+    proc = subprocess.Popen([XINYONG, "experiment", "d.toml", "--out", "out", "--workers", "2"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={"PATH": "/usr/bin:/bin"})
+    runs = tmp_path / "out" / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(runs.glob("*.json")):
+        time.sleep(0.05)  # the workers are up and running
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                              text=True).stdout.split()
+    assert children
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+        time.sleep(0.1)
+    assert not [c for c in children if Path(f"/proc/{c}").exists()]

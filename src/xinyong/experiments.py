@@ -31,6 +31,8 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ __all__ = ["Experiment", "MetricError", "experiment", "metric_value", "open_expe
            "simulate_summary"]
 
 RUNS = "runs"
+_WATCH_SECONDS = 0.5  # how often a worker checks that its driver is alive
 DESIGN_FILE = "design.json"
 EFFECT_COLUMNS = ["arm", "metric", "mean_diff", "lo", "hi", "unpaired_lo", "unpaired_hi",
                   "variance_reduction"]
@@ -94,9 +97,17 @@ def _task(runner: Runner, scenario: dict[str, Any], seed: int, overrides: dict[s
     return runner(apply(Scenario.model_validate(scenario), overrides), seed, overrides)
 
 
-def _quiet_interrupt() -> None:
-    """In a worker process: Ctrl-C ends it at once and silently (the driver reports it)."""
+def _worker_start(driver: int) -> None:
+    """In a worker process: Ctrl-C ends it at once and silently (the driver reports it), and
+    so does the driver's death (a killed experiment leaves no worker behind)."""
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
 
 
 # ---- metrics ---------------------------------------------------------------------------------
@@ -188,7 +199,8 @@ def _local(runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: int
             yield arm, seed, _task(runner, base, seed, p.arms[arm])
         return
     context = multiprocessing.get_context("spawn")  # no forked copies of threads or stores
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_interrupt)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
+                               initargs=(os.getpid(),))
     try:
         pending = {pool.submit(_task, runner, base, seed, p.arms[arm]): (arm, seed)
                    for arm, seed in jobs}
