@@ -413,10 +413,10 @@ def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None
         checked = True
     results = _on_ray(runner, jobs, p, ray_address) if ray_address else \
         _local(runner, jobs, p, workers)
-    ran = 0
+    ran, fingerprint = 0, p.fingerprint()
     try:
         for arm, seed, summary in results:
-            record = {"arm": arm, "seed": seed, "set": p.arms[arm], "base": p.fingerprint(),
+            record = {"arm": arm, "seed": seed, "set": p.arms[arm], "base": fingerprint,
                       "summary": summary}
             if folder is not None:
                 _write_atomic(_run_file(folder, arm, seed),
