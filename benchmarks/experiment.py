@@ -14,6 +14,7 @@ should be well above 1, and checks that both ways give the same runs.
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 import tomllib
@@ -36,6 +37,12 @@ def timed(scenario, seed, overrides):  # type: ignore[no-untyped-def]
     return summary
 
 
+def cpu(who: int) -> float:
+    """CPU seconds (user + system) used so far by this process, or by its reaped children."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--design", type=Path, default=HERE.parent / "examples" /
@@ -52,13 +59,16 @@ def main() -> None:
     print(f"{args.design.name}: {design['scenario']}, {args.citizens:,} citizens × "
           f"{args.days} days, {len(design['arms'])} arms × {args.seeds} seeds = {runs} runs")
 
+    cpu0 = cpu(resource.RUSAGE_SELF) + cpu(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         parallel = xinyong.experiment(design, out=Path(tmp) / "parallel", workers=args.workers)
         parallel_wall = time.perf_counter() - started
+    cpu1 = cpu(resource.RUSAGE_SELF) + cpu(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     serial = xinyong.experiment(design, runner=timed)
     serial_wall = time.perf_counter() - started
+    cpu2 = cpu(resource.RUSAGE_SELF) + cpu(resource.RUSAGE_CHILDREN)
 
     single = sum(TIMES)
     target = single / args.workers
@@ -68,6 +78,9 @@ def main() -> None:
     print(f"sum of single-run times    {single:8.1f} s  ({single / runs:.2f} s a run)")
     print(f"parallel / (sum / {args.workers})       {parallel_wall / target:8.2f} ×  (target "
           f"≤ 1.25)")
+    print(f"CPU seconds, parallel      {cpu1 - cpu0:8.1f} s  (driver and workers; on a machine "
+          f"with {args.workers} free cores the wall is about this / {args.workers})")
+    print(f"CPU seconds, one at a time {cpu2 - cpu1:8.1f} s")
     same = parallel.runs.equals(serial.runs)
     print(f"same runs both ways        {same}")
     print("\nvariance-reduction factor of pairing (unpaired over paired variance):")
