@@ -1,11 +1,13 @@
 """Benchmark: an experiment on local workers against the same runs one at a time.
 
 Runs ``examples/misidentification.toml`` (by default 50,000 citizens, 2 arms × 10 seeds × 365
-days) twice: on ``--workers`` local processes, then one run at a time in this process, each
-run timed alone. Target (2-core machine): the parallel wall within 1.25 × (sum of the runs'
-single-run times / workers). Also prints the variance-reduction factor of pairing for each
-metric (how much tighter the paired interval is than the unpaired one, in variance), which
-should be well above 1, and checks that both ways give the same runs.
+days) as a user does, ``xinyong experiment`` on ``--workers`` local processes, timed whole;
+then one run at a time in this process, each run timed alone, as ``simulate`` runs it (the
+counterfactual on a second core) and as a worker does (one core). Target (2-core machine):
+the parallel wall within 1.25 × (sum of the runs' single-run times / workers). Also prints
+the variance-reduction factor of pairing for each metric (how much tighter the paired
+interval is than the unpaired one, in variance), which should be well above 1, and checks
+that both ways give the same runs.
 
     python benchmarks/experiment.py [--design FILE] [--citizens N] [--days D] [--seeds K]
                                     [--workers W]
@@ -15,25 +17,36 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 import tomllib
 from pathlib import Path
 
 import pandas as pd
+import tomli_w
 
 import xinyong
-from xinyong.experiments import simulate_summary
+from xinyong.experiments import simulate_summary, simulate_summary_one_core
 
 HERE = Path(__file__).resolve().parent
-TIMES: list[float] = []
+TIMES: dict[str, list[float]] = {"threads": [], "one core": []}
 
 
 def timed(scenario, seed, overrides):  # type: ignore[no-untyped-def]
-    """The default runner, timed (the serial pass runs in this process)."""
+    """A run alone as `simulate` does it (counterfactual on a second core), timed."""
     started = time.perf_counter()
     summary = simulate_summary(scenario, seed, overrides)
-    TIMES.append(time.perf_counter() - started)
+    TIMES["threads"].append(time.perf_counter() - started)
+    return summary
+
+
+def timed_one_core(scenario, seed, overrides):  # type: ignore[no-untyped-def]
+    """A run alone as an experiment's worker does it (one core), timed."""
+    started = time.perf_counter()
+    summary = simulate_summary_one_core(scenario, seed, overrides)
+    TIMES["one core"].append(time.perf_counter() - started)
     return summary
 
 
@@ -59,37 +72,46 @@ def main() -> None:
     print(f"{args.design.name}: {design['scenario']}, {args.citizens:,} citizens × "
           f"{args.days} days, {len(design['arms'])} arms × {args.seeds} seeds = {runs} runs")
 
-    cpu0 = cpu(resource.RUSAGE_SELF) + cpu(resource.RUSAGE_CHILDREN)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # as a user runs it: the command, timed whole
+        file = Path(tmp) / args.design.name
+        file.write_text(tomli_w.dumps(design), encoding="utf-8")
+        cpu0 = cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        parallel = xinyong.experiment(design, out=Path(tmp) / "parallel", workers=args.workers)
+        subprocess.run([str(Path(sys.executable).with_name("xinyong")), "experiment", str(file),
+                        "--out", str(Path(tmp) / "out"), "--workers", str(args.workers)],
+                       check=True, stdout=subprocess.DEVNULL)
         parallel_wall = time.perf_counter() - started
-    cpu1 = cpu(resource.RUSAGE_SELF) + cpu(resource.RUSAGE_CHILDREN)
+        parallel_cpu = cpu(resource.RUSAGE_CHILDREN) - cpu0  # the command and its workers
+        parallel_runs = pd.read_parquet(Path(tmp) / "out" / "runs.parquet")
+        effects = pd.read_csv(Path(tmp) / "out" / "effects.csv")
+    cpu1 = cpu(resource.RUSAGE_SELF)
     started = time.perf_counter()
     serial = xinyong.experiment(design, runner=timed)
     serial_wall = time.perf_counter() - started
-    cpu2 = cpu(resource.RUSAGE_SELF) + cpu(resource.RUSAGE_CHILDREN)
+    cpu2 = cpu(resource.RUSAGE_SELF)
+    xinyong.experiment(design, runner=timed_one_core)
 
-    single = sum(TIMES)
-    target = single / args.workers
-    print(f"parallel wall, {args.workers} workers   {parallel_wall:8.1f} s  (whole experiment: "
-          f"process start, runs, tables)")
+    print(f"parallel wall, {args.workers} workers   {parallel_wall:8.1f} s  (the whole command: "
+          f"start, runs, tables)")
     print(f"one at a time, wall        {serial_wall:8.1f} s")
-    print(f"sum of single-run times    {single:8.1f} s  ({single / runs:.2f} s a run)")
-    print(f"parallel / (sum / {args.workers})       {parallel_wall / target:8.2f} ×  (target "
-          f"≤ 1.25)")
-    print(f"CPU seconds, parallel      {cpu1 - cpu0:8.1f} s  (driver and workers; on a machine "
+    for kind, times in TIMES.items():
+        single = sum(times)
+        print(f"sum of single-run times    {single:8.1f} s  ({single / runs:.2f} s a run; "
+              f"{kind})")
+        ratio = parallel_wall / (single / args.workers)
+        print(f"  parallel / (sum / {args.workers})     {ratio:8.2f} ×  (target ≤ 1.25)")
+    print(f"CPU seconds, parallel      {parallel_cpu:8.1f} s  (command and workers; on a machine "
           f"with {args.workers} free cores the wall is about this / {args.workers})")
     print(f"CPU seconds, one at a time {cpu2 - cpu1:8.1f} s")
-    same = parallel.runs.equals(serial.runs)
+    same = parallel_runs.equals(serial.runs)
     print(f"same runs both ways        {same}")
     print("\nvariance-reduction factor of pairing (unpaired over paired variance):")
-    for row in parallel.effects.itertuples():
+    for row in effects.itertuples():
         print(f"  {row.arm} {row.metric:<24} {row.variance_reduction:10.3g}   "
               f"difference {row.mean_diff:.6g}, paired [{row.lo:.6g}, {row.hi:.6g}], "
               f"unpaired [{row.unpaired_lo:.6g}, {row.unpaired_hi:.6g}]")
     if not same:
-        print(pd.concat([parallel.runs, serial.runs]).drop_duplicates(keep=False))
+        print(pd.concat([parallel_runs, serial.runs]).drop_duplicates(keep=False))
         raise SystemExit("the parallel and serial runs differ")
 
 

@@ -97,13 +97,24 @@ def _task(runner: Runner, scenario: dict[str, Any], seed: int, overrides: dict[s
     return runner(apply(Scenario.model_validate(scenario), overrides), seed, overrides)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _worker_start(driver: int) -> None:
     """In a worker process: Ctrl-C ends it at once and silently (the driver reports it), and
     so does the driver's death (a killed experiment leaves no worker behind)."""
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    parent = os.getppid()  # the driver, or the fork server it started
 
     def watch() -> None:
-        while os.getppid() == driver:
+        while os.getppid() == parent and _alive(driver):
             time.sleep(_WATCH_SECONDS)
         os._exit(1)
 
@@ -191,6 +202,16 @@ def _finished(folder: Path, p: Plan, seeds: list[int]) -> dict[tuple[str, int], 
 
 # ---- running ---------------------------------------------------------------------------------
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fresh server that has imported xinyong once (no copies of this
+    process's threads or stores, and no import per worker); spawned where there is none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["xinyong.experiments"])
+    return context
+
+
 def _local(runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: int
            ) -> Iterator[tuple[str, int, dict]]:
     base = p.base.model_dump(by_alias=True)
@@ -198,7 +219,7 @@ def _local(runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: int
         for arm, seed in jobs:
             yield arm, seed, _task(runner, base, seed, p.arms[arm])
         return
-    context = multiprocessing.get_context("spawn")  # no forked copies of threads or stores
+    context = _context()
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
                                initargs=(os.getpid(),))
     try:
