@@ -259,7 +259,7 @@ def test_comparing_two_runs_says_where_it_wrote(run_dir: Path, notices_run: Path
     assert str(run_dir / "compare.html") in result.stdout.replace("\n", "")
     assert "first run's folder" in result.stdout
     page = (run_dir / "compare.html").read_text()
-    assert "<th>B − A</th>" in page and "A: reference seed 5" in page
+    assert "<th>B − A</th>" in page and "A: reference, seed 5" in page
 
 
 def test_scale_zero_is_refused(tmp_path: Path) -> None:

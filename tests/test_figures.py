@@ -126,10 +126,19 @@ def test_comparisons_name_sides_apart_and_show_b_minus_a() -> None:
     a = {"scenario": "reference", "seed": 1, "citizens": 100, "listed_share": 0.0123,
          "wrongly_listed": 5, "mean_score": 1000.0000000001}
     b = {**a, "listed_share": 0.0150, "wrongly_listed": 7, "mean_score": 1000.0}
-    name_a, name_b = side_names(a, b)
+    def run(summary: dict, scenario: xinyong.Scenario | None = None) -> RunData:
+        return RunData("reference (seed 1)", summary, pd.DataFrame(), scenario=scenario)
+
+    name_a, name_b = side_names(run(a), run(b))
     assert name_a != name_b and name_a.startswith("A: ") and name_b.startswith("B: ")
-    assert side_names(a, {**a, "overrides": {"sensors.camera.false_match": 0}})[1].endswith(
-        "sensors.camera.false_match=0")
+    base = xinyong.load_scenario("reference")
+    changed = xinyong.scenario.validate_scenario(
+        {**base.model_dump(by_alias=True), "sensors": {
+            k: {**v.model_dump(), "misidentify": 0.05} if k == "camera" else v.model_dump()
+            for k, v in base.sensors.items()}}, "changed")
+    name_a, name_b = side_names(run(a, base), run(b, changed))
+    assert name_a == "A: sensors.camera.misidentify = 0.01"
+    assert name_b == "B: sensors.camera.misidentify = 0.05"
     rows = {k: d for k, _, _, d in summary_rows({**a, "about": {"x": "y"}}, b)}
     assert not any(k.startswith("about.") for k in rows)
     assert rows["mean_score"] is False  # equal as shown: not highlighted

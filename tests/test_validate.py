@@ -47,8 +47,15 @@ def test_the_command_exits_1_on_a_failed_pattern(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stderr
     assert "FAIL" in out.stdout and "[1] a test" in out.stdout
     patterns.write_text(patterns.read_text().replace("low = -1\nhigh = -0.5", "low = 0\n"
-                                                     "high = 100"))
+                                                     "high = 50"))
     assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+    # An override that puts everyone at the floor lists everyone: the pattern fails again.
+    floor = subprocess.run([*cmd, "--set", "score.start=600"], capture_output=True, text=True,
+                           timeout=120)
+    assert floor.returncode == 1 and "FAIL" not in floor.stderr, floor.stderr
+    typo = subprocess.run([*cmd, "--set", "sensors.camera.misidentfy=0.5"],
+                          capture_output=True, text=True, timeout=120)
+    assert typo.returncode == 2 and "did you mean 'misidentify'" in typo.stderr
 
 
 def test_bad_expressions_and_paths_are_explained(tmp_path: Path) -> None:

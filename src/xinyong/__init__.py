@@ -17,16 +17,19 @@ figures (plotly is installed with xinyong; matplotlib is not needed).
 Every population is synthetic; xinyong reads no data about real people.
 """
 
+from xinyong.experiments import Experiment, experiment
 from xinyong.run import Run, RunError, UnknownCitizenError, open_run, simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
 __all__ = [
+    "Experiment",
     "Run",
     "RunError",
     "Scenario",
     "ScenarioError",
     "UnknownCitizenError",
     "builtin_scenarios",
+    "experiment",
     "load_scenario",
     "open_run",
     "simulate",

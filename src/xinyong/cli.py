@@ -12,7 +12,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
@@ -21,8 +21,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.chilling import chilling_text
 from xinyong.cluster import ClusterError
 from xinyong.consequences import NOTICE_KINDS
+from xinyong.overrides import apply, parse
 from xinyong.progress import days_bar
 from xinyong.run import (
     STORE_FILE,
@@ -37,6 +39,9 @@ from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_sc
 from xinyong.workers import WorkerError
 
 NATION = 1_400_000_000  # citizens in China [seed 002]
+
+SET_HELP = ("Change one field of the scenario, PATH=VALUE, e.g. sensors.camera.misidentify=0.05 "
+            "(repeatable; VALUE is TOML; see xinyong scenarios --show NAME for the paths).")
 
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
@@ -124,6 +129,7 @@ def simulate_command(
                                          "from its last checkpoint.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the run already in --out."
                                         )] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
@@ -131,9 +137,12 @@ def simulate_command(
             raise _fail(f"--scale {scale:g} gives no citizens: give a fraction above "
                         f"{0.5 / NATION:.1e} (one citizen), e.g. --scale 1e-5 for 14,000", 2)
         citizens = round(scale * NATION)
+    overrides: dict = {}
     if resume:  # the unfinished run's own scenario and seed
         if out is None or not (out / "run.duckdb").exists():
             raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
+        if set_:
+            raise _fail("--resume continues a run as it was started: leave out --set", 2)
         from xinyong.store import RunStore
 
         try:
@@ -146,6 +155,8 @@ def simulate_command(
     else:
         try:
             chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+            overrides = parse(set_ or [])
+            apply(chosen, overrides)  # refused now, before a folder is made; simulate records
         except ScenarioError as exc:
             raise _fail(str(exc), 2) from None
     folder = out or Path("runs") / f"{chosen.name}-seed{seed}"
@@ -161,11 +172,12 @@ def simulate_command(
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
-                           shared_out=shared_out, progress=bar)
+                           shared_out=shared_out, progress=bar, set=overrides)
         except (RunError, WorkerError, ClusterError) as exc:
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)
+        _print_changes(run.summary)
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
     console.print(f"Wrote [bold]{_safe(folder / 'summary.json')}[/] and "
                   f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: xinyong "
@@ -242,13 +254,15 @@ def validate_command(
                                                   "scenario's built-in patterns).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes for the seeds "
                                                 "(default: one per core).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Hold a scenario to the published record: one row per published pattern, with the
     simulated mean and its 95 % interval over seeds; exits 1 when a pattern fails."""
     from xinyong.validate import validate
 
     try:
-        chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+        chosen = apply(load_scenario(scenario), parse(set_ or [])).with_sizes(
+            citizens=citizens, days=days)
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("runs"), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
@@ -369,6 +383,7 @@ def serve_command(
                                               "XINYONG_KEYS variable.")] = None,
     runs: Annotated[Path, typer.Option(help="Folder of stored runs the dashboard can "
                                        "compare.")] = Path("runs"),
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
     import uvicorn
@@ -385,7 +400,11 @@ def serve_command(
             if scenario is None:
                 raise LiveError(400, f"'{folder}' holds no live city: give --scenario to "
                                      f"start one")
-            chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
+            chosen = apply(load_scenario(scenario), parse(set_ or [])).with_sizes(
+                citizens=citizens, days=days)
+        elif set_:
+            raise LiveError(400, f"'{folder}' holds a live city already, which carries on as "
+                                 f"it was started: --set applies to a new one (another --run)")
         live = open_city(folder, chosen, seed)
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
@@ -427,6 +446,15 @@ def report_command(
         raise _fail("give one run folder, or two to compare", 2)
     if out is not None:
         _check_out_file(out, force)
+    if len(run_dirs) == 1 and (run_dirs[0] / "design.json").is_file():
+        from xinyong.experiment_report import write_experiment_report
+
+        if not (run_dirs[0] / "effects.csv").is_file():
+            raise _fail(f"the experiment in '{run_dirs[0]}' has not finished: run it "
+                        f"again to finish it, then report")
+        path = write_experiment_report(run_dirs[0], out)
+        console.print(f"Wrote [bold]{_safe(path)}[/] (opens offline)")
+        return
     try:
         runs = [open_run(d) for d in run_dirs]
     except RunError as exc:
@@ -493,9 +521,118 @@ def describe_command(
     console.print(f"Wrote [bold]{_safe(out)}[/]", highlight=False)
 
 
+@app.command("experiment")
+def experiment_command(
+    design: Annotated[Path, typer.Argument(metavar="DESIGN.toml", help="The design: scenario, "
+                                           "seeds, metrics, and arms or factors.")],
+    out: Annotated[Path | None, typer.Option(help="Folder for the runs and results; run "
+                                             "again on it to finish an interrupted "
+                                             "experiment [default: experiments/DESIGN].")
+                   ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Local processes running at once.")] = 1,
+    ray: Annotated[str | None, typer.Option("--ray", help="Run on Ray instead: a cluster's "
+                                            "address, or 'local'.")] = None,
+) -> None:
+    """Run every arm of a design on every seed (paired), and the effects with intervals."""
+    from xinyong.design import DesignError
+    from xinyong.experiments import experiment
+
+    folder = out or Path("experiments") / design.stem
+    if ray is not None and workers != 1:
+        raise _fail("give --workers N (local processes) or --ray ADDRESS, not both", 2)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("runs"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(_safe(design.name), total=None)
+            exp = experiment(design, out=folder, workers=workers, ray_address=ray,
+                             progress=lambda n, total: bar.update(task, completed=n,
+                                                                  total=total))
+    except (DesignError, WorkerError) as exc:
+        raise _fail(str(exc), 2) from None
+    except KeyboardInterrupt:
+        raise _fail(f"interrupted; the finished runs are kept in {folder}/runs: run the "
+                    f"same command again to continue", 130) from None
+    for table in _experiment_tables(exp):
+        console.print(table)
+    console.print(f"{exp.ran} runs done, {len(exp.runs) - exp.ran} found finished. Wrote "
+                  f"[bold]{_safe(folder)}[/]: runs.parquet, runs.csv, effects.csv"
+                  f"{', sensitivity.csv' if exp.sensitivity is not None else ''}, "
+                  f"experiment.duckdb  (report: xinyong report {_safe(folder)})",
+                  highlight=False)
+
+
+def _print_changes(summary: dict) -> None:
+    """What a run set (its overrides), and the chilling effect with its counts and
+    intervals."""
+    if summary.get("overrides"):
+        table = Table(title="Set for this run (--set)", show_header=False)
+        for path, value in summary["overrides"].items():
+            table.add_row(_safe(path), _safe(json.dumps(value)))
+        console.print(table)
+    if summary.get("chilling_detail"):
+        table = Table(title="Chilling effect: each behaviour against the same city where "
+                            "nothing acts on people (95 % interval)")
+        table.add_column("behaviour")
+        table.add_column("change", justify="right")
+        for name, row in summary["chilling_detail"].items():
+            table.add_row(_safe(name), _safe(chilling_text(row)))
+        console.print(table)
+
+
+def _num(value: float) -> str:
+    """A figure in 4 significant digits, large ones whole with thousands separated."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
+def _experiment_tables(exp: Any) -> list[Table]:
+    """The effects against the baseline; for a sensitivity design, its indices instead."""
+    if exp.sensitivity is not None:
+        morris = "mu_star" in exp.sensitivity
+        heads = ("mu_star", "sigma") if morris else ("S1", "ST")
+        tables = []
+        for metric, rows in exp.sensitivity.groupby("metric", sort=False):
+            table = Table(title=_safe(f"{metric}: {'Morris' if morris else 'Sobol'} indices "
+                                       f"(± 95 % bootstrap)"))
+            for header in ("factor", *heads):
+                table.add_column(header, justify="left" if header == "factor" else "right")
+            for r in rows.to_dict("records"):
+                first = f"{r[heads[0]]:.4g} ± {r[heads[0] + '_conf']:.2g}"
+                second = f"{r['sigma']:.4g}" if morris else \
+                    f"{r['ST']:.4g} ± {r['ST_conf']:.2g}"
+                table.add_row(_safe(r["name"]), first, second)
+            tables.append(table)
+        return tables
+    table = Table(title=_safe(f"Effects against '{exp.plan.baseline}' (95 % intervals)"))
+    for header in ("arm", "metric", "difference", "paired", "as if unpaired", "pairing gain"):
+        left = header in ("arm", "metric")
+        table.add_column(header, justify="left" if left else "right", no_wrap=not left,
+                         overflow="fold")
+    for r in exp.effects.itertuples():
+        table.add_row(_safe(r.arm), _safe(r.metric), _num(r.mean_diff),
+                      f"[{_num(r.lo)}, {_num(r.hi)}]",
+                      f"[{_num(r.unpaired_lo)}, {_num(r.unpaired_hi)}]",
+                      f"{r.variance_reduction:.3g}×")
+    return [table]
+
+
 @app.command("scenarios")
-def scenarios_command() -> None:
-    """List the built-in scenarios."""
+def scenarios_command(
+    show: Annotated[str | None, typer.Option(help="Print this built-in scenario as TOML, to "
+                                             "copy and edit.")] = None,
+    resolved: Annotated[bool, typer.Option(help="With --show: every field written out, the "
+                                           "packs it names included (the paths --set "
+                                           "takes).")] = False,
+) -> None:
+    """List the built-in scenarios, or print one as TOML (--show NAME)."""
+    if show is not None:
+        from xinyong.scenario_text import scenario_toml
+
+        try:
+            print(scenario_toml(show, resolved=resolved), end="")
+        except ScenarioError as exc:
+            raise _fail(str(exc), 2) from None
+        return
     table = Table(show_header=True)
     table.add_column("name", style="bold")
     table.add_column("citizens", justify="right")
@@ -503,8 +640,8 @@ def scenarios_command() -> None:
     table.add_column("about")
     for name in sorted(builtin_scenarios()):
         s = load_scenario(name)
-        table.add_row(escape(name), f"{s.citizens:,}", str(s.days),
-                      escape(s.about.split(". ")[0]))
+        table.add_row(_safe(name), f"{s.citizens:,}", str(s.days),
+                      _safe(s.about.split(". ")[0]))
     console.print(table)
 
 
@@ -524,6 +661,7 @@ def summary_command(
         print(json.dumps(summary, indent=1))
     else:
         _print_summary(summary)
+        _print_changes(summary)
 
 
 if __name__ == "__main__":  # pragma: no cover

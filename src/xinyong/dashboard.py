@@ -488,7 +488,7 @@ document.getElementById('go').onclick = async () => {
             for r in opened:
                 r.close()
         rows = summary_rows(da.summary, db.summary)
-        name_a, name_b = side_names(da.summary, db.summary)
+        name_a, name_b = side_names(da, db)
         return {"rows": [{"key": k, "a": va, "b": vb, "differs": d,
                           "a_text": format_value(k, va), "b_text": format_value(k, vb),
                           "difference": format_difference(k, va, vb)}

@@ -17,7 +17,7 @@ from plotly.colors import qualitative, sample_colorscale
 from xinyong.describe import odd
 
 __all__ = ["PALETTE", "RunData", "city_figures", "compare_figures", "grade_colours",
-           "histogram", "run_data", "side_names"]
+           "histogram", "named_by_differences", "run_data", "side_names"]
 
 #: 24 distinguishable colours, so that 13 to 17 series never share one.
 PALETTE: list[str] = list(qualitative.Dark24)
@@ -59,6 +59,7 @@ class RunData:
     daily_behaviours: pd.DataFrame | None = None
     listed_by: dict[str, pd.DataFrame] = field(default_factory=dict)
     description: str = ""  # the model description (ODD, Markdown)
+    scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
 
 
 def histogram(scores: np.ndarray, width: int = 10,
@@ -82,20 +83,10 @@ def grade_colours(grades: list[str]) -> dict[str, str]:
     return dict(zip(grades, sample_colorscale("RdYlGn_r", steps), strict=True))
 
 
-def side_names(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, str]:
-    """Names for two runs that tell them apart: scenario, seed and overrides (if any)."""
-    def name(s: dict[str, Any]) -> str:
-        out = f"{s.get('scenario', '?')} seed {s.get('seed', '?')}"
-        overrides = s.get("overrides")
-        if overrides:
-            out += " " + ", ".join(f"{k}={v}" for k, v in dict(overrides).items())
-        return out
-
-    na, nb = name(a), name(b)
-    if na == nb:  # the same scenario and seed: sizes or days may differ
-        for key in ("citizens", "days"):
-            if a.get(key) != b.get(key):
-                na, nb = f"{na}, {a.get(key):,} {key}", f"{nb}, {b.get(key):,} {key}"
+def side_names(a: RunData, b: RunData) -> tuple[str, str]:
+    """Names for two runs that tell them apart: what differs between their scenarios
+    (overrides, edits, sizes) and their seeds; "first" and "second" if nothing does."""
+    na, nb = (r.name for r in named_by_differences(a, b))
     if na == nb:
         na, nb = f"{na} (first)", f"{nb} (second)"
     return f"A: {na}", f"B: {nb}"
@@ -139,12 +130,40 @@ def run_data(run: Any) -> RunData:
     return RunData(f"{run.summary['scenario']} (seed {run.summary['seed']})", run.summary,
                    run.daily, hist, lists, [(g.grade, g.min) for g in scheme.grades],
                    scheme.listed_grade, harmful_behaviours(run.scenario), behaviours,
-                   listed_by, odd(run.scenario))
+                   listed_by, odd(run.scenario), scenario=run.scenario)
 
 
 def harmful_behaviours(scenario: Any) -> dict[str, bool]:
     """Behaviour -> True for what the system is meant to deter, False for what it rewards."""
     return {b.name: scenario.is_harmful(b) for b in scenario.behaviours}
+
+
+def named_by_differences(a: RunData, b: RunData, most: int = 3) -> tuple[RunData, RunData]:
+    """Two runs renamed by what differs between them: the fields their scenarios set apart
+    (overrides, edits), the seed, or the scenario itself; not 'scenario (seed)' twice."""
+    from dataclasses import replace
+
+    from xinyong.overrides import differences
+
+    parts: tuple[list[str], list[str]] = ([], [])
+    sa, sb = a.summary.get("scenario"), b.summary.get("scenario")
+    diffs = {} if a.scenario is None or b.scenario is None else {
+        k: v for k, v in differences(a.scenario, b.scenario).items() if k != "name"}
+    if sa != sb and (len(diffs) > most or not diffs):
+        parts = ([str(sa)], [str(sb)])
+    else:
+        for path, (va, vb) in list(diffs.items())[:most]:
+            parts[0].append(f"{path} = {va}")
+            parts[1].append(f"{path} = {vb}")
+        if len(diffs) > most:
+            parts[0].append(f"+{len(diffs) - most} more")
+            parts[1].append(f"+{len(diffs) - most} more")
+    if a.summary.get("seed") != b.summary.get("seed"):
+        parts[0].append(f"seed {a.summary.get('seed')}")
+        parts[1].append(f"seed {b.summary.get('seed')}")
+    if not parts[0]:
+        return a, b
+    return (replace(a, name=", ".join(parts[0])), replace(b, name=", ".join(parts[1])))
 
 
 def _figure(title: str, traces: list[go.BaseTraceType], **layout: Any) -> tuple[str, go.Figure]:
@@ -375,7 +394,7 @@ def compare_figures(a: RunData, b: RunData) -> list[tuple[str, go.Figure]]:
     For counts the band is Poisson's (± 1.96 √(A + B)); for the mean score, a running state,
     it is ± 1.96 √t times the standard deviation of the difference's day-to-day change.
     """
-    name_a, name_b = side_names(a.summary, b.summary)
+    name_a, name_b = side_names(a, b)
     out = []
     for column, label, unit in (("mean_score", "Mean score", "points"), *_COUNTS):
         if column not in a.daily or column not in b.daily:

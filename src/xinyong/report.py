@@ -27,7 +27,7 @@ from xinyong.figures import (
     summary_rows,
 )
 
-__all__ = ["plotly_js_path", "write_report"]
+__all__ = ["figures_html", "html_page", "plotly_js_path", "write_report"]
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px;
@@ -107,7 +107,8 @@ def _headline(s: dict) -> str:
     return f"<div class=stats>{cells}</div>"
 
 
-def _figures_html(figures: list[tuple[str, go.Figure]], prefix: str = "fig") -> str:
+def figures_html(figures: list[tuple[str, go.Figure]], prefix: str = "fig") -> str:
+    """Plots as a grid, each drawn from its JSON spec once plotly.js is unpacked."""
     parts = []
     for i, (_, fig) in enumerate(figures):
         spec = fig.to_json().replace("</", "<\\/")
@@ -132,11 +133,11 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
                  f"{a.summary['days']} days. Every figure is drawn from the run's store; "
                  f"nothing here is about a real person.</p>")
         body = intro + _headline(a.summary) + "<h2>Plots</h2>" + \
-            _figures_html(city_figures(a)) + "<details><summary><h2 style='display:inline'>" \
+            figures_html(city_figures(a)) + "<details><summary><h2 style='display:inline'>" \
             "Every figure</h2></summary>" + _table(summary_rows(a.summary)) + \
             "</details>" + _description(a)
     else:
-        names = side_names(a.summary, b.summary)
+        names = side_names(a, b)
         title = f"xinyong — {names[0]} against {names[1]}"
         rows = summary_rows(a.summary, b.summary)
         changed = sum(r[3] for r in rows)
@@ -145,16 +146,20 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
                  f"percentage points (pp) for shares.</p>")
         body = intro + "<h2>Summaries side by side</h2>" + _table(rows, names) + \
             "<h2>Differences, day by day</h2>" + \
-            _figures_html(compare_figures(a, b), "both") + \
-            f"<h2>{html.escape(names[0])}</h2>" + _figures_html(city_figures(a), "a") + \
-            f"<h2>{html.escape(names[1])}</h2>" + _figures_html(city_figures(b), "b")
-    page = (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+            figures_html(compare_figures(a, b), "both") + \
+            f"<h2>{html.escape(names[0])}</h2>" + figures_html(city_figures(a), "a") + \
+            f"<h2>{html.escape(names[1])}</h2>" + figures_html(city_figures(b), "b")
+    path = Path(path)
+    path.write_text(html_page(title, body), encoding="utf-8")
+    return path
+
+
+def html_page(title: str, body: str) -> str:
+    """A whole offline page: the body, the style, and plotly.js inlined for its figures."""
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
             f"<body><h1>{html.escape(title)}</h1>{body}"
             f'<script id="plotly-gz" type="application/octet-stream">{_plotly_gz_b64()}'
             f"</script><script>{_LOADER}</script></body></html>")
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
 
 

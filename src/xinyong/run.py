@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
 from xinyong.ledger import Ledger, UnknownCitizenError
 from xinyong.notices import notice_text, stored_status
+from xinyong.overrides import apply as apply_overrides
+from xinyong.overrides import normalise as normalise_overrides
 from xinyong.population import citizen_name, credit_code, identity_number
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.split import SplitCity
@@ -231,10 +233,10 @@ class Run:
             self._scratch = None
 
 
-def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None
-             ) -> Scenario:
+def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None,
+             overrides: Mapping[str, Any] | None = None) -> Scenario:
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return s.with_sizes(citizens=citizens, days=days)
+    return apply_overrides(s, overrides or {}).with_sizes(citizens=citizens, days=days)
 
 
 def check_output_folder(out: Path) -> None:
@@ -278,7 +280,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
              days: int | None = None, seed: int = 0, out: str | Path | None = None,
              progress: Callable[[int], None] | bool | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
-             resume: bool = False, shared_out: bool = False) -> Run:
+             resume: bool = False, shared_out: bool = False,
+             set: Mapping[str, Any] | None = None, threads: bool = True) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -300,6 +303,10 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             (same scenario, seed and workers).
         shared_out: ``out`` is on a filesystem every node of the Ray cluster mounts at the
             same path (required, and checked, on a cluster of more than one node).
+        set: overrides, path → value, e.g. ``{"sensors.camera.misidentify": 0.05}`` (see
+            :mod:`xinyong.overrides`); the run records them in its summary.
+        threads: score the counterfactual on a second core (False: inline, one core, as
+            when several runs share the cores; the same results).
 
     Returns:
         The finished run.
@@ -312,7 +319,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     """
     if seed < 0:
         raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
-    chosen = _resolve(scenario, citizens, days)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    overrides = normalise_overrides(base, set or {})
+    chosen = _resolve(base, citizens, days, overrides)
     if out is not None and _URI.match(str(out)):
         raise RunError(f"--out '{out}' is a URI, and a run is written to a folder (object "
                        f"stores are not supported yet): on a cluster, give a folder on a "
@@ -325,7 +334,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             return simulate(chosen, seed=seed, out=out, progress=bar, blocks=blocks,
                             workers=workers, ray_address=ray_address,
                             checkpoint_every=checkpoint_every, resume=resume,
-                            shared_out=shared_out)
+                            shared_out=shared_out, threads=threads)
     progress = progress or None
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
@@ -345,7 +354,7 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             connect(ray, ray_address)
             check_output(ray, folder, shared_out)
         return _simulate(chosen, seed, folder, progress, blocks, workers, ray_address,
-                         checkpoint_every, resume, on_ray)
+                         checkpoint_every, resume, on_ray, overrides, threads)
     except BaseException:
         # A failed run leaves no summary, and no folder unless it can be resumed from.
         if folder is not None and not resume and not checkpoint_every:
@@ -368,14 +377,16 @@ def _remove_run(folder: Path, created: bool) -> None:
 
 def _simulate(chosen: Scenario, seed: int, folder: Path | None,
               progress: Callable[[int], None] | None, blocks: int, workers: int,
-              ray_address: str | None, checkpoint_every: int, resume: bool, on_ray: bool
-              ) -> Run:
+              ray_address: str | None, checkpoint_every: int, resume: bool, on_ray: bool,
+              overrides: Mapping[str, Any], threads: bool) -> Run:
     started = time.perf_counter()
     if resume:
         assert folder is not None
         store = RunStore(folder / STORE_FILE)
     else:
         store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
+        if overrides:
+            store.set_info(overrides=json.dumps(overrides))
     scratch = None
     if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
         if folder is None:
@@ -391,13 +402,16 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         store.read_dataset(root)
         store.finish(daily_tables(chosen, tally))
     else:
-        city = City(chosen, seed, store).run(progress)
+        city = City(chosen, seed, store, threads=threads).run(progress)
         tally = city.tally()
         tables = subject_tables(city)
         del city  # the twin needs the memory more
         tally.twin_daily = twin_occurrences(chosen, seed)
         store.finish({**daily_tables(chosen, tally), **tables})
     summary = summarize(chosen, seed, chosen.days, tally)
+    recorded = json.loads(store.info().get("overrides", "{}"))
+    if recorded:
+        summary["overrides"] = recorded
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     try:  # a figure that is not a number is a failed run, not a summary
         text = json.dumps(summary, indent=2, allow_nan=False)

@@ -258,4 +258,6 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         without = tally.twin_daily.sum(axis=0)
         out["chilling"] = {name: round(float(w) / float(wo) - 1.0, 4)
                            for name, w, wo in zip(names, with_, without, strict=True) if wo > 0}
+        from xinyong.chilling import chilling_detail  # with counts and intervals
+        out["chilling_detail"] = chilling_detail(names, with_, without)
     return out
