@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,32 @@ def test_a_run_reports_each_behaviours_chilling_with_its_interval() -> None:
     for name, row in s["chilling_detail"].items():
         assert row["change"] == s["chilling"][name]
         assert row["lo"] <= row["change"] <= row["hi"]
+
+
+def test_a_new_live_city_takes_overrides(tmp_path: Path) -> None:
+    """The dashboard's new-city form sends PATH=VALUE overrides to POST /scenario."""
+    from fastapi.testclient import TestClient
+    from helpers import KEYS
+
+    from xinyong.api import create_app
+    from xinyong.auth import Keyring
+    from xinyong.live import LiveCity
+
+    started: list[xinyong.Scenario] = []
+    live = LiveCity(tmp_path / "a", xinyong.load_scenario("reference").with_sizes(
+        citizens=200, days=5), 0)
+
+    def on_load(scenario: xinyong.Scenario, seed: int) -> LiveCity:
+        started.append(scenario)
+        return live
+
+    with TestClient(create_app(live, Keyring.from_env(KEYS), on_load=on_load)) as client:
+        body = {"scenario": "reference", "citizens": 300, "days": 5,
+                "set": ["sensors.camera.misidentify=0.05"]}
+        ok = client.post("/scenario", json=body, headers={"X-API-Key": "adm"})
+        assert ok.status_code == 200, ok.text
+        assert started[-1].sensors["camera"].misidentify == 0.05
+        bad = client.post("/scenario", json={**body, "set": ["sensors.camera.misidentfy=1"]},
+                          headers={"X-API-Key": "adm"})
+        assert bad.status_code == 422 and "did you mean 'misidentify'" in bad.text
+    live.close()

@@ -26,6 +26,8 @@ from xinyong.dashboard import add_dashboard
 from xinyong.docs import add_offline_docs
 from xinyong.limits import SizeLimits, Text, add_error_handlers, safe_text
 from xinyong.live import LiveCity, LiveError, Submission
+from xinyong.overrides import apply as apply_overrides
+from xinyong.overrides import parse as parse_overrides
 from xinyong.roles import may, permit
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 
@@ -161,6 +163,10 @@ class LoadIn(Strict):
     citizens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
     days: StrictInt | None = Field(default=None, ge=1, le=3650)
     seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
+    set: list[Annotated[Text, Field(max_length=300)]] = Field(
+        default=[], max_length=50,
+        description="overrides, as PATH=VALUE (VALUE is TOML), e.g. "
+                    "sensors.camera.misidentify=0.05")
 
 
 class Notice(BaseModel):
@@ -326,8 +332,8 @@ def create_app(live: LiveCity, keys: Keyring,
             raise HTTPException(404, f"no built-in scenario '{safe_text(body.scenario, 100)}'; "
                                      f"built-in: {', '.join(sorted(builtins))}")
         try:
-            chosen = load_scenario(body.scenario).with_sizes(citizens=body.citizens,
-                                                             days=body.days)
+            chosen = apply_overrides(load_scenario(body.scenario), parse_overrides(
+                body.set)).with_sizes(citizens=body.citizens, days=body.days)
         except ScenarioError as exc:
             raise HTTPException(422, str(exc)) from None
         new = on_load(chosen, body.seed)

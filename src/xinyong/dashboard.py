@@ -163,9 +163,10 @@ def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
                      "<input id=citizens type=number min=1 style='width:7em'> days "
                      "<input id=scenario-days type=number min=1 max=3650 style='width:5em'> "
                      "seed <input id=seed type=number min=0 value=0 style='width:4em'> "
-                     "<button id=start>Start</button> <span id=start-status></span>"
-                     "<br><span class=note>Scenario overrides (--set) need the server's "
-                     "support and are not offered yet.</span></div>"
+                     "<br><label>overrides (--set), one PATH=VALUE a line "
+                     "<textarea id=overrides rows=2 cols=48 aria-label=overrides "
+                     "placeholder='sensors.camera.misidentify=0.05'></textarea></label> "
+                     "<button id=start>Start</button> <span id=start-status></span></div>"
                      "<p id=status></p><div id=stats></div><div id=plots class=grid></div>", """
 load('/api/figures', r => {
   say('status', 'Day ' + r.day + ' of ' + r.scenario + '.', true);
@@ -213,6 +214,9 @@ document.getElementById('start').onclick = async () => {
   const days = document.getElementById('scenario-days').value;
   if (citizens) body.citizens = Number(citizens);
   if (days) body.days = Number(days);
+  const set = document.getElementById('overrides').value.split('\n').map(l => l.trim())
+    .filter(l => l);
+  if (set.length) body.set = set;
   say('start-status', 'Starting ' + body.scenario + '…', true);
   try {
     const r = await api('/scenario', {method: 'POST', headers:
