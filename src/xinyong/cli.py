@@ -604,10 +604,13 @@ def _experiment_tables(exp: Any) -> list[Table]:
             tables.append(table)
         return tables
     table = Table(title=_safe(f"Effects against '{exp.plan.baseline}' (95 % intervals)"))
-    for header in ("arm", "metric", "difference", "paired", "as if unpaired", "pairing gain"):
+    width = {"metric": max([6, *map(len, exp.effects["metric"])])}
+    for header in ("arm", "metric", "difference", "paired", "unpaired", "pairing gain"):
         left = header in ("arm", "metric")
-        table.add_column(header, justify="left" if left else "right", no_wrap=not left,
-                         overflow="fold")
+        # Names keep their width; an interval wraps at its comma on a narrow terminal.
+        table.add_column(header, justify="left" if left else "right",
+                         min_width=min(width.get(header, 0), 12) or None,
+                         no_wrap=header == "difference", overflow="fold")
     for r in exp.effects.itertuples():
         table.add_row(_safe(r.arm), _safe(r.metric), _num(r.mean_diff),
                       f"[{_num(r.lo)}, {_num(r.hi)}]",

@@ -214,7 +214,7 @@ document.getElementById('start').onclick = async () => {
   const days = document.getElementById('scenario-days').value;
   if (citizens) body.citizens = Number(citizens);
   if (days) body.days = Number(days);
-  const set = document.getElementById('overrides').value.split('\n').map(l => l.trim())
+  const set = document.getElementById('overrides').value.split(/\\r?\\n/).map(l => l.trim())
     .filter(l => l);
   if (set.length) body.set = set;
   say('start-status', 'Starting ' + body.scenario + '…', true);
