@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from helpers import consequence_city
+from helpers import consequence_city, org_consequence_city
 
 import xinyong
 from xinyong import tables
@@ -32,7 +32,8 @@ def _leaves(counts: object) -> list[np.ndarray]:
 @pytest.mark.parametrize("scenario", [
     consequence_city(citizens=4000, days=80),
     xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
-], ids=["consequence-city", "reference"])
+    org_consequence_city(citizens=4000, days=80),
+], ids=["consequence-city", "reference", "companies-and-legal-reps"])
 def test_split_runs_are_bit_identical(scenario: xinyong.Scenario, count: int,
                                       tmp_path: Path) -> None:
     whole = City(scenario, 7, None).run()
