@@ -173,8 +173,9 @@ ORG_CONSEQUENCES: dict[str, Any] = {
 
 
 def org_consequence_city(**overrides: Any) -> Scenario:
-    """The consequence city where organisations meet gates too, and the legal representative
-    of a blacklisted company is refused train tickets."""
+    """The consequence city where organisations meet gates too, the legal representative of a
+    blacklisted company is refused train tickets, and citizens have a social circle (a
+    blacklisted friend makes them careful) and reach for the perk just above them."""
     data = tomllib.loads(MULTI_CITY.read_text())
     data["operators"][0]["scheme"]["lists"] = CITY_LISTS
     rules = [*CONSEQUENCES["rules"],
@@ -183,6 +184,7 @@ def org_consequence_city(**overrides: Any) -> Scenario:
                       "company"}]
     data["consequences"] = {"name": "test-sanctions", **CONSEQUENCES, "rules": rules,
                             **ORG_CONSEQUENCES}
-    data["response"] = RESPONSE
+    data["response"] = {**RESPONSE, "contact_listed": 0.8, "near_perk": 0.8}
+    data["network"] = {"friends": 3}
     data.update(overrides)
     return validate_scenario(data, source="org consequence city")

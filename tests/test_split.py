@@ -33,7 +33,7 @@ def _leaves(counts: object) -> list[np.ndarray]:
     consequence_city(citizens=4000, days=80),
     xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
     org_consequence_city(citizens=4000, days=80),
-], ids=["consequence-city", "reference", "companies-and-legal-reps"])
+], ids=["consequence-city", "reference", "companies-legal-reps-and-network"])
 def test_split_runs_are_bit_identical(scenario: xinyong.Scenario, count: int,
                                       tmp_path: Path) -> None:
     whole = City(scenario, 7, None).run()
