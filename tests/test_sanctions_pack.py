@@ -303,3 +303,9 @@ def test_a_parents_listing_reaches_the_children(run: xinyong.Run) -> None:
     decision = run.gate("private_school", child)
     assert decision.action == "deny" and "A parent is discredited" in decision.text
     assert run.gate("school", child).action == "restrict"
+
+
+def test_a_service_whose_rules_read_no_scheme_here_is_not_visited(run: xinyong.Run) -> None:
+    decisions = run.summary["gate_decisions"]
+    assert not decisions["parking"] and not decisions["library"]  # Xiamen's perks
+    assert sum(decisions["rental"].values()) > 0  # the payment provider's, which runs here

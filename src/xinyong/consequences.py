@@ -151,8 +151,13 @@ class ConsequenceState:
         if consequences is not None and self.operators:
             self.gates = Gates(consequences, self.operators[0].name)
             services = consequences.services
-            uses = [Behaviour(name=f"use:{s.name}", p=s.uses_per_year / 365.0, sensor="-",
-                              min_age=s.min_age, max_age=s.max_age, harmful=False)
+            # A service checks the system only where some rule of it acts: one whose rules all
+            # read a scheme nobody runs here (Xiamen's car parks in Rongcheng) is not visited.
+            acting = {r.service for r in consequences.rules
+                      if r.scheme is None or self.status.schemes.get(r.scheme)}
+            uses = [Behaviour(name=f"use:{s.name}",
+                              p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
+                              sensor="-", min_age=s.min_age, max_age=s.max_age, harmful=False)
                     for s in services]
             self.uses = Behaviours(uses, [False] * len(uses),
                                    ListedResponse(negative=1.0, positive=1.0), days,
