@@ -144,8 +144,9 @@ def test_rules_use_the_conditions_that_fit(pack: dict[str, Any],
     for i, rule in enumerate(pack["rules"]):
         given = [c for c in conditions if rule.get(c) not in (None, False)]
         assert len(given) == 1, (i, rule["what"])
-        if rule.get("scheme"):  # another scheme's perks: rewards only
-            assert rule["action"] in REWARD and rule.get("operator") is None, rule["what"]
+        if rule.get("scheme"):  # another scheme's perks, or its own ban (its listed grade)
+            assert rule.get("operator") is None, rule["what"]
+            assert rule["action"] in REWARD or rule.get("grades") == ["banned"], rule["what"]
             continue
         if rule.get("grades"):
             assert rule.get("operator") == "city", rule["what"]

@@ -89,3 +89,34 @@ def test_the_twelve_demonstration_cities_each_score_their_own() -> None:
             covered += op.covered
     adults = c.population.age >= 18
     assert (covered[adults] == 1).all() and (covered[~adults] == 0).all()
+
+
+def test_public_figures_can_be_banned_by_the_entertainment_sector(tmp_path) -> None:
+    from pathlib import Path
+
+    text = (Path(xinyong.__file__).parent / "scenarios" / "rongcheng.toml").read_text()
+    path = tmp_path / "with-entertainment.toml"
+    path.write_text(text.replace('[[sharing]]', '''[[operators]]
+name = "entertainment"
+scheme = "entertainment"
+reads = ["online"]
+
+[[sharing]]''', 1))
+    scenario = xinyong.load_scenario(path).with_sizes(citizens=30_000, days=2)
+    c = City(scenario, 1, None)
+    k = [b.name for b in scenario.behaviours if b.subject == "citizen"].index(
+        "violating_moral_standards")
+    can = c.groups["citizen"].behaviours._scales[k]
+    assert 0.0005 < can.mean() < 0.005  # public figures: 2 in 1,000 (assumption)
+    ent = next(op for op in c.operators if op.name == "entertainment")
+    figure = int(np.flatnonzero((can > 0) & ent.covered)[0])
+    effects = c.effects
+    assert effects.gates.decide("performance", effects.status, figure).action == "allow"
+    ent.standing.listed[figure] = True  # one recorded breach: at the floor, banned
+    decision = effects.gates.decide("performance", effects.status, figure)
+    assert decision.action == "deny"
+    assert "Grade banned under 'entertainment'" in decision.text
+    # ... and, a scheme listing like any other, it reaches the other services too.
+    assert effects.gates.decide("air", effects.status, figure).action == "allow"  # column
+    effects.black[figure] = True  # (the day's toggles keep it; set by hand here)
+    assert effects.gates.decide("air", effects.status, figure).action == "deny"

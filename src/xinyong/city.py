@@ -206,7 +206,7 @@ class City:
                                       scratch, pop.age if kind == "citizen" and pop else None,
                                       initial_response(s, pop, n) if kind == "citizen"
                                       else None, own.start,
-                                      self._dissent(index, ids, conduct) if kind == "citizen"
+                                      self._scales(index, ids, conduct) if kind == "citizen"
                                       else None),
                 sensors=Sensors(behaviours, index, s.sensors, self.total[kind], self.streams,
                                 placement, own.start),
@@ -215,17 +215,26 @@ class City:
                 occurred=np.empty(0, dtype=np.int64))
         return groups
 
-    def _dissent(self, index: list[int], ids: np.ndarray, conduct: np.ndarray
-                 ) -> dict[int, np.ndarray] | None:
-        """The share of their dissent citizens dare express, as a rate multiplier."""
+    def _scales(self, index: list[int], ids: np.ndarray, conduct: np.ndarray
+                ) -> dict[int, np.ndarray] | None:
+        """Fixed per-citizen rate multipliers: who can do a behaviour at all (its
+        ``who_share``, e.g. public figures, keyed by behaviour and citizen), and the share of
+        their dissent citizens dare express."""
+        scales = {}
+        names = [self.scenario.behaviours[i].name for i in index]
+        for k, i in enumerate(index):
+            share = self.scenario.behaviours[i].who_share
+            if share < 1.0:
+                u = self.streams.uniform(f"population/can/{names[k]}", SETUP, ids)
+                scales[k] = (u < share).astype(np.float64)
         r = self.scenario.response
-        if r is None or r.dissent is None:
-            return None
-        d = r.dissent
-        k = [self.scenario.behaviours[i].name for i in index].index(d.behaviour)
-        desire = desired_dissent(self.streams, ids)
-        expressed = expressed_dissent(desire, conduct, d.punishment, d.severity, d.tolerance)
-        return {k: expressed / desire}
+        if r is not None and r.dissent is not None:
+            d = r.dissent
+            k = names.index(d.behaviour)
+            desire = desired_dissent(self.streams, ids)
+            said = expressed_dissent(desire, conduct, d.punishment, d.severity, d.tolerance)
+            scales[k] = scales.get(k, 1.0) * said / desire
+        return scales or None
 
     def _operators(self) -> list[OperatorState]:
         s, pop = self.scenario, self.population

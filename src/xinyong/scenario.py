@@ -178,6 +178,9 @@ class Behaviour(_Model):
     harmful: bool | None = Field(
         default=None, description="penalised (scaled by c) or rewarded (by 1/c); defaults to "
                                   "the sign of points, and must be given with operators")
+    who_share: Probability = Field(
+        default=1.0, description="share of subjects able to do it, drawn once per subject "
+                                 "(e.g. public figures)")
     source: str | None = None
 
 
