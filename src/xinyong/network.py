@@ -115,7 +115,8 @@ def build_network(population: Population, friends: int, streams: Streams, base: 
     b = np.concatenate(dst + src).astype(np.int64)
     # Household members are contacts already: a tie at home is not stored twice.
     keep = population.household[a] != population.household[b]
-    key = np.unique(a[keep] * n + b[keep])  # sorted, mutual, no duplicates
+    key = np.sort(a[keep] * n + b[keep])  # sorted, mutual...
+    key = key[np.r_[True, key[1:] != key[:-1]]]  # ... no duplicates
     a, b = key // n, key - (key // n) * n
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(a, minlength=n), out=offsets[1:])
