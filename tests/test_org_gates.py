@@ -89,3 +89,20 @@ def test_organisation_gates_and_harms_are_counted() -> None:
     assert harms["employees_of_blacklisted"] >= harms["blacklisted"]  # each has its rep
     assert harms["employees_affected"] <= harms["employees_of_blacklisted"] or \
         harms["ever_wrongly_blacklisted"] > harms["wrongly_blacklisted"]
+
+
+def test_a_stored_run_answers_for_the_legal_representative() -> None:
+    import xinyong
+
+    data = org_consequence_city(citizens=3000, days=120).model_dump(by_alias=True)
+    data["behaviours"] = [{**b, "p": 0.05} if b["name"] == "late_tax" else b
+                          for b in data["behaviours"]]
+    with xinyong.simulate(validate_scenario(data, source="t"), seed=4) as run:
+        corp = [op.name for op in run.operators].index("corp")
+        reps = run.query("SELECT o.legal_rep FROM organisations o JOIN standings s "
+                         "ON s.subject = o.organisation AND s.operator = ? WHERE s.listed",
+                         [corp])["legal_rep"]
+        assert len(reps) > 0
+        decision = run.gate("rail", int(reps.iloc[0]))
+        assert decision.action == "deny"
+        assert "legal representative of a blacklisted company" in decision.text

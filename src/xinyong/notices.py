@@ -81,4 +81,25 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
     size = np.bincount(household)
     start = np.concatenate([[0], np.cumsum(size)[:-1]])
     return GateStatus(views, grades, household, start, size, pop["role"] == 0, scores=scores,
-                      covered=covered, schemes=schemes, age=np.asarray(pop["age"]))
+                      covered=covered, schemes=schemes, age=np.asarray(pop["age"]),
+                      leads_blacklisted=_stored_leaders(store, scenario, household.size))
+
+
+def _stored_leaders(store: RunStore, scenario: Scenario, n: int):  # type: ignore[no-untyped-def]
+    """The condition 'legal representative of a blacklisted organisation' at the end of a
+    stored run (None without company schemes)."""
+    companies = [i for i, op in enumerate(scenario.all_operators())
+                 if op.scheme.subject == "company"]
+    if not companies:
+        return None
+    marks = ", ".join(str(i) for i in companies)
+    reps = store.con.execute(f"""
+        SELECT DISTINCT o.legal_rep FROM organisations o
+        WHERE o.organisation IN (SELECT subject FROM standings
+                                 WHERE operator IN ({marks}) AND listed)
+           OR o.organisation IN (SELECT subject FROM memberships
+                                 WHERE operator IN ({marks}) AND kind = 'black')
+        """).fetchnumpy()["legal_rep"]
+    leads = np.zeros(n, dtype=bool)
+    leads[reps.astype(np.int64)] = True
+    return lambda citizens: leads[citizens]
