@@ -8,6 +8,8 @@ from the stored (day, kind, subject) rows and the citizen's synthetic name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -85,7 +87,8 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
                       leads_blacklisted=_stored_leaders(store, scenario, household.size))
 
 
-def _stored_leaders(store: RunStore, scenario: Scenario, n: int):  # type: ignore[no-untyped-def]
+def _stored_leaders(store: RunStore, scenario: Scenario, n: int
+                    ) -> Callable[[np.ndarray], np.ndarray] | None:
     """The condition 'legal representative of a blacklisted organisation' at the end of a
     stored run (None without company schemes)."""
     companies = [i for i, op in enumerate(scenario.all_operators())
