@@ -93,4 +93,8 @@ def test_a_blacklisted_friend_makes_a_citizen_careful() -> None:
     friend = np.array([int(friends[0])])
     alone = effects._factor(0, friend)
     effects.black[10] = True
+    assert friend[0] in effects.contacts_flipped(np.array([10]))  # the day's flips counted
     assert effects._factor(0, friend) == pytest.approx(0.5 * alone)
+    effects.black[10] = False  # released
+    effects.contacts_flipped(np.array([10]))
+    assert effects._factor(0, friend) == pytest.approx(alone)

@@ -194,6 +194,8 @@ class ConsequenceState:
             and response.near_perk != 1.0 else {}
         self._watch_contacts = bool(response and network is not None
                                     and response.contact_listed != 1.0)
+        # Blacklisted friends and workmates of each citizen, kept from the day's flips.
+        self._black_contacts = np.zeros(self.n if self._watch_contacts else 0, dtype=np.int16)
         self._forget = Calendar(days)
         if response is not None and behaviours.response is None:
             behaviours.response = np.ones(self.n, dtype=np.float64)
@@ -388,8 +390,7 @@ class ConsequenceState:
         if self._watch_neighbours and flipped.size:
             parts += [self._neighbours_of_changed_areas(flipped)]
         if self._watch_contacts and flipped.size:
-            assert self.network is not None
-            parts += [self.network.of(flipped)[1].astype(np.int64)]
+            parts += [self.contacts_flipped(flipped)]
         who = self._scratch.distinct(np.concatenate(parts))
         if who.size == 0:
             return who
@@ -397,6 +398,15 @@ class ConsequenceState:
         changed = factor != self.behaviours.response[who]
         self.behaviours.response[who] = factor
         return who[changed]
+
+    def contacts_flipped(self, flipped: np.ndarray) -> np.ndarray:
+        """Count the blacklisting or release of ``flipped`` (read from ``black``) at each of
+        their contacts, and return those contacts."""
+        assert self.network is not None
+        row, contact = self.network.of(flipped)
+        np.add.at(self._black_contacts, contact,
+                  np.where(self.black[flipped[row]], 1, -1).astype(np.int16))
+        return contact.astype(np.int64)
 
     def _neighbours_of_changed_areas(self, flipped: np.ndarray) -> np.ndarray:
         """Residents of the neighbourhoods where 'many are blacklisted' flipped today, given
@@ -447,8 +457,7 @@ class ConsequenceState:
         if self._perks:  # just below a perk: reaching for it [004: people compete]
             factor *= np.where(self._near_perk(who), r.near_perk, 1.0)
         if self._watch_contacts:  # a friend or workmate blacklisted [004: friends matter]
-            assert self.network is not None
-            factor *= np.where(self.network.any_with(who, self.black), r.contact_listed, 1.0)
+            factor *= np.where(self._black_contacts[who] > 0, r.contact_listed, 1.0)
         return factor
 
     def _household_blacklisted(self, who: np.ndarray) -> np.ndarray:
