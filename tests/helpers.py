@@ -150,3 +150,41 @@ class Server:
         self.proc.wait(timeout=30)
 
 
+
+
+#: The organisations' gates of a small city: tenders, loans and bond issues, read from the
+#: corporate grade and listing and from the legal representative's listing.
+ORG_CONSEQUENCES: dict[str, Any] = {
+    "org_services": [
+        {"name": "tender", "title": "a public tender", "uses_per_year": 12},
+        {"name": "loan", "title": "a bank loan", "uses_per_year": 12},
+        {"name": "bond", "title": "a bond issue", "uses_per_year": 6},
+    ],
+    "org_rules": [
+        {"service": "tender", "action": "priority", "grades": ["A"],
+         "what": "wins public tenders"},
+        {"service": "tender", "action": "deny", "blacklisted": True,
+         "what": "no public tenders"},
+        {"service": "loan", "action": "restrict", "rep_on_list": "debtors",
+         "what": "less credit"},
+        {"service": "bond", "action": "deny", "rep_blacklisted": True, "what": "no bond issues"},
+    ],
+}
+
+
+def org_consequence_city(**overrides: Any) -> Scenario:
+    """The consequence city where organisations meet gates too, the legal representative of a
+    blacklisted company is refused train tickets, and citizens have a social circle (a
+    blacklisted friend makes them careful) and reach for the perk just above them."""
+    data = tomllib.loads(MULTI_CITY.read_text())
+    data["operators"][0]["scheme"]["lists"] = CITY_LISTS
+    rules = [*CONSEQUENCES["rules"],
+             {"service": "rail", "action": "deny", "company_blacklisted": True,
+              "what": "no train tickets for the legal representative of a blacklisted "
+                      "company"}]
+    data["consequences"] = {"name": "test-sanctions", **CONSEQUENCES, "rules": rules,
+                            **ORG_CONSEQUENCES}
+    data["response"] = {**RESPONSE, "contact_listed": 0.8, "near_perk": 0.8}
+    data["network"] = {"friends": 3}
+    data.update(overrides)
+    return validate_scenario(data, source="org consequence city")

@@ -139,19 +139,25 @@ def test_the_services_at_the_point_of_service(pack: dict[str, Any]) -> None:
 
 def test_rules_use_the_conditions_that_fit(pack: dict[str, Any],
                                           lists: dict[str, dict[str, Any]]) -> None:
-    conditions = ("blacklisted", "on_list", "red", "grades", "parent_blacklisted")
+    conditions = ("blacklisted", "on_list", "red", "grades", "min_score", "parent_blacklisted",
+                  "parent_red", "company_blacklisted")
     for i, rule in enumerate(pack["rules"]):
         given = [c for c in conditions if rule.get(c) not in (None, False)]
         assert len(given) == 1, (i, rule["what"])
+        if rule.get("scheme"):  # another scheme's perks, or its own ban (its listed grade)
+            assert rule.get("operator") is None, rule["what"]
+            assert rule["action"] in REWARD or rule.get("grades") == ["banned"], rule["what"]
+            continue
         if rule.get("grades"):
             assert rule.get("operator") == "city", rule["what"]
-        if rule["action"] in REWARD:  # the red list or the top grades
-            fits = rule.get("red") == "model-citizens" or (
+        if rule["action"] in REWARD:  # the red list (the rule's citizen's or a parent's)
+            fits = "model-citizens" in (rule.get("red"), rule.get("parent_red")) or (
                 bool(rule.get("grades")) and set(rule["grades"]) <= TOP_GRADES)
         else:  # a blacklist, the listing, a low grade, or a blacklisted parent
             on_black = rule.get("on_list") in lists \
                 and lists[rule["on_list"]].get("kind", "black") == "black"
             fits = bool(rule.get("blacklisted") or rule.get("parent_blacklisted") or on_black
+                        or rule.get("company_blacklisted")
                         or (rule.get("grades") and set(rule["grades"]) <= LOW_GRADES))
         assert fits, rule["what"]
     for notice in pack["notices"]:
@@ -293,8 +299,14 @@ def test_a_parents_listing_reaches_the_children(run: xinyong.Run) -> None:
     pop = run.query("SELECT citizen, household, role, age FROM population")
     listed = set(run.query("SELECT subject FROM memberships WHERE kind = 'black'")["subject"])
     homes = set(pop[pop.citizen.isin(listed) & (pop.role == 0)].household)
-    children = pop[pop.household.isin(homes) & (pop.role == 1)]
+    children = pop[pop.household.isin(homes) & (pop.role == 1) & pop.age.between(6, 17)]
     child = int(children.citizen.iloc[0])
     decision = run.gate("private_school", child)
     assert decision.action == "deny" and "A parent is discredited" in decision.text
     assert run.gate("school", child).action == "restrict"
+
+
+def test_a_service_whose_rules_read_no_scheme_here_is_not_visited(run: xinyong.Run) -> None:
+    decisions = run.summary["gate_decisions"]
+    assert not decisions["parking"] and not decisions["library"]  # Xiamen's perks
+    assert sum(decisions["rental"].values()) > 0  # the payment provider's, which runs here

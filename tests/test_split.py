@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from helpers import consequence_city
+from helpers import consequence_city, org_consequence_city
 
 import xinyong
 from xinyong import tables
@@ -32,7 +32,8 @@ def _leaves(counts: object) -> list[np.ndarray]:
 @pytest.mark.parametrize("scenario", [
     consequence_city(citizens=4000, days=80),
     xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
-], ids=["consequence-city", "reference"])
+    org_consequence_city(citizens=4000, days=80),
+], ids=["consequence-city", "reference", "companies-legal-reps-and-network"])
 def test_split_runs_are_bit_identical(scenario: xinyong.Scenario, count: int,
                                       tmp_path: Path) -> None:
     whole = City(scenario, 7, None).run()
@@ -94,8 +95,10 @@ def test_a_split_run_is_a_parquet_dataset_partitioned_by_city_and_operator(
     xinyong.simulate(scenario, seed=2, blocks=3, out=folder).close()
     ledger = folder / "data" / "ledger"
     partitions = {p.relative_to(ledger).as_posix() for p in ledger.glob("city=*/operator=*")}
-    assert {"city=city/operator=city", "city=fuzhou/operator=fuzhou",
-            "city=fuzhou/operator=court"} <= partitions
+    assert {"city=city/operator=city", "city=fuzhou/operator=fuzhou"} <= partitions
+    # The national list's events fall under the city of each subject (which cities see a
+    # court judgment in 20 days is chance: at least two do).
+    assert len({p for p in partitions if p.endswith("/operator=court")}) >= 2
     # Each file is one block's; every file reads on its own (none is left half-written).
     files = sorted(ledger.rglob("block-*.parquet"))
     assert {f.name.split("-day-")[0] for f in files} == {"block-0000", "block-0001",

@@ -43,12 +43,15 @@ class Behaviours:
         ages: each citizen's age, where behaviours have age limits.
         responses: each subject's response factor on day 0 [E3], if citizens respond.
         base: the city-wide id of subject 0 (a block's first), which draws are addressed by.
+        scales: per behaviour index, a fixed per-subject multiplier on its rate (the share of
+            their dissent citizens dare express, :mod:`xinyong.dissent`).
     """
 
     def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
                  response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
                  scratch: Scratch, ages: np.ndarray | None = None,
-                 responses: np.ndarray | None = None, base: int = 0) -> None:
+                 responses: np.ndarray | None = None, base: int = 0,
+                 scales: dict[int, np.ndarray] | None = None) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
@@ -69,7 +72,7 @@ class Behaviours:
         self.listing_matters = bool((listed_factor != 1.0).any())
         # Service uses and the like: the same rate for every subject able to do it, for ever.
         # Then a pair that occurs is rescheduled from its behaviour's rate alone.
-        self._constant = (not self.listing_matters and responses is None
+        self._constant = (not self.listing_matters and responses is None and not scales
                           and bool(np.all(conduct == 1.0)))
         with np.errstate(divide="ignore"):
             self._log_q = np.log1p(-np.minimum(self.p, 1.0))
@@ -89,6 +92,7 @@ class Behaviours:
         # its inverse on rewarded ones); None when citizens do not respond.
         self.response = responses
         self.base = base
+        self._scales = scales or {}
         subjects = np.arange(self.n, dtype=np.int64)
         for k in range(self.k):  # one behaviour at a time keeps set-up memory small
             # Nobody is listed yet: the rate is p_k times c or 1/c.
@@ -100,6 +104,8 @@ class Behaviours:
             if self.response is not None:
                 factor = self.response
                 rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
+            if k in self._scales:
+                rate = rate * self._scales[k]
             u = self.streams.uniform(self._stream_names[k], SETUP, subjects + base)
             self._file(SETUP, subjects * self.k + k, u, rate)
 
@@ -117,6 +123,9 @@ class Behaviours:
         if self.response is not None:
             factor = self.response[subject]
             rate *= np.where(self._positive[k] == 1, 1.0 / factor, factor)
+        for scaled, scale in self._scales.items():
+            here = k == scaled
+            rate[here] *= scale[subject[here]]
         return np.minimum(rate, 1.0, out=rate)
 
     def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:

@@ -21,13 +21,17 @@ from xinyong.accuracy import blacklist_counts, grade_counts
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
+from xinyong.dissent import desired_dissent, expressed_dissent
 from xinyong.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.lists import JOINS, LEAVES
+from xinyong.network import SocialNetwork, build_network
 from xinyong.operators import Judgement, OperatorState, routing
+from xinyong.org_gates import OrganisationGates
 from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
 from xinyong.scratch import Scratch
 from xinyong.sensors import Events, Placement, Sensors
+from xinyong.start import starting_scores
 from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 from xinyong.tally import Tally, summarize
@@ -117,11 +121,20 @@ class City:
         self.base = {kind: own.start for kind, own in self.own.items()}
         self.total = {"citizen": self.n, "company": orgs}
         self.household_base = 0  # the city-wide id of household 0 here
+        self.org_size = np.zeros(0, dtype=np.int64)  # employees of each organisation here
+        if self.population is not None:
+            employer = self.population.employer
+            self.org_size = np.bincount(employer[employer >= 0], minlength=orgs)[
+                self.block.org_lo:self.block.org_hi]
         if self.population is not None and not self.whole:
             b = self.block
             if b.hi > b.lo:
                 self.household_base = int(self.population.household[b.lo])
             self.population = self.population.block(b.lo, b.hi, b.org_lo, b.org_hi)
+        self.network: SocialNetwork | None = None
+        if scenario.network is not None and self.population is not None:
+            self.network = build_network(self.population, scenario.network.friends,
+                                         self.streams, self.base["citizen"])
         self.collectors = self._collectors()
         self.groups = self._groups()
         self.operators = self._operators()
@@ -129,6 +142,7 @@ class City:
                                    for b in scenario.behaviours], dtype=np.int16)
         self.ledger = LedgerWriter(store) if store is not None else None
         self.effects = self._effects()
+        self.org_gates = self._org_gates()
         self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
         self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
@@ -194,7 +208,9 @@ class City:
                                       s.listed_response, self.days, conduct, self.streams,
                                       scratch, pop.age if kind == "citizen" and pop else None,
                                       initial_response(s, pop, n) if kind == "citizen"
-                                      else None, own.start),
+                                      else None, own.start,
+                                      self._scales(index, ids, conduct) if kind == "citizen"
+                                      else None),
                 sensors=Sensors(behaviours, index, s.sensors, self.total[kind], self.streams,
                                 placement, own.start),
                 scratch=scratch, cf_scratch=Scratch(n) if self.threads else scratch,
@@ -202,13 +218,34 @@ class City:
                 occurred=np.empty(0, dtype=np.int64))
         return groups
 
+    def _scales(self, index: list[int], ids: np.ndarray, conduct: np.ndarray
+                ) -> dict[int, np.ndarray] | None:
+        """Fixed per-citizen rate multipliers: who can do a behaviour at all (its
+        ``who_share``, e.g. public figures, keyed by behaviour and citizen), and the share of
+        their dissent citizens dare express."""
+        scales = {}
+        names = [self.scenario.behaviours[i].name for i in index]
+        for k, i in enumerate(index):
+            share = self.scenario.behaviours[i].who_share
+            if share < 1.0:
+                u = self.streams.uniform(f"population/can/{names[k]}", SETUP, ids)
+                scales[k] = (u < share).astype(np.float64)
+        r = self.scenario.response
+        if r is not None and r.dissent is not None:
+            d = r.dissent
+            k = names.index(d.behaviour)
+            desire = desired_dissent(self.streams, ids)
+            said = expressed_dissent(desire, conduct, d.punishment, d.severity, d.tolerance)
+            scales[k] = scales.get(k, 1.0) * said / desire
+        return scales or None
+
     def _operators(self) -> list[OperatorState]:
         s, pop = self.scenario, self.population
         receives = routing(s)
         states = []
         for i, op in enumerate(s.all_operators()):
             group = self.groups[op.scheme.subject]
-            covered = start = None
+            covered = start = income = None
             if op.scheme.subject == "citizen" and pop is not None:
                 if op.scheme.covers_min_age > 0:
                     covered = pop.age >= op.scheme.covers_min_age
@@ -218,7 +255,11 @@ class City:
                 if op.scheme.start_by_income:
                     bands = list(s.population.income_bands)  # type: ignore[union-attr]
                     offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
-                    start = op.scheme.score.start + offset[pop.income_band]
+                    income = offset[pop.income_band]
+            if op.scheme.subject == "citizen":
+                own = self.own["citizen"]
+                start = starting_scores(op.scheme, op.name, self.streams,
+                                        np.arange(own.start, own.stop), group.conduct, income)
             weight = group.conduct / np.exp(s.conduct_lognormal_sigma ** 2 / 2)  # mean 1
             states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
                                         group.scratch, group.cf_scratch, self.streams,
@@ -235,7 +276,16 @@ class City:
             s.consequences, s.response, self.operators, self.population, citizens.behaviours,
             self.population.age if self.population is not None else None, self.streams,
             self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of,
-            self.base["citizen"])
+            self.base["citizen"], self.base["company"], self.network)
+
+    def _org_gates(self) -> OrganisationGates | None:
+        c = self.scenario.consequences
+        if c is None or not c.org_services or self.population is None \
+                or self.effects is None or "company" not in self.groups:
+            return None
+        return OrganisationGates(c, self.operators, self.population, self.effects.status,
+                                 self.effects.cf_status, self.streams, self.days, self.org_size,
+                                 self.base["citizen"], self.base["company"])
 
     # -- the day --------------------------------------------------------------------------
 
@@ -261,6 +311,8 @@ class City:
                                                        for _, net in self.collectors])
             if kind == "citizen" and day in self.injected:  # events submitted from outside
                 recorded = Events.concat([recorded, self.injected.pop(day)])
+            if kind == "citizen" and self.network is not None:
+                recorded = Events.concat([recorded, *self._contacts_pull(day)])
             events[kind] = recorded
             # What this block's own subjects really did, wherever it was attributed: the
             # counterfactual's events (a false report has no actor).
@@ -268,11 +320,30 @@ class City:
             self._done[kind] = done.local(self.base[kind])
         return events
 
+    def _contacts_pull(self, day: int) -> list[Events]:
+        """Events of the schemes whose score low-score contacts pull down, on their days."""
+        out = []
+        for op in self.operators:
+            pull = op.scheme.contacts_pull
+            if pull is None or self.network is None or day % pull.every_days != \
+                    pull.every_days - 1:
+                continue
+            who = np.arange(self.network.n) if op.covered is None else \
+                np.flatnonzero(op.covered)
+            low = op.standing.score < pull.below
+            who = who[self.network.share_with(who, low) >= pull.share] + self.base["citizen"]
+            k = [b.name for b in self.scenario.behaviours].index(pull.behaviour)
+            n = who.size
+            out.append(Events(who, who, np.full(n, k, dtype=np.int16), np.zeros(n, bool),
+                              np.zeros(n, bool)))
+        return out
+
     def judge(self, events: dict[str, Events]) -> None:
         """Steps 3-5 of the day and the response, for the events about own subjects."""
         day = self.day
         toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
         judged = []
+        org_flips: list[np.ndarray] = []  # organisations whose real or error-free listing flipped
         # The events with subjects numbered as this city's columns are (from its base).
         local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
         # Per citizen event, whether some operator's review dismissed it (notices' harms).
@@ -308,6 +379,8 @@ class City:
             toggled[op.subject].append(real.toggled())
             if op.subject == "citizen":
                 judged.append((op, real))
+            elif self.org_gates is not None:
+                org_flips += [real.toggled(), counterfactual.toggled()]
             self._count_operator(day, op, real, counterfactual, mine, dismissed)
         for kind, withdrawn in gone.items():
             if withdrawn is not None:
@@ -318,6 +391,10 @@ class City:
         responded = np.empty(0, dtype=np.int64)
         if self.effects is not None:  # gates, notices; citizens respond from tomorrow
             responded = self.effects.step(day, local["citizen"], judged, dismissed_any)
+        if self.org_gates is not None:  # organisations at their gates
+            org_row = self.org_gates.step(day, org_flips)
+            if self.effects is not None and self.effects.daily:
+                self.effects.daily[-1].update(org_row)
         today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             flipped = self._update_listed_any(kind, group, toggled[kind])
@@ -533,6 +610,8 @@ class City:
         }
         if self.effects is not None:
             counts["effects"] = self.effects.tally()
+        if self.org_gates is not None:
+            counts["org_effects"] = self.org_gates.tally()
         if self.population is not None:
             pop = self.population  # this city's own citizens and organisations
             counts["population"] = {"households": pop.households,

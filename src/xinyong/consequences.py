@@ -19,6 +19,8 @@ from xinyong.behaviour import Behaviours
 from xinyong.calendar import Calendar
 from xinyong.gates import ACTIONS, DENY, Gates, GateStatus, ListView
 from xinyong.lists import ENTERED, LISTED
+from xinyong.network import SocialNetwork
+from xinyong.org_gates import leads_blacklisted
 from xinyong.scenario import Behaviour, Consequences, ListedResponse, Response, Scenario
 from xinyong.scratch import Scratch
 from xinyong.sensors import Events
@@ -62,8 +64,8 @@ def initial_response(scenario: Scenario, population: Population | None, n: int
 
 
 def live_status(operators: list[OperatorState], population: Population | None,
-                counterfactual: bool, day: list[int], black: np.ndarray | None = None
-                ) -> GateStatus:
+                counterfactual: bool, day: list[int], black: np.ndarray | None = None,
+                citizen_base: int = 0, org_base: int = 0) -> GateStatus:
     """A gate status over the running city's own arrays (no copies).
 
     Args:
@@ -72,8 +74,13 @@ def live_status(operators: list[OperatorState], population: Population | None,
         counterfactual: read the counterfactual standings and lists instead.
         day: a one-element list holding today (grades with caps depend on the day).
         black: a per-citizen 'blacklisted' column the caller keeps up to date, if any.
+        citizen_base, org_base: the city-wide ids of citizen 0 and organisation 0 here (legal
+            representatives are named by city-wide ids).
     """
     views, grades = [], {}
+    scores: dict[str, np.ndarray] = {}
+    covered: dict[str, np.ndarray | None] = {}
+    schemes: dict[str, list[str]] = {}
     for op in operators:
         if op.subject != "citizen":
             continue
@@ -88,10 +95,19 @@ def live_status(operators: list[OperatorState], population: Population | None,
                 views.append(ListView(lst.spec.name, lst.spec.title, op.name,
                                       lst.spec.kind, lst.member, lst.since, lst.until))
         grades[op.name] = (_GradesToday(standing, day), standing.grade_names)
+        scores[op.name] = standing.score
+        covered[op.name] = op.covered
+        schemes.setdefault(op.scheme.name, []).append(op.name)
     if population is None:
-        return GateStatus(views, grades, black=black)
+        return GateStatus(views, grades, black=black, scores=scores, covered=covered,
+                          schemes=schemes)
+    leads = None
+    if population.organisations and any(op.subject == "company" for op in operators):
+        leads = leads_blacklisted(operators, population, citizen_base, org_base, counterfactual)
     return GateStatus(views, grades, population.household, population.household_start,
-                      population.household_size, population.role == 0, black)
+                      population.household_size, population.role == 0, black, scores=scores,
+                      covered=covered, schemes=schemes, age=population.age,
+                      leads_blacklisted=leads)
 
 
 class _GradesToday:
@@ -121,29 +137,39 @@ class ConsequenceState:
         sensor_names: scenario sensor names.
         sensor_of: sensor index per scenario behaviour.
         base: the city-wide id of citizen 0 here (a block's first citizen).
+        org_base: the city-wide id of organisation 0 here.
+        network: friends and workmates, for the response to a blacklisted contact.
     """
 
     def __init__(self, consequences: Consequences | None, response: Response | None,
                  operators: list[OperatorState], population: Population | None,
                  behaviours: Behaviours, ages: np.ndarray | None, streams: Streams, days: int,
                  behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray,
-                 base: int = 0) -> None:
+                 base: int = 0, org_base: int = 0, network: SocialNetwork | None = None
+                 ) -> None:
         self.today = [0]
         self.base = base
         self.n = behaviours.n
         self.population = population
         self.operators = [op for op in operators if op.subject == "citizen"]
         self.black = np.zeros(self.n, dtype=bool)  # on a shared blacklist, kept from toggles
-        self.status = live_status(operators, population, False, self.today, self.black)
-        self.cf_status = live_status(operators, population, True, self.today)
+        self.status = live_status(operators, population, False, self.today, self.black, base,
+                                  org_base)
+        self.cf_status = live_status(operators, population, True, self.today, None, base,
+                                     org_base)
         self._scratch = Scratch(self.n)
         self.consequences = consequences
         self.gates = None
         if consequences is not None and self.operators:
             self.gates = Gates(consequences, self.operators[0].name)
             services = consequences.services
-            uses = [Behaviour(name=f"use:{s.name}", p=s.uses_per_year / 365.0, sensor="-",
-                              min_age=s.min_age, max_age=s.max_age, harmful=False)
+            # A service checks the system only where some rule of it acts: one whose rules all
+            # read a scheme nobody runs here (Xiamen's car parks in Rongcheng) is not visited.
+            acting = {r.service for r in consequences.rules
+                      if r.scheme is None or self.status.schemes.get(r.scheme)}
+            uses = [Behaviour(name=f"use:{s.name}",
+                              p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
+                              sensor="-", min_age=s.min_age, max_age=s.max_age, harmful=False)
                     for s in services]
             self.uses = Behaviours(uses, [False] * len(uses),
                                    ListedResponse(negative=1.0, positive=1.0), days,
@@ -174,10 +200,58 @@ class ConsequenceState:
             self._area_order = np.argsort(population.neighbourhood, kind="stable")
             self._area_first = np.concatenate([[0], np.cumsum(self._area_size)[:-1]])
             self._area_many = np.zeros(areas, dtype=bool)
+        self.network = network
+        # Reward seeking: each operator's perk thresholds (points), for those just below them.
+        self._perks = self._perk_thresholds() if response is not None \
+            and response.near_perk != 1.0 else {}
+        self._watch_contacts = bool(response and network is not None
+                                    and response.contact_listed != 1.0)
+        # Blacklisted friends and workmates of each citizen, kept from the day's flips.
+        self._black_contacts = np.zeros(self.n if self._watch_contacts else 0, dtype=np.int16)
         self._forget = Calendar(days)
         if response is not None and behaviours.response is None:
             behaviours.response = np.ones(self.n, dtype=np.float64)
         self.daily: list[dict[str, Any]] = []
+
+    def _perk_thresholds(self) -> dict[str, np.ndarray]:
+        """Per citizen operator, the lowest score of each reward its scheme's rules give."""
+        out: dict[str, set[int]] = {}
+        if self.gates is None:
+            return {}
+        by_name = {op.name: op for op in self.operators}
+        for rule in self.gates.consequences.rules:
+            if rule.action not in ("waive", "discount", "priority"):
+                continue
+            for name in self.gates.operators_of(rule, self.status):
+                if name not in by_name:
+                    continue
+                if rule.min_score is not None:
+                    out.setdefault(name, set()).add(rule.min_score)
+                elif rule.grades is not None:
+                    mins = [g.min for g in by_name[name].scheme.grades if g.grade in rule.grades]
+                    if mins:
+                        out.setdefault(name, set()).add(min(mins))
+        return {name: np.array(sorted(t)) for name, t in out.items()}
+
+    def _near_perk(self, who: np.ndarray) -> np.ndarray:
+        """Whether each citizen's score is within reach below a perk under an operator that
+        covers them."""
+        r = self.response
+        assert r is not None
+        near = np.zeros(who.size, dtype=bool)
+        for op in self.operators:
+            thresholds = self._perks.get(op.name)
+            if thresholds is None:
+                continue
+            score = op.standing.score[who].astype(np.int64)
+            nxt = np.searchsorted(thresholds, score, side="right")  # the next perk above
+            has = nxt < thresholds.size
+            gap = thresholds[np.minimum(nxt, thresholds.size - 1)] - score
+            hit = has & (gap <= r.near_perk_points)
+            if op.covered is not None:
+                hit &= op.covered[who]
+            near |= hit
+        return near
 
     def _notice_rules(self, behaviour_names: list[str], sensor_names: list[str],
                       sensor_of: np.ndarray) -> np.ndarray:
@@ -327,6 +401,8 @@ class ConsequenceState:
         parts += toggled
         if self._watch_neighbours and flipped.size:
             parts += [self._neighbours_of_changed_areas(flipped)]
+        if self._watch_contacts and flipped.size:
+            parts += [self.contacts_flipped(flipped)]
         who = self._scratch.distinct(np.concatenate(parts))
         if who.size == 0:
             return who
@@ -334,6 +410,15 @@ class ConsequenceState:
         changed = factor != self.behaviours.response[who]
         self.behaviours.response[who] = factor
         return who[changed]
+
+    def contacts_flipped(self, flipped: np.ndarray) -> np.ndarray:
+        """Count the blacklisting or release of ``flipped`` (read from ``black``) at each of
+        their contacts, and return those contacts."""
+        assert self.network is not None
+        row, contact = self.network.of(flipped)
+        np.add.at(self._black_contacts, contact,
+                  np.where(self.black[flipped[row]], 1, -1).astype(np.int16))
+        return contact.astype(np.int64)
 
     def _neighbours_of_changed_areas(self, flipped: np.ndarray) -> np.ndarray:
         """Residents of the neighbourhoods where 'many are blacklisted' flipped today, given
@@ -381,6 +466,10 @@ class ConsequenceState:
             assert self.population is not None
             around = self._area_many[self.population.neighbourhood[who]]
             factor *= np.where(around, r.neighbourhood_listed, 1.0)
+        if self._perks:  # just below a perk: reaching for it [004: people compete]
+            factor *= np.where(self._near_perk(who), r.near_perk, 1.0)
+        if self._watch_contacts:  # a friend or workmate blacklisted [004: friends matter]
+            factor *= np.where(self._black_contacts[who] > 0, r.contact_listed, 1.0)
         return factor
 
     def _household_blacklisted(self, who: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ counterfactual) and single questions from the CLI, the Python API and the HTTP s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,11 @@ class GateStatus:
         grades: per operator, a function giving the grade index of citizens, and grade names.
         household_start, household_size, household, adult: household layout, for the children
             of blacklisted parents (members are laid out adults first).
+        scores: per operator, its subjects' scores now (points).
+        covered: per operator, whom it scores (None: everyone); grades and scores count only
+            for them.
+        schemes: per scheme name, the operators running it.
+        age: citizens' ages (years), for services' age limits in single questions.
     """
 
     lists: list[ListView]
@@ -58,6 +63,22 @@ class GateStatus:
     household_size: np.ndarray | None = None
     adult: np.ndarray | None = None
     black: np.ndarray | None = None  # kept up to date by the owner: blacklisted, per citizen
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    covered: dict[str, np.ndarray | None] = field(default_factory=dict)
+    schemes: dict[str, list[str]] = field(default_factory=dict)
+    age: np.ndarray | None = None
+    leads_blacklisted: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def rep_of_blacklisted(self, citizens: np.ndarray) -> np.ndarray:
+        """The legal representative of a blacklisted organisation."""
+        if self.leads_blacklisted is None:
+            return np.zeros(citizens.size, dtype=bool)
+        return self.leads_blacklisted(citizens)
+
+    def is_covered(self, operator: str, citizens: np.ndarray) -> np.ndarray:
+        """Whether ``operator`` scores each citizen."""
+        covered = self.covered.get(operator)
+        return np.ones(citizens.size, dtype=bool) if covered is None else covered[citizens]
 
     def blacklisted(self, citizens: np.ndarray) -> np.ndarray:
         """On any blacklist or scheme listing."""
@@ -96,6 +117,20 @@ class GateStatus:
             out |= present & self.adult[member] & self.blacklisted(member)
         return out & child
 
+    def parent_on(self, name: str, citizens: np.ndarray) -> np.ndarray:
+        """A child one of whose parents (the first two adults at home) is on a named list."""
+        if self.household is None or self.adult is None:
+            return np.zeros(citizens.size, dtype=bool)
+        assert self.household_start is not None and self.household_size is not None
+        h = self.household[citizens]
+        out = np.zeros(citizens.size, dtype=bool)
+        for offset in (0, 1):
+            member = self.household_start[h] + offset
+            present = offset < self.household_size[h]
+            member = np.where(present, member, 0)
+            out |= present & self.adult[member] & self.on(name, member)
+        return out & ~self.adult[citizens]
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -105,10 +140,13 @@ class Decision:
     citizen: int
     action: str
     reasons: tuple[str, ...]
+    eligible: bool = True  # False: outside the service's age limits, the rules never ran
 
     @property
     def text(self) -> str:
         """The answer in words, as the ticket office or the booking site would give it."""
+        if not self.eligible:
+            return "Not eligible: " + " ".join(self.reasons)
         if not self.reasons:
             return "Allowed."
         lead = {"deny": "You are discredited: ", "restrict": "Restricted: "}.get(self.action, "")
@@ -134,6 +172,7 @@ class Gates:
     def __init__(self, consequences: Consequences, first_operator: str) -> None:
         self.consequences = consequences
         self.services = [s.name for s in consequences.services]
+        self._service = {s.name: s for s in consequences.services}
         self.first = first_operator
         self._rules: dict[str, list[SanctionRule]] = {s: [] for s in self.services}
         for rule in consequences.rules:
@@ -149,10 +188,27 @@ class Gates:
             return status.on(rule.red, citizens)
         if rule.parent_blacklisted:
             return status.parent_blacklisted(citizens)
-        assert rule.grades is not None
-        grade_of, names = status.grades[rule.operator or self.first]
-        wanted = np.array([names.index(g) for g in rule.grades])
-        return np.isin(grade_of(citizens), wanted)
+        if rule.parent_red is not None:
+            return status.parent_on(rule.parent_red, citizens)
+        if rule.company_blacklisted:
+            return status.rep_of_blacklisted(citizens)
+        out = np.zeros(citizens.size, dtype=bool)
+        for op in self.operators_of(rule, status):
+            if rule.min_score is not None:
+                hit = status.scores[op][citizens] >= rule.min_score
+            else:
+                assert rule.grades is not None
+                grade_of, names = status.grades[op]
+                wanted = np.array([names.index(g) for g in rule.grades])
+                hit = np.isin(grade_of(citizens), wanted)
+            out |= hit & status.is_covered(op, citizens)
+        return out
+
+    def operators_of(self, rule: SanctionRule, status: GateStatus) -> list[str]:
+        """The operators whose grades or scores a rule reads (none: the rule is idle here)."""
+        if rule.scheme is not None:
+            return status.schemes.get(rule.scheme, [])
+        return [rule.operator or self.first]
 
     def decide_many(self, service: str, status: GateStatus, citizens: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
@@ -171,6 +227,13 @@ class Gates:
         """One citizen at one service, with the reasons in words."""
         if service not in self._rules:
             raise KeyError(f"unknown service '{service}'; services: {', '.join(self.services)}")
+        spec = self._service[service]
+        if status.age is not None and not spec.min_age <= status.age[citizen] <= spec.max_age:
+            limits = f"from age {spec.min_age}" if spec.max_age >= 200 else \
+                f"for ages {spec.min_age} to {spec.max_age}"
+            return Decision(service, citizen, "allow", (
+                f"{spec.title[:1].upper() + spec.title[1:]} is {limits}; this citizen is "
+                f"{int(status.age[citizen])}.",), eligible=False)
         who = np.array([citizen])
         matched = [(_CODE[r.action], self._reason(r, status, citizen))
                    for r in self._rules[service] if self._matches(r, status, who)[0]]
@@ -188,12 +251,25 @@ class Gates:
         return f"{why} {what}" if why else what
 
     def _why(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
-        if rule.grades is not None:
-            op = rule.operator or self.first
-            grade_of, names = status.grades[op]
-            return f"Grade {names[int(grade_of(np.array([citizen]))[0])]} under '{op}':"
+        if rule.grades is not None or rule.min_score is not None:
+            who = np.array([citizen])
+            for op in self.operators_of(rule, status):
+                if not status.is_covered(op, who)[0]:
+                    continue
+                if rule.min_score is not None:
+                    score = int(status.scores[op][citizen])
+                    return f"Score {score} under '{op}' (at least {rule.min_score}):"
+                grade_of, names = status.grades[op]
+                return f"Grade {names[int(grade_of(who)[0])]} under '{op}':"
+            return ""
         if rule.parent_blacklisted:
             return "A parent is discredited:"
+        if rule.company_blacklisted:
+            return "legal representative of a blacklisted company:"
+        if rule.parent_red is not None:
+            title = next((v.title or v.name for v in status.lists if v.name == rule.parent_red),
+                         rule.parent_red)
+            return f"A parent is listed as {title}:"
         # Named lists speak more plainly than a scheme's own listing: look at them first.
         for view in sorted(status.lists, key=lambda v: v.kind == "scheme"):
             wanted = (rule.blacklisted and view.kind != "red") or view.name in (rule.on_list,

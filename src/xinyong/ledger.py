@@ -251,14 +251,12 @@ class Ledger:
 
     def starting_scores(self, operator: str | None = None) -> np.ndarray | None:
         """Each subject's starting score under an operator's scheme, if it is not uniform."""
-        _, op = self._operator(operator)
-        bands = self._scenario.population.income_bands if self._scenario.population else {}
-        if not op.scheme.start_by_income:
+        index, op = self._operator(operator)
+        if not op.scheme.start_by_income and op.scheme.start_records is None:
             return None
-        offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
-        income = self._store.con.execute(
-            "SELECT income_band FROM population ORDER BY citizen").fetchnumpy()["income_band"]
-        return op.scheme.score.start + offset[income]
+        return self._store.con.execute(  # stored with the standings (records are drawn)
+            "SELECT start FROM standings WHERE operator = ? ORDER BY subject",
+            [index]).fetchnumpy()["start"].astype(np.int64)
 
     def replay(self, subject: int | None = None, operator: str | None = None
                ) -> np.ndarray | int:

@@ -75,6 +75,10 @@ class _List:
                             dtype=np.int64)  # shortest wait before repair, by violation
         for b in spec.behaviours:
             self.term[behaviour_index[b]] = spec.terms.get(b, spec.term_days)
+        # The share of each violation's events serious enough to list (1: all of them).
+        self.serious = np.ones(k)
+        for b, share in spec.serious_share.items():
+            self.serious[behaviour_index[b]] = share
         for tier in spec.tiers:
             for b in tier.behaviours:
                 self.term[behaviour_index[b]] = tier.max_days
@@ -214,6 +218,17 @@ class ListBook:
         hit = term > 0
         if not hit.any():
             return
+        if lst.spec.serious_share:  # only the serious cases list directly (keyed by the act)
+            share = lst.serious[behaviours]
+            some = hit & (share < 1.0)
+            if some.any():
+                k_all = lst.term.size
+                address = (subjects[some] + self._base) * k_all + behaviours[some]
+                u = self._streams.uniform(f"{self._stream}/{lst.spec.name}/serious", day,
+                                          address)
+                hit[np.flatnonzero(some)[u >= share[some]]] = False
+            if not hit.any():
+                return
         who, term, k = subjects[hit], term[hit], behaviours[hit]
         order = np.lexsort((-term, who))  # per subject, the longest term first
         who, term, k = who[order], term[order], k[order]

@@ -640,6 +640,8 @@ class LiveCity:
     def _start(self, operator: int, citizen: int) -> int:
         """A citizen's starting score under an operator's scheme."""
         scheme = self.city.operators[operator].scheme
+        if self.city.operators[operator].start is not None:  # drawn from records, or by income
+            return int(self.city.operators[operator].start[citizen])
         offset = 0
         if scheme.start_by_income and self.city.population is not None:
             assert self.scenario.population is not None

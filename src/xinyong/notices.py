@@ -8,6 +8,8 @@ from the stored (day, kind, subject) rows and the citizen's synthetic name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -40,15 +42,21 @@ def notice_text(kind: str, name: str, identity: str, behaviour: object, day: int
 def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
     """Every citizen's lists and grades at the end of a stored run, as gates see them."""
     views, grades = [], {}
+    scores: dict[str, np.ndarray] = {}
+    covered: dict[str, np.ndarray | None] = {}
+    schemes: dict[str, list[str]] = {}
     for index, op in enumerate(scenario.all_operators()):
         if op.scheme.subject != "citizen":
             continue
         standing = store.con.execute(
-            "SELECT listed, listing_day, grade FROM standings WHERE operator = ? "
-            "ORDER BY subject", [index]).df()
+            "SELECT listed, listing_day, grade, score, covered FROM standings "
+            "WHERE operator = ? ORDER BY subject", [index]).df()
         names = op.scheme.grade_names()
         codes = pd.Categorical(standing["grade"], categories=names).codes.astype(np.int64)
         grades[op.name] = ((lambda c, g=codes: g[c]), names)
+        scores[op.name] = standing["score"].to_numpy()
+        covered[op.name] = standing["covered"].to_numpy(dtype=bool)
+        schemes.setdefault(op.scheme.name, []).append(op.name)
         if op.scheme.listing is not None:
             views.append(ListView(f"{op.name}:listing",
                                   f"grade {op.scheme.listed_grade}", op.name,
@@ -68,10 +76,33 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
             views.append(ListView(spec.name, spec.title, op.name, spec.kind, member, since,
                                   until))
     if scenario.population is None:
-        return GateStatus(views, grades)
+        return GateStatus(views, grades, scores=scores, covered=covered, schemes=schemes)
     pop = store.con.execute(
-        "SELECT household, role FROM population ORDER BY citizen").fetchnumpy()
+        "SELECT household, role, age FROM population ORDER BY citizen").fetchnumpy()
     household = pop["household"].astype(np.int64)
     size = np.bincount(household)
     start = np.concatenate([[0], np.cumsum(size)[:-1]])
-    return GateStatus(views, grades, household, start, size, pop["role"] == 0)
+    return GateStatus(views, grades, household, start, size, pop["role"] == 0, scores=scores,
+                      covered=covered, schemes=schemes, age=np.asarray(pop["age"]),
+                      leads_blacklisted=_stored_leaders(store, scenario, household.size))
+
+
+def _stored_leaders(store: RunStore, scenario: Scenario, n: int
+                    ) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The condition 'legal representative of a blacklisted organisation' at the end of a
+    stored run (None without company schemes)."""
+    companies = [i for i, op in enumerate(scenario.all_operators())
+                 if op.scheme.subject == "company"]
+    if not companies:
+        return None
+    marks = ", ".join(str(i) for i in companies)
+    reps = store.con.execute(f"""
+        SELECT DISTINCT o.legal_rep FROM organisations o
+        WHERE o.organisation IN (SELECT subject FROM standings
+                                 WHERE operator IN ({marks}) AND listed)
+           OR o.organisation IN (SELECT subject FROM memberships
+                                 WHERE operator IN ({marks}) AND kind = 'black')
+        """).fetchnumpy()["legal_rep"]
+    leads = np.zeros(n, dtype=bool)
+    leads[reps.astype(np.int64)] = True
+    return lambda citizens: leads[citizens]

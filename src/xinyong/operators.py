@@ -114,6 +114,7 @@ class OperatorState:
         self._takes = receives & (self.points != 0)
         self._takes_everything = bool(self._takes.all()) and covered is None
         self.covered = covered
+        self.start = start  # each subject's starting score, None: the scheme's start for all
         self.standing = Standing(operator.scheme, population, days, scratch, start, covered)
         self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start,
                                        covered)

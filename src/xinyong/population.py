@@ -110,8 +110,9 @@ class Population:
 
     Per citizen: ``age``, ``district``, ``neighbourhood``, ``income_band``, ``household``,
     ``role``, ``employer``. Per household: ``household_size``. Per organisation: ``org_kind``,
-    ``org_legal_rep``, ``org_district``. Organisations are numbered companies first, then
-    government organisations.
+    ``org_legal_rep``, ``org_district``. Organisations are numbered in the order of their legal
+    representatives' ids (companies and government organisations mixed), so a block of citizens
+    holds the organisations they represent.
 
     Attributes:
         age: int8 years, 0..100.
@@ -408,6 +409,14 @@ def generate_population(spec: PopulationSpec, citizens: int, streams: Streams) -
     employer[employed[~to_government]] = org_c
     employer[employed[to_government]] = org_g
     legal_rep = np.concatenate((rep_c, rep_g)).astype(np.int32)
+    kind = np.repeat(np.array([COMPANY, GOVERNMENT], dtype=np.int8), [rep_c.size, rep_g.size])
+    # Organisations are numbered in the order of their legal representatives, so a block of a
+    # split run, cut at a citizen, holds each organisation with its legal representative.
+    order = np.argsort(legal_rep, kind="stable")
+    renumber = np.empty(order.size, dtype=np.int32)
+    renumber[order] = np.arange(order.size, dtype=np.int32)
+    employer[employer >= 0] = renumber[employer[employer >= 0]]
+    legal_rep, kind = legal_rep[order], kind[order]
     district = hood_district[household].astype(np.int16)
 
     return Population(
@@ -419,8 +428,7 @@ def generate_population(spec: PopulationSpec, citizens: int, streams: Streams) -
         role=role,
         employer=employer,
         household_size=size.astype(np.int16),
-        org_kind=np.repeat(np.array([COMPANY, GOVERNMENT], dtype=np.int8),
-                           [rep_c.size, rep_g.size]),
+        org_kind=kind,
         org_legal_rep=legal_rep,
         org_district=district[legal_rep],
     )

@@ -32,7 +32,9 @@ __all__ = [
     "Behaviour",
     "Collectors",
     "Consequences",
+    "ContactsPull",
     "DisclosureTier",
+    "Dissent",
     "Escalation",
     "Grade",
     "GradeOverride",
@@ -40,8 +42,11 @@ __all__ = [
     "ListSpec",
     "ListedResponse",
     "ListingRule",
+    "NetworkSpec",
     "NoticeRule",
     "Operator",
+    "OrgRule",
+    "OrgService",
     "PointRule",
     "PopulationSpec",
     "Response",
@@ -53,6 +58,7 @@ __all__ = [
     "Sensor",
     "Service",
     "SharingRule",
+    "StartRecords",
     "builtin_packs",
     "builtin_scenarios",
     "load_pack",
@@ -174,6 +180,9 @@ class Behaviour(_Model):
     harmful: bool | None = Field(
         default=None, description="penalised (scaled by c) or rewarded (by 1/c); defaults to "
                                   "the sign of points, and must be given with operators")
+    who_share: Probability = Field(
+        default=1.0, description="share of subjects able to do it, drawn once per subject "
+                                 "(e.g. public figures)")
     source: str | None = None
 
 
@@ -256,6 +265,38 @@ class ListSpec(_Model):
         default=None, description="share of covered subjects on the list at day 0 (its "
                                   "stock when the run starts)")
     shared: bool = Field(default=True, description="published on the sharing platform")
+    serious_share: dict[str, Probability] = Field(
+        default={}, description="by violation, the share of counted events serious enough to "
+                                "list directly (default all of them)")
+    source: str | None = None
+
+
+class StartRecords(_Model):
+    """Where a resident starts when a scheme scores records it already holds (Fuzhou: "500
+    base + up to 500 from records"): the base plus ``max`` times a share of good records.
+
+    The share is ``sigmoid(logit_mean + logit_sd * z - log c)``, with ``z`` a keyed normal draw
+    per resident and ``c`` the resident's conduct factor (who does more harm has fewer good
+    records). How records spread over residents is not published: the shape is an assumption.
+    """
+
+    max: int = Field(ge=0, description="most points records can add to the base")
+    logit_mean: float = Field(description="centre of the share of good records, on the logit "
+                                          "scale (0: half the maximum)")
+    logit_sd: float = Field(ge=0.0, description="spread of that share between residents")
+    source: str | None = None
+
+
+class ContactsPull(_Model):
+    """Low-score contacts pull a score down (the "connections" factor of a consumer score):
+    every ``every_days`` days, a covered subject whose ties score below ``below`` in at least
+    ``share`` of cases is recorded doing ``behaviour``, which the scheme gives points. Idle in a
+    city without a network."""
+
+    behaviour: str
+    below: int = Field(description="a contact scoring below this counts as low (points)")
+    share: Probability = Field(description="share of one's ties that must be low")
+    every_days: int = Field(default=30, ge=1, description="how often the circle is read")
     source: str | None = None
 
 
@@ -272,6 +313,10 @@ class Scheme(_Model):
     score: ScoreScale
     start_by_income: dict[str, int] = Field(
         default={}, description="points added to the start by income band")
+    start_records: StartRecords | None = Field(
+        default=None, description="residents start from their records, not the base alone")
+    contacts_pull: ContactsPull | None = Field(
+        default=None, description="low-score contacts pull the score down (needs a network)")
     grades: list[Grade] = Field(min_length=1)
     listed_grade: str = Field(default="listed", min_length=1)
     listing: ListingRule | None = Field(default=None, description="no listing if absent")
@@ -335,9 +380,14 @@ class SanctionRule(_Model):
     """One row of the joint rewards and sanctions table [E2]: a service acting on a status.
 
     Exactly one condition is given: ``blacklisted`` (any blacklist or scheme listing),
-    ``on_list`` (a named list of any operator), ``red`` (a named red list), ``grades`` (under
-    ``operator``, default the first citizen operator), or ``parent_blacklisted`` (a child whose
-    household has a blacklisted adult [S2]).
+    ``on_list`` (a named list of any operator), ``red`` (a named red list), ``grades`` or
+    ``min_score`` (under ``operator``, or under every operator running ``scheme``; default the
+    first citizen operator), ``parent_blacklisted`` (a child whose household has a blacklisted
+    adult [S2]) or ``parent_red`` (a child whose parent is on a named red list [003, 004]).
+
+    A rule names ``scheme`` to act wherever that scheme runs: in a nation each city's residents
+    meet their own city's perks; where no operator runs the scheme the rule is idle. Grades and
+    scores count only for the residents the operator covers.
     """
 
     service: str
@@ -347,8 +397,45 @@ class SanctionRule(_Model):
     on_list: str | None = None
     red: str | None = None
     grades: list[str] | None = None
+    min_score: int | None = Field(default=None, description="a score of at least this")
     operator: str | None = None
+    scheme: str | None = Field(default=None, description="every operator running this scheme")
     parent_blacklisted: bool = False
+    parent_red: str | None = Field(default=None, description="a parent on this red list")
+    company_blacklisted: bool = Field(
+        default=False, description="the legal representative of a blacklisted organisation "
+                                   "(restricted in person: SPC consumption limits)")
+    source: str | None = None
+
+
+class OrgService(_Model):
+    """A service an organisation asks for, which checks the system [S1]: a public tender, a
+    bank loan, a subsidy, a licence, market access, a bond issue."""
+
+    name: str = Field(min_length=1)
+    title: str = Field(description="what is asked for, e.g. 'a public tender'")
+    uses_per_year: float = Field(ge=0.0, le=365.0, description="how often an organisation asks")
+    source: str | None = None
+
+
+class OrgRule(_Model):
+    """One row of the joint table for organisations: a service acting on an organisation's
+    corporate standing or its legal representative's.
+
+    Exactly one condition is given: ``blacklisted`` (on any organisation list or listing),
+    ``grades`` (under ``operator``, default the first company operator), ``rep_on_list`` (its
+    legal representative on a named citizen list, e.g. the dishonest debtors) or
+    ``rep_blacklisted`` (its legal representative on any citizen blacklist).
+    """
+
+    service: str
+    action: Action
+    what: str = Field(description="the consequence in words, e.g. 'no public tenders'")
+    blacklisted: bool = False
+    grades: list[str] | None = None
+    operator: str | None = None
+    rep_on_list: str | None = None
+    rep_blacklisted: bool = False
     source: str | None = None
 
 
@@ -372,9 +459,25 @@ class Consequences(_Model):
     services: list[Service] = Field(min_length=1)
     rules: list[SanctionRule] = Field(min_length=1)
     notices: list[NoticeRule] = []
+    org_services: list[OrgService] = Field(default=[], description="services organisations "
+                                                                   "ask for")
+    org_rules: list[OrgRule] = Field(default=[], description="the rules they apply")
     billboard_minors: bool = Field(
         default=True, description="billboards show citizens under 18 caught on camera (the "
                                   "reports exclude no one; false leaves them out)")
+    source: str | None = None
+
+
+class Dissent(_Model):
+    """Dissent and self-censorship (Daymude, Axelrod & Forrest, PNAS 2025; xinyong.dissent):
+    citizens express the share of their desired ``behaviour`` that is their best answer to the
+    punishment, and do it that much less often."""
+
+    behaviour: str
+    punishment: Literal["uniform", "proportional"]
+    severity: float = Field(ge=0.0, description="the fixed penalty, or the penalty per unit of "
+                                                "dissent above tolerance")
+    tolerance: Probability = Field(default=0.0, description="dissent let pass unpunished")
     source: str | None = None
 
 
@@ -392,6 +495,21 @@ class Response(_Model):
         default=1.0, gt=0.0, description="while many in the neighbourhood are blacklisted")
     neighbourhood_share: float = Field(
         default=0.02, ge=0.0, le=1.0, description="the blacklisted share that counts as many")
+    contact_listed: float = Field(
+        default=1.0, gt=0.0, description="while a friend or workmate is blacklisted (needs a "
+                                         "network)")
+    dissent: Dissent | None = Field(default=None, description="self-censorship of dissent")
+    near_perk: float = Field(
+        default=1.0, gt=0.0, description="within near_perk_points below a perk's score: "
+                                         "penalised acts scaled by this, rewarded by its inverse")
+    near_perk_points: int = Field(default=20, ge=0, description="how near counts (points)")
+    source: str | None = None
+
+
+class NetworkSpec(_Model):
+    """The social circle [S2: 004]: household, workmates, and friends in the neighbourhood."""
+
+    friends: int = Field(default=3, ge=0, le=50, description="friends each citizen names")
     source: str | None = None
 
 
@@ -476,6 +594,8 @@ class Scenario(_Model):
     listing: ListingRule | None = None
     operators: list[Operator] = []
     sharing: list[SharingRule] = []
+    network: NetworkSpec | None = Field(
+        default=None, description="friends and workmates (needs a population)")
     consequences: Consequences | None = Field(
         default=None, description="joint rewards and sanctions: a pack name or a table")
     response: Response | None = Field(default=None, description="how citizens respond")
@@ -589,6 +709,11 @@ def _scheme_problems(where: str, scheme: Scheme, behaviours: dict[str, Behaviour
         if lst.name in list_names:
             problems.append((f"{at}.name", lst.name, "list names must be unique in a scheme"))
         list_names.append(lst.name)
+        for b in lst.serious_share:
+            if b not in lst.behaviours:
+                problems.append((f"{at}.serious_share.{b}", b,
+                                 f"not one of the list's behaviours "
+                                 f"({', '.join(lst.behaviours) or 'none'}); add it there"))
         for j, b in enumerate([*lst.behaviours, *lst.terms]):
             if b not in behaviours:
                 field = f"behaviours[{j}]" if j < len(lst.behaviours) else f"terms.{b}"
@@ -645,17 +770,42 @@ def _consequence_problems(s: Scenario, operators: list[str], behaviours: dict[st
             problems.append((f"{at}.service", rule.service,
                              f"unknown service{_close(rule.service, services)}"))
         given = sum([rule.blacklisted, rule.on_list is not None, rule.red is not None,
-                     rule.grades is not None, rule.parent_blacklisted])
+                     rule.grades is not None, rule.min_score is not None,
+                     rule.parent_blacklisted, rule.parent_red is not None,
+                     rule.company_blacklisted])
         if given != 1:
             problems.append((at, rule.what, "give exactly one condition: blacklisted, on_list, "
-                                            "red, grades or parent_blacklisted"))
+                                            "red, grades, min_score, parent_blacklisted, "
+                                            "parent_red or company_blacklisted"))
+        if rule.parent_red is not None and rule.parent_red not in reds:
+            problems.append((f"{at}.parent_red", rule.parent_red,
+                             "no operator keeps this red list"))
+        if rule.operator is not None and rule.scheme is not None:
+            problems.append((f"{at}.scheme", rule.scheme,
+                             "give operator or scheme, not both"))
+        if rule.scheme is not None:
+            if rule.grades is None and rule.min_score is None:
+                problems.append((f"{at}.scheme", rule.scheme,
+                                 "a scheme names whose grades or score a rule reads; give "
+                                 "grades or min_score"))
+            running = [o for o in citizen_ops if o.scheme.name == rule.scheme]
+            if not running and rule.scheme not in builtin_packs():
+                hint = _close(rule.scheme, sorted(builtin_packs()))
+                problems.append((f"{at}.scheme", rule.scheme, f"unknown scheme{hint}"))
+            for o in running:
+                known = o.scheme.grade_names()
+                for g in rule.grades or []:
+                    if g not in known:
+                        problems.append((f"{at}.grades", g, f"unknown grade under scheme "
+                                                            f"'{rule.scheme}'{_close(g, known)}"))
+            continue
         if rule.on_list is not None and rule.on_list not in lists:
             hint = _close(rule.on_list, sorted(lists))
             problems.append((f"{at}.on_list", rule.on_list,
                              f"no operator keeps this list{hint}"))
         if rule.red is not None and rule.red not in reds:
             problems.append((f"{at}.red", rule.red, "no operator keeps this red list"))
-        if rule.grades is not None:
+        if rule.grades is not None or rule.min_score is not None:
             op = next((o for o in citizen_ops if o.name == rule.operator), None) \
                 if rule.operator else (citizen_ops[0] if citizen_ops else None)
             if op is None:
@@ -664,10 +814,11 @@ def _consequence_problems(s: Scenario, operators: list[str], behaviours: dict[st
                                  f"unknown citizen operator{hint}"))
             else:
                 known = op.scheme.grade_names()
-                for g in rule.grades:
+                for g in rule.grades or []:
                     if g not in known:
                         problems.append((f"{at}.grades", g, f"unknown grade under "
                                                             f"'{op.name}'{_close(g, known)}"))
+    problems += _org_rule_problems(c, all_ops, lists)
     for i, notice in enumerate(c.notices):
         at = f"consequences.notices[{i}]"
         if notice.behaviour is not None and notice.behaviour not in behaviours:
@@ -679,9 +830,71 @@ def _consequence_problems(s: Scenario, operators: list[str], behaviours: dict[st
     return problems
 
 
+def _org_rule_problems(c: Consequences, all_ops: list[Operator], lists: set[str]
+                       ) -> list[Problem]:
+    """The organisations' rules: known services, one condition, grades a company scheme has."""
+    problems: list[Problem] = []
+    services = [v.name for v in c.org_services]
+    company_ops = [op for op in all_ops if op.scheme.subject == "company"]
+    for i, rule in enumerate(c.org_rules):
+        at = f"consequences.org_rules[{i}]"
+        if rule.service not in services:
+            problems.append((f"{at}.service", rule.service,
+                             f"unknown organisation service{_close(rule.service, services)}; "
+                             f"add it to org_services"))
+        given = sum([rule.blacklisted, rule.grades is not None, rule.rep_on_list is not None,
+                     rule.rep_blacklisted])
+        if given != 1:
+            problems.append((at, rule.what, "give exactly one condition: blacklisted, grades, "
+                                            "rep_on_list or rep_blacklisted"))
+        if rule.rep_on_list is not None and rule.rep_on_list not in lists:
+            hint = _close(rule.rep_on_list, sorted(lists))
+            problems.append((f"{at}.rep_on_list", rule.rep_on_list,
+                             f"no operator keeps this list{hint}"))
+        if rule.grades is not None:
+            op = next((o for o in company_ops if o.name == rule.operator), None) \
+                if rule.operator else (company_ops[0] if company_ops else None)
+            if op is None and rule.operator is not None:
+                problems.append((f"{at}.operator", rule.operator,
+                                 "unknown company operator; a grade rule for organisations "
+                                 "needs an operator whose scheme scores companies"))
+            elif op is not None:  # (no company scheme at all: organisations meet no gates)
+                known = op.scheme.grade_names()
+                problems += [(f"{at}.grades", g, f"unknown grade under '{op.name}'"
+                                                 f"{_close(g, known)}")
+                             for g in rule.grades if g not in known]
+    return problems
+
+
+def _network_problems(s: Scenario) -> list[Problem]:
+    """The social circle needs a population; what acts through it needs the circle."""
+    problems: list[Problem] = []
+    if s.network is not None and s.population is None:
+        problems.append(("network", s.network.friends, "a network is drawn over households "
+                                                      "and neighbourhoods; add [population]"))
+    if s.response is not None and s.response.contact_listed != 1.0 and s.network is None:
+        problems.append(("response.contact_listed", s.response.contact_listed,
+                         "a response to blacklisted contacts needs [network]"))
+    names = [b.name for b in s.behaviours]
+    if s.response is not None and s.response.dissent is not None \
+            and s.response.dissent.behaviour not in names:
+        problems.append(("response.dissent.behaviour", s.response.dissent.behaviour,
+                         f"unknown behaviour{_close(s.response.dissent.behaviour, names)}"))
+    for i, op in enumerate(s.operators):
+        pull = op.scheme.contacts_pull
+        if pull is None:
+            continue
+        at = f"operators[{i}].scheme.contacts_pull"  # (idle in a city without a network)
+        if pull.behaviour not in {p.behaviour for p in op.scheme.points}:
+            hint = _close(pull.behaviour, names)
+            problems.append((f"{at}.behaviour", pull.behaviour,
+                             f"give the behaviour points in the scheme{hint}"))
+    return problems
+
+
 def _consistency_problems(s: Scenario) -> list[Problem]:
     """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _network_problems(s)
     shorthand = {"score": s.score, "grades": s.grades, "listed_grade": s.listed_grade}
     if not s.operators:
         for field, value in shorthand.items():
@@ -933,7 +1146,7 @@ def _unsourced(data: Any, path: str = "") -> list[str]:
 
 #: Tables that map names to values; in a pack they name their source like any other table, and
 #: the source is taken off before the mapping is read.
-_MAPPINGS = {"start_by_income", "terms", "grade"}
+_MAPPINGS = {"start_by_income", "terms", "grade", "serious_share"}
 
 
 def _strip_mapping_sources(data: Any) -> Any:

@@ -33,17 +33,18 @@ __all__ = ["BlockRun", "SplitCity", "blocks", "route", "sum_tallies"]
 
 
 def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
-    """Cut a city into ``count`` blocks of about equal size, at neighbourhood boundaries."""
+    """Cut a city into ``count`` blocks of about equal size, at neighbourhood boundaries; each
+    organisation goes to the block of its legal representative."""
     n = scenario.citizens
     cuts = np.linspace(0, n, count + 1).round().astype(np.int64)
-    orgs = 0
+    org_cuts = np.zeros(count + 1, dtype=np.int64)
     if scenario.population is not None:
         pop = generate_population(scenario.population, n, Streams(seed))
-        orgs = pop.organisations
         # Move each cut to the first citizen of the neighbourhood it falls in.
         starts = np.flatnonzero(np.r_[True, pop.neighbourhood[1:] != pop.neighbourhood[:-1]])
         cuts[1:-1] = starts[np.searchsorted(starts, cuts[1:-1], side="right") - 1]
-    org_cuts = np.linspace(0, orgs, count + 1).round().astype(np.int64)
+        # Organisations go with their legal representatives (they are numbered in that order).
+        org_cuts = np.searchsorted(pop.org_legal_rep, cuts).astype(np.int64)
     return [Block(int(cuts[i]), int(cuts[i + 1]), int(org_cuts[i]), int(org_cuts[i + 1]))
             for i in range(count)]
 

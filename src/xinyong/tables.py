@@ -194,6 +194,8 @@ def standings(city: City) -> pd.DataFrame:
             "subject": np.arange(own.start, own.stop, dtype=np.int32),
             "covered": True if covered is None else covered,
             "score": real.score.astype(np.int32),
+            "start": (np.full(own.stop - own.start, op.scheme.score.start, dtype=np.int32)
+                      if op.start is None else op.start.astype(np.int32)),
             "grade": pd.Categorical.from_codes(real.grades(day=day), names),
             "listed": real.listed,
             "listing_day": real.listing_day,

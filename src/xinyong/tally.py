@@ -16,6 +16,7 @@ import numpy as np
 from xinyong.accuracy import honoured_lists
 from xinyong.consequences import NOTICE_HARMS, NOTICE_KINDS
 from xinyong.gates import ACTIONS
+from xinyong.org_gates import CORPORATE_HARMS
 from xinyong.scenario import Scenario
 
 __all__ = ["Tally", "add_rows", "summarize"]
@@ -190,6 +191,20 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _org_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
+    """Organisations at their gates, and the harms to them and their employees."""
+    services = [s.name for s in scenario.consequences.org_services]  # type: ignore[union-attr]
+    decisions = np.asarray(e["decisions"])
+    return {
+        "org_gate_decisions": {
+            name: {a: int(c) for a, c in zip(ACTIONS, decisions[s], strict=True) if c}
+            for s, name in enumerate(services)},
+        "org_wrongly_denied": int(np.asarray(e["wrongly_denied"]).sum()),
+        "corporate_harms": {k: int(v) for k, v in zip(CORPORATE_HARMS, np.asarray(e["harms"]),
+                                                      strict=True)},
+    }
+
+
 def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[str, Any]:
     """The spec's summary figures (for the first operator), what the services act on, and
     every operator's own; ``about`` says in words what each headline counts.
@@ -250,6 +265,11 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
                 "billboard notices (photo, name and ID at the crossing) that named a citizen "
                 "under 18, or showed an event that was misattributed, a false report, or "
                 f"dismissed on review{shown}")
+    if c.get("org_effects") is not None:
+        out.update(_org_summary(scenario, c["org_effects"]))
+        out["about"]["corporate_harms"] = (
+            "organisations on a corporate listing or blacklist at the end, those the error-free "
+            "system would not list (now and ever), and the employees of each")
     if c.get("population") is not None:
         out["population"] = {k: int(v) for k, v in c["population"].items()}
     if tally.twin_daily is not None:
