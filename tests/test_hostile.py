@@ -117,5 +117,5 @@ def test_names_and_paths_are_printed_safely(tmp_path: Path) -> None:
     refused = xy("simulate", "--scenario", str(bad), "--out", str(tmp_path / "p"))
     assert refused.returncode == 2 and "[bold]bad.json" in refused.stderr
     report = xy("report", str(tmp_path / "o"), "--out", str(tmp_path / "missing" / "r.html"))
-    assert report.returncode == 1 and "folder that exists" in report.stderr
+    assert report.returncode == 2 and "does not exist" in report.stderr
     assert "Traceback" not in report.stderr

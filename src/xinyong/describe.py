@@ -168,7 +168,8 @@ COLUMNS: dict[str, str] = {
     "district number", "neighbourhood": "neighbourhood number", "income_band": "income band",
     "household": "household id", "role": "role in the household", "employer": "employer "
     "(organisation id, -1 without)", "covered": "covered by the scheme (true/false); in "
-    "daily series: citizens covered", "score": "score (points)", "grade": "grade",
+    "daily series: citizens covered", "score": "score (points)", "start": "the starting score "
+    "(points; from the records where a scheme starts from them)", "grade": "grade",
     "listed": "listed with the scheme's listed grade (true/false; in series: citizens)",
     "listing_day": "day listed (-1: not listed)", "ever_listed": "listed at least once "
     "(true/false; in series: citizens)", "counterfactual_score": "the error-free score "

@@ -891,7 +891,7 @@ def frozen_status(city: City) -> GateStatus:
                                                          lst.until.copy())
             book.lists.append(frozen)
         shims.append(SimpleNamespace(subject="citizen", name=op.name, scheme=op.scheme,
-                                     standing=standing, lists=book))
+                                     standing=standing, lists=book, covered=op.covered))
     return live_status(shims, city.population, False, [city.day])  # type: ignore[arg-type]
 
 

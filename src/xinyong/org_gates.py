@@ -58,20 +58,30 @@ def leads_blacklisted(operators: list[OperatorState], population: Population,
                       ) -> Callable[[np.ndarray], np.ndarray]:
     """The condition 'legal representative of a blacklisted organisation', for citizens given
     by local ids (a citizen represents at most the one organisation employing them)."""
-    n_orgs = population.organisations
+    return _LeadsBlacklisted(operators, population, citizen_base, org_base, counterfactual)
 
-    def leads(citizens: np.ndarray) -> np.ndarray:
-        org = population.employer[citizens].astype(np.int64) - org_base
+
+class _LeadsBlacklisted:
+    """:func:`leads_blacklisted` as an object, not a closure, so that a city holding it can be
+    pickled (checkpoints, the live city's snapshots)."""
+
+    def __init__(self, operators: list[OperatorState], population: Population,
+                 citizen_base: int, org_base: int, counterfactual: bool) -> None:
+        self.operators, self.population = operators, population
+        self.citizen_base, self.org_base = citizen_base, org_base
+        self.counterfactual = counterfactual
+
+    def __call__(self, citizens: np.ndarray) -> np.ndarray:
+        population, n_orgs = self.population, self.population.organisations
+        org = population.employer[citizens].astype(np.int64) - self.org_base
         here = (org >= 0) & (org < n_orgs)  # an employer in another block: not its rep
         org = np.where(here, org, 0)
-        rep = here & (population.org_legal_rep[org] == citizens + citizen_base) \
+        rep = here & (population.org_legal_rep[org] == citizens + self.citizen_base) \
             if n_orgs else here
         out = np.zeros(citizens.size, dtype=bool)
         if rep.any():
-            out[rep] = org_listed(operators, org[rep], counterfactual)
+            out[rep] = org_listed(self.operators, org[rep], self.counterfactual)
         return out
-
-    return leads
 
 
 class OrganisationGates:
