@@ -60,6 +60,25 @@ def multi_city(**overrides: Any) -> Scenario:
     return validate_scenario(data, source=MULTI_CITY.name)
 
 
+def blame_city(**overrides: Any) -> dict[str, Any]:
+    """Two citizens, a camera that always blames the other one, and a court list of debtors:
+    on seed 7 the only fraud is citizen 1's, on day 1, blamed on citizen 0 (scenario data)."""
+    data: dict[str, Any] = {
+        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
+        "listed_response": {"negative": 1.0, "positive": 1.0},
+        "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
+        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True}],
+        "operators": [{"name": "court", "scheme": {
+            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
+            "grades": [{"grade": "A", "min": 0}],
+            "points": [{"behaviour": "fraud", "points": -1}],
+            "lists": [{"name": "debtors", "title": "a debtor", "behaviours": ["fraud"],
+                       "term_days": 100}]}}],
+    }
+    data.update(overrides)
+    return data
+
+
 CONSEQUENCES: dict[str, Any] = {
     "services": [
         {"name": "rail", "title": "a train ticket", "uses_per_year": 24},

@@ -4,7 +4,7 @@ invariants over random ones."""
 from __future__ import annotations
 
 import numpy as np
-from helpers import consequence_city, tiny_scenario
+from helpers import blame_city, consequence_city, tiny_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,20 +94,7 @@ def test_blacklisted_share_is_the_share_a_blacklist_gate_denies(seed: int, mis: 
 
 
 def test_explain_shows_a_wrongful_listing_its_cause_and_the_error_free_history() -> None:
-    data = {
-        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
-        "listed_response": {"negative": 1.0, "positive": 1.0},
-        "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
-        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True},
-                       {"name": "drunk_driving", "p": 0.0, "sensor": "wrong",
-                        "harmful": True}],
-        "operators": [{"name": "court", "scheme": {
-            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
-            "grades": [{"grade": "A", "min": 0}],
-            "points": [{"behaviour": "fraud", "points": -1}],
-            "lists": [{"name": "debtors", "title": "a debtor", "behaviours": ["fraud"],
-                       "term_days": 100}]}}],
-    }
+    data = blame_city()
     run = xinyong.simulate(xinyong.scenario.validate_scenario(data, "blame"), seed=7)
     # On this seed: one fraud, by citizen 1 on day 1, blamed on citizen 0.
     wronged, actor = run.explain(0), run.explain(1)
@@ -179,17 +166,7 @@ def test_the_live_record_marks_a_wrongful_listing_and_a_missing_one(tmp_path) ->
     and the true actor is shown missing from the list."""
     from xinyong.live import LiveCity
 
-    data = {
-        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
-        "listed_response": {"negative": 1.0, "positive": 1.0},
-        "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
-        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True}],
-        "operators": [{"name": "court", "scheme": {
-            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
-            "grades": [{"grade": "A", "min": 0}],
-            "points": [{"behaviour": "fraud", "points": -1}],
-            "lists": [{"name": "debtors", "behaviours": ["fraud"], "term_days": 100}]}}],
-    }
+    data = blame_city()
     live = LiveCity(tmp_path / "city", xinyong.scenario.validate_scenario(data, "blame"), 7)
     try:
         live.advance(5)  # on this seed citizen 1's fraud of day 1 is blamed on citizen 0

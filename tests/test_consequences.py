@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CONSEQUENCES, consequence_city
+from helpers import CONSEQUENCES, blame_city, consequence_city
 
 import xinyong
 from xinyong.gates import Gates, GateStatus, ListView
@@ -156,21 +156,10 @@ def test_wrongful_refusals_are_counted_against_the_counterfactual() -> None:
     """Two citizens, and a camera that always blames the other one: the one who is refused
     did nothing, so every refusal is one the error-free system would not have made, and the
     one who did it is wrongly missing from the list."""
-    data = {
-        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
-        "listed_response": {"negative": 1.0, "positive": 1.0},
-        "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
-        "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True}],
-        "operators": [{"name": "court", "scheme": {
-            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
-            "grades": [{"grade": "A", "min": 0}],
-            "points": [{"behaviour": "fraud", "points": -1}],
-            "lists": [{"name": "debtors", "behaviours": ["fraud"], "term_days": 100}]}}],
-        "consequences": {"name": "t", "services": [
-            {"name": "rail", "title": "a ticket", "min_age": 0, "uses_per_year": 365}],
-            "rules": [{"service": "rail", "action": "deny", "on_list": "debtors",
-                       "what": "no train tickets"}]},
-    }
+    data = blame_city(consequences={"name": "t", "services": [
+        {"name": "rail", "title": "a ticket", "min_age": 0, "uses_per_year": 365}],
+        "rules": [{"service": "rail", "action": "deny", "on_list": "debtors",
+                   "what": "no train tickets"}]})
     with xinyong.simulate(validate_scenario(data, "blame"), seed=7) as r:
         events = r.ledger.events()  # on this seed: one fraud, by citizen 1 on day 1
         assert list(zip(events.day, events.actor, events.subject, strict=True)) == [(1, 1, 0)]
