@@ -585,15 +585,6 @@ class City:
             self._daily_lists.append((day, op.name, lst.spec.name, self._list_members[key],
                                       self._list_wrong[key]))
 
-    def recount(self, op: OperatorState) -> None:
-        """Recount an operator's wrongly listed subjects and list members from scratch, after a
-        change made outside the day (an upheld appeal)."""
-        self.wrongly_listed[op.index] = int((op.standing.listed
-                                             & ~op.counterfactual.listed).sum())
-        for i, (lst, cf) in enumerate(zip(op.lists.lists, op.cf_lists.lists, strict=True)):
-            self._list_members[(op.index, i)] = int(lst.member.sum())
-            self._list_wrong[(op.index, i)] = int((lst.member & ~cf.member).sum())
-
     def summary(self) -> dict[str, Any]:
         """The spec's summary figures (for the first operator) and every operator's own."""
         return summarize(self.scenario, self.seed, self.day, self.tally())

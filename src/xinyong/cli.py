@@ -24,6 +24,7 @@ from rich.table import Table
 from xinyong.chilling import chilling_text
 from xinyong.cluster import ClusterError
 from xinyong.consequences import NOTICE_KINDS
+from xinyong.figures import format_value
 from xinyong.overrides import apply, parse
 from xinyong.progress import days_bar
 from xinyong.run import (
@@ -184,16 +185,6 @@ def simulate_command(
                   f"explain {_safe(folder)} 0)")
 
 
-def _figure(key: str, value: object) -> str:
-    if key.endswith("_share"):
-        return f"{value:.3%}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return _safe(value)
-
-
 def _print_summary(summary: dict) -> None:
     about = summary.get("about", {})
     table = Table(title="Summary", show_header=False)
@@ -210,7 +201,7 @@ def _print_summary(summary: dict) -> None:
             for part, count in value.items():
                 table.add_row(f"  {_safe(part.replace('_', ' '))}", f"{count:,}")
         elif not isinstance(value, (dict, list)):  # nested figures have their own tables
-            table.add_row(_safe(key), _figure(key, value), _safe(about.get(key, "")))
+            table.add_row(_safe(key), _safe(format_value(key, value)), _safe(about.get(key, "")))
     console.print(table)
     operators = summary.get("operators")
     if operators:

@@ -330,19 +330,6 @@ class ListBook:
         changes.add(i, ENTERED, entered)
         changes.add(i, LEFT, left)
 
-    def lift(self, subject: int, behaviour: int, day: int) -> bool:
-        """Take a subject off the blacklists that one violation of ``day`` put it on (an upheld
-        appeal). Returns whether it left any."""
-        left = False
-        for lst in self.lists:
-            if lst.black and lst.term[behaviour] > 0 and lst.member[subject] \
-                    and lst.since[subject] == day:
-                lst.member[subject] = False
-                left = True
-        if left:
-            self._update_black_any(np.array([subject]))
-        return left
-
     def members(self, name: str) -> np.ndarray:
         """The ids on a list now."""
         return np.flatnonzero(self.lists[self.names.index(name)].member)

@@ -236,21 +236,6 @@ class Standing:
         np.maximum.at(cap_until, local, (day + days).astype(cap_until.dtype))
         self._cap_ends.add(cap_until[local], touched[local])
 
-    def correct(self, day: int, subject: int, score: int, unlist: bool) -> bool:
-        """Set one subject's score (rebuilt from its ledger after an appeal), and lift its
-        listing when the listing's cause is gone. Returns whether the listing was lifted."""
-        who = np.array([subject])
-        before = self.grades(who, day)[0]
-        old = int(self.score[subject])
-        self.score[subject] = min(max(score, self.floor), self.ceiling)
-        lifted = bool(unlist and self.listed[subject])
-        if lifted:
-            self.listed[subject] = False
-        self.score_sum += int(self.score[subject]) - old
-        self.grade_counts[before] -= 1
-        self.grade_counts[self.grades(who, day)[0]] += 1
-        return lifted
-
     def finish(self, last_day: int) -> None:
         """Write down the lazy listing day of citizens still at the floor."""
         if self.at_floor:
