@@ -300,30 +300,31 @@ class ConsequenceState:
         pairs = self.uses.occurrences(day)
         citizen = pairs // self.uses.k
         service = pairs - citizen * self.uses.k
-        # The day's uses grouped by service in one stable sort, instead of a pass per service.
-        order = np.argsort(service.astype(np.int16), kind="stable")  # a radix sort
-        ends = np.cumsum(np.bincount(service, minlength=self.uses.k))
-        refused, row = [], {"day": day}
-        for s, name in enumerate(self.gates.services):
-            who = citizen[order[(ends[s - 1] if s else 0):ends[s]]]
-            if who.size == 0:
-                continue
-            code, by_parent = self.gates.decide_many(name, self.status, who)
-            self.decisions[s] += np.bincount(code, minlength=len(ACTIONS))
-            denied = code == DENY
-            if denied.any():
-                cf_code, _ = self.gates.decide_many(name, self.cf_status, who[denied])
-                self.wrongly_denied[s] += int((cf_code != DENY).sum())
-                refused.append(who[denied])
-                row[f"denied_{name}"] = int(denied.sum())
+        # The day's uses grouped by service in one stable (radix) sort: gates decide by runs.
+        order = np.argsort(service.astype(np.int16), kind="stable")
+        citizen, service = citizen[order], service[order]
+        uses = np.bincount(service, minlength=self.uses.k)
+        code, by_parent = self.gates.decide_day(self.status, citizen, uses)
+        self.decisions += np.bincount(service * len(ACTIONS) + code, minlength=self.decisions.size
+                                      ).reshape(self.decisions.shape)
+        denied = np.flatnonzero(code == DENY)
+        refused, row = citizen[denied], {"day": day}
+        if denied.size:
+            count = np.bincount(service[denied], minlength=self.uses.k)
+            cf_code, _ = self.gates.decide_day(self.cf_status, refused, count)
+            self.wrongly_denied += np.bincount(service[denied][cf_code != DENY],
+                                               minlength=self.uses.k)
+            for s in np.flatnonzero(count):
+                row[f"denied_{self.gates.services[s]}"] = int(count[s])
             if self.children_affected.size and by_parent.any():
-                children = who[by_parent & denied]
+                children = refused[by_parent[denied]]
+                children = self._scratch.distinct(children) if children.size > 1 else children
                 self._children_count += int((~self.children_affected[children]).sum())
                 self.children_affected[children] = True
         self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
         row["children_affected"] = self._children_count
         self.daily.append(row)
-        return np.concatenate(refused) if refused else np.empty(0, dtype=np.int64)
+        return refused
 
     def _write_notices(self, day: int, events: Events,
                        judgements: list[tuple[OperatorState, Judgement]],

@@ -13,7 +13,6 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Effect", "paired_effect"]
 
@@ -64,6 +63,8 @@ def paired_effect(arm: np.ndarray, baseline: np.ndarray, confidence: float = 0.9
         return Effect(mean, nan, nan, nan, nan, nan)
     var_d = float(d.var(ddof=1))
     var_u = float(a.var(ddof=1) + b.var(ddof=1))
+    from scipy import stats  # here: importing scipy.stats takes a second
+
     with warnings.catch_warnings():  # nearly equal values: scipy warns, the figures stand
         warnings.simplefilter("ignore", RuntimeWarning)
         if var_d == 0.0:  # every seed gives the same difference: so does the interval

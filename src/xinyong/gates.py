@@ -177,6 +177,7 @@ class Gates:
         self._rules: dict[str, list[SanctionRule]] = {s: [] for s in self.services}
         for rule in consequences.rules:
             self._rules[rule.service].append(rule)
+        self._conditions = _conditions(consequences.rules, self.services)
 
     def _matches(self, rule: SanctionRule, status: GateStatus, citizens: np.ndarray
                  ) -> np.ndarray:
@@ -194,14 +195,16 @@ class Gates:
             return status.rep_of_blacklisted(citizens)
         out = np.zeros(citizens.size, dtype=bool)
         for op in self.operators_of(rule, status):
+            covered = status.covered.get(op)
+            mine = slice(None) if covered is None else np.flatnonzero(covered[citizens])
             if rule.min_score is not None:
-                hit = status.scores[op][citizens] >= rule.min_score
-            else:
-                assert rule.grades is not None
-                grade_of, names = status.grades[op]
-                wanted = np.array([names.index(g) for g in rule.grades])
-                hit = np.isin(grade_of(citizens), wanted)
-            out |= hit & status.is_covered(op, citizens)
+                out[mine] |= status.scores[op][citizens[mine]] >= rule.min_score
+                continue
+            assert rule.grades is not None
+            grade_of, names = status.grades[op]
+            wanted = np.zeros(len(names), dtype=bool)
+            wanted[[names.index(g) for g in rule.grades]] = True
+            out[mine] |= wanted[grade_of(citizens[mine])]
         return out
 
     def operators_of(self, rule: SanctionRule, status: GateStatus) -> list[str]:
@@ -214,13 +217,49 @@ class Gates:
                     ) -> tuple[np.ndarray, np.ndarray]:
         """Action codes (into ``ACTIONS``) for many citizens at one service, and whether each
         denial came from a parent's listing (the children who pay for it)."""
+        if service not in self._rules:
+            raise KeyError(f"unknown service '{service}'; services: {', '.join(self.services)}")
+        uses = np.zeros(len(self.services), dtype=np.int64)
+        uses[self.services.index(service)] = citizens.size
+        return self.decide_day(status, citizens, uses)
+
+    def decide_day(self, status: GateStatus, citizens: np.ndarray, uses: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """``decide_many`` for a whole day's uses at once.
+
+        Args:
+            status: what the gates look at.
+            citizens: the day's uses grouped by service, in service order: the first
+                ``uses[0]`` at service 0, the next ``uses[1]`` at service 1, and so on.
+            uses: uses per service (into ``self.services``).
+
+        Returns:
+            Per use, the action code and whether a parent's listing denied it.
+
+        Each distinct condition of the table is evaluated once, on the uses of the services
+        that have a rule on it (contiguous runs in service order), instead of once per rule
+        and service.
+        """
         code = np.zeros(citizens.size, dtype=np.int8)
         by_parent = np.zeros(citizens.size, dtype=bool)
-        for rule in self._rules[service]:
-            hit = self._matches(rule, status, citizens)
-            code = np.maximum(code, np.where(hit, _CODE[rule.action], 0)).astype(np.int8)
-            if rule.parent_blacklisted and rule.action == "deny":
-                by_parent |= hit
+        starts = np.cumsum(uses) - uses
+        for condition in self._conditions:
+            at = condition.services[uses[condition.services] > 0]
+            if at.size == 0:
+                continue
+            runs = uses[at]
+            if runs.sum() == citizens.size:  # every use meets a rule on this condition
+                sel: slice | np.ndarray = slice(None)
+            elif at.size == 1:
+                sel = slice(int(starts[at[0]]), int(starts[at[0]] + runs[0]))
+            else:  # the runs' positions, in order
+                sel = np.arange(int(runs.sum())) + np.repeat(starts[at] - (np.cumsum(runs)
+                                                                          - runs), runs)
+            hit = self._matches(condition.rule, status, citizens[sel])
+            action = np.repeat(condition.action[at], runs)
+            code[sel] = np.maximum(code[sel], action * hit)
+            if condition.parent_deny is not None:
+                by_parent[sel] |= hit & np.repeat(condition.parent_deny[at], runs)
         return code, by_parent
 
     def decide(self, service: str, status: GateStatus, citizen: int) -> Decision:
@@ -284,3 +323,37 @@ class Gates:
                                                                          "listed as")
                 return f"{verb} {title} by '{view.operator}' since day {since}{until}."
         return ""
+
+
+@dataclass(frozen=True)
+class _Condition:
+    """One distinct condition of the table, and what it does at each service."""
+
+    rule: SanctionRule  # any rule with this condition (the one evaluated)
+    services: np.ndarray  # the services with a rule on it that acts, ascending
+    action: np.ndarray  # per service: the strongest action code of its rules on it (0: none)
+    parent_deny: np.ndarray | None  # per service: a parent's listing denies (children pay)
+
+
+def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Condition]:
+    """The table's rules grouped by condition: a condition is evaluated once a day."""
+    keys = ("blacklisted", "on_list", "red", "grades", "min_score", "operator", "scheme",
+            "parent_blacklisted", "parent_red", "company_blacklisted")
+    groups: dict[tuple, list[SanctionRule]] = {}
+    for rule in rules:
+        key = tuple(tuple(v) if isinstance(v, list) else v
+                    for v in (getattr(rule, k) for k in keys))
+        groups.setdefault(key, []).append(rule)
+    index = {name: i for i, name in enumerate(services)}
+    out = []
+    for group in groups.values():
+        action = np.zeros(len(services), dtype=np.int8)
+        parent = np.zeros(len(services), dtype=bool)
+        for rule in group:
+            s = index[rule.service]
+            action[s] = max(action[s], _CODE[rule.action])
+            parent[s] |= rule.parent_blacklisted and rule.action == "deny"
+        if action.any():
+            out.append(_Condition(group[0], np.flatnonzero(action), action,
+                                  parent if parent.any() else None))
+    return out

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy import stats
 
 from xinyong.scenario import Scenario, ScenarioError, load_scenario
 
@@ -214,6 +213,8 @@ def validate(scenario: str | Path | Scenario, patterns: str | Path | Patterns | 
         mean = float(values.mean())
         lo = hi = mean
         if values.size > 1 and values.std() > 0:
+            from scipy import stats  # here: importing scipy.stats takes a second
+
             lo, hi = stats.t.interval(0.95, values.size - 1, loc=mean, scale=stats.sem(values))
         rows.append({"pattern": p.name, "published": p.published, "source": p.source,
                      "mean": mean, "lo": float(lo), "hi": float(hi), "low": p.low,
