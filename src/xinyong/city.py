@@ -21,6 +21,7 @@ from xinyong.accuracy import blacklist_counts, grade_counts
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
+from xinyong.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Today
 from xinyong.dissent import desired_dissent, expressed_dissent
 from xinyong.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.lists import JOINS, LEAVES
@@ -146,7 +147,10 @@ class City:
         self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
         self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
-        self._done: dict[str, Events] = {}  # the open day's events by own actors (observe)
+        self.clock: PhaseClock | None = None  # set to time the phases (--profile)
+        self._phases = PHASES  # the day's plan, by name
+        self._handover = HANDOVER  # where a split run hands events over
+        self._observed = Today(0)  # the open day, between observe and judge
         # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
         # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
         self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
@@ -289,21 +293,52 @@ class City:
 
     # -- the day --------------------------------------------------------------------------
 
-    def step(self) -> None:
-        """Simulate one day."""
-        self.judge(self.observe())
+    def plan(self) -> list[tuple[str, Callable[[Today], None]]]:
+        """The day's phases in order (see :mod:`xinyong.day`), as (name, method)."""
+        return [(name, getattr(self, f"_{name}")) for name in self._phases]
 
-    def observe(self) -> dict[str, Events]:
-        """Steps 1-2 of the day: what the city's own subjects do, and what is recorded.
+    def step(self) -> DayResult:
+        """Simulate the open day: every phase, top to bottom."""
+        today = self.observe()
+        return self.judge(today.events, today)
 
-        Events may name subjects another block owns (a misattribution); a split run hands each
-        event to its subject's block before :meth:`judge`.
-        """
-        day = self.day
-        events: dict[str, Events] = {}
+    def observe(self) -> Today:
+        """The phases before the hand-over: what the city's own subjects do, and what is
+        recorded. Events may name subjects another block owns (a misattribution); a split run
+        hands each event to its subject's block before :meth:`judge`."""
+        today = Today(self.day)
+        self._run(today, self.plan()[:self._handover])
+        return today
+
+    def judge(self, events: dict[str, Events], today: Today | None = None) -> DayResult:
+        """The phases after the hand-over, on the events about own subjects."""
+        if today is None:
+            today = self._observed
+        today.events = events
+        self._run(today, self.plan()[self._handover:])
+        assert today.result is not None
+        return today.result
+
+    def _run(self, today: Today, phases: list[tuple[str, Callable[[Today], None]]]) -> None:
+        self._observed = today
+        if self.clock is None:
+            for _, phase in phases:
+                phase(today)
+            return
+        for name, phase in phases:
+            self.clock.time(name, phase, today)
+
+    def _behaviour(self, today: Today) -> None:
+        """1. What each subject does today (the pairs whose next occurrence is today)."""
+        for group in self.groups.values():
+            group.occurred = group.behaviours.occurrences(today.day)
+
+    def _observation(self, today: Today) -> None:
+        """2. What the sensors record, with collectors' false reports, submitted events and
+        the contacts pull; and what own actors really did (the counterfactual's events)."""
+        day = today.day
         for kind, group in self.groups.items():
-            group.occurred = group.behaviours.occurrences(day)  # 1. behaviour
-            recorded = group.sensors.observe(day, group.occurred)  # 2. observation
+            recorded = group.sensors.observe(day, group.occurred)
             if kind == "citizen" and self.collectors:
                 for sensor, network in self.collectors:
                     network.credit(recorded, self.sensor_of, sensor)
@@ -313,12 +348,11 @@ class City:
                 recorded = Events.concat([recorded, self.injected.pop(day)])
             if kind == "citizen" and self.network is not None:
                 recorded = Events.concat([recorded, *self._contacts_pull(day)])
-            events[kind] = recorded
+            today.events[kind] = recorded
             # What this block's own subjects really did, wherever it was attributed: the
             # counterfactual's events (a false report has no actor).
             done = recorded.where(recorded.actor >= 0) if self.collectors else recorded
-            self._done[kind] = done.local(self.base[kind])
-        return events
+            today.done[kind] = done.local(self.base[kind])
 
     def _contacts_pull(self, day: int) -> list[Events]:
         """Events of the schemes whose score low-score contacts pull down, on their days."""
@@ -338,77 +372,123 @@ class City:
                               np.zeros(n, bool)))
         return out
 
-    def judge(self, events: dict[str, Events]) -> None:
-        """Steps 3-5 of the day and the response, for the events about own subjects."""
-        day = self.day
-        toggled: dict[str, list[np.ndarray]] = {kind: [] for kind in self.groups}
-        judged = []
-        org_flips: list[np.ndarray] = []  # organisations whose real or error-free listing flipped
-        # The events with subjects numbered as this city's columns are (from its base).
-        local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
-        # Per citizen event, whether some operator's review dismissed it (notices' harms).
-        dismissed_any = np.zeros(len(events["citizen"]), dtype=bool) \
+    def _assessment(self, today: Today) -> None:
+        """3. Each operator selects what it scores; its authority's review dismisses some.
+        Events withdrawn on appeal are dropped from what was really done, too."""
+        day, events = today.day, today.events
+        today.local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
+        today.dismissed_any = np.zeros(len(events["citizen"]), dtype=bool) \
             if self.effects is not None else None
-        gone = {kind: withdrawn_mask(e, self.withdrawn[day])
-                if kind == "citizen" and day in self.withdrawn else None
-                for kind, e in events.items()}
-        done = dict(self._done)  # what was really done, less what was withdrawn on appeal
-        if gone.get("citizen") is not None:
-            done["citizen"] = done["citizen"].where(
-                ~withdrawn_mask(done["citizen"], self.withdrawn[day]))
-        for op in self.operators:  # 3-5. each operator: select, assess, score, list
-            keep = op.keep(local[op.subject])
+        today.gone = {kind: withdrawn_mask(e, self.withdrawn[day])
+                      if kind == "citizen" and day in self.withdrawn else None
+                      for kind, e in events.items()}
+        if today.gone.get("citizen") is not None:
+            done = today.done["citizen"]
+            today.done["citizen"] = done.where(~withdrawn_mask(done, self.withdrawn[day]))
+        for op in self.operators:
+            keep = op.keep(today.local[op.subject])
             mine = events[op.subject] if keep is None else events[op.subject].where(keep)
-            ours = local[op.subject] if keep is None else local[op.subject].where(keep)
+            ours = today.local[op.subject] if keep is None else \
+                today.local[op.subject].where(keep)
             dismissed = op.assess(day, mine)  # draws addressed by event: unmoved by withdrawals
-            withdrawn = gone[op.subject]
+            withdrawn = today.gone[op.subject]
             if withdrawn is not None and keep is not None:
                 withdrawn = withdrawn[keep]
-            if dismissed_any is not None and op.subject == "citizen" and dismissed.any():
+            if today.dismissed_any is not None and op.subject == "citizen" and dismissed.any():
                 counted = dismissed if withdrawn is None else dismissed & ~withdrawn
-                dismissed_any[np.flatnonzero(keep) if keep is not None else slice(None)] |= \
-                    counted
-            if self.ledger is not None:
-                self.ledger.append(day, op.index, mine, op.points[mine.behaviour], dismissed,
-                                   withdrawn)
-            if withdrawn is not None:  # as if never recorded, from here on
-                mine, ours, dismissed = (mine.where(~withdrawn), ours.where(~withdrawn),
-                                         dismissed[~withdrawn])
-            real, counterfactual = op.score(day, ours, dismissed, done[op.subject],
-                                            self._second_core)
-            toggled[op.subject].append(real.toggled())
-            if op.subject == "citizen":
-                judged.append((op, real))
-            elif self.org_gates is not None:
-                org_flips += [real.toggled(), counterfactual.toggled()]
-            self._count_operator(day, op, real, counterfactual, mine, dismissed)
-        for kind, withdrawn in gone.items():
+                today.dismissed_any[np.flatnonzero(keep) if keep is not None
+                                    else slice(None)] |= counted
+            today.kept.append(Kept(mine, ours, dismissed, withdrawn))
+
+    def _ledger(self, today: Today) -> None:
+        """4. Every operator's events go to the ledger, dismissed and withdrawn ones flagged."""
+        if self.ledger is None:
+            return
+        for op, kept in zip(self.operators, today.kept, strict=True):
+            self.ledger.append(today.day, op.index, kept.mine, op.points[kept.mine.behaviour],
+                               kept.dismissed, kept.withdrawn)
+
+    def _scoring(self, today: Today) -> None:
+        """5. Each operator scores its counted events (the counterfactual starts on the
+        second core); withdrawn events count as never recorded."""
+        for op, kept in zip(self.operators, today.kept, strict=True):
+            if kept.withdrawn is not None:
+                keep = ~kept.withdrawn
+                kept.mine, kept.ours = kept.mine.where(keep), kept.ours.where(keep)
+                kept.dismissed = kept.dismissed[keep]
+            today.scored.append(op.score(today.day, kept.ours, kept.dismissed,
+                                         today.done[op.subject], self._second_core))
+
+    def _lists(self, today: Today) -> None:
+        """6. Each operator's lists follow its scores and listings; the day is counted."""
+        for op, kept, scored in zip(self.operators, today.kept, today.scored, strict=True):
+            real, counterfactual = op.update_lists(today.day, scored)
+            today.judged.append((op, real, counterfactual))
+            self._count_operator(today.day, op, real, counterfactual, kept.mine,
+                                 kept.dismissed)
+        for kind, withdrawn in today.gone.items():
             if withdrawn is not None:
-                events = {**events, kind: events[kind].where(~withdrawn)}
-                local[kind] = local[kind].where(~withdrawn)
-                if kind == "citizen" and dismissed_any is not None:
-                    dismissed_any = dismissed_any[~withdrawn]
-        responded = np.empty(0, dtype=np.int64)
-        if self.effects is not None:  # gates, notices; citizens respond from tomorrow
-            responded = self.effects.step(day, local["citizen"], judged, dismissed_any)
-        if self.org_gates is not None:  # organisations at their gates
-            org_row = self.org_gates.step(day, org_flips)
+                today.events = {**today.events, kind: today.events[kind].where(~withdrawn)}
+                today.local[kind] = today.local[kind].where(~withdrawn)
+                if kind == "citizen" and today.dismissed_any is not None:
+                    today.dismissed_any = today.dismissed_any[~withdrawn]
+
+    def _consequences(self, today: Today) -> None:
+        """7. Gates and notices for citizens; organisations at their gates."""
+        if self.effects is not None:
+            judged = [(op, real) for op, real, _ in today.judged if op.subject == "citizen"]
+            today.acted = self.effects.act(today.day, judged, today.local["citizen"],
+                                           today.dismissed_any)
+            today.refused = today.acted.refused.size
+        if self.org_gates is not None:
+            flips = [j.toggled() for op, real, cf in today.judged if op.subject == "company"
+                     for j in (real, cf)]
+            org_row = self.org_gates.step(today.day, flips)
             if self.effects is not None and self.effects.daily:
                 self.effects.daily[-1].update(org_row)
-        today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
+
+    def _response(self, today: Today) -> None:
+        """8. Citizens respond to what happened to them and around them (from tomorrow)."""
+        if self.effects is not None and today.acted is not None:
+            today.responded = self.effects.respond(today.day, today.local["citizen"],
+                                                   today.acted)
+
+    def _rescheduling(self, today: Today) -> None:
+        """9. The next occurrence of what happened today, and of every behaviour of those
+        whose rates changed (listed, or responding); the day is counted and closed."""
+        day = today.day
+        counts = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
-            flipped = self._update_listed_any(kind, group, toggled[kind])
+            toggled = [real.toggled() for op, real, _ in today.judged if op.subject == kind]
+            flipped = self._update_listed_any(kind, group, toggled)
             if not group.behaviours.listing_matters:
                 flipped = flipped[:0]
-            if kind == "citizen" and responded.size:
-                flipped = np.concatenate([flipped, responded])
+            if kind == "citizen" and today.responded.size:
+                flipped = np.concatenate([flipped, today.responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
-            today += np.bincount(group.sensors.global_index(group.occurred),
-                                 minlength=today.size)
-        self.occurred_by_behaviour += today
-        self.occurred_daily.append(today)
-        self._count_day(day, events)
+            counts += np.bincount(group.sensors.global_index(group.occurred),
+                                  minlength=counts.size)
+        self.occurred_by_behaviour += counts
+        self.occurred_daily.append(counts)
+        if self.operators:
+            self._count_day(day, today.events)
+        today.result = self._result(today)
         self.day += 1
+
+    def _result(self, today: Today) -> DayResult:
+        events = today.events.values()
+        listed = left = 0
+        for _, real, _ in today.judged:
+            listed += real.listing.listed.size
+            left += real.listing.released.size
+            for _, change, who in real.lists.entries:
+                listed += who.size if change in JOINS else 0
+                left += who.size if change in LEAVES else 0
+        return DayResult(today.day, sum(g.occurred.size for g in self.groups.values()),
+                         sum(len(e) for e in events),
+                         sum(int(e.misattributed.sum()) for e in events),
+                         sum(int(e.fabricated.sum()) for e in events),
+                         listed, left, today.refused, int(today.responded.size))
 
     def _update_listed_any(self, kind: str, group: Group, toggled: list[np.ndarray]
                            ) -> np.ndarray:
@@ -465,29 +545,22 @@ class City:
     def run_behaviour_only(self) -> None:
         """Simulate what citizens do, and nothing else: exact for a city where nothing the
         system records acts back on behaviour (no listed response, no consequences), which is
-        the twin the chilling effect is measured against."""
+        the twin the chilling effect is measured against. Its plan is two phases: behaviour
+        and rescheduling."""
         s = self.scenario
         if s.listed_response.negative != 1.0 or s.listed_response.positive != 1.0 \
                 or s.response is not None or s.consequences is not None:
             raise ValueError("behaviour alone is exact only without a listed response, "
                              "responses or consequences")
-        nothing = np.empty(0, dtype=np.int64)
-        while self.day < self.days:
-            today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
-            for group in self.groups.values():
-                occurred = group.behaviours.occurrences(self.day)
-                today += np.bincount(group.sensors.global_index(occurred), minlength=today.size)
-                group.behaviours.reschedule(self.day, occurred, nothing, group.listed_any)
-            self.occurred_by_behaviour += today
-            self.occurred_daily.append(today)
-            self.day += 1
+        self._phases, self._handover = ("behaviour", "rescheduling"), 1
+        self.operators, self.ledger = [], None  # nothing is recorded, scored or written
+        self.run()
 
     def run(self, progress: Callable[[int], None] | None = None) -> City:
         """Simulate every remaining day, calling ``progress(day)`` after each."""
-        while self.day < self.days:
-            self.step()
-            if progress:
-                progress(self.day)
+        from xinyong.driver import drive
+
+        drive([self], self.days, progress=progress)
         self.finish()
         return self
 

@@ -11,6 +11,7 @@ their rewarded ones up, from the next day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from xinyong.population import Population
     from xinyong.standing import Standing
 
-__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "initial_response",
+__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "Acted", "ConsequenceState", "initial_response",
            "live_status"]
 
 NOTICE_KINDS = ("billboard", "tv", "published_list", "dial_tone", "poster", "civilized_family")
@@ -119,6 +120,16 @@ class _GradesToday:
 
     def __call__(self, citizens: np.ndarray) -> np.ndarray:
         return self.standing.grades(citizens, self.day[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Acted:
+    """What the day's consequences leave for the response: the citizens whose listings
+    flipped, those who joined or left a blacklist, and those a gate refused."""
+
+    toggled: list[np.ndarray]
+    flipped: np.ndarray
+    refused: np.ndarray
 
 
 class ConsequenceState:
@@ -268,18 +279,15 @@ class ConsequenceState:
 
     # -- the day ---------------------------------------------------------------------------
 
-    def step(self, day: int, events: Events, judgements: list[tuple[OperatorState, Judgement]],
-             dismissed: np.ndarray | None = None) -> np.ndarray:
-        """Gates, notices and responses for one day.
+    def act(self, day: int, judgements: list[tuple[OperatorState, Judgement]],
+            events: Events, dismissed: np.ndarray | None = None) -> Acted:
+        """The day's consequences: who is blacklisted now, the gates, and the notices.
 
         Args:
             day: the day.
-            events: the citizens' recorded events today.
             judgements: each citizen operator's real judgement today.
+            events: the citizens' recorded events today.
             dismissed: per event, whether some operator's review dismissed it.
-
-        Returns:
-            Citizens whose response factor changed (their behaviour is drawn again).
         """
         self.today[0] = day
         toggled = [j.toggled() for _, j in judgements]
@@ -291,9 +299,13 @@ class ConsequenceState:
             self.black[who] = now
         refused = self._gates(day) if self.gates is not None else np.empty(0, np.int64)
         self._write_notices(day, events, judgements, dismissed)
+        return Acted(toggled, flipped, refused)
+
+    def respond(self, day: int, events: Events, acted: Acted) -> np.ndarray:
+        """Citizens whose response factor changed today (their behaviour is drawn again)."""
         if self.response is None:
             return np.empty(0, dtype=np.int64)
-        return self._respond(day, events, toggled, flipped, refused)
+        return self._respond(day, events, acted.toggled, acted.flipped, acted.refused)
 
     def _gates(self, day: int) -> np.ndarray:
         assert self.gates is not None

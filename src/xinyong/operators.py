@@ -7,7 +7,7 @@ and keeps a real and a counterfactual standing of the subjects it scores.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,7 @@ from xinyong.sensors import Events
 from xinyong.standing import ListingChanges, Standing
 from xinyong.streams import Streams
 
-__all__ = ["Judgement", "OperatorState", "routing"]
+__all__ = ["Judgement", "OperatorState", "Scored", "routing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,17 @@ class Judgement:
     def toggled(self) -> np.ndarray:
         """Subjects whose scheme listing or blacklisting flipped."""
         return np.concatenate([self.listing.toggled(), self.lists.toggled()])
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An operator's day between scoring and lists: the real standing's changes, the events
+    its lists read, and the counterfactual's day (on the second core)."""
+
+    listing: ListingChanges
+    subject: np.ndarray
+    k: np.ndarray
+    counterfactual: Future[Judgement]
 
 
 def routing(scenario: Scenario) -> np.ndarray:
@@ -190,13 +201,13 @@ class OperatorState:
         return reviewed & np.where(wrong, verdict < a.catch, verdict < a.wrongly_dismiss)
 
     def score(self, day: int, events: Events, dismissed: np.ndarray, done: Events,
-              second_core: Executor) -> tuple[Judgement, Judgement]:
-        """Score the day's events into the real and the counterfactual standing.
+              second_core: Executor) -> Scored:
+        """Score the day's events into the real standing, and start the counterfactual's day
+        (scores and lists) on the second core; :meth:`update_lists` finishes the day.
 
         The counterfactual is what the operator would hold with perfect sensors and review:
         every event it would receive, attributed to whoever really did it, fabricated reports
         left out, and no review mistakes (nothing true dismissed, nothing wrong to dismiss).
-        It is scored on the second core while the real standing is scored here.
 
         Args:
             day: the day.
@@ -221,10 +232,18 @@ class OperatorState:
             counted = ~dismissed
             subject, k, points, severe = subject[counted], k[counted], points[counted], \
                 severe[counted]
-        real = self._judge(self.standing, self.lists, day, subject, k, points, severe)
+        changes = self.standing.apply(day, subject, points, severe, self._caps(subject, k))
         self.counted += len(events) - n_dismissed
         self.dismissed += n_dismissed
-        return real, counterfactual.result()
+        return Scored(changes, subject, k, counterfactual)
+
+    def update_lists(self, day: int, scored: Scored) -> tuple[Judgement, Judgement]:
+        """The day's lists after :meth:`score`, and the counterfactual's whole day."""
+        changes = ListChanges()
+        if self.lists:
+            changes = self.lists.update(day, scored.subject, scored.k, self.standing.score,
+                                        self.standing.listed, scored.listing.toggled())
+        return Judgement(scored.listing, changes), scored.counterfactual.result()
 
     def _judge(self, standing: Standing, lists: ListBook, day: int, subject: np.ndarray,
                k: np.ndarray, points: np.ndarray, severe: np.ndarray) -> Judgement:

@@ -22,6 +22,7 @@ import numpy as np
 
 from xinyong.city import Block, City, twin_occurrences
 from xinyong.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
+from xinyong.driver import drive
 from xinyong.population import generate_population
 from xinyong.scenario import Scenario
 from xinyong.sensors import Events
@@ -117,7 +118,7 @@ class BlockRun:
     def observe(self) -> tuple[dict[str, Events], ...]:
         """Observe the open day and return, per block, the events about its subjects (few:
         misattributions across blocks); those about this block's own stay here (``{}``)."""
-        outgoing = route([self.city.observe()], self.blocks)
+        outgoing = route([self.city.observe().events], self.blocks)
         self._own = outgoing[self.index]
         outgoing[self.index] = {}
         return tuple(outgoing)
@@ -191,14 +192,8 @@ class SplitCity:
 
     def run(self, progress: Callable[[int], None] | None = None) -> Tally:
         """Simulate every remaining day; returns the whole city's tally, the blocks' added."""
-        count = len(self.runs)
-        outgoing = [r.observe() for r in self.runs]
-        while self.day < self.days:
-            outgoing = [r.judge_then_observe(None, *[outgoing[i][j] for i in range(count)])
-                        for j, r in enumerate(self.runs)]
-            self.day += 1
-            if progress:
-                progress(self.day)
+        self.day = drive([r.city for r in self.runs], self.days, blocks=self.blocks,
+                         progress=progress)
         return sum_tallies([r.finish() for r in self.runs])
 
 
