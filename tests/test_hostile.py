@@ -85,14 +85,14 @@ def test_out_is_claimed_once(tmp_path: Path) -> None:
 
 def test_a_failed_run_leaves_no_summary_and_no_folder(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    step = City.step
+    observe = City.observe  # every day of every loop starts here
 
-    def failing(self: City) -> None:
+    def failing(self: City) -> object:
         if self.day == 3:
             raise MemoryError("out of memory on day 3")
-        step(self)
+        return observe(self)
 
-    monkeypatch.setattr(City, "step", failing)
+    monkeypatch.setattr(City, "observe", failing)
     out = tmp_path / "failed"
     with pytest.raises(MemoryError):
         xinyong.simulate("reference", citizens=200, days=6, out=out)

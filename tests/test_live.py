@@ -138,8 +138,8 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
     live.close()
 
     steps: list[int] = []
-    step = City.step
-    monkeypatch.setattr(City, "step", lambda self: (steps.append(self.day), step(self))[1])
+    observe = City.observe  # every day of every loop starts here
+    monkeypatch.setattr(City, "observe", lambda self: (steps.append(self.day), observe(self))[1])
     again = LiveCity(tmp_path / "r")
     try:
         assert again.day == 12 and steps == [10, 11]  # from the day-10 snapshot

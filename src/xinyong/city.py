@@ -316,6 +316,7 @@ class City:
             today = self._observed
         today.events = events
         self._run(today, self.plan()[self._handover:])
+        self._observed = Today(self.day)  # the day's working data goes (a city pickles)
         assert today.result is not None
         return today.result
 

@@ -24,21 +24,24 @@ if TYPE_CHECKING:
 __all__ = ["drive"]
 
 
-def drive(cities: Sequence[City], until: int, *, blocks: list[Block] | None = None,
-          progress: Callable[[int], None] | None = None,
-          before_day: Callable[[int], None] | None = None,
-          after_day: Callable[[int, list[DayResult]], None] | None = None,
+def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
+          blocks: list[Block] | None = None, progress: Callable[[int], None] | None = None,
+          before_day: Callable[[City], None] | None = None,
+          after_day: Callable[[City, list[DayResult]], None] | None = None,
           guard: Callable[[], AbstractContextManager[object]] | None = None,
           stop: Callable[[], bool] | None = None) -> int:
     """Simulate ``cities`` (the blocks of one city, in block order) up to open day ``until``.
 
     Args:
-        cities: one city, or every block of a split city (all at the same day).
+        cities: one city, or every block of a split city (all at the same day); or a function
+            giving them, asked each day under ``guard`` (a live city is replaced when an
+            appeal re-simulates it).
         until: the open day to stop at (at most the cities' horizon).
         blocks: the blocks the cities simulate (required with more than one city).
         progress: called with the number of days done after each day.
-        before_day: called with the open day before it is simulated.
-        after_day: called with the day done and each city's :class:`DayResult`.
+        before_day: called with the first city before its open day is simulated.
+        after_day: called, still under ``guard``, with the first city (its day closed) and
+            each city's :class:`DayResult`.
         guard: a context manager each day is simulated under (the live city's locks).
         stop: asked before each day; True stops the loop there.
 
@@ -47,26 +50,33 @@ def drive(cities: Sequence[City], until: int, *, blocks: list[Block] | None = No
     """
     from xinyong.split import route
 
-    if len(cities) > 1 and blocks is None:
-        raise ValueError("give the blocks of a split city: events are handed over by block")
-    day = cities[0].day
-    while day < min(until, cities[0].days):
+    def now() -> Sequence[City]:
+        return cities() if callable(cities) else cities
+
+    day = now()[0].day
+    while day < until:
         if stop is not None and stop():
             break
-        if before_day is not None:
-            before_day(day)
         with guard() if guard is not None else nullcontext():
-            observed = [city.observe() for city in cities]
-            if len(cities) == 1:
+            today = now()
+            if today[0].day >= min(until, today[0].days):
+                break
+            if len(today) > 1 and blocks is None:
+                raise ValueError("give the blocks of a split city: events are handed over by "
+                                 "block")
+            if before_day is not None:
+                before_day(today[0])
+            observed = [city.observe() for city in today]
+            if len(today) == 1:
                 inboxes = [observed[0].events]
             else:
                 assert blocks is not None
-                inboxes = route([today.events for today in observed], blocks)
-            results = [city.judge(events, today)
-                       for city, events, today in zip(cities, inboxes, observed, strict=True)]
-        day += 1
-        if after_day is not None:
-            after_day(day - 1, results)
+                inboxes = route([t.events for t in observed], blocks)
+            results = [city.judge(events, t)
+                       for city, events, t in zip(today, inboxes, observed, strict=True)]
+            if after_day is not None:
+                after_day(today[0], results)
+            day = today[0].day
         if progress is not None:
             progress(day)
     return day

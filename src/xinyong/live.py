@@ -47,6 +47,7 @@ import numpy as np
 from xinyong.appeals import APPEALS_TABLE, EventId, withdrawals
 from xinyong.city import City
 from xinyong.consequences import live_status
+from xinyong.driver import drive
 from xinyong.explain import event_notes
 from xinyong.gates import Decision, Gates, GateStatus
 from xinyong.ledger import REVERSED, replay
@@ -337,13 +338,16 @@ class LiveCity:
         for d in np.unique(rows["day"]):
             on = rows["day"] == d
             city.inject(int(d), rows["citizen"][on], rows["behaviour"][on])
-        while city.day < to_day:
+        def start_ledger(city: City) -> None:
             if sink is not None and ledger_from is not None and city.ledger is None \
                     and city.day >= ledger_from:
                 city.write_ledger(sink, threads=False)
-            city.step()
+
+        def snapshot(city: City, _: object) -> None:
             if self.snapshot_every and city.day % self.snapshot_every == 0:
                 made.append((city.day, write_snapshot(self.folder, city, self._pending)))
+
+        drive([city], to_day, before_day=start_ledger, after_day=snapshot)
         if city.ledger is not None:
             city.ledger.flush()
 
@@ -400,12 +404,15 @@ class LiveCity:
         return job.day
 
     def _run_job(self, job: AdvanceJob) -> None:
+        def done(day: int) -> None:
+            job.day = day
+
         try:
-            while job.day < job.target_day:
-                if self._stopping.is_set():
-                    job.status, job.error = "stopped", "the server is stopping"
-                    return
-                job.day = self._step_day()
+            drive(lambda: [self.city], job.target_day, guard=self._one_day,
+                  after_day=self._day_done, stop=self._stopping.is_set, progress=done)
+            if job.day < job.target_day:
+                job.status, job.error = "stopped", "the server is stopping"
+                return
             job.status = "done"
         except Exception as exc:  # the job reports it; the city goes back to its last whole day
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -418,16 +425,13 @@ class LiveCity:
                 self._generation += 1
                 old._second_core.shutdown()
 
-    def _step_day(self) -> int:
-        """Simulate the open day: arrays and ledger together, under the write lock."""
+    @contextmanager
+    def _one_day(self) -> Iterator[None]:
+        """A day of an advance: simulated under the writer and the arrays' write lock (readers
+        see the last whole day), then snapshotted, readers going on meanwhile."""
         with self.writer:
             with self.state.write():
-                self.city.step()
-                assert self.city.ledger is not None
-                self.city.ledger.flush()  # the day's ledger is durable before the day moves
-                self.store.set_info(live_day=str(self.city.day))
-                self._status = frozen_status(self.city)
-                self._open_day = self.city.day
+                yield
             if self.snapshot_every and self.city.day % self.snapshot_every == 0:
                 name = write_snapshot(self.folder, self.city, self._pending)  # readers go on
                 con = self.store.con
@@ -439,7 +443,14 @@ class LiveCity:
                             [KEEP_EVERY, self.city.day - KEEP_RECENT * self.snapshot_every])
                 remove_unlisted(self.folder, {f for _, f in self._snapshots(con)},
                                 self._pending)
-            return self.city.day
+
+    def _day_done(self, city: City, _: object) -> None:
+        """The day's ledger durable, then the day moves: the store, the gates' copy."""
+        assert city.ledger is not None
+        city.ledger.flush()
+        self.store.set_info(live_day=str(city.day))
+        self._status = frozen_status(city)
+        self._open_day = city.day
 
     # -- events ---------------------------------------------------------------------------
 
