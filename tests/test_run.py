@@ -88,3 +88,44 @@ def test_killed_run_is_never_taken_for_a_finished_one(tmp_path: Path) -> None:
     assert not (out / "summary.json").exists()
     with pytest.raises(xinyong.RunError, match="did not finish"):
         xinyong.open_run(out)
+
+
+def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
+    from xinyong.city import City
+    from xinyong.day import PHASES, DayResult
+
+    city = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=3000, days=40), 2, None)
+    assert [name for name, _ in city.plan()] == list(PHASES)
+    results = [city.step() for _ in range(40)]
+    assert all(isinstance(r, DayResult) for r in results)
+    assert [r.day for r in results] == list(range(40))
+    assert sum(r.occurred for r in results) == city.totals["occurred"]
+    assert sum(r.recorded for r in results) == city.totals["recorded"]
+    assert sum(r.misattributed for r in results) == city.totals["misattributed"]
+    assert sum(r.refused for r in results) == sum(
+        v for row in city.effects.daily for k, v in row.items() if k.startswith("denied_"))
+    listed = sum(r.listed - r.left for r in results)
+    assert listed == sum(int(lst.member.sum()) for op in city.operators
+                         for lst in op.lists.lists) + sum(int(op.standing.listed.sum())
+                                                          for op in city.operators)
+
+
+def test_profile_times_every_phase_of_every_day_and_the_rest(tmp_path: Path) -> None:
+    from xinyong.day import PHASES
+
+    with xinyong.simulate("rongcheng", citizens=2000, days=30, seed=1, profile=True) as run:
+        rows = {r["part"]: r for r in run.profile}
+    for phase in PHASES:
+        assert rows[phase]["calls"] == 30, phase
+    assert rows["behaviour"]["events"] > 0 and rows["consequences"]["events"] > 0
+    for part in ("set-up", "twin (behaviour only)", "summary", "other (not timed)",
+                 "counterfactual (second core)"):
+        assert part in rows
+    main = sum(r["seconds"] for r in rows.values() if not r["beside"])
+    assert abs(main - run.summary["wall_seconds"]) < 0.05 * run.summary["wall_seconds"] + 0.05
+    cli = subprocess.run([str(Path(sys.executable).with_name("xinyong")), "simulate",
+                          "--scenario", "rongcheng", "--citizens", "500", "--days", "5",
+                          "--out", str(tmp_path / "p"), "--profile"],
+                         capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    assert "Where the" in cli.stdout and "rescheduling" in cli.stdout

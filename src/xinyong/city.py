@@ -21,7 +21,7 @@ from xinyong.accuracy import blacklist_counts, grade_counts
 from xinyong.behaviour import Behaviours
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
-from xinyong.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Today
+from xinyong.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
 from xinyong.dissent import desired_dissent, expressed_dissent
 from xinyong.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.lists import JOINS, LEAVES
@@ -327,12 +327,21 @@ class City:
                 phase(today)
             return
         for name, phase in phases:
-            self.clock.time(name, phase, today)
+            self.clock.phase(name, phase, today)
+
+    def profile(self, clock: PhaseClock) -> None:
+        """Time every phase of the coming days on ``clock``, and the work beside them: the
+        counterfactual on the second core and the ledger's writer thread."""
+        self.clock = clock
+        self._second_core = Timed(self._second_core, clock, "counterfactual (second core)")
+        if self.ledger is not None:
+            self.ledger.time_on(clock)
 
     def _behaviour(self, today: Today) -> None:
         """1. What each subject does today (the pairs whose next occurrence is today)."""
         for group in self.groups.values():
             group.occurred = group.behaviours.occurrences(today.day)
+        today.handled["behaviour"] = sum(g.occurred.size for g in self.groups.values())
 
     def _observation(self, today: Today) -> None:
         """2. What the sensors record, with collectors' false reports, submitted events and
@@ -354,6 +363,7 @@ class City:
             # counterfactual's events (a false report has no actor).
             done = recorded.where(recorded.actor >= 0) if self.collectors else recorded
             today.done[kind] = done.local(self.base[kind])
+        today.handled["observation"] = sum(len(e) for e in today.events.values())
 
     def _contacts_pull(self, day: int) -> list[Events]:
         """Events of the schemes whose score low-score contacts pull down, on their days."""
@@ -400,6 +410,8 @@ class City:
                 today.dismissed_any[np.flatnonzero(keep) if keep is not None
                                     else slice(None)] |= counted
             today.kept.append(Kept(mine, ours, dismissed, withdrawn))
+        today.handled["assessment"] = today.handled["ledger"] = sum(len(k.mine)
+                                                                     for k in today.kept)
 
     def _ledger(self, today: Today) -> None:
         """4. Every operator's events go to the ledger, dismissed and withdrawn ones flagged."""
@@ -419,6 +431,7 @@ class City:
                 kept.dismissed = kept.dismissed[keep]
             today.scored.append(op.score(today.day, kept.ours, kept.dismissed,
                                          today.done[op.subject], self._second_core))
+        today.handled["scoring"] = sum(s.subject.size for s in today.scored)
 
     def _lists(self, today: Today) -> None:
         """6. Each operator's lists follow its scores and listings; the day is counted."""
@@ -427,6 +440,8 @@ class City:
             today.judged.append((op, real, counterfactual))
             self._count_operator(today.day, op, real, counterfactual, kept.mine,
                                  kept.dismissed)
+        today.handled["lists"] = sum(real.listing.toggled().size + sum(
+            who.size for _, _, who in real.lists.entries) for _, real, _ in today.judged)
         for kind, withdrawn in today.gone.items():
             if withdrawn is not None:
                 today.events = {**today.events, kind: today.events[kind].where(~withdrawn)}
@@ -441,6 +456,7 @@ class City:
             today.acted = self.effects.act(today.day, judged, today.local["citizen"],
                                            today.dismissed_any)
             today.refused = today.acted.refused.size
+            today.handled["consequences"] = self.effects.uses_today
         if self.org_gates is not None:
             flips = [j.toggled() for op, real, cf in today.judged if op.subject == "company"
                      for j in (real, cf)]
@@ -453,6 +469,7 @@ class City:
         if self.effects is not None and today.acted is not None:
             today.responded = self.effects.respond(today.day, today.local["citizen"],
                                                    today.acted)
+            today.handled["response"] = today.responded.size
 
     def _rescheduling(self, today: Today) -> None:
         """9. The next occurrence of what happened today, and of every behaviour of those
@@ -474,6 +491,7 @@ class City:
         if self.operators:
             self._count_day(day, today.events)
         today.result = self._result(today)
+        today.handled["rescheduling"] = today.result.occurred + today.result.responded
         self.day += 1
 
     def _result(self, today: Today) -> DayResult:
@@ -562,7 +580,10 @@ class City:
         from xinyong.driver import drive
 
         drive([self], self.days, progress=progress)
-        self.finish()
+        if self.clock is not None:
+            self.clock.time("finish (ledger flushed)", self.finish)
+        else:
+            self.finish()
         return self
 
     def finish(self) -> None:

@@ -131,6 +131,10 @@ def simulate_command(
     force: Annotated[bool, typer.Option("--force", help="Replace the run already in --out."
                                         )] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    profile: Annotated[bool, typer.Option("--profile", help="Print the time, calls and events "
+                                          "of each phase of the day, and where the rest of "
+                                          "the wall time goes (in this process: not with "
+                                          "--workers).")] = False,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
@@ -173,16 +177,36 @@ def simulate_command(
         try:
             run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
                            ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
-                           shared_out=shared_out, progress=bar, set=overrides)
+                           shared_out=shared_out, progress=bar, set=overrides,
+                           profile=profile)
         except (RunError, WorkerError, ClusterError) as exc:
             raise _fail(str(exc)) from None
     with run:
         _print_summary(run.summary)
         _print_changes(run.summary)
+        if run.profile is not None:
+            _print_profile(run.profile, run.summary["wall_seconds"])
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
     console.print(f"Wrote [bold]{_safe(folder / 'summary.json')}[/] and "
                   f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: xinyong "
                   f"explain {_safe(folder)} 0)")
+
+
+def _print_profile(rows: list[dict], wall: float) -> None:
+    """The phases of the day and the rest of the run, timed (``simulate --profile``)."""
+    table = Table(title=f"Where the {wall:.2f} s of wall time went")
+    for header in ("part", "thread", "seconds", "share of wall", "calls", "events"):
+        table.add_column(header, justify="left" if header in ("part", "thread") else "right")
+    for r in rows:
+        table.add_row(_safe(r["part"]), "beside" if r["beside"] else "main",
+                      f"{r['seconds']:.3f}", f"{r['share']:.1%}",
+                      f"{r['calls']:,}" if r["calls"] else "",
+                      f"{r['events']:,}" if r["events"] else "")
+    console.print(table)
+    console.print("Phases are the day's, summed over the days; parts on a thread beside the "
+                  "main one run at the same time, and are not part of the sum. Events: what "
+                  "a phase worked on (behaviours done, events recorded and scored, list "
+                  "changes, service uses checked, citizens who responded).")
 
 
 def _print_summary(summary: dict) -> None:

@@ -223,6 +223,7 @@ class ConsequenceState:
         if response is not None and behaviours.response is None:
             behaviours.response = np.ones(self.n, dtype=np.float64)
         self.daily: list[dict[str, Any]] = []
+        self.uses_today = 0  # service uses checked at gates today
 
     def _perk_thresholds(self) -> dict[str, np.ndarray]:
         """Per citizen operator, the lowest score of each reward its scheme's rules give."""
@@ -310,6 +311,7 @@ class ConsequenceState:
     def _gates(self, day: int) -> np.ndarray:
         assert self.gates is not None
         pairs = self.uses.occurrences(day)
+        self.uses_today = pairs.size
         citizen = pairs // self.uses.k
         service = pairs - citizen * self.uses.k
         # The day's uses grouped by service in one stable (radix) sort: gates decide by runs.

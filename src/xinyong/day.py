@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +27,15 @@ if TYPE_CHECKING:
     from xinyong.operators import Judgement, OperatorState, Scored
     from xinyong.sensors import Events
 
-__all__ = ["HANDOVER", "PHASES", "DayResult", "PhaseClock", "Today"]
+__all__ = ["HANDOVER", "PHASES", "DayResult", "PhaseClock", "Timed", "Today"]
 
 #: The phases of a day, in the order they run.
 PHASES = ("behaviour", "observation", "assessment", "ledger", "scoring", "lists",
           "consequences", "response", "rescheduling")
 #: The first phase after a split run's hand-over of events between blocks.
 HANDOVER = PHASES.index("assessment")
+#: Timed parts that run on another thread, beside the day (their names end so).
+BESIDE = ("(second core)", "(writer thread)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class Today:
     refused: int = 0
     responded: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     result: DayResult | None = None
+    handled: dict[str, int] = field(default_factory=dict)  # per phase, what it worked on
 
 
 class PhaseClock:
@@ -108,6 +112,12 @@ class PhaseClock:
         self.calls[name] = self.calls.get(name, 0) + 1
         self.events[name] = self.events.get(name, 0) + events
 
+    def phase(self, name: str, fn: Callable[[Today], None], today: Today) -> None:
+        """Run one phase of the day and count its time and what it handled."""
+        t = time.perf_counter()
+        fn(today)
+        self.add(name, time.perf_counter() - t, today.handled.get(name, 0))
+
     def time(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` and count its time under ``name``."""
         t = time.perf_counter()
@@ -116,9 +126,30 @@ class PhaseClock:
         finally:
             self.add(name, time.perf_counter() - t)
 
-    def rows(self, wall: float | None = None) -> list[dict[str, Any]]:
-        """One row per timed part, in the order first timed, with its share of ``wall``."""
-        total = wall if wall else sum(self.seconds.values()) or 1.0
-        return [{"part": name, "seconds": round(s, 3), "calls": self.calls[name],
-                 "events": self.events[name], "share": round(s / total, 4)}
+    def rows(self, wall: float) -> list[dict[str, Any]]:
+        """One row per timed part, in the order first timed, with its share of the ``wall``
+        seconds, then what no part accounts for. Parts on another thread (``beside``: the
+        second core, the ledger's writer) overlap the day and are not added to the rest."""
+        rows = [{"part": name, "seconds": round(s, 3), "calls": self.calls[name],
+                 "events": self.events[name], "share": round(s / wall, 4) if wall else 0.0,
+                 "beside": name.endswith(BESIDE)}
                 for name, s in self.seconds.items()]
+        rest = wall - sum(s for name, s in self.seconds.items() if not name.endswith(BESIDE))
+        rows.append({"part": "other (not timed)", "seconds": round(rest, 3), "calls": 0,
+                     "events": 0, "share": round(rest / wall, 4) if wall else 0.0,
+                     "beside": False})
+        return rows
+
+
+class Timed(Executor):
+    """An executor whose tasks count their time on a clock (the second core's counterfactual,
+    the ledger's writer thread): time spent beside the day, not in it."""
+
+    def __init__(self, inner: Executor, clock: PhaseClock, name: str) -> None:
+        self.inner, self.clock, self.name = inner, clock, name
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self.inner.submit(self.clock.time, self.name, lambda: fn(*args, **kwargs))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait, cancel_futures=cancel_futures)

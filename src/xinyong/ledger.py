@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xinyong.day import PhaseClock, Timed
 from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
 from xinyong.store import RunStore
@@ -104,6 +105,10 @@ class LedgerWriter:
             self._buffered += len(events)
         if self._buffered >= self._chunk_rows:
             self._submit()
+
+    def time_on(self, clock: PhaseClock) -> None:
+        """Count the writes' time on ``clock`` (``xinyong simulate --profile``)."""
+        self._writer = Timed(self._writer, clock, "ledger (writer thread)")
 
     def flush(self) -> None:
         """Write everything buffered to the store, and wait until it is written."""

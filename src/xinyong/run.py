@@ -30,6 +30,7 @@ import pandas as pd
 from xinyong.city import City, twin_occurrences
 from xinyong.cluster import check_output, connect
 from xinyong.dataset import DATA, prepare
+from xinyong.day import PhaseClock
 from xinyong.explain import Explanation, explain_subject
 from xinyong.gates import Decision, Gates, GateStatus
 from xinyong.ledger import Ledger, UnknownCitizenError
@@ -74,6 +75,9 @@ class Run:
         self.ledger = Ledger(store, self.scenario)
         self.operators = self.scenario.all_operators()
         self._gates: tuple[Gates, GateStatus] | None = None
+        #: With ``simulate(profile=True)``: seconds, calls and events of each phase of the
+        #: day and of the rest of the run (:meth:`xinyong.day.PhaseClock.rows`).
+        self.profile: list[dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         where = f" at '{self.path}'" if self.path else " (in memory)"
@@ -281,7 +285,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
              progress: Callable[[int], None] | bool | None = None, blocks: int = 1,
              workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
              resume: bool = False, shared_out: bool = False,
-             set: Mapping[str, Any] | None = None, threads: bool = True) -> Run:
+             set: Mapping[str, Any] | None = None, threads: bool = True,
+             profile: bool = False) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -307,6 +312,9 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             :mod:`xinyong.overrides`); the run records them in its summary.
         threads: score the counterfactual on a second core (False: inline, one core, as
             when several runs share the cores; the same results).
+        profile: time each phase of the day and the rest of the wall time (set-up, the
+            counterfactual, the ledger, the twin, the summary) into ``run.profile``; in this
+            process only (not with ``workers``).
 
     Returns:
         The finished run.
@@ -334,11 +342,14 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             return simulate(chosen, seed=seed, out=out, progress=bar, blocks=blocks,
                             workers=workers, ray_address=ray_address,
                             checkpoint_every=checkpoint_every, resume=resume,
-                            shared_out=shared_out, threads=threads)
+                            shared_out=shared_out, threads=threads, profile=profile)
     progress = progress or None
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
     created = False
+    if profile and on_ray:
+        raise RunError("--profile times a run in this process: leave out --workers (Ray "
+                       "workers' days are timed by Ray's own dashboard)")
     ray = require_ray() if on_ray else None  # before anything is written: nothing to undo
     if resume:
         if not on_ray:
@@ -354,7 +365,8 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
             connect(ray, ray_address)
             check_output(ray, folder, shared_out)
         return _simulate(chosen, seed, folder, progress, blocks, workers, ray_address,
-                         checkpoint_every, resume, on_ray, overrides, threads)
+                         checkpoint_every, resume, on_ray, overrides, threads,
+                         PhaseClock() if profile else None)
     except BaseException:
         # A failed run leaves no summary, and no folder unless it can be resumed from.
         if folder is not None and not resume and not checkpoint_every:
@@ -378,13 +390,21 @@ def _remove_run(folder: Path, created: bool) -> None:
 def _simulate(chosen: Scenario, seed: int, folder: Path | None,
               progress: Callable[[int], None] | None, blocks: int, workers: int,
               ray_address: str | None, checkpoint_every: int, resume: bool, on_ray: bool,
-              overrides: Mapping[str, Any], threads: bool) -> Run:
+              overrides: Mapping[str, Any], threads: bool, clock: PhaseClock | None = None
+              ) -> Run:
     started = time.perf_counter()
+
+    def timed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if clock is None:
+            return fn(*args, **kwargs)
+        return clock.time(name, lambda: fn(*args, **kwargs))
+
     if resume:
         assert folder is not None
         store = RunStore(folder / STORE_FILE)
     else:
-        store = RunStore.create(folder / STORE_FILE if folder else None, chosen, seed)
+        store = timed("store: created", RunStore.create,
+                      folder / STORE_FILE if folder else None, chosen, seed)
         if overrides:
             store.set_info(overrides=json.dumps(overrides))
     scratch = None
@@ -398,17 +418,24 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
             tally = run_on_ray(chosen, seed, max(workers, 1), root / DATA, ray_address,
                                progress, folder, checkpoint_every)
         else:
-            tally = SplitCity(chosen, seed, blocks, root / DATA).run(progress)
-        store.read_dataset(root)
-        store.finish(daily_tables(chosen, tally))
+            split = timed("set-up", SplitCity, chosen, seed, blocks, root / DATA)
+            if clock is not None:
+                for r in split.runs:
+                    r.city.profile(clock)
+            tally = split.run(progress)
+        timed("store: the blocks' dataset read", store.read_dataset, root)
+        timed("store: daily tables", store.finish, daily_tables(chosen, tally))
     else:
-        city = City(chosen, seed, store, threads=threads).run(progress)
-        tally = city.tally()
-        tables = subject_tables(city)
+        city = timed("set-up", lambda: City(chosen, seed, store, threads=threads))
+        if clock is not None:
+            city.profile(clock)
+        city.run(progress)
+        tally = timed("tally", city.tally)
+        tables = timed("subject tables", subject_tables, city)
         del city  # the twin needs the memory more
-        tally.twin_daily = twin_occurrences(chosen, seed)
-        store.finish({**daily_tables(chosen, tally), **tables})
-    summary = summarize(chosen, seed, chosen.days, tally)
+        tally.twin_daily = timed("twin (behaviour only)", twin_occurrences, chosen, seed)
+        timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
+    summary = timed("summary", summarize, chosen, seed, chosen.days, tally)
     recorded = json.loads(store.info().get("overrides", "{}"))
     if recorded:
         summary["overrides"] = recorded
@@ -419,13 +446,17 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         bad = sorted(k for k, v in summary.items() if isinstance(v, float) and v != v)
         raise RunError(f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
                        f"check the scenario's values") from None
-    store.set_info(status="complete", summary=json.dumps(summary))
-    store.con.execute("CHECKPOINT")
+    timed("store: summary written", store.set_info, status="complete",
+          summary=json.dumps(summary))
+    timed("store: checkpoint", store.con.execute, "CHECKPOINT")
     if folder is not None:
         tmp = folder / (SUMMARY_FILE + ".tmp")
         tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, folder / SUMMARY_FILE)  # atomic: the summary's presence means complete
-    return Run(store, summary, folder, scratch)
+    run = Run(store, summary, folder, scratch)
+    if clock is not None:
+        run.profile = clock.rows(time.perf_counter() - started)
+    return run
 
 
 def open_run(path: str | Path) -> Run:

@@ -151,8 +151,11 @@ class BlockRun:
                     write_table(self.dataset, name, frame, self.index)
             for op, frame in daily_operator_frames(self.scenario, tally.daily_operators):
                 write_table(self.dataset, "daily_operators", frame, self.index, op)
+        clock = city.clock
         self.city = None  # type: ignore[assignment]  # its columns are no longer needed
-        tally.twin_daily = twin_occurrences(self.scenario, self.seed, self.blocks[self.index])
+        twin = (twin_occurrences, self.scenario, self.seed, self.blocks[self.index])
+        tally.twin_daily = clock.time("twin (behaviour only)", *twin) if clock is not None \
+            else twin[0](*twin[1:])
         return tally
 
 
