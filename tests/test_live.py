@@ -287,3 +287,26 @@ def test_older_snapshots_are_thinned(tmp_path: Path, scenario: Scenario) -> None
         assert len(list((tmp_path / "t" / "snapshots").iterdir())) == len(kept)
     finally:
         live.close()
+
+
+def test_notices_filter_by_the_list_that_caused_them(tmp_path: Path,
+                                                     scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "n", scenario, seed=2)
+    try:
+        live.advance(30)
+        every = live.notices(100_000)
+        assert {n["list"] for n in every if n["kind"] == "billboard"} == {None}
+        named = {n["list"] for n in every} - {None}
+        assert len(named) >= 2, named  # a filter has something to leave out
+        for name in named:
+            mine = live.notices(100_000, on_list=name)
+            assert mine == [n for n in every if n["list"] == name]
+        total, latest = live.notice_feed(3, kind="billboard", from_day=10, to_day=20)
+        assert total == sum(n["kind"] == "billboard" and 10 <= n["day"] <= 20 for n in every)
+        assert len(latest) == 3 and all(10 <= n["day"] <= 20 for n in latest)
+        with pytest.raises(LiveError) as unknown:
+            live.notices(10, on_list="detbors")
+        assert unknown.value.status == 422
+        assert "choose one of city:listing, debtors, low-scorers" in str(unknown.value)
+    finally:
+        live.close()

@@ -173,6 +173,9 @@ class Notice(BaseModel):
     day: int
     kind: str
     citizen: int
+    list: str | None = Field(default=None, description="the list whose joining caused the "
+                             "notice (a list's name, or OPERATOR:listing); null for a "
+                             "billboard, which shows an event")
     text: str
 
 
@@ -340,11 +343,16 @@ def create_app(live: LiveCity, keys: Keyring,
         return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
     @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
-    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                kind: Annotated[str | None, Query(max_length=40, description="only this "
+                                                  "kind")] = None,
+                on_list: Annotated[str | None, Query(alias="list", max_length=200,
+                                                     description="only those caused by "
+                                                     "joining this list")] = None
                 ) -> list[dict[str, Any]]:
         """The city's public notices, newest first (synthetic citizens only)."""
         permit(identity, "notices")
-        return live.notices(limit)
+        return live.notices(limit, kind, on_list)
 
     add_dashboard(app, live, runs_root)
     app.add_middleware(GZipMiddleware, minimum_size=2000)
