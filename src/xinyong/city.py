@@ -36,7 +36,7 @@ from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 from xinyong.tally import Tally, summarize
 
-__all__ = ["CHANGES", "Block", "City", "twin_occurrences"]
+__all__ = ["CHANGES", "Block", "City", "behaviour_twin", "twin_occurrences"]
 
 _NONE = np.empty(0, dtype=np.int64)
 _MEMBERSHIP_FLIPS = JOINS + LEAVES
@@ -150,6 +150,9 @@ class City:
         # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
         # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
         self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
+        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
+        # None in a whole run, which runs its twin after the city (run.py).
+        self.twin: City | None = None
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
@@ -290,8 +293,10 @@ class City:
     # -- the day --------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Simulate one day."""
+        """Simulate one day (and the twin's, if the city keeps one)."""
         self.judge(self.observe())
+        if self.twin is not None:
+            self.twin.behave()
 
     def observe(self) -> dict[str, Events]:
         """Steps 1-2 of the day: what the city's own subjects do, and what is recorded.
@@ -432,6 +437,7 @@ class City:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("twin", None)  # a snapshot from before cities kept one
         self.__dict__.update(state)
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual"
                                                ) if self.threads else Inline()
@@ -462,25 +468,40 @@ class City:
         thread of its own or, with ``threads=False``, in the simulating thread."""
         self.ledger = LedgerWriter(sink, in_background=threads)
 
-    def run_behaviour_only(self) -> None:
-        """Simulate what citizens do, and nothing else: exact for a city where nothing the
-        system records acts back on behaviour (no listed response, no consequences), which is
-        the twin the chilling effect is measured against."""
+    def keep_twin(self) -> None:
+        """Keep the behaviour-only twin of this city from now on (a live city, to show the
+        chilling effect as it goes), advanced a day with every :meth:`step`; a city past day 0
+        gets the twin caught up to its day (the same seed draws the same numbers). Nothing
+        happens for a city where nothing acts on people (no twin to compare with)."""
+        if self.twin is None:
+            self.twin = behaviour_twin(self.scenario, self.seed, self.block)
+        if self.twin is not None:
+            while self.twin.day < self.day:
+                self.twin.behave()
+
+    def behave(self) -> None:
+        """Simulate one day of what subjects do, and nothing else: exact for a city where
+        nothing the system records acts back on behaviour (no listed response, no
+        consequences), which is the twin the chilling effect is measured against."""
         s = self.scenario
         if s.listed_response.negative != 1.0 or s.listed_response.positive != 1.0 \
                 or s.response is not None or s.consequences is not None:
             raise ValueError("behaviour alone is exact only without a listed response, "
                              "responses or consequences")
         nothing = np.empty(0, dtype=np.int64)
+        today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
+        for group in self.groups.values():
+            occurred = group.behaviours.occurrences(self.day)
+            today += np.bincount(group.sensors.global_index(occurred), minlength=today.size)
+            group.behaviours.reschedule(self.day, occurred, nothing, group.listed_any)
+        self.occurred_by_behaviour += today
+        self.occurred_daily.append(today)
+        self.day += 1
+
+    def run_behaviour_only(self) -> None:
+        """:meth:`behave` every remaining day."""
         while self.day < self.days:
-            today = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
-            for group in self.groups.values():
-                occurred = group.behaviours.occurrences(self.day)
-                today += np.bincount(group.sensors.global_index(occurred), minlength=today.size)
-                group.behaviours.reschedule(self.day, occurred, nothing, group.listed_any)
-            self.occurred_by_behaviour += today
-            self.occurred_daily.append(today)
-            self.day += 1
+            self.behave()
 
     def run(self, progress: Callable[[int], None] | None = None) -> City:
         """Simulate every remaining day, calling ``progress(day)`` after each."""
@@ -608,14 +629,18 @@ class City:
             counts["population"] = {"households": pop.households,
                                     "organisations": pop.organisations,
                                     "children": int((pop.age < 18).sum())}
-        occurred = np.array(self.occurred_daily, dtype=np.int64).reshape(
-            len(self.occurred_daily), self.occurred_by_behaviour.size)
         return Tally(counts, daily=list(self._daily),
                      daily_operators=list(self._daily_operators),
                      daily_lists=[dict(zip(("day", "operator", "list", "members",
                                             "wrongly_listed"), r, strict=True))
                                   for r in self._daily_lists],
-                     occurred_daily=occurred)
+                     occurred_daily=self.occurrences(),
+                     twin_daily=self.twin.occurrences() if self.twin is not None else None)
+
+    def occurrences(self) -> np.ndarray:
+        """Occurrences per day (rows) and behaviour (columns) so far."""
+        return np.array(self.occurred_daily, dtype=np.int64).reshape(
+            len(self.occurred_daily), self.occurred_by_behaviour.size)
 
     def _operator_counts(self, op: OperatorState) -> dict[str, Any]:
         real, cf = op.standing, op.counterfactual
@@ -642,23 +667,30 @@ class City:
         }
 
 
-def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
-                     ) -> np.ndarray | None:
-    """Occurrences per day and behaviour in the behaviour-only twin of a city (or of one block
-    of it), which the chilling effect is measured against; None for a city where nothing acts
-    on people, which needs no twin.
+def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:
+    """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
+    effect is measured against; None for a city where nothing acts on people, which needs no
+    twin.
 
     The twin is the same city and seed where the system records and scores but nothing acts
     on people (no sanctions, no responses, no listed response). It draws the same random
-    numbers wherever the difference does not reach.
+    numbers wherever the difference does not reach. Only :meth:`City.behave` moves it on.
     """
     if scenario.consequences is None and scenario.response is None:
         return None
-    twin = City(scenario.model_copy(update={
+    return City(scenario.model_copy(update={
         "consequences": None, "response": None,
         "listed_response": scenario.listed_response.model_copy(
-            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block)
+            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
+        threads=False)
+
+
+def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
+                     ) -> np.ndarray | None:
+    """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
+    block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
+    twin = behaviour_twin(scenario, seed, block)
+    if twin is None:
+        return None
     twin.run_behaviour_only()
-    twin._second_core.shutdown()
-    return np.array(twin.occurred_daily, dtype=np.int64).reshape(
-        len(twin.occurred_daily), twin.occurred_by_behaviour.size)
+    return twin.occurrences()

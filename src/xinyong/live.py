@@ -27,6 +27,12 @@ re-simulated, with the submitted events and the upheld appeals replayed on their
 gives back exactly the state that was lost (the same seed draws the same numbers). Ledger rows
 of a day that was being written when the process died are dropped and written again.
 
+The chilling effect needs what citizens would have done with nothing acting on them: the city
+keeps its behaviour-only twin (:meth:`City.keep_twin`, the twin a whole run runs after the
+city, same seed), which every day of the city moves on by a day. The twin is part of the city:
+it is in every snapshot, so a restart or an appeal's re-simulation brings it back with the
+city and re-simulates its days along (nothing the system records reaches it, so it comes out
+the same); a snapshot from before cities kept twins gets one built and caught up.
 """
 
 from __future__ import annotations
@@ -240,6 +246,7 @@ class LiveCity:
             self.store.con.execute(APPEALS_TABLE + _TABLES)
             self.store.set_info(live_day="0", status="live")
             self.city = City(scenario, seed, self.store)
+            self.city.keep_twin()
             if snapshot_every:  # a restart never builds the city from nothing
                 self.store.con.execute("INSERT INTO live_snapshots VALUES (0, ?)",
                                        [write_snapshot(self.folder, self.city)])
@@ -323,6 +330,7 @@ class LiveCity:
                   if d <= day and (self.folder / "snapshots" / f).exists()]
         city = read_snapshot(self.folder, usable[-1][1]) if usable \
             else City(self.scenario, self.seed, None)
+        city.keep_twin()  # in the snapshot; built and caught up if it predates twins
         city.withdrawn = withdrawals(con, extra)
         return city
 
