@@ -137,10 +137,13 @@ def _live_data(live: LiveCity) -> RunData:
             for op in city.operators}
     tally = city.tally()
     scheme = live.scenario.all_operators()[0].scheme
+    # The tally carries the twin's occurrences too (the city keeps its behaviour-only twin),
+    # so the summary has the chilling effect with its intervals, as a stored run's has.
     return RunData(f"{live.scenario.name} (live, day {live.day})",
                    summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
                    hist, tables.daily_lists(tally), [(g.grade, g.min) for g in scheme.grades],
-                   scheme.listed_grade, harmful_behaviours(live.scenario))
+                   scheme.listed_grade, harmful_behaviours(live.scenario),
+                   scenario=live.scenario)
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
@@ -306,23 +309,25 @@ async function show(id) {
     out += '<p id=appeal-status></p>';
     document.getElementById('record').innerHTML = out;
     plot(document.getElementById('timeline'), rec.operators.filter(
-      op => op.ledger.length).map(op => timelineFigure(op)));
+      op => op.ledger.length).map(op => timelineFigure(op, rec.day)));
     for (const b of document.querySelectorAll('button[data-event]'))
       b.onclick = () => appeal(id, b.dataset.event);
     document.body.dataset.ready = 'yes';
   } catch (e) { say('status', e.message, false); }
 }
-function timeline(op, keep) {  // the score after each kept event, clamped to the scale
+function timeline(op, keep, today) {  // the score after each kept event, up to today
   const events = op.ledger.filter(keep);
   let s = op.start; const xs = [0], ys = [s];
   for (const e of events) {
     s = Math.min(Math.max(s + e.points, op.floor), op.ceiling); xs.push(e.day + 1); ys.push(s); }
+  if (today > xs[xs.length - 1]) { xs.push(today); ys.push(s); }
   return {xs, ys};
 }
-function timelineFigure(op) {
-  const real = timeline(op, e => e.counted);
+function timelineFigure(op, today) {
+  const real = timeline(op, e => e.counted, today);
   // error-free: only the events this citizen really did (not misattributed, not false reports)
-  const own = timeline(op, e => e.counted && !e.notes.some(n => /done by|false report/.test(n)));
+  const own = timeline(op, e => e.counted && !e.notes.some(n => /done by|false report/.test(n)),
+                       today);
   const data = [
     {x: real.xs, y: real.ys, mode: 'lines', line: {shape: 'hv', width: 3, color: '#2c7fb8'},
      name: 'score'},
@@ -333,12 +338,16 @@ function timelineFigure(op) {
   const listed = [];
   if (op.listed && op.listing_day !== null) listed.push({day: op.listing_day, what: 'listed'});
   for (const l of op.lists) listed.push({day: l.since, what: 'on ' + l.list});
+  // A label reads away from the nearer edge, so that none is cut off at the plot's side.
   if (listed.length) data.push({x: listed.map(l => l.day), y: listed.map(() => op.floor),
-    text: listed.map(l => l.what), mode: 'markers+text', textposition: 'top center',
+    text: listed.map(l => l.what), mode: 'markers+text', cliponaxis: false,
+    textposition: listed.map(l => l.day > today / 2 ? 'top left' : 'top right'),
     marker: {symbol: 'triangle-up', size: 12, color: '#c0392b'}, name: 'listing'});
-  return {data, layout: {title: {text: 'Score over time — ' + op.operator}, height: 320,
-    margin: {l: 60, r: 20, t: 50, b: 50}, xaxis: {title: {text: 'day'}, rangemode: 'tozero'},
-    yaxis: {title: {text: 'score (points)'}}, legend: {orientation: 'h', y: -0.3}}};
+  const height = 400, margin = {l: 60, r: 20, t: 50, b: 125};  // room for a 2-row legend
+  return {data, layout: {title: {text: 'Score over time — ' + op.operator}, height, margin,
+    xaxis: {title: {text: 'day'}, rangemode: 'tozero'}, yaxis: {title: {text: 'score (points)'}},
+    // below the day axis's title (62 px under the plot), whatever the plot's height
+    legend: {orientation: 'h', yanchor: 'top', y: -62 / (height - margin.t - margin.b)}}};
 }
 if (location.hash.length > 1) show(location.hash.slice(1));
 async function appeal(id, event) {
