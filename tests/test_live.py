@@ -306,7 +306,7 @@ def test_notices_filter_by_the_list_that_caused_them(tmp_path: Path,
         assert len(latest) == 3 and all(10 <= n["day"] <= 20 for n in latest)
         with pytest.raises(LiveError) as unknown:
             live.notices(10, on_list="detbors")
-        assert unknown.value.status == 422
+        assert unknown.value.status == 404
         assert "choose one of city:listing, debtors, low-scorers" in str(unknown.value)
     finally:
         live.close()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create
 
 from xinyong.appeals import EVENT_PATTERN
 from xinyong.auth import Identity, Keyring, Who
+from xinyong.consequences import NoticeKind
 from xinyong.dashboard import add_dashboard
 from xinyong.docs import add_offline_docs
 from xinyong.limits import SizeLimits, Text, add_error_handlers, safe_text
@@ -344,8 +345,8 @@ def create_app(live: LiveCity, keys: Keyring,
 
     @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
     def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-                kind: Annotated[str | None, Query(max_length=40, description="only this "
-                                                  "kind")] = None,
+                kind: Annotated[NoticeKind | None, Query(description="only this kind")
+                                ] = None,
                 on_list: Annotated[str | None, Query(alias="list", max_length=200,
                                                      description="only those caused by "
                                                      "joining this list")] = None

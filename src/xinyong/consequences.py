@@ -11,7 +11,7 @@ their rewarded ones up, from the next day.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -32,10 +32,12 @@ if TYPE_CHECKING:
     from xinyong.population import Population
     from xinyong.standing import Standing
 
-__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "initial_response",
+__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "NoticeKind", "initial_response",
            "live_status", "notice_lists"]
 
 NOTICE_KINDS = ("billboard", "tv", "published_list", "dial_tone", "poster", "civilized_family")
+#: One of NOTICE_KINDS, as a type (the HTTP service's schema lists them).
+NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
 #: The harms of billboard notices, as counted: whom they name and what they show.
 NOTICE_HARMS = ("about_minors", "on_misattributed_events", "on_false_reports",
                 "on_dismissed_events")

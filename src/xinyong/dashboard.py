@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from xinyong import tables
 from xinyong.auth import Who
-from xinyong.consequences import NOTICE_KINDS
+from xinyong.consequences import NOTICE_KINDS, NoticeKind
 from xinyong.figures import (
     RunData,
     city_figures,
@@ -465,7 +465,7 @@ function draw(shown) {
     @app.get("/api/notices", tags=["dashboard"], responses=_ERRORS)
     def notices_feed(identity: Who,  # type: ignore[valid-type]
                      limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-                     kind: Annotated[str | None, Query(max_length=40)] = None,
+                     kind: Annotated[NoticeKind | None, Query()] = None,
                      on_list: Annotated[str | None, Query(alias="list", max_length=200)] = None,
                      from_day: Annotated[int | None, Query(ge=0)] = None,
                      to_day: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:

@@ -698,8 +698,8 @@ class LiveCity:
         days (inclusive), if given.
 
         Raises:
-            LiveError: 422 for a kind or a list the city does not have (the message names
-                them).
+            LiveError: 422 for a kind of notice that does not exist, 404 for a list the city
+                does not have (the message names them).
         """
         return self.notice_feed(limit, kind, on_list, from_day, to_day)[1]
 
@@ -714,7 +714,7 @@ class LiveCity:
             raise LiveError(422, f"{kind[:100]!r} is not a kind of notice: choose one of "
                                  f"{', '.join(NOTICE_KINDS)}")
         if on_list is not None and on_list not in self.notice_lists:
-            raise LiveError(422, f"{on_list[:100]!r} is not a list of this city: choose one of "
+            raise LiveError(404, f"{on_list[:100]!r} is not a list of this city: choose one of "
                                  f"{', '.join(self.notice_lists) or '(none: it has no lists)'}")
         with self.state.read():
             if self.city.effects is None:
