@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +18,15 @@ SUMMARY_KEYS = {"citizens", "days", "seed", "mean_score", "grade_shares", "liste
 
 
 def xy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``xinyong`` command."""
+    """Run the installed ``xinyong`` command (on the sources under test: a ``PYTHONPATH``
+    that points at a worktree's ``src`` is passed on, made absolute)."""
     exe = Path(sys.executable).with_name("xinyong")
+    env = {"COLUMNS": "120", "PATH": "/usr/bin:/bin"}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in
+                                            os.environ["PYTHONPATH"].split(os.pathsep))
     return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"})
+                          timeout=120, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +197,26 @@ def test_notice_lines_keep_their_brackets(notices_run: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 3
     assert all("[billboard at the crossing, with photo]" in line for line in lines)
+
+
+def test_notices_filter_by_list(notices_run: Path) -> None:
+    with xinyong.open_run(notices_run) as run:
+        every = run.notices(limit=10_000)
+        debtors = run.notices(limit=10_000, on_list="debtors")
+    assert {"debtors", "low-scorers"} <= set(every["list"].dropna())  # others to leave out
+    assert len(debtors) and set(debtors["list"]) == {"debtors"}
+    assert len(debtors) == int((every["list"] == "debtors").sum())
+    result = xy("notices", str(notices_run), "--list", "debtors", "--limit", "10000")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines() == list(debtors["text"])
+    assert all("[billboard" not in line for line in result.stdout.splitlines())
+
+
+def test_an_unknown_notice_list_is_refused_with_the_known_names(notices_run: Path) -> None:
+    result = xy("notices", str(notices_run), "--list", "detbors")
+    assert result.returncode == 2
+    assert "'detbors' is not a list of this run" in result.stderr
+    assert "city:listing, debtors, low-scorers, model-citizens" in result.stderr
 
 
 def test_an_unknown_notice_kind_is_refused() -> None:

@@ -54,3 +54,6 @@ def test_data_dictionary_explains_every_column(tmp_path: Path) -> None:
     assert (frame["meaning"] != "").all(), frame[frame["meaning"] == ""]
     band = frame[(frame["table"] == "population") & (frame["column"] == "income_band")]
     assert band["labels"].iloc[0] == "0 = low; 1 = middle; 2 = high"
+    listed = frame[(frame["table"] == "notices") & (frame["column"] == "list")]
+    assert listed["type"].tolist() == ["VARCHAR"]
+    assert "the list whose joining caused the notice" in listed["meaning"].iloc[0]

@@ -138,8 +138,9 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
     live.close()
 
     steps: list[int] = []
-    observe = City.observe  # every day of every loop starts here
-    monkeypatch.setattr(City, "observe", lambda self: (steps.append(self.day), observe(self))[1])
+    observe = City.observe  # every day of every loop starts here (the twin's: no operators)
+    monkeypatch.setattr(City, "observe", lambda self: (
+        steps.append(self.day) if self.operators else None, observe(self))[1])
     again = LiveCity(tmp_path / "r")
     try:
         assert again.day == 12 and steps == [10, 11]  # from the day-10 snapshot
@@ -287,3 +288,72 @@ def test_older_snapshots_are_thinned(tmp_path: Path, scenario: Scenario) -> None
         assert len(list((tmp_path / "t" / "snapshots").iterdir())) == len(kept)
     finally:
         live.close()
+
+
+def test_notices_filter_by_the_list_that_caused_them(tmp_path: Path,
+                                                     scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "n", scenario, seed=2)
+    try:
+        live.advance(30)
+        every = live.notices(100_000)
+        assert {n["list"] for n in every if n["kind"] == "billboard"} == {None}
+        named = {n["list"] for n in every} - {None}
+        assert len(named) >= 2, named  # a filter has something to leave out
+        for name in named:
+            mine = live.notices(100_000, on_list=name)
+            assert mine == [n for n in every if n["list"] == name]
+        total, latest = live.notice_feed(3, kind="billboard", from_day=10, to_day=20)
+        assert total == sum(n["kind"] == "billboard" and 10 <= n["day"] <= 20 for n in every)
+        assert len(latest) == 3 and all(10 <= n["day"] <= 20 for n in latest)
+        with pytest.raises(LiveError) as unknown:
+            live.notices(10, on_list="detbors")
+        assert unknown.value.status == 404
+        assert "choose one of city:listing, debtors, low-scorers" in str(unknown.value)
+    finally:
+        live.close()
+
+
+def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
+                                                        scenario: Scenario) -> None:
+    """The chilling effect of the live city: its behaviour-only twin is the one a whole run
+    runs (same seed, the same draws), day by day, and a restart brings it back from the last
+    snapshot with the city. (An upheld appeal's re-simulation keeps it too: the appeal tests
+    compare every array of the city, the twin's among them.)"""
+    from xinyong.chilling import chilling_detail
+    from xinyong.city import twin_occurrences
+
+    whole = twin_occurrences(scenario, 3)
+    assert whole is not None
+    names = [b.name for b in scenario.behaviours]
+    live = LiveCity(tmp_path / "t", scenario, seed=3, snapshot_every=5)
+    assert live.stats()["chilling_detail"] == {}  # day 0: nothing done yet
+    live.advance(12)
+    assert live.city.twin is not None and live.city.twin.day == 12
+    assert np.array_equal(live.city.twin.occurrences(), whole[:12])
+    detail = live.stats()["chilling_detail"]
+    assert detail == chilling_detail(names, live.city.occurrences().sum(axis=0),
+                                     whole[:12].sum(axis=0)) != {}
+    live.close()
+    again = LiveCity(tmp_path / "t")  # from the day-10 snapshot, twin and all
+    try:
+        assert again.stats()["chilling_detail"] == detail
+        again.advance(28)
+        assert np.array_equal(again.city.twin.occurrences(), whole)
+    finally:
+        again.close()
+
+
+def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Scenario) -> None:
+    import pickle
+
+    from xinyong.city import twin_occurrences
+
+    city = City(scenario, 3, None)
+    for _ in range(4):
+        city.step()
+    del city.twin  # as a city pickled before cities kept twins
+    old = pickle.loads(pickle.dumps(city))
+    assert old.twin is None
+    old.keep_twin()  # what a live city does with every city it loads
+    assert old.twin is not None and old.twin.day == 4
+    assert np.array_equal(old.twin.occurrences(), twin_occurrences(scenario, 3)[:4])

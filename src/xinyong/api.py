@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create
 
 from xinyong.appeals import EVENT_PATTERN
 from xinyong.auth import Identity, Keyring, Who
+from xinyong.consequences import NoticeKind
 from xinyong.dashboard import add_dashboard
 from xinyong.docs import add_offline_docs
 from xinyong.limits import SizeLimits, Text, add_error_handlers, safe_text
@@ -173,6 +174,9 @@ class Notice(BaseModel):
     day: int
     kind: str
     citizen: int
+    list: str | None = Field(default=None, description="the list whose joining caused the "
+                             "notice (a list's name, or OPERATOR:listing); null for a "
+                             "billboard, which shows an event")
     text: str
 
 
@@ -340,11 +344,16 @@ def create_app(live: LiveCity, keys: Keyring,
         return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
     @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
-    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                kind: Annotated[NoticeKind | None, Query(description="only this kind")
+                                ] = None,
+                on_list: Annotated[str | None, Query(alias="list", max_length=200,
+                                                     description="only those caused by "
+                                                     "joining this list")] = None
                 ) -> list[dict[str, Any]]:
         """The city's public notices, newest first (synthetic citizens only)."""
         permit(identity, "notices")
-        return live.notices(limit)
+        return live.notices(limit, kind, on_list)
 
     add_dashboard(app, live, runs_root)
     app.add_middleware(GZipMiddleware, minimum_size=2000)

@@ -37,7 +37,7 @@ from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 from xinyong.tally import Tally, summarize
 
-__all__ = ["CHANGES", "Block", "City", "twin_occurrences"]
+__all__ = ["CHANGES", "Block", "City", "behaviour_twin", "twin_occurrences"]
 
 _NONE = np.empty(0, dtype=np.int64)
 _MEMBERSHIP_FLIPS = JOINS + LEAVES
@@ -154,6 +154,9 @@ class City:
         # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
         # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
         self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
+        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
+        # None in a whole run, which runs its twin after the city (run.py).
+        self.twin: City | None = None
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
@@ -317,6 +320,8 @@ class City:
         today.events = events
         self._run(today, self.plan()[self._handover:])
         self._observed = Today(self.day)  # the day's working data goes (a city pickles)
+        if self.twin is not None:  # a live city's behaviour-only twin keeps up
+            self.twin.step()
         assert today.result is not None
         return today.result
 
@@ -531,6 +536,7 @@ class City:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("twin", None)  # a snapshot from before cities kept one
         self.__dict__.update(state)
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual"
                                                ) if self.threads else Inline()
@@ -561,11 +567,22 @@ class City:
         thread of its own or, with ``threads=False``, in the simulating thread."""
         self.ledger = LedgerWriter(sink, in_background=threads)
 
-    def run_behaviour_only(self) -> None:
-        """Simulate what citizens do, and nothing else: exact for a city where nothing the
-        system records acts back on behaviour (no listed response, no consequences), which is
-        the twin the chilling effect is measured against. Its plan is two phases: behaviour
-        and rescheduling."""
+    def keep_twin(self) -> None:
+        """Keep the behaviour-only twin of this city from now on (a live city, to show the
+        chilling effect as it goes), a day on with every day of the city; a city past day 0
+        gets the twin caught up to its day (the same seed draws the same numbers). Nothing
+        happens for a city where nothing acts on people (no twin to compare with)."""
+        if self.twin is None:
+            self.twin = behaviour_twin(self.scenario, self.seed, self.block)
+        if self.twin is not None:
+            while self.twin.day < self.day:
+                self.twin.step()
+
+    def behaviour_only(self) -> None:
+        """Make this city simulate what subjects do, and nothing else: exact for a city where
+        nothing the system records acts back on behaviour (no listed response, no
+        consequences), which is the twin the chilling effect is measured against. Its plan is
+        two phases: behaviour and rescheduling."""
         s = self.scenario
         if s.listed_response.negative != 1.0 or s.listed_response.positive != 1.0 \
                 or s.response is not None or s.consequences is not None:
@@ -573,6 +590,11 @@ class City:
                              "responses or consequences")
         self._phases, self._handover = ("behaviour", "rescheduling"), 1
         self.operators, self.ledger = [], None  # nothing is recorded, scored or written
+
+    def run_behaviour_only(self) -> None:
+        """Simulate every remaining day of what subjects do, and nothing else (see
+        :meth:`behaviour_only`)."""
+        self.behaviour_only()
         self.run()
 
     def run(self, progress: Callable[[int], None] | None = None) -> City:
@@ -703,14 +725,18 @@ class City:
             counts["population"] = {"households": pop.households,
                                     "organisations": pop.organisations,
                                     "children": int((pop.age < 18).sum())}
-        occurred = np.array(self.occurred_daily, dtype=np.int64).reshape(
-            len(self.occurred_daily), self.occurred_by_behaviour.size)
         return Tally(counts, daily=list(self._daily),
                      daily_operators=list(self._daily_operators),
                      daily_lists=[dict(zip(("day", "operator", "list", "members",
                                             "wrongly_listed"), r, strict=True))
                                   for r in self._daily_lists],
-                     occurred_daily=occurred)
+                     occurred_daily=self.occurrences(),
+                     twin_daily=self.twin.occurrences() if self.twin is not None else None)
+
+    def occurrences(self) -> np.ndarray:
+        """Occurrences per day (rows) and behaviour (columns) so far."""
+        return np.array(self.occurred_daily, dtype=np.int64).reshape(
+            len(self.occurred_daily), self.occurred_by_behaviour.size)
 
     def _operator_counts(self, op: OperatorState) -> dict[str, Any]:
         real, cf = op.standing, op.counterfactual
@@ -737,23 +763,33 @@ class City:
         }
 
 
-def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
-                     ) -> np.ndarray | None:
-    """Occurrences per day and behaviour in the behaviour-only twin of a city (or of one block
-    of it), which the chilling effect is measured against; None for a city where nothing acts
-    on people, which needs no twin.
+def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:
+    """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
+    effect is measured against; None for a city where nothing acts on people, which needs no
+    twin.
 
     The twin is the same city and seed where the system records and scores but nothing acts
     on people (no sanctions, no responses, no listed response). It draws the same random
-    numbers wherever the difference does not reach.
+    numbers wherever the difference does not reach. Its day is two phases: behaviour and
+    rescheduling (:meth:`City.behaviour_only`).
     """
     if scenario.consequences is None and scenario.response is None:
         return None
     twin = City(scenario.model_copy(update={
         "consequences": None, "response": None,
         "listed_response": scenario.listed_response.model_copy(
-            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block)
-    twin.run_behaviour_only()
-    twin._second_core.shutdown()
-    return np.array(twin.occurred_daily, dtype=np.int64).reshape(
-        len(twin.occurred_daily), twin.occurred_by_behaviour.size)
+            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
+        threads=False)
+    twin.behaviour_only()
+    return twin
+
+
+def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
+                     ) -> np.ndarray | None:
+    """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
+    block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
+    twin = behaviour_twin(scenario, seed, block)
+    if twin is None:
+        return None
+    twin.run()
+    return twin.occurrences()

@@ -363,6 +363,9 @@ def notices_command(
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
     kind: Annotated[str | None, typer.Option(help="Only this kind: " + ", ".join(NOTICE_KINDS)
                                              + ".")] = None,
+    on_list: Annotated[str | None, typer.Option(
+        "--list", metavar="NAME", help="Only notices caused by joining this list (a list's "
+        "name, or OPERATOR:listing for a scheme's listing).")] = None,
 ) -> None:
     """The city's public notices (about synthetic citizens only), newest first."""
     if kind is not None and kind not in NOTICE_KINDS:
@@ -370,7 +373,10 @@ def notices_command(
                     f"{', '.join(NOTICE_KINDS)}", 2)
     try:
         with open_run(run_dir) as run:
-            rows = run.notices(limit=limit, kind=kind)
+            if on_list is not None and on_list not in run.notice_lists:
+                raise _fail(f"--list {on_list!r} is not a list of this run: choose one of "
+                            f"{', '.join(run.notice_lists) or '(none: it has no lists)'}", 2)
+            rows = run.notices(limit=limit, kind=kind, on_list=on_list)
     except RunError as exc:
         raise _fail(str(exc)) from None
     for text in rows["text"]:

@@ -12,10 +12,11 @@ their rewarded ones up, from the next day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from xinyong.accuracy import listing_name
 from xinyong.behaviour import Behaviours
 from xinyong.calendar import Calendar
 from xinyong.gates import ACTIONS, DENY, Gates, GateStatus, ListView
@@ -32,13 +33,35 @@ if TYPE_CHECKING:
     from xinyong.population import Population
     from xinyong.standing import Standing
 
-__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "Acted", "ConsequenceState", "initial_response",
-           "live_status"]
+__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "Acted", "ConsequenceState", "NoticeKind",
+           "initial_response", "live_status", "notice_lists"]
 
 NOTICE_KINDS = ("billboard", "tv", "published_list", "dial_tone", "poster", "civilized_family")
+#: One of NOTICE_KINDS, as a type (the HTTP service's schema lists them).
+NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
 #: The harms of billboard notices, as counted: whom they name and what they show.
 NOTICE_HARMS = ("about_minors", "on_misattributed_events", "on_false_reports",
                 "on_dismissed_events")
+
+
+def notice_lists(operators: Any) -> list[str]:
+    """The lists a notice can be caused by, as notice records name them: each citizen
+    scheme's own listing (``OPERATOR:listing``, its listed grade) and each of its lists by name
+    (as notice rules and sanction rules address them; one name for lists of that name under
+    several operators).
+
+    Args:
+        operators: the scenario's operators, or a city's (anything with ``name`` and
+            ``scheme``).
+    """
+    names: list[str] = []
+    for op in operators:
+        if op.scheme.subject != "citizen":
+            continue
+        if op.scheme.listing is not None:
+            names.append(listing_name(op.name))
+        names += [spec.name for spec in op.scheme.lists if spec.name not in names]
+    return names
 
 
 def initial_response(scenario: Scenario, population: Population | None, n: int
@@ -191,7 +214,9 @@ class ConsequenceState:
         self.children_affected = np.zeros(self.n if population is not None else 0, dtype=bool)
         self._children_count = 0  # children_affected.sum(), kept as it grows
         self._nobody = np.zeros(self.n, dtype=bool)  # services see no one as listed
-        self._notices: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        # (day, kind, citizens, behaviour shown or -1, list joined or -1) per batch of notices
+        self._notices: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.list_names = notice_lists(self.operators)  # what a notice's list code names
         self._ages = ages
         # Billboards about minors, and on misattributed, false and dismissed events.
         self.notice_harms = np.zeros(len(NOTICE_HARMS), dtype=np.int64)
@@ -357,29 +382,47 @@ class ConsequenceState:
             if dismissed is not None:
                 self.notice_harms[3] += int((shown & dismissed).sum())
             shamed = events.where(shown)
-            if len(shamed):
-                self._add_notice(day, "billboard", shamed.subject, shamed.behaviour)
+            if len(shamed):  # an event caused it, not a list
+                self._add_notice(day, "billboard", shamed.subject, shamed.behaviour,
+                                 np.full(len(shamed), -1, dtype=np.int16))
         for rule in self.consequences.notices:
             if rule.kind == "billboard":
                 continue
-            who = self._joined(rule.on_list, rule.red, judgements)
-            if rule.kind == "civilized_family":
+            who, lists = self._joined(rule.on_list, rule.red, judgements)
+            if rule.kind == "civilized_family":  # the household's red list
                 who = self._civilized_families(who)
-            self._add_notice(day, rule.kind, who, np.full(who.size, -1, dtype=np.int16))
+                lists = np.full(who.size, self._list_code(rule.red), dtype=np.int16)
+            self._add_notice(day, rule.kind, who, np.full(who.size, -1, dtype=np.int16), lists)
+
+    def _list_code(self, name: str | None) -> int:
+        """A list's code in the notices' ``list_names`` (-1 for none)."""
+        return self.list_names.index(name) if name in self.list_names else -1
 
     def _joined(self, on_list: str | None, red: str | None,
-                judgements: list[tuple[OperatorState, Judgement]]) -> np.ndarray:
-        """Citizens who joined a list today ('*': any blacklist or scheme listing)."""
-        out = []
+                judgements: list[tuple[OperatorState, Judgement]]
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Citizens who joined a list today ('*': any blacklist or scheme listing), each once,
+        with the code of the list they joined (in ``list_names``; of one who joined several
+        today, one of them, the same every run)."""
+        who, codes = [], []
         for op, judgement in judgements:
-            if on_list == "*":
-                out.append(judgement.listing.listed)
-            for lst, change, who in judgement.lists.entries:
+            if on_list == "*" and judgement.listing.listed.size:
+                who.append(judgement.listing.listed)
+                codes.append(np.full(judgement.listing.listed.size,
+                                     self._list_code(listing_name(op.name)), np.int16))
+            for lst, change, ids in judgement.lists.entries:
                 name = op.lists.names[lst]
                 if (change == LISTED and on_list in ("*", name)) or \
                         (change == ENTERED and red == name):
-                    out.append(who)
-        return self._scratch.distinct(np.concatenate(out)) if out else np.empty(0, np.int64)
+                    who.append(ids)
+                    codes.append(np.full(ids.size, self._list_code(name), np.int16))
+        if not who:
+            return np.empty(0, np.int64), np.empty(0, np.int16)
+        joined, code = np.concatenate(who), np.concatenate(codes)
+        if joined.size < 2:
+            return joined, code
+        once = self._scratch.once(joined)
+        return joined[once], code[once]
 
     def _civilized_families(self, entered: np.ndarray) -> np.ndarray:
         """The first adult of each household whose adults are now all on a red list."""
@@ -400,9 +443,10 @@ class ConsequenceState:
             good &= ~adult | on_red
         return pop.household_start[homes[good]]
 
-    def _add_notice(self, day: int, kind: str, who: np.ndarray, behaviour: np.ndarray) -> None:
+    def _add_notice(self, day: int, kind: str, who: np.ndarray, behaviour: np.ndarray,
+                    lists: np.ndarray) -> None:
         if who.size:
-            self._notices.append((day, NOTICE_KINDS.index(kind), who, behaviour))
+            self._notices.append((day, NOTICE_KINDS.index(kind), who, behaviour, lists))
 
     def _respond(self, day: int, events: Events, toggled: list[np.ndarray],
                  flipped: np.ndarray, refused: np.ndarray) -> np.ndarray:
@@ -502,8 +546,11 @@ class ConsequenceState:
     # -- results ---------------------------------------------------------------------------
 
     def notices(self) -> dict[str, np.ndarray]:
-        """The notices feed as columns: day, kind, subject, behaviour (-1: none)."""
+        """The notices feed as columns: day, kind, subject, behaviour (-1: none) and list (the
+        list whose joining caused the notice, by name; None for a billboard's event)."""
         parts = self._notices
+        codes = np.concatenate([p[4] for p in parts] or [np.empty(0, np.int16)])
+        names = np.array([*self.list_names, None], dtype=object)  # code -1: the None
         return {
             "day": np.concatenate([np.full(p[2].size, p[0], np.int32) for p in parts]
                                   or [np.empty(0, np.int32)]),
@@ -514,6 +561,7 @@ class ConsequenceState:
             + self.base,
             "behaviour": np.concatenate([p[3] for p in parts]
                                         or [np.empty(0, np.int16)]).astype(np.int16),
+            "list": names[codes],
         }
 
     def tally(self) -> dict[str, Any]:
@@ -527,7 +575,7 @@ class ConsequenceState:
             out["children_affected"] = int(self.children_affected.sum())
         if self.consequences is not None and self.consequences.notices:
             counts = np.zeros(len(NOTICE_KINDS), dtype=np.int64)
-            for _, kind, who, _ in self._notices:
+            for _, kind, who, _, _ in self._notices:
                 counts[kind] += who.size
             out["notices"] = {k: int(c) for k, c in zip(NOTICE_KINDS, counts, strict=True)}
             out["notice_harms"] = self.notice_harms.copy()

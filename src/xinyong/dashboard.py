@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from xinyong import tables
 from xinyong.auth import Who
+from xinyong.consequences import NOTICE_KINDS, NoticeKind
 from xinyong.figures import (
     RunData,
     city_figures,
@@ -136,10 +137,13 @@ def _live_data(live: LiveCity) -> RunData:
             for op in city.operators}
     tally = city.tally()
     scheme = live.scenario.all_operators()[0].scheme
+    # The tally carries the twin's occurrences too (the city keeps its behaviour-only twin),
+    # so the summary has the chilling effect with its intervals, as a stored run's has.
     return RunData(f"{live.scenario.name} (live, day {live.day})",
                    summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
                    hist, tables.daily_lists(tally), [(g.grade, g.min) for g in scheme.grades],
-                   scheme.listed_grade, harmful_behaviours(live.scenario))
+                   scheme.listed_grade, harmful_behaviours(live.scenario),
+                   scenario=live.scenario)
 
 
 def add_dashboard(app: FastAPI, live: LiveCity, runs_root: Path | None) -> None:
@@ -305,23 +309,25 @@ async function show(id) {
     out += '<p id=appeal-status></p>';
     document.getElementById('record').innerHTML = out;
     plot(document.getElementById('timeline'), rec.operators.filter(
-      op => op.ledger.length).map(op => timelineFigure(op)));
+      op => op.ledger.length).map(op => timelineFigure(op, rec.day)));
     for (const b of document.querySelectorAll('button[data-event]'))
       b.onclick = () => appeal(id, b.dataset.event);
     document.body.dataset.ready = 'yes';
   } catch (e) { say('status', e.message, false); }
 }
-function timeline(op, keep) {  // the score after each kept event, clamped to the scale
+function timeline(op, keep, today) {  // the score after each kept event, up to today
   const events = op.ledger.filter(keep);
   let s = op.start; const xs = [0], ys = [s];
   for (const e of events) {
     s = Math.min(Math.max(s + e.points, op.floor), op.ceiling); xs.push(e.day + 1); ys.push(s); }
+  if (today > xs[xs.length - 1]) { xs.push(today); ys.push(s); }
   return {xs, ys};
 }
-function timelineFigure(op) {
-  const real = timeline(op, e => e.counted);
+function timelineFigure(op, today) {
+  const real = timeline(op, e => e.counted, today);
   // error-free: only the events this citizen really did (not misattributed, not false reports)
-  const own = timeline(op, e => e.counted && !e.notes.some(n => /done by|false report/.test(n)));
+  const own = timeline(op, e => e.counted && !e.notes.some(n => /done by|false report/.test(n)),
+                       today);
   const data = [
     {x: real.xs, y: real.ys, mode: 'lines', line: {shape: 'hv', width: 3, color: '#2c7fb8'},
      name: 'score'},
@@ -332,12 +338,16 @@ function timelineFigure(op) {
   const listed = [];
   if (op.listed && op.listing_day !== null) listed.push({day: op.listing_day, what: 'listed'});
   for (const l of op.lists) listed.push({day: l.since, what: 'on ' + l.list});
+  // A label reads away from the nearer edge, so that none is cut off at the plot's side.
   if (listed.length) data.push({x: listed.map(l => l.day), y: listed.map(() => op.floor),
-    text: listed.map(l => l.what), mode: 'markers+text', textposition: 'top center',
+    text: listed.map(l => l.what), mode: 'markers+text', cliponaxis: false,
+    textposition: listed.map(l => l.day > today / 2 ? 'top left' : 'top right'),
     marker: {symbol: 'triangle-up', size: 12, color: '#c0392b'}, name: 'listing'});
-  return {data, layout: {title: {text: 'Score over time — ' + op.operator}, height: 320,
-    margin: {l: 60, r: 20, t: 50, b: 50}, xaxis: {title: {text: 'day'}, rangemode: 'tozero'},
-    yaxis: {title: {text: 'score (points)'}}, legend: {orientation: 'h', y: -0.3}}};
+  const height = 400, margin = {l: 60, r: 20, t: 50, b: 125};  // room for a 2-row legend
+  return {data, layout: {title: {text: 'Score over time — ' + op.operator}, height, margin,
+    xaxis: {title: {text: 'day'}, rangemode: 'tozero'}, yaxis: {title: {text: 'score (points)'}},
+    // below the day axis's title (62 px under the plot), whatever the plot's height
+    legend: {orientation: 'h', yanchor: 'top', y: -62 / (height - margin.t - margin.b)}}};
 }
 if (location.hash.length > 1) show(location.hash.slice(1));
 async function appeal(id, event) {
@@ -391,49 +401,81 @@ async function appeal(id, event) {
                      "screens, the published list, posters. About synthetic citizens only. "
                      "Grouped by day and kind; a name opens the citizen's record.</p>"
                      "<div class=filters><label>kind <select id=kind><option value=''>any"
-                     "</option></select></label><label>from day <input id=from type=number "
-                     "min=0 style='width:5em'></label><label>to day <input id=to type=number "
-                     "min=0 style='width:5em'></label></div><p id=status></p>"
+                     "</option></select></label><label>list <select id=list><option "
+                     "value=''>any</option></select></label><label>from day <input id=from "
+                     "type=number min=0 style='width:5em'></label><label>to day <input id=to "
+                     "type=number min=0 style='width:5em'></label></div><p id=status></p>"
                      "<div id=feed></div>", """
-let notices = [];
-load('/api/notices?limit=1000', r => {
-  notices = r;
-  const kinds = [...new Set(r.map(n => n.kind))].sort();
-  document.getElementById('kind').innerHTML += kinds.map(k =>
-    `<option value="${esc(k)}">${esc(k.replaceAll('_', ' '))}</option>`).join('');
+const option = (v, text) => `<option value="${esc(v)}">${esc(text)}</option>`;
+api('/api/notice-filters').then(f => {
+  document.getElementById('kind').innerHTML += f.kinds.map(k =>
+    option(k, k.replaceAll('_', ' '))).join('');
+  document.getElementById('list').innerHTML += f.lists.map(l => option(l, l)).join('');
   show();
-});
-document.getElementById('kind').onchange = show;
+}).catch(e => { say('status', e.message, false); document.body.dataset.ready = 'yes'; });
+for (const id of ['kind', 'list']) document.getElementById(id).onchange = show;
 for (const id of ['from', 'to']) document.getElementById(id).oninput = show;
-function show() {
-  const kind = document.getElementById('kind').value;
-  const from = document.getElementById('from').value, to = document.getElementById('to').value;
-  const shown = notices.filter(n => (!kind || n.kind === kind) &&
-    (from === '' || n.day >= Number(from)) && (to === '' || n.day <= Number(to)));
+let asked = 0;  // only the latest question's answer is drawn
+async function show() {
+  const mine = ++asked;
+  document.body.dataset.ready = 'no';
+  const query = new URLSearchParams({limit: '1000'});
+  for (const [id, name] of [['kind', 'kind'], ['list', 'list'], ['from', 'from_day'],
+                            ['to', 'to_day']]) {
+    const v = document.getElementById(id).value;
+    if (v !== '') query.set(name, v);
+  }
+  try {
+    const r = await api('/api/notices?' + query);
+    if (mine !== asked) return;
+    draw(r.notices);
+    say('status', r.notices.length < r.total ? `The latest ${r.notices.length} of ${r.total}` +
+        ' notices that match.' : r.total + ' notices match.', true);
+  } catch (e) { if (mine === asked) say('status', e.message, false); }
+  finally { if (mine === asked) document.body.dataset.ready = 'yes'; }
+}
+function draw(shown) {
   const groups = new Map();
   for (const n of shown) {
-    const key = n.day + '|' + n.kind;
+    const key = n.day + '|' + n.kind + '|' + (n.list || '');
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(n);
   }
   let first = true;
   document.getElementById('feed').innerHTML = [...groups.values()].map(g => {
     const open = first ? ' open' : ''; first = false;
+    const list = g[0].list ? ` — list ${esc(g[0].list)}` : '';
     return `<details class=group${open}><summary>Day ${g[0].day}: ` +
-      `${esc(g[0].kind.replaceAll('_', ' '))} (${g.length})</summary>` + g.map(n =>
+      `${esc(g[0].kind.replaceAll('_', ' '))}${list} (${g.length})</summary>` + g.map(n =>
       `<div class=notice>${esc(n.text).replace(esc(n.name),
         `<a href="/citizen#${n.citizen}">${esc(n.name)}</a>`)}</div>`).join('') + '</details>';
   }).join('') || '<p>No notices match.</p>';
-  say('status', shown.length + ' of ' + notices.length + ' notices.', true);
 }
 """)
 
+    @app.get("/api/notice-filters", tags=["dashboard"], responses=_ERRORS)
+    def notice_filters(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+        """What the notices feed can be filtered by: the kinds of notice the city's rules
+        write, and the lists a notice can be caused by."""
+        permit(identity, "notices")
+        rules = live.scenario.consequences.notices if live.scenario.consequences else []
+        written = {rule.kind for rule in rules}
+        return {"kinds": [k for k in NOTICE_KINDS if k in written], "lists": live.notice_lists}
+
     @app.get("/api/notices", tags=["dashboard"], responses=_ERRORS)
     def notices_feed(identity: Who,  # type: ignore[valid-type]
-                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict[str, Any]]:
-        """The latest notices with the synthetic name of each citizen, for the feed page."""
+                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                     kind: Annotated[NoticeKind | None, Query()] = None,
+                     on_list: Annotated[str | None, Query(alias="list", max_length=200)] = None,
+                     from_day: Annotated[int | None, Query(ge=0)] = None,
+                     to_day: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+        """The latest notices that match (a kind, the list that caused them, a range of days,
+        each if given), with the synthetic name of each citizen, for the feed page; and how
+        many match in all."""
         permit(identity, "notices")
-        return [{**n, "name": citizen_name(n["citizen"])} for n in live.notices(limit)]
+        total, found = live.notice_feed(limit, kind, on_list, from_day, to_day)
+        return {"total": total,
+                "notices": [{**n, "name": citizen_name(n["citizen"])} for n in found]}
 
     @app.get("/compare", include_in_schema=False)
     def compare_page() -> HTMLResponse:

@@ -188,7 +188,10 @@ COLUMNS: dict[str, str] = {
     "on the list in the error-free system too (true/false)", "organisation": "organisation "
     "id", "legal_rep": "legal representative (citizen id)", "key": "setting", "value":
     "its value", "notices.kind": "billboard, tv, published_list, dial_tone, poster or "
-    "civilized_family", "memberships.kind": "black (sanctions) or red (rewards)",
+    "civilized_family", "notices.list": "the list whose joining caused the notice: a list's "
+    "name, or OPERATOR:listing for a scheme's own listing (null for a billboard, which shows "
+    "an event)", "notices.behaviour": "the behaviour a billboard shows (behaviour id; -1: "
+    "none)", "memberships.kind": "black (sanctions) or red (rewards)",
     "organisations.kind": "company or government",
 }
 _PATTERNS = ((r"share_(.+)", "share of those covered in grade {0} (fraction)"),

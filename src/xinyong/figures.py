@@ -341,12 +341,19 @@ def chilling_rows(data: RunData) -> pd.DataFrame | None:
     return frame.sort_values("change").reset_index(drop=True) if len(frame) else None
 
 
+CHILLING_TITLE = "Chilling effect, against the city without consequences"
+
+
 def chilling_figure(data: RunData) -> tuple[str, go.Figure] | None:
     """The chilling effect: harmful behaviours deterred (intended) against rewarded ones
-    chilled (unintended), each with its 95 % interval."""
+    chilled (unintended), each with its 95 % interval, and what the counts cover (which
+    behaviours, whose, over which days); a note in place of the plot when there is nothing to
+    show yet, or when the scenario keeps no twin to compare with (None for a stored run of
+    a scenario with sanctions or responses but no twin: one stored before twins were kept)."""
     rows = chilling_rows(data)
     if rows is None:
-        return None
+        note = _chilling_missing(data)
+        return None if note is None else _note_figure(CHILLING_TITLE, note)
     traces = []
     for harmful, label, colour in ((True, "punished behaviour (deterrence, intended)",
                                     "#2c7fb8"),
@@ -360,11 +367,56 @@ def chilling_figure(data: RunData) -> tuple[str, go.Figure] | None:
                 error_x={"type": "data", "symmetric": False,
                          "array": (part["hi"] - part["change"]).tolist(),
                          "arrayminus": (part["change"] - part["lo"]).tolist()}))
-    title, fig = _figure("Chilling effect, against the city without consequences", traces,
-                         height=max(360, 22 * len(rows) + 140), xaxis_tickformat="+.0%",
+    height, margin = max(420, 22 * len(rows) + 260), {"l": 170, "r": 20, "t": 115, "b": 135}
+    below = 75 / (height - margin["t"] - margin["b"])  # the legend clears ticks and title
+    title, fig = _figure(CHILLING_TITLE, traces, height=height, xaxis_tickformat="+.0%",
                          xaxis_title="change in how often it happens (95% interval)",
-                         margin={"l": 170, "r": 20, "t": 60, "b": 90}, yaxis_type="category")
+                         margin=margin, yaxis_type="category",
+                         legend={"orientation": "h", "y": -below, "yanchor": "top", "x": 0})
     fig.add_vline(x=0, line_color="#444")
+    fig.update_layout(title={"text": title, "subtitle": {  # what the counts cover
+        "text": _chilling_counts(data, len(rows)), "font": {"size": 11, "color": "#555"}}})
+    return title, fig
+
+
+def _chilling_counts(data: RunData, behaviours: int) -> str:
+    """What the chilling plot counts, in words: which behaviours, whose, which days."""
+    s = data.summary
+    days = int(s.get("days", 0))
+    whose = f"{int(s['citizens']):,} citizens" if "citizens" in s else "citizens"
+    if data.scenario is not None and any(b.subject == "company"
+                                         for b in data.scenario.behaviours):
+        organisations = s.get("population", {}).get("organisations")
+        whose += f" and {organisations:,} organisations" if organisations else \
+            " and organisations"
+    span = "day 0" if days == 1 else f"days 0–{days - 1}"
+    return (f"Occurrences of {behaviours} behaviours by all {whose},<br>{span}, against "
+            f"a twin city (same seed) where nothing acts on people<br>(behaviours never done "
+            f"in the twin left out). Bars: exact 95% interval.")
+
+
+def _chilling_missing(data: RunData) -> str | None:
+    """Why there is no chilling plot, for the note in its place; None: no note."""
+    s = data.summary
+    if "chilling" in s or "chilling_detail" in s:  # a twin, with nothing done yet
+        if not s.get("days"):
+            return ("Day 0: nothing has been done yet.<br>Advance the city to compare what "
+                    "people do<br>with what they would do with nothing acting on them.")
+        return "No behaviour has happened yet, with or without consequences."
+    scenario = data.scenario
+    if scenario is not None and scenario.consequences is None and scenario.response is None:
+        return (f"Not measured: scenario '{scenario.name}' has no sanctions or responses,<br>"
+                f"so no twin city without consequences is run to compare with.")
+    return None
+
+
+def _note_figure(title: str, note: str) -> tuple[str, go.Figure]:
+    """A plot's place with a note instead of empty axes (at day 0, say)."""
+    fig = go.Figure()
+    fig.update_layout(title=title, **{**_LAYOUT, "height": 260},
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    fig.add_annotation(text=note, xref="paper", yref="paper", x=0.5, y=0.5,
+                       showarrow=False, font={"size": 14, "color": "#555"})
     return title, fig
 
 

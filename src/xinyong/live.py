@@ -26,6 +26,13 @@ On restart the city is loaded from its last snapshot, and only the days after it
 re-simulated, with the submitted events and the upheld appeals replayed on their days, which
 gives back exactly the state that was lost (the same seed draws the same numbers). Ledger rows
 of a day that was being written when the process died are dropped and written again.
+
+The chilling effect needs what citizens would have done with nothing acting on them: the city
+keeps its behaviour-only twin (:meth:`City.keep_twin`, the twin a whole run runs after the
+city, same seed), which every day of the city moves on by a day. The twin is part of the city:
+it is in every snapshot, so a restart or an appeal's re-simulation brings it back with the
+city and re-simulates its days along (nothing the system records reaches it, so it comes out
+the same); a snapshot from before cities kept twins gets one built and caught up.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import numpy as np
 
 from xinyong.appeals import APPEALS_TABLE, EventId, withdrawals
 from xinyong.city import City
-from xinyong.consequences import live_status
+from xinyong.consequences import live_status, notice_lists
 from xinyong.driver import drive
 from xinyong.explain import event_notes
 from xinyong.gates import Decision, Gates, GateStatus
@@ -240,6 +247,7 @@ class LiveCity:
             self.store.con.execute(APPEALS_TABLE + _TABLES)
             self.store.set_info(live_day="0", status="live")
             self.city = City(scenario, seed, self.store)
+            self.city.keep_twin()
             if snapshot_every:  # a restart never builds the city from nothing
                 self.store.con.execute("INSERT INTO live_snapshots VALUES (0, ?)",
                                        [write_snapshot(self.folder, self.city)])
@@ -323,6 +331,7 @@ class LiveCity:
                   if d <= day and (self.folder / "snapshots" / f).exists()]
         city = read_snapshot(self.folder, usable[-1][1]) if usable \
             else City(self.scenario, self.seed, None)
+        city.keep_twin()  # in the snapshot; built and caught up if it predates twins
         city.withdrawn = withdrawals(con, extra)
         return city
 
@@ -688,16 +697,51 @@ class LiveCity:
                 "SELECT count(*) FROM live_submissions").fetchall()[0][0])
             return summary
 
-    def notices(self, limit: int) -> list[dict[str, Any]]:
-        """The latest notices, newest first."""
+    @property
+    def notice_lists(self) -> list[str]:
+        """The lists a notice can name: each citizen scheme's listing and each list."""
+        return notice_lists(self.scenario.all_operators())
+
+    def notices(self, limit: int, kind: str | None = None, on_list: str | None = None,
+                from_day: int | None = None, to_day: int | None = None
+                ) -> list[dict[str, Any]]:
+        """The latest notices, newest first: of one kind, caused by one list, between two
+        days (inclusive), if given.
+
+        Raises:
+            LiveError: 422 for a kind of notice that does not exist, 404 for a list the city
+                does not have (the message names them).
+        """
+        return self.notice_feed(limit, kind, on_list, from_day, to_day)[1]
+
+    def notice_feed(self, limit: int, kind: str | None = None, on_list: str | None = None,
+                    from_day: int | None = None, to_day: int | None = None
+                    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many notices match, and the latest ``limit`` of them (see :meth:`notices`)."""
+        from xinyong.consequences import NOTICE_KINDS
         from xinyong.notices import notice_text
 
+        if kind is not None and kind not in NOTICE_KINDS:
+            raise LiveError(422, f"{kind[:100]!r} is not a kind of notice: choose one of "
+                                 f"{', '.join(NOTICE_KINDS)}")
+        if on_list is not None and on_list not in self.notice_lists:
+            raise LiveError(404, f"{on_list[:100]!r} is not a list of this city: choose one of "
+                                 f"{', '.join(self.notice_lists) or '(none: it has no lists)'}")
         with self.state.read():
             if self.city.effects is None:
-                return []
+                return 0, []
             feed = self.city.effects.notices()
             pop = self.city.population
-        order = np.argsort(-feed["day"], kind="stable")[:limit]
+        keep = np.ones(feed["day"].size, dtype=bool)
+        for column, value in (("kind", kind), ("list", on_list)):
+            if value is not None:
+                keep &= feed[column] == value
+        if from_day is not None:
+            keep &= feed["day"] >= from_day
+        if to_day is not None:
+            keep &= feed["day"] <= to_day
+        chosen = np.flatnonzero(keep)
+        order = chosen[np.argsort(-feed["day"][chosen], kind="stable")[:limit]]
         out = []
         for i in order:
             c = int(feed["subject"][i])
@@ -705,10 +749,11 @@ class LiveCity:
             identity = identity_number(c, int(pop.age[c]), int(pop.district[c])) if pop else ""
             name = citizen_name(c)
             out.append({"day": int(feed["day"][i]), "kind": str(feed["kind"][i]), "citizen": c,
+                        "list": feed["list"][i],
                         "text": notice_text(str(feed["kind"][i]), name, identity,
                                             self.behaviours[b] if b >= 0 else None,
                                             int(feed["day"][i]))})
-        return out
+        return chosen.size, out
 
     # -- appeals --------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from xinyong.city import City, twin_occurrences
 from xinyong.cluster import check_output, connect
+from xinyong.consequences import notice_lists
 from xinyong.dataset import DATA, prepare
 from xinyong.day import PhaseClock
 from xinyong.explain import Explanation, explain_subject
@@ -208,13 +209,44 @@ class Run:
         gates, status = self._gates
         return gates.decide(service, status, citizen)
 
-    def notices(self, limit: int = 50, kind: str | None = None) -> pd.DataFrame:
-        """The latest public notices, with the synthetic name and identity number shown."""
+    @property
+    def notice_lists(self) -> list[str]:
+        """The lists a notice can name (``run.notices(on_list=...)``): each citizen scheme's
+        listing (``OPERATOR:listing``) and each list by name."""
+        return notice_lists(self.operators)
+
+    def notices(self, limit: int = 50, kind: str | None = None, on_list: str | None = None
+                ) -> pd.DataFrame:
+        """The latest public notices, with the synthetic name and identity number shown.
+
+        Args:
+            limit: how many, newest first.
+            kind: only notices of this kind (billboard, tv, published_list, ...).
+            on_list: only notices caused by joining this list (one of :attr:`notice_lists`).
+
+        Raises:
+            ValueError: ``on_list`` is not a list of this run (the message names them).
+            RunError: the run was stored before notices recorded their list.
+        """
+        if on_list is not None and on_list not in self.notice_lists:
+            raise ValueError(f"{on_list!r} is not a list of this run: choose one of "
+                             f"{', '.join(self.notice_lists) or '(none: it has no lists)'}")
         if self.scenario.consequences is None:
-            return pd.DataFrame(columns=["day", "kind", "subject", "name", "text"])
-        where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
+            return pd.DataFrame(columns=["day", "kind", "subject", "list", "name", "text"])
+        columns = [c[0] for c in self._store.con.execute(
+            "SELECT * FROM notices LIMIT 0").description]
+        if "list" not in columns and on_list is not None:
+            raise RunError("this run was stored before notices recorded the list that caused "
+                           "them: simulate it again to filter them by list")
+        conditions, params = [], []
+        for column, value in (("kind", kind), ("list", on_list)):
+            if value is not None:
+                conditions.append(f"n.{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        listed = "n.list" if "list" in columns else "NULL::VARCHAR AS list"
         rows = self._store.query(
-            f"SELECT n.day, n.kind, n.subject, b.name AS behaviour FROM notices n "
+            f"SELECT n.day, n.kind, n.subject, {listed}, b.name AS behaviour FROM notices n "
             f"LEFT JOIN behaviours b ON b.behaviour = n.behaviour {where} "
             f"ORDER BY n.day DESC, n.subject LIMIT ?", [*params, limit])
         rows["name"] = [citizen_name(int(c)) for c in rows["subject"]]

@@ -28,11 +28,16 @@ class Scratch:
         """The distinct ids, each once, in a deterministic order (not sorted)."""
         if ids.size < 2:
             return ids
+        return ids[self.once(ids)]
+
+    def once(self, ids: np.ndarray) -> np.ndarray:
+        """A mask over ``ids`` that keeps each distinct id once (at one of its positions, the
+        same every time), so that what goes with each id can be kept along with it."""
         order = np.arange(ids.size, dtype=self._position.dtype)
         self._position[ids] = order
-        first = self._position[ids] == order  # exactly one position per distinct id wins
+        kept = self._position[ids] == order  # exactly one position per distinct id wins
         self._position[ids] = -1
-        return ids[first]
+        return kept
 
     def positions(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Where each of ``of`` stands in ``ids`` (distinct ids; ``of`` must be among them)."""

@@ -23,6 +23,8 @@ Tables:
     daily_operators  one row per day, operator and grade.
     standings      each operator's final standing of each subject (a cache of the ledger).
     population     each citizen's attributes; organisations: companies and government bodies.
+    notices        the city's public notices: day, kind, subject, behaviour (a billboard's
+                   event; -1 none) and list (the list whose joining caused it; null none).
 In a split run (``--blocks``/``--workers``), ``ledger_rows`` and the per-subject tables are
 views of the Parquet dataset its blocks wrote under the run folder's ``data/`` (see
 :mod:`xinyong.dataset`).

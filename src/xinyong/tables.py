@@ -88,10 +88,14 @@ def daily_behaviours(scenario: Scenario, tally: Tally) -> pd.DataFrame | None:
 
 
 def notices(city: City) -> pd.DataFrame | None:
-    """The notices feed: day, kind, subject, behaviour (-1 when none)."""
+    """The notices feed: day, kind, subject, behaviour (-1 when none) and list (the list whose
+    joining caused the notice; null for a billboard, which shows an event)."""
     if city.effects is None:
         return None
-    return pd.DataFrame(city.effects.notices())
+    frame = pd.DataFrame(city.effects.notices())
+    # Text even when every value is null, so that every block's Parquet file agrees.
+    frame["list"] = frame["list"].astype("string")
+    return frame
 
 
 def daily_operators(tally: Tally) -> pd.DataFrame:
