@@ -65,3 +65,23 @@ def test_index_stays_in_range() -> None:
 def test_negative_seed_is_refused() -> None:
     with pytest.raises(ValueError, match="non-negative"):
         Streams(-1)
+
+
+@given(st.lists(st.tuples(st.lists(st.integers(-2, 12), min_size=0, max_size=8),
+                          st.integers(0, 5)), max_size=6))
+def test_a_calendar_pickles_packed_and_comes_back_the_same(filings: list) -> None:
+    import pickle
+
+    from xinyong.calendar import Calendar
+
+    calendar = Calendar(10, np.int32)
+    for days, tag in filings:
+        when = np.array(days, dtype=np.int64)
+        calendar.add(when, np.arange(when.size) + 100 * tag, tag=tag)
+    calendar.add_all(4, np.array([7, 8], dtype=np.int32))
+    state = calendar.__getstate__()
+    assert sum(isinstance(v, np.ndarray) for v in state["_packed"]) == 4  # a few arrays
+    again = pickle.loads(pickle.dumps(calendar))
+    for day in range(10):
+        assert [(t, a.tolist()) for t, a in calendar.pop_tagged(day)] == \
+            [(t, a.tolist()) for t, a in again.pop_tagged(day)]

@@ -10,10 +10,13 @@ store does not name is left over from a crash and is deleted.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from xinyong.city import City
@@ -44,6 +47,30 @@ class Pending:
             return set(self._names)
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The cyclic garbage collector off while a city is pickled: the pickler's memo holds a
+    million objects, and each full collection over them held the GIL for up to 0.15 s (at
+    100,000 citizens), in which no gate check of a live city was answered."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Yielding(pickle.Pickler):
+    """A pickler that lets other threads run while it writes: the C pickler runs no Python
+    code, so it would hold the GIL for the whole city (two thirds of a second at 100,000
+    citizens). A Python ``persistent_id`` is a call into the interpreter for each object,
+    where a waiting thread gets its turn."""
+
+    def persistent_id(self, obj: object) -> None:
+        return None
+
+
 def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> str:
     """Write the city as it stands (its open day in the name); returns the file's name.
 
@@ -55,8 +82,8 @@ def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> 
     if pending is not None:
         pending.add(name)
     tmp = where / (name + ".tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(city, f, protocol=pickle.HIGHEST_PROTOCOL)
+    with open(tmp, "wb") as f, _no_collection():
+        _Yielding(f, protocol=pickle.HIGHEST_PROTOCOL).dump(city)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, where / name)
