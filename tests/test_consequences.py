@@ -217,6 +217,6 @@ def test_the_behaviour_only_twin_is_the_full_twin() -> None:
     full, alone = City(scenario, 4, None), City(scenario, 4, None)
     full.run()
     alone.run_behaviour_only()
-    assert np.array_equal(np.array(full.occurred_daily), np.array(alone.occurred_daily))
+    assert np.array_equal(full.occurrences(), alone.occurrences())
     with pytest.raises(ValueError, match="exact only without"):
         City(consequence_city(citizens=100, days=2), 1, None).run_behaviour_only()

@@ -3,6 +3,7 @@ concurrent readers see while the city advances."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 from pathlib import Path
 from typing import Any
@@ -357,3 +358,20 @@ def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Sce
     old.keep_twin()  # what a live city does with every city it loads
     assert old.twin is not None and old.twin.day == 4
     assert np.array_equal(old.twin.occurrences(), twin_occurrences(scenario, 3)[:4])
+
+
+def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
+        tmp_path: Path, scenario: Scenario) -> None:
+    live = LiveCity(tmp_path / "l", scenario, seed=4, snapshot_every=5)
+    live.advance(12)
+    before = _state(live.city)
+    latest = max((live.folder / "snapshots").glob("day-00010-*.city"))
+    live.close()
+    city = pickle.loads(latest.read_bytes())
+    city.layout = City.LAYOUT - 1  # as a version before this one wrote it
+    latest.write_bytes(pickle.dumps(city))
+    again = LiveCity(tmp_path / "l")
+    try:
+        assert again.day == 12 and _state(again.city) == before  # from day 5's snapshot
+    finally:
+        again.close()

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from xinyong.accuracy import blacklist_counts, grade_counts
+from xinyong.accuracy import blacklist_counts
 from xinyong.behaviour import Behaviours
+from xinyong.books import CHANGES, Books, operator_counts
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
@@ -26,7 +27,7 @@ from xinyong.dissent import desired_dissent, expressed_dissent
 from xinyong.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.lists import JOINS, LEAVES
 from xinyong.network import SocialNetwork, build_network
-from xinyong.operators import Judgement, OperatorState, routing
+from xinyong.operators import OperatorState, routing
 from xinyong.org_gates import OrganisationGates
 from xinyong.population import Population, conduct_factors, generate_population
 from xinyong.scenario import Scenario
@@ -38,27 +39,6 @@ from xinyong.streams import SETUP, Streams
 from xinyong.tally import Tally, summarize
 
 __all__ = ["CHANGES", "Block", "City", "behaviour_twin", "twin_occurrences"]
-
-_NONE = np.empty(0, dtype=np.int64)
-_MEMBERSHIP_FLIPS = JOINS + LEAVES
-
-
-def _wrong_change(scratch: Scratch, real: np.ndarray, cf: np.ndarray, real_flip: np.ndarray,
-                  cf_flip: np.ndarray) -> int:
-    """The change in 'in the real set but not the counterfactual one', from today's flips."""
-    if real_flip.size == 0 and cf_flip.size == 0:
-        return 0
-    who = scratch.distinct(np.concatenate([real_flip, cf_flip]))
-    now_real, now_cf = real[who], cf[who]
-    before = (now_real ^ scratch.member(who, real_flip)) & ~(now_cf ^ scratch.member(who,
-                                                                                     cf_flip))
-    return int((now_real & ~now_cf).sum()) - int(before.sum())
-
-
-#: Kinds of change to a list, as logged.
-CHANGES = {0: "listed", 1: "relisted", 2: "released"}
-_LISTED, _RELISTED, _RELEASED = 0, 1, 2
-
 
 @dataclass(frozen=True)
 class Block:
@@ -99,8 +79,13 @@ class City:
             own; False scores it inline (a worker with one core), sharing them.
     """
 
+    #: The layout of a city's state, as snapshots and checkpoints hold it; a file of another
+    #: layout is not read (a live city re-simulates from an older snapshot, or from day 0).
+    LAYOUT = 2
+
     def __init__(self, scenario: Scenario, seed: int, store: RunStore | None,
                  block: Block | None = None, threads: bool = True) -> None:
+        self.layout = City.LAYOUT
         self.scenario = scenario
         self.seed = seed
         self.store = store
@@ -144,8 +129,6 @@ class City:
         self.ledger = LedgerWriter(store) if store is not None else None
         self.effects = self._effects()
         self.org_gates = self._org_gates()
-        self.occurred_by_behaviour = np.zeros(len(scenario.behaviours), dtype=np.int64)
-        self.occurred_daily: list[np.ndarray] = []  # occurrences per behaviour, each day
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self.clock: PhaseClock | None = None  # set to time the phases (--profile)
         self._phases = PHASES  # the day's plan, by name
@@ -159,15 +142,8 @@ class City:
         self.twin: City | None = None
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
-        self.totals = {"occurred": 0, "recorded": 0, "misattributed": 0, "fabricated": 0}
-        self.wrongly_listed = np.zeros(len(self.operators), dtype=np.int64)
-        self._daily: list[dict[str, Any]] = []
-        self._daily_operators: list[dict[str, Any]] = []
-        self._listings: list[tuple[int, int, bool, int, np.ndarray, np.ndarray]] = []
-        self._list_changes: list[tuple[int, int, int, bool, int, np.ndarray]] = []
-        self._list_members: dict[tuple[int, int], int] = {}
-        self._list_wrong: dict[tuple[int, int], int] = {}
-        self._daily_lists: list[tuple[int, str, str, int, int]] = []
+        self.books = Books(len(scenario.behaviours), len(self.operators),
+                           list(scenario.sensors), self.sensor_of)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -443,8 +419,8 @@ class City:
         for op, kept, scored in zip(self.operators, today.kept, today.scored, strict=True):
             real, counterfactual = op.update_lists(today.day, scored)
             today.judged.append((op, real, counterfactual))
-            self._count_operator(today.day, op, real, counterfactual, kept.mine,
-                                 kept.dismissed)
+            self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
+                                      kept.dismissed, self.groups[op.subject].scratch)
         today.handled["lists"] = sum(real.listing.toggled().size + sum(
             who.size for _, _, who in real.lists.entries) for _, real, _ in today.judged)
         for kind, withdrawn in today.gone.items():
@@ -480,7 +456,7 @@ class City:
         """9. The next occurrence of what happened today, and of every behaviour of those
         whose rates changed (listed, or responding); the day is counted and closed."""
         day = today.day
-        counts = np.zeros(self.occurred_by_behaviour.size, dtype=np.int64)
+        counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             toggled = [real.toggled() for op, real, _ in today.judged if op.subject == kind]
             flipped = self._update_listed_any(kind, group, toggled)
@@ -491,10 +467,13 @@ class City:
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
             counts += np.bincount(group.sensors.global_index(group.occurred),
                                   minlength=counts.size)
-        self.occurred_by_behaviour += counts
-        self.occurred_daily.append(counts)
+        self.books.count_occurred(counts)
         if self.operators:
-            self._count_day(day, today.events)
+            self.books.count_day(day, today.events, len(self.operators),
+                                 sum(g.occurred.size for g in self.groups.values()),
+                                 self.collectors != [],
+                                 self.effects.daily[-1] if self.effects is not None
+                                 and self.effects.daily else None)
         today.result = self._result(today)
         today.handled["rescheduling"] = today.result.occurred + today.result.responded
         self.day += 1
@@ -619,89 +598,6 @@ class City:
 
     # -- what the day leaves behind -------------------------------------------------------
 
-    def _count_operator(self, day: int, op: OperatorState, real: Judgement,
-                        counterfactual: Judgement, events: Events, dismissed: np.ndarray
-                        ) -> None:
-        changes, cf_changes = real.listing, counterfactual.listing
-        self._update_wrongly_listed(op, changes.toggled(), cf_changes.toggled())
-        for cf, judgement in ((False, real), (True, counterfactual)):
-            for lst, change, who in judgement.lists.entries:
-                self._list_changes.append((day, op.index, lst, cf, change, who))
-        if op.lists:
-            self._count_lists(day, op, real, counterfactual)
-        for cf, ch in ((False, changes), (True, cf_changes)):
-            for change, who, reason in ((_LISTED, ch.listed, ch.reason_listed),
-                                        (_RELISTED, ch.relisted, ch.reason_relisted),
-                                        (_RELEASED, ch.released,
-                                         np.zeros(ch.released.size, np.int8))):
-                if who.size:
-                    self._listings.append((day, op.index, cf, change, who, reason))
-        real, covered = op.standing, op.covered_total
-        # Integers only, so blocks of a split run add up exactly (tables.py makes the shares).
-        row: dict[str, Any] = {
-            "day": day, "operator": op.name, "covered": covered,
-            "score_sum": op.score_sum(),
-            "listed": int(real.grade_counts[-1]),
-            "ever_listed": real.ever_listed_count,
-            "wrongly_listed": int(self.wrongly_listed[op.index]),
-            "counterfactual_listed": int(op.counterfactual.grade_counts[-1]),
-            "counted": len(events) - int(dismissed.sum()),
-            "dismissed": int(dismissed.sum()),
-        }
-        counts = op.grade_counts()
-        for name, count in zip(real.grade_names, counts, strict=True):
-            row[f"count_{name}"] = int(count)
-        self._daily_operators.append(row)
-
-    def _count_day(self, day: int, events: dict[str, Events]) -> None:
-        occurred = sum(g.occurred.size for g in self.groups.values())
-        recorded = sum(len(e) for e in events.values())
-        mis = sum(int(e.misattributed.sum()) for e in events.values())
-        fab = sum(int(e.fabricated.sum()) for e in events.values())
-        self.totals["occurred"] += occurred
-        self.totals["recorded"] += recorded
-        self.totals["misattributed"] += mis
-        self.totals["fabricated"] += fab
-        primary = self._daily_operators[-len(self.operators)]
-        row: dict[str, Any] = {k: v for k, v in primary.items()
-                               if k not in ("operator", "counted", "dismissed")}
-        row.update(occurred=occurred, recorded=recorded, misattributed=mis)
-        if self.collectors:
-            row["fabricated"] = fab
-        by_sensor = np.zeros(len(self.scenario.sensors), dtype=np.int64)
-        for e in events.values():
-            by_sensor += np.bincount(self.sensor_of[e.behaviour], minlength=by_sensor.size)
-        for name, count in zip(self.scenario.sensors, by_sensor, strict=True):
-            row[f"recorded_{name}"] = int(count)
-        if self.effects is not None and self.effects.daily:
-            row.update({k: v for k, v in self.effects.daily[-1].items() if k != "day"})
-        self._daily.append(row)
-
-    def _update_wrongly_listed(self, op: OperatorState, real_flip: np.ndarray,
-                               cf_flip: np.ndarray) -> None:
-        """Subjects listed now whose counterfactual is not, updated from today's flips only."""
-        self.wrongly_listed[op.index] += _wrong_change(
-            self.groups[op.subject].scratch, op.standing.listed, op.counterfactual.listed,
-            real_flip, cf_flip)
-
-    def _count_lists(self, day: int, op: OperatorState, real: Judgement,
-                     counterfactual: Judgement) -> None:
-        """Members and wrongly listed members of each list, updated from today's changes."""
-        scratch = self.groups[op.subject].scratch
-        for i, (lst, cf_lst) in enumerate(zip(op.lists.lists, op.cf_lists.lists, strict=True)):
-            flips = [np.concatenate([who for j, change, who in j_.lists.entries
-                                     if j == i and change in _MEMBERSHIP_FLIPS] or [_NONE])
-                     for j_ in (real, counterfactual)]
-            key = (op.index, i)
-            joined_or_left = sum((1 if c in JOINS else -1) * who.size
-                                 for j, c, who in real.lists.entries
-                                 if j == i and c in _MEMBERSHIP_FLIPS)
-            self._list_members[key] = self._list_members.get(key, 0) + joined_or_left
-            self._list_wrong[key] = self._list_wrong.get(key, 0) + _wrong_change(
-                scratch, lst.member, cf_lst.member, *flips)
-            self._daily_lists.append((day, op.name, lst.spec.name, self._list_members[key],
-                                      self._list_wrong[key]))
-
     def summary(self) -> dict[str, Any]:
         """The spec's summary figures (for the first operator) and every operator's own."""
         return summarize(self.scenario, self.seed, self.day, self.tally())
@@ -710,8 +606,9 @@ class City:
         """Everything the summary and the daily series need, as counts over this city's own
         subjects: the tallies of a split run's blocks add up to the whole city's."""
         counts: dict[str, Any] = {
-            "totals": dict(self.totals),
-            "operators": {op.name: self._operator_counts(op) for op in self.operators},
+            "totals": dict(self.books.totals),
+            "operators": {op.name: operator_counts(op, max(self.day - 1, 0))
+                          for op in self.operators},
             "collectors": len(self.collectors),
             "blacklists": blacklist_counts(self.scenario, self.operators,
                                            len(self.own["citizen"])),
@@ -725,42 +622,22 @@ class City:
             counts["population"] = {"households": pop.households,
                                     "organisations": pop.organisations,
                                     "children": int((pop.age < 18).sum())}
-        return Tally(counts, daily=list(self._daily),
-                     daily_operators=list(self._daily_operators),
-                     daily_lists=[dict(zip(("day", "operator", "list", "members",
-                                            "wrongly_listed"), r, strict=True))
-                                  for r in self._daily_lists],
-                     occurred_daily=self.occurrences(),
-                     twin_daily=self.twin.occurrences() if self.twin is not None else None)
+        return self.books.tally(counts, self.twin.occurrences() if self.twin is not None
+                                else None)
 
     def occurrences(self) -> np.ndarray:
         """Occurrences per day (rows) and behaviour (columns) so far."""
-        return np.array(self.occurred_daily, dtype=np.int64).reshape(
-            len(self.occurred_daily), self.occurred_by_behaviour.size)
+        return self.books.occurrences()
 
-    def _operator_counts(self, op: OperatorState) -> dict[str, Any]:
-        real, cf = op.standing, op.counterfactual
-        mask = slice(None) if op.covered is None else op.covered
-        return {
-            "covered": op.covered_total,
-            "score_sum": op.score_sum(),
-            "grades": {g: int(c) for g, c in zip(real.grade_names, op.grade_counts(),
-                                                  strict=True)},
-            "listed": int(real.listed[mask].sum()),
-            "ever_listed": int(real.ever_listed[mask].sum()),
-            "wrongly_listed": int((real.listed & ~cf.listed).sum()),
-            "counterfactual_listed": int(cf.listed[mask].sum()),
-            "counted": op.counted,
-            "dismissed": op.dismissed,
-            **grade_counts(op, max(self.day - 1, 0)),
-            "lists": {lst.spec.name: {
-                "members": int(lst.member.sum()),
-                "ever_listed": int((lst.since >= 0).sum()),
-                "counterfactual_members": int(cf_lst.member.sum()),
-                "wrongly_listed": int((lst.member & ~cf_lst.member).sum()),
-                "wrongly_missing": int((~lst.member & cf_lst.member).sum()),
-            } for lst, cf_lst in zip(op.lists.lists, op.cf_lists.lists, strict=True)},
-        }
+    @property
+    def totals(self) -> dict[str, int]:
+        """Behaviours done, events recorded, misattributed and fabricated, so far."""
+        return self.books.totals
+
+    @property
+    def occurred_by_behaviour(self) -> np.ndarray:
+        """Occurrences per behaviour so far."""
+        return self.books.occurred_by_behaviour
 
 
 def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:

@@ -329,8 +329,15 @@ class LiveCity:
         upheld appeals withdrew (and ``extra``) to leave out when it goes on."""
         usable = [(d, f) for d, f in self._snapshots(con)
                   if d <= day and (self.folder / "snapshots" / f).exists()]
-        city = read_snapshot(self.folder, usable[-1][1]) if usable \
-            else City(self.scenario, self.seed, None)
+        city = None
+        for _, name in reversed(usable):  # the latest this version can read
+            try:
+                city = read_snapshot(self.folder, name)
+                break
+            except ValueError:
+                continue
+        if city is None:  # none: the city from day 0 (the submissions replay its days)
+            city = City(self.scenario, self.seed, None)
         city.keep_twin()  # in the snapshot; built and caught up if it predates twins
         city.withdrawn = withdrawals(con, extra)
         return city

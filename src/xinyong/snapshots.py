@@ -91,11 +91,21 @@ def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> 
 
 
 def read_snapshot(folder: Path, name: str) -> City:
-    """The city a snapshot holds (without a store: attach one to write its ledger)."""
-    with open(Path(folder) / SNAPSHOTS / name, "rb") as f:
-        city = pickle.load(f)
+    """The city a snapshot holds (without a store: attach one to write its ledger).
+
+    Raises:
+        ValueError: the file does not hold a city of this version of xinyong (a snapshot
+            written before the city's layout changed): re-simulate from an older one.
+    """
+    try:
+        with open(Path(folder) / SNAPSHOTS / name, "rb") as f:
+            city = pickle.load(f)
+    except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError) as exc:
+        raise ValueError(f"snapshot '{name}' cannot be read ({type(exc).__name__})") from None
     if not isinstance(city, City):
         raise ValueError(f"snapshot '{name}' does not hold a city")
+    if getattr(city, "layout", 0) != City.LAYOUT:
+        raise ValueError(f"snapshot '{name}' holds a city of an older layout")
     return city
 
 

@@ -170,7 +170,11 @@ def _pickle(city: City) -> bytes:
 def _unpickle(data: bytes) -> City:
     import pickle
 
-    return pickle.loads(data)
+    city = pickle.loads(data)
+    if getattr(city, "layout", 0) != City.LAYOUT:
+        raise ValueError("the checkpoint was written by another version of xinyong (an older "
+                         "layout of a city's state): run the city again without --resume")
+    return city
 
 
 class SplitCity:

@@ -8,9 +8,6 @@ blocks of a split run add up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -110,53 +107,41 @@ def daily_operators(tally: Tally) -> pd.DataFrame:
 
 def listings(city: City) -> pd.DataFrame:
     """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
-    parts = city._listings
-    base = _bases(city)
+    log = city.books.listings
+    operator = log.column("operator", np.int16)
     changes = np.array(list(CHANGES.values()))
     reasons = np.array([None, *REASONS.values()], dtype=object)
-
-    def column(i: int, dtype: Any) -> np.ndarray:
-        return np.concatenate([np.full(p[4].size, p[i], dtype) for p in parts]
-                              or [np.empty(0, dtype)])
-
     return pd.DataFrame({
-        "day": column(0, np.int32),
-        "operator": column(1, np.int16),
-        "subject": np.concatenate([p[4] + base[p[1]] for p in parts]
-                                  or [np.empty(0)]).astype(np.int32),
-        "counterfactual": column(2, bool),
-        "change": changes[column(3, np.int8)],
-        "reason": reasons[np.concatenate([p[5] for p in parts]
-                                         or [np.empty(0, np.int8)])],
+        "day": log.column("day", np.int32),
+        "operator": operator,
+        "subject": (log.column("subject", np.int64) + _bases(city)[operator]).astype(np.int32),
+        "counterfactual": log.column("counterfactual", bool),
+        "change": changes[log.column("change", np.int8)],
+        "reason": reasons[log.column("reason", np.int8)],
     })
 
 
-def _bases(city: City) -> list[int]:
+def _bases(city: City) -> np.ndarray:
     """Per operator, the city-wide id of the city's subject 0 of its kind (a block's first)."""
-    return [city.base[op.subject] for op in city.operators]
+    return np.array([city.base[op.subject] for op in city.operators] or [0], dtype=np.int64)
 
 
 def list_changes(city: City) -> pd.DataFrame:
     """Every change to an operator's lists: day, operator, list, subject, counterfactual,
     change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
-    parts = city._list_changes
-    base = _bases(city)
+    log = city.books.list_changes
+    operator = log.column("operator", np.int16)
     names = np.array(list(LIST_CHANGES.values()))
-    list_names = {(op.index, i): name for op in city.operators
-                  for i, name in enumerate(op.lists.names)}
-
-    def column(get: Callable[[tuple], Any], dtype: Any) -> np.ndarray:
-        return np.concatenate([np.full(p[5].size, get(p), dtype) for p in parts]
-                              or [np.empty(0, dtype)])
-
+    offset = np.cumsum([0] + [len(op.lists.names) for op in city.operators])
+    list_names = np.array([name for op in city.operators for name in op.lists.names] or [""],
+                          dtype=object)
     return pd.DataFrame({
-        "day": column(lambda p: p[0], np.int32),
-        "operator": column(lambda p: p[1], np.int16),
-        "list": column(lambda p: list_names[(p[1], p[2])], object),
-        "subject": np.concatenate([p[5] + base[p[1]] for p in parts]
-                                  or [np.empty(0)]).astype(np.int32),
-        "counterfactual": column(lambda p: p[3], bool),
-        "change": names[column(lambda p: p[4], np.int8)],
+        "day": log.column("day", np.int32),
+        "operator": operator,
+        "list": list_names[offset[operator] + log.column("list", np.int64)],
+        "subject": (log.column("subject", np.int64) + _bases(city)[operator]).astype(np.int32),
+        "counterfactual": log.column("counterfactual", bool),
+        "change": names[log.column("change", np.int8)],
     })
 
 
