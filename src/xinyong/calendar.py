@@ -43,8 +43,10 @@ class Calendar:
         ids = ids[np.argsort(when, kind="stable")].astype(self.dtype, copy=False)
         counts = np.bincount(when, minlength=self.days)
         ends = np.cumsum(counts)
+        # Each day keeps a copy of its part, not a view: a view would hold the whole sorted
+        # array until its last day falls due (memory growing through the year).
         for day in np.flatnonzero(counts).tolist():
-            self._slots[day].append(ids[ends[day] - counts[day]:ends[day]])
+            self._slots[day].append(ids[ends[day] - counts[day]:ends[day]].copy())
             self._tags[day].append(tag)
 
     def pop_tagged(self, day: int) -> list[tuple[int, np.ndarray]]:
