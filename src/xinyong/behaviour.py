@@ -155,14 +155,10 @@ class Behaviours:
 
         An entry drawn before its subject's pairs were all drawn again is stale, and skipped.
         """
-        parts = []
-        for drawn_on, pairs in self.calendar.pop_tagged(day):
-            if drawn_on < self._last_redraw:  # someone was drawn again since: check
-                pairs = pairs[self._redrawn_on[pairs // self.k] <= drawn_on]
-            parts.append(pairs)
-        if not parts:
-            return np.empty(0, dtype=np.int64)
-        return np.concatenate(parts).astype(np.int64, copy=False)
+        pairs, drawn_on = self.calendar.pop_tagged(day)
+        if drawn_on.size and drawn_on.min() < self._last_redraw:  # some may be stale
+            pairs = pairs[self._redrawn_on[pairs // self.k] <= drawn_on]
+        return pairs.astype(np.int64, copy=False)
 
     def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
                    listed: np.ndarray) -> None:

@@ -49,11 +49,15 @@ class Calendar:
             self._slots[day].append(ids[ends[day] - counts[day]:ends[day]].copy())
             self._tags[day].append(tag)
 
-    def pop_tagged(self, day: int) -> list[tuple[int, np.ndarray]]:
-        """Take everything filed under ``day`` as (tag, ids) per filing, emptying the slot."""
+    def pop_tagged(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Take everything filed under ``day``, emptying the slot: the ids, and each id's
+        filing tag, in filing order."""
         slot, tags = self._slots[day], self._tags[day]
         self._slots[day], self._tags[day] = [], []
-        return list(zip(tags, slot, strict=True))
+        if not slot:
+            return np.empty(0, dtype=self.dtype), np.empty(0, dtype=np.int64)
+        sizes = np.fromiter((a.size for a in slot), dtype=np.int64, count=len(slot))
+        return np.concatenate(slot), np.repeat(np.array(tags, dtype=np.int64), sizes)
 
     def add_all(self, day: int, ids: np.ndarray) -> None:
         """File all ``ids`` under one day (ignored outside the horizon)."""
