@@ -83,5 +83,5 @@ def test_a_calendar_pickles_packed_and_comes_back_the_same(filings: list) -> Non
     assert sum(isinstance(v, np.ndarray) for v in state["_packed"]) == 4  # a few arrays
     again = pickle.loads(pickle.dumps(calendar))
     for day in range(10):
-        assert [(t, a.tolist()) for t, a in calendar.pop_tagged(day)] == \
-            [(t, a.tolist()) for t, a in again.pop_tagged(day)]
+        (ids, tags), (ids2, tags2) = calendar.pop_tagged(day), again.pop_tagged(day)
+        assert ids.tolist() == ids2.tolist() and tags.tolist() == tags2.tolist()
