@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 ## Lint, then run the test suite (browser tests drive Debian's chromium, installed if missing).
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }

@@ -13,3 +13,14 @@ def reference_dict() -> dict[str, Any]:
     from xinyong import load_scenario
 
     return load_scenario("reference").model_dump()
+
+
+#: Test files that start Ray clusters: run one after another on one worker (``make test`` runs
+#: the suite on two workers, ``--dist loadgroup``), so two Ray clusters never share the cores.
+_ONE_AT_A_TIME = {"test_ray.py", "test_cluster.py", "test_experiments_ray.py", "test_split.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in _ONE_AT_A_TIME:
+            item.add_marker(pytest.mark.xdist_group("ray"))
