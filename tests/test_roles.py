@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import KEYS, consequence_city
 
-from xinyong.api import create_app
 from xinyong.auth import ROLES, Identity, Keyring
+from xinyong.cli import served_app
 from xinyong.live import LiveCity, Submission
 from xinyong.roles import ENDPOINTS, may, roles_table
 
@@ -26,7 +26,7 @@ class World:
 
     def __init__(self, folder: Path) -> None:
         self.live = LiveCity(folder, consequence_city(citizens=400, days=30), seed=3)
-        self.client = TestClient(create_app(self.live, Keyring.from_env(KEYS)))
+        self.client = TestClient(served_app(self.live, Keyring.from_env(KEYS)))
         pop = self.live.city.population
         assert pop is not None
         adults = [int(c) for c in np.flatnonzero(pop.age[:50] >= 30)]
@@ -136,7 +136,7 @@ def test_subject_kinds_are_kept_apart(world: World) -> None:
     """A company behaviour is never submitted against a citizen, and a citizen cannot appeal a
     company's event that happens to carry its number."""
     tax = Keyring.from_env("k=collector:tax")
-    client = TestClient(create_app(world.live, tax))
+    client = TestClient(served_app(world.live, tax))
     late_tax = client.post("/events", headers={"X-API-Key": "k"}, json={
         "client_id": "t1", "citizen": world.mine, "behaviour": "late_tax"})
     assert late_tax.status_code == 422 and "jaywalking" in late_tax.text

@@ -10,6 +10,7 @@ from helpers import CONSEQUENCES
 import xinyong
 from xinyong.city import City
 from xinyong.gates import Gates, GateStatus, ListView
+from xinyong.households import Households
 from xinyong.scenario import Consequences, ScenarioError
 
 SERVICES = [
@@ -48,9 +49,7 @@ def _status() -> GateStatus:
                ListView("blacklist", "discredited", "city", "black", black, none, None)],
         grades={"xiamen": ((lambda c: np.zeros(c.size, np.int64)), ["all", "listed"]),
                 "suzhou": ((lambda c: suzhou_grade[c]), ["A", "B", "C", "D", "listed"])},
-        household=household, household_start=np.array([0, 1, 2, 4, 5]),
-        household_size=np.array([1, 1, 1, 2, 1]),
-        adult=np.array([True, True, True, False, True, True]),
+        households=Households.of(household, np.array([True, True, True, False, True, True])),
         scores={"xiamen": xiamen_score, "suzhou": np.full(6, 100)},
         covered={"xiamen": np.array([True, True, False, False, False, True]),
                  "suzhou": np.array([False, False, True, False, False, False])},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -16,9 +18,11 @@ import schemathesis
 from helpers import Server, consequence_city
 from hypothesis import HealthCheck, given, settings
 
+import xinyong
 from xinyong.ledger import replay
 from xinyong.live import LiveCity
 
+SOURCES = Path(xinyong.__file__).parents[1]  # the sources under test, for a subprocess
 ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = ({"X-API-Key": k} for k in
                                           ("adm", "ana", "cam", "rail", "c5"))
 
@@ -303,6 +307,9 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
         # The new city's schema lists its own behaviours.
         spec = httpx.get(f"{server.url}/openapi.json").json()
         assert "heroic_act" in str(spec["components"]["schemas"])
+        # ... and the new city is served with its dashboard, as the first was.
+        page = httpx.get(f"{server.url}/")
+        assert page.status_code == 200 and "<html" in page.text.lower()
     finally:
         server.stop()
     again = Server(tmp_path / "base", None)
@@ -311,3 +318,13 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
             "status": "ok", "scenario": "reference", "day": 3}
     finally:
         again.stop()
+
+
+def test_the_api_does_not_import_the_dashboard() -> None:
+    """The API is the dashboard's data source, not its host: ``xinyong serve`` composes them."""
+    code = ("import sys, xinyong.api, xinyong.live; "
+            "print(sorted(m for m in sys.modules if m.startswith('xinyong.dashboard')))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(SOURCES)},
+                           check=True).stdout.strip()
+    assert found == "[]", f"importing xinyong.api loaded {found}"

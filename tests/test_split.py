@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import sys
 from pathlib import Path
@@ -17,9 +18,9 @@ import xinyong
 from xinyong import tables
 from xinyong.city import City, twin_occurrences
 from xinyong.memory import state_bytes
-from xinyong.split import SplitCity, blocks
+from xinyong.split import BlockRun, SplitCity, blocks, sum_tallies
 from xinyong.tally import summarize
-from xinyong.workers import WorkerError
+from xinyong.workers import BlockWorker, WorkerError
 
 
 def _leaves(counts: object) -> list[np.ndarray]:
@@ -152,3 +153,65 @@ def test_a_block_keeps_columns_for_its_own_subjects_only() -> None:
     assert city.groups["citizen"].listed_any.size == size
     full = City(scenario, 3, None)
     assert state_bytes(city) < 0.6 * state_bytes(full)  # a third of the city, and no more
+
+
+class _Ref:
+    """What Ray's ``.remote`` hands back: a reference to one value."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+class _InProcess:
+    """A Ray actor handle run in this process: ``handle.method.options(num_returns=n)
+    .remote(*args)`` calls the block's method now, resolving references among the arguments
+    and handing back one reference, or n of them, as Ray does."""
+
+    def __init__(self, run: BlockRun) -> None:
+        self.run = run
+
+    def __getattr__(self, name: str) -> _InProcess.Method:
+        return _InProcess.Method(getattr(self.run, name))  # as Ray: unknown -> AttributeError
+
+    class Method:
+        def __init__(self, method: object, returns: int = 1) -> None:
+            self.method, self.returns = method, returns
+
+        def options(self, num_returns: int) -> _InProcess.Method:
+            return _InProcess.Method(self.method, num_returns)
+
+        def remote(self, *args: object) -> _Ref | tuple[_Ref, ...]:
+            value = self.method(*(a.value if isinstance(a, _Ref) else a  # type: ignore[operator]
+                                  for a in args))
+            return _Ref(value) if self.returns == 1 else tuple(_Ref(v) for v in value)
+
+
+def test_a_block_worker_calls_its_blocks_own_methods() -> None:
+    """Each typed call of a Ray block is the block's method of that name and arguments."""
+    for name, ours in inspect.getmembers(BlockWorker, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        theirs = getattr(BlockRun, name, None)
+        assert theirs is not None, f"BlockWorker.{name} calls no BlockRun method"
+        assert list(inspect.signature(ours).parameters) == \
+            list(inspect.signature(theirs).parameters), name
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_block_workers_run_the_days_a_split_city_runs(count: int) -> None:
+    """Driven through BlockWorker (as run_on_ray drives Ray actors), blocks give the tally
+    the in-process split run gives."""
+    scenario = consequence_city(citizens=1500, days=8)
+    cut = blocks(scenario, 7, count)
+    workers = [BlockWorker(_InProcess(BlockRun(scenario, 7, cut, i, None)), count)
+               for i in range(count)]
+    outgoing = [w.observe() for w in workers]
+    for _ in range(scenario.days):
+        outgoing = [w.judge_then_observe(None, *[None if i == j else outgoing[i][j]
+                                                 for i in range(count)])
+                    for j, w in enumerate(workers)]
+    tally = sum_tallies([w.finish().value for w in workers])
+    expected = SplitCity(scenario, 7, count).run()
+    assert summarize(scenario, 7, scenario.days, tally) == \
+        summarize(scenario, 7, scenario.days, expected)
+    assert tally.daily == expected.daily

@@ -1,5 +1,8 @@
 """The live city's HTTP service (FastAPI): records, events, gates, appeals, time, notices.
 
+This module builds the JSON API only; ``xinyong serve`` (:mod:`xinyong.cli`) composes it with
+the dashboard, so the API does not depend on the pages drawn from it.
+
 Every route but ``/health`` needs an API key in the ``X-API-Key`` header; see
 :mod:`xinyong.auth` for the roles. No key: 401. A key whose role may not do this, or may not do
 it for this sensor, service or citizen: 403. OpenAPI at ``/docs`` and ``/openapi.json``.
@@ -11,7 +14,6 @@ which are built per city, when the routes are defined.)
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -23,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create
 from xinyong.appeals import EVENT_PATTERN
 from xinyong.auth import Identity, Keyring, Who
 from xinyong.consequences import NoticeKind
-from xinyong.dashboard import add_dashboard
 from xinyong.docs import add_offline_docs
 from xinyong.limits import SizeLimits, Text, add_error_handlers, safe_text
 from xinyong.live import LiveCity, LiveError, Submission
@@ -192,9 +193,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(live: LiveCity, keys: Keyring,
-               on_load: Callable[[Scenario, int], LiveCity] | None = None,
-               runs_root: FilePath | None = None) -> FastAPI:
-    """The HTTP service over one live city.
+               on_load: Callable[[Scenario, int], LiveCity] | None = None) -> FastAPI:
+    """The HTTP API over one live city (no pages: :func:`xinyong.cli.served_app` adds them).
 
     Routes that wait for the city (a lock, the store) are plain functions, which FastAPI runs
     on its thread pool: the event loop never waits for an advance. Who may call what is
@@ -205,7 +205,6 @@ def create_app(live: LiveCity, keys: Keyring,
         keys: the API keys.
         on_load: starts a new city from a scenario and seed, and makes it the one served
             (the ``/scenario`` route); None when the server cannot switch cities.
-        runs_root: a folder of stored runs the dashboard can compare.
     """
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -355,7 +354,8 @@ def create_app(live: LiveCity, keys: Keyring,
         permit(identity, "notices")
         return live.notices(limit, kind, on_list)
 
-    add_dashboard(app, live, runs_root)
+    # Middleware wraps the whole router when the app starts, so routes added after this (the
+    # dashboard's) pass through it too.
     app.add_middleware(GZipMiddleware, minimum_size=2000)
     app.add_middleware(SizeLimits)  # outermost: refuses before anything is read
     return app

@@ -11,8 +11,9 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 import typer
@@ -38,6 +39,12 @@ from xinyong.run import (
 )
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.workers import WorkerError
+
+if TYPE_CHECKING:  # the service's modules load only for ``serve``
+    from fastapi import FastAPI
+
+    from xinyong.auth import Keyring
+    from xinyong.live import LiveCity
 
 NATION = 1_400_000_000  # citizens in China [seed 002]
 
@@ -385,6 +392,28 @@ def notices_command(
         console.print("No notices.")
 
 
+def served_app(live: LiveCity, keys: Keyring,
+               on_load: Callable[[Scenario, int], LiveCity] | None = None,
+               runs_root: Path | None = None) -> FastAPI:
+    """What ``xinyong serve`` serves: the HTTP API over a live city, with the dashboard on it.
+
+    The two are composed here, so neither the API nor the pages need the other's module.
+
+    Args:
+        live: the city.
+        keys: the API keys; the dashboard's pages ask the API with them.
+        on_load: starts a new city and makes it the one served (``POST /scenario``); None
+            when the server cannot switch cities.
+        runs_root: a folder of stored runs the dashboard can compare.
+    """
+    from xinyong.api import create_app
+    from xinyong.dashboard import add_dashboard
+
+    served = create_app(live, keys, on_load)
+    add_dashboard(served, live, runs_root)
+    return served
+
+
 @app.command("serve")
 def serve_command(
     scenario: Annotated[str | None, typer.Option(help="Start a new live city from this "
@@ -409,9 +438,9 @@ def serve_command(
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
     import uvicorn
 
-    from xinyong.api import Switch, create_app
+    from xinyong.api import Switch
     from xinyong.auth import KeyFileError, Keyring
-    from xinyong.live import CURRENT_FILE, STORE_FILE, LiveCity, LiveError, load_city, open_city
+    from xinyong.live import CURRENT_FILE, STORE_FILE, LiveError, load_city, open_city
 
     try:
         keyring = Keyring.from_file(keys) if keys else Keyring.from_env()
@@ -435,11 +464,11 @@ def serve_command(
     def on_load(new_scenario: Scenario, new_seed: int) -> LiveCity:
         new = load_city(folder, new_scenario, new_seed)
         old, current[0] = current[0], new
-        switch.app = create_app(new, keyring, on_load, runs)
+        switch.app = served_app(new, keyring, on_load, runs)
         old.close()
         return new
 
-    switch.app = create_app(live, keyring, on_load, runs)
+    switch.app = served_app(live, keyring, on_load, runs)
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
     console.print(f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
                   f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)")

@@ -128,10 +128,8 @@ def live_status(operators: list[OperatorState], population: Population | None,
     leads = None
     if population.organisations and any(op.subject == "company" for op in operators):
         leads = leads_blacklisted(operators, population, citizen_base, org_base, counterfactual)
-    return GateStatus(views, grades, population.household, population.household_start,
-                      population.household_size, population.role == 0, black, scores=scores,
-                      covered=covered, schemes=schemes, age=population.age,
-                      leads_blacklisted=leads)
+    return GateStatus(views, grades, population.homes, black, scores=scores, covered=covered,
+                      schemes=schemes, age=population.age, leads_blacklisted=leads)
 
 
 class _GradesToday:
@@ -431,17 +429,14 @@ class ConsequenceState:
             return np.empty(0, dtype=np.int64)
         homes = self._scratch.distinct(pop.household[entered])
         reds = [v for v in self.status.lists if v.kind == "red"]
-        good = np.ones(homes.size, dtype=bool)
-        for offset in (0, 1):
-            member = pop.household_start[homes] + offset
-            present = offset < pop.household_size[homes]
-            member = np.where(present, member, 0)
-            adult = present & (pop.role[member] == 0)
-            on_red = np.zeros(homes.size, dtype=bool)
+
+        def on_red(member: np.ndarray) -> np.ndarray:
+            out = np.zeros(member.size, dtype=bool)
             for view in reds:
-                on_red |= view.member[member]
-            good &= ~adult | on_red
-        return pop.household_start[homes[good]]
+                out |= view.member[member]
+            return out
+
+        return pop.homes.start[homes[pop.homes.all_parents(homes, on_red)]]
 
     def _add_notice(self, day: int, kind: str, who: np.ndarray, behaviour: np.ndarray,
                     lists: np.ndarray) -> None:
@@ -500,11 +495,7 @@ class ConsequenceState:
     def _housemates(self, who: np.ndarray) -> np.ndarray:
         pop = self.population
         assert pop is not None
-        homes = self._scratch.distinct(pop.household[who])
-        size = pop.household_size[homes].astype(np.int64)
-        start = np.repeat(pop.household_start[homes].astype(np.int64), size)
-        offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-        return start + offset
+        return pop.homes.members(self._scratch.distinct(pop.household[who]))
 
     def _factor(self, day: int, who: np.ndarray) -> np.ndarray:
         r = self.response
@@ -532,16 +523,8 @@ class ConsequenceState:
         return factor
 
     def _household_blacklisted(self, who: np.ndarray) -> np.ndarray:
-        pop = self.population
-        assert pop is not None
-        h = pop.household[who]
-        out = np.zeros(who.size, dtype=bool)
-        biggest = int(pop.household_size.max()) if pop.households else 0
-        for offset in range(biggest):
-            present = offset < pop.household_size[h]
-            member = np.where(present, pop.household_start[h] + offset, 0)
-            out |= present & (member != who) & self.status.blacklisted(member)
-        return out
+        assert self.population is not None
+        return self.population.homes.anyone_else(who, self.status.blacklisted)
 
     # -- results ---------------------------------------------------------------------------
 

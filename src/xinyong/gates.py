@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xinyong.households import Households
 from xinyong.scenario import Consequences, SanctionRule
 
 __all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
@@ -47,8 +48,8 @@ class GateStatus:
     Attributes:
         lists: every list of every citizen operator (scheme listings included).
         grades: per operator, a function giving the grade index of citizens, and grade names.
-        household_start, household_size, household, adult: household layout, for the children
-            of blacklisted parents (members are laid out adults first).
+        households: who lives with whom, for the children of listed parents (None: no
+            households).
         scores: per operator, its subjects' scores now (points).
         covered: per operator, whom it scores (None: everyone); grades and scores count only
             for them.
@@ -58,10 +59,7 @@ class GateStatus:
 
     lists: list[ListView]
     grades: dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
-    household: np.ndarray | None = None
-    household_start: np.ndarray | None = None
-    household_size: np.ndarray | None = None
-    adult: np.ndarray | None = None
+    households: Households | None = None
     black: np.ndarray | None = None  # kept up to date by the owner: blacklisted, per citizen
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     covered: dict[str, np.ndarray | None] = field(default_factory=dict)
@@ -103,33 +101,19 @@ class GateStatus:
         return out
 
     def parent_blacklisted(self, citizens: np.ndarray) -> np.ndarray:
-        """A child whose household has a blacklisted adult (parents come first in a household)."""
-        if self.household is None or self.adult is None:
-            return np.zeros(citizens.size, dtype=bool)
-        assert self.household_start is not None and self.household_size is not None
-        child = ~self.adult[citizens]
-        h = self.household[citizens]
-        out = np.zeros(citizens.size, dtype=bool)
-        for offset in (0, 1):  # at most two parents
-            member = self.household_start[h] + offset
-            present = offset < self.household_size[h]
-            member = np.where(present, member, 0)
-            out |= present & self.adult[member] & self.blacklisted(member)
-        return out & child
+        """A non-adult whose household has a blacklisted parent."""
+        return self._parent(citizens, self.blacklisted)
 
     def parent_on(self, name: str, citizens: np.ndarray) -> np.ndarray:
-        """A child one of whose parents (the first two adults at home) is on a named list."""
-        if self.household is None or self.adult is None:
+        """A non-adult one of whose parents is on a named list."""
+        return self._parent(citizens, lambda member: self.on(name, member))
+
+    def _parent(self, citizens: np.ndarray, flag: Callable[[np.ndarray], np.ndarray]
+                ) -> np.ndarray:
+        homes = self.households
+        if homes is None:
             return np.zeros(citizens.size, dtype=bool)
-        assert self.household_start is not None and self.household_size is not None
-        h = self.household[citizens]
-        out = np.zeros(citizens.size, dtype=bool)
-        for offset in (0, 1):
-            member = self.household_start[h] + offset
-            present = offset < self.household_size[h]
-            member = np.where(present, member, 0)
-            out |= present & self.adult[member] & self.on(name, member)
-        return out & ~self.adult[citizens]
+        return homes.any_parent(homes.household[citizens], flag) & ~homes.adult[citizens]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ Concurrency, by design:
   sees the last completed day, never one half applied.
 - **An advance is a job** on a thread of its own (:meth:`LiveCity.start_advance`), one day at
   a time, so readers wait at most one day's step; a second advance while one runs is refused.
+- **Appeals** are the city's desk (:class:`xinyong.appeals.Appeals`), under the same rules: one
+  decision at a time, an upheld one re-simulated off the writer and caught up under it.
 
 On restart the city is loaded from its last snapshot, and only the days after it are
 re-simulated, with the submitted events and the upheld appeals replayed on their days, which
@@ -51,7 +53,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from xinyong.appeals import APPEALS_TABLE, EventId, withdrawals
+from xinyong.appeals import APPEALS_TABLE, Appeals, EventId, withdrawals
 from xinyong.city import City
 from xinyong.consequences import live_status, notice_lists
 from xinyong.driver import drive
@@ -225,7 +227,7 @@ class LiveCity:
         self._stopping = threading.Event()
         self._queue: list[_Waiting] = []  # submissions waiting for the next group commit
         self._queue_lock = threading.Lock()
-        self._deciding = threading.Lock()  # one appeal decision at a time
+        self.appeals = Appeals(self)  # filing and deciding them, re-simulating on upholding
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -762,138 +764,20 @@ class LiveCity:
                                             int(feed["day"][i]))})
         return chosen.size, out
 
-    # -- appeals --------------------------------------------------------------------------
+    # -- appeals (the desk's own module: xinyong.appeals) ---------------------------------
 
     def file_appeal(self, citizen: int, event: str, reason: str) -> dict[str, Any]:
-        """File an appeal against one event of a citizen's ledger (its id as the record shows
-        it)."""
-        self.check_citizen(citizen)
-        try:
-            key = EventId.parse(event)
-        except ValueError as exc:
-            raise LiveError(422, str(exc)) from None
-        ops = self.city.operators
-        if key.subject != citizen or key.operator >= len(ops) \
-                or ops[key.operator].subject != "citizen":
-            raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
-        with self.writer:
-            con = self.store.con
-            flags = key.flags(con)
-            if flags is None:
-                raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
-            if flags & REVERSED:
-                raise LiveError(409, f"event '{event}' was already reversed on appeal")
-            pending = con.execute(
-                "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "
-                "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ?",
-                [citizen, key.operator, key.day, key.actor, key.behaviour, key.nth]).fetchall()
-            if pending:
-                raise LiveError(409, f"event '{event}' is already under appeal {pending[0][0]}")
-            appeal = int(con.execute(
-                "SELECT coalesce(max(appeal), 0) + 1 FROM appeals").fetchall()[0][0])
-            con.execute(
-                "INSERT INTO appeals (appeal, citizen, operator, event_day, actor, behaviour, "
-                "reason, status, filed_day, decided_day, nth) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'filed', ?, NULL, ?)",
-                [appeal, citizen, key.operator, key.day, key.actor, key.behaviour, reason,
-                 self.day, key.nth])
-            return self._appeal(con, appeal)  # type: ignore[return-value]
+        """File an appeal against one event of a citizen's ledger: :meth:`Appeals.file`."""
+        return self.appeals.file(citizen, event, reason)
 
     def appeal(self, appeal: int) -> dict[str, Any] | None:
-        """One appeal and its status (None if there is none)."""
-        return self._appeal(self._reader(), appeal)
-
-    @staticmethod
-    def _appeal(con: duckdb.DuckDBPyConnection, appeal: int) -> dict[str, Any] | None:
-        row = con.execute("SELECT citizen, operator, event_day, actor, behaviour, nth, reason, "
-                          "status, filed_day, decided_day FROM appeals WHERE appeal = ?",
-                          [appeal]).fetchall()  # all: a result left open blocks the cursor
-        if not row:
-            return None
-        citizen, operator, day, actor, behaviour, nth, reason, status, filed, decided = row[0]
-        return {"appeal": appeal, "citizen": int(citizen),
-                "event": str(EventId(day, operator, citizen, actor, behaviour, nth or 0)),
-                "reason": reason, "status": status, "filed_day": int(filed),
-                "decided_day": None if decided is None else int(decided)}
+        """One appeal and its status (None if there is none): :meth:`Appeals.get`."""
+        return self.appeals.get(appeal)
 
     def decide_appeal(self, appeal: int, uphold: bool) -> dict[str, Any]:
-        """Uphold or reject an appeal.
-
-        Upheld, its event is withdrawn: its ledger row is flagged reversed and the city is
-        re-simulated from the last snapshot before the event's day, as if the event had never
-        been recorded — scores, grades and caps, listings and escalation, lists and their
-        terms, gates, notices and responses of every day since. The re-simulation runs on its
-        own cursor while submissions and advances go on; then, holding the writer, it catches
-        up with the days simulated meanwhile, and the new ledger of those days, the decision
-        and the snapshots that still hold are committed in one transaction, and the new city
-        replaces the old for readers. One decision at a time.
-        """
-        with self._deciding:
-            with self.writer:
-                con = self.store.con
-                current = self._appeal(con, appeal)
-                if current is None:
-                    raise LiveError(404, f"no appeal {appeal}")
-                if current["status"] != "filed":
-                    raise LiveError(409, f"appeal {appeal} was already {current['status']}")
-                if not uphold:
-                    with self.store.transaction():
-                        con.execute("UPDATE appeals SET status = 'rejected', decided_day = ? "
-                                    "WHERE appeal = ?", [self.day, appeal])
-                    return self._appeal(con, appeal)  # type: ignore[return-value]
-                key = EventId.parse(current["event"])
-                con.execute("CREATE OR REPLACE TABLE ledger_staging AS "
-                            "SELECT * FROM ledger_rows LIMIT 0")
-                work = con.cursor()  # the re-simulation's own connection
-                day = self.day
-            try:
-                self._uphold(appeal, key, work, day)
-            finally:
-                with self.writer:
-                    work.close()
-                    con.execute("DROP TABLE IF EXISTS ledger_staging")
-                    remove_unlisted(self.folder, {f for _, f in self._snapshots(con)},
-                                    self._pending)
-            return self._appeal(self._reader(), appeal)  # type: ignore[return-value]
-
-    def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection,
-                day: int) -> None:
-        """Re-simulate without ``key`` (the slow part, holding nothing), catch up and commit
-        (holding the writer)."""
-        def sink(chunk: dict[str, np.ndarray]) -> None:
-            self.store.append("ledger_staging", chunk, work)
-
-        made: list[tuple[int, str]] = []
-        try:
-            self._resimulate_without(appeal, key, work, day, sink, made)
-        finally:  # named by the store now, or left for the clean-up
-            self._pending.discard([f for _, f in made])
-
-    def _resimulate_without(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection,
-                            day: int, sink: Any, made: list[tuple[int, str]]) -> None:
-        """Re-simulate from the snapshot before the appealed event, then install the city."""
-        city = self._from_snapshot(work, key.day, key)
-        self._run_to(city, work, day, key.day, sink, made)
-        con = self.store.con
-        with self.writer:
-            self._run_to(city, work, self.day, key.day, sink, made)  # days simulated meanwhile
-            with self.state.write():
-                with self.store.transaction():
-                    con.execute("UPDATE appeals SET status = 'upheld', decided_day = ? "
-                                "WHERE appeal = ?", [self.day, appeal])
-                    con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
-                    con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
-                    con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
-                    for snapshot in made:
-                        con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
-                                    list(snapshot))
-                old = self.city
-                city.attach(self.store)
-                self._install(city)
-                self._generation += 1
-            if old.ledger is not None:
-                old.ledger.close()
-            old._second_core.shutdown()
+        """Uphold (re-simulating without the event) or reject an appeal:
+        :meth:`Appeals.decide`."""
+        return self.appeals.decide(appeal, uphold)
 
     def close(self) -> None:
         """Stop a running advance (after its day), flush and close the store."""

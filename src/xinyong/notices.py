@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from xinyong.gates import GateStatus, ListView
+from xinyong.households import Households
+from xinyong.population import ADULT
 from xinyong.scenario import Scenario
 from xinyong.store import RunStore
 
@@ -79,12 +81,10 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
         return GateStatus(views, grades, scores=scores, covered=covered, schemes=schemes)
     pop = store.con.execute(
         "SELECT household, role, age FROM population ORDER BY citizen").fetchnumpy()
-    household = pop["household"].astype(np.int64)
-    size = np.bincount(household)
-    start = np.concatenate([[0], np.cumsum(size)[:-1]])
-    return GateStatus(views, grades, household, start, size, pop["role"] == 0, scores=scores,
-                      covered=covered, schemes=schemes, age=np.asarray(pop["age"]),
-                      leads_blacklisted=_stored_leaders(store, scenario, household.size))
+    homes = Households.of(pop["household"], pop["role"] == ADULT)
+    return GateStatus(views, grades, homes, scores=scores, covered=covered, schemes=schemes,
+                      age=np.asarray(pop["age"]),
+                      leads_blacklisted=_stored_leaders(store, scenario, homes.household.size))
 
 
 def _stored_leaders(store: RunStore, scenario: Scenario, n: int

@@ -25,6 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
+from xinyong.households import Households
 from xinyong.scenario import PopulationSpec, Scenario
 from xinyong.streams import SETUP, Streams
 
@@ -202,10 +203,15 @@ class Population:
             raise ValueError(f"citizens {bad.tolist()} are not children (role CHILD)")
         return self.household_start[self.household[children]]
 
+    @cached_property
+    def homes(self) -> Households:
+        """Who lives with whom, for the questions gates and responses ask of households."""
+        return Households(self.household, self.household_start, self.household_size,
+                          self.role == ADULT)
+
     def members(self, household: int) -> np.ndarray:
         """Citizen ids of one household's members, adults first."""
-        start = int(self.household_start[household])
-        return np.arange(start, start + int(self.household_size[household]), dtype=np.int32)
+        return self.homes.members(np.array([household])).astype(np.int32)
 
     def children_of_listed(self, listed: np.ndarray) -> np.ndarray:
         """Which citizens are children (<18) living with a listed adult.
@@ -222,13 +228,10 @@ class Population:
             if listed.shape != (self.citizens,):
                 raise ValueError(f"a listed mask has one entry per citizen ({self.citizens}), "
                                  f"not shape {listed.shape}")
-            ids = np.flatnonzero(listed)
         else:
-            ids = listed.astype(np.int64, copy=False).ravel()
-        ids = ids[self.role[ids] == ADULT]
-        has_listed_adult = np.zeros(self.households, dtype=bool)
-        has_listed_adult[self.household[ids]] = True
-        return (self.role == CHILD) & has_listed_adult[self.household]
+            ids, listed = listed, np.zeros(self.citizens, dtype=bool)
+            listed[ids.astype(np.int64, copy=False).ravel()] = True
+        return (self.role == CHILD) & self.homes.any_parent(self.household, listed)
 
 
 def _weights(name: str, values: list[float]) -> np.ndarray:

@@ -25,7 +25,7 @@ from xinyong.scenario import Scenario
 from xinyong.split import BlockRun, blocks, sum_tallies
 from xinyong.tally import Tally
 
-__all__ = ["WorkerError", "latest_checkpoint", "require_ray", "run_on_ray"]
+__all__ = ["BlockWorker", "WorkerError", "latest_checkpoint", "require_ray", "run_on_ray"]
 
 
 _AHEAD = 4  # days the driver lets the workers run ahead of what it has seen finish
@@ -33,6 +33,41 @@ _AHEAD = 4  # days the driver lets the workers run ahead of what it has seen fin
 
 class WorkerError(RuntimeError):
     """A worker of a split run failed; the run is incomplete."""
+
+
+class BlockWorker:
+    """A :class:`BlockRun` on a Ray worker, called through one typed method per remote method.
+
+    Each method has the name and arguments of the :class:`BlockRun` method it calls (a test
+    holds them together), so renaming one breaks here and in that test, not silently in a
+    string. A day's call returns one reference per block, to what it hands that block (the
+    block's own place: ``{}``), so each block's next call can take its part without waiting
+    for the driver.
+
+    Args:
+        actor: the Ray actor holding the block.
+        workers: how many blocks the run has.
+    """
+
+    def __init__(self, actor: Any, workers: int) -> None:
+        self.actor, self.workers = actor, workers
+
+    def _per_block(self, refs: Any) -> list[Any]:
+        return [refs] if self.workers == 1 else list(refs)
+
+    def observe(self) -> list[Any]:
+        """References to :meth:`BlockRun.observe`'s parts, one per block."""
+        return self._per_block(self.actor.observe.options(num_returns=self.workers).remote())
+
+    def judge_then_observe(self, checkpoint: str | None, *incoming: Any) -> list[Any]:
+        """References to :meth:`BlockRun.judge_then_observe`'s parts, one per block;
+        ``incoming`` may hold references, which Ray resolves on the worker."""
+        return self._per_block(self.actor.judge_then_observe.options(
+            num_returns=self.workers).remote(checkpoint, *incoming))
+
+    def finish(self) -> Any:
+        """A reference to the block's :class:`Tally` (:meth:`BlockRun.finish`)."""
+        return self.actor.finish.remote()
 
 
 def latest_checkpoint(folder: Path | None, workers: int) -> int | None:
@@ -95,15 +130,11 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
     run_id = uuid.uuid4().hex[:8]  # named, so an operator (or a test) can find a block
     scenario_json = scenario.model_dump_json(by_alias=True)
     places = deal(ray, workers)  # the nodes in turn
-    actors = [remote.options(name=f"xinyong-{run_id}-block-{i}",
-                             scheduling_strategy=places[i]).remote(
+    actors = [BlockWorker(remote.options(name=f"xinyong-{run_id}-block-{i}",
+                                         scheduling_strategy=places[i]).remote(
                   scenario_json, seed, cut, i, str(dataset) if dataset else None, saved[i],
-                  threads=False)
+                  threads=False), workers)
               for i in range(workers)]
-    def call(actor: Any, method: str, *args: Any) -> list[Any]:
-        """One reference per block to what ``method`` hands it (the block's own: ``{}``)."""
-        refs = getattr(actor, method).options(num_returns=workers).remote(*args)
-        return [refs] if workers == 1 else list(refs)
 
     # The days are pipelined: block j's call for a day takes, as arguments, references to
     # what every other block handed it the day before, so Ray starts it as soon as they are
@@ -112,15 +143,15 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
     pending: deque[tuple[int, bool, list[Any]]] = deque()
     done = day
     try:
-        outgoing = [call(a, "observe") for a in actors]
+        outgoing = [a.observe() for a in actors]
         while done < scenario.days:
             if day < scenario.days and len(pending) < _AHEAD:
                 due = bool(base and checkpoint_every and (day + 1) % checkpoint_every == 0
                            and day + 1 < scenario.days)
-                outgoing = [call(a, "judge_then_observe",
-                                 str(base / f"day-{day + 1}-block-{j}.pkl") if due and base
-                                 else None,
-                                 *[None if i == j else outgoing[i][j] for i in range(workers)])
+                outgoing = [a.judge_then_observe(
+                                str(base / f"day-{day + 1}-block-{j}.pkl") if due and base
+                                else None,
+                                *[None if i == j else outgoing[i][j] for i in range(workers)])
                             for j, a in enumerate(actors)]
                 day += 1
                 pending.append((day, due, [outgoing[j][j] for j in range(workers)]))
@@ -133,7 +164,7 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
                 os.replace(base / "LATEST.tmp", base / "LATEST")
             if progress:
                 progress(done)
-        tallies = ray.get([a.finish.remote() for a in actors])
+        tallies = ray.get([a.finish() for a in actors])
     except ray.exceptions.RayError as exc:
         # The days in flight fail with it; this error says it once, not Ray for each of them.
         os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
@@ -145,7 +176,7 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
                           f"incomplete and was not saved as finished; {again}.") from None
     finally:
         for a in actors:
-            ray.kill(a)
+            ray.kill(a.actor)
     if base is not None:
         shutil.rmtree(base, ignore_errors=True)  # finished: no resume needed
     return sum_tallies(tallies)
