@@ -19,6 +19,7 @@ import numpy as np
 
 from xinyong.accuracy import blacklist_counts, grade_counts
 from xinyong.behaviour import Behaviours
+from xinyong.codes import ListingChange
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
@@ -37,7 +38,7 @@ from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 from xinyong.tally import Tally, summarize
 
-__all__ = ["CHANGES", "Block", "City", "behaviour_twin", "twin_occurrences"]
+__all__ = ["Block", "City", "behaviour_twin", "twin_occurrences"]
 
 _NONE = np.empty(0, dtype=np.int64)
 _MEMBERSHIP_FLIPS = JOINS + LEAVES
@@ -55,9 +56,7 @@ def _wrong_change(scratch: Scratch, real: np.ndarray, cf: np.ndarray, real_flip:
     return int((now_real & ~now_cf).sum()) - int(before.sum())
 
 
-#: Kinds of change to a list, as logged.
-CHANGES = {0: "listed", 1: "relisted", 2: "released"}
-_LISTED, _RELISTED, _RELEASED = 0, 1, 2
+_LISTED, _RELISTED, _RELEASED = ListingChange.LISTED, ListingChange.RELISTED, ListingChange.RELEASED
 
 
 @dataclass(frozen=True)

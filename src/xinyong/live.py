@@ -53,11 +53,12 @@ import numpy as np
 
 from xinyong.appeals import APPEALS_TABLE, EventId, withdrawals
 from xinyong.city import City
+from xinyong.codes import FLAG_COLUMNS, NOT_COUNTED, LedgerFlag
 from xinyong.consequences import live_status, notice_lists
 from xinyong.driver import drive
 from xinyong.explain import event_notes
 from xinyong.gates import Decision, Gates, GateStatus
-from xinyong.ledger import REVERSED, replay
+from xinyong.ledger import replay
 from xinyong.population import citizen_name, identity_number
 from xinyong.scenario import Scenario
 from xinyong.snapshots import Pending, read_snapshot, remove_unlisted, write_snapshot
@@ -637,7 +638,7 @@ class LiveCity:
             by_operator.setdefault(operator, []).append(
                 _event_json(event, self.behaviours[behaviour],
                             self.sensors[self._sensor_index[behaviour]], points, flags))
-            if not flags & 20:  # neither dismissed (4) nor reversed (16)
+            if not flags & NOT_COUNTED:
                 counted.setdefault(operator, []).append((d, points))
         operators = []
         for entry in standing["operators"]:
@@ -718,7 +719,7 @@ class LiveCity:
                     from_day: int | None = None, to_day: int | None = None
                     ) -> tuple[int, list[dict[str, Any]]]:
         """How many notices match, and the latest ``limit`` of them (see :meth:`notices`)."""
-        from xinyong.consequences import NOTICE_KINDS
+        from xinyong.codes import NOTICE_KINDS
         from xinyong.notices import notice_text
 
         if kind is not None and kind not in NOTICE_KINDS:
@@ -774,7 +775,7 @@ class LiveCity:
             flags = key.flags(con)
             if flags is None:
                 raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
-            if flags & REVERSED:
+            if flags & LedgerFlag.REVERSED:
                 raise LiveError(409, f"event '{event}' was already reversed on appeal")
             pending = con.execute(
                 "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "
@@ -953,10 +954,9 @@ def frozen_status(city: City) -> GateStatus:
 
 def _event_json(event: EventId, behaviour: str, sensor: str, points: int, flags: int
                 ) -> dict[str, Any]:
-    row = SimpleNamespace(actor=event.actor, misattributed=bool(flags & 1),
-                          fabricated=bool(flags & 2), dismissed=bool(flags & 4),
-                          submitted=bool(flags & 8), reversed=bool(flags & REVERSED))
+    row = SimpleNamespace(actor=event.actor, **{column: bool(flags & flag)
+                                                for flag, column in FLAG_COLUMNS.items()})
     notes = [n.removeprefix("* ") for n in event_notes(row)]
     return {"event": str(event), "day": event.day, "behaviour": behaviour, "sensor": sensor,
-            "points": int(points), "actor": event.actor, "counted": not flags & 20,
+            "points": int(points), "actor": event.actor, "counted": not flags & NOT_COUNTED,
             "notes": notes}

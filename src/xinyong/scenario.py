@@ -27,6 +27,8 @@ from pydantic import (
     field_validator,
 )
 
+from xinyong.codes import NOTICE_KINDS, GateAction
+
 __all__ = [
     "Assessment",
     "Behaviour",
@@ -362,7 +364,9 @@ class SharingRule(_Model):
     source: str | None = None
 
 
-Action = Literal["deny", "restrict", "priority", "discount", "waive"]
+#: What a rule can make a service do: every gate action but allow, strongest first.
+_RULE_ACTIONS = tuple(a.label for a in reversed(GateAction) if a != GateAction.ALLOW)
+Action = Literal[_RULE_ACTIONS]  # type: ignore[valid-type]
 
 
 class Service(_Model):
@@ -442,8 +446,7 @@ class OrgRule(_Model):
 class NoticeRule(_Model):
     """A public notice about a synthetic citizen: shaming, posters, the dial tone [E2]."""
 
-    kind: Literal["billboard", "tv", "published_list", "dial_tone", "poster",
-                  "civilized_family"]
+    kind: Literal[NOTICE_KINDS]  # type: ignore[valid-type]
     behaviour: str | None = Field(default=None, description="events of this behaviour...")
     sensor: str | None = Field(default=None, description="...caught by this sensor")
     on_list: str | None = Field(default=None, description="joining this list ('*' any)")

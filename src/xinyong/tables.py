@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xinyong.city import CHANGES, City
-from xinyong.lists import LIST_CHANGES
+from xinyong.city import City
+from xinyong.codes import ListChange, ListingChange, ListingReason, labels
 from xinyong.scenario import Scenario
-from xinyong.standing import REASONS
 from xinyong.tally import Tally
 
 __all__ = ["daily_tables", "subject_tables"]
@@ -112,8 +111,10 @@ def listings(city: City) -> pd.DataFrame:
     """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
     parts = city._listings
     base = _bases(city)
-    changes = np.array(list(CHANGES.values()))
-    reasons = np.array([None, *REASONS.values()], dtype=object)
+    changes = np.array(labels(ListingChange))
+    reasons = np.empty(max(ListingReason) + 1, dtype=object)  # NO_REASON (0): null
+    for reason in ListingReason:
+        reasons[reason] = reason.label
 
     def column(i: int, dtype: Any) -> np.ndarray:
         return np.concatenate([np.full(p[4].size, p[i], dtype) for p in parts]
@@ -141,7 +142,7 @@ def list_changes(city: City) -> pd.DataFrame:
     change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
     parts = city._list_changes
     base = _bases(city)
-    names = np.array(list(LIST_CHANGES.values()))
+    names = np.array(labels(ListChange))
     list_names = {(op.index, i): name for op in city.operators
                   for i, name in enumerate(op.lists.names)}
 
