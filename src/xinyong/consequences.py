@@ -60,24 +60,29 @@ def notice_lists(operators: Any) -> list[str]:
     return names
 
 
-def initial_response(scenario: Scenario, population: Population | None, n: int
+def initial_response(scenario: Scenario, starts: list[np.ndarray | None], n: int
                      ) -> np.ndarray | None:
     """Each citizen's response factor on day 0, from the grade its starting score earns under
-    the first citizen operator (nobody has been refused or listed yet)."""
+    the first citizen operator (nobody has been refused or listed yet).
+
+    Args:
+        scenario: the scenario.
+        starts: per operator, its starting scores of the ``n`` citizens
+            (:func:`xinyong.start.starting_scores`; None: all start at the scale's start).
+        n: the number of citizens.
+    """
     r = scenario.response
     if r is None:
         return None
     factor = np.ones(n)
-    citizen_ops = [op for op in scenario.all_operators() if op.scheme.subject == "citizen"]
-    if not r.grade or not citizen_ops:
+    ops = scenario.all_operators()
+    first = next((i for i, op in enumerate(ops) if op.scheme.subject == "citizen"), None)
+    if not r.grade or first is None:
         return factor
-    scheme = citizen_ops[0].scheme
-    start = np.full(n, scheme.score.start, dtype=np.int64)
-    if scheme.start_by_income and population is not None and scenario.population is not None:
-        offset = np.array([scheme.start_by_income.get(b, 0)
-                           for b in scenario.population.income_bands])
-        start = start + offset[population.income_band]
-    start = np.clip(start, scheme.score.floor, scheme.score.ceiling)
+    scheme = ops[first].scheme
+    start = starts[first]
+    if start is None:
+        start = np.full(n, scheme.score.start, dtype=np.int64)
     for g in reversed(scheme.grades):  # worst first, so better grades overwrite
         factor[start >= g.min] = r.grade.get(g.grade, 1.0)
     return factor

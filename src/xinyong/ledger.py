@@ -19,6 +19,7 @@ from xinyong.codes import NOT_COUNTED, LedgerFlag
 from xinyong.day import PhaseClock, Timed
 from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
+from xinyong.start import starts_vary
 from xinyong.store import RunStore
 
 __all__ = ["Inline", "Ledger", "LedgerWriter", "UnknownCitizenError", "replay",
@@ -179,13 +180,14 @@ def replay(scale: ScoreScale, population: int, day: np.ndarray, subject: np.ndar
         scale: start, floor and ceiling.
         population: number of subjects.
         day, subject, points: the counted events, in any order.
-        start: per-subject starting scores, where they differ from the scale's start.
+        start: per-subject starting scores, where they differ from the scale's start (as
+            :func:`xinyong.start.starting_scores` gives them: already on the scale).
 
     Returns:
         The score of each subject after the last event's day.
     """
     score = (np.full(population, scale.start, dtype=np.int64) if start is None
-             else np.clip(start, scale.floor, scale.ceiling).astype(np.int64))
+             else np.array(start, dtype=np.int64))
     order = np.lexsort((subject, day))
     day, subject, points = day[order], subject[order], points[order]
     starts = np.flatnonzero(np.diff(day)) + 1
@@ -259,7 +261,7 @@ class Ledger:
     def starting_scores(self, operator: str | None = None) -> np.ndarray | None:
         """Each subject's starting score under an operator's scheme, if it is not uniform."""
         index, op = self._operator(operator)
-        if not op.scheme.start_by_income and op.scheme.start_records is None:
+        if not starts_vary(op.scheme):
             return None
         return self._store.con.execute(  # stored with the standings (records are drawn)
             "SELECT start FROM standings WHERE operator = ? ORDER BY subject",

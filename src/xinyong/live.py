@@ -659,17 +659,10 @@ class LiveCity:
                              "submitted_by": by} for cid, b, by in pending]}
 
     def _start(self, operator: int, citizen: int) -> int:
-        """A citizen's starting score under an operator's scheme."""
-        scheme = self.city.operators[operator].scheme
-        if self.city.operators[operator].start is not None:  # drawn from records, or by income
-            return int(self.city.operators[operator].start[citizen])
-        offset = 0
-        if scheme.start_by_income and self.city.population is not None:
-            assert self.scenario.population is not None
-            bands = list(self.scenario.population.income_bands)
-            offset = scheme.start_by_income.get(
-                bands[int(self.city.population.income_band[citizen])], 0)
-        return min(max(scheme.score.start + offset, scheme.score.floor), scheme.score.ceiling)
+        """A citizen's starting score under an operator's scheme (as :mod:`xinyong.start`
+        gave the city)."""
+        op = self.city.operators[operator]
+        return int(op.start[citizen]) if op.start is not None else op.scheme.score.start
 
     def _check_gate(self, service: str, citizen: int) -> None:
         self.check_citizen(citizen)

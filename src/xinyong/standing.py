@@ -69,7 +69,8 @@ class Standing:
         population: the number of subjects.
         days: the run's horizon.
         scratch: scratch columns over subjects, shared with the other phases of the day.
-        start: each subject's starting score, if it differs from the scheme's start.
+        start: each subject's starting score (on the scale: :mod:`xinyong.start`), if it
+            differs from the scheme's start.
         covered: which subjects the scheme scores (default all); the others never change.
     """
 
@@ -96,7 +97,7 @@ class Standing:
         if start is None:
             self.score = np.full(population, scale.start, dtype=dtype)
         else:
-            self.score = np.clip(start, scale.floor, scale.ceiling).astype(dtype)
+            self.score = start.astype(dtype)  # on the scale already (xinyong.start)
         self.listed = np.zeros(population, dtype=bool)
         day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
         self.listing_day = np.full(population, -1, dtype=day_dtype)
