@@ -243,19 +243,10 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
                 "AND NOT dismissed AND NOT reversed", [op.index, live.day]).fetchnumpy()
             start = live.city.operators[op.index].standing
             expected = replay(op.scheme.score, op.n, rows["day"], rows["subject"],
-                              rows["points"], _starts(live, op))
+                              rows["points"], op.start)  # from xinyong.start
             assert np.array_equal(expected, start.score), op.name
     finally:
         live.close()
-
-
-def _starts(live: LiveCity, op: object) -> np.ndarray | None:
-    scheme = op.scheme  # type: ignore[attr-defined]
-    if not scheme.start_by_income or live.city.population is None:
-        return None
-    bands = list(live.scenario.population.income_bands)  # type: ignore[union-attr]
-    offset = np.array([scheme.start_by_income.get(b, 0) for b in bands])
-    return scheme.score.start + offset[live.city.population.income_band]
 
 
 def _whole(value: object) -> object:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 
-from xinyong.ledger import REVERSED
+from xinyong.codes import LedgerFlag
 from xinyong.snapshots import remove_unlisted
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class Appeals:
             flags = key.flags(con)
             if flags is None:
                 raise _refused(404, f"no event '{event}' in the ledger of citizen {citizen}")
-            if flags & REVERSED:
+            if flags & LedgerFlag.REVERSED:
                 raise _refused(409, f"event '{event}' was already reversed on appeal")
             pending = con.execute(
                 "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyong.accuracy import grade_counts
+from xinyong.codes import ListingChange
 from xinyong.lists import JOINS, LEAVES
 from xinyong.tally import Tally
 
@@ -26,11 +27,10 @@ if TYPE_CHECKING:
     from xinyong.scratch import Scratch
     from xinyong.sensors import Events
 
-__all__ = ["CHANGES", "Batches", "Books", "operator_counts"]
+__all__ = ["Batches", "Books", "operator_counts"]
 
-#: Kinds of change to a scheme's listing, as logged.
-CHANGES = {0: "listed", 1: "relisted", 2: "released"}
-_LISTED, _RELISTED, _RELEASED = 0, 1, 2
+_LISTED, _RELISTED, _RELEASED = (ListingChange.LISTED, ListingChange.RELISTED,
+                                 ListingChange.RELEASED)
 _MEMBERSHIP_FLIPS = JOINS + LEAVES
 _NONE = np.empty(0, dtype=np.int64)
 
@@ -100,10 +100,12 @@ class Books:
     Attributes:
         totals: behaviours done, events recorded, misattributed and fabricated.
         listings: every change to a scheme's listing (real and error-free): day, operator,
-            counterfactual, change (``CHANGES``) per batch; subject (column number), reason
-            (a ``REASONS`` code; 0 for a release, which has none) per row.
+            counterfactual, change (:class:`~xinyong.codes.ListingChange`) per batch; subject
+            (column number), reason (a :class:`~xinyong.codes.ListingReason`; 0, none, for a
+            release) per row.
         list_changes: every change to a list: day, operator, list (its index in the
-            operator's book), counterfactual, change (``LIST_CHANGES``); subject per row.
+            operator's book), counterfactual, change (:class:`~xinyong.codes.ListChange`);
+            subject per row.
     """
 
     def __init__(self, behaviours: int, operators: int, sensors: list[str],

@@ -19,7 +19,7 @@ import numpy as np
 
 from xinyong.accuracy import blacklist_counts
 from xinyong.behaviour import Behaviours
-from xinyong.books import CHANGES, Books, operator_counts
+from xinyong.books import Books, operator_counts
 from xinyong.collectors import CollectorNetwork
 from xinyong.consequences import ConsequenceState, initial_response
 from xinyong.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
@@ -38,7 +38,7 @@ from xinyong.store import RunStore
 from xinyong.streams import SETUP, Streams
 from xinyong.tally import Tally, summarize
 
-__all__ = ["CHANGES", "Block", "City", "behaviour_twin", "twin_occurrences"]
+__all__ = ["Block", "City", "behaviour_twin", "twin_occurrences"]
 
 @dataclass(frozen=True)
 class Block:
@@ -176,6 +176,7 @@ class City:
             ids = np.arange(own.start, own.stop)  # draws are addressed by city-wide ids
             if kind == "citizen":
                 conduct = conduct_factors(s, self.streams, ids)
+                self.starts = self._starting_scores(ids, conduct)
             else:  # companies draw from their own stream, so adding them moves no citizen
                 conduct = np.exp(s.conduct_lognormal_sigma
                                  * self.streams.normal("conduct/company", SETUP, ids))
@@ -190,7 +191,7 @@ class City:
                 behaviours=Behaviours(behaviours, [s.is_harmful(b) for b in behaviours],
                                       s.listed_response, self.days, conduct, self.streams,
                                       scratch, pop.age if kind == "citizen" and pop else None,
-                                      initial_response(s, pop, n) if kind == "citizen"
+                                      initial_response(s, self.starts, n) if kind == "citizen"
                                       else None, own.start,
                                       self._scales(index, ids, conduct) if kind == "citizen"
                                       else None),
@@ -200,6 +201,15 @@ class City:
                 listed_any=np.zeros(n, dtype=bool),
                 occurred=np.empty(0, dtype=np.int64))
         return groups
+
+    def _starting_scores(self, ids: np.ndarray, conduct: np.ndarray
+                         ) -> list[np.ndarray | None]:
+        """Per operator, the starting scores of the citizens ``ids`` here (None: all start at
+        the scale's start; always None for an operator that scores organisations)."""
+        band = self.population.income_band if self.population is not None else None
+        return [starting_scores(self.scenario, op, self.streams, ids, conduct, band)
+                if op.scheme.subject == "citizen" else None
+                for op in self.scenario.all_operators()]
 
     def _scales(self, index: list[int], ids: np.ndarray, conduct: np.ndarray
                 ) -> dict[int, np.ndarray] | None:
@@ -228,25 +238,17 @@ class City:
         states = []
         for i, op in enumerate(s.all_operators()):
             group = self.groups[op.scheme.subject]
-            covered = start = income = None
+            covered = None
             if op.scheme.subject == "citizen" and pop is not None:
                 if op.scheme.covers_min_age > 0:
                     covered = pop.age >= op.scheme.covers_min_age
                 if op.districts is not None:  # a city's operator, in a nation
                     here = np.isin(pop.district, op.districts)
                     covered = here if covered is None else covered & here
-                if op.scheme.start_by_income:
-                    bands = list(s.population.income_bands)  # type: ignore[union-attr]
-                    offset = np.array([op.scheme.start_by_income.get(b, 0) for b in bands])
-                    income = offset[pop.income_band]
-            if op.scheme.subject == "citizen":
-                own = self.own["citizen"]
-                start = starting_scores(op.scheme, op.name, self.streams,
-                                        np.arange(own.start, own.stop), group.conduct, income)
             weight = group.conduct / np.exp(s.conduct_lognormal_sigma ** 2 / 2)  # mean 1
             states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
                                         group.scratch, group.cf_scratch, self.streams,
-                                        covered, start, self.total[op.scheme.subject],
+                                        covered, self.starts[i], self.total[op.scheme.subject],
                                         self.base[op.scheme.subject], weight))
         return states
 

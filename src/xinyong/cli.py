@@ -24,7 +24,7 @@ from rich.table import Table
 
 from xinyong.chilling import chilling_text
 from xinyong.cluster import ClusterError
-from xinyong.consequences import NOTICE_KINDS
+from xinyong.codes import NOTICE_KINDS
 from xinyong.figures import format_value
 from xinyong.overrides import apply, parse
 from xinyong.progress import days_bar

@@ -19,8 +19,8 @@ import numpy as np
 from xinyong.accuracy import listing_name
 from xinyong.behaviour import Behaviours
 from xinyong.calendar import Calendar
-from xinyong.gates import ACTIONS, DENY, Gates, GateStatus, ListView
-from xinyong.lists import ENTERED, LISTED
+from xinyong.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction, ListChange, NoticeHarm
+from xinyong.gates import Gates, GateStatus, ListView
 from xinyong.network import SocialNetwork
 from xinyong.org_gates import leads_blacklisted
 from xinyong.scenario import Behaviour, Consequences, ListedResponse, Response, Scenario
@@ -36,12 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "Acted", "ConsequenceState", "NoticeKind",
            "initial_response", "live_status", "notice_lists"]
 
-NOTICE_KINDS = ("billboard", "tv", "published_list", "dial_tone", "poster", "civilized_family")
-#: One of NOTICE_KINDS, as a type (the HTTP service's schema lists them).
+#: One of NOTICE_KINDS (:mod:`xinyong.codes`), as a type (the HTTP service's schema lists them).
 NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
-#: The harms of billboard notices, as counted: whom they name and what they show.
-NOTICE_HARMS = ("about_minors", "on_misattributed_events", "on_false_reports",
-                "on_dismissed_events")
 
 
 def notice_lists(operators: Any) -> list[str]:
@@ -64,24 +60,29 @@ def notice_lists(operators: Any) -> list[str]:
     return names
 
 
-def initial_response(scenario: Scenario, population: Population | None, n: int
+def initial_response(scenario: Scenario, starts: list[np.ndarray | None], n: int
                      ) -> np.ndarray | None:
     """Each citizen's response factor on day 0, from the grade its starting score earns under
-    the first citizen operator (nobody has been refused or listed yet)."""
+    the first citizen operator (nobody has been refused or listed yet).
+
+    Args:
+        scenario: the scenario.
+        starts: per operator, its starting scores of the ``n`` citizens
+            (:func:`xinyong.start.starting_scores`; None: all start at the scale's start).
+        n: the number of citizens.
+    """
     r = scenario.response
     if r is None:
         return None
     factor = np.ones(n)
-    citizen_ops = [op for op in scenario.all_operators() if op.scheme.subject == "citizen"]
-    if not r.grade or not citizen_ops:
+    ops = scenario.all_operators()
+    first = next((i for i, op in enumerate(ops) if op.scheme.subject == "citizen"), None)
+    if not r.grade or first is None:
         return factor
-    scheme = citizen_ops[0].scheme
-    start = np.full(n, scheme.score.start, dtype=np.int64)
-    if scheme.start_by_income and population is not None and scenario.population is not None:
-        offset = np.array([scheme.start_by_income.get(b, 0)
-                           for b in scenario.population.income_bands])
-        start = start + offset[population.income_band]
-    start = np.clip(start, scheme.score.floor, scheme.score.ceiling)
+    scheme = ops[first].scheme
+    start = starts[first]
+    if start is None:
+        start = np.full(n, scheme.score.start, dtype=np.int64)
     for g in reversed(scheme.grades):  # worst first, so better grades overwrite
         factor[start >= g.min] = r.grade.get(g.grade, 1.0)
     return factor
@@ -344,12 +345,12 @@ class ConsequenceState:
         code, by_parent = self.gates.decide_day(self.status, citizen, uses)
         self.decisions += np.bincount(service * len(ACTIONS) + code, minlength=self.decisions.size
                                       ).reshape(self.decisions.shape)
-        denied = np.flatnonzero(code == DENY)
+        denied = np.flatnonzero(code == GateAction.DENY)
         refused, row = citizen[denied], {"day": day}
         if denied.size:
             count = np.bincount(service[denied], minlength=self.uses.k)
             cf_code, _ = self.gates.decide_day(self.cf_status, refused, count)
-            self.wrongly_denied += np.bincount(service[denied][cf_code != DENY],
+            self.wrongly_denied += np.bincount(service[denied][cf_code != GateAction.DENY],
                                                minlength=self.uses.k)
             for s in np.flatnonzero(count):
                 row[f"denied_{self.gates.services[s]}"] = int(count[s])
@@ -374,11 +375,12 @@ class ConsequenceState:
                 minor = self._ages[events.subject] < 18
                 if not self.consequences.billboard_minors:
                     shown &= ~minor
-                self.notice_harms[0] += int((shown & minor).sum())
-            self.notice_harms[1] += int((shown & events.misattributed).sum())
-            self.notice_harms[2] += int((shown & events.fabricated).sum())
+                self.notice_harms[NoticeHarm.ABOUT_MINORS] += int((shown & minor).sum())
+            harms = self.notice_harms
+            harms[NoticeHarm.ON_MISATTRIBUTED_EVENTS] += int((shown & events.misattributed).sum())
+            harms[NoticeHarm.ON_FALSE_REPORTS] += int((shown & events.fabricated).sum())
             if dismissed is not None:
-                self.notice_harms[3] += int((shown & dismissed).sum())
+                harms[NoticeHarm.ON_DISMISSED_EVENTS] += int((shown & dismissed).sum())
             shamed = events.where(shown)
             if len(shamed):  # an event caused it, not a list
                 self._add_notice(day, "billboard", shamed.subject, shamed.behaviour,
@@ -410,8 +412,8 @@ class ConsequenceState:
                                      self._list_code(listing_name(op.name)), np.int16))
             for lst, change, ids in judgement.lists.entries:
                 name = op.lists.names[lst]
-                if (change == LISTED and on_list in ("*", name)) or \
-                        (change == ENTERED and red == name):
+                if (change == ListChange.LISTED and on_list in ("*", name)) or \
+                        (change == ListChange.ENTERED and red == name):
                     who.append(ids)
                     codes.append(np.full(ids.size, self._list_code(name), np.int16))
         if not who:

@@ -16,6 +16,15 @@ from typing import Any
 
 import pandas as pd
 
+from xinyong.codes import (
+    FLAG_COLUMNS,
+    ListChange,
+    ListingChange,
+    ListingReason,
+    Notice,
+    flag_meanings,
+    labels,
+)
 from xinyong.scenario import Scenario
 
 __all__ = ["COLUMNS", "data_dictionary", "markdown_html", "odd", "parameter_rows"]
@@ -149,6 +158,21 @@ def odd(scenario: Scenario) -> str:
     return "\n".join(out)
 
 
+def _either(words: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+#: The columns that hold codes or their labels, described from the code tables.
+_CODED = {
+    **flag_meanings(),
+    "flags": "bit flags: " + ", ".join(f"{int(f)} {c}" for f, c in FLAG_COLUMNS.items()),
+    "listings.change": "what changed: " + _either(labels(ListingChange)),
+    "list_changes.change": "what changed: " + _either(labels(ListChange)),
+    "listings.reason": "why listed: " + _either([r.label for r in ListingReason])
+                       + " (null for a release)",
+    "notices.kind": _either(labels(Notice)),
+}
+
 #: What each column means, with its unit (by column name, or table.column where it differs).
 COLUMNS: dict[str, str] = {
     "day": "day of the run, from 0", "operator": "the operator (index into `operators`, or "
@@ -156,11 +180,7 @@ COLUMNS: dict[str, str] = {
     "actor": "who really did it (citizen id); differs from subject when misattributed",
     "behaviour": "behaviour (index into `behaviours`, or its name)", "sensor": "the sensor "
     "that recorded it", "points": "points the event moved the score (points)",
-    "misattributed": "recorded against the wrong citizen (true/false)",
-    "fabricated": "a false report: nobody did it (true/false)", "dismissed": "dismissed on "
-    "review; did not count (true/false)", "submitted": "submitted live by a collector "
-    "(true/false)", "reversed": "reversed on appeal (true/false)", "severe": "a severe "
-    "event (true/false)", "flags": "bit flags: misattributed, fabricated, dismissed, ...",
+    "severe": "a severe event (true/false)",
     "name": "name", "scheme": "the scheme the operator runs", "p": "daily probability per "
     "citizen", "detect": "probability an event is detected", "misidentify": "probability a "
     "detected event is pinned on the wrong person", "conduct": "conduct factor (multiplies "
@@ -182,17 +202,16 @@ COLUMNS: dict[str, str] = {
     "nothing acts on people (events a day)", "list": "the list's name", "members":
     "members of the list (subjects)", "counted": "events counted (events a day)", "share":
     "share of those covered in the grade (fraction)", "counterfactual": "a change of the "
-    "error-free system (true/false)", "change": "what changed: listed, released, joined, "
-    "left, ...", "reason": "why", "kind": "kind", "since": "day joined", "until": "day the "
-    "term ends (-1: open)", "repeats": "times the term was extended", "counterfactual_member":
+    "error-free system (true/false)", "change": "what changed", "reason": "why",
+    "kind": "kind", "since": "day joined", "until": "day the term ends (-1: open)",
+    "repeats": "times the term was extended", "counterfactual_member":
     "on the list in the error-free system too (true/false)", "organisation": "organisation "
     "id", "legal_rep": "legal representative (citizen id)", "key": "setting", "value":
-    "its value", "notices.kind": "billboard, tv, published_list, dial_tone, poster or "
-    "civilized_family", "notices.list": "the list whose joining caused the notice: a list's "
+    "its value", "notices.list": "the list whose joining caused the notice: a list's "
     "name, or OPERATOR:listing for a scheme's own listing (null for a billboard, which shows "
     "an event)", "notices.behaviour": "the behaviour a billboard shows (behaviour id; -1: "
     "none)", "memberships.kind": "black (sanctions) or red (rewards)",
-    "organisations.kind": "company or government",
+    "organisations.kind": "company or government", **_CODED,
 }
 _PATTERNS = ((r"share_(.+)", "share of those covered in grade {0} (fraction)"),
              (r"recorded_(.+)", "events recorded by the {0} sensor (events a day)"),
@@ -220,8 +239,9 @@ def data_dictionary(run: Any) -> pd.DataFrame:
     bands = list(run.scenario.population.income_bands) if run.scenario.population else []
     frame["meaning"] = [describe_column(t, c) for t, c in zip(frame["table"], frame["column"],
                                                                strict=True)]
-    frame["labels"] = ["; ".join(f"{i} = {b}" for i, b in enumerate(bands))
-                       if c == "income_band" else "" for c in frame["column"]]
+    labelled = {"income_band": "; ".join(f"{i} = {b}" for i, b in enumerate(bands)),
+                "flags": "; ".join(f"{int(f)} = {c}" for f, c in FLAG_COLUMNS.items())}
+    frame["labels"] = [labelled.get(c, "") for c in frame["column"]]
     return frame
 
 

@@ -17,9 +17,31 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from xinyong.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
 from xinyong.scenario import Operator, Scenario, Scheme
 
 __all__ = ["Explanation", "event_notes", "explain_subject"]
+
+# The stored labels of the changes explanations read (codes in :mod:`xinyong.codes`).
+_LISTED, _RELEASED = ListingChange.LISTED.label, ListingChange.RELEASED.label
+#: List changes that put a subject on a list, and those an event causes.
+_JOINED = (ListChange.LISTED.label, ListChange.OPENING_STOCK.label)
+_BY_EVENT = (ListChange.LISTED.label, ListChange.EXTENDED.label)
+#: The cause in words of a list change no event caused.
+_CAUSES = {
+    ListChange.OPENING_STOCK.label: "on the list when the run began",
+    ListChange.OBLIGATION_MET.label: "removed early: the obligation was met",
+    ListChange.EXPIRED.label: "the term ran out",
+    ListChange.REPAIRED.label: "credit repair: the minimum period passed and the score "
+                               "recovered",
+}
+#: The ``ledger`` view's columns of the flags that keep a row from counting.
+_NOT_COUNTED = [column for flag, column in FLAG_COLUMNS.items() if flag & NOT_COUNTED]
+
+
+def _not_counted(events: pd.DataFrame) -> pd.Series:
+    """Per ledger row (with the ``ledger`` view's flag columns), whether it did not count."""
+    return events[_NOT_COUNTED].any(axis=1)
 
 
 @dataclass(frozen=True)
@@ -131,11 +153,11 @@ class Explanation:
     def _listing_lines(self) -> list[str]:
         lines = []
         cf_days = {int(r.day) for r in self.listings.itertuples()
-                   if r.counterfactual and r.change != "released"}
+                   if r.counterfactual and r.change != _RELEASED}
         for row in self.listings.itertuples():
             which = "error-free: " if row.counterfactual else ""
             why = f" ({row.reason})" if isinstance(row.reason, str) else ""
-            mark = "* wrongful: " if not row.counterfactual and row.change == "listed" \
+            mark = "* wrongful: " if not row.counterfactual and row.change == _LISTED \
                 and int(row.day) not in cf_days else ""
             lines.append(f"day {row.day}: {mark}{which}grade {self.scheme.listed_grade} "
                          f"{row.change}{why}")
@@ -283,7 +305,7 @@ def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: 
     events = events.sort_values(["day", "behaviour"], kind="stable").reset_index(drop=True)
     score, scores, lost = start, [], []
     for _, day_events in events.groupby("day", sort=True):
-        counted = ~(day_events["dismissed"] | day_events["reversed"])
+        counted = ~_not_counted(day_events)
         total = int(day_events["points"][counted].sum())
         new = min(max(score + total, scale.floor), scale.ceiling)
         scores += [new] * len(day_events)
@@ -320,14 +342,14 @@ def _grade_history(scheme: Scheme, start: int, events: pd.DataFrame, listings: p
                    ) -> pd.DataFrame:
     """The grade after each day the score, the real listing or a grade cap changed."""
     names = scheme.grade_names()
-    counted = events[~(events["dismissed"] | events["reversed"])]
+    counted = events[~_not_counted(events)]
     caps = [(int(r.day), int(r.day) + o.days, names.index(o.grade), r.behaviour)
             for r in counted.itertuples() for o in scheme.overrides
             if o.behaviour == r.behaviour]
     real = listings[~listings["counterfactual"]]
     change_days = sorted(set(events["day"]) | set(real["day"]) | {c[1] for c in caps})
     end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
-    listed_on = {int(r.day): r.change != "released" for r in real.itertuples()}
+    listed_on = {int(r.day): r.change != _RELEASED for r in real.itertuples()}
     history, s, is_listed, last = [], start, False, (_grade_of(scheme, start, False), None)
     for day in change_days:
         s = int(end_score.get(day, s))
@@ -348,12 +370,12 @@ def _annotate(scheme: Scheme, history: pd.DataFrame, events: pd.DataFrame) -> pd
     """Each list change with its cause in words, and whether a real entry was wrongful."""
     specs = {lst.name: lst for lst in scheme.lists}
     entries = {(int(r.day), r.list) for r in history.itertuples()
-               if r.counterfactual and r.change in ("listed", "opening stock")}
+               if r.counterfactual and r.change in _JOINED}
     causes, wrongful = [], []
     for r in history.itertuples():
         spec, day = specs.get(r.list), int(r.day)
         cause = ""
-        if r.change in ("listed", "extended") and spec is not None:
+        if r.change in _BY_EVENT and spec is not None:
             today = events[(events["day"] == day) & events["behaviour"].isin(spec.behaviours)]
             if r.counterfactual:
                 cause = "what the citizen really did that day"
@@ -362,16 +384,10 @@ def _annotate(scheme: Scheme, history: pd.DataFrame, events: pd.DataFrame) -> pd
             elif spec.escalation is not None:
                 cause = (f"score below {spec.escalation.below} after a warning and "
                          f"counselling")
-        elif r.change == "opening stock":
-            cause = "on the list when the run began"
-        elif r.change == "obligation met":
-            cause = "removed early: the obligation was met"
-        elif r.change == "expired":
-            cause = "the term ran out"
-        elif r.change == "repaired":
-            cause = "credit repair: the minimum period passed and the score recovered"
+        else:
+            cause = _CAUSES.get(r.change, "")
         causes.append(cause)
-        wrongful.append(bool(not r.counterfactual and r.change in ("listed", "opening stock")
+        wrongful.append(bool(not r.counterfactual and r.change in _JOINED
                              and (day, r.list) not in entries))
     return history.assign(cause=causes, wrongful=wrongful).reset_index(drop=True)
 

@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xinyong.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.households import Households
 from xinyong.scenario import Consequences, SanctionRule
 
 __all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
 
-#: Gate answers, from the mildest to the strongest; a gate gives the strongest that applies.
-ACTIONS = ("allow", "waive", "discount", "priority", "restrict", "deny")
-_CODE = {a: i for i, a in enumerate(ACTIONS)}
-DENY = _CODE["deny"]
 
 
 @dataclass(frozen=True)
@@ -258,11 +255,11 @@ class Gates:
                 f"{spec.title[:1].upper() + spec.title[1:]} is {limits}; this citizen is "
                 f"{int(status.age[citizen])}.",), eligible=False)
         who = np.array([citizen])
-        matched = [(_CODE[r.action], self._reason(r, status, citizen))
+        matched = [(ACTION_CODE[r.action], self._reason(r, status, citizen))
                    for r in self._rules[service] if self._matches(r, status, who)[0]]
         best = max((code for code, _ in matched), default=0)
         # A refusal or restriction speaks for itself; rewards add up.
-        keep = (lambda code: code == best) if best >= _CODE["restrict"] else (lambda code: True)
+        keep = (lambda code: code == best) if best >= GateAction.RESTRICT else (lambda code: True)
         reasons = tuple(reason for code, reason in matched if keep(code))
         return Decision(service, citizen, ACTIONS[best], reasons)
 
@@ -335,7 +332,7 @@ def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Conditi
         parent = np.zeros(len(services), dtype=bool)
         for rule in group:
             s = index[rule.service]
-            action[s] = max(action[s], _CODE[rule.action])
+            action[s] = max(action[s], ACTION_CODE[rule.action])
             parent[s] |= rule.parent_blacklisted and rule.action == "deny"
         if action.any():
             out.append(_Condition(group[0], np.flatnonzero(action), action,

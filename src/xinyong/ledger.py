@@ -15,16 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xinyong.codes import NOT_COUNTED, LedgerFlag
 from xinyong.day import PhaseClock, Timed
 from xinyong.scenario import Operator, Scenario, ScoreScale
 from xinyong.sensors import Events
+from xinyong.start import starts_vary
 from xinyong.store import RunStore
 
-__all__ = ["REVERSED", "Inline", "Ledger", "LedgerWriter", "UnknownCitizenError", "replay",
+__all__ = ["Inline", "Ledger", "LedgerWriter", "UnknownCitizenError", "replay",
            "withdrawn_mask"]
-
-#: The flag of a ledger row reversed on appeal (see :mod:`xinyong.store`).
-REVERSED = 16
 
 
 class UnknownCitizenError(KeyError):
@@ -151,13 +150,17 @@ class LedgerWriter:
         def column(get: Callable[[tuple], np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate([get(p) for p in parts]).astype(dtype, copy=False)
 
-        flags = column(lambda p: p[2].misattributed, np.uint8)
-        flags |= column(lambda p: p[2].fabricated, np.uint8) << 1
-        flags |= column(lambda p: p[4], np.uint8) << 2
-        flags |= column(lambda p: np.zeros(len(p[2]), bool) if p[2].submitted is None
-                        else p[2].submitted, np.uint8) << 3
-        flags |= column(lambda p: np.zeros(len(p[2]), bool) if p[5] is None else p[5],
-                        np.uint8) << 4
+        def flag(get: Callable[[tuple], np.ndarray | None], bit: LedgerFlag) -> np.ndarray:
+            def part(p: tuple) -> np.ndarray:
+                on = get(p)
+                return np.zeros(len(p[2]), bool) if on is None else on
+            return column(part, np.uint8) * np.uint8(bit)
+
+        flags = flag(lambda p: p[2].misattributed, LedgerFlag.MISATTRIBUTED)
+        flags |= flag(lambda p: p[2].fabricated, LedgerFlag.FABRICATED)
+        flags |= flag(lambda p: p[4], LedgerFlag.DISMISSED)
+        flags |= flag(lambda p: p[2].submitted, LedgerFlag.SUBMITTED)
+        flags |= flag(lambda p: p[5], LedgerFlag.REVERSED)
         return {
             "day": column(lambda p: np.full(len(p[2]), p[0]), np.int32),
             "operator": column(lambda p: np.full(len(p[2]), p[1]), np.int16),
@@ -177,13 +180,14 @@ def replay(scale: ScoreScale, population: int, day: np.ndarray, subject: np.ndar
         scale: start, floor and ceiling.
         population: number of subjects.
         day, subject, points: the counted events, in any order.
-        start: per-subject starting scores, where they differ from the scale's start.
+        start: per-subject starting scores, where they differ from the scale's start (as
+            :func:`xinyong.start.starting_scores` gives them: already on the scale).
 
     Returns:
         The score of each subject after the last event's day.
     """
     score = (np.full(population, scale.start, dtype=np.int64) if start is None
-             else np.clip(start, scale.floor, scale.ceiling).astype(np.int64))
+             else np.array(start, dtype=np.int64))
     order = np.lexsort((subject, day))
     day, subject, points = day[order], subject[order], points[order]
     starts = np.flatnonzero(np.diff(day)) + 1
@@ -257,7 +261,7 @@ class Ledger:
     def starting_scores(self, operator: str | None = None) -> np.ndarray | None:
         """Each subject's starting score under an operator's scheme, if it is not uniform."""
         index, op = self._operator(operator)
-        if not op.scheme.start_by_income and op.scheme.start_records is None:
+        if not starts_vary(op.scheme):
             return None
         return self._store.con.execute(  # stored with the standings (records are drawn)
             "SELECT start FROM standings WHERE operator = ? ORDER BY subject",
@@ -267,11 +271,12 @@ class Ledger:
                ) -> np.ndarray | int:
         """Scores rebuilt from an operator's counted events: one subject's, or all as an array."""
         index, op = self._operator(operator)
-        where, params = "WHERE operator = ? AND NOT dismissed AND NOT reversed", [index]
+        where = f"WHERE operator = ? AND flags & {int(NOT_COUNTED)} = 0"
+        params = [index]
         if subject is not None:
             where, params = where + " AND subject = ?", [*params, subject]
         cols = self._store.con.execute(
-            f"SELECT day, subject, points FROM ledger {where}", params).fetchnumpy()
+            f"SELECT day, subject, points FROM ledger_rows {where}", params).fetchnumpy()
         size = self._subjects(op)
         scores = replay(op.scheme.score, size, cols["day"], cols["subject"], cols["points"],
                         self.starting_scores(op.name))

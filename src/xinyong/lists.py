@@ -24,17 +24,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from xinyong.calendar import Calendar
+from xinyong.codes import LIST_CHANGES, ListChange
 from xinyong.scenario import ListSpec
 from xinyong.scratch import Scratch
 from xinyong.streams import SETUP, Streams
 
 __all__ = ["LIST_CHANGES", "ListBook", "ListChanges"]
 
-#: Changes to a list, as logged in the ``list_changes`` table.
-LIST_CHANGES = {0: "warned", 1: "counselled", 2: "listed", 3: "extended", 4: "expired",
-                5: "repaired", 6: "entered", 7: "left", 8: "obligation met", 9: "opening stock"}
+#: Changes to a list, as logged in the ``list_changes`` table (codes in :mod:`xinyong.codes`).
 (WARNED, COUNSELLED, LISTED, EXTENDED, EXPIRED, REPAIRED, ENTERED, LEFT, PERFORMED,
- OPENED) = range(10)
+ OPENED) = ListChange  # every code, in code order
 #: Changes that put a subject on a list, and that take it off.
 JOINS, LEAVES = (LISTED, ENTERED, OPENED), (EXPIRED, REPAIRED, LEFT, PERFORMED)
 _EMPTY = np.empty(0, dtype=np.int64)

@@ -55,11 +55,12 @@ import numpy as np
 
 from xinyong.appeals import APPEALS_TABLE, Appeals, EventId, withdrawals
 from xinyong.city import City
+from xinyong.codes import FLAG_COLUMNS, NOT_COUNTED
 from xinyong.consequences import live_status, notice_lists
 from xinyong.driver import drive
 from xinyong.explain import event_notes
 from xinyong.gates import Decision, Gates, GateStatus
-from xinyong.ledger import REVERSED, replay
+from xinyong.ledger import replay
 from xinyong.population import citizen_name, identity_number
 from xinyong.scenario import Scenario
 from xinyong.snapshots import Pending, read_snapshot, remove_unlisted, write_snapshot
@@ -646,7 +647,7 @@ class LiveCity:
             by_operator.setdefault(operator, []).append(
                 _event_json(event, self.behaviours[behaviour],
                             self.sensors[self._sensor_index[behaviour]], points, flags))
-            if not flags & 20:  # neither dismissed (4) nor reversed (16)
+            if not flags & NOT_COUNTED:
                 counted.setdefault(operator, []).append((d, points))
         operators = []
         for entry in standing["operators"]:
@@ -667,17 +668,10 @@ class LiveCity:
                              "submitted_by": by} for cid, b, by in pending]}
 
     def _start(self, operator: int, citizen: int) -> int:
-        """A citizen's starting score under an operator's scheme."""
-        scheme = self.city.operators[operator].scheme
-        if self.city.operators[operator].start is not None:  # drawn from records, or by income
-            return int(self.city.operators[operator].start[citizen])
-        offset = 0
-        if scheme.start_by_income and self.city.population is not None:
-            assert self.scenario.population is not None
-            bands = list(self.scenario.population.income_bands)
-            offset = scheme.start_by_income.get(
-                bands[int(self.city.population.income_band[citizen])], 0)
-        return min(max(scheme.score.start + offset, scheme.score.floor), scheme.score.ceiling)
+        """A citizen's starting score under an operator's scheme (as :mod:`xinyong.start`
+        gave the city)."""
+        op = self.city.operators[operator]
+        return int(op.start[citizen]) if op.start is not None else op.scheme.score.start
 
     def _check_gate(self, service: str, citizen: int) -> None:
         self.check_citizen(citizen)
@@ -727,7 +721,7 @@ class LiveCity:
                     from_day: int | None = None, to_day: int | None = None
                     ) -> tuple[int, list[dict[str, Any]]]:
         """How many notices match, and the latest ``limit`` of them (see :meth:`notices`)."""
-        from xinyong.consequences import NOTICE_KINDS
+        from xinyong.codes import NOTICE_KINDS
         from xinyong.notices import notice_text
 
         if kind is not None and kind not in NOTICE_KINDS:
@@ -844,10 +838,9 @@ def frozen_status(city: City) -> GateStatus:
 
 def _event_json(event: EventId, behaviour: str, sensor: str, points: int, flags: int
                 ) -> dict[str, Any]:
-    row = SimpleNamespace(actor=event.actor, misattributed=bool(flags & 1),
-                          fabricated=bool(flags & 2), dismissed=bool(flags & 4),
-                          submitted=bool(flags & 8), reversed=bool(flags & REVERSED))
+    row = SimpleNamespace(actor=event.actor, **{column: bool(flags & flag)
+                                                for flag, column in FLAG_COLUMNS.items()})
     notes = [n.removeprefix("* ") for n in event_notes(row)]
     return {"event": str(event), "day": event.day, "behaviour": behaviour, "sensor": sensor,
-            "points": int(points), "actor": event.actor, "counted": not flags & 20,
+            "points": int(points), "actor": event.actor, "counted": not flags & NOT_COUNTED,
             "notes": notes}

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyong.behaviour import Behaviours
-from xinyong.gates import ACTIONS, DENY, GateStatus
+from xinyong.codes import ACTION_CODE, ACTIONS, GateAction
+from xinyong.gates import GateStatus
 from xinyong.scenario import Behaviour, Consequences, ListedResponse, OrgRule
 from xinyong.scratch import Scratch
 from xinyong.streams import Streams
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CORPORATE_HARMS", "OrganisationGates", "leads_blacklisted", "org_listed"]
 
-_CODE = {a: i for i, a in enumerate(ACTIONS)}
 #: The harms to organisations, as counted (they add up across blocks).
 CORPORATE_HARMS = ("blacklisted", "wrongly_blacklisted", "ever_wrongly_blacklisted",
                    "employees_of_blacklisted", "employees_affected")
@@ -154,7 +154,7 @@ class OrganisationGates:
         code = np.zeros(orgs.size, dtype=np.int8)
         for rule in self._rules[service]:
             hit = self._matches(rule, orgs, counterfactual)
-            code = np.maximum(code, np.where(hit, _CODE[rule.action], 0)).astype(np.int8)
+            code = np.maximum(code, np.where(hit, ACTION_CODE[rule.action], 0)).astype(np.int8)
         return code
 
     def decide(self, service: str, org: int) -> tuple[str, tuple[str, ...]]:
@@ -163,11 +163,11 @@ class OrganisationGates:
             raise KeyError(f"unknown organisation service '{service}'; services: "
                            f"{', '.join(self.services)}")
         who = np.array([org])
-        matched = [(_CODE[r.action], r) for r in self._rules[service]
+        matched = [(ACTION_CODE[r.action], r) for r in self._rules[service]
                    if self._matches(r, who, False)[0]]
         best = max((code for code, _ in matched), default=0)
         reasons = tuple(self._reason(r) for code, r in matched
-                        if code == best or best < _CODE["restrict"])
+                        if code == best or best < GateAction.RESTRICT)
         return ACTIONS[best], reasons
 
     def _reason(self, rule: OrgRule) -> str:
@@ -200,10 +200,10 @@ class OrganisationGates:
                 continue
             code = self.decide_many(name, who)
             self.decisions[s] += np.bincount(code, minlength=len(ACTIONS))
-            denied = code == DENY
+            denied = code == GateAction.DENY
             if denied.any():
                 cf = self.decide_many(name, who[denied], counterfactual=True)
-                self.wrongly_denied[s] += int((cf != DENY).sum())
+                self.wrongly_denied[s] += int((cf != GateAction.DENY).sum())
                 row[f"org_denied_{name}"] = int(denied.sum())
         self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
         return row

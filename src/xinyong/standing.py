@@ -27,14 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from xinyong.calendar import Calendar
+from xinyong.codes import ListingReason
 from xinyong.scenario import Scheme
 from xinyong.scratch import Scratch
 
-__all__ = ["REASONS", "ListingChanges", "Standing"]
+__all__ = ["ListingChanges", "Standing"]
 
-#: Why a citizen was listed or relisted, as stored codes.
-REASONS = {1: "severe event", 2: "score at floor"}
-_SEVERE, _FLOOR = 1, 2
+_SEVERE, _FLOOR = ListingReason.SEVERE_EVENT, ListingReason.SCORE_AT_FLOOR
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
@@ -45,8 +44,9 @@ class ListingChanges:
     Attributes:
         listed: citizens listed that day who were not listed before.
         relisted: listed citizens whose term started again (a severe event, or reaching the floor).
-        reason_listed: a ``REASONS`` code per entry of ``listed``.
-        reason_relisted: a ``REASONS`` code per entry of ``relisted``.
+        reason_listed: a :class:`~xinyong.codes.ListingReason` code per entry of ``listed``.
+        reason_relisted: a :class:`~xinyong.codes.ListingReason` code per entry of
+            ``relisted``.
         released: citizens released that day.
     """
 
@@ -69,7 +69,8 @@ class Standing:
         population: the number of subjects.
         days: the run's horizon.
         scratch: scratch columns over subjects, shared with the other phases of the day.
-        start: each subject's starting score, if it differs from the scheme's start.
+        start: each subject's starting score (on the scale: :mod:`xinyong.start`), if it
+            differs from the scheme's start.
         covered: which subjects the scheme scores (default all); the others never change.
     """
 
@@ -96,7 +97,7 @@ class Standing:
         if start is None:
             self.score = np.full(population, scale.start, dtype=dtype)
         else:
-            self.score = np.clip(start, scale.floor, scale.ceiling).astype(dtype)
+            self.score = start.astype(dtype)  # on the scale already (xinyong.start)
         self.listed = np.zeros(population, dtype=bool)
         day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
         self.listing_day = np.full(population, -1, dtype=day_dtype)

@@ -6,7 +6,8 @@ Tables:
     behaviours     the scenario's behaviours, by index, with their sensor and subject kind.
     operators      who runs a scheme: name, scheme, subject kind.
     ledger_rows    every recorded event as each operator received it: day, operator, subject,
-                   actor, behaviour, points and flags (1 misattributed, 2 fabricated,
+                   actor, behaviour, points and flags (the bits of
+                   :class:`xinyong.codes.LedgerFlag`: 1 misattributed, 2 fabricated,
                    4 dismissed, 8 submitted through the live city's API, 16 reversed on
                    appeal). Append-only but for the reversal flag; the truth every score is
                    rebuilt from. Kept compact: writing it is most of a run's storage cost.
@@ -30,7 +31,8 @@ views of the Parquet dataset its blocks wrote under the run folder's ``data/`` (
 :mod:`xinyong.dataset`).
 
 Views:
-    ledger         ledger_rows with its sensor and its flags as booleans.
+    ledger         ledger_rows with its sensor and its flags as booleans (a column per
+                   :class:`~xinyong.codes.LedgerFlag`, generated from the flags).
     events         the ledger with operator, behaviour and sensor names.
     citizens       population joined with the first operator's standing.
 """
@@ -48,11 +50,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from xinyong.codes import FLAG_COLUMNS, flag_columns
 from xinyong.scenario import Scenario
 
 __all__ = ["RunStore"]
 
-_SCHEMA = """
+_FLAGS = ", ".join(f"l.{column}" for column in FLAG_COLUMNS.values())
+_SCHEMA = f"""
 CREATE TABLE run_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE sensors (sensor SMALLINT PRIMARY KEY, name VARCHAR NOT NULL,
                       detect DOUBLE NOT NULL, misidentify DOUBLE NOT NULL);
@@ -68,17 +72,14 @@ CREATE TABLE ledger_rows (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
                           flags UTINYINT NOT NULL);
 CREATE VIEW ledger AS
     SELECT l.day, l.operator, l.subject, l.actor, l.behaviour, b.sensor, l.points,
-           (l.flags & 1) > 0 AS misattributed, (l.flags & 2) > 0 AS fabricated,
-           (l.flags & 4) > 0 AS dismissed, (l.flags & 8) > 0 AS submitted,
-           (l.flags & 16) > 0 AS reversed
+           {flag_columns("l.flags")}
     FROM ledger_rows l JOIN behaviours b USING (behaviour);
 CREATE TABLE listings (day INTEGER NOT NULL, operator SMALLINT NOT NULL,
                        subject INTEGER NOT NULL, counterfactual BOOLEAN NOT NULL,
                        change VARCHAR NOT NULL, reason VARCHAR);
 CREATE VIEW events AS
     SELECT l.day, o.name AS operator, l.subject, l.actor, b.name AS behaviour,
-           s.name AS sensor, l.points, l.misattributed, l.fabricated, l.dismissed,
-           l.submitted, l.reversed, p.severe
+           s.name AS sensor, l.points, {_FLAGS}, p.severe
     FROM ledger l JOIN behaviours b USING (behaviour) JOIN sensors s ON s.sensor = l.sensor
     JOIN operators o USING (operator)
     JOIN scheme_points p ON p.operator = l.operator AND p.behaviour = l.behaviour;

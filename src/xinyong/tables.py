@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xinyong.city import CHANGES, City
-from xinyong.lists import LIST_CHANGES
+from xinyong.city import City
+from xinyong.codes import ListChange, ListingChange, ListingReason, labels
 from xinyong.scenario import Scenario
-from xinyong.standing import REASONS
 from xinyong.tally import Tally
 
 __all__ = ["daily_tables", "subject_tables"]
@@ -109,8 +108,10 @@ def listings(city: City) -> pd.DataFrame:
     """Every change to the lists: day, operator, subject, counterfactual, change, reason."""
     log = city.books.listings
     operator = log.column("operator", np.int16)
-    changes = np.array(list(CHANGES.values()))
-    reasons = np.array([None, *REASONS.values()], dtype=object)
+    changes = np.array(labels(ListingChange))
+    reasons = np.empty(max(ListingReason) + 1, dtype=object)  # NO_REASON (0): null
+    for reason in ListingReason:
+        reasons[reason] = reason.label
     return pd.DataFrame({
         "day": log.column("day", np.int32),
         "operator": operator,
@@ -131,7 +132,7 @@ def list_changes(city: City) -> pd.DataFrame:
     change (warned, counselled, listed, extended, expired, repaired, entered, left)."""
     log = city.books.list_changes
     operator = log.column("operator", np.int16)
-    names = np.array(list(LIST_CHANGES.values()))
+    names = np.array(labels(ListChange))
     offset = np.cumsum([0] + [len(op.lists.names) for op in city.operators])
     list_names = np.array([name for op in city.operators for name in op.lists.names] or [""],
                           dtype=object)

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 
 from xinyong.accuracy import honoured_lists
-from xinyong.consequences import NOTICE_HARMS, NOTICE_KINDS
-from xinyong.gates import ACTIONS
+from xinyong.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
 from xinyong.org_gates import CORPORATE_HARMS
 from xinyong.scenario import Scenario
 
@@ -170,11 +169,11 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
     if e.get("decisions") is not None:
         decisions = np.asarray(e["decisions"])
         services = [s.name for s in scenario.consequences.services]  # type: ignore[union-attr]
-        restrict = ACTIONS.index("restrict")
+        restrict = GateAction.RESTRICT
         out["gate_decisions"] = {
             name: {a: int(c) for a, c in zip(ACTIONS, decisions[s], strict=True) if c}
             for s, name in enumerate(services)}
-        out["gate_denials"] = int(decisions[:, ACTIONS.index("deny")].sum())
+        out["gate_denials"] = int(decisions[:, GateAction.DENY].sum())
         out["wrongly_denied"] = int(np.asarray(e["wrongly_denied"]).sum())
         out["sanctions_applied"] = {name: int(decisions[s, restrict:].sum())
                                     for s, name in enumerate(services)

@@ -1,0 +1,149 @@
+"""From raw data or a file to a checked :class:`~xinyong.scenario.models.Scenario`: pack names
+resolved, absurd numbers refused, pydantic's errors explained, the cross-field rules checked.
+
+Every problem is reported as a :class:`~xinyong.scenario.errors.ScenarioError` whose message
+names the file, the field, the value and what is allowed, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from xinyong.scenario.errors import ScenarioError
+from xinyong.scenario.models import Scenario
+from xinyong.scenario.packs import builtin_scenarios, read_data_file, resolve_references
+from xinyong.scenario.validation import consistency_problems
+
+__all__ = ["load_scenario", "validate_scenario"]
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _explain_pydantic(error: dict[str, Any], model: type[BaseModel]) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown field{hint}; allowed here: {', '.join(allowed)}"
+    if kind == "missing":
+        return "this field is required"
+    return msg.removeprefix("Value error, ")
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names a model accepts at ``loc`` (walking nested models, lists and dicts)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(str(part)) if hasattr(current, "model_fields") else None
+        if field is None:
+            # A dict key (e.g. a sensor name): the value type is the dict's value model.
+            continue
+        current = _inner_model(field.annotation)
+    if not hasattr(current, "model_fields"):
+        return []
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def _inner_model(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", ())
+    if args:
+        return _inner_model(args[-1])
+    return annotation
+
+
+#: The largest magnitude of any number in a scenario: ids and counts are 32-bit.
+_LARGEST = 2**31 - 1
+
+
+def _absurd_numbers(data: Any, where: str = "") -> list[tuple[str, Any, str]]:
+    """Numbers no scenario means: NaN, infinities, and magnitudes past 32-bit ids and counts."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _absurd_numbers(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _absurd_numbers(value, f"{where}[{i}]")
+    elif isinstance(data, float) and not math.isfinite(data):
+        found.append((where, data, "must be a finite number (not NaN or infinite)"))
+    elif isinstance(data, (int, float)) and not isinstance(data, bool) \
+            and abs(data) > _LARGEST:
+        found.append((where, data, f"too large: numbers in a scenario stay within "
+                                   f"±{_LARGEST:,}"))
+    return found
+
+
+def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = None
+                      ) -> Scenario:
+    """Validate raw data as a scenario.
+
+    Args:
+        data: the parsed TOML or JSON document.
+        source: where the data came from, used in error messages (e.g. a file name).
+        folder: the scenario file's folder, where its own packs may live (None: built-in
+            packs only).
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: listing every problem, one per line, as ``scenario 'SOURCE', FIELD = VALUE:
+            REASON``.
+    """
+    data = resolve_references(data, source, folder)
+    absurd = _absurd_numbers(data)
+    if absurd:
+        raise ScenarioError("\n".join(
+            f"scenario '{source}', {where} = {value!r}: {reason}"
+            for where, value, reason in absurd))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = _format_loc(err["loc"])
+            value = "" if err["type"] == "missing" else f" = {err['input']!r}"
+            if isinstance(err["input"], dict):
+                value = ""
+            lines.append(f"scenario '{source}', {where}{value}: {_explain_pydantic(err, Scenario)}")
+        raise ScenarioError("\n".join(lines)) from None
+    problems = consistency_problems(scenario)
+    if problems:
+        raise ScenarioError("\n".join(f"scenario '{source}', {field} = {value!r}: {reason}"
+                                      for field, value, reason in problems))
+    return scenario
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a built-in scenario by name, or a scenario file (``.toml`` or ``.json``) by path.
+
+    Raises:
+        ScenarioError: if nothing is found, the file is not valid TOML/JSON, or a value is wrong.
+    """
+    builtins = builtin_scenarios()
+    if str(name_or_path) in builtins:
+        path = builtins[str(name_or_path)]
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            close = difflib.get_close_matches(str(name_or_path), list(builtins), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ScenarioError(
+                f"no scenario '{name_or_path}': it is neither a built-in scenario "
+                f"({', '.join(sorted(builtins))}) nor a file.{hint}"
+            )
+    return validate_scenario(read_data_file(path, "scenario"), source=path.name,
+                             folder=path.parent)
