@@ -11,7 +11,6 @@ their rewarded ones up, from the next day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -20,6 +19,7 @@ from xinyong.accuracy import listing_name
 from xinyong.behaviour import Behaviours
 from xinyong.calendar import Calendar
 from xinyong.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction, ListChange, NoticeHarm
+from xinyong.day import Acted
 from xinyong.gates import Gates, GateStatus, ListView
 from xinyong.network import SocialNetwork
 from xinyong.org_gates import leads_blacklisted
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from xinyong.population import Population
     from xinyong.standing import Standing
 
-__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "Acted", "ConsequenceState", "NoticeKind",
+__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "NoticeKind",
            "initial_response", "live_status", "notice_lists"]
 
 #: One of NOTICE_KINDS (:mod:`xinyong.codes`), as a type (the HTTP service's schema lists them).
@@ -142,16 +142,6 @@ class _GradesToday:
 
     def __call__(self, citizens: np.ndarray) -> np.ndarray:
         return self.standing.grades(citizens, self.day[0])
-
-
-@dataclass(frozen=True, slots=True)
-class Acted:
-    """What the day's consequences leave for the response: the citizens whose listings
-    flipped, those who joined or left a blacklist, and those a gate refused."""
-
-    toggled: list[np.ndarray]
-    flipped: np.ndarray
-    refused: np.ndarray
 
 
 class ConsequenceState:

@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from xinyong.consequences import Acted
     from xinyong.operators import Judgement, OperatorState, Scored
     from xinyong.sensors import Events
 
-__all__ = ["HANDOVER", "PHASES", "DayResult", "PhaseClock", "Timed", "Today"]
+__all__ = ["HANDOVER", "PHASES", "Acted", "DayResult", "PhaseClock", "Timed", "Today"]
 
 #: The phases of a day, in the order they run.
 PHASES = ("behaviour", "observation", "assessment", "ledger", "scoring", "lists",
@@ -63,6 +62,16 @@ class DayResult:
     left: int
     refused: int
     responded: int
+
+
+@dataclass(frozen=True, slots=True)
+class Acted:
+    """What the day's consequences leave for the response: the citizens whose listings
+    flipped, those who joined or left a blacklist, and those a gate refused."""
+
+    toggled: list[np.ndarray]
+    flipped: np.ndarray
+    refused: np.ndarray
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 A whole run, a split run's blocks in one process, the live city and the behaviour-only twin
 all go through :func:`drive`: each day, every city runs the phases before the hand-over
 (:meth:`City.observe`), the events about subjects of another block are handed to it
-(:func:`xinyong.split.route`), and every city finishes its day (:meth:`City.judge`). Hooks
+(:func:`route`), and every city finishes its day (:meth:`City.judge`). Hooks
 carry what differs: progress, the live city's locks and snapshots, a stop request. A whole run
 is a split run of one block: with one city the hand-over is empty and costs nothing.
 
@@ -17,11 +17,15 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from xinyong.sensors import Events
+
 if TYPE_CHECKING:
     from xinyong.city import Block, City
     from xinyong.day import DayResult
 
-__all__ = ["drive"]
+__all__ = ["drive", "route"]
 
 
 def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
@@ -48,8 +52,6 @@ def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
     Returns:
         The open day where the loop stopped.
     """
-    from xinyong.split import route
-
     def now() -> Sequence[City]:
         return cities() if callable(cities) else cities
 
@@ -80,3 +82,20 @@ def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
         if progress is not None:
             progress(day)
     return day
+
+
+def route(observed: list[dict[str, Events]], blocks_: list[Block]) -> list[dict[str, Events]]:
+    """Hand every observed event to the block that owns its subject.
+
+    Blocks' events are taken in block order, so every block receives them in the same order
+    however the blocks are spread over workers.
+    """
+    bounds = {"citizen": np.array([b.lo for b in blocks_[1:]]),
+              "company": np.array([b.org_lo for b in blocks_[1:]])}
+    inboxes: list[dict[str, list[Events]]] = [{} for _ in blocks_]
+    for events in observed:
+        for kind, e in events.items():
+            owner = np.searchsorted(bounds[kind], e.subject, side="right")
+            for j in range(len(blocks_)):
+                inboxes[j].setdefault(kind, []).append(e.where(owner == j))
+    return [{kind: Events.concat(parts) for kind, parts in inbox.items()} for inbox in inboxes]

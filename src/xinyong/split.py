@@ -22,7 +22,7 @@ import numpy as np
 
 from xinyong.city import Block, City, twin_occurrences
 from xinyong.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
-from xinyong.driver import drive
+from xinyong.driver import drive, route
 from xinyong.population import generate_population
 from xinyong.scenario import Scenario
 from xinyong.sensors import Events
@@ -48,23 +48,6 @@ def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
         org_cuts = np.searchsorted(pop.org_legal_rep, cuts).astype(np.int64)
     return [Block(int(cuts[i]), int(cuts[i + 1]), int(org_cuts[i]), int(org_cuts[i + 1]))
             for i in range(count)]
-
-
-def route(observed: list[dict[str, Events]], blocks_: list[Block]) -> list[dict[str, Events]]:
-    """Hand every observed event to the block that owns its subject.
-
-    Blocks' events are taken in block order, so every block receives them in the same order
-    however the blocks are spread over workers.
-    """
-    bounds = {"citizen": np.array([b.lo for b in blocks_[1:]]),
-              "company": np.array([b.org_lo for b in blocks_[1:]])}
-    inboxes: list[dict[str, list[Events]]] = [{} for _ in blocks_]
-    for events in observed:
-        for kind, e in events.items():
-            owner = np.searchsorted(bounds[kind], e.subject, side="right")
-            for j in range(len(blocks_)):
-                inboxes[j].setdefault(kind, []).append(e.where(owner == j))
-    return [{kind: Events.concat(parts) for kind, parts in inbox.items()} for inbox in inboxes]
 
 
 class BlockRun:
