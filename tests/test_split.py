@@ -193,8 +193,9 @@ def test_a_block_worker_calls_its_blocks_own_methods() -> None:
             continue
         theirs = getattr(BlockRun, name, None)
         assert theirs is not None, f"BlockWorker.{name} calls no BlockRun method"
+        # (once a Ray actor class has been made of it, Ray adds a tracing parameter)
         assert list(inspect.signature(ours).parameters) == \
-            list(inspect.signature(theirs).parameters), name
+            [p for p in inspect.signature(theirs).parameters if p != "_ray_trace_ctx"], name
 
 
 @pytest.mark.parametrize("count", [1, 2])
