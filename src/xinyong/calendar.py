@@ -10,6 +10,8 @@ import numpy as np
 
 __all__ = ["Calendar"]
 
+_NEAR_DAYS = 28  # a filing's days within this of its first share its sorted array
+
 
 class Calendar:
     """Integer ids filed under days ``0 .. days-1``; ids filed for later days are dropped.
@@ -43,10 +45,17 @@ class Calendar:
         ids = ids[np.argsort(when, kind="stable")].astype(self.dtype, copy=False)
         counts = np.bincount(when, minlength=self.days)
         ends = np.cumsum(counts)
-        # Each day keeps a copy of its part, not a view: a view would hold the whole sorted
-        # array until its last day falls due (memory growing through the year).
-        for day in np.flatnonzero(counts).tolist():
-            self._slots[day].append(ids[ends[day] - counts[day]:ends[day]].copy())
+        # Each day keeps a view of its part. The days after the first four weeks view one
+        # copy of their (small) tail instead: a view of the whole sorted array would hold all
+        # of it until the last day falls due, months on (a third of rongcheng's peak memory).
+        days = np.flatnonzero(counts).tolist()
+        near = days[0] + _NEAR_DAYS
+        cut = int(ends[near - 1]) if near < self.days else ids.size
+        tail = ids[cut:].copy() if cut < ids.size else ids
+        for day in days:
+            start, end = int(ends[day] - counts[day]), int(ends[day])
+            self._slots[day].append(ids[start:end] if day < near else
+                                    tail[start - cut:end - cut])
             self._tags[day].append(tag)
 
     def pop_tagged(self, day: int) -> tuple[np.ndarray, np.ndarray]:
