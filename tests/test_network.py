@@ -91,10 +91,10 @@ def test_a_blacklisted_friend_makes_a_citizen_careful() -> None:
     effects, net = c.effects, c.network
     _, friends = net.of(np.array([10]))
     friend = np.array([int(friends[0])])
-    alone = effects._factor(0, friend)
+    alone = effects.responses._factor(0, friend)
     effects.black[10] = True
-    assert friend[0] in effects.contacts_flipped(np.array([10]))  # the day's flips counted
-    assert effects._factor(0, friend) == pytest.approx(0.5 * alone)
+    assert friend[0] in effects.responses.contacts_flipped(np.array([10]))  # the flips counted
+    assert effects.responses._factor(0, friend) == pytest.approx(0.5 * alone)
     effects.black[10] = False  # released
-    effects.contacts_flipped(np.array([10]))
-    assert effects._factor(0, friend) == pytest.approx(alone)
+    effects.responses.contacts_flipped(np.array([10]))
+    assert effects.responses._factor(0, friend) == pytest.approx(alone)

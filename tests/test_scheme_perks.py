@@ -148,9 +148,9 @@ def test_citizens_just_below_a_perk_reach_for_it() -> None:
     city = next(op for op in c.operators if op.name == "city")
     adults = np.flatnonzero(city.covered)[:3]
     city.standing.score[adults] = [950, 930, 1000]  # A starts at 960
-    assert effects._near_perk(adults).tolist() == [True, False, False]
+    assert effects.responses._near_perk(adults).tolist() == [True, False, False]
     child = np.flatnonzero(~city.covered)[:1]
     city.standing.score[child] = 950
-    assert not effects._near_perk(child)[0]  # not scored, no perk to reach for
-    factor = effects._factor(0, adults)
+    assert not effects.responses._near_perk(child)[0]  # not scored, no perk to reach for
+    factor = effects.responses._factor(0, adults)
     assert factor[0] == pytest.approx(0.5 * factor[2])
