@@ -18,13 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from xinyong.live import SNAPSHOT_EVERY, LiveCity
 from xinyong.scenario import load_scenario
+from xinyong.service.live import SNAPSHOT_EVERY, LiveCity
 
 _RESTART = """
 import sys, time
 started = time.perf_counter()
-from xinyong.live import SNAPSHOT_EVERY, LiveCity
+from xinyong.service.live import SNAPSHOT_EVERY, LiveCity
 live = LiveCity(sys.argv[1], snapshot_every=int(sys.argv[2]))
 ready = time.perf_counter() - started
 day = live.day

@@ -3,7 +3,7 @@
 Each size runs in a fresh Python process, so one run's peak cannot hide in another's. The
 child reports its peak resident memory (``VmHWM`` in ``/proc/self/status``: the most physical
 memory the process ever held, interpreter and libraries included) and the state bytes of the
-city (:func:`xinyong.memory.state_bytes`: the NumPy arrays it holds, each buffer once), taken
+city (:func:`xinyong.engine.memory.state_bytes`: the NumPy arrays it holds, each buffer once), taken
 every ``--state-every`` days: their largest over the run, and on day 30 (where the budget test
 takes them). A least-squares line through (citizens, peak) gives:
 
@@ -97,7 +97,7 @@ class StateSampler:
 
     def __call__(self, city: object, day: int, last: bool) -> None:
         """Take the city's state bytes after ``day`` if it is a sampled day (or the last)."""
-        from xinyong.memory import state_bytes
+        from xinyong.engine.memory import state_bytes
 
         if day % self.every and day != 30 and not last:
             return
@@ -118,7 +118,7 @@ def peak_rss() -> int:
 def step_city(scenario: str, citizens: int, days: int, seed: int, sample: StateSampler) -> None:
     """Step a one-core city with no store through the days, sampling its state."""
     import xinyong
-    from xinyong.city import City
+    from xinyong.engine.city import City
 
     chosen = xinyong.load_scenario(scenario).with_sizes(citizens=citizens, days=days)
     city = City(chosen, seed, None, threads=False)
@@ -141,8 +141,8 @@ def run_worker(scenario: str, citizens: int, days: int, seed: int,
                sample: StateSampler) -> None:
     """One worker's job: a one-block run on one core, writing its Parquet dataset."""
     import xinyong
-    from xinyong.dataset import prepare
-    from xinyong.split import BlockRun, blocks
+    from xinyong.engine.split import BlockRun, blocks
+    from xinyong.records.dataset import prepare
 
     chosen = xinyong.load_scenario(scenario).with_sizes(citizens=citizens, days=days)
     with tempfile.TemporaryDirectory(prefix="xinyong-memory-") as tmp:

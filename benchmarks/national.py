@@ -22,8 +22,8 @@ from pathlib import Path
 import ray
 
 import xinyong
-from xinyong.city import City
-from xinyong.memory import state_bytes
+from xinyong.engine.city import City
+from xinyong.engine.memory import state_bytes
 
 
 def _watched() -> list[int]:

@@ -19,8 +19,8 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 import xinyong
-from xinyong.figures import run_data
-from xinyong.report import write_report
+from xinyong.views.figures import run_data
+from xinyong.views.report import write_report
 
 
 def main() -> None:

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xinyong
-from xinyong.accuracy import honoured_lists
-from xinyong.gates import ACTIONS, Gates
-from xinyong.run import stored_status
+from xinyong.model.gates import ACTIONS, Gates
+from xinyong.records.accuracy import honoured_lists
+from xinyong.records.run import stored_status
 
 
 def test_a_misattributed_event_wrongly_grades_one_citizen_and_misses_the_actor() -> None:
@@ -164,7 +164,7 @@ def test_billboard_harms_are_counted_and_minors_can_be_left_off() -> None:
 def test_the_live_record_marks_a_wrongful_listing_and_a_missing_one(tmp_path) -> None:
     """The dashboard's citizen page reads the live record: a wrongly listed citizen is marked,
     and the true actor is shown missing from the list."""
-    from xinyong.live import LiveCity
+    from xinyong.service.live import LiveCity
 
     data = blame_city()
     live = LiveCity(tmp_path / "city", xinyong.scenario.validate_scenario(data, "blame"), 7)

@@ -185,8 +185,8 @@ def test_api_docs_load_with_the_network_blocked(browser: Browser, server: Server
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from xinyong.figures import run_data
-    from xinyong.report import write_report
+    from xinyong.views.figures import run_data
+    from xinyong.views.report import write_report
 
     out = tmp_path_factory.mktemp("report") / "city"
     with xinyong.simulate(consequence_city(citizens=1500, days=365), seed=2, out=out) as run:

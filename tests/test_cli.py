@@ -305,7 +305,7 @@ def test_progress_shows_time_left_and_the_finishing_word() -> None:
 
     from rich.console import Console
 
-    from xinyong.progress import FINISHING, days_bar
+    from xinyong.views.progress import FINISHING, days_bar
 
     screen = io.StringIO()
     with days_bar("city: 10 citizens", 10, Console(file=screen, force_terminal=True,

@@ -350,7 +350,7 @@ def node(name: str, cpus: int, alive: bool = True) -> dict[str, object]:
 
 
 def test_blocks_are_dealt_to_the_alive_nodes_in_turn() -> None:
-    from xinyong.cluster import deal
+    from xinyong.engine.cluster import deal
 
     ray = FakeRay([node("a", 2), node("b", 1), node("c", 0), node("d", 4, alive=False)])
     assert [s.node_id[0] for s in deal(ray, 5)] == ["a", "b", "a", "a", "b"]  # c: no CPU
@@ -359,7 +359,7 @@ def test_blocks_are_dealt_to_the_alive_nodes_in_turn() -> None:
 
 def test_the_output_folder_must_be_declared_shared_and_seen_by_every_node(
         tmp_path: Path) -> None:
-    from xinyong.cluster import ClusterError, check_output
+    from xinyong.engine.cluster import ClusterError, check_output
 
     one = FakeRay([node("a", 1), node("b", 1, alive=False)])
     check_output(one, None, shared=False)  # one node: any output will do

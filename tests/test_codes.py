@@ -7,12 +7,12 @@ import enum
 import numpy as np
 import pytest
 
-from xinyong import codes
-from xinyong.codes import NOT_COUNTED, LedgerFlag
-from xinyong.ledger import LedgerWriter
+from xinyong.model import codes
+from xinyong.model.codes import NOT_COUNTED, LedgerFlag
+from xinyong.model.sensors import Events
+from xinyong.records.ledger import LedgerWriter
+from xinyong.records.store import RunStore
 from xinyong.scenario import load_scenario
-from xinyong.sensors import Events
-from xinyong.store import RunStore
 
 CODE_TABLES = [c for c in vars(codes).values()
                if isinstance(c, type) and issubclass(c, codes.Code) and c is not codes.Code]
@@ -66,9 +66,9 @@ def test_stored_values_do_not_move() -> None:
 
 
 def test_old_names_still_import() -> None:
-    from xinyong.consequences import NOTICE_HARMS, NOTICE_KINDS
-    from xinyong.gates import ACTIONS
-    from xinyong.lists import LIST_CHANGES, LISTED, OPENED, PERFORMED
+    from xinyong.model.consequences import NOTICE_HARMS, NOTICE_KINDS
+    from xinyong.model.gates import ACTIONS
+    from xinyong.model.lists import LIST_CHANGES, LISTED, OPENED, PERFORMED
 
     assert (ACTIONS, NOTICE_KINDS, NOTICE_HARMS) == (codes.ACTIONS, codes.NOTICE_KINDS,
                                                      codes.NOTICE_HARMS)

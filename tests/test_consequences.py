@@ -7,7 +7,7 @@ import pytest
 from helpers import CONSEQUENCES, blame_city, consequence_city
 
 import xinyong
-from xinyong.gates import Gates, GateStatus, ListView
+from xinyong.model.gates import Gates, GateStatus, ListView
 from xinyong.scenario import Consequences, validate_scenario
 
 
@@ -208,7 +208,7 @@ def test_daily_list_counts_end_where_the_lists_do(run: xinyong.Run) -> None:
 def test_the_behaviour_only_twin_is_the_full_twin() -> None:
     """Where nothing acts back on behaviour, simulating behaviour alone gives the same
     occurrences, day by day, as simulating everything."""
-    from xinyong.city import City
+    from xinyong.engine.city import City
     from xinyong.scenario import ListedResponse
 
     scenario = consequence_city(citizens=3000, days=60).model_copy(update={

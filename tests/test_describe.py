@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import xinyong
-from xinyong.describe import data_dictionary, markdown_html, odd, parameter_rows
+from xinyong.views.describe import data_dictionary, markdown_html, odd, parameter_rows
 
 
 @pytest.fixture(scope="module")

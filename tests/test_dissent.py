@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from helpers import MULTI_CITY
 
-from xinyong.city import City
-from xinyong.dissent import expressed_dissent
+from xinyong.engine.city import City
+from xinyong.model.dissent import expressed_dissent
 from xinyong.scenario import validate_scenario
 
 DESIRE = np.array([0.05, 0.2, 0.5, 0.9])

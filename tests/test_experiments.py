@@ -23,9 +23,9 @@ from SALib.sample import sobol as sobol_sample
 from SALib.test_functions import Ishigami
 
 import xinyong
-from xinyong.design import DesignError
-from xinyong.effects import paired_effect
-from xinyong.experiments import MetricError, metric_value
+from xinyong.studies.design import DesignError
+from xinyong.studies.effects import paired_effect
+from xinyong.studies.experiments import MetricError, metric_value
 
 XINYONG = str(Path(sys.executable).with_name("xinyong"))
 SMALL = {"scenario": "reference", "citizens": 2000, "days": 40}
@@ -210,7 +210,7 @@ def test_morris_reproduces_salibs_own_indices() -> None:
 
 
 def test_designs_make_their_arms() -> None:
-    from xinyong.design import load_design, plan
+    from xinyong.studies.design import load_design, plan
 
     d, _ = load_design({**SMALL, "seeds": 1, "metrics": ["mean_score"], "design": "factorial",
                         "factors": [{"path": "sensors.camera.misidentify", "values": [0.01, 0.05]},

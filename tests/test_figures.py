@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import xinyong
-from xinyong.figures import (
+from xinyong.views.figures import (
     PALETTE,
     RunData,
     city_figures,

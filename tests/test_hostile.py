@@ -11,8 +11,8 @@ import pytest
 from test_cli import xy
 
 import xinyong
-from xinyong.city import City
-from xinyong.run import RunError, claim_output_folder, open_run
+from xinyong.engine.city import City
+from xinyong.records.run import RunError, claim_output_folder, open_run
 from xinyong.scenario import ScenarioError, load_scenario
 
 HOSTILE = sorted((Path(__file__).parent / "hostile").iterdir())

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xinyong.gates import GateStatus
-from xinyong.households import Households
-from xinyong.population import generate_population
+from xinyong.engine.streams import Streams
+from xinyong.model.gates import GateStatus
+from xinyong.model.households import Households
+from xinyong.model.population import generate_population
 from xinyong.scenario import PopulationSpec
-from xinyong.streams import Streams
 
 # Five homes, adults first:
 #   0: a couple (0, 1) and two children (2, 3)   1: one adult (4)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xinyong
-from xinyong.ledger import replay
+from xinyong.records.ledger import replay
 from xinyong.scenario import validate_scenario
 
 

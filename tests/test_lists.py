@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from xinyong.lists import LIST_CHANGES, ListBook
+from xinyong.engine.scratch import Scratch
+from xinyong.engine.streams import Streams
+from xinyong.model.lists import LIST_CHANGES, ListBook
 from xinyong.scenario import DisclosureTier, Escalation, ListSpec
-from xinyong.scratch import Scratch
-from xinyong.streams import Streams
 
 BEHAVIOURS = {"debt": 0, "fraud": 1, "litter": 2}
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from helpers import consequence_city
 
-from xinyong.city import City
-from xinyong.live import LiveCity, LiveError, Submission
+from xinyong.engine.city import City
 from xinyong.scenario import Scenario
+from xinyong.service.live import LiveCity, LiveError, Submission
 
 SEVERE = "contract_breach_judgment"  # lists the citizen as a dishonest debtor for 1095 days
 
@@ -320,8 +320,8 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
     runs (same seed, the same draws), day by day, and a restart brings it back from the last
     snapshot with the city. (An upheld appeal's re-simulation keeps it too: the appeal tests
     compare every array of the city, the twin's among them.)"""
-    from xinyong.chilling import chilling_detail
-    from xinyong.city import twin_occurrences
+    from xinyong.engine.city import twin_occurrences
+    from xinyong.studies.chilling import chilling_detail
 
     whole = twin_occurrences(scenario, 3)
     assert whole is not None
@@ -347,7 +347,7 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
 def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Scenario) -> None:
     import pickle
 
-    from xinyong.city import twin_occurrences
+    from xinyong.engine.city import twin_occurrences
 
     city = City(scenario, 3, None)
     for _ in range(4):

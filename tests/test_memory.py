@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import xinyong
-from xinyong.city import City
-from xinyong.memory import state_bytes
-from xinyong.sensors import Events
+from xinyong.engine.city import City
+from xinyong.engine.memory import state_bytes
+from xinyong.model.sensors import Events
 
 
 def test_the_reference_rules_keep_at_most_64_bytes_per_citizen() -> None:

@@ -7,12 +7,12 @@ import pytest
 from helpers import consequence_city
 
 import xinyong
-from xinyong.city import City
-from xinyong.network import SocialNetwork, build_network
-from xinyong.population import generate_population
+from xinyong.engine.city import City
+from xinyong.engine.split import blocks
+from xinyong.engine.streams import Streams
+from xinyong.model.network import SocialNetwork, build_network
+from xinyong.model.population import generate_population
 from xinyong.scenario import PopulationSpec
-from xinyong.split import blocks
-from xinyong.streams import Streams
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 import xinyong
-from xinyong.gates import Decision
+from xinyong.model.gates import Decision
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

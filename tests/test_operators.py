@@ -7,13 +7,13 @@ import pytest
 from helpers import multi_city, tiny_scenario
 
 import xinyong
-from xinyong.collectors import CollectorNetwork
-from xinyong.operators import OperatorState, routing
+from xinyong.engine.scratch import Scratch
+from xinyong.engine.streams import Streams
+from xinyong.model.collectors import CollectorNetwork
+from xinyong.model.operators import OperatorState, routing
+from xinyong.model.sensors import Events, Placement, Sensors
+from xinyong.model.standing import Standing
 from xinyong.scenario import Behaviour, Collectors, Sensor, validate_scenario
-from xinyong.scratch import Scratch
-from xinyong.sensors import Events, Placement, Sensors
-from xinyong.standing import Standing
-from xinyong.streams import Streams
 
 N = 200_000
 

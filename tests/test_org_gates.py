@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from helpers import org_consequence_city
 
-from xinyong.city import City
-from xinyong.org_gates import org_listed
+from xinyong.engine.city import City
+from xinyong.model.org_gates import org_listed
 from xinyong.scenario import validate_scenario
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import xinyong
-from xinyong.figures import RunData, named_by_differences
-from xinyong.overrides import OverrideError, apply, differences, get, normalise, parse
 from xinyong.scenario import load_scenario, validate_scenario
-from xinyong.scenario_text import scenario_toml
+from xinyong.studies.overrides import OverrideError, apply, differences, get, normalise, parse
+from xinyong.studies.scenario_text import scenario_toml
+from xinyong.views.figures import RunData, named_by_differences
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_chilling_reports_counts_and_an_exact_interval() -> None:
     import numpy as np
     from scipy.stats import binom
 
-    from xinyong.chilling import chilling_detail, chilling_text
+    from xinyong.studies.chilling import chilling_detail, chilling_text
 
     d = chilling_detail(["common", "rare", "never"], np.array([9500, 3, 4]),
                         np.array([10000, 7, 0]))
@@ -134,9 +134,9 @@ def test_a_new_live_city_takes_overrides(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
     from helpers import KEYS
 
-    from xinyong.api import create_app
-    from xinyong.auth import Keyring
-    from xinyong.live import LiveCity
+    from xinyong.service.api import create_app
+    from xinyong.service.auth import Keyring
+    from xinyong.service.live import LiveCity
 
     started: list[xinyong.Scenario] = []
     live = LiveCity(tmp_path / "a", xinyong.load_scenario("reference").with_sizes(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import xinyong
-from xinyong.operators import routing
+from xinyong.model.operators import routing
 from xinyong.scenario import ScenarioError, builtin_packs, load_pack, validate_scenario
 
 SCHEME_PACKS = ["rongcheng", "pilot-city", "payment-provider", "corporate"]

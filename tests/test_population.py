@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinyong.population import (
+from xinyong.engine.streams import Streams
+from xinyong.model.population import (
     ADULT,
     CHILD,
     COMPANY,
@@ -25,7 +26,6 @@ from xinyong.population import (
     identity_number,
 )
 from xinyong.scenario import PopulationSpec
-from xinyong.streams import Streams
 
 # A real resident identity number (GB 11643-1999): 17 digits, then a digit or X.
 REAL_ID = re.compile(r"\d{17}[\dXx]")

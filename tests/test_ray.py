@@ -11,7 +11,7 @@ import ray
 from helpers import consequence_city
 
 import xinyong
-from xinyong.workers import WorkerError
+from xinyong.engine.workers import WorkerError
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,5 +1,6 @@
 """Who may call what: every endpoint × every role × the key's own subject and another's,
-against the one access matrix (:mod:`xinyong.roles`), and the README's table made from it."""
+against the one access matrix (:mod:`xinyong.service.roles`), and the README's table made from
+it."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import KEYS, consequence_city
 
-from xinyong.auth import ROLES, Identity, Keyring
-from xinyong.cli import served_app
-from xinyong.live import LiveCity, Submission
-from xinyong.roles import ENDPOINTS, may, roles_table
+from xinyong.service.auth import ROLES, Identity, Keyring
+from xinyong.service.live import LiveCity, Submission
+from xinyong.service.roles import ENDPOINTS, may, roles_table
+from xinyong.views.cli import served_app
 
 README = Path(__file__).parents[1] / "README.md"
 

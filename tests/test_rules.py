@@ -11,8 +11,8 @@ import pytest
 from helpers import tiny_scenario
 
 import xinyong
-from xinyong.scratch import Scratch
-from xinyong.standing import Standing
+from xinyong.engine.scratch import Scratch
+from xinyong.model.standing import Standing
 
 HARM = {"name": "harm", "p": 1.0, "points": -30, "sensor": "sure"}
 

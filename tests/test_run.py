@@ -91,8 +91,8 @@ def test_killed_run_is_never_taken_for_a_finished_one(tmp_path: Path) -> None:
 
 
 def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
-    from xinyong.city import City
-    from xinyong.day import PHASES, DayResult
+    from xinyong.engine.city import City
+    from xinyong.engine.day import PHASES, DayResult
 
     city = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=3000, days=40), 2, None)
     assert [name for name, _ in city.plan()] == list(PHASES)
@@ -111,7 +111,7 @@ def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
 
 
 def test_profile_times_every_phase_of_every_day_and_the_rest(tmp_path: Path) -> None:
-    from xinyong.day import PHASES
+    from xinyong.engine.day import PHASES
 
     with xinyong.simulate("rongcheng", citizens=2000, days=30, seed=1, profile=True) as run:
         rows = {r["part"]: r for r in run.profile}

@@ -8,9 +8,9 @@ import pytest
 from helpers import CONSEQUENCES
 
 import xinyong
-from xinyong.city import City
-from xinyong.gates import Gates, GateStatus, ListView
-from xinyong.households import Households
+from xinyong.engine.city import City
+from xinyong.model.gates import Gates, GateStatus, ListView
+from xinyong.model.households import Households
 from xinyong.scenario import Consequences, ScenarioError
 
 SERVICES = [

@@ -10,7 +10,7 @@ import numpy as np
 from helpers import CITY_LISTS, MULTI_CITY
 
 import xinyong
-from xinyong.city import City
+from xinyong.engine.city import City
 from xinyong.scenario import validate_scenario
 
 

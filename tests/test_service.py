@@ -19,8 +19,8 @@ from helpers import Server, consequence_city
 from hypothesis import HealthCheck, given, settings
 
 import xinyong
-from xinyong.ledger import replay
-from xinyong.live import LiveCity
+from xinyong.records.ledger import replay
+from xinyong.service.live import LiveCity
 
 SOURCES = Path(xinyong.__file__).parents[1]  # the sources under test, for a subprocess
 ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = ({"X-API-Key": k} for k in
@@ -243,7 +243,7 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
                 "AND NOT dismissed AND NOT reversed", [op.index, live.day]).fetchnumpy()
             start = live.city.operators[op.index].standing
             expected = replay(op.scheme.score, op.n, rows["day"], rows["subject"],
-                              rows["points"], op.start)  # from xinyong.start
+                              rows["points"], op.start)  # from xinyong.model.start
             assert np.array_equal(expected, start.score), op.name
     finally:
         live.close()
@@ -313,9 +313,9 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
 
 def test_the_api_does_not_import_the_dashboard() -> None:
     """The API is the dashboard's data source, not its host: ``xinyong serve`` composes them."""
-    code = ("import sys, xinyong.api, xinyong.live; "
-            "print(sorted(m for m in sys.modules if m.startswith('xinyong.dashboard')))")
+    code = ("import sys, xinyong.service.api, xinyong.service.live; "
+            "print(sorted(m for m in sys.modules if m.startswith('xinyong.views.dashboard')))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(SOURCES)},
                            check=True).stdout.strip()
-    assert found == "[]", f"importing xinyong.api loaded {found}"
+    assert found == "[]", f"importing xinyong.service.api loaded {found}"

@@ -15,12 +15,12 @@ import pytest
 from helpers import consequence_city, org_consequence_city
 
 import xinyong
-from xinyong import tables
-from xinyong.city import City, twin_occurrences
-from xinyong.memory import state_bytes
-from xinyong.split import BlockRun, SplitCity, blocks, sum_tallies
-from xinyong.tally import summarize
-from xinyong.workers import BlockWorker, WorkerError
+from xinyong.engine.city import City, twin_occurrences
+from xinyong.engine.memory import state_bytes
+from xinyong.engine.split import BlockRun, SplitCity, blocks, sum_tallies
+from xinyong.engine.workers import BlockWorker, WorkerError
+from xinyong.records import tables
+from xinyong.records.tally import summarize
 
 
 def _leaves(counts: object) -> list[np.ndarray]:

@@ -10,12 +10,12 @@ import pytest
 from helpers import multi_city
 
 import xinyong
-from xinyong.city import City
-from xinyong.live import LiveCity
-from xinyong.population import conduct_factors
+from xinyong.engine.city import City
+from xinyong.engine.streams import Streams
+from xinyong.model.population import conduct_factors
+from xinyong.model.start import starting_scores, starts_vary
 from xinyong.scenario import Scenario, validate_scenario
-from xinyong.start import starting_scores, starts_vary
-from xinyong.streams import Streams
+from xinyong.service.live import LiveCity
 
 SEED = 4
 

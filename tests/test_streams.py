@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xinyong.streams import Streams
+from xinyong.engine.streams import Streams
 
 
 def test_same_address_same_draw_and_seeds_differ() -> None:
@@ -72,7 +72,7 @@ def test_negative_seed_is_refused() -> None:
 def test_a_calendar_pickles_packed_and_comes_back_the_same(filings: list) -> None:
     import pickle
 
-    from xinyong.calendar import Calendar
+    from xinyong.engine.calendar import Calendar
 
     calendar = Calendar(10, np.int32)
     for days, tag in filings:

@@ -11,7 +11,7 @@ import pytest
 
 import xinyong
 from xinyong.scenario import validate_scenario
-from xinyong.validate import evaluate, load_patterns, validate
+from xinyong.studies.validate import evaluate, load_patterns, validate
 
 
 @pytest.mark.parametrize("name, citizens", [("rongcheng", 20_000), ("nation", 40_000)])
@@ -41,7 +41,7 @@ def test_the_command_exits_1_on_a_failed_pattern(tmp_path: Path) -> None:
     patterns.write_text('scenario = "reference"\n[[patterns]]\nname = "nobody listed"\n'
                         'value = "{listed_share} * 100"\npublished = 0\nlow = -1\nhigh = -0.5\n'
                         'unit = "%"\nsource = "a test"\n')
-    cmd = [sys.executable, "-m", "xinyong.cli", "validate", "reference", "--citizens", "2000",
+    cmd = [sys.executable, "-m", "xinyong.views.cli", "validate", "reference", "--citizens", "2000",
            "--days", "30", "--seeds", "2", "--patterns", str(patterns)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1, out.stderr

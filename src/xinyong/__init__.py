@@ -11,15 +11,15 @@ The main entry points, for notebooks and scripts:
     >>> run.explain(42)                          # doctest: +SKIP
 
 In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
-``xinyong.figures.city_figures(xinyong.figures.run_data(run))`` gives the report's Plotly
-figures (plotly is installed with xinyong; matplotlib is not needed).
+``xinyong.views.figures.city_figures(xinyong.views.figures.run_data(run))`` gives the
+report's Plotly figures (plotly is installed with xinyong; matplotlib is not needed).
 
 Every population is synthetic; xinyong reads no data about real people.
 """
 
-from xinyong.experiments import Experiment, experiment
-from xinyong.run import Run, RunError, UnknownCitizenError, open_run, simulate
+from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run, simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
+from xinyong.studies.experiments import Experiment, experiment
 
 __all__ = [
     "Experiment",

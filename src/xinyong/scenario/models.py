@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from xinyong.codes import NOTICE_KINDS, GateAction
+from xinyong.model.codes import NOTICE_KINDS, GateAction
 
 __all__ = [
     "Assessment",
@@ -446,7 +446,7 @@ class Consequences(_Model):
 
 
 class Dissent(_Model):
-    """Dissent and self-censorship (Daymude, Axelrod & Forrest, PNAS 2025; xinyong.dissent):
+    """Dissent and self-censorship (Daymude, Axelrod & Forrest, PNAS 2025; xinyong.model.dissent):
     citizens express the share of their desired ``behaviour`` that is their best answer to the
     punishment, and do it that much less often."""
 

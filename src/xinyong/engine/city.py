@@ -1,0 +1,674 @@
+"""The city: one simulated day after another, in the order the schemes run.
+
+Each day reads top to bottom as the phases of the reference rules:
+
+    behaviour → observation (and collectors' false reports) → each operator: select, assess,
+    ledger, scoring and listing, counterfactual → response (tomorrow's behaviour)
+
+State is columns of NumPy arrays, and each phase costs O(events of the day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from xinyong.engine.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
+from xinyong.engine.scratch import Scratch
+from xinyong.engine.streams import SETUP, Streams
+from xinyong.model.behaviour import Behaviours
+from xinyong.model.collectors import CollectorNetwork
+from xinyong.model.consequences import ConsequenceState, initial_response
+from xinyong.model.dissent import desired_dissent, expressed_dissent
+from xinyong.model.lists import JOINS, LEAVES
+from xinyong.model.network import SocialNetwork, build_network
+from xinyong.model.operators import OperatorState, routing
+from xinyong.model.org_gates import OrganisationGates
+from xinyong.model.population import Population, conduct_factors, generate_population
+from xinyong.model.sensors import Events, Placement, Sensors
+from xinyong.model.start import starting_scores
+from xinyong.records.accuracy import blacklist_counts
+from xinyong.records.books import Books, operator_counts
+from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
+from xinyong.records.store import RunStore
+from xinyong.records.tally import Tally, summarize
+from xinyong.scenario import Scenario
+
+__all__ = ["Block", "City", "behaviour_twin", "twin_occurrences"]
+
+@dataclass(frozen=True)
+class Block:
+    """The subjects one block of a split run owns: citizens ``[lo, hi)`` and organisations
+    ``[org_lo, org_hi)``. Blocks follow neighbourhood boundaries, so a household, a collector's
+    beat and a neighbourhood each belong to one block."""
+
+    lo: int
+    hi: int
+    org_lo: int = 0
+    org_hi: int = 0
+
+
+@dataclass
+class Group:
+    """One kind of subject (citizens, or companies) and what it does each day."""
+
+    kind: str
+    n: int
+    conduct: np.ndarray
+    behaviours: Behaviours
+    sensors: Sensors
+    scratch: Scratch
+    cf_scratch: Scratch
+    listed_any: np.ndarray  # listed by any operator: what behaviour responds to
+    occurred: np.ndarray
+
+
+class City:
+    """A simulated city under one scenario and seed.
+
+    Args:
+        scenario: the rules and sizes.
+        seed: the seed of every random stream.
+        store: where the ledger is written; None keeps no ledger (a comparison twin).
+        block: the subjects this city simulates, as one block of a split run (default all).
+        threads: score the counterfactual on a second thread, with scratch columns of its
+            own; False scores it inline (a worker with one core), sharing them.
+    """
+
+    #: The layout of a city's state, as snapshots and checkpoints hold it; a file of another
+    #: layout is not read (a live city re-simulates from an older snapshot, or from day 0).
+    LAYOUT = 2
+
+    def __init__(self, scenario: Scenario, seed: int, store: RunStore | None,
+                 block: Block | None = None, threads: bool = True) -> None:
+        self.layout = City.LAYOUT
+        self.scenario = scenario
+        self.seed = seed
+        self.store = store
+        self.n = scenario.citizens
+        self.days = scenario.days
+        self.day = 0
+        self.streams = Streams(seed)
+        self.threads = threads
+        self.population: Population | None = None
+        if scenario.population is not None:
+            self.population = generate_population(scenario.population, self.n, self.streams)
+        orgs = self.population.organisations if self.population is not None else 0
+        self.block = block or Block(0, self.n, 0, orgs)
+        self.whole = self.block == Block(0, self.n, 0, orgs)
+        # A block keeps columns for its own subjects alone, numbered from 0 inside; events,
+        # the ledger and every draw name subjects by their city-wide ids (own[...]).
+        self.own = {"citizen": range(self.block.lo, self.block.hi),
+                    "company": range(self.block.org_lo, self.block.org_hi)}
+        self.base = {kind: own.start for kind, own in self.own.items()}
+        self.total = {"citizen": self.n, "company": orgs}
+        self.household_base = 0  # the city-wide id of household 0 here
+        self.org_size = np.zeros(0, dtype=np.int64)  # employees of each organisation here
+        if self.population is not None:
+            employer = self.population.employer
+            self.org_size = np.bincount(employer[employer >= 0], minlength=orgs)[
+                self.block.org_lo:self.block.org_hi]
+        if self.population is not None and not self.whole:
+            b = self.block
+            if b.hi > b.lo:
+                self.household_base = int(self.population.household[b.lo])
+            self.population = self.population.block(b.lo, b.hi, b.org_lo, b.org_hi)
+        self.network: SocialNetwork | None = None
+        if scenario.network is not None and self.population is not None:
+            self.network = build_network(self.population, scenario.network.friends,
+                                         self.streams, self.base["citizen"])
+        self.collectors = self._collectors()
+        self.groups = self._groups()
+        self.operators = self._operators()
+        self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
+                                   for b in scenario.behaviours], dtype=np.int16)
+        self.ledger = LedgerWriter(store) if store is not None else None
+        self.effects = self._effects()
+        self.org_gates = self._org_gates()
+        self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
+        self.clock: PhaseClock | None = None  # set to time the phases (--profile)
+        self._phases = PHASES  # the day's plan, by name
+        self._handover = HANDOVER  # where a split run hands events over
+        self._observed = Today(0)  # the open day, between observe and judge
+        # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
+        # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
+        self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
+        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
+        # None in a whole run, which runs its twin after the city (run.py).
+        self.twin: City | None = None
+        self._second_core: Executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
+        self.books = Books(len(scenario.behaviours), len(self.operators),
+                           list(scenario.sensors), self.sensor_of)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _collectors(self) -> list[tuple[int, CollectorNetwork]]:
+        if self.population is None:
+            return []
+        names = list(self.scenario.sensors)
+        networks = []
+        for name, sensor in self.scenario.sensors.items():
+            if sensor.collectors is None:
+                continue
+            claims = [i for i, b in enumerate(self.scenario.behaviours)
+                      if b.sensor == name and b.subject == "citizen"
+                      and self.scenario.is_harmful(b)]
+            networks.append((names.index(name), CollectorNetwork(
+                name, sensor.collectors, self.population.neighbourhood, claims, self.streams,
+                self.base["citizen"])))
+        return networks
+
+    def _groups(self) -> dict[str, Group]:
+        s, pop = self.scenario, self.population
+        groups = {}
+        for kind in ("citizen", "company"):
+            index = [i for i, b in enumerate(s.behaviours) if b.subject == kind]
+            schemes = [op for op in s.all_operators() if op.scheme.subject == kind]
+            if kind == "company" and not (index or schemes):
+                continue
+            own = self.own[kind]
+            n = len(own)
+            ids = np.arange(own.start, own.stop)  # draws are addressed by city-wide ids
+            if kind == "citizen":
+                conduct = conduct_factors(s, self.streams, ids)
+                self.starts = self._starting_scores(ids, conduct)
+            else:  # companies draw from their own stream, so adding them moves no citizen
+                conduct = np.exp(s.conduct_lognormal_sigma
+                                 * self.streams.normal("conduct/company", SETUP, ids))
+            behaviours = [s.behaviours[i] for i in index]
+            scratch = Scratch(n)
+            placement = None
+            if kind == "citizen" and pop is not None:
+                placement = Placement(pop.district, pop.neighbourhood,
+                                      {net.sensor: net.watched for _, net in self.collectors})
+            groups[kind] = Group(
+                kind=kind, n=n, conduct=conduct,
+                behaviours=Behaviours(behaviours, [s.is_harmful(b) for b in behaviours],
+                                      s.listed_response, self.days, conduct, self.streams,
+                                      scratch, pop.age if kind == "citizen" and pop else None,
+                                      initial_response(s, self.starts, n) if kind == "citizen"
+                                      else None, own.start,
+                                      self._scales(index, ids, conduct) if kind == "citizen"
+                                      else None),
+                sensors=Sensors(behaviours, index, s.sensors, self.total[kind], self.streams,
+                                placement, own.start),
+                scratch=scratch, cf_scratch=Scratch(n) if self.threads else scratch,
+                listed_any=np.zeros(n, dtype=bool),
+                occurred=np.empty(0, dtype=np.int64))
+        return groups
+
+    def _starting_scores(self, ids: np.ndarray, conduct: np.ndarray
+                         ) -> list[np.ndarray | None]:
+        """Per operator, the starting scores of the citizens ``ids`` here (None: all start at
+        the scale's start; always None for an operator that scores organisations)."""
+        band = self.population.income_band if self.population is not None else None
+        return [starting_scores(self.scenario, op, self.streams, ids, conduct, band)
+                if op.scheme.subject == "citizen" else None
+                for op in self.scenario.all_operators()]
+
+    def _scales(self, index: list[int], ids: np.ndarray, conduct: np.ndarray
+                ) -> dict[int, np.ndarray] | None:
+        """Fixed per-citizen rate multipliers: who can do a behaviour at all (its
+        ``who_share``, e.g. public figures, keyed by behaviour and citizen), and the share of
+        their dissent citizens dare express."""
+        scales = {}
+        names = [self.scenario.behaviours[i].name for i in index]
+        for k, i in enumerate(index):
+            share = self.scenario.behaviours[i].who_share
+            if share < 1.0:
+                u = self.streams.uniform(f"population/can/{names[k]}", SETUP, ids)
+                scales[k] = (u < share).astype(np.float64)
+        r = self.scenario.response
+        if r is not None and r.dissent is not None:
+            d = r.dissent
+            k = names.index(d.behaviour)
+            desire = desired_dissent(self.streams, ids)
+            said = expressed_dissent(desire, conduct, d.punishment, d.severity, d.tolerance)
+            scales[k] = scales.get(k, 1.0) * said / desire
+        return scales or None
+
+    def _operators(self) -> list[OperatorState]:
+        s, pop = self.scenario, self.population
+        receives = routing(s)
+        states = []
+        for i, op in enumerate(s.all_operators()):
+            group = self.groups[op.scheme.subject]
+            covered = None
+            if op.scheme.subject == "citizen" and pop is not None:
+                if op.scheme.covers_min_age > 0:
+                    covered = pop.age >= op.scheme.covers_min_age
+                if op.districts is not None:  # a city's operator, in a nation
+                    here = np.isin(pop.district, op.districts)
+                    covered = here if covered is None else covered & here
+            weight = group.conduct / np.exp(s.conduct_lognormal_sigma ** 2 / 2)  # mean 1
+            states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
+                                        group.scratch, group.cf_scratch, self.streams,
+                                        covered, self.starts[i], self.total[op.scheme.subject],
+                                        self.base[op.scheme.subject], weight))
+        return states
+
+    def _effects(self) -> ConsequenceState | None:
+        s = self.scenario
+        if s.consequences is None and s.response is None:
+            return None
+        citizens = self.groups["citizen"]
+        return ConsequenceState(
+            s.consequences, s.response, self.operators, self.population, citizens.behaviours,
+            self.population.age if self.population is not None else None, self.streams,
+            self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of,
+            self.base["citizen"], self.base["company"], self.network)
+
+    def _org_gates(self) -> OrganisationGates | None:
+        c = self.scenario.consequences
+        if c is None or not c.org_services or self.population is None \
+                or self.effects is None or "company" not in self.groups:
+            return None
+        return OrganisationGates(c, self.operators, self.population, self.effects.status,
+                                 self.effects.cf_status, self.streams, self.days, self.org_size,
+                                 self.base["citizen"], self.base["company"])
+
+    # -- the day --------------------------------------------------------------------------
+
+    def plan(self) -> list[tuple[str, Callable[[Today], None]]]:
+        """The day's phases in order (see :mod:`xinyong.engine.day`), as (name, method)."""
+        return [(name, getattr(self, f"_{name}")) for name in self._phases]
+
+    def step(self) -> DayResult:
+        """Simulate the open day: every phase, top to bottom."""
+        today = self.observe()
+        return self.judge(today.events, today)
+
+    def observe(self) -> Today:
+        """The phases before the hand-over: what the city's own subjects do, and what is
+        recorded. Events may name subjects another block owns (a misattribution); a split run
+        hands each event to its subject's block before :meth:`judge`."""
+        today = Today(self.day)
+        self._run(today, self.plan()[:self._handover])
+        return today
+
+    def judge(self, events: dict[str, Events], today: Today | None = None) -> DayResult:
+        """The phases after the hand-over, on the events about own subjects."""
+        if today is None:
+            today = self._observed
+        today.events = events
+        self._run(today, self.plan()[self._handover:])
+        self._observed = Today(self.day)  # the day's working data goes (a city pickles)
+        if self.twin is not None:  # a live city's behaviour-only twin keeps up
+            self.twin.step()
+        assert today.result is not None
+        return today.result
+
+    def _run(self, today: Today, phases: list[tuple[str, Callable[[Today], None]]]) -> None:
+        self._observed = today
+        if self.clock is None:
+            for _, phase in phases:
+                phase(today)
+            return
+        for name, phase in phases:
+            self.clock.phase(name, phase, today)
+
+    def profile(self, clock: PhaseClock) -> None:
+        """Time every phase of the coming days on ``clock``, and the work beside them: the
+        counterfactual on the second core and the ledger's writer thread."""
+        self.clock = clock
+        self._second_core = Timed(self._second_core, clock, "counterfactual (second core)")
+        if self.ledger is not None:
+            self.ledger.time_on(clock)
+
+    def _behaviour(self, today: Today) -> None:
+        """1. What each subject does today (the pairs whose next occurrence is today)."""
+        for group in self.groups.values():
+            group.occurred = group.behaviours.occurrences(today.day)
+        today.handled["behaviour"] = sum(g.occurred.size for g in self.groups.values())
+
+    def _observation(self, today: Today) -> None:
+        """2. What the sensors record, with collectors' false reports, submitted events and
+        the contacts pull; and what own actors really did (the counterfactual's events)."""
+        day = today.day
+        for kind, group in self.groups.items():
+            recorded = group.sensors.observe(day, group.occurred)
+            if kind == "citizen" and self.collectors:
+                for sensor, network in self.collectors:
+                    network.credit(recorded, self.sensor_of, sensor)
+                recorded = Events.concat([recorded] + [net.fabricate(day)
+                                                       for _, net in self.collectors])
+            if kind == "citizen" and day in self.injected:  # events submitted from outside
+                recorded = Events.concat([recorded, self.injected.pop(day)])
+            if kind == "citizen" and self.network is not None:
+                recorded = Events.concat([recorded, *self._contacts_pull(day)])
+            today.events[kind] = recorded
+            # What this block's own subjects really did, wherever it was attributed: the
+            # counterfactual's events (a false report has no actor).
+            done = recorded.where(recorded.actor >= 0) if self.collectors else recorded
+            today.done[kind] = done.local(self.base[kind])
+        today.handled["observation"] = sum(len(e) for e in today.events.values())
+
+    def _contacts_pull(self, day: int) -> list[Events]:
+        """Events of the schemes whose score low-score contacts pull down, on their days."""
+        out = []
+        for op in self.operators:
+            pull = op.scheme.contacts_pull
+            if pull is None or self.network is None or day % pull.every_days != \
+                    pull.every_days - 1:
+                continue
+            who = np.arange(self.network.n) if op.covered is None else \
+                np.flatnonzero(op.covered)
+            low = op.standing.score < pull.below
+            who = who[self.network.share_with(who, low) >= pull.share] + self.base["citizen"]
+            k = [b.name for b in self.scenario.behaviours].index(pull.behaviour)
+            n = who.size
+            out.append(Events(who, who, np.full(n, k, dtype=np.int16), np.zeros(n, bool),
+                              np.zeros(n, bool)))
+        return out
+
+    def _assessment(self, today: Today) -> None:
+        """3. Each operator selects what it scores; its authority's review dismisses some.
+        Events withdrawn on appeal are dropped from what was really done, too."""
+        day, events = today.day, today.events
+        today.local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
+        today.dismissed_any = np.zeros(len(events["citizen"]), dtype=bool) \
+            if self.effects is not None else None
+        today.gone = {kind: withdrawn_mask(e, self.withdrawn[day])
+                      if kind == "citizen" and day in self.withdrawn else None
+                      for kind, e in events.items()}
+        if today.gone.get("citizen") is not None:
+            done = today.done["citizen"]
+            today.done["citizen"] = done.where(~withdrawn_mask(done, self.withdrawn[day]))
+        for op in self.operators:
+            keep = op.keep(today.local[op.subject])
+            mine = events[op.subject] if keep is None else events[op.subject].where(keep)
+            ours = today.local[op.subject] if keep is None else \
+                today.local[op.subject].where(keep)
+            dismissed = op.assess(day, mine)  # draws addressed by event: unmoved by withdrawals
+            withdrawn = today.gone[op.subject]
+            if withdrawn is not None and keep is not None:
+                withdrawn = withdrawn[keep]
+            if today.dismissed_any is not None and op.subject == "citizen" and dismissed.any():
+                counted = dismissed if withdrawn is None else dismissed & ~withdrawn
+                today.dismissed_any[np.flatnonzero(keep) if keep is not None
+                                    else slice(None)] |= counted
+            today.kept.append(Kept(mine, ours, dismissed, withdrawn))
+        today.handled["assessment"] = today.handled["ledger"] = sum(len(k.mine)
+                                                                     for k in today.kept)
+
+    def _ledger(self, today: Today) -> None:
+        """4. Every operator's events go to the ledger, dismissed and withdrawn ones flagged."""
+        if self.ledger is None:
+            return
+        for op, kept in zip(self.operators, today.kept, strict=True):
+            self.ledger.append(today.day, op.index, kept.mine, op.points[kept.mine.behaviour],
+                               kept.dismissed, kept.withdrawn)
+
+    def _scoring(self, today: Today) -> None:
+        """5. Each operator scores its counted events (the counterfactual starts on the
+        second core); withdrawn events count as never recorded."""
+        for op, kept in zip(self.operators, today.kept, strict=True):
+            if kept.withdrawn is not None:
+                keep = ~kept.withdrawn
+                kept.mine, kept.ours = kept.mine.where(keep), kept.ours.where(keep)
+                kept.dismissed = kept.dismissed[keep]
+            today.scored.append(op.score(today.day, kept.ours, kept.dismissed,
+                                         today.done[op.subject], self._second_core))
+        today.handled["scoring"] = sum(s.subject.size for s in today.scored)
+
+    def _lists(self, today: Today) -> None:
+        """6. Each operator's lists follow its scores and listings; the day is counted."""
+        for op, kept, scored in zip(self.operators, today.kept, today.scored, strict=True):
+            real, counterfactual = op.update_lists(today.day, scored)
+            today.judged.append((op, real, counterfactual))
+            self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
+                                      kept.dismissed, self.groups[op.subject].scratch)
+        today.handled["lists"] = sum(real.listing.toggled().size + sum(
+            who.size for _, _, who in real.lists.entries) for _, real, _ in today.judged)
+        for kind, withdrawn in today.gone.items():
+            if withdrawn is not None:
+                today.events = {**today.events, kind: today.events[kind].where(~withdrawn)}
+                today.local[kind] = today.local[kind].where(~withdrawn)
+                if kind == "citizen" and today.dismissed_any is not None:
+                    today.dismissed_any = today.dismissed_any[~withdrawn]
+
+    def _consequences(self, today: Today) -> None:
+        """7. Gates and notices for citizens; organisations at their gates."""
+        if self.effects is not None:
+            judged = [(op, real) for op, real, _ in today.judged if op.subject == "citizen"]
+            today.acted = self.effects.act(today.day, judged, today.local["citizen"],
+                                           today.dismissed_any)
+            today.refused = today.acted.refused.size
+            today.handled["consequences"] = self.effects.uses_today
+        if self.org_gates is not None:
+            flips = [j.toggled() for op, real, cf in today.judged if op.subject == "company"
+                     for j in (real, cf)]
+            org_row = self.org_gates.step(today.day, flips)
+            if self.effects is not None and self.effects.daily:
+                self.effects.daily[-1].update(org_row)
+
+    def _response(self, today: Today) -> None:
+        """8. Citizens respond to what happened to them and around them (from tomorrow)."""
+        if self.effects is not None and today.acted is not None:
+            today.responded = self.effects.respond(today.day, today.local["citizen"],
+                                                   today.acted)
+            today.handled["response"] = today.responded.size
+
+    def _rescheduling(self, today: Today) -> None:
+        """9. The next occurrence of what happened today, and of every behaviour of those
+        whose rates changed (listed, or responding); the day is counted and closed."""
+        day = today.day
+        counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
+        for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
+            toggled = [real.toggled() for op, real, _ in today.judged if op.subject == kind]
+            flipped = self._update_listed_any(kind, group, toggled)
+            if not group.behaviours.listing_matters:
+                flipped = flipped[:0]
+            if kind == "citizen" and today.responded.size:
+                flipped = np.concatenate([flipped, today.responded])
+            group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
+            counts += np.bincount(group.sensors.global_index(group.occurred),
+                                  minlength=counts.size)
+        self.books.count_occurred(counts)
+        if self.operators:
+            self.books.count_day(day, today.events, len(self.operators),
+                                 sum(g.occurred.size for g in self.groups.values()),
+                                 self.collectors != [],
+                                 self.effects.daily[-1] if self.effects is not None
+                                 and self.effects.daily else None)
+        today.result = self._result(today)
+        today.handled["rescheduling"] = today.result.occurred + today.result.responded
+        self.day += 1
+
+    def _result(self, today: Today) -> DayResult:
+        events = today.events.values()
+        listed = left = 0
+        for _, real, _ in today.judged:
+            listed += real.listing.listed.size
+            left += real.listing.released.size
+            for _, change, who in real.lists.entries:
+                listed += who.size if change in JOINS else 0
+                left += who.size if change in LEAVES else 0
+        return DayResult(today.day, sum(g.occurred.size for g in self.groups.values()),
+                         sum(len(e) for e in events),
+                         sum(int(e.misattributed.sum()) for e in events),
+                         sum(int(e.fabricated.sum()) for e in events),
+                         listed, left, today.refused, int(today.responded.size))
+
+    def _update_listed_any(self, kind: str, group: Group, toggled: list[np.ndarray]
+                           ) -> np.ndarray:
+        """Subjects whose 'listed by any operator' flag flipped today."""
+        candidates = group.scratch.distinct(np.concatenate(toggled)) if toggled else \
+            np.empty(0, dtype=np.int64)
+        if candidates.size == 0:
+            return candidates
+        now = np.zeros(candidates.size, dtype=bool)
+        for op in self.operators:
+            if op.subject == kind:
+                now |= op.listed_any(candidates)
+        flipped = candidates[now != group.listed_any[candidates]]
+        group.listed_any[candidates] = now
+        return flipped
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A city travels (to a checkpoint, a worker) without its threads and its store."""
+        state = self.__dict__.copy()
+        state.update(_second_core=None, store=None, ledger=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("twin", None)  # a snapshot from before cities kept one
+        self.__dict__.update(state)
+        self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual"
+                                               ) if self.threads else Inline()
+
+    def inject(self, day: int, citizens: np.ndarray, behaviours: np.ndarray) -> None:
+        """Add events submitted from outside (a collector, a court) to a coming day's records.
+
+        They are taken as recorded about the citizen named, who is their actor as far as the
+        system knows; they pass through operators, assessment and scoring like any other.
+        """
+        if day < self.day:
+            raise ValueError(f"day {day} is past: the city is at day {self.day}")
+        n = citizens.size
+        events = Events(citizens.astype(np.int64), citizens.astype(np.int64),
+                        behaviours.astype(np.int16), np.zeros(n, bool), np.zeros(n, bool),
+                        np.ones(n, bool))
+        self.injected[day] = Events.concat([self.injected[day], events]) \
+            if day in self.injected else events
+
+    def attach(self, store: RunStore) -> None:
+        """Start writing the ledger of the coming days to a store (after a rebuild)."""
+        self.store = store
+        self.ledger = LedgerWriter(store)
+
+    def write_ledger(self, sink: Callable[[dict[str, np.ndarray]], None],
+                     threads: bool = True) -> None:
+        """Write the ledger of the coming days to ``sink`` (a block's Parquet files), on a
+        thread of its own or, with ``threads=False``, in the simulating thread."""
+        self.ledger = LedgerWriter(sink, in_background=threads)
+
+    def keep_twin(self) -> None:
+        """Keep the behaviour-only twin of this city from now on (a live city, to show the
+        chilling effect as it goes), a day on with every day of the city; a city past day 0
+        gets the twin caught up to its day (the same seed draws the same numbers). Nothing
+        happens for a city where nothing acts on people (no twin to compare with)."""
+        if self.twin is None:
+            self.twin = behaviour_twin(self.scenario, self.seed, self.block)
+        if self.twin is not None:
+            while self.twin.day < self.day:
+                self.twin.step()
+
+    def behaviour_only(self) -> None:
+        """Make this city simulate what subjects do, and nothing else: exact for a city where
+        nothing the system records acts back on behaviour (no listed response, no
+        consequences), which is the twin the chilling effect is measured against. Its plan is
+        two phases: behaviour and rescheduling."""
+        s = self.scenario
+        if s.listed_response.negative != 1.0 or s.listed_response.positive != 1.0 \
+                or s.response is not None or s.consequences is not None:
+            raise ValueError("behaviour alone is exact only without a listed response, "
+                             "responses or consequences")
+        self._phases, self._handover = ("behaviour", "rescheduling"), 1
+        self.operators, self.ledger = [], None  # nothing is recorded, scored or written
+
+    def run_behaviour_only(self) -> None:
+        """Simulate every remaining day of what subjects do, and nothing else (see
+        :meth:`behaviour_only`)."""
+        self.behaviour_only()
+        self.run()
+
+    def run(self, progress: Callable[[int], None] | None = None) -> City:
+        """Simulate every remaining day, calling ``progress(day)`` after each."""
+        from xinyong.engine.driver import drive
+
+        drive([self], self.days, progress=progress)
+        if self.clock is not None:
+            self.clock.time("finish (ledger flushed)", self.finish)
+        else:
+            self.finish()
+        return self
+
+    def finish(self) -> None:
+        """Close the run: lazy listing days written down, the ledger flushed."""
+        for op in self.operators:
+            op.standing.finish(self.day - 1)
+            op.counterfactual.finish(self.day - 1)
+        if self.ledger is not None:
+            self.ledger.close()
+        self._second_core.shutdown()
+
+    # -- what the day leaves behind -------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """The spec's summary figures (for the first operator) and every operator's own."""
+        return summarize(self.scenario, self.seed, self.day, self.tally())
+
+    def tally(self) -> Tally:
+        """Everything the summary and the daily series need, as counts over this city's own
+        subjects: the tallies of a split run's blocks add up to the whole city's."""
+        counts: dict[str, Any] = {
+            "totals": dict(self.books.totals),
+            "operators": {op.name: operator_counts(op, max(self.day - 1, 0))
+                          for op in self.operators},
+            "collectors": len(self.collectors),
+            "blacklists": blacklist_counts(self.scenario, self.operators,
+                                           len(self.own["citizen"])),
+        }
+        if self.effects is not None:
+            counts["effects"] = self.effects.tally()
+        if self.org_gates is not None:
+            counts["org_effects"] = self.org_gates.tally()
+        if self.population is not None:
+            pop = self.population  # this city's own citizens and organisations
+            counts["population"] = {"households": pop.households,
+                                    "organisations": pop.organisations,
+                                    "children": int((pop.age < 18).sum())}
+        return self.books.tally(counts, self.twin.occurrences() if self.twin is not None
+                                else None)
+
+    def occurrences(self) -> np.ndarray:
+        """Occurrences per day (rows) and behaviour (columns) so far."""
+        return self.books.occurrences()
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Behaviours done, events recorded, misattributed and fabricated, so far."""
+        return self.books.totals
+
+    @property
+    def occurred_by_behaviour(self) -> np.ndarray:
+        """Occurrences per behaviour so far."""
+        return self.books.occurred_by_behaviour
+
+
+def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:
+    """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
+    effect is measured against; None for a city where nothing acts on people, which needs no
+    twin.
+
+    The twin is the same city and seed where the system records and scores but nothing acts
+    on people (no sanctions, no responses, no listed response). It draws the same random
+    numbers wherever the difference does not reach. Its day is two phases: behaviour and
+    rescheduling (:meth:`City.behaviour_only`).
+    """
+    if scenario.consequences is None and scenario.response is None:
+        return None
+    twin = City(scenario.model_copy(update={
+        "consequences": None, "response": None,
+        "listed_response": scenario.listed_response.model_copy(
+            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
+        threads=False)
+    twin.behaviour_only()
+    return twin
+
+
+def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
+                     ) -> np.ndarray | None:
+    """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
+    block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
+    twin = behaviour_twin(scenario, seed, block)
+    if twin is None:
+        return None
+    twin.run()
+    return twin.occurrences()

@@ -1,0 +1,182 @@
+"""Split runs on Ray: each block of citizens on its own worker, on this machine or a cluster.
+
+Each worker holds one :class:`xinyong.engine.split.BlockRun`, and the driver sends it the same calls
+per day as :class:`xinyong.engine.split.SplitCity` makes in one process — observe, then judge the
+events handed to its block — so the results are bit-identical whatever the number of workers.
+Each worker writes its block's part of the run's Parquet dataset, in parallel, and hands back
+only its tally (counts that add up); the driver never gathers per-citizen columns. A worker
+that dies fails the run with a message naming the day; nothing is marked complete.
+
+Ray is an optional extra: ``pip install 'xinyong[ray]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from xinyong.engine.cluster import connect, deal
+from xinyong.engine.split import BlockRun, blocks, sum_tallies
+from xinyong.records.tally import Tally
+from xinyong.scenario import Scenario
+
+__all__ = ["BlockWorker", "WorkerError", "latest_checkpoint", "require_ray", "run_on_ray"]
+
+
+_AHEAD = 4  # days the driver lets the workers run ahead of what it has seen finish
+
+
+class WorkerError(RuntimeError):
+    """A worker of a split run failed; the run is incomplete."""
+
+
+class BlockWorker:
+    """A :class:`BlockRun` on a Ray worker, called through one typed method per remote method.
+
+    Each method has the name and arguments of the :class:`BlockRun` method it calls (a test
+    holds them together), so renaming one breaks here and in that test, not silently in a
+    string. A day's call returns one reference per block, to what it hands that block (the
+    block's own place: ``{}``), so each block's next call can take its part without waiting
+    for the driver.
+
+    Args:
+        actor: the Ray actor holding the block.
+        workers: how many blocks the run has.
+    """
+
+    def __init__(self, actor: Any, workers: int) -> None:
+        self.actor, self.workers = actor, workers
+
+    def _per_block(self, refs: Any) -> list[Any]:
+        return [refs] if self.workers == 1 else list(refs)
+
+    def observe(self) -> list[Any]:
+        """References to :meth:`BlockRun.observe`'s parts, one per block."""
+        return self._per_block(self.actor.observe.options(num_returns=self.workers).remote())
+
+    def judge_then_observe(self, checkpoint: str | None, *incoming: Any) -> list[Any]:
+        """References to :meth:`BlockRun.judge_then_observe`'s parts, one per block;
+        ``incoming`` may hold references, which Ray resolves on the worker."""
+        return self._per_block(self.actor.judge_then_observe.options(
+            num_returns=self.workers).remote(checkpoint, *incoming))
+
+    def finish(self) -> Any:
+        """A reference to the block's :class:`Tally` (:meth:`BlockRun.finish`)."""
+        return self.actor.finish.remote()
+
+
+def latest_checkpoint(folder: Path | None, workers: int) -> int | None:
+    """The day of a run folder's latest complete checkpoint for this many workers, if any."""
+    if folder is None:
+        return None
+    marker = folder / "blocks" / "LATEST"
+    if not marker.exists():
+        return None
+    day, count = (int(x) for x in marker.read_text().split())
+    return day if count == workers else None
+
+
+def require_ray() -> Any:
+    """The ray module, or :class:`WorkerError` saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise WorkerError("--workers needs Ray, an optional extra: pip install 'xinyong[ray]' "
+                          "(or run with --blocks N in one process: the same results)") from None
+    return ray
+
+
+def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None,
+               address: str | None = None, progress: Callable[[int], None] | None = None,
+               folder: Path | None = None, checkpoint_every: int = 0) -> Tally:
+    """Simulate a city as ``workers`` blocks on Ray; returns the whole city's tally.
+
+    Args:
+        scenario: the city.
+        seed: the seed.
+        workers: how many blocks, one per worker.
+        dataset: the Parquet dataset folder the workers write (None: no output). On a
+            cluster, it must be a folder every machine sees at the same path.
+        address: an existing Ray cluster, ``HOST:PORT`` or ``auto`` (default: start a Ray
+            of the run's own on this machine); see :func:`xinyong.engine.cluster.connect`.
+        progress: called with the number of days done after each day.
+        folder: the run folder, where blocks keep their checkpoints (so a failed run can be
+            resumed); None keeps none.
+        checkpoint_every: checkpoint every this many days (0: never); a folder's latest
+            complete checkpoint is where a run resumes.
+
+    Raises:
+        WorkerError: Ray is missing, or a worker died (the message names the day).
+        ClusterError: the cluster at ``address`` cannot be joined.
+    """
+    ray = require_ray()
+    connect(ray, address)
+    cut = blocks(scenario, seed, workers)
+    remote = ray.remote(num_cpus=0)(BlockRun)  # blocks share the cores; none reserves one
+    # Paths travel to workers, which may run elsewhere and in another folder.
+    dataset = dataset.absolute() if dataset is not None else None
+    base = folder.absolute() / "blocks" if folder is not None else None
+    if base is not None:
+        base.mkdir(parents=True, exist_ok=True)
+    start = latest_checkpoint(folder, workers)
+    day = start or 0
+    saved = [str(base / f"day-{start}-block-{i}.pkl") if start and base else None
+             for i in range(workers)]
+    run_id = uuid.uuid4().hex[:8]  # named, so an operator (or a test) can find a block
+    scenario_json = scenario.model_dump_json(by_alias=True)
+    places = deal(ray, workers)  # the nodes in turn
+    actors = [BlockWorker(remote.options(name=f"xinyong-{run_id}-block-{i}",
+                                         scheduling_strategy=places[i]).remote(
+                  scenario_json, seed, cut, i, str(dataset) if dataset else None, saved[i],
+                  threads=False), workers)
+              for i in range(workers)]
+
+    # The days are pipelined: block j's call for a day takes, as arguments, references to
+    # what every other block handed it the day before, so Ray starts it as soon as they are
+    # ready, without a round trip through this driver, which only follows a few days behind
+    # (to report progress, mark checkpoints complete and notice a dead worker).
+    pending: deque[tuple[int, bool, list[Any]]] = deque()
+    done = day
+    try:
+        outgoing = [a.observe() for a in actors]
+        while done < scenario.days:
+            if day < scenario.days and len(pending) < _AHEAD:
+                due = bool(base and checkpoint_every and (day + 1) % checkpoint_every == 0
+                           and day + 1 < scenario.days)
+                outgoing = [a.judge_then_observe(
+                                str(base / f"day-{day + 1}-block-{j}.pkl") if due and base
+                                else None,
+                                *[None if i == j else outgoing[i][j] for i in range(workers)])
+                            for j, a in enumerate(actors)]
+                day += 1
+                pending.append((day, due, [outgoing[j][j] for j in range(workers)]))
+                continue
+            finished, due, marks = pending.popleft()
+            ray.get(marks)  # raises here if a worker died
+            done = finished
+            if due and base:  # every block has written its state: the checkpoint is complete
+                (base / "LATEST.tmp").write_text(f"{done} {workers}\n")
+                os.replace(base / "LATEST.tmp", base / "LATEST")
+            if progress:
+                progress(done)
+        tallies = ray.get([a.finish() for a in actors])
+    except ray.exceptions.RayError as exc:
+        # The days in flight fail with it; this error says it once, not Ray for each of them.
+        os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
+        again = ("resume it from its last checkpoint: the same command with --resume"
+                 if latest_checkpoint(folder, workers) else "run it again")
+        said = str(exc).splitlines()[0].rstrip(".")
+        raise WorkerError(f"a worker of the split run failed on day {done + 1}: "
+                          f"{type(exc).__name__}: {said}. The run is "
+                          f"incomplete and was not saved as finished; {again}.") from None
+    finally:
+        for a in actors:
+            ray.kill(a.actor)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)  # finished: no resume needed
+    return sum_tallies(tallies)

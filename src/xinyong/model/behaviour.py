@@ -1,0 +1,175 @@
+"""Behaviour: who does what each day.
+
+Each subject ``i`` (a citizen, or a company) does behaviour ``k`` on a day with probability
+``p_k * c_i`` (penalised) or ``p_k / c_i`` (rewarded), scaled by the listed response while
+listed, capped at 1.
+While that probability stays the same, the days between occurrences are geometric, so instead
+of a coin per citizen, behaviour and day we file every (citizen, behaviour) pair in a calendar
+under the day of its next occurrence, drawn by inversion from one uniform. A pair is drawn again
+only when it occurs or when the citizen's probability changes (listed or released); by
+memorylessness this is exactly the daily coin-flip process, at a cost proportional to the
+events.
+
+Pairs are packed as ``citizen * K + behaviour``. The draw for a pair made at the end of day
+``t`` uses the stream ``behaviour/<name>`` at day ``t`` and address ``citizen``. Each filing
+in the calendar remembers the day it was drawn on; when a citizen's pairs are all drawn again,
+the day is noted for the citizen (two bytes), and an entry drawn before it is stale. So no
+per-pair column is kept: a citizen costs the pairs due within the horizon, four bytes each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xinyong.engine.calendar import Calendar
+from xinyong.engine.scratch import Scratch
+from xinyong.engine.streams import SETUP, Streams
+from xinyong.scenario import Behaviour, ListedResponse
+
+__all__ = ["Behaviours"]
+
+
+class Behaviours:
+    """The schedule of every subject's next occurrence of every behaviour it can do.
+
+    Args:
+        behaviours: the behaviours of one kind of subject (citizens, or companies).
+        harmful: per behaviour, whether it is penalised (rate times c) or rewarded (over c).
+        response: the multipliers while listed.
+        days: the horizon.
+        conduct: each subject's conduct factor (1 = average; higher does more harm, less good).
+        streams: the run's random streams.
+        scratch: scratch columns over subjects, shared with the other phases of the day.
+        ages: each citizen's age, where behaviours have age limits.
+        responses: each subject's response factor on day 0 [E3], if citizens respond.
+        base: the city-wide id of subject 0 (a block's first), which draws are addressed by.
+        scales: per behaviour index, a fixed per-subject multiplier on its rate (the share of
+            their dissent citizens dare express, :mod:`xinyong.model.dissent`).
+    """
+
+    def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
+                 response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
+                 scratch: Scratch, ages: np.ndarray | None = None,
+                 responses: np.ndarray | None = None, base: int = 0,
+                 scales: dict[int, np.ndarray] | None = None) -> None:
+        self.names = [b.name for b in behaviours]
+        self.k = len(self.names)
+        self.n = conduct.size
+        self.days = days
+        self.streams = streams
+        self._scratch = scratch
+        self._stream_names = [f"behaviour/{name}" for name in self.names]
+        self.p = np.array([b.p for b in behaviours], dtype=np.float64)
+        # Flat lookup tables, so a pair's rate is two gathers and no branches:
+        # conduct factor by (subject, sign): c for penalised behaviours, 1/c for rewarded ones;
+        # multiplier by (listed, behaviour): 1 when not listed, the listed response when listed.
+        self._positive = np.array([not h for h in harmful], dtype=np.int64)
+        self._conduct = conduct
+        listed_factor = np.where(self._positive == 1, response.positive, response.negative)
+        self._listed_factor = np.concatenate([np.ones(self.k), listed_factor])
+        # Whether a listing changes any rate (if not, a listing redraws nothing, so a city
+        # whose behaviour ignores the lists draws exactly what a city without lists draws).
+        self.listing_matters = bool((listed_factor != 1.0).any())
+        # Service uses and the like: the same rate for every subject able to do it, for ever.
+        # Then a pair that occurs is rescheduled from its behaviour's rate alone.
+        self._constant = (not self.listing_matters and responses is None and not scales
+                          and bool(np.all(conduct == 1.0)))
+        with np.errstate(divide="ignore"):
+            self._log_q = np.log1p(-np.minimum(self.p, 1.0))
+        # Age limits (a child does not fall into bank arrears): rate 0 outside them.
+        limited = ages is not None and any(b.min_age > 0 or b.max_age < 200 for b in behaviours)
+        self._ages = ages if limited else None
+        self._min_age = np.array([b.min_age for b in behaviours])
+        self._max_age = np.array([b.max_age for b in behaviours])
+        # Every pair due within the horizon, filed under its day, with the day it was drawn on.
+        pairs_fit = self.n * self.k < np.iinfo(np.int32).max
+        self.calendar = Calendar(self.days, np.int32 if pairs_fit else np.int64)
+        # The last day each subject's pairs were all drawn again (SETUP - 1: never).
+        day_dtype = np.int16 if self.days < np.iinfo(np.int16).max else np.int32
+        self._redrawn_on = np.full(self.n, SETUP - 1, dtype=day_dtype)
+        self._last_redraw = SETUP - 1
+        # Response to the system [E3]: a per-subject multiplier on penalised behaviours (and
+        # its inverse on rewarded ones); None when citizens do not respond.
+        self.response = responses
+        self.base = base
+        self._scales = scales or {}
+        subjects = np.arange(self.n, dtype=np.int64)
+        for k in range(self.k):  # one behaviour at a time keeps set-up memory small
+            # Nobody is listed yet: the rate is p_k times c or 1/c.
+            factor = 1.0 / conduct if self._positive[k] else conduct
+            rate = np.minimum(self.p[k] * factor, 1.0)
+            if self._ages is not None:
+                ages = self._ages
+                rate *= (ages >= self._min_age[k]) & (ages <= self._max_age[k])
+            if self.response is not None:
+                factor = self.response
+                rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
+            if k in self._scales:
+                rate = rate * self._scales[k]
+            u = self.streams.uniform(self._stream_names[k], SETUP, subjects + base)
+            self._file(SETUP, subjects * self.k + k, u, rate)
+
+    def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
+        """Daily probability of each packed (subject, behaviour) pair, given who is listed."""
+        subject = pairs // self.k
+        k = pairs - subject * self.k
+        rate = self.p[k]
+        c = self._conduct[subject]
+        rate *= np.where(self._positive[k] == 1, 1.0 / c, c)
+        rate *= self._listed_factor[listed[subject] * self.k + k]
+        if self._ages is not None:
+            age = self._ages[subject]
+            rate *= (age >= self._min_age[k]) & (age <= self._max_age[k])
+        if self.response is not None:
+            factor = self.response[subject]
+            rate *= np.where(self._positive[k] == 1, 1.0 / factor, factor)
+        for scaled, scale in self._scales.items():
+            here = k == scaled
+            rate[here] *= scale[subject[here]]
+        return np.minimum(rate, 1.0, out=rate)
+
+    def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:
+        """Draw the next occurrence (on or after ``drawn_on + 1``) of each pair and file it."""
+        citizen = pairs // self.k
+        k = pairs - citizen * self.k
+        keys = self.streams.keys(self._stream_names, drawn_on)
+        u = Streams.uniform_keyed(keys[k], citizen + self.base)
+        if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
+            self._file(drawn_on, pairs, u, self.p[k], self._log_q[k])
+        else:
+            self._file(drawn_on, pairs, u, self.rates(pairs, listed))
+
+    def _file(self, drawn_on: int, pairs: np.ndarray, u: np.ndarray, rate: np.ndarray,
+              log_q: np.ndarray | None = None) -> None:
+        """Turn uniforms into next-occurrence days by inversion, and file them."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # Days to wait W with P(W >= w) = (1 - rate)^w; rate 1 waits 0, rate 0 never comes.
+            wait = np.floor(np.log(u) / (np.log1p(-rate) if log_q is None else log_q))
+        wait[rate >= 1.0] = 0.0
+        when = (drawn_on + 1) + wait
+        when = np.where(when < self.days, when, self.days).astype(np.int32)  # days: never
+        self.calendar.add(when, pairs, tag=drawn_on)
+
+    def occurrences(self, day: int) -> np.ndarray:
+        """The packed pairs that occur on ``day``, each once, in a deterministic order.
+
+        An entry drawn before its subject's pairs were all drawn again is stale, and skipped.
+        """
+        pairs, drawn_on = self.calendar.pop_tagged(day)
+        if drawn_on.size and drawn_on.min() < self._last_redraw:  # some may be stale
+            pairs = pairs[self._redrawn_on[pairs // self.k] <= drawn_on]
+        return pairs.astype(np.int64, copy=False)
+
+    def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
+                   listed: np.ndarray) -> None:
+        """Draw new next occurrences after ``day`` for the pairs that occurred and for every
+        behaviour of the subjects whose probabilities changed (listing, or response)."""
+        if changed.size:
+            changed = self._scratch.distinct(changed)
+            self._redrawn_on[changed] = day
+            self._last_redraw = day
+            occurred = occurred[~self._scratch.member(occurred // self.k, changed)]
+            every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
+            occurred = np.concatenate([occurred, every])
+        if occurred.size:
+            self._schedule(day, occurred, listed)

@@ -1,0 +1,106 @@
+"""Services at the point of service: each day's uses, each a gate check [E1, E2].
+
+Citizens use services (rail, hotels, schools, banks...) at their yearly rates; every use is a
+gate check under the joint rewards and sanctions table, counted by service and answer, and
+checked again against the error-free standings (a refusal the error-free system would not have
+made is a wrongful refusal). Children refused because of a parent are counted [S2].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from xinyong.engine.scratch import Scratch
+from xinyong.engine.streams import Streams
+from xinyong.model.behaviour import Behaviours
+from xinyong.model.codes import ACTIONS, GateAction
+from xinyong.model.gates import Gates, GateStatus
+from xinyong.scenario import Behaviour, Consequences, ListedResponse
+
+__all__ = ["ServiceUses"]
+
+
+class ServiceUses:
+    """The city's service uses and what the gates answered.
+
+    Args:
+        consequences: the services and the joint table.
+        first_operator: the operator whose grades rules read by default.
+        status, cf_status: what gates look at, real and error-free.
+        n: citizens here.
+        ages: citizens' ages (services have age limits), or None.
+        children: count the children refused because of a parent.
+        streams: the run's random streams.
+        days: the horizon.
+        scratch: scratch columns over citizens.
+        base: the city-wide id of citizen 0 here.
+    """
+
+    def __init__(self, consequences: Consequences, first_operator: str, status: GateStatus,
+                 cf_status: GateStatus, n: int, ages: np.ndarray | None, children: bool,
+                 streams: Streams, days: int, scratch: Scratch, base: int) -> None:
+        self.status, self.cf_status = status, cf_status
+        self._scratch = scratch
+        self.gates = Gates(consequences, first_operator)
+        services = consequences.services
+        # A service checks the system only where some rule of it acts: one whose rules all
+        # read a scheme nobody runs here (Xiamen's car parks in Rongcheng) is not visited.
+        acting = {r.service for r in consequences.rules
+                  if r.scheme is None or status.schemes.get(r.scheme)}
+        uses = [Behaviour(name=f"use:{s.name}",
+                          p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
+                          sensor="-", min_age=s.min_age, max_age=s.max_age, harmful=False)
+                for s in services]
+        self.uses = Behaviours(uses, [False] * len(uses),
+                               ListedResponse(negative=1.0, positive=1.0), days,
+                               np.broadcast_to(1.0, n), streams, scratch, ages,
+                               base=base)  # one rate for all: no column
+        self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
+        self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
+        self.children_affected = np.zeros(n if children else 0, dtype=bool)
+        self._children_count = 0  # children_affected.sum(), kept as it grows
+        self._nobody = np.zeros(n, dtype=bool)  # services see no one as listed
+        self.uses_today = 0  # service uses checked at gates today
+        self.daily: list[dict[str, Any]] = []
+
+    def check(self, day: int) -> np.ndarray:
+        """The day's uses at their gates; returns the citizens refused."""
+        pairs = self.uses.occurrences(day)
+        self.uses_today = pairs.size
+        citizen = pairs // self.uses.k
+        service = pairs - citizen * self.uses.k
+        # The day's uses grouped by service in one stable (radix) sort: gates decide by runs.
+        order = np.argsort(service.astype(np.int16), kind="stable")
+        citizen, service = citizen[order], service[order]
+        uses = np.bincount(service, minlength=self.uses.k)
+        code, by_parent = self.gates.decide_day(self.status, citizen, uses)
+        self.decisions += np.bincount(service * len(ACTIONS) + code, minlength=self.decisions.size
+                                      ).reshape(self.decisions.shape)
+        denied = np.flatnonzero(code == GateAction.DENY)
+        refused, row = citizen[denied], {"day": day}
+        if denied.size:
+            count = np.bincount(service[denied], minlength=self.uses.k)
+            cf_code, _ = self.gates.decide_day(self.cf_status, refused, count)
+            self.wrongly_denied += np.bincount(service[denied][cf_code != GateAction.DENY],
+                                               minlength=self.uses.k)
+            for s in np.flatnonzero(count):
+                row[f"denied_{self.gates.services[s]}"] = int(count[s])
+            if self.children_affected.size and by_parent.any():
+                children = refused[by_parent[denied]]
+                children = self._scratch.distinct(children) if children.size > 1 else children
+                self._children_count += int((~self.children_affected[children]).sum())
+                self.children_affected[children] = True
+        self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
+        row["children_affected"] = self._children_count
+        self.daily.append(row)
+        return refused
+
+    def tally(self) -> dict[str, Any]:
+        """Gate decisions by service and answer, wrongful refusals and children affected."""
+        out: dict[str, Any] = {"decisions": self.decisions.copy(),
+                               "wrongly_denied": self.wrongly_denied.copy()}
+        if self.children_affected.size:
+            out["children_affected"] = int(self.children_affected.sum())
+        return out

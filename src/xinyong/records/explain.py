@@ -1,0 +1,398 @@
+"""Explaining a score: how one citizen's standing came to be, event by event.
+
+``explain`` is a query, not a story: it reads the citizen's events from the ledger, replays
+them with the day-end clamp, and reads the citizen's listing history. The replayed score is
+checked against the stored one, so an explanation that does not add up cannot be shown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
+from xinyong.scenario import Operator, Scenario, Scheme
+
+__all__ = ["Explanation", "event_notes", "explain_subject"]
+
+# The stored labels of the changes explanations read (codes in :mod:`xinyong.model.codes`).
+_LISTED, _RELEASED = ListingChange.LISTED.label, ListingChange.RELEASED.label
+#: List changes that put a subject on a list, and those an event causes.
+_JOINED = (ListChange.LISTED.label, ListChange.OPENING_STOCK.label)
+_BY_EVENT = (ListChange.LISTED.label, ListChange.EXTENDED.label)
+#: The cause in words of a list change no event caused.
+_CAUSES = {
+    ListChange.OPENING_STOCK.label: "on the list when the run began",
+    ListChange.OBLIGATION_MET.label: "removed early: the obligation was met",
+    ListChange.EXPIRED.label: "the term ran out",
+    ListChange.REPAIRED.label: "credit repair: the minimum period passed and the score "
+                               "recovered",
+}
+#: The ``ledger`` view's columns of the flags that keep a row from counting.
+_NOT_COUNTED = [column for flag, column in FLAG_COLUMNS.items() if flag & NOT_COUNTED]
+
+
+def _not_counted(events: pd.DataFrame) -> pd.Series:
+    """Per ledger row (with the ``ledger`` view's flag columns), whether it did not count."""
+    return events[_NOT_COUNTED].any(axis=1)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How one citizen's score, grade and listing came to be.
+
+    Attributes:
+        citizen: the citizen's id.
+        scenario: the run's scenario.
+        days: days simulated.
+        score, grade, listed, listing_day: the citizen's standing after the last day.
+        counterfactual_score, counterfactual_grade, counterfactual_listed: the standing the
+            system would hold without sensor errors.
+        events: the events attributed to the citizen in day order, with ``score`` (the score at
+            the end of that day) and ``not_counted`` (points lost to the floor or ceiling that day).
+        blamed_on_others: events the citizen did that were attributed to someone else.
+        listings: the citizen's scheme listing history (real and counterfactual).
+        grades: the grade after each day on which the score, listing or a grade cap changed,
+            with the cap in force (``capped_by``).
+        list_history: every change to the operator's blacklists and red lists for the
+            citizen (real and error-free), with its ``cause`` and whether a real entry was
+            ``wrongful`` (the error-free system made no such entry that day).
+        memberships: the lists the citizen is on now, with since, until, repeats and whether
+            the error-free system would list it too.
+    """
+
+    citizen: int
+    scenario: Scenario
+    operator: Operator
+    start: int
+    days: int
+    score: int
+    grade: str
+    listed: bool
+    listing_day: int | None
+    counterfactual_score: int
+    counterfactual_grade: str
+    counterfactual_listed: bool
+    events: pd.DataFrame
+    blamed_on_others: pd.DataFrame
+    listings: pd.DataFrame
+    grades: pd.DataFrame
+    name: str | None = None
+    others: tuple[Explanation, ...] = ()
+    list_history: pd.DataFrame | None = None
+    memberships: pd.DataFrame | None = None
+
+    @property
+    def scheme(self) -> Scheme:
+        """The scheme this explanation is about."""
+        return self.operator.scheme
+
+    @property
+    def replayed_score(self) -> int:
+        """The score rebuilt from the events alone (equals ``score``)."""
+        return int(self.events["score"].iloc[-1]) if len(self.events) else self.start
+
+    def to_dict(self) -> dict:
+        """Everything in the explanation as plain JSON-ready values."""
+        def records(frame: pd.DataFrame) -> list[dict]:
+            return json.loads(frame.to_json(orient="records"))
+
+        return {
+            "citizen": self.citizen, "name": self.name, "operator": self.operator.name,
+            "scheme": self.scheme.name, "scenario": self.scenario.name, "days": self.days,
+            "score": self.score, "grade": self.grade, "listed": self.listed,
+            "listing_day": self.listing_day,
+            "counterfactual": {"score": self.counterfactual_score,
+                               "grade": self.counterfactual_grade,
+                               "listed": self.counterfactual_listed},
+            "events": records(self.events), "blamed_on_others": records(self.blamed_on_others),
+            "listings": records(self.listings), "grades": records(self.grades),
+            "list_history": records(self.list_history) if self.list_history is not None
+            else [],
+            "memberships": records(self.memberships) if self.memberships is not None else [],
+            "others": [o.to_dict() for o in self.others],
+        }
+
+    def _headline(self) -> str:
+        status = (f"listed since day {self.listing_day}" if self.listed else "not listed")
+        cf = "listed" if self.counterfactual_listed else "not listed"
+        kind = "Citizen" if self.scheme.subject == "citizen" else "Organisation"
+        who = f"{kind} {self.citizen}" + (f" ({self.name})" if self.name else "")
+        under = (f" under '{self.operator.name}' ({self.scheme.name})"
+                 if len(self.scenario.all_operators()) > 1 else "")
+        on = [r.list for r in self._members() if r.kind == "black"]
+        lists = f" On {', '.join(on)}." if on else ""
+        return (f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
+                f"score {self.score}, grade {self.grade}, {status}.{lists}\n"
+                f"Without errors: score {self.counterfactual_score}, grade "
+                f"{self.counterfactual_grade}, {cf}.")
+
+    def _notes(self) -> list[str]:
+        notes = []
+        wrong = self.events[self.events["misattributed"] | self.events["fabricated"]]
+        if len(wrong):
+            notes.append(f"* {len(wrong)} event(s) were recorded against this citizen by mistake "
+                         f"({int(wrong['points'].sum()):+d} points); the actor is shown, or "
+                         f"'false report' where nobody did it.")
+        dismissed = self.events[self.events["dismissed"]]
+        if len(dismissed):
+            notes.append(f"{len(dismissed)} event(s) were dismissed on review and did not count.")
+        if len(self.blamed_on_others):
+            notes.append(f"{len(self.blamed_on_others)} event(s) this citizen did were recorded "
+                         f"against others ({int(self.blamed_on_others['points'].sum()):+d} "
+                         f"points).")
+        return notes
+
+    def _listing_lines(self) -> list[str]:
+        lines = []
+        cf_days = {int(r.day) for r in self.listings.itertuples()
+                   if r.counterfactual and r.change != _RELEASED}
+        for row in self.listings.itertuples():
+            which = "error-free: " if row.counterfactual else ""
+            why = f" ({row.reason})" if isinstance(row.reason, str) else ""
+            mark = "* wrongful: " if not row.counterfactual and row.change == _LISTED \
+                and int(row.day) not in cf_days else ""
+            lines.append(f"day {row.day}: {mark}{which}grade {self.scheme.listed_grade} "
+                         f"{row.change}{why}")
+        listing = self.scheme.listing
+        if self.listed and listing and listing.at_floor and self.score == self.scheme.score.floor:
+            lines.append("at the floor: listed again every day it stays there")
+        if self.list_history is not None:
+            for row in self.list_history.itertuples():
+                which = "error-free: " if row.counterfactual else ""
+                mark = "* wrongful: " if row.wrongful else ""
+                cause = f" ({row.cause})" if row.cause else ""
+                lines.append(f"day {row.day}: {mark}{which}{row.list} {row.change}{cause}")
+        for row in self._members():
+            term = f" until day {row.until}" if row.kind == "black" and row.until >= 0 else ""
+            repeats = f", extended {row.repeats} time(s)" if row.repeats else ""
+            wrong = "" if row.counterfactual_member else \
+                " * wrongly: the error-free system would not list this citizen"
+            lines.append(f"now on {row.list} since day {row.since}{term}{repeats}{wrong}")
+        return lines
+
+    def _members(self) -> list[Any]:
+        return list(self.memberships.itertuples()) if self.memberships is not None else []
+
+    def _note(self, row: Any) -> str:
+        note = event_notes(row)
+        if row.not_counted:
+            note.append(f"{row.not_counted:+d} not counted (bounds)")
+        return "; ".join(note)
+
+    def __repr__(self) -> str:
+        return (f"<Explanation of {self.scheme.subject} {self.citizen} under "
+                f"'{self.operator.name}': score {self.score}, grade {self.grade}, "
+                f"{len(self.events)} events; print() it for the ledger>")
+
+    def _repr_html_(self) -> str:
+        from xinyong.views.notebook import explanation_html
+
+        return explanation_html(self)
+
+    def __str__(self) -> str:
+        out = [self._text()]
+        out += [f"\n{other._text()}" for other in self.others]
+        return "\n".join(out)
+
+    def _text(self) -> str:
+        s = self.scheme.score
+        out = [self._headline(), f"Starts at {self.start} points; scores stay within "
+               f"[{s.floor}, {s.ceiling}], clamped at the end of each day.", ""]
+        out.append(f"{'day':>5}  {'behaviour':<26}{'sensor':<11}{'points':>7}{'score':>7}  note")
+        for row in self.events.itertuples():
+            out.append(f"{row.day:>5}  {row.behaviour:<26}{row.sensor:<11}{row.points:>+7d}"
+                       f"{row.score:>7}  {self._note(row)}")
+        if not len(self.events):
+            out.append("       (no events recorded against this citizen)")
+        out += ["", *self._notes()]
+        lines = self._listing_lines()
+        out += ["Lists:", *(f"  {line}" for line in lines or ["never listed"])]
+        out.append(f"Grades: start {self._start_grade()}" + self._grade_history())
+        return "\n".join(out)
+
+    def _grade_history(self) -> str:
+        steps = [f"day {r.day} {r.grade}" + (f" (capped by {r.capped_by})" if r.capped_by
+                                              else "") for r in self.grades.itertuples()]
+        return "".join(f" → {step}" for step in steps)
+
+    def _start_grade(self) -> str:
+        return _grade_of(self.scheme, self.start, False)
+
+    def __rich__(self) -> Group:
+        return Group(self._rich(), *(other._rich() for other in self.others))
+
+    def _rich(self) -> Group:
+        kind = "citizen" if self.scheme.subject == "citizen" else "organisation"
+        title = f"Ledger of {kind} {self.citizen}"
+        if len(self.scenario.all_operators()) > 1:
+            title += f" — {self.operator.name} ({self.scheme.name})"
+        table = Table(title=Text(title), show_lines=False)
+        for name, justify in (("day", "right"), ("behaviour", "left"), ("sensor", "left"),
+                              ("points", "right"), ("score", "right"), ("note", "left")):
+            table.add_column(name, justify=justify)
+        for row in self.events.itertuples():
+            colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
+            wrong = row.misattributed or row.fabricated
+            table.add_row(str(row.day), Text(row.behaviour), Text(row.sensor),
+                          Text(f"{row.points:+d}", style=colour), str(row.score),
+                          Text(self._note(row), style="bold yellow" if wrong else ""))
+        lines = self._listing_lines()
+        return Group(
+            Text(self._headline(), style="bold"),
+            table,
+            *(Text(n) for n in self._notes()),
+            Text("Lists:" + ("".join(f"\n  {line}" for line in lines) if lines
+                             else " never listed")),
+            Text(f"Grades: start {self._start_grade()}" + self._grade_history()),
+        )
+
+
+def event_notes(row: Any) -> list[str]:
+    """What is special about one ledger row, in words (empty for a plain recorded event)."""
+    notes = []
+    if row.fabricated:
+        notes.append("* false report: nobody did it")
+    elif row.misattributed:
+        notes.append(f"* misattributed: done by citizen {row.actor}")
+    if row.submitted:
+        notes.append("submitted through the API")
+    if row.dismissed:
+        notes.append("dismissed on review: not counted")
+    if row.reversed:
+        notes.append("reversed on appeal: not counted")
+    return notes
+
+
+def _grade_of(scheme: Scheme, score: int, listed: bool) -> str:
+    if listed:
+        return scheme.listed_grade
+    return next(g.grade for g in scheme.grades if score >= g.min)
+
+
+def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: int,
+                    start: int, standing: dict, events: pd.DataFrame, done_by: pd.DataFrame,
+                    listings: pd.DataFrame, name: str | None = None,
+                    list_history: pd.DataFrame | None = None,
+                    memberships: pd.DataFrame | None = None) -> Explanation:
+    """Assemble an explanation from the stored rows of one subject under one operator.
+
+    Args:
+        scenario: the run's scenario.
+        operator: the operator whose score is explained.
+        days: days simulated.
+        citizen: the subject (a citizen, or an organisation for a company scheme).
+        start: the subject's starting score.
+        standing: the subject's row of the ``standings`` table.
+        events: the operator's ``events`` rows whose subject it is.
+        done_by: the operator's ``events`` rows whose actor it is.
+        listings: the operator's ``listings`` rows of the subject.
+        name: the subject's synthetic name, if it has one.
+        list_history: the operator's ``list_changes`` rows of the subject.
+        memberships: the operator's ``memberships`` rows of the subject.
+
+    Raises:
+        RuntimeError: if the ledger does not add up to the stored score (a corrupted store).
+    """
+    scale = operator.scheme.score
+    events = events.sort_values(["day", "behaviour"], kind="stable").reset_index(drop=True)
+    score, scores, lost = start, [], []
+    for _, day_events in events.groupby("day", sort=True):
+        counted = ~_not_counted(day_events)
+        total = int(day_events["points"][counted].sum())
+        new = min(max(score + total, scale.floor), scale.ceiling)
+        scores += [new] * len(day_events)
+        lost += [0] * (len(day_events) - 1) + [total - (new - score)]
+        score = new
+    events = events.assign(score=np.array(scores, dtype=np.int64),
+                           not_counted=np.array(lost, dtype=np.int64))
+    if score != standing["score"]:
+        raise RuntimeError(
+            f"citizen {citizen}: the ledger replays to {score} but the store holds "
+            f"{standing['score']}; the run's store is damaged — simulate it again.")
+
+    grades = _grade_history(operator.scheme, start, events, listings)
+    grades = grades[grades["day"] < days].reset_index(drop=True)  # a cap may end after the run
+    blamed = done_by[done_by["subject"] != citizen].reset_index(drop=True)
+    return Explanation(
+        citizen=citizen, scenario=scenario, operator=operator, start=start, days=days,
+        name=name,
+        score=int(standing["score"]), grade=str(standing["grade"]),
+        listed=bool(standing["listed"]),
+        listing_day=int(standing["listing_day"]) if standing["listed"] else None,
+        counterfactual_score=int(standing["counterfactual_score"]),
+        counterfactual_grade=str(standing["counterfactual_grade"]),
+        counterfactual_listed=bool(standing["counterfactual_listed"]),
+        events=events, blamed_on_others=blamed,
+        listings=listings.reset_index(drop=True), grades=grades,
+        list_history=None if list_history is None else _annotate(
+            operator.scheme, list_history, events),
+        memberships=memberships,
+    )
+
+
+def _grade_history(scheme: Scheme, start: int, events: pd.DataFrame, listings: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """The grade after each day the score, the real listing or a grade cap changed."""
+    names = scheme.grade_names()
+    counted = events[~_not_counted(events)]
+    caps = [(int(r.day), int(r.day) + o.days, names.index(o.grade), r.behaviour)
+            for r in counted.itertuples() for o in scheme.overrides
+            if o.behaviour == r.behaviour]
+    real = listings[~listings["counterfactual"]]
+    change_days = sorted(set(events["day"]) | set(real["day"]) | {c[1] for c in caps})
+    end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
+    listed_on = {int(r.day): r.change != _RELEASED for r in real.itertuples()}
+    history, s, is_listed, last = [], start, False, (_grade_of(scheme, start, False), None)
+    for day in change_days:
+        s = int(end_score.get(day, s))
+        is_listed = listed_on.get(int(day), is_listed)
+        grade, cap = _grade_of(scheme, s, is_listed), None
+        active = [c for c in caps if c[0] <= day < c[1]]
+        if active and not is_listed:
+            worst = max(active, key=lambda c: c[2])
+            if worst[2] > names.index(grade):
+                grade, cap = names[worst[2]], f"{worst[3]} on day {worst[0]}"
+        if (grade, cap) != last:
+            history.append({"day": int(day), "score": s, "grade": grade, "capped_by": cap})
+        last = (grade, cap)
+    return pd.DataFrame(history, columns=["day", "score", "grade", "capped_by"])
+
+
+def _annotate(scheme: Scheme, history: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Each list change with its cause in words, and whether a real entry was wrongful."""
+    specs = {lst.name: lst for lst in scheme.lists}
+    entries = {(int(r.day), r.list) for r in history.itertuples()
+               if r.counterfactual and r.change in _JOINED}
+    causes, wrongful = [], []
+    for r in history.itertuples():
+        spec, day = specs.get(r.list), int(r.day)
+        cause = ""
+        if r.change in _BY_EVENT and spec is not None:
+            today = events[(events["day"] == day) & events["behaviour"].isin(spec.behaviours)]
+            if r.counterfactual:
+                cause = "what the citizen really did that day"
+            elif len(today):
+                cause = "; ".join(_cause(e) for e in today.itertuples())
+            elif spec.escalation is not None:
+                cause = (f"score below {spec.escalation.below} after a warning and "
+                         f"counselling")
+        else:
+            cause = _CAUSES.get(r.change, "")
+        causes.append(cause)
+        wrongful.append(bool(not r.counterfactual and r.change in _JOINED
+                             and (day, r.list) not in entries))
+    return history.assign(cause=causes, wrongful=wrongful).reset_index(drop=True)
+
+
+def _cause(event: Any) -> str:
+    text = f"{event.behaviour} recorded by {event.sensor}"
+    notes = event_notes(event)
+    return text + (f" [{'; '.join(notes)}]" if notes else "")

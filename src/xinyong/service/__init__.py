@@ -1,0 +1,2 @@
+"""The live city and its HTTP API: keys, roles, limits, appeals.
+"""

@@ -1,0 +1,361 @@
+"""The live city's HTTP service (FastAPI): records, events, gates, appeals, time, notices.
+
+This module builds the JSON API only; ``xinyong serve`` (:mod:`xinyong.views.cli`) composes it with
+the dashboard, so the API does not depend on the pages drawn from it.
+
+Every route but ``/health`` needs an API key in the ``X-API-Key`` header; see
+:mod:`xinyong.service.auth` for the roles. No key: 401. A key whose role may not do this, or
+may not do it for this sensor, service or citizen: 403. OpenAPI at ``/docs`` and ``/openapi.json``.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the route annotations, some of
+which are built per city, when the routes are defined.)
+"""
+
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+
+from xinyong.model.consequences import NoticeKind
+from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
+from xinyong.service.appeals import EVENT_PATTERN
+from xinyong.service.auth import Identity, Keyring, Who
+from xinyong.service.limits import SizeLimits, Text, add_error_handlers, safe_text
+from xinyong.service.live import LiveCity, LiveError, Submission
+from xinyong.service.roles import may, permit
+from xinyong.studies.overrides import apply as apply_overrides
+from xinyong.studies.overrides import parse as parse_overrides
+from xinyong.views.docs import add_offline_docs
+
+__all__ = ["REQUEST_THREADS", "Switch", "create_app"]
+
+REQUEST_THREADS = 8  # threads serving the routes that wait (records, events, appeals, stats)
+
+
+class Switch:
+    """An ASGI app that forwards to the current city's app, so a loaded scenario (with its own
+    behaviours and services in the schema) can replace the city being served."""
+
+    def __init__(self) -> None:
+        self.app: FastAPI | None = None
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        assert self.app is not None
+        await self.app(scope, receive, send)
+
+CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
+Citizen = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="a citizen's id")]
+
+
+class Strict(BaseModel):
+    """A request body: no unknown fields, and no coercion ("5" is not a number, true is not
+    a citizen, 5.0 is not an id)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Problem(BaseModel):
+    """An error: what is wrong and how to fix it."""
+
+    detail: Any
+
+
+class EventIn(Strict):
+    """An event observed by the caller: the client's own id for it, who, and what.
+
+    ``create_app`` narrows ``behaviour`` to the city's citizens' behaviours, so the schema
+    lists them.
+    """
+
+    client_id: Text = Field(min_length=1, max_length=200,
+                            description="the client's id for the event; a repeat is ignored")
+    citizen: Citizen
+    behaviour: Text = Field(min_length=1, max_length=100)
+
+
+def _event_models(behaviours: list[str]) -> tuple[type[EventIn], type[BaseModel]]:
+    """The event and batch models of one city, with its behaviours as the allowed values."""
+    known = Literal[tuple(behaviours)]  # type: ignore[valid-type]
+    event = create_model("Event", __base__=EventIn,
+                         behaviour=(known, Field(description="one of the city's citizens' "
+                                                             "behaviours")))
+    batch = create_model("Batch", __base__=Strict,
+                         events=(list[event], Field(min_length=1, max_length=10_000)))
+    return event, batch
+
+
+class ReceiptOut(BaseModel):
+    client_id: str
+    status: str = Field(description="accepted, or duplicate (stored before)")
+    day: int = Field(description="the day whose records the event joins")
+
+
+class BatchReceipt(BaseModel):
+    """What became of a batch: how many were stored, and which ids were seen before."""
+
+    accepted: int
+    duplicates: int
+    duplicate_ids: list[str] = Field(description="client ids already stored (or repeated)")
+    day: int = Field(description="the day whose records the accepted events join")
+
+
+class GateOut(BaseModel):
+    service: str
+    citizen: int
+    action: str = Field(description="allow, waive, discount, priority, restrict or deny")
+    reasons: list[str]
+    text: str
+
+
+class AppealIn(Strict):
+    citizen: Citizen
+    event: str = Field(max_length=60, pattern=EVENT_PATTERN,
+                       description="day.operator.subject.actor.behaviour.n, as the record "
+                                   "shows it")
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class AppealOut(BaseModel):
+    appeal: int
+    citizen: int
+    event: str
+    reason: str
+    status: str
+    filed_day: int
+    decided_day: int | None
+
+
+class DecisionIn(Strict):
+    uphold: StrictBool
+
+
+class AdvanceIn(Strict):
+    days: StrictInt = Field(ge=1, le=3650)
+    wait: StrictBool = Field(default=False, description="answer only once the days are "
+                                                        "simulated (default: at once, 202)")
+
+
+class JobOut(BaseModel):
+    """An advance: it runs on its own thread; poll ``GET /advance/{job}`` for its progress."""
+
+    job: int
+    status: str = Field(description="running, done, failed or stopped")
+    start_day: int
+    target_day: int
+    day: int = Field(description="the open day now")
+    error: str | None
+
+
+class Health(BaseModel):
+    status: str
+    scenario: str
+    day: int
+
+
+class LoadIn(Strict):
+    """A built-in scenario to start a new live city from (files are not read over HTTP)."""
+
+    scenario: Text = Field(min_length=1, max_length=100)
+    citizens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    days: StrictInt | None = Field(default=None, ge=1, le=3650)
+    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
+    set: list[Annotated[Text, Field(max_length=300)]] = Field(
+        default=[], max_length=50,
+        description="overrides, as PATH=VALUE (VALUE is TOML), e.g. "
+                    "sensors.camera.misidentify=0.05")
+
+
+class Notice(BaseModel):
+    day: int
+    kind: str
+    citizen: int
+    list: str | None = Field(default=None, description="the list whose joining caused the "
+                             "notice (a list's name, or OPERATOR:listing); null for a "
+                             "billboard, which shows an event")
+    text: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no or unknown API key"},
+    403: {"model": Problem, "description": "the key's role may not do this"},
+    404: {"model": Problem, "description": "no such citizen, service or appeal (or none this "
+                                           "key may see)"},
+    409: {"model": Problem, "description": "not possible in the city's present state"},
+    413: {"model": Problem, "description": "the request body is too large"},
+    422: {"model": Problem, "description": "a field is wrong; the detail names it"},
+}
+
+
+def create_app(live: LiveCity, keys: Keyring,
+               on_load: Callable[[Scenario, int], LiveCity] | None = None) -> FastAPI:
+    """The HTTP API over one live city (no pages: :func:`xinyong.views.cli.served_app` adds them).
+
+    Routes that wait for the city (a lock, the store) are plain functions, which FastAPI runs
+    on its thread pool: the event loop never waits for an advance. Who may call what is
+    :mod:`xinyong.service.roles`.
+
+    Args:
+        live: the city.
+        keys: the API keys.
+        on_load: starts a new city from a scenario and seed, and makes it the one served
+            (the ``/scenario`` route); None when the server cannot switch cities.
+    """
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few request threads: each runnable thread is one more in line for the GIL ahead of
+        # the event loop (gate checks); most requests wait on the store, not on Python.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        yield
+
+    app = FastAPI(title="xinyong live city",
+                  description="A synthetic city running the social credit system as "
+                              "reported. Synthetic citizens only.",
+                  version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_offline_docs(app)  # /docs from installed packages, not a CDN
+    app.state.keys = keys
+    event_model, batch_model = _event_models(live.citizen_behaviours)
+    services = live.services or ["none"]
+    service_name = Literal[tuple(services)]  # type: ignore[valid-type]
+    add_error_handlers(app)
+
+    @app.exception_handler(LiveError)
+    async def _live_error(request: Request, exc: LiveError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": safe_text(exc)})
+
+    @app.get("/health", response_model=Health)
+    async def health() -> Health:
+        """Is the city up, and which day is open."""
+        return Health(status="ok", scenario=live.scenario.name, day=live.day)
+
+    @app.get("/citizens/{citizen}", responses=_ERRORS)
+    def citizen_record(citizen: CitizenId, identity: Who) -> dict[str, Any]:
+        """A citizen's record: every operator's score, grade and lists, and the ledger with
+        the reason for every point."""
+        permit(identity, "record", citizen)
+        return live.record(citizen)
+
+    def _submit(events: list[EventIn], identity: Identity) -> list[Any]:
+        permit(identity, "submit")
+        for e in events:
+            permit(identity, "submit", live.sensor_of(e.behaviour))
+        return live.submit([Submission(e.client_id, e.citizen, e.behaviour) for e in events],
+                           identity.name)
+
+    @app.post("/events", response_model=ReceiptOut, responses=_ERRORS)
+    def submit_event(event: event_model,  # type: ignore[valid-type]
+                     identity: Who) -> ReceiptOut:
+        """Submit one event about a citizen; it is stored durably before the answer."""
+        r = _submit([event], identity)[0]
+        return ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
+
+    @app.post("/events/batch", response_model=BatchReceipt, responses=_ERRORS)
+    def submit_batch(batch: batch_model,  # type: ignore[valid-type]
+                     identity: Who) -> BatchReceipt:
+        """Submit up to 10,000 events, stored together before the answer."""
+        receipts = _submit(batch.events, identity)  # type: ignore[attr-defined]
+        repeated = [r.client_id for r in receipts if r.status == "duplicate"]
+        return BatchReceipt(accepted=len(receipts) - len(repeated), duplicates=len(repeated),
+                            duplicate_ids=repeated, day=receipts[0].day)
+
+    @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=_ERRORS)
+    async def gate(service: Annotated[service_name, Path()],  # type: ignore[valid-type]
+                   citizen: CitizenId, identity: Who) -> JSONResponse:
+        """What a service says to a citizen at the point of service, and why."""
+        permit(identity, "gate", service)
+        # The hottest route: answered on the loop (it reads the last day's copy and waits for
+        # nothing), without validating our own output again.
+        d = live.gate(service, citizen)
+        return JSONResponse({"service": d.service, "citizen": d.citizen, "action": d.action,
+                             "reasons": list(d.reasons), "text": d.text})
+
+    @app.post("/appeals", response_model=AppealOut, responses=_ERRORS)
+    def file_appeal(appeal: AppealIn, identity: Who) -> dict[str, Any]:
+        """File an appeal against one event of a citizen's ledger."""
+        permit(identity, "file_appeal", appeal.citizen)
+        return live.file_appeal(appeal.citizen, appeal.event, appeal.reason)
+
+    @app.get("/appeals/{appeal}", response_model=AppealOut, responses=_ERRORS)
+    def read_appeal(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                    identity: Who) -> dict[str, Any]:
+        """One appeal and its status."""
+        permit(identity, "read_appeal")
+        found = live.appeal(appeal)
+        # A missing appeal and another citizen's answer alike: no existence oracle.
+        if found is None or not may(identity, "read_appeal", found["citizen"]):
+            raise HTTPException(404, f"no appeal {appeal} that this key may read")
+        return found
+
+    @app.post("/appeals/{appeal}/decision", response_model=AppealOut, responses=_ERRORS)
+    def decide(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn,
+               identity: Who) -> dict[str, Any]:
+        """Uphold (the event is withdrawn and the city's days since re-simulated without it)
+        or reject."""
+        permit(identity, "decide")
+        return live.decide_appeal(appeal, decision.uphold)
+
+    @app.post("/advance", response_model=JobOut, status_code=202,
+              responses={**_ERRORS, 200: {"model": JobOut, "description": "done (wait)"}})
+    def advance(body: AdvanceIn, identity: Who) -> JSONResponse:
+        """Start simulating some days, as a job (202); with ``wait``, answer once it is done
+        (200). A second advance while one runs: 409."""
+        permit(identity, "advance")
+        job = live.start_advance(body.days)
+        if body.wait and job.thread is not None:
+            job.thread.join()
+            return JSONResponse(job.as_json(), status_code=200)
+        return JSONResponse(job.as_json(), status_code=202)
+
+    @app.get("/advance/{job}", response_model=JobOut, responses=_ERRORS)
+    def advance_job(job: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                    identity: Who) -> dict[str, Any]:
+        """An advance job's progress."""
+        permit(identity, "advance")
+        return live.job(job).as_json()
+
+    @app.get("/stats", responses=_ERRORS)
+    def stats(identity: Who) -> dict[str, Any]:
+        """The city now: the run's summary figures so far."""
+        permit(identity, "stats")
+        return live.stats()
+
+    @app.post("/scenario", response_model=Health, responses=_ERRORS)
+    def load(body: LoadIn, identity: Who) -> Health:
+        """Start a new live city from a built-in scenario; it replaces the one served."""
+        permit(identity, "load")
+        if on_load is None:
+            raise HTTPException(409, "this server cannot load scenarios")
+        builtins = builtin_scenarios()
+        if body.scenario not in builtins:
+            raise HTTPException(404, f"no built-in scenario '{safe_text(body.scenario, 100)}'; "
+                                     f"built-in: {', '.join(sorted(builtins))}")
+        try:
+            chosen = apply_overrides(load_scenario(body.scenario), parse_overrides(
+                body.set)).with_sizes(citizens=body.citizens, days=body.days)
+        except ScenarioError as exc:
+            raise HTTPException(422, str(exc)) from None
+        new = on_load(chosen, body.seed)
+        return Health(status="ok", scenario=new.scenario.name, day=new.day)
+
+    @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
+    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                kind: Annotated[NoticeKind | None, Query(description="only this kind")
+                                ] = None,
+                on_list: Annotated[str | None, Query(alias="list", max_length=200,
+                                                     description="only those caused by "
+                                                     "joining this list")] = None
+                ) -> list[dict[str, Any]]:
+        """The city's public notices, newest first (synthetic citizens only)."""
+        permit(identity, "notices")
+        return live.notices(limit, kind, on_list)
+
+    # Middleware wraps the whole router when the app starts, so routes added after this (the
+    # dashboard's) pass through it too.
+    app.add_middleware(GZipMiddleware, minimum_size=2000)
+    app.add_middleware(SizeLimits)  # outermost: refuses before anything is read
+    return app

@@ -1,0 +1,2 @@
+"""Experiments, sensitivity, validation against the published record, overrides.
+"""
