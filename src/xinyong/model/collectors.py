@@ -1,12 +1,12 @@
 """Information collectors: residents paid to log their neighbours' deeds, with quotas [000, 003].
 
 A collector watches one neighbourhood. Its true reports come through its sensor like any other
-observation (:mod:`xinyong.model.sensors` sees only watched neighbourhoods). What this
-module adds is the quota: each collector is expected to file ``quota`` reports per period, and
-one that is behind the pace files false reports — an event nobody did, against a resident of its neighbourhood — at
-a higher daily rate. False reports are marked ``fabricated`` in the ledger, with actor
-``-1 - neighbourhood`` (no citizen did it; that neighbourhood's collector filed it), and never
-reach the counterfactual.
+observation (:mod:`xinyong.model.sensors` sees only watched neighbourhoods). What this module
+adds is the quota: each collector is expected to file ``quota`` reports per period, and one
+that is behind the pace files false reports — an event nobody did, against a resident of its
+neighbourhood — at a higher daily rate. False reports are marked ``fabricated`` in the ledger,
+with actor ``-1 - neighbourhood`` (no citizen did it; that neighbourhood's collector filed it),
+and never reach the counterfactual.
 """
 
 from __future__ import annotations
