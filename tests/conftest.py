@@ -21,6 +21,8 @@ _ONE_AT_A_TIME = {"test_ray.py", "test_cluster.py", "test_experiments_ray.py", "
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test file runs on one worker, in its order (files share module-scoped servers and
+    runs between their tests); the files that start Ray clusters share one worker."""
     for item in items:
-        if item.path.name in _ONE_AT_A_TIME:
-            item.add_marker(pytest.mark.xdist_group("ray"))
+        group = "ray" if item.path.name in _ONE_AT_A_TIME else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
