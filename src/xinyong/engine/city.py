@@ -423,8 +423,13 @@ class City:
             today.judged.append((op, real, counterfactual))
             self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
                                       kept.dismissed, self.groups[op.subject].scratch)
-        today.handled["lists"] = sum(real.listing.toggled().size + sum(
-            who.size for _, _, who in real.lists.entries) for _, real, _ in today.judged)
+        for _, real, _ in today.judged:  # who joined and who left a listing or a list
+            today.listed += real.listing.listed.size
+            today.left += real.listing.released.size
+            for _, change, who in real.lists.entries:
+                today.listed += who.size if change in JOINS else 0
+                today.left += who.size if change in LEAVES else 0
+        today.handled["lists"] = today.listed + today.left
         for kind, withdrawn in today.gone.items():
             if withdrawn is not None:
                 today.events = {**today.events, kind: today.events[kind].where(~withdrawn)}
@@ -470,30 +475,22 @@ class City:
             counts += np.bincount(group.sensors.global_index(group.occurred),
                                   minlength=counts.size)
         self.books.count_occurred(counts)
+        today.result = result = self._result(today)
         if self.operators:
-            self.books.count_day(day, today.events, len(self.operators),
-                                 sum(g.occurred.size for g in self.groups.values()),
+            self.books.count_day(today.events, len(self.operators), result,
                                  self.collectors != [],
                                  self.effects.daily[-1] if self.effects is not None
                                  and self.effects.daily else None)
-        today.result = self._result(today)
-        today.handled["rescheduling"] = today.result.occurred + today.result.responded
+        today.handled["rescheduling"] = result.occurred + result.responded
         self.day += 1
 
     def _result(self, today: Today) -> DayResult:
         events = today.events.values()
-        listed = left = 0
-        for _, real, _ in today.judged:
-            listed += real.listing.listed.size
-            left += real.listing.released.size
-            for _, change, who in real.lists.entries:
-                listed += who.size if change in JOINS else 0
-                left += who.size if change in LEAVES else 0
         return DayResult(today.day, sum(g.occurred.size for g in self.groups.values()),
                          sum(len(e) for e in events),
                          sum(int(e.misattributed.sum()) for e in events),
                          sum(int(e.fabricated.sum()) for e in events),
-                         listed, left, today.refused, int(today.responded.size))
+                         today.listed, today.left, today.refused, int(today.responded.size))
 
     def _update_listed_any(self, kind: str, group: Group, toggled: list[np.ndarray]
                            ) -> np.ndarray:

@@ -99,6 +99,8 @@ class Today:
     scored: list[Scored] = field(default_factory=list)  # per operator
     judged: list[tuple[OperatorState, Judgement, Judgement]] = field(default_factory=list)
     acted: Acted | None = None
+    listed: int = 0  # subjects who joined a listing or a list, over operators
+    left: int = 0  # subjects who left one
     refused: int = 0
     responded: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     result: DayResult | None = None

@@ -136,9 +136,9 @@ class BlockRun:
                 write_table(self.dataset, "daily_operators", frame, self.index, op)
         clock = city.clock
         self.city = None  # type: ignore[assignment]  # its columns are no longer needed
-        twin = (twin_occurrences, self.scenario, self.seed, self.blocks[self.index])
-        tally.twin_daily = clock.time("twin (behaviour only)", *twin) if clock is not None \
-            else twin[0](*twin[1:])
+        args = (self.scenario, self.seed, self.blocks[self.index])
+        tally.twin_daily = twin_occurrences(*args) if clock is None else \
+            clock.time("twin (behaviour only)", twin_occurrences, *args)
         return tally
 
 

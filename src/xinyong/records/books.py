@@ -24,6 +24,7 @@ from xinyong.records.accuracy import grade_counts
 from xinyong.records.tally import Tally
 
 if TYPE_CHECKING:
+    from xinyong.engine.day import DayResult
     from xinyong.engine.scratch import Scratch
     from xinyong.model.operators import Judgement, OperatorState
     from xinyong.model.sensors import Events
@@ -188,13 +189,12 @@ class Books:
                                      "members": self._list_members[key],
                                      "wrongly_listed": self._list_wrong[key]})
 
-    def count_day(self, day: int, events: dict[str, Events], operators: int, occurred: int,
+    def count_day(self, events: dict[str, Events], operators: int, result: DayResult,
                   collectors: bool, effects_row: dict[str, Any] | None) -> None:
         """The day's row of the city's daily series (the first operator's figures, what was
-        done and recorded, and what the consequences did)."""
-        recorded = sum(len(e) for e in events.values())
-        mis = sum(int(e.misattributed.sum()) for e in events.values())
-        fab = sum(int(e.fabricated.sum()) for e in events.values())
+        done and recorded, as ``result`` counts them, and what the consequences did)."""
+        occurred, recorded = result.occurred, result.recorded
+        mis, fab = result.misattributed, result.fabricated
         self.totals["occurred"] += occurred
         self.totals["recorded"] += recorded
         self.totals["misattributed"] += mis
