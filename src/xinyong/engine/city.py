@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from xinyong.engine.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
+from xinyong.engine.driver import drive
 from xinyong.engine.scratch import Scratch
 from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.behaviour import Behaviours
@@ -577,8 +578,6 @@ class City:
 
     def run(self, progress: Callable[[int], None] | None = None) -> City:
         """Simulate every remaining day, calling ``progress(day)`` after each."""
-        from xinyong.engine.driver import drive
-
         drive([self], self.days, progress=progress)
         if self.clock is not None:
             self.clock.time("finish (ledger flushed)", self.finish)

@@ -43,7 +43,7 @@ from enum import IntEnum, IntFlag
 __all__ = ["ACTIONS", "ACTION_CODE", "FLAG_COLUMNS", "LISTING_CHANGES", "LIST_CHANGES",
            "NOTICE_HARMS", "NOTICE_KINDS", "NOT_COUNTED", "NO_REASON", "REASONS", "Code",
            "GateAction", "LedgerFlag", "ListChange", "ListingChange", "ListingReason",
-           "Notice", "NoticeHarm", "flag_columns", "flag_meanings", "labels"]
+           "Notice", "NoticeHarm", "flag_columns", "flag_meanings", "labels", "listing_name"]
 
 
 class LedgerFlag(IntFlag):
@@ -187,3 +187,8 @@ ACTIONS = labels(GateAction)
 ACTION_CODE = {a.label: a for a in GateAction}
 NOTICE_KINDS = labels(Notice)
 NOTICE_HARMS = labels(NoticeHarm)
+
+
+def listing_name(operator: str) -> str:
+    """The name gates give an operator's own scheme listing (its grade D, say)."""
+    return f"{operator}:listing"

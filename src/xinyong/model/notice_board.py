@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyong.engine.scratch import Scratch
-from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS, ListChange, NoticeHarm
+from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS, ListChange, NoticeHarm, listing_name
 from xinyong.model.gates import GateStatus
 from xinyong.model.sensors import Events
-from xinyong.records.accuracy import listing_name
 from xinyong.scenario import Consequences
 
 if TYPE_CHECKING:

@@ -18,17 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xinyong.model.codes import listing_name
 from xinyong.scenario import Scenario
 
 if TYPE_CHECKING:
     from xinyong.model.operators import OperatorState
 
-__all__ = ["blacklist_counts", "grade_counts", "honoured_lists", "listing_name"]
-
-
-def listing_name(operator: str) -> str:
-    """The name gates give an operator's own scheme listing (its grade D, say)."""
-    return f"{operator}:listing"
+__all__ = ["blacklist_counts", "grade_counts", "honoured_lists"]
 
 
 def honoured_lists(scenario: Scenario) -> list[str]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from xinyong.model.codes import NOTICE_KINDS, GateAction
+from xinyong.scenario.errors import ScenarioError
 
 __all__ = [
     "Assessment",
@@ -580,10 +581,12 @@ class Scenario(_Model):
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
         """Return a copy with another population size or horizon, validated again."""
         update = {k: v for k, v in {"citizens": citizens, "days": days}.items() if v is not None}
-        from xinyong.scenario.loading import validate_scenario  # loading reads these models
-
-        return validate_scenario({**self.model_dump(by_alias=True), **update},
-                                 source=f"{self.name} (sizes)")
+        try:  # no consistency rule reads the sizes: their own bounds are all to check
+            return Scenario.model_validate({**self.model_dump(by_alias=True), **update})
+        except ValidationError as exc:
+            raise ScenarioError("\n".join(
+                f"scenario '{self.name} (sizes)', {'.'.join(map(str, e['loc']))} = "
+                f"{e['input']!r}: {e['msg'].lower()}" for e in exc.errors())) from None
 
     def all_operators(self) -> list[Operator]:
         """The operators, with a single-scheme scenario's scheme as one operator, ``city``."""

@@ -20,9 +20,10 @@ import numpy as np
 
 from xinyong.model.codes import LedgerFlag
 from xinyong.records.snapshots import remove_unlisted
+from xinyong.service.errors import LiveError
 
 if TYPE_CHECKING:
-    from xinyong.service.live import LiveCity, LiveError
+    from xinyong.service.live import LiveCity
 
 __all__ = ["APPEALS_TABLE", "EVENT_PATTERN", "Appeals", "EventId", "withdrawals"]
 
@@ -93,10 +94,7 @@ def withdrawals(con: duckdb.DuckDBPyConnection, extra: EventId | None = None
 
 
 def _refused(status: int, message: str) -> LiveError:
-    """The live city's error for a request it cannot carry out (imported when raised:
-    :mod:`xinyong.service.live` imports this module)."""
-    from xinyong.service.live import LiveError
-
+    """The live city's error for a request it cannot carry out."""
     return LiveError(status, message)
 
 

@@ -65,6 +65,7 @@ from xinyong.records.snapshots import Pending, read_snapshot, remove_unlisted, w
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 from xinyong.service.appeals import APPEALS_TABLE, Appeals, EventId, withdrawals
+from xinyong.service.errors import LiveError
 
 __all__ = ["AdvanceJob", "LiveCity", "LiveError", "ReadWriteLock", "Receipt", "Submission",
            "load_city", "open_city"]
@@ -82,14 +83,6 @@ CREATE TABLE IF NOT EXISTS live_snapshots (day INTEGER PRIMARY KEY, file VARCHAR
 ALTER TABLE appeals ADD COLUMN IF NOT EXISTS nth INTEGER DEFAULT 0;
 DROP TABLE IF EXISTS ledger_staging;
 """
-
-
-class LiveError(Exception):
-    """A request the live city cannot carry out, with a status code and the reason."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
