@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pickle
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +216,51 @@ def test_a_failed_decision_rolls_back_and_the_store_goes_on(
         assert live.decide_appeal(filed["appeal"], uphold=True)["status"] == "upheld"
         live.submit([Submission("x2", who, "jaywalking")], "cam")
         assert live.advance(1) == 3
+    finally:
+        live.close()
+
+
+def test_readers_go_on_while_an_upheld_appeal_rewrites_the_ledger(
+        tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger's rewrite is a transaction no reader sees: records and stats are answered
+    meanwhile, from the city and ledger as they were; readers wait only for the commit and
+    the swap of the city."""
+    live = LiveCity(tmp_path / "r", scenario, seed=1)
+    try:
+        who = _adult(live)
+        live.submit([Submission("x1", who, SEVERE)], "court")
+        live.advance(3)
+        event = next(e for e in live.record(who)["operators"][0]["ledger"]
+                     if e["behaviour"] == SEVERE)
+        appeal = live.file_appeal(who, event["event"], "not me")["appeal"]
+        rewriting, answered = threading.Event(), threading.Event()
+        transaction = live.store.transaction
+
+        @contextmanager
+        def slow(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            with transaction(*args, **kwargs) as con:
+                yield con
+                if threading.current_thread() is decision:  # rewritten, not yet committed
+                    rewriting.set()
+                    answered.wait(timeout=30)
+
+        monkeypatch.setattr(live.store, "transaction", slow)
+        decision = threading.Thread(target=live.decide_appeal, args=(appeal, True))
+        decision.start()
+        assert rewriting.wait(timeout=60)
+        seen: list[Any] = []
+        reader = threading.Thread(target=lambda: seen.extend([live.stats(), live.record(who)]))
+        reader.start()
+        reader.join(timeout=10)
+        held = reader.is_alive()
+        answered.set()
+        decision.join()
+        assert not held, "a reader waited for the ledger's rewrite"
+        ledger = seen[1]["operators"][0]["ledger"]
+        assert any(e["event"] == event["event"] and e["counted"] for e in ledger)  # as it was
+        assert live.appeal(appeal)["status"] == "upheld"  # type: ignore[index]
+        assert not any(e["event"] == event["event"] and e["counted"]
+                       for e in live.record(who)["operators"][0]["ledger"])
     finally:
         live.close()
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import KEYS, consequence_city
 
+import xinyong
 from xinyong.service.auth import ROLES, Identity, Keyring
 from xinyong.service.live import LiveCity, Submission
 from xinyong.service.roles import ENDPOINTS, may, roles_table
@@ -150,3 +151,30 @@ def test_subject_kinds_are_kept_apart(world: World) -> None:
 
 def test_the_readme_table_is_the_matrix() -> None:
     assert roles_table() in README.read_text(encoding="utf-8")
+
+
+def test_writes_queued_behind_a_long_write_leave_the_readers_threads(tmp_path: Path) -> None:
+    """While the city's writer is held (an upheld appeal's install, say), more submissions than
+    the server has request threads queue on threads of their own: records and stats are still
+    answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xinyong.service.api import REQUEST_THREADS
+    live = LiveCity(tmp_path / "w", xinyong.load_scenario("reference").with_sizes(
+        citizens=300, days=5), 0)
+    camera, analyst = {"X-API-Key": "cam"}, {"X-API-Key": "ana"}
+    try:
+        with TestClient(served_app(live, Keyring.from_env(KEYS))) as client, \
+                ThreadPoolExecutor(max_workers=2 * REQUEST_THREADS) as pool:
+            with live.writer:
+                queued = [pool.submit(client.post, "/events", headers=camera, json={
+                    "client_id": f"q{i}", "citizen": i, "behaviour": "jaywalking"})
+                    for i in range(2 * REQUEST_THREADS - 2)]
+                read = pool.submit(lambda: (client.get("/stats", headers=analyst),
+                                            client.get("/citizens/3", headers=analyst)))
+                stats, record = read.result(timeout=30)  # answered with the writer held
+                assert stats.status_code == record.status_code == 200
+                assert not any(q.done() for q in queued)  # the writes are still waiting
+            assert all(q.result(timeout=30).status_code == 200 for q in queued)
+    finally:
+        live.close()

@@ -40,8 +40,8 @@ Views:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +193,21 @@ class RunStore:
             self.con.unregister("_frame")
 
     @contextmanager
-    def transaction(self, con: duckdb.DuckDBPyConnection | None = None
+    def transaction(self, con: duckdb.DuckDBPyConnection | None = None,
+                    commit_under: Callable[[], AbstractContextManager[Any]] | None = None,
+                    then: Callable[[], None] | None = None
                     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A transaction that commits when the block ends and rolls back if it raises, so a
-        failure never leaves the connection inside an aborted transaction."""
+        failure never leaves the connection inside an aborted transaction.
+
+        Args:
+            con: the connection (default the store's own).
+            commit_under: a context (a lock readers take) entered for the commit alone: the
+                work before it, which no other connection sees until the commit, holds
+                nothing.
+            then: called after the commit, still inside ``commit_under`` (what must change
+                with the data, for readers to see both or neither).
+        """
         con = con or self.con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -204,7 +215,10 @@ class RunStore:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        con.execute("COMMIT")
+        with commit_under() if commit_under is not None else nullcontext():
+            con.execute("COMMIT")
+            if then is not None:
+                then()
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run SQL against the store and return a DataFrame."""

@@ -33,9 +33,13 @@ from xinyong.studies.overrides import apply as apply_overrides
 from xinyong.studies.overrides import parse as parse_overrides
 from xinyong.views.docs import add_offline_docs
 
-__all__ = ["REQUEST_THREADS", "Switch", "create_app"]
+__all__ = ["REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
 
-REQUEST_THREADS = 8  # threads serving the routes that wait (records, events, appeals, stats)
+REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, notices, ...)
+# Threads of their own for the routes that wait on the city's writer (events, appeals,
+# decisions, advances, loading a city): those queued behind a long write, such as an upheld
+# appeal's install, never take the readers' threads.
+WRITE_THREADS = 4
 
 
 class Switch:
@@ -223,6 +227,13 @@ def create_app(live: LiveCity, keys: Keyring,
     services = live.services or ["none"]
     service_name = Literal[tuple(services)]  # type: ignore[valid-type]
     add_error_handlers(app)
+    writers: list[anyio.CapacityLimiter] = []  # made on first use, inside the event loop
+
+    async def writing(route: Callable[..., Any], *args: Any) -> Any:
+        """Run a route that takes the city's writer on the writers' threads."""
+        if not writers:
+            writers.append(anyio.CapacityLimiter(WRITE_THREADS))
+        return await anyio.to_thread.run_sync(route, *args, limiter=writers[0])
 
     @app.exception_handler(LiveError)
     async def _live_error(request: Request, exc: LiveError) -> JSONResponse:
@@ -248,17 +259,17 @@ def create_app(live: LiveCity, keys: Keyring,
                            identity.name)
 
     @app.post("/events", response_model=ReceiptOut, responses=_ERRORS)
-    def submit_event(event: event_model,  # type: ignore[valid-type]
-                     identity: Who) -> ReceiptOut:
+    async def submit_event(event: event_model,  # type: ignore[valid-type]
+                           identity: Who) -> ReceiptOut:
         """Submit one event about a citizen; it is stored durably before the answer."""
-        r = _submit([event], identity)[0]
+        r = (await writing(_submit, [event], identity))[0]
         return ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
 
     @app.post("/events/batch", response_model=BatchReceipt, responses=_ERRORS)
-    def submit_batch(batch: batch_model,  # type: ignore[valid-type]
-                     identity: Who) -> BatchReceipt:
+    async def submit_batch(batch: batch_model,  # type: ignore[valid-type]
+                           identity: Who) -> BatchReceipt:
         """Submit up to 10,000 events, stored together before the answer."""
-        receipts = _submit(batch.events, identity)  # type: ignore[attr-defined]
+        receipts = await writing(_submit, batch.events, identity)  # type: ignore[attr-defined]
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
         return BatchReceipt(accepted=len(receipts) - len(repeated), duplicates=len(repeated),
                             duplicate_ids=repeated, day=receipts[0].day)
@@ -275,10 +286,10 @@ def create_app(live: LiveCity, keys: Keyring,
                              "reasons": list(d.reasons), "text": d.text})
 
     @app.post("/appeals", response_model=AppealOut, responses=_ERRORS)
-    def file_appeal(appeal: AppealIn, identity: Who) -> dict[str, Any]:
+    async def file_appeal(appeal: AppealIn, identity: Who) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger."""
         permit(identity, "file_appeal", appeal.citizen)
-        return live.file_appeal(appeal.citizen, appeal.event, appeal.reason)
+        return await writing(live.file_appeal, appeal.citizen, appeal.event, appeal.reason)
 
     @app.get("/appeals/{appeal}", response_model=AppealOut, responses=_ERRORS)
     def read_appeal(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)],
@@ -292,22 +303,22 @@ def create_app(live: LiveCity, keys: Keyring,
         return found
 
     @app.post("/appeals/{appeal}/decision", response_model=AppealOut, responses=_ERRORS)
-    def decide(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn,
-               identity: Who) -> dict[str, Any]:
+    async def decide(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn,
+                     identity: Who) -> dict[str, Any]:
         """Uphold (the event is withdrawn and the city's days since re-simulated without it)
         or reject."""
         permit(identity, "decide")
-        return live.decide_appeal(appeal, decision.uphold)
+        return await writing(live.decide_appeal, appeal, decision.uphold)
 
     @app.post("/advance", response_model=JobOut, status_code=202,
               responses={**_ERRORS, 200: {"model": JobOut, "description": "done (wait)"}})
-    def advance(body: AdvanceIn, identity: Who) -> JSONResponse:
+    async def advance(body: AdvanceIn, identity: Who) -> JSONResponse:
         """Start simulating some days, as a job (202); with ``wait``, answer once it is done
         (200). A second advance while one runs: 409."""
         permit(identity, "advance")
-        job = live.start_advance(body.days)
+        job = await writing(live.start_advance, body.days)
         if body.wait and job.thread is not None:
-            job.thread.join()
+            await writing(job.thread.join)
             return JSONResponse(job.as_json(), status_code=200)
         return JSONResponse(job.as_json(), status_code=202)
 
@@ -325,9 +336,12 @@ def create_app(live: LiveCity, keys: Keyring,
         return live.stats()
 
     @app.post("/scenario", response_model=Health, responses=_ERRORS)
-    def load(body: LoadIn, identity: Who) -> Health:
+    async def load(body: LoadIn, identity: Who) -> Health:
         """Start a new live city from a built-in scenario; it replaces the one served."""
         permit(identity, "load")
+        return await writing(_load, body)
+
+    def _load(body: LoadIn) -> Health:
         if on_load is None:
             raise HTTPException(409, "this server cannot load scenarios")
         builtins = builtin_scenarios()

@@ -230,23 +230,30 @@ class Appeals:
         live = self.live
         city = live._from_snapshot(work, key.day, key)
         live._run_to(city, work, day, key.day, sink, made)
+        while live.day - city.day > 1:  # catch up with advances made meanwhile, holding nothing
+            live._run_to(city, work, live.day, key.day, sink, made)
         con = live.store.con
-        with live.writer:
-            live._run_to(city, work, live.day, key.day, sink, made)  # days simulated meanwhile
-            with live.state.write():
-                with live.store.transaction():
-                    con.execute("UPDATE appeals SET status = 'upheld', decided_day = ? "
-                                "WHERE appeal = ?", [live.day, appeal])
-                    con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
-                    con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
-                    con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
-                    for snapshot in made:
-                        con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
-                                    list(snapshot))
-                old = live.city
+        with live.writer:  # the last day or so, with submissions and advances waiting
+            live._run_to(city, work, live.day, key.day, sink, made)
+            old = live.city
+
+            def swap() -> None:
                 city.attach(live.store)
                 live._install(city)
                 live._generation += 1
+
+            # The ledger is rewritten in a transaction no reader sees; readers wait only for
+            # its commit and the swap of the city, made together, so that none mixes old
+            # scores with the new ledger (a record read across them reads again).
+            with live.store.transaction(commit_under=live.state.write, then=swap):
+                con.execute("UPDATE appeals SET status = 'upheld', decided_day = ? "
+                            "WHERE appeal = ?", [live.day, appeal])
+                con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
+                con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
+                con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
+                for snapshot in made:
+                    con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
+                                list(snapshot))
             if old.ledger is not None:
                 old.ledger.close()
             old._second_core.shutdown()
