@@ -224,6 +224,15 @@ def _report(out: dict, exceptions: int) -> None:
         classes = Counter(f"{s // 100}xx" for _, _, s in rows)
         print(f"  {kind:9s} {len(rows):7,}  p50 {np.percentile(lat, 50):7.1f} ms  p99 "
               f"{np.percentile(lat, 99):7.1f} ms  {dict(sorted(classes.items()))}")
+    deciding = [(t, t + d) for t, d, _ in results.get("decision", [])]
+    for kind in ("record", "stats", "event"):  # reads and writes while an appeal is decided
+        rows = results.get(kind, [])
+        inside = np.array([d for t, d, _ in rows if any(a <= t <= b for a, b in deciding)])
+        outside = np.array([d for t, d, _ in rows if not any(a <= t <= b for a, b in deciding)])
+        if inside.size and outside.size:
+            print(f"  {kind:9s} p99 {np.percentile(inside, 99) * 1e3:7.1f} ms while an appeal is "
+                  f"decided ({inside.size:,}), {np.percentile(outside, 99) * 1e3:7.1f} ms "
+                  f"otherwise ({outside.size:,})")
     windows = out["advancing"]
     during = np.array([d for t, d, _ in results.get("gate", [])
                        if any(a <= t <= b for a, b in windows)]) * 1e3

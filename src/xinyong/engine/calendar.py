@@ -38,7 +38,9 @@ class Calendar:
                 it was made.
         """
         keep = (when >= 0) & (when < self.days)
-        when, ids = when[keep].astype(self._day_dtype), ids[keep]
+        if not keep.all():
+            when, ids = when[keep], ids[keep]
+        when = when.astype(self._day_dtype)
         if when.size == 0:
             return
         # A radix sort for small integer days, and one copy, in the kept dtype.

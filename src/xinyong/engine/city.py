@@ -473,8 +473,7 @@ class City:
             if kind == "citizen" and today.responded.size:
                 flipped = np.concatenate([flipped, today.responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
-            counts += np.bincount(group.sensors.global_index(group.occurred),
-                                  minlength=counts.size)
+            group.sensors.count(group.occurred, counts)
         self.books.count_occurred(counts)
         today.result = result = self._result(today)
         if self.operators:

@@ -146,9 +146,9 @@ class Behaviours:
             # Days to wait W with P(W >= w) = (1 - rate)^w; rate 1 waits 0, rate 0 never comes.
             wait = np.floor(np.log(u) / (np.log1p(-rate) if log_q is None else log_q))
         wait[rate >= 1.0] = 0.0
-        when = (drawn_on + 1) + wait
-        when = np.where(when < self.days, when, self.days).astype(np.int32)  # days: never
-        self.calendar.add(when, pairs, tag=drawn_on)
+        soon = wait < self.days - 1 - drawn_on  # the others come after the horizon: never
+        self.calendar.add(((drawn_on + 1) + wait[soon]).astype(np.int32), pairs[soon],
+                          tag=drawn_on)
 
     def occurrences(self, day: int) -> np.ndarray:
         """The packed pairs that occur on ``day``, each once, in a deterministic order.

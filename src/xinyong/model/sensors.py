@@ -139,9 +139,10 @@ class Sensors:
                 if mine.any():
                     self._watchers.append((mine, watched))
 
-    def global_index(self, pairs: np.ndarray) -> np.ndarray:
-        """Scenario behaviour index of packed ``subject * K + behaviour`` pairs."""
-        return self._global[pairs % self.k].astype(np.int64)
+    def count(self, pairs: np.ndarray, into: np.ndarray) -> None:
+        """Add the number of packed ``subject * K + behaviour`` pairs of each behaviour to
+        ``into``, a count per scenario behaviour."""
+        into[self._global] += np.bincount(pairs % self.k, minlength=self.k)
 
     def _uniform(self, step: str, day: int, k: np.ndarray, subject: np.ndarray) -> np.ndarray:
         keys = self.streams.keys(self._streams[step], day)
