@@ -15,7 +15,9 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
 Concurrency, by design:
 
 - **One writer.** Every change (a submission, an appeal, a day of an advance) holds
-  ``writer``; the store's own connection is used only under it.
+  ``writer``, in the order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
+  asking again after each day queues behind the submissions that came meanwhile); the
+  store's own connection is used only under it.
 - **Readers on their own cursors**, one per thread, and on the city's arrays under the read
   side of ``state``. A day is applied (arrays and ledger) under its write side, so a reader
   sees the last completed day, never one half applied.
@@ -66,8 +68,9 @@ from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 from xinyong.service.appeals import APPEALS_TABLE, Appeals, EventId, withdrawals
 from xinyong.service.errors import LiveError
+from xinyong.service.locks import FairLock, ReadWriteLock
 
-__all__ = ["AdvanceJob", "LiveCity", "LiveError", "ReadWriteLock", "Receipt", "Submission",
+__all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission",
            "load_city", "open_city"]
 
 STORE_FILE = "live.duckdb"
@@ -101,71 +104,6 @@ class Receipt:
     client_id: str
     status: str  # "accepted" or "duplicate"
     day: int
-
-
-class ReadWriteLock:
-    """Many readers at once, or one writer, taking turns: a waiting writer holds back new
-    readers (a stream of readers cannot starve an advance), and the readers that waited for a
-    writer go in before the next writer (an advance, day after day, cannot starve them)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._readers = 0  # holding the read side
-        self._readers_waiting = 0
-        self._readers_turn = False  # a writer just left: the waiting readers go first
-        self._writing = False
-        self._writers_waiting = 0
-
-    def _blocked(self) -> bool:
-        return self._writing or (self._writers_waiting > 0 and not self._readers_turn)
-
-    def acquire_read(self, blocking: bool = True) -> bool:
-        """Take the read side; without ``blocking``, only if it is free at once."""
-        with self._cond:
-            if self._blocked():
-                if not blocking:
-                    return False
-                self._readers_waiting += 1
-                while self._blocked():
-                    self._cond.wait()
-                self._readers_waiting -= 1
-                if not self._readers_waiting:
-                    self._readers_turn = False
-            self._readers += 1
-            return True
-
-    def release_read(self) -> None:
-        """Give the read side back."""
-        with self._cond:
-            self._readers -= 1
-            if not self._readers:
-                self._cond.notify_all()
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        """Hold the read side for a block."""
-        self.acquire_read()
-        try:
-            yield
-        finally:
-            self.release_read()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        """Hold the write side for a block (no reader holds the read side meanwhile)."""
-        with self._cond:
-            self._writers_waiting += 1
-            while self._writing or self._readers or self._readers_turn:
-                self._cond.wait()
-            self._writers_waiting -= 1
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writing = False
-                self._readers_turn = self._readers_waiting > 0
-                self._cond.notify_all()
 
 
 @dataclass
@@ -214,7 +152,7 @@ class LiveCity:
                  snapshot_every: int = SNAPSHOT_EVERY) -> None:
         self.folder = Path(folder)
         self.snapshot_every = snapshot_every
-        self.writer = threading.RLock()  # one writer: every change goes through it
+        self.writer = FairLock()  # one writer: every change goes through it, in turn
         self.state = ReadWriteLock()  # the city's arrays: read by requests, written by a day
         self._jobs: dict[int, AdvanceJob] = {}
         self._jobs_lock = threading.Lock()
