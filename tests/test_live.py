@@ -33,6 +33,17 @@ def _adult(live: LiveCity) -> int:
     return int(np.flatnonzero(pop.age >= 30)[3])
 
 
+def _appealed(live: LiveCity, days: int) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """A court's severe event about an adult, the city advanced ``days`` days, and an appeal
+    filed against it: the citizen, the event as the record shows it, and the appeal."""
+    who = _adult(live)
+    live.submit([Submission("x1", who, SEVERE)], "court")
+    live.advance(days)
+    event = next(e for e in live.record(who)["operators"][0]["ledger"]
+                 if e["behaviour"] == SEVERE)
+    return who, event, live.file_appeal(who, event["event"], "not me")
+
+
 def _state(obj: Any, path: str = "city", seen: set[int] | None = None,
            out: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every array and number a city holds, by path: two cities in the same state give equal
@@ -196,12 +207,7 @@ def test_a_failed_decision_rolls_back_and_the_store_goes_on(
         tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     live = LiveCity(tmp_path / "f", scenario, seed=1)
     try:
-        who = _adult(live)
-        live.submit([Submission("x1", who, SEVERE)], "court")
-        live.advance(2)
-        event = next(e for e in live.record(who)["operators"][0]["ledger"]
-                     if e["behaviour"] == SEVERE)
-        filed = live.file_appeal(who, event["event"], "not me")
+        who, _, filed = _appealed(live, 2)
         before = live.record(who)
 
         def broken(*args: object, **kwargs: object) -> None:
@@ -227,12 +233,8 @@ def test_readers_go_on_while_an_upheld_appeal_rewrites_the_ledger(
     the swap of the city."""
     live = LiveCity(tmp_path / "r", scenario, seed=1)
     try:
-        who = _adult(live)
-        live.submit([Submission("x1", who, SEVERE)], "court")
-        live.advance(3)
-        event = next(e for e in live.record(who)["operators"][0]["ledger"]
-                     if e["behaviour"] == SEVERE)
-        appeal = live.file_appeal(who, event["event"], "not me")["appeal"]
+        who, event, filed = _appealed(live, 3)
+        appeal = filed["appeal"]
         rewriting, answered = threading.Event(), threading.Event()
         transaction = live.store.transaction
 

@@ -12,26 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from xinyong.engine import parts
 from xinyong.engine.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
 from xinyong.engine.driver import drive
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import SETUP, Streams
-from xinyong.model.behaviour import Behaviours
-from xinyong.model.collectors import CollectorNetwork
-from xinyong.model.consequences import ConsequenceState, initial_response
-from xinyong.model.dissent import desired_dissent, expressed_dissent
+from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
+from xinyong.engine.streams import Streams
 from xinyong.model.lists import JOINS, LEAVES
 from xinyong.model.network import SocialNetwork, build_network
-from xinyong.model.operators import OperatorState, routing
-from xinyong.model.org_gates import OrganisationGates
-from xinyong.model.population import Population, conduct_factors, generate_population
-from xinyong.model.sensors import Events, Placement, Sensors
-from xinyong.model.start import starting_scores
+from xinyong.model.population import Population, generate_population
+from xinyong.model.sensors import Events
 from xinyong.records.accuracy import blacklist_counts
 from xinyong.records.books import Books, operator_counts
 from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
@@ -40,32 +33,6 @@ from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
 
 __all__ = ["Block", "City", "behaviour_twin", "twin_occurrences"]
-
-@dataclass(frozen=True)
-class Block:
-    """The subjects one block of a split run owns: citizens ``[lo, hi)`` and organisations
-    ``[org_lo, org_hi)``. Blocks follow neighbourhood boundaries, so a household, a collector's
-    beat and a neighbourhood each belong to one block."""
-
-    lo: int
-    hi: int
-    org_lo: int = 0
-    org_hi: int = 0
-
-
-@dataclass
-class Group:
-    """One kind of subject (citizens, or companies) and what it does each day."""
-
-    kind: str
-    n: int
-    conduct: np.ndarray
-    behaviours: Behaviours
-    sensors: Sensors
-    scratch: Scratch
-    cf_scratch: Scratch
-    listed_any: np.ndarray  # listed by any operator: what behaviour responds to
-    occurred: np.ndarray
 
 
 class City:
@@ -122,14 +89,14 @@ class City:
         if scenario.network is not None and self.population is not None:
             self.network = build_network(self.population, scenario.network.friends,
                                          self.streams, self.base["citizen"])
-        self.collectors = self._collectors()
-        self.groups = self._groups()
-        self.operators = self._operators()
+        self.collectors = parts.collectors(self)
+        self.groups = parts.groups(self)
+        self.operators = parts.operators(self)
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
         self.ledger = LedgerWriter(store) if store is not None else None
-        self.effects = self._effects()
-        self.org_gates = self._org_gates()
+        self.effects = parts.effects(self)
+        self.org_gates = parts.org_gates(self)
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self.clock: PhaseClock | None = None  # set to time the phases (--profile)
         self._phases = PHASES  # the day's plan, by name
@@ -145,133 +112,6 @@ class City:
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self.books = Books(len(scenario.behaviours), len(self.operators),
                            list(scenario.sensors), self.sensor_of)
-
-    # -- set-up ---------------------------------------------------------------------------
-
-    def _collectors(self) -> list[tuple[int, CollectorNetwork]]:
-        if self.population is None:
-            return []
-        names = list(self.scenario.sensors)
-        networks = []
-        for name, sensor in self.scenario.sensors.items():
-            if sensor.collectors is None:
-                continue
-            claims = [i for i, b in enumerate(self.scenario.behaviours)
-                      if b.sensor == name and b.subject == "citizen"
-                      and self.scenario.is_harmful(b)]
-            networks.append((names.index(name), CollectorNetwork(
-                name, sensor.collectors, self.population.neighbourhood, claims, self.streams,
-                self.base["citizen"])))
-        return networks
-
-    def _groups(self) -> dict[str, Group]:
-        s, pop = self.scenario, self.population
-        groups = {}
-        for kind in ("citizen", "company"):
-            index = [i for i, b in enumerate(s.behaviours) if b.subject == kind]
-            schemes = [op for op in s.all_operators() if op.scheme.subject == kind]
-            if kind == "company" and not (index or schemes):
-                continue
-            own = self.own[kind]
-            n = len(own)
-            ids = np.arange(own.start, own.stop)  # draws are addressed by city-wide ids
-            if kind == "citizen":
-                conduct = conduct_factors(s, self.streams, ids)
-                self.starts = self._starting_scores(ids, conduct)
-            else:  # companies draw from their own stream, so adding them moves no citizen
-                conduct = np.exp(s.conduct_lognormal_sigma
-                                 * self.streams.normal("conduct/company", SETUP, ids))
-            behaviours = [s.behaviours[i] for i in index]
-            scratch = Scratch(n)
-            placement = None
-            if kind == "citizen" and pop is not None:
-                placement = Placement(pop.district, pop.neighbourhood,
-                                      {net.sensor: net.watched for _, net in self.collectors})
-            groups[kind] = Group(
-                kind=kind, n=n, conduct=conduct,
-                behaviours=Behaviours(behaviours, [s.is_harmful(b) for b in behaviours],
-                                      s.listed_response, self.days, conduct, self.streams,
-                                      scratch, pop.age if kind == "citizen" and pop else None,
-                                      initial_response(s, self.starts, n) if kind == "citizen"
-                                      else None, own.start,
-                                      self._scales(index, ids, conduct) if kind == "citizen"
-                                      else None),
-                sensors=Sensors(behaviours, index, s.sensors, self.total[kind], self.streams,
-                                placement, own.start),
-                scratch=scratch, cf_scratch=Scratch(n) if self.threads else scratch,
-                listed_any=np.zeros(n, dtype=bool),
-                occurred=np.empty(0, dtype=np.int64))
-        return groups
-
-    def _starting_scores(self, ids: np.ndarray, conduct: np.ndarray
-                         ) -> list[np.ndarray | None]:
-        """Per operator, the starting scores of the citizens ``ids`` here (None: all start at
-        the scale's start; always None for an operator that scores organisations)."""
-        band = self.population.income_band if self.population is not None else None
-        return [starting_scores(self.scenario, op, self.streams, ids, conduct, band)
-                if op.scheme.subject == "citizen" else None
-                for op in self.scenario.all_operators()]
-
-    def _scales(self, index: list[int], ids: np.ndarray, conduct: np.ndarray
-                ) -> dict[int, np.ndarray] | None:
-        """Fixed per-citizen rate multipliers: who can do a behaviour at all (its
-        ``who_share``, e.g. public figures, keyed by behaviour and citizen), and the share of
-        their dissent citizens dare express."""
-        scales = {}
-        names = [self.scenario.behaviours[i].name for i in index]
-        for k, i in enumerate(index):
-            share = self.scenario.behaviours[i].who_share
-            if share < 1.0:
-                u = self.streams.uniform(f"population/can/{names[k]}", SETUP, ids)
-                scales[k] = (u < share).astype(np.float64)
-        r = self.scenario.response
-        if r is not None and r.dissent is not None:
-            d = r.dissent
-            k = names.index(d.behaviour)
-            desire = desired_dissent(self.streams, ids)
-            said = expressed_dissent(desire, conduct, d.punishment, d.severity, d.tolerance)
-            scales[k] = scales.get(k, 1.0) * said / desire
-        return scales or None
-
-    def _operators(self) -> list[OperatorState]:
-        s, pop = self.scenario, self.population
-        receives = routing(s)
-        states = []
-        for i, op in enumerate(s.all_operators()):
-            group = self.groups[op.scheme.subject]
-            covered = None
-            if op.scheme.subject == "citizen" and pop is not None:
-                if op.scheme.covers_min_age > 0:
-                    covered = pop.age >= op.scheme.covers_min_age
-                if op.districts is not None:  # a city's operator, in a nation
-                    here = np.isin(pop.district, op.districts)
-                    covered = here if covered is None else covered & here
-            weight = group.conduct / np.exp(s.conduct_lognormal_sigma ** 2 / 2)  # mean 1
-            states.append(OperatorState(i, op, s, receives[i], group.n, self.days,
-                                        group.scratch, group.cf_scratch, self.streams,
-                                        covered, self.starts[i], self.total[op.scheme.subject],
-                                        self.base[op.scheme.subject], weight))
-        return states
-
-    def _effects(self) -> ConsequenceState | None:
-        s = self.scenario
-        if s.consequences is None and s.response is None:
-            return None
-        citizens = self.groups["citizen"]
-        return ConsequenceState(
-            s.consequences, s.response, self.operators, self.population, citizens.behaviours,
-            self.population.age if self.population is not None else None, self.streams,
-            self.days, [b.name for b in s.behaviours], list(s.sensors), self.sensor_of,
-            self.base["citizen"], self.base["company"], self.network)
-
-    def _org_gates(self) -> OrganisationGates | None:
-        c = self.scenario.consequences
-        if c is None or not c.org_services or self.population is None \
-                or self.effects is None or "company" not in self.groups:
-            return None
-        return OrganisationGates(c, self.operators, self.population, self.effects.status,
-                                 self.effects.cf_status, self.streams, self.days, self.org_size,
-                                 self.base["citizen"], self.base["company"])
 
     # -- the day --------------------------------------------------------------------------
 

@@ -22,8 +22,9 @@ import numpy as np
 from xinyong.model.sensors import Events
 
 if TYPE_CHECKING:
-    from xinyong.engine.city import Block, City
+    from xinyong.engine.city import City
     from xinyong.engine.day import DayResult
+    from xinyong.engine.parts import Block
 
 __all__ = ["drive", "route"]
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xinyong.engine.city import Block, City, twin_occurrences
+from xinyong.engine.city import City, twin_occurrences
 from xinyong.engine.driver import drive, route
+from xinyong.engine.parts import Block
 from xinyong.engine.streams import Streams
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
