@@ -5,8 +5,8 @@ gates. The city is held in memory; everything that changes it is first made dura
 DuckDB store, so that a process killed at any moment loses nothing it acknowledged:
 
 - a submitted event is stored (``live_submissions``, keyed by the client's id, so a repeat is
-  recognised) before it is acknowledged; it joins the records of the open day and counts when
-  the day is simulated;
+  recognised) before it is acknowledged (:mod:`xinyong.service.inbox`); it joins the records
+  of the open day and counts when the day is simulated;
 - advancing writes each day's ledger, then the new day number, in that order, and every
   ``snapshot_every`` days a snapshot of the whole city (:mod:`xinyong.records.snapshots`; older ones
   are thinned to one every ``KEEP_EVERY`` days);
@@ -44,7 +44,6 @@ from __future__ import annotations
 import copy
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,6 +67,7 @@ from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 from xinyong.service.appeals import APPEALS_TABLE, Appeals, EventId, withdrawals
 from xinyong.service.errors import LiveError
+from xinyong.service.inbox import Inbox, Receipt, Submission
 from xinyong.service.locks import FairLock, ReadWriteLock
 
 __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission",
@@ -86,37 +86,6 @@ CREATE TABLE IF NOT EXISTS live_snapshots (day INTEGER PRIMARY KEY, file VARCHAR
 ALTER TABLE appeals ADD COLUMN IF NOT EXISTS nth INTEGER DEFAULT 0;
 DROP TABLE IF EXISTS ledger_staging;
 """
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One event submitted from outside: who did what, with the client's own id for it."""
-
-    client_id: str
-    citizen: int
-    behaviour: str
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The answer to one submission: stored for a day, or recognised as a repeat."""
-
-    client_id: str
-    status: str  # "accepted" or "duplicate"
-    day: int
-
-
-@dataclass
-class _Waiting:
-    """Submissions waiting for the next group commit."""
-
-    ids: list[str]
-    citizen: np.ndarray
-    behaviour: np.ndarray
-    by: str
-    received: float
-    receipts: list[Receipt] | None = None
-    error: BaseException | None = None
 
 
 @dataclass
@@ -157,8 +126,6 @@ class LiveCity:
         self._jobs: dict[int, AdvanceJob] = {}
         self._jobs_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._queue: list[_Waiting] = []  # submissions waiting for the next group commit
-        self._queue_lock = threading.Lock()
         self.appeals = Appeals(self)  # filing and deciding them, re-simulating on upholding
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -186,12 +153,10 @@ class LiveCity:
                 self.store.con.execute("INSERT INTO live_snapshots VALUES (0, ?)",
                                        [write_snapshot(self.folder, self.city)])
         self._reader_root = self.store.con.cursor()  # only ever used to make readers' cursors
-        self._submitted: dict[str, int] = dict(self.store.con.execute(
-            "SELECT client_id, day FROM live_submissions").fetchall())
         self.behaviours = [b.name for b in self.scenario.behaviours]
         self.citizen_behaviours = [b.name for b in self.scenario.behaviours
                                    if b.subject == "citizen"]
-        self._behaviour_index = {name: i for i, name in enumerate(self.behaviours)}
+        self.inbox = Inbox(self)  # submissions, stored by group commit
         self.sensors = list(self.scenario.sensors)
         self._sensor_index = [self.sensors.index(b.sensor) for b in self.scenario.behaviours]
         self.services = ([s.name for s in self.scenario.consequences.services]
@@ -418,80 +383,9 @@ class LiveCity:
         return self.scenario.behaviours[self.behaviours.index(behaviour)].sensor
 
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
-        """Store submitted events durably for the open day, then acknowledge them.
-
-        A client id seen before (in this batch or any earlier one) is answered as a duplicate
-        and stored once.
-        """
-        if not submissions:
-            return []
-        citizen = np.array([s.citizen for s in submissions], dtype=np.int64)
-        bad = citizen[(citizen < 0) | (citizen >= self.scenario.citizens)]
-        if bad.size:
-            self.check_citizen(int(bad[0]))
-        for s in submissions:
-            self.sensor_of(s.behaviour)  # a citizen's behaviour, or the 422 naming them
-        behaviour = np.array([self._behaviour_index[s.behaviour] for s in submissions],
-                             dtype=np.int16)
-        waiting = _Waiting([s.client_id for s in submissions], citizen, behaviour,
-                           submitted_by, time.time())
-        with self._queue_lock:
-            self._queue.append(waiting)
-        with self.writer:  # group commit: the first to get here stores all who queued
-            if waiting.receipts is None and waiting.error is None:
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._store(group)
-        if waiting.error is not None:
-            raise waiting.error
-        assert waiting.receipts is not None
-        return waiting.receipts
-
-    def _store(self, group: list[_Waiting]) -> None:
-        """Store the queued submissions in one transaction and give each its receipts (or
-        the error); call holding ``writer``."""
-        day = self.city.day
-        if day >= self.scenario.days:
-            for w in group:
-                w.error = LiveError(409, f"the city has run all its {self.scenario.days} days: "
-                                         f"an event now would never count; start a longer one")
-            return
-        known = self._submitted  # client id -> day, mirrored from the store
-        new: dict[str, int] = {}
-        receipts, fresh = [], []
-        for w in group:
-            mine, keep = [], np.zeros(len(w.ids), dtype=bool)
-            for i, cid in enumerate(w.ids):  # a repeat within the batch is a duplicate too
-                if cid in known or cid in new:
-                    mine.append(Receipt(cid, "duplicate", known.get(cid, day)))
-                else:
-                    new[cid] = day
-                    keep[i] = True
-                    mine.append(Receipt(cid, "accepted", day))
-            receipts.append(mine)
-            fresh.append(keep)
-        if new:
-            citizen = np.concatenate([w.citizen[k] for w, k in zip(group, fresh, strict=True)])
-            behaviour = np.concatenate([w.behaviour[k]
-                                        for w, k in zip(group, fresh, strict=True)])
-            try:
-                self.store.append("live_submissions", {  # durable before the answer
-                    "client_id": np.array(list(new), dtype=object),
-                    "day": np.full(len(new), day, dtype=np.int32),
-                    "citizen": citizen.astype(np.int32), "behaviour": behaviour,
-                    "submitted_by": np.concatenate([np.full(int(k.sum()), w.by, dtype=object)
-                                                    for w, k in zip(group, fresh,
-                                                                    strict=True)]),
-                    "received": np.concatenate([np.full(int(k.sum()), w.received)
-                                                for w, k in zip(group, fresh, strict=True)])})
-            except Exception as exc:
-                for w in group:
-                    w.error = exc
-                return
-            known.update(new)  # only once stored
-            self.city.inject(day, citizen, behaviour)
-        for w, mine in zip(group, receipts, strict=True):
-            w.receipts = mine
+        """Store submitted events durably for the open day, then acknowledge them (the
+        city's inbox: :class:`xinyong.service.inbox.Inbox`)."""
+        return self.inbox.submit(submissions, submitted_by)
 
     # -- reading --------------------------------------------------------------------------
 
