@@ -267,6 +267,32 @@ def test_readers_go_on_while_an_upheld_appeal_rewrites_the_ledger(
         live.close()
 
 
+def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
+        tmp_path: Path, scenario: Scenario) -> None:
+    """The inbox does not wait for the day being simulated: once a day's simulation has begun
+    (under the writer), a submission is stored for the next day, counts on that day, and is
+    replayed on it after a restart."""
+    live = LiveCity(tmp_path / "n", scenario, seed=1)
+    try:
+        who = _adult(live)
+        live.advance(2)
+        with live.writer:  # as an advance holds it for day 2, which it has closed
+            live.inbox.close_day(live.day)
+            receipt = live.submit([Submission("late-1", who, SEVERE)], "court")[0]
+        assert (receipt.status, receipt.day, live.day) == ("accepted", 3, 2)
+        live.advance(2)
+        days = [e["day"] for e in live.record(who)["operators"][0]["ledger"]
+                if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"]]
+        assert days == [3]
+    finally:
+        live.close()
+    again = LiveCity(tmp_path / "n")
+    try:
+        assert again.day == 4 and again.inbox.day == 4
+    finally:
+        again.close()
+
+
 def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scenario) -> None:
     """The re-simulation runs while the city advances; it catches up with the days simulated
     meanwhile, and the result is still the city that never had the event."""

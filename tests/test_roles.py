@@ -154,9 +154,10 @@ def test_the_readme_table_is_the_matrix() -> None:
 
 
 def test_writes_queued_behind_a_long_write_leave_the_readers_threads(tmp_path: Path) -> None:
-    """While the city's writer is held (an upheld appeal's install, say), more submissions than
-    the server has request threads queue on threads of their own: records and stats are still
-    answered."""
+    """While the city's writer is held (a day of an advance, an upheld appeal's install),
+    submissions are still stored and answered (the inbox does not wait for it), and more
+    appeals than the server has request threads queue on threads of their own: records and
+    stats are still answered."""
     from concurrent.futures import ThreadPoolExecutor
 
     from xinyong.service.api import REQUEST_THREADS
@@ -167,14 +168,18 @@ def test_writes_queued_behind_a_long_write_leave_the_readers_threads(tmp_path: P
         with TestClient(served_app(live, Keyring.from_env(KEYS))) as client, \
                 ThreadPoolExecutor(max_workers=2 * REQUEST_THREADS) as pool:
             with live.writer:
-                queued = [pool.submit(client.post, "/events", headers=camera, json={
-                    "client_id": f"q{i}", "citizen": i, "behaviour": "jaywalking"})
-                    for i in range(2 * REQUEST_THREADS - 2)]
+                queued = [pool.submit(client.post, "/appeals", headers={"X-API-Key": f"c{i}"},
+                                      json={"citizen": i, "event": f"0.0.{i}.{i}.0.0",
+                                            "reason": "not me"})
+                          for i in range(2 * REQUEST_THREADS - 2)]
+                submitted = client.post("/events", headers=camera, json={
+                    "client_id": "w1", "citizen": 7, "behaviour": "jaywalking"})
+                assert submitted.status_code == 200 and submitted.json()["day"] == 0
                 read = pool.submit(lambda: (client.get("/stats", headers=analyst),
                                             client.get("/citizens/3", headers=analyst)))
                 stats, record = read.result(timeout=30)  # answered with the writer held
                 assert stats.status_code == record.status_code == 200
-                assert not any(q.done() for q in queued)  # the writes are still waiting
-            assert all(q.result(timeout=30).status_code == 200 for q in queued)
+                assert not any(q.done() for q in queued)  # the appeals are still waiting
+            assert all(q.result(timeout=30).status_code == 404 for q in queued)  # no such event
     finally:
         live.close()

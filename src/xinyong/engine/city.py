@@ -348,9 +348,11 @@ class City:
         return flipped
 
     def __getstate__(self) -> dict[str, Any]:
-        """A city travels (to a checkpoint, a worker) without its threads and its store."""
+        """A city travels (to a checkpoint, a worker) without its threads and its store, and
+        without the events submitted for coming days (a live city replays them from its store,
+        and its inbox may add to them while a snapshot is written)."""
         state = self.__dict__.copy()
-        state.update(_second_core=None, store=None, ledger=None)
+        state.update(_second_core=None, store=None, ledger=None, injected={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

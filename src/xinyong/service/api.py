@@ -33,13 +33,15 @@ from xinyong.studies.overrides import apply as apply_overrides
 from xinyong.studies.overrides import parse as parse_overrides
 from xinyong.views.docs import add_offline_docs
 
-__all__ = ["REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
+__all__ = ["INBOX_THREADS", "REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
 
 REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, notices, ...)
-# Threads of their own for the routes that wait on the city's writer (events, appeals,
-# decisions, advances, loading a city): those queued behind a long write, such as an upheld
-# appeal's install, never take the readers' threads.
+# Threads of their own for the routes that wait on the city's writer (appeals, decisions,
+# advances, loading a city), and for submissions (which wait on the inbox alone): those queued
+# behind a long write, such as an upheld appeal's install, never take the readers' threads,
+# nor the submissions'.
 WRITE_THREADS = 4
+INBOX_THREADS = 4
 
 
 class Switch:
@@ -227,13 +229,21 @@ def create_app(live: LiveCity, keys: Keyring,
     services = live.services or ["none"]
     service_name = Literal[tuple(services)]  # type: ignore[valid-type]
     add_error_handlers(app)
-    writers: list[anyio.CapacityLimiter] = []  # made on first use, inside the event loop
+    limiters: dict[str, anyio.CapacityLimiter] = {}  # made on first use, inside the loop
+
+    async def on_threads(pool: str, route: Callable[..., Any], *args: Any) -> Any:
+        if pool not in limiters:
+            limiters[pool] = anyio.CapacityLimiter(
+                WRITE_THREADS if pool == "writer" else INBOX_THREADS)
+        return await anyio.to_thread.run_sync(route, *args, limiter=limiters[pool])
 
     async def writing(route: Callable[..., Any], *args: Any) -> Any:
         """Run a route that takes the city's writer on the writers' threads."""
-        if not writers:
-            writers.append(anyio.CapacityLimiter(WRITE_THREADS))
-        return await anyio.to_thread.run_sync(route, *args, limiter=writers[0])
+        return await on_threads("writer", route, *args)
+
+    async def submitting(route: Callable[..., Any], *args: Any) -> Any:
+        """Run a submission on the inbox's threads."""
+        return await on_threads("inbox", route, *args)
 
     @app.exception_handler(LiveError)
     async def _live_error(request: Request, exc: LiveError) -> JSONResponse:
@@ -262,14 +272,15 @@ def create_app(live: LiveCity, keys: Keyring,
     async def submit_event(event: event_model,  # type: ignore[valid-type]
                            identity: Who) -> ReceiptOut:
         """Submit one event about a citizen; it is stored durably before the answer."""
-        r = (await writing(_submit, [event], identity))[0]
+        r = (await submitting(_submit, [event], identity))[0]
         return ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
 
     @app.post("/events/batch", response_model=BatchReceipt, responses=_ERRORS)
     async def submit_batch(batch: batch_model,  # type: ignore[valid-type]
                            identity: Who) -> BatchReceipt:
         """Submit up to 10,000 events, stored together before the answer."""
-        receipts = await writing(_submit, batch.events, identity)  # type: ignore[attr-defined]
+        receipts = await submitting(_submit, batch.events,  # type: ignore[attr-defined]
+                                    identity)
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
         return BatchReceipt(accepted=len(receipts) - len(repeated), duplicates=len(repeated),
                             duplicate_ids=repeated, day=receipts[0].day)

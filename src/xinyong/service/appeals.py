@@ -233,7 +233,9 @@ class Appeals:
         while live.day - city.day > 1:  # catch up with advances made meanwhile, holding nothing
             live._run_to(city, work, live.day, key.day, sink, made)
         con = live.store.con
-        with live.writer:  # the last day or so, with submissions and advances waiting
+        # The last day or so, with advances (the writer) and submissions (the inbox) waiting:
+        # the new city takes every submission stored, and none goes to the old one after.
+        with live.writer, live.inbox.lock:
             live._run_to(city, work, live.day, key.day, sink, made)
             old = live.city
 

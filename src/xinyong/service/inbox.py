@@ -1,11 +1,17 @@
 """The live city's inbox: events submitted from outside, stored durably before they are
 acknowledged, by group commit.
 
-Many clients submit at once; each puts its batch in the queue and asks for the city's writer.
+Many clients submit at once; each puts its batch in the queue and asks for the inbox's lock.
 The first to get it stores every batch queued so far in one transaction and hands each its
 receipts, so a busy city stores a few large transactions instead of many small ones. A client
 id seen before (in the same batch or any earlier one) is answered as a duplicate and stored
-once; an event stored joins the records of the open day and counts when the day is simulated.
+once.
+
+An event stored joins the records of the first day whose simulation has not begun (the
+receipt names it) and counts when that day is simulated. The inbox does not wait for the
+city's writer: while an advance simulates a day, submissions go to the next one, through a
+cursor of the inbox's own. What must see every submission at once (an advance closing a day,
+an appeal's re-simulated city replacing the old) takes :attr:`Inbox.lock`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xinyong.service.errors import LiveError
+from xinyong.service.locks import FairLock
 
 if TYPE_CHECKING:
     from xinyong.service.live import LiveCity
@@ -65,6 +72,9 @@ class Inbox:
 
     def __init__(self, live: LiveCity) -> None:
         self.live = live
+        self.lock = FairLock()  # the day open to submissions, and the city they go to
+        self.day = live.city.day  # the first day whose simulation has not begun
+        self._con = live.store.con.cursor()  # the inbox's own connection to the store
         self._queue: list[_Waiting] = []  # submissions waiting for the next group commit
         self._queue_lock = threading.Lock()
         # Every client id stored, and its day, mirrored from the store.
@@ -93,7 +103,7 @@ class Inbox:
                            submitted_by, time.time())
         with self._queue_lock:
             self._queue.append(waiting)
-        with live.writer:  # group commit: the first to get here stores all who queued
+        with self.lock:  # group commit: the first to get here stores all who queued
             if waiting.receipts is None and waiting.error is None:
                 with self._queue_lock:
                     group, self._queue = self._queue, []
@@ -105,9 +115,9 @@ class Inbox:
 
     def _store(self, group: list[_Waiting]) -> None:
         """Store the queued submissions in one transaction and give each its receipts (or
-        the error); call holding the city's ``writer``."""
+        the error); call holding :attr:`lock`."""
         live = self.live
-        day = live.city.day
+        day = self.day
         if day >= live.scenario.days:
             for w in group:
                 w.error = LiveError(409, f"the city has run all its {live.scenario.days} days: "
@@ -140,7 +150,8 @@ class Inbox:
                                                     for w, k in zip(group, fresh,
                                                                     strict=True)]),
                     "received": np.concatenate([np.full(int(k.sum()), w.received)
-                                                for w, k in zip(group, fresh, strict=True)])})
+                                                for w, k in zip(group, fresh, strict=True)])},
+                    self._con)
             except Exception as exc:
                 for w in group:
                     w.error = exc
@@ -149,3 +160,12 @@ class Inbox:
             live.city.inject(day, citizen, behaviour)
         for w, mine in zip(group, receipts, strict=True):
             w.receipts = mine
+
+    def close_day(self, day: int) -> None:
+        """Close ``day`` to submissions (its simulation begins): later ones join the next."""
+        with self.lock:
+            self.day = max(self.day, day + 1)
+
+    def close(self) -> None:
+        """Close the inbox's connection."""
+        self._con.close()

@@ -14,10 +14,11 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
 
 Concurrency, by design:
 
-- **One writer.** Every change (a submission, an appeal, a day of an advance) holds
-  ``writer``, in the order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
-  asking again after each day queues behind the submissions that came meanwhile); the
-  store's own connection is used only under it.
+- **One writer.** Every change (an appeal, a day of an advance) holds ``writer``, in the
+  order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
+  asking again after each day queues behind the changes that came meanwhile); the store's own
+  connection is used only under it. Submissions do not wait for it: the inbox stores them
+  through its own cursor for the first day not yet begun (:mod:`xinyong.service.inbox`).
 - **Readers on their own cursors**, one per thread, and on the city's arrays under the read
   side of ``state``. A day is applied (arrays and ledger) under its write side, so a reader
   sees the last completed day, never one half applied.
@@ -331,7 +332,7 @@ class LiveCity:
             job.status = "done"
         except Exception as exc:  # the job reports it; the city goes back to its last whole day
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            with self.writer, self.state.write():
+            with self.writer, self.inbox.lock, self.state.write():
                 old = self.city
                 if old.ledger is not None:
                     old.ledger.discard()
@@ -345,6 +346,7 @@ class LiveCity:
         """A day of an advance: simulated under the writer and the arrays' write lock (readers
         see the last whole day), then snapshotted, readers going on meanwhile."""
         with self.writer:
+            self.inbox.close_day(self.city.day)  # submissions from now on join the next day
             with self.state.write():
                 yield
             if self.snapshot_every and self.city.day % self.snapshot_every == 0:
@@ -383,8 +385,8 @@ class LiveCity:
         return self.scenario.behaviours[self.behaviours.index(behaviour)].sensor
 
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
-        """Store submitted events durably for the open day, then acknowledge them (the
-        city's inbox: :class:`xinyong.service.inbox.Inbox`)."""
+        """Store submitted events durably for the first day not yet begun, then acknowledge
+        them (the city's inbox: :class:`xinyong.service.inbox.Inbox`)."""
         return self.inbox.submit(submissions, submitted_by)
 
     # -- reading --------------------------------------------------------------------------
@@ -605,13 +607,14 @@ class LiveCity:
             threads = [j.thread for j in self._jobs.values() if j.thread is not None]
         for thread in threads:
             thread.join(timeout=600)
-        with self.writer:
+        with self.writer, self.inbox.lock:
             if self.city.ledger is not None:
                 self.city.ledger.flush()
             with self._cursors_lock:
                 for cursor in self._cursors:
                     cursor.close()
                 self._cursors.clear()
+            self.inbox.close()
             self.store.close()
 
 
