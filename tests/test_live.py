@@ -293,6 +293,27 @@ def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
         again.close()
 
 
+def test_a_record_is_read_while_a_day_is_simulated(tmp_path: Path, scenario: Scenario) -> None:
+    """Records read the copy made at the end of the last completed day: a day being simulated
+    (its arrays under the write lock) does not hold them up, and they show that day."""
+    live = LiveCity(tmp_path / "v", scenario, seed=1)
+    try:
+        who = _adult(live)
+        live.advance(3)
+        before = live.record(who)
+        seen: list[dict[str, Any]] = []
+        with live.state.write():  # as a day of an advance holds it
+            reader = threading.Thread(target=lambda: seen.append(live.record(who)))
+            reader.start()
+            reader.join(timeout=30)
+            held = reader.is_alive()
+        reader.join()
+        assert not held, "a record waited for the day being simulated"
+        assert seen == [before] and before["day"] == 3
+    finally:
+        live.close()
+
+
 def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scenario) -> None:
     """The re-simulation runs while the city advances; it catches up with the days simulated
     meanwhile, and the result is still the city that never had the event."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -239,15 +241,21 @@ class Appeals:
             live._run_to(city, work, live.day, key.day, sink, made)
             old = live.city
 
+            @contextmanager
+            def committing() -> Iterator[None]:
+                with live.state.write():
+                    live._generation += 1  # odd: readers of records wait for the swap
+                    yield
+
             def swap() -> None:
                 city.attach(live.store)
                 live._install(city)
-                live._generation += 1
+                live._generation += 1  # even again: the new city and ledger are served
 
             # The ledger is rewritten in a transaction no reader sees; readers wait only for
             # its commit and the swap of the city, made together, so that none mixes old
             # scores with the new ledger (a record read across them reads again).
-            with live.store.transaction(commit_under=live.state.write, then=swap):
+            with live.store.transaction(commit_under=committing, then=swap):
                 con.execute("UPDATE appeals SET status = 'upheld', decided_day = ? "
                             "WHERE appeal = ?", [live.day, appeal])
                 con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])

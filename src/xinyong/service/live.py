@@ -163,7 +163,9 @@ class LiveCity:
         self.services = ([s.name for s in self.scenario.consequences.services]
                          if self.scenario.consequences else [])
         self._open_day = self.city.day
-        self._generation = 0  # moves when an upheld appeal rewrites the city's history
+        # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
+        # appeal's new ledger is being committed, even again once its city is served.
+        self._generation = 0
         self._install(self.city)
 
     def _install(self, city: City) -> None:
@@ -171,7 +173,7 @@ class LiveCity:
         reader exists): its gate status and the open day."""
         self.city = city
         self._open_day = city.day
-        self._status = frozen_status(city)
+        self._status, self._view = frozen(city)
         citizen_ops = [op for op in city.operators if op.subject == "citizen"]
         self._gates = (Gates(self.scenario.consequences, citizen_ops[0].name)
                        if self.scenario.consequences and citizen_ops else None)
@@ -338,7 +340,7 @@ class LiveCity:
                     old.ledger.discard()
                 self._recover(int(self.store.info()["live_day"]))
                 self._install(self.city)
-                self._generation += 1
+                self._generation += 2
                 old._second_core.shutdown()
 
     @contextmanager
@@ -366,7 +368,7 @@ class LiveCity:
         assert city.ledger is not None
         city.ledger.flush()
         self.store.set_info(live_day=str(city.day))
-        self._status = frozen_status(city)
+        self._status, self._view = frozen(city)
         self._open_day = city.day
 
     # -- events ---------------------------------------------------------------------------
@@ -395,28 +397,29 @@ class LiveCity:
         """A citizen's record: every operator's score, grade and lists, and the ledger with the
         reason for every point; events submitted for the open day are shown as pending.
 
-        The standing is read under the read lock, the ledger after it, up to the same day
-        (rows of a day being simulated are not shown); if an upheld appeal rewrote history
-        in between (the generation moved), it is read again.
+        The standing is read from the copy made at the end of the last completed day (no
+        lock: a day being simulated does not hold it up), the ledger up to the same day; if
+        an upheld appeal rewrote history in between (the generation moved), it is read again,
+        and while an appeal's new ledger is being committed, under the read lock after it.
         """
         self.check_citizen(citizen)
-        for attempt in range(3):
-            with self.state.read():
-                day, generation = self.day, self._generation
-                standing = self._standing(citizen, day)
-                if attempt == 2:  # rare: read the ledger under the lock this time
-                    return self._with_ledger(standing, citizen, day)
-            record = self._with_ledger(standing, citizen, day)
+        for _ in range(3):
+            generation, view = self._generation, self._view
+            if generation % 2:  # an appeal's new ledger is being committed: wait for it
+                break
+            record = self._with_ledger(self._standing(citizen, view), citizen, view.day)
             if self._generation == generation:
                 return record
-        raise AssertionError("unreachable")
+        with self.state.read():  # rare: history being (or thrice) rewritten; read it whole
+            view = self._view
+            return self._with_ledger(self._standing(citizen, view), citizen, view.day)
 
-    def _standing(self, citizen: int, day: int) -> dict[str, Any]:
-        """What the city's arrays say of a citizen (call under the read lock)."""
+    def _standing(self, citizen: int, view: SimpleNamespace) -> dict[str, Any]:
+        """What the city's columns said of a citizen at the end of its last day (``view``:
+        :func:`frozen`)."""
         operators = []
-        for op in self.city.operators:
-            if op.subject != "citizen":
-                continue
+        day = view.day
+        for op in view.operators:
             st, cf = op.standing, op.counterfactual
             operators.append({
                 "operator": op.name, "scheme": op.scheme.name,
@@ -433,17 +436,17 @@ class LiveCity:
                            "until": int(lst.until[citizen]) if lst.spec.kind == "black"
                            else None,
                            "repeats": int(lst.repeats[citizen]),
-                           "error_free": bool(cf_lst.member[citizen])}
-                          for lst, cf_lst in zip(op.lists.lists, op.cf_lists.lists,
-                                                 strict=True) if lst.member[citizen]],
-                "error_free_lists": [cf_lst.spec.name for lst, cf_lst in zip(
-                    op.lists.lists, op.cf_lists.lists, strict=True)
-                    if cf_lst.member[citizen] and not lst.member[citizen]],
+                           "error_free": bool(cf_member[citizen])}
+                          for lst, cf_member in zip(op.lists.lists, op.cf_members,
+                                                    strict=True) if lst.member[citizen]],
+                "error_free_lists": [lst.spec.name for lst, cf_member in zip(
+                    op.lists.lists, op.cf_members, strict=True)
+                    if cf_member[citizen] and not lst.member[citizen]],
                 "grade_capped_until": int(st.cap_until[citizen])
                 if st.capped and st.cap_until[citizen] > day else None,
                 "index": op.index,
             })
-        pop = self.city.population
+        pop = view.population
         return {
             "citizen": citizen,
             "name": citizen_name(citizen) if pop is not None else None,
@@ -641,10 +644,11 @@ def load_city(base: Path, scenario: Scenario, seed: int) -> LiveCity:
     return live
 
 
-def frozen_status(city: City) -> GateStatus:
-    """The city's gate status on copies of the columns gates read (scores, listings, lists
-    and their terms, grade caps), as of its last completed day: a snapshot that the next day
-    does not change. About a dozen columns over citizens: a millisecond per 100,000."""
+def frozen(city: City) -> tuple[GateStatus, SimpleNamespace]:
+    """The city as of its last completed day, on copies of the columns that gates and records
+    read (scores, listings, lists and their terms, grade caps, the error-free standing): its
+    gate status, and what records read, which the next day does not change. About a dozen
+    columns over citizens: a millisecond per 100,000."""
     shims = []
     for op in city.operators:
         if op.subject != "citizen":
@@ -656,12 +660,17 @@ def frozen_status(city: City) -> GateStatus:
         book.lists = []
         for lst in op.lists.lists:
             frozen = copy.copy(lst)
-            frozen.member, frozen.since, frozen.until = (lst.member.copy(), lst.since.copy(),
-                                                         lst.until.copy())
+            frozen.member, frozen.since, frozen.until, frozen.repeats = (
+                lst.member.copy(), lst.since.copy(), lst.until.copy(), lst.repeats.copy())
             book.lists.append(frozen)
-        shims.append(SimpleNamespace(subject="citizen", name=op.name, scheme=op.scheme,
-                                     standing=standing, lists=book, covered=op.covered))
-    return live_status(shims, city.population, False, [city.day])  # type: ignore[arg-type]
+        cf = op.counterfactual
+        shims.append(SimpleNamespace(
+            subject="citizen", name=op.name, scheme=op.scheme, index=op.index,
+            standing=standing, lists=book, covered=op.covered,
+            counterfactual=SimpleNamespace(score=cf.score.copy(), listed=cf.listed.copy()),
+            cf_members=[lst.member.copy() for lst in op.cf_lists.lists]))
+    status = live_status(shims, city.population, False, [city.day])  # type: ignore[arg-type]
+    return status, SimpleNamespace(day=city.day, operators=shims, population=city.population)
 
 
 def _event_json(event: EventId, behaviour: str, sensor: str, points: int, flags: int
