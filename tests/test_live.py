@@ -293,9 +293,11 @@ def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
         again.close()
 
 
-def test_a_record_is_read_while_a_day_is_simulated(tmp_path: Path, scenario: Scenario) -> None:
-    """Records read the copy made at the end of the last completed day: a day being simulated
-    (its arrays under the write lock) does not hold them up, and they show that day."""
+def test_records_and_stats_are_read_while_a_day_is_simulated(
+        tmp_path: Path, scenario: Scenario) -> None:
+    """Records read the copy made at the end of the last completed day, and stats the figures
+    computed once that day: a day being simulated (its arrays under the write lock) does not
+    hold them up, and they show that day."""
     live = LiveCity(tmp_path / "v", scenario, seed=1)
     try:
         who = _adult(live)
@@ -310,6 +312,15 @@ def test_a_record_is_read_while_a_day_is_simulated(tmp_path: Path, scenario: Sce
         reader.join()
         assert not held, "a record waited for the day being simulated"
         assert seen == [before] and before["day"] == 3
+        stats = live.stats()  # computed once for the day...
+        with live.state.write():  # ...and served while the next is simulated
+            reader = threading.Thread(target=lambda: seen.append(live.stats()))
+            reader.start()
+            reader.join(timeout=30)
+            held = reader.is_alive()
+        reader.join()
+        assert not held, "stats waited for the day being simulated"
+        assert seen[-1] == stats and stats["as_of_day"] == stats["open_day"] == 3
     finally:
         live.close()
 

@@ -166,6 +166,7 @@ class LiveCity:
         # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
         # appeal's new ledger is being committed, even again once its city is served.
         self._generation = 0
+        self._stats: tuple[int, int, dict[str, Any]] | None = None  # generation, day, summary
         self._install(self.city)
 
     def _install(self, city: City) -> None:
@@ -522,13 +523,26 @@ class LiveCity:
         return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]
 
     def stats(self) -> dict[str, Any]:
-        """The city now: the summary figures so far."""
-        with self.reading() as con:
-            summary = self.city.summary()
-            summary["open_day"] = self.day
-            summary["submitted"] = int(con.execute(
-                "SELECT count(*) FROM live_submissions").fetchall()[0][0])
-            return summary
+        """The summary figures as of ``as_of_day`` (the days simulated when they were
+        computed), with the day open now (``open_day``).
+
+        They are computed at most once a day, under the read lock; while a day is simulated,
+        those of the day before are served (``as_of_day`` one less than ``open_day``) rather
+        than wait for it, unless they are older still, or history was rewritten since.
+        """
+        cached = self._stats
+        if cached is None or cached[0] != self._generation or cached[1] < self.day - 1:
+            with self.state.read():
+                cached = self._stats = (self._generation, self.day, self.city.summary())
+        elif cached[1] < self.day and self.state.acquire_read(blocking=False):
+            try:
+                cached = self._stats = (self._generation, self.day, self.city.summary())
+            finally:
+                self.state.release_read()
+        _, as_of, summary = cached
+        submitted = self._reader().execute("SELECT count(*) FROM live_submissions").fetchall()
+        return {**summary, "as_of_day": as_of, "open_day": self.day,
+                "submitted": int(submitted[0][0])}
 
     @property
     def notice_lists(self) -> list[str]:
