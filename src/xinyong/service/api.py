@@ -229,12 +229,12 @@ def create_app(live: LiveCity, keys: Keyring,
     services = live.services or ["none"]
     service_name = Literal[tuple(services)]  # type: ignore[valid-type]
     add_error_handlers(app)
+    sizes = {"writer": WRITE_THREADS, "inbox": INBOX_THREADS}
     limiters: dict[str, anyio.CapacityLimiter] = {}  # made on first use, inside the loop
 
     async def on_threads(pool: str, route: Callable[..., Any], *args: Any) -> Any:
         if pool not in limiters:
-            limiters[pool] = anyio.CapacityLimiter(
-                WRITE_THREADS if pool == "writer" else INBOX_THREADS)
+            limiters[pool] = anyio.CapacityLimiter(sizes[pool])
         return await anyio.to_thread.run_sync(route, *args, limiter=limiters[pool])
 
     async def writing(route: Callable[..., Any], *args: Any) -> Any:

@@ -95,11 +95,6 @@ def withdrawals(con: duckdb.DuckDBPyConnection, extra: EventId | None = None
     return out
 
 
-def _refused(status: int, message: str) -> LiveError:
-    """The live city's error for a request it cannot carry out."""
-    return LiveError(status, message)
-
-
 class Appeals:
     """A live city's appeals desk: files appeals against ledger events, answers what became
     of them, and decides them, an upheld one re-simulating the city without its event.
@@ -125,24 +120,24 @@ class Appeals:
         try:
             key = EventId.parse(event)
         except ValueError as exc:
-            raise _refused(422, str(exc)) from None
+            raise LiveError(422, str(exc)) from None
         ops = live.city.operators
         if key.subject != citizen or key.operator >= len(ops) \
                 or ops[key.operator].subject != "citizen":
-            raise _refused(404, f"no event '{event}' in the ledger of citizen {citizen}")
+            raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
         with live.writer:
             con = live.store.con
             flags = key.flags(con)
             if flags is None:
-                raise _refused(404, f"no event '{event}' in the ledger of citizen {citizen}")
+                raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
             if flags & LedgerFlag.REVERSED:
-                raise _refused(409, f"event '{event}' was already reversed on appeal")
+                raise LiveError(409, f"event '{event}' was already reversed on appeal")
             pending = con.execute(
                 "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "
                 "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ?",
                 [citizen, key.operator, key.day, key.actor, key.behaviour, key.nth]).fetchall()
             if pending:
-                raise _refused(409, f"event '{event}' is already under appeal {pending[0][0]}")
+                raise LiveError(409, f"event '{event}' is already under appeal {pending[0][0]}")
             appeal = int(con.execute(
                 "SELECT coalesce(max(appeal), 0) + 1 FROM appeals").fetchall()[0][0])
             con.execute(
@@ -188,9 +183,9 @@ class Appeals:
                 con = live.store.con
                 current = self._read(con, appeal)
                 if current is None:
-                    raise _refused(404, f"no appeal {appeal}")
+                    raise LiveError(404, f"no appeal {appeal}")
                 if current["status"] != "filed":
-                    raise _refused(409, f"appeal {appeal} was already {current['status']}")
+                    raise LiveError(409, f"appeal {appeal} was already {current['status']}")
                 if not uphold:
                     with live.store.transaction():
                         con.execute("UPDATE appeals SET status = 'rejected', decided_day = ? "

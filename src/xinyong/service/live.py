@@ -6,7 +6,7 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
 
 - a submitted event is stored (``live_submissions``, keyed by the client's id, so a repeat is
   recognised) before it is acknowledged (:mod:`xinyong.service.inbox`); it joins the records
-  of the open day and counts when the day is simulated;
+  of the first day whose simulation has not begun, and counts when that day is simulated;
 - advancing writes each day's ledger, then the new day number, in that order, and every
   ``snapshot_every`` days a snapshot of the whole city (:mod:`xinyong.records.snapshots`; older ones
   are thinned to one every ``KEEP_EVERY`` days);
