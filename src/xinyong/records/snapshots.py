@@ -111,10 +111,17 @@ def read_snapshot(folder: Path, name: str) -> City:
 
 def remove_unlisted(folder: Path, listed: set[str], pending: Pending | None = None) -> None:
     """Delete the snapshot files the store does not name (stale, or left by a crash), but for
-    those still being written or registered (``pending``)."""
+    those still being written or registered (``pending``).
+
+    The folder is listed before ``pending`` is read: a writer names its file in ``pending``
+    before it creates it, so every file listed is either still pending when read, or named by
+    the store (``listed``, read under the same writer lock that registers), or stale. Read the
+    other way round, a file begun in between would be listed but not kept."""
     where = Path(folder) / SNAPSHOTS
+    if not where.is_dir():
+        return
+    present = list(where.iterdir())
     keep = listed | (pending.names() if pending is not None else set())
-    if where.is_dir():
-        for path in where.iterdir():
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+    for path in present:
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
