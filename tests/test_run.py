@@ -119,7 +119,7 @@ def test_profile_times_every_phase_of_every_day_and_the_rest(tmp_path: Path) -> 
         assert rows[phase]["calls"] == 30, phase
     assert rows["behaviour"]["events"] > 0 and rows["consequences"]["events"] > 0
     for part in ("set-up", "twin (behaviour only)", "summary", "other (not timed)",
-                 "counterfactual (second core)"):
+                 "counterfactual (second core)", "tomorrow's draws (second core)"):
         assert part in rows
     main = sum(r["seconds"] for r in rows.values() if not r["beside"])
     assert abs(main - run.summary["wall_seconds"]) < 0.05 * run.summary["wall_seconds"] + 0.05

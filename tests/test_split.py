@@ -216,3 +216,24 @@ def test_block_workers_run_the_days_a_split_city_runs(count: int) -> None:
     assert summarize(scenario, 7, scenario.days, tally) == \
         summarize(scenario, 7, scenario.days, expected)
     assert tally.daily == expected.daily
+
+
+@pytest.mark.parametrize("scenario", [
+    consequence_city(citizens=4000, days=80),
+    xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
+], ids=["consequence-city", "reference"])
+def test_drawing_tomorrow_ahead_on_the_second_core_draws_what_the_day_end_draws(
+        scenario: xinyong.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tomorrow's draws for today's pairs start during the day, on the second core, before the
+    day's listings and responses change some rates: the city must hold what it holds when
+    every draw is made at the day's end (listed, released and responding citizens redrawn)."""
+    ahead = City(scenario, 5, None).run()
+    assert ahead.groups["citizen"].listed_any.any()  # some rates did change on the way
+    from xinyong.model.behaviour import Behaviours
+    monkeypatch.setattr(Behaviours, "draw_ahead", lambda *args: None)
+    at_day_end = City(scenario, 5, None).run()
+    assert ahead.summary() == at_day_end.summary()
+    assert np.array_equal(ahead.occurrences(), at_day_end.occurrences())
+    for a, b in zip(ahead.operators, at_day_end.operators, strict=True):
+        assert np.array_equal(a.standing.score, b.standing.score)
+        assert np.array_equal(a.standing.listing_day, b.standing.listing_day)

@@ -110,6 +110,7 @@ class City:
         self.twin: City | None = None
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
+        self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         self.books = Books(len(scenario.behaviours), len(self.operators),
                            list(scenario.sensors), self.sensor_of)
 
@@ -157,7 +158,9 @@ class City:
         """Time every phase of the coming days on ``clock``, and the work beside them: the
         counterfactual on the second core and the ledger's writer thread."""
         self.clock = clock
-        self._second_core = Timed(self._second_core, clock, "counterfactual (second core)")
+        inner = self._second_core
+        self._second_core = Timed(inner, clock, "counterfactual (second core)")
+        self._draws_core = Timed(inner, clock, "tomorrow's draws (second core)")
         if self.ledger is not None:
             self.ledger.time_on(clock)
 
@@ -165,6 +168,8 @@ class City:
         """1. What each subject does today (the pairs whose next occurrence is today)."""
         for group in self.groups.values():
             group.occurred = group.behaviours.occurrences(today.day)
+            group.behaviours.draw_ahead(today.day, group.occurred, group.listed_any,
+                                        self._draws_core)
         today.handled["behaviour"] = sum(g.occurred.size for g in self.groups.values())
 
     def _observation(self, today: Today) -> None:
@@ -295,6 +300,8 @@ class City:
 
     def _response(self, today: Today) -> None:
         """8. Citizens respond to what happened to them and around them (from tomorrow)."""
+        for group in self.groups.values():  # what follows writes rates tomorrow's draws read
+            group.behaviours.drawn()
         if self.effects is not None and today.acted is not None:
             today.responded = self.effects.respond(today.day, today.local["citizen"],
                                                    today.acted)
@@ -352,7 +359,7 @@ class City:
         without the events submitted for coming days (a live city replays them from its store,
         and its inbox may add to them while a snapshot is written)."""
         state = self.__dict__.copy()
-        state.update(_second_core=None, store=None, ledger=None, injected={})
+        state.update(_second_core=None, _draws_core=None, store=None, ledger=None, injected={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -360,6 +367,7 @@ class City:
         self.__dict__.update(state)
         self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual"
                                                ) if self.threads else Inline()
+        self._draws_core = self._second_core
 
     def inject(self, day: int, citizens: np.ndarray, behaviours: np.ndarray) -> None:
         """Add events submitted from outside (a collector, a court) to a coming day's records.

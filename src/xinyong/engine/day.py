@@ -8,7 +8,10 @@ and writing a :class:`Today`:
 
 ``‖`` marks the hand-over: a split run gives each block the events about its subjects (a
 misattribution may name a citizen of another block) before assessment. A behaviour-only twin
-runs a shorter plan (behaviour, rescheduling). :class:`PhaseClock` times each phase when asked
+runs a shorter plan (behaviour, rescheduling). Two parts run beside the phases, on the second
+core: tomorrow's draws for the pairs that occurred, begun as soon as behaviour has run and filed
+in rescheduling, and each operator's error-free counterfactual, begun in scoring and awaited in
+lists. :class:`PhaseClock` times each phase when asked
 (``xinyong simulate --profile``), and costs nothing when not.
 """
 

@@ -19,6 +19,8 @@ per-pair column is kept: a citizen costs the pairs due within the horizon, four 
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
+
 import numpy as np
 
 from xinyong.engine.calendar import Calendar
@@ -58,6 +60,7 @@ class Behaviours:
         self.days = days
         self.streams = streams
         self._scratch = scratch
+        self._ahead: tuple[int, np.ndarray, Future[np.ndarray]] | None = None  # draw_ahead's
         self._stream_names = [f"behaviour/{name}" for name in self.names]
         self.p = np.array([b.p for b in behaviours], dtype=np.float64)
         # Flat lookup tables, so a pair's rate is two gathers and no branches:
@@ -107,7 +110,7 @@ class Behaviours:
             if k in self._scales:
                 rate = rate * self._scales[k]
             u = self.streams.uniform(self._stream_names[k], SETUP, subjects + base)
-            self._file(SETUP, subjects * self.k + k, u, rate)
+            self._file(SETUP, subjects * self.k + k, _inverted(u, rate))
 
     def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Daily probability of each packed (subject, behaviour) pair, given who is listed."""
@@ -128,24 +131,19 @@ class Behaviours:
             rate[here] *= scale[subject[here]]
         return np.minimum(rate, 1.0, out=rate)
 
-    def _schedule(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> None:
-        """Draw the next occurrence (on or after ``drawn_on + 1``) of each pair and file it."""
+    def _waits(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
+        """Days each pair waits for its next occurrence (after ``drawn_on``), drawn by
+        inversion from its uniform at the pair's rate."""
         citizen = pairs // self.k
         k = pairs - citizen * self.k
         keys = self.streams.keys(self._stream_names, drawn_on)
         u = Streams.uniform_keyed(keys[k], citizen + self.base)
         if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
-            self._file(drawn_on, pairs, u, self.p[k], self._log_q[k])
-        else:
-            self._file(drawn_on, pairs, u, self.rates(pairs, listed))
+            return _inverted(u, self.p[k], self._log_q[k])
+        return _inverted(u, self.rates(pairs, listed))
 
-    def _file(self, drawn_on: int, pairs: np.ndarray, u: np.ndarray, rate: np.ndarray,
-              log_q: np.ndarray | None = None) -> None:
-        """Turn uniforms into next-occurrence days by inversion, and file them."""
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # Days to wait W with P(W >= w) = (1 - rate)^w; rate 1 waits 0, rate 0 never comes.
-            wait = np.floor(np.log(u) / (np.log1p(-rate) if log_q is None else log_q))
-        wait[rate >= 1.0] = 0.0
+    def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
+        """File each pair under the day it next occurs, if within the horizon."""
         soon = wait < self.days - 1 - drawn_on  # the others come after the horizon: never
         self.calendar.add(((drawn_on + 1) + wait[soon]).astype(np.int32), pairs[soon],
                           tag=drawn_on)
@@ -160,16 +158,56 @@ class Behaviours:
             pairs = pairs[self._redrawn_on[pairs // self.k] <= drawn_on]
         return pairs.astype(np.int64, copy=False)
 
+    def draw_ahead(self, day: int, occurred: np.ndarray, listed: np.ndarray,
+                   where: Executor) -> None:
+        """Start drawing, on ``where`` (the second core), the next occurrence of the pairs
+        that occurred on ``day``, while the rest of the day runs; :meth:`reschedule` files
+        them. A pair's draw reads its subject's rate, which the day changes only for the
+        subjects it redraws whole (listed, released, or responding), whose drawn-ahead pairs
+        are dropped: so the result is the draw made at the day's end. Call :meth:`drawn`
+        before anything writes a rate the draws read (``listed``, the response factors)."""
+        self._ahead = (day, occurred, where.submit(self._waits, day, occurred, listed))
+
+    def drawn(self) -> None:
+        """Wait for the draws started by :meth:`draw_ahead`, if any."""
+        if self._ahead is not None:
+            self._ahead[2].result()
+
     def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
                    listed: np.ndarray) -> None:
         """Draw new next occurrences after ``day`` for the pairs that occurred and for every
         behaviour of the subjects whose probabilities changed (listing, or response)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == day and ahead[1] is occurred:
+            wait = ahead[2].result()
+        else:
+            wait = self._waits(day, occurred, listed)
         if changed.size:
             changed = self._scratch.distinct(changed)
             self._redrawn_on[changed] = day
             self._last_redraw = day
-            occurred = occurred[~self._scratch.member(occurred // self.k, changed)]
+            kept = ~self._scratch.member(occurred // self.k, changed)
             every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
-            occurred = np.concatenate([occurred, every])
+            occurred = np.concatenate([occurred[kept], every])
+            wait = np.concatenate([wait[kept], self._waits(day, every, listed)])
         if occurred.size:
-            self._schedule(day, occurred, listed)
+            self._file(day, occurred, wait)
+
+    def __getstate__(self) -> dict[str, object]:
+        """A schedule travels without draws in flight (there are none between days)."""
+        state = self.__dict__.copy()
+        state["_ahead"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("_ahead", None)  # a snapshot from before draws were made ahead
+        self.__dict__.update(state)
+
+
+def _inverted(u: np.ndarray, rate: np.ndarray, log_q: np.ndarray | None = None) -> np.ndarray:
+    """Days to wait W with P(W >= w) = (1 - rate)^w, from uniforms ``u``: rate 1 waits 0, rate
+    0 never comes (an infinite wait)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        wait = np.floor(np.log(u) / (np.log1p(-rate) if log_q is None else log_q))
+    wait[rate >= 1.0] = 0.0
+    return wait
