@@ -391,7 +391,7 @@ def test_older_snapshots_are_thinned(tmp_path: Path, scenario: Scenario) -> None
     live = LiveCity(tmp_path / "t", scenario, seed=1, snapshot_every=2)
     try:
         live.advance(40)
-        kept = [d for d, _ in live._snapshots(live.store.con)]
+        kept = [d for d, _ in live.history.snapshots(live.store.con)]
         assert kept == [0, 30, 34, 36, 38, 40]  # the recent ones, and one every 30 days
         assert len(list((tmp_path / "t" / "snapshots").iterdir())) == len(kept)
     finally:

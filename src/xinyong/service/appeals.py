@@ -21,7 +21,6 @@ import duckdb
 import numpy as np
 
 from xinyong.model.codes import LedgerFlag
-from xinyong.records.snapshots import remove_unlisted
 from xinyong.service.errors import LiveError
 
 if TYPE_CHECKING:
@@ -202,8 +201,7 @@ class Appeals:
                 with live.writer:
                     work.close()
                     con.execute("DROP TABLE IF EXISTS ledger_staging")
-                    remove_unlisted(live.folder, {f for _, f in live._snapshots(con)},
-                                    live._pending)
+                    live.history.clean(con)
             return self._read(live._reader(), appeal)  # type: ignore[return-value]
 
     def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection,
@@ -219,21 +217,21 @@ class Appeals:
         try:
             self._resimulate_without(appeal, key, work, day, sink, made)
         finally:  # named by the store now, or left for the clean-up
-            live._pending.discard([f for _, f in made])
+            live.history.pending.discard([f for _, f in made])
 
     def _resimulate_without(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection,
                             day: int, sink: Any, made: list[tuple[int, str]]) -> None:
         """Re-simulate from the snapshot before the appealed event, then install the city."""
         live = self.live
-        city = live._from_snapshot(work, key.day, key)
-        live._run_to(city, work, day, key.day, sink, made)
+        city = live.history.from_snapshot(work, key.day, key)
+        live.history.run_to(city, work, day, key.day, sink, made)
         while live.day - city.day > 1:  # catch up with advances made meanwhile, holding nothing
-            live._run_to(city, work, live.day, key.day, sink, made)
+            live.history.run_to(city, work, live.day, key.day, sink, made)
         con = live.store.con
         # The last day or so, with advances (the writer) and submissions (the inbox) waiting:
         # the new city takes every submission stored, and none goes to the old one after.
         with live.writer, live.inbox.lock:
-            live._run_to(city, work, live.day, key.day, sink, made)
+            live.history.run_to(city, work, live.day, key.day, sink, made)
             old = live.city
 
             @contextmanager

@@ -8,8 +8,8 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
   recognised) before it is acknowledged (:mod:`xinyong.service.inbox`); it joins the records
   of the first day whose simulation has not begun, and counts when that day is simulated;
 - advancing writes each day's ledger, then the new day number, in that order, and every
-  ``snapshot_every`` days a snapshot of the whole city (:mod:`xinyong.records.snapshots`; older ones
-  are thinned to one every ``KEEP_EVERY`` days);
+  ``snapshot_every`` days a snapshot of the whole city (:mod:`xinyong.service.history`, which
+  thins the older ones and rebuilds a city from them);
 - an appeal and its decision are stored before they are answered.
 
 Concurrency, by design:
@@ -42,32 +42,26 @@ the same); a snapshot from before cities kept twins gets one built and caught up
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from xinyong.engine.city import City
 from xinyong.engine.driver import drive
-from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED
-from xinyong.model.consequences import live_status, notice_lists
-from xinyong.model.gates import Decision, Gates, GateStatus
-from xinyong.model.population import citizen_name, identity_number
-from xinyong.records.explain import event_notes
-from xinyong.records.ledger import replay
-from xinyong.records.snapshots import Pending, read_snapshot, remove_unlisted, write_snapshot
+from xinyong.model.gates import Decision, Gates
+from xinyong.records.snapshots import write_snapshot
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
-from xinyong.service.appeals import APPEALS_TABLE, Appeals, EventId, withdrawals
+from xinyong.service.appeals import APPEALS_TABLE, Appeals
+from xinyong.service.citizen_records import Records, frozen
 from xinyong.service.errors import LiveError
+from xinyong.service.history import History
 from xinyong.service.inbox import Inbox, Receipt, Submission
 from xinyong.service.locks import FairLock, ReadWriteLock
 
@@ -77,8 +71,6 @@ __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission",
 STORE_FILE = "live.duckdb"
 CURRENT_FILE = "CURRENT"  # in a base folder: the sub-folder of the city an admin last loaded
 SNAPSHOT_EVERY = 10  # days between snapshots: a restart re-simulates fewer than this
-KEEP_EVERY = 30  # older snapshots are thinned to one every this many days (for old appeals)
-KEEP_RECENT = 3  # the latest snapshots, kept whatever their day
 _TABLES = """
 CREATE TABLE IF NOT EXISTS live_submissions (
     client_id VARCHAR PRIMARY KEY, day INTEGER NOT NULL, citizen INTEGER NOT NULL,
@@ -128,10 +120,11 @@ class LiveCity:
         self._jobs_lock = threading.Lock()
         self._stopping = threading.Event()
         self.appeals = Appeals(self)  # filing and deciding them, re-simulating on upholding
+        self.records = Records(self)  # citizens' records and the notices feed
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._pending = Pending()  # snapshot files written, not yet named by the store
+        self.history = History(self)  # snapshots, and the city rebuilt from them
         db = self.folder / STORE_FILE
         if db.exists():
             self.store = RunStore(db)
@@ -200,75 +193,18 @@ class LiveCity:
 
     # -- recovery and re-simulation -------------------------------------------------------
 
-    def _snapshots(self, con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
-        return [(int(d), str(f)) for d, f in con.execute(
-            "SELECT day, file FROM live_snapshots ORDER BY day").fetchall()]
-
     def _recover(self, day: int) -> None:
         """Load the last snapshot and re-simulate the days after it, up to ``day``."""
         con = self.store.con
         con.execute("DELETE FROM ledger_rows WHERE day >= ?", [day])  # a half-written advance
         con.execute("DELETE FROM live_snapshots WHERE day > ?", [day])
-        city, made = self._resimulate(con, day)
+        city, made = self.history.resimulate(con, day)
         if made:
             con.executemany("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", made)
-        self._pending.discard([f for _, f in made])
-        remove_unlisted(self.folder, {f for _, f in self._snapshots(con)}, self._pending)
+        self.history.pending.discard([f for _, f in made])
+        self.history.clean(con)
         city.attach(self.store)
         self.city = city
-
-    def _resimulate(self, con: duckdb.DuckDBPyConnection, to_day: int
-                    ) -> tuple[City, list[tuple[int, str]]]:
-        """The city at open day ``to_day``, from the last snapshot before it, with the stored
-        submissions and the upheld appeals replayed; and the snapshots written on the way."""
-        city = self._from_snapshot(con, to_day)
-        made: list[tuple[int, str]] = []
-        self._run_to(city, con, to_day, None, None, made)
-        return city, made
-
-    def _from_snapshot(self, con: duckdb.DuckDBPyConnection, day: int,
-                       extra: EventId | None = None) -> City:
-        """The city of the last snapshot at or before ``day`` (or a new one), with the events
-        upheld appeals withdrew (and ``extra``) to leave out when it goes on."""
-        usable = [(d, f) for d, f in self._snapshots(con)
-                  if d <= day and (self.folder / "snapshots" / f).exists()]
-        city = None
-        for _, name in reversed(usable):  # the latest this version can read
-            try:
-                city = read_snapshot(self.folder, name)
-                break
-            except ValueError:
-                continue
-        if city is None:  # none: the city from day 0 (the submissions replay its days)
-            city = City(self.scenario, self.seed, None)
-        city.keep_twin()  # in the snapshot; built and caught up if it predates twins
-        city.withdrawn = withdrawals(con, extra)
-        return city
-
-    def _run_to(self, city: City, con: duckdb.DuckDBPyConnection, to_day: int,
-                ledger_from: int | None, sink: Callable[[dict[str, np.ndarray]], None] | None,
-                made: list[tuple[int, str]]) -> None:
-        """Simulate ``city`` up to open day ``to_day`` with the stored submissions of its days
-        (the open day's too); the ledger of days from ``ledger_from`` on goes to ``sink``, and
-        the snapshots written on the way are added to ``made``."""
-        city.injected = {}
-        rows = con.execute("SELECT day, citizen, behaviour FROM live_submissions WHERE day >= ? "
-                           "ORDER BY day, received, client_id", [city.day]).fetchnumpy()
-        for d in np.unique(rows["day"]):
-            on = rows["day"] == d
-            city.inject(int(d), rows["citizen"][on], rows["behaviour"][on])
-        def start_ledger(city: City) -> None:
-            if sink is not None and ledger_from is not None and city.ledger is None \
-                    and city.day >= ledger_from:
-                city.write_ledger(sink, threads=False)
-
-        def snapshot(city: City, _: object) -> None:
-            if self.snapshot_every and city.day % self.snapshot_every == 0:
-                made.append((city.day, write_snapshot(self.folder, city, self._pending)))
-
-        drive([city], to_day, before_day=start_ledger, after_day=snapshot)
-        if city.ledger is not None:
-            city.ledger.flush()
 
     # -- time -----------------------------------------------------------------------------
 
@@ -352,17 +288,7 @@ class LiveCity:
             self.inbox.close_day(self.city.day)  # submissions from now on join the next day
             with self.state.write():
                 yield
-            if self.snapshot_every and self.city.day % self.snapshot_every == 0:
-                name = write_snapshot(self.folder, self.city, self._pending)  # readers go on
-                con = self.store.con
-                con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
-                            [self.city.day, name])
-                self._pending.discard([name])
-                # Thin the older ones: restarts need the latest, appeals one before their day.
-                con.execute("DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
-                            [KEEP_EVERY, self.city.day - KEEP_RECENT * self.snapshot_every])
-                remove_unlisted(self.folder, {f for _, f in self._snapshots(con)},
-                                self._pending)
+            self.history.keep(self.city)  # every snapshot_every days; readers go on
 
     def _day_done(self, city: City, _: object) -> None:
         """The day's ledger durable, then the day moves: the store, the gates' copy."""
@@ -393,116 +319,6 @@ class LiveCity:
         return self.inbox.submit(submissions, submitted_by)
 
     # -- reading --------------------------------------------------------------------------
-
-    def record(self, citizen: int) -> dict[str, Any]:
-        """A citizen's record: every operator's score, grade and lists, and the ledger with the
-        reason for every point; events submitted for the open day are shown as pending.
-
-        The standing is read from the copy made at the end of the last completed day (no
-        lock: a day being simulated does not hold it up), the ledger up to the same day; if
-        an upheld appeal rewrote history in between (the generation moved), it is read again,
-        and while an appeal's new ledger is being committed, under the read lock after it.
-        """
-        self.check_citizen(citizen)
-        for _ in range(3):
-            generation, view = self._generation, self._view
-            if generation % 2:  # an appeal's new ledger is being committed: wait for it
-                break
-            record = self._with_ledger(self._standing(citizen, view), citizen, view.day)
-            if self._generation == generation:
-                return record
-        with self.state.read():  # rare: history being (or thrice) rewritten; read it whole
-            view = self._view
-            return self._with_ledger(self._standing(citizen, view), citizen, view.day)
-
-    def _standing(self, citizen: int, view: SimpleNamespace) -> dict[str, Any]:
-        """What the city's columns said of a citizen at the end of its last day (``view``:
-        :func:`frozen`)."""
-        operators = []
-        day = view.day
-        for op in view.operators:
-            st, cf = op.standing, op.counterfactual
-            operators.append({
-                "operator": op.name, "scheme": op.scheme.name,
-                "start": self._start(op.index, citizen), "floor": op.scheme.score.floor,
-                "ceiling": op.scheme.score.ceiling,
-                "score": int(st.score[citizen]),
-                "grade": st.grade_names[int(st.grades(np.array([citizen]), day)[0])],
-                "listed": bool(st.listed[citizen]),
-                "listing_day": int(st.listing_day[citizen]) if st.listed[citizen] else None,
-                "counterfactual_score": int(cf.score[citizen]),
-                "counterfactual_listed": bool(cf.listed[citizen]),
-                "lists": [{"list": lst.spec.name, "kind": lst.spec.kind,
-                           "since": int(lst.since[citizen]),
-                           "until": int(lst.until[citizen]) if lst.spec.kind == "black"
-                           else None,
-                           "repeats": int(lst.repeats[citizen]),
-                           "error_free": bool(cf_member[citizen])}
-                          for lst, cf_member in zip(op.lists.lists, op.cf_members,
-                                                    strict=True) if lst.member[citizen]],
-                "error_free_lists": [lst.spec.name for lst, cf_member in zip(
-                    op.lists.lists, op.cf_members, strict=True)
-                    if cf_member[citizen] and not lst.member[citizen]],
-                "grade_capped_until": int(st.cap_until[citizen])
-                if st.capped and st.cap_until[citizen] > day else None,
-                "index": op.index,
-            })
-        pop = view.population
-        return {
-            "citizen": citizen,
-            "name": citizen_name(citizen) if pop is not None else None,
-            "identity": identity_number(citizen, int(pop.age[citizen]),
-                                        int(pop.district[citizen])) if pop else None,
-            "day": day, "operators": operators,
-        }
-
-    def _with_ledger(self, standing: dict[str, Any], citizen: int, day: int
-                     ) -> dict[str, Any]:
-        """The record: the standing with each operator's ledger up to ``day`` and the score
-        replayed from it, and the events pending for the open day."""
-        con = self._reader()
-        # Plain tuples in the order written (rowid), numbered in Python: a window function and
-        # DataFrames cost more than the rest of the record together.
-        rows = con.execute("SELECT operator, day, behaviour, actor, rowid, points, flags "
-                           "FROM ledger_rows WHERE subject = ? AND day < ?",
-                           [citizen, day]).fetchall()
-        rows.sort()
-        by_operator: dict[int, list[dict[str, Any]]] = {}
-        counted: dict[int, list[tuple[int, int]]] = {}
-        nth, previous = 0, None
-        for operator, d, behaviour, actor, _, points, flags in rows:
-            same = (operator, d, behaviour, actor)
-            nth = nth + 1 if same == previous else 0
-            previous = same
-            event = EventId(d, operator, citizen, actor, behaviour, nth)
-            by_operator.setdefault(operator, []).append(
-                _event_json(event, self.behaviours[behaviour],
-                            self.sensors[self._sensor_index[behaviour]], points, flags))
-            if not flags & NOT_COUNTED:
-                counted.setdefault(operator, []).append((d, points))
-        operators = []
-        for entry in standing["operators"]:
-            entry = dict(entry)
-            index = entry.pop("index")
-            mine = np.array(counted.get(index, []), dtype=np.int64).reshape(-1, 2)
-            scale = self.city.operators[index].scheme.score
-            entry["replayed_score"] = int(replay(
-                scale, 1, mine[:, 0], np.zeros(len(mine), np.int64), mine[:, 1],
-                np.array([entry["start"]]))[0])
-            entry["ledger"] = by_operator.get(index, [])
-            operators.append(entry)
-        pending = con.execute(
-            "SELECT client_id, behaviour, submitted_by FROM live_submissions "
-            "WHERE day = ? AND citizen = ?", [day, citizen]).fetchall()
-        return {**standing, "operators": operators,
-                "pending": [{"client_id": cid, "behaviour": self.behaviours[int(b)],
-                             "submitted_by": by} for cid, b, by in pending]}
-
-    def _start(self, operator: int, citizen: int) -> int:
-        """A citizen's starting score under an operator's scheme (as :mod:`xinyong.model.start`
-        gave the city)."""
-        op = self.city.operators[operator]
-        return int(op.start[citizen]) if op.start is not None else op.scheme.score.start
 
     def _check_gate(self, service: str, citizen: int) -> None:
         self.check_citizen(citizen)
@@ -544,63 +360,26 @@ class LiveCity:
         return {**summary, "as_of_day": as_of, "open_day": self.day,
                 "submitted": int(submitted[0][0])}
 
+    def record(self, citizen: int) -> dict[str, Any]:
+        """A citizen's record as of the last completed day: :meth:`Records.record`."""
+        return self.records.record(citizen)
+
     @property
     def notice_lists(self) -> list[str]:
-        """The lists a notice can name: each citizen scheme's listing and each list."""
-        return notice_lists(self.scenario.all_operators())
+        """The lists a notice can name: :attr:`Records.notice_lists`."""
+        return self.records.notice_lists
 
     def notices(self, limit: int, kind: str | None = None, on_list: str | None = None,
                 from_day: int | None = None, to_day: int | None = None
                 ) -> list[dict[str, Any]]:
-        """The latest notices, newest first: of one kind, caused by one list, between two
-        days (inclusive), if given.
-
-        Raises:
-            LiveError: 422 for a kind of notice that does not exist, 404 for a list the city
-                does not have (the message names them).
-        """
-        return self.notice_feed(limit, kind, on_list, from_day, to_day)[1]
+        """The latest notices, newest first: :meth:`Records.notices`."""
+        return self.records.notices(limit, kind, on_list, from_day, to_day)
 
     def notice_feed(self, limit: int, kind: str | None = None, on_list: str | None = None,
                     from_day: int | None = None, to_day: int | None = None
                     ) -> tuple[int, list[dict[str, Any]]]:
-        """How many notices match, and the latest ``limit`` of them (see :meth:`notices`)."""
-        from xinyong.model.codes import NOTICE_KINDS
-        from xinyong.records.notices import notice_text
-
-        if kind is not None and kind not in NOTICE_KINDS:
-            raise LiveError(422, f"{kind[:100]!r} is not a kind of notice: choose one of "
-                                 f"{', '.join(NOTICE_KINDS)}")
-        if on_list is not None and on_list not in self.notice_lists:
-            raise LiveError(404, f"{on_list[:100]!r} is not a list of this city: choose one of "
-                                 f"{', '.join(self.notice_lists) or '(none: it has no lists)'}")
-        with self.state.read():
-            if self.city.effects is None:
-                return 0, []
-            feed = self.city.effects.notices()
-            pop = self.city.population
-        keep = np.ones(feed["day"].size, dtype=bool)
-        for column, value in (("kind", kind), ("list", on_list)):
-            if value is not None:
-                keep &= feed[column] == value
-        if from_day is not None:
-            keep &= feed["day"] >= from_day
-        if to_day is not None:
-            keep &= feed["day"] <= to_day
-        chosen = np.flatnonzero(keep)
-        order = chosen[np.argsort(-feed["day"][chosen], kind="stable")[:limit]]
-        out = []
-        for i in order:
-            c = int(feed["subject"][i])
-            b = int(feed["behaviour"][i])
-            identity = identity_number(c, int(pop.age[c]), int(pop.district[c])) if pop else ""
-            name = citizen_name(c)
-            out.append({"day": int(feed["day"][i]), "kind": str(feed["kind"][i]), "citizen": c,
-                        "list": feed["list"][i],
-                        "text": notice_text(str(feed["kind"][i]), name, identity,
-                                            self.behaviours[b] if b >= 0 else None,
-                                            int(feed["day"][i]))})
-        return chosen.size, out
+        """How many notices match, and the latest ``limit``: :meth:`Records.notice_feed`."""
+        return self.records.notice_feed(limit, kind, on_list, from_day, to_day)
 
     # -- appeals (the desk's own module: xinyong.service.appeals) ---------------------------------
 
@@ -656,42 +435,3 @@ def load_city(base: Path, scenario: Scenario, seed: int) -> LiveCity:
     tmp.write_text(f"city-{n}\n", encoding="utf-8")
     os.replace(tmp, base / CURRENT_FILE)
     return live
-
-
-def frozen(city: City) -> tuple[GateStatus, SimpleNamespace]:
-    """The city as of its last completed day, on copies of the columns that gates and records
-    read (scores, listings, lists and their terms, grade caps, the error-free standing): its
-    gate status, and what records read, which the next day does not change. About a dozen
-    columns over citizens: a millisecond per 100,000."""
-    shims = []
-    for op in city.operators:
-        if op.subject != "citizen":
-            continue
-        standing = copy.copy(op.standing)
-        for name in ("score", "listed", "listing_day", "cap_grade", "cap_until"):
-            setattr(standing, name, getattr(op.standing, name).copy())
-        book = copy.copy(op.lists)
-        book.lists = []
-        for lst in op.lists.lists:
-            frozen = copy.copy(lst)
-            frozen.member, frozen.since, frozen.until, frozen.repeats = (
-                lst.member.copy(), lst.since.copy(), lst.until.copy(), lst.repeats.copy())
-            book.lists.append(frozen)
-        cf = op.counterfactual
-        shims.append(SimpleNamespace(
-            subject="citizen", name=op.name, scheme=op.scheme, index=op.index,
-            standing=standing, lists=book, covered=op.covered,
-            counterfactual=SimpleNamespace(score=cf.score.copy(), listed=cf.listed.copy()),
-            cf_members=[lst.member.copy() for lst in op.cf_lists.lists]))
-    status = live_status(shims, city.population, False, [city.day])  # type: ignore[arg-type]
-    return status, SimpleNamespace(day=city.day, operators=shims, population=city.population)
-
-
-def _event_json(event: EventId, behaviour: str, sensor: str, points: int, flags: int
-                ) -> dict[str, Any]:
-    row = SimpleNamespace(actor=event.actor, **{column: bool(flags & flag)
-                                                for flag, column in FLAG_COLUMNS.items()})
-    notes = [n.removeprefix("* ") for n in event_notes(row)]
-    return {"event": str(event), "day": event.day, "behaviour": behaviour, "sensor": sensor,
-            "points": int(points), "actor": event.actor, "counted": not flags & NOT_COUNTED,
-            "notes": notes}

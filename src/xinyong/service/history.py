@@ -1,0 +1,127 @@
+"""The live city's history on disk: its snapshots, and the city rebuilt from the last one
+before a day, with the stored submissions and the upheld appeals replayed on their days.
+
+A restart, a failed day and an upheld appeal all rebuild a city this way; the same seed draws
+the same numbers, so the days re-simulated come out as they were (but for what an appeal
+withdrew). Every ``snapshot_every`` days an advance keeps a snapshot (:meth:`History.keep`);
+older ones are thinned to one every ``KEEP_EVERY`` days, which appeals against old events start
+from. A snapshot file is named by the store only once written; until then it is ``pending``,
+and the clean-up of files the store does not name leaves it alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+
+from xinyong.engine.city import City
+from xinyong.engine.driver import drive
+from xinyong.records.snapshots import (
+    SNAPSHOTS,
+    Pending,
+    read_snapshot,
+    remove_unlisted,
+    write_snapshot,
+)
+from xinyong.service.appeals import EventId, withdrawals
+
+if TYPE_CHECKING:
+    from xinyong.service.live import LiveCity
+
+__all__ = ["KEEP_EVERY", "KEEP_RECENT", "History"]
+
+KEEP_EVERY = 30  # older snapshots are thinned to one every this many days (for old appeals)
+KEEP_RECENT = 3  # the latest snapshots, kept whatever their day
+
+
+class History:
+    """The snapshots of one live city and the re-simulation from them (``live.history``).
+
+    Args:
+        live: the city whose history this is.
+    """
+
+    def __init__(self, live: LiveCity) -> None:
+        self.live = live
+        self.pending = Pending()  # snapshot files written, not yet named by the store
+
+    def snapshots(self, con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+        """The snapshots the store names, as (open day, file), oldest first."""
+        return [(int(d), str(f)) for d, f in con.execute(
+            "SELECT day, file FROM live_snapshots ORDER BY day").fetchall()]
+
+    def clean(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Delete the snapshot files the store does not name (but those being written)."""
+        remove_unlisted(self.live.folder, {f for _, f in self.snapshots(con)}, self.pending)
+
+    def keep(self, city: City) -> None:
+        """Snapshot ``city`` if its day is one to keep, name it in the store, and thin the
+        older ones: restarts need the latest, appeals one before their day. Called under the
+        writer (the store's own connection), readers going on meanwhile."""
+        live = self.live
+        if not live.snapshot_every or city.day % live.snapshot_every:
+            return
+        name = write_snapshot(live.folder, city, self.pending)
+        con = live.store.con
+        con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", [city.day, name])
+        self.pending.discard([name])
+        con.execute("DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
+                    [KEEP_EVERY, city.day - KEEP_RECENT * live.snapshot_every])
+        self.clean(con)
+
+    def resimulate(self, con: duckdb.DuckDBPyConnection, to_day: int
+                    ) -> tuple[City, list[tuple[int, str]]]:
+        """The city at open day ``to_day``, from the last snapshot before it, with the stored
+        submissions and the upheld appeals replayed; and the snapshots written on the way."""
+        city = self.from_snapshot(con, to_day)
+        made: list[tuple[int, str]] = []
+        self.run_to(city, con, to_day, None, None, made)
+        return city, made
+
+    def from_snapshot(self, con: duckdb.DuckDBPyConnection, day: int,
+                      extra: EventId | None = None) -> City:
+        """The city of the last snapshot at or before ``day`` (or a new one), with the events
+        upheld appeals withdrew (and ``extra``) to leave out when it goes on."""
+        usable = [(d, f) for d, f in self.snapshots(con)
+                  if d <= day and (self.live.folder / SNAPSHOTS / f).exists()]
+        city = None
+        for _, name in reversed(usable):  # the latest this version can read
+            try:
+                city = read_snapshot(self.live.folder, name)
+                break
+            except ValueError:
+                continue
+        if city is None:  # none: the city from day 0 (the submissions replay its days)
+            city = City(self.live.scenario, self.live.seed, None)
+        city.keep_twin()  # in the snapshot; built and caught up if it predates twins
+        city.withdrawn = withdrawals(con, extra)
+        return city
+
+    def run_to(self, city: City, con: duckdb.DuckDBPyConnection, to_day: int,
+               ledger_from: int | None, sink: Callable[[dict[str, np.ndarray]], None] | None,
+               made: list[tuple[int, str]]) -> None:
+        """Simulate ``city`` up to open day ``to_day`` with the stored submissions of its days
+        (the open day's too); the ledger of days from ``ledger_from`` on goes to ``sink``, and
+        the snapshots written on the way are added to ``made``."""
+        city.injected = {}
+        rows = con.execute("SELECT day, citizen, behaviour FROM live_submissions WHERE day >= ? "
+                           "ORDER BY day, received, client_id", [city.day]).fetchnumpy()
+        for d in np.unique(rows["day"]):
+            on = rows["day"] == d
+            city.inject(int(d), rows["citizen"][on], rows["behaviour"][on])
+
+        def start_ledger(city: City) -> None:
+            if sink is not None and ledger_from is not None and city.ledger is None \
+                    and city.day >= ledger_from:
+                city.write_ledger(sink, threads=False)
+
+        def snapshot(city: City, _: object) -> None:
+            if self.live.snapshot_every and city.day % self.live.snapshot_every == 0:
+                made.append((city.day, write_snapshot(self.live.folder, city, self.pending)))
+
+        drive([city], to_day, before_day=start_ledger, after_day=snapshot)
+        if city.ledger is not None:
+            city.ledger.flush()
