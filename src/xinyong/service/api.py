@@ -1,7 +1,7 @@
 """The live city's HTTP service (FastAPI): records, events, gates, appeals, time, notices.
 
-This module builds the JSON API only; ``xinyong serve`` (:mod:`xinyong.views.cli`) composes it with
-the dashboard, so the API does not depend on the pages drawn from it.
+This module builds the JSON API only; ``xinyong serve`` (:mod:`xinyong.views.cli.serving`)
+composes it with the dashboard, so the API does not depend on the pages drawn from it.
 
 Every route but ``/health`` needs an API key in the ``X-API-Key`` header; see
 :mod:`xinyong.service.auth` for the roles. No key: 401. A key whose role may not do this, or
