@@ -12,7 +12,8 @@ from test_cli import xy
 
 import xinyong
 from xinyong.engine.city import City
-from xinyong.records.run import RunError, claim_output_folder, open_run
+from xinyong.records.run import RunError, open_run
+from xinyong.records.simulation import claim_output_folder
 from xinyong.scenario import ScenarioError, load_scenario
 
 HOSTILE = sorted((Path(__file__).parent / "hostile").iterdir())

@@ -17,7 +17,8 @@ report's Plotly figures (plotly is installed with xinyong; matplotlib is not nee
 Every population is synthetic; xinyong reads no data about real people.
 """
 
-from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run, simulate
+from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
+from xinyong.records.simulation import simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.studies.experiments import Experiment, experiment
 

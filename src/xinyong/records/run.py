@@ -1,4 +1,4 @@
-"""Runs: simulate a scenario, keep what happened, and open it again later.
+"""Runs: what a simulated city left behind, and opening it again later.
 
     >>> import xinyong
     >>> run = xinyong.simulate("reference", citizens=2_000, days=30, seed=1)
@@ -8,52 +8,35 @@
     0
 
 A run with ``out=DIR`` is a folder: ``run.duckdb`` (the store) and ``summary.json``, written
-last, so a folder without it is a run that did not finish.
+last, so a folder without it is a run that did not finish. :func:`xinyong.simulate` makes one
+(:mod:`xinyong.records.simulation`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import re
-import shutil
 import tempfile
-import time
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from xinyong.engine.city import City, twin_occurrences
-from xinyong.engine.cluster import check_output, connect
-from xinyong.engine.day import PhaseClock
-from xinyong.engine.split import SplitCity
-from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.model.consequences import notice_lists
 from xinyong.model.gates import Decision, Gates, GateStatus
 from xinyong.model.population import citizen_name, credit_code, identity_number
-from xinyong.records.dataset import DATA, prepare
 from xinyong.records.explain import Explanation, explain_subject
 from xinyong.records.ledger import Ledger, UnknownCitizenError
 from xinyong.records.notices import notice_text, stored_status
 from xinyong.records.store import RunStore
-from xinyong.records.tables import daily_tables, subject_tables
-from xinyong.records.tally import summarize
-from xinyong.scenario import Scenario, load_scenario
-from xinyong.studies.overrides import apply as apply_overrides
-from xinyong.studies.overrides import normalise as normalise_overrides
+from xinyong.scenario import Scenario
 
-__all__ = ["Run", "RunError", "UnknownCitizenError", "check_output_folder", "open_run",
-           "simulate"]
+__all__ = ["STORE_FILE", "SUMMARY_FILE", "Run", "RunError", "UnknownCitizenError", "open_run"]
 
 STORE_FILE = "run.duckdb"
 SUMMARY_FILE = "summary.json"
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # s3://, gs://, hdfs:// (a Path keeps one /)
 _SUMMARY_KEYS = {"scenario", "seed", "citizens", "days"}
-CLAIM_FILE = ".claimed"  # in a run folder while a run writes it
 
 
 class RunError(Exception):
@@ -267,228 +250,6 @@ class Run:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
-
-
-def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None,
-             overrides: Mapping[str, Any] | None = None) -> Scenario:
-    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return apply_overrides(s, overrides or {}).with_sizes(citizens=citizens, days=days)
-
-
-def check_output_folder(out: Path) -> None:
-    """Raise :class:`RunError` unless ``out`` is missing or an empty folder."""
-    if (out / CLAIM_FILE).exists():
-        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
-                       f"another --out")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunError(f"output folder '{out}' already exists and is not empty; choose another "
-                       f"--out, or delete it first")
-
-
-def claim_output_folder(out: Path) -> bool:
-    """Make ``out`` this run's, atomically: two runs given one folder cannot both have it.
-
-    Returns:
-        Whether the folder was created here (and may be removed if the run fails).
-
-    Raises:
-        RunError: the folder is not empty, is taken by another run, or cannot be made.
-    """
-    check_output_folder(out)
-    try:
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
-        (out / CLAIM_FILE).open("x").close()
-    except FileExistsError:
-        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
-                       f"another --out") from None
-    except OSError as exc:
-        raise RunError(f"cannot make output folder '{out}': {exc.strerror}; choose another "
-                       f"--out") from None
-    if any(p.name != CLAIM_FILE for p in out.iterdir()):  # filled between the check and here
-        (out / CLAIM_FILE).unlink(missing_ok=True)
-        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
-                       f"another --out")
-    return created
-
-
-def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
-             days: int | None = None, seed: int = 0, out: str | Path | None = None,
-             progress: Callable[[int], None] | bool | None = None, blocks: int = 1,
-             workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
-             resume: bool = False, shared_out: bool = False,
-             set: Mapping[str, Any] | None = None, threads: bool = True,
-             profile: bool = False) -> Run:
-    """Simulate a city and keep everything it recorded.
-
-    Args:
-        scenario: a built-in scenario name, a scenario file, or a :class:`Scenario`.
-        citizens: population size (default: the scenario's).
-        days: days to simulate (default: the scenario's).
-        seed: the seed of every random stream; the same seed gives the same run.
-        out: a folder to write ``run.duckdb`` and ``summary.json`` to; in memory if None.
-        progress: called with the number of days done after each day; True shows a bar
-            with the time left (in a terminal, or in a notebook).
-        blocks: simulate the city as this many blocks of citizens in this process (exactly
-            the same results; the way a city is spread over workers).
-        workers: simulate the city as this many blocks on Ray workers (the same results);
-            0 runs in this process.
-        ray_address: an existing Ray cluster for the workers, ``HOST:PORT`` of its head or
-            ``auto`` for this machine's (default: a Ray of the run's own on this machine).
-        checkpoint_every: with workers and ``out``, checkpoint every this many days.
-        resume: continue the unfinished split run in ``out`` from its latest checkpoint
-            (same scenario, seed and workers).
-        shared_out: ``out`` is on a filesystem every node of the Ray cluster mounts at the
-            same path (required, and checked, on a cluster of more than one node).
-        set: overrides, path → value, e.g. ``{"sensors.camera.misidentify": 0.05}`` (see
-            :mod:`xinyong.studies.overrides`); the run records them in its summary.
-        threads: score the counterfactual on a second core (False: inline, one core, as
-            when several runs share the cores; the same results).
-        profile: time each phase of the day and the rest of the wall time (set-up, the
-            counterfactual, the ledger, the twin, the summary) into ``run.profile``; in this
-            process only (not with ``workers``).
-
-    Returns:
-        The finished run.
-
-    Raises:
-        ScenarioError: the scenario cannot be used.
-        RunError: the output folder exists and is not empty.
-        ClusterError: the Ray cluster cannot be joined, or its nodes cannot all write
-            ``out``.
-    """
-    if seed < 0:
-        raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    overrides = normalise_overrides(base, set or {})
-    chosen = _resolve(base, citizens, days, overrides)
-    if out is not None and _URI.match(str(out)):
-        raise RunError(f"--out '{out}' is a URI, and a run is written to a folder (object "
-                       f"stores are not supported yet): on a cluster, give a folder on a "
-                       f"filesystem every node mounts at the same path (NFS, a cluster "
-                       f"filesystem)")
-    if progress is True:
-        from xinyong.views.progress import days_bar
-
-        with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
-            return simulate(chosen, seed=seed, out=out, progress=bar, blocks=blocks,
-                            workers=workers, ray_address=ray_address,
-                            checkpoint_every=checkpoint_every, resume=resume,
-                            shared_out=shared_out, threads=threads, profile=profile)
-    progress = progress or None
-    folder = Path(out) if out is not None else None
-    on_ray = workers > 0 or ray_address is not None
-    created = False
-    if profile and on_ray:
-        raise RunError("--profile times a run in this process: leave out --workers (Ray "
-                       "workers' days are timed by Ray's own dashboard)")
-    ray = require_ray() if on_ray else None  # before anything is written: nothing to undo
-    if resume:
-        if not on_ray:
-            raise RunError("only a run on Ray workers checkpoints: resume with the same "
-                           "--workers N it was started with")
-        if folder is None or latest_checkpoint(folder, workers) is None:
-            raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
-                           f"{workers}-worker run")
-    elif folder is not None:
-        created = claim_output_folder(folder)
-    try:
-        if ray is not None:  # join the cluster, and check its nodes can all write the output
-            connect(ray, ray_address)
-            check_output(ray, folder, shared_out)
-        return _simulate(chosen, seed, folder, progress, blocks, workers, ray_address,
-                         checkpoint_every, resume, on_ray, overrides, threads,
-                         PhaseClock() if profile else None)
-    except BaseException:
-        # A failed run leaves no summary, and no folder unless it can be resumed from.
-        if folder is not None and not resume and not checkpoint_every:
-            _remove_run(folder, created)
-        raise
-    finally:
-        if folder is not None:
-            (folder / CLAIM_FILE).unlink(missing_ok=True)
-
-
-def _remove_run(folder: Path, created: bool) -> None:
-    """Remove what a failed run wrote (the folder too if it made it)."""
-    for path in [folder / SUMMARY_FILE, folder / STORE_FILE, folder / (STORE_FILE + ".wal"),
-                 folder / CLAIM_FILE]:
-        path.unlink(missing_ok=True)
-    shutil.rmtree(folder / DATA, ignore_errors=True)
-    if created:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _simulate(chosen: Scenario, seed: int, folder: Path | None,
-              progress: Callable[[int], None] | None, blocks: int, workers: int,
-              ray_address: str | None, checkpoint_every: int, resume: bool, on_ray: bool,
-              overrides: Mapping[str, Any], threads: bool, clock: PhaseClock | None = None
-              ) -> Run:
-    started = time.perf_counter()
-
-    def timed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if clock is None:
-            return fn(*args, **kwargs)
-        return clock.time(name, lambda: fn(*args, **kwargs))
-
-    if resume:
-        assert folder is not None
-        store = RunStore(folder / STORE_FILE)
-    else:
-        store = timed("store: created", RunStore.create,
-                      folder / STORE_FILE if folder else None, chosen, seed)
-        if overrides:
-            store.set_info(overrides=json.dumps(overrides))
-    scratch = None
-    if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
-        if folder is None:
-            scratch = tempfile.TemporaryDirectory(prefix="xinyong-run-")
-        root = folder if folder is not None else Path(scratch.name)  # type: ignore[union-attr]
-        if not resume:
-            prepare(root / DATA)
-        if on_ray:
-            tally = run_on_ray(chosen, seed, max(workers, 1), root / DATA, ray_address,
-                               progress, folder, checkpoint_every)
-        else:
-            split = timed("set-up", SplitCity, chosen, seed, blocks, root / DATA)
-            if clock is not None:
-                for r in split.runs:
-                    r.city.profile(clock)
-            tally = split.run(progress)
-        timed("store: the blocks' dataset read", store.read_dataset, root)
-        timed("store: daily tables", store.finish, daily_tables(chosen, tally))
-    else:
-        city = timed("set-up", lambda: City(chosen, seed, store, threads=threads))
-        if clock is not None:
-            city.profile(clock)
-        city.run(progress)
-        tally = timed("tally", city.tally)
-        tables = timed("subject tables", subject_tables, city)
-        del city  # the twin needs the memory more
-        tally.twin_daily = timed("twin (behaviour only)", twin_occurrences, chosen, seed)
-        timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
-    summary = timed("summary", summarize, chosen, seed, chosen.days, tally)
-    recorded = json.loads(store.info().get("overrides", "{}"))
-    if recorded:
-        summary["overrides"] = recorded
-    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
-    try:  # a figure that is not a number is a failed run, not a summary
-        text = json.dumps(summary, indent=2, allow_nan=False)
-    except ValueError:
-        bad = sorted(k for k, v in summary.items() if isinstance(v, float) and v != v)
-        raise RunError(f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
-                       f"check the scenario's values") from None
-    timed("store: summary written", store.set_info, status="complete",
-          summary=json.dumps(summary))
-    timed("store: checkpoint", store.con.execute, "CHECKPOINT")
-    if folder is not None:
-        tmp = folder / (SUMMARY_FILE + ".tmp")
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, folder / SUMMARY_FILE)  # atomic: the summary's presence means complete
-    run = Run(store, summary, folder, scratch)
-    if clock is not None:
-        run.profile = clock.rows(time.perf_counter() - started)
-    return run
 
 
 def open_run(path: str | Path) -> Run:

@@ -77,7 +77,7 @@ class MetricError(DesignError):
 
 def simulate_summary(scenario: Scenario, seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
     """The default runner: simulate in memory and keep the summary (overrides recorded)."""
-    from xinyong.records.run import simulate
+    from xinyong.records.simulation import simulate
 
     with simulate(scenario, seed=seed, set=overrides) as run:  # the same values again
         return run.summary
@@ -86,7 +86,7 @@ def simulate_summary(scenario: Scenario, seed: int, overrides: dict[str, Any]) -
 def simulate_summary_one_core(scenario: Scenario, seed: int, overrides: dict[str, Any]
                               ) -> dict[str, Any]:
     """The default runner where runs share the cores: the counterfactual scored inline."""
-    from xinyong.records.run import simulate
+    from xinyong.records.simulation import simulate
 
     with simulate(scenario, seed=seed, set=overrides, threads=False) as run:
         return run.summary

@@ -14,7 +14,8 @@ from rich.table import Table
 
 from xinyong.engine.cluster import ClusterError
 from xinyong.engine.workers import WorkerError
-from xinyong.records.run import RunError, check_output_folder, simulate
+from xinyong.records.run import RunError
+from xinyong.records.simulation import check_output_folder, simulate
 from xinyong.scenario import ScenarioError, load_scenario
 from xinyong.studies.chilling import chilling_text
 from xinyong.studies.overrides import apply, parse
