@@ -28,7 +28,7 @@ import pandas as pd
 import tomli_w
 
 import xinyong
-from xinyong.studies.experiments import simulate_summary, simulate_summary_one_core
+from xinyong.studies.runners import simulate_summary, simulate_summary_one_core
 
 HERE = Path(__file__).resolve().parent
 TIMES: dict[str, list[float]] = {"threads": [], "one core": []}
