@@ -9,7 +9,9 @@ Every problem with a file is reported as a :class:`ScenarioError` whose message 
 the field, the value and what is allowed, never as a traceback.
 
 Modules:
-    models      the pydantic models, field by field.
+    models      the pydantic models, field by field, gathered from the modules below.
+    base, behaviours, schemes, operators, consequences, response, city
+                the models by concept (see :mod:`xinyong.scenario.models`).
     validation  the rules that tie fields together.
     packs       reading files, the built-in packs and scenarios, resolving pack names.
     loading     validate_scenario and load_scenario: raw data or a file in, a Scenario out.

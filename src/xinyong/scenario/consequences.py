@@ -1,0 +1,128 @@
+"""What the system does to people and organisations: the services that check it, the joint
+rewards and sanctions they apply, and the public notices.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from xinyong.model.codes import NOTICE_KINDS, GateAction
+from xinyong.scenario.base import _Model
+
+__all__ = [
+    "Consequences",
+    "NoticeRule",
+    "OrgRule",
+    "OrgService",
+    "SanctionRule",
+    "Service",
+]
+
+
+#: What a rule can make a service do: every gate action but allow, strongest first.
+_RULE_ACTIONS = tuple(a.label for a in reversed(GateAction) if a != GateAction.ALLOW)
+Action = Literal[_RULE_ACTIONS]  # type: ignore[valid-type]
+
+
+class Service(_Model):
+    """A service that checks the system at the point of service [E1]."""
+
+    name: str = Field(min_length=1)
+    title: str = Field(description="what is asked for, e.g. 'a train ticket'")
+    min_age: int = Field(default=18, ge=0)
+    max_age: int = Field(default=200, ge=0)
+    uses_per_year: float = Field(ge=0.0, le=365.0, description="how often a citizen asks")
+    source: str | None = None
+
+
+class SanctionRule(_Model):
+    """One row of the joint rewards and sanctions table [E2]: a service acting on a status.
+
+    Exactly one condition is given: ``blacklisted`` (any blacklist or scheme listing),
+    ``on_list`` (a named list of any operator), ``red`` (a named red list), ``grades`` or
+    ``min_score`` (under ``operator``, or under every operator running ``scheme``; default the
+    first citizen operator), ``parent_blacklisted`` (a child whose household has a blacklisted
+    adult [S2]) or ``parent_red`` (a child whose parent is on a named red list [003, 004]).
+
+    A rule names ``scheme`` to act wherever that scheme runs: in a nation each city's residents
+    meet their own city's perks; where no operator runs the scheme the rule is idle. Grades and
+    scores count only for the residents the operator covers.
+    """
+
+    service: str
+    action: Action
+    what: str = Field(description="the consequence in words, e.g. 'no train tickets'")
+    blacklisted: bool = False
+    on_list: str | None = None
+    red: str | None = None
+    grades: list[str] | None = None
+    min_score: int | None = Field(default=None, description="a score of at least this")
+    operator: str | None = None
+    scheme: str | None = Field(default=None, description="every operator running this scheme")
+    parent_blacklisted: bool = False
+    parent_red: str | None = Field(default=None, description="a parent on this red list")
+    company_blacklisted: bool = Field(
+        default=False, description="the legal representative of a blacklisted organisation "
+                                   "(restricted in person: SPC consumption limits)")
+    source: str | None = None
+
+
+class OrgService(_Model):
+    """A service an organisation asks for, which checks the system [S1]: a public tender, a
+    bank loan, a subsidy, a licence, market access, a bond issue."""
+
+    name: str = Field(min_length=1)
+    title: str = Field(description="what is asked for, e.g. 'a public tender'")
+    uses_per_year: float = Field(ge=0.0, le=365.0, description="how often an organisation asks")
+    source: str | None = None
+
+
+class OrgRule(_Model):
+    """One row of the joint table for organisations: a service acting on an organisation's
+    corporate standing or its legal representative's.
+
+    Exactly one condition is given: ``blacklisted`` (on any organisation list or listing),
+    ``grades`` (under ``operator``, default the first company operator), ``rep_on_list`` (its
+    legal representative on a named citizen list, e.g. the dishonest debtors) or
+    ``rep_blacklisted`` (its legal representative on any citizen blacklist).
+    """
+
+    service: str
+    action: Action
+    what: str = Field(description="the consequence in words, e.g. 'no public tenders'")
+    blacklisted: bool = False
+    grades: list[str] | None = None
+    operator: str | None = None
+    rep_on_list: str | None = None
+    rep_blacklisted: bool = False
+    source: str | None = None
+
+
+class NoticeRule(_Model):
+    """A public notice about a synthetic citizen: shaming, posters, the dial tone [E2]."""
+
+    kind: Literal[NOTICE_KINDS]  # type: ignore[valid-type]
+    behaviour: str | None = Field(default=None, description="events of this behaviour...")
+    sensor: str | None = Field(default=None, description="...caught by this sensor")
+    on_list: str | None = Field(default=None, description="joining this list ('*' any)")
+    red: str | None = Field(default=None, description="joining this red list")
+    source: str | None = None
+
+
+class Consequences(_Model):
+    """The joint rewards and sanctions: services, the rules they apply, the notices."""
+
+    name: str = Field(min_length=1)
+    about: str = ""
+    services: list[Service] = Field(min_length=1)
+    rules: list[SanctionRule] = Field(min_length=1)
+    notices: list[NoticeRule] = []  # noqa: RUF012  # pydantic copies it per instance
+    org_services: list[OrgService] = Field(default=[], description="services organisations "
+                                                                   "ask for")
+    org_rules: list[OrgRule] = Field(default=[], description="the rules they apply")
+    billboard_minors: bool = Field(
+        default=True, description="billboards show citizens under 18 caught on camera (the "
+                                  "reports exclude no one; false leaves them out)")
+    source: str | None = None
