@@ -198,6 +198,30 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Few request threads: each runnable thread is one more in line for the GIL ahead of the
+    # event loop (gate checks); most requests wait on the store, not on Python.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
+
+
+class _Pools:
+    """Thread pools of their own for routes by what they wait on: ``writer`` (the city's
+    writer lock) and ``inbox`` (the submissions' store), so that those queued behind a long
+    write never take the readers' threads."""
+
+    def __init__(self) -> None:
+        self._sizes = {"writer": WRITE_THREADS, "inbox": INBOX_THREADS}
+        self._limiters: dict[str, anyio.CapacityLimiter] = {}  # made inside the loop
+
+    async def run(self, pool: str, route: Callable[..., Any], *args: Any) -> Any:
+        """Run ``route(*args)`` on one of ``pool``'s threads."""
+        if pool not in self._limiters:
+            self._limiters[pool] = anyio.CapacityLimiter(self._sizes[pool])
+        return await anyio.to_thread.run_sync(route, *args, limiter=self._limiters[pool])
+
+
 def create_app(live: LiveCity, keys: Keyring,
                on_load: Callable[[Scenario, int], LiveCity] | None = None) -> FastAPI:
     """The HTTP API over one live city (no pages: :func:`xinyong.views.cli.served_app` adds them).
@@ -212,42 +236,33 @@ def create_app(live: LiveCity, keys: Keyring,
         on_load: starts a new city from a scenario and seed, and makes it the one served
             (the ``/scenario`` route); None when the server cannot switch cities.
     """
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Few request threads: each runnable thread is one more in line for the GIL ahead of
-        # the event loop (gate checks); most requests wait on the store, not on Python.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
-        yield
-
     app = FastAPI(title="xinyong live city",
                   description="A synthetic city running the social credit system as "
                               "reported. Synthetic citizens only.",
-                  version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+                  version="0.2.0", lifespan=_lifespan, docs_url=None, redoc_url=None)
     add_offline_docs(app)  # /docs from installed packages, not a CDN
     app.state.keys = keys
-    event_model, batch_model = _event_models(live.citizen_behaviours)
-    services = live.services or ["none"]
-    service_name = Literal[tuple(services)]  # type: ignore[valid-type]
     add_error_handlers(app)
-    sizes = {"writer": WRITE_THREADS, "inbox": INBOX_THREADS}
-    limiters: dict[str, anyio.CapacityLimiter] = {}  # made on first use, inside the loop
-
-    async def on_threads(pool: str, route: Callable[..., Any], *args: Any) -> Any:
-        if pool not in limiters:
-            limiters[pool] = anyio.CapacityLimiter(sizes[pool])
-        return await anyio.to_thread.run_sync(route, *args, limiter=limiters[pool])
-
-    async def writing(route: Callable[..., Any], *args: Any) -> Any:
-        """Run a route that takes the city's writer on the writers' threads."""
-        return await on_threads("writer", route, *args)
-
-    async def submitting(route: Callable[..., Any], *args: Any) -> Any:
-        """Run a submission on the inbox's threads."""
-        return await on_threads("inbox", route, *args)
 
     @app.exception_handler(LiveError)
     async def _live_error(request: Request, exc: LiveError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": safe_text(exc)})
+
+    pools = _Pools()
+    _add_records(app, live)
+    _add_submissions(app, live, pools)
+    _add_gates(app, live)
+    _add_appeals(app, live, pools)
+    _add_time(app, live, pools, on_load)
+    # Middleware wraps the whole router when the app starts, so routes added after this (the
+    # dashboard's) pass through it too.
+    app.add_middleware(GZipMiddleware, minimum_size=2000)
+    app.add_middleware(SizeLimits)  # outermost: refuses before anything is read
+    return app
+
+
+def _add_records(app: FastAPI, live: LiveCity) -> None:
+    """What the city holds: its health, a citizen's record, the figures, the notices."""
 
     @app.get("/health", response_model=Health)
     async def health() -> Health:
@@ -261,6 +276,29 @@ def create_app(live: LiveCity, keys: Keyring,
         permit(identity, "record", citizen)
         return live.record(citizen)
 
+    @app.get("/stats", responses=_ERRORS)
+    def stats(identity: Who) -> dict[str, Any]:
+        """The city now: the run's summary figures so far."""
+        permit(identity, "stats")
+        return live.stats()
+
+    @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
+    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                kind: Annotated[NoticeKind | None, Query(description="only this kind")
+                                ] = None,
+                on_list: Annotated[str | None, Query(alias="list", max_length=200,
+                                                     description="only those caused by "
+                                                     "joining this list")] = None
+                ) -> list[dict[str, Any]]:
+        """The city's public notices, newest first (synthetic citizens only)."""
+        permit(identity, "notices")
+        return live.notices(limit, kind, on_list)
+
+
+def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
+    """Events submitted about citizens, one or a batch, stored durably before the answer."""
+    event_model, batch_model = _event_models(live.citizen_behaviours)
+
     def _submit(events: list[EventIn], identity: Identity) -> list[Any]:
         permit(identity, "submit")
         for e in events:
@@ -272,18 +310,24 @@ def create_app(live: LiveCity, keys: Keyring,
     async def submit_event(event: event_model,  # type: ignore[valid-type]
                            identity: Who) -> ReceiptOut:
         """Submit one event about a citizen; it is stored durably before the answer."""
-        r = (await submitting(_submit, [event], identity))[0]
+        r = (await pools.run("inbox", _submit, [event], identity))[0]
         return ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
 
     @app.post("/events/batch", response_model=BatchReceipt, responses=_ERRORS)
     async def submit_batch(batch: batch_model,  # type: ignore[valid-type]
                            identity: Who) -> BatchReceipt:
         """Submit up to 10,000 events, stored together before the answer."""
-        receipts = await submitting(_submit, batch.events,  # type: ignore[attr-defined]
-                                    identity)
+        receipts = await pools.run("inbox", _submit,
+                                   batch.events,  # type: ignore[attr-defined]
+                                   identity)
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
         return BatchReceipt(accepted=len(receipts) - len(repeated), duplicates=len(repeated),
                             duplicate_ids=repeated, day=receipts[0].day)
+
+
+def _add_gates(app: FastAPI, live: LiveCity) -> None:
+    """What a service says to a citizen at the point of service."""
+    service_name = Literal[tuple(live.services or ["none"])]  # type: ignore[valid-type]
 
     @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=_ERRORS)
     async def gate(service: Annotated[service_name, Path()],  # type: ignore[valid-type]
@@ -296,11 +340,16 @@ def create_app(live: LiveCity, keys: Keyring,
         return JSONResponse({"service": d.service, "citizen": d.citizen, "action": d.action,
                              "reasons": list(d.reasons), "text": d.text})
 
+
+def _add_appeals(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
+    """Appeals against one event of a ledger: filed, read, decided."""
+
     @app.post("/appeals", response_model=AppealOut, responses=_ERRORS)
     async def file_appeal(appeal: AppealIn, identity: Who) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger."""
         permit(identity, "file_appeal", appeal.citizen)
-        return await writing(live.file_appeal, appeal.citizen, appeal.event, appeal.reason)
+        return await pools.run("writer", live.file_appeal, appeal.citizen, appeal.event,
+                               appeal.reason)
 
     @app.get("/appeals/{appeal}", response_model=AppealOut, responses=_ERRORS)
     def read_appeal(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)],
@@ -319,7 +368,12 @@ def create_app(live: LiveCity, keys: Keyring,
         """Uphold (the event is withdrawn and the city's days since re-simulated without it)
         or reject."""
         permit(identity, "decide")
-        return await writing(live.decide_appeal, appeal, decision.uphold)
+        return await pools.run("writer", live.decide_appeal, appeal, decision.uphold)
+
+
+def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
+              on_load: Callable[[Scenario, int], LiveCity] | None) -> None:
+    """The city's time: advancing it by some days, and starting a new city."""
 
     @app.post("/advance", response_model=JobOut, status_code=202,
               responses={**_ERRORS, 200: {"model": JobOut, "description": "done (wait)"}})
@@ -327,9 +381,9 @@ def create_app(live: LiveCity, keys: Keyring,
         """Start simulating some days, as a job (202); with ``wait``, answer once it is done
         (200). A second advance while one runs: 409."""
         permit(identity, "advance")
-        job = await writing(live.start_advance, body.days)
+        job = await pools.run("writer", live.start_advance, body.days)
         if body.wait and job.thread is not None:
-            await writing(job.thread.join)
+            await pools.run("writer", job.thread.join)
             return JSONResponse(job.as_json(), status_code=200)
         return JSONResponse(job.as_json(), status_code=202)
 
@@ -339,18 +393,6 @@ def create_app(live: LiveCity, keys: Keyring,
         """An advance job's progress."""
         permit(identity, "advance")
         return live.job(job).as_json()
-
-    @app.get("/stats", responses=_ERRORS)
-    def stats(identity: Who) -> dict[str, Any]:
-        """The city now: the run's summary figures so far."""
-        permit(identity, "stats")
-        return live.stats()
-
-    @app.post("/scenario", response_model=Health, responses=_ERRORS)
-    async def load(body: LoadIn, identity: Who) -> Health:
-        """Start a new live city from a built-in scenario; it replaces the one served."""
-        permit(identity, "load")
-        return await writing(_load, body)
 
     def _load(body: LoadIn) -> Health:
         if on_load is None:
@@ -367,20 +409,8 @@ def create_app(live: LiveCity, keys: Keyring,
         new = on_load(chosen, body.seed)
         return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
-    @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
-    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-                kind: Annotated[NoticeKind | None, Query(description="only this kind")
-                                ] = None,
-                on_list: Annotated[str | None, Query(alias="list", max_length=200,
-                                                     description="only those caused by "
-                                                     "joining this list")] = None
-                ) -> list[dict[str, Any]]:
-        """The city's public notices, newest first (synthetic citizens only)."""
-        permit(identity, "notices")
-        return live.notices(limit, kind, on_list)
-
-    # Middleware wraps the whole router when the app starts, so routes added after this (the
-    # dashboard's) pass through it too.
-    app.add_middleware(GZipMiddleware, minimum_size=2000)
-    app.add_middleware(SizeLimits)  # outermost: refuses before anything is read
-    return app
+    @app.post("/scenario", response_model=Health, responses=_ERRORS)
+    async def load(body: LoadIn, identity: Who) -> Health:
+        """Start a new live city from a built-in scenario; it replaces the one served."""
+        permit(identity, "load")
+        return await pools.run("writer", _load, body)
