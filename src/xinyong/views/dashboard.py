@@ -28,19 +28,10 @@ from xinyong.scenario import builtin_scenarios
 from xinyong.service.auth import Who
 from xinyong.service.live import LiveCity
 from xinyong.service.roles import may, permit
-from xinyong.views.figures import (
-    RunData,
-    city_figures,
-    compare_figures,
-    format_difference,
-    format_value,
-    harmful_behaviours,
-    histogram,
-    run_data,
-    side_names,
-    summary_rows,
-)
+from xinyong.views.figures import city_figures, compare_figures
 from xinyong.views.report import plotly_js_path
+from xinyong.views.run_data import RunData, harmful_behaviours, histogram, run_data, side_names
+from xinyong.views.summary_table import format_difference, format_value, summary_rows
 
 __all__ = ["add_dashboard"]
 
