@@ -320,7 +320,8 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
 def test_the_api_does_not_import_the_dashboard() -> None:
     """The API is the dashboard's data source, not its host: ``xinyong serve`` composes them."""
     code = ("import sys, xinyong.service.api, xinyong.service.live; "
-            "print(sorted(m for m in sys.modules if m.startswith('xinyong.views.dashboard')))")
+            "print(sorted(m for m in sys.modules if m.startswith(('xinyong.views.dashboard', "
+            "'xinyong.views.pages'))))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(SOURCES)},
                            check=True).stdout.strip()

@@ -1,12 +1,17 @@
 """The plots of a run, from aggregates only (never per-citizen arrays), for reports and pages.
 
 Each function takes what a stored run or the live city can give cheaply — the summary, the
-daily series, score histograms — and returns Plotly figures with titles.
+daily series, score histograms (a :class:`~xinyong.views.run_data.RunData`) — and returns Plotly
+figures with titles: a run's plots (:func:`city_figures`, with the chilling effect among them),
+and two runs' differences (:func:`compare_figures`).
+
+What a figure reads lives in :mod:`xinyong.views.run_data` and the summary table's formatting in
+:mod:`xinyong.views.summary_table`; the names of theirs that were first imported from here are
+still importable from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,10 +19,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
-from xinyong.views.describe import odd
+# RunData and side_names are what the plots read; the rest is re-exported, for those who
+# import it from here.
+from xinyong.views.run_data import RunData, named_by_differences, run_data, side_names
+from xinyong.views.summary_table import format_difference, format_value, summary_rows
 
-__all__ = ["PALETTE", "RunData", "city_figures", "compare_figures", "grade_colours",
-           "histogram", "named_by_differences", "run_data", "side_names"]
+__all__ = ["PALETTE", "RunData", "city_figures", "compare_figures", "format_difference",
+           "format_value", "grade_colours", "named_by_differences", "run_data", "side_names",
+           "summary_rows"]
 
 #: 24 distinguishable colours, so that 13 to 17 series never share one.
 PALETTE: list[str] = list(qualitative.Dark24)
@@ -26,54 +35,6 @@ _LAYOUT: dict[str, Any] = {"template": "plotly_white", "height": 360, "colorway"
                            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
                            "legend": {"orientation": "h", "y": -0.25}}
 
-AGE_BANDS = ((0, 18, "under 18"), (18, 30, "18-29"), (30, 45, "30-44"), (45, 60, "45-59"),
-             (60, 200, "60 and over"))
-
-
-@dataclass
-class RunData:
-    """The aggregates a run's plots are drawn from.
-
-    Attributes:
-        name: how the run is named on its plots.
-        summary: the run's summary.
-        daily: the daily series.
-        histograms: per operator, score counts in 10-point bins: ``bin``, ``count`` and, where
-            known, ``counterfactual`` (the error-free scores).
-        daily_lists: each list's members and wrongly listed members, day by day.
-        grades: the first scheme's grades, best first, with the least score of each.
-        listed_grade: the first scheme's listed grade.
-        harmful: behaviour -> whether the scheme punishes it (for the chilling plot).
-        daily_behaviours: occurrences per day and behaviour, with and without consequences.
-        listed_by: attribute (age, district, income band) -> listed share of each group.
-    """
-
-    name: str
-    summary: dict[str, Any]
-    daily: pd.DataFrame
-    histograms: dict[str, pd.DataFrame] = field(default_factory=dict)
-    daily_lists: pd.DataFrame | None = None
-    grades: list[tuple[str, int]] = field(default_factory=list)
-    listed_grade: str = "listed"
-    harmful: dict[str, bool] = field(default_factory=dict)
-    daily_behaviours: pd.DataFrame | None = None
-    listed_by: dict[str, pd.DataFrame] = field(default_factory=dict)
-    description: str = ""  # the model description (ODD, Markdown)
-    scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
-
-
-def histogram(scores: np.ndarray, width: int = 10,
-              counterfactual: np.ndarray | None = None) -> pd.DataFrame:
-    """Counts of scores (and of error-free scores) in bins of ``width`` points."""
-    bins = (scores // width) * width
-    values, counts = np.unique(bins, return_counts=True)
-    frame = pd.DataFrame({"bin": values, "count": counts})
-    if counterfactual is not None:
-        cf = pd.Series((counterfactual // width) * width).value_counts()
-        frame = frame.merge(pd.DataFrame({"bin": cf.index, "counterfactual": cf.to_numpy()}),
-                            on="bin", how="outer").fillna(0).sort_values("bin")
-    return frame
-
 
 def grade_colours(grades: list[str]) -> dict[str, str]:
     """One colour per grade in grade order, best (green) to worst (red)."""
@@ -81,89 +42,6 @@ def grade_colours(grades: list[str]) -> dict[str, str]:
         return {grades[0]: "#1a9850"}
     steps = [i / (len(grades) - 1) for i in range(len(grades))]
     return dict(zip(grades, sample_colorscale("RdYlGn_r", steps), strict=True))
-
-
-def side_names(a: RunData, b: RunData) -> tuple[str, str]:
-    """Names for two runs that tell them apart: what differs between their scenarios
-    (overrides, edits, sizes) and their seeds; "first" and "second" if nothing does."""
-    na, nb = (r.name for r in named_by_differences(a, b))
-    if na == nb:
-        na, nb = f"{na} (first)", f"{nb} (second)"
-    return f"A: {na}", f"B: {nb}"
-
-
-def run_data(run: Any) -> RunData:
-    """Aggregates of a stored run (a :class:`xinyong.Run`)."""
-    hist = {}
-    for index, op in enumerate(run.operators):
-        real = run.query(
-            "SELECT (score // 10) * 10 AS bin, count(*) AS count FROM standings "
-            "WHERE operator = ? AND covered GROUP BY 1", [index])
-        cf = run.query(
-            "SELECT (counterfactual_score // 10) * 10 AS bin, count(*) AS counterfactual "
-            "FROM standings WHERE operator = ? AND covered GROUP BY 1", [index])
-        hist[op.name] = real.merge(cf, on="bin", how="outer").fillna(0).sort_values("bin")
-    tables = set(run.query("SELECT table_name FROM duckdb_tables()")["table_name"])
-    lists = run.query("SELECT * FROM daily_lists") if "daily_lists" in tables else None
-    behaviours = run.query("SELECT * FROM daily_behaviours") if "daily_behaviours" in tables \
-        else None
-    scheme = run.operators[0].scheme
-    listed_by: dict[str, pd.DataFrame] = {}
-    if run.scenario.population is not None and "population" in tables:
-        bands = list(run.scenario.population.income_bands)
-        ages = " ".join(f"WHEN p.age < {hi} THEN '{label}'" for _, hi, label in AGE_BANDS)
-        for label, expr in (("age", f"CASE {ages} END"), ("district", "p.district"),
-                            ("income band", "p.income_band")):
-            frame = run.query(
-                f"SELECT {expr} AS grp, avg(s.listed::INT) AS listed, "
-                f"avg(s.counterfactual_listed::INT) AS counterfactual, count(*) AS n "
-                f"FROM standings s JOIN population p ON p.citizen = s.subject "
-                f"WHERE s.operator = 0 AND s.covered GROUP BY 1 ORDER BY 1")
-            if label == "income band":
-                frame["grp"] = [bands[int(i)] for i in frame["grp"]]
-            elif label == "age":
-                order = {lab: i for i, (_, _, lab) in enumerate(AGE_BANDS)}
-                frame = frame.sort_values("grp", key=lambda c: c.map(order))
-            else:
-                frame["grp"] = [f"district {int(d)}" for d in frame["grp"]]
-            listed_by[label] = frame
-    return RunData(f"{run.summary['scenario']} (seed {run.summary['seed']})", run.summary,
-                   run.daily, hist, lists, [(g.grade, g.min) for g in scheme.grades],
-                   scheme.listed_grade, harmful_behaviours(run.scenario), behaviours,
-                   listed_by, odd(run.scenario), scenario=run.scenario)
-
-
-def harmful_behaviours(scenario: Any) -> dict[str, bool]:
-    """Behaviour -> True for what the system is meant to deter, False for what it rewards."""
-    return {b.name: scenario.is_harmful(b) for b in scenario.behaviours}
-
-
-def named_by_differences(a: RunData, b: RunData, most: int = 3) -> tuple[RunData, RunData]:
-    """Two runs renamed by what differs between them: the fields their scenarios set apart
-    (overrides, edits), the seed, or the scenario itself; not 'scenario (seed)' twice."""
-    from dataclasses import replace
-
-    from xinyong.studies.overrides import differences
-
-    parts: tuple[list[str], list[str]] = ([], [])
-    sa, sb = a.summary.get("scenario"), b.summary.get("scenario")
-    diffs = {} if a.scenario is None or b.scenario is None else {
-        k: v for k, v in differences(a.scenario, b.scenario).items() if k != "name"}
-    if sa != sb and (len(diffs) > most or not diffs):
-        parts = ([str(sa)], [str(sb)])
-    else:
-        for path, (va, vb) in list(diffs.items())[:most]:
-            parts[0].append(f"{path} = {va}")
-            parts[1].append(f"{path} = {vb}")
-        if len(diffs) > most:
-            parts[0].append(f"+{len(diffs) - most} more")
-            parts[1].append(f"+{len(diffs) - most} more")
-    if a.summary.get("seed") != b.summary.get("seed"):
-        parts[0].append(f"seed {a.summary.get('seed')}")
-        parts[1].append(f"seed {b.summary.get('seed')}")
-    if not parts[0]:
-        return a, b
-    return (replace(a, name=", ".join(parts[0])), replace(b, name=", ".join(parts[1])))
 
 
 def _figure(title: str, traces: list[go.BaseTraceType], **layout: Any) -> tuple[str, go.Figure]:
@@ -470,69 +348,3 @@ def compare_figures(a: RunData, b: RunData) -> list[tuple[str, go.Figure]]:
                           "yref": "paper", "x": 0, "y": 1.06, "showarrow": False,
                           "font": {"size": 11}}]))
     return out
-
-
-def is_share(key: str) -> bool:
-    """Whether a flattened summary key holds a fraction (shown as a percentage)."""
-    return key.endswith("_share") or "_share." in key or key.startswith("grade_shares.") \
-        or ".grade_shares." in key
-
-
-def format_value(key: str, value: Any) -> str:
-    """A summary figure as a reader wants it: shares as percentages, counts with commas."""
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
-    if isinstance(value, float) and is_share(key):
-        return f"{value:.3%}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def format_difference(key: str, a: Any, b: Any) -> str:
-    """B − A in the figure's own unit (percentage points for shares); empty if not numbers."""
-    numbers = (int, float)
-    if not isinstance(a, numbers) or not isinstance(b, numbers) or isinstance(a, bool) \
-            or isinstance(b, bool):
-        return ""
-    d = b - a
-    if d == 0:
-        return "0"
-    if is_share(key):
-        return f"{d * 100:+.3f}\u00a0pp"  # no break inside the figure
-    if isinstance(d, int):
-        return f"{d:+,}"
-    return f"{d:+.4g}"
-
-
-def summary_rows(a: dict[str, Any], b: dict[str, Any] | None = None
-                 ) -> list[tuple[str, Any, Any, bool]]:
-    """Flat (figure, A, B, differs) rows of one or two summaries.
-
-    Two values differ when they differ as shown (equal-looking values are never highlighted);
-    the seed and the wall time are not compared, and what the figures count (``about``) is
-    left out.
-    """
-    def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            if isinstance(v, dict):
-                out.update(flat(v, f"{prefix}{k}."))
-            else:
-                out[f"{prefix}{k}"] = v
-        return out
-
-    fa, fb = flat(a), flat(b or {})
-    rows = []
-    for key in list(fa) + [k for k in fb if k not in fa]:
-        if b is not None and key.startswith("about."):
-            continue  # what a figure counts is said once, in the run's own report
-        va, vb = fa.get(key), fb.get(key)
-        differs = False
-        if b is not None and key not in ("wall_seconds", "seed") and \
-                not key.startswith("about."):
-            differs = format_value(key, va) != format_value(key, vb)
-        rows.append((key, va, vb, differs))
-    return rows

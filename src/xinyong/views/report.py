@@ -17,15 +17,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from xinyong.views.describe import markdown_html
-from xinyong.views.figures import (
-    RunData,
-    city_figures,
-    compare_figures,
-    format_difference,
-    format_value,
-    side_names,
-    summary_rows,
-)
+from xinyong.views.figures import city_figures, compare_figures
+from xinyong.views.run_data import RunData, side_names
+from xinyong.views.summary_table import format_difference, format_value, summary_rows
 
 __all__ = ["figures_html", "html_page", "plotly_js_path", "write_report"]
 

@@ -20,8 +20,8 @@ from xinyong.scenario import ScenarioError, load_scenario
 from xinyong.studies.chilling import chilling_text
 from xinyong.studies.overrides import apply, parse
 from xinyong.views.cli.common import _CONTROL, SET_HELP, _clear_run_folder, _fail, _safe, console
-from xinyong.views.figures import format_value
 from xinyong.views.progress import days_bar
+from xinyong.views.summary_table import format_value
 
 NATION = 1_400_000_000  # citizens in China [seed 002]
 

@@ -104,8 +104,8 @@ def report_command(
                      ] = False,
 ) -> None:
     """Write one self-contained HTML report (opens offline) for a run, or two side by side."""
-    from xinyong.views.figures import run_data
     from xinyong.views.report import write_report
+    from xinyong.views.run_data import run_data
 
     if len(run_dirs) > 2:
         raise _fail("give one run folder, or two to compare", 2)

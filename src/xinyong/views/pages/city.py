@@ -1,0 +1,161 @@
+"""The city page (``/``): the city's plots and headline figures, and for an admin, advancing
+the city and starting a new one; with its JSON routes ``/api/me``, ``/api/scenarios`` and
+``/api/figures``.
+
+``/api/me`` (who the key belongs to) serves every page's ``whoami()``; it is added here, after
+the city page, so that the routes keep their order.
+
+(No ``from __future__ import annotations``: FastAPI reads the routes' annotations.)
+"""
+
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from xinyong.records import tables
+from xinyong.records.tally import summarize
+from xinyong.scenario import builtin_scenarios
+from xinyong.service.auth import Who
+from xinyong.service.live import LiveCity
+from xinyong.service.roles import may, permit
+from xinyong.views.figures import city_figures
+from xinyong.views.pages.common import _ERRORS, _figures_json, _page
+from xinyong.views.run_data import RunData, harmful_behaviours, histogram
+
+__all__ = ["add_city"]
+
+#: The page's HTML, inside ``<main>`` under its title.
+_BODY = ("<p class=note>Every plot is drawn from the city's aggregates. "
+         "All citizens are synthetic. Type an analyst or admin key above.</p>"
+         "<div id=admin class=admin hidden><b>Admin:</b> advance "
+         "<input id=days type=number min=1 max=3650 value=30 style='width:5em' "
+         "aria-label='days to advance'> days <button id=advance>Advance</button> "
+         "<progress id=progress max=1 value=0 hidden></progress> "
+         "<span id=advance-status></span><br><b>New live city:</b> "
+         "<select id=scenario aria-label=scenario></select> citizens "
+         "<input id=citizens type=number min=1 style='width:7em'> days "
+         "<input id=scenario-days type=number min=1 max=3650 style='width:5em'> "
+         "seed <input id=seed type=number min=0 value=0 style='width:4em'> "
+         "<br><label>overrides (--set), one PATH=VALUE a line "
+         "<textarea id=overrides rows=2 cols=48 aria-label=overrides "
+         "placeholder='sensors.camera.misidentify=0.05'></textarea></label> "
+         "<button id=start>Start</button> <span id=start-status></span></div>"
+         "<p id=status></p><div id=stats></div><div id=plots class=grid></div>")
+
+#: The page's script, after the common one.
+_SCRIPT = """
+load('/api/figures', r => {
+  say('status', 'Day ' + r.day + ' of ' + r.scenario + '.', true);
+  document.getElementById('stats').innerHTML = r.headline;
+  plot(document.getElementById('plots'), r.figures);
+});
+whoami().then(async who => {
+  if (who.role !== 'admin') return;
+  document.getElementById('admin').hidden = false;
+  const names = await api('/api/scenarios').catch(() => ({scenarios: []}));
+  document.getElementById('scenario').innerHTML =
+    names.scenarios.map(n => `<option>${esc(n)}</option>`).join('');
+});
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+document.getElementById('advance').onclick = async () => {
+  const days = Number(document.getElementById('days').value);
+  const bar = document.getElementById('progress');
+  const button = document.getElementById('advance');
+  button.disabled = true; bar.hidden = false; bar.max = days; bar.value = 0;
+  say('advance-status', 'Advancing ' + days + ' days…', true);
+  try {
+    let r = await api('/advance', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                   body: JSON.stringify({days})});
+    const job = r.job ?? r.id;
+    while (job !== undefined && !['done', 'finished', 'failed', 'error'].includes(r.status)) {
+      await sleep(500);  // a background job (POST answers its id): poll until it is done
+      r = await api('/advance/' + encodeURIComponent(job));
+      const done = r.done ?? r.days_done ?? r.completed;
+      if (done !== undefined) { bar.value = done; }
+      say('advance-status', 'Advancing: ' + (done ?? '…') + ' of ' + days + ' days' +
+          (r.day !== undefined ? ', day ' + r.day : '') + '.', true);
+    }
+    if (r.status === 'failed' || r.status === 'error') throw new Error(r.error || r.detail ||
+                                                                       'the advance failed');
+    bar.value = days;
+    say('advance-status', 'Now day ' + (r.day ?? '?') + '. Reloading…', true);
+    location.reload();
+  } catch (e) { say('advance-status', e.message, false); }
+  finally { button.disabled = false; }
+};
+document.getElementById('start').onclick = async () => {
+  const body = {scenario: document.getElementById('scenario').value,
+                seed: Number(document.getElementById('seed').value || 0)};
+  const citizens = document.getElementById('citizens').value;
+  const days = document.getElementById('scenario-days').value;
+  if (citizens) body.citizens = Number(citizens);
+  if (days) body.days = Number(days);
+  const set = document.getElementById('overrides').value.split(/\\r?\\n/).map(l => l.trim())
+    .filter(l => l);
+  if (set.length) body.set = set;
+  say('start-status', 'Starting ' + body.scenario + '…', true);
+  try {
+    const r = await api('/scenario', {method: 'POST', headers:
+      {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+    say('start-status', 'Started ' + r.scenario + ' at day ' + r.day + '. Reloading…', true);
+    location.reload();
+  } catch (e) { say('start-status', e.message, false); }
+};
+"""
+
+
+def _live_data(live: LiveCity) -> RunData:
+    """The aggregates the city's plots are drawn from, read from the live city."""
+    city = live.city
+    def scores(standing: Any, covered: np.ndarray | None) -> np.ndarray:
+        return standing.score[covered] if covered is not None else standing.score
+
+    hist = {op.name: histogram(scores(op.standing, op.covered), 10,
+                               scores(op.counterfactual, op.covered))
+            for op in city.operators}
+    tally = city.tally()
+    scheme = live.scenario.all_operators()[0].scheme
+    # The tally carries the twin's occurrences too (the city keeps its behaviour-only twin),
+    # so the summary has the chilling effect with its intervals, as a stored run's has.
+    return RunData(f"{live.scenario.name} (live, day {live.day})",
+                   summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
+                   hist, tables.daily_lists(tally), [(g.grade, g.min) for g in scheme.grades],
+                   scheme.listed_grade, harmful_behaviours(live.scenario),
+                   scenario=live.scenario)
+
+
+def add_city(app: FastAPI, live: LiveCity) -> None:
+    """Add the city page and its JSON routes (``/api/me`` among them) to the service's app."""
+
+    @app.get("/", include_in_schema=False)
+    def city_page() -> HTMLResponse:
+        return _page("The city", _BODY, _SCRIPT)
+
+    @app.get("/api/me", tags=["dashboard"], responses=_ERRORS)
+    def me(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+        """The caller's role (and citizen, for a citizen key): what the pages may offer."""
+        return {"role": identity.role, "citizen": identity.citizen,
+                "may_appeal": may(identity, "file_appeal")}
+
+    @app.get("/api/scenarios", tags=["dashboard"], responses=_ERRORS)
+    def scenarios(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+        """The built-in scenarios a new live city can start from."""
+        permit(identity, "load")
+        return {"scenarios": sorted(builtin_scenarios())}
+
+    @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
+    def figures(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+        """The city's plots (aggregates only) and headline figures."""
+        permit(identity, "figures")
+        with live.reading():
+            data = _live_data(live)
+            figs = _figures_json(city_figures(data))
+        s = data.summary
+        headline = "".join(f"<span class=stat><b>{v}</b> {k}</span> &nbsp; " for k, v in (
+            ("mean score", f"{s['mean_score']:.1f}"), ("listed", f"{s['listed_share']:.2%}"),
+            ("wrongly listed", s["wrongly_listed"]), ("gate denials", s.get("gate_denials", 0)),
+            ("children affected", s.get("children_affected", 0))))
+        return {"day": live.day, "scenario": live.scenario.name, "figures": figs,
+                "headline": headline}
