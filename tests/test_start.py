@@ -96,6 +96,6 @@ def test_stored_and_live_starts_agree_with_the_city(scenario: Scenario, city: Ci
             assert stored is not None and np.array_equal(stored, expected), op.name
             if op.subject == "citizen":
                 for citizen in (0, 17, scenario.citizens - 1):
-                    assert live._start(op.index, citizen) == expected[citizen], op.name
+                    assert live.records.start(op.index, citizen) == expected[citizen], op.name
     finally:
         live.close()

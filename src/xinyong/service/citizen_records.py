@@ -72,7 +72,7 @@ class Records:
             st, cf = op.standing, op.counterfactual
             operators.append({
                 "operator": op.name, "scheme": op.scheme.name,
-                "start": self._start(op.index, citizen), "floor": op.scheme.score.floor,
+                "start": self.start(op.index, citizen), "floor": op.scheme.score.floor,
                 "ceiling": op.scheme.score.ceiling,
                 "score": int(st.score[citizen]),
                 "grade": st.grade_names[int(st.grades(np.array([citizen]), day)[0])],
@@ -147,7 +147,7 @@ class Records:
                 "pending": [{"client_id": cid, "behaviour": live.behaviours[int(b)],
                              "submitted_by": by} for cid, b, by in pending]}
 
-    def _start(self, operator: int, citizen: int) -> int:
+    def start(self, operator: int, citizen: int) -> int:
         """A citizen's starting score under an operator's scheme (as :mod:`xinyong.model.start`
         gave the city)."""
         op = self.live.city.operators[operator]
