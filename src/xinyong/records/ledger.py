@@ -139,18 +139,13 @@ class LedgerWriter:
     def _submit(self) -> None:
         if not self._buffer:
             return
-        parts = self._buffer
+        chunk = self._chunk()
         self._buffer, self._buffered = [], 0
         self._wait()
-        self._in_flight = self._writer.submit(self._write, parts)
+        self._in_flight = self._writer.submit(self._sink, chunk)
 
-    def _write(self, parts: list[tuple]) -> None:
-        """Gather buffered days into one chunk and write it (on the writer thread: the
-        buffered arrays are the day's own, which nothing changes once appended)."""
-        self._sink(self._chunk(parts))
-
-    @staticmethod
-    def _chunk(parts: list[tuple]) -> dict[str, np.ndarray]:
+    def _chunk(self) -> dict[str, np.ndarray]:
+        parts = self._buffer
 
         def column(get: Callable[[tuple], np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate([get(p) for p in parts]).astype(dtype, copy=False)
