@@ -267,6 +267,35 @@ def test_readers_go_on_while_an_upheld_appeal_rewrites_the_ledger(
         live.close()
 
 
+def test_appeals_are_filed_while_the_writer_is_held(tmp_path: Path, scenario: Scenario) -> None:
+    """Filing an appeal does not wait for the city's writer (a day being simulated, an upheld
+    appeal being installed): it is stored and answered, a second against the same event is
+    refused while the first is filed, and the appeal is there after a restart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    live = LiveCity(tmp_path / "f", scenario, seed=1)
+    try:
+        who = _adult(live)
+        live.submit([Submission("x1", who, SEVERE)], "court")
+        live.advance(3)
+        event = next(e for e in live.record(who)["operators"][0]["ledger"]
+                     if e["behaviour"] == SEVERE)
+        with ThreadPoolExecutor(max_workers=1) as pool, live.writer:
+            filed = pool.submit(live.file_appeal, who, event["event"], "not me"
+                                ).result(timeout=30)
+            assert filed["status"] == "filed"
+            again = pool.submit(live.file_appeal, who, event["event"], "again")
+            with pytest.raises(LiveError, match="already under appeal"):
+                again.result(timeout=30)
+    finally:
+        live.close()
+    reopened = LiveCity(tmp_path / "f")
+    try:
+        assert reopened.appeal(filed["appeal"])["status"] == "filed"  # type: ignore[index]
+    finally:
+        reopened.close()
+
+
 def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
         tmp_path: Path, scenario: Scenario) -> None:
     """The inbox does not wait for the day being simulated: once a day's simulation has begun

@@ -155,31 +155,33 @@ def test_the_readme_table_is_the_matrix() -> None:
 
 def test_writes_queued_behind_a_long_write_leave_the_readers_threads(tmp_path: Path) -> None:
     """While the city's writer is held (a day of an advance, an upheld appeal's install),
-    submissions are still stored and answered (the inbox does not wait for it), and more
-    appeals than the server has request threads queue on threads of their own: records and
-    stats are still answered."""
+    submissions and appeals being filed are still stored and answered (neither waits for it),
+    and more decisions than the server has request threads queue on threads of their own:
+    records and stats are still answered."""
     from concurrent.futures import ThreadPoolExecutor
 
     from xinyong.service.api import REQUEST_THREADS
     live = LiveCity(tmp_path / "w", xinyong.load_scenario("reference").with_sizes(
         citizens=300, days=5), 0)
-    camera, analyst = {"X-API-Key": "cam"}, {"X-API-Key": "ana"}
+    camera, analyst, admin = {"X-API-Key": "cam"}, {"X-API-Key": "ana"}, {"X-API-Key": "adm"}
     try:
         with TestClient(served_app(live, Keyring.from_env(KEYS))) as client, \
                 ThreadPoolExecutor(max_workers=2 * REQUEST_THREADS) as pool:
             with live.writer:
-                queued = [pool.submit(client.post, "/appeals", headers={"X-API-Key": f"c{i}"},
-                                      json={"citizen": i, "event": f"0.0.{i}.{i}.0.0",
-                                            "reason": "not me"})
+                queued = [pool.submit(client.post, f"/appeals/{i + 1}/decision", headers=admin,
+                                      json={"uphold": False})
                           for i in range(2 * REQUEST_THREADS - 2)]
                 submitted = client.post("/events", headers=camera, json={
                     "client_id": "w1", "citizen": 7, "behaviour": "jaywalking"})
                 assert submitted.status_code == 200 and submitted.json()["day"] == 0
+                filed = client.post("/appeals", headers={"X-API-Key": "c3"}, json={
+                    "citizen": 3, "event": "0.0.3.3.0.0", "reason": "not me"})
+                assert filed.status_code == 404  # answered (there is no such event yet)
                 read = pool.submit(lambda: (client.get("/stats", headers=analyst),
                                             client.get("/citizens/3", headers=analyst)))
                 stats, record = read.result(timeout=30)  # answered with the writer held
                 assert stats.status_code == record.status_code == 200
-                assert not any(q.done() for q in queued)  # the appeals are still waiting
-            assert all(q.result(timeout=30).status_code == 404 for q in queued)  # no such event
+                assert not any(q.done() for q in queued)  # the decisions are still waiting
+            assert all(q.result(timeout=30).status_code == 404 for q in queued)  # no such appeal
     finally:
         live.close()

@@ -98,10 +98,14 @@ class Appeals:
     """A live city's appeals desk: files appeals against ledger events, answers what became
     of them, and decides them, an upheld one re-simulating the city without its event.
 
-    It keeps its live city's concurrency rules (:mod:`xinyong.service.live`): every change holds the
-    city's ``writer``, and the store's own connection is used only under it; decisions are
-    taken one at a time (``_deciding``); an upheld appeal's re-simulation runs on its own
-    cursor, off the writer, then catches up with the days simulated meanwhile holding it.
+    It keeps its live city's concurrency rules (:mod:`xinyong.service.live`). Filing does not
+    wait for the city's ``writer`` (a day being simulated, an upheld appeal being installed):
+    appeals are filed one at a time (``_filing``) through a cursor of the desk's own, and
+    stored before the answer. What a filing checks is settled only by a decision's commit,
+    which another cursor sees whole or not at all: the event's row reversed, or its appeal
+    no longer filed. Decisions hold the ``writer`` and the store's own connection, one at a
+    time (``_deciding``); an upheld appeal's re-simulation runs on its own cursor, off the
+    writer, then catches up with the days simulated meanwhile holding it.
 
     Args:
         live: the live city whose store, locks and re-simulation the desk works with.
@@ -110,6 +114,8 @@ class Appeals:
     def __init__(self, live: LiveCity) -> None:
         self.live = live
         self._deciding = threading.Lock()  # one appeal decision at a time
+        self._filing = threading.Lock()  # one filing at a time: numbers handed out in turn
+        self._con: duckdb.DuckDBPyConnection | None = None  # the desk's own, made on first use
 
     def file(self, citizen: int, event: str, reason: str) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger (its id as the record shows
@@ -124,8 +130,10 @@ class Appeals:
         if key.subject != citizen or key.operator >= len(ops) \
                 or ops[key.operator].subject != "citizen":
             raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
-        with live.writer:
-            con = live.store.con
+        with self._filing:
+            if self._con is None:
+                self._con = live.store.con.cursor()
+            con = self._con
             flags = key.flags(con)
             if flags is None:
                 raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
@@ -146,6 +154,13 @@ class Appeals:
                 [appeal, citizen, key.operator, key.day, key.actor, key.behaviour, reason,
                  live.day, key.nth])
             return self._read(con, appeal)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Close the desk's cursor (before the store closes)."""
+        with self._filing:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def get(self, appeal: int) -> dict[str, Any] | None:
         """One appeal and its status (None if there is none)."""

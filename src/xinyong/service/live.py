@@ -14,11 +14,12 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
 
 Concurrency, by design:
 
-- **One writer.** Every change (an appeal, a day of an advance) holds ``writer``, in the
-  order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
+- **One writer.** Every change to the city (an appeal's decision, a day of an advance) holds
+  ``writer``, in the order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
   asking again after each day queues behind the changes that came meanwhile); the store's own
-  connection is used only under it. Submissions do not wait for it: the inbox stores them
-  through its own cursor for the first day not yet begun (:mod:`xinyong.service.inbox`).
+  connection is used only under it. Submissions and appeals being filed do not wait for it:
+  the inbox stores submissions through its own cursor for the first day not yet begun
+  (:mod:`xinyong.service.inbox`), and the appeals desk files appeals through its own.
 - **Readers on their own cursors**, one per thread, and on the city's arrays under the read
   side of ``state``. A day is applied (arrays and ledger) under its write side, so a reader
   sees the last completed day, never one half applied.
@@ -411,6 +412,7 @@ class LiveCity:
                     cursor.close()
                 self._cursors.clear()
             self.inbox.close()
+            self.appeals.close()
             self.store.close()
 
 
