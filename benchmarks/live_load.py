@@ -152,7 +152,7 @@ async def run(port: int, citizens: int, clients: int, seconds: float, advance_da
     await asyncio.gather(*([admin()] if admin_too else []),
                          *(client(i) for i in range(clients)))
     return {"results": results, "advancing": advancing, "errors": errors,
-            "wall": time.time() - started}
+            "wall": time.time() - started, "started": started}
 
 
 def main() -> None:
@@ -234,6 +234,15 @@ def _report(out: dict, exceptions: int) -> None:
                   f"decided ({inside.size:,}), {np.percentile(outside, 99) * 1e3:7.1f} ms "
                   f"otherwise ({outside.size:,})")
     windows = out["advancing"]
+    slowest = sorted(((d, t, kind) for kind in ("record", "stats", "event", "appeal")
+                      for t, d, _ in results.get(kind, [])), reverse=True)[:8]
+    if slowest:  # when the slowest came: during an advance, a decision, or neither
+        def state(t: float) -> str:
+            busy = [name for name, spans in (("advance", windows), ("decision", deciding))
+                    if any(a <= t <= b for a, b in spans)]
+            return "+".join(busy) or "neither"
+        print("  slowest: " + "; ".join(f"{kind} {d * 1e3:.0f} ms at {t - out['started']:.1f} s "
+                                         f"({state(t)})" for d, t, kind in slowest))
     during = np.array([d for t, d, _ in results.get("gate", [])
                        if any(a <= t <= b for a, b in windows)]) * 1e3
     if during.size:

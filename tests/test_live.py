@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -294,6 +295,31 @@ def test_appeals_are_filed_while_the_writer_is_held(tmp_path: Path, scenario: Sc
         assert reopened.appeal(filed["appeal"])["status"] == "filed"  # type: ignore[index]
     finally:
         reopened.close()
+
+
+def test_stats_are_computed_once_for_many_asking_at_once(tmp_path: Path, scenario: Scenario,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many requests for figures older than a day: one computes them, the others wait for
+    its result instead of each computing them again at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    live = LiveCity(tmp_path / "s", scenario, seed=1)
+    try:
+        live.advance(3)  # the figures computed at start are three days old now
+        summary, calls = live.city.summary, []
+
+        def slow() -> dict[str, Any]:
+            calls.append(1)
+            time.sleep(0.2)
+            return summary()
+
+        monkeypatch.setattr(live.city, "summary", slow)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda _: live.stats(), range(8)))
+        assert len(calls) == 1
+        assert {a["as_of_day"] for a in answers} == {3}
+    finally:
+        live.close()
 
 
 def test_a_submission_while_a_day_is_simulated_joins_the_next_day(

@@ -161,7 +161,11 @@ class LiveCity:
         # appeal's new ledger is being committed, even again once its city is served.
         self._generation = 0
         self._stats: tuple[int, int, dict[str, Any]] | None = None  # generation, day, summary
+        self._stats_lock = threading.Lock()  # one request computes them at a time
         self._install(self.city)
+        # The first figures pay one-time costs (the chilling intervals' statistics library):
+        # paid here, at start, not by the first request.
+        self._stats = (self._generation, self.day, self.city.summary())
 
     def _install(self, city: City) -> None:
         """Make ``city`` the one served (under the write side of ``state``, or before any
@@ -343,19 +347,30 @@ class LiveCity:
         """The summary figures as of ``as_of_day`` (the days simulated when they were
         computed), with the day open now (``open_day``).
 
-        They are computed at most once a day, under the read lock; while a day is simulated,
-        those of the day before are served (``as_of_day`` one less than ``open_day``) rather
-        than wait for it, unless they are older still, or history was rewritten since.
+        They are computed at most once a day, by one request while the others wait for it
+        (or serve the day before's), under the read lock; while a day is simulated, those of
+        the day before are served (``as_of_day`` one less than ``open_day``) rather than wait
+        for it, unless they are older still, or history was rewritten since.
         """
         cached = self._stats
-        if cached is None or cached[0] != self._generation or cached[1] < self.day - 1:
-            with self.state.read():
-                cached = self._stats = (self._generation, self.day, self.city.summary())
-        elif cached[1] < self.day and self.state.acquire_read(blocking=False):
-            try:
-                cached = self._stats = (self._generation, self.day, self.city.summary())
+        if not self._stats_usable(cached):  # none to serve: the first computes, others wait
+            with self._stats_lock:
+                cached = self._stats
+                if not self._stats_usable(cached):
+                    with self.state.read():
+                        cached = self._stats = (self._generation, self.day,
+                                                self.city.summary())
+        elif cached[1] < self.day and self._stats_lock.acquire(blocking=False):
+            try:  # a day old: one request refreshes them unless a day is being simulated
+                if self.state.acquire_read(blocking=False):
+                    try:
+                        cached = self._stats = (self._generation, self.day,
+                                                self.city.summary())
+                    finally:
+                        self.state.release_read()
             finally:
-                self.state.release_read()
+                self._stats_lock.release()
+        assert cached is not None
         _, as_of, summary = cached
         submitted = self._reader().execute("SELECT count(*) FROM live_submissions").fetchall()
         return {**summary, "as_of_day": as_of, "open_day": self.day,
@@ -364,6 +379,11 @@ class LiveCity:
     def record(self, citizen: int) -> dict[str, Any]:
         """A citizen's record as of the last completed day: :meth:`Records.record`."""
         return self.records.record(citizen)
+
+    def _stats_usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
+        """Whether cached figures may be served: of this history, at most a day old."""
+        return cached is not None and cached[0] == self._generation \
+            and cached[1] >= self.day - 1
 
     @property
     def notice_lists(self) -> list[str]:
