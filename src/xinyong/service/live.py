@@ -162,6 +162,7 @@ class LiveCity:
         self._generation = 0
         self._stats: tuple[int, int, dict[str, Any]] | None = None  # generation, day, summary
         self._stats_lock = threading.Lock()  # one request computes them at a time
+        self._stats_wanted = False  # asked for while a day ran: the day computes them at its end
         self._install(self.city)
         # The first figures pay one-time costs (the chilling intervals' statistics library):
         # paid here, at start, not by the first request.
@@ -269,7 +270,9 @@ class LiveCity:
 
         try:
             drive(lambda: [self.city], job.target_day, guard=self._one_day,
-                  after_day=self._day_done, stop=self._stopping.is_set, progress=done)
+                  after_day=lambda city, results: self._day_done(
+                      city, results, last=city.day >= job.target_day),
+                  stop=self._stopping.is_set, progress=done)
             if job.day < job.target_day:
                 job.status, job.error = "stopped", "the server is stopping"
                 return
@@ -295,12 +298,16 @@ class LiveCity:
                 yield
             self.history.keep(self.city)  # every snapshot_every days; readers go on
 
-    def _day_done(self, city: City, _: object) -> None:
-        """The day's ledger durable, then the day moves: the store, the gates' copy."""
+    def _day_done(self, city: City, _: object, last: bool = False) -> None:
+        """The day's ledger durable, then the day moves: the store, the gates' copy, and the
+        figures if a request asked for them during the day or an advance's ``last`` day."""
         assert city.ledger is not None
         city.ledger.flush()
         self.store.set_info(live_day=str(city.day))
         self._status, self._view = frozen(city)
+        if self._stats_wanted or last:  # under the day's write lock: no reader waits for it
+            self._stats_wanted = False
+            self._stats = (self._generation, city.day, city.summary())
         self._open_day = city.day
 
     # -- events ---------------------------------------------------------------------------
@@ -350,7 +357,9 @@ class LiveCity:
         They are computed at most once a day, by one request while the others wait for it
         (or serve the day before's), under the read lock; while a day is simulated, those of
         the day before are served (``as_of_day`` one less than ``open_day``) rather than wait
-        for it, unless they are older still, or history was rewritten since.
+        for it, and the day computes them at its end, so an advance's days in a row do not
+        leave them older; only figures older still, or from before history was rewritten,
+        are waited for.
         """
         cached = self._stats
         if not self._stats_usable(cached):  # none to serve: the first computes, others wait
@@ -361,13 +370,15 @@ class LiveCity:
                         cached = self._stats = (self._generation, self.day,
                                                 self.city.summary())
         elif cached[1] < self.day and self._stats_lock.acquire(blocking=False):
-            try:  # a day old: one request refreshes them unless a day is being simulated
-                if self.state.acquire_read(blocking=False):
+            try:  # a day old: one request refreshes them unless a day is being simulated,
+                if self.state.acquire_read(blocking=False):  # which then does at its end
                     try:
                         cached = self._stats = (self._generation, self.day,
                                                 self.city.summary())
                     finally:
                         self.state.release_read()
+                else:
+                    self._stats_wanted = True
             finally:
                 self._stats_lock.release()
         assert cached is not None
