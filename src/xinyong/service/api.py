@@ -20,15 +20,30 @@ import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
 
 from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
-from xinyong.service.appeals import EVENT_PATTERN
 from xinyong.service.auth import Identity, Keyring, Who
-from xinyong.service.limits import SizeLimits, Text, add_error_handlers, safe_text
+from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission
 from xinyong.service.roles import may, permit
+from xinyong.service.schemas import (
+    ERRORS,
+    AdvanceIn,
+    AppealIn,
+    AppealOut,
+    BatchReceipt,
+    CitizenId,
+    DecisionIn,
+    EventIn,
+    GateOut,
+    Health,
+    JobOut,
+    LoadIn,
+    Notice,
+    ReceiptOut,
+    event_models,
+)
 from xinyong.studies.overrides import apply as apply_overrides
 from xinyong.studies.overrides import parse as parse_overrides
 from xinyong.views.docs import add_offline_docs
@@ -54,149 +69,6 @@ class Switch:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         assert self.app is not None
         await self.app(scope, receive, send)
-
-CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
-Citizen = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="a citizen's id")]
-
-
-class Strict(BaseModel):
-    """A request body: no unknown fields, and no coercion ("5" is not a number, true is not
-    a citizen, 5.0 is not an id)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class Problem(BaseModel):
-    """An error: what is wrong and how to fix it."""
-
-    detail: Any
-
-
-class EventIn(Strict):
-    """An event observed by the caller: the client's own id for it, who, and what.
-
-    ``create_app`` narrows ``behaviour`` to the city's citizens' behaviours, so the schema
-    lists them.
-    """
-
-    client_id: Text = Field(min_length=1, max_length=200,
-                            description="the client's id for the event; a repeat is ignored")
-    citizen: Citizen
-    behaviour: Text = Field(min_length=1, max_length=100)
-
-
-def _event_models(behaviours: list[str]) -> tuple[type[EventIn], type[BaseModel]]:
-    """The event and batch models of one city, with its behaviours as the allowed values."""
-    known = Literal[tuple(behaviours)]  # type: ignore[valid-type]
-    event = create_model("Event", __base__=EventIn,
-                         behaviour=(known, Field(description="one of the city's citizens' "
-                                                             "behaviours")))
-    batch = create_model("Batch", __base__=Strict,
-                         events=(list[event], Field(min_length=1, max_length=10_000)))
-    return event, batch
-
-
-class ReceiptOut(BaseModel):
-    client_id: str
-    status: str = Field(description="accepted, or duplicate (stored before)")
-    day: int = Field(description="the day whose records the event joins")
-
-
-class BatchReceipt(BaseModel):
-    """What became of a batch: how many were stored, and which ids were seen before."""
-
-    accepted: int
-    duplicates: int
-    duplicate_ids: list[str] = Field(description="client ids already stored (or repeated)")
-    day: int = Field(description="the day whose records the accepted events join")
-
-
-class GateOut(BaseModel):
-    service: str
-    citizen: int
-    action: str = Field(description="allow, waive, discount, priority, restrict or deny")
-    reasons: list[str]
-    text: str
-
-
-class AppealIn(Strict):
-    citizen: Citizen
-    event: str = Field(max_length=60, pattern=EVENT_PATTERN,
-                       description="day.operator.subject.actor.behaviour.n, as the record "
-                                   "shows it")
-    reason: Text = Field(min_length=1, max_length=2000)
-
-
-class AppealOut(BaseModel):
-    appeal: int
-    citizen: int
-    event: str
-    reason: str
-    status: str
-    filed_day: int
-    decided_day: int | None
-
-
-class DecisionIn(Strict):
-    uphold: StrictBool
-
-
-class AdvanceIn(Strict):
-    days: StrictInt = Field(ge=1, le=3650)
-    wait: StrictBool = Field(default=False, description="answer only once the days are "
-                                                        "simulated (default: at once, 202)")
-
-
-class JobOut(BaseModel):
-    """An advance: it runs on its own thread; poll ``GET /advance/{job}`` for its progress."""
-
-    job: int
-    status: str = Field(description="running, done, failed or stopped")
-    start_day: int
-    target_day: int
-    day: int = Field(description="the open day now")
-    error: str | None
-
-
-class Health(BaseModel):
-    status: str
-    scenario: str
-    day: int
-
-
-class LoadIn(Strict):
-    """A built-in scenario to start a new live city from (files are not read over HTTP)."""
-
-    scenario: Text = Field(min_length=1, max_length=100)
-    citizens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
-    days: StrictInt | None = Field(default=None, ge=1, le=3650)
-    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
-    set: list[Annotated[Text, Field(max_length=300)]] = Field(
-        default=[], max_length=50,
-        description="overrides, as PATH=VALUE (VALUE is TOML), e.g. "
-                    "sensors.camera.misidentify=0.05")
-
-
-class Notice(BaseModel):
-    day: int
-    kind: str
-    citizen: int
-    list: str | None = Field(default=None, description="the list whose joining caused the "
-                             "notice (a list's name, or OPERATOR:listing); null for a "
-                             "billboard, which shows an event")
-    text: str
-
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "no or unknown API key"},
-    403: {"model": Problem, "description": "the key's role may not do this"},
-    404: {"model": Problem, "description": "no such citizen, service or appeal (or none this "
-                                           "key may see)"},
-    409: {"model": Problem, "description": "not possible in the city's present state"},
-    413: {"model": Problem, "description": "the request body is too large"},
-    422: {"model": Problem, "description": "a field is wrong; the detail names it"},
-}
-
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -269,20 +141,20 @@ def _add_records(app: FastAPI, live: LiveCity) -> None:
         """Is the city up, and which day is open."""
         return Health(status="ok", scenario=live.scenario.name, day=live.day)
 
-    @app.get("/citizens/{citizen}", responses=_ERRORS)
+    @app.get("/citizens/{citizen}", responses=ERRORS)
     def citizen_record(citizen: CitizenId, identity: Who) -> dict[str, Any]:
         """A citizen's record: every operator's score, grade and lists, and the ledger with
         the reason for every point."""
         permit(identity, "record", citizen)
         return live.record(citizen)
 
-    @app.get("/stats", responses=_ERRORS)
+    @app.get("/stats", responses=ERRORS)
     def stats(identity: Who) -> dict[str, Any]:
         """The city now: the run's summary figures so far."""
         permit(identity, "stats")
         return live.stats()
 
-    @app.get("/notices", response_model=list[Notice], responses=_ERRORS)
+    @app.get("/notices", response_model=list[Notice], responses=ERRORS)
     def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
                 kind: Annotated[NoticeKind | None, Query(description="only this kind")
                                 ] = None,
@@ -297,7 +169,7 @@ def _add_records(app: FastAPI, live: LiveCity) -> None:
 
 def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
     """Events submitted about citizens, one or a batch, stored durably before the answer."""
-    event_model, batch_model = _event_models(live.citizen_behaviours)
+    event_model, batch_model = event_models(live.citizen_behaviours)
 
     def _submit(events: list[EventIn], identity: Identity) -> list[Any]:
         permit(identity, "submit")
@@ -306,14 +178,14 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
         return live.submit([Submission(e.client_id, e.citizen, e.behaviour) for e in events],
                            identity.name)
 
-    @app.post("/events", response_model=ReceiptOut, responses=_ERRORS)
+    @app.post("/events", response_model=ReceiptOut, responses=ERRORS)
     async def submit_event(event: event_model,  # type: ignore[valid-type]
                            identity: Who) -> ReceiptOut:
         """Submit one event about a citizen; it is stored durably before the answer."""
         r = (await pools.run("inbox", _submit, [event], identity))[0]
         return ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
 
-    @app.post("/events/batch", response_model=BatchReceipt, responses=_ERRORS)
+    @app.post("/events/batch", response_model=BatchReceipt, responses=ERRORS)
     async def submit_batch(batch: batch_model,  # type: ignore[valid-type]
                            identity: Who) -> BatchReceipt:
         """Submit up to 10,000 events, stored together before the answer."""
@@ -329,7 +201,7 @@ def _add_gates(app: FastAPI, live: LiveCity) -> None:
     """What a service says to a citizen at the point of service."""
     service_name = Literal[tuple(live.services or ["none"])]  # type: ignore[valid-type]
 
-    @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=_ERRORS)
+    @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=ERRORS)
     async def gate(service: Annotated[service_name, Path()],  # type: ignore[valid-type]
                    citizen: CitizenId, identity: Who) -> JSONResponse:
         """What a service says to a citizen at the point of service, and why."""
@@ -344,14 +216,14 @@ def _add_gates(app: FastAPI, live: LiveCity) -> None:
 def _add_appeals(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
     """Appeals against one event of a ledger: filed, read, decided."""
 
-    @app.post("/appeals", response_model=AppealOut, responses=_ERRORS)
+    @app.post("/appeals", response_model=AppealOut, responses=ERRORS)
     def file_appeal(appeal: AppealIn, identity: Who) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger."""
         permit(identity, "file_appeal", appeal.citizen)
         # The appeals desk's own lock and cursor: filing never waits for the city's writer.
         return live.file_appeal(appeal.citizen, appeal.event, appeal.reason)
 
-    @app.get("/appeals/{appeal}", response_model=AppealOut, responses=_ERRORS)
+    @app.get("/appeals/{appeal}", response_model=AppealOut, responses=ERRORS)
     def read_appeal(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)],
                     identity: Who) -> dict[str, Any]:
         """One appeal and its status."""
@@ -362,7 +234,7 @@ def _add_appeals(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
             raise HTTPException(404, f"no appeal {appeal} that this key may read")
         return found
 
-    @app.post("/appeals/{appeal}/decision", response_model=AppealOut, responses=_ERRORS)
+    @app.post("/appeals/{appeal}/decision", response_model=AppealOut, responses=ERRORS)
     async def decide(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn,
                      identity: Who) -> dict[str, Any]:
         """Uphold (the event is withdrawn and the city's days since re-simulated without it)
@@ -376,7 +248,7 @@ def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
     """The city's time: advancing it by some days, and starting a new city."""
 
     @app.post("/advance", response_model=JobOut, status_code=202,
-              responses={**_ERRORS, 200: {"model": JobOut, "description": "done (wait)"}})
+              responses={**ERRORS, 200: {"model": JobOut, "description": "done (wait)"}})
     async def advance(body: AdvanceIn, identity: Who) -> JSONResponse:
         """Start simulating some days, as a job (202); with ``wait``, answer once it is done
         (200). A second advance while one runs: 409."""
@@ -387,7 +259,7 @@ def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
             return JSONResponse(job.as_json(), status_code=200)
         return JSONResponse(job.as_json(), status_code=202)
 
-    @app.get("/advance/{job}", response_model=JobOut, responses=_ERRORS)
+    @app.get("/advance/{job}", response_model=JobOut, responses=ERRORS)
     def advance_job(job: Annotated[int, Path(ge=1, le=2**31 - 1)],
                     identity: Who) -> dict[str, Any]:
         """An advance job's progress."""
@@ -409,7 +281,7 @@ def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
         new = on_load(chosen, body.seed)
         return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
-    @app.post("/scenario", response_model=Health, responses=_ERRORS)
+    @app.post("/scenario", response_model=Health, responses=ERRORS)
     async def load(body: LoadIn, identity: Who) -> Health:
         """Start a new live city from a built-in scenario; it replaces the one served."""
         permit(identity, "load")
