@@ -308,7 +308,7 @@ def test_stats_are_computed_once_for_many_asking_at_once(tmp_path: Path, scenari
         live.advance(3)
         with live.state.read():
             assert live.stats()["as_of_day"] == 3  # the advance's last day computed them
-        live._stats = None  # none to serve, as when history has just been rewritten
+        live.figures.cached = None  # none to serve, as when history has just been rewritten
         summary, calls = live.city.summary, []
 
         def slow() -> dict[str, Any]:

@@ -65,6 +65,7 @@ from xinyong.service.errors import LiveError
 from xinyong.service.history import History
 from xinyong.service.inbox import Inbox, Receipt, Submission
 from xinyong.service.locks import FairLock, ReadWriteLock
+from xinyong.service.stats import Figures
 
 __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission",
            "load_city", "open_city"]
@@ -160,13 +161,8 @@ class LiveCity:
         # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
         # appeal's new ledger is being committed, even again once its city is served.
         self._generation = 0
-        self._stats: tuple[int, int, dict[str, Any]] | None = None  # generation, day, summary
-        self._stats_lock = threading.Lock()  # one request computes them at a time
-        self._stats_wanted = False  # asked for while a day ran: the day computes them at its end
         self._install(self.city)
-        # The first figures pay one-time costs (the chilling intervals' statistics library):
-        # paid here, at start, not by the first request.
-        self._stats = (self._generation, self.day, self.city.summary())
+        self.figures = Figures(self)  # the summary figures, computed once a day
 
     def _install(self, city: City) -> None:
         """Make ``city`` the one served (under the write side of ``state``, or before any
@@ -305,9 +301,7 @@ class LiveCity:
         city.ledger.flush()
         self.store.set_info(live_day=str(city.day))
         self._status, self._view = frozen(city)
-        if self._stats_wanted or last:  # under the day's write lock: no reader waits for it
-            self._stats_wanted = False
-            self._stats = (self._generation, city.day, city.summary())
+        self.figures.day_done(city, last)  # under the day's write lock: no reader waits
         self._open_day = city.day
 
     # -- events ---------------------------------------------------------------------------
@@ -351,50 +345,13 @@ class LiveCity:
         return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]
 
     def stats(self) -> dict[str, Any]:
-        """The summary figures as of ``as_of_day`` (the days simulated when they were
-        computed), with the day open now (``open_day``).
-
-        They are computed at most once a day, by one request while the others wait for it
-        (or serve the day before's), under the read lock; while a day is simulated, those of
-        the day before are served (``as_of_day`` one less than ``open_day``) rather than wait
-        for it, and the day computes them at its end, so an advance's days in a row do not
-        leave them older; only figures older still, or from before history was rewritten,
-        are waited for.
-        """
-        cached = self._stats
-        if not self._stats_usable(cached):  # none to serve: the first computes, others wait
-            with self._stats_lock:
-                cached = self._stats
-                if not self._stats_usable(cached):
-                    with self.state.read():
-                        cached = self._stats = (self._generation, self.day,
-                                                self.city.summary())
-        elif cached[1] < self.day and self._stats_lock.acquire(blocking=False):
-            try:  # a day old: one request refreshes them unless a day is being simulated,
-                if self.state.acquire_read(blocking=False):  # which then does at its end
-                    try:
-                        cached = self._stats = (self._generation, self.day,
-                                                self.city.summary())
-                    finally:
-                        self.state.release_read()
-                else:
-                    self._stats_wanted = True
-            finally:
-                self._stats_lock.release()
-        assert cached is not None
-        _, as_of, summary = cached
-        submitted = self._reader().execute("SELECT count(*) FROM live_submissions").fetchall()
-        return {**summary, "as_of_day": as_of, "open_day": self.day,
-                "submitted": int(submitted[0][0])}
+        """The summary figures as of ``as_of_day``, with the day open now (``open_day``):
+        :meth:`Figures.get`."""
+        return self.figures.get()
 
     def record(self, citizen: int) -> dict[str, Any]:
         """A citizen's record as of the last completed day: :meth:`Records.record`."""
         return self.records.record(citizen)
-
-    def _stats_usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
-        """Whether cached figures may be served: of this history, at most a day old."""
-        return cached is not None and cached[0] == self._generation \
-            and cached[1] >= self.day - 1
 
     @property
     def notice_lists(self) -> list[str]:
