@@ -108,14 +108,15 @@ class Appeals:
     writer, then catches up with the days simulated meanwhile holding it.
 
     Args:
-        live: the live city whose store, locks and re-simulation the desk works with.
+        live: the live city whose store, locks and re-simulation the desk works with (its
+            store open).
     """
 
     def __init__(self, live: LiveCity) -> None:
         self.live = live
         self._deciding = threading.Lock()  # one appeal decision at a time
         self._filing = threading.Lock()  # one filing at a time: numbers handed out in turn
-        self._con: duckdb.DuckDBPyConnection | None = None  # the desk's own, made on first use
+        self._con = live.store.con.cursor()  # the desk's own connection to the store
 
     def file(self, citizen: int, event: str, reason: str) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger (its id as the record shows
@@ -131,8 +132,6 @@ class Appeals:
                 or ops[key.operator].subject != "citizen":
             raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
         with self._filing:
-            if self._con is None:
-                self._con = live.store.con.cursor()
             con = self._con
             flags = key.flags(con)
             if flags is None:
@@ -158,9 +157,7 @@ class Appeals:
     def close(self) -> None:
         """Close the desk's cursor (before the store closes)."""
         with self._filing:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+            self._con.close()
 
     def get(self, appeal: int) -> dict[str, Any] | None:
         """One appeal and its status (None if there is none)."""

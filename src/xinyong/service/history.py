@@ -72,14 +72,19 @@ class History:
                     [KEEP_EVERY, city.day - KEEP_RECENT * live.snapshot_every])
         self.clean(con)
 
-    def resimulate(self, con: duckdb.DuckDBPyConnection, to_day: int
-                    ) -> tuple[City, list[tuple[int, str]]]:
+    def rebuild(self, con: duckdb.DuckDBPyConnection, to_day: int) -> City:
         """The city at open day ``to_day``, from the last snapshot before it, with the stored
-        submissions and the upheld appeals replayed; and the snapshots written on the way."""
+        submissions and the upheld appeals replayed; the snapshots of later days are dropped,
+        and those written on the way named in the store (a restart, a failed day)."""
+        con.execute("DELETE FROM live_snapshots WHERE day > ?", [to_day])
         city = self.from_snapshot(con, to_day)
         made: list[tuple[int, str]] = []
         self.run_to(city, con, to_day, None, None, made)
-        return city, made
+        if made:
+            con.executemany("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", made)
+        self.pending.discard([f for _, f in made])
+        self.clean(con)
+        return city
 
     def from_snapshot(self, con: duckdb.DuckDBPyConnection, day: int,
                       extra: EventId | None = None) -> City:

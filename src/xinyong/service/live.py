@@ -121,7 +121,6 @@ class LiveCity:
         self._jobs: dict[int, AdvanceJob] = {}
         self._jobs_lock = threading.Lock()
         self._stopping = threading.Event()
-        self.appeals = Appeals(self)  # filing and deciding them, re-simulating on upholding
         self.records = Records(self)  # citizens' records and the notices feed
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -153,11 +152,11 @@ class LiveCity:
         self.citizen_behaviours = [b.name for b in self.scenario.behaviours
                                    if b.subject == "citizen"]
         self.inbox = Inbox(self)  # submissions, stored by group commit
+        self.appeals = Appeals(self)  # filing and deciding them, re-simulating on upholding
         self.sensors = list(self.scenario.sensors)
         self._sensor_index = [self.sensors.index(b.sensor) for b in self.scenario.behaviours]
         self.services = ([s.name for s in self.scenario.consequences.services]
                          if self.scenario.consequences else [])
-        self._open_day = self.city.day
         # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
         # appeal's new ledger is being committed, even again once its city is served.
         self._generation = 0
@@ -199,12 +198,7 @@ class LiveCity:
         """Load the last snapshot and re-simulate the days after it, up to ``day``."""
         con = self.store.con
         con.execute("DELETE FROM ledger_rows WHERE day >= ?", [day])  # a half-written advance
-        con.execute("DELETE FROM live_snapshots WHERE day > ?", [day])
-        city, made = self.history.resimulate(con, day)
-        if made:
-            con.executemany("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", made)
-        self.history.pending.discard([f for _, f in made])
-        self.history.clean(con)
+        city = self.history.rebuild(con, day)
         city.attach(self.store)
         self.city = city
 

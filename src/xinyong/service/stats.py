@@ -36,8 +36,7 @@ class Figures:
         self._lock = threading.Lock()  # one request computes them at a time
         self._wanted = False  # asked for while a day ran: the day computes them at its end
         # (generation, the open day they were computed at, the summary)
-        self.cached: tuple[int, int, dict[str, Any]] | None = (
-            live._generation, live.day, live.city.summary())
+        self.cached: tuple[int, int, dict[str, Any]] | None = self._computed(live.city)
 
     def get(self) -> dict[str, Any]:
         """The figures as of ``as_of_day`` (the days simulated when they were computed), with
@@ -49,14 +48,12 @@ class Figures:
                 cached = self.cached
                 if not self._usable(cached):
                     with live.state.read():
-                        cached = self.cached = (live._generation, live.day,
-                                                live.city.summary())
+                        cached = self.cached = self._computed(live.city)
         elif cached[1] < live.day and self._lock.acquire(blocking=False):
             try:  # a day old: one request refreshes them unless a day is being simulated,
                 if live.state.acquire_read(blocking=False):  # which then does at its end
                     try:
-                        cached = self.cached = (live._generation, live.day,
-                                                live.city.summary())
+                        cached = self.cached = self._computed(live.city)
                     finally:
                         live.state.release_read()
                 else:
@@ -74,7 +71,12 @@ class Figures:
         asked for them during the day, or if it is an advance's ``last`` day."""
         if self._wanted or last:
             self._wanted = False
-            self.cached = (self.live._generation, city.day, city.summary())
+            self.cached = self._computed(city)
+
+    def _computed(self, city: City) -> tuple[int, int, dict[str, Any]]:
+        """The figures of ``city`` as it stands (its arrays not being written), with the
+        history's generation and the open day they cover."""
+        return self.live._generation, city.day, city.summary()
 
     def _usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
         """Whether cached figures may be served: of this history, at most a day old."""
