@@ -237,3 +237,28 @@ def test_drawing_tomorrow_ahead_on_the_second_core_draws_what_the_day_end_draws(
     for a, b in zip(ahead.operators, at_day_end.operators, strict=True):
         assert np.array_equal(a.standing.score, b.standing.score)
         assert np.array_equal(a.standing.listing_day, b.standing.listing_day)
+
+
+@pytest.mark.parametrize("scenario", [
+    consequence_city(citizens=4000, days=80),
+    xinyong.load_scenario("reference").with_sizes(citizens=3000, days=60),
+], ids=["consequence-city", "reference"])
+def test_first_draws_made_beside_file_what_first_draws_made_here_file(
+        scenario: xinyong.Scenario) -> None:
+    """Set-up draws every other behaviour's first occurrences on the second core: the
+    calendar must hold the same pairs, under the same days, in the same order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xinyong.engine.calendar import Calendar
+    from xinyong.engine.parts import groups
+
+    def filed(calendar: Calendar) -> list[list[int]]:
+        return [np.concatenate(slot).tolist() if slot else [] for slot in calendar._slots]
+
+    city = City(scenario, 5, None)
+    with ThreadPoolExecutor(1) as beside:
+        made_beside = groups(city, beside)["citizen"].behaviours.calendar
+    made_here = groups(city)["citizen"].behaviours.calendar
+    assert sum(map(len, filed(made_here))) > 0
+    assert filed(made_beside) == filed(made_here)
+    assert made_beside._tags == made_here._tags

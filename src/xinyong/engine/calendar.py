@@ -37,15 +37,24 @@ class Calendar:
             tag: an integer kept with this filing (see :meth:`pop_tagged`), such as the day
                 it was made.
         """
+        self.file(*self.sort(when, ids), tag=tag)
+
+    def sort(self, when: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first half of :meth:`add`, which changes nothing (so it may run on another
+        thread): the ids within the horizon sorted by day, in the kept dtype, and how many
+        fall on each day; :meth:`file` files them."""
         keep = (when >= 0) & (when < self.days)
         if not keep.all():
             when, ids = when[keep], ids[keep]
         when = when.astype(self._day_dtype)
-        if when.size == 0:
-            return
         # A radix sort for small integer days, and one copy, in the kept dtype.
         ids = ids[np.argsort(when, kind="stable")].astype(self.dtype, copy=False)
-        counts = np.bincount(when, minlength=self.days)
+        return ids, np.bincount(when, minlength=self.days)
+
+    def file(self, ids: np.ndarray, counts: np.ndarray, tag: int = 0) -> None:
+        """The second half of :meth:`add`: file ids sorted by :meth:`sort`."""
+        if ids.size == 0:
+            return
         ends = np.cumsum(counts)
         # Each day keeps a view of its part. The days after the first four weeks view one
         # copy of their (small) tail instead: a view of the whole sorted array would hold all

@@ -89,8 +89,11 @@ class City:
         if scenario.network is not None and self.population is not None:
             self.network = build_network(self.population, scenario.network.friends,
                                          self.streams, self.base["citizen"])
+        self._second_core: Executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
+        self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         self.collectors = parts.collectors(self)
-        self.groups = parts.groups(self)
+        self.groups = parts.groups(self, self._second_core if threads else None)
         self.operators = parts.operators(self)
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
@@ -108,9 +111,6 @@ class City:
         # A live city's behaviour-only twin (the chilling effect), a day on with every step;
         # None in a whole run, which runs its twin after the city (run.py).
         self.twin: City | None = None
-        self._second_core: Executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
-        self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         self.books = Books(len(scenario.behaviours), len(self.operators),
                            list(scenario.sensors), self.sensor_of)
 

@@ -8,6 +8,7 @@ collectors, operators, and what acts on people.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,10 +78,11 @@ def collectors(city: City) -> list[tuple[int, CollectorNetwork]]:
     return networks
 
 
-def groups(city: City) -> dict[str, Group]:
+def groups(city: City, second_core: Executor | None = None) -> dict[str, Group]:
     """The citizens and (where the scenario has any) the companies, each with its conduct
     factors, behaviour schedule, sensors and scratch columns; sets ``city.starts``, the
-    citizens' starting scores, drawn with their conduct."""
+    citizens' starting scores, drawn with their conduct. Half the schedules' first draws are
+    made on ``second_core``, if given."""
     s, pop = city.scenario, city.population
     groups = {}
     for kind in ("citizen", "company"):
@@ -111,7 +113,7 @@ def groups(city: City) -> dict[str, Group]:
                                   initial_response(s, city.starts, n) if kind == "citizen"
                                   else None, own.start,
                                   scales(city, index, ids, conduct) if kind == "citizen"
-                                  else None),
+                                  else None, second_core),
             sensors=Sensors(behaviours, index, s.sensors, city.total[kind], city.streams,
                             placement, own.start),
             scratch=scratch, cf_scratch=Scratch(n) if city.threads else scratch,

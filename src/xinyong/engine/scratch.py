@@ -46,14 +46,19 @@ class Scratch:
         self._position[ids] = -1
         return out
 
-    def sums(self, ids: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """For each id in ``at``, the sum of ``values`` whose id it is (0 if none); one id's
-        values must add up to less than 2**31 in magnitude (a day's points do)."""
-        np.add.at(self._position, ids, values.astype(self._position.dtype, copy=False))
-        out = self._position[at].astype(np.int64)
-        out += 1
+    def local(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct ids in :meth:`distinct`'s order, and where each of ``ids`` stands
+        among them: ``distinct[inverse] == ids``, as ``np.unique`` with ``return_inverse``
+        gives, without sorting. What goes with the ids then adds up per distinct id with one
+        ``np.bincount(inverse, ...)``, which reads only the day's small arrays."""
+        order = np.arange(ids.size, dtype=self._position.dtype)
+        self._position[ids] = order
+        winner = self._position[ids]  # for each id, the position that stands for it
         self._position[ids] = -1
-        return out
+        kept = winner == order
+        rank = np.cumsum(kept, dtype=self._position.dtype)
+        rank -= 1
+        return ids[kept], rank[winner]
 
     def member(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Whether each of ``ids`` is in the set ``of``."""

@@ -47,13 +47,15 @@ class Behaviours:
         base: the city-wide id of subject 0 (a block's first), which draws are addressed by.
         scales: per behaviour index, a fixed per-subject multiplier on its rate (the share of
             their dissent citizens dare express, :mod:`xinyong.model.dissent`).
+        where: where half of the first draws are made (the second core; default here).
     """
 
     def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
                  response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
                  scratch: Scratch, ages: np.ndarray | None = None,
                  responses: np.ndarray | None = None, base: int = 0,
-                 scales: dict[int, np.ndarray] | None = None) -> None:
+                 scales: dict[int, np.ndarray] | None = None,
+                 where: Executor | None = None) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
@@ -96,21 +98,35 @@ class Behaviours:
         self.response = responses
         self.base = base
         self._scales = scales or {}
+        # Every pair's first draw, a behaviour at a time here (which keeps set-up memory
+        # small), and the next one beside it on ``where``; filed in behaviour order.
+        for k in range(0, self.k, 2):
+            beside = where.submit(self._first, k + 1) if where and k + 1 < self.k else None
+            self.calendar.file(*self._first(k), tag=SETUP)
+            if k + 1 < self.k:
+                self.calendar.file(*(beside.result() if beside else self._first(k + 1)),
+                                   tag=SETUP)
+
+    def _first(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Behaviour ``k``'s first draw for every subject, sorted for the calendar: nobody is
+        listed yet, so the rate is p_k times c or 1/c (and the fixed factors)."""
+        conduct = self._conduct
+        factor = 1.0 / conduct if self._positive[k] else conduct
+        rate = np.minimum(self.p[k] * factor, 1.0)
+        if self._ages is not None:
+            ages = self._ages
+            rate *= (ages >= self._min_age[k]) & (ages <= self._max_age[k])
+        if self.response is not None:
+            factor = self.response
+            rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
+        if k in self._scales:
+            rate = rate * self._scales[k]
         subjects = np.arange(self.n, dtype=np.int64)
-        for k in range(self.k):  # one behaviour at a time keeps set-up memory small
-            # Nobody is listed yet: the rate is p_k times c or 1/c.
-            factor = 1.0 / conduct if self._positive[k] else conduct
-            rate = np.minimum(self.p[k] * factor, 1.0)
-            if self._ages is not None:
-                ages = self._ages
-                rate *= (ages >= self._min_age[k]) & (ages <= self._max_age[k])
-            if self.response is not None:
-                factor = self.response
-                rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
-            if k in self._scales:
-                rate = rate * self._scales[k]
-            u = self.streams.uniform(self._stream_names[k], SETUP, subjects + base)
-            self._file(SETUP, subjects * self.k + k, _inverted(u, rate))
+        u = self.streams.uniform(self._stream_names[k], SETUP, subjects + self.base)
+        wait = _inverted(u, rate)
+        soon = wait < self.days - 1 - SETUP  # the others come after the horizon: never
+        return self.calendar.sort(((SETUP + 1) + wait[soon]).astype(np.int32),
+                                  subjects[soon] * self.k + k)
 
     def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Daily probability of each packed (subject, behaviour) pair, given who is listed."""

@@ -34,7 +34,6 @@ from xinyong.scenario import Scheme
 __all__ = ["ListingChanges", "Standing"]
 
 _SEVERE, _FLOOR = ListingReason.SEVERE_EVENT, ListingReason.SCORE_AT_FLOOR
-_EMPTY = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +156,8 @@ class Standing:
         parts = [subjects, due]
         if self.capped:
             parts += [self._cap_ends.pop(day)] + ([caps[0]] if caps is not None else [])
-        touched = scratch.distinct(np.concatenate(parts))
+        touched, local = scratch.local(np.concatenate(parts))
+        local = local[:subjects.size]  # where each event's subject stands in touched
         score0, listed0 = self.score[touched], self.listed[touched]
         listing_day = self.listing_day[touched]
         cap_grade0 = cap_until0 = cap_grade = cap_until = None
@@ -168,11 +168,14 @@ class Standing:
                 self._set_caps(day, touched, cap_grade, cap_until, *caps)
 
         # Step 3: scoring, clamped at the end of the day.
-        score = np.clip(score0 + scratch.sums(subjects, points, touched),
-                        self.floor, self.ceiling).astype(score0.dtype)
+        day_points = np.bincount(local, weights=points, minlength=touched.size)
+        score = np.clip(score0 + day_points.astype(np.int64), self.floor,
+                        self.ceiling).astype(score0.dtype)
 
         # Step 4: listing, by a severe event today or (at_floor) a score at the floor.
-        to_list = scratch.member(touched, subjects[severe] if self.lists else _EMPTY)
+        to_list = np.zeros(touched.size, dtype=bool)
+        if self.lists:
+            to_list[local[severe]] = True
         is_severe = to_list.copy()
         restarted = listed0 & is_severe
         if self.at_floor:

@@ -1,0 +1,43 @@
+"""Scratch columns: set questions on ids answered in O(ids), the column left at rest."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xinyong.engine.scratch import Scratch
+
+SIZE = 50
+ids_lists = st.lists(st.integers(0, SIZE - 1), max_size=80)
+
+
+@given(ids_lists, st.lists(st.integers(-9, 9), min_size=80, max_size=80))
+def test_local_gives_the_distinct_ids_and_where_each_id_stands(ids: list[int],
+                                                                values: list[int]) -> None:
+    scratch = Scratch(SIZE)
+    a = np.array(ids, dtype=np.int64)
+    distinct, inverse = scratch.local(a)
+    assert sorted(distinct.tolist()) == sorted(set(ids))
+    np.testing.assert_array_equal(distinct, scratch.distinct(a))  # the same order
+    np.testing.assert_array_equal(distinct[inverse], a)
+    # What goes with the ids adds up per distinct id, as a dictionary would add it.
+    sums = np.bincount(inverse, weights=values[:a.size], minlength=distinct.size)
+    expected: Counter[int] = Counter()
+    for i, v in zip(ids, values, strict=False):
+        expected[i] += v
+    assert dict(zip(distinct.tolist(), sums.astype(int).tolist(), strict=True)) == \
+        {i: expected[i] for i in set(ids)}
+    assert (scratch._position == -1).all()  # back at rest for the next question
+
+
+@given(ids_lists, ids_lists)
+def test_membership_and_once_answer_as_sets_do(ids: list[int], of: list[int]) -> None:
+    scratch = Scratch(SIZE)
+    a, b = np.array(ids, dtype=np.int64), np.array(of, dtype=np.int64)
+    assert scratch.member(a, b).tolist() == [i in set(of) for i in ids]
+    once = scratch.once(a)
+    assert sorted(a[once].tolist()) == sorted(set(ids))
+    assert (scratch._position == -1).all()
