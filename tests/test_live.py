@@ -16,6 +16,7 @@ import pytest
 from helpers import consequence_city
 
 from xinyong.engine.city import City
+from xinyong.engine.twin import keep_twin, twin_occurrences
 from xinyong.scenario import Scenario
 from xinyong.service.live import LiveCity, LiveError, Submission
 
@@ -485,7 +486,6 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
     runs (same seed, the same draws), day by day, and a restart brings it back from the last
     snapshot with the city. (An upheld appeal's re-simulation keeps it too: the appeal tests
     compare every array of the city, the twin's among them.)"""
-    from xinyong.engine.city import twin_occurrences
     from xinyong.studies.chilling import chilling_detail
 
     whole = twin_occurrences(scenario, 3)
@@ -512,7 +512,6 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
 def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Scenario) -> None:
     import pickle
 
-    from xinyong.engine.city import twin_occurrences
 
     city = City(scenario, 3, None)
     for _ in range(4):
@@ -520,7 +519,7 @@ def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Sce
     del city.twin  # as a city pickled before cities kept twins
     old = pickle.loads(pickle.dumps(city))
     assert old.twin is None
-    old.keep_twin()  # what a live city does with every city it loads
+    keep_twin(old)  # what a live city does with every city it loads
     assert old.twin is not None and old.twin.day == 4
     assert np.array_equal(old.twin.occurrences(), twin_occurrences(scenario, 3)[:4])
 

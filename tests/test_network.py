@@ -10,8 +10,9 @@ import xinyong
 from xinyong.engine.city import City
 from xinyong.engine.split import blocks
 from xinyong.engine.streams import Streams
-from xinyong.model.network import SocialNetwork, build_network
+from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.population import generate_population
+from xinyong.model.sensors import Events
 from xinyong.scenario import PopulationSpec
 
 
@@ -68,12 +69,17 @@ def test_share_and_any_read_the_ties() -> None:
 def test_low_score_contacts_pull_the_provider_score_down() -> None:
     c = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=3000, days=40), 1, None)
     provider = next(op for op in c.operators if op.name == "provider")
-    assert c._contacts_pull(10) == []  # not a day the circle is read
-    assert len(c._contacts_pull(29)[0]) == 0  # nobody's friends score poor yet
+    names = [b.name for b in c.scenario.behaviours]
+
+    def pull(day: int) -> list[Events]:
+        return contacts_pull(day, c.operators, c.network, names, 0)
+
+    assert pull(10) == []  # not a day the circle is read
+    assert len(pull(29)[0]) == 0  # nobody's friends score poor yet
     adults = np.flatnonzero(provider.covered)
     poor = adults[: adults.size // 2]
     provider.standing.score[poor] = 400
-    pulled = c._contacts_pull(29)[0]
+    pulled = pull(29)[0]
     assert len(pulled) > 0
     who = pulled.subject
     assert provider.covered[who].all()

@@ -15,9 +15,10 @@ import pytest
 from helpers import consequence_city, org_consequence_city
 
 import xinyong
-from xinyong.engine.city import City, twin_occurrences
+from xinyong.engine.city import City
 from xinyong.engine.memory import state_bytes
 from xinyong.engine.split import BlockRun, SplitCity, blocks, sum_tallies
+from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import BlockWorker, WorkerError
 from xinyong.records import tables
 from xinyong.records.tally import summarize

@@ -22,7 +22,7 @@ from xinyong.engine.driver import drive
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
 from xinyong.engine.streams import Streams
 from xinyong.model.lists import JOINS, LEAVES
-from xinyong.model.network import SocialNetwork, build_network
+from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.population import Population, generate_population
 from xinyong.model.sensors import Events
 from xinyong.records.accuracy import blacklist_counts
@@ -32,7 +32,7 @@ from xinyong.records.store import RunStore
 from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
 
-__all__ = ["Block", "City", "behaviour_twin", "twin_occurrences"]
+__all__ = ["Block", "City", "Group"]
 
 
 class City:
@@ -109,7 +109,7 @@ class City:
         # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
         self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
         # A live city's behaviour-only twin (the chilling effect), a day on with every step;
-        # None in a whole run, which runs its twin after the city (run.py).
+        # None in a whole run, which runs its twin after the city (records/simulation.py).
         self.twin: City | None = None
         self.books = Books(len(scenario.behaviours), len(self.operators),
                            list(scenario.sensors), self.sensor_of)
@@ -186,31 +186,15 @@ class City:
             if kind == "citizen" and day in self.injected:  # events submitted from outside
                 recorded = Events.concat([recorded, self.injected.pop(day)])
             if kind == "citizen" and self.network is not None:
-                recorded = Events.concat([recorded, *self._contacts_pull(day)])
+                names = [b.name for b in self.scenario.behaviours]
+                recorded = Events.concat([recorded, *contacts_pull(
+                    day, self.operators, self.network, names, self.base[kind])])
             today.events[kind] = recorded
             # What this block's own subjects really did, wherever it was attributed: the
             # counterfactual's events (a false report has no actor).
             done = recorded.where(recorded.actor >= 0) if self.collectors else recorded
             today.done[kind] = done.local(self.base[kind])
         today.handled["observation"] = sum(len(e) for e in today.events.values())
-
-    def _contacts_pull(self, day: int) -> list[Events]:
-        """Events of the schemes whose score low-score contacts pull down, on their days."""
-        out = []
-        for op in self.operators:
-            pull = op.scheme.contacts_pull
-            if pull is None or self.network is None or day % pull.every_days != \
-                    pull.every_days - 1:
-                continue
-            who = np.arange(self.network.n) if op.covered is None else \
-                np.flatnonzero(op.covered)
-            low = op.standing.score < pull.below
-            who = who[self.network.share_with(who, low) >= pull.share] + self.base["citizen"]
-            k = [b.name for b in self.scenario.behaviours].index(pull.behaviour)
-            n = who.size
-            out.append(Events(who, who, np.full(n, k, dtype=np.int16), np.zeros(n, bool),
-                              np.zeros(n, bool)))
-        return out
 
     def _assessment(self, today: Today) -> None:
         """3. Each operator selects what it scores; its authority's review dismisses some.
@@ -314,7 +298,7 @@ class City:
         counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             toggled = [real.toggled() for op, real, _ in today.judged if op.subject == kind]
-            flipped = self._update_listed_any(kind, group, toggled)
+            flipped = group.update_listed_any(self.operators, toggled)
             if not group.behaviours.listing_matters:
                 flipped = flipped[:0]
             if kind == "citizen" and today.responded.size:
@@ -338,21 +322,6 @@ class City:
                          sum(int(e.misattributed.sum()) for e in events),
                          sum(int(e.fabricated.sum()) for e in events),
                          today.listed, today.left, today.refused, int(today.responded.size))
-
-    def _update_listed_any(self, kind: str, group: Group, toggled: list[np.ndarray]
-                           ) -> np.ndarray:
-        """Subjects whose 'listed by any operator' flag flipped today."""
-        candidates = group.scratch.distinct(np.concatenate(toggled)) if toggled else \
-            np.empty(0, dtype=np.int64)
-        if candidates.size == 0:
-            return candidates
-        now = np.zeros(candidates.size, dtype=bool)
-        for op in self.operators:
-            if op.subject == kind:
-                now |= op.listed_any(candidates)
-        flipped = candidates[now != group.listed_any[candidates]]
-        group.listed_any[candidates] = now
-        return flipped
 
     def __getstate__(self) -> dict[str, Any]:
         """A city travels (to a checkpoint, a worker) without its threads and its store, and
@@ -394,17 +363,6 @@ class City:
         """Write the ledger of the coming days to ``sink`` (a block's Parquet files), on a
         thread of its own or, with ``threads=False``, in the simulating thread."""
         self.ledger = LedgerWriter(sink, in_background=threads)
-
-    def keep_twin(self) -> None:
-        """Keep the behaviour-only twin of this city from now on (a live city, to show the
-        chilling effect as it goes), a day on with every day of the city; a city past day 0
-        gets the twin caught up to its day (the same seed draws the same numbers). Nothing
-        happens for a city where nothing acts on people (no twin to compare with)."""
-        if self.twin is None:
-            self.twin = behaviour_twin(self.scenario, self.seed, self.block)
-        if self.twin is not None:
-            while self.twin.day < self.day:
-                self.twin.step()
 
     def behaviour_only(self) -> None:
         """Make this city simulate what subjects do, and nothing else: exact for a city where
@@ -485,35 +443,3 @@ class City:
     def occurred_by_behaviour(self) -> np.ndarray:
         """Occurrences per behaviour so far."""
         return self.books.occurred_by_behaviour
-
-
-def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:
-    """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
-    effect is measured against; None for a city where nothing acts on people, which needs no
-    twin.
-
-    The twin is the same city and seed where the system records and scores but nothing acts
-    on people (no sanctions, no responses, no listed response). It draws the same random
-    numbers wherever the difference does not reach. Its day is two phases: behaviour and
-    rescheduling (:meth:`City.behaviour_only`).
-    """
-    if scenario.consequences is None and scenario.response is None:
-        return None
-    twin = City(scenario.model_copy(update={
-        "consequences": None, "response": None,
-        "listed_response": scenario.listed_response.model_copy(
-            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
-        threads=False)
-    twin.behaviour_only()
-    return twin
-
-
-def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
-                     ) -> np.ndarray | None:
-    """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
-    block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
-    twin = behaviour_twin(scenario, seed, block)
-    if twin is None:
-        return None
-    twin.run()
-    return twin.occurrences()

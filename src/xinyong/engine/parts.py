@@ -59,6 +59,23 @@ class Group:
     listed_any: np.ndarray  # listed by any operator: what behaviour responds to
     occurred: np.ndarray
 
+    def update_listed_any(self, operators: list[OperatorState], toggled: list[np.ndarray]
+                          ) -> np.ndarray:
+        """Bring ``listed_any`` up to date after a day's listings and releases (``toggled``:
+        each operator's subjects whose listing flipped), and return the subjects whose flag
+        flipped (their behaviour changes from tomorrow)."""
+        candidates = self.scratch.distinct(np.concatenate(toggled)) if toggled else \
+            np.empty(0, dtype=np.int64)
+        if candidates.size == 0:
+            return candidates
+        now = np.zeros(candidates.size, dtype=bool)
+        for op in operators:
+            if op.subject == self.kind:
+                now |= op.listed_any(candidates)
+        flipped = candidates[now != self.listed_any[candidates]]
+        self.listed_any[candidates] = now
+        return flipped
+
 
 def collectors(city: City) -> list[tuple[int, CollectorNetwork]]:
     """The collector networks of the sensors that have them, each with its sensor's index."""

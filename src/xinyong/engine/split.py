@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from xinyong.engine.city import City, twin_occurrences
+from xinyong.engine.city import City
 from xinyong.engine.driver import drive, route
 from xinyong.engine.parts import Block
 from xinyong.engine.streams import Streams
+from xinyong.engine.twin import twin_occurrences
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
 from xinyong.records.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table

@@ -17,13 +17,18 @@ no state from another block. Ties other than the household are kept in compresse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.population import Population
+from xinyong.model.sensors import Events
 
-__all__ = ["SocialNetwork", "build_network"]
+if TYPE_CHECKING:
+    from xinyong.model.operators import OperatorState
+
+__all__ = ["SocialNetwork", "build_network", "contacts_pull"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,34 @@ class SocialNetwork:
         """Whether any tie of each citizen has ``flag``."""
         row, contact = self.of(citizens)
         return np.bincount(row[flag[contact]], minlength=citizens.size) > 0
+
+
+def contacts_pull(day: int, operators: list[OperatorState], network: SocialNetwork | None,
+                  behaviours: list[str], base: int) -> list[Events]:
+    """The events of the schemes whose score low-score contacts pull down, on their days: a
+    citizen with at least ``share`` of ties below ``below`` is recorded doing the scheme's
+    ``behaviour`` (every ``every_days`` days).
+
+    Args:
+        day: the day.
+        operators: the city's operators (those without a contacts pull are skipped).
+        network: the citizens' ties (None: nobody is pulled).
+        behaviours: the scenario's behaviour names, by index.
+        base: the city-wide id of citizen 0 here; events name citizens by it.
+    """
+    out = []
+    for op in operators:
+        pull = op.scheme.contacts_pull
+        if pull is None or network is None or day % pull.every_days != pull.every_days - 1:
+            continue
+        who = np.arange(network.n) if op.covered is None else np.flatnonzero(op.covered)
+        low = op.standing.score < pull.below
+        who = who[network.share_with(who, low) >= pull.share] + base
+        n = who.size
+        out.append(Events(who, who, np.full(n, behaviours.index(pull.behaviour),
+                                            dtype=np.int16),
+                          np.zeros(n, bool), np.zeros(n, bool)))
+    return out
 
 
 def build_network(population: Population, friends: int, streams: Streams, base: int = 0

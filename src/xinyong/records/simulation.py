@@ -23,10 +23,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from xinyong.engine.city import City, twin_occurrences
+from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
 from xinyong.engine.day import PhaseClock
 from xinyong.engine.split import SplitCity
+from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.records.dataset import DATA, prepare
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE, Run, RunError

@@ -19,6 +19,7 @@ import numpy as np
 
 from xinyong.engine.city import City
 from xinyong.engine.driver import drive
+from xinyong.engine.twin import keep_twin
 from xinyong.records.snapshots import (
     SNAPSHOTS,
     Pending,
@@ -101,7 +102,7 @@ class History:
                 continue
         if city is None:  # none: the city from day 0 (the submissions replay its days)
             city = City(self.live.scenario, self.live.seed, None)
-        city.keep_twin()  # in the snapshot; built and caught up if it predates twins
+        keep_twin(city)  # in the snapshot; built and caught up if it predates twins
         city.withdrawn = withdrawals(con, extra)
         return city
 

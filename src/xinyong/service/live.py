@@ -23,7 +23,7 @@ Concurrency, by design:
 - **Readers on their own cursors**, one per thread, and on the city's arrays under the read
   side of ``state``. A day is applied (arrays and ledger) under its write side, so a reader
   sees the last completed day, never one half applied.
-- **An advance is a job** on a thread of its own (:meth:`LiveCity.start_advance`), one day at
+- **An advance is a job** on a thread of its own (:mod:`xinyong.service.advances`), one day at
   a time, so readers wait at most one day's step; a second advance while one runs is refused.
 - **Appeals** are the city's desk (:class:`xinyong.service.appeals.Appeals`), under the same
   rules: one decision at a time, an upheld one re-simulated off the writer and caught up under it.
@@ -34,11 +34,11 @@ gives back exactly the state that was lost (the same seed draws the same numbers
 of a day that was being written when the process died are dropped and written again.
 
 The chilling effect needs what citizens would have done with nothing acting on them: the city
-keeps its behaviour-only twin (:meth:`City.keep_twin`, the twin a whole run runs after the
-city, same seed), which every day of the city moves on by a day. The twin is part of the city:
-it is in every snapshot, so a restart or an appeal's re-simulation brings it back with the
-city and re-simulates its days along (nothing the system records reaches it, so it comes out
-the same); a snapshot from before cities kept twins gets one built and caught up.
+keeps its behaviour-only twin (:func:`~xinyong.engine.twin.keep_twin`, the twin a whole run
+runs after the city, same seed), which every day of the city moves on by a day. The twin is
+part of the city: it is in every snapshot, so a restart or an appeal's re-simulation brings it
+back with the city and re-simulates its days along (nothing the system records reaches it, so
+it comes out the same); a snapshot from before cities kept twins gets one built and caught up.
 """
 
 from __future__ import annotations
@@ -47,18 +47,18 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from xinyong.engine.city import City
-from xinyong.engine.driver import drive
+from xinyong.engine.twin import keep_twin
 from xinyong.model.gates import Decision, Gates
 from xinyong.records.snapshots import write_snapshot
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
+from xinyong.service.advances import AdvanceJob, Advances
 from xinyong.service.appeals import APPEALS_TABLE, Appeals
 from xinyong.service.citizen_records import Records, frozen
 from xinyong.service.errors import LiveError
@@ -83,24 +83,6 @@ DROP TABLE IF EXISTS ledger_staging;
 """
 
 
-@dataclass
-class AdvanceJob:
-    """An advance running (or run) on its own thread: from which day to which, and where."""
-
-    job: int
-    start_day: int
-    target_day: int
-    day: int
-    status: str = "running"  # running, done, failed or stopped
-    error: str | None = None
-    thread: threading.Thread | None = field(default=None, repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        """The job as the API shows it."""
-        return {"job": self.job, "status": self.status, "start_day": self.start_day,
-                "target_day": self.target_day, "day": self.day, "error": self.error}
-
-
 class LiveCity:
     """A city in memory, its store on disk, and the operations the HTTP service offers.
 
@@ -118,9 +100,7 @@ class LiveCity:
         self.snapshot_every = snapshot_every
         self.writer = FairLock()  # one writer: every change goes through it, in turn
         self.state = ReadWriteLock()  # the city's arrays: read by requests, written by a day
-        self._jobs: dict[int, AdvanceJob] = {}
-        self._jobs_lock = threading.Lock()
-        self._stopping = threading.Event()
+        self.advances = Advances(self)  # days simulated on a thread of their own
         self.records = Records(self)  # citizens' records and the notices feed
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -143,7 +123,7 @@ class LiveCity:
             self.store.con.execute(APPEALS_TABLE + _TABLES)
             self.store.set_info(live_day="0", status="live")
             self.city = City(scenario, seed, self.store)
-            self.city.keep_twin()
+            keep_twin(self.city)
             if snapshot_every:  # a restart never builds the city from nothing
                 self.store.con.execute("INSERT INTO live_snapshots VALUES (0, ?)",
                                        [write_snapshot(self.folder, self.city)])
@@ -210,73 +190,27 @@ class LiveCity:
         return self._open_day
 
     def start_advance(self, days: int) -> AdvanceJob:
-        """Start simulating ``days`` days on a thread of its own; returns the job.
-
-        Raises:
-            LiveError: 409 if an advance is running, or if the scenario ends before.
-        """
-        with self._jobs_lock:
-            running = [j for j in self._jobs.values() if j.status == "running"]
-            if running:
-                raise LiveError(409, f"advance job {running[0].job} is running (day "
-                                     f"{running[0].day} of {running[0].target_day}): wait for "
-                                     f"it, GET /advance/{running[0].job}")
-            day = self.day
-            if day + days > self.scenario.days:
-                raise LiveError(409, f"the scenario ends after day {self.scenario.days - 1}: "
-                                     f"the city is at day {day}, so at most "
-                                     f"{self.scenario.days - day} more days; start a longer "
-                                     f"one to go on")
-            job = AdvanceJob(max(self._jobs, default=0) + 1, day, day + days, day)
-            job.thread = threading.Thread(target=self._run_job, args=(job,),
-                                          name=f"advance-{job.job}", daemon=True)
-            self._jobs[job.job] = job
-            for old in sorted(self._jobs)[:-100]:  # keep the last hundred
-                del self._jobs[old]
-            job.thread.start()
-            return job
+        """Start simulating ``days`` days on a thread of its own: :meth:`Advances.start`."""
+        return self.advances.start(days)
 
     def job(self, job: int) -> AdvanceJob:
-        """An advance job by number (404 if there is none)."""
-        with self._jobs_lock:
-            found = self._jobs.get(job)
-        if found is None:
-            raise LiveError(404, f"no advance job {job}")
-        return found
+        """An advance job by number (404 if there is none): :meth:`Advances.get`."""
+        return self.advances.get(job)
 
     def advance(self, days: int) -> int:
         """Simulate ``days`` days and wait for them; returns the new open day."""
-        job = self.start_advance(days)
-        assert job.thread is not None
-        job.thread.join()
-        if job.status != "done":
-            raise LiveError(500 if job.status == "failed" else 409,
-                            f"advance job {job.job} {job.status}: {job.error}")
-        return job.day
+        return self.advances.run(days)
 
-    def _run_job(self, job: AdvanceJob) -> None:
-        def done(day: int) -> None:
-            job.day = day
-
-        try:
-            drive(lambda: [self.city], job.target_day, guard=self._one_day,
-                  after_day=lambda city, results: self._day_done(
-                      city, results, last=city.day >= job.target_day),
-                  stop=self._stopping.is_set, progress=done)
-            if job.day < job.target_day:
-                job.status, job.error = "stopped", "the server is stopping"
-                return
-            job.status = "done"
-        except Exception as exc:  # the job reports it; the city goes back to its last whole day
-            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            with self.writer, self.inbox.lock, self.state.write():
-                old = self.city
-                if old.ledger is not None:
-                    old.ledger.discard()
-                self._recover(int(self.store.info()["live_day"]))
-                self._install(self.city)
-                self._generation += 2
-                old._second_core.shutdown()
+    def _roll_back(self) -> None:
+        """After a failed day: the city goes back to its last whole day, from its store."""
+        with self.writer, self.inbox.lock, self.state.write():
+            old = self.city
+            if old.ledger is not None:
+                old.ledger.discard()
+            self._recover(int(self.store.info()["live_day"]))
+            self._install(self.city)
+            self._generation += 2
+            old._second_core.shutdown()
 
     @contextmanager
     def _one_day(self) -> Iterator[None]:
@@ -381,11 +315,7 @@ class LiveCity:
 
     def close(self) -> None:
         """Stop a running advance (after its day), flush and close the store."""
-        self._stopping.set()
-        with self._jobs_lock:
-            threads = [j.thread for j in self._jobs.values() if j.thread is not None]
-        for thread in threads:
-            thread.join(timeout=600)
+        self.advances.stop()
         with self.writer, self.inbox.lock:
             if self.city.ledger is not None:
                 self.city.ledger.flush()

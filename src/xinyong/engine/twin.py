@@ -1,0 +1,63 @@
+"""The behaviour-only twin: the same city and seed where nothing acts on people.
+
+The chilling effect is what the system changes in what people do: the city's occurrences
+against those of its twin, where the system records and scores but no sanction, response or
+listed response reaches anyone. The twin draws the same random numbers wherever the difference
+does not reach, and its day is two phases, behaviour and rescheduling
+(:meth:`City.behaviour_only`). A whole run runs its twin after the city; a live city keeps one
+a day on with every day (:func:`keep_twin`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xinyong.engine.city import City
+from xinyong.engine.parts import Block
+from xinyong.scenario import Scenario
+
+__all__ = ["behaviour_twin", "keep_twin", "twin_occurrences"]
+
+
+def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:
+    """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
+    effect is measured against; None for a city where nothing acts on people, which needs no
+    twin.
+
+    The twin is the same city and seed where the system records and scores but nothing acts
+    on people (no sanctions, no responses, no listed response). It draws the same random
+    numbers wherever the difference does not reach. Its day is two phases: behaviour and
+    rescheduling (:meth:`~xinyong.engine.city.City.behaviour_only`).
+    """
+    if scenario.consequences is None and scenario.response is None:
+        return None
+    twin = City(scenario.model_copy(update={
+        "consequences": None, "response": None,
+        "listed_response": scenario.listed_response.model_copy(
+            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
+        threads=False)
+    twin.behaviour_only()
+    return twin
+
+
+def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
+                     ) -> np.ndarray | None:
+    """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
+    block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
+    twin = behaviour_twin(scenario, seed, block)
+    if twin is None:
+        return None
+    twin.run()
+    return twin.occurrences()
+
+
+def keep_twin(city: City) -> None:
+    """Keep the behaviour-only twin of ``city`` from now on (a live city, to show the
+    chilling effect as it goes), a day on with every day of the city; a city past day 0 gets
+    the twin caught up to its day (the same seed draws the same numbers). Nothing happens for
+    a city where nothing acts on people (no twin to compare with)."""
+    if city.twin is None:
+        city.twin = behaviour_twin(city.scenario, city.seed, city.block)
+    if city.twin is not None:
+        while city.twin.day < city.day:
+            city.twin.step()
