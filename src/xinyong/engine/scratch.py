@@ -28,7 +28,7 @@ class Scratch:
         """The distinct ids, each once, in a deterministic order (not sorted)."""
         if ids.size < 2:
             return ids
-        return ids[self.once(ids)]
+        return ids[np.flatnonzero(self.once(ids))]
 
     def once(self, ids: np.ndarray) -> np.ndarray:
         """A mask over ``ids`` that keeps each distinct id once (at one of its positions, the
@@ -58,7 +58,7 @@ class Scratch:
         kept = winner == order
         rank = np.cumsum(kept, dtype=self._position.dtype)
         rank -= 1
-        return ids[kept], rank[winner]
+        return ids[np.flatnonzero(kept)], rank[winner]
 
     def member(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Whether each of ``ids`` is in the set ``of``."""

@@ -124,7 +124,7 @@ class Behaviours:
         subjects = np.arange(self.n, dtype=np.int64)
         u = self.streams.uniform(self._stream_names[k], SETUP, subjects + self.base)
         wait = _inverted(u, rate)
-        soon = wait < self.days - 1 - SETUP  # the others come after the horizon: never
+        soon = np.flatnonzero(wait < self.days - 1 - SETUP)  # the others: never
         return self.calendar.sort(((SETUP + 1) + wait[soon]).astype(np.int32),
                                   subjects[soon] * self.k + k)
 
@@ -160,7 +160,7 @@ class Behaviours:
 
     def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
         """File each pair under the day it next occurs, if within the horizon."""
-        soon = wait < self.days - 1 - drawn_on  # the others come after the horizon: never
+        soon = np.flatnonzero(wait < self.days - 1 - drawn_on)  # the others: never
         self.calendar.add(((drawn_on + 1) + wait[soon]).astype(np.int32), pairs[soon],
                           tag=drawn_on)
 
@@ -171,7 +171,7 @@ class Behaviours:
         """
         pairs, drawn_on = self.calendar.pop_tagged(day)
         if drawn_on.size and drawn_on.min() < self._last_redraw:  # some may be stale
-            pairs = pairs[self._redrawn_on[pairs // self.k] <= drawn_on]
+            pairs = pairs[np.flatnonzero(self._redrawn_on[pairs // self.k] <= drawn_on)]
         return pairs.astype(np.int64, copy=False)
 
     def draw_ahead(self, day: int, occurred: np.ndarray, listed: np.ndarray,
@@ -202,7 +202,7 @@ class Behaviours:
             changed = self._scratch.distinct(changed)
             self._redrawn_on[changed] = day
             self._last_redraw = day
-            kept = ~self._scratch.member(occurred // self.k, changed)
+            kept = np.flatnonzero(~self._scratch.member(occurred // self.k, changed))
             every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
             occurred = np.concatenate([occurred[kept], every])
             wait = np.concatenate([wait[kept], self._waits(day, every, listed)])

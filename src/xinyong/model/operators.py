@@ -222,6 +222,7 @@ class OperatorState:
             keep = self._takes[k]
             if self.covered is not None:
                 keep &= self.covered[actor]
+            keep = np.flatnonzero(keep)
             actor, k = actor[keep], k[keep]
         counterfactual = second_core.submit(self._judge, self.counterfactual, self.cf_lists,
                                             day, actor, k, self.points[k], self.severe[k])
@@ -229,7 +230,7 @@ class OperatorState:
         subject, k = events.subject, events.behaviour
         n_dismissed = int(dismissed.sum())
         if n_dismissed:
-            counted = ~dismissed
+            counted = np.flatnonzero(~dismissed)
             subject, k, points, severe = subject[counted], k[counted], points[counted], \
                 severe[counted]
         changes = self.standing.apply(day, subject, points, severe, self._caps(subject, k))

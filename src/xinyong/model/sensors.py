@@ -45,9 +45,10 @@ class Events:
 
     def where(self, mask: np.ndarray) -> Events:
         """The events selected by a boolean mask."""
-        return Events(self.actor[mask], self.subject[mask], self.behaviour[mask],
-                      self.misattributed[mask], self.fabricated[mask],
-                      None if self.submitted is None else self.submitted[mask])
+        at = np.flatnonzero(mask)  # then gathers: a mask indexing each column is 5x slower
+        return Events(self.actor[at], self.subject[at], self.behaviour[at],
+                      self.misattributed[at], self.fabricated[at],
+                      None if self.submitted is None else self.submitted[at])
 
     def local(self, base: int) -> Events:
         """The same events with ids counted from ``base`` (a block's first subject); a false
@@ -160,7 +161,7 @@ class Sensors:
                 unseen = mine[k] & ~watched[self._placement.neighbourhood[here]]
                 chance[unseen] = 0.0
         actor = here + self.base
-        detected = self._uniform("detect", day, k, actor) < chance
+        detected = np.flatnonzero(self._uniform("detect", day, k, actor) < chance)
         actor, k = actor[detected], k[detected]
         wrong = self._uniform("misidentify", day, k, actor) < self.misidentify[k]
         wrong &= self.n > 1  # nobody else to blame in a city of one
