@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -85,3 +87,12 @@ def test_a_calendar_pickles_packed_and_comes_back_the_same(filings: list) -> Non
     for day in range(10):
         (ids, tags), (ids2, tags2) = calendar.pop_tagged(day), again.pop_tagged(day)
         assert ids.tolist() == ids2.tolist() and tags.tolist() == tags2.tolist()
+
+
+def test_a_key_is_the_same_however_often_and_after_however_many_others() -> None:
+    s = Streams(11)
+    first = s.key("behaviour/fraud", 3)
+    for day in range(5000):  # more than the keys kept: the cache is emptied on the way
+        s.key("detect/fraud", day)
+    assert s.key("behaviour/fraud", 3) == first == Streams(11).key("behaviour/fraud", 3)
+    assert pickle.loads(pickle.dumps(s)).key("behaviour/fraud", 3) == first
