@@ -14,10 +14,11 @@ SIZE = 50
 ids_lists = st.lists(st.integers(0, SIZE - 1), max_size=80)
 
 
-@given(ids_lists, st.lists(st.integers(-9, 9), min_size=80, max_size=80))
-def test_local_gives_the_distinct_ids_and_where_each_id_stands(ids: list[int],
-                                                                values: list[int]) -> None:
+@given(ids_lists, ids_lists, st.lists(st.integers(-9, 9), min_size=80, max_size=80))
+def test_local_gives_the_distinct_ids_and_where_each_id_stands(
+        earlier: list[int], ids: list[int], values: list[int]) -> None:
     scratch = Scratch(SIZE)
+    scratch.local(np.array(earlier, dtype=np.int64))  # what it leaves behind is never read
     a = np.array(ids, dtype=np.int64)
     distinct, inverse = scratch.local(a)
     assert sorted(distinct.tolist()) == sorted(set(ids))
@@ -30,14 +31,15 @@ def test_local_gives_the_distinct_ids_and_where_each_id_stands(ids: list[int],
         expected[i] += v
     assert dict(zip(distinct.tolist(), sums.astype(int).tolist(), strict=True)) == \
         {i: expected[i] for i in set(ids)}
-    assert (scratch._position == -1).all()  # back at rest for the next question
+    np.testing.assert_array_equal(scratch.positions(distinct, a), inverse)
 
 
 @given(ids_lists, ids_lists)
 def test_membership_and_once_answer_as_sets_do(ids: list[int], of: list[int]) -> None:
     scratch = Scratch(SIZE)
     a, b = np.array(ids, dtype=np.int64), np.array(of, dtype=np.int64)
+    scratch.once(b)  # what it leaves behind is never read
     assert scratch.member(a, b).tolist() == [i in set(of) for i in ids]
+    assert not scratch._flag.any()  # back at rest for the next question
     once = scratch.once(a)
     assert sorted(a[once].tolist()) == sorted(set(ids))
-    assert (scratch._position == -1).all()

@@ -1,8 +1,9 @@
 """Set operations on citizen ids in O(ids) time, using dense scratch columns.
 
 Sorting is the slow part of a day (tens of ns per element here), and a day's sets are small
-next to the population, so the engine uses one preallocated column per kind of question
-instead: write the ids in, read the answer, and put the column back as it was.
+next to the population, so the engine uses a preallocated column instead: write the ids in and
+read the answer back. A question reads only the entries it wrote, so the column is never put
+back: what earlier questions left in it is never read.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ __all__ = ["Scratch"]
 
 
 class Scratch:
-    """A reusable scratch column over ids ``0 .. size-1``, -1 at rest: every question writes
-    into it, reads the answer and puts it back, so one 4-byte column answers them all.
+    """Reusable scratch columns over ids ``0 .. size-1``: positions (4 bytes an id), which
+    each question writes at its own ids before reading them, and membership flags (a byte an
+    id, all False between questions).
 
     Args:
         size: one more than the largest id.
@@ -22,7 +24,10 @@ class Scratch:
 
     def __init__(self, size: int) -> None:
         dtype = np.int32 if size < np.iinfo(np.int32).max else np.int64
-        self._position = np.full(size, -1, dtype=dtype)
+        self._position = np.zeros(size, dtype=dtype)
+        # Membership needs a bit per id, not a position: a byte column, a quarter of the size,
+        # stays in the core's cache where the position column would not.
+        self._flag = np.zeros(size, dtype=bool)
 
     def distinct(self, ids: np.ndarray) -> np.ndarray:
         """The distinct ids, each once, in a deterministic order (not sorted)."""
@@ -35,16 +40,12 @@ class Scratch:
         same every time), so that what goes with each id can be kept along with it."""
         order = np.arange(ids.size, dtype=self._position.dtype)
         self._position[ids] = order
-        kept = self._position[ids] == order  # exactly one position per distinct id wins
-        self._position[ids] = -1
-        return kept
+        return self._position[ids] == order  # exactly one position per distinct id wins
 
     def positions(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Where each of ``of`` stands in ``ids`` (distinct ids; ``of`` must be among them)."""
         self._position[ids] = np.arange(ids.size, dtype=self._position.dtype)
-        out = self._position[of]
-        self._position[ids] = -1
-        return out
+        return self._position[of]
 
     def local(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The distinct ids in :meth:`distinct`'s order, and where each of ``ids`` stands
@@ -54,7 +55,6 @@ class Scratch:
         order = np.arange(ids.size, dtype=self._position.dtype)
         self._position[ids] = order
         winner = self._position[ids]  # for each id, the position that stands for it
-        self._position[ids] = -1
         kept = winner == order
         rank = np.cumsum(kept, dtype=self._position.dtype)
         rank -= 1
@@ -62,7 +62,7 @@ class Scratch:
 
     def member(self, ids: np.ndarray, of: np.ndarray) -> np.ndarray:
         """Whether each of ``ids`` is in the set ``of``."""
-        self._position[of] = 0
-        out = self._position[ids] >= 0
-        self._position[of] = -1
+        self._flag[of] = True
+        out = self._flag[ids]
+        self._flag[of] = False
         return out
