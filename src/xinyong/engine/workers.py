@@ -136,23 +136,50 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
                   threads=False), workers)
               for i in range(workers)]
 
-    # The days are pipelined: block j's call for a day takes, as arguments, references to
-    # what every other block handed it the day before, so Ray starts it as soon as they are
-    # ready, without a round trip through this driver, which only follows a few days behind
-    # (to report progress, mark checkpoints complete and notice a dead worker).
+    try:
+        tallies = _run_days(ray, actors, scenario.days, day, base, checkpoint_every, progress,
+                            folder)
+    finally:
+        for a in actors:
+            ray.kill(a.actor)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)  # finished: no resume needed
+    return sum_tallies(tallies)
+
+
+def _run_days(ray: Any, actors: list[BlockWorker], days: int, day: int, base: Path | None,
+              checkpoint_every: int, progress: Callable[[int], None] | None,
+              folder: Path | None) -> list[Tally]:
+    """Drive the blocks from ``day`` to the end of the run; returns each block's tally.
+
+    The days are pipelined: block j's call for a day takes, as arguments, references to what
+    every other block handed it the day before, so Ray starts it as soon as they are ready,
+    without a round trip through this driver, which only follows a few days behind (to report
+    progress, mark checkpoints complete and notice a dead worker).
+
+    Args:
+        ray: the ray module.
+        actors: one per block, in block order.
+        days: the run's length.
+        day: the day the blocks start from (0, or a resumed checkpoint's day).
+        base: the folder of the blocks' checkpoints (None: keep none).
+        checkpoint_every: checkpoint every this many days (0: never).
+        progress: called with the number of days done after each day.
+        folder: the run folder, to say whether a failed run can be resumed.
+
+    Raises:
+        WorkerError: a worker died (the message names the day).
+    """
+    workers = len(actors)
     pending: deque[tuple[int, bool, list[Any]]] = deque()
     done = day
     try:
         outgoing = [a.observe() for a in actors]
-        while done < scenario.days:
-            if day < scenario.days and len(pending) < _AHEAD:
+        while done < days:
+            if day < days and len(pending) < _AHEAD:
                 due = bool(base and checkpoint_every and (day + 1) % checkpoint_every == 0
-                           and day + 1 < scenario.days)
-                outgoing = [a.judge_then_observe(
-                                str(base / f"day-{day + 1}-block-{j}.pkl") if due and base
-                                else None,
-                                *[None if i == j else outgoing[i][j] for i in range(workers)])
-                            for j, a in enumerate(actors)]
+                           and day + 1 < days)
+                outgoing = _judge_day(actors, outgoing, day, base if due else None)
                 day += 1
                 pending.append((day, due, [outgoing[j][j] for j in range(workers)]))
                 continue
@@ -160,23 +187,48 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
             ray.get(marks)  # raises here if a worker died
             done = finished
             if due and base:  # every block has written its state: the checkpoint is complete
-                (base / "LATEST.tmp").write_text(f"{done} {workers}\n")
-                os.replace(base / "LATEST.tmp", base / "LATEST")
+                _mark_checkpoint(base, done, workers)
             if progress:
                 progress(done)
-        tallies = ray.get([a.finish() for a in actors])
+        return ray.get([a.finish() for a in actors])
     except ray.exceptions.RayError as exc:
-        # The days in flight fail with it; this error says it once, not Ray for each of them.
-        os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
-        again = ("resume it from its last checkpoint: the same command with --resume"
-                 if latest_checkpoint(folder, workers) else "run it again")
-        said = str(exc).splitlines()[0].rstrip(".")
-        raise WorkerError(f"a worker of the split run failed on day {done + 1}: "
-                          f"{type(exc).__name__}: {said}. The run is "
-                          f"incomplete and was not saved as finished; {again}.") from None
-    finally:
-        for a in actors:
-            ray.kill(a.actor)
-    if base is not None:
-        shutil.rmtree(base, ignore_errors=True)  # finished: no resume needed
-    return sum_tallies(tallies)
+        raise _worker_failed(exc, done + 1, folder, workers) from None
+
+
+def _judge_day(actors: list[BlockWorker], outgoing: list[list[Any]], day: int,
+               base: Path | None) -> list[list[Any]]:
+    """Each block's call for the day after ``day``: judge, then observe.
+
+    Args:
+        actors: one per block, in block order.
+        outgoing: per block, the references to what it handed each block the day before.
+        day: the days done before this call.
+        base: where the blocks checkpoint after this day (None: no checkpoint this day).
+
+    Returns:
+        Per block, the references to what it hands each block for the next day.
+    """
+    workers = len(actors)
+    return [a.judge_then_observe(
+                str(base / f"day-{day + 1}-block-{j}.pkl") if base else None,
+                *[None if i == j else outgoing[i][j] for i in range(workers)])
+            for j, a in enumerate(actors)]
+
+
+def _mark_checkpoint(base: Path, day: int, workers: int) -> None:
+    """Mark the blocks' checkpoint of ``day`` complete, the one :func:`latest_checkpoint`
+    finds, by replacing the marker in one step."""
+    (base / "LATEST.tmp").write_text(f"{day} {workers}\n")
+    os.replace(base / "LATEST.tmp", base / "LATEST")
+
+
+def _worker_failed(exc: Exception, day: int, folder: Path | None, workers: int) -> WorkerError:
+    """The error that fails a run when a worker fails on ``day``, saying how to go on."""
+    # The days in flight fail with it; this error says it once, not Ray for each of them.
+    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
+    again = ("resume it from its last checkpoint: the same command with --resume"
+             if latest_checkpoint(folder, workers) else "run it again")
+    said = str(exc).splitlines()[0].rstrip(".")
+    return WorkerError(f"a worker of the split run failed on day {day}: "
+                       f"{type(exc).__name__}: {said}. The run is "
+                       f"incomplete and was not saved as finished; {again}.")

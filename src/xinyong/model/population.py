@@ -250,41 +250,79 @@ def generate_population(spec: PopulationSpec, citizens: int, streams: Streams) -
         raise ValueError(f"citizens = {citizens}: a city has 1 to 2**31 - 1 citizens")
     adults, kids, elderly = draw_compositions(spec, citizens, streams)
     size = adults + kids + elderly
-    n_households = size.size
+    household, start, role = _lay_out(citizens, adults, kids, elderly)
+    age = draw_ages(streams, role, household, start, adults, kids)
+    hood, hood_district = _neighbourhoods(spec, citizens, start)
+    band = _income_bands(spec, size.size, streams)
+    employer, kind, legal_rep = employ(spec, citizens, role, streams)
+    district = hood_district[household].astype(np.int16)
+    return Population(
+        age=age, district=district, neighbourhood=hood[household].astype(np.int32),
+        income_band=band[household].astype(np.int8), household=household, role=role,
+        employer=employer, household_size=size.astype(np.int16), org_kind=kind,
+        org_legal_rep=legal_rep, org_district=district[legal_rep])
+
+
+def _lay_out(citizens: int, adults: np.ndarray, kids: np.ndarray, elderly: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Number the citizens household by household: adults first, then children, then elderly.
+
+    Args:
+        citizens: the number of citizens, the sum of the three counts.
+        adults: the number of adults of each household.
+        kids: the number of children of each household.
+        elderly: the number of people aged 65+ of each household.
+
+    Returns:
+        ``(household, start, role)``: each citizen's household id (int32), each household's
+        first citizen id, and each citizen's role (int8).
+    """
+    size = adults + kids + elderly
     start = np.cumsum(size) - size
-    household = np.repeat(np.arange(n_households, dtype=np.int32), size)
+    household = np.repeat(np.arange(size.size, dtype=np.int32), size)
     position = np.arange(citizens) - start[household]
     role = np.full(citizens, ELDERLY, dtype=np.int8)
     role[position < (adults + kids)[household]] = CHILD
     role[position < adults[household]] = ADULT
+    return household, start, role
 
-    age = draw_ages(streams, role, household, start, adults, kids)
 
-    # Places. Neighbourhoods are slices of the id range; relabelling the slices that received a
-    # household start makes ids contiguous with no empty neighbourhood.
+def _neighbourhoods(spec: PopulationSpec, citizens: int, start: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's neighbourhood and district.
+
+    Neighbourhoods are slices of the id range; relabelling the slices that received a household
+    start makes ids contiguous with no empty neighbourhood. Consecutive neighbourhoods form
+    equal districts.
+
+    Args:
+        spec: gives ``districts`` and ``neighbourhood_size``.
+        citizens: the number of citizens.
+        start: each household's first citizen id.
+
+    Returns:
+        ``(hood, hood_district)``: each household's neighbourhood id and district.
+    """
     districts = spec.districts
-    wanted = min(n_households, max(districts, round(citizens / spec.neighbourhood_size)))
+    wanted = min(start.size, max(districts, round(citizens / spec.neighbourhood_size)))
     slice_of = start * wanted // citizens
     hood = np.concatenate(([0], np.cumsum(np.diff(slice_of) != 0)))
     hood_district = hood * districts // (int(hood[-1]) + 1)
+    return hood, hood_district
+
+
+def _income_bands(spec: PopulationSpec, households: int, streams: Streams) -> np.ndarray:
+    """Each household's income band, an index into ``spec.income_bands``.
+
+    Args:
+        spec: gives ``income_bands`` and their weights.
+        households: the number of households.
+        streams: the run's random streams (day ``SETUP``, stream ``population/income-band``,
+            addressed by household id).
+
+    Raises:
+        ValueError: if the weights cannot be sampled from.
+    """
     band_w = checked_weights("income_bands", list(spec.income_bands.values()))
-    band = categorical(
-        streams.uniform("population/income-band", SETUP, np.arange(n_households)), band_w)
-
-    # Work.
-    employer, kind, legal_rep = employ(spec, citizens, role, streams)
-    district = hood_district[household].astype(np.int16)
-
-    return Population(
-        age=age,
-        district=district,
-        neighbourhood=hood[household].astype(np.int32),
-        income_band=band[household].astype(np.int8),
-        household=household,
-        role=role,
-        employer=employer,
-        household_size=size.astype(np.int16),
-        org_kind=kind,
-        org_legal_rep=legal_rep,
-        org_district=district[legal_rep],
-    )
+    return categorical(
+        streams.uniform("population/income-band", SETUP, np.arange(households)), band_w)

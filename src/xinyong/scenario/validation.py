@@ -281,16 +281,23 @@ def _network_problems(s: Scenario) -> list[Problem]:
     return problems
 
 
-def consistency_problems(s: Scenario) -> list[Problem]:
-    """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
-    problems: list[Problem] = _network_problems(s)
+def _shorthand_problems(s: Scenario, check_scale: bool) -> list[Problem]:
+    """The top-level score, grades, listed_grade and listing: required in a scenario without
+    operators, refused in one with operators (their schemes set them).
+
+    Args:
+        s: the scenario.
+        check_scale: without operators, also check the scale and grades once all are given
+            (the caller's rule: only if no problem was found before).
+    """
+    problems: list[Problem] = []
     shorthand = {"score": s.score, "grades": s.grades, "listed_grade": s.listed_grade}
     if not s.operators:
         for field, value in shorthand.items():
             if value is None:
                 problems.append((field, None, "this field is required in a scenario without "
                                               "operators (or list operators with schemes)"))
-        if not problems:
+        if check_scale and not problems:
             assert s.score and s.grades and s.listed_grade
             problems += _scale_problems("", s.score, s.grades, s.listed_grade, s.listing)
     else:
@@ -298,12 +305,18 @@ def consistency_problems(s: Scenario) -> list[Problem]:
             if value is not None:
                 problems.append((field, value, "a scenario with operators sets this in each "
                                                "operator's scheme; remove it here"))
-    by_name: dict[str, Behaviour] = {}
-    districts = s.population.districts if s.population else None
+    return problems
+
+
+def _behaviour_problems(s: Scenario) -> list[Problem]:
+    """Each behaviour: a unique name, points or a harmful flag, a known sensor, a subject the
+    population has, an age range."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
     for i, b in enumerate(s.behaviours):
-        if b.name in by_name:
+        if b.name in seen:
             problems.append((f"behaviours[{i}].name", b.name, "behaviour names must be unique"))
-        by_name[b.name] = b
+        seen.add(b.name)
         if not s.operators and b.points in (None, 0):
             problems.append((f"behaviours[{i}].points", b.points,
                              "points must be non-zero: a behaviour that moves no score is not "
@@ -322,6 +335,12 @@ def consistency_problems(s: Scenario) -> list[Problem]:
         if b.min_age > b.max_age:
             problems.append((f"behaviours[{i}].min_age", b.min_age,
                              f"must not exceed max_age ({b.max_age})"))
+    return problems
+
+
+def _sensor_problems(s: Scenario, districts: int | None) -> list[Problem]:
+    """Each sensor's coverage has a share per district; collectors need a population."""
+    problems: list[Problem] = []
     for name, sensor in s.sensors.items():
         if sensor.coverage is not None and len(sensor.coverage) != (districts or -1):
             problems.append((f"sensors.{name}.coverage", sensor.coverage,
@@ -329,6 +348,14 @@ def consistency_problems(s: Scenario) -> list[Problem]:
         if sensor.collectors is not None and s.population is None:
             problems.append((f"sensors.{name}.collectors", "...",
                              "collectors watch neighbourhoods: add a [population]"))
+    return problems
+
+
+def _operator_problems(s: Scenario, by_name: dict[str, Behaviour], districts: int | None
+                       ) -> list[Problem]:
+    """Each operator: a unique name, a consistent scheme, known sensors and districts, and a
+    population for a company scheme."""
+    problems: list[Problem] = []
     bands = list(s.population.income_bands) if s.population else None
     names: list[str] = []
     for i, op in enumerate(s.operators):
@@ -348,14 +375,25 @@ def consistency_problems(s: Scenario) -> list[Problem]:
         if op.scheme.subject == "company" and s.population is None:
             problems.append((f"operators[{i}].scheme.subject", "company",
                              "a company scheme needs a [population] with companies"))
-    if s.consequences is not None:
-        problems += _consequence_problems(s, names, by_name)
+    return problems
+
+
+def _response_grade_problems(s: Scenario) -> list[Problem]:
+    """The grades the response table names must be the scenario's."""
+    problems: list[Problem] = []
     if s.response is not None:
         grades = s.grade_names() if (s.operators or s.grades) else []
         for g in s.response.grade:
             if g not in grades:
                 problems.append((f"response.grade.{g}", g,
                                  f"unknown grade{did_you_mean(g, grades)}"))
+    return problems
+
+
+def _sharing_problems(s: Scenario, names: list[str], by_name: dict[str, Behaviour]
+                      ) -> list[Problem]:
+    """Each sharing rule: known operators at both ends, known behaviours."""
+    problems: list[Problem] = []
     for i, rule in enumerate(s.sharing):
         for field, name in (("from", rule.from_), ("to", rule.to)):
             if name not in names:
@@ -366,4 +404,21 @@ def consistency_problems(s: Scenario) -> list[Problem]:
             if b not in by_name:
                 problems.append((f"sharing[{i}].behaviours[{j}]", b,
                                  f"unknown behaviour{did_you_mean(b, list(by_name))}"))
+    return problems
+
+
+def consistency_problems(s: Scenario) -> list[Problem]:
+    """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
+    problems: list[Problem] = _network_problems(s)
+    problems += _shorthand_problems(s, check_scale=not problems)
+    by_name = {b.name: b for b in s.behaviours}
+    names = [op.name for op in s.operators]
+    districts = s.population.districts if s.population else None
+    problems += _behaviour_problems(s)
+    problems += _sensor_problems(s, districts)
+    problems += _operator_problems(s, by_name, districts)
+    if s.consequences is not None:
+        problems += _consequence_problems(s, names, by_name)
+    problems += _response_grade_problems(s)
+    problems += _sharing_problems(s, names, by_name)
     return problems
