@@ -19,6 +19,7 @@ import numpy as np
 from xinyong.engine import parts
 from xinyong.engine.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
 from xinyong.engine.driver import drive
+from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
 from xinyong.engine.streams import Streams
 from xinyong.model.lists import JOINS, LEAVES
@@ -94,6 +95,8 @@ class City:
         self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         self.collectors = parts.collectors(self)
         self.groups = parts.groups(self, self._second_core if threads else None)
+        if threads:
+            give_back()  # what the first draws left on the second core's arena
         self.operators = parts.operators(self)
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
@@ -400,6 +403,7 @@ class City:
         if self.ledger is not None:
             self.ledger.close()
         self._second_core.shutdown()
+        give_back()  # the days' temporaries, before the run's tables are made
 
     # -- what the day leaves behind -------------------------------------------------------
 
