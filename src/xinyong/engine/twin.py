@@ -19,7 +19,8 @@ from xinyong.scenario import Scenario
 __all__ = ["behaviour_twin", "keep_twin", "twin_occurrences"]
 
 
-def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) -> City | None:
+def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None,
+                   threads: bool = False) -> City | None:
     """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
     effect is measured against; None for a city where nothing acts on people, which needs no
     twin.
@@ -27,7 +28,8 @@ def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) ->
     The twin is the same city and seed where the system records and scores but nothing acts
     on people (no sanctions, no responses, no listed response). It draws the same random
     numbers wherever the difference does not reach. Its day is two phases: behaviour and
-    rescheduling (:meth:`~xinyong.engine.city.City.behaviour_only`).
+    rescheduling (:meth:`~xinyong.engine.city.City.behaviour_only`). With ``threads`` it
+    uses a second core (its set-up's first draws, tomorrow's draws), as a city does.
     """
     if scenario.consequences is None and scenario.response is None:
         return None
@@ -35,16 +37,16 @@ def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None) ->
         "consequences": None, "response": None,
         "listed_response": scenario.listed_response.model_copy(
             update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
-        threads=False)
+        threads=threads)
     twin.behaviour_only()
     return twin
 
 
-def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None
-                     ) -> np.ndarray | None:
+def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None,
+                     threads: bool = False) -> np.ndarray | None:
     """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
     block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
-    twin = behaviour_twin(scenario, seed, block)
+    twin = behaviour_twin(scenario, seed, block, threads)
     if twin is None:
         return None
     twin.run()

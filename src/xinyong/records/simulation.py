@@ -240,7 +240,8 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         tally = timed("tally", city.tally)
         tables = timed("subject tables", subject_tables, city)
         del city  # the twin needs the memory more
-        tally.twin_daily = timed("twin (behaviour only)", twin_occurrences, chosen, seed)
+        tally.twin_daily = timed("twin (behaviour only)", twin_occurrences, chosen, seed,
+                                 threads=threads)
         timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
     summary = timed("summary", summarize, chosen, seed, chosen.days, tally)
     recorded = json.loads(store.info().get("overrides", "{}"))
