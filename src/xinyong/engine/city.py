@@ -95,13 +95,13 @@ class City:
         self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         self.collectors = parts.collectors(self)
         self.groups = parts.groups(self, self._second_core if threads else None)
-        if threads:
-            give_back()  # what the first draws left on the second core's arena
         self.operators = parts.operators(self)
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
         self.ledger = LedgerWriter(store) if store is not None else None
-        self.effects = parts.effects(self)
+        self.effects = parts.effects(self, self._second_core if threads else None)
+        if threads:
+            give_back()  # what the first draws left on the second core's arena
         self.org_gates = parts.org_gates(self)
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self.clock: PhaseClock | None = None  # set to time the phases (--profile)

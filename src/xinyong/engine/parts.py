@@ -194,8 +194,9 @@ def operators(city: City) -> list[OperatorState]:
     return states
 
 
-def effects(city: City) -> ConsequenceState | None:
-    """What acts on citizens (gates, notices, responses); None where nothing does."""
+def effects(city: City, second_core: Executor | None = None) -> ConsequenceState | None:
+    """What acts on citizens (gates, notices, responses); None where nothing does. Half the
+    service uses' first draws are made on ``second_core``, if given."""
     s = city.scenario
     if s.consequences is None and s.response is None:
         return None
@@ -204,7 +205,7 @@ def effects(city: City) -> ConsequenceState | None:
         s.consequences, s.response, city.operators, city.population, citizens.behaviours,
         city.population.age if city.population is not None else None, city.streams,
         city.days, [b.name for b in s.behaviours], list(s.sensors), city.sensor_of,
-        city.base["citizen"], city.base["company"], city.network)
+        city.base["citizen"], city.base["company"], city.network, second_core)
 
 
 def org_gates(city: City) -> OrganisationGates | None:

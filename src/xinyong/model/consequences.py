@@ -11,6 +11,7 @@ This module builds the status they read (who is blacklisted, real and error-free
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -145,6 +146,7 @@ class ConsequenceState:
         base: the city-wide id of citizen 0 here (a block's first citizen).
         org_base: the city-wide id of organisation 0 here.
         network: friends and workmates, for the response to a blacklisted contact.
+        where: where half of the service uses' first draws are made (default here).
 
     Attributes:
         services: the service uses and their gates (None without a joint table).
@@ -156,8 +158,8 @@ class ConsequenceState:
                  operators: list[OperatorState], population: Population | None,
                  behaviours: Behaviours, ages: np.ndarray | None, streams: Streams, days: int,
                  behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray,
-                 base: int = 0, org_base: int = 0, network: SocialNetwork | None = None
-                 ) -> None:
+                 base: int = 0, org_base: int = 0, network: SocialNetwork | None = None,
+                 where: Executor | None = None) -> None:
         self.today = [0]
         n = behaviours.n
         self.population = population
@@ -170,7 +172,7 @@ class ConsequenceState:
         self._scratch = Scratch(n)
         self.services = ServiceUses(consequences, self.operators[0].name, self.status,
                                     self.cf_status, n, ages, population is not None, streams,
-                                    days, self._scratch, base) \
+                                    days, self._scratch, base, where) \
             if consequences is not None and self.operators else None
         self.board = NoticeBoard(consequences, self.operators, self.status, population, ages,
                                  behaviour_names, sensor_names, sensor_of, self._scratch, base) \

@@ -8,6 +8,7 @@ made is a wrongful refusal). Children refused because of a parent are counted [S
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,13 @@ class ServiceUses:
         days: the horizon.
         scratch: scratch columns over citizens.
         base: the city-wide id of citizen 0 here.
+        where: where half of the first draws are made (the second core; default here).
     """
 
     def __init__(self, consequences: Consequences, first_operator: str, status: GateStatus,
                  cf_status: GateStatus, n: int, ages: np.ndarray | None, children: bool,
-                 streams: Streams, days: int, scratch: Scratch, base: int) -> None:
+                 streams: Streams, days: int, scratch: Scratch, base: int,
+                 where: Executor | None = None) -> None:
         self.status, self.cf_status = status, cf_status
         self._scratch = scratch
         self.gates = Gates(consequences, first_operator)
@@ -56,7 +59,7 @@ class ServiceUses:
         self.uses = Behaviours(uses, [False] * len(uses),
                                ListedResponse(negative=1.0, positive=1.0), days,
                                np.broadcast_to(1.0, n), streams, scratch, ages,
-                               base=base)  # one rate for all: no column
+                               base=base, where=where)  # one rate for all: no column
         self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
         self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
         self.children_affected = np.zeros(n if children else 0, dtype=bool)
