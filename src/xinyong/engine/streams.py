@@ -18,6 +18,7 @@ Day ``SETUP`` (-1) addresses draws made before the first day.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -30,7 +31,12 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 2.0**-53
-_KEPT_KEYS = 4096  # keys remembered (a day asks for a few hundred)
+
+
+@functools.lru_cache(maxsize=4096)  # a day asks for the same few hundred keys many times
+def _key(seed: int, stream: str, day: int) -> np.uint64:
+    digest = hashlib.blake2b(f"{seed}\x1f{stream}\x1f{day}".encode(), digest_size=8)
+    return np.uint64(int.from_bytes(digest.digest(), "little"))
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:
@@ -60,26 +66,10 @@ class Streams:
         if seed < 0:
             raise ValueError(f"seed = {seed}: a seed must be a non-negative integer")
         self.seed = int(seed)
-        self._keys: dict[tuple[str, int], np.uint64] = {}  # a day's keys are asked for often
 
     def key(self, stream: str, day: int) -> np.uint64:
         """The 64-bit key of one stream on one day."""
-        key = self._keys.get((stream, day))
-        if key is None:
-            if len(self._keys) >= _KEPT_KEYS:
-                self._keys.clear()
-            digest = hashlib.blake2b(f"{self.seed}\x1f{stream}\x1f{day}".encode(),
-                                     digest_size=8)
-            key = self._keys[stream, day] = np.uint64(int.from_bytes(digest.digest(), "little"))
-        return key
-
-    def __getstate__(self) -> dict[str, object]:
-        """Streams travel as their seed."""
-        return {"seed": self.seed}
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.seed = int(state["seed"])  # type: ignore[call-overload]
-        self._keys = {}
+        return _key(self.seed, stream, day)
 
     def keys(self, streams: list[str], day: int) -> np.ndarray:
         """Keys of several streams on one day, as a uint64 array in the given order."""

@@ -135,7 +135,9 @@ class Standing:
         """Score one day's events and update the lists.
 
         Every array below is local to the day's touched citizens (those with events, and those
-        whose minimum term ends today), read once and written back once.
+        whose minimum term ends today): scores and listing flags are read once, scores written
+        back once; listing flags and days are written only where they change, and a listing
+        day is read only for a citizen who could be released.
 
         Args:
             day: the day.
@@ -159,7 +161,6 @@ class Standing:
         touched, local = scratch.local(np.concatenate(parts))
         local = local[:subjects.size]  # where each event's subject stands in touched
         score0, listed0 = self.score[touched], self.listed[touched]
-        listing_day = self.listing_day[touched]
         cap_grade0 = cap_until0 = cap_grade = cap_until = None
         if self.capped:
             cap_grade0, cap_until0 = self.cap_grade[touched], self.cap_until[touched]
@@ -181,28 +182,30 @@ class Standing:
         if self.at_floor:
             at_floor, was_at_floor = score == self.floor, score0 == self.floor
             # Citizens leaving the floor were relisted every day until yesterday.
-            leaving = was_at_floor & ~at_floor & listed0
-            listing_day[leaving] = day - 1
-            if self._wait > 1 and leaving.any():  # else their release is weighed today
-                self._release_checks.add_all(day - 1 + self._wait, touched[leaving])
+            leaving = touched[was_at_floor & ~at_floor & listed0]
+            self.listing_day[leaving] = day - 1
+            if self._wait > 1 and leaving.size:  # else their release is weighed today
+                self._release_checks.add_all(day - 1 + self._wait, leaving)
             to_list |= at_floor
             restarted |= listed0 & at_floor & ~was_at_floor
         newly = to_list & ~listed0
         listed = listed0 | to_list
-        listing_day[to_list] = day
         listed_now = touched[to_list]
         self.ever_listed_count += int((self.listing_day[listed_now] < 0).sum())  # first time
+        self.listing_day[listed_now] = day
         self._release_checks.add_all(day + self._wait, listed_now)
 
-        # Release: the term has run and the score has recovered (and it is not at the floor).
-        free = (listed & ~to_list & (day - listing_day >= self.min_days)
-                & (score >= self.release_min_score))
+        # Release: the score has recovered (and it is not at the floor) and the term has run.
+        free = listed & ~to_list & (score >= self.release_min_score)
         if self.at_floor:
             free &= score != self.floor
+        could = np.flatnonzero(free)
+        free[could] = day - self.listing_day[touched[could]] >= self.min_days
         listed[free] = False
 
-        self.score[touched], self.listed[touched] = score, listed
-        self.listing_day[touched] = listing_day
+        self.score[touched] = score
+        self.listed[touched[newly]] = True
+        self.listed[touched[free]] = False
         if self.capped:
             self.cap_grade[touched], self.cap_until[touched] = cap_grade, cap_until
 
