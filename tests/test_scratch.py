@@ -43,3 +43,17 @@ def test_membership_and_once_answer_as_sets_do(ids: list[int], of: list[int]) ->
     assert not scratch._flag.any()  # back at rest for the next question
     once = scratch.once(a)
     assert sorted(a[once].tolist()) == sorted(set(ids))
+
+
+def test_questions_about_more_ids_than_two_bytes_count_are_answered_alike() -> None:
+    """A day's questions use two-byte positions; a larger one (day 0 of a city listing
+    everyone) switches to four bytes, with the same answers."""
+    rng = np.random.default_rng(5)
+    scratch = Scratch(300_000)
+    for count in (1_000, 70_000, 1_000, 200_000):
+        ids = rng.integers(0, 300_000, count)
+        distinct, inverse = scratch.local(ids)
+        assert np.array_equal(np.sort(distinct), np.unique(ids))
+        assert np.array_equal(distinct[inverse], ids)
+        assert np.array_equal(ids[scratch.once(ids)], distinct)
+        assert np.array_equal(scratch.positions(distinct, ids), inverse)
