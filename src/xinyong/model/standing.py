@@ -34,6 +34,8 @@ from xinyong.scenario import Scheme
 __all__ = ["ListingChanges", "Standing"]
 
 _SEVERE, _FLOOR = ListingReason.SEVERE_EVENT, ListingReason.SCORE_AT_FLOOR
+# The touched citizens' score, listed flag, cap grade and cap end (None without caps).
+_Local = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +151,7 @@ class Standing:
         Returns:
             The day's changes to the lists.
         """
-        if day == 0 and self.at_floor and self.start == self.floor:
-            # Everyone starts at the floor: all are listed on day 0, with or without events.
-            due = np.arange(self.n) if self._covered is None else np.flatnonzero(self._covered)
-        else:
-            due = self._release_checks.pop(day)
-        scratch = self._scratch
-        parts = [subjects, due]
-        if self.capped:
-            parts += [self._cap_ends.pop(day)] + ([caps[0]] if caps is not None else [])
-        touched, local = scratch.local(np.concatenate(parts))
-        local = local[:subjects.size]  # where each event's subject stands in touched
+        touched, local = self._touched(day, subjects, caps)
         score0, listed0 = self.score[touched], self.listed[touched]
         cap_grade0 = cap_until0 = cap_grade = cap_until = None
         if self.capped:
@@ -209,19 +201,38 @@ class Standing:
         if self.capped:
             self.cap_grade[touched], self.cap_until[touched] = cap_grade, cap_until
 
-        # Aggregates for the daily series.
-        size = len(self.grade_names)
-        grade_before = self._grade(score0, listed0, cap_grade0, cap_until0, day - 1)
-        grade_after = self._grade(score, listed, cap_grade, cap_until, day)
-        self.grade_counts += (np.bincount(grade_after, minlength=size)
-                              - np.bincount(grade_before, minlength=size))
-        self.score_sum += delta_sum(score, score0)
+        self._count(day, (score0, listed0, cap_grade0, cap_until0),
+                    (score, listed, cap_grade, cap_until))
         reason = np.where(is_severe, _SEVERE, _FLOOR).astype(np.int8)
         return ListingChanges(
             listed=touched[newly], relisted=touched[restarted],
             reason_listed=reason[newly], reason_relisted=reason[restarted],
             released=touched[free],
         )
+
+    def _count(self, day: int, before: _Local, after: _Local) -> None:
+        """Keep the daily series' aggregates up to date in O(touched): the touched citizens'
+        (score, listed, cap grade, cap end) before and after the day."""
+        size = len(self.grade_names)
+        self.grade_counts += (np.bincount(self._grade(*after, day), minlength=size)
+                              - np.bincount(self._grade(*before, day - 1), minlength=size))
+        self.score_sum += delta_sum(after[0], before[0])
+
+    def _touched(self, day: int, subjects: np.ndarray,
+                 caps: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """The day's touched citizens (with events, due for a release check, or whose grade
+        cap starts or ends), and where each event's subject stands among them."""
+        if day == 0 and self.at_floor and self.start == self.floor:
+            # Everyone starts at the floor: all are listed on day 0, with or without events.
+            due = np.arange(self.n) if self._covered is None else np.flatnonzero(self._covered)
+        else:
+            due = self._release_checks.pop(day)
+        parts = [subjects, due]
+        if self.capped:
+            parts += [self._cap_ends.pop(day)] + ([caps[0]] if caps is not None else [])
+        touched, local = self._scratch.local(np.concatenate(parts))
+        return touched, local[:subjects.size]
 
     @property
     def ever_listed(self) -> np.ndarray:
