@@ -250,13 +250,14 @@ class City:
         today.handled["scoring"] = sum(s.subject.size for s in today.scored)
 
     def _lists(self, today: Today) -> None:
-        """6. Each operator's lists follow its scores and listings; the day is counted."""
-        for op, kept, scored in zip(self.operators, today.kept, today.scored, strict=True):
-            real, counterfactual = op.update_lists(today.day, scored)
-            today.judged.append((op, real, counterfactual))
-            self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
-                                      kept.dismissed, self.groups[op.subject].scratch)
-        for _, real, _ in today.judged:  # who joined and who left a listing or a list
+        """6. Each operator's lists follow its scores and listings. What acts on people reads
+        the error-free standings too: with it, the day is counted now; without, at its end,
+        while the counterfactual finishes on the second core."""
+        for op, scored in zip(self.operators, today.scored, strict=True):
+            today.real.append(op.update_lists(today.day, scored))
+        if self.effects is not None or self.org_gates is not None:
+            self._count(today)
+        for real in today.real:  # who joined and who left a listing or a list
             today.listed += real.listing.listed.size
             today.left += real.listing.released.size
             for _, change, who in real.lists.entries:
@@ -270,10 +271,22 @@ class City:
                 if kind == "citizen" and today.dismissed_any is not None:
                     today.dismissed_any = today.dismissed_any[~withdrawn]
 
+    def _count(self, today: Today) -> None:
+        """Count each operator's day, real and error-free (once the counterfactual is done)."""
+        if today.judged:
+            return
+        for op, kept, scored, real in zip(self.operators, today.kept, today.scored, today.real,
+                                          strict=True):
+            counterfactual = scored.counterfactual.result()
+            today.judged.append((op, real, counterfactual))
+            self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
+                                      kept.dismissed, self.groups[op.subject].scratch)
+
     def _consequences(self, today: Today) -> None:
         """7. Gates and notices for citizens; organisations at their gates."""
         if self.effects is not None:
-            judged = [(op, real) for op, real, _ in today.judged if op.subject == "citizen"]
+            judged = [(op, real) for op, real in zip(self.operators, today.real, strict=True)
+                      if op.subject == "citizen"]
             today.acted = self.effects.act(today.day, judged, today.local["citizen"],
                                            today.dismissed_any)
             today.refused = today.acted.refused.size
@@ -300,7 +313,8 @@ class City:
         day = today.day
         counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
-            toggled = [real.toggled() for op, real, _ in today.judged if op.subject == kind]
+            toggled = [real.toggled() for op, real in zip(self.operators, today.real,
+                                                          strict=True) if op.subject == kind]
             flipped = group.update_listed_any(self.operators, toggled)
             if not group.behaviours.listing_matters:
                 flipped = flipped[:0]
@@ -308,6 +322,7 @@ class City:
                 flipped = np.concatenate([flipped, today.responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
             group.sensors.count(group.occurred, counts)
+        self._count(today)  # the counterfactual had the rescheduling's time to finish
         self.books.count_occurred(counts)
         today.result = result = self._result(today)
         if self.operators:

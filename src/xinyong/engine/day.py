@@ -100,6 +100,8 @@ class Today:
     dismissed_any: np.ndarray | None = None  # per citizen event: some review dismissed it
     kept: list[Kept] = field(default_factory=list)  # per operator
     scored: list[Scored] = field(default_factory=list)  # per operator
+    real: list[Judgement] = field(default_factory=list)  # per operator, after its lists
+    # Per operator, real and error-free, once the day is counted (City._count).
     judged: list[tuple[OperatorState, Judgement, Judgement]] = field(default_factory=list)
     acted: Acted | None = None
     listed: int = 0  # subjects who joined a listing or a list, over operators

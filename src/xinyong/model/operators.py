@@ -203,7 +203,7 @@ class OperatorState:
     def score(self, day: int, events: Events, dismissed: np.ndarray, done: Events,
               second_core: Executor) -> Scored:
         """Score the day's events into the real standing, and start the counterfactual's day
-        (scores and lists) on the second core; :meth:`update_lists` finishes the day.
+        (scores and lists) on the second core; :meth:`update_lists` finishes the real day.
 
         The counterfactual is what the operator would hold with perfect sensors and review:
         every event it would receive, attributed to whoever really did it, fabricated reports
@@ -238,13 +238,14 @@ class OperatorState:
         self.dismissed += n_dismissed
         return Scored(changes, subject, k, counterfactual)
 
-    def update_lists(self, day: int, scored: Scored) -> tuple[Judgement, Judgement]:
-        """The day's lists after :meth:`score`, and the counterfactual's whole day."""
+    def update_lists(self, day: int, scored: Scored) -> Judgement:
+        """The day's lists after :meth:`score` (the counterfactual's whole day is
+        ``scored.counterfactual``, on the second core)."""
         changes = ListChanges()
         if self.lists:
             changes = self.lists.update(day, scored.subject, scored.k, self.standing.score,
                                         self.standing.listed, scored.listing.toggled())
-        return Judgement(scored.listing, changes), scored.counterfactual.result()
+        return Judgement(scored.listing, changes)
 
     def _judge(self, standing: Standing, lists: ListBook, day: int, subject: np.ndarray,
                k: np.ndarray, points: np.ndarray, severe: np.ndarray) -> Judgement:
