@@ -261,12 +261,13 @@ class ListBook:
         cand = self._scratch.distinct(np.concatenate([touched, lst.checks.pop(day)]))
         if cand.size == 0:
             return
-        s = score[cand]
-        listed_today = lst.member[cand] & (lst.since[cand] == day)
+        member = lst.member[cand]
+        listed_today = member.copy()  # a member listed today (a start read for members only)
+        on = np.flatnonzero(member)
+        listed_today[on] = lst.since[cand[on]] == day
         esc = lst.escalation
         if esc is not None:
-            member = lst.member[cand]
-            below = (s < esc.below) & ~member
+            below = (score[cand] < esc.below) & ~member
             stage = lst.stage[cand]
             lst.stage[cand[(stage > 0) & ~below]] = 0  # recovered: the escalation stops
             warn = below & (stage == 0)
@@ -285,19 +286,20 @@ class ListBook:
             self._schedule(lst, to_list)
             changes.add(i, LISTED, to_list, black=True)
             listed_today |= self._scratch.member(cand, to_list)
-        member = lst.member[cand] & ~listed_today
-        expired = member & (day >= lst.until[cand])
+        # Members not listed today may leave: only their terms are read (a few of cand).
+        who = cand[np.flatnonzero(lst.member[cand] & ~listed_today)]
+        expired = day >= lst.until[who]
         performed = np.zeros_like(expired)
         if lst.met_rate > 0:
-            performed = member & ~expired & (day >= lst.met_on[cand])
+            performed = ~expired & (day >= lst.met_on[who])
         repaired = np.zeros_like(expired)
         if lst.repairs:
             assert lst.spec.repair_min_score is not None
-            repaired = (member & ~expired & ~performed & (day >= lst.repair_from[cand])
-                        & (s >= lst.spec.repair_min_score))
+            repaired = (~expired & ~performed & (day >= lst.repair_from[who])
+                        & (score[who] >= lst.spec.repair_min_score))
         for change, mask in ((EXPIRED, expired), (PERFORMED, performed),
                              (REPAIRED, repaired)):
-            gone = cand[mask]
+            gone = who[mask]
             lst.member[gone] = False
             changes.add(i, change, gone, black=True)
 
