@@ -93,13 +93,14 @@ class City:
         self._second_core: Executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
         self._draws_core = self._second_core  # tomorrow's draws, begun during the day
+        setup_core = self._second_core if threads else None  # half the first draws' there
         self.collectors = parts.collectors(self)
-        self.groups = parts.groups(self, self._second_core if threads else None)
+        self.groups = parts.groups(self, setup_core)
         self.operators = parts.operators(self)
         self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
                                    for b in scenario.behaviours], dtype=np.int16)
         self.ledger = LedgerWriter(store) if store is not None else None
-        self.effects = parts.effects(self, self._second_core if threads else None)
+        self.effects = parts.effects(self, setup_core)
         if threads:
             give_back()  # what the first draws left on the second core's arena
         self.org_gates = parts.org_gates(self)

@@ -105,4 +105,3 @@ def _libc() -> Any:
 
 
 _LIBC = _libc()
-

@@ -123,10 +123,7 @@ class Behaviours:
             rate = rate * self._scales[k]
         subjects = np.arange(self.n, dtype=np.int64)
         u = self.streams.uniform(self._stream_names[k], SETUP, subjects + self.base)
-        wait = _inverted(u, rate)
-        soon = np.flatnonzero(wait < self.days - 1 - SETUP)  # the others: never
-        return self.calendar.sort(((SETUP + 1) + wait[soon]).astype(np.int32),
-                                  subjects[soon] * self.k + k)
+        return self.calendar.sort(*self._due(SETUP, subjects * self.k + k, _inverted(u, rate)))
 
     def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Daily probability of each packed (subject, behaviour) pair, given who is listed."""
@@ -160,9 +157,13 @@ class Behaviours:
 
     def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
         """File each pair under the day it next occurs, if within the horizon."""
+        self.calendar.add(*self._due(drawn_on, pairs, wait), tag=drawn_on)
+
+    def _due(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """The day each pair next occurs and the pair, for those within the horizon."""
         soon = np.flatnonzero(wait < self.days - 1 - drawn_on)  # the others: never
-        self.calendar.add(((drawn_on + 1) + wait[soon]).astype(np.int32), pairs[soon],
-                          tag=drawn_on)
+        return ((drawn_on + 1) + wait[soon]).astype(np.int32), pairs[soon]
 
     def occurrences(self, day: int) -> np.ndarray:
         """The packed pairs that occur on ``day``, each once, in a deterministic order.

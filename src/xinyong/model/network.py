@@ -78,7 +78,7 @@ class SocialNetwork:
         return np.bincount(row[flag[contact]], minlength=citizens.size) > 0
 
 
-def contacts_pull(day: int, operators: list[OperatorState], network: SocialNetwork | None,
+def contacts_pull(day: int, operators: list[OperatorState], network: SocialNetwork,
                   behaviours: list[str], base: int) -> list[Events]:
     """The events of the schemes whose score low-score contacts pull down, on their days: a
     citizen with at least ``share`` of ties below ``below`` is recorded doing the scheme's
@@ -87,14 +87,14 @@ def contacts_pull(day: int, operators: list[OperatorState], network: SocialNetwo
     Args:
         day: the day.
         operators: the city's operators (those without a contacts pull are skipped).
-        network: the citizens' ties (None: nobody is pulled).
+        network: the citizens' ties.
         behaviours: the scenario's behaviour names, by index.
         base: the city-wide id of citizen 0 here; events name citizens by it.
     """
     out = []
     for op in operators:
         pull = op.scheme.contacts_pull
-        if pull is None or network is None or day % pull.every_days != pull.every_days - 1:
+        if pull is None or day % pull.every_days != pull.every_days - 1:
             continue
         who = np.arange(network.n) if op.covered is None else np.flatnonzero(op.covered)
         low = op.standing.score < pull.below
