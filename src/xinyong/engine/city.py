@@ -251,13 +251,10 @@ class City:
         today.handled["scoring"] = sum(s.subject.size for s in today.scored)
 
     def _lists(self, today: Today) -> None:
-        """6. Each operator's lists follow its scores and listings. What acts on people reads
-        the error-free standings too: with it, the day is counted now; without, at its end,
-        while the counterfactual finishes on the second core."""
+        """6. Each operator's lists follow its scores and listings (the counterfactual's
+        finish on the second core meanwhile: the day is counted at its end)."""
         for op, scored in zip(self.operators, today.scored, strict=True):
             today.real.append(op.update_lists(today.day, scored))
-        if self.effects is not None or self.org_gates is not None:
-            self._count(today)
         for real in today.real:  # who joined and who left a listing or a list
             today.listed += real.listing.listed.size
             today.left += real.listing.released.size
@@ -273,15 +270,19 @@ class City:
                     today.dismissed_any = today.dismissed_any[~withdrawn]
 
     def _count(self, today: Today) -> None:
-        """Count each operator's day, real and error-free (once the counterfactual is done)."""
-        if today.judged:
-            return
+        """Count each operator's day, real and error-free, once the counterfactual is done;
+        and the gates' refusals the error-free standings would not have made."""
         for op, kept, scored, real in zip(self.operators, today.kept, today.scored, today.real,
                                           strict=True):
             counterfactual = scored.counterfactual.result()
             today.judged.append((op, real, counterfactual))
             self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
                                       kept.dismissed, self.groups[op.subject].scratch)
+        if self.effects is not None and self.effects.services is not None:
+            self.effects.services.settle()
+        if self.org_gates is not None:
+            self.org_gates.settle([j.toggled() for op, real, cf in today.judged
+                                   if op.subject == "company" for j in (real, cf)])
 
     def _consequences(self, today: Today) -> None:
         """7. Gates and notices for citizens; organisations at their gates."""
@@ -293,9 +294,7 @@ class City:
             today.refused = today.acted.refused.size
             today.handled["consequences"] = self.effects.uses_today
         if self.org_gates is not None:
-            flips = [j.toggled() for op, real, cf in today.judged if op.subject == "company"
-                     for j in (real, cf)]
-            org_row = self.org_gates.step(today.day, flips)
+            org_row = self.org_gates.step(today.day)
             if self.effects is not None and self.effects.daily:
                 self.effects.daily[-1].update(org_row)
 

@@ -99,6 +99,9 @@ class OrganisationGates:
         citizen_base, org_base: the city-wide ids of citizen 0 and organisation 0 here.
     """
 
+    #: Today's denials (service, organisations) until :meth:`settle`.
+    _unsettled: list[tuple[int, np.ndarray]] | tuple[()] = ()
+
     def __init__(self, consequences: Consequences, operators: list[OperatorState],
                  population: Population, status: GateStatus, cf_status: GateStatus,
                  streams: Streams, days: int, org_size: np.ndarray, citizen_base: int,
@@ -181,19 +184,15 @@ class OrganisationGates:
 
     # -- the day ---------------------------------------------------------------------------
 
-    def step(self, day: int, toggled: list[np.ndarray]) -> dict[str, int]:
-        """The day's organisation gate checks; ``toggled`` are organisations whose real or
-        error-free listing flipped today (for the harms). Returns the day's denials."""
+    def step(self, day: int) -> dict[str, int]:
+        """The day's organisation gate checks. Returns the day's denials; :meth:`settle`
+        counts the wrongful ones once the counterfactual's day is done."""
         self.today = day
-        if toggled:
-            flipped = np.unique(np.concatenate(toggled))
-            wrong = org_listed(self.operators, flipped) & \
-                ~org_listed(self.operators, flipped, True)
-            self.wrong_ever[flipped[wrong]] = True
         pairs = self.uses.occurrences(day)
         org = pairs // self.uses.k
         service = pairs - org * self.uses.k
         row: dict[str, int] = {}
+        unsettled: list[tuple[int, np.ndarray]] = []
         for s, name in enumerate(self.services):
             who = org[service == s]
             if who.size == 0:
@@ -202,11 +201,25 @@ class OrganisationGates:
             self.decisions[s] += np.bincount(code, minlength=len(ACTIONS))
             denied = code == GateAction.DENY
             if denied.any():
-                cf = self.decide_many(name, who[denied], counterfactual=True)
-                self.wrongly_denied[s] += int((cf != GateAction.DENY).sum())
+                unsettled.append((s, who[denied]))
                 row[f"org_denied_{name}"] = int(denied.sum())
         self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
+        self._unsettled = unsettled
         return row
+
+    def settle(self, toggled: list[np.ndarray]) -> None:
+        """The error-free side of the day, once the counterfactual's day is done: the day's
+        wrongful refusals, and the organisations wrongly listed among those whose real or
+        error-free listing flipped today (``toggled``)."""
+        if toggled:
+            flipped = np.unique(np.concatenate(toggled))
+            wrong = org_listed(self.operators, flipped) & \
+                ~org_listed(self.operators, flipped, True)
+            self.wrong_ever[flipped[wrong]] = True
+        for s, denied in self._unsettled:
+            cf = self.decide_many(self.services[s], denied, counterfactual=True)
+            self.wrongly_denied[s] += int((cf != GateAction.DENY).sum())
+        self._unsettled = ()
 
     def tally(self) -> dict[str, Any]:
         """Decisions, wrongful refusals and the harms to organisations, as counts."""

@@ -1,9 +1,10 @@
 """Services at the point of service: each day's uses, each a gate check [E1, E2].
 
 Citizens use services (rail, hotels, schools, banks...) at their yearly rates; every use is a
-gate check under the joint rewards and sanctions table, counted by service and answer, and
-checked again against the error-free standings (a refusal the error-free system would not have
-made is a wrongful refusal). Children refused because of a parent are counted [S2].
+gate check under the joint rewards and sanctions table, counted by service and answer. Each
+refusal is checked again against the error-free standings at the day's end, once they are done
+(a refusal the error-free system would not have made is a wrongful refusal). Children refused
+because of a parent are counted [S2].
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class ServiceUses:
         base: the city-wide id of citizen 0 here.
         where: where half of the first draws are made (the second core; default here).
     """
+
+    #: Today's refusals (citizens, services, count per service) until :meth:`settle`.
+    _unsettled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __init__(self, consequences: Consequences, first_operator: str, status: GateStatus,
                  cf_status: GateStatus, n: int, ages: np.ndarray | None, children: bool,
@@ -85,9 +89,7 @@ class ServiceUses:
         refused, row = citizen[denied], {"day": day}
         if denied.size:
             count = np.bincount(service[denied], minlength=self.uses.k)
-            cf_code, _ = self.gates.decide_day(self.cf_status, refused, count)
-            self.wrongly_denied += np.bincount(service[denied][cf_code != GateAction.DENY],
-                                               minlength=self.uses.k)
+            self._unsettled = (refused, service[denied], count)
             for s in np.flatnonzero(count):
                 row[f"denied_{self.gates.services[s]}"] = int(count[s])
             if self.children_affected.size and by_parent.any():
@@ -99,6 +101,18 @@ class ServiceUses:
         row["children_affected"] = self._children_count
         self.daily.append(row)
         return refused
+
+    def settle(self) -> None:
+        """Count the day's wrongful refusals: those the error-free standings would not have
+        made. Called once the counterfactual's day is done (at the day's end), so that the
+        gates need not wait for it."""
+        if self._unsettled is None:
+            return
+        refused, service, count = self._unsettled
+        self._unsettled = None
+        cf_code, _ = self.gates.decide_day(self.cf_status, refused, count)
+        self.wrongly_denied += np.bincount(service[cf_code != GateAction.DENY],
+                                           minlength=self.uses.k)
 
     def tally(self) -> dict[str, Any]:
         """Gate decisions by service and answer, wrongful refusals and children affected."""
