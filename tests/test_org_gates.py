@@ -106,3 +106,20 @@ def test_a_stored_run_answers_for_the_legal_representative() -> None:
         decision = run.gate("rail", int(reps.iloc[0]))
         assert decision.action == "deny"
         assert "legal representative of a blacklisted company" in decision.text
+
+
+def test_wrongful_refusals_of_companies_are_counted_against_the_counterfactual() -> None:
+    """Sensors that blame the wrong subject often list companies that did nothing: the error-
+    free standings (settled at each day's end) count their refusals as wrongful, and every
+    company wrongly listed now was wrongly listed at some point."""
+    data = org_consequence_city(citizens=3000, days=200).model_dump(by_alias=True)
+    data["behaviours"] = [{**b, "p": 0.05} if b["name"] == "late_tax" else b
+                          for b in data["behaviours"]]
+    for sensor in data["sensors"].values():
+        sensor["misidentify"] = 0.3
+    s = City(validate_scenario(data, source="t"), 4, None).run().summary()
+    harms = s["corporate_harms"]
+    assert harms["wrongly_blacklisted"] > 0
+    assert harms["ever_wrongly_blacklisted"] >= harms["wrongly_blacklisted"]
+    denied = s["org_gate_decisions"]["tender"].get("deny", 0)
+    assert 0 < s["org_wrongly_denied"] <= denied
