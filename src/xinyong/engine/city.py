@@ -290,7 +290,7 @@ class City:
             judged = [(op, real) for op, real in zip(self.operators, today.real, strict=True)
                       if op.subject == "citizen"]
             today.acted = self.effects.act(today.day, judged, today.local["citizen"],
-                                           today.dismissed_any)
+                                           today.dismissed_any, self._draws_core)
             today.refused = today.acted.refused.size
             today.handled["consequences"] = self.effects.uses_today
         if self.org_gates is not None:
@@ -322,6 +322,8 @@ class City:
                 flipped = np.concatenate([flipped, today.responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
             group.sensors.count(group.occurred, counts)
+        if self.effects is not None and self.effects.services is not None:
+            self.effects.services.reschedule()  # the next uses, drawn beside since the gates
         self._count(today)  # the counterfactual had the rescheduling's time to finish
         self.books.count_occurred(counts)
         today.result = result = self._result(today)

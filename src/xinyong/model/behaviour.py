@@ -190,6 +190,17 @@ class Behaviours:
         if self._ahead is not None:
             self._ahead[2].result()
 
+    def next_filing(self, day: int, occurred: np.ndarray, listed: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The next occurrence after ``day`` of the pairs that occurred, drawn and sorted for
+        the calendar: what :meth:`reschedule` files when no subject's rates changed. It
+        changes nothing, so it may run on another thread; :meth:`file_next` files it."""
+        return self.calendar.sort(*self._due(day, occurred, self._waits(day, occurred, listed)))
+
+    def file_next(self, day: int, filing: tuple[np.ndarray, np.ndarray]) -> None:
+        """File what :meth:`next_filing` drew after ``day``."""
+        self.calendar.file(*filing, tag=day)
+
     def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
                    listed: np.ndarray) -> None:
         """Draw new next occurrences after ``day`` for the pairs that occurred and for every

@@ -199,7 +199,8 @@ class ConsequenceState:
     # -- the day ---------------------------------------------------------------------------
 
     def act(self, day: int, judgements: list[tuple[OperatorState, Judgement]],
-            events: Events, dismissed: np.ndarray | None = None) -> Acted:
+            events: Events, dismissed: np.ndarray | None = None,
+            beside: Executor | None = None) -> Acted:
         """The day's consequences: who is blacklisted now, the gates, and the notices.
 
         Args:
@@ -207,6 +208,7 @@ class ConsequenceState:
             judgements: each citizen operator's real judgement today.
             events: the citizens' recorded events today.
             dismissed: per event, whether some operator's review dismissed it.
+            beside: where the next service uses are drawn (the second core; default here).
         """
         self.today[0] = day
         toggled = [j.toggled() for _, j in judgements]
@@ -216,7 +218,7 @@ class ConsequenceState:
             now = self.status.any_black(who)
             flipped = who[now != self.black[who]]
             self.black[who] = now
-        refused = self.services.check(day) if self.services is not None \
+        refused = self.services.check(day, beside) if self.services is not None \
             else np.empty(0, np.int64)
         if self.board is not None:
             self.board.write(day, events, judgements, dismissed)

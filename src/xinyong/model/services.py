@@ -9,7 +9,7 @@ because of a parent are counted [S2].
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,8 @@ from xinyong.model.gates import Gates, GateStatus
 from xinyong.scenario import Behaviour, Consequences, ListedResponse
 
 __all__ = ["ServiceUses"]
+
+_Filing = tuple[np.ndarray, np.ndarray]  # ids sorted by day, and how many fall on each day
 
 
 class ServiceUses:
@@ -43,6 +45,9 @@ class ServiceUses:
 
     #: Today's refusals (citizens, services, count per service) until :meth:`settle`.
     _unsettled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: The day and the next uses of the day's uses, drawn (or being drawn), until
+    #: :meth:`reschedule` files them.
+    _next: tuple[int, Future[_Filing] | _Filing] | None = None
 
     def __init__(self, consequences: Consequences, first_operator: str, status: GateStatus,
                  cf_status: GateStatus, n: int, ages: np.ndarray | None, children: bool,
@@ -72,8 +77,10 @@ class ServiceUses:
         self.uses_today = 0  # service uses checked at gates today
         self.daily: list[dict[str, Any]] = []
 
-    def check(self, day: int) -> np.ndarray:
-        """The day's uses at their gates; returns the citizens refused."""
+    def check(self, day: int, beside: Executor | None = None) -> np.ndarray:
+        """The day's uses at their gates; returns the citizens refused. Their next uses are
+        drawn on ``beside`` (the second core; default here) and filed by :meth:`reschedule`
+        at the day's end."""
         pairs = self.uses.occurrences(day)
         self.uses_today = pairs.size
         citizen = pairs // self.uses.k
@@ -97,10 +104,18 @@ class ServiceUses:
                 children = self._scratch.distinct(children) if children.size > 1 else children
                 self._children_count += int((~self.children_affected[children]).sum())
                 self.children_affected[children] = True
-        self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
+        self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self._nobody)
+                      if beside is not None else self.uses.next_filing(day, pairs, self._nobody))
         row["children_affected"] = self._children_count
         self.daily.append(row)
         return refused
+
+    def reschedule(self) -> None:
+        """File the next uses of the day's uses (drawn since :meth:`check`)."""
+        if self._next is None:
+            return
+        (day, filing), self._next = self._next, None
+        self.uses.file_next(day, filing.result() if isinstance(filing, Future) else filing)
 
     def settle(self) -> None:
         """Count the day's wrongful refusals: those the error-free standings would not have
