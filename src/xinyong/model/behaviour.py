@@ -125,13 +125,12 @@ class Behaviours:
         u = self.streams.uniform(self._stream_names[k], SETUP, subjects + self.base)
         return self.calendar.sort(*self._due(SETUP, subjects * self.k + k, _inverted(u, rate)))
 
-    def rates(self, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
-        """Daily probability of each packed (subject, behaviour) pair, given who is listed."""
-        subject = pairs // self.k
-        k = pairs - subject * self.k
-        rate = self.p[k]
+    def rates(self, subject: np.ndarray, k: np.ndarray, listed: np.ndarray) -> np.ndarray:
+        """Daily probability of behaviour ``k`` for ``subject``, given who is listed; the two
+        broadcast together (pairs: equal lengths; every behaviour of some subjects: a column
+        of subjects against every behaviour), and each subject's columns are read once."""
         c = self._conduct[subject]
-        rate *= np.where(self._positive[k] == 1, 1.0 / c, c)
+        rate = self.p[k] * np.where(self._positive[k] == 1, 1.0 / c, c)
         rate *= self._listed_factor[listed[subject] * self.k + k]
         if self._ages is not None:
             age = self._ages[subject]
@@ -140,8 +139,8 @@ class Behaviours:
             factor = self.response[subject]
             rate *= np.where(self._positive[k] == 1, 1.0 / factor, factor)
         for scaled, scale in self._scales.items():
-            here = k == scaled
-            rate[here] *= scale[subject[here]]
+            here = k == scaled  # along the last axis of rate
+            rate[..., here] *= scale[np.broadcast_to(subject, rate.shape)[..., here]]
         return np.minimum(rate, 1.0, out=rate)
 
     def _waits(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
@@ -153,7 +152,19 @@ class Behaviours:
         u = Streams.uniform_keyed(keys[k], citizen + self.base)
         if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
             return _inverted(u, self.p[k], self._log_q[k])
-        return _inverted(u, self.rates(pairs, listed))
+        return _inverted(u, self.rates(citizen, k, listed))
+
+    def _every_wait(self, drawn_on: int, subjects: np.ndarray, listed: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every behaviour's pair of each subject (subject by subject) and the days it waits:
+        :meth:`_waits` of those pairs, with each subject's columns read once."""
+        k = np.arange(self.k)
+        column = subjects[:, None]
+        keys = self.streams.keys(self._stream_names, drawn_on)
+        u = Streams.uniform_keyed(keys, np.broadcast_to(column + self.base, (subjects.size,
+                                                                              self.k)))
+        return (column * self.k + k).ravel(), _inverted(u, self.rates(column, k, listed)
+                                                        ).ravel()
 
     def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
         """File each pair under the day it next occurs, if within the horizon."""
@@ -215,9 +226,9 @@ class Behaviours:
             self._redrawn_on[changed] = day
             self._last_redraw = day
             kept = np.flatnonzero(~self._scratch.member(occurred // self.k, changed))
-            every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
+            every, every_wait = self._every_wait(day, changed, listed)
             occurred = np.concatenate([occurred[kept], every])
-            wait = np.concatenate([wait[kept], self._waits(day, every, listed)])
+            wait = np.concatenate([wait[kept], every_wait])
         if occurred.size:
             self._file(day, occurred, wait)
 
