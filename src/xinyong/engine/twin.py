@@ -33,8 +33,8 @@ def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None,
     """
     if scenario.consequences is None and scenario.response is None:
         return None
-    twin = City(scenario.model_copy(update={
-        "consequences": None, "response": None,
+    twin = City(scenario.model_copy(update={  # no network either: only responses read it
+        "consequences": None, "response": None, "network": None,
         "listed_response": scenario.listed_response.model_copy(
             update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
         threads=threads)
