@@ -251,8 +251,8 @@ class City:
         today.handled["scoring"] = sum(s.subject.size for s in today.scored)
 
     def _lists(self, today: Today) -> None:
-        """6. Each operator's lists follow its scores and listings (the counterfactual's
-        finish on the second core meanwhile: the day is counted at its end)."""
+        """6. Each operator's lists follow its scores and listings (meanwhile the
+        counterfactual finishes on the second core: the day is counted at its end)."""
         for op, scored in zip(self.operators, today.scored, strict=True):
             today.real.append(op.update_lists(today.day, scored))
         for real in today.real:  # who joined and who left a listing or a list

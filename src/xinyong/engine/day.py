@@ -8,12 +8,13 @@ and writing a :class:`Today`:
 
 ``‖`` marks the hand-over: a split run gives each block the events about its subjects (a
 misattribution may name a citizen of another block) before assessment. A behaviour-only twin
-runs a shorter plan (behaviour, rescheduling). Two parts run beside the phases, on the second
-core: tomorrow's draws for the pairs that occurred, begun as soon as behaviour has run and filed
-in rescheduling, and each operator's error-free counterfactual, begun in scoring and awaited at
-the day's end (where the day is counted, and the gates' refusals checked against it).
-:class:`PhaseClock` times each phase when asked (``xinyong simulate --profile``), and costs
-nothing when not.
+runs a shorter plan (behaviour, rescheduling). Parts run beside the phases, on the second core:
+tomorrow's draws for the pairs that occurred, begun as soon as behaviour has run and filed in
+rescheduling; each operator's error-free counterfactual, begun in scoring and awaited at the
+day's end (where the day is counted, and the gates' refusals checked against it); and the next
+use of each of the day's service uses, begun once the gates have checked them and filed in
+rescheduling. :class:`PhaseClock` times each phase when asked (``xinyong simulate
+--profile``), and costs nothing when not.
 """
 
 from __future__ import annotations
