@@ -290,7 +290,7 @@ class City:
             judged = [(op, real) for op, real in zip(self.operators, today.real, strict=True)
                       if op.subject == "citizen"]
             today.acted = self.effects.act(today.day, judged, today.local["citizen"],
-                                           today.dismissed_any, self._draws_core)
+                                           today.dismissed_any, beside=self._draws_core)
             today.refused = today.acted.refused.size
             today.handled["consequences"] = self.effects.uses_today
         if self.org_gates is not None:

@@ -199,8 +199,8 @@ class ConsequenceState:
     # -- the day ---------------------------------------------------------------------------
 
     def act(self, day: int, judgements: list[tuple[OperatorState, Judgement]],
-            events: Events, dismissed: np.ndarray | None = None,
-            beside: Executor | None = None) -> Acted:
+            events: Events, dismissed: np.ndarray | None = None, *,
+            beside: Executor) -> Acted:
         """The day's consequences: who is blacklisted now, the gates, and the notices.
 
         Args:
@@ -208,7 +208,7 @@ class ConsequenceState:
             judgements: each citizen operator's real judgement today.
             events: the citizens' recorded events today.
             dismissed: per event, whether some operator's review dismissed it.
-            beside: where the next service uses are drawn (the second core; default here).
+            beside: where the next service uses are drawn (the second core, or inline).
         """
         self.today[0] = day
         toggled = [j.toggled() for _, j in judgements]

@@ -100,7 +100,7 @@ class OrganisationGates:
     """
 
     #: Today's denials (service, organisations) until :meth:`settle`.
-    _unsettled: list[tuple[int, np.ndarray]] | tuple[()] = ()
+    _unsettled: tuple[tuple[int, np.ndarray], ...] = ()
 
     def __init__(self, consequences: Consequences, operators: list[OperatorState],
                  population: Population, status: GateStatus, cf_status: GateStatus,
@@ -204,7 +204,7 @@ class OrganisationGates:
                 unsettled.append((s, who[denied]))
                 row[f"org_denied_{name}"] = int(denied.sum())
         self.uses.reschedule(day, pairs, np.empty(0, dtype=np.int64), self._nobody)
-        self._unsettled = unsettled
+        self._unsettled = tuple(unsettled)
         return row
 
     def settle(self, toggled: list[np.ndarray]) -> None:

@@ -45,9 +45,9 @@ class ServiceUses:
 
     #: Today's refusals (citizens, services, count per service) until :meth:`settle`.
     _unsettled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    #: The day and the next uses of the day's uses, drawn (or being drawn), until
-    #: :meth:`reschedule` files them.
-    _next: tuple[int, Future[_Filing] | _Filing] | None = None
+    #: The day and the next uses of the day's uses, being drawn, until :meth:`reschedule`
+    #: files them.
+    _next: tuple[int, Future[_Filing]] | None = None
 
     def __init__(self, consequences: Consequences, first_operator: str, status: GateStatus,
                  cf_status: GateStatus, n: int, ages: np.ndarray | None, children: bool,
@@ -77,10 +77,10 @@ class ServiceUses:
         self.uses_today = 0  # service uses checked at gates today
         self.daily: list[dict[str, Any]] = []
 
-    def check(self, day: int, beside: Executor | None = None) -> np.ndarray:
+    def check(self, day: int, beside: Executor) -> np.ndarray:
         """The day's uses at their gates; returns the citizens refused. Their next uses are
-        drawn on ``beside`` (the second core; default here) and filed by :meth:`reschedule`
-        at the day's end."""
+        drawn on ``beside`` (the second core, or inline) and filed by :meth:`reschedule` at
+        the day's end."""
         pairs = self.uses.occurrences(day)
         self.uses_today = pairs.size
         citizen = pairs // self.uses.k
@@ -104,8 +104,7 @@ class ServiceUses:
                 children = self._scratch.distinct(children) if children.size > 1 else children
                 self._children_count += int((~self.children_affected[children]).sum())
                 self.children_affected[children] = True
-        self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self._nobody)
-                      if beside is not None else self.uses.next_filing(day, pairs, self._nobody))
+        self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self._nobody))
         row["children_affected"] = self._children_count
         self.daily.append(row)
         return refused
@@ -115,7 +114,7 @@ class ServiceUses:
         if self._next is None:
             return
         (day, filing), self._next = self._next, None
-        self.uses.file_next(day, filing.result() if isinstance(filing, Future) else filing)
+        self.uses.file_next(day, filing.result())
 
     def settle(self) -> None:
         """Count the day's wrongful refusals: those the error-free standings would not have
