@@ -27,6 +27,7 @@ run: $(VENV)/.installed
 ## Lint, then run the test suite (browser tests drive Debian's chromium, installed if missing).
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 chromium:

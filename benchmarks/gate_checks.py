@@ -1,6 +1,6 @@
 """Benchmark: gate checks from Python on a loaded run (target: under 100 µs on average).
 
-    python benchmarks/gate_checks.py [--scenario rongcheng] [--citizens N] [--days D]
+python benchmarks/gate_checks.py [--scenario rongcheng] [--citizens N] [--days D]
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def main() -> None:
         action = run.gate(services[s], c).action
         answers[action] = answers.get(action, 0) + 1
     elapsed = time.perf_counter() - started
-    print(f"{args.checks:,} gate checks on '{args.scenario}' ({args.citizens:,} citizens, "
-          f"{len(services)} services)")
+    print(
+        f"{args.checks:,} gate checks on '{args.scenario}' ({args.citizens:,} citizens, "
+        f"{len(services)} services)"
+    )
     print(f"mean per check (µs)   {elapsed / args.checks * 1e6:8.1f}")
     print(f"answers               {answers}")
     run.close()

@@ -30,26 +30,32 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        with xinyong.simulate(args.scenario, citizens=args.citizens, days=args.days,
-                              out=Path(tmp) / "run") as run:
+        with xinyong.simulate(
+            args.scenario, citizens=args.citizens, days=args.days, out=Path(tmp) / "run"
+        ) as run:
             scenario = run.scenario
             rows = run.query("SELECT * FROM ledger_rows ORDER BY rowid")
         columns = {name: rows[name].to_numpy() for name in rows.columns}
         n = len(rows)
-        print(f"{scenario.name}: {scenario.citizens:,} citizens x {scenario.days} days, "
-              f"{n:,} ledger rows")
+        print(
+            f"{scenario.name}: {scenario.citizens:,} citizens x {scenario.days} days, "
+            f"{n:,} ledger rows"
+        )
         for i in range(args.repeat):
             path = Path(tmp) / f"store-{i}.duckdb"
             store = RunStore.create(path, scenario, 0)
             wall, cpu = time.perf_counter(), time.process_time()
             for start in range(0, n, CHUNK):
-                store.append("ledger_rows", {k: v[start:start + CHUNK]
-                                             for k, v in columns.items()})
+                store.append(
+                    "ledger_rows", {k: v[start : start + CHUNK] for k, v in columns.items()}
+                )
             store.con.execute("CHECKPOINT")
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             store.close()
-            print(f"append + checkpoint: wall {wall:6.2f} s, CPU {cpu:6.2f} s (all threads), "
-                  f"file {path.stat().st_size / 2**20:6.1f} MiB")
+            print(
+                f"append + checkpoint: wall {wall:6.2f} s, CPU {cpu:6.2f} s (all threads), "
+                f"file {path.stat().st_size / 2**20:6.1f} MiB"
+            )
 
 
 if __name__ == "__main__":

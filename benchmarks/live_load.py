@@ -50,14 +50,17 @@ class Conn:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, key: str, body: object = None
-                      ) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, key: str, body: object = None
+    ) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         data = b"" if body is None else json.dumps(body).encode()
-        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        )
         self.writer.write(head.encode() + data)
         status = await self.reader.readline()
         if not status:
@@ -76,10 +79,16 @@ class Conn:
         return int(status.split()[1]), payload
 
 
-async def run(port: int, citizens: int, clients: int, seconds: float, advance_days: int,
-              days_left: int, kinds: tuple[str, ...] = ("gate", "record", "event", "appeal",
-                                                        "stats"), admin_too: bool = True
-              ) -> dict:
+async def run(
+    port: int,
+    citizens: int,
+    clients: int,
+    seconds: float,
+    advance_days: int,
+    days_left: int,
+    kinds: tuple[str, ...] = ("gate", "record", "event", "appeal", "stats"),
+    admin_too: bool = True,
+) -> dict:
     results: dict[str, list[tuple[float, float, int]]] = defaultdict(list)  # start, s, status
     advancing: list[tuple[float, float]] = []  # windows when an advance job ran
     errors: Counter[str] = Counter()
@@ -100,19 +109,38 @@ async def run(port: int, citizens: int, clients: int, seconds: float, advance_da
                 elif kind == "record":
                     status, _ = await conn.request("GET", f"/citizens/{c}", "ana")
                 elif kind == "event":
-                    status, _ = await conn.request("POST", "/events", "col", {
-                        "client_id": f"l{n}-{next(counter)}", "citizen": c,
-                        "behaviour": "jaywalking"})
+                    status, _ = await conn.request(
+                        "POST",
+                        "/events",
+                        "col",
+                        {
+                            "client_id": f"l{n}-{next(counter)}",
+                            "citizen": c,
+                            "behaviour": "jaywalking",
+                        },
+                    )
                 elif kind == "stats":
                     status, _ = await conn.request("GET", "/stats", "ana")
                 else:  # a citizen reads its record and appeals its latest event
                     c = rng.randrange(CITIZEN_KEYS)
                     status, body = await conn.request("GET", f"/citizens/{c}", f"c{c}")
-                    ledger = [e for op in json.loads(body)["operators"] for e in op["ledger"]
-                              if e["counted"]] if status == 200 else []
+                    ledger = (
+                        [
+                            e
+                            for op in json.loads(body)["operators"]
+                            for e in op["ledger"]
+                            if e["counted"]
+                        ]
+                        if status == 200
+                        else []
+                    )
                     if ledger:
-                        status, body = await conn.request("POST", "/appeals", f"c{c}", {
-                            "citizen": c, "event": ledger[-1]["event"], "reason": "not me"})
+                        status, body = await conn.request(
+                            "POST",
+                            "/appeals",
+                            f"c{c}",
+                            {"citizen": c, "event": ledger[-1]["event"], "reason": "not me"},
+                        )
                         if status == 200:
                             appeals.append(json.loads(body)["appeal"])
             except (ConnectionError, asyncio.IncompleteReadError, OSError) as exc:
@@ -128,8 +156,7 @@ async def run(port: int, citizens: int, clients: int, seconds: float, advance_da
         while time.time() < deadline:
             if budget >= advance_days:
                 began = time.time()
-                status, body = await conn.request("POST", "/advance", "adm",
-                                                  {"days": advance_days})
+                status, body = await conn.request("POST", "/advance", "adm", {"days": advance_days})
                 results["advance"].append((began, time.time() - began, status))
                 if status == 202:
                     job = json.loads(body)["job"]
@@ -142,17 +169,22 @@ async def run(port: int, citizens: int, clients: int, seconds: float, advance_da
                     budget -= advance_days
             if appeals and time.time() - last_decision > 5:
                 began = time.time()
-                status, _ = await conn.request("POST", f"/appeals/{appeals.pop(0)}/decision",
-                                               "adm", {"uphold": True})
+                status, _ = await conn.request(
+                    "POST", f"/appeals/{appeals.pop(0)}/decision", "adm", {"uphold": True}
+                )
                 results["decision"].append((began, time.time() - began, status))
                 last_decision = time.time()
             await asyncio.sleep(0.5)
 
     started = time.time()
-    await asyncio.gather(*([admin()] if admin_too else []),
-                         *(client(i) for i in range(clients)))
-    return {"results": results, "advancing": advancing, "errors": errors,
-            "wall": time.time() - started, "started": started}
+    await asyncio.gather(*([admin()] if admin_too else []), *(client(i) for i in range(clients)))
+    return {
+        "results": results,
+        "advancing": advancing,
+        "errors": errors,
+        "wall": time.time() - started,
+        "started": started,
+    }
 
 
 def main() -> None:
@@ -166,15 +198,35 @@ def main() -> None:
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    keys = ",".join(["adm=admin", "ana=analyst", "svc=service:rail", "col=collector:camera",
-                     *(f"c{i}=citizen:{i}" for i in range(CITIZEN_KEYS))])
+    keys = ",".join(
+        [
+            "adm=admin",
+            "ana=analyst",
+            "svc=service:rail",
+            "col=collector:camera",
+            *(f"c{i}=citizen:{i}" for i in range(CITIZEN_KEYS)),
+        ]
+    )
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(sys.executable).with_name("xinyong")
         log = open(Path(tmp) / "server.log", "w+")  # noqa: SIM115 - read at the end
         server = subprocess.Popen(
-            [str(exe), "serve", "--scenario", args.scenario, "--citizens", str(args.citizens),
-             "--run", str(Path(tmp) / "city"), "--port", str(port)],
-            env={**os.environ, "XINYONG_KEYS": keys}, stdout=subprocess.DEVNULL, stderr=log)
+            [
+                str(exe),
+                "serve",
+                "--scenario",
+                args.scenario,
+                "--citizens",
+                str(args.citizens),
+                "--run",
+                str(Path(tmp) / "city"),
+                "--port",
+                str(port),
+            ],
+            env={**os.environ, "XINYONG_KEYS": keys},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
             deadline = time.monotonic() + 180
             while True:
@@ -185,19 +237,30 @@ def main() -> None:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.2)
-            httpx.post(f"{url}/advance", json={"days": 30, "wait": True},
-                       headers={"X-API-Key": "adm"}, timeout=600).raise_for_status()
+            httpx.post(
+                f"{url}/advance",
+                json={"days": 30, "wait": True},
+                headers={"X-API-Key": "adm"},
+                timeout=600,
+            ).raise_for_status()
             days = httpx.get(f"{url}/health").json()["day"]
             total_days = 365 if args.scenario in ("rongcheng", "reference") else days + 100
             # Gate clients run in a process of their own, so that their latencies are the
             # server's, not those of a client process busy parsing records.
             gaters = max(1, round(args.clients * GATE_SHARE))
             with multiprocessing.get_context("spawn").Pool(1) as pool:
-                gates = pool.apply_async(_gate_process, (port, args.citizens, gaters,
-                                                         args.seconds))
-                out = asyncio.run(run(port, args.citizens, args.clients - gaters,
-                                      args.seconds, args.advance_days, total_days - days,
-                                      ("record", "event", "appeal", "stats")))
+                gates = pool.apply_async(_gate_process, (port, args.citizens, gaters, args.seconds))
+                out = asyncio.run(
+                    run(
+                        port,
+                        args.citizens,
+                        args.clients - gaters,
+                        args.seconds,
+                        args.advance_days,
+                        total_days - days,
+                        ("record", "event", "appeal", "stats"),
+                    )
+                )
                 out["results"]["gate"] = gates.get()
         finally:
             server.terminate()
@@ -207,8 +270,9 @@ def main() -> None:
     _report(out, exceptions)
 
 
-def _gate_process(port: int, citizens: int, clients: int, seconds: float
-                  ) -> list[tuple[float, float, int]]:
+def _gate_process(
+    port: int, citizens: int, clients: int, seconds: float
+) -> list[tuple[float, float, int]]:
     out = asyncio.run(run(port, citizens, clients, seconds, 0, 0, ("gate",), admin_too=False))
     return out["results"]["gate"]
 
@@ -217,38 +281,64 @@ def _report(out: dict, exceptions: int) -> None:
     results, wall = out["results"], out["wall"]
     total = sum(len(v) for v in results.values())
     five = sum(1 for v in results.values() for _, _, s in v if s >= 500)
-    print(f"{total:,} requests in {wall:.1f} s: {total / wall:,.0f}/s; 5xx: {five}; transport "
-          f"errors: {dict(out['errors']) or 0}; server tracebacks: {exceptions}")
+    print(
+        f"{total:,} requests in {wall:.1f} s: {total / wall:,.0f}/s; 5xx: {five}; transport "
+        f"errors: {dict(out['errors']) or 0}; server tracebacks: {exceptions}"
+    )
     for kind, rows in sorted(results.items()):
         lat = np.array([d for _, d, _ in rows]) * 1e3
         classes = Counter(f"{s // 100}xx" for _, _, s in rows)
-        print(f"  {kind:9s} {len(rows):7,}  p50 {np.percentile(lat, 50):7.1f} ms  p99 "
-              f"{np.percentile(lat, 99):7.1f} ms  {dict(sorted(classes.items()))}")
+        print(
+            f"  {kind:9s} {len(rows):7,}  p50 {np.percentile(lat, 50):7.1f} ms  p99 "
+            f"{np.percentile(lat, 99):7.1f} ms  {dict(sorted(classes.items()))}"
+        )
     deciding = [(t, t + d) for t, d, _ in results.get("decision", [])]
     for kind in ("record", "stats", "event"):  # reads and writes while an appeal is decided
         rows = results.get(kind, [])
         inside = np.array([d for t, d, _ in rows if any(a <= t <= b for a, b in deciding)])
         outside = np.array([d for t, d, _ in rows if not any(a <= t <= b for a, b in deciding)])
         if inside.size and outside.size:
-            print(f"  {kind:9s} p99 {np.percentile(inside, 99) * 1e3:7.1f} ms while an appeal is "
-                  f"decided ({inside.size:,}), {np.percentile(outside, 99) * 1e3:7.1f} ms "
-                  f"otherwise ({outside.size:,})")
+            print(
+                f"  {kind:9s} p99 {np.percentile(inside, 99) * 1e3:7.1f} ms while an appeal is "
+                f"decided ({inside.size:,}), {np.percentile(outside, 99) * 1e3:7.1f} ms "
+                f"otherwise ({outside.size:,})"
+            )
     windows = out["advancing"]
-    slowest = sorted(((d, t, kind) for kind in ("record", "stats", "event", "appeal")
-                      for t, d, _ in results.get(kind, [])), reverse=True)[:8]
+    slowest = sorted(
+        (
+            (d, t, kind)
+            for kind in ("record", "stats", "event", "appeal")
+            for t, d, _ in results.get(kind, [])
+        ),
+        reverse=True,
+    )[:8]
     if slowest:  # when the slowest came: during an advance, a decision, or neither
+
         def state(t: float) -> str:
-            busy = [name for name, spans in (("advance", windows), ("decision", deciding))
-                    if any(a <= t <= b for a, b in spans)]
+            busy = [
+                name
+                for name, spans in (("advance", windows), ("decision", deciding))
+                if any(a <= t <= b for a, b in spans)
+            ]
             return "+".join(busy) or "neither"
-        print("  slowest: " + "; ".join(f"{kind} {d * 1e3:.0f} ms at {t - out['started']:.1f} s "
-                                         f"({state(t)})" for d, t, kind in slowest))
-    during = np.array([d for t, d, _ in results.get("gate", [])
-                       if any(a <= t <= b for a, b in windows)]) * 1e3
+
+        print(
+            "  slowest: "
+            + "; ".join(
+                f"{kind} {d * 1e3:.0f} ms at {t - out['started']:.1f} s ({state(t)})"
+                for d, t, kind in slowest
+            )
+        )
+    during = (
+        np.array([d for t, d, _ in results.get("gate", []) if any(a <= t <= b for a, b in windows)])
+        * 1e3
+    )
     if during.size:
-        print(f"  gate checks during advances: {during.size:,}, p50 "
-              f"{np.percentile(during, 50):.1f} ms, p99 {np.percentile(during, 99):.1f} ms "
-              f"({len(windows)} advances)")
+        print(
+            f"  gate checks during advances: {during.size:,}, p50 "
+            f"{np.percentile(during, 50):.1f} ms, p99 {np.percentile(during, 99):.1f} ms "
+            f"({len(windows)} advances)"
+        )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,12 @@ print(ready, day)
 def restart_seconds(folder: Path, snapshot_every: int) -> tuple[float, float, int]:
     """(whole process, until ready, open day) of a restart in a fresh interpreter."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _RESTART, str(folder), str(snapshot_every)],
-                         check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _RESTART, str(folder), str(snapshot_every)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     return time.perf_counter() - started, float(out[0]), int(out[1])
 
 
@@ -50,12 +53,14 @@ def main() -> None:
     parser.add_argument("--snapshot-every", type=int, default=SNAPSHOT_EVERY)
     args = parser.parse_args()
     at = sorted(int(d) for d in args.at.split(","))
-    scenario = load_scenario(args.scenario).with_sizes(citizens=args.citizens,
-                                                       days=max(at[-1], 1))
-    print(f"{args.scenario}, {args.citizens:,} citizens, a snapshot every "
-          f"{args.snapshot_every} days")
-    print(f"{'day':>5} {'advance s':>10} {'restart s (process)':>20} {'ready s':>8} "
-          f"{'snapshots MiB':>14}")
+    scenario = load_scenario(args.scenario).with_sizes(citizens=args.citizens, days=max(at[-1], 1))
+    print(
+        f"{args.scenario}, {args.citizens:,} citizens, a snapshot every {args.snapshot_every} days"
+    )
+    print(
+        f"{'day':>5} {'advance s':>10} {'restart s (process)':>20} {'ready s':>8} "
+        f"{'snapshots MiB':>14}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "city"
         live = LiveCity(folder, scenario, seed=1, snapshot_every=args.snapshot_every)
@@ -66,10 +71,12 @@ def main() -> None:
             live.close()
             whole, ready, open_day = restart_seconds(folder, args.snapshot_every)
             assert open_day == day
-            size = sum(p.stat().st_size for p in (folder / "snapshots").glob("*")) / 2**20 \
-                if (folder / "snapshots").is_dir() else 0.0
-            print(f"{day:5d} {advanced:10.1f} {whole:20.1f} {ready:8.1f} {size:14.0f}",
-                  flush=True)
+            size = (
+                sum(p.stat().st_size for p in (folder / "snapshots").glob("*")) / 2**20
+                if (folder / "snapshots").is_dir()
+                else 0.0
+            )
+            print(f"{day:5d} {advanced:10.1f} {whole:20.1f} {ready:8.1f} {size:14.0f}", flush=True)
             live = LiveCity(folder, snapshot_every=args.snapshot_every)
         live.close()
 

@@ -47,10 +47,11 @@ from pathlib import Path
 
 import numpy as np
 
-MEASURES = {"simulate": "a whole simulate(), DuckDB store in a temporary folder",
-            "worker": "one worker's block (BlockRun, one core), Parquet ledger in a temporary "
-                      "folder",
-            "city": "a City stepped alone, no store"}
+MEASURES = {
+    "simulate": "a whole simulate(), DuckDB store in a temporary folder",
+    "worker": "one worker's block (BlockRun, one core), Parquet ledger in a temporary folder",
+    "city": "a City stepped alone, no store",
+}
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,12 @@ def run_simulate(scenario: str, citizens: int, days: int, seed: int) -> None:
     import xinyong
 
     with tempfile.TemporaryDirectory(prefix="xinyong-memory-") as tmp:
-        xinyong.simulate(scenario, citizens=citizens, days=days, seed=seed,
-                         out=Path(tmp) / "run", threads=False).close()
+        xinyong.simulate(
+            scenario, citizens=citizens, days=days, seed=seed, out=Path(tmp) / "run", threads=False
+        ).close()
 
 
-def run_worker(scenario: str, citizens: int, days: int, seed: int,
-               sample: StateSampler) -> None:
+def run_worker(scenario: str, citizens: int, days: int, seed: int, sample: StateSampler) -> None:
     """One worker's job: a one-block run on one core, writing its Parquet dataset."""
     import xinyong
     from xinyong.engine.split import BlockRun, blocks
@@ -156,8 +157,7 @@ def run_worker(scenario: str, citizens: int, days: int, seed: int,
         block.finish()
 
 
-def child(scenario: str, citizens: int, days: int, seed: int, measure: str,
-          every: int) -> None:
+def child(scenario: str, citizens: int, days: int, seed: int, measure: str, every: int) -> None:
     """Run one size, then print a JSON line: peak memory, state bytes, wall seconds."""
     import xinyong  # noqa: F401  (the fixed cost of the import is part of the baseline)
 
@@ -175,15 +175,34 @@ def child(scenario: str, citizens: int, days: int, seed: int, measure: str,
     if measure == "simulate":  # a second city for its state, after the peak is read
         step_city(scenario, citizens, days, seed, sample)
     (state, state_day), state_30 = sample.largest, sample.day_30
-    print(json.dumps({"citizens": citizens, "peak": peak, "imported": imported,
-                      "state": state, "state_day": state_day, "state_30": state_30,
-                      "wall": round(wall, 3)}))
+    print(
+        json.dumps(
+            {
+                "citizens": citizens,
+                "peak": peak,
+                "imported": imported,
+                "state": state,
+                "state_day": state_day,
+                "state_30": state_30,
+                "wall": round(wall, 3),
+            }
+        )
+    )
 
 
 def measure_one(scenario: str, citizens: int, args: argparse.Namespace) -> Point:
     """Run one size in a fresh Python process and read what it reports."""
-    command = [sys.executable, __file__, "--child", scenario, str(citizens), str(args.days),
-               str(args.seed), args.measure, str(args.state_every)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        scenario,
+        str(citizens),
+        str(args.days),
+        str(args.seed),
+        args.measure,
+        str(args.state_every),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{scenario} at {citizens:,} citizens failed:\n{done.stderr}")
@@ -202,17 +221,21 @@ def fit(citizens: list[int], values: list[int]) -> Line:
         raise ValueError("a slope with an interval needs at least three different sizes")
     r = stats.linregress(np.asarray(citizens, float), np.asarray(values, float))
     t = stats.t.ppf(0.975, len(citizens) - 2)
-    return Line(r.slope, t * r.stderr, r.intercept, t * r.intercept_stderr, r.rvalue ** 2)
+    return Line(r.slope, t * r.stderr, r.intercept, t * r.intercept_stderr, r.rvalue**2)
 
 
 def print_points(points: list[Point]) -> None:
     """One line per size: what the child measured."""
-    print(f"{'citizens':>11} {'peak RSS MiB':>13} {'after import':>13} {'largest state MiB':>18}"
-          f" {'(day)':>6} {'state B/cit':>12} {'day-30 B/cit':>13} {'wall s':>7}")
+    print(
+        f"{'citizens':>11} {'peak RSS MiB':>13} {'after import':>13} {'largest state MiB':>18}"
+        f" {'(day)':>6} {'state B/cit':>12} {'day-30 B/cit':>13} {'wall s':>7}"
+    )
     for p in points:
-        print(f"{p.citizens:>11,} {p.peak / 2**20:>13.1f} {p.imported / 2**20:>13.1f} "
-              f"{p.state / 2**20:>18.1f} {p.state_day:>6} {p.state / p.citizens:>12.1f} "
-              f"{p.state_30 / p.citizens:>13.1f} {p.wall:>7.2f}")
+        print(
+            f"{p.citizens:>11,} {p.peak / 2**20:>13.1f} {p.imported / 2**20:>13.1f} "
+            f"{p.state / 2**20:>18.1f} {p.state_day:>6} {p.state / p.citizens:>12.1f} "
+            f"{p.state_30 / p.citizens:>13.1f} {p.wall:>7.2f}"
+        )
 
 
 def report(scenario: str, points: list[Point], args: argparse.Namespace) -> None:
@@ -222,27 +245,37 @@ def report(scenario: str, points: list[Point], args: argparse.Namespace) -> None
     sizes = [p.citizens for p in points]
     peak = fit(sizes, [p.peak for p in points])
     state = fit(sizes, [p.state for p in points])
-    print(f"peak resident memory per citizen (slope of peak RSS)  {peak.slope:7.1f} ± "
-          f"{peak.slope_half:.1f} bytes (95 %; r² {peak.r2:.4f})")
-    print(f"fixed cost of a run (intercept of peak RSS)           {peak.intercept / 2**20:7.1f} ± "
-          f"{peak.intercept_half / 2**20:.1f} MiB")
-    print(f"state bytes per citizen (slope of largest state)      {state.slope:7.1f} ± "
-          f"{state.slope_half:.1f} bytes (NumPy arrays the city holds, each buffer once)")
+    print(
+        f"peak resident memory per citizen (slope of peak RSS)  {peak.slope:7.1f} ± "
+        f"{peak.slope_half:.1f} bytes (95 %; r² {peak.r2:.4f})"
+    )
+    print(
+        f"fixed cost of a run (intercept of peak RSS)           {peak.intercept / 2**20:7.1f} ± "
+        f"{peak.intercept_half / 2**20:.1f} MiB"
+    )
+    print(
+        f"state bytes per citizen (slope of largest state)      {state.slope:7.1f} ± "
+        f"{state.slope_half:.1f} bytes (NumPy arrays the city holds, each buffer once)"
+    )
     if args.extrapolate:
         n = args.extrapolate
         low, high = (peak.slope - peak.slope_half) * n, (peak.slope + peak.slope_half) * n
-        print(f"x {n:,} citizens: peak RSS slope {peak.slope * n / 1e9:,.0f} GB "
-              f"({low / 1e9:,.0f}–{high / 1e9:,.0f} GB); largest state "
-              f"{state.slope * n / 1e9:,.0f} GB")
+        print(
+            f"x {n:,} citizens: peak RSS slope {peak.slope * n / 1e9:,.0f} GB "
+            f"({low / 1e9:,.0f}–{high / 1e9:,.0f} GB); largest state "
+            f"{state.slope * n / 1e9:,.0f} GB"
+        )
 
 
 def platform() -> str:
     """The machine and the date, to print beside the figures."""
     total = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
     load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} cores, {int(total) / 2**20:.0f} GiB, Python "
-            f"{sys.version.split()[0]}, NumPy {np.__version__}, load {load:.1f}, "
-            f"{time.strftime('%Y-%m-%d %H:%M')}")
+    return (
+        f"{os.cpu_count()} cores, {int(total) / 2**20:.0f} GiB, Python "
+        f"{sys.version.split()[0]}, NumPy {np.__version__}, load {load:.1f}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
 
 
 def main() -> None:
@@ -252,15 +285,26 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="reference,nation")
-    parser.add_argument("--citizens", default="50000,100000,200000,400000",
-                        help="sizes of the sweep, comma-separated (at least three)")
+    parser.add_argument(
+        "--citizens",
+        default="50000,100000,200000,400000",
+        help="sizes of the sweep, comma-separated (at least three)",
+    )
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--measure", choices=sorted(MEASURES), default="simulate")
-    parser.add_argument("--state-every", type=int, default=5,
-                        help="take the state bytes every this many days (and on day 30)")
-    parser.add_argument("--extrapolate", type=int, default=1_400_000_000,
-                        help="also print the slopes times this many citizens (0: not)")
+    parser.add_argument(
+        "--state-every",
+        type=int,
+        default=5,
+        help="take the state bytes every this many days (and on day 30)",
+    )
+    parser.add_argument(
+        "--extrapolate",
+        type=int,
+        default=1_400_000_000,
+        help="also print the slopes times this many citizens (0: not)",
+    )
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.citizens.split(","))
     print(f"memory sweep: {platform()}")

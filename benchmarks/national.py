@@ -83,22 +83,34 @@ def main() -> None:
     parser.add_argument("--state-citizens", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    scenario = xinyong.load_scenario(args.scenario).with_sizes(citizens=args.state_citizens,
-                                                               days=args.days)
+    scenario = xinyong.load_scenario(args.scenario).with_sizes(
+        citizens=args.state_citizens, days=args.days
+    )
     city = City(scenario, 0, None, threads=False)  # as a worker holds it: one core
     for _ in range(min(30, scenario.days)):
         city.step()
     per_citizen = state_bytes(city) / scenario.citizens
     del city
 
-    ray.init(address="local", num_cpus=args.workers, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(
+        address="local",
+        num_cpus=args.workers,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     sampler = PeakMemory()
     sampler.start()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        run = xinyong.simulate(args.scenario, citizens=args.citizens, days=args.days, seed=0,
-                               workers=args.workers, out=Path(tmp) / "run")
+        run = xinyong.simulate(
+            args.scenario,
+            citizens=args.citizens,
+            days=args.days,
+            seed=0,
+            workers=args.workers,
+            out=Path(tmp) / "run",
+        )
         wall = time.perf_counter() - started
         s = run.summary
         rows = len(run.ledger)
@@ -107,16 +119,20 @@ def main() -> None:
     peak = sampler.stop()
     ray.shutdown()
     citizen_days = s["citizens"] * s["days"]
-    print(f"{args.scenario}: {s['citizens']:,} citizens x {s['days']} days on "
-          f"{args.workers} worker(s)")
+    print(
+        f"{args.scenario}: {s['citizens']:,} citizens x {s['days']} days on "
+        f"{args.workers} worker(s)"
+    )
     print(f"wall seconds                 {wall:10.2f}")
     print(f"peak memory, all processes   {peak / 2**30:10.2f} GiB")
     print(f"citizen-days / s             {citizen_days / wall:14,.0f}")
     print(f"citizen-days / s per core    {citizen_days / wall / args.workers:14,.0f}")
     print(f"ledger rows                  {rows:14,}")
     print(f"Parquet dataset              {dataset / 2**20:10.1f} MiB")
-    print(f"per-citizen state            {per_citizen:10.1f} bytes "
-          f"(measured on {args.state_citizens:,} citizens after 30 days)")
+    print(
+        f"per-citizen state            {per_citizen:10.1f} bytes "
+        f"(measured on {args.state_citizens:,} citizens after 30 days)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp) / "runs"
         for seed in (1, 2):
-            xinyong.simulate(args.scenario, citizens=args.citizens, days=args.days, seed=seed,
-                             out=runs / f"seed{seed}").close()
+            xinyong.simulate(
+                args.scenario,
+                citizens=args.citizens,
+                days=args.days,
+                seed=seed,
+                out=runs / f"seed{seed}",
+            ).close()
         with xinyong.open_run(runs / "seed1") as run:
             report = write_report(Path(tmp) / "report.html", run_data(run))
         print(f"report size (MB)      {report.stat().st_size / 2**20:8.2f}")
@@ -41,12 +46,21 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         url = f"http://127.0.0.1:{port}"
-        cmd = [str(Path(sys.executable).with_name("xinyong")), "serve", "--scenario",
-               args.scenario, "--run", str(Path(tmp) / "live"), "--port", str(port),
-               "--runs", str(runs)] + (["--citizens", str(args.citizens)]
-                                       if args.citizens else [])
-        server = subprocess.Popen(cmd, env={**os.environ, "XINYONG_KEYS": "k=admin"},
-                                  stdout=subprocess.DEVNULL)
+        cmd = [
+            str(Path(sys.executable).with_name("xinyong")),
+            "serve",
+            "--scenario",
+            args.scenario,
+            "--run",
+            str(Path(tmp) / "live"),
+            "--port",
+            str(port),
+            "--runs",
+            str(runs),
+        ] + (["--citizens", str(args.citizens)] if args.citizens else [])
+        server = subprocess.Popen(
+            cmd, env={**os.environ, "XINYONG_KEYS": "k=admin"}, stdout=subprocess.DEVNULL
+        )
         try:
             while True:
                 try:
@@ -54,19 +68,26 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.3)
-            httpx.post(f"{url}/advance", json={"days": args.days, "wait": True},
-                       headers={"X-API-Key": "k"},
-                       timeout=3600).raise_for_status()
+            httpx.post(
+                f"{url}/advance",
+                json={"days": args.days, "wait": True},
+                headers={"X-API-Key": "k"},
+                timeout=3600,
+            ).raise_for_status()
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                )
                 page = browser.new_page()
                 page.goto(f"{url}/citizen")
                 page.evaluate("localStorage.setItem('xinyong-key', 'k')")
-                for path, ready in (("/", "#plots .main-svg"), ("/notices-feed",
-                                                                 "body[data-ready=yes]"),
-                                    ("/compare", "body[data-ready=yes]"),
-                                    ("/citizen", "#q")):
+                for path, ready in (
+                    ("/", "#plots .main-svg"),
+                    ("/notices-feed", "body[data-ready=yes]"),
+                    ("/compare", "body[data-ready=yes]"),
+                    ("/citizen", "#q"),
+                ):
                     for _visit in range(2):  # the second visit has plotly.js cached
                         started = time.perf_counter()
                         page.goto(f"{url}{path}")

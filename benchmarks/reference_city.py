@@ -25,15 +25,19 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=None)
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--memory-store", action="store_true",
-                        help="keep the store in memory instead of a DuckDB file")
+    parser.add_argument(
+        "--memory-store",
+        action="store_true",
+        help="keep the store in memory instead of a DuckDB file",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         out = None if args.memory_store else Path(tmp) / "run"
         started = time.perf_counter()
-        run = xinyong.simulate(args.scenario, citizens=args.citizens, days=args.days,
-                               seed=args.seed, out=out)
+        run = xinyong.simulate(
+            args.scenario, citizens=args.citizens, days=args.days, seed=args.seed, out=out
+        )
         wall = time.perf_counter() - started
         s = run.summary
         ledger_rows = len(run.ledger)
@@ -48,8 +52,10 @@ def main() -> None:
     print(f"events recorded       {ledger_rows:12,}")
     if size:
         print(f"store size (MiB)      {size / 2**20:8.1f}")
-    print(f"mean score {s['mean_score']:.2f}, listed {s['listed_share']:.4%}, "
-          f"wrongly listed {s['wrongly_listed']}")
+    print(
+        f"mean score {s['mean_score']:.2f}, listed {s['listed_share']:.4%}, "
+        f"wrongly listed {s['wrongly_listed']}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _drive(port: int, key: str, requests: list[tuple[str, str, bytes]],
-                 concurrency: int, limit_s: float) -> tuple[np.ndarray, float]:
+async def _drive(
+    port: int, key: str, requests: list[tuple[str, str, bytes]], concurrency: int, limit_s: float
+) -> tuple[np.ndarray, float]:
     """Send the requests over ``concurrency`` keep-alive connections; returns latencies (s) and
     the wall time. A bare HTTP/1.1 client on asyncio streams: httpx's client measured ~540
     requests/s here, so it, not the server, would have been the thing measured."""
@@ -49,8 +50,10 @@ async def _drive(port: int, key: str, requests: list[tuple[str, str, bytes]],
             for method, path, body in queue:
                 if time.perf_counter() > deadline:
                     return
-                head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+                head = (
+                    f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                )
                 started = time.perf_counter()
                 writer.write(head.encode() + body)
                 status = await reader.readline()
@@ -75,8 +78,10 @@ def _report(name: str, unit: str, per_request: int, latencies: np.ndarray, wall:
     done = latencies.size
     print(f"{name}: {done:,} requests in {wall:.2f} s")
     print(f"  throughput          {done * per_request / wall:12,.0f} {unit}/s")
-    print(f"  latency p50 / p99   {np.percentile(latencies, 50) * 1e3:8.2f} / "
-          f"{np.percentile(latencies, 99) * 1e3:.2f} ms")
+    print(
+        f"  latency p50 / p99   {np.percentile(latencies, 50) * 1e3:8.2f} / "
+        f"{np.percentile(latencies, 99) * 1e3:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -94,9 +99,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(sys.executable).with_name("xinyong")
         server = subprocess.Popen(
-            [str(exe), "serve", "--scenario", args.scenario, "--citizens", str(args.citizens),
-             "--run", str(Path(tmp) / "city"), "--port", str(port)],
-            env={**os.environ, "XINYONG_KEYS": KEYS}, stdout=subprocess.DEVNULL)
+            [
+                str(exe),
+                "serve",
+                "--scenario",
+                args.scenario,
+                "--citizens",
+                str(args.citizens),
+                "--run",
+                str(Path(tmp) / "city"),
+                "--port",
+                str(port),
+            ],
+            env={**os.environ, "XINYONG_KEYS": KEYS},
+            stdout=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -107,20 +124,39 @@ def main() -> None:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.2)
-            httpx.post(f"{url}/advance", json={"days": 30, "wait": True},
-                       headers={"X-API-Key": "adm"}, timeout=600).raise_for_status()
+            httpx.post(
+                f"{url}/advance",
+                json={"days": 30, "wait": True},
+                headers={"X-API-Key": "adm"},
+                timeout=600,
+            ).raise_for_status()
             rng = np.random.default_rng(0)
-            gates = [("GET", f"/gates/rail/{c}", b"")
-                     for c in rng.integers(0, args.citizens, args.gates)]
+            gates = [
+                ("GET", f"/gates/rail/{c}", b"") for c in rng.integers(0, args.citizens, args.gates)
+            ]
             lat, wall = asyncio.run(_drive(port, "svc", gates, args.concurrency, args.seconds))
             _report("gate checks", "checks", 1, lat, wall)
-            batches = [("POST", "/events/batch", json.dumps({"events": [
-                {"client_id": f"b{i}-{j}", "citizen": int((i * 1000 + j) % args.citizens),
-                 "behaviour": "jaywalking"} for j in range(1000)]}).encode())
-                for i in range(args.batches)]
+            batches = [
+                (
+                    "POST",
+                    "/events/batch",
+                    json.dumps(
+                        {
+                            "events": [
+                                {
+                                    "client_id": f"b{i}-{j}",
+                                    "citizen": int((i * 1000 + j) % args.citizens),
+                                    "behaviour": "jaywalking",
+                                }
+                                for j in range(1000)
+                            ]
+                        }
+                    ).encode(),
+                )
+                for i in range(args.batches)
+            ]
             lat, wall = asyncio.run(_drive(port, "col", batches, 4, args.seconds))
-            _report("event batches of 1,000 (stored before each answer)", "events", 1000, lat,
-                    wall)
+            _report("event batches of 1,000 (stored before each answer)", "events", 1000, lat, wall)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -20,19 +20,27 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=None)
     parser.add_argument("--days", type=int, default=None)
     args = parser.parse_args()
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     walls = {}
     for workers in (1, 2):
         started = time.perf_counter()
-        run = xinyong.simulate(args.scenario, citizens=args.citizens, days=args.days, seed=1,
-                               workers=workers)
+        run = xinyong.simulate(
+            args.scenario, citizens=args.citizens, days=args.days, seed=1, workers=workers
+        )
         walls[workers] = time.perf_counter() - started
         s = run.summary
         run.close()
         citizen_days = s["citizens"] * s["days"]
-        print(f"{workers} worker(s): {walls[workers]:7.2f} s, "
-              f"{citizen_days / walls[workers] / workers:12,.0f} citizen-days/s per core")
+        print(
+            f"{workers} worker(s): {walls[workers]:7.2f} s, "
+            f"{citizen_days / walls[workers] / workers:12,.0f} citizen-days/s per core"
+        )
     print(f"speed-up 1 -> 2 workers   {walls[1] / walls[2]:.2f}x")
 
 

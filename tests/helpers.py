@@ -30,15 +30,16 @@ def tiny_scenario(behaviours: list[dict[str, Any]], **overrides: Any) -> Scenari
         "citizens": 10,
         "days": 10,
         "score": {"start": 100, "floor": 0, "ceiling": 200},
-        "grades": [{"grade": "A", "min": 150}, {"grade": "B", "min": 50},
-                   {"grade": "C", "min": 0}],
+        "grades": [{"grade": "A", "min": 150}, {"grade": "B", "min": 50}, {"grade": "C", "min": 0}],
         "listed_grade": "D",
         "conduct_lognormal_sigma": 0.0,
         "listed_response": {"negative": 1.0, "positive": 1.0},
         "listing": {"min_days": 3, "release_min_score": 50, "at_floor": True},
-        "sensors": {"sure": {"detect": 1.0, "misidentify": 0.0},
-                    "blind": {"detect": 0.0, "misidentify": 0.0},
-                    "wrong": {"detect": 1.0, "misidentify": 1.0}},
+        "sensors": {
+            "sure": {"detect": 1.0, "misidentify": 0.0},
+            "blind": {"detect": 0.0, "misidentify": 0.0},
+            "wrong": {"detect": 1.0, "misidentify": 1.0},
+        },
         "behaviours": behaviours,
     }
     for key, value in overrides.items():
@@ -64,16 +65,32 @@ def blame_city(**overrides: Any) -> dict[str, Any]:
     """Two citizens, a camera that always blames the other one, and a court list of debtors:
     on seed 7 the only fraud is citizen 1's, on day 1, blamed on citizen 0 (scenario data)."""
     data: dict[str, Any] = {
-        "name": "blame", "citizens": 2, "days": 20, "conduct_lognormal_sigma": 0.0,
+        "name": "blame",
+        "citizens": 2,
+        "days": 20,
+        "conduct_lognormal_sigma": 0.0,
         "listed_response": {"negative": 1.0, "positive": 1.0},
         "sensors": {"wrong": {"detect": 1.0, "misidentify": 1.0}},
         "behaviours": [{"name": "fraud", "p": 0.05, "sensor": "wrong", "harmful": True}],
-        "operators": [{"name": "court", "scheme": {
-            "name": "court", "score": {"start": 100, "floor": 0, "ceiling": 100},
-            "grades": [{"grade": "A", "min": 0}],
-            "points": [{"behaviour": "fraud", "points": -1}],
-            "lists": [{"name": "debtors", "title": "a debtor", "behaviours": ["fraud"],
-                       "term_days": 100}]}}],
+        "operators": [
+            {
+                "name": "court",
+                "scheme": {
+                    "name": "court",
+                    "score": {"start": 100, "floor": 0, "ceiling": 100},
+                    "grades": [{"grade": "A", "min": 0}],
+                    "points": [{"behaviour": "fraud", "points": -1}],
+                    "lists": [
+                        {
+                            "name": "debtors",
+                            "title": "a debtor",
+                            "behaviours": ["fraud"],
+                            "term_days": 100,
+                        }
+                    ],
+                },
+            }
+        ],
     }
     data.update(overrides)
     return data
@@ -83,18 +100,30 @@ CONSEQUENCES: dict[str, Any] = {
     "services": [
         {"name": "rail", "title": "a train ticket", "uses_per_year": 24},
         {"name": "hospital", "title": "an appointment", "min_age": 0, "uses_per_year": 12},
-        {"name": "university", "title": "a university place", "min_age": 0, "max_age": 17,
-         "uses_per_year": 12},
+        {
+            "name": "university",
+            "title": "a university place",
+            "min_age": 0,
+            "max_age": 17,
+            "uses_per_year": 12,
+        },
         {"name": "internet", "title": "broadband", "min_age": 0, "uses_per_year": 12},
     ],
     "rules": [
         {"service": "rail", "action": "deny", "blacklisted": True, "what": "no train tickets"},
-        {"service": "hospital", "action": "priority", "red": "model-citizens",
-         "what": "shorter hospital waits"},
-        {"service": "university", "action": "deny", "parent_blacklisted": True,
-         "what": "university entry refused"},
-        {"service": "internet", "action": "restrict", "grades": ["C"],
-         "what": "slower internet"},
+        {
+            "service": "hospital",
+            "action": "priority",
+            "red": "model-citizens",
+            "what": "shorter hospital waits",
+        },
+        {
+            "service": "university",
+            "action": "deny",
+            "parent_blacklisted": True,
+            "what": "university entry refused",
+        },
+        {"service": "internet", "action": "restrict", "grades": ["C"], "what": "slower internet"},
     ],
     "notices": [
         {"kind": "billboard", "behaviour": "jaywalking", "sensor": "camera"},
@@ -106,17 +135,29 @@ CONSEQUENCES: dict[str, Any] = {
 }
 
 CITY_LISTS = [
-    {"name": "debtors", "title": "a dishonest debtor", "behaviours": ["contract_breach_judgment",
-                                                                      "bank_arrears"],
-     "terms": {"contract_breach_judgment": 1095}, "term_days": 730,
-     "repair_after_days": 40, "repair_min_score": 990},
-    {"name": "low-scorers", "escalation": {"below": 980, "counsel_after_days": 10,
-                                           "list_after_days": 20}, "term_days": 60},
+    {
+        "name": "debtors",
+        "title": "a dishonest debtor",
+        "behaviours": ["contract_breach_judgment", "bank_arrears"],
+        "terms": {"contract_breach_judgment": 1095},
+        "term_days": 730,
+        "repair_after_days": 40,
+        "repair_min_score": 990,
+    },
+    {
+        "name": "low-scorers",
+        "escalation": {"below": 980, "counsel_after_days": 10, "list_after_days": 20},
+        "term_days": 60,
+    },
     {"name": "model-citizens", "kind": "red", "min_score": 1010},
 ]
 
-RESPONSE = {"grade": {"B": 0.8, "C": 0.6, "D": 0.5}, "sanction_met": 0.7, "memory_days": 60,
-            "household_listed": 0.8}
+RESPONSE = {
+    "grade": {"B": 0.8, "C": 0.6, "D": 0.5},
+    "sanction_met": 0.7,
+    "memory_days": 60,
+    "household_listed": 0.8,
+}
 
 
 def consequence_city(**overrides: Any) -> Scenario:
@@ -130,8 +171,15 @@ def consequence_city(**overrides: Any) -> Scenario:
 
 
 #: API keys of the test servers: one of each role, and a citizen key for citizens 0 to 49.
-KEYS = ",".join(["adm=admin", "ana=analyst", "cam=collector:camera", "rail=service:rail",
-                 *(f"c{i}=citizen:{i}" for i in range(50))])
+KEYS = ",".join(
+    [
+        "adm=admin",
+        "ana=analyst",
+        "cam=collector:camera",
+        "rail=service:rail",
+        *(f"c{i}=citizen:{i}" for i in range(50)),
+    ]
+)
 
 
 def _free_port() -> int:
@@ -151,8 +199,12 @@ class Server:
         if scenario is not None:
             args += ["--scenario", str(scenario), "--seed", "3"]
         args += list(extra)
-        self.proc = subprocess.Popen(args, env={**os.environ, "XINYONG_KEYS": KEYS},
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            args,
+            env={**os.environ, "XINYONG_KEYS": KEYS},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -169,8 +221,6 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-
-
 #: The organisations' gates of a small city: tenders, loans and bond issues, read from the
 #: corporate grade and listing and from the legal representative's listing.
 ORG_CONSEQUENCES: dict[str, Any] = {
@@ -180,12 +230,9 @@ ORG_CONSEQUENCES: dict[str, Any] = {
         {"name": "bond", "title": "a bond issue", "uses_per_year": 6},
     ],
     "org_rules": [
-        {"service": "tender", "action": "priority", "grades": ["A"],
-         "what": "wins public tenders"},
-        {"service": "tender", "action": "deny", "blacklisted": True,
-         "what": "no public tenders"},
-        {"service": "loan", "action": "restrict", "rep_on_list": "debtors",
-         "what": "less credit"},
+        {"service": "tender", "action": "priority", "grades": ["A"], "what": "wins public tenders"},
+        {"service": "tender", "action": "deny", "blacklisted": True, "what": "no public tenders"},
+        {"service": "loan", "action": "restrict", "rep_on_list": "debtors", "what": "less credit"},
         {"service": "bond", "action": "deny", "rep_blacklisted": True, "what": "no bond issues"},
     ],
 }
@@ -197,12 +244,21 @@ def org_consequence_city(**overrides: Any) -> Scenario:
     blacklisted friend makes them careful) and reach for the perk just above them."""
     data = tomllib.loads(MULTI_CITY.read_text())
     data["operators"][0]["scheme"]["lists"] = CITY_LISTS
-    rules = [*CONSEQUENCES["rules"],
-             {"service": "rail", "action": "deny", "company_blacklisted": True,
-              "what": "no train tickets for the legal representative of a blacklisted "
-                      "company"}]
-    data["consequences"] = {"name": "test-sanctions", **CONSEQUENCES, "rules": rules,
-                            **ORG_CONSEQUENCES}
+    rules = [
+        *CONSEQUENCES["rules"],
+        {
+            "service": "rail",
+            "action": "deny",
+            "company_blacklisted": True,
+            "what": "no train tickets for the legal representative of a blacklisted company",
+        },
+    ]
+    data["consequences"] = {
+        "name": "test-sanctions",
+        **CONSEQUENCES,
+        "rules": rules,
+        **ORG_CONSEQUENCES,
+    }
     data["response"] = {**RESPONSE, "contact_listed": 0.8, "near_perk": 0.8}
     data["network"] = {"friends": 3}
     data.update(overrides)

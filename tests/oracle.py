@@ -22,12 +22,16 @@ class _Standing:
         self.listing_day = [-1] * n
         self.ever_listed = [False] * n
 
-    def score_and_list(self, scenario: xinyong.Scenario, t: int,
-                       events: list[tuple[int, xinyong.scenario.Behaviour]],
-                       mutant: str | None = None) -> None:
+    def score_and_list(
+        self,
+        scenario: xinyong.Scenario,
+        t: int,
+        events: list[tuple[int, xinyong.scenario.Behaviour]],
+        mutant: str | None = None,
+    ) -> None:
         """Steps 3 and 4 of day ``t`` over ``events``, given as (subject, behaviour)."""
         floor, ceiling = scenario.score.floor, scenario.score.ceiling
-        low, high = (-10**9, 10**9) if mutant == "no_clamp" else (floor, ceiling)
+        low, high = (-(10**9), 10**9) if mutant == "no_clamp" else (floor, ceiling)
         rule = scenario.listing
         # 3. Scoring: the sum of the day's points, then clamp.
         day_points = [0] * len(self.score)
@@ -44,8 +48,11 @@ class _Standing:
                 self.listed[i] = True
                 self.listing_day[i] = t
                 self.ever_listed[i] = True
-            elif (self.listed[i] and t - self.listing_day[i] >= rule.min_days - (
-                    mutant == "early_release") and self.score[i] >= rule.release_min_score):
+            elif (
+                self.listed[i]
+                and t - self.listing_day[i] >= rule.min_days - (mutant == "early_release")
+                and self.score[i] >= rule.release_min_score
+            ):
                 self.listed[i] = False
 
 
@@ -56,16 +63,16 @@ def _grade(scenario: xinyong.Scenario, score: int, listed: bool) -> str:
 
 
 #: Deliberately broken versions of the rules, which the comparison with the engine must flag.
-MUTANTS = ("conduct_swapped", "early_release", "no_clamp", "drops_misattributed",
-           "severe_ignored")
+MUTANTS = ("conduct_swapped", "early_release", "no_clamp", "drops_misattributed", "severe_ignored")
 # conduct_swapped: rewarded behaviours scaled by c, not 1/c; early_release: released a day
 # before the term ends; no_clamp: scores never clamped; drops_misattributed: the error-free
 # standing leaves out misattributed events instead of crediting their actors; severe_ignored:
 # no severe listing.
 
 
-def simulate_oracle(scenario: xinyong.Scenario, seed: int, mutant: str | None = None
-                    ) -> dict[str, Any]:
+def simulate_oracle(
+    scenario: xinyong.Scenario, seed: int, mutant: str | None = None
+) -> dict[str, Any]:
     """Simulate ``scenario`` literally, one draw at a time. Deliberately slow: small cities only.
 
     Args:
@@ -128,15 +135,22 @@ def simulate_oracle(scenario: xinyong.Scenario, seed: int, mutant: str | None = 
         # 5. Counterfactual: steps 3-4 again over every recorded event, each attributed to
         # its true actor (perfect sensors: the same detections, no misidentification).
         counterfactual.score_and_list(
-            scenario, t, [(subject if mutant == "drops_misattributed" else actor, b)
-                          for actor, subject, b in events
-                          if mutant != "drops_misattributed" or actor == subject], mutant)
+            scenario,
+            t,
+            [
+                (subject if mutant == "drops_misattributed" else actor, b)
+                for actor, subject, b in events
+                if mutant != "drops_misattributed" or actor == subject
+            ],
+            mutant,
+        )
 
         daily["mean_score"].append(sum(real.score) / n)
         daily["listed"].append(sum(real.listed))
 
-    grades = [_grade(scenario, s, listed) for s, listed in zip(real.score, real.listed,
-                                                                strict=True)]
+    grades = [
+        _grade(scenario, s, listed) for s, listed in zip(real.score, real.listed, strict=True)
+    ]
     return {
         "citizens": n,
         "days": days,
@@ -148,8 +162,9 @@ def simulate_oracle(scenario: xinyong.Scenario, seed: int, mutant: str | None = 
         "events_occurred": occurred,
         "events_recorded": recorded,
         "events_misattributed": misattributed,
-        "wrongly_listed": sum(r and not c for r, c in zip(real.listed, counterfactual.listed,
-                                                           strict=True)),
+        "wrongly_listed": sum(
+            r and not c for r, c in zip(real.listed, counterfactual.listed, strict=True)
+        ),
         "counterfactual_listed_share": sum(counterfactual.listed) / n,
         "daily": daily,
     }

@@ -34,9 +34,15 @@ def test_error_figures_respond_to_errors() -> None:
     """More misidentification: more citizens wrongly graded, more points lost."""
     base = xinyong.load_scenario("reference").with_sizes(citizens=20_000, days=120)
     worse = xinyong.scenario.validate_scenario(
-        {**base.model_dump(by_alias=True), "sensors": {
-            name: {**sensor.model_dump(), "misidentify": 0.05}
-            for name, sensor in base.sensors.items()}}, "worse")
+        {
+            **base.model_dump(by_alias=True),
+            "sensors": {
+                name: {**sensor.model_dump(), "misidentify": 0.05}
+                for name, sensor in base.sensors.items()
+            },
+        },
+        "worse",
+    )
     a = xinyong.simulate(base, seed=3).summary
     b = xinyong.simulate(worse, seed=3).summary
     assert b["events_misattributed"] > 3 * a["events_misattributed"]
@@ -48,8 +54,9 @@ def test_fabricated_reports_are_absent_from_the_counterfactual() -> None:
     city = xinyong.simulate(_collector_city(), seed=5)
     ledger = city.query("SELECT subject, actor, points, fabricated FROM ledger")
     assert ledger["fabricated"].any()
-    standings = city.query("SELECT subject, counterfactual_score FROM standings "
-                           "WHERE operator = 0 ORDER BY subject")
+    standings = city.query(
+        "SELECT subject, counterfactual_score FROM standings WHERE operator = 0 ORDER BY subject"
+    )
     # Error-free scores are the start plus the points of events each citizen really did.
     real = ledger[~ledger["fabricated"]]
     done = real.groupby("actor")["points"].sum()
@@ -61,16 +68,27 @@ def test_fabricated_reports_are_absent_from_the_counterfactual() -> None:
 def _collector_city() -> xinyong.Scenario:
     return tiny_scenario(
         [{"name": "litter", "p": 0.02, "points": -1, "sensor": "collector"}],
-        citizens=2000, days=30, population={"neighbourhood_size": 100},
-        sensors={"collector": {"detect": 0.5, "misidentify": 0.0, "collectors": {
-            "quota": 50, "period_days": 10, "false_report_rate": 0.2,
-            "behind_false_report_rate": 0.5}}})
+        citizens=2000,
+        days=30,
+        population={"neighbourhood_size": 100},
+        sensors={
+            "collector": {
+                "detect": 0.5,
+                "misidentify": 0.0,
+                "collectors": {
+                    "quota": 50,
+                    "period_days": 10,
+                    "false_report_rate": 0.2,
+                    "behind_false_report_rate": 0.5,
+                },
+            }
+        },
+    )
 
 
 @settings(max_examples=12, deadline=None)
 @given(st.integers(0, 2**31), st.sampled_from([0.0, 0.2, 0.6]))
-def test_blacklisted_share_is_the_share_a_blacklist_gate_denies(seed: int, mis: float
-                                                                ) -> None:
+def test_blacklisted_share_is_the_share_a_blacklist_gate_denies(seed: int, mis: float) -> None:
     scenario = consequence_city(citizens=400, days=60)
     data = scenario.model_dump(by_alias=True)
     for sensor in data["sensors"].values():
@@ -82,8 +100,11 @@ def test_blacklisted_share_is_the_share_a_blacklist_gate_denies(seed: int, mis: 
         status = stored_status(run._store, scenario)
         gates = Gates(scenario.consequences, scenario.all_operators()[0].name)
         # Only the rules that deny for a listing: the blacklists services honour.
-        listing_rules = [r for r in scenario.consequences.rules
-                         if r.action == "deny" and (r.blacklisted or r.on_list)]
+        listing_rules = [
+            r
+            for r in scenario.consequences.rules
+            if r.action == "deny" and (r.blacklisted or r.on_list)
+        ]
         everyone = np.arange(scenario.citizens)
         denied = np.zeros(everyone.size, dtype=bool)
         for rule in listing_rules:
@@ -99,13 +120,23 @@ def test_explain_shows_a_wrongful_listing_its_cause_and_the_error_free_history()
     # On this seed: one fraud, by citizen 1 on day 1, blamed on citizen 0.
     wronged, actor = run.explain(0), run.explain(1)
     lines = str(wronged).split("Lists:")[1]
-    assert "day 1: * wrongful: debtors listed (fraud recorded by wrong [* misattributed: " \
-           "done by citizen 1])" in lines
+    assert (
+        "day 1: * wrongful: debtors listed (fraud recorded by wrong [* misattributed: "
+        "done by citizen 1])" in lines
+    )
     assert "now on debtors since day 1 until day 101 * wrongly" in lines
     assert "On debtors." in str(wronged)
     history = wronged.to_dict()["list_history"]
-    assert history == [{"day": 1, "list": "debtors", "change": "listed", "counterfactual": False,
-                        "cause": history[0]["cause"], "wrongful": True}]
+    assert history == [
+        {
+            "day": 1,
+            "list": "debtors",
+            "change": "listed",
+            "counterfactual": False,
+            "cause": history[0]["cause"],
+            "wrongful": True,
+        }
+    ]
     assert "day 1: error-free: debtors listed" in str(actor)
     assert "never listed" not in str(wronged)
 
@@ -113,16 +144,29 @@ def test_explain_shows_a_wrongful_listing_its_cause_and_the_error_free_history()
 def test_the_grade_history_keeps_grade_caps() -> None:
     """Drunk driving caps the grade at C for a while, whatever the score (Foreign Policy)."""
     data = {
-        "name": "caps", "citizens": 1, "days": 30, "conduct_lognormal_sigma": 0.0,
+        "name": "caps",
+        "citizens": 1,
+        "days": 30,
+        "conduct_lognormal_sigma": 0.0,
         "listed_response": {"negative": 1.0, "positive": 1.0},
         "sensors": {"sure": {"detect": 1.0, "misidentify": 0.0}},
         "behaviours": [{"name": "drunk_driving", "p": 0.2, "sensor": "sure", "harmful": True}],
-        "operators": [{"name": "city", "scheme": {
-            "name": "city", "score": {"start": 100, "floor": 0, "ceiling": 100},
-            "grades": [{"grade": "A", "min": 90}, {"grade": "B", "min": 50},
-                       {"grade": "C", "min": 0}],
-            "points": [{"behaviour": "drunk_driving", "points": -1}],
-            "overrides": [{"behaviour": "drunk_driving", "grade": "C", "days": 10}]}}],
+        "operators": [
+            {
+                "name": "city",
+                "scheme": {
+                    "name": "city",
+                    "score": {"start": 100, "floor": 0, "ceiling": 100},
+                    "grades": [
+                        {"grade": "A", "min": 90},
+                        {"grade": "B", "min": 50},
+                        {"grade": "C", "min": 0},
+                    ],
+                    "points": [{"behaviour": "drunk_driving", "points": -1}],
+                    "overrides": [{"behaviour": "drunk_driving", "grade": "C", "days": 10}],
+                },
+            }
+        ],
     }
     run = xinyong.simulate(xinyong.scenario.validate_scenario(data, "caps"), seed=1)
     first = int(run.ledger.events(0)["day"].min())
@@ -143,18 +187,24 @@ def test_billboard_harms_are_counted_and_minors_can_be_left_off() -> None:
     hidden = xinyong.scenario.validate_scenario(data, "no minors on billboards")
     with xinyong.simulate(shown, seed=2) as a, xinyong.simulate(hidden, seed=2) as b:
         harms = a.summary["billboard_harms"]
-        notices = a.query("SELECT n.subject, p.age FROM notices n JOIN population p "
-                          "ON p.citizen = n.subject WHERE n.kind = 'billboard'")
+        notices = a.query(
+            "SELECT n.subject, p.age FROM notices n JOIN population p "
+            "ON p.citizen = n.subject WHERE n.kind = 'billboard'"
+        )
         assert harms["about_minors"] == int((notices["age"] < 18).sum()) > 0
-        ledger = a.query("SELECT count(*) AS n FROM ledger l JOIN behaviours b USING "
-                         "(behaviour) WHERE b.name = 'jaywalking' AND l.operator = 0 "
-                         "AND l.misattributed")
+        ledger = a.query(
+            "SELECT count(*) AS n FROM ledger l JOIN behaviours b USING "
+            "(behaviour) WHERE b.name = 'jaywalking' AND l.operator = 0 "
+            "AND l.misattributed"
+        )
         # The city's ledger holds those about adults it scores; billboards show minors too.
         assert harms["on_misattributed_events"] >= int(ledger["n"].iloc[0]) > 0
         assert harms["on_dismissed_events"] > 0  # the city reviews half its events
         # Without minors: the same adults' notices, none about a child.
-        kept = b.query("SELECT n.subject, p.age FROM notices n JOIN population p "
-                       "ON p.citizen = n.subject WHERE n.kind = 'billboard'")
+        kept = b.query(
+            "SELECT n.subject, p.age FROM notices n JOIN population p "
+            "ON p.citizen = n.subject WHERE n.kind = 'billboard'"
+        )
         assert (kept["age"] >= 18).all()
         assert len(kept) == int((notices["age"] >= 18).sum())
         assert b.summary["billboard_harms"]["about_minors"] == 0
@@ -171,8 +221,16 @@ def test_the_live_record_marks_a_wrongful_listing_and_a_missing_one(tmp_path) ->
     try:
         live.advance(5)  # on this seed citizen 1's fraud of day 1 is blamed on citizen 0
         wronged = live.record(0)["operators"][0]
-        assert wronged["lists"] == [{"list": "debtors", "kind": "black", "since": 1,
-                                     "until": 101, "repeats": 0, "error_free": False}]
+        assert wronged["lists"] == [
+            {
+                "list": "debtors",
+                "kind": "black",
+                "since": 1,
+                "until": 101,
+                "repeats": 0,
+                "error_free": False,
+            }
+        ]
         assert live.record(1)["operators"][0]["error_free_lists"] == ["debtors"]
     finally:
         live.close()

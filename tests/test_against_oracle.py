@@ -23,8 +23,9 @@ SEEDS = range(8)
 Z = 4.0
 
 
-def _variant(name: str, *, negative: float = 1.0, positive: float = 1.0, severe: float = 1.0,
-             **fields: Any) -> xinyong.Scenario:
+def _variant(
+    name: str, *, negative: float = 1.0, positive: float = 1.0, severe: float = 1.0, **fields: Any
+) -> xinyong.Scenario:
     """The reference scenario with probabilities scaled (by sign, severe apart) and fields set."""
     d = xinyong.load_scenario("reference").model_dump()
     d["name"] = name
@@ -47,38 +48,73 @@ def _grades(*pairs: tuple[str, int]) -> list[dict[str, Any]]:
     return [{"grade": g, "min": m} for g, m in pairs]
 
 
-_SMALL_SCALE = {"score": {"start": 100, "floor": 0, "ceiling": 130},
-                "grades": _grades(("AAA", 120), ("AA", 110), ("A", 100), ("B", 70), ("C", 0))}
+_SMALL_SCALE = {
+    "score": {"start": 100, "floor": 0, "ceiling": 130},
+    "grades": _grades(("AAA", 120), ("AA", 110), ("A", 100), ("B", 70), ("C", 0)),
+}
 
 # name -> (scenario, days of the daily series to compare)
 VARIANTS: dict[str, tuple[xinyong.Scenario, list[int]]] = {
     # The reference rules as they are, in a small city.
-    "reference": (xinyong.load_scenario("reference").with_sizes(citizens=1000, days=100),
-                  [9, 49, 99]),
+    "reference": (
+        xinyong.load_scenario("reference").with_sizes(citizens=1000, days=100),
+        [9, 49, 99],
+    ),
     # Listing at the floor and by severe events, releases after a short term, many wrong
     # listings, and a listed response that lets listed citizens recover.
-    "stressed": (_variant(
-        "stressed", negative=10, positive=10, severe=30, citizens=800, days=150, **_SMALL_SCALE,
-        listed_response={"negative": 0.3, "positive": 3.0},
-        listing={"min_days": 10, "release_min_score": 30, "at_floor": True},
-        misidentify=0.2), [9, 49, 149]),
+    "stressed": (
+        _variant(
+            "stressed",
+            negative=10,
+            positive=10,
+            severe=30,
+            citizens=800,
+            days=150,
+            **_SMALL_SCALE,
+            listed_response={"negative": 0.3, "positive": 3.0},
+            listing={"min_days": 10, "release_min_score": 30, "at_floor": True},
+            misidentify=0.2,
+        ),
+        [9, 49, 149],
+    ),
     # Listing by severe events only (at_floor false), release from the next day (min_days 0)
     # once the score reaches 105, listed citizens stop misbehaving, and probabilities that hit
     # the cap of 1 (recycling at 0.3 / c, times 5 while listed).
-    "no_floor": (_variant(
-        "no_floor", negative=5, positive=10, severe=200, citizens=600, days=100, **_SMALL_SCALE,
-        conduct_lognormal_sigma=1.0, listed_response={"negative": 0.0, "positive": 5.0},
-        listing={"min_days": 0, "release_min_score": 105, "at_floor": False},
-        misidentify=0.2, p={"recycling": 0.3}), [0, 9, 99]),
+    "no_floor": (
+        _variant(
+            "no_floor",
+            negative=5,
+            positive=10,
+            severe=200,
+            citizens=600,
+            days=100,
+            **_SMALL_SCALE,
+            conduct_lognormal_sigma=1.0,
+            listed_response={"negative": 0.0, "positive": 5.0},
+            listing={"min_days": 0, "release_min_score": 105, "at_floor": False},
+            misidentify=0.2,
+            p={"recycling": 0.3},
+        ),
+        [0, 9, 99],
+    ),
     # Everyone starts at the floor, so whoever stays there on day 0 is listed, and nobody
     # listed on day 0 can be released before day 20.
-    "floor_start": (_variant(
-        "floor_start", negative=5, positive=10, severe=10, citizens=600, days=100,
-        score={"start": 0, "floor": 0, "ceiling": 60},
-        grades=_grades(("AAA", 40), ("AA", 30), ("A", 20), ("B", 10), ("C", 0)),
-        listed_response={"negative": 0.5, "positive": 2.0},
-        listing={"min_days": 20, "release_min_score": 15, "at_floor": True},
-        misidentify=0.2), [0, 19, 20, 99]),
+    "floor_start": (
+        _variant(
+            "floor_start",
+            negative=5,
+            positive=10,
+            severe=10,
+            citizens=600,
+            days=100,
+            score={"start": 0, "floor": 0, "ceiling": 60},
+            grades=_grades(("AAA", 40), ("AA", 30), ("A", 20), ("B", 10), ("C", 0)),
+            listed_response={"negative": 0.5, "positive": 2.0},
+            listing={"min_days": 20, "release_min_score": 15, "at_floor": True},
+            misidentify=0.2,
+        ),
+        [0, 19, 20, 99],
+    ),
 }
 STRESSED = ["stressed", "no_floor", "floor_start"]
 
@@ -86,8 +122,9 @@ STRESSED = ["stressed", "no_floor", "floor_start"]
 # points, with a floor of 0.1 point.
 
 
-def _figures(summary: dict[str, Any], daily: dict[str, list[float]], variant: str
-             ) -> dict[str, float]:
+def _figures(
+    summary: dict[str, Any], daily: dict[str, list[float]], variant: str
+) -> dict[str, float]:
     n, days = summary["citizens"], summary["days"]
     out = {
         "mean_score": summary["mean_score"],
@@ -116,8 +153,13 @@ def _samples(variant: str) -> tuple[list[dict[str, float]], list[dict[str, float
         run = xinyong.simulate(scenario, seed=seed)
         try:
             daily = run.daily
-            engine.append(_figures(run.summary, {"mean_score": list(daily["mean_score"]),
-                                                 "listed": list(daily["listed"])}, variant))
+            engine.append(
+                _figures(
+                    run.summary,
+                    {"mean_score": list(daily["mean_score"]), "listed": list(daily["listed"])},
+                    variant,
+                )
+            )
         finally:
             run.close()
         result = simulate_oracle(scenario, seed)
@@ -143,22 +185,31 @@ def compare(variant: str, figure: str) -> tuple[float, float, float]:
 
 def _figure_names(variant: str) -> list[str]:
     scenario, days = VARIANTS[variant]
-    names = ["mean_score", "listed_share", "ever_listed_share", "counterfactual_listed_share",
-             "occurred_per_citizen_day", "recorded_per_citizen_day",
-             "misattributed_per_citizen_day", "wrongly_listed_share"]
+    names = [
+        "mean_score",
+        "listed_share",
+        "ever_listed_share",
+        "counterfactual_listed_share",
+        "occurred_per_citizen_day",
+        "recorded_per_citizen_day",
+        "misattributed_per_citizen_day",
+        "wrongly_listed_share",
+    ]
     names += [f"share_{g}" for g in scenario.grade_names()]
     for day in days:
         names += [f"day{day}_mean_score", f"day{day}_listed_share"]
     return names
 
 
-@pytest.mark.parametrize(("variant", "figure"),
-                         [(v, f) for v in VARIANTS for f in _figure_names(v)])
+@pytest.mark.parametrize(
+    ("variant", "figure"), [(v, f) for v in VARIANTS for f in _figure_names(v)]
+)
 def test_engine_matches_oracle(variant: str, figure: str) -> None:
     m_e, m_o, tolerance = compare(variant, figure)
     assert abs(m_e - m_o) <= tolerance, (
         f"{variant}: {figure} engine {m_e:.6g} vs oracle {m_o:.6g} "
-        f"(difference {m_e - m_o:+.3g}, tolerance {tolerance:.3g})")
+        f"(difference {m_e - m_o:+.3g}, tolerance {tolerance:.3g})"
+    )
 
 
 @pytest.mark.parametrize("variant", STRESSED)
@@ -181,9 +232,13 @@ def test_release_term_starts_on_day_20_in_floor_start() -> None:
 
 
 #: Where each deliberately broken oracle should be caught (a variant that exercises its rule).
-MUTANT_VARIANTS = {"conduct_swapped": "stressed", "early_release": "floor_start",
-                   "no_clamp": "stressed", "drops_misattributed": "floor_start",
-                   "severe_ignored": "no_floor"}
+MUTANT_VARIANTS = {
+    "conduct_swapped": "stressed",
+    "early_release": "floor_start",
+    "no_clamp": "stressed",
+    "drops_misattributed": "floor_start",
+    "severe_ignored": "no_floor",
+}
 
 
 @pytest.mark.parametrize("mutant", MUTANTS)

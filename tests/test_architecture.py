@@ -15,6 +15,16 @@ ROOT = Path(xinyong.__file__).parent
 
 # What each layer may not import at run time.
 FORBIDDEN = {
+    "primitives": (
+        "model",
+        "engine",
+        "records",
+        "scenario",
+        "studies",
+        "service",
+        "views",
+        "sources",
+    ),
     "engine": ("views", "service", "studies"),
     "model": ("views", "service", "studies", "records"),
     "records": ("views", "service"),
@@ -41,8 +51,10 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     class Reader(ast.NodeVisitor):
         def visit_If(self, node: ast.If) -> None:
             test = node.test
-            if getattr(test, "id", None) == "TYPE_CHECKING" or \
-                    getattr(test, "attr", None) == "TYPE_CHECKING":
+            if (
+                getattr(test, "id", None) == "TYPE_CHECKING"
+                or getattr(test, "attr", None) == "TYPE_CHECKING"
+            ):
                 for child in node.orelse:
                     self.visit(child)
                 return
@@ -54,7 +66,7 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
         def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
             base = node.module or ""
             if node.level:
-                up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(up + ([base] if base else []))
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)

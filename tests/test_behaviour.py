@@ -7,9 +7,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.behaviour import Behaviours
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, ListedResponse
 
 N = 40
@@ -19,22 +19,39 @@ N = 40
 def schedules(draw: st.DrawFn) -> tuple[Behaviours, np.ndarray, np.ndarray, int]:
     k = draw(st.integers(1, 5))
     rates = st.floats(0.0, 1.0, allow_nan=False)
-    behaviours = [Behaviour(name=f"b{i}", p=draw(rates), sensor="camera",
-                            min_age=draw(st.integers(0, 40)), max_age=draw(st.integers(30, 200)))
-                  for i in range(k)]
+    behaviours = [
+        Behaviour(
+            name=f"b{i}",
+            p=draw(rates),
+            sensor="camera",
+            min_age=draw(st.integers(0, 40)),
+            max_age=draw(st.integers(30, 200)),
+        )
+        for i in range(k)
+    ]
     harmful = draw(st.lists(st.booleans(), min_size=k, max_size=k))
     factors = st.lists(st.floats(0.2, 5.0), min_size=N, max_size=N).map(np.array)
-    response = ListedResponse(negative=draw(st.floats(0.0, 3.0)),
-                              positive=draw(st.floats(0.0, 3.0)))
+    response = ListedResponse(
+        negative=draw(st.floats(0.0, 3.0)), positive=draw(st.floats(0.0, 3.0))
+    )
     ages = np.array(draw(st.lists(st.integers(0, 90), min_size=N, max_size=N)))
     responses = draw(st.none() | factors)
     scales = {i: draw(factors) / 5.0 for i in draw(st.sets(st.integers(0, k - 1)))}
-    schedule = Behaviours(behaviours, harmful, response, 60, draw(factors), Streams(3),
-                          Scratch(N), ages=ages, responses=responses, base=draw(
-                              st.integers(0, 1000)), scales=scales)
+    schedule = Behaviours(
+        behaviours,
+        harmful,
+        response,
+        60,
+        draw(factors),
+        Streams(3),
+        Scratch(N),
+        ages=ages,
+        responses=responses,
+        base=draw(st.integers(0, 1000)),
+        scales=scales,
+    )
     listed = np.array(draw(st.lists(st.booleans(), min_size=N, max_size=N)))
-    subjects = np.array(sorted(draw(st.sets(st.integers(0, N - 1), max_size=N))),
-                        dtype=np.int64)
+    subjects = np.array(sorted(draw(st.sets(st.integers(0, N - 1), max_size=N))), dtype=np.int64)
     return schedule, listed, subjects, draw(st.integers(-1, 58))
 
 

@@ -28,8 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     for name, file in (("errors-on", scenario), ("reference", "reference")):
         xinyong.simulate(file, citizens=2000, days=40, seed=1, out=runs / name).close()
     s = Server(tmp / "live", scenario, "--runs", str(runs))
-    httpx.post(f"{s.url}/advance", json={"days": 60, "wait": True}, headers=ADMIN,
-               timeout=120)
+    httpx.post(f"{s.url}/advance", json={"days": 60, "wait": True}, headers=ADMIN, timeout=120)
     yield s
     s.stop()
 
@@ -37,13 +36,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it "
-                    "(apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()
 
@@ -54,8 +62,7 @@ class Visit:
     def __init__(self, browser: Browser, server: Server, key: str) -> None:
         self.page: Page = browser.new_page(viewport={"width": 1200, "height": 1500})
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     else None)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.url = server.url
         self.page.goto(f"{self.url}/citizen")
@@ -71,8 +78,7 @@ class Visit:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_every_page_loads_without_errors_and_plots_render(browser: Browser,
-                                                          server: Server) -> None:
+def test_every_page_loads_without_errors_and_plots_render(browser: Browser, server: Server) -> None:
     visit = Visit(browser, server, "ana")
     page = visit.open("/")
     page.wait_for_selector("#plots .main-svg", timeout=30_000)
@@ -126,8 +132,9 @@ def test_citizen_search_shows_the_reasons(browser: Browser, server: Server) -> N
     assert visit.errors == []
 
 
-def test_an_appeal_goes_through_for_its_citizen_and_not_for_others(browser: Browser,
-                                                                  server: Server) -> None:
+def test_an_appeal_goes_through_for_its_citizen_and_not_for_others(
+    browser: Browser, server: Server
+) -> None:
     citizen, _ = _citizen_with_events(server)
     own = Visit(browser, server, f"c{citizen}")
     page = own.open("/citizen")
@@ -166,11 +173,17 @@ def test_an_appeal_goes_through_for_its_citizen_and_not_for_others(browser: Brow
 # A newcomer's first hour (issue 16): every page and report section, checked for what its fix
 # requires, with screenshots in test-artifacts/.
 
+
 def _offline(page: Page) -> None:
     """Abort every request that leaves this machine."""
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith(("http://127.0.0.1", "file://", "data:"))
-               else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(("http://127.0.0.1", "file://", "data:"))
+            else route.abort()
+        ),
+    )
 
 
 def test_api_docs_load_with_the_network_blocked(browser: Browser, server: Server) -> None:
@@ -203,8 +216,12 @@ def _texts(locator) -> list[str]:
 
 
 def _boxes_overlap(a: dict, b: dict) -> bool:
-    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
@@ -214,8 +231,10 @@ def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
     page.wait_for_selector("body[data-plotted=yes]", timeout=60_000)
     scores = _figure(page, "Scores and error-free scores")
     assert _texts(scores.locator(".legendtext")) == ["scores", "error-free scores"]
-    assert "AAA" in _texts(scores.locator(".annotation-text")) or \
-        scores.locator(".annotation-text").count() >= 3  # the grade bands are labelled
+    assert (
+        "AAA" in _texts(scores.locator(".annotation-text"))
+        or scores.locator(".annotation-text").count() >= 3
+    )  # the grade bands are labelled
     sensors = _figure(page, "Events recorded by sensor")
     colours = sensors.evaluate("el => el._fullData.map(t => t.line.color)")  # as drawn
     assert sensors.locator(".legendtext").count() == len(colours)
@@ -228,8 +247,12 @@ def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
     chill = _figure(page, "Chilling effect")
     assert chill.locator(".legendtext").count() == 2
     assert "95% interval" in " ".join(_texts(chill.locator(".g-xtitle")))
-    for title in ("Real grade against error-free grade", "Wrongly listed on each list",
-                  "Who is listed, by income band", "Harms to citizens"):
+    for title in (
+        "Real grade against error-free grade",
+        "Wrongly listed on each list",
+        "Who is listed, by income band",
+        "Harms to citizens",
+    ):
         assert _figure(page, title).count() == 1, title
     page.screenshot(path=str(ARTIFACTS / "report-365.png"), full_page=True)
     page.click("#odd summary")
@@ -259,7 +282,8 @@ def test_day_zero_city_and_the_admin_advance_button(browser: Browser, fresh: Ser
     assert harms and not any(t.startswith(("−", "-")) for t in harms)
     chill = _figure(page, "Chilling effect")  # a note in its place, not empty axes
     assert "Day 0: nothing has been done yet." in " ".join(
-        _texts(chill.locator(".annotation-text")))
+        _texts(chill.locator(".annotation-text"))
+    )
     assert chill.locator(".xtick, .ytick, .legendtext").count() == 0
     assert page.locator("#admin").is_hidden()  # an analyst may not advance
     analyst.shot("city-day-0")
@@ -269,15 +293,15 @@ def test_day_zero_city_and_the_admin_advance_button(browser: Browser, fresh: Ser
     page.wait_for_selector("#admin:not([hidden])", timeout=15_000)
     page.fill("#days", "5")
     page.click("#advance")
-    page.wait_for_function("document.getElementById('status').textContent.includes('Day 5')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "document.getElementById('status').textContent.includes('Day 5')", timeout=60_000
+    )
     page.wait_for_selector("#plots .main-svg", timeout=30_000)
     admin.shot("city-advanced")
     assert analyst.errors == [] and admin.errors == []
 
 
-def test_notices_filter_by_kind_and_link_to_the_citizen(browser: Browser,
-                                                         server: Server) -> None:
+def test_notices_filter_by_kind_and_link_to_the_citizen(browser: Browser, server: Server) -> None:
     visit = Visit(browser, server, "ana")
     page = visit.open("/notices-feed")
     page.wait_for_selector("details.group", timeout=15_000)
@@ -291,8 +315,7 @@ def test_notices_filter_by_kind_and_link_to_the_citizen(browser: Browser,
     page.fill("#from", "59")
     page.wait_for_selector("body[data-ready=yes]", timeout=15_000)
     summaries = page.locator("details.group summary").all_inner_texts()
-    assert summaries and all(int(s.split(":")[0].removeprefix("Day ")) >= 59
-                             for s in summaries)
+    assert summaries and all(int(s.split(":")[0].removeprefix("Day ")) >= 59 for s in summaries)
     visit.shot("notices-filtered")
     page.fill("#from", "")  # a citizen with a camera event
     page.wait_for_selector("body[data-ready=yes]", timeout=15_000)
@@ -307,24 +330,26 @@ def test_notices_filter_by_kind_and_link_to_the_citizen(browser: Browser,
 
 
 def test_appeal_buttons_only_for_keys_that_may_appeal(server: Server) -> None:
-    for key, may in (("ana", False), ("adm", True), ("c3", True), ("rail", False),
-                     ("cam", False)):
-        assert httpx.get(f"{server.url}/api/me", headers={"X-API-Key": key}).json()[
-            "may_appeal"] is may, key
+    for key, may in (("ana", False), ("adm", True), ("c3", True), ("rail", False), ("cam", False)):
+        assert (
+            httpx.get(f"{server.url}/api/me", headers={"X-API-Key": key}).json()["may_appeal"]
+            is may
+        ), key
 
 
 # The live city after a whole year (issue 16): every live-city page, checked for what its fix
 # requires. The compare page shows stored runs, not the live city: its checks are above.
 
+
 @pytest.fixture(scope="module")
 def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("year")
     scenario = tmp / "city.json"
-    scenario.write_text(consequence_city(citizens=1000, days=365).model_dump_json(
-        by_alias=True))
+    scenario.write_text(consequence_city(citizens=1000, days=365).model_dump_json(by_alias=True))
     s = Server(tmp / "live", scenario)
-    reply = httpx.post(f"{s.url}/advance", json={"days": 365, "wait": True}, headers=ADMIN,
-                       timeout=120)
+    reply = httpx.post(
+        f"{s.url}/advance", json={"days": 365, "wait": True}, headers=ADMIN, timeout=120
+    )
     assert reply.status_code == 200, reply.text
     yield s
     s.stop()
@@ -357,17 +382,22 @@ def test_city_page_at_day_365(browser: Browser, year: Server) -> None:
     chill = _figure(page, "Chilling effect")
     assert _texts(chill.locator(".legendtext")) == [
         "punished behaviour (deterrence, intended)",
-        "rewarded or neutral behaviour (chilling, unintended)"]
+        "rewarded or neutral behaviour (chilling, unintended)",
+    ]
     counts = " ".join(_texts(chill.locator(".gtitle-subtitle")))
     assert "by all 1,000 citizens" in counts and "days 0–364" in counts  # what it counts
     assert "twin city" in counts and "95% interval" in counts
     assert "95% interval" in " ".join(_texts(chill.locator(".g-xtitle")))
     assert chill.locator(".ytick text").count() >= 5  # the behaviours
-    assert chill.evaluate("el => el._fullData.every(t => t.error_x.array.length === "
-                          "t.x.length)")  # every point has its interval
+    assert chill.evaluate(
+        "el => el._fullData.every(t => t.error_x.array.length === t.x.length)"
+    )  # every point has its interval
     listed = _figure(page, "Listed over time")
-    assert _texts(listed.locator(".legendtext")) == ["listed without errors", "listed",
-                                                     "wrongly listed"]
+    assert _texts(listed.locator(".legendtext")) == [
+        "listed without errors",
+        "listed",
+        "wrongly listed",
+    ]
     assert max(float(t.replace(",", "")) for t in _texts(listed.locator(".xtick text"))) >= 300
     for figure in page.locator("#plots .figure").all():
         _legend_clear(figure)
@@ -397,7 +427,11 @@ def test_citizen_page_at_day_365(browser: Browser, year: Server) -> None:
     assert _texts(timeline.locator(".g-xtitle")) == ["day"]
     assert _texts(timeline.locator(".g-ytitle")) == ["score (points)"]
     assert _texts(timeline.locator(".legendtext")) == [
-        "score", "error-free (own events only)", "error-free score today", "listing"]
+        "score",
+        "error-free (own events only)",
+        "error-free score today",
+        "listing",
+    ]
     assert any(t.startswith("on ") for t in _texts(timeline.locator(".textpoint text")))
     cut = timeline.evaluate("""el => { const svg = el.querySelector('.main-svg')
       .getBoundingClientRect();  // listing labels drawn whole, inside the plot's picture
@@ -426,15 +460,17 @@ def test_notices_page_at_day_365_filters_by_list(browser: Browser, year: Server)
     assert summaries and all("list debtors" in s for s in summaries)
     assert "billboard" not in page.inner_text("#feed")
     total = int(page.inner_text("#status").split()[0])
-    feed = httpx.get(f"{year.url}/api/notices", params={"list": "debtors", "limit": 1},
-                     headers=ANALYST).json()
+    feed = httpx.get(
+        f"{year.url}/api/notices", params={"list": "debtors", "limit": 1}, headers=ANALYST
+    ).json()
     assert total == feed["total"] > 0 and page.inner_text("#status") != everything
     page.select_option("#kind", value="dial_tone")  # kind and list together
     page.wait_for_selector("body[data-ready=yes]", timeout=15_000)
-    assert all("dial tone — list debtors" in s
-               for s in page.locator("details.group summary").all_inner_texts())
+    assert all(
+        "dial tone — list debtors" in s
+        for s in page.locator("details.group summary").all_inner_texts()
+    )
     visit.shot("notices-day-365-debtors")
-    unknown = httpx.get(f"{year.url}/api/notices", params={"list": "detbors"},
-                        headers=ANALYST)
+    unknown = httpx.get(f"{year.url}/api/notices", params={"list": "detbors"}, headers=ANALYST)
     assert unknown.status_code == 404 and "debtors" in unknown.json()["detail"]
     assert visit.errors == []

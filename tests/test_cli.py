@@ -12,9 +12,20 @@ import pytest
 
 import xinyong
 
-SUMMARY_KEYS = {"citizens", "days", "seed", "mean_score", "grade_shares", "listed_share",
-                "ever_listed_share", "events_occurred", "events_recorded",
-                "events_misattributed", "wrongly_listed", "wall_seconds"}
+SUMMARY_KEYS = {
+    "citizens",
+    "days",
+    "seed",
+    "mean_score",
+    "grade_shares",
+    "listed_share",
+    "ever_listed_share",
+    "events_occurred",
+    "events_recorded",
+    "events_misattributed",
+    "wrongly_listed",
+    "wall_seconds",
+}
 
 
 def xy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,17 +34,30 @@ def xy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("xinyong")
     env = {"COLUMNS": "120", "PATH": "/usr/bin:/bin"}
     if os.environ.get("PYTHONPATH"):
-        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in
-                                            os.environ["PYTHONPATH"].split(os.pathsep))
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, env=env)
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(Path(p).resolve()) for p in os.environ["PYTHONPATH"].split(os.pathsep)
+        )
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env
+    )
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "city"
-    result = xy("simulate", "--scenario", "reference", "--citizens", "4000", "--days", "200",
-                "--seed", "5", "--out", str(out))
+    result = xy(
+        "simulate",
+        "--scenario",
+        "reference",
+        "--citizens",
+        "4000",
+        "--days",
+        "200",
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert "Wrote" in result.stdout and "summary.json" in result.stdout
     return out
@@ -52,8 +76,12 @@ def test_simulate_writes_summary_and_store(run_dir: Path) -> None:
 
 def test_same_command_same_summary(run_dir: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    assert xy("simulate", "--citizens", "4000", "--days", "200", "--seed", "5",
-              "--out", str(again)).returncode == 0
+    assert (
+        xy(
+            "simulate", "--citizens", "4000", "--days", "200", "--seed", "5", "--out", str(again)
+        ).returncode
+        == 0
+    )
     first, second = (json.loads((d / "summary.json").read_text()) for d in (run_dir, again))
     first.pop("wall_seconds"), second.pop("wall_seconds")
     assert first == second
@@ -61,13 +89,16 @@ def test_same_command_same_summary(run_dir: Path, tmp_path: Path) -> None:
 
 def test_explain_prints_the_ledger(run_dir: Path) -> None:
     with xinyong.open_run(run_dir) as run:
-        citizen = int(run.query("SELECT subject FROM ledger WHERE misattributed LIMIT 1")
-                      ["subject"][0])
+        citizen = int(
+            run.query("SELECT subject FROM ledger WHERE misattributed LIMIT 1")["subject"][0]
+        )
         explanation = run.explain(citizen)
     result = xy("explain", str(run_dir), str(citizen))
     assert result.returncode == 0, result.stderr
-    assert f"Citizen {citizen} of 'reference' after 200 days: score {explanation.score}" \
+    assert (
+        f"Citizen {citizen} of 'reference' after 200 days: score {explanation.score}"
         in result.stdout
+    )
     assert "done by citizen" in result.stdout
     for behaviour in explanation.events["behaviour"]:
         assert behaviour in result.stdout
@@ -75,8 +106,9 @@ def test_explain_prints_the_ledger(run_dir: Path) -> None:
 
 def test_explain_json(run_dir: Path) -> None:
     with xinyong.open_run(run_dir) as run:
-        citizen = int(run.query("SELECT subject FROM ledger WHERE points < 0 LIMIT 1")
-                      ["subject"][0])
+        citizen = int(
+            run.query("SELECT subject FROM ledger WHERE points < 0 LIMIT 1")["subject"][0]
+        )
         expected = run.explain(citizen)
     result = xy("explain", str(run_dir), str(citizen), "--json")
     assert result.returncode == 0
@@ -161,6 +193,7 @@ def test_summary_command(run_dir: Path) -> None:
 
 # The newcomer's first hour (issue 16): one test per fault seen.
 
+
 def test_help_texts_keep_their_brackets() -> None:
     simulate_help = xy("simulate", "--help").stdout
     assert "runs/SCENARIO-seedSEED" in simulate_help
@@ -170,8 +203,12 @@ def test_help_texts_keep_their_brackets() -> None:
 
 def test_serve_help_explains_every_option() -> None:
     text = xy("serve", "--help").stdout
-    for option, words in (("--citizens", "Population"), ("--days", "Days"),
-                          ("--seed", "Seed"), ("--port", "Port")):
+    for option, words in (
+        ("--citizens", "Population"),
+        ("--days", "Days"),
+        ("--seed", "Seed"),
+        ("--port", "Port"),
+    ):
         line = next(line for line in text.splitlines() if option in line)
         assert words in line, line
 
@@ -226,8 +263,9 @@ def test_an_unknown_notice_kind_is_refused() -> None:
     assert "billboard, tv, published_list" in result.stderr
 
 
-def test_report_into_a_missing_folder_is_an_error_not_a_traceback(run_dir: Path,
-                                                                  tmp_path: Path) -> None:
+def test_report_into_a_missing_folder_is_an_error_not_a_traceback(
+    run_dir: Path, tmp_path: Path
+) -> None:
     result = xy("report", str(run_dir), "--out", str(tmp_path / "nodir" / "x.html"))
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
@@ -274,9 +312,14 @@ def test_gate_takes_the_run_folder_first(notices_run: Path) -> None:
     new = xy("gate", str(notices_run), "rail", "3")
     old = xy("gate", "rail", "3", "--run", str(notices_run))
     assert new.returncode == 0, new.stderr
-    assert new.stdout == old.stdout and new.stdout.split()[0] in ("ALLOW", "DENY", "RESTRICT",
-                                                                  "PRIORITY", "DISCOUNT",
-                                                                  "WAIVE")
+    assert new.stdout == old.stdout and new.stdout.split()[0] in (
+        "ALLOW",
+        "DENY",
+        "RESTRICT",
+        "PRIORITY",
+        "DISCOUNT",
+        "WAIVE",
+    )
 
 
 def test_comparing_two_runs_says_where_it_wrote(run_dir: Path, notices_run: Path) -> None:
@@ -295,8 +338,10 @@ def test_scale_zero_is_refused(tmp_path: Path) -> None:
 
 
 def test_ledger_events_of_an_unknown_citizen_raise(run_dir: Path) -> None:
-    with xinyong.open_run(run_dir) as run, pytest.raises(xinyong.UnknownCitizenError,
-                                                         match="numbered 0 to 3999"):
+    with (
+        xinyong.open_run(run_dir) as run,
+        pytest.raises(xinyong.UnknownCitizenError, match="numbered 0 to 3999"),
+    ):
         run.ledger.events(10**9)
 
 
@@ -308,8 +353,9 @@ def test_progress_shows_time_left_and_the_finishing_word() -> None:
     from xinyong.views.progress import FINISHING, days_bar
 
     screen = io.StringIO()
-    with days_bar("city: 10 citizens", 10, Console(file=screen, force_terminal=True,
-                                                     width=250)) as update:
+    with days_bar(
+        "city: 10 citizens", 10, Console(file=screen, force_terminal=True, width=250)
+    ) as update:
         update(5)
         update(10)  # the last day: the twin city and the store are still to come
         during = screen.getvalue()

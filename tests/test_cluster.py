@@ -36,8 +36,12 @@ SCENARIO = ("--scenario", "nation", "--citizens", "4000", "--seed", "9")
 DAYS = 240
 ORDER = "ORDER BY day, operator, subject, actor, behaviour"
 # A dead node is noticed within about 2 s instead of Ray's default 15 s.
-HEALTH = {"RAY_health_check_period_ms": "500", "RAY_health_check_failure_threshold": "3",
-          "RAY_health_check_timeout_ms": "1000", "RAY_health_check_initial_delay_ms": "0"}
+HEALTH = {
+    "RAY_health_check_period_ms": "500",
+    "RAY_health_check_failure_threshold": "3",
+    "RAY_health_check_timeout_ms": "1000",
+    "RAY_health_check_initial_delay_ms": "0",
+}
 _NODES_READY = """
 import sys, time
 from ray._raylet import GcsClient
@@ -59,7 +63,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 def _proc(pid: int) -> tuple[int, int, str]:
     """(parent pid, process group, command line) of a process."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     return int(fields[1]), int(fields[2]), cmdline
 
@@ -88,24 +92,49 @@ class Cluster:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment of this cluster's nodes (token authentication on)."""
-        return _clean_env(RAY_TMPDIR=str(self.root), RAY_AUTH_MODE="token",
-                          RAY_AUTH_TOKEN_PATH=str(self.root / "token"), **HEALTH, **extra)
+        return _clean_env(
+            RAY_TMPDIR=str(self.root),
+            RAY_AUTH_MODE="token",
+            RAY_AUTH_TOKEN_PATH=str(self.root / "token"),
+            **HEALTH,
+            **extra,
+        )
 
     def user(self, **extra: str) -> dict[str, str]:
         """A user's shell on this machine: the cluster's token in a file, RAY_AUTH_MODE
         unset, as after `ray get-auth-token` (HOME is empty: no ~/.ray of the machine's)."""
-        return _clean_env(RAY_TMPDIR=str(self.root), HOME=str(self.root / "home"),
-                          RAY_AUTH_TOKEN_PATH=str(self.root / "token"), **extra)
+        return _clean_env(
+            RAY_TMPDIR=str(self.root),
+            HOME=str(self.root / "home"),
+            RAY_AUTH_TOKEN_PATH=str(self.root / "token"),
+            **extra,
+        )
 
     def launch(self, name: str) -> None:
         """Start the head, or the second node (``ray start --block``, a group of its own)."""
-        where = (["--head", "--port", str(self.port), "--include-dashboard", "false"]
-                 if name == "head" else ["--address", self.address])
+        where = (
+            ["--head", "--port", str(self.port), "--include-dashboard", "false"]
+            if name == "head"
+            else ["--address", self.address]
+        )
         log = (self.root / f"{name}.log").open("ab")
         self.nodes[name] = subprocess.Popen(
-            [RAY, "start", *where, "--node-ip-address", "127.0.0.1", "--num-cpus", "1",
-             "--disable-usage-stats", "--block"], env=self.env(), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                RAY,
+                "start",
+                *where,
+                "--node-ip-address",
+                "127.0.0.1",
+                "--num-cpus",
+                "1",
+                "--disable-usage-stats",
+                "--block",
+            ],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_until(self, name: str, up: Callable[[], bool]) -> None:
         """Wait until ``up()``, failing with the node's log if it ended or took 60 s."""
@@ -125,14 +154,20 @@ class Cluster:
     def wait_for_nodes(self, count: int) -> None:
         """Wait until ``count`` nodes are alive and have told the cluster their CPUs (asking
         the GCS, as a driver's ``ray.nodes()`` does)."""
-        subprocess.run([sys.executable, "-c", _NODES_READY, self.address, str(count)],
-                       env=self.env(), check=True, timeout=90, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", _NODES_READY, self.address, str(count)],
+            env=self.env(),
+            check=True,
+            timeout=90,
+            capture_output=True,
+        )
 
     def raylet(self, name: str) -> int:
         """The pid of a node's raylet."""
         group = self.nodes[name].pid
-        return next(pid for pid, _, pgid, cmd in _processes()
-                    if pgid == group and "/raylet " in cmd)
+        return next(
+            pid for pid, _, pgid, cmd in _processes() if pgid == group and "/raylet " in cmd
+        )
 
     def stop(self) -> None:
         """Kill every process this cluster started: the nodes' groups, then their workers."""
@@ -175,10 +210,10 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def xy(*args: str, env: dict[str, str], timeout: float = 120
-       ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([XINYONG, *args], capture_output=True, text=True, env=env,
-                          timeout=timeout)
+def xy(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [XINYONG, *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -194,33 +229,63 @@ def same_run(folder: Path, days: int) -> None:
     scenario = xinyong.load_scenario("nation").with_sizes(citizens=4000, days=days)
     with xinyong.open_run(folder) as split, xinyong.simulate(scenario, seed=9) as whole:
         drop = {"wall_seconds"}
-        assert {k: v for k, v in split.summary.items() if k not in drop} == \
-            {k: v for k, v in whole.summary.items() if k not in drop}
+        assert {k: v for k, v in split.summary.items() if k not in drop} == {
+            k: v for k, v in whole.summary.items() if k not in drop
+        }
         assert split.daily.equals(whole.daily)
         assert split.query(f"SELECT * FROM ledger {ORDER}").equals(
-            whole.query(f"SELECT * FROM ledger {ORDER}"))
+            whole.query(f"SELECT * FROM ledger {ORDER}")
+        )
 
 
-def test_a_local_out_on_two_nodes_is_refused_before_any_work(cluster: Cluster,
-                                                             tmp_path: Path) -> None:
+def test_a_local_out_on_two_nodes_is_refused_before_any_work(
+    cluster: Cluster, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
-    line = one_error_line(xy("simulate", *SCENARIO, "--days", "5", "--workers", "2",
-                             "--ray", cluster.address, "--out", str(out), env=cluster.user()))
+    line = one_error_line(
+        xy(
+            "simulate",
+            *SCENARIO,
+            "--days",
+            "5",
+            "--workers",
+            "2",
+            "--ray",
+            cluster.address,
+            "--out",
+            str(out),
+            env=cluster.user(),
+        )
+    )
     assert f"--out '{out}' may be a folder of this machine only" in line
     assert "2 nodes" in line and "--shared-out" in line
     assert not out.exists()  # nothing written: the same command, corrected, works
 
 
 @pytest.mark.parametrize("auth", ["none", "wrong"])
-def test_a_cluster_refusing_this_machine_says_so_at_once(cluster: Cluster, auth: str,
-                                                         tmp_path: Path) -> None:
+def test_a_cluster_refusing_this_machine_says_so_at_once(
+    cluster: Cluster, auth: str, tmp_path: Path
+) -> None:
     env = _clean_env(RAY_TMPDIR=str(cluster.root), HOME=str(tmp_path))  # no token at all
     if auth == "wrong":
         env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     started = time.monotonic()
-    line = one_error_line(xy("simulate", *SCENARIO, "--days", "5", "--workers", "2",
-                             "--ray", cluster.address, "--out", str(tmp_path / "run"),
-                             "--shared-out", env=env))
+    line = one_error_line(
+        xy(
+            "simulate",
+            *SCENARIO,
+            "--days",
+            "5",
+            "--workers",
+            "2",
+            "--ray",
+            cluster.address,
+            "--out",
+            str(tmp_path / "run"),
+            "--shared-out",
+            env=env,
+        )
+    )
     assert time.monotonic() - started < 20  # not Ray's minute of retries
     if auth == "none":
         assert "requires token authentication: `export RAY_AUTH_MODE=token`" in line
@@ -233,19 +298,39 @@ def test_a_cluster_refusing_this_machine_says_so_at_once(cluster: Cluster, auth:
 def block_hosts(raylets: set[int]) -> set[int]:
     """Which of ``raylets`` are the parents of processes that hold a block of a split run now
     (a Ray of another test, still ending, has raylets of its own)."""
-    return {ppid for _, ppid, _, cmd in _processes()
-            if cmd.startswith("ray::") and "BlockRun" in cmd} & raylets
+    return {
+        ppid for _, ppid, _, cmd in _processes() if cmd.startswith("ray::") and "BlockRun" in cmd
+    } & raylets
 
 
 def test_a_split_city_on_two_nodes_one_killed_and_back_is_the_single_process_run(
-        cluster: Cluster, tmp_path: Path) -> None:
+    cluster: Cluster, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
-    command = ["simulate", *SCENARIO, "--days", str(DAYS), "--workers", "2", "--ray", "auto",
-               "--out", str(out), "--shared-out", "--checkpoint-every", "5"]
+    command = [
+        "simulate",
+        *SCENARIO,
+        "--days",
+        str(DAYS),
+        "--workers",
+        "2",
+        "--ray",
+        "auto",
+        "--out",
+        str(out),
+        "--shared-out",
+        "--checkpoint-every",
+        "5",
+    ]
     raylets = {cluster.raylet("head"), cluster.raylet("second")}
     hosts: set[int] = set()
-    run = subprocess.Popen([XINYONG, *command], env=cluster.user(), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [XINYONG, *command],
+        env=cluster.user(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:  # kill the second node's raylet once the first checkpoint is complete
         while not (out / "blocks" / "LATEST").exists():
             assert run.poll() is None, run.stderr.read() if run.stderr else ""
@@ -269,8 +354,13 @@ def test_a_split_city_on_two_nodes_one_killed_and_back_is_the_single_process_run
     cluster.launch("second")  # the node is back
     cluster.wait_until("second", lambda: cluster.started("second"))
     cluster.wait_for_nodes(2)
-    resumed = subprocess.Popen([XINYONG, *command, "--resume"], env=cluster.user(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    resumed = subprocess.Popen(
+        [XINYONG, *command, "--resume"],
+        env=cluster.user(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     hosts, raylets = set(), {cluster.raylet("head"), cluster.raylet("second")}  # a new one
     while resumed.poll() is None:
         hosts |= block_hosts(raylets)
@@ -288,17 +378,41 @@ def test_a_stopped_clusters_address_is_never_joined_by_a_run_of_its_own() -> Non
             held.bind(("0.0.0.0", 0))
             port = held.getsockname()[1]
             started = time.monotonic()
-            line = one_error_line(xy("simulate", "--citizens", "500", "--days", "5",
-                                     "--workers", "1", "--ray", f"127.0.0.1:{port}",
-                                     "--out", str(root / "a"), env=env))
+            line = one_error_line(
+                xy(
+                    "simulate",
+                    "--citizens",
+                    "500",
+                    "--days",
+                    "5",
+                    "--workers",
+                    "1",
+                    "--ray",
+                    f"127.0.0.1:{port}",
+                    "--out",
+                    str(root / "a"),
+                    env=env,
+                )
+            )
             assert time.monotonic() - started < 20
             assert f"no Ray cluster at 127.0.0.1:{port}: the connection was refused" in line
             assert f"`ray start --head --port {port}`" in line
             # What a stopped `ray start` leaves behind: its address, with nothing listening.
             (root / "ray").mkdir()
             (root / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{port}")
-            own = xy("simulate", "--citizens", "500", "--days", "5", "--workers", "1",
-                     "--out", str(root / "b"), env=env, timeout=90)
+            own = xy(
+                "simulate",
+                "--citizens",
+                "500",
+                "--days",
+                "5",
+                "--workers",
+                "1",
+                "--out",
+                str(root / "b"),
+                env=env,
+                timeout=90,
+            )
         assert own.returncode == 0, own.stderr
         assert (root / "b" / "summary.json").exists()
     finally:
@@ -307,7 +421,8 @@ def test_a_stopped_clusters_address_is_never_joined_by_a_run_of_its_own() -> Non
 
 
 def test_an_object_store_uri_is_refused_not_taken_for_a_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(xinyong.RunError, match=r"'s3://bucket/run' is a URI.*not supported yet"):
         xinyong.simulate("reference", citizens=100, days=2, out="s3://bucket/run")
@@ -348,8 +463,12 @@ class FakeRay:
 
 def node(name: str, cpus: int, alive: bool = True) -> dict[str, object]:
     """A node as ``ray.nodes()`` describes it; ``name`` a hex digit, its id that repeated."""
-    return {"NodeID": name * 56, "Alive": alive, "NodeManagerAddress": f"10.0.0.{ord(name)}",
-            "Resources": {"CPU": float(cpus)} if cpus else {}}
+    return {
+        "NodeID": name * 56,
+        "Alive": alive,
+        "NodeManagerAddress": f"10.0.0.{ord(name)}",
+        "Resources": {"CPU": float(cpus)} if cpus else {},
+    }
 
 
 def test_blocks_are_dealt_to_the_alive_nodes_in_turn() -> None:
@@ -360,8 +479,7 @@ def test_blocks_are_dealt_to_the_alive_nodes_in_turn() -> None:
     assert all(not s.soft for s in deal(ray, 2))  # binding: not all beside the driver
 
 
-def test_the_output_folder_must_be_declared_shared_and_seen_by_every_node(
-        tmp_path: Path) -> None:
+def test_the_output_folder_must_be_declared_shared_and_seen_by_every_node(tmp_path: Path) -> None:
     from xinyong.engine.cluster import ClusterError, check_output
 
     one = FakeRay([node("a", 1), node("b", 1, alive=False)])
@@ -374,7 +492,10 @@ def test_the_output_folder_must_be_declared_shared_and_seen_by_every_node(
     check_output(two, tmp_path / "run", shared=True)  # both see it
     assert [p.name for p in (tmp_path / "run").iterdir()] == []  # the marker is gone
     blind = FakeRay([node("a", 1), node("b", 1)], blind={"b" * 56})
-    with pytest.raises(ClusterError, match=r"not seen by 1 of the cluster's 2 nodes "
-                                           r"\(10\.0\.0\.98 \(bbbbbbbb\)\)"):
+    with pytest.raises(
+        ClusterError,
+        match=r"not seen by 1 of the cluster's 2 nodes "
+        r"\(10\.0\.0\.98 \(bbbbbbbb\)\)",
+    ):
         check_output(blind, tmp_path / "new", shared=True)
     assert not (tmp_path / "new").exists()  # made for the look, removed on refusal

@@ -14,13 +14,22 @@ from xinyong.records.ledger import LedgerWriter
 from xinyong.records.store import RunStore
 from xinyong.scenario import load_scenario
 
-CODE_TABLES = [c for c in vars(codes).values()
-               if isinstance(c, type) and issubclass(c, codes.Code) and c is not codes.Code]
+CODE_TABLES = [
+    c
+    for c in vars(codes).values()
+    if isinstance(c, type) and issubclass(c, codes.Code) and c is not codes.Code
+]
 
 
 def test_every_code_table_is_found() -> None:
     assert {c.__name__ for c in CODE_TABLES} == {
-        "ListingChange", "ListingReason", "ListChange", "GateAction", "Notice", "NoticeHarm"}
+        "ListingChange",
+        "ListingReason",
+        "ListChange",
+        "GateAction",
+        "Notice",
+        "NoticeHarm",
+    }
 
 
 @pytest.mark.parametrize("table", [*CODE_TABLES, LedgerFlag], ids=lambda t: t.__name__)
@@ -38,8 +47,9 @@ def test_a_code_table_has_unique_values_names_and_labels(table: type[enum.Enum])
     assert all(isinstance(label, str) and label for label in labels)
 
 
-@pytest.mark.parametrize("table", [t for t in CODE_TABLES if t is not codes.ListingReason],
-                         ids=lambda t: t.__name__)
+@pytest.mark.parametrize(
+    "table", [t for t in CODE_TABLES if t is not codes.ListingReason], ids=lambda t: t.__name__
+)
 def test_indexed_tables_run_from_zero_without_gaps(table: type[codes.Code]) -> None:
     assert [int(c) for c in table] == list(range(len(table)))
     assert codes.labels(table) == tuple(c.label for c in table)
@@ -53,16 +63,36 @@ def test_a_table_with_a_gap_cannot_be_indexed() -> None:
 def test_stored_values_do_not_move() -> None:
     """Stored runs hold these numbers: changing one makes old runs read wrong."""
     assert {f.name: int(f) for f in LedgerFlag} == {
-        "MISATTRIBUTED": 1, "FABRICATED": 2, "DISMISSED": 4, "SUBMITTED": 8, "REVERSED": 16}
+        "MISATTRIBUTED": 1,
+        "FABRICATED": 2,
+        "DISMISSED": 4,
+        "SUBMITTED": 8,
+        "REVERSED": 16,
+    }
     assert int(NOT_COUNTED) == 20
     assert codes.LISTING_CHANGES == {0: "listed", 1: "relisted", 2: "released"}
     assert codes.REASONS == {1: "severe event", 2: "score at floor"}
     assert codes.LIST_CHANGES == {
-        0: "warned", 1: "counselled", 2: "listed", 3: "extended", 4: "expired", 5: "repaired",
-        6: "entered", 7: "left", 8: "obligation met", 9: "opening stock"}
+        0: "warned",
+        1: "counselled",
+        2: "listed",
+        3: "extended",
+        4: "expired",
+        5: "repaired",
+        6: "entered",
+        7: "left",
+        8: "obligation met",
+        9: "opening stock",
+    }
     assert codes.ACTIONS == ("allow", "waive", "discount", "priority", "restrict", "deny")
-    assert codes.NOTICE_KINDS == ("billboard", "tv", "published_list", "dial_tone", "poster",
-                                  "civilized_family")
+    assert codes.NOTICE_KINDS == (
+        "billboard",
+        "tv",
+        "published_list",
+        "dial_tone",
+        "poster",
+        "civilized_family",
+    )
 
 
 def test_old_names_still_import() -> None:
@@ -70,8 +100,11 @@ def test_old_names_still_import() -> None:
     from xinyong.model.gates import ACTIONS
     from xinyong.model.lists import LIST_CHANGES, LISTED, OPENED, PERFORMED
 
-    assert (ACTIONS, NOTICE_KINDS, NOTICE_HARMS) == (codes.ACTIONS, codes.NOTICE_KINDS,
-                                                     codes.NOTICE_HARMS)
+    assert (ACTIONS, NOTICE_KINDS, NOTICE_HARMS) == (
+        codes.ACTIONS,
+        codes.NOTICE_KINDS,
+        codes.NOTICE_HARMS,
+    )
     assert LIST_CHANGES == codes.LIST_CHANGES
     assert (LISTED, PERFORMED, OPENED) == (2, 8, 9)
 
@@ -83,19 +116,24 @@ def store() -> RunStore:
 
 def test_the_ledger_view_shows_each_flag_as_its_column(store: RunStore) -> None:
     every = list(range(32))  # each bit alone, and every combination of them
-    store.append("ledger_rows", {
-        "day": np.zeros(32, np.int32), "operator": np.zeros(32, np.int16),
-        "subject": np.arange(32, dtype=np.int32), "actor": np.arange(32, dtype=np.int32),
-        "behaviour": np.zeros(32, np.int16), "points": np.zeros(32, np.int32),
-        "flags": np.array(every, np.uint8)})
+    store.append(
+        "ledger_rows",
+        {
+            "day": np.zeros(32, np.int32),
+            "operator": np.zeros(32, np.int16),
+            "subject": np.arange(32, dtype=np.int32),
+            "actor": np.arange(32, dtype=np.int32),
+            "behaviour": np.zeros(32, np.int16),
+            "points": np.zeros(32, np.int32),
+            "flags": np.array(every, np.uint8),
+        },
+    )
     columns = ", ".join(codes.FLAG_COLUMNS.values())
-    rows = store.con.execute(f"SELECT subject, {columns} FROM ledger ORDER BY subject"
-                             ).fetchall()
+    rows = store.con.execute(f"SELECT subject, {columns} FROM ledger ORDER BY subject").fetchall()
     assert len(rows) == 32
     for subject, *shown in rows:
         assert shown == [bool(subject & flag) for flag in LedgerFlag], subject
-    names = store.con.execute(f"SELECT subject, {columns} FROM events ORDER BY subject"
-                              ).fetchall()
+    names = store.con.execute(f"SELECT subject, {columns} FROM events ORDER BY subject").fetchall()
     assert names == rows
 
 
@@ -107,10 +145,21 @@ def test_the_writer_sets_each_flag_from_its_own_column() -> None:
     one = np.eye(n, dtype=bool)  # event i has flag i only
     order = list(LedgerFlag)
     column = {flag: one[:, i] for i, flag in enumerate(order)}
-    events = Events(np.arange(n), np.arange(n), np.zeros(n, np.int64),
-                    column[LedgerFlag.MISATTRIBUTED], column[LedgerFlag.FABRICATED],
-                    column[LedgerFlag.SUBMITTED])
-    writer.append(0, 0, events, np.zeros(n, np.int64), column[LedgerFlag.DISMISSED],
-                  column[LedgerFlag.REVERSED])
+    events = Events(
+        np.arange(n),
+        np.arange(n),
+        np.zeros(n, np.int64),
+        column[LedgerFlag.MISATTRIBUTED],
+        column[LedgerFlag.FABRICATED],
+        column[LedgerFlag.SUBMITTED],
+    )
+    writer.append(
+        0,
+        0,
+        events,
+        np.zeros(n, np.int64),
+        column[LedgerFlag.DISMISSED],
+        column[LedgerFlag.REVERSED],
+    )
     writer.close()
     assert chunks[0]["flags"].tolist() == [int(f) for f in order]

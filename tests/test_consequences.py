@@ -24,28 +24,45 @@ def _status(n: int = 4) -> GateStatus:
     until = np.array([842, -1, -1, -1], dtype=np.int32)[:n]
     grades = np.array([3, 0, 0, 2])[:n]
     return GateStatus(
-        lists=[ListView("debtors", "a dishonest debtor", "city court", "black", member, since,
-                        until),
-               ListView("model-citizens", "a model citizen", "city", "red", red, since, until)],
-        grades={"city": ((lambda c: grades[c]), ["A", "B", "C", "D"])})
+        lists=[
+            ListView("debtors", "a dishonest debtor", "city court", "black", member, since, until),
+            ListView("model-citizens", "a model citizen", "city", "red", red, since, until),
+        ],
+        grades={"city": ((lambda c: grades[c]), ["A", "B", "C", "D"])},
+    )
 
 
 def _gates(**extra: object) -> Gates:
-    table = Consequences(name="t", services=CONSEQUENCES["services"], rules=[
-        *CONSEQUENCES["rules"],
-        {"service": "rail", "action": "discount", "red": "model-citizens",
-         "what": "cheaper public transport"},
-        {"service": "hospital", "action": "discount", "red": "model-citizens",
-         "what": "bill savings"},
-    ], **extra)
+    table = Consequences(
+        name="t",
+        services=CONSEQUENCES["services"],
+        rules=[
+            *CONSEQUENCES["rules"],
+            {
+                "service": "rail",
+                "action": "discount",
+                "red": "model-citizens",
+                "what": "cheaper public transport",
+            },
+            {
+                "service": "hospital",
+                "action": "discount",
+                "red": "model-citizens",
+                "what": "bill savings",
+            },
+        ],
+        **extra,
+    )
     return Gates(table, "city")
 
 
 def test_a_gate_gives_the_reason_in_words() -> None:
     decision = _gates().decide("rail", _status(), 0)
     assert decision.action == "deny"
-    assert decision.text == ("You are discredited: listed as a dishonest debtor by 'city court' "
-                             "since day 112, until day 842. No train tickets.")
+    assert decision.text == (
+        "You are discredited: listed as a dishonest debtor by 'city court' "
+        "since day 112, until day 842. No train tickets."
+    )
 
 
 def test_rewards_add_up_and_clean_citizens_are_allowed() -> None:
@@ -66,10 +83,14 @@ def test_unknown_service_lists_the_services() -> None:
 
 
 def test_one_listing_triggers_every_service_in_the_table() -> None:
-    services = [{"name": s, "title": s, "uses_per_year": 1}
-                for s in ("rail", "air", "hotel", "mortgage", "gov_job", "luxury")]
-    rules = [{"service": s["name"], "action": "deny", "blacklisted": True, "what": "refused"}
-             for s in services]
+    services = [
+        {"name": s, "title": s, "uses_per_year": 1}
+        for s in ("rail", "air", "hotel", "mortgage", "gov_job", "luxury")
+    ]
+    rules = [
+        {"service": s["name"], "action": "deny", "blacklisted": True, "what": "refused"}
+        for s in services
+    ]
     gates = Gates(Consequences(name="t", services=services, rules=rules), "city")
     status = _status()
     assert {gates.decide(s["name"], status, 0).action for s in services} == {"deny"}
@@ -89,14 +110,19 @@ def test_simulated_gates_are_counted(run: xinyong.Run) -> None:
 
 
 def test_listed_citizens_are_refused_with_their_listing(run: xinyong.Run) -> None:
-    who = int(run.query("SELECT subject, since, until FROM memberships "
-                        "WHERE list = 'debtors' LIMIT 1")["subject"][0])
-    row = run.query("SELECT since, until FROM memberships WHERE list = 'debtors' "
-                    "AND subject = ?", [who]).iloc[0]
+    who = int(
+        run.query("SELECT subject, since, until FROM memberships WHERE list = 'debtors' LIMIT 1")[
+            "subject"
+        ][0]
+    )
+    row = run.query(
+        "SELECT since, until FROM memberships WHERE list = 'debtors' AND subject = ?", [who]
+    ).iloc[0]
     decision = run.gate("rail", who)
     assert decision.action == "deny"
-    assert (f"listed as a dishonest debtor by 'city' since day {row.since}, until day "
-            f"{row.until}") in decision.text
+    assert (
+        f"listed as a dishonest debtor by 'city' since day {row.since}, until day {row.until}"
+    ) in decision.text
 
 
 def test_children_of_blacklisted_parents_are_refused(run: xinyong.Run) -> None:
@@ -114,8 +140,9 @@ def test_children_of_blacklisted_parents_are_refused(run: xinyong.Run) -> None:
 
 def test_billboards_shame_the_recorded_jaywalkers(run: xinyong.Run) -> None:
     shamed = run.query("SELECT day, subject FROM notices WHERE kind = 'billboard'")
-    counted = run.query("SELECT day, subject FROM events WHERE operator = 'city' "
-                        "AND behaviour = 'jaywalking'")
+    counted = run.query(
+        "SELECT day, subject FROM events WHERE operator = 'city' AND behaviour = 'jaywalking'"
+    )
     pairs = set(zip(shamed.day, shamed.subject, strict=True))
     assert set(zip(counted.day, counted.subject, strict=True)) <= pairs
     extra = {s for d, s in pairs - set(zip(counted.day, counted.subject, strict=True))}
@@ -130,14 +157,16 @@ def test_every_published_listing_is_a_listing(run: xinyong.Run) -> None:
         UNION SELECT day, subject FROM list_changes WHERE change = 'listed'
         AND NOT counterfactual AND list IN ('debtors', 'low-scorers')""")
     assert set(zip(published.day, published.subject, strict=True)) == set(
-        zip(listed.day, listed.subject, strict=True))
+        zip(listed.day, listed.subject, strict=True)
+    )
     texts = run.notices(5, kind="published_list")["text"]
     assert all("identity number SYN-" in t for t in texts)
 
 
 def test_responses_chill_penalised_behaviour_and_feed_rewarded_behaviour() -> None:
-    scenario = consequence_city(citizens=8000, days=90,
-                                response={"grade": {"A": 0.5}, "sanction_met": 1.0})
+    scenario = consequence_city(
+        citizens=8000, days=90, response={"grade": {"A": 0.5}, "sanction_met": 1.0}
+    )
     with xinyong.simulate(scenario, seed=1) as r:
         chilling = r.summary["chilling"]
     for harmful in ("jaywalking", "littering", "bank_arrears"):
@@ -156,10 +185,20 @@ def test_wrongful_refusals_are_counted_against_the_counterfactual() -> None:
     """Two citizens, and a camera that always blames the other one: the one who is refused
     did nothing, so every refusal is one the error-free system would not have made, and the
     one who did it is wrongly missing from the list."""
-    data = blame_city(consequences={"name": "t", "services": [
-        {"name": "rail", "title": "a ticket", "min_age": 0, "uses_per_year": 365}],
-        "rules": [{"service": "rail", "action": "deny", "on_list": "debtors",
-                   "what": "no train tickets"}]})
+    data = blame_city(
+        consequences={
+            "name": "t",
+            "services": [{"name": "rail", "title": "a ticket", "min_age": 0, "uses_per_year": 365}],
+            "rules": [
+                {
+                    "service": "rail",
+                    "action": "deny",
+                    "on_list": "debtors",
+                    "what": "no train tickets",
+                }
+            ],
+        }
+    )
     with xinyong.simulate(validate_scenario(data, "blame"), seed=7) as r:
         events = r.ledger.events()  # on this seed: one fraud, by citizen 1 on day 1
         assert list(zip(events.day, events.actor, events.subject, strict=True)) == [(1, 1, 0)]
@@ -177,10 +216,10 @@ def test_bad_sanctions_table_is_explained() -> None:
     with pytest.raises(xinyong.ScenarioError) as info:
         validate_scenario(data, "city.toml")
     message = str(info.value)
-    assert "consequences.rules[0].service = 'rails': unknown service (did you mean 'rail'?)" \
-        in message
-    assert "consequences.rules[1].red = 'model-citizen': no operator keeps this red list" \
-        in message
+    assert (
+        "consequences.rules[0].service = 'rails': unknown service (did you mean 'rail'?)" in message
+    )
+    assert "consequences.rules[1].red = 'model-citizen': no operator keeps this red list" in message
 
 
 def test_blacklisted_neighbours_chill_the_whole_neighbourhood() -> None:
@@ -188,9 +227,11 @@ def test_blacklisted_neighbours_chill_the_whole_neighbourhood() -> None:
     falls well below the run where only one's own situation counts."""
     base = {"grade": {}, "sanction_met": 1.0}
     alone = consequence_city(citizens=8000, days=150, response=base)
-    watched = consequence_city(citizens=8000, days=150,
-                               response={**base, "neighbourhood_listed": 0.1,
-                                         "neighbourhood_share": 0.01})
+    watched = consequence_city(
+        citizens=8000,
+        days=150,
+        response={**base, "neighbourhood_listed": 0.1, "neighbourhood_share": 0.01},
+    )
     with xinyong.simulate(alone, seed=2) as a, xinyong.simulate(watched, seed=2) as b:
         assert b.summary["chilling"]["jaywalking"] < a.summary["chilling"]["jaywalking"] - 0.2
 
@@ -211,9 +252,13 @@ def test_the_behaviour_only_twin_is_the_full_twin() -> None:
     from xinyong.engine.city import City
     from xinyong.scenario import ListedResponse
 
-    scenario = consequence_city(citizens=3000, days=60).model_copy(update={
-        "consequences": None, "response": None,
-        "listed_response": ListedResponse(negative=1.0, positive=1.0)})
+    scenario = consequence_city(citizens=3000, days=60).model_copy(
+        update={
+            "consequences": None,
+            "response": None,
+            "listed_response": ListedResponse(negative=1.0, positive=1.0),
+        }
+    )
     full, alone = City(scenario, 4, None), City(scenario, 4, None)
     full.run()
     alone.run_behaviour_only()

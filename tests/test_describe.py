@@ -17,8 +17,13 @@ def rongcheng() -> xinyong.Scenario:
 
 def test_odd_has_its_three_parts_and_every_parameter(rongcheng: xinyong.Scenario) -> None:
     text = odd(rongcheng)
-    for heading in ("## Overview", "## Design concepts", "## Details", "### Submodels",
-                    "### 3. Process overview and scheduling"):
+    for heading in (
+        "## Overview",
+        "## Design concepts",
+        "## Details",
+        "### Submodels",
+        "### 3. Process overview and scheduling",
+    ):
         assert heading in text
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) > 500
@@ -34,10 +39,18 @@ def test_odd_cannot_drift_from_the_scenario(rongcheng: xinyong.Scenario) -> None
 
 
 def test_parameters_carry_the_nearest_source() -> None:
-    rows = parameter_rows({"a": {"x": 1, "source": "seed 002", "b": {"y": 2.5}},
-                           "c": [{"name": "n", "z": 3, "source": "assumption"}]})
-    assert rows == [("a.x", "1", "seed 002"), ("a.b.y", "2.5", "seed 002"),
-                    ("c[n].name", "n", "assumption"), ("c[n].z", "3", "assumption")]
+    rows = parameter_rows(
+        {
+            "a": {"x": 1, "source": "seed 002", "b": {"y": 2.5}},
+            "c": [{"name": "n", "z": 3, "source": "assumption"}],
+        }
+    )
+    assert rows == [
+        ("a.x", "1", "seed 002"),
+        ("a.b.y", "2.5", "seed 002"),
+        ("c[n].name", "n", "assumption"),
+        ("c[n].z", "3", "assumption"),
+    ]
 
 
 def test_markdown_tables_and_headings_render() -> None:

@@ -37,13 +37,16 @@ def test_an_unknown_punishment_is_refused() -> None:
 
 def _city(punishment: str | None, severity: float) -> City:
     import tomllib
+
     data = tomllib.loads(MULTI_CITY.read_text())
     data["citizens"], data["days"] = 2000, 60
-    data["behaviours"].append({"name": "criticism", "p": 0.02, "sensor": "camera",
-                               "harmful": True, "min_age": 16})
+    data["behaviours"].append(
+        {"name": "criticism", "p": 0.02, "sensor": "camera", "harmful": True, "min_age": 16}
+    )
     if punishment is not None:
-        data["response"] = {"dissent": {"behaviour": "criticism", "punishment": punishment,
-                                        "severity": severity}}
+        data["response"] = {
+            "dissent": {"behaviour": "criticism", "punishment": punishment, "severity": severity}
+        }
     city = City(validate_scenario(data, source="dissent city"), 5, None).run()
     return city
 

@@ -42,7 +42,7 @@ def test_the_paired_interval_is_students_t_on_the_differences() -> None:
     # Welch, by hand: se^2 = s_a^2/n + s_b^2/n, Welch-Satterthwaite degrees of freedom
     va, vb, n = arm.var(ddof=1), base.var(ddof=1), 5
     se2 = va / n + vb / n
-    df = se2 ** 2 / ((va / n) ** 2 / (n - 1) + (vb / n) ** 2 / (n - 1))
+    df = se2**2 / ((va / n) ** 2 / (n - 1) + (vb / n) ** 2 / (n - 1))
     from scipy.stats import t
 
     whalf = t.ppf(0.975, df) * math.sqrt(se2)
@@ -52,15 +52,34 @@ def test_the_paired_interval_is_students_t_on_the_differences() -> None:
 
 
 def test_identical_arms_differ_by_exactly_zero_and_columns_name_the_factor() -> None:
-    metrics = ["mean_score", "wrongly_listed", "events_misattributed", "listed_share",
-               "grade_shares.A"]
-    exp = xinyong.experiment({**SMALL, "seeds": [1, 2, 3], "metrics": metrics, "arms": [
-        {"name": "as-is"},
-        {"name": "same", "set": {"sensors.camera.misidentify": 0.01}},  # the scenario's value
-        {"name": "5pc", "set": {"sensors.camera.misidentify": 0.05}}]})
+    metrics = [
+        "mean_score",
+        "wrongly_listed",
+        "events_misattributed",
+        "listed_share",
+        "grade_shares.A",
+    ]
+    exp = xinyong.experiment(
+        {
+            **SMALL,
+            "seeds": [1, 2, 3],
+            "metrics": metrics,
+            "arms": [
+                {"name": "as-is"},
+                {
+                    "name": "same",
+                    "set": {"sensors.camera.misidentify": 0.01},
+                },  # the scenario's value
+                {"name": "5pc", "set": {"sensors.camera.misidentify": 0.05}},
+            ],
+        }
+    )
     assert list(exp.runs.columns) == ["arm", "seed", "sensors.camera.misidentify", *metrics]
-    assert exp.runs.groupby("arm", sort=False)["sensors.camera.misidentify"].first().tolist() \
-        == [0.01, 0.01, 0.05]
+    assert exp.runs.groupby("arm", sort=False)["sensors.camera.misidentify"].first().tolist() == [
+        0.01,
+        0.01,
+        0.05,
+    ]
     same = exp.effects[exp.effects.arm == "same"]
     assert len(same) == len(metrics)
     assert (same[["mean_diff", "lo", "hi"]] == 0.0).all().all()
@@ -74,24 +93,46 @@ def _count(scenario, seed, overrides):  # a runner that must never be called
 
 
 def test_a_bad_factor_path_or_value_is_refused_before_any_run(tmp_path: Path) -> None:
-    design = {**SMALL, "seeds": 2, "metrics": ["mean_score"], "design": "factorial",
-              "factors": [{"path": "sensors.camera.misidentfy", "values": [0.01, 0.05]}]}
-    with pytest.raises(DesignError, match=re.escape(
-            "no field 'misidentfy' in sensors.camera; did you mean 'misidentify'")):
+    design = {
+        **SMALL,
+        "seeds": 2,
+        "metrics": ["mean_score"],
+        "design": "factorial",
+        "factors": [{"path": "sensors.camera.misidentfy", "values": [0.01, 0.05]}],
+    }
+    with pytest.raises(
+        DesignError,
+        match=re.escape("no field 'misidentfy' in sensors.camera; did you mean 'misidentify'"),
+    ):
         xinyong.experiment(design, out=tmp_path / "x", runner=_count)
     design["factors"] = [{"path": "sensors.camera.misidentify", "values": [0.01, 5]}]
     with pytest.raises(DesignError, match=r"arm 'misidentify=5'.*a probability must be in"):
         xinyong.experiment(design, out=tmp_path / "x", runner=_count)
     assert not (tmp_path / "x").exists()
     with pytest.raises(DesignError, match="baseline = 'cameras' is not an arm"):
-        xinyong.experiment({**SMALL, "seeds": 1, "metrics": ["mean_score"], "baseline": "cameras",
-                            "arms": [{"name": "cameras-1pc"}]}, runner=_count)
+        xinyong.experiment(
+            {
+                **SMALL,
+                "seeds": 1,
+                "metrics": ["mean_score"],
+                "baseline": "cameras",
+                "arms": [{"name": "cameras-1pc"}],
+            },
+            runner=_count,
+        )
 
 
 def test_a_metric_typo_stops_after_one_run_and_names_the_figures(tmp_path: Path) -> None:
     with pytest.raises(MetricError, match="did you mean 'wrongly_listed'"):
-        xinyong.experiment({**SMALL, "seeds": 3, "metrics": ["wrongly_lsted"],
-                            "arms": [{"name": "a"}, {"name": "b"}]}, out=tmp_path / "x")
+        xinyong.experiment(
+            {
+                **SMALL,
+                "seeds": 3,
+                "metrics": ["wrongly_lsted"],
+                "arms": [{"name": "a"}, {"name": "b"}],
+            },
+            out=tmp_path / "x",
+        )
     assert len(list((tmp_path / "x" / "runs").glob("*.json"))) == 1  # kept for the rerun
     assert metric_value({"a": {"b": 2}}, "a.b") == 2.0
     with pytest.raises(MetricError, match=re.escape("is a table; name one of its figures: a.b")):
@@ -116,8 +157,14 @@ set = {{ "sensors.camera.misidentify" = 0.05 }}
 
 
 def _xy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([XINYONG, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [XINYONG, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_the_smallest_design_runs_as_written_on_two_workers_and_reports(tmp_path: Path) -> None:
@@ -126,14 +173,25 @@ def test_the_smallest_design_runs_as_written_on_two_workers_and_reports(tmp_path
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     runs = pd.read_csv(out / "runs.csv")
-    assert list(runs.columns) == ["arm", "seed", "sensors.camera.misidentify", "wrongly_listed",
-                                  "mean_score"]
+    assert list(runs.columns) == [
+        "arm",
+        "seed",
+        "sensors.camera.misidentify",
+        "wrongly_listed",
+        "mean_score",
+    ]
     assert len(runs) == 8 and sorted(set(runs.seed)) == [1, 2, 3, 4]
     assert list(pd.read_csv(out / "effects.csv").columns) == [
-        "arm", "metric", "mean_diff", "lo", "hi", "unpaired_lo", "unpaired_hi",
-        "variance_reduction"]
-    assert pd.read_parquet(out / "runs.parquet").equals(
-        pd.read_parquet(out / "runs.parquet"))
+        "arm",
+        "metric",
+        "mean_diff",
+        "lo",
+        "hi",
+        "unpaired_lo",
+        "unpaired_hi",
+        "variance_reduction",
+    ]
+    assert pd.read_parquet(out / "runs.parquet").equals(pd.read_parquet(out / "runs.parquet"))
     import duckdb
 
     con = duckdb.connect(str(out / "experiment.duckdb"), read_only=True)
@@ -148,9 +206,13 @@ def test_the_smallest_design_runs_as_written_on_two_workers_and_reports(tmp_path
 
 def test_resume_after_a_kill_skips_what_finished(tmp_path: Path) -> None:
     (tmp_path / "d.toml").write_text(DESIGN.format(citizens=20000, days=120))
-    proc = subprocess.Popen([XINYONG, "experiment", "d.toml", "--out", "out"], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={"PATH": "/usr/bin:/bin"})
+    proc = subprocess.Popen(
+        [XINYONG, "experiment", "d.toml", "--out", "out"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     runs = tmp_path / "out" / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < 2:
@@ -161,8 +223,9 @@ def test_resume_after_a_kill_skips_what_finished(tmp_path: Path) -> None:
     assert 2 <= len(finished) < 8, "kill the experiment while it runs"
     result = _xy("experiment", "d.toml", "--out", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert f"{8 - len(finished)} runs done, {len(finished)} found finished" in \
-        " ".join(result.stdout.split())
+    assert f"{8 - len(finished)} runs done, {len(finished)} found finished" in " ".join(
+        result.stdout.split()
+    )
     for name, mtime in finished.items():  # not run again, not rewritten
         assert (runs / name).stat().st_mtime_ns == mtime
     whole = xinyong.experiment(tmp_path / "d.toml")  # the same, uninterrupted
@@ -178,31 +241,56 @@ def ishigami(scenario, seed, overrides):
     return {"y": float(Ishigami.evaluate(-np.pi + 2 * np.pi * x)[0])}
 
 
-FACTORS = [{"path": f"sensors.{s}.detect", "range": [0.0, 1.0]}
-           for s in ("camera", "collector", "online")]
-PROBLEM = {"num_vars": 3, "bounds": [[0.0, 1.0]] * 3,
-           "names": [f"sensors.{s}.detect" for s in ("camera", "collector", "online")]}
+FACTORS = [
+    {"path": f"sensors.{s}.detect", "range": [0.0, 1.0]} for s in ("camera", "collector", "online")
+]
+PROBLEM = {
+    "num_vars": 3,
+    "bounds": [[0.0, 1.0]] * 3,
+    "names": [f"sensors.{s}.detect" for s in ("camera", "collector", "online")],
+}
 
 
 def test_sobol_reproduces_salibs_own_indices() -> None:
-    exp = xinyong.experiment({**SMALL, "seeds": [1], "metrics": ["y"], "design": "sobol",
-                              "samples": 64, "sample_seed": 7, "factors": FACTORS},
-                             runner=ishigami)
+    exp = xinyong.experiment(
+        {
+            **SMALL,
+            "seeds": [1],
+            "metrics": ["y"],
+            "design": "sobol",
+            "samples": 64,
+            "sample_seed": 7,
+            "factors": FACTORS,
+        },
+        runner=ishigami,
+    )
     x = sobol_sample.sample(PROBLEM, 64, calc_second_order=False, seed=7)
-    own = sobol_analyze.analyze(PROBLEM, Ishigami.evaluate(-np.pi + 2 * np.pi * x),
-                                calc_second_order=False, seed=7)
+    own = sobol_analyze.analyze(
+        PROBLEM, Ishigami.evaluate(-np.pi + 2 * np.pi * x), calc_second_order=False, seed=7
+    )
     got = exp.sensitivity.set_index("factor").loc[PROBLEM["names"]]
     for column in ("S1", "S1_conf", "ST", "ST_conf"):
         np.testing.assert_allclose(got[column], own[column], rtol=1e-12)
 
 
 def test_morris_reproduces_salibs_own_indices() -> None:
-    exp = xinyong.experiment({**SMALL, "seeds": [1, 2], "metrics": ["y"], "design": "morris",
-                              "samples": 10, "levels": 4, "sample_seed": 3,
-                              "factors": FACTORS}, runner=ishigami)
+    exp = xinyong.experiment(
+        {
+            **SMALL,
+            "seeds": [1, 2],
+            "metrics": ["y"],
+            "design": "morris",
+            "samples": 10,
+            "levels": 4,
+            "sample_seed": 3,
+            "factors": FACTORS,
+        },
+        runner=ishigami,
+    )
     x = morris_sample.sample(PROBLEM, 10, num_levels=4, seed=3)
-    own = morris_analyze.analyze(PROBLEM, x, Ishigami.evaluate(-np.pi + 2 * np.pi * x),
-                                 num_levels=4, seed=3)
+    own = morris_analyze.analyze(
+        PROBLEM, x, Ishigami.evaluate(-np.pi + 2 * np.pi * x), num_levels=4, seed=3
+    )
     got = exp.sensitivity.set_index("factor").loc[PROBLEM["names"]]
     for column in ("mu_star", "mu_star_conf", "mu", "sigma"):
         np.testing.assert_allclose(got[column], own[column], rtol=1e-12)
@@ -212,57 +300,117 @@ def test_morris_reproduces_salibs_own_indices() -> None:
 def test_designs_make_their_arms() -> None:
     from xinyong.studies.design import load_design, plan
 
-    d, _ = load_design({**SMALL, "seeds": 1, "metrics": ["mean_score"], "design": "factorial",
-                        "factors": [{"path": "sensors.camera.misidentify", "values": [0.01, 0.05]},
-                                    {"path": "operators.city.scheme.floor", "range": [600, 700],
-                                     "steps": 3, "integer": True}]})
+    d, _ = load_design(
+        {
+            **SMALL,
+            "seeds": 1,
+            "metrics": ["mean_score"],
+            "design": "factorial",
+            "factors": [
+                {"path": "sensors.camera.misidentify", "values": [0.01, 0.05]},
+                {
+                    "path": "operators.city.scheme.floor",
+                    "range": [600, 700],
+                    "steps": 3,
+                    "integer": True,
+                },
+            ],
+        }
+    )
     p = plan(d)
-    assert list(p.arms) == [f"misidentify={m},floor={f}" for m in (0.01, 0.05)
-                            for f in (600, 650, 700)]
+    assert list(p.arms) == [
+        f"misidentify={m},floor={f}" for m in (0.01, 0.05) for f in (600, 650, 700)
+    ]
     assert p.factors == ["sensors.camera.misidentify", "score.floor"]
-    d, _ = load_design({**SMALL, "seeds": 1, "metrics": ["mean_score"],
-                        "design": "one-at-a-time",
-                        "factors": [{"path": "sensors.camera.misidentify", "values": [0.01, 0.05]},
-                                    {"path": "sensors.camera.detect", "values": [0.3, 0.9]}]})
+    d, _ = load_design(
+        {
+            **SMALL,
+            "seeds": 1,
+            "metrics": ["mean_score"],
+            "design": "one-at-a-time",
+            "factors": [
+                {"path": "sensors.camera.misidentify", "values": [0.01, 0.05]},
+                {"path": "sensors.camera.detect", "values": [0.3, 0.9]},
+            ],
+        }
+    )
     p = plan(d)
     assert list(p.arms) == ["baseline", "misidentify=0.05", "detect=0.3", "detect=0.9"]
-    assert p.values["detect=0.3"] == {"sensors.camera.misidentify": 0.01,
-                                      "sensors.camera.detect": 0.3}
+    assert p.values["detect=0.3"] == {
+        "sensors.camera.misidentify": 0.01,
+        "sensors.camera.detect": 0.3,
+    }
     with pytest.raises(DesignError, match=re.escape("give factor 'sensors.camera.detect' range")):
-        load_design({**SMALL, "seeds": 1, "metrics": ["m"], "design": "morris",
-                     "factors": [{"path": "sensors.camera.detect", "values": [0.3]}]})
+        load_design(
+            {
+                **SMALL,
+                "seeds": 1,
+                "metrics": ["m"],
+                "design": "morris",
+                "factors": [{"path": "sensors.camera.detect", "values": [0.3]}],
+            }
+        )
     with pytest.raises(DesignError, match="unknown field"):
         load_design({**SMALL, "seed": 1, "metrics": ["m"], "arms": [{"name": "a"}]})
 
 
 def test_the_cli_refuses_a_bad_design_without_a_traceback(tmp_path: Path) -> None:
-    (tmp_path / "d.toml").write_text(DESIGN.format(citizens=2000, days=10).replace(
-        "misidentify", "misidentfy"))
+    (tmp_path / "d.toml").write_text(
+        DESIGN.format(citizens=2000, days=10).replace("misidentify", "misidentfy")
+    )
     result = _xy("experiment", "d.toml", "--out", "out", cwd=tmp_path)
     assert result.returncode == 2
-    assert "error: arm 'cameras-5pc': no field 'misidentfy' in sensors.camera; did you mean " \
-           "'misidentify'?" in " ".join(result.stderr.split())
+    assert (
+        "error: arm 'cameras-5pc': no field 'misidentfy' in sensors.camera; did you mean "
+        "'misidentify'?" in " ".join(result.stderr.split())
+    )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
-    bad = _xy("simulate", "--citizens", "100", "--set", "sensors.[bold]camra.detect=1",
-              "--out", "run", cwd=tmp_path)
+    bad = _xy(
+        "simulate",
+        "--citizens",
+        "100",
+        "--set",
+        "sensors.[bold]camra.detect=1",
+        "--out",
+        "run",
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2 and "no sensor '[bold]camra' in sensors" in bad.stderr
     assert not (tmp_path / "run").exists()
-    serve = subprocess.run([XINYONG, "serve", "--scenario", "reference", "--citizens", "100",
-                            "--run", "live", "--set", "sensors.camera.misidentfy=0.05"],
-                           capture_output=True, text=True, cwd=tmp_path, timeout=60,
-                           env={"PATH": "/usr/bin:/bin", "XINYONG_KEYS": "s3cret=admin"})
+    serve = subprocess.run(
+        [
+            XINYONG,
+            "serve",
+            "--scenario",
+            "reference",
+            "--citizens",
+            "100",
+            "--run",
+            "live",
+            "--set",
+            "sensors.camera.misidentfy=0.05",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "XINYONG_KEYS": "s3cret=admin"},
+    )
     assert serve.returncode == 2 and "did you mean 'misidentify'" in serve.stderr
     assert not (tmp_path / "live").exists()
     shown = _xy("scenarios", "--show", "reference", cwd=tmp_path)
     assert shown.returncode == 0 and 'name = "reference"' in shown.stdout
-    assert "did you mean 'rongcheng'" in _xy("scenarios", "--show", "rongchen",
-                                             cwd=tmp_path).stderr
+    assert "did you mean 'rongcheng'" in _xy("scenarios", "--show", "rongchen", cwd=tmp_path).stderr
 
 
 def test_a_rerun_with_changed_arm_settings_is_refused(tmp_path: Path) -> None:
-    design = {**SMALL, "seeds": [1], "metrics": ["mean_score"],
-              "arms": [{"name": "a"}, {"name": "b", "set": {"sensors.camera.detect": 0.5}}]}
+    design = {
+        **SMALL,
+        "seeds": [1],
+        "metrics": ["mean_score"],
+        "arms": [{"name": "a"}, {"name": "b", "set": {"sensors.camera.detect": 0.5}}],
+    }
     xinyong.experiment(design, out=tmp_path / "x")
     design["arms"][1]["set"] = {"sensors.camera.detect": 0.4}
     with pytest.raises(DesignError, match="was run with other settings than arm 'b'"):
@@ -276,19 +424,27 @@ def test_a_rerun_with_changed_arm_settings_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_killed_experiment_leaves_no_worker_behind(tmp_path: Path) -> None:
-    (tmp_path / "d.toml").write_text(DESIGN.format(citizens=20000, days=120).replace(
-        "seeds = [1, 2, 3, 4]", "seeds = [1, 2, 3, 4, 5, 6, 7, 8]"))
-    proc = subprocess.Popen([XINYONG, "experiment", "d.toml", "--out", "out", "--workers", "2"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={"PATH": "/usr/bin:/bin"})
+    (tmp_path / "d.toml").write_text(
+        DESIGN.format(citizens=20000, days=120).replace(
+            "seeds = [1, 2, 3, 4]", "seeds = [1, 2, 3, 4, 5, 6, 7, 8]"
+        )
+    )
+    proc = subprocess.Popen(
+        [XINYONG, "experiment", "d.toml", "--out", "out", "--workers", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     runs = tmp_path / "out" / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(runs.glob("*.json")):
         time.sleep(0.05)  # the workers are up and running
     children, parents = [], [str(proc.pid)]
     while parents:  # the workers, and whatever started them (a fork server)
-        found = subprocess.run(["pgrep", "-P", parents.pop()], capture_output=True,
-                               text=True).stdout.split()
+        found = subprocess.run(
+            ["pgrep", "-P", parents.pop()], capture_output=True, text=True
+        ).stdout.split()
         children += found
         parents += found
     assert len(children) >= 2

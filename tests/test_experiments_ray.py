@@ -19,10 +19,14 @@ def local_ray() -> Iterator[None]:
 
 
 def test_an_experiment_on_ray_equals_the_local_one() -> None:
-    design = {"scenario": "reference", "citizens": 2000, "days": 30, "seeds": [1, 2],
-              "metrics": ["mean_score", "events_misattributed", "wrongly_listed"],
-              "arms": [{"name": "1pc"},
-                       {"name": "5pc", "set": {"sensors.camera.misidentify": 0.05}}]}
+    design = {
+        "scenario": "reference",
+        "citizens": 2000,
+        "days": 30,
+        "seeds": [1, 2],
+        "metrics": ["mean_score", "events_misattributed", "wrongly_listed"],
+        "arms": [{"name": "1pc"}, {"name": "5pc", "set": {"sensors.camera.misidentify": 0.05}}],
+    }
     on_ray = xinyong.experiment(design, ray_address="local")
     local = xinyong.experiment(design)
     pd.testing.assert_frame_equal(on_ray.runs, local.runs)

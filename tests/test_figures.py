@@ -51,8 +51,9 @@ def test_grade_colours_follow_grade_order() -> None:
     assert len(set(colours.values())) == 6
 
 
-def test_score_plot_overlays_error_free_scores_with_grade_bands(data: RunData,
-                                                                figures: dict) -> None:
+def test_score_plot_overlays_error_free_scores_with_grade_bands(
+    data: RunData, figures: dict
+) -> None:
     fig = _find(figures, "Scores and error-free scores — ")
     assert [t.name for t in fig.data] == ["scores", "error-free scores"]
     labels = {a.text for a in fig.layout.annotations}
@@ -107,25 +108,37 @@ def test_sanctions_chart_has_room_for_its_labels(figures: dict) -> None:
 
 def test_chilling_effect_by_meaning_with_intervals(figures: dict) -> None:
     fig = _find(figures, "Chilling effect")
-    assert {t.name.split(" (")[0] for t in fig.data} == {"punished behaviour",
-                                                          "rewarded or neutral behaviour"}
+    assert {t.name.split(" (")[0] for t in fig.data} == {
+        "punished behaviour",
+        "rewarded or neutral behaviour",
+    }
     for trace in fig.data:
         assert len(trace.error_x.array) == len(trace.x)
         assert all(v >= 0 for v in trace.error_x.array)
 
 
 def test_day_zero_axes_start_at_zero() -> None:
-    empty = RunData("new", {"days": 365, "wrongly_listed": 0},
-                    pd.DataFrame({"day": [], "listed": [], "counterfactual_listed": []}))
+    empty = RunData(
+        "new",
+        {"days": 365, "wrongly_listed": 0},
+        pd.DataFrame({"day": [], "listed": [], "counterfactual_listed": []}),
+    )
     fig = dict(city_figures(empty))["Listed over time"]
     assert list(fig.layout.xaxis.range) == [0, 1]
     assert fig.layout.yaxis.rangemode == "tozero"
 
 
 def test_comparisons_name_sides_apart_and_show_b_minus_a() -> None:
-    a = {"scenario": "reference", "seed": 1, "citizens": 100, "listed_share": 0.0123,
-         "wrongly_listed": 5, "mean_score": 1000.0000000001}
+    a = {
+        "scenario": "reference",
+        "seed": 1,
+        "citizens": 100,
+        "listed_share": 0.0123,
+        "wrongly_listed": 5,
+        "mean_score": 1000.0000000001,
+    }
     b = {**a, "listed_share": 0.0150, "wrongly_listed": 7, "mean_score": 1000.0}
+
     def run(summary: dict, scenario: xinyong.Scenario | None = None) -> RunData:
         return RunData("reference (seed 1)", summary, pd.DataFrame(), scenario=scenario)
 
@@ -133,9 +146,15 @@ def test_comparisons_name_sides_apart_and_show_b_minus_a() -> None:
     assert name_a != name_b and name_a.startswith("A: ") and name_b.startswith("B: ")
     base = xinyong.load_scenario("reference")
     changed = xinyong.scenario.validate_scenario(
-        {**base.model_dump(by_alias=True), "sensors": {
-            k: {**v.model_dump(), "misidentify": 0.05} if k == "camera" else v.model_dump()
-            for k, v in base.sensors.items()}}, "changed")
+        {
+            **base.model_dump(by_alias=True),
+            "sensors": {
+                k: {**v.model_dump(), "misidentify": 0.05} if k == "camera" else v.model_dump()
+                for k, v in base.sensors.items()
+            },
+        },
+        "changed",
+    )
     name_a, name_b = side_names(run(a, base), run(b, changed))
     assert name_a == "A: sensors.camera.misidentify = 0.01"
     assert name_b == "B: sensors.camera.misidentify = 0.05"

@@ -26,12 +26,14 @@ def test_every_hostile_scenario_is_refused_naming_the_file(path: Path) -> None:
     assert f"'{path.name}'" in str(err.value).splitlines()[0]
 
 
-@pytest.mark.parametrize("name", ["nan-response-factor.json", "huge-government.json",
-                                  "pack-outside-folder.json"])
+@pytest.mark.parametrize(
+    "name", ["nan-response-factor.json", "huge-government.json", "pack-outside-folder.json"]
+)
 def test_the_command_refuses_them_before_writing(tmp_path: Path, name: str) -> None:
     out = tmp_path / "out"
-    result = xy("simulate", "--scenario", str(Path(__file__).parent / "hostile" / name),
-                "--out", str(out))
+    result = xy(
+        "simulate", "--scenario", str(Path(__file__).parent / "hostile" / name), "--out", str(out)
+    )
     assert result.returncode == 2 and f"scenario '{name}'" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
 
@@ -54,8 +56,7 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_a_damaged_run_folder_names_the_file(tmp_path: Path, good_run: Path,
-                                             damage: str) -> None:
+def test_a_damaged_run_folder_names_the_file(tmp_path: Path, good_run: Path, damage: str) -> None:
     folder = tmp_path / damage
     shutil.copytree(good_run, folder)
     name, content = DAMAGE[damage]
@@ -84,8 +85,9 @@ def test_out_is_claimed_once(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_failed_run_leaves_no_summary_and_no_folder(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_run_leaves_no_summary_and_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     observe = City.observe  # every day of every loop starts here
 
     def failing(self: City) -> object:

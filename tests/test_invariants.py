@@ -19,34 +19,48 @@ def scenarios(draw: st.DrawFn) -> xinyong.Scenario:
     ceiling = floor + draw(st.integers(20, 200))
     start = draw(st.integers(floor, ceiling))
     n_grades = draw(st.integers(1, 4))
-    inner = sorted(draw(st.sets(st.integers(floor + 1, ceiling), min_size=n_grades - 1,
-                                max_size=n_grades - 1)), reverse=True)
+    inner = sorted(
+        draw(
+            st.sets(st.integers(floor + 1, ceiling), min_size=n_grades - 1, max_size=n_grades - 1)
+        ),
+        reverse=True,
+    )
     mins = [*inner, floor]
-    sensors = {f"s{i}": {"detect": draw(st.floats(0, 1)), "misidentify": draw(st.floats(0, 1))}
-               for i in range(draw(st.integers(1, 3)))}
+    sensors = {
+        f"s{i}": {"detect": draw(st.floats(0, 1)), "misidentify": draw(st.floats(0, 1))}
+        for i in range(draw(st.integers(1, 3)))
+    }
     behaviours = [
-        {"name": f"b{i}", "p": draw(st.floats(0, 0.6)),
-         "points": draw(st.integers(-40, 40).filter(bool)),
-         "sensor": draw(st.sampled_from(sorted(sensors))), "severe": draw(st.booleans())}
+        {
+            "name": f"b{i}",
+            "p": draw(st.floats(0, 0.6)),
+            "points": draw(st.integers(-40, 40).filter(bool)),
+            "sensor": draw(st.sampled_from(sorted(sensors))),
+            "severe": draw(st.booleans()),
+        }
         for i in range(draw(st.integers(1, 4)))
     ]
     data: dict[str, Any] = {
-        "name": "random", "citizens": draw(st.integers(1, 40)), "days": draw(st.integers(1, 30)),
+        "name": "random",
+        "citizens": draw(st.integers(1, 40)),
+        "days": draw(st.integers(1, 30)),
         "score": {"start": start, "floor": floor, "ceiling": ceiling},
         "grades": [{"grade": f"G{i}", "min": m} for i, m in enumerate(mins)],
         "listed_grade": "LISTED",
         "conduct_lognormal_sigma": draw(st.floats(0, 1)),
         "listed_response": {"negative": draw(st.floats(0, 3)), "positive": draw(st.floats(0, 3))},
-        "listing": {"min_days": draw(st.integers(0, 10)),
-                    "release_min_score": draw(st.integers(floor, ceiling)),
-                    "at_floor": draw(st.booleans())},
-        "sensors": sensors, "behaviours": behaviours,
+        "listing": {
+            "min_days": draw(st.integers(0, 10)),
+            "release_min_score": draw(st.integers(floor, ceiling)),
+            "at_floor": draw(st.booleans()),
+        },
+        "sensors": sensors,
+        "behaviours": behaviours,
     }
     return validate_scenario(data, source="hypothesis")
 
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -65,8 +79,10 @@ def test_every_run_is_consistent_with_its_ledger(scenario: xinyong.Scenario, see
         # gives every counterfactual score.
         day, subject, points = (ledger[c].to_numpy() for c in ("day", "subject", "points"))
         assert np.array_equal(replay(scale, n, day, subject, points), citizens["score"])
-        assert np.array_equal(replay(scale, n, day, ledger["actor"].to_numpy(), points),
-                              citizens["counterfactual_score"])
+        assert np.array_equal(
+            replay(scale, n, day, ledger["actor"].to_numpy(), points),
+            citizens["counterfactual_score"],
+        )
         assert np.array_equal(run.ledger.replay(), citizens["score"])
 
         # Counts agree with the ledger and the citizens table.
@@ -114,10 +130,12 @@ def test_same_seed_same_run(scenario: xinyong.Scenario, seed: int) -> None:
     with xinyong.simulate(scenario, seed=seed) as a, xinyong.simulate(scenario, seed=seed) as b:
         drop = {"wall_seconds"}
         assert {k: v for k, v in a.summary.items() if k not in drop} == {
-            k: v for k, v in b.summary.items() if k not in drop}
+            k: v for k, v in b.summary.items() if k not in drop
+        }
         order = "ORDER BY day, actor, behaviour"
         assert a.query(f"SELECT * FROM ledger {order}").equals(
-            b.query(f"SELECT * FROM ledger {order}"))
+            b.query(f"SELECT * FROM ledger {order}")
+        )
         assert a.daily.equals(b.daily)
 
 
@@ -126,11 +144,13 @@ def test_adding_a_behaviour_does_not_move_the_others(reference_dict: dict) -> No
     leaves every other behaviour's events exactly where they were (common random numbers)."""
     base = validate_scenario(reference_dict, "base").with_sizes(citizens=3000, days=120)
     reference_dict["behaviours"].insert(
-        2, {"name": "dress_code", "p": 0.01, "points": -1, "sensor": "camera"})
+        2, {"name": "dress_code", "p": 0.01, "points": -1, "sensor": "camera"}
+    )
     more = validate_scenario(reference_dict, "more").with_sizes(citizens=3000, days=120)
     cols = "day, actor, subject, behaviour, sensor, points, misattributed"
-    query = (f"SELECT {cols} FROM events WHERE behaviour <> 'dress_code' "
-             "ORDER BY day, actor, behaviour")
+    query = (
+        f"SELECT {cols} FROM events WHERE behaviour <> 'dress_code' ORDER BY day, actor, behaviour"
+    )
     with xinyong.simulate(base, seed=11) as a, xinyong.simulate(more, seed=11) as b:
         assert len(b.query("SELECT * FROM events WHERE behaviour = 'dress_code'")) > 0
         assert a.query(query).equals(b.query(query))

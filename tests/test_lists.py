@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.lists import LIST_CHANGES, ListBook
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import DisclosureTier, Escalation, ListSpec
 
 BEHAVIOURS = {"debt": 0, "fraud": 1, "litter": 2}
@@ -26,13 +26,20 @@ class Day:
     def __call__(self, day: int, events: list[tuple[int, str]] = ()) -> set[tuple[str, int]]:
         subjects = np.array([s for s, _ in events], dtype=np.int64)
         behaviours = np.array([BEHAVIOURS[b] for _, b in events], dtype=np.int64)
-        changes = self.book.update(day, subjects, behaviours, self.score, self.listed,
-                                   np.empty(0, dtype=np.int64))
+        changes = self.book.update(
+            day, subjects, behaviours, self.score, self.listed, np.empty(0, dtype=np.int64)
+        )
         return {(LIST_CHANGES[c], int(s)) for _, c, who in changes.entries for s in who}
 
 
-DEBTORS = ListSpec(name="debtors", title="dishonest debtor", behaviours=["debt", "fraud"],
-                   terms={"fraud": 1095}, term_days=730, repeat_extension_days=365)
+DEBTORS = ListSpec(
+    name="debtors",
+    title="dishonest debtor",
+    behaviours=["debt", "fraud"],
+    terms={"fraud": 1095},
+    term_days=730,
+    repeat_extension_days=365,
+)
 
 
 def test_a_violation_lists_for_its_term_and_repeats_extend_it() -> None:
@@ -56,8 +63,11 @@ def test_the_longest_term_of_the_day_wins() -> None:
 
 
 def test_escalation_warns_then_counsels_then_lists() -> None:
-    spec = ListSpec(name="low", escalation=Escalation(below=60, counsel_after_days=5,
-                                                      list_after_days=10), term_days=100)
+    spec = ListSpec(
+        name="low",
+        escalation=Escalation(below=60, counsel_after_days=5, list_after_days=10),
+        term_days=100,
+    )
     day = Day(spec)
     day.score[0] = 50
     assert day(3, [(0, "litter")]) == {("warned", 0)}
@@ -71,8 +81,9 @@ def test_escalation_warns_then_counsels_then_lists() -> None:
 
 
 def test_escalation_stops_when_the_score_recovers() -> None:
-    spec = ListSpec(name="low", escalation=Escalation(below=60, counsel_after_days=5,
-                                                      list_after_days=10))
+    spec = ListSpec(
+        name="low", escalation=Escalation(below=60, counsel_after_days=5, list_after_days=10)
+    )
     day = Day(spec)
     day.score[2] = 55
     assert day(0, [(2, "litter")]) == {("warned", 2)}
@@ -83,8 +94,13 @@ def test_escalation_stops_when_the_score_recovers() -> None:
 
 
 def test_credit_repair_removes_early_once_the_score_recovers() -> None:
-    spec = ListSpec(name="debtors", behaviours=["debt"], term_days=730,
-                    repair_after_days=180, repair_min_score=90)
+    spec = ListSpec(
+        name="debtors",
+        behaviours=["debt"],
+        term_days=730,
+        repair_after_days=180,
+        repair_min_score=90,
+    )
     day = Day(spec)
     day.score[1] = 50
     assert day(0, [(1, "debt")]) == {("listed", 1)}
@@ -121,10 +137,17 @@ def test_repeats_extend_the_term_only_up_to_the_cap() -> None:
 def test_repair_waits_for_the_tier_minimum() -> None:
     """NDRC Order 58: a minor violation may be repaired after 90 days, a serious one after a
     year; each stays published no longer than its tier's maximum."""
-    tiers = [DisclosureTier(name="minor", behaviours=["debt"], min_days=90, max_days=90),
-             DisclosureTier(name="serious", behaviours=["fraud"], min_days=365, max_days=1095)]
-    spec = ListSpec(name="penalties", behaviours=["debt", "fraud"], tiers=tiers,
-                    repair_after_days=365, repair_min_score=50)
+    tiers = [
+        DisclosureTier(name="minor", behaviours=["debt"], min_days=90, max_days=90),
+        DisclosureTier(name="serious", behaviours=["fraud"], min_days=365, max_days=1095),
+    ]
+    spec = ListSpec(
+        name="penalties",
+        behaviours=["debt", "fraud"],
+        tiers=tiers,
+        repair_after_days=365,
+        repair_min_score=50,
+    )
     day = Day(spec, days=2000)
     day(0, [(1, "fraud"), (2, "debt")])
     lst = day.book.lists[0]
@@ -166,8 +189,15 @@ def test_opening_stock_is_drawn_at_its_share_with_running_terms() -> None:
     assert (lst.until[lst.member] == since + 730).all()
     # Older listings are rarer (some met their obligation): a decreasing age profile.
     assert (since > -365).mean() > 0.55
-    changes = book.update(0, np.empty(0, np.int64), np.empty(0, np.int64), np.zeros(n),
-                          np.zeros(n, bool), np.empty(0, np.int64))
+    changes = book.update(
+        0,
+        np.empty(0, np.int64),
+        np.empty(0, np.int64),
+        np.zeros(n),
+        np.zeros(n, bool),
+        np.empty(0, np.int64),
+    )
     assert [(LIST_CHANGES[c], who.size) for _, c, who in changes.entries] == [
-        ("opening stock", int(lst.member.sum()))]
+        ("opening stock", int(lst.member.sum()))
+    ]
     assert book.black_any.sum() == lst.member.sum()

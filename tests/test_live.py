@@ -41,13 +41,13 @@ def _appealed(live: LiveCity, days: int) -> tuple[int, dict[str, Any], dict[str,
     who = _adult(live)
     live.submit([Submission("x1", who, SEVERE)], "court")
     live.advance(days)
-    event = next(e for e in live.record(who)["operators"][0]["ledger"]
-                 if e["behaviour"] == SEVERE)
+    event = next(e for e in live.record(who)["operators"][0]["ledger"] if e["behaviour"] == SEVERE)
     return who, event, live.file_appeal(who, event["event"], "not me")
 
 
-def _state(obj: Any, path: str = "city", seen: set[int] | None = None,
-           out: dict[str, Any] | None = None) -> dict[str, Any]:
+def _state(
+    obj: Any, path: str = "city", seen: set[int] | None = None, out: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Every array and number a city holds, by path: two cities in the same state give equal
     dictionaries (threads, the store and what a live city keeps for replay are left out)."""
     seen = set() if seen is None else seen
@@ -79,8 +79,9 @@ def _differences(a: City, b: City) -> list[str]:
     return [k for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)]
 
 
-def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(tmp_path: Path,
-                                                                   scenario: Scenario) -> None:
+def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
+    tmp_path: Path, scenario: Scenario
+) -> None:
     """City A: a court judgment is submitted against a citizen on day 2 and upheld on appeal
     on day 14. City B: it was never submitted. Everything after the decision — every score,
     grade, listing and term, the lists, gates, notices, responses and the behaviour calendar
@@ -96,8 +97,13 @@ def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(tmp_path: Pat
         b.advance(12)
         city = next(op for op in a.record(who)["operators"])
         assert city["listed"] or city["lists"], "the judgment should have listed the citizen"
-        event = next(e for e in city["ledger"] if e["behaviour"] == SEVERE and e["day"] == 2
-                     and "submitted through the API" in e["notes"])
+        event = next(
+            e
+            for e in city["ledger"]
+            if e["behaviour"] == SEVERE
+            and e["day"] == 2
+            and "submitted through the API" in e["notes"]
+        )
         assert _differences(a.city, b.city), "the event should have changed the city"
         appeal = a.file_appeal(who, event["event"], "the judgment names someone else")
         assert a.decide_appeal(appeal["appeal"], uphold=True)["status"] == "upheld"
@@ -106,11 +112,14 @@ def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(tmp_path: Pat
         assert a.notices(1000) == b.notices(1000)
         after = a.record(who)["operators"][0]
         assert after["score"] == after["replayed_score"] == b.record(who)["operators"][0]["score"]
-        reversed_ = [e["event"] for e in after["ledger"]
-                     if "reversed on appeal: not counted" in e["notes"]]
+        reversed_ = [
+            e["event"] for e in after["ledger"] if "reversed on appeal: not counted" in e["notes"]
+        ]
         assert reversed_ == [event["event"]]
-        ledger = "SELECT day, operator, subject, actor, behaviour, points, flags & 7 AS f " \
-                 "FROM ledger_rows {} ORDER BY ALL"
+        ledger = (
+            "SELECT day, operator, subject, actor, behaviour, points, flags & 7 AS f "
+            "FROM ledger_rows {} ORDER BY ALL"
+        )
         kept = a.store.con.execute(ledger.format("WHERE flags & 16 = 0")).fetchall()
         assert kept == b.store.con.execute(ledger.format("")).fetchall()
         a.advance(5)  # and the days after go on alike
@@ -132,8 +141,12 @@ def test_event_ids_are_unique_and_name_one_row(tmp_path: Path, scenario: Scenari
         assert len(ids) == len(set(ids)) and len(twice) >= 2
         filed = live.file_appeal(who, twice[0], "one of the two")
         live.decide_appeal(filed["appeal"], uphold=True)
-        after = [e for op in live.record(who)["operators"][:1] for e in op["ledger"]
-                 if e["event"] in twice]
+        after = [
+            e
+            for op in live.record(who)["operators"][:1]
+            for e in op["ledger"]
+            if e["event"] in twice
+        ]
         assert [e["counted"] for e in after] == [False, True]  # the one appealed, only
         with pytest.raises(LiveError) as again:
             live.file_appeal(who, twice[0], "again")
@@ -143,7 +156,8 @@ def test_event_ids_are_unique_and_name_one_row(tmp_path: Path, scenario: Scenari
 
 
 def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
-        tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
     live = LiveCity(tmp_path / "r", scenario, seed=4, snapshot_every=5)
     who = _adult(live)
     live.advance(7)
@@ -155,8 +169,11 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
 
     steps: list[int] = []
     observe = City.observe  # every day of every loop starts here (the twin's: no operators)
-    monkeypatch.setattr(City, "observe", lambda self: (
-        steps.append(self.day) if self.operators else None, observe(self))[1])
+    monkeypatch.setattr(
+        City,
+        "observe",
+        lambda self: (steps.append(self.day) if self.operators else None, observe(self))[1],
+    )
     again = LiveCity(tmp_path / "r")
     try:
         assert again.day == 12 and steps == [10, 11]  # from the day-10 snapshot
@@ -166,8 +183,7 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
         again.close()
 
 
-def test_readers_see_whole_days_while_the_city_advances(tmp_path: Path,
-                                                        scenario: Scenario) -> None:
+def test_readers_see_whole_days_while_the_city_advances(tmp_path: Path, scenario: Scenario) -> None:
     live = LiveCity(tmp_path / "w", scenario, seed=1)
     who = _adult(live)
     live.submit([Submission(f"s{i}", who, "jaywalking") for i in range(3)], "cam")
@@ -206,7 +222,8 @@ def test_readers_see_whole_days_while_the_city_advances(tmp_path: Path,
 
 
 def test_a_failed_decision_rolls_back_and_the_store_goes_on(
-        tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
     live = LiveCity(tmp_path / "f", scenario, seed=1)
     try:
         who, _, filed = _appealed(live, 2)
@@ -229,7 +246,8 @@ def test_a_failed_decision_rolls_back_and_the_store_goes_on(
 
 
 def test_readers_go_on_while_an_upheld_appeal_rewrites_the_ledger(
-        tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The ledger's rewrite is a transaction no reader sees: records and stats are answered
     meanwhile, from the city and ledger as they were; readers wait only for the commit and
     the swap of the city."""
@@ -263,8 +281,10 @@ def test_readers_go_on_while_an_upheld_appeal_rewrites_the_ledger(
         ledger = seen[1]["operators"][0]["ledger"]
         assert any(e["event"] == event["event"] and e["counted"] for e in ledger)  # as it was
         assert live.appeal(appeal)["status"] == "upheld"  # type: ignore[index]
-        assert not any(e["event"] == event["event"] and e["counted"]
-                       for e in live.record(who)["operators"][0]["ledger"])
+        assert not any(
+            e["event"] == event["event"] and e["counted"]
+            for e in live.record(who)["operators"][0]["ledger"]
+        )
     finally:
         live.close()
 
@@ -280,11 +300,11 @@ def test_appeals_are_filed_while_the_writer_is_held(tmp_path: Path, scenario: Sc
         who = _adult(live)
         live.submit([Submission("x1", who, SEVERE)], "court")
         live.advance(3)
-        event = next(e for e in live.record(who)["operators"][0]["ledger"]
-                     if e["behaviour"] == SEVERE)
+        event = next(
+            e for e in live.record(who)["operators"][0]["ledger"] if e["behaviour"] == SEVERE
+        )
         with ThreadPoolExecutor(max_workers=1) as pool, live.writer:
-            filed = pool.submit(live.file_appeal, who, event["event"], "not me"
-                                ).result(timeout=30)
+            filed = pool.submit(live.file_appeal, who, event["event"], "not me").result(timeout=30)
             assert filed["status"] == "filed"
             again = pool.submit(live.file_appeal, who, event["event"], "again")
             with pytest.raises(LiveError, match="already under appeal"):
@@ -298,8 +318,9 @@ def test_appeals_are_filed_while_the_writer_is_held(tmp_path: Path, scenario: Sc
         reopened.close()
 
 
-def test_stats_are_computed_once_for_many_asking_at_once(tmp_path: Path, scenario: Scenario,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stats_are_computed_once_for_many_asking_at_once(
+    tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Many requests for figures older than a day: one computes them, the others wait for
     its result instead of each computing them again at once."""
     from concurrent.futures import ThreadPoolExecutor
@@ -327,7 +348,8 @@ def test_stats_are_computed_once_for_many_asking_at_once(tmp_path: Path, scenari
 
 
 def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
-        tmp_path: Path, scenario: Scenario) -> None:
+    tmp_path: Path, scenario: Scenario
+) -> None:
     """The inbox does not wait for the day being simulated: once a day's simulation has begun
     (under the writer), a submission is stored for the next day, counts on that day, and is
     replayed on it after a restart."""
@@ -340,8 +362,11 @@ def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
             receipt = live.submit([Submission("late-1", who, SEVERE)], "court")[0]
         assert (receipt.status, receipt.day, live.day) == ("accepted", 3, 2)
         live.advance(2)
-        days = [e["day"] for e in live.record(who)["operators"][0]["ledger"]
-                if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"]]
+        days = [
+            e["day"]
+            for e in live.record(who)["operators"][0]["ledger"]
+            if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"]
+        ]
         assert days == [3]
     finally:
         live.close()
@@ -353,7 +378,8 @@ def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
 
 
 def test_records_and_stats_are_read_while_a_day_is_simulated(
-        tmp_path: Path, scenario: Scenario) -> None:
+    tmp_path: Path, scenario: Scenario
+) -> None:
     """Records read the copy made at the end of the last completed day, and stats the figures
     computed once that day: a day being simulated (its arrays under the write lock) does not
     hold them up, and they show that day."""
@@ -396,8 +422,11 @@ def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scena
         a.submit([Submission("court-1", who, SEVERE)], "court")
         a.advance(9)
         b.advance(9)
-        event = next(e for e in a.record(who)["operators"][0]["ledger"]
-                     if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"])
+        event = next(
+            e
+            for e in a.record(who)["operators"][0]["ledger"]
+            if e["behaviour"] == SEVERE and "submitted through the API" in e["notes"]
+        )
         appeal = a.file_appeal(who, event["event"], "not me")["appeal"]
         job = a.start_advance(15)
         a.decide_appeal(appeal, uphold=True)
@@ -415,8 +444,9 @@ def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scena
         b.close()
 
 
-def test_a_day_that_fails_half_way_is_dropped(tmp_path: Path, scenario: Scenario,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_day_that_fails_half_way_is_dropped(
+    tmp_path: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The job reports the failure and the city goes back to its last whole day, so the next
     advance gives the city an unbroken run would."""
     a = LiveCity(tmp_path / "a", scenario, seed=7, snapshot_every=4)
@@ -457,8 +487,7 @@ def test_older_snapshots_are_thinned(tmp_path: Path, scenario: Scenario) -> None
         live.close()
 
 
-def test_notices_filter_by_the_list_that_caused_them(tmp_path: Path,
-                                                     scenario: Scenario) -> None:
+def test_notices_filter_by_the_list_that_caused_them(tmp_path: Path, scenario: Scenario) -> None:
     live = LiveCity(tmp_path / "n", scenario, seed=2)
     try:
         live.advance(30)
@@ -480,8 +509,7 @@ def test_notices_filter_by_the_list_that_caused_them(tmp_path: Path,
         live.close()
 
 
-def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
-                                                        scenario: Scenario) -> None:
+def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path, scenario: Scenario) -> None:
     """The chilling effect of the live city: its behaviour-only twin is the one a whole run
     runs (same seed, the same draws), day by day, and a restart brings it back from the last
     snapshot with the city. (An upheld appeal's re-simulation keeps it too: the appeal tests
@@ -497,8 +525,11 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
     assert live.city.twin is not None and live.city.twin.day == 12
     assert np.array_equal(live.city.twin.occurrences(), whole[:12])
     detail = live.stats()["chilling_detail"]
-    assert detail == chilling_detail(names, live.city.occurrences().sum(axis=0),
-                                     whole[:12].sum(axis=0)) != {}
+    assert (
+        detail
+        == chilling_detail(names, live.city.occurrences().sum(axis=0), whole[:12].sum(axis=0))
+        != {}
+    )
     live.close()
     again = LiveCity(tmp_path / "t")  # from the day-10 snapshot, twin and all
     try:
@@ -512,7 +543,6 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path,
 def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Scenario) -> None:
     import pickle
 
-
     city = City(scenario, 3, None)
     for _ in range(4):
         city.step()
@@ -525,7 +555,8 @@ def test_a_snapshot_from_before_twins_gets_one_built_and_caught_up(scenario: Sce
 
 
 def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
-        tmp_path: Path, scenario: Scenario) -> None:
+    tmp_path: Path, scenario: Scenario
+) -> None:
     live = LiveCity(tmp_path / "l", scenario, seed=4, snapshot_every=5)
     live.advance(12)
     before = _state(live.city)

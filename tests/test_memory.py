@@ -63,8 +63,9 @@ def test_state_bytes_sees_arrays_in_slots_including_private_and_unset_ones() -> 
 
 
 def test_state_bytes_walks_the_slots_of_every_class_in_the_mro() -> None:
-    obj = _SlottedChild(np.zeros(100, dtype=np.int64), np.zeros(10, dtype=np.int8),
-                        np.zeros(7, dtype=np.int32))
+    obj = _SlottedChild(
+        np.zeros(100, dtype=np.int64), np.zeros(10, dtype=np.int8), np.zeros(7, dtype=np.int32)
+    )
     assert state_bytes(obj) == 800 + 10 + 28
 
 
@@ -80,7 +81,11 @@ def test_state_bytes_sees_slotted_dataclasses_and_what_they_hold() -> None:
 
 
 def test_state_bytes_sees_the_engines_slotted_events() -> None:
-    events = Events(actor=np.zeros(10, np.int64), subject=np.zeros(10, np.int64),
-                    behaviour=np.zeros(10, np.int16), misattributed=np.zeros(10, bool),
-                    fabricated=np.zeros(10, bool))
+    events = Events(
+        actor=np.zeros(10, np.int64),
+        subject=np.zeros(10, np.int64),
+        behaviour=np.zeros(10, np.int16),
+        misattributed=np.zeros(10, bool),
+        fabricated=np.zeros(10, bool),
+    )
     assert state_bytes([events]) == 80 + 80 + 20 + 10 + 10

@@ -22,11 +22,13 @@ def nation() -> xinyong.Run:
 def test_each_city_scores_its_own_residents(nation: xinyong.Run) -> None:
     pop = nation.query("SELECT citizen, district, age FROM population ORDER BY citizen")
     for index, op in enumerate(nation.operators):
-        covered = nation.query("SELECT covered FROM standings WHERE operator = ? "
-                               "ORDER BY subject", [index])["covered"].to_numpy()
+        covered = nation.query(
+            "SELECT covered FROM standings WHERE operator = ? ORDER BY subject", [index]
+        )["covered"].to_numpy()
         adult = pop["age"].to_numpy() >= 18
-        expected = adult & (pop["district"].isin(op.districts).to_numpy()
-                            if op.districts is not None else True)
+        expected = adult & (
+            pop["district"].isin(op.districts).to_numpy() if op.districts is not None else True
+        )
         assert (covered == expected).all(), op.name
     cities = {op.name: op.districts for op in nation.operators if op.districts}
     assert sorted(d for ds in cities.values() for d in ds) == list(range(12))
@@ -36,7 +38,9 @@ def test_the_national_list_is_honoured_in_every_city(nation: xinyong.Run) -> Non
     court = [op.name for op in nation.operators].index("court")
     listed = nation.query(
         "SELECT m.subject, p.district FROM memberships m JOIN population p "
-        "ON p.citizen = m.subject WHERE m.operator = ?", [court])
+        "ON p.citizen = m.subject WHERE m.operator = ?",
+        [court],
+    )
     outside = listed[listed.district >= 3]  # citizens of the other three cities
     assert len(outside) > 0
     for citizen in outside.subject.head(5):
@@ -48,15 +52,32 @@ def test_the_national_list_is_honoured_in_every_city(nation: xinyong.Run) -> Non
 def test_a_district_the_population_lacks_is_refused() -> None:
     data = xinyong.load_scenario("nation").model_dump(by_alias=True)
     data["operators"][1]["districts"] = [3, 14]
-    with pytest.raises(xinyong.ScenarioError, match=r"operators\[1\]\.districts\[1\] = 14: "
-                                                   r"no such district"):
+    with pytest.raises(
+        xinyong.ScenarioError,
+        match=r"operators\[1\]\.districts\[1\] = 14: "
+        r"no such district",
+    ):
         validate_scenario(data, "nation.toml")
 
 
 def test_scale_sets_the_population(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("xinyong")
-    result = subprocess.run([str(exe), "simulate", "--scenario", "nation", "--scale",
-                             "0.00001", "--days", "3", "--out", str(tmp_path / "n")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            str(exe),
+            "simulate",
+            "--scenario",
+            "nation",
+            "--scale",
+            "0.00001",
+            "--days",
+            "3",
+            "--out",
+            str(tmp_path / "n"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "n" / "summary.json").read_text())["citizens"] == 14_000

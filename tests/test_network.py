@@ -9,10 +9,10 @@ from helpers import consequence_city
 import xinyong
 from xinyong.engine.city import City
 from xinyong.engine.split import blocks
-from xinyong.engine.streams import Streams
 from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import PopulationSpec
 
 
@@ -59,8 +59,9 @@ def test_a_block_draws_exactly_its_citizens_ties() -> None:
 
 def test_share_and_any_read_the_ties() -> None:
     # 0 - 1, 0 - 2, 3 alone.
-    net = SocialNetwork(np.array([0, 2, 3, 4, 4], dtype=np.int32),
-                        np.array([1, 2, 0, 0], dtype=np.int32))
+    net = SocialNetwork(
+        np.array([0, 2, 3, 4, 4], dtype=np.int32), np.array([1, 2, 0, 0], dtype=np.int32)
+    )
     low = np.array([False, True, False, False])
     assert net.share_with(np.arange(4), low).tolist() == [0.5, 0.0, 0.0, 0.0]
     assert net.any_with(np.arange(4), low).tolist() == [True, False, False, False]
@@ -91,8 +92,9 @@ def test_low_score_contacts_pull_the_provider_score_down() -> None:
 
 
 def test_a_blacklisted_friend_makes_a_citizen_careful() -> None:
-    scenario = consequence_city(citizens=3000, days=5, network={"friends": 3},
-                                response={"contact_listed": 0.5})
+    scenario = consequence_city(
+        citizens=3000, days=5, network={"friends": 3}, response={"contact_listed": 0.5}
+    )
     c = City(scenario, 2, None)
     effects, net = c.effects, c.network
     _, friends = net.of(np.array([10]))

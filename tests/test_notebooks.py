@@ -17,8 +17,9 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.ipynb")))
 def test_example_notebook_runs(name: str) -> None:
     book = nbformat.read(EXAMPLES / f"{name}.ipynb", as_version=4)
-    NotebookClient(book, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    NotebookClient(
+        book, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}
+    ).execute()
     outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     if name == "citizens_story":  # the run, the explanation and a decision show as HTML

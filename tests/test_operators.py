@@ -7,12 +7,12 @@ import pytest
 from helpers import multi_city, tiny_scenario
 
 import xinyong
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.collectors import CollectorNetwork
 from xinyong.model.operators import OperatorState, routing
 from xinyong.model.sensors import Events, Placement, Sensors
 from xinyong.model.standing import Standing
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Collectors, Sensor, validate_scenario
 
 N = 200_000
@@ -24,10 +24,14 @@ def _bound(p: float, n: int) -> float:
 
 
 def test_sensor_detection_and_misattribution_rates() -> None:
-    behaviours = [Behaviour(name="a", p=0.1, sensor="cam", points=-1),
-                  Behaviour(name="b", p=0.1, sensor="col", points=1)]
-    sensors = {"cam": Sensor(detect=0.6, misidentify=0.05),
-               "col": Sensor(detect=0.3, misidentify=0.0)}
+    behaviours = [
+        Behaviour(name="a", p=0.1, sensor="cam", points=-1),
+        Behaviour(name="b", p=0.1, sensor="col", points=1),
+    ]
+    sensors = {
+        "cam": Sensor(detect=0.6, misidentify=0.05),
+        "col": Sensor(detect=0.3, misidentify=0.0),
+    }
     s = Sensors(behaviours, [0, 1], sensors, N, Streams(3))
     pairs = np.arange(N) * 2  # every citizen does behaviour a once
     events = s.observe(0, pairs)
@@ -36,8 +40,9 @@ def test_sensor_detection_and_misattribution_rates() -> None:
     assert abs(share - 0.05) < _bound(0.05, len(events))
     wrong = events.where(events.misattributed)
     assert (wrong.subject != wrong.actor).all()
-    assert (events.where(~events.misattributed).subject
-            == events.where(~events.misattributed).actor).all()
+    assert (
+        events.where(~events.misattributed).subject == events.where(~events.misattributed).actor
+    ).all()
     # Blame falls uniformly on the others.
     assert abs(wrong.subject.mean() / N - 0.5) < 0.02
     events_b = s.observe(0, pairs + 1)
@@ -46,11 +51,14 @@ def test_sensor_detection_and_misattribution_rates() -> None:
 
 
 def test_camera_coverage_by_district_and_collectors_only_where_they_watch() -> None:
-    behaviours = [Behaviour(name="a", p=0.1, sensor="cam", points=-1),
-                  Behaviour(name="b", p=0.1, sensor="col", points=-1)]
-    sensors = {"cam": Sensor(detect=0.8, misidentify=0.0, coverage=[1.0, 0.5, 0.0]),
-               "col": Sensor(detect=1.0, misidentify=0.0,
-                             collectors=Collectors(quota=1, coverage=0.5))}
+    behaviours = [
+        Behaviour(name="a", p=0.1, sensor="cam", points=-1),
+        Behaviour(name="b", p=0.1, sensor="col", points=-1),
+    ]
+    sensors = {
+        "cam": Sensor(detect=0.8, misidentify=0.0, coverage=[1.0, 0.5, 0.0]),
+        "col": Sensor(detect=1.0, misidentify=0.0, collectors=Collectors(quota=1, coverage=0.5)),
+    }
     district = np.arange(N) % 3
     neighbourhood = np.arange(N) // 100
     watched = np.arange(neighbourhood.max() + 1) % 2 == 0
@@ -66,8 +74,13 @@ def test_camera_coverage_by_district_and_collectors_only_where_they_watch() -> N
 
 def _network(quota: int, rate: float, behind: float) -> tuple[CollectorNetwork, np.ndarray]:
     neighbourhood = np.repeat(np.arange(2000), 50)
-    spec = Collectors(coverage=0.5, quota=quota, period_days=10, false_report_rate=rate,
-                      behind_false_report_rate=behind)
+    spec = Collectors(
+        coverage=0.5,
+        quota=quota,
+        period_days=10,
+        false_report_rate=rate,
+        behind_false_report_rate=behind,
+    )
     return CollectorNetwork("col", spec, neighbourhood, [7, 9], Streams(1)), neighbourhood
 
 
@@ -89,8 +102,13 @@ def test_collectors_on_pace_use_the_lower_rate_and_periods_reset() -> None:
     # Credit every collector with a full period's quota: nobody is behind, nobody lies.
     beats = np.flatnonzero(net.watched)
     actors = np.repeat(beats * 50, 5)
-    true = Events(actors, actors, np.zeros(actors.size, np.int16),
-                  np.zeros(actors.size, bool), np.zeros(actors.size, bool))
+    true = Events(
+        actors,
+        actors,
+        np.zeros(actors.size, np.int16),
+        np.zeros(actors.size, bool),
+        np.zeros(actors.size, bool),
+    )
     net.credit(true, np.array([0], dtype=np.int16), 0)
     for day in range(10):
         assert len(net.fabricate(day)) == 0
@@ -100,8 +118,9 @@ def test_collectors_on_pace_use_the_lower_rate_and_periods_reset() -> None:
 
 def _operator(scenario: xinyong.Scenario, i: int = 0, n: int = N) -> OperatorState:
     op = scenario.all_operators()[i]
-    return OperatorState(i, op, scenario, routing(scenario)[i], n, scenario.days, Scratch(n),
-                         Scratch(n), Streams(2))
+    return OperatorState(
+        i, op, scenario, routing(scenario)[i], n, scenario.days, Scratch(n), Scratch(n), Streams(2)
+    )
 
 
 def test_assessment_dismisses_at_its_rates() -> None:
@@ -109,8 +128,13 @@ def test_assessment_dismisses_at_its_rates() -> None:
     city = _operator(scenario)
     wrong = np.arange(N) % 4 == 0
     actor = np.arange(N)
-    events = Events(actor, np.where(wrong, (actor + 1) % N, actor),
-                    np.zeros(N, np.int16), wrong, np.zeros(N, bool))
+    events = Events(
+        actor,
+        np.where(wrong, (actor + 1) % N, actor),
+        np.zeros(N, np.int16),
+        wrong,
+        np.zeros(N, bool),
+    )
     dismissed = city.assess(3, events)
     a = scenario.operators[0].assessment
     assert a is not None
@@ -133,8 +157,10 @@ def test_sharing_is_transitive_and_filtered(reference_dict: dict) -> None:
     data = multi_city().model_dump(by_alias=True)
     data["operators"][1]["reads"] = []
     data["operators"][2] = {**data["operators"][1], "name": "third"}
-    data["sharing"] = [{"from": "city", "to": "pay", "behaviours": ["jaywalking"]},
-                       {"from": "pay", "to": "third"}]
+    data["sharing"] = [
+        {"from": "city", "to": "pay", "behaviours": ["jaywalking"]},
+        {"from": "pay", "to": "third"},
+    ]
     scenario = validate_scenario(data, "chain")
     names = [b.name for b in scenario.behaviours]
     receives = routing(scenario)
@@ -155,14 +181,18 @@ def test_sharing_rule_errors_name_the_operator() -> None:
 def test_grade_cap_holds_for_its_days_then_lifts() -> None:
     drunk = {"name": "drunk", "p": 0.0, "points": -1, "sensor": "sure"}
     scenario = tiny_scenario([drunk], days=40)
-    scheme = scenario.all_operators()[0].scheme.model_copy(update={"overrides": [
-        xinyong.scenario.GradeOverride(behaviour="drunk", grade="C", days=10)]})
+    scheme = scenario.all_operators()[0].scheme.model_copy(
+        update={
+            "overrides": [xinyong.scenario.GradeOverride(behaviour="drunk", grade="C", days=10)]
+        }
+    )
     standing = Standing(scheme, 2, 40, Scratch(2))
     standing.score[:] = 160  # grade A
     standing.grade_counts = np.bincount(standing.grades(), minlength=4)
     one = np.array([0])
-    standing.apply(5, one, np.array([-1]), np.array([False]),
-                   caps=(one, np.array([2]), np.array([10])))
+    standing.apply(
+        5, one, np.array([-1]), np.array([False]), caps=(one, np.array([2]), np.array([10]))
+    )
     names = standing.grade_names
     assert [names[g] for g in standing.grades(day=5)] == ["C", "A"]
     for day in range(6, 15):
@@ -182,13 +212,13 @@ def multi_run() -> xinyong.Run:
 def test_every_operator_replays_its_ledger(multi_run: xinyong.Run) -> None:
     for i, op in enumerate(multi_run.operators):
         stored = multi_run.query(
-            "SELECT score FROM standings WHERE operator = ? ORDER BY subject", [i])["score"]
+            "SELECT score FROM standings WHERE operator = ? ORDER BY subject", [i]
+        )["score"]
         assert np.array_equal(multi_run.ledger.replay(operator=op.name), stored), op.name
 
 
 def test_each_operator_scores_only_what_reaches_it(multi_run: xinyong.Run) -> None:
-    counts = multi_run.query(
-        "SELECT operator, behaviour, count(*) AS n FROM events GROUP BY 1, 2")
+    counts = multi_run.query("SELECT operator, behaviour, count(*) AS n FROM events GROUP BY 1, 2")
     pay = set(counts[counts.operator == "pay"].behaviour)
     assert pay <= {"bank_arrears", "contract_breach_judgment"}
     city = set(counts[counts.operator == "city"].behaviour)
@@ -200,8 +230,7 @@ def test_each_operator_scores_only_what_reaches_it(multi_run: xinyong.Run) -> No
     assert kids == 0
 
 
-def test_dismissed_and_false_events_are_recorded_but_do_not_count(
-        multi_run: xinyong.Run) -> None:
+def test_dismissed_and_false_events_are_recorded_but_do_not_count(multi_run: xinyong.Run) -> None:
     city = multi_run.summary["operators"]["city"]
     assert city["events_dismissed"] > 0
     rows = multi_run.query("SELECT * FROM ledger WHERE operator = 0")
@@ -218,8 +247,9 @@ def test_starting_scores_follow_income(multi_run: xinyong.Run) -> None:
 
 
 def test_explain_shows_every_operator(multi_run: xinyong.Run) -> None:
-    adult = int(multi_run.query(
-        "SELECT subject FROM events WHERE operator = 'pay' LIMIT 1")["subject"][0])
+    adult = int(
+        multi_run.query("SELECT subject FROM events WHERE operator = 'pay' LIMIT 1")["subject"][0]
+    )
     e = multi_run.explain(adult)
     assert e.operator.name == "city" and [o.operator.name for o in e.others] == ["pay"]
     text = str(e)
@@ -237,19 +267,37 @@ def test_a_listing_by_one_operator_changes_behaviour_everywhere() -> None:
     scale = {"start": 100, "floor": 0, "ceiling": 200}
     grades = [{"grade": "A", "min": 0}]
     data = {
-        "name": "two", "citizens": 3, "days": 10, "conduct_lognormal_sigma": 0.0,
+        "name": "two",
+        "citizens": 3,
+        "days": 10,
+        "conduct_lognormal_sigma": 0.0,
         "listed_response": {"negative": 0.0, "positive": 1.0},
         "sensors": {"sure": {"detect": 1.0, "misidentify": 0.0}},
         "behaviours": [
             {"name": "fraud", "p": 1.0, "sensor": "sure", "harmful": True},
-            {"name": "harm", "p": 1.0, "sensor": "sure", "harmful": True}],
+            {"name": "harm", "p": 1.0, "sensor": "sure", "harmful": True},
+        ],
         "operators": [
-            {"name": "watcher", "scheme": {"name": "w", "score": scale, "grades": grades,
-                                           "points": [{"behaviour": "harm", "points": -1}]}},
-            {"name": "lister", "scheme": {
-                "name": "l", "score": scale, "grades": grades,
-                "listing": {"min_days": 3, "release_min_score": 0, "at_floor": False},
-                "points": [{"behaviour": "fraud", "points": -1, "severe": True}]}}],
+            {
+                "name": "watcher",
+                "scheme": {
+                    "name": "w",
+                    "score": scale,
+                    "grades": grades,
+                    "points": [{"behaviour": "harm", "points": -1}],
+                },
+            },
+            {
+                "name": "lister",
+                "scheme": {
+                    "name": "l",
+                    "score": scale,
+                    "grades": grades,
+                    "listing": {"min_days": 3, "release_min_score": 0, "at_floor": False},
+                    "points": [{"behaviour": "fraud", "points": -1, "severe": True}],
+                },
+            },
+        ],
     }
     with xinyong.simulate(validate_scenario(data, "two"), seed=0) as run:
         days = run.ledger.events(0, "watcher")["day"].tolist()

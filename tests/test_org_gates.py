@@ -37,9 +37,11 @@ def test_a_blacklisted_company_is_refused_tenders_and_its_rep_trains(city: City)
     assert reasons == ("The organisation is blacklisted: No public tenders.",)
     rail = effects.gates.decide("rail", effects.status, rep)
     assert rail.action == "deny"
-    assert rail.text == ("You are discredited: legal representative of a blacklisted company: "
-                         "No train tickets for the legal representative of a blacklisted "
-                         "company.")
+    assert rail.text == (
+        "You are discredited: legal representative of a blacklisted company: "
+        "No train tickets for the legal representative of a blacklisted "
+        "company."
+    )
     # An employee who is not the legal representative is not touched.
     staff = np.flatnonzero(city.population.employer == org)
     other = int(staff[staff != rep][0])
@@ -70,14 +72,16 @@ def test_a_top_graded_company_wins_tenders(city: City) -> None:
     corp.standing.score[org] = 95
     action, reasons = city.org_gates.decide("tender", org)  # type: ignore[union-attr]
     assert action == "priority" and reasons == (
-        "Corporate grade A under 'corp': Wins public tenders.",)
+        "Corporate grade A under 'corp': Wins public tenders.",
+    )
 
 
 def test_organisation_gates_and_harms_are_counted() -> None:
     scenario = org_consequence_city(citizens=3000, days=200)
     data = scenario.model_dump(by_alias=True)
-    data["behaviours"] = [{**b, "p": 0.05} if b["name"] == "late_tax" else b
-                          for b in data["behaviours"]]  # companies fall: some are listed
+    data["behaviours"] = [
+        {**b, "p": 0.05} if b["name"] == "late_tax" else b for b in data["behaviours"]
+    ]  # companies fall: some are listed
     c = City(validate_scenario(data, source="t"), 4, None).run()
     s = c.summary()
     tender = s["org_gate_decisions"]["tender"]
@@ -87,21 +91,26 @@ def test_organisation_gates_and_harms_are_counted() -> None:
     assert harms["blacklisted"] > 0
     assert tender.get("deny", 0) > 0  # blacklisted companies met the gate
     assert harms["employees_of_blacklisted"] >= harms["blacklisted"]  # each has its rep
-    assert harms["employees_affected"] <= harms["employees_of_blacklisted"] or \
-        harms["ever_wrongly_blacklisted"] > harms["wrongly_blacklisted"]
+    assert (
+        harms["employees_affected"] <= harms["employees_of_blacklisted"]
+        or harms["ever_wrongly_blacklisted"] > harms["wrongly_blacklisted"]
+    )
 
 
 def test_a_stored_run_answers_for_the_legal_representative() -> None:
     import xinyong
 
     data = org_consequence_city(citizens=3000, days=120).model_dump(by_alias=True)
-    data["behaviours"] = [{**b, "p": 0.05} if b["name"] == "late_tax" else b
-                          for b in data["behaviours"]]
+    data["behaviours"] = [
+        {**b, "p": 0.05} if b["name"] == "late_tax" else b for b in data["behaviours"]
+    ]
     with xinyong.simulate(validate_scenario(data, source="t"), seed=4) as run:
         corp = [op.name for op in run.operators].index("corp")
-        reps = run.query("SELECT o.legal_rep FROM organisations o JOIN standings s "
-                         "ON s.subject = o.organisation AND s.operator = ? WHERE s.listed",
-                         [corp])["legal_rep"]
+        reps = run.query(
+            "SELECT o.legal_rep FROM organisations o JOIN standings s "
+            "ON s.subject = o.organisation AND s.operator = ? WHERE s.listed",
+            [corp],
+        )["legal_rep"]
         assert len(reps) > 0
         decision = run.gate("rail", int(reps.iloc[0]))
         assert decision.action == "deny"
@@ -113,8 +122,9 @@ def test_wrongful_refusals_of_companies_are_counted_against_the_counterfactual()
     free standings (settled at each day's end) count their refusals as wrongful, and every
     company wrongly listed now was wrongly listed at some point."""
     data = org_consequence_city(citizens=3000, days=200).model_dump(by_alias=True)
-    data["behaviours"] = [{**b, "p": 0.05} if b["name"] == "late_tax" else b
-                          for b in data["behaviours"]]
+    data["behaviours"] = [
+        {**b, "p": 0.05} if b["name"] == "late_tax" else b for b in data["behaviours"]
+    ]
     for sensor in data["sensors"].values():
         sensor["misidentify"] = 0.3
     s = City(validate_scenario(data, source="t"), 4, None).run().summary()

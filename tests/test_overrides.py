@@ -25,21 +25,23 @@ def rongcheng():
 
 
 def test_apply_sets_the_value_and_leaves_the_original(reference) -> None:
-    changed = apply(reference, {"sensors.camera.misidentify": 0.05,
-                                "behaviours.jaywalking.p": 0.002})
+    changed = apply(
+        reference, {"sensors.camera.misidentify": 0.05, "behaviours.jaywalking.p": 0.002}
+    )
     assert changed.sensors["camera"].misidentify == 0.05
     assert next(b for b in changed.behaviours if b.name == "jaywalking").p == 0.002
     assert reference.sensors["camera"].misidentify == 0.01
     assert differences(reference, changed) == {
-        "sensors.camera.misidentify": (0.01, 0.05), "behaviours.jaywalking.p": (
-            get(reference, "behaviours.jaywalking.p"), 0.002)}
+        "sensors.camera.misidentify": (0.01, 0.05),
+        "behaviours.jaywalking.p": (get(reference, "behaviours.jaywalking.p"), 0.002),
+    }
 
 
-def test_lists_are_addressed_by_name_or_index_and_written_out_in_full(reference, rongcheng
-                                                                       ) -> None:
+def test_lists_are_addressed_by_name_or_index_and_written_out_in_full(reference, rongcheng) -> None:
     assert normalise(reference, {"behaviours.6.p": 0.1}) == {"behaviours.jaywalking.p": 0.1}
     assert normalise(rongcheng, {"operators.city.scheme.floor": 650}) == {
-        "operators.city.scheme.score.floor": 650}
+        "operators.city.scheme.score.floor": 650
+    }
     # a single-scheme scenario keeps its scheme at the top; its one operator is 'city'
     assert normalise(reference, {"operators.city.scheme.floor": 650}) == {"score.floor": 650}
     changed = apply(rongcheng, {"operators.city.scheme.lists.blacklist.escalation.below": 800})
@@ -47,15 +49,22 @@ def test_lists_are_addressed_by_name_or_index_and_written_out_in_full(reference,
     assert next(x for x in lists if x.name == "blacklist").escalation.below == 800
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    ("sensors.camera.misidentfy", "no field 'misidentfy' in sensors.camera; did you mean "
-                                  "'misidentify'?"),
-    ("sensors.camra.detect", "no sensor 'camra' in sensors; did you mean 'camera'?"),
-    ("behaviours.jaywalkng.p", "no behaviour 'jaywalkng' in behaviours; did you mean "
-                               "'jaywalking'?"),
-    ("score.floor.x", "score.floor is a value, not a table"),
-    ("source", "'source' is in several parts of the scenario: say which"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "sensors.camera.misidentfy",
+            "no field 'misidentfy' in sensors.camera; did you mean 'misidentify'?",
+        ),
+        ("sensors.camra.detect", "no sensor 'camra' in sensors; did you mean 'camera'?"),
+        (
+            "behaviours.jaywalkng.p",
+            "no behaviour 'jaywalkng' in behaviours; did you mean 'jaywalking'?",
+        ),
+        ("score.floor.x", "score.floor is a value, not a table"),
+        ("source", "'source' is in several parts of the scenario: say which"),
+    ],
+)
 def test_a_bad_path_says_what_to_write(reference, path: str, message: str) -> None:
     with pytest.raises(OverrideError) as err:
         apply(reference, {path: 0.5})
@@ -63,31 +72,44 @@ def test_a_bad_path_says_what_to_write(reference, path: str, message: str) -> No
 
 
 def test_a_bad_value_gets_the_scenario_check(reference) -> None:
-    with pytest.raises(OverrideError, match=r"sensors.camera.misidentify = 5: a probability must "
-                                            r"be in \[0, 1\]; did you mean a percentage"):
+    with pytest.raises(
+        OverrideError,
+        match=r"sensors.camera.misidentify = 5: a probability must "
+        r"be in \[0, 1\]; did you mean a percentage",
+    ):
         apply(reference, {"sensors.camera.misidentify": 5})
     with pytest.raises(OverrideError, match="lower the last grade's min to 550"):
         apply(reference, {"score.floor": 550})
 
 
 def test_values_are_read_as_toml() -> None:
-    assert parse(["a=0.05", "b=550", "c=true", "d=camera", "e=[0.5, 1]", "f={detect = 0.5}"]) \
-        == {"a": 0.05, "b": 550, "c": True, "d": "camera", "e": [0.5, 1], "f": {"detect": 0.5}}
+    assert parse(["a=0.05", "b=550", "c=true", "d=camera", "e=[0.5, 1]", "f={detect = 0.5}"]) == {
+        "a": 0.05,
+        "b": 550,
+        "c": True,
+        "d": "camera",
+        "e": [0.5, 1],
+        "f": {"detect": 0.5},
+    }
     with pytest.raises(OverrideError, match="write PATH=VALUE"):
         parse(["sensors.camera.misidentify"])
 
 
 def test_a_run_records_its_overrides_and_is_named_by_them() -> None:
     kwargs = {"citizens": 2000, "days": 40, "seed": 3}
-    with xinyong.simulate("reference", set={"sensors.camera.misidentify": 0.05}, **kwargs) as a, \
-            xinyong.simulate("reference", **kwargs) as b:
+    with (
+        xinyong.simulate("reference", set={"sensors.camera.misidentify": 0.05}, **kwargs) as a,
+        xinyong.simulate("reference", **kwargs) as b,
+    ):
         assert a.summary["overrides"] == {"sensors.camera.misidentify": 0.05}
         assert "overrides" not in b.summary
         assert a.summary["events_misattributed"] > b.summary["events_misattributed"]
         ra, rb = (RunData("x", r.summary, r.daily, scenario=r.scenario) for r in (a, b))
     na, nb = named_by_differences(ra, rb)
-    assert (na.name, nb.name) == ("sensors.camera.misidentify = 0.05",
-                                  "sensors.camera.misidentify = 0.01")
+    assert (na.name, nb.name) == (
+        "sensors.camera.misidentify = 0.05",
+        "sensors.camera.misidentify = 0.01",
+    )
 
 
 @pytest.mark.parametrize("name", ["reference", "rongcheng"])
@@ -105,8 +127,9 @@ def test_chilling_reports_counts_and_an_exact_interval() -> None:
 
     from xinyong.studies.chilling import chilling_detail, chilling_text
 
-    d = chilling_detail(["common", "rare", "never"], np.array([9500, 3, 4]),
-                        np.array([10000, 7, 0]))
+    d = chilling_detail(
+        ["common", "rare", "never"], np.array([9500, 3, 4]), np.array([10000, 7, 0])
+    )
     assert set(d) == {"common", "rare"}  # a behaviour the twin never did has no rate to compare
     rare = d["rare"]
     assert (rare["with"], rare["without"], rare["change"]) == (3, 7, round(3 / 7 - 1, 4))
@@ -139,20 +162,28 @@ def test_a_new_live_city_takes_overrides(tmp_path: Path) -> None:
     from xinyong.service.live import LiveCity
 
     started: list[xinyong.Scenario] = []
-    live = LiveCity(tmp_path / "a", xinyong.load_scenario("reference").with_sizes(
-        citizens=200, days=5), 0)
+    live = LiveCity(
+        tmp_path / "a", xinyong.load_scenario("reference").with_sizes(citizens=200, days=5), 0
+    )
 
     def on_load(scenario: xinyong.Scenario, seed: int) -> LiveCity:
         started.append(scenario)
         return live
 
     with TestClient(create_app(live, Keyring.from_env(KEYS), on_load=on_load)) as client:
-        body = {"scenario": "reference", "citizens": 300, "days": 5,
-                "set": ["sensors.camera.misidentify=0.05"]}
+        body = {
+            "scenario": "reference",
+            "citizens": 300,
+            "days": 5,
+            "set": ["sensors.camera.misidentify=0.05"],
+        }
         ok = client.post("/scenario", json=body, headers={"X-API-Key": "adm"})
         assert ok.status_code == 200, ok.text
         assert started[-1].sensors["camera"].misidentify == 0.05
-        bad = client.post("/scenario", json={**body, "set": ["sensors.camera.misidentfy=1"]},
-                          headers={"X-API-Key": "adm"})
+        bad = client.post(
+            "/scenario",
+            json={**body, "set": ["sensors.camera.misidentfy=1"]},
+            headers={"X-API-Key": "adm"},
+        )
         assert bad.status_code == 422 and "did you mean 'misidentify'" in bad.text
     live.close()

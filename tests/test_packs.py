@@ -21,34 +21,84 @@ SCENARIOS = ["rongcheng", "pilot-city", "corporate"]
 
 # Row B1: behaviours that raise a score [000, 002, 003].
 RAISE = [
-    "charity_work", "volunteering", "elderly_care", "helping_neighbourhood", "blood_donation",
-    "helping_poor", "good_credit_record", "litter_cleanup", "recycling", "good_deed",
-    "helping_drunk_home", "heroic_act",
+    "charity_work",
+    "volunteering",
+    "elderly_care",
+    "helping_neighbourhood",
+    "blood_donation",
+    "helping_poor",
+    "good_credit_record",
+    "litter_cleanup",
+    "recycling",
+    "good_deed",
+    "helping_drunk_home",
+    "heroic_act",
 ]
 # Rows B2 and B3: behaviours that lower it [000, 001, 002, 003].
 LOWER = [
-    "traffic_offence", "jaywalking", "illegal_protest", "neglecting_elderly", "theft",
-    "spreading_rumours", "speaking_against_government", "exam_cheating", "game_cheating",
-    "restaurant_no_show", "false_review", "late_bills", "littering", "drinking_too_much",
-    "misbehaving_with_people", "fraud", "violence", "frivolous_purchase", "excess_toilet_paper",
-    "misbehaving_at_work", "violating_community_norms",
-    "improper_dress", "undisciplined_lifestyle",  # B3: dress and lifestyle
+    "traffic_offence",
+    "jaywalking",
+    "illegal_protest",
+    "neglecting_elderly",
+    "theft",
+    "spreading_rumours",
+    "speaking_against_government",
+    "exam_cheating",
+    "game_cheating",
+    "restaurant_no_show",
+    "false_review",
+    "late_bills",
+    "littering",
+    "drinking_too_much",
+    "misbehaving_with_people",
+    "fraud",
+    "violence",
+    "frivolous_purchase",
+    "excess_toilet_paper",
+    "misbehaving_at_work",
+    "violating_community_norms",
+    "improper_dress",
+    "undisciplined_lifestyle",  # B3: dress and lifestyle
 ]
 # The Rongcheng deduction table (sources.md) and drunk driving (Foreign Policy 2018).
 RONGCHENG_TABLE = {
-    "traffic_offence": -5, "bank_arrears": -10, "contract_duty_failure": -20,
-    "contract_breach_judgment": -50, "private_lending_breach": -20, "illegal_fundraising": -40,
-    "commercial_fraud": -30, "fake_goods": -30, "late_public_fees": -20,
-    "utility_arrears_judgment": -50, "heating_tapping": -50, "utility_theft": -60,
+    "traffic_offence": -5,
+    "bank_arrears": -10,
+    "contract_duty_failure": -20,
+    "contract_breach_judgment": -50,
+    "private_lending_breach": -20,
+    "illegal_fundraising": -40,
+    "commercial_fraud": -30,
+    "fake_goods": -30,
+    "late_public_fees": -20,
+    "utility_arrears_judgment": -50,
+    "heating_tapping": -50,
+    "utility_theft": -60,
     "utility_vandalism": -100,
 }
 # Row C4 / S1: company behaviours [001].
-COMPANY = {"tax_paid_on_time": False, "late_tax": True, "administrative_fine": True,
-           "regulatory_penalty": True, "court_judgment_company": True}
-ADULT_ONLY = ["bank_arrears", "contract_breach_judgment", "traffic_offence", "drunk_driving",
-              "good_credit_record", "frivolous_purchase"]
-FACTORS = {"credit history", "behaviour and preferences", "ability to fulfil obligations",
-           "identity traits", "connections"}
+COMPANY = {
+    "tax_paid_on_time": False,
+    "late_tax": True,
+    "administrative_fine": True,
+    "regulatory_penalty": True,
+    "court_judgment_company": True,
+}
+ADULT_ONLY = [
+    "bank_arrears",
+    "contract_breach_judgment",
+    "traffic_offence",
+    "drunk_driving",
+    "good_credit_record",
+    "frivolous_purchase",
+]
+FACTORS = {
+    "credit history",
+    "behaviour and preferences",
+    "ability to fulfil obligations",
+    "identity traits",
+    "connections",
+}
 
 
 def _catalogue() -> dict[str, dict[str, Any]]:
@@ -65,6 +115,7 @@ def _grades(pack: dict[str, Any]) -> list[tuple[str, int]]:
 
 # -- every pack loads, every table sourced ----------------------------------------------------
 
+
 def test_the_standard_packs_are_built_in() -> None:
     assert {"catalogue", *SCHEME_PACKS} <= set(builtin_packs())
 
@@ -78,10 +129,16 @@ def test_every_builtin_pack_loads_with_every_table_sourced(name: str) -> None:
 
 def _scenario_with(scheme: str) -> dict[str, Any]:
     """A small scenario on the catalogue with one operator running ``scheme`` (name or path)."""
-    return {"name": "t", "citizens": 10, "days": 2, "catalogue": "catalogue",
-            "population": {}, "conduct_lognormal_sigma": 0.5,
-            "listed_response": {"negative": 1.0, "positive": 1.0},
-            "operators": [{"name": "op", "scheme": scheme}]}
+    return {
+        "name": "t",
+        "citizens": 10,
+        "days": 2,
+        "catalogue": "catalogue",
+        "population": {},
+        "conduct_lognormal_sigma": 0.5,
+        "listed_response": {"negative": 1.0, "positive": 1.0},
+        "operators": [{"name": "op", "scheme": scheme}],
+    }
 
 
 @pytest.mark.parametrize("name", SCHEME_PACKS)
@@ -103,6 +160,7 @@ def test_scheme_packs_score_only_catalogue_behaviours_of_their_subject(name: str
 
 # -- built-in scenarios ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_builtin_scenario_loads_and_simulates(name: str) -> None:
     scenario = xinyong.load_scenario(name)
@@ -119,8 +177,7 @@ def test_rongcheng_scenario_is_rongcheng() -> None:
     s = xinyong.load_scenario("rongcheng")
     assert (s.citizens, s.days) == (740_000, 365)  # Rongcheng's residents [001]
     ops = {op.name: op for op in s.operators}
-    assert {op.scheme.name for op in s.operators} == {"rongcheng", "payment-provider",
-                                                       "corporate"}
+    assert {op.scheme.name for op in s.operators} == {"rongcheng", "payment-provider", "corporate"}
     city = next(op for op in s.operators if op.scheme.name == "rongcheng")
     assert city.assessment is not None  # data assessed before it counts [004]
     # Court judgments and bank records reach both the city and the provider [001].
@@ -135,10 +192,13 @@ def test_rongcheng_scenario_is_rongcheng() -> None:
 
 # -- the catalogue ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("names", "harmful"), [(RAISE, False), (LOWER, True),
-                                                 (list(RONGCHENG_TABLE), True)])
-def test_catalogue_has_every_reported_behaviour_with_a_rate(names: list[str],
-                                                            harmful: bool) -> None:
+
+@pytest.mark.parametrize(
+    ("names", "harmful"), [(RAISE, False), (LOWER, True), (list(RONGCHENG_TABLE), True)]
+)
+def test_catalogue_has_every_reported_behaviour_with_a_rate(
+    names: list[str], harmful: bool
+) -> None:
     catalogue = _catalogue()
     missing = [n for n in names if n not in catalogue]
     assert not missing
@@ -163,8 +223,21 @@ def test_catalogue_ages_and_sensors() -> None:
         assert by_name[name]["min_age"] >= 18, name
     assert by_name["exam_cheating"]["max_age"] <= 30
     sensors = catalogue["sensors"]
-    assert {"camera", "collector", "bank", "payment", "tax", "online", "police", "court",
-            "employer", "business", "library", "registry", "citizen_reports"} <= set(sensors)
+    assert {
+        "camera",
+        "collector",
+        "bank",
+        "payment",
+        "tax",
+        "online",
+        "police",
+        "court",
+        "employer",
+        "business",
+        "library",
+        "registry",
+        "citizen_reports",
+    } <= set(sensors)
     assert len(sensors["camera"]["coverage"]) == 12  # the default population's districts
     assert sensors["collector"]["collectors"]["quota"] > 0
     assert all(b["sensor"] in sensors for b in catalogue["behaviours"])
@@ -174,10 +247,15 @@ def test_catalogue_ages_and_sensors() -> None:
 
 # -- the published figures ----------------------------------------------------------------------
 
+
 def test_rongcheng_pack_figures() -> None:
     pack = load_pack("rongcheng")
-    assert pack["score"] | {"source": None} == {"start": 1000, "floor": 600, "ceiling": 1300,
-                                                "source": None}
+    assert pack["score"] | {"source": None} == {
+        "start": 1000,
+        "floor": 600,
+        "ceiling": 1300,
+        "source": None,
+    }
     assert _grades(pack) == [("AAA", 1050), ("AA", 1030), ("A", 960), ("B", 850), ("C", 600)]
     assert pack["listed_grade"] == "D"
     assert pack["covers_min_age"] == 18
@@ -205,8 +283,13 @@ def test_pilot_city_pack_figures() -> None:
 def test_payment_provider_pack_figures() -> None:
     pack = load_pack("payment-provider")
     assert (pack["score"]["floor"], pack["score"]["ceiling"]) == (350, 950)
-    assert _grades(pack) == [("excellent", 700), ("very good", 650), ("good", 600),
-                             ("fair", 550), ("poor", 350)]
+    assert _grades(pack) == [
+        ("excellent", 700),
+        ("very good", 650),
+        ("good", 600),
+        ("fair", 550),
+        ("poor", 350),
+    ]
     assert "listing" not in pack
     # Offsets for "ability to pay" use the default population's bands (when the pack has them).
     bands = {k for k in pack.get("start_by_income", {}) if k != "source"}
@@ -222,14 +305,14 @@ def test_corporate_pack_figures() -> None:
     assert pack["subject"] == "company"
     points = _points(pack)
     assert points["tax_paid_on_time"]["points"] > 0
-    for name in ("late_tax", "administrative_fine", "regulatory_penalty",
-                 "court_judgment_company"):
+    for name in ("late_tax", "administrative_fine", "regulatory_penalty", "court_judgment_company"):
         assert points[name]["points"] < 0, name
     assert points["court_judgment_company"]["severe"] is True
     assert pack["listing"]["min_days"] > 0
 
 
 # -- refusals ---------------------------------------------------------------------------------
+
 
 def _broken_copy(tmp_path: Path) -> Path:
     """The rongcheng pack with the source of grade 'A' (grades[2]) removed."""

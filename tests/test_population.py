@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinyong.engine.streams import Streams
 from xinyong.model.population import (
     ADULT,
     CHILD,
@@ -25,6 +24,7 @@ from xinyong.model.population import (
     generate_population,
     identity_number,
 )
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import PopulationSpec
 
 # A real resident identity number (GB 11643-1999): 17 digits, then a digit or X.
@@ -37,16 +37,33 @@ def check_invariants(pop: Population, spec: PopulationSpec, citizens: int) -> No
     """Assert every structural promise of a generated population."""
     n, h, o = pop.citizens, pop.households, pop.organisations
     assert n == citizens
-    for name in ("age", "district", "neighbourhood", "income_band", "household", "role",
-                 "employer"):
+    for name in (
+        "age",
+        "district",
+        "neighbourhood",
+        "income_band",
+        "household",
+        "role",
+        "employer",
+    ):
         assert getattr(pop, name).shape == (n,), name
     assert (pop.age.dtype, pop.district.dtype, pop.neighbourhood.dtype) == (
-        np.int8, np.int16, np.int32)
+        np.int8,
+        np.int16,
+        np.int32,
+    )
     assert (pop.income_band.dtype, pop.household.dtype, pop.role.dtype, pop.employer.dtype) == (
-        np.int8, np.int32, np.int8, np.int32)
+        np.int8,
+        np.int32,
+        np.int8,
+        np.int32,
+    )
     assert pop.household_size.dtype == np.int16
     assert (pop.org_kind.dtype, pop.org_legal_rep.dtype, pop.org_district.dtype) == (
-        np.int8, np.int32, np.int16)
+        np.int8,
+        np.int32,
+        np.int16,
+    )
     assert pop.org_legal_rep.shape == pop.org_district.shape == (o,)
 
     # Households: contiguous ids, sizes that add up, every household non-empty.
@@ -160,8 +177,9 @@ def specs(draw: st.DrawFn) -> PopulationSpec:
 
 @settings(max_examples=150, deadline=None)
 @given(specs(), st.integers(1, 3000), st.integers(0, 2**32))
-def test_any_spec_and_size_keeps_every_promise(spec: PopulationSpec, citizens: int,
-                                               seed: int) -> None:
+def test_any_spec_and_size_keeps_every_promise(
+    spec: PopulationSpec, citizens: int, seed: int
+) -> None:
     check_invariants(generate_population(spec, citizens, Streams(seed)), spec, citizens)
 
 
@@ -241,8 +259,12 @@ def test_same_seed_same_city_other_seed_another() -> None:
     fields = [f.name for f in dataclasses.fields(Population)]
     for name in fields:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    differing = [n for n in fields if getattr(a, n).shape != getattr(c, n).shape
-                 or not np.array_equal(getattr(a, n), getattr(c, n))]
+    differing = [
+        n
+        for n in fields
+        if getattr(a, n).shape != getattr(c, n).shape
+        or not np.array_equal(getattr(a, n), getattr(c, n))
+    ]
     assert {"age", "household", "role", "employer", "income_band"} <= set(differing)
 
 

@@ -16,8 +16,13 @@ from xinyong.engine.workers import WorkerError
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     yield
     ray.shutdown()
 
@@ -28,12 +33,14 @@ def test_the_same_run_on_one_two_and_four_workers() -> None:
     try:
         first = runs[0]
         for other in runs[1:]:
-            assert {k: v for k, v in other.summary.items() if k != "wall_seconds"} == \
-                {k: v for k, v in first.summary.items() if k != "wall_seconds"}
+            assert {k: v for k, v in other.summary.items() if k != "wall_seconds"} == {
+                k: v for k, v in first.summary.items() if k != "wall_seconds"
+            }
             assert other.daily.equals(first.daily)
             order = "ORDER BY day, operator, subject, actor, behaviour"
             assert other.query(f"SELECT * FROM ledger {order}").equals(
-                first.query(f"SELECT * FROM ledger {order}"))
+                first.query(f"SELECT * FROM ledger {order}")
+            )
     finally:
         for r in runs:
             r.close()
@@ -46,8 +53,13 @@ def test_a_dead_worker_fails_the_run_with_its_day(tmp_path: Path) -> None:
             ray.kill(ray.get_actor(name))
 
     with pytest.raises(WorkerError, match="failed on day") as info:
-        xinyong.simulate(consequence_city(citizens=2000, days=20), seed=1, workers=2,
-                         out=tmp_path / "run", progress=kill_a_worker)
+        xinyong.simulate(
+            consequence_city(citizens=2000, days=20),
+            seed=1,
+            workers=2,
+            out=tmp_path / "run",
+            progress=kill_a_worker,
+        )
     assert "not saved as finished" in str(info.value)
     assert not (tmp_path / "run" / "summary.json").exists()
 
@@ -62,15 +74,20 @@ def test_a_failed_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
 
     folder = tmp_path / "run"
     with pytest.raises(WorkerError, match="resume it from its last checkpoint"):
-        xinyong.simulate(scenario, seed=4, workers=2, out=folder, checkpoint_every=5,
-                         progress=kill_on_day_13)
+        xinyong.simulate(
+            scenario, seed=4, workers=2, out=folder, checkpoint_every=5, progress=kill_on_day_13
+        )
     assert not (folder / "summary.json").exists()
-    with xinyong.simulate(scenario, seed=4, workers=2, out=folder, resume=True) as resumed, \
-            xinyong.simulate(scenario, seed=4, workers=2) as straight:
+    with (
+        xinyong.simulate(scenario, seed=4, workers=2, out=folder, resume=True) as resumed,
+        xinyong.simulate(scenario, seed=4, workers=2) as straight,
+    ):
         drop = {"wall_seconds"}
-        assert {k: v for k, v in resumed.summary.items() if k not in drop} == \
-            {k: v for k, v in straight.summary.items() if k not in drop}
+        assert {k: v for k, v in resumed.summary.items() if k not in drop} == {
+            k: v for k, v in straight.summary.items() if k not in drop
+        }
         order = "ORDER BY day, operator, subject, actor, behaviour"
         assert resumed.query(f"SELECT * FROM ledger {order}").equals(
-            straight.query(f"SELECT * FROM ledger {order}"))
+            straight.query(f"SELECT * FROM ledger {order}")
+        )
     assert (folder / "summary.json").exists() and not (folder / "blocks").exists()

@@ -11,8 +11,8 @@ import pytest
 from helpers import tiny_scenario
 
 import xinyong
-from xinyong.engine.scratch import Scratch
 from xinyong.model.standing import Standing
+from xinyong.primitives.scratch import Scratch
 
 HARM = {"name": "harm", "p": 1.0, "points": -30, "sensor": "sure"}
 
@@ -20,8 +20,10 @@ HARM = {"name": "harm", "p": 1.0, "points": -30, "sensor": "sure"}
 def _listings(run: xinyong.Run, citizen: int = 0, counterfactual: bool = False) -> list:
     rows = run.listings
     rows = rows[(rows.citizen == citizen) & (rows.counterfactual == counterfactual)]
-    return [(int(r.day), r.change, r.reason if isinstance(r.reason, str) else None)
-            for r in rows.itertuples()]
+    return [
+        (int(r.day), r.change, r.reason if isinstance(r.reason, str) else None)
+        for r in rows.itertuples()
+    ]
 
 
 def test_daily_harm_reaches_the_floor_and_lists() -> None:
@@ -45,8 +47,10 @@ def test_severe_event_lists_and_the_term_runs_before_release() -> None:
     # Listed citizens stop harming (negative response 0), so a listing ends after min_days = 3.
     run = xinyong.simulate(tiny_scenario([fraud], listed_response={"negative": 0.0}), seed=0)
     assert _listings(run) == [
-        (0, "listed", "severe event"), (3, "released", None),
-        (4, "listed", "severe event"), (7, "released", None),
+        (0, "listed", "severe event"),
+        (3, "released", None),
+        (4, "listed", "severe event"),
+        (7, "released", None),
         (8, "listed", "severe event"),
     ]
     assert run.summary["events_occurred"] == 3 * 10
@@ -57,8 +61,7 @@ def test_severe_event_lists_and_the_term_runs_before_release() -> None:
 def test_release_waits_for_the_score() -> None:
     harm = {**HARM, "points": -40}
     good = {"name": "good", "p": 1.0, "points": 10, "sensor": "sure"}
-    run = xinyong.simulate(tiny_scenario([harm, good], listed_response={"negative": 0.0}),
-                           seed=0)
+    run = xinyong.simulate(tiny_scenario([harm, good], listed_response={"negative": 0.0}), seed=0)
     # 70, 40, 10, 0 (listed day 3); then +10 a day: 10, 20, 30, 40, 50 on day 8 → released
     # (5 days >= 3 and 50 >= 50); day 9: 50 - 40 + 10 = 20.
     assert _listings(run) == [(3, "listed", "score at floor"), (8, "released", None)]
@@ -92,7 +95,10 @@ def test_misattributed_severe_event_lists_the_wrong_citizen_and_misses_the_actor
     s = run.summary
     # Citizen 1 is listed in reality; the error-free system lists citizen 0, who did it.
     assert (s["listed_share"], s["counterfactual_listed_share"], s["wrongly_listed"]) == (
-        1 / 3, 1 / 3, 1)
+        1 / 3,
+        1 / 3,
+        1,
+    )
     assert _listings(run, citizen=1) == [(0, "listed", "severe event")]
     assert _listings(run, citizen=1, counterfactual=True) == []
     assert _listings(run, citizen=0, counterfactual=True) == [(0, "listed", "severe event")]
@@ -120,8 +126,10 @@ def test_symmetric_misattribution_lists_both_in_reality_and_error_free() -> None
 def test_rates_are_capped_at_one_and_zero_never_happens() -> None:
     big = {"name": "big", "p": 1.0, "points": 1, "sensor": "sure"}
     never = {"name": "never", "p": 0.0, "points": -1, "sensor": "sure"}
-    run = xinyong.simulate(tiny_scenario([big, never], listed_response={"positive": 3.0},
-                                         conduct_lognormal_sigma=0.0), seed=1)
+    run = xinyong.simulate(
+        tiny_scenario([big, never], listed_response={"positive": 3.0}, conduct_lognormal_sigma=0.0),
+        seed=1,
+    )
     assert run.summary["events_occurred"] == 100
     assert set(run.ledger.events().behaviour) == {"big"}
 
@@ -139,14 +147,24 @@ def _standing(scenario: xinyong.Scenario, n: int) -> Standing:
     return Standing(scenario.all_operators()[0].scheme, n, scenario.days, Scratch(n))
 
 
-def _apply(standing: Standing, day: int, subjects: list[int], points: list[int],
-           severe: list[bool] | None = None) -> set[tuple[str, int]]:
-    changes = standing.apply(day, np.array(subjects, dtype=np.int64),
-                             np.array(points, dtype=np.int64),
-                             np.array(severe or [False] * len(subjects), dtype=bool))
-    return ({("listed", int(c)) for c in changes.listed}
-            | {("relisted", int(c)) for c in changes.relisted}
-            | {("released", int(c)) for c in changes.released})
+def _apply(
+    standing: Standing,
+    day: int,
+    subjects: list[int],
+    points: list[int],
+    severe: list[bool] | None = None,
+) -> set[tuple[str, int]]:
+    changes = standing.apply(
+        day,
+        np.array(subjects, dtype=np.int64),
+        np.array(points, dtype=np.int64),
+        np.array(severe or [False] * len(subjects), dtype=bool),
+    )
+    return (
+        {("listed", int(c)) for c in changes.listed}
+        | {("relisted", int(c)) for c in changes.relisted}
+        | {("released", int(c)) for c in changes.released}
+    )
 
 
 def test_term_restarts_every_day_at_the_floor() -> None:
@@ -181,15 +199,15 @@ def test_release_when_score_recovers_after_the_term() -> None:
 
 @pytest.mark.parametrize("min_days", [0, 1])
 def test_shortest_terms_still_release_the_next_day(min_days: int) -> None:
-    scenario = tiny_scenario([HARM], days=5, listing={"min_days": min_days,
-                                                      "release_min_score": 0})
+    scenario = tiny_scenario([HARM], days=5, listing={"min_days": min_days, "release_min_score": 0})
     standing = _standing(scenario, 1)
     assert _apply(standing, 0, [0], [-1], [True]) == {("listed", 0)}
     assert _apply(standing, 1, [], []) == {("released", 0)}
 
 
 def test_everyone_starting_at_the_floor_is_listed_on_day_zero() -> None:
-    run = xinyong.simulate(tiny_scenario([{**HARM, "p": 0.0}],
-                                         score={"start": 0, "floor": 0, "ceiling": 200}), seed=0)
+    run = xinyong.simulate(
+        tiny_scenario([{**HARM, "p": 0.0}], score={"start": 0, "floor": 0, "ceiling": 200}), seed=0
+    )
     assert run.summary["listed_share"] == 1.0
     assert list(run.daily["listed"]) == [10] * 10

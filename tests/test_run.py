@@ -25,8 +25,18 @@ def test_summary_daily_and_ledger(run: xinyong.Run) -> None:
     assert repr(run) == "<Run 'reference' seed=2: 5,000 citizens, 120 days (in memory)>"
     daily = run.daily
     assert isinstance(daily, pd.DataFrame) and list(daily["day"]) == list(range(120))
-    for column in ("mean_score", "listed", "share_AAA", "share_D", "recorded_camera",
-                   "recorded_court", "occurred", "recorded", "misattributed", "wrongly_listed"):
+    for column in (
+        "mean_score",
+        "listed",
+        "share_AAA",
+        "share_D",
+        "recorded_camera",
+        "recorded_court",
+        "occurred",
+        "recorded",
+        "misattributed",
+        "wrongly_listed",
+    ):
         assert column in daily
     assert abs(daily.filter(like="share_").sum(axis=1) - 1).max() < 1e-9
     assert daily["recorded"].sum() == len(run.ledger) == run.summary["events_recorded"]
@@ -75,9 +85,11 @@ def test_bad_seed() -> None:
 def test_killed_run_is_never_taken_for_a_finished_one(tmp_path: Path) -> None:
     out = tmp_path / "killed"
     exe = Path(sys.executable).with_name("xinyong")
-    proc = subprocess.Popen([str(exe), "simulate", "--citizens", "400000", "--days", "365",
-                             "--out", str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "simulate", "--citizens", "400000", "--days", "365", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while not (out / "run.duckdb").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -92,7 +104,8 @@ def test_killed_run_is_never_taken_for_a_finished_one(tmp_path: Path) -> None:
 
 def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
     from xinyong.engine.city import City
-    from xinyong.engine.day import PHASES, DayResult
+    from xinyong.engine.day import PHASES
+    from xinyong.primitives.day import DayResult
 
     city = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=3000, days=40), 2, None)
     assert [name for name, _ in city.plan()] == list(PHASES)
@@ -103,11 +116,12 @@ def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
     assert sum(r.recorded for r in results) == city.totals["recorded"]
     assert sum(r.misattributed for r in results) == city.totals["misattributed"]
     assert sum(r.refused for r in results) == sum(
-        v for row in city.effects.daily for k, v in row.items() if k.startswith("denied_"))
+        v for row in city.effects.daily for k, v in row.items() if k.startswith("denied_")
+    )
     listed = sum(r.listed - r.left for r in results)
-    assert listed == sum(int(lst.member.sum()) for op in city.operators
-                         for lst in op.lists.lists) + sum(int(op.standing.listed.sum())
-                                                          for op in city.operators)
+    assert listed == sum(
+        int(lst.member.sum()) for op in city.operators for lst in op.lists.lists
+    ) + sum(int(op.standing.listed.sum()) for op in city.operators)
 
 
 def test_profile_times_every_phase_of_every_day_and_the_rest(tmp_path: Path) -> None:
@@ -118,14 +132,33 @@ def test_profile_times_every_phase_of_every_day_and_the_rest(tmp_path: Path) -> 
     for phase in PHASES:
         assert rows[phase]["calls"] == 30, phase
     assert rows["behaviour"]["events"] > 0 and rows["consequences"]["events"] > 0
-    for part in ("set-up", "twin (behaviour only)", "summary", "other (not timed)",
-                 "counterfactual (second core)", "tomorrow's draws (second core)"):
+    for part in (
+        "set-up",
+        "twin (behaviour only)",
+        "summary",
+        "other (not timed)",
+        "counterfactual (second core)",
+        "tomorrow's draws (second core)",
+    ):
         assert part in rows
     main = sum(r["seconds"] for r in rows.values() if not r["beside"])
     assert abs(main - run.summary["wall_seconds"]) < 0.05 * run.summary["wall_seconds"] + 0.05
-    cli = subprocess.run([str(Path(sys.executable).with_name("xinyong")), "simulate",
-                          "--scenario", "rongcheng", "--citizens", "500", "--days", "5",
-                          "--out", str(tmp_path / "p"), "--profile"],
-                         capture_output=True, text=True)
+    cli = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("xinyong")),
+            "simulate",
+            "--scenario",
+            "rongcheng",
+            "--citizens",
+            "500",
+            "--days",
+            "5",
+            "--out",
+            str(tmp_path / "p"),
+            "--profile",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert cli.returncode == 0, cli.stderr
     assert "Where the" in cli.stdout and "rescheduling" in cli.stdout

@@ -33,57 +33,72 @@ REWARDS: dict[str, list[Row]] = {
     "Priority for school admissions and jobs": [
         ("rule", "university", {"priority"}, "priority for school admissions"),
         ("rule", "school", {"priority"}, "priority for school admissions"),
-        ("rule", "employer_gov", {"priority"}, "priority for jobs")],
+        ("rule", "employer_gov", {"priority"}, "priority for jobs"),
+    ],
     "easy cash loans and consumer credit": [
-        ("rule", "bank_loan", {"priority"}, "easy cash loans and consumer credit")],
+        ("rule", "bank_loan", {"priority"}, "easy cash loans and consumer credit")
+    ],
     "good bank lending rates": [
         ("rule", "bank_loan", {"discount"}, "good bank lending rates"),
-        ("rule", "mortgage", {"discount"}, "good bank lending rates")],
+        ("rule", "mortgage", {"discount"}, "good bank lending rates"),
+    ],
     "cheaper public transport": [
-        ("rule", "public_transport", {"discount"}, "cheaper public transport")],
+        ("rule", "public_transport", {"discount"}, "cheaper public transport")
+    ],
     "free gym": [("rule", "gym", {"waive"}, "free gym")],
     "shorter hospital waits": [("rule", "hospital", {"priority"}, "shorter hospital waits")],
     "faster promotion": [("rule", "promotion", {"priority"}, "faster promotion")],
     "priority for public housing": [
-        ("rule", "public_housing", {"priority"}, "priority for public housing")],
+        ("rule", "public_housing", {"priority"}, "priority for public housing")
+    ],
     "tax breaks": [("rule", "tax_office", {"discount"}, "tax breaks")],
     "discounts": [("rule", "shops", {"discount"}, "discounts")],
     "electricity and other bill savings": [
-        ("rule", "utilities", {"discount"}, "electricity and other bill savings")],
-    "deposits waived": [("rule", "bike_rental", {"waive"}, "deposit waived"),
-                        ("rule", "hotel", {"waive"}, "deposit waived")],
-    "easier matchmaking on dating sites": [
-        ("rule", "dating", {"priority"}, "easier matchmaking")],
+        ("rule", "utilities", {"discount"}, "electricity and other bill savings")
+    ],
+    "deposits waived": [
+        ("rule", "bike_rental", {"waive"}, "deposit waived"),
+        ("rule", "hotel", {"waive"}, "deposit waived"),
+    ],
+    "easier matchmaking on dating sites": [("rule", "dating", {"priority"}, "easier matchmaking")],
     'picture on a poster or billboard of "civilized families"': [
         ("notice", "poster", "model-citizens", None),
-        ("notice", "civilized_family", "model-citizens", None)],
+        ("notice", "civilized_family", "model-citizens", None),
+    ],
 }
 
 # "Sanctions for low scores and listings", phrase by phrase.
 SANCTIONS: dict[str, list[Row]] = {
-    "No plane or train tickets": [("rule", "air", {"deny"}, "no plane tickets"),
-                                  ("rule", "rail", {"deny"}, "no train tickets")],
+    "No plane or train tickets": [
+        ("rule", "air", {"deny"}, "no plane tickets"),
+        ("rule", "rail", {"deny"}, "no train tickets"),
+    ],
     "no hotel rooms": [("rule", "hotel", {"deny"}, "no hotel rooms")],
     "no luxury goods": [("rule", "luxury_shop", {"deny"}, "no luxury goods")],
     "no renting offices": [("rule", "office_rental", {"deny"}, "no renting offices")],
     "mortgage refused": [("rule", "mortgage", {"deny"}, "mortgage refused")],
     "denial of licences and permits": [
-        ("rule", "licensing", {"deny"}, "denial of licences and permits")],
+        ("rule", "licensing", {"deny"}, "denial of licences and permits")
+    ],
     "hindered social services": [
-        ("rule", "social_services", {"restrict", "deny"}, "hindered social services")],
+        ("rule", "social_services", {"restrict", "deny"}, "hindered social services")
+    ],
     "less credit": [("rule", "bank_loan", {"restrict"}, "less credit")],
     "no government jobs": [("rule", "employer_gov", {"deny"}, "no government jobs")],
     "no private schools for the children, university entry refused": [
         ("rule", "private_school", {"deny"}, "no private schools for the children"),
-        ("rule", "university", {"deny"}, "university entry refused")],
+        ("rule", "university", {"deny"}, "university entry refused"),
+    ],
     "public shaming on TV and LED screens, billboards at crossings with photo, name and ID, "
     "names on official websites": [
         ("notice", "tv", "*", None),
         ("notice", "billboard", "jaywalking", None),
-        ("notice", "published_list", "*", None)],
+        ("notice", "published_list", "*", None),
+    ],
     'a dial tone telling callers "the person you are calling is a dishonest debtor"': [
         ("notice", "dial_tone", "dishonest-debtors", None),
-        ("rule", "phone", {"restrict"}, "the person you are calling is a dishonest debtor")],
+        ("rule", "phone", {"restrict"}, "the person you are calling is a dishonest debtor"),
+    ],
     "slower internet": [("rule", "internet", {"restrict"}, "slower internet")],
     "frozen accounts and cards": [("rule", "bank_account", {"deny"}, "frozen accounts and cards")],
     "pets removed": [("rule", "pets", {"deny"}, "pets removed")],
@@ -91,10 +106,33 @@ SANCTIONS: dict[str, list[Row]] = {
 }
 
 SERVICES = {
-    "rail", "air", "hotel", "school", "private_school", "university", "bank_loan", "mortgage",
-    "bank_account", "employer_gov", "promotion", "public_housing", "hospital", "utilities",
-    "internet", "luxury_shop", "shops", "licensing", "office_rental", "social_services", "dating",
-    "gym", "public_transport", "tax_office", "bike_rental", "pets", "phone",
+    "rail",
+    "air",
+    "hotel",
+    "school",
+    "private_school",
+    "university",
+    "bank_loan",
+    "mortgage",
+    "bank_account",
+    "employer_gov",
+    "promotion",
+    "public_housing",
+    "hospital",
+    "utilities",
+    "internet",
+    "luxury_shop",
+    "shops",
+    "licensing",
+    "office_rental",
+    "social_services",
+    "dating",
+    "gym",
+    "public_transport",
+    "tax_office",
+    "bike_rental",
+    "pets",
+    "phone",
 }
 
 
@@ -115,6 +153,7 @@ def run() -> Iterator[xinyong.Run]:
 
 
 # -- the pack ---------------------------------------------------------------------------------
+
 
 def test_the_pack_loads_with_every_table_sourced(pack: dict[str, Any]) -> None:
     assert pack["name"] == "sanctions" and pack["about"] and pack["source"]
@@ -137,10 +176,19 @@ def test_the_services_at_the_point_of_service(pack: dict[str, Any]) -> None:
     assert services["hospital"]["min_age"] == 0
 
 
-def test_rules_use_the_conditions_that_fit(pack: dict[str, Any],
-                                          lists: dict[str, dict[str, Any]]) -> None:
-    conditions = ("blacklisted", "on_list", "red", "grades", "min_score", "parent_blacklisted",
-                  "parent_red", "company_blacklisted")
+def test_rules_use_the_conditions_that_fit(
+    pack: dict[str, Any], lists: dict[str, dict[str, Any]]
+) -> None:
+    conditions = (
+        "blacklisted",
+        "on_list",
+        "red",
+        "grades",
+        "min_score",
+        "parent_blacklisted",
+        "parent_red",
+        "company_blacklisted",
+    )
     for i, rule in enumerate(pack["rules"]):
         given = [c for c in conditions if rule.get(c) not in (None, False)]
         assert len(given) == 1, (i, rule["what"])
@@ -152,33 +200,52 @@ def test_rules_use_the_conditions_that_fit(pack: dict[str, Any],
             assert rule.get("operator") == "city", rule["what"]
         if rule["action"] in REWARD:  # the red list (the rule's citizen's or a parent's)
             fits = "model-citizens" in (rule.get("red"), rule.get("parent_red")) or (
-                bool(rule.get("grades")) and set(rule["grades"]) <= TOP_GRADES)
+                bool(rule.get("grades")) and set(rule["grades"]) <= TOP_GRADES
+            )
         else:  # a blacklist, the listing, a low grade, or a blacklisted parent
-            on_black = rule.get("on_list") in lists \
+            on_black = (
+                rule.get("on_list") in lists
                 and lists[rule["on_list"]].get("kind", "black") == "black"
-            fits = bool(rule.get("blacklisted") or rule.get("parent_blacklisted") or on_black
-                        or rule.get("company_blacklisted")
-                        or (rule.get("grades") and set(rule["grades"]) <= LOW_GRADES))
+            )
+            fits = bool(
+                rule.get("blacklisted")
+                or rule.get("parent_blacklisted")
+                or on_black
+                or rule.get("company_blacklisted")
+                or (rule.get("grades") and set(rule["grades"]) <= LOW_GRADES)
+            )
         assert fits, rule["what"]
     for notice in pack["notices"]:
         for name in (notice.get("on_list"), notice.get("red")):
             assert name in (None, "*") or name in lists, name
 
 
-@pytest.mark.parametrize(("phrase", "rows", "kind"),
-                         [(p, r, "reward") for p, r in REWARDS.items()]
-                         + [(p, r, "sanction") for p, r in SANCTIONS.items()])
-def test_every_reported_reward_and_sanction_is_a_row(pack: dict[str, Any], phrase: str,
-                                                     rows: list[Row], kind: str) -> None:
+@pytest.mark.parametrize(
+    ("phrase", "rows", "kind"),
+    [(p, r, "reward") for p, r in REWARDS.items()]
+    + [(p, r, "sanction") for p, r in SANCTIONS.items()],
+)
+def test_every_reported_reward_and_sanction_is_a_row(
+    pack: dict[str, Any], phrase: str, rows: list[Row], kind: str
+) -> None:
     for what, name, expected, words in rows:
         if what == "rule":
             assert expected <= (REWARD if kind == "reward" else SANCTION)
-            found = [r for r in pack["rules"] if r["service"] == name
-                     and r["action"] in expected and words.lower() in r["what"].lower()]
+            found = [
+                r
+                for r in pack["rules"]
+                if r["service"] == name
+                and r["action"] in expected
+                and words.lower() in r["what"].lower()
+            ]
             assert found, f"{phrase!r}: no {sorted(expected)} rule at {name!r} for {words!r}"
         elif what == "notice":
-            found = [n for n in pack["notices"] if n["kind"] == name
-                     and expected in (n.get("on_list"), n.get("red"), n.get("behaviour"))]
+            found = [
+                n
+                for n in pack["notices"]
+                if n["kind"] == name
+                and expected in (n.get("on_list"), n.get("red"), n.get("behaviour"))
+            ]
             assert found, f"{phrase!r}: no {name} notice on {expected!r}"
         else:  # "You are discredited" is the engine's answer to any deny
             assert any(r["action"] == "deny" for r in pack["rules"])
@@ -192,31 +259,44 @@ def _phrases(heading: str) -> list[str]:
 
 
 @pytest.mark.skipif(not SYSTEM_MD.is_file(), reason="shared/spec/system.md not present")
-@pytest.mark.parametrize(("heading", "mapping"), [("Rewards for high scores", REWARDS),
-                                                  ("Sanctions for low scores", SANCTIONS)])
-def test_the_mapping_covers_every_phrase_of_the_spec(heading: str,
-                                                     mapping: dict[str, list[Row]]) -> None:
+@pytest.mark.parametrize(
+    ("heading", "mapping"),
+    [("Rewards for high scores", REWARDS), ("Sanctions for low scores", SANCTIONS)],
+)
+def test_the_mapping_covers_every_phrase_of_the_spec(
+    heading: str, mapping: dict[str, list[Row]]
+) -> None:
     assert _phrases(heading) == list(mapping)
 
 
 def test_the_header_maps_every_phrase() -> None:
     text = (Path(xinyong.__file__).parent / "packs" / "sanctions.toml").read_text("utf-8")
-    header = " ".join(line.lstrip("# ").strip() for line in text.split("\nname = ")[0]
-                      .splitlines())
+    header = " ".join(line.lstrip("# ").strip() for line in text.split("\nname = ")[0].splitlines())
     header = re.sub(r"\s+", " ", header).lower()
-    for phrase in ("priority for school admissions", "free gym", "deposits waived",
-                   "no plane or train tickets", "frozen accounts and cards", "pets removed",
-                   "you are discredited"):
+    for phrase in (
+        "priority for school admissions",
+        "free gym",
+        "deposits waived",
+        "no plane or train tickets",
+        "frozen accounts and cards",
+        "pets removed",
+        "you are discredited",
+    ):
         assert phrase in header, phrase
 
 
 # -- the Rongcheng lists and scenario -----------------------------------------------------------
 
+
 def test_rongcheng_keeps_the_lists_the_table_names(lists: dict[str, dict[str, Any]]) -> None:
     debtors = lists["dishonest-debtors"]
     assert debtors["title"] == "a dishonest debtor" and debtors["kind"] == "black"
-    assert set(debtors["behaviours"]) == {"contract_breach_judgment", "contract_duty_failure",
-                                          "private_lending_breach", "utility_arrears_judgment"}
+    assert set(debtors["behaviours"]) == {
+        "contract_breach_judgment",
+        "contract_duty_failure",
+        "private_lending_breach",
+        "utility_arrears_judgment",
+    }
     assert debtors["term_days"] == 730 and 365 <= debtors["repeat_extension_days"] <= 3 * 365
     # As the SPC list: removed once the obligation is met, within 5 years in all [003].
     assert debtors["obligation_met_per_year"] > 0 and debtors["max_term_days"] <= 5 * 366
@@ -241,6 +321,7 @@ def test_rongcheng_scenario_validates_with_the_table_and_responses() -> None:
 
 
 # -- a small Rongcheng run ------------------------------------------------------------------------
+
 
 def test_the_blacklisted_are_refused_tickets(run: xinyong.Run) -> None:
     s = run.summary
@@ -278,13 +359,17 @@ def test_penalised_behaviour_is_chilled(run: xinyong.Run) -> None:
 
 
 def test_a_listed_citizen_is_told_why_at_the_ticket_office(run: xinyong.Run) -> None:
-    row = run.query("SELECT subject, since, until FROM memberships "
-                    "WHERE list = 'dishonest-debtors' ORDER BY subject LIMIT 1").iloc[0]
+    row = run.query(
+        "SELECT subject, since, until FROM memberships "
+        "WHERE list = 'dishonest-debtors' ORDER BY subject LIMIT 1"
+    ).iloc[0]
     decision = run.gate("rail", int(row.subject))
     assert decision.action == "deny"
     assert decision.text.startswith("You are discredited: ")
-    assert (f"listed as a dishonest debtor by 'city' since day {row.since}, until day "
-            f"{row.until}. No train tickets.") in decision.text
+    assert (
+        f"listed as a dishonest debtor by 'city' since day {row.since}, until day "
+        f"{row.until}. No train tickets."
+    ) in decision.text
     assert run.gate("bank_account", int(row.subject)).action == "deny"
     assert "dishonest debtor" in run.gate("phone", int(row.subject)).text
     clean = run.query("""

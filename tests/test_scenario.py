@@ -24,10 +24,18 @@ def test_reference_is_listed_and_sized_as_the_spec_says() -> None:
     assert "reference" in builtin_scenarios()
     s = load_scenario("reference")
     assert (s.citizens, s.days, s.score.start, s.score.floor, s.score.ceiling) == (
-        740_000, 365, 1000, 600, 1300)
+        740_000,
+        365,
+        1000,
+        600,
+        1300,
+    )
     assert s.grade_names() == ["AAA", "AA", "A", "B", "C", "D"]
     assert [b.name for b in s.behaviours if b.severe] == [
-        "commercial_fraud", "contract_breach_judgment", "utility_theft"]
+        "commercial_fraud",
+        "contract_breach_judgment",
+        "utility_theft",
+    ]
 
 
 def test_json_and_toml_files_load(tmp_path: Path, reference_dict: dict) -> None:
@@ -45,8 +53,10 @@ def _error(data: dict, source: str = "my-city.toml") -> str:
 def test_probability_above_one_suggests_a_yearly_rate(reference_dict: dict) -> None:
     reference_dict["behaviours"][3]["p"] = 1.5
     message = _error(reference_dict)
-    assert message == ("scenario 'my-city.toml', behaviours[3].p = 1.5: a daily probability "
-                       "must be in [0, 1]; did you mean a rate per year? Divide by 365.")
+    assert message == (
+        "scenario 'my-city.toml', behaviours[3].p = 1.5: a daily probability "
+        "must be in [0, 1]; did you mean a rate per year? Divide by 365."
+    )
 
 
 def test_sensor_percentage_suggests_dividing_by_100(reference_dict: dict) -> None:
@@ -58,7 +68,8 @@ def test_sensor_percentage_suggests_dividing_by_100(reference_dict: dict) -> Non
 def test_negative_probability_is_rejected(reference_dict: dict) -> None:
     reference_dict["sensors"]["court"]["misidentify"] = -0.1
     assert "sensors.court.misidentify = -0.1: a probability must be in [0, 1]" in _error(
-        reference_dict)
+        reference_dict
+    )
 
 
 def test_grade_table_out_of_order(reference_dict: dict) -> None:
@@ -82,8 +93,10 @@ def test_unknown_sensor_names_the_close_match(reference_dict: dict) -> None:
 
 def test_unknown_field_names_the_close_match(reference_dict: dict) -> None:
     reference_dict["sensors"]["bank"]["detekt"] = 1.0
-    assert ("sensors.bank.detekt = 1.0: unknown field (did you mean 'detect'?); allowed here: "
-            "detect, misidentify") in _error(reference_dict)
+    assert (
+        "sensors.bank.detekt = 1.0: unknown field (did you mean 'detect'?); allowed here: "
+        "detect, misidentify"
+    ) in _error(reference_dict)
 
 
 def test_missing_field_and_wrong_type_reported_together(reference_dict: dict) -> None:

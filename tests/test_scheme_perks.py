@@ -16,21 +16,49 @@ from xinyong.scenario import Consequences, ScenarioError
 SERVICES = [
     {"name": "parking", "title": "a car park", "uses_per_year": 12},
     {"name": "gym", "title": "a gym visit", "min_age": 16, "uses_per_year": 12},
-    {"name": "school", "title": "a place at a good school", "min_age": 6, "max_age": 17,
-     "uses_per_year": 1},
+    {
+        "name": "school",
+        "title": "a place at a good school",
+        "min_age": 6,
+        "max_age": 17,
+        "uses_per_year": 1,
+    },
     {"name": "employer_private", "title": "a private-sector job", "uses_per_year": 1},
 ]
 RULES = [
-    {"service": "parking", "action": "waive", "scheme": "xiamen", "min_score": 530,
-     "what": "park now, pay later"},
-    {"service": "parking", "action": "priority", "scheme": "xiamen", "min_score": 650,
-     "what": "pay-later parking in more than 100 car parks"},
-    {"service": "gym", "action": "waive", "scheme": "pilot-city", "grades": ["A"],
-     "what": "free gym"},
-    {"service": "school", "action": "priority", "parent_red": "model-citizens",
-     "what": "priority for school admissions"},
-    {"service": "employer_private", "action": "restrict", "blacklisted": True,
-     "what": "passed over for the job"},
+    {
+        "service": "parking",
+        "action": "waive",
+        "scheme": "xiamen",
+        "min_score": 530,
+        "what": "park now, pay later",
+    },
+    {
+        "service": "parking",
+        "action": "priority",
+        "scheme": "xiamen",
+        "min_score": 650,
+        "what": "pay-later parking in more than 100 car parks",
+    },
+    {
+        "service": "gym",
+        "action": "waive",
+        "scheme": "pilot-city",
+        "grades": ["A"],
+        "what": "free gym",
+    },
+    {
+        "service": "school",
+        "action": "priority",
+        "parent_red": "model-citizens",
+        "what": "priority for school admissions",
+    },
+    {
+        "service": "employer_private",
+        "action": "restrict",
+        "blacklisted": True,
+        "what": "passed over for the job",
+    },
 ]
 
 
@@ -45,16 +73,23 @@ def _status() -> GateStatus:
     none = np.full(6, -1, dtype=np.int32)
     household = np.array([0, 1, 2, 3, 3, 4])
     return GateStatus(
-        lists=[ListView("model-citizens", "a model citizen", "city", "red", red, none, None),
-               ListView("blacklist", "discredited", "city", "black", black, none, None)],
-        grades={"xiamen": ((lambda c: np.zeros(c.size, np.int64)), ["all", "listed"]),
-                "suzhou": ((lambda c: suzhou_grade[c]), ["A", "B", "C", "D", "listed"])},
+        lists=[
+            ListView("model-citizens", "a model citizen", "city", "red", red, none, None),
+            ListView("blacklist", "discredited", "city", "black", black, none, None),
+        ],
+        grades={
+            "xiamen": ((lambda c: np.zeros(c.size, np.int64)), ["all", "listed"]),
+            "suzhou": ((lambda c: suzhou_grade[c]), ["A", "B", "C", "D", "listed"]),
+        },
         households=Households.of(household, np.array([True, True, True, False, True, True])),
         scores={"xiamen": xiamen_score, "suzhou": np.full(6, 100)},
-        covered={"xiamen": np.array([True, True, False, False, False, True]),
-                 "suzhou": np.array([False, False, True, False, False, False])},
+        covered={
+            "xiamen": np.array([True, True, False, False, False, True]),
+            "suzhou": np.array([False, False, True, False, False, False]),
+        },
         schemes={"xiamen": ["xiamen"], "pilot-city": ["suzhou"]},
-        age=np.array([30, 40, 50, 9, 37, 45]))
+        age=np.array([30, 40, 50, 9, 37, 45]),
+    )
 
 
 def _gates(rules: list[dict] = RULES) -> Gates:
@@ -94,8 +129,9 @@ def test_children_of_model_citizens_get_school_priority_and_adults_are_not_eligi
     assert child.text == "A parent is listed as a model citizen: Priority for school admissions."
     adult = gates.decide("school", status, 4)  # the red-listed parent herself, aged 37
     assert not adult.eligible and adult.action == "allow"
-    assert adult.text == ("Not eligible: A place at a good school is for ages 6 to 17; this "
-                          "citizen is 37.")
+    assert adult.text == (
+        "Not eligible: A place at a good school is for ages 6 to 17; this citizen is 37."
+    )
 
 
 def test_private_employers_see_the_blacklist() -> None:
@@ -106,9 +142,13 @@ def test_private_employers_see_the_blacklist() -> None:
 
 def test_a_rule_of_an_unknown_scheme_is_explained() -> None:
     data = {**xinyong.load_scenario("rongcheng").model_dump(by_alias=True)}
-    data["consequences"] = {"name": "t", "services": CONSEQUENCES["services"], "rules": [
-        {"service": "rail", "action": "waive", "scheme": "xiamn", "min_score": 530,
-         "what": "x"}]}
+    data["consequences"] = {
+        "name": "t",
+        "services": CONSEQUENCES["services"],
+        "rules": [
+            {"service": "rail", "action": "waive", "scheme": "xiamn", "min_score": 530, "what": "x"}
+        ],
+    }
     with pytest.raises(ScenarioError, match=r"unknown scheme \(did you mean 'xiamen'\?\)"):
         xinyong.scenario.validate_scenario(data, source="t")
 
@@ -138,11 +178,21 @@ def test_some_xiamen_residents_reach_every_perk(nation: City) -> None:
 def test_citizens_just_below_a_perk_reach_for_it() -> None:
     from helpers import CONSEQUENCES, consequence_city
 
-    rules = [*CONSEQUENCES["rules"], {"service": "hospital", "action": "priority",
-                                      "grades": ["A"], "what": "shorter hospital waits"}]
-    scenario = consequence_city(citizens=1500, days=5,
-                                consequences={"name": "t", **CONSEQUENCES, "rules": rules},
-                                response={"near_perk": 0.5, "near_perk_points": 20})
+    rules = [
+        *CONSEQUENCES["rules"],
+        {
+            "service": "hospital",
+            "action": "priority",
+            "grades": ["A"],
+            "what": "shorter hospital waits",
+        },
+    ]
+    scenario = consequence_city(
+        citizens=1500,
+        days=5,
+        consequences={"name": "t", **CONSEQUENCES, "rules": rules},
+        response={"near_perk": 0.5, "near_perk_points": 20},
+    )
     c = City(scenario, 1, None)
     effects = c.effects
     city = next(op for op in c.operators if op.name == "city")

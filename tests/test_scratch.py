@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xinyong.engine.scratch import Scratch
+from xinyong.primitives.scratch import Scratch
 
 SIZE = 50
 ids_lists = st.lists(st.integers(0, SIZE - 1), max_size=80)
@@ -16,7 +16,8 @@ ids_lists = st.lists(st.integers(0, SIZE - 1), max_size=80)
 
 @given(ids_lists, ids_lists, st.lists(st.integers(-9, 9), min_size=80, max_size=80))
 def test_local_gives_the_distinct_ids_and_where_each_id_stands(
-        earlier: list[int], ids: list[int], values: list[int]) -> None:
+    earlier: list[int], ids: list[int], values: list[int]
+) -> None:
     scratch = Scratch(SIZE)
     scratch.local(np.array(earlier, dtype=np.int64))  # what it leaves behind is never read
     a = np.array(ids, dtype=np.int64)
@@ -25,12 +26,13 @@ def test_local_gives_the_distinct_ids_and_where_each_id_stands(
     np.testing.assert_array_equal(distinct, scratch.distinct(a))  # the same order
     np.testing.assert_array_equal(distinct[inverse], a)
     # What goes with the ids adds up per distinct id, as a dictionary would add it.
-    sums = np.bincount(inverse, weights=values[:a.size], minlength=distinct.size)
+    sums = np.bincount(inverse, weights=values[: a.size], minlength=distinct.size)
     expected: Counter[int] = Counter()
     for i, v in zip(ids, values, strict=False):
         expected[i] += v
-    assert dict(zip(distinct.tolist(), sums.astype(int).tolist(), strict=True)) == \
-        {i: expected[i] for i in set(ids)}
+    assert dict(zip(distinct.tolist(), sums.astype(int).tolist(), strict=True)) == {
+        i: expected[i] for i in set(ids)
+    }
     np.testing.assert_array_equal(scratch.positions(distinct, a), inverse)
 
 

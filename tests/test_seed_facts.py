@@ -25,11 +25,18 @@ def _misconduct_members(share: float) -> tuple[int, int]:
     """Members of a list triggered by littering whose serious share is ``share``, and the
     adults with a counted littering event."""
     data = _multi()
-    data["behaviours"] = [{**b, "p": 0.01} if b["name"] == "littering" else b
-                          for b in data["behaviours"]]
-    data["operators"][0]["scheme"]["lists"] = [*CITY_LISTS, {
-        "name": "misconduct", "behaviours": ["littering"], "term_days": 400,
-        "serious_share": {"littering": share}}]
+    data["behaviours"] = [
+        {**b, "p": 0.01} if b["name"] == "littering" else b for b in data["behaviours"]
+    ]
+    data["operators"][0]["scheme"]["lists"] = [
+        *CITY_LISTS,
+        {
+            "name": "misconduct",
+            "behaviours": ["littering"],
+            "term_days": 400,
+            "serious_share": {"littering": share},
+        },
+    ]
     c = City(validate_scenario(data, source="t"), 3, None).run()
     op = c.operators[0]
     members = int(op.lists.lists[op.lists.names.index("misconduct")].member.sum())
@@ -47,9 +54,9 @@ def test_only_the_serious_share_of_misconduct_lists_directly() -> None:
 
 def test_a_serious_share_of_a_behaviour_the_list_does_not_hold_is_explained() -> None:
     data = _multi()
-    data["operators"][0]["scheme"]["lists"] = [{
-        "name": "misconduct", "behaviours": ["littering"],
-        "serious_share": {"jaywalking": 0.1}}]
+    data["operators"][0]["scheme"]["lists"] = [
+        {"name": "misconduct", "behaviours": ["littering"], "serious_share": {"jaywalking": 0.1}}
+    ]
     try:
         validate_scenario(data, source="t")
     except xinyong.ScenarioError as e:
@@ -61,13 +68,15 @@ def test_a_serious_share_of_a_behaviour_the_list_does_not_hold_is_explained() ->
 def test_citizens_reports_carry_their_own_false_reports() -> None:
     data = _multi(days=100)
     data["sensors"]["citizen_reports"] = {
-        "detect": 0.5, "misidentify": 0.0,
-        "collectors": {"coverage": 1.0, "quota": 0, "false_report_rate": 0.2}}
-    data["behaviours"].append({"name": "uncivil_conduct", "p": 0.01,
-                               "sensor": "citizen_reports", "harmful": True})
+        "detect": 0.5,
+        "misidentify": 0.0,
+        "collectors": {"coverage": 1.0, "quota": 0, "false_report_rate": 0.2},
+    }
+    data["behaviours"].append(
+        {"name": "uncivil_conduct", "p": 0.01, "sensor": "citizen_reports", "harmful": True}
+    )
     data["operators"][0]["reads"].append("citizen_reports")
-    data["operators"][0]["scheme"]["points"].append({"behaviour": "uncivil_conduct",
-                                                     "points": -5})
+    data["operators"][0]["scheme"]["points"].append({"behaviour": "uncivil_conduct", "points": -5})
     c = City(validate_scenario(data, source="t"), 2, None).run()
     hoods = c.population.neighbourhoods
     # The collector network of the multi city files some too, at 0.01-0.2 a day on 80 %.
@@ -77,8 +86,7 @@ def test_citizens_reports_carry_their_own_false_reports() -> None:
 
 
 def test_the_twelve_demonstration_cities_each_score_their_own() -> None:
-    scenario = xinyong.load_scenario("demonstration-cities").with_sizes(citizens=12_000,
-                                                                         days=3)
+    scenario = xinyong.load_scenario("demonstration-cities").with_sizes(citizens=12_000, days=3)
     cities = [op for op in scenario.operators if op.districts is not None]
     assert len(cities) == 12
     assert {op.scheme.name for op in cities} == {"rongcheng", "xiamen", "pilot-city"}
@@ -96,16 +104,23 @@ def test_public_figures_can_be_banned_by_the_entertainment_sector(tmp_path) -> N
 
     text = (Path(xinyong.__file__).parent / "scenarios" / "rongcheng.toml").read_text()
     path = tmp_path / "with-entertainment.toml"
-    path.write_text(text.replace('[[sharing]]', '''[[operators]]
+    path.write_text(
+        text.replace(
+            "[[sharing]]",
+            """[[operators]]
 name = "entertainment"
 scheme = "entertainment"
 reads = ["online"]
 
-[[sharing]]''', 1))
+[[sharing]]""",
+            1,
+        )
+    )
     scenario = xinyong.load_scenario(path).with_sizes(citizens=30_000, days=2)
     c = City(scenario, 1, None)
     k = [b.name for b in scenario.behaviours if b.subject == "citizen"].index(
-        "violating_moral_standards")
+        "violating_moral_standards"
+    )
     can = c.groups["citizen"].behaviours._scales[k]
     assert 0.0005 < can.mean() < 0.005  # public figures: 2 in 1,000 (assumption)
     ent = next(op for op in c.operators if op.name == "entertainment")

@@ -23,8 +23,9 @@ from xinyong.records.ledger import replay
 from xinyong.service.live import LiveCity
 
 SOURCES = Path(xinyong.__file__).parents[1]  # the sources under test, for a subprocess
-ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = ({"X-API-Key": k} for k in
-                                          ("adm", "ana", "cam", "rail", "c5"))
+ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = (
+    {"X-API-Key": k} for k in ("adm", "ana", "cam", "rail", "c5")
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,44 +74,58 @@ def test_bad_input_is_refused_with_the_field(server: Server) -> None:
     assert bad.status_code == 422
     fields = {tuple(e["loc"]) for e in bad.json()["detail"]}
     assert {("body", "client_id"), ("body", "citizen"), ("body", "behaviour")} <= fields
-    unknown = httpx.post(f"{url}/events", headers=CAMERA,
-                         json={"client_id": "u1", "citizen": 10**6, "behaviour": "jaywalking"})
+    unknown = httpx.post(
+        f"{url}/events",
+        headers=CAMERA,
+        json={"client_id": "u1", "citizen": 10**6, "behaviour": "jaywalking"},
+    )
     assert unknown.status_code == 404 and "citizens are numbered 0 to 2999" in unknown.text
-    odd = httpx.post(f"{url}/events", headers=ADMIN,
-                     json={"client_id": "u2", "citizen": 1, "behaviour": "flying"})
+    odd = httpx.post(
+        f"{url}/events",
+        headers=ADMIN,
+        json={"client_id": "u2", "citizen": 1, "behaviour": "flying"},
+    )
     assert odd.status_code == 422
     assert odd.json()["detail"][0]["loc"] == ["body", "behaviour"]
     assert "'jaywalking'" in odd.json()["detail"][0]["msg"]  # the allowed values are named
 
 
-@pytest.mark.parametrize("citizen", ["NaN", "Infinity", "-Infinity", "1e400", '"5"', "true",
-                                     "5.0", "null"])
+@pytest.mark.parametrize(
+    "citizen", ["NaN", "Infinity", "-Infinity", "1e400", '"5"', "true", "5.0", "null"]
+)
 def test_a_citizen_is_a_whole_number_and_nothing_else(server: Server, citizen: str) -> None:
     body = f'{{"client_id": "n1", "citizen": {citizen}, "behaviour": "jaywalking"}}'
-    reply = httpx.post(f"{server.url}/events", content=body,
-                       headers={**ADMIN, "content-type": "application/json"})
+    reply = httpx.post(
+        f"{server.url}/events", content=body, headers={**ADMIN, "content-type": "application/json"}
+    )
     assert reply.status_code == 422, reply.text
     assert reply.json()["detail"][0]["loc"] == ["body", "citizen"]
 
 
 def test_hostile_input_gets_a_4xx_that_names_the_field(server: Server) -> None:
     url, json_ = server.url, {**ADMIN, "content-type": "application/json"}
-    for body, field in (('{"client_id": "\\ud800", "citizen": 1, "behaviour": "jaywalking"}',
-                         "client_id"),
-                        ('{"citizen": 1, "event": "0.0.1.1.5.0", "reason": "\\udfff"}',
-                         "reason")):
+    for body, field in (
+        ('{"client_id": "\\ud800", "citizen": 1, "behaviour": "jaywalking"}', "client_id"),
+        ('{"citizen": 1, "event": "0.0.1.1.5.0", "reason": "\\udfff"}', "reason"),
+    ):
         path = "/events" if "client_id" in body else "/appeals"
         reply = httpx.post(url + path, content=body, headers=json_)
         assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", field]
-    for path, body in (("/appeals/1/decision", {"uphold": "yes"}),
-                       ("/advance", {"days": "1"}), ("/advance", {"days": 1.0})):
+    for path, body in (
+        ("/appeals/1/decision", {"uphold": "yes"}),
+        ("/advance", {"days": "1"}),
+        ("/advance", {"days": 1.0}),
+    ):
         assert httpx.post(url + path, json=body, headers=ADMIN).status_code == 422
     day = httpx.get(f"{url}/health").json()["day"]
     too_far = httpx.post(f"{url}/advance", json={"days": 3650}, headers=ADMIN)
     assert too_far.status_code == 409 and "at most" in too_far.text
     assert httpx.get(f"{url}/health").json()["day"] == day  # refused before simulating
-    many = {"events": [{"client_id": f"m{i}", "citizen": 1, "behaviour": "jaywalking"}
-                       for i in range(10_001)]}
+    many = {
+        "events": [
+            {"client_id": f"m{i}", "citizen": 1, "behaviour": "jaywalking"} for i in range(10_001)
+        ]
+    }
     refused = httpx.post(f"{url}/events/batch", json=many, headers=ADMIN)
     assert refused.status_code == 422 and len(refused.content) < 1000  # nothing echoed
     huge = httpx.post(f"{url}/events/batch", content=b"x" * (64 * 2**20), headers=json_)
@@ -120,8 +135,7 @@ def test_hostile_input_gets_a_4xx_that_names_the_field(server: Server) -> None:
         for _ in range(64):
             yield b"x" * 2**20
 
-    assert httpx.post(f"{url}/events/batch", content=streamed(),
-                      headers=json_).status_code == 413
+    assert httpx.post(f"{url}/events/batch", content=streamed(), headers=json_).status_code == 413
     assert httpx.get(f"{url}/health", headers={"X-Big": "a" * 2**20}).status_code == 431
     assert httpx.get(f"{url}/health").status_code == 200  # and the server goes on
 
@@ -150,9 +164,12 @@ def test_advance_is_a_job_with_progress(server: Server) -> None:
 
 def test_events_once_each_then_counted(server: Server) -> None:
     url, who = server.url, _adult(server)
-    batch = {"events": [{"client_id": f"b{i}", "citizen": who, "behaviour": "jaywalking"}
-                        for i in range(3)] + [{"client_id": "b0", "citizen": who,
-                                               "behaviour": "jaywalking"}]}
+    batch = {
+        "events": [
+            {"client_id": f"b{i}", "citizen": who, "behaviour": "jaywalking"} for i in range(3)
+        ]
+        + [{"client_id": "b0", "citizen": who, "behaviour": "jaywalking"}]
+    }
     first = httpx.post(f"{url}/events/batch", json=batch, headers=CAMERA).json()
     assert (first["accepted"], first["duplicates"], first["duplicate_ids"]) == (3, 1, ["b0"])
     again = httpx.post(f"{url}/events/batch", json=batch, headers=CAMERA).json()
@@ -161,12 +178,14 @@ def test_events_once_each_then_counted(server: Server) -> None:
     assert single["status"] == "duplicate"
     before = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()
     assert len(before["pending"]) == 3
-    day = httpx.post(f"{url}/advance", json={"days": 1, "wait": True},
-                     headers=ADMIN).json()["day"]
+    day = httpx.post(f"{url}/advance", json={"days": 1, "wait": True}, headers=ADMIN).json()["day"]
     after = httpx.get(f"{url}/citizens/{who}", headers=ANALYST).json()
     city = after["operators"][0]
-    submitted = [e for e in city["ledger"]
-                 if "submitted through the API" in e["notes"] and e["day"] == day - 1]
+    submitted = [
+        e
+        for e in city["ledger"]
+        if "submitted through the API" in e["notes"] and e["day"] == day - 1
+    ]
     assert len(submitted) == 3
     assert city["score"] == city["replayed_score"]
 
@@ -201,10 +220,14 @@ def test_appeal_reverses_exactly(server: Server) -> None:
 
 def test_notices_and_stats(server: Server) -> None:
     before = httpx.get(f"{server.url}/stats", headers=ANALYST).json()
-    batch = {"events": [{"client_id": f"stats-{i}", "citizen": i, "behaviour": "jaywalking"}
-                        for i in range(3)]}  # this test's own: whatever ran before it
-    assert httpx.post(f"{server.url}/events/batch", json=batch,
-                      headers=CAMERA).json()["accepted"] == 3
+    batch = {
+        "events": [
+            {"client_id": f"stats-{i}", "citizen": i, "behaviour": "jaywalking"} for i in range(3)
+        ]
+    }  # this test's own: whatever ran before it
+    assert (
+        httpx.post(f"{server.url}/events/batch", json=batch, headers=CAMERA).json()["accepted"] == 3
+    )
     stats = httpx.get(f"{server.url}/stats", headers=ANALYST).json()
     assert stats["open_day"] == before["open_day"] >= 0
     assert stats["submitted"] == before["submitted"] + 3
@@ -212,8 +235,7 @@ def test_notices_and_stats(server: Server) -> None:
     assert all("SYN-" in n["text"] for n in notices)
 
 
-def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
-                                                     scenario_file: Path) -> None:
+def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path, scenario_file: Path) -> None:
     folder = tmp_path / "city"
     server = Server(folder, scenario_file)
     acked: list[str] = []
@@ -221,14 +243,20 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
     i = 0
     with httpx.Client(base_url=server.url, timeout=10) as client:
         while time.monotonic() < deadline:
-            batch = [{"client_id": f"k{i}-{j}", "citizen": (i * 7 + j) % 3000,
-                      "behaviour": "jaywalking"} for j in range(50)]
+            batch = [
+                {"client_id": f"k{i}-{j}", "citizen": (i * 7 + j) % 3000, "behaviour": "jaywalking"}
+                for j in range(50)
+            ]
             reply = client.post("/events/batch", json={"events": batch}, headers=CAMERA)
             assert reply.status_code == 200
             acked += [e["client_id"] for e in batch]  # accepted, none repeated
             if i % 5 == 4 and i < 5 * 50:  # the city has 60 days: a fast server stops short
-                assert client.post("/advance", json={"days": 1, "wait": True},
-                                   headers=ADMIN).status_code == 200
+                assert (
+                    client.post(
+                        "/advance", json={"days": 1, "wait": True}, headers=ADMIN
+                    ).status_code
+                    == 200
+                )
             i += 1
     server.stop(signal.SIGKILL)
     assert acked and i > 5
@@ -246,10 +274,13 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path,
         for op in live.city.operators:
             rows = live.store.con.execute(
                 "SELECT day, subject, points FROM ledger WHERE operator = ? AND day < ? "
-                "AND NOT dismissed AND NOT reversed", [op.index, live.day]).fetchnumpy()
+                "AND NOT dismissed AND NOT reversed",
+                [op.index, live.day],
+            ).fetchnumpy()
             start = live.city.operators[op.index].standing
-            expected = replay(op.scheme.score, op.n, rows["day"], rows["subject"],
-                              rows["points"], op.start)  # from xinyong.model.start
+            expected = replay(
+                op.scheme.score, op.n, rows["day"], rows["subject"], rows["points"], op.start
+            )  # from xinyong.model.start
             assert np.array_equal(expected, start.score), op.name
     finally:
         live.close()
@@ -278,8 +309,9 @@ def test_the_schema_holds(server: Server, key: dict[str, str]) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case: schemathesis.Case) -> None:
             case.body = _whole(case.body)
             case.call_and_validate(headers=key)
@@ -287,20 +319,25 @@ def test_the_schema_holds(server: Server, key: dict[str, str]) -> None:
         check()
 
 
-def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
-                                                          scenario_file: Path) -> None:
+def test_admin_loads_a_scenario_and_it_survives_a_restart(
+    tmp_path: Path, scenario_file: Path
+) -> None:
     server = Server(tmp_path / "base", scenario_file)
     try:
         body = {"scenario": "reference", "citizens": 500, "days": 20, "seed": 2}
-        assert httpx.post(f"{server.url}/scenario", json=body, headers=ANALYST).status_code \
-            == 403
-        missing = httpx.post(f"{server.url}/scenario", json={**body, "scenario": "atlantis"},
-                             headers=ADMIN)
+        assert httpx.post(f"{server.url}/scenario", json=body, headers=ANALYST).status_code == 403
+        missing = httpx.post(
+            f"{server.url}/scenario", json={**body, "scenario": "atlantis"}, headers=ADMIN
+        )
         assert missing.status_code == 404 and "reference" in missing.text
         loaded = httpx.post(f"{server.url}/scenario", json=body, headers=ADMIN).json()
         assert loaded == {"status": "ok", "scenario": "reference", "day": 0}
-        assert httpx.post(f"{server.url}/advance", json={"days": 3, "wait": True},
-                          headers=ADMIN).json()["day"] == 3
+        assert (
+            httpx.post(
+                f"{server.url}/advance", json={"days": 3, "wait": True}, headers=ADMIN
+            ).json()["day"]
+            == 3
+        )
         # The new city's schema lists its own behaviours.
         spec = httpx.get(f"{server.url}/openapi.json").json()
         assert "heroic_act" in str(spec["components"]["schemas"])
@@ -312,17 +349,26 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(tmp_path: Path,
     again = Server(tmp_path / "base", None)
     try:
         assert httpx.get(f"{again.url}/health").json() == {
-            "status": "ok", "scenario": "reference", "day": 3}
+            "status": "ok",
+            "scenario": "reference",
+            "day": 3,
+        }
     finally:
         again.stop()
 
 
 def test_the_api_does_not_import_the_dashboard() -> None:
     """The API is the dashboard's data source, not its host: ``xinyong serve`` composes them."""
-    code = ("import sys, xinyong.service.api, xinyong.service.live; "
-            "print(sorted(m for m in sys.modules if m.startswith(('xinyong.views.dashboard', "
-            "'xinyong.views.pages'))))")
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": str(SOURCES)},
-                           check=True).stdout.strip()
+    code = (
+        "import sys, xinyong.service.api, xinyong.service.live; "
+        "print(sorted(m for m in sys.modules if m.startswith(('xinyong.views.dashboard', "
+        "'xinyong.views.pages'))))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SOURCES)},
+        check=True,
+    ).stdout.strip()
     assert found == "[]", f"importing xinyong.service.api loaded {found}"

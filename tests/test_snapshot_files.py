@@ -9,8 +9,9 @@ import pytest
 from xinyong.records.snapshots import SNAPSHOTS, Pending, remove_unlisted
 
 
-def test_a_file_begun_while_the_clean_up_runs_is_kept(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_begun_while_the_clean_up_runs_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A re-simulation writes snapshots holding no lock while an advance cleans the folder:
     a file named pending and created in the middle of a clean-up must survive it (seen in CI
     as a re-simulation's snapshot deleted under it)."""

@@ -18,8 +18,9 @@ README = PACKAGE.parents[1] / "README.md"
 
 def _sources(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "source" and isinstance(v, str)] + \
-            [s for v in node.values() for s in _sources(v)]
+        return [v for k, v in node.items() if k == "source" and isinstance(v, str)] + [
+            s for v in node.values() for s in _sources(v)
+        ]
     if isinstance(node, list):
         return [s for v in node for s in _sources(v)]
     return []

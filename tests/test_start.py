@@ -11,9 +11,9 @@ from helpers import multi_city
 
 import xinyong
 from xinyong.engine.city import City
-from xinyong.engine.streams import Streams
 from xinyong.model.population import conduct_factors
 from xinyong.model.start import starting_scores, starts_vary
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Scenario, validate_scenario
 from xinyong.service.live import LiveCity
 
@@ -44,9 +44,14 @@ def _expected(scenario: Scenario, city: City, index: int) -> np.ndarray | None:
     op = scenario.all_operators()[index]
     ids = np.arange(scenario.citizens)
     assert city.population is not None
-    return starting_scores(scenario, op, Streams(SEED), ids,
-                           conduct_factors(scenario, Streams(SEED), ids),
-                           city.population.income_band)
+    return starting_scores(
+        scenario,
+        op,
+        Streams(SEED),
+        ids,
+        conduct_factors(scenario, Streams(SEED), ids),
+        city.population.income_band,
+    )
 
 
 def test_starts_are_clipped_once_to_the_scale(scenario: Scenario, city: City) -> None:
@@ -58,8 +63,9 @@ def test_starts_are_clipped_once_to_the_scale(scenario: Scenario, city: City) ->
     assert np.array_equal(city.operators[0].counterfactual.score, start)
 
 
-def test_the_city_takes_every_operators_starts_from_the_one_function(scenario: Scenario,
-                                                                     city: City) -> None:
+def test_the_city_takes_every_operators_starts_from_the_one_function(
+    scenario: Scenario, city: City
+) -> None:
     for op in city.operators:
         expected = _expected(scenario, city, op.index) if op.subject == "citizen" else None
         if expected is None:
@@ -69,8 +75,7 @@ def test_the_city_takes_every_operators_starts_from_the_one_function(scenario: S
             assert op.start is not None and np.array_equal(op.start, expected), op.name
 
 
-def test_day_zero_response_follows_the_grade_of_the_start(scenario: Scenario,
-                                                          city: City) -> None:
+def test_day_zero_response_follows_the_grade_of_the_start(scenario: Scenario, city: City) -> None:
     """Records move the start too: the response on day 0 reads the same starts as the
     standings (it used to recompute them from the income band alone)."""
     response = city.groups["citizen"].behaviours.response
@@ -82,8 +87,9 @@ def test_day_zero_response_follows_the_grade_of_the_start(scenario: Scenario,
     assert len(set(grade)) == 3  # every grade is reached, so the check has teeth
 
 
-def test_stored_and_live_starts_agree_with_the_city(scenario: Scenario, city: City,
-                                                    tmp_path: Path) -> None:
+def test_stored_and_live_starts_agree_with_the_city(
+    scenario: Scenario, city: City, tmp_path: Path
+) -> None:
     run = xinyong.simulate(scenario, seed=SEED, threads=False)
     live = LiveCity(tmp_path / "live", scenario, seed=SEED)
     try:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xinyong.engine.streams import Streams
+from xinyong.primitives.streams import Streams
 
 
 def test_same_address_same_draw_and_seeds_differ() -> None:
@@ -69,12 +69,16 @@ def test_negative_seed_is_refused() -> None:
         Streams(-1)
 
 
-@given(st.lists(st.tuples(st.lists(st.integers(-2, 12), min_size=0, max_size=8),
-                          st.integers(0, 5)), max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.lists(st.integers(-2, 12), min_size=0, max_size=8), st.integers(0, 5)),
+        max_size=6,
+    )
+)
 def test_a_calendar_pickles_packed_and_comes_back_the_same(filings: list) -> None:
     import pickle
 
-    from xinyong.engine.calendar import Calendar
+    from xinyong.primitives.calendar import Calendar
 
     calendar = Calendar(10, np.int32)
     for days, tag in filings:

@@ -38,35 +38,60 @@ def test_a_mis_set_pack_fails() -> None:
 
 def test_the_command_exits_1_on_a_failed_pattern(tmp_path: Path) -> None:
     patterns = tmp_path / "strict.toml"
-    patterns.write_text('scenario = "reference"\n[[patterns]]\nname = "nobody listed"\n'
-                        'value = "{listed_share} * 100"\npublished = 0\nlow = -1\nhigh = -0.5\n'
-                        'unit = "%"\nsource = "a test"\n')
-    cmd = [sys.executable, "-m", "xinyong.views.cli", "validate", "reference", "--citizens", "2000",
-           "--days", "30", "--seeds", "2", "--patterns", str(patterns)]
+    patterns.write_text(
+        'scenario = "reference"\n[[patterns]]\nname = "nobody listed"\n'
+        'value = "{listed_share} * 100"\npublished = 0\nlow = -1\nhigh = -0.5\n'
+        'unit = "%"\nsource = "a test"\n'
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "xinyong.views.cli",
+        "validate",
+        "reference",
+        "--citizens",
+        "2000",
+        "--days",
+        "30",
+        "--seeds",
+        "2",
+        "--patterns",
+        str(patterns),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1, out.stderr
     assert "FAIL" in out.stdout and "[1] a test" in out.stdout
-    patterns.write_text(patterns.read_text().replace("low = -1\nhigh = -0.5", "low = 0\n"
-                                                     "high = 50"))
+    patterns.write_text(patterns.read_text().replace("low = -1\nhigh = -0.5", "low = 0\nhigh = 50"))
     assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
     # An override that puts everyone at the floor lists everyone: the pattern fails again.
-    floor = subprocess.run([*cmd, "--set", "score.start=600"], capture_output=True, text=True,
-                           timeout=120)
+    floor = subprocess.run(
+        [*cmd, "--set", "score.start=600"], capture_output=True, text=True, timeout=120
+    )
     assert floor.returncode == 1 and "FAIL" not in floor.stderr, floor.stderr
-    typo = subprocess.run([*cmd, "--set", "sensors.camera.misidentfy=0.5"],
-                          capture_output=True, text=True, timeout=120)
+    typo = subprocess.run(
+        [*cmd, "--set", "sensors.camera.misidentfy=0.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert typo.returncode == 2 and "did you mean 'misidentify'" in typo.stderr
 
 
 def test_bad_expressions_and_paths_are_explained(tmp_path: Path) -> None:
-    summary = {"citizens": 10, "days": 365, "population": {"children": 2},
-               "gate_decisions": {"air": {"deny": 4}}}
+    summary = {
+        "citizens": 10,
+        "days": 365,
+        "population": {"children": 2},
+        "gate_decisions": {"air": {"deny": 4}},
+    }
     assert evaluate("{gate_decisions.air.deny} / adults * 1000 / years", summary) == 500
     with pytest.raises(xinyong.ScenarioError, match="no 'plane' in gate_decisions; it has: air"):
         evaluate("{gate_decisions.plane.deny}", summary)
     bad = tmp_path / "bad.toml"
-    bad.write_text('scenario = "x"\n[[patterns]]\nname = "n"\nvalue = "__import__(1)"\n'
-                   'published = 1\nlow = 0\nhigh = 1\nsource = "s"\n')
+    bad.write_text(
+        'scenario = "x"\n[[patterns]]\nname = "n"\nvalue = "__import__(1)"\n'
+        'published = 1\nlow = 0\nhigh = 1\nsource = "s"\n'
+    )
     with pytest.raises(xinyong.ScenarioError, match="only numbers"):
         load_patterns(bad)
     with pytest.raises(xinyong.ScenarioError, match="no published patterns for scenario"):

@@ -17,15 +17,17 @@ from typing import Any
 import numpy as np
 
 from xinyong.engine import parts
-from xinyong.engine.day import HANDOVER, PHASES, DayResult, Kept, PhaseClock, Timed, Today
+from xinyong.engine.day import HANDOVER, PHASES, Kept, Today
 from xinyong.engine.driver import drive
 from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
-from xinyong.engine.streams import Streams
 from xinyong.model.lists import JOINS, LEAVES
 from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.population import Population, generate_population
 from xinyong.model.sensors import Events
+from xinyong.primitives.clock import PhaseClock, Timed
+from xinyong.primitives.day import DayResult
+from xinyong.primitives.streams import Streams
 from xinyong.records.accuracy import blacklist_counts
 from xinyong.records.books import Books, operator_counts
 from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
@@ -50,10 +52,16 @@ class City:
 
     #: The layout of a city's state, as snapshots and checkpoints hold it; a file of another
     #: layout is not read (a live city re-simulates from an older snapshot, or from day 0).
-    LAYOUT = 2
+    LAYOUT = 3  # 3: streams, scratch, calendar and the day's types moved to primitives/
 
-    def __init__(self, scenario: Scenario, seed: int, store: RunStore | None,
-                 block: Block | None = None, threads: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        store: RunStore | None,
+        block: Block | None = None,
+        threads: bool = True,
+    ) -> None:
         self.layout = City.LAYOUT
         self.scenario = scenario
         self.seed = seed
@@ -71,8 +79,10 @@ class City:
         self.whole = self.block == Block(0, self.n, 0, orgs)
         # A block keeps columns for its own subjects alone, numbered from 0 inside; events,
         # the ledger and every draw name subjects by their city-wide ids (own[...]).
-        self.own = {"citizen": range(self.block.lo, self.block.hi),
-                    "company": range(self.block.org_lo, self.block.org_hi)}
+        self.own = {
+            "citizen": range(self.block.lo, self.block.hi),
+            "company": range(self.block.org_lo, self.block.org_hi),
+        }
         self.base = {kind: own.start for kind, own in self.own.items()}
         self.total = {"citizen": self.n, "company": orgs}
         self.household_base = 0  # the city-wide id of household 0 here
@@ -80,7 +90,8 @@ class City:
         if self.population is not None:
             employer = self.population.employer
             self.org_size = np.bincount(employer[employer >= 0], minlength=orgs)[
-                self.block.org_lo:self.block.org_hi]
+                self.block.org_lo : self.block.org_hi
+            ]
         if self.population is not None and not self.whole:
             b = self.block
             if b.hi > b.lo:
@@ -88,17 +99,22 @@ class City:
             self.population = self.population.block(b.lo, b.hi, b.org_lo, b.org_hi)
         self.network: SocialNetwork | None = None
         if scenario.network is not None and self.population is not None:
-            self.network = build_network(self.population, scenario.network.friends,
-                                         self.streams, self.base["citizen"])
-        self._second_core: Executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="counterfactual") if threads else Inline()
+            self.network = build_network(
+                self.population, scenario.network.friends, self.streams, self.base["citizen"]
+            )
+        self._second_core: Executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
+            if threads
+            else Inline()
+        )
         self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         setup_core = self._second_core if threads else None  # half the first draws' there
         self.collectors = parts.collectors(self)
         self.groups = parts.groups(self, setup_core)
         self.operators = parts.operators(self)
-        self.sensor_of = np.array([list(scenario.sensors).index(b.sensor)
-                                   for b in scenario.behaviours], dtype=np.int16)
+        self.sensor_of = np.array(
+            [list(scenario.sensors).index(b.sensor) for b in scenario.behaviours], dtype=np.int16
+        )
         self.ledger = LedgerWriter(store) if store is not None else None
         self.effects = parts.effects(self, setup_core)
         if threads:
@@ -115,8 +131,9 @@ class City:
         # A live city's behaviour-only twin (the chilling effect), a day on with every step;
         # None in a whole run, which runs its twin after the city (records/simulation.py).
         self.twin: City | None = None
-        self.books = Books(len(scenario.behaviours), len(self.operators),
-                           list(scenario.sensors), self.sensor_of)
+        self.books = Books(
+            len(scenario.behaviours), len(self.operators), list(scenario.sensors), self.sensor_of
+        )
 
     # -- the day --------------------------------------------------------------------------
 
@@ -134,7 +151,7 @@ class City:
         recorded. Events may name subjects another block owns (a misattribution); a split run
         hands each event to its subject's block before :meth:`judge`."""
         today = Today(self.day)
-        self._run(today, self.plan()[:self._handover])
+        self._run(today, self.plan()[: self._handover])
         return today
 
     def judge(self, events: dict[str, Events], today: Today | None = None) -> DayResult:
@@ -142,7 +159,7 @@ class City:
         if today is None:
             today = self._observed
         today.events = events
-        self._run(today, self.plan()[self._handover:])
+        self._run(today, self.plan()[self._handover :])
         self._observed = Today(self.day)  # the day's working data goes (a city pickles)
         if self.twin is not None:  # a live city's behaviour-only twin keeps up
             self.twin.step()
@@ -172,8 +189,9 @@ class City:
         """1. What each subject does today (the pairs whose next occurrence is today)."""
         for group in self.groups.values():
             group.occurred = group.behaviours.occurrences(today.day)
-            group.behaviours.draw_ahead(today.day, group.occurred, group.listed_any,
-                                        self._draws_core)
+            group.behaviours.draw_ahead(
+                today.day, group.occurred, group.listed_any, self._draws_core
+            )
         today.handled["behaviour"] = sum(g.occurred.size for g in self.groups.values())
 
     def _observation(self, today: Today) -> None:
@@ -185,14 +203,19 @@ class City:
             if kind == "citizen" and self.collectors:
                 for sensor, network in self.collectors:
                     network.credit(recorded, self.sensor_of, sensor)
-                recorded = Events.concat([recorded] + [net.fabricate(day)
-                                                       for _, net in self.collectors])
+                recorded = Events.concat(
+                    [recorded] + [net.fabricate(day) for _, net in self.collectors]
+                )
             if kind == "citizen" and day in self.injected:  # events submitted from outside
                 recorded = Events.concat([recorded, self.injected.pop(day)])
             if kind == "citizen" and self.network is not None:
                 names = [b.name for b in self.scenario.behaviours]
-                recorded = Events.concat([recorded, *contacts_pull(
-                    day, self.operators, self.network, names, self.base[kind])])
+                recorded = Events.concat(
+                    [
+                        recorded,
+                        *contacts_pull(day, self.operators, self.network, names, self.base[kind]),
+                    ]
+                )
             today.events[kind] = recorded
             # What this block's own subjects really did, wherever it was attributed: the
             # counterfactual's events (a false report has no actor).
@@ -205,38 +228,47 @@ class City:
         Events withdrawn on appeal are dropped from what was really done, too."""
         day, events = today.day, today.events
         today.local = {kind: e.local(self.base[kind]) for kind, e in events.items()}
-        today.dismissed_any = np.zeros(len(events["citizen"]), dtype=bool) \
-            if self.effects is not None else None
-        today.gone = {kind: withdrawn_mask(e, self.withdrawn[day])
-                      if kind == "citizen" and day in self.withdrawn else None
-                      for kind, e in events.items()}
+        today.dismissed_any = (
+            np.zeros(len(events["citizen"]), dtype=bool) if self.effects is not None else None
+        )
+        today.gone = {
+            kind: withdrawn_mask(e, self.withdrawn[day])
+            if kind == "citizen" and day in self.withdrawn
+            else None
+            for kind, e in events.items()
+        }
         if today.gone.get("citizen") is not None:
             done = today.done["citizen"]
             today.done["citizen"] = done.where(~withdrawn_mask(done, self.withdrawn[day]))
         for op in self.operators:
             keep = op.keep(today.local[op.subject])
             mine = events[op.subject] if keep is None else events[op.subject].where(keep)
-            ours = today.local[op.subject] if keep is None else \
-                today.local[op.subject].where(keep)
+            ours = today.local[op.subject] if keep is None else today.local[op.subject].where(keep)
             dismissed = op.assess(day, mine)  # draws addressed by event: unmoved by withdrawals
             withdrawn = today.gone[op.subject]
             if withdrawn is not None and keep is not None:
                 withdrawn = withdrawn[keep]
             if today.dismissed_any is not None and op.subject == "citizen" and dismissed.any():
                 counted = dismissed if withdrawn is None else dismissed & ~withdrawn
-                today.dismissed_any[np.flatnonzero(keep) if keep is not None
-                                    else slice(None)] |= counted
+                today.dismissed_any[np.flatnonzero(keep) if keep is not None else slice(None)] |= (
+                    counted
+                )
             today.kept.append(Kept(mine, ours, dismissed, withdrawn))
-        today.handled["assessment"] = today.handled["ledger"] = sum(len(k.mine)
-                                                                     for k in today.kept)
+        today.handled["assessment"] = today.handled["ledger"] = sum(len(k.mine) for k in today.kept)
 
     def _ledger(self, today: Today) -> None:
         """4. Every operator's events go to the ledger, dismissed and withdrawn ones flagged."""
         if self.ledger is None:
             return
         for op, kept in zip(self.operators, today.kept, strict=True):
-            self.ledger.append(today.day, op.index, kept.mine, op.points[kept.mine.behaviour],
-                               kept.dismissed, kept.withdrawn)
+            self.ledger.append(
+                today.day,
+                op.index,
+                kept.mine,
+                op.points[kept.mine.behaviour],
+                kept.dismissed,
+                kept.withdrawn,
+            )
 
     def _scoring(self, today: Today) -> None:
         """5. Each operator scores its counted events (the counterfactual starts on the
@@ -246,8 +278,11 @@ class City:
                 keep = ~kept.withdrawn
                 kept.mine, kept.ours = kept.mine.where(keep), kept.ours.where(keep)
                 kept.dismissed = kept.dismissed[keep]
-            today.scored.append(op.score(today.day, kept.ours, kept.dismissed,
-                                         today.done[op.subject], self._second_core))
+            today.scored.append(
+                op.score(
+                    today.day, kept.ours, kept.dismissed, today.done[op.subject], self._second_core
+                )
+            )
         today.handled["scoring"] = sum(s.subject.size for s in today.scored)
 
     def _lists(self, today: Today) -> None:
@@ -272,25 +307,47 @@ class City:
     def _count(self, today: Today) -> None:
         """Count each operator's day, real and error-free, once the counterfactual is done;
         and the gates' refusals the error-free standings would not have made."""
-        for op, kept, scored, real in zip(self.operators, today.kept, today.scored, today.real,
-                                          strict=True):
+        for op, kept, scored, real in zip(
+            self.operators, today.kept, today.scored, today.real, strict=True
+        ):
             counterfactual = scored.counterfactual.result()
             today.judged.append((op, real, counterfactual))
-            self.books.count_operator(today.day, op, real, counterfactual, kept.mine,
-                                      kept.dismissed, self.groups[op.subject].scratch)
+            self.books.count_operator(
+                today.day,
+                op,
+                real,
+                counterfactual,
+                kept.mine,
+                kept.dismissed,
+                self.groups[op.subject].scratch,
+            )
         if self.effects is not None and self.effects.services is not None:
             self.effects.services.settle()
         if self.org_gates is not None:
-            self.org_gates.settle([j.toggled() for op, real, cf in today.judged
-                                   if op.subject == "company" for j in (real, cf)])
+            self.org_gates.settle(
+                [
+                    j.toggled()
+                    for op, real, cf in today.judged
+                    if op.subject == "company"
+                    for j in (real, cf)
+                ]
+            )
 
     def _consequences(self, today: Today) -> None:
         """7. Gates and notices for citizens; organisations at their gates."""
         if self.effects is not None:
-            judged = [(op, real) for op, real in zip(self.operators, today.real, strict=True)
-                      if op.subject == "citizen"]
-            today.acted = self.effects.act(today.day, judged, today.local["citizen"],
-                                           today.dismissed_any, beside=self._draws_core)
+            judged = [
+                (op, real)
+                for op, real in zip(self.operators, today.real, strict=True)
+                if op.subject == "citizen"
+            ]
+            today.acted = self.effects.act(
+                today.day,
+                judged,
+                today.local["citizen"],
+                today.dismissed_any,
+                beside=self._draws_core,
+            )
             today.refused = today.acted.refused.size
             today.handled["consequences"] = self.effects.uses_today
         if self.org_gates is not None:
@@ -303,8 +360,7 @@ class City:
         for group in self.groups.values():  # what follows writes rates tomorrow's draws read
             group.behaviours.drawn()
         if self.effects is not None and today.acted is not None:
-            today.responded = self.effects.respond(today.day, today.local["citizen"],
-                                                   today.acted)
+            today.responded = self.effects.respond(today.day, today.local["citizen"], today.acted)
             today.handled["response"] = today.responded.size
 
     def _rescheduling(self, today: Today) -> None:
@@ -313,8 +369,11 @@ class City:
         day = today.day
         counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
-            toggled = [real.toggled() for op, real in zip(self.operators, today.real,
-                                                          strict=True) if op.subject == kind]
+            toggled = [
+                real.toggled()
+                for op, real in zip(self.operators, today.real, strict=True)
+                if op.subject == kind
+            ]
             flipped = group.update_listed_any(self.operators, toggled)
             if not group.behaviours.listing_matters:
                 flipped = flipped[:0]
@@ -328,20 +387,29 @@ class City:
         self.books.count_occurred(counts)
         today.result = result = self._result(today)
         if self.operators:
-            self.books.count_day(today.events, len(self.operators), result,
-                                 self.collectors != [],
-                                 self.effects.daily[-1] if self.effects is not None
-                                 and self.effects.daily else None)
+            self.books.count_day(
+                today.events,
+                len(self.operators),
+                result,
+                self.collectors != [],
+                self.effects.daily[-1] if self.effects is not None and self.effects.daily else None,
+            )
         today.handled["rescheduling"] = result.occurred + result.responded
         self.day += 1
 
     def _result(self, today: Today) -> DayResult:
         events = today.events.values()
-        return DayResult(today.day, sum(g.occurred.size for g in self.groups.values()),
-                         sum(len(e) for e in events),
-                         sum(int(e.misattributed.sum()) for e in events),
-                         sum(int(e.fabricated.sum()) for e in events),
-                         today.listed, today.left, today.refused, int(today.responded.size))
+        return DayResult(
+            today.day,
+            sum(g.occurred.size for g in self.groups.values()),
+            sum(len(e) for e in events),
+            sum(int(e.misattributed.sum()) for e in events),
+            sum(int(e.fabricated.sum()) for e in events),
+            today.listed,
+            today.left,
+            today.refused,
+            int(today.responded.size),
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         """A city travels (to a checkpoint, a worker) without its threads and its store, and
@@ -354,8 +422,11 @@ class City:
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("twin", None)  # a snapshot from before cities kept one
         self.__dict__.update(state)
-        self._second_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual"
-                                               ) if self.threads else Inline()
+        self._second_core = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
+            if self.threads
+            else Inline()
+        )
         self._draws_core = self._second_core
 
     def inject(self, day: int, citizens: np.ndarray, behaviours: np.ndarray) -> None:
@@ -367,19 +438,26 @@ class City:
         if day < self.day:
             raise ValueError(f"day {day} is past: the city is at day {self.day}")
         n = citizens.size
-        events = Events(citizens.astype(np.int64), citizens.astype(np.int64),
-                        behaviours.astype(np.int16), np.zeros(n, bool), np.zeros(n, bool),
-                        np.ones(n, bool))
-        self.injected[day] = Events.concat([self.injected[day], events]) \
-            if day in self.injected else events
+        events = Events(
+            citizens.astype(np.int64),
+            citizens.astype(np.int64),
+            behaviours.astype(np.int16),
+            np.zeros(n, bool),
+            np.zeros(n, bool),
+            np.ones(n, bool),
+        )
+        self.injected[day] = (
+            Events.concat([self.injected[day], events]) if day in self.injected else events
+        )
 
     def attach(self, store: RunStore) -> None:
         """Start writing the ledger of the coming days to a store (after a rebuild)."""
         self.store = store
         self.ledger = LedgerWriter(store)
 
-    def write_ledger(self, sink: Callable[[dict[str, np.ndarray]], None],
-                     threads: bool = True) -> None:
+    def write_ledger(
+        self, sink: Callable[[dict[str, np.ndarray]], None], threads: bool = True
+    ) -> None:
         """Write the ledger of the coming days to ``sink`` (a block's Parquet files), on a
         thread of its own or, with ``threads=False``, in the simulating thread."""
         self.ledger = LedgerWriter(sink, in_background=threads)
@@ -390,10 +468,15 @@ class City:
         consequences), which is the twin the chilling effect is measured against. Its plan is
         two phases: behaviour and rescheduling."""
         s = self.scenario
-        if s.listed_response.negative != 1.0 or s.listed_response.positive != 1.0 \
-                or s.response is not None or s.consequences is not None:
-            raise ValueError("behaviour alone is exact only without a listed response, "
-                             "responses or consequences")
+        if (
+            s.listed_response.negative != 1.0
+            or s.listed_response.positive != 1.0
+            or s.response is not None
+            or s.consequences is not None
+        ):
+            raise ValueError(
+                "behaviour alone is exact only without a listed response, responses or consequences"
+            )
         self._phases, self._handover = ("behaviour", "rescheduling"), 1
         self.operators, self.ledger = [], None  # nothing is recorded, scored or written
 
@@ -433,11 +516,11 @@ class City:
         subjects: the tallies of a split run's blocks add up to the whole city's."""
         counts: dict[str, Any] = {
             "totals": dict(self.books.totals),
-            "operators": {op.name: operator_counts(op, max(self.day - 1, 0))
-                          for op in self.operators},
+            "operators": {
+                op.name: operator_counts(op, max(self.day - 1, 0)) for op in self.operators
+            },
             "collectors": len(self.collectors),
-            "blacklists": blacklist_counts(self.scenario, self.operators,
-                                           len(self.own["citizen"])),
+            "blacklists": blacklist_counts(self.scenario, self.operators, len(self.own["citizen"])),
         }
         if self.effects is not None:
             counts["effects"] = self.effects.tally()
@@ -445,11 +528,12 @@ class City:
             counts["org_effects"] = self.org_gates.tally()
         if self.population is not None:
             pop = self.population  # this city's own citizens and organisations
-            counts["population"] = {"households": pop.households,
-                                    "organisations": pop.organisations,
-                                    "children": int((pop.age < 18).sum())}
-        return self.books.tally(counts, self.twin.occurrences() if self.twin is not None
-                                else None)
+            counts["population"] = {
+                "households": pop.households,
+                "organisations": pop.organisations,
+                "children": int((pop.age < 18).sum()),
+            }
+        return self.books.tally(counts, self.twin.occurrences() if self.twin is not None else None)
 
     def occurrences(self) -> np.ndarray:
         """Occurrences per day (rows) and behaviour (columns) so far."""

@@ -88,8 +88,10 @@ def connect(ray: Any, address: str | None) -> None:
         ray.init(address=gcs, **options)
     except Exception as exc:  # Ray raises many kinds here; each is one line to the user
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ClusterError(f"Ray could not join the cluster at {name}: {first}. Run xinyong "
-                           f"on a node of the cluster (its head is simplest).") from None
+        raise ClusterError(
+            f"Ray could not join the cluster at {name}: {first}. Run xinyong "
+            f"on a node of the cluster (its head is simplest)."
+        ) from None
 
 
 def alive_nodes(ray: Any) -> list[dict[str, Any]]:
@@ -112,12 +114,15 @@ def deal(ray: Any, count: int) -> list[Any]:
 
     nodes = sorted(alive_nodes(ray), key=lambda node: node["NodeID"])
     cpus = [int(node.get("Resources", {}).get("CPU", 0)) for node in nodes]
-    seats = [node["NodeID"] for k in range(max(cpus, default=0))
-             for node, n in zip(nodes, cpus, strict=True) if n > k]
+    seats = [
+        node["NodeID"]
+        for k in range(max(cpus, default=0))
+        for node, n in zip(nodes, cpus, strict=True)
+        if n > k
+    ]
     if not seats:
         return ["DEFAULT"] * count
-    return [NodeAffinitySchedulingStrategy(seats[i % len(seats)], soft=False)
-            for i in range(count)]
+    return [NodeAffinitySchedulingStrategy(seats[i % len(seats)], soft=False) for i in range(count)]
 
 
 def check_output(ray: Any, folder: Path | None, shared: bool) -> None:
@@ -135,18 +140,24 @@ def check_output(ray: Any, folder: Path | None, shared: bool) -> None:
         return
     where = f"this Ray cluster has {len(nodes)} nodes, and the workers on each write the run"
     if folder is None:
-        raise ClusterError(f"{where}: give --out DIR on a filesystem every node mounts at the "
-                           f"same path, and add --shared-out")
+        raise ClusterError(
+            f"{where}: give --out DIR on a filesystem every node mounts at the "
+            f"same path, and add --shared-out"
+        )
     if not shared:
-        raise ClusterError(f"--out '{folder}' may be a folder of this machine only, and {where} "
-                           f"there. Put it on a filesystem every node mounts at the same path "
-                           f"(NFS, a cluster filesystem) and add --shared-out")
+        raise ClusterError(
+            f"--out '{folder}' may be a folder of this machine only, and {where} "
+            f"there. Put it on a filesystem every node mounts at the same path "
+            f"(NFS, a cluster filesystem) and add --shared-out"
+        )
     blind = _nodes_not_seeing(ray, folder.absolute(), nodes)
     if blind:
-        raise ClusterError(f"--out '{folder}' is not seen by {len(blind)} of the cluster's "
-                           f"{len(nodes)} nodes ({', '.join(blind)}): mount the shared "
-                           f"filesystem at the same path on every node, or choose a folder "
-                           f"on it")
+        raise ClusterError(
+            f"--out '{folder}' is not seen by {len(blind)} of the cluster's "
+            f"{len(nodes)} nodes ({', '.join(blind)}): mount the shared "
+            f"filesystem at the same path on every node, or choose a folder "
+            f"on it"
+        )
 
 
 def _resolve(address: str) -> tuple[str, bool]:
@@ -154,23 +165,32 @@ def _resolve(address: str) -> tuple[str, bool]:
     from ray._private import services
 
     if address.startswith("ray://"):
-        raise ClusterError(f"--ray {address} is a Ray Client address; xinyong joins a "
-                           f"cluster's GCS: run it on a node of the cluster with --ray auto, or "
-                           f"give HOST:PORT of the head (the --port of `ray start --head`)")
+        raise ClusterError(
+            f"--ray {address} is a Ray Client address; xinyong joins a "
+            f"cluster's GCS: run it on a node of the cluster with --ray auto, or "
+            f"give HOST:PORT of the head (the --port of `ray start --head`)"
+        )
     try:
         gcs = services.canonicalize_bootstrap_address(address)
     except ConnectionError:  # "auto", and no cluster recorded or running here
-        raise ClusterError("--ray auto found no Ray cluster on this machine: start one with "
-                           "`ray start --head`, or leave out --ray and the run starts a Ray "
-                           "of its own") from None
+        raise ClusterError(
+            "--ray auto found no Ray cluster on this machine: start one with "
+            "`ray start --head`, or leave out --ray and the run starts a Ray "
+            "of its own"
+        ) from None
     except ValueError:
-        raise ClusterError(f"--ray {address!r} is not an address: give HOST:PORT of the "
-                           f"cluster's head (`ray start --head` prints it), or auto for this "
-                           f"machine's cluster") from None
+        raise ClusterError(
+            f"--ray {address!r} is not an address: give HOST:PORT of the "
+            f"cluster's head (`ray start --head` prints it), or auto for this "
+            f"machine's cluster"
+        ) from None
     if gcs is None:  # pragma: no cover - "local" is handled by connect
         raise ClusterError(f"--ray {address!r} names no cluster")
-    here = address == "auto" or gcs == services.find_bootstrap_address(None) or \
-        gcs in services.find_gcs_addresses()
+    here = (
+        address == "auto"
+        or gcs == services.find_bootstrap_address(None)
+        or gcs in services.find_gcs_addresses()
+    )
     return gcs, here
 
 
@@ -191,19 +211,27 @@ def _reach(gcs: str, name: str, stale: bool) -> None:
         if stale:
             from ray._private.utils import get_ray_address_file
 
-            why = (f" (`ray start` recorded it in {get_ray_address_file(None)}, but that "
-                   f"cluster has stopped)")
-        raise ClusterError(f"no Ray cluster at {name}: the connection was refused{why}. "
-                           f"Start one with `ray start --head --port {port}`, or give the "
-                           f"address that `ray start --head` printed") from None
+            why = (
+                f" (`ray start` recorded it in {get_ray_address_file(None)}, but that "
+                f"cluster has stopped)"
+            )
+        raise ClusterError(
+            f"no Ray cluster at {name}: the connection was refused{why}. "
+            f"Start one with `ray start --head --port {port}`, or give the "
+            f"address that `ray start --head` printed"
+        ) from None
     except TimeoutError:
-        raise ClusterError(f"no answer from a Ray cluster at {name} within "
-                           f"{CONNECT_SECONDS:.0f} s: check the address (`ray status` on the "
-                           f"head prints it) and that port {port} is open to this "
-                           f"machine") from None
+        raise ClusterError(
+            f"no answer from a Ray cluster at {name} within "
+            f"{CONNECT_SECONDS:.0f} s: check the address (`ray status` on the "
+            f"head prints it) and that port {port} is open to this "
+            f"machine"
+        ) from None
     except OSError as exc:
-        raise ClusterError(f"cannot reach a Ray cluster at {name}: {exc.strerror or exc}. "
-                           f"Check the address (`ray status` on the head prints it)") from None
+        raise ClusterError(
+            f"cannot reach a Ray cluster at {name}: {exc.strerror or exc}. "
+            f"Check the address (`ray status` on the head prints it)"
+        ) from None
 
 
 def _handshake(gcs: str, name: str, here: bool) -> None:
@@ -217,25 +245,37 @@ def _handshake(gcs: str, name: str, here: bool) -> None:
     if answer.startswith("AuthenticationError"):
         mode = os.environ.get("RAY_AUTH_MODE", "")
         if mode == "token":
-            raise ClusterError(f"the Ray cluster at {name} refused this machine's token: use "
-                               f"the cluster's own (`ray get-auth-token` on its head) in "
-                               f"~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN")
-        raise ClusterError(f"the Ray cluster at {name} requires token authentication: "
-                           f"`export RAY_AUTH_MODE=token`, with the cluster's token "
-                           f"(`ray get-auth-token` on its head) in ~/.ray/auth_token, "
-                           f"RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN, and run again")
+            raise ClusterError(
+                f"the Ray cluster at {name} refused this machine's token: use "
+                f"the cluster's own (`ray get-auth-token` on its head) in "
+                f"~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN"
+            )
+        raise ClusterError(
+            f"the Ray cluster at {name} requires token authentication: "
+            f"`export RAY_AUTH_MODE=token`, with the cluster's token "
+            f"(`ray get-auth-token` on its head) in ~/.ray/auth_token, "
+            f"RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN, and run again"
+        )
     detail = f"no answer within {HANDSHAKE_SECONDS:.0f} s" if answer == "TimedOut" else answer
-    raise ClusterError(f"something answers at {name}, but not as a Ray cluster's GCS ({detail}): "
-                       f"give the head's GCS port (the --port of `ray start --head`, 6379 by "
-                       f"default), not the dashboard's or Ray Client's")
+    raise ClusterError(
+        f"something answers at {name}, but not as a Ray cluster's GCS ({detail}): "
+        f"give the head's GCS port (the --port of `ray start --head`, 6379 by "
+        f"default), not the dashboard's or Ray Client's"
+    )
 
 
 def _try_gcs(gcs: str) -> str:
     """What Ray's GCS client, in a child process, says to ``gcs``: "" if it connected."""
     env = {**os.environ, "RAY_py_gcs_connect_timeout_s": "2"}
     try:
-        done = subprocess.run([sys.executable, "-c", _HANDSHAKE, gcs], capture_output=True,
-                              text=True, timeout=HANDSHAKE_SECONDS, env=env, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", _HANDSHAKE, gcs],
+            capture_output=True,
+            text=True,
+            timeout=HANDSHAKE_SECONDS,
+            env=env,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return "TimedOut"
     if done.returncode == 0:
@@ -286,13 +326,22 @@ def _nodes_not_seeing(ray: Any, folder: Path, nodes: list[dict[str, Any]]) -> li
     marker.write_text(marker.name)
     look = ray.remote(num_cpus=0)(_holds_marker)
     try:
-        seen = ray.get([look.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
-                            node["NodeID"], soft=False)).remote(str(marker))
-                        for node in nodes], timeout=_SEE_SECONDS)
+        seen = ray.get(
+            [
+                look.options(
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+                ).remote(str(marker))
+                for node in nodes
+            ],
+            timeout=_SEE_SECONDS,
+        )
     finally:
         marker.unlink(missing_ok=True)
-    blind = [f"{node['NodeManagerAddress']} ({node['NodeID'][:8]})"
-             for node, ok in zip(nodes, seen, strict=True) if not ok]
+    blind = [
+        f"{node['NodeManagerAddress']} ({node['NodeID'][:8]})"
+        for node, ok in zip(nodes, seen, strict=True)
+        if not ok
+    ]
     if blind and created:
         folder.rmdir()
     return blind

@@ -23,18 +23,23 @@ from xinyong.model.sensors import Events
 
 if TYPE_CHECKING:
     from xinyong.engine.city import City
-    from xinyong.engine.day import DayResult
     from xinyong.engine.parts import Block
+    from xinyong.primitives.day import DayResult
 
 __all__ = ["drive", "route"]
 
 
-def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
-          blocks: list[Block] | None = None, progress: Callable[[int], None] | None = None,
-          before_day: Callable[[City], None] | None = None,
-          after_day: Callable[[City, list[DayResult]], None] | None = None,
-          guard: Callable[[], AbstractContextManager[object]] | None = None,
-          stop: Callable[[], bool] | None = None) -> int:
+def drive(
+    cities: Sequence[City] | Callable[[], Sequence[City]],
+    until: int,
+    *,
+    blocks: list[Block] | None = None,
+    progress: Callable[[int], None] | None = None,
+    before_day: Callable[[City], None] | None = None,
+    after_day: Callable[[City, list[DayResult]], None] | None = None,
+    guard: Callable[[], AbstractContextManager[object]] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
     """Simulate ``cities`` (the blocks of one city, in block order) up to open day ``until``.
 
     Args:
@@ -53,6 +58,7 @@ def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
     Returns:
         The open day where the loop stopped.
     """
+
     def now() -> Sequence[City]:
         return cities() if callable(cities) else cities
 
@@ -65,8 +71,7 @@ def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
             if today[0].day >= min(until, today[0].days):
                 break
             if len(today) > 1 and blocks is None:
-                raise ValueError("give the blocks of a split city: events are handed over by "
-                                 "block")
+                raise ValueError("give the blocks of a split city: events are handed over by block")
             if before_day is not None:
                 before_day(today[0])
             observed = [city.observe() for city in today]
@@ -75,8 +80,10 @@ def drive(cities: Sequence[City] | Callable[[], Sequence[City]], until: int, *,
             else:
                 assert blocks is not None
                 inboxes = route([t.events for t in observed], blocks)
-            results = [city.judge(events, t)
-                       for city, events, t in zip(today, inboxes, observed, strict=True)]
+            results = [
+                city.judge(events, t)
+                for city, events, t in zip(today, inboxes, observed, strict=True)
+            ]
             if after_day is not None:
                 after_day(today[0], results)
             day = today[0].day
@@ -91,8 +98,10 @@ def route(observed: list[dict[str, Events]], blocks_: list[Block]) -> list[dict[
     Blocks' events are taken in block order, so every block receives them in the same order
     however the blocks are spread over workers.
     """
-    bounds = {"citizen": np.array([b.lo for b in blocks_[1:]]),
-              "company": np.array([b.org_lo for b in blocks_[1:]])}
+    bounds = {
+        "citizen": np.array([b.lo for b in blocks_[1:]]),
+        "company": np.array([b.org_lo for b in blocks_[1:]]),
+    }
     inboxes: list[dict[str, list[Events]]] = [{} for _ in blocks_]
     for events in observed:
         for kind, e in events.items():

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import SETUP
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.collectors import CollectorNetwork
 from xinyong.model.consequences import ConsequenceState, initial_response
@@ -25,12 +23,23 @@ from xinyong.model.org_gates import OrganisationGates
 from xinyong.model.population import conduct_factors
 from xinyong.model.sensors import Placement, Sensors
 from xinyong.model.start import starting_scores
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import SETUP
 
 if TYPE_CHECKING:
     from xinyong.engine.city import City
 
-__all__ = ["Block", "Group", "collectors", "effects", "groups", "operators", "org_gates",
-           "scales", "starting"]
+__all__ = [
+    "Block",
+    "Group",
+    "collectors",
+    "effects",
+    "groups",
+    "operators",
+    "org_gates",
+    "scales",
+    "starting",
+]
 
 
 @dataclass(frozen=True)
@@ -59,13 +68,17 @@ class Group:
     listed_any: np.ndarray  # listed by any operator: what behaviour responds to
     occurred: np.ndarray
 
-    def update_listed_any(self, operators: list[OperatorState], toggled: list[np.ndarray]
-                          ) -> np.ndarray:
+    def update_listed_any(
+        self, operators: list[OperatorState], toggled: list[np.ndarray]
+    ) -> np.ndarray:
         """Bring ``listed_any`` up to date after a day's listings and releases (``toggled``:
         each operator's subjects whose listing flipped), and return the subjects whose flag
         flipped (their behaviour changes from tomorrow)."""
-        candidates = self.scratch.distinct(np.concatenate(toggled)) if toggled else \
-            np.empty(0, dtype=np.int64)
+        candidates = (
+            self.scratch.distinct(np.concatenate(toggled))
+            if toggled
+            else np.empty(0, dtype=np.int64)
+        )
         if candidates.size == 0:
             return candidates
         now = np.zeros(candidates.size, dtype=bool)
@@ -86,12 +99,24 @@ def collectors(city: City) -> list[tuple[int, CollectorNetwork]]:
     for name, sensor in city.scenario.sensors.items():
         if sensor.collectors is None:
             continue
-        claims = [i for i, b in enumerate(city.scenario.behaviours)
-                  if b.sensor == name and b.subject == "citizen"
-                  and city.scenario.is_harmful(b)]
-        networks.append((names.index(name), CollectorNetwork(
-            name, sensor.collectors, city.population.neighbourhood, claims, city.streams,
-            city.base["citizen"])))
+        claims = [
+            i
+            for i, b in enumerate(city.scenario.behaviours)
+            if b.sensor == name and b.subject == "citizen" and city.scenario.is_harmful(b)
+        ]
+        networks.append(
+            (
+                names.index(name),
+                CollectorNetwork(
+                    name,
+                    sensor.collectors,
+                    city.population.neighbourhood,
+                    claims,
+                    city.streams,
+                    city.base["citizen"],
+                ),
+            )
+        )
     return networks
 
 
@@ -114,43 +139,62 @@ def groups(city: City, second_core: Executor | None = None) -> dict[str, Group]:
             conduct = conduct_factors(s, city.streams, ids)
             city.starts = starting(city, ids, conduct)
         else:  # companies draw from their own stream, so adding them moves no citizen
-            conduct = np.exp(s.conduct_lognormal_sigma
-                             * city.streams.normal("conduct/company", SETUP, ids))
+            conduct = np.exp(
+                s.conduct_lognormal_sigma * city.streams.normal("conduct/company", SETUP, ids)
+            )
         behaviours = [s.behaviours[i] for i in index]
         scratch = Scratch(n)
         placement = None
         if kind == "citizen" and pop is not None:
-            placement = Placement(pop.district, pop.neighbourhood,
-                                  {net.sensor: net.watched for _, net in city.collectors})
+            placement = Placement(
+                pop.district,
+                pop.neighbourhood,
+                {net.sensor: net.watched for _, net in city.collectors},
+            )
         groups[kind] = Group(
-            kind=kind, n=n, conduct=conduct,
-            behaviours=Behaviours(behaviours, [s.is_harmful(b) for b in behaviours],
-                                  s.listed_response, city.days, conduct, city.streams,
-                                  scratch, pop.age if kind == "citizen" and pop else None,
-                                  initial_response(s, city.starts, n) if kind == "citizen"
-                                  else None, own.start,
-                                  scales(city, index, ids, conduct) if kind == "citizen"
-                                  else None, second_core),
-            sensors=Sensors(behaviours, index, s.sensors, city.total[kind], city.streams,
-                            placement, own.start),
-            scratch=scratch, cf_scratch=Scratch(n) if city.threads else scratch,
+            kind=kind,
+            n=n,
+            conduct=conduct,
+            behaviours=Behaviours(
+                behaviours,
+                [s.is_harmful(b) for b in behaviours],
+                s.listed_response,
+                city.days,
+                conduct,
+                city.streams,
+                scratch,
+                pop.age if kind == "citizen" and pop else None,
+                initial_response(s, city.starts, n) if kind == "citizen" else None,
+                own.start,
+                scales(city, index, ids, conduct) if kind == "citizen" else None,
+                second_core,
+            ),
+            sensors=Sensors(
+                behaviours, index, s.sensors, city.total[kind], city.streams, placement, own.start
+            ),
+            scratch=scratch,
+            cf_scratch=Scratch(n) if city.threads else scratch,
             listed_any=np.zeros(n, dtype=bool),
-            occurred=np.empty(0, dtype=np.int64))
+            occurred=np.empty(0, dtype=np.int64),
+        )
     return groups
 
 
-def starting(city: City, ids: np.ndarray, conduct: np.ndarray
-                     ) -> list[np.ndarray | None]:
+def starting(city: City, ids: np.ndarray, conduct: np.ndarray) -> list[np.ndarray | None]:
     """Per operator, the starting scores of the citizens ``ids`` here (None: all start at
     the scale's start; always None for an operator that scores organisations)."""
     band = city.population.income_band if city.population is not None else None
-    return [starting_scores(city.scenario, op, city.streams, ids, conduct, band)
-            if op.scheme.subject == "citizen" else None
-            for op in city.scenario.all_operators()]
+    return [
+        starting_scores(city.scenario, op, city.streams, ids, conduct, band)
+        if op.scheme.subject == "citizen"
+        else None
+        for op in city.scenario.all_operators()
+    ]
 
 
-def scales(city: City, index: list[int], ids: np.ndarray, conduct: np.ndarray
-            ) -> dict[int, np.ndarray] | None:
+def scales(
+    city: City, index: list[int], ids: np.ndarray, conduct: np.ndarray
+) -> dict[int, np.ndarray] | None:
     """Fixed per-citizen rate multipliers: who can do a behaviour at all (its
     ``who_share``, e.g. public figures, keyed by behaviour and citizen), and the share of
     their dissent citizens dare express."""
@@ -186,11 +230,25 @@ def operators(city: City) -> list[OperatorState]:
             if op.districts is not None:  # a city's operator, in a nation
                 here = np.isin(pop.district, op.districts)
                 covered = here if covered is None else covered & here
-        weight = group.conduct / np.exp(s.conduct_lognormal_sigma ** 2 / 2)  # mean 1
-        states.append(OperatorState(i, op, s, receives[i], group.n, city.days,
-                                    group.scratch, group.cf_scratch, city.streams,
-                                    covered, city.starts[i], city.total[op.scheme.subject],
-                                    city.base[op.scheme.subject], weight))
+        weight = group.conduct / np.exp(s.conduct_lognormal_sigma**2 / 2)  # mean 1
+        states.append(
+            OperatorState(
+                i,
+                op,
+                s,
+                receives[i],
+                group.n,
+                city.days,
+                group.scratch,
+                group.cf_scratch,
+                city.streams,
+                covered,
+                city.starts[i],
+                city.total[op.scheme.subject],
+                city.base[op.scheme.subject],
+                weight,
+            )
+        )
     return states
 
 
@@ -202,18 +260,44 @@ def effects(city: City, second_core: Executor | None = None) -> ConsequenceState
         return None
     citizens = city.groups["citizen"]
     return ConsequenceState(
-        s.consequences, s.response, city.operators, city.population, citizens.behaviours,
-        city.population.age if city.population is not None else None, city.streams,
-        city.days, [b.name for b in s.behaviours], list(s.sensors), city.sensor_of,
-        city.base["citizen"], city.base["company"], city.network, second_core)
+        s.consequences,
+        s.response,
+        city.operators,
+        city.population,
+        citizens.behaviours,
+        city.population.age if city.population is not None else None,
+        city.streams,
+        city.days,
+        [b.name for b in s.behaviours],
+        list(s.sensors),
+        city.sensor_of,
+        city.base["citizen"],
+        city.base["company"],
+        city.network,
+        second_core,
+    )
 
 
 def org_gates(city: City) -> OrganisationGates | None:
     """Organisations at their gates; None without organisation services."""
     c = city.scenario.consequences
-    if c is None or not c.org_services or city.population is None \
-            or city.effects is None or "company" not in city.groups:
+    if (
+        c is None
+        or not c.org_services
+        or city.population is None
+        or city.effects is None
+        or "company" not in city.groups
+    ):
         return None
-    return OrganisationGates(c, city.operators, city.population, city.effects.status,
-                             city.effects.cf_status, city.streams, city.days, city.org_size,
-                             city.base["citizen"], city.base["company"])
+    return OrganisationGates(
+        c,
+        city.operators,
+        city.population,
+        city.effects.status,
+        city.effects.cf_status,
+        city.streams,
+        city.days,
+        city.org_size,
+        city.base["citizen"],
+        city.base["company"],
+    )

@@ -23,10 +23,10 @@ import numpy as np
 from xinyong.engine.city import City
 from xinyong.engine.driver import drive, route
 from xinyong.engine.parts import Block
-from xinyong.engine.streams import Streams
 from xinyong.engine.twin import twin_occurrences
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
+from xinyong.primitives.streams import Streams
 from xinyong.records.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
 from xinyong.records.tables import subject_tables
 from xinyong.records.tally import Tally
@@ -48,8 +48,10 @@ def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
         cuts[1:-1] = starts[np.searchsorted(starts, cuts[1:-1], side="right") - 1]
         # Organisations go with their legal representatives (they are numbered in that order).
         org_cuts = np.searchsorted(pop.org_legal_rep, cuts).astype(np.int64)
-    return [Block(int(cuts[i]), int(cuts[i + 1]), int(org_cuts[i]), int(org_cuts[i + 1]))
-            for i in range(count)]
+    return [
+        Block(int(cuts[i]), int(cuts[i + 1]), int(org_cuts[i]), int(org_cuts[i + 1]))
+        for i in range(count)
+    ]
 
 
 class BlockRun:
@@ -68,9 +70,16 @@ class BlockRun:
             take turns); a worker on Ray uses its one core alone.
     """
 
-    def __init__(self, scenario: Scenario | str, seed: int, blocks_: list[Block], index: int,
-                 dataset: str | None, checkpoint: str | None = None,
-                 threads: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str,
+        seed: int,
+        blocks_: list[Block],
+        index: int,
+        dataset: str | None,
+        checkpoint: str | None = None,
+        threads: bool = True,
+    ) -> None:
         if isinstance(scenario, str):
             scenario = Scenario.model_validate_json(scenario)
         self.scenario, self.seed = scenario, seed
@@ -84,8 +93,9 @@ class BlockRun:
                 cut_back(self.dataset, index, self.city.day)
         self._parquet: ParquetLedger | None = None
         if self.dataset is not None:
-            self._parquet = ParquetLedger(self.dataset, scenario, self.city.population, index,
-                                          self.city.base)
+            self._parquet = ParquetLedger(
+                self.dataset, scenario, self.city.population, index, self.city.base
+            )
             self.city.write_ledger(self._parquet)
         self._own: dict[str, Events] = {}
 
@@ -108,18 +118,24 @@ class BlockRun:
         outgoing[self.index] = {}
         return tuple(outgoing)
 
-    def judge_then_observe(self, checkpoint: str | None, *incoming: dict[str, Events] | None
-                           ) -> tuple[dict[str, Events], ...]:
+    def judge_then_observe(
+        self, checkpoint: str | None, *incoming: dict[str, Events] | None
+    ) -> tuple[dict[str, Events], ...]:
         """Finish today with the events handed to this block (``incoming[i]`` from block
         ``i``; its own place is ignored), checkpoint if asked, and observe tomorrow; after the
         last day, every part is empty."""
         parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
-        self.city.judge({kind: Events.concat([p[kind] for p in parts])  # type: ignore[index]
-                         for kind in self._own})
+        self.city.judge(
+            {
+                kind: Events.concat([p[kind] for p in parts])  # type: ignore[index]
+                for kind in self._own
+            }
+        )
         if checkpoint:
             self.checkpoint(checkpoint)
-        outgoing = self.observe() if self.city.day < self.city.days else \
-            tuple({} for _ in self.blocks)
+        outgoing = (
+            self.observe() if self.city.day < self.city.days else tuple({} for _ in self.blocks)
+        )
         return outgoing
 
     def finish(self) -> Tally:
@@ -139,8 +155,11 @@ class BlockRun:
         clock = city.clock
         self.city = None  # type: ignore[assignment]  # its columns are no longer needed
         args = (self.scenario, self.seed, self.blocks[self.index])
-        tally.twin_daily = twin_occurrences(*args) if clock is None else \
-            clock.time("twin (behaviour only)", twin_occurrences, *args)
+        tally.twin_daily = (
+            twin_occurrences(*args)
+            if clock is None
+            else clock.time("twin (behaviour only)", twin_occurrences, *args)
+        )
         return tally
 
 
@@ -157,8 +176,10 @@ def _unpickle(data: bytes) -> City:
 
     city = pickle.loads(data)
     if getattr(city, "layout", 0) != City.LAYOUT:
-        raise ValueError("the checkpoint was written by another version of xinyong (an older "
-                         "layout of a city's state): run the city again without --resume")
+        raise ValueError(
+            "the checkpoint was written by another version of xinyong (an older "
+            "layout of a city's state): run the city again without --resume"
+        )
     return city
 
 
@@ -173,19 +194,22 @@ class SplitCity:
         dataset: the Parquet dataset folder the blocks write (None: no output).
     """
 
-    def __init__(self, scenario: Scenario, seed: int, count: int,
-                 dataset: Path | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int, count: int, dataset: Path | None = None
+    ) -> None:
         self.blocks = blocks(scenario, seed, count)
-        self.runs = [BlockRun(scenario, seed, self.blocks, i,
-                              str(dataset) if dataset is not None else None)
-                     for i in range(count)]
+        self.runs = [
+            BlockRun(scenario, seed, self.blocks, i, str(dataset) if dataset is not None else None)
+            for i in range(count)
+        ]
         self.days = scenario.days
         self.day = 0
 
     def run(self, progress: Callable[[int], None] | None = None) -> Tally:
         """Simulate every remaining day; returns the whole city's tally, the blocks' added."""
-        self.day = drive([r.city for r in self.runs], self.days, blocks=self.blocks,
-                         progress=progress)
+        self.day = drive(
+            [r.city for r in self.runs], self.days, blocks=self.blocks, progress=progress
+        )
         return sum_tallies([r.finish() for r in self.runs])
 
 

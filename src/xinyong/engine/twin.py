@@ -19,8 +19,9 @@ from xinyong.scenario import Scenario
 __all__ = ["behaviour_twin", "keep_twin", "twin_occurrences"]
 
 
-def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None,
-                   threads: bool = False) -> City | None:
+def behaviour_twin(
+    scenario: Scenario, seed: int, block: Block | None = None, threads: bool = False
+) -> City | None:
     """The behaviour-only twin of a city (or of one block of it), at day 0, which the chilling
     effect is measured against; None for a city where nothing acts on people, which needs no
     twin.
@@ -33,17 +34,29 @@ def behaviour_twin(scenario: Scenario, seed: int, block: Block | None = None,
     """
     if scenario.consequences is None and scenario.response is None:
         return None
-    twin = City(scenario.model_copy(update={  # no network either: only responses read it
-        "consequences": None, "response": None, "network": None,
-        "listed_response": scenario.listed_response.model_copy(
-            update={"negative": 1.0, "positive": 1.0})}), seed, None, block=block,
-        threads=threads)
+    twin = City(
+        scenario.model_copy(
+            update={  # no network either: only responses read it
+                "consequences": None,
+                "response": None,
+                "network": None,
+                "listed_response": scenario.listed_response.model_copy(
+                    update={"negative": 1.0, "positive": 1.0}
+                ),
+            }
+        ),
+        seed,
+        None,
+        block=block,
+        threads=threads,
+    )
     twin.behaviour_only()
     return twin
 
 
-def twin_occurrences(scenario: Scenario, seed: int, block: Block | None = None,
-                     threads: bool = False) -> np.ndarray | None:
+def twin_occurrences(
+    scenario: Scenario, seed: int, block: Block | None = None, threads: bool = False
+) -> np.ndarray | None:
     """Occurrences per day and behaviour in the behaviour-only twin of a whole run (or of one
     block of it), every day of it (see :func:`behaviour_twin`); None without a twin."""
     twin = behaviour_twin(scenario, seed, block, threads)

@@ -62,8 +62,11 @@ class BlockWorker:
     def judge_then_observe(self, checkpoint: str | None, *incoming: Any) -> list[Any]:
         """References to :meth:`BlockRun.judge_then_observe`'s parts, one per block;
         ``incoming`` may hold references, which Ray resolves on the worker."""
-        return self._per_block(self.actor.judge_then_observe.options(
-            num_returns=self.workers).remote(checkpoint, *incoming))
+        return self._per_block(
+            self.actor.judge_then_observe.options(num_returns=self.workers).remote(
+                checkpoint, *incoming
+            )
+        )
 
     def finish(self) -> Any:
         """A reference to the block's :class:`Tally` (:meth:`BlockRun.finish`)."""
@@ -86,14 +89,23 @@ def require_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise WorkerError("--workers needs Ray, an optional extra: pip install 'xinyong[ray]' "
-                          "(or run with --blocks N in one process: the same results)") from None
+        raise WorkerError(
+            "--workers needs Ray, an optional extra: pip install 'xinyong[ray]' "
+            "(or run with --blocks N in one process: the same results)"
+        ) from None
     return ray
 
 
-def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None,
-               address: str | None = None, progress: Callable[[int], None] | None = None,
-               folder: Path | None = None, checkpoint_every: int = 0) -> Tally:
+def run_on_ray(
+    scenario: Scenario,
+    seed: int,
+    workers: int,
+    dataset: Path | None,
+    address: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    folder: Path | None = None,
+    checkpoint_every: int = 0,
+) -> Tally:
     """Simulate a city as ``workers`` blocks on Ray; returns the whole city's tally.
 
     Args:
@@ -125,20 +137,34 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
         base.mkdir(parents=True, exist_ok=True)
     start = latest_checkpoint(folder, workers)
     day = start or 0
-    saved = [str(base / f"day-{start}-block-{i}.pkl") if start and base else None
-             for i in range(workers)]
+    saved = [
+        str(base / f"day-{start}-block-{i}.pkl") if start and base else None for i in range(workers)
+    ]
     run_id = uuid.uuid4().hex[:8]  # named, so an operator (or a test) can find a block
     scenario_json = scenario.model_dump_json(by_alias=True)
     places = deal(ray, workers)  # the nodes in turn
-    actors = [BlockWorker(remote.options(name=f"xinyong-{run_id}-block-{i}",
-                                         scheduling_strategy=places[i]).remote(
-                  scenario_json, seed, cut, i, str(dataset) if dataset else None, saved[i],
-                  threads=False), workers)
-              for i in range(workers)]
+    actors = [
+        BlockWorker(
+            remote.options(
+                name=f"xinyong-{run_id}-block-{i}", scheduling_strategy=places[i]
+            ).remote(
+                scenario_json,
+                seed,
+                cut,
+                i,
+                str(dataset) if dataset else None,
+                saved[i],
+                threads=False,
+            ),
+            workers,
+        )
+        for i in range(workers)
+    ]
 
     try:
-        tallies = _run_days(ray, actors, scenario.days, day, base, checkpoint_every, progress,
-                            folder)
+        tallies = _run_days(
+            ray, actors, scenario.days, day, base, checkpoint_every, progress, folder
+        )
     finally:
         for a in actors:
             ray.kill(a.actor)
@@ -147,9 +173,16 @@ def run_on_ray(scenario: Scenario, seed: int, workers: int, dataset: Path | None
     return sum_tallies(tallies)
 
 
-def _run_days(ray: Any, actors: list[BlockWorker], days: int, day: int, base: Path | None,
-              checkpoint_every: int, progress: Callable[[int], None] | None,
-              folder: Path | None) -> list[Tally]:
+def _run_days(
+    ray: Any,
+    actors: list[BlockWorker],
+    days: int,
+    day: int,
+    base: Path | None,
+    checkpoint_every: int,
+    progress: Callable[[int], None] | None,
+    folder: Path | None,
+) -> list[Tally]:
     """Drive the blocks from ``day`` to the end of the run; returns each block's tally.
 
     The days are pipelined: block j's call for a day takes, as arguments, references to what
@@ -177,8 +210,12 @@ def _run_days(ray: Any, actors: list[BlockWorker], days: int, day: int, base: Pa
         outgoing = [a.observe() for a in actors]
         while done < days:
             if day < days and len(pending) < _AHEAD:
-                due = bool(base and checkpoint_every and (day + 1) % checkpoint_every == 0
-                           and day + 1 < days)
+                due = bool(
+                    base
+                    and checkpoint_every
+                    and (day + 1) % checkpoint_every == 0
+                    and day + 1 < days
+                )
                 outgoing = _judge_day(actors, outgoing, day, base if due else None)
                 day += 1
                 pending.append((day, due, [outgoing[j][j] for j in range(workers)]))
@@ -195,8 +232,9 @@ def _run_days(ray: Any, actors: list[BlockWorker], days: int, day: int, base: Pa
         raise _worker_failed(exc, done + 1, folder, workers) from None
 
 
-def _judge_day(actors: list[BlockWorker], outgoing: list[list[Any]], day: int,
-               base: Path | None) -> list[list[Any]]:
+def _judge_day(
+    actors: list[BlockWorker], outgoing: list[list[Any]], day: int, base: Path | None
+) -> list[list[Any]]:
     """Each block's call for the day after ``day``: judge, then observe.
 
     Args:
@@ -209,10 +247,13 @@ def _judge_day(actors: list[BlockWorker], outgoing: list[list[Any]], day: int,
         Per block, the references to what it hands each block for the next day.
     """
     workers = len(actors)
-    return [a.judge_then_observe(
-                str(base / f"day-{day + 1}-block-{j}.pkl") if base else None,
-                *[None if i == j else outgoing[i][j] for i in range(workers)])
-            for j, a in enumerate(actors)]
+    return [
+        a.judge_then_observe(
+            str(base / f"day-{day + 1}-block-{j}.pkl") if base else None,
+            *[None if i == j else outgoing[i][j] for i in range(workers)],
+        )
+        for j, a in enumerate(actors)
+    ]
 
 
 def _mark_checkpoint(base: Path, day: int, workers: int) -> None:
@@ -226,9 +267,14 @@ def _worker_failed(exc: Exception, day: int, folder: Path | None, workers: int) 
     """The error that fails a run when a worker fails on ``day``, saying how to go on."""
     # The days in flight fail with it; this error says it once, not Ray for each of them.
     os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
-    again = ("resume it from its last checkpoint: the same command with --resume"
-             if latest_checkpoint(folder, workers) else "run it again")
+    again = (
+        "resume it from its last checkpoint: the same command with --resume"
+        if latest_checkpoint(folder, workers)
+        else "run it again"
+    )
     said = str(exc).splitlines()[0].rstrip(".")
-    return WorkerError(f"a worker of the split run failed on day {day}: "
-                       f"{type(exc).__name__}: {said}. The run is "
-                       f"incomplete and was not saved as finished; {again}.")
+    return WorkerError(
+        f"a worker of the split run failed on day {day}: "
+        f"{type(exc).__name__}: {said}. The run is "
+        f"incomplete and was not saved as finished; {again}."
+    )

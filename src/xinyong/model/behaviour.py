@@ -23,9 +23,9 @@ from concurrent.futures import Executor, Future
 
 import numpy as np
 
-from xinyong.engine.calendar import Calendar
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import SETUP, Streams
+from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import Behaviour, ListedResponse
 
 __all__ = ["Behaviours"]
@@ -50,12 +50,21 @@ class Behaviours:
         where: where half of the first draws are made (the second core; default here).
     """
 
-    def __init__(self, behaviours: list[Behaviour], harmful: list[bool],
-                 response: ListedResponse, days: int, conduct: np.ndarray, streams: Streams,
-                 scratch: Scratch, ages: np.ndarray | None = None,
-                 responses: np.ndarray | None = None, base: int = 0,
-                 scales: dict[int, np.ndarray] | None = None,
-                 where: Executor | None = None) -> None:
+    def __init__(
+        self,
+        behaviours: list[Behaviour],
+        harmful: list[bool],
+        response: ListedResponse,
+        days: int,
+        conduct: np.ndarray,
+        streams: Streams,
+        scratch: Scratch,
+        ages: np.ndarray | None = None,
+        responses: np.ndarray | None = None,
+        base: int = 0,
+        scales: dict[int, np.ndarray] | None = None,
+        where: Executor | None = None,
+    ) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
         self.n = conduct.size
@@ -77,8 +86,12 @@ class Behaviours:
         self.listing_matters = bool((listed_factor != 1.0).any())
         # Service uses and the like: the same rate for every subject able to do it, for ever.
         # Then a pair that occurs is rescheduled from its behaviour's rate alone.
-        self._constant = (not self.listing_matters and responses is None and not scales
-                          and bool(np.all(conduct == 1.0)))
+        self._constant = (
+            not self.listing_matters
+            and responses is None
+            and not scales
+            and bool(np.all(conduct == 1.0))
+        )
         with np.errstate(divide="ignore"):
             self._log_q = np.log1p(-np.minimum(self.p, 1.0))
         # Age limits (a child does not fall into bank arrears): rate 0 outside them.
@@ -104,8 +117,7 @@ class Behaviours:
             beside = where.submit(self._first, k + 1) if where and k + 1 < self.k else None
             self.calendar.file(*self._first(k), tag=SETUP)
             if k + 1 < self.k:
-                self.calendar.file(*(beside.result() if beside else self._first(k + 1)),
-                                   tag=SETUP)
+                self.calendar.file(*(beside.result() if beside else self._first(k + 1)), tag=SETUP)
 
     def _first(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Behaviour ``k``'s first draw for every subject, sorted for the calendar: nobody is
@@ -154,24 +166,26 @@ class Behaviours:
             return _inverted(u, self.p[k], self._log_q[k])
         return _inverted(u, self.rates(citizen, k, listed))
 
-    def _every_wait(self, drawn_on: int, subjects: np.ndarray, listed: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def _every_wait(
+        self, drawn_on: int, subjects: np.ndarray, listed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Every behaviour's pair of each subject (subject by subject) and the days it waits:
         :meth:`_waits` of those pairs, with each subject's columns read once."""
         k = np.arange(self.k)
         column = subjects[:, None]
         keys = self.streams.keys(self._stream_names, drawn_on)
-        u = Streams.uniform_keyed(keys, np.broadcast_to(column + self.base, (subjects.size,
-                                                                              self.k)))
-        return (column * self.k + k).ravel(), _inverted(u, self.rates(column, k, listed)
-                                                        ).ravel()
+        u = Streams.uniform_keyed(
+            keys, np.broadcast_to(column + self.base, (subjects.size, self.k))
+        )
+        return (column * self.k + k).ravel(), _inverted(u, self.rates(column, k, listed)).ravel()
 
     def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
         """File each pair under the day it next occurs, if within the horizon."""
         self.calendar.add(*self._due(drawn_on, pairs, wait), tag=drawn_on)
 
-    def _due(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+    def _due(
+        self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The day each pair next occurs and the pair, for those within the horizon."""
         soon = np.flatnonzero(wait < self.days - 1 - drawn_on)  # the others: never
         return ((drawn_on + 1) + wait[soon]).astype(np.int32), pairs[soon]
@@ -186,8 +200,9 @@ class Behaviours:
             pairs = pairs[np.flatnonzero(self._redrawn_on[pairs // self.k] <= drawn_on)]
         return pairs.astype(np.int64, copy=False)
 
-    def draw_ahead(self, day: int, occurred: np.ndarray, listed: np.ndarray,
-                   where: Executor) -> None:
+    def draw_ahead(
+        self, day: int, occurred: np.ndarray, listed: np.ndarray, where: Executor
+    ) -> None:
         """Start drawing, on ``where`` (the second core), the next occurrence of the pairs
         that occurred on ``day``, while the rest of the day runs; :meth:`reschedule` files
         them. A pair's draw reads its subject's rate, which the day changes only for the
@@ -201,8 +216,9 @@ class Behaviours:
         if self._ahead is not None:
             self._ahead[2].result()
 
-    def next_filing(self, day: int, occurred: np.ndarray, listed: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def next_filing(
+        self, day: int, occurred: np.ndarray, listed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The next occurrence after ``day`` of the pairs that occurred, drawn and sorted for
         the calendar: what :meth:`reschedule` files when no subject's rates changed. It
         changes nothing, so it may run on another thread; :meth:`file_next` files it."""
@@ -212,8 +228,9 @@ class Behaviours:
         """File what :meth:`next_filing` drew after ``day``."""
         self.calendar.file(*filing, tag=day)
 
-    def reschedule(self, day: int, occurred: np.ndarray, changed: np.ndarray,
-                   listed: np.ndarray) -> None:
+    def reschedule(
+        self, day: int, occurred: np.ndarray, changed: np.ndarray, listed: np.ndarray
+    ) -> None:
         """Draw new next occurrences after ``day`` for the pairs that occurred and for every
         behaviour of the subjects whose probabilities changed (listing, or response)."""
         ahead, self._ahead = self._ahead, None

@@ -40,10 +40,30 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag
 
-__all__ = ["ACTIONS", "ACTION_CODE", "FLAG_COLUMNS", "LISTING_CHANGES", "LIST_CHANGES",
-           "NOTICE_HARMS", "NOTICE_KINDS", "NOT_COUNTED", "NO_REASON", "REASONS", "Code",
-           "GateAction", "LedgerFlag", "ListChange", "ListingChange", "ListingReason",
-           "Notice", "NoticeHarm", "flag_columns", "flag_meanings", "labels", "listing_name"]
+__all__ = [
+    "ACTIONS",
+    "ACTION_CODE",
+    "FLAG_COLUMNS",
+    "LISTING_CHANGES",
+    "LIST_CHANGES",
+    "NOTICE_HARMS",
+    "NOTICE_KINDS",
+    "NOT_COUNTED",
+    "NO_REASON",
+    "REASONS",
+    "Code",
+    "GateAction",
+    "LedgerFlag",
+    "ListChange",
+    "ListingChange",
+    "ListingReason",
+    "Notice",
+    "NoticeHarm",
+    "flag_columns",
+    "flag_meanings",
+    "labels",
+    "listing_name",
+]
 
 
 class LedgerFlag(IntFlag):
@@ -77,15 +97,17 @@ NOT_COUNTED = LedgerFlag.DISMISSED | LedgerFlag.REVERSED
 
 def flag_meanings() -> dict[str, str]:
     """Each flag's column in the ``ledger`` view, with what it means (true/false)."""
-    return {FLAG_COLUMNS[flag]: f"{meaning} (true/false)"
-            for flag, meaning in _FLAG_MEANINGS.items()}
+    return {
+        FLAG_COLUMNS[flag]: f"{meaning} (true/false)" for flag, meaning in _FLAG_MEANINGS.items()
+    }
 
 
 def flag_columns(flags: str = "flags") -> str:
     """The SQL select list that shows each bit of ``flags`` as a boolean column, e.g.
     ``(l.flags & 1) > 0 AS misattributed, ...``, for the store's ``ledger`` view."""
-    return ", ".join(f"({flags} & {int(flag)}) > 0 AS {column}"
-                     for flag, column in FLAG_COLUMNS.items())
+    return ", ".join(
+        f"({flags} & {int(flag)}) > 0 AS {column}" for flag, column in FLAG_COLUMNS.items()
+    )
 
 
 class Code(IntEnum):
@@ -107,8 +129,10 @@ def labels(codes: type[Code]) -> tuple[str, ...]:
     """A code table's labels, indexed by code (the codes run 0, 1, 2, ... without gaps)."""
     out = tuple(c.label for c in codes)
     if [int(c) for c in codes] != list(range(len(out))):
-        raise ValueError(f"{codes.__name__}'s codes must run 0, 1, 2, ... to be indexed "
-                         f"by; give a new code the next free number")
+        raise ValueError(
+            f"{codes.__name__}'s codes must run 0, 1, 2, ... to be indexed "
+            f"by; give a new code the next free number"
+        )
     return out
 
 

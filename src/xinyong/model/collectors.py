@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.sensors import Events
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import Collectors as CollectorSpec
 
 __all__ = ["CollectorNetwork"]
@@ -33,8 +33,15 @@ class CollectorNetwork:
         base: the city-wide id of the first citizen in ``neighbourhood`` (a block's).
     """
 
-    def __init__(self, sensor: str, spec: CollectorSpec, neighbourhood: np.ndarray,
-                 behaviours: list[int], streams: Streams, base: int = 0) -> None:
+    def __init__(
+        self,
+        sensor: str,
+        spec: CollectorSpec,
+        neighbourhood: np.ndarray,
+        behaviours: list[int],
+        streams: Streams,
+        base: int = 0,
+    ) -> None:
         self.sensor = sensor
         self.spec = spec
         self.streams = streams
@@ -58,8 +65,9 @@ class CollectorNetwork:
         """Count today's true reports of this sensor toward each collector's quota."""
         mine = (sensor_of_behaviour[events.behaviour] == sensor) & ~events.fabricated
         if mine.any():
-            self.filed += np.bincount(self._neighbourhood[events.actor[mine] - self.base],
-                                      minlength=self.filed.size)
+            self.filed += np.bincount(
+                self._neighbourhood[events.actor[mine] - self.base], minlength=self.filed.size
+            )
 
     def fabricate(self, day: int) -> Events:
         """Today's false reports (call after :meth:`credit`, before the period rolls over)."""
@@ -78,17 +86,24 @@ class CollectorNetwork:
             self.filed[:] = 0  # a new period starts tomorrow
         if file.size == 0:
             return _no_events()
-        pick = self.streams.index(f"collectors/{self.sensor}/claim", day, file,
-                                  self._behaviours.size)
+        pick = self.streams.index(
+            f"collectors/{self.sensor}/claim", day, file, self._behaviours.size
+        )
         u = self.streams.uniform(f"collectors/{self.sensor}/target", day, file)
         whom = np.minimum((u * self._size[file]).astype(np.int64), self._size[file] - 1)
         subject = self._residents[self._first[file] + whom] + self.base
         n = file.size
-        return Events(-1 - file.astype(np.int64), subject.astype(np.int64),
-                      self._behaviours[pick], np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+        return Events(
+            -1 - file.astype(np.int64),
+            subject.astype(np.int64),
+            self._behaviours[pick],
+            np.zeros(n, dtype=bool),
+            np.ones(n, dtype=bool),
+        )
 
 
 def _no_events() -> Events:
     empty = np.empty(0, dtype=np.int64)
-    return Events(empty, empty, np.empty(0, dtype=np.int16), np.empty(0, dtype=bool),
-                  np.empty(0, dtype=bool))
+    return Events(
+        empty, empty, np.empty(0, dtype=np.int16), np.empty(0, dtype=bool), np.empty(0, dtype=bool)
+    )

@@ -16,9 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from xinyong.engine.day import Acted
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS
 from xinyong.model.gates import Gates, GateStatus, ListView
@@ -28,6 +25,9 @@ from xinyong.model.org_gates import leads_blacklisted
 from xinyong.model.responses import Responses
 from xinyong.model.sensors import Events
 from xinyong.model.services import ServiceUses
+from xinyong.primitives.day import Acted
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Consequences, Response, Scenario
 
 if TYPE_CHECKING:
@@ -35,16 +35,24 @@ if TYPE_CHECKING:
     from xinyong.model.population import Population
     from xinyong.model.standing import Standing
 
-__all__ = ["NOTICE_HARMS", "NOTICE_KINDS", "ConsequenceState", "NoticeKind",
-           "initial_response", "live_status", "notice_lists"]
+__all__ = [
+    "NOTICE_HARMS",
+    "NOTICE_KINDS",
+    "ConsequenceState",
+    "NoticeKind",
+    "initial_response",
+    "live_status",
+    "notice_lists",
+]
 
 #: One of NOTICE_KINDS (:mod:`xinyong.model.codes`), as a type (the HTTP service's schema
 #: lists them).
 NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
 
 
-def initial_response(scenario: Scenario, starts: list[np.ndarray | None], n: int
-                     ) -> np.ndarray | None:
+def initial_response(
+    scenario: Scenario, starts: list[np.ndarray | None], n: int
+) -> np.ndarray | None:
     """Each citizen's response factor on day 0, from the grade its starting score earns under
     the first citizen operator (nobody has been refused or listed yet).
 
@@ -71,9 +79,15 @@ def initial_response(scenario: Scenario, starts: list[np.ndarray | None], n: int
     return factor
 
 
-def live_status(operators: list[OperatorState], population: Population | None,
-                counterfactual: bool, day: list[int], black: np.ndarray | None = None,
-                citizen_base: int = 0, org_base: int = 0) -> GateStatus:
+def live_status(
+    operators: list[OperatorState],
+    population: Population | None,
+    counterfactual: bool,
+    day: list[int],
+    black: np.ndarray | None = None,
+    citizen_base: int = 0,
+    org_base: int = 0,
+) -> GateStatus:
     """A gate status over the running city's own arrays (no copies).
 
     Args:
@@ -95,25 +109,52 @@ def live_status(operators: list[OperatorState], population: Population | None,
         standing = op.counterfactual if counterfactual else op.standing
         book = op.cf_lists if counterfactual else op.lists
         if standing.lists:
-            views.append(ListView(f"{op.name}:listing",
-                                  f"grade {op.scheme.listed_grade}", op.name,
-                                  "scheme", standing.listed, standing.listing_day, None))
+            views.append(
+                ListView(
+                    f"{op.name}:listing",
+                    f"grade {op.scheme.listed_grade}",
+                    op.name,
+                    "scheme",
+                    standing.listed,
+                    standing.listing_day,
+                    None,
+                )
+            )
         for lst in book.lists:
             if lst.spec.shared:  # services see the lists published on the sharing platform
-                views.append(ListView(lst.spec.name, lst.spec.title, op.name,
-                                      lst.spec.kind, lst.member, lst.since, lst.until))
+                views.append(
+                    ListView(
+                        lst.spec.name,
+                        lst.spec.title,
+                        op.name,
+                        lst.spec.kind,
+                        lst.member,
+                        lst.since,
+                        lst.until,
+                    )
+                )
         grades[op.name] = (_GradesToday(standing, day), standing.grade_names)
         scores[op.name] = standing.score
         covered[op.name] = op.covered
         schemes.setdefault(op.scheme.name, []).append(op.name)
     if population is None:
-        return GateStatus(views, grades, black=black, scores=scores, covered=covered,
-                          schemes=schemes)
+        return GateStatus(
+            views, grades, black=black, scores=scores, covered=covered, schemes=schemes
+        )
     leads = None
     if population.organisations and any(op.subject == "company" for op in operators):
         leads = leads_blacklisted(operators, population, citizen_base, org_base, counterfactual)
-    return GateStatus(views, grades, population.homes, black, scores=scores, covered=covered,
-                      schemes=schemes, age=population.age, leads_blacklisted=leads)
+    return GateStatus(
+        views,
+        grades,
+        population.homes,
+        black,
+        scores=scores,
+        covered=covered,
+        schemes=schemes,
+        age=population.age,
+        leads_blacklisted=leads,
+    )
 
 
 class _GradesToday:
@@ -154,32 +195,84 @@ class ConsequenceState:
         responses: the citizens' responses (None without a response model).
     """
 
-    def __init__(self, consequences: Consequences | None, response: Response | None,
-                 operators: list[OperatorState], population: Population | None,
-                 behaviours: Behaviours, ages: np.ndarray | None, streams: Streams, days: int,
-                 behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray,
-                 base: int = 0, org_base: int = 0, network: SocialNetwork | None = None,
-                 where: Executor | None = None) -> None:
+    def __init__(
+        self,
+        consequences: Consequences | None,
+        response: Response | None,
+        operators: list[OperatorState],
+        population: Population | None,
+        behaviours: Behaviours,
+        ages: np.ndarray | None,
+        streams: Streams,
+        days: int,
+        behaviour_names: list[str],
+        sensor_names: list[str],
+        sensor_of: np.ndarray,
+        base: int = 0,
+        org_base: int = 0,
+        network: SocialNetwork | None = None,
+        where: Executor | None = None,
+    ) -> None:
         self.today = [0]
         n = behaviours.n
         self.population = population
         self.operators = [op for op in operators if op.subject == "citizen"]
         self.black = np.zeros(n, dtype=bool)  # on a shared blacklist, kept from toggles
-        self.status = live_status(operators, population, False, self.today, self.black, base,
-                                  org_base)
-        self.cf_status = live_status(operators, population, True, self.today, None, base,
-                                     org_base)
+        self.status = live_status(
+            operators, population, False, self.today, self.black, base, org_base
+        )
+        self.cf_status = live_status(operators, population, True, self.today, None, base, org_base)
         self._scratch = Scratch(n)
-        self.services = ServiceUses(consequences, self.operators[0].name, self.status,
-                                    self.cf_status, n, ages, population is not None, streams,
-                                    days, self._scratch, base, where) \
-            if consequences is not None and self.operators else None
-        self.board = NoticeBoard(consequences, self.operators, self.status, population, ages,
-                                 behaviour_names, sensor_names, sensor_of, self._scratch, base) \
-            if consequences is not None and consequences.notices else None
-        self.responses = Responses(response, self.operators, self.gates, self.status,
-                                   self.black, population, network, behaviours, days,
-                                   self._scratch) if response is not None else None
+        self.services = (
+            ServiceUses(
+                consequences,
+                self.operators[0].name,
+                self.status,
+                self.cf_status,
+                n,
+                ages,
+                population is not None,
+                streams,
+                days,
+                self._scratch,
+                base,
+                where,
+            )
+            if consequences is not None and self.operators
+            else None
+        )
+        self.board = (
+            NoticeBoard(
+                consequences,
+                self.operators,
+                self.status,
+                population,
+                ages,
+                behaviour_names,
+                sensor_names,
+                sensor_of,
+                self._scratch,
+                base,
+            )
+            if consequences is not None and consequences.notices
+            else None
+        )
+        self.responses = (
+            Responses(
+                response,
+                self.operators,
+                self.gates,
+                self.status,
+                self.black,
+                population,
+                network,
+                behaviours,
+                days,
+                self._scratch,
+            )
+            if response is not None
+            else None
+        )
 
     @property
     def gates(self) -> Gates | None:
@@ -198,9 +291,15 @@ class ConsequenceState:
 
     # -- the day ---------------------------------------------------------------------------
 
-    def act(self, day: int, judgements: list[tuple[OperatorState, Judgement]],
-            events: Events, dismissed: np.ndarray | None = None, *,
-            beside: Executor) -> Acted:
+    def act(
+        self,
+        day: int,
+        judgements: list[tuple[OperatorState, Judgement]],
+        events: Events,
+        dismissed: np.ndarray | None = None,
+        *,
+        beside: Executor,
+    ) -> Acted:
         """The day's consequences: who is blacklisted now, the gates, and the notices.
 
         Args:
@@ -218,8 +317,9 @@ class ConsequenceState:
             now = self.status.any_black(who)
             flipped = who[now != self.black[who]]
             self.black[who] = now
-        refused = self.services.check(day, beside) if self.services is not None \
-            else np.empty(0, np.int64)
+        refused = (
+            self.services.check(day, beside) if self.services is not None else np.empty(0, np.int64)
+        )
         if self.board is not None:
             self.board.write(day, events, judgements, dismissed)
         return Acted(toggled, flipped, refused)
@@ -228,17 +328,20 @@ class ConsequenceState:
         """Citizens whose response factor changed today (their behaviour is drawn again)."""
         if self.responses is None:
             return np.empty(0, dtype=np.int64)
-        return self.responses.respond(day, events, acted.toggled, acted.flipped,
-                                      acted.refused)
+        return self.responses.respond(day, events, acted.toggled, acted.flipped, acted.refused)
 
     # -- results ---------------------------------------------------------------------------
 
     def notices(self) -> dict[str, np.ndarray]:
         """The notices feed as columns (see :meth:`NoticeBoard.notices`)."""
         if self.board is None:
-            return {"day": np.empty(0, np.int32), "kind": np.empty(0, object),
-                    "subject": np.empty(0, np.int32), "behaviour": np.empty(0, np.int16),
-                    "list": np.empty(0, object)}
+            return {
+                "day": np.empty(0, np.int32),
+                "kind": np.empty(0, object),
+                "subject": np.empty(0, np.int32),
+                "behaviour": np.empty(0, np.int16),
+                "list": np.empty(0, object),
+            }
         return self.board.notices()
 
     def tally(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
+from xinyong.primitives.streams import SETUP, Streams
 
 __all__ = ["desired_dissent", "expressed_dissent"]
 
@@ -33,9 +33,13 @@ def desired_dissent(streams: Streams, ids: np.ndarray) -> np.ndarray:
     return streams.uniform("dissent/desire", SETUP, ids)
 
 
-def expressed_dissent(desire: np.ndarray, boldness: np.ndarray,
-                      punishment: Literal["uniform", "proportional"], severity: float,
-                      tolerance: float = 0.0) -> np.ndarray:
+def expressed_dissent(
+    desire: np.ndarray,
+    boldness: np.ndarray,
+    punishment: Literal["uniform", "proportional"],
+    severity: float,
+    tolerance: float = 0.0,
+) -> np.ndarray:
     """The dissent each citizen expresses, their best answer to the punishment.
 
     Args:

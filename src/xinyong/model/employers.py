@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.families import ADULT
 from xinyong.model.weighted import categorical
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import PopulationSpec
 
 __all__ = ["COMPANY", "GOVERNMENT", "employ"]
@@ -33,8 +33,9 @@ _COMPANY_SIZE_SIGMA = 1.5
 _GOVERNMENT_SIZE_SIGMA = 0.5
 
 
-def _assign_employers(streams: Streams, employees: np.ndarray, requested: int, offset: int,
-                      sigma: float, stream: str) -> tuple[np.ndarray, np.ndarray]:
+def _assign_employers(
+    streams: Streams, employees: np.ndarray, requested: int, offset: int, sigma: float, stream: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Spread ``employees`` over up to ``requested`` organisations with heavy-tailed sizes.
 
     Each organisation first gets one employee, who is its legal representative; the others go
@@ -57,8 +58,9 @@ def _assign_employers(streams: Streams, employees: np.ndarray, requested: int, o
     return offset + org, employees[first]
 
 
-def employ(spec: PopulationSpec, citizens: int, role: np.ndarray, streams: Streams
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def employ(
+    spec: PopulationSpec, citizens: int, role: np.ndarray, streams: Streams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Employ adults and found the organisations that employ them (see generate_population).
 
     Args:
@@ -76,8 +78,9 @@ def employ(spec: PopulationSpec, citizens: int, role: np.ndarray, streams: Strea
     adult_ids = np.flatnonzero(role == ADULT)
     n_company = round(citizens / 1000 * spec.companies_per_1000)
     n_government = spec.government_orgs
-    employed = adult_ids[streams.uniform("population/employed", SETUP, adult_ids)
-                         < spec.employment_rate]
+    employed = adult_ids[
+        streams.uniform("population/employed", SETUP, adult_ids) < spec.employment_rate
+    ]
     if n_company == 0 and n_government == 0:
         employed = employed[:0]
     to_government = streams.uniform("population/sector", SETUP, employed) < spec.government_share
@@ -86,10 +89,17 @@ def employ(spec: PopulationSpec, citizens: int, role: np.ndarray, streams: Strea
     elif n_government == 0:
         to_government[:] = False
     employer = np.full(citizens, -1, dtype=np.int32)
-    org_c, rep_c = _assign_employers(streams, employed[~to_government], n_company, 0,
-                                     _COMPANY_SIZE_SIGMA, "population/company")
-    org_g, rep_g = _assign_employers(streams, employed[to_government], n_government,
-                                     rep_c.size, _GOVERNMENT_SIZE_SIGMA, "population/government")
+    org_c, rep_c = _assign_employers(
+        streams, employed[~to_government], n_company, 0, _COMPANY_SIZE_SIGMA, "population/company"
+    )
+    org_g, rep_g = _assign_employers(
+        streams,
+        employed[to_government],
+        n_government,
+        rep_c.size,
+        _GOVERNMENT_SIZE_SIGMA,
+        "population/government",
+    )
     employer[employed[~to_government]] = org_c
     employer[employed[to_government]] = org_g
     legal_rep = np.concatenate((rep_c, rep_g)).astype(np.int32)

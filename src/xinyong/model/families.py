@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.weighted import categorical, checked_weights
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import PopulationSpec
 
 __all__ = ["ADULT", "CHILD", "ELDERLY", "HOUSEHOLD_TYPES", "draw_ages", "draw_compositions"]
@@ -26,8 +26,14 @@ __all__ = ["ADULT", "CHILD", "ELDERLY", "HOUSEHOLD_TYPES", "draw_ages", "draw_co
 #: Roles of a citizen in their household.
 ADULT, CHILD, ELDERLY = 0, 1, 2
 #: Household types, in the order of the fields of ``HouseholdMix``.
-HOUSEHOLD_TYPES = ("single", "couple", "couple_children", "single_parent", "three_generations",
-                   "elderly")
+HOUSEHOLD_TYPES = (
+    "single",
+    "couple",
+    "couple_children",
+    "single_parent",
+    "three_generations",
+    "elderly",
+)
 
 # Composition of each household type (same order as HOUSEHOLD_TYPES): adults aged 18-64, whether
 # it has children (1..len(children_weights) of them), and its elderly relatives (0, or 1 or 2).
@@ -52,8 +58,9 @@ _ELDERLY_AGE_SCALE = 10.0
 _GRANDPARENT_GAP = 20
 
 
-def _compose(streams: Streams, ids: np.ndarray, type_w: np.ndarray, kids_w: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _compose(
+    streams: Streams, ids: np.ndarray, type_w: np.ndarray, kids_w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Adults, children and elderly of households ``ids``, each a pure function of its id."""
     kind = categorical(streams.uniform("population/household-type", SETUP, ids), type_w)
     adults = _TYPE_ADULTS[kind]
@@ -64,8 +71,9 @@ def _compose(streams: Streams, ids: np.ndarray, type_w: np.ndarray, kids_w: np.n
     return adults, kids, elderly
 
 
-def draw_compositions(spec: PopulationSpec, citizens: int, streams: Streams
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def draw_compositions(
+    spec: PopulationSpec, citizens: int, streams: Streams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Compositions of just enough households for ``citizens``, the last one cut to fit.
 
     Households are drawn in batches by id until they hold ``citizens`` people; since each is a
@@ -83,12 +91,17 @@ def draw_compositions(spec: PopulationSpec, citizens: int, streams: Streams
     Raises:
         ValueError: if ``households`` or ``children_weights`` cannot be sampled from.
     """
-    type_w = checked_weights("households",
-                             [getattr(spec.households, t) for t in HOUSEHOLD_TYPES])
+    type_w = checked_weights("households", [getattr(spec.households, t) for t in HOUSEHOLD_TYPES])
     kids_w = checked_weights("children_weights", spec.children_weights)
     mean_kids = 1 + (np.arange(kids_w.size) * kids_w).sum() / kids_w.sum()
-    mean_size = (type_w * (_TYPE_ADULTS + _TYPE_HAS_CHILDREN * mean_kids
-                           + _TYPE_HAS_ELDERLY * (1 + _TYPE_P_TWO_ELDERLY))).sum() / type_w.sum()
+    mean_size = (
+        type_w
+        * (
+            _TYPE_ADULTS
+            + _TYPE_HAS_CHILDREN * mean_kids
+            + _TYPE_HAS_ELDERLY * (1 + _TYPE_P_TWO_ELDERLY)
+        )
+    ).sum() / type_w.sum()
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     drawn, people = 0, 0
     while people < citizens:
@@ -101,7 +114,7 @@ def draw_compositions(spec: PopulationSpec, citizens: int, streams: Streams
     adults, kids, elderly = (np.concatenate(col) for col in zip(*parts, strict=True))
     end = np.cumsum(adults + kids + elderly)
     last = int(np.searchsorted(end, citizens))  # the first household reaching `citizens`
-    adults, kids, elderly = adults[:last + 1], kids[:last + 1], elderly[:last + 1]
+    adults, kids, elderly = adults[: last + 1], kids[: last + 1], elderly[: last + 1]
     # Cut the last household in member order (adults, children, elderly): a child is only kept
     # if every adult of the household was, so no child is left alone.
     room = citizens - (int(end[last - 1]) if last else 0)
@@ -118,8 +131,14 @@ def _elderly_ages(u: np.ndarray) -> np.ndarray:
     return _ELDERLY_MIN + np.minimum(years.astype(np.int64), span - 1)
 
 
-def draw_ages(streams: Streams, role: np.ndarray, household: np.ndarray, start: np.ndarray,
-              adults: np.ndarray, kids: np.ndarray) -> np.ndarray:
+def draw_ages(
+    streams: Streams,
+    role: np.ndarray,
+    household: np.ndarray,
+    start: np.ndarray,
+    adults: np.ndarray,
+    kids: np.ndarray,
+) -> np.ndarray:
     """Each citizen's age in years, consistent within the household (see generate_population).
 
     Args:
@@ -146,10 +165,12 @@ def draw_ages(streams: Streams, role: np.ndarray, household: np.ndarray, start: 
 
     adult = np.flatnonzero(role == ADULT)
     their_eldest = eldest[household[adult]]
-    free = _ADULT_MIN + streams.index("population/age/adult", SETUP, adult,
-                                      _ADULT_MAX - _ADULT_MIN + 1)
-    gap = _PARENT_GAP_MIN + streams.index("population/age/parent-gap", SETUP, adult,
-                                          _PARENT_GAP_MAX - _PARENT_GAP_MIN + 1)
+    free = _ADULT_MIN + streams.index(
+        "population/age/adult", SETUP, adult, _ADULT_MAX - _ADULT_MIN + 1
+    )
+    gap = _PARENT_GAP_MIN + streams.index(
+        "population/age/parent-gap", SETUP, adult, _PARENT_GAP_MAX - _PARENT_GAP_MIN + 1
+    )
     age[adult] = np.where(their_eldest >= 0, their_eldest + gap, free)
 
     old = np.flatnonzero(role == ELDERLY)
@@ -158,6 +179,7 @@ def draw_ages(streams: Streams, role: np.ndarray, household: np.ndarray, start: 
     h = household[old]
     first, last = start[h], start[h] + np.maximum(adults[h] - 1, 0)
     eldest_adult = np.where(adults[h] > 0, np.maximum(age[first], age[last]), 0)
-    age[old] = np.clip(np.maximum(old_age, eldest_adult + _GRANDPARENT_GAP), _ELDERLY_MIN,
-                       _ELDERLY_MAX)
+    age[old] = np.clip(
+        np.maximum(old_age, eldest_adult + _GRANDPARENT_GAP), _ELDERLY_MIN, _ELDERLY_MAX
+    )
     return age

@@ -24,7 +24,6 @@ from xinyong.scenario import Consequences, SanctionRule
 __all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
 
 
-
 @dataclass(frozen=True)
 class ListView:
     """A list as gates see it: who is on it, since when and until when."""
@@ -105,8 +104,7 @@ class GateStatus:
         """A non-adult one of whose parents is on a named list."""
         return self._parent(citizens, lambda member: self.on(name, member))
 
-    def _parent(self, citizens: np.ndarray, flag: Callable[[np.ndarray], np.ndarray]
-                ) -> np.ndarray:
+    def _parent(self, citizens: np.ndarray, flag: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         homes = self.households
         if homes is None:
             return np.zeros(citizens.size, dtype=bool)
@@ -160,8 +158,7 @@ class Gates:
             self._rules[rule.service].append(rule)
         self._conditions = _conditions(consequences.rules, self.services)
 
-    def _matches(self, rule: SanctionRule, status: GateStatus, citizens: np.ndarray
-                 ) -> np.ndarray:
+    def _matches(self, rule: SanctionRule, status: GateStatus, citizens: np.ndarray) -> np.ndarray:
         if rule.blacklisted:
             return status.blacklisted(citizens)
         if rule.on_list is not None:
@@ -194,8 +191,9 @@ class Gates:
             return status.schemes.get(rule.scheme, [])
         return [rule.operator or self.first]
 
-    def decide_many(self, service: str, status: GateStatus, citizens: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def decide_many(
+        self, service: str, status: GateStatus, citizens: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Action codes (into ``ACTIONS``) for many citizens at one service, and whether each
         denial came from a parent's listing (the children who pay for it)."""
         if service not in self._rules:
@@ -204,8 +202,9 @@ class Gates:
         uses[self.services.index(service)] = citizens.size
         return self.decide_day(status, citizens, uses)
 
-    def decide_day(self, status: GateStatus, citizens: np.ndarray, uses: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+    def decide_day(
+        self, status: GateStatus, citizens: np.ndarray, uses: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``decide_many`` for a whole day's uses at once.
 
         Args:
@@ -234,8 +233,9 @@ class Gates:
             elif at.size == 1:
                 sel = slice(int(starts[at[0]]), int(starts[at[0]] + runs[0]))
             else:  # the runs' positions, in order
-                sel = np.arange(int(runs.sum())) + np.repeat(starts[at] - (np.cumsum(runs)
-                                                                          - runs), runs)
+                sel = np.arange(int(runs.sum())) + np.repeat(
+                    starts[at] - (np.cumsum(runs) - runs), runs
+                )
             hit = self._matches(condition.rule, status, citizens[sel])
             action = np.repeat(condition.action[at], runs)
             code[sel] = np.maximum(code[sel], action * hit)
@@ -249,14 +249,27 @@ class Gates:
             raise KeyError(f"unknown service '{service}'; services: {', '.join(self.services)}")
         spec = self._service[service]
         if status.age is not None and not spec.min_age <= status.age[citizen] <= spec.max_age:
-            limits = f"from age {spec.min_age}" if spec.max_age >= 200 else \
-                f"for ages {spec.min_age} to {spec.max_age}"
-            return Decision(service, citizen, "allow", (
-                f"{spec.title[:1].upper() + spec.title[1:]} is {limits}; this citizen is "
-                f"{int(status.age[citizen])}.",), eligible=False)
+            limits = (
+                f"from age {spec.min_age}"
+                if spec.max_age >= 200
+                else f"for ages {spec.min_age} to {spec.max_age}"
+            )
+            return Decision(
+                service,
+                citizen,
+                "allow",
+                (
+                    f"{spec.title[:1].upper() + spec.title[1:]} is {limits}; this citizen is "
+                    f"{int(status.age[citizen])}.",
+                ),
+                eligible=False,
+            )
         who = np.array([citizen])
-        matched = [(ACTION_CODE[r.action], self._reason(r, status, citizen))
-                   for r in self._rules[service] if self._matches(r, status, who)[0]]
+        matched = [
+            (ACTION_CODE[r.action], self._reason(r, status, citizen))
+            for r in self._rules[service]
+            if self._matches(r, status, who)[0]
+        ]
         best = max((code for code, _ in matched), default=0)
         # A refusal or restriction speaks for itself; rewards add up.
         keep = (lambda code: code == best) if best >= GateAction.RESTRICT else (lambda code: True)
@@ -287,21 +300,24 @@ class Gates:
         if rule.company_blacklisted:
             return "legal representative of a blacklisted company:"
         if rule.parent_red is not None:
-            title = next((v.title or v.name for v in status.lists if v.name == rule.parent_red),
-                         rule.parent_red)
+            title = next(
+                (v.title or v.name for v in status.lists if v.name == rule.parent_red),
+                rule.parent_red,
+            )
             return f"A parent is listed as {title}:"
         # Named lists speak more plainly than a scheme's own listing: look at them first.
         for view in sorted(status.lists, key=lambda v: v.kind == "scheme"):
-            wanted = (rule.blacklisted and view.kind != "red") or view.name in (rule.on_list,
-                                                                                 rule.red)
+            wanted = (rule.blacklisted and view.kind != "red") or view.name in (
+                rule.on_list,
+                rule.red,
+            )
             if wanted and view.member[citizen]:
                 title = view.title or view.name
                 since = int(view.since[citizen])
                 until = ""
                 if view.until is not None and view.until[citizen] >= 0:
                     until = f", until day {int(view.until[citizen])}"
-                verb = {"red": "listed as", "scheme": "listed with"}.get(view.kind,
-                                                                         "listed as")
+                verb = {"red": "listed as", "scheme": "listed with"}.get(view.kind, "listed as")
                 return f"{verb} {title} by '{view.operator}' since day {since}{until}."
         return ""
 
@@ -318,12 +334,23 @@ class _Condition:
 
 def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Condition]:
     """The table's rules grouped by condition: a condition is evaluated once a day."""
-    keys = ("blacklisted", "on_list", "red", "grades", "min_score", "operator", "scheme",
-            "parent_blacklisted", "parent_red", "company_blacklisted")
+    keys = (
+        "blacklisted",
+        "on_list",
+        "red",
+        "grades",
+        "min_score",
+        "operator",
+        "scheme",
+        "parent_blacklisted",
+        "parent_red",
+        "company_blacklisted",
+    )
     groups: dict[tuple, list[SanctionRule]] = {}
     for rule in rules:
-        key = tuple(tuple(v) if isinstance(v, list) else v
-                    for v in (getattr(rule, k) for k in keys))
+        key = tuple(
+            tuple(v) if isinstance(v, list) else v for v in (getattr(rule, k) for k in keys)
+        )
         groups.setdefault(key, []).append(rule)
     index = {name: i for i, name in enumerate(services)}
     out = []
@@ -335,6 +362,9 @@ def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Conditi
             action[s] = max(action[s], ACTION_CODE[rule.action])
             parent[s] |= rule.parent_blacklisted and rule.action == "deny"
         if action.any():
-            out.append(_Condition(group[0], np.flatnonzero(action), action,
-                                  parent if parent.any() else None))
+            out.append(
+                _Condition(
+                    group[0], np.flatnonzero(action), action, parent if parent.any() else None
+                )
+            )
     return out

@@ -58,9 +58,11 @@ class Households:
         household = np.asarray(household, dtype=np.int64)
         step = np.diff(household)
         if household.size and (household[0] != 0 or ((step != 0) & (step != 1)).any()):
-            raise ValueError("household ids must run 0, 1, 2, ... in citizen order, each "
-                             "household's members contiguous: sort the citizens by "
-                             "household first")
+            raise ValueError(
+                "household ids must run 0, 1, 2, ... in citizen order, each "
+                "household's members contiguous: sort the citizens by "
+                "household first"
+            )
         size = np.bincount(household)
         return cls(household, np.cumsum(size) - size, size, np.asarray(adult, dtype=bool))
 

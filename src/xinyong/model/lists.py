@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xinyong.engine.calendar import Calendar
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.codes import LIST_CHANGES, ListChange
+from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import ListSpec
 
 __all__ = ["LIST_CHANGES", "ListBook", "ListChanges"]
 
 #: Changes to a list, as logged in the ``list_changes`` table (codes in :mod:`xinyong.model.codes`).
-(WARNED, COUNSELLED, LISTED, EXTENDED, EXPIRED, REPAIRED, ENTERED, LEFT, PERFORMED,
- OPENED) = ListChange  # every code, in code order
+(WARNED, COUNSELLED, LISTED, EXTENDED, EXPIRED, REPAIRED, ENTERED, LEFT, PERFORMED, OPENED) = (
+    ListChange  # every code, in code order
+)
 #: Changes that put a subject on a list, and that take it off.
 JOINS, LEAVES = (LISTED, ENTERED, OPENED), (EXPIRED, REPAIRED, LEFT, PERFORMED)
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -60,8 +61,7 @@ class ListChanges:
 class _List:
     """The columns of one list."""
 
-    def __init__(self, spec: ListSpec, behaviour_index: dict[str, int], n: int, days: int
-                 ) -> None:
+    def __init__(self, spec: ListSpec, behaviour_index: dict[str, int], n: int, days: int) -> None:
         self.spec = spec
         self.black = spec.kind == "black"
         self.member = np.zeros(n, dtype=bool)
@@ -70,8 +70,9 @@ class _List:
         self.repeats = np.zeros(n, dtype=np.int16)
         k = len(behaviour_index)
         self.term = np.zeros(k, dtype=np.int64)  # 0: not a violation
-        self.wait = np.full(k, -1 if spec.repair_after_days is None else spec.repair_after_days,
-                            dtype=np.int64)  # shortest wait before repair, by violation
+        self.wait = np.full(
+            k, -1 if spec.repair_after_days is None else spec.repair_after_days, dtype=np.int64
+        )  # shortest wait before repair, by violation
         for b in spec.behaviours:
             self.term[behaviour_index[b]] = spec.terms.get(b, spec.term_days)
         # The share of each violation's events serious enough to list (1: all of them).
@@ -92,8 +93,9 @@ class _List:
         self.stage_since = np.zeros(n if spec.escalation else 0, dtype=np.int32)
         self.checks = Calendar(days)
 
-    def start(self, who: np.ndarray, day: int, term: np.ndarray | int,
-              wait: np.ndarray | int) -> None:
+    def start(
+        self, who: np.ndarray, day: int, term: np.ndarray | int, wait: np.ndarray | int
+    ) -> None:
         """Put subjects on the list from ``day``, for ``term`` days, repairable after
         ``wait``."""
         self.member[who] = True
@@ -106,9 +108,11 @@ class _List:
     def extend(self, who: np.ndarray, day: int) -> None:
         """A repeat violation: the term runs on by the extension, within the longest term."""
         ext = self.spec.repeat_extension_days
-        self.until[who] = np.minimum(np.maximum(self.until[who], day) + ext,
-                                     self.since[who].astype(np.int64) + self.max_term)
+        self.until[who] = np.minimum(
+            np.maximum(self.until[who], day) + ext, self.since[who].astype(np.int64) + self.max_term
+        )
         self.repeats[who] += 1
+
 
 class ListBook:
     """Every list of one operator, under one stream of events (real or counterfactual).
@@ -128,9 +132,18 @@ class ListBook:
             addressed by.
     """
 
-    def __init__(self, specs: list[ListSpec], behaviour_index: dict[str, int], population: int,
-                 days: int, scratch: Scratch, covered: np.ndarray | None = None,
-                 streams: Streams | None = None, stream: str = "lists", base: int = 0) -> None:
+    def __init__(
+        self,
+        specs: list[ListSpec],
+        behaviour_index: dict[str, int],
+        population: int,
+        days: int,
+        scratch: Scratch,
+        covered: np.ndarray | None = None,
+        streams: Streams | None = None,
+        stream: str = "lists",
+        base: int = 0,
+    ) -> None:
         self.lists = [_List(s, behaviour_index, population, days) for s in specs]
         self.names = [s.name for s in specs]
         self.n = population
@@ -183,8 +196,15 @@ class ListBook:
     def __bool__(self) -> bool:
         return bool(self.lists)
 
-    def update(self, day: int, subjects: np.ndarray, behaviours: np.ndarray,
-               score: np.ndarray, scheme_listed: np.ndarray, also: np.ndarray) -> ListChanges:
+    def update(
+        self,
+        day: int,
+        subjects: np.ndarray,
+        behaviours: np.ndarray,
+        score: np.ndarray,
+        scheme_listed: np.ndarray,
+        also: np.ndarray,
+    ) -> ListChanges:
         """Apply one day: violations, escalation, terms and repair, then red lists.
 
         Args:
@@ -207,12 +227,26 @@ class ListBook:
             self._update_black_any(black_toggled)
         for i, lst in enumerate(self.lists):
             if not lst.black:
-                self._red(i, lst, day, np.concatenate([touched, black_toggled]), score,
-                          scheme_listed, changes)
+                self._red(
+                    i,
+                    lst,
+                    day,
+                    np.concatenate([touched, black_toggled]),
+                    score,
+                    scheme_listed,
+                    changes,
+                )
         return changes
 
-    def _violations(self, i: int, lst: _List, day: int, subjects: np.ndarray,
-                    behaviours: np.ndarray, changes: ListChanges) -> None:
+    def _violations(
+        self,
+        i: int,
+        lst: _List,
+        day: int,
+        subjects: np.ndarray,
+        behaviours: np.ndarray,
+        changes: ListChanges,
+    ) -> None:
         term = lst.term[behaviours]
         hit = term > 0
         if not hit.any():
@@ -223,8 +257,7 @@ class ListBook:
             if some.any():
                 k_all = lst.term.size
                 address = (subjects[some] + self._base) * k_all + behaviours[some]
-                u = self._streams.uniform(f"{self._stream}/{lst.spec.name}/serious", day,
-                                          address)
+                u = self._streams.uniform(f"{self._stream}/{lst.spec.name}/serious", day, address)
                 hit[np.flatnonzero(some)[u >= share[some]]] = False
             if not hit.any():
                 return
@@ -256,8 +289,15 @@ class ListBook:
         if lst.met_rate > 0:
             lst.checks.add(lst.met_on[who], who)
 
-    def _escalate_and_release(self, i: int, lst: _List, day: int, touched: np.ndarray,
-                              score: np.ndarray, changes: ListChanges) -> None:
+    def _escalate_and_release(
+        self,
+        i: int,
+        lst: _List,
+        day: int,
+        touched: np.ndarray,
+        score: np.ndarray,
+        changes: ListChanges,
+    ) -> None:
         cand = self._scratch.distinct(np.concatenate([touched, lst.checks.pop(day)]))
         if cand.size == 0:
             return
@@ -295,10 +335,13 @@ class ListBook:
         repaired = np.zeros_like(expired)
         if lst.repairs:
             assert lst.spec.repair_min_score is not None
-            repaired = (~expired & ~performed & (day >= lst.repair_from[who])
-                        & (score[who] >= lst.spec.repair_min_score))
-        for change, mask in ((EXPIRED, expired), (PERFORMED, performed),
-                             (REPAIRED, repaired)):
+            repaired = (
+                ~expired
+                & ~performed
+                & (day >= lst.repair_from[who])
+                & (score[who] >= lst.spec.repair_min_score)
+            )
+        for change, mask in ((EXPIRED, expired), (PERFORMED, performed), (REPAIRED, repaired)):
             gone = who[mask]
             lst.member[gone] = False
             changes.add(i, change, gone, black=True)
@@ -316,14 +359,21 @@ class ListBook:
                 now |= lst.member[who]
         self.black_any[who] = now
 
-    def _red(self, i: int, lst: _List, day: int, cand: np.ndarray, score: np.ndarray,
-             scheme_listed: np.ndarray, changes: ListChanges) -> None:
+    def _red(
+        self,
+        i: int,
+        lst: _List,
+        day: int,
+        cand: np.ndarray,
+        score: np.ndarray,
+        scheme_listed: np.ndarray,
+        changes: ListChanges,
+    ) -> None:
         cand = self._scratch.distinct(cand)
         if day == 0:  # everyone may start on a red list (a start above its minimum)
             cand = np.arange(self.n) if self._covered is None else np.flatnonzero(self._covered)
         assert lst.spec.min_score is not None
-        should = (score[cand] >= lst.spec.min_score) & ~self.black_any[cand] \
-            & ~scheme_listed[cand]
+        should = (score[cand] >= lst.spec.min_score) & ~self.black_any[cand] & ~scheme_listed[cand]
         entered, left = cand[should & ~lst.member[cand]], cand[~should & lst.member[cand]]
         lst.member[entered] = True
         lst.since[entered] = day

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.population import Population
 from xinyong.model.sensors import Events
+from xinyong.primitives.streams import SETUP, Streams
 
 if TYPE_CHECKING:
     from xinyong.model.operators import OperatorState
@@ -78,8 +78,13 @@ class SocialNetwork:
         return np.bincount(row[flag[contact]], minlength=citizens.size) > 0
 
 
-def contacts_pull(day: int, operators: list[OperatorState], network: SocialNetwork,
-                  behaviours: list[str], base: int) -> list[Events]:
+def contacts_pull(
+    day: int,
+    operators: list[OperatorState],
+    network: SocialNetwork,
+    behaviours: list[str],
+    base: int,
+) -> list[Events]:
     """The events of the schemes whose score low-score contacts pull down, on their days: a
     citizen with at least ``share`` of ties below ``below`` is recorded doing the scheme's
     ``behaviour`` (every ``every_days`` days).
@@ -100,14 +105,21 @@ def contacts_pull(day: int, operators: list[OperatorState], network: SocialNetwo
         low = op.standing.score < pull.below
         who = who[network.share_with(who, low) >= pull.share] + base
         n = who.size
-        out.append(Events(who, who, np.full(n, behaviours.index(pull.behaviour),
-                                            dtype=np.int16),
-                          np.zeros(n, bool), np.zeros(n, bool)))
+        out.append(
+            Events(
+                who,
+                who,
+                np.full(n, behaviours.index(pull.behaviour), dtype=np.int16),
+                np.zeros(n, bool),
+                np.zeros(n, bool),
+            )
+        )
     return out
 
 
-def build_network(population: Population, friends: int, streams: Streams, base: int = 0
-                  ) -> SocialNetwork:
+def build_network(
+    population: Population, friends: int, streams: Streams, base: int = 0
+) -> SocialNetwork:
     """Draw the ties of a city's (or a block's) citizens.
 
     Args:
@@ -140,8 +152,9 @@ def build_network(population: Population, friends: int, streams: Streams, base: 
     # Workmates: same employer, same neighbourhood, chained in id order.
     employed = np.flatnonzero(population.employer >= 0)
     order = employed[np.lexsort((employed, population.employer[employed], hood[employed]))]
-    same = (population.employer[order[1:]] == population.employer[order[:-1]]) & \
-        (hood[order[1:]] == hood[order[:-1]])
+    same = (population.employer[order[1:]] == population.employer[order[:-1]]) & (
+        hood[order[1:]] == hood[order[:-1]]
+    )
     src.append(order[:-1][same])
     dst.append(order[1:][same])
     a = np.concatenate(src + dst).astype(np.int64)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xinyong.engine.scratch import Scratch
 from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS, ListChange, NoticeHarm, listing_name
 from xinyong.model.gates import GateStatus
 from xinyong.model.sensors import Events
+from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Consequences
 
 if TYPE_CHECKING:
@@ -58,10 +58,19 @@ class NoticeBoard:
         base: the city-wide id of citizen 0 here.
     """
 
-    def __init__(self, consequences: Consequences, operators: list[OperatorState],
-                 status: GateStatus, population: Population | None, ages: np.ndarray | None,
-                 behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray,
-                 scratch: Scratch, base: int) -> None:
+    def __init__(
+        self,
+        consequences: Consequences,
+        operators: list[OperatorState],
+        status: GateStatus,
+        population: Population | None,
+        ages: np.ndarray | None,
+        behaviour_names: list[str],
+        sensor_names: list[str],
+        sensor_of: np.ndarray,
+        scratch: Scratch,
+        base: int,
+    ) -> None:
         self.consequences, self.status, self.population = consequences, status, population
         self._scratch, self._ages, self.base = scratch, ages, base
         # (day, kind, citizens, behaviour shown or -1, list joined or -1) per batch of notices
@@ -71,8 +80,9 @@ class NoticeBoard:
         self.notice_harms = np.zeros(len(NOTICE_HARMS), dtype=np.int64)
         self._billboards = self._notice_rules(behaviour_names, sensor_names, sensor_of)
 
-    def _notice_rules(self, behaviour_names: list[str], sensor_names: list[str],
-                      sensor_of: np.ndarray) -> np.ndarray:
+    def _notice_rules(
+        self, behaviour_names: list[str], sensor_names: list[str], sensor_of: np.ndarray
+    ) -> np.ndarray:
         """Per scenario behaviour, whether a recorded event of it goes on a billboard."""
         billboard = np.zeros(len(behaviour_names), dtype=bool)
         for rule in self.consequences.notices:
@@ -82,9 +92,13 @@ class NoticeBoard:
                     billboard[k] = True
         return billboard
 
-    def write(self, day: int, events: Events,
-              judgements: list[tuple[OperatorState, Judgement]],
-              dismissed: np.ndarray | None) -> None:
+    def write(
+        self,
+        day: int,
+        events: Events,
+        judgements: list[tuple[OperatorState, Judgement]],
+        dismissed: np.ndarray | None,
+    ) -> None:
         """The day's notices: billboards of recorded events, and notices of those who joined
         a list (TV, published lists, dial tones, posters, civilized families)."""
         if not self.consequences.notices:
@@ -103,8 +117,13 @@ class NoticeBoard:
                 harms[NoticeHarm.ON_DISMISSED_EVENTS] += int((shown & dismissed).sum())
             shamed = events.where(shown)
             if len(shamed):  # an event caused it, not a list
-                self._add_notice(day, "billboard", shamed.subject, shamed.behaviour,
-                                 np.full(len(shamed), -1, dtype=np.int16))
+                self._add_notice(
+                    day,
+                    "billboard",
+                    shamed.subject,
+                    shamed.behaviour,
+                    np.full(len(shamed), -1, dtype=np.int16),
+                )
         for rule in self.consequences.notices:
             if rule.kind == "billboard":
                 continue
@@ -118,9 +137,12 @@ class NoticeBoard:
         """A list's code in the notices' ``list_names`` (-1 for none)."""
         return self.list_names.index(name) if name in self.list_names else -1
 
-    def _joined(self, on_list: str | None, red: str | None,
-                judgements: list[tuple[OperatorState, Judgement]]
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _joined(
+        self,
+        on_list: str | None,
+        red: str | None,
+        judgements: list[tuple[OperatorState, Judgement]],
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Citizens who joined a list today ('*': any blacklist or scheme listing), each once,
         with the code of the list they joined (in ``list_names``; of one who joined several
         today, one of them, the same every run)."""
@@ -128,12 +150,18 @@ class NoticeBoard:
         for op, judgement in judgements:
             if on_list == "*" and judgement.listing.listed.size:
                 who.append(judgement.listing.listed)
-                codes.append(np.full(judgement.listing.listed.size,
-                                     self._list_code(listing_name(op.name)), np.int16))
+                codes.append(
+                    np.full(
+                        judgement.listing.listed.size,
+                        self._list_code(listing_name(op.name)),
+                        np.int16,
+                    )
+                )
             for lst, change, ids in judgement.lists.entries:
                 name = op.lists.names[lst]
-                if (change == ListChange.LISTED and on_list in ("*", name)) or \
-                        (change == ListChange.ENTERED and red == name):
+                if (change == ListChange.LISTED and on_list in ("*", name)) or (
+                    change == ListChange.ENTERED and red == name
+                ):
                     who.append(ids)
                     codes.append(np.full(ids.size, self._list_code(name), np.int16))
         if not who:
@@ -160,8 +188,9 @@ class NoticeBoard:
 
         return pop.homes.start[homes[pop.homes.all_parents(homes, on_red)]]
 
-    def _add_notice(self, day: int, kind: str, who: np.ndarray, behaviour: np.ndarray,
-                    lists: np.ndarray) -> None:
+    def _add_notice(
+        self, day: int, kind: str, who: np.ndarray, behaviour: np.ndarray, lists: np.ndarray
+    ) -> None:
         if who.size:
             self._notices.append((day, NOTICE_KINDS.index(kind), who, behaviour, lists))
 
@@ -172,15 +201,19 @@ class NoticeBoard:
         codes = np.concatenate([p[4] for p in parts] or [np.empty(0, np.int16)])
         names = np.array([*self.list_names, None], dtype=object)  # code -1: the None
         return {
-            "day": np.concatenate([np.full(p[2].size, p[0], np.int32) for p in parts]
-                                  or [np.empty(0, np.int32)]),
+            "day": np.concatenate(
+                [np.full(p[2].size, p[0], np.int32) for p in parts] or [np.empty(0, np.int32)]
+            ),
             "kind": np.array(NOTICE_KINDS, dtype=object)[
-                np.concatenate([np.full(p[2].size, p[1], np.int8) for p in parts]
-                               or [np.empty(0, np.int8)])],
+                np.concatenate(
+                    [np.full(p[2].size, p[1], np.int8) for p in parts] or [np.empty(0, np.int8)]
+                )
+            ],
             "subject": np.concatenate([p[2] for p in parts] or [np.empty(0)]).astype(np.int32)
             + self.base,
-            "behaviour": np.concatenate([p[3] for p in parts]
-                                        or [np.empty(0, np.int16)]).astype(np.int16),
+            "behaviour": np.concatenate([p[3] for p in parts] or [np.empty(0, np.int16)]).astype(
+                np.int16
+            ),
             "list": names[codes],
         }
 
@@ -189,5 +222,7 @@ class NoticeBoard:
         counts = np.zeros(len(NOTICE_KINDS), dtype=np.int64)
         for _, kind, who, _, _ in self._notices:
             counts[kind] += who.size
-        return {"notices": {k: int(c) for k, c in zip(NOTICE_KINDS, counts, strict=True)},
-                "notice_harms": self.notice_harms.copy()}
+        return {
+            "notices": {k: int(c) for k, c in zip(NOTICE_KINDS, counts, strict=True)},
+            "notice_harms": self.notice_harms.copy(),
+        }

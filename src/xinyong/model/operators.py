@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.lists import ListBook, ListChanges
 from xinyong.model.sensors import Events
 from xinyong.model.standing import ListingChanges, Standing
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Operator, Scenario
 
 __all__ = ["Judgement", "OperatorState", "Scored", "routing"]
@@ -54,8 +54,9 @@ def routing(scenario: Scenario) -> np.ndarray:
     operators = scenario.all_operators()
     names = [op.name for op in operators]
     sensor_of = [b.sensor for b in scenario.behaviours]
-    receives = np.array([[op.reads is None or s in op.reads for s in sensor_of]
-                         for op in operators], dtype=bool).reshape(len(operators), -1)
+    receives = np.array(
+        [[op.reads is None or s in op.reads for s in sensor_of] for op in operators], dtype=bool
+    ).reshape(len(operators), -1)
     index = {b.name: i for i, b in enumerate(scenario.behaviours)}
     changed = True
     while changed:
@@ -95,11 +96,23 @@ class OperatorState:
             over the factor's mean), for lists that start with a stock.
     """
 
-    def __init__(self, index: int, operator: Operator, scenario: Scenario,
-                 receives: np.ndarray, population: int, days: int, scratch: Scratch,
-                 cf_scratch: Scratch, streams: Streams, covered: np.ndarray | None = None,
-                 start: np.ndarray | None = None, total: int | None = None,
-                 base: int | None = None, weight: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        operator: Operator,
+        scenario: Scenario,
+        receives: np.ndarray,
+        population: int,
+        days: int,
+        scratch: Scratch,
+        cf_scratch: Scratch,
+        streams: Streams,
+        covered: np.ndarray | None = None,
+        start: np.ndarray | None = None,
+        total: int | None = None,
+        base: int | None = None,
+        weight: np.ndarray | None = None,
+    ) -> None:
         self.index = index
         self.name = operator.name
         self.scheme = operator.scheme
@@ -127,13 +140,32 @@ class OperatorState:
         self.covered = covered
         self.start = start  # each subject's starting score, None: the scheme's start for all
         self.standing = Standing(operator.scheme, population, days, scratch, start, covered)
-        self.counterfactual = Standing(operator.scheme, population, days, cf_scratch, start,
-                                       covered)
+        self.counterfactual = Standing(
+            operator.scheme, population, days, cf_scratch, start, covered
+        )
         base = 0 if base is None else base
-        self.lists = ListBook(operator.scheme.lists, behaviours, population, days, scratch,
-                              covered, streams, f"lists/{self.name}", base)
-        self.cf_lists = ListBook(operator.scheme.lists, behaviours, population, days,
-                                 cf_scratch, covered, streams, f"lists/{self.name}", base)
+        self.lists = ListBook(
+            operator.scheme.lists,
+            behaviours,
+            population,
+            days,
+            scratch,
+            covered,
+            streams,
+            f"lists/{self.name}",
+            base,
+        )
+        self.cf_lists = ListBook(
+            operator.scheme.lists,
+            behaviours,
+            population,
+            days,
+            cf_scratch,
+            covered,
+            streams,
+            f"lists/{self.name}",
+            base,
+        )
         if weight is not None and any(lst.opening_share for lst in operator.scheme.lists):
             weight = weight if covered is None else np.where(covered, weight, 0.0)
             self.lists.open(weight)  # the same stock, real and error-free: it is no error
@@ -147,8 +179,9 @@ class OperatorState:
         covered = self.covered
         self.covered_total = self.n if covered is None else int(covered.sum())
         uncovered = np.flatnonzero(~covered) if covered is not None else np.empty(0, np.int64)
-        self._uncovered_grades = np.bincount(self.standing.grades(uncovered),
-                                             minlength=len(self.standing.grade_names))
+        self._uncovered_grades = np.bincount(
+            self.standing.grades(uncovered), minlength=len(self.standing.grade_names)
+        )
         self._uncovered_sum = int(self.standing.score[uncovered].sum(dtype=np.int64))
 
     def recount(self, day: int) -> None:
@@ -156,8 +189,9 @@ class OperatorState:
         split run are folded together)."""
         for standing in (self.standing, self.counterfactual):
             standing.score_sum = int(standing.score.sum(dtype=np.int64))
-            standing.grade_counts = np.bincount(standing.grades(day=day), minlength=len(
-                standing.grade_names))
+            standing.grade_counts = np.bincount(
+                standing.grades(day=day), minlength=len(standing.grade_names)
+            )
             standing.ever_listed_count = int(standing.ever_listed.sum())
         self._covered_aggregates()
 
@@ -193,15 +227,19 @@ class OperatorState:
         # Address each event by who did what; a false report (actor -1 - neighbourhood) by the
         # neighbourhood whose collector filed it, which files at most one a day.
         k = len(self.points)
-        address = np.where(events.actor >= 0, events.actor * k + events.behaviour,
-                           (self.total - 1 - events.actor) * k + events.behaviour)
+        address = np.where(
+            events.actor >= 0,
+            events.actor * k + events.behaviour,
+            (self.total - 1 - events.actor) * k + events.behaviour,
+        )
         reviewed = self.streams.uniform(f"assess/{self.name}/review", day, address) < a.review
         verdict = self.streams.uniform(f"assess/{self.name}/verdict", day, address)
         wrong = ~events.correct()
         return reviewed & np.where(wrong, verdict < a.catch, verdict < a.wrongly_dismiss)
 
-    def score(self, day: int, events: Events, dismissed: np.ndarray, done: Events,
-              second_core: Executor) -> Scored:
+    def score(
+        self, day: int, events: Events, dismissed: np.ndarray, done: Events, second_core: Executor
+    ) -> Scored:
         """Score the day's events into the real standing, and start the counterfactual's day
         (scores and lists) on the second core; :meth:`update_lists` finishes the real day.
 
@@ -224,15 +262,27 @@ class OperatorState:
                 keep &= self.covered[actor]
             keep = np.flatnonzero(keep)
             actor, k = actor[keep], k[keep]
-        counterfactual = second_core.submit(self._judge, self.counterfactual, self.cf_lists,
-                                            day, actor, k, self.points[k], self.severe[k])
+        counterfactual = second_core.submit(
+            self._judge,
+            self.counterfactual,
+            self.cf_lists,
+            day,
+            actor,
+            k,
+            self.points[k],
+            self.severe[k],
+        )
         points, severe = self.points[events.behaviour], self.severe[events.behaviour]
         subject, k = events.subject, events.behaviour
         n_dismissed = int(dismissed.sum())
         if n_dismissed:
             counted = np.flatnonzero(~dismissed)
-            subject, k, points, severe = subject[counted], k[counted], points[counted], \
-                severe[counted]
+            subject, k, points, severe = (
+                subject[counted],
+                k[counted],
+                points[counted],
+                severe[counted],
+            )
         changes = self.standing.apply(day, subject, points, severe, self._caps(subject, k))
         self.counted += len(events) - n_dismissed
         self.dismissed += n_dismissed
@@ -243,18 +293,33 @@ class OperatorState:
         ``scored.counterfactual``, on the second core)."""
         changes = ListChanges()
         if self.lists:
-            changes = self.lists.update(day, scored.subject, scored.k, self.standing.score,
-                                        self.standing.listed, scored.listing.toggled())
+            changes = self.lists.update(
+                day,
+                scored.subject,
+                scored.k,
+                self.standing.score,
+                self.standing.listed,
+                scored.listing.toggled(),
+            )
         return Judgement(scored.listing, changes)
 
-    def _judge(self, standing: Standing, lists: ListBook, day: int, subject: np.ndarray,
-               k: np.ndarray, points: np.ndarray, severe: np.ndarray) -> Judgement:
+    def _judge(
+        self,
+        standing: Standing,
+        lists: ListBook,
+        day: int,
+        subject: np.ndarray,
+        k: np.ndarray,
+        points: np.ndarray,
+        severe: np.ndarray,
+    ) -> Judgement:
         """Steps 3-4 for one stream of events: the score and listing, then the lists."""
         changes = standing.apply(day, subject, points, severe, self._caps(subject, k))
         list_changes = ListChanges()
         if lists:
-            list_changes = lists.update(day, subject, k, standing.score, standing.listed,
-                                        changes.toggled())
+            list_changes = lists.update(
+                day, subject, k, standing.score, standing.listed, changes.toggled()
+            )
         return Judgement(changes, list_changes)
 
     def listed_any(self, subjects: np.ndarray) -> np.ndarray:
@@ -263,8 +328,9 @@ class OperatorState:
             return self.standing.listed[subjects]
         return self.standing.listed[subjects] | self.lists.black_any[subjects]
 
-    def _caps(self, subject: np.ndarray, k: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def _caps(
+        self, subject: np.ndarray, k: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if not self.standing.capped:
             return None
         capped = self.cap_grade[k] >= 0

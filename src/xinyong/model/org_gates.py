@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.model.gates import GateStatus
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse, OrgRule
 
 if TYPE_CHECKING:
@@ -34,12 +34,18 @@ if TYPE_CHECKING:
 __all__ = ["CORPORATE_HARMS", "OrganisationGates", "leads_blacklisted", "org_listed"]
 
 #: The harms to organisations, as counted (they add up across blocks).
-CORPORATE_HARMS = ("blacklisted", "wrongly_blacklisted", "ever_wrongly_blacklisted",
-                   "employees_of_blacklisted", "employees_affected")
+CORPORATE_HARMS = (
+    "blacklisted",
+    "wrongly_blacklisted",
+    "ever_wrongly_blacklisted",
+    "employees_of_blacklisted",
+    "employees_affected",
+)
 
 
-def org_listed(operators: list[OperatorState], orgs: np.ndarray, counterfactual: bool = False
-               ) -> np.ndarray:
+def org_listed(
+    operators: list[OperatorState], orgs: np.ndarray, counterfactual: bool = False
+) -> np.ndarray:
     """Whether each organisation (local id) is on a company operator's listing or blacklist."""
     out = np.zeros(orgs.size, dtype=bool)
     for op in operators:
@@ -53,9 +59,13 @@ def org_listed(operators: list[OperatorState], orgs: np.ndarray, counterfactual:
     return out
 
 
-def leads_blacklisted(operators: list[OperatorState], population: Population,
-                      citizen_base: int, org_base: int, counterfactual: bool = False
-                      ) -> Callable[[np.ndarray], np.ndarray]:
+def leads_blacklisted(
+    operators: list[OperatorState],
+    population: Population,
+    citizen_base: int,
+    org_base: int,
+    counterfactual: bool = False,
+) -> Callable[[np.ndarray], np.ndarray]:
     """The condition 'legal representative of a blacklisted organisation', for citizens given
     by local ids (a citizen represents at most the one organisation employing them)."""
     return _LeadsBlacklisted(operators, population, citizen_base, org_base, counterfactual)
@@ -65,8 +75,14 @@ class _LeadsBlacklisted:
     """:func:`leads_blacklisted` as an object, not a closure, so that a city holding it can be
     pickled (checkpoints, the live city's snapshots)."""
 
-    def __init__(self, operators: list[OperatorState], population: Population,
-                 citizen_base: int, org_base: int, counterfactual: bool) -> None:
+    def __init__(
+        self,
+        operators: list[OperatorState],
+        population: Population,
+        citizen_base: int,
+        org_base: int,
+        counterfactual: bool,
+    ) -> None:
         self.operators, self.population = operators, population
         self.citizen_base, self.org_base = citizen_base, org_base
         self.counterfactual = counterfactual
@@ -76,8 +92,11 @@ class _LeadsBlacklisted:
         org = population.employer[citizens].astype(np.int64) - self.org_base
         here = (org >= 0) & (org < n_orgs)  # an employer in another block: not its rep
         org = np.where(here, org, 0)
-        rep = here & (population.org_legal_rep[org] == citizens + self.citizen_base) \
-            if n_orgs else here
+        rep = (
+            here & (population.org_legal_rep[org] == citizens + self.citizen_base)
+            if n_orgs
+            else here
+        )
         out = np.zeros(citizens.size, dtype=bool)
         if rep.any():
             out[rep] = org_listed(self.operators, org[rep], self.counterfactual)
@@ -102,10 +121,19 @@ class OrganisationGates:
     #: Today's denials (service, organisations) until :meth:`settle`.
     _unsettled: tuple[tuple[int, np.ndarray], ...] = ()
 
-    def __init__(self, consequences: Consequences, operators: list[OperatorState],
-                 population: Population, status: GateStatus, cf_status: GateStatus,
-                 streams: Streams, days: int, org_size: np.ndarray, citizen_base: int,
-                 org_base: int) -> None:
+    def __init__(
+        self,
+        consequences: Consequences,
+        operators: list[OperatorState],
+        population: Population,
+        status: GateStatus,
+        cf_status: GateStatus,
+        streams: Streams,
+        days: int,
+        org_size: np.ndarray,
+        citizen_base: int,
+        org_base: int,
+    ) -> None:
         self.services = [s.name for s in consequences.org_services]
         self._spec = {s.name: s for s in consequences.org_services}
         self._rules: dict[str, list[OrgRule]] = {s: [] for s in self.services}
@@ -118,12 +146,26 @@ class OrganisationGates:
         self.citizen_base = citizen_base
         self.n = population.organisations
         self.today = 0
-        uses = [Behaviour(name=f"org-use:{s.name}", p=s.uses_per_year / 365.0, sensor="-",
-                          subject="company", harmful=False) for s in consequences.org_services]
-        self.uses = Behaviours(uses, [False] * len(uses), ListedResponse(negative=1.0,
-                                                                         positive=1.0),
-                               days, np.broadcast_to(1.0, self.n), streams, Scratch(self.n),
-                               base=org_base)
+        uses = [
+            Behaviour(
+                name=f"org-use:{s.name}",
+                p=s.uses_per_year / 365.0,
+                sensor="-",
+                subject="company",
+                harmful=False,
+            )
+            for s in consequences.org_services
+        ]
+        self.uses = Behaviours(
+            uses,
+            [False] * len(uses),
+            ListedResponse(negative=1.0, positive=1.0),
+            days,
+            np.broadcast_to(1.0, self.n),
+            streams,
+            Scratch(self.n),
+            base=org_base,
+        )
         self._nobody = np.zeros(self.n, dtype=bool)
         self.decisions = np.zeros((len(self.services), len(ACTIONS)), dtype=np.int64)
         self.wrongly_denied = np.zeros(len(self.services), dtype=np.int64)
@@ -151,8 +193,9 @@ class OrganisationGates:
         wanted = np.array([names.index(g) for g in rule.grades])
         return np.isin(standing.grades(orgs, self.today), wanted)
 
-    def decide_many(self, service: str, orgs: np.ndarray, counterfactual: bool = False
-                    ) -> np.ndarray:
+    def decide_many(
+        self, service: str, orgs: np.ndarray, counterfactual: bool = False
+    ) -> np.ndarray:
         """Action codes (into ``ACTIONS``) for organisations (local ids) at one service."""
         code = np.zeros(orgs.size, dtype=np.int8)
         for rule in self._rules[service]:
@@ -163,14 +206,19 @@ class OrganisationGates:
     def decide(self, service: str, org: int) -> tuple[str, tuple[str, ...]]:
         """One organisation (local id) at one service: the answer and its reasons in words."""
         if service not in self._rules:
-            raise KeyError(f"unknown organisation service '{service}'; services: "
-                           f"{', '.join(self.services)}")
+            raise KeyError(
+                f"unknown organisation service '{service}'; services: {', '.join(self.services)}"
+            )
         who = np.array([org])
-        matched = [(ACTION_CODE[r.action], r) for r in self._rules[service]
-                   if self._matches(r, who, False)[0]]
+        matched = [
+            (ACTION_CODE[r.action], r)
+            for r in self._rules[service]
+            if self._matches(r, who, False)[0]
+        ]
         best = max((code for code, _ in matched), default=0)
-        reasons = tuple(self._reason(r) for code, r in matched
-                        if code == best or best < GateAction.RESTRICT)
+        reasons = tuple(
+            self._reason(r) for code, r in matched if code == best or best < GateAction.RESTRICT
+        )
         return ACTIONS[best], reasons
 
     def _reason(self, rule: OrgRule) -> str:
@@ -178,8 +226,7 @@ class OrganisationGates:
         if rule.rep_on_list is not None or rule.rep_blacklisted:
             why = "Its legal representative is discredited:"
         elif rule.grades is not None:
-            why = f"Corporate grade {'/'.join(rule.grades)} under " \
-                  f"'{rule.operator or self._first}':"
+            why = f"Corporate grade {'/'.join(rule.grades)} under '{rule.operator or self._first}':"
         return f"{why} {rule.what[:1].upper() + rule.what[1:]}."
 
     # -- the day ---------------------------------------------------------------------------
@@ -213,8 +260,7 @@ class OrganisationGates:
         error-free listing flipped today (``toggled``)."""
         if toggled:
             flipped = np.unique(np.concatenate(toggled))
-            wrong = org_listed(self.operators, flipped) & \
-                ~org_listed(self.operators, flipped, True)
+            wrong = org_listed(self.operators, flipped) & ~org_listed(self.operators, flipped, True)
             self.wrong_ever[flipped[wrong]] = True
         for s, denied in self._unsettled:
             cf = self.decide_many(self.services[s], denied, counterfactual=True)
@@ -226,8 +272,18 @@ class OrganisationGates:
         every = np.arange(self.n)
         real = org_listed(self.operators, every)
         wrong = real & ~org_listed(self.operators, every, True)
-        harms = np.array([real.sum(), wrong.sum(), self.wrong_ever.sum(),
-                          self.org_size[real].sum(), self.org_size[self.wrong_ever].sum()],
-                         dtype=np.int64)
-        return {"decisions": self.decisions.copy(), "wrongly_denied": self.wrongly_denied.copy(),
-                "harms": harms}
+        harms = np.array(
+            [
+                real.sum(),
+                wrong.sum(),
+                self.wrong_ever.sum(),
+                self.org_size[real].sum(),
+                self.org_size[self.wrong_ever].sum(),
+            ],
+            dtype=np.int64,
+        )
+        return {
+            "decisions": self.decisions.copy(),
+            "wrongly_denied": self.wrongly_denied.copy(),
+            "harms": harms,
+        }

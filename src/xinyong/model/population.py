@@ -31,7 +31,6 @@ from functools import cached_property
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
 from xinyong.model.employers import COMPANY, GOVERNMENT, employ
 from xinyong.model.families import (
     ADULT,
@@ -44,6 +43,7 @@ from xinyong.model.families import (
 from xinyong.model.households import Households
 from xinyong.model.identities import REFERENCE_YEAR, citizen_name, credit_code, identity_number
 from xinyong.model.weighted import categorical, checked_weights
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import PopulationSpec, Scenario
 
 __all__ = [
@@ -63,8 +63,9 @@ __all__ = [
 ]
 
 
-def conduct_factors(scenario: Scenario, streams: Streams, citizens: np.ndarray | None = None
-                    ) -> np.ndarray:
+def conduct_factors(
+    scenario: Scenario, streams: Streams, citizens: np.ndarray | None = None
+) -> np.ndarray:
     """Each citizen's conduct factor, a pure function of the seed and the citizen id.
 
     Args:
@@ -145,15 +146,18 @@ class Population:
         h_lo = int(self.household[lo]) if hi > lo else 0
         h_hi = int(self.household[hi - 1]) + 1 if hi > lo else 0
         return Population(
-            age=self.age[lo:hi].copy(), district=self.district[lo:hi].copy(),
+            age=self.age[lo:hi].copy(),
+            district=self.district[lo:hi].copy(),
             neighbourhood=self.neighbourhood[lo:hi].copy(),
             income_band=self.income_band[lo:hi].copy(),
             household=(self.household[lo:hi] - h_lo).astype(np.int32),
-            role=self.role[lo:hi].copy(), employer=self.employer[lo:hi].copy(),
+            role=self.role[lo:hi].copy(),
+            employer=self.employer[lo:hi].copy(),
             household_size=self.household_size[h_lo:h_hi].copy(),
             org_kind=self.org_kind[org_lo:org_hi].copy(),
             org_legal_rep=self.org_legal_rep[org_lo:org_hi].copy(),
-            org_district=self.org_district[org_lo:org_hi].copy())
+            org_district=self.org_district[org_lo:org_hi].copy(),
+        )
 
     @cached_property
     def household_start(self) -> np.ndarray:
@@ -182,8 +186,9 @@ class Population:
     @cached_property
     def homes(self) -> Households:
         """Who lives with whom, for the questions gates and responses ask of households."""
-        return Households(self.household, self.household_start, self.household_size,
-                          self.role == ADULT)
+        return Households(
+            self.household, self.household_start, self.household_size, self.role == ADULT
+        )
 
     def members(self, household: int) -> np.ndarray:
         """Citizen ids of one household's members, adults first."""
@@ -202,8 +207,10 @@ class Population:
         listed = np.asarray(listed)
         if listed.dtype == bool:
             if listed.shape != (self.citizens,):
-                raise ValueError(f"a listed mask has one entry per citizen ({self.citizens}), "
-                                 f"not shape {listed.shape}")
+                raise ValueError(
+                    f"a listed mask has one entry per citizen ({self.citizens}), "
+                    f"not shape {listed.shape}"
+                )
         else:
             ids, listed = listed, np.zeros(self.citizens, dtype=bool)
             listed[ids.astype(np.int64, copy=False).ravel()] = True
@@ -257,14 +264,23 @@ def generate_population(spec: PopulationSpec, citizens: int, streams: Streams) -
     employer, kind, legal_rep = employ(spec, citizens, role, streams)
     district = hood_district[household].astype(np.int16)
     return Population(
-        age=age, district=district, neighbourhood=hood[household].astype(np.int32),
-        income_band=band[household].astype(np.int8), household=household, role=role,
-        employer=employer, household_size=size.astype(np.int16), org_kind=kind,
-        org_legal_rep=legal_rep, org_district=district[legal_rep])
+        age=age,
+        district=district,
+        neighbourhood=hood[household].astype(np.int32),
+        income_band=band[household].astype(np.int8),
+        household=household,
+        role=role,
+        employer=employer,
+        household_size=size.astype(np.int16),
+        org_kind=kind,
+        org_legal_rep=legal_rep,
+        org_district=district[legal_rep],
+    )
 
 
-def _lay_out(citizens: int, adults: np.ndarray, kids: np.ndarray, elderly: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lay_out(
+    citizens: int, adults: np.ndarray, kids: np.ndarray, elderly: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Number the citizens household by household: adults first, then children, then elderly.
 
     Args:
@@ -287,8 +303,9 @@ def _lay_out(citizens: int, adults: np.ndarray, kids: np.ndarray, elderly: np.nd
     return household, start, role
 
 
-def _neighbourhoods(spec: PopulationSpec, citizens: int, start: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _neighbourhoods(
+    spec: PopulationSpec, citizens: int, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each household's neighbourhood and district.
 
     Neighbourhoods are slices of the id range; relabelling the slices that received a household
@@ -325,4 +342,5 @@ def _income_bands(spec: PopulationSpec, households: int, streams: Streams) -> np
     """
     band_w = checked_weights("income_bands", list(spec.income_bands.values()))
     return categorical(
-        streams.uniform("population/income-band", SETUP, np.arange(households)), band_w)
+        streams.uniform("population/income-band", SETUP, np.arange(households)), band_w
+    )

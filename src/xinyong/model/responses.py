@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xinyong.engine.calendar import Calendar
-from xinyong.engine.scratch import Scratch
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.gates import Gates, GateStatus
 from xinyong.model.network import SocialNetwork
 from xinyong.model.sensors import Events
+from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Response
 
 if TYPE_CHECKING:
@@ -40,18 +40,28 @@ class Responses:
         scratch: scratch columns over citizens.
     """
 
-    def __init__(self, response: Response, operators: list[OperatorState], gates: Gates | None,
-                 status: GateStatus, black: np.ndarray, population: Population | None,
-                 network: SocialNetwork | None, behaviours: Behaviours, days: int,
-                 scratch: Scratch) -> None:
+    def __init__(
+        self,
+        response: Response,
+        operators: list[OperatorState],
+        gates: Gates | None,
+        status: GateStatus,
+        black: np.ndarray,
+        population: Population | None,
+        network: SocialNetwork | None,
+        behaviours: Behaviours,
+        days: int,
+        scratch: Scratch,
+    ) -> None:
         self.response, self.operators, self.gates = response, operators, gates
         self.status, self.black, self.population = status, black, population
         self.network, self.behaviours, self._scratch = network, behaviours, scratch
         n = behaviours.n
         self.last_refused = np.full(n, -(10**6), dtype=np.int32)
         # Sanctions seen around: blacklisted neighbours, counted per neighbourhood.
-        self._watch_neighbours = bool(population is not None
-                                      and response.neighbourhood_listed != 1.0)
+        self._watch_neighbours = bool(
+            population is not None and response.neighbourhood_listed != 1.0
+        )
         if self._watch_neighbours:
             assert population is not None
             areas = population.neighbourhoods
@@ -109,8 +119,14 @@ class Responses:
             near |= hit
         return near
 
-    def respond(self, day: int, events: Events, toggled: list[np.ndarray],
-                flipped: np.ndarray, refused: np.ndarray) -> np.ndarray:
+    def respond(
+        self,
+        day: int,
+        events: Events,
+        toggled: list[np.ndarray],
+        flipped: np.ndarray,
+        refused: np.ndarray,
+    ) -> np.ndarray:
         """Recompute the response factor of the citizens whose situation changed today;
         returns those whose factor changed (their behaviour is drawn again)."""
         assert self.behaviours.response is not None
@@ -137,8 +153,11 @@ class Responses:
         their contacts, and return those contacts."""
         assert self.network is not None
         row, contact = self.network.of(flipped)
-        np.add.at(self._black_contacts, contact,
-                  np.where(self.black[flipped[row]], 1, -1).astype(np.int16))
+        np.add.at(
+            self._black_contacts,
+            contact,
+            np.where(self.black[flipped[row]], 1, -1).astype(np.int16),
+        )
         return contact.astype(np.int64)
 
     def _neighbours_of_changed_areas(self, flipped: np.ndarray) -> np.ndarray:
@@ -146,8 +165,9 @@ class Responses:
         the citizens who joined or left a blacklist today."""
         pop, r = self.population, self.response
         assert pop is not None and r is not None
-        np.add.at(self._area_black, pop.neighbourhood[flipped],
-                  np.where(self.black[flipped], 1, -1))
+        np.add.at(
+            self._area_black, pop.neighbourhood[flipped], np.where(self.black[flipped], 1, -1)
+        )
         areas = self._scratch.distinct(pop.neighbourhood[flipped])
         many = self._area_black[areas] >= r.neighbourhood_share * self._area_size[areas]
         changed = areas[many != self._area_many[areas]]
@@ -192,4 +212,3 @@ class Responses:
     def _household_blacklisted(self, who: np.ndarray) -> np.ndarray:
         assert self.population is not None
         return self.population.homes.anyone_else(who, self.status.blacklisted)
-

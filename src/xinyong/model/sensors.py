@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xinyong.engine.streams import Streams
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Sensor
 
 __all__ = ["Events", "Placement", "Sensors"]
@@ -46,9 +46,14 @@ class Events:
     def where(self, mask: np.ndarray) -> Events:
         """The events selected by a boolean mask."""
         at = np.flatnonzero(mask)  # then gathers: a mask indexing each column is 5x slower
-        return Events(self.actor[at], self.subject[at], self.behaviour[at],
-                      self.misattributed[at], self.fabricated[at],
-                      None if self.submitted is None else self.submitted[at])
+        return Events(
+            self.actor[at],
+            self.subject[at],
+            self.behaviour[at],
+            self.misattributed[at],
+            self.fabricated[at],
+            None if self.submitted is None else self.submitted[at],
+        )
 
     def local(self, base: int) -> Events:
         """The same events with ids counted from ``base`` (a block's first subject); a false
@@ -56,9 +61,14 @@ class Events:
         be one of the block's own."""
         if base == 0:
             return self
-        return Events(np.where(self.actor >= 0, self.actor - base, self.actor),
-                      self.subject - base, self.behaviour, self.misattributed,
-                      self.fabricated, self.submitted)
+        return Events(
+            np.where(self.actor >= 0, self.actor - base, self.actor),
+            self.subject - base,
+            self.behaviour,
+            self.misattributed,
+            self.fabricated,
+            self.submitted,
+        )
 
     def correct(self) -> np.ndarray:
         """Which events name the subject who really did it."""
@@ -69,12 +79,18 @@ class Events:
         """One day's events from several sources, in the order given."""
         if len(parts) == 1:
             return parts[0]
-        columns = [np.concatenate([getattr(p, f) for p in parts])
-                   for f in ("actor", "subject", "behaviour", "misattributed", "fabricated")]
+        columns = [
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("actor", "subject", "behaviour", "misattributed", "fabricated")
+        ]
         submitted = None
         if any(p.submitted is not None for p in parts):
-            submitted = np.concatenate([np.zeros(len(p), dtype=bool) if p.submitted is None
-                                        else p.submitted for p in parts])
+            submitted = np.concatenate(
+                [
+                    np.zeros(len(p), dtype=bool) if p.submitted is None else p.submitted
+                    for p in parts
+                ]
+            )
         return Events(*columns, submitted)
 
 
@@ -107,17 +123,23 @@ class Sensors:
         base: the id of the first observed subject (a block's); pairs count from it.
     """
 
-    def __init__(self, behaviours: list[Behaviour], behaviour_index: list[int],
-                 sensors: dict[str, Sensor], population: int, streams: Streams,
-                 placement: Placement | None = None, base: int = 0) -> None:
+    def __init__(
+        self,
+        behaviours: list[Behaviour],
+        behaviour_index: list[int],
+        sensors: dict[str, Sensor],
+        population: int,
+        streams: Streams,
+        placement: Placement | None = None,
+        base: int = 0,
+    ) -> None:
         self.names = list(sensors)
         self.n = population
         self.base = base
         self.streams = streams
         self.k = len(behaviours)
         self._global = np.array(behaviour_index, dtype=np.int16)
-        self.sensor_of = np.array([self.names.index(b.sensor) for b in behaviours],
-                                  dtype=np.int16)
+        self.sensor_of = np.array([self.names.index(b.sensor) for b in behaviours], dtype=np.int16)
         self.detect = np.array([sensors[b.sensor].detect for b in behaviours])
         self.misidentify = np.array([sensors[b.sensor].misidentify for b in behaviours])
         self._streams = {
@@ -131,10 +153,13 @@ class Sensors:
         self._watchers: list[tuple[np.ndarray, np.ndarray]] = []
         if placement is not None:
             # Every district the coverage lists name, or that a subject here lives in.
-            districts = max([int(placement.district.max()) + 1 if placement.district.size
-                             else 1] + [len(s.coverage) for s in sensors.values() if s.coverage])
-            self._by_district = np.array([
-                sensors[b.sensor].coverage or [1.0] * districts for b in behaviours])
+            districts = max(
+                [int(placement.district.max()) + 1 if placement.district.size else 1]
+                + [len(s.coverage) for s in sensors.values() if s.coverage]
+            )
+            self._by_district = np.array(
+                [sensors[b.sensor].coverage or [1.0] * districts for b in behaviours]
+            )
             for name, watched in placement.watched.items():
                 mine = np.array([b.sensor == name for b in behaviours], dtype=bool)
                 if mine.any():

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from xinyong.engine.scratch import Scratch
-from xinyong.engine.streams import Streams
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.codes import ACTIONS, GateAction
 from xinyong.model.gates import Gates, GateStatus
+from xinyong.primitives.scratch import Scratch
+from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse
 
 __all__ = ["ServiceUses"]
@@ -49,26 +49,55 @@ class ServiceUses:
     #: files them.
     _next: tuple[int, Future[_Filing]] | None = None
 
-    def __init__(self, consequences: Consequences, first_operator: str, status: GateStatus,
-                 cf_status: GateStatus, n: int, ages: np.ndarray | None, children: bool,
-                 streams: Streams, days: int, scratch: Scratch, base: int,
-                 where: Executor | None = None) -> None:
+    def __init__(
+        self,
+        consequences: Consequences,
+        first_operator: str,
+        status: GateStatus,
+        cf_status: GateStatus,
+        n: int,
+        ages: np.ndarray | None,
+        children: bool,
+        streams: Streams,
+        days: int,
+        scratch: Scratch,
+        base: int,
+        where: Executor | None = None,
+    ) -> None:
         self.status, self.cf_status = status, cf_status
         self._scratch = scratch
         self.gates = Gates(consequences, first_operator)
         services = consequences.services
         # A service checks the system only where some rule of it acts: one whose rules all
         # read a scheme nobody runs here (Xiamen's car parks in Rongcheng) is not visited.
-        acting = {r.service for r in consequences.rules
-                  if r.scheme is None or status.schemes.get(r.scheme)}
-        uses = [Behaviour(name=f"use:{s.name}",
-                          p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
-                          sensor="-", min_age=s.min_age, max_age=s.max_age, harmful=False)
-                for s in services]
-        self.uses = Behaviours(uses, [False] * len(uses),
-                               ListedResponse(negative=1.0, positive=1.0), days,
-                               np.broadcast_to(1.0, n), streams, scratch, ages,
-                               base=base, where=where)  # one rate for all: no column
+        acting = {
+            r.service
+            for r in consequences.rules
+            if r.scheme is None or status.schemes.get(r.scheme)
+        }
+        uses = [
+            Behaviour(
+                name=f"use:{s.name}",
+                p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
+                sensor="-",
+                min_age=s.min_age,
+                max_age=s.max_age,
+                harmful=False,
+            )
+            for s in services
+        ]
+        self.uses = Behaviours(
+            uses,
+            [False] * len(uses),
+            ListedResponse(negative=1.0, positive=1.0),
+            days,
+            np.broadcast_to(1.0, n),
+            streams,
+            scratch,
+            ages,
+            base=base,
+            where=where,
+        )  # one rate for all: no column
         self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
         self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
         self.children_affected = np.zeros(n if children else 0, dtype=bool)
@@ -90,8 +119,9 @@ class ServiceUses:
         citizen, service = citizen[order], service[order]
         uses = np.bincount(service, minlength=self.uses.k)
         code, by_parent = self.gates.decide_day(self.status, citizen, uses)
-        self.decisions += np.bincount(service * len(ACTIONS) + code, minlength=self.decisions.size
-                                      ).reshape(self.decisions.shape)
+        self.decisions += np.bincount(
+            service * len(ACTIONS) + code, minlength=self.decisions.size
+        ).reshape(self.decisions.shape)
         denied = np.flatnonzero(code == GateAction.DENY)
         refused, row = citizen[denied], {"day": day}
         if denied.size:
@@ -125,13 +155,16 @@ class ServiceUses:
         refused, service, count = self._unsettled
         self._unsettled = None
         cf_code, _ = self.gates.decide_day(self.cf_status, refused, count)
-        self.wrongly_denied += np.bincount(service[cf_code != GateAction.DENY],
-                                           minlength=self.uses.k)
+        self.wrongly_denied += np.bincount(
+            service[cf_code != GateAction.DENY], minlength=self.uses.k
+        )
 
     def tally(self) -> dict[str, Any]:
         """Gate decisions by service and answer, wrongful refusals and children affected."""
-        out: dict[str, Any] = {"decisions": self.decisions.copy(),
-                               "wrongly_denied": self.wrongly_denied.copy()}
+        out: dict[str, Any] = {
+            "decisions": self.decisions.copy(),
+            "wrongly_denied": self.wrongly_denied.copy(),
+        }
         if self.children_affected.size:
             out["children_affected"] = int(self.children_affected.sum())
         return out

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xinyong.engine.calendar import Calendar
-from xinyong.engine.scratch import Scratch
 from xinyong.model.codes import ListingReason
+from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Scheme
 
 __all__ = ["ListingChanges", "Standing"]
@@ -75,8 +75,15 @@ class Standing:
         covered: which subjects the scheme scores (default all); the others never change.
     """
 
-    def __init__(self, scheme: Scheme, population: int, days: int, scratch: Scratch,
-                 start: np.ndarray | None = None, covered: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        scheme: Scheme,
+        population: int,
+        days: int,
+        scratch: Scratch,
+        start: np.ndarray | None = None,
+        covered: np.ndarray | None = None,
+    ) -> None:
         scale, rule = scheme.score, scheme.listing
         self.n = population
         self._scratch = scratch
@@ -92,8 +99,9 @@ class Standing:
         every_score = np.arange(scale.floor, scale.ceiling + 1)
         ascending_mins = np.array([g.min for g in reversed(scheme.grades)])
         last = len(scheme.grades) - 1
-        self._grade_of_score = (last - (np.searchsorted(ascending_mins, every_score,
-                                                        side="right") - 1)).astype(np.int8)
+        self._grade_of_score = (
+            last - (np.searchsorted(ascending_mins, every_score, side="right") - 1)
+        ).astype(np.int8)
         dtype = _score_dtype(scale.floor, scale.ceiling)
         if start is None:
             self.score = np.full(population, scale.start, dtype=dtype)
@@ -119,12 +127,22 @@ class Standing:
     def grades(self, subjects: np.ndarray | None = None, day: int = 0) -> np.ndarray:
         """Grade index (into ``grade_names``) of the given subjects, or of everyone, on ``day``."""
         sel = slice(None) if subjects is None else subjects
-        return self._grade(self.score[sel], self.listed[sel],
-                           self.cap_grade[sel] if self.capped else None,
-                           self.cap_until[sel] if self.capped else None, day)
+        return self._grade(
+            self.score[sel],
+            self.listed[sel],
+            self.cap_grade[sel] if self.capped else None,
+            self.cap_until[sel] if self.capped else None,
+            day,
+        )
 
-    def _grade(self, score: np.ndarray, listed: np.ndarray, cap_grade: np.ndarray | None,
-               cap_until: np.ndarray | None, day: int) -> np.ndarray:
+    def _grade(
+        self,
+        score: np.ndarray,
+        listed: np.ndarray,
+        cap_grade: np.ndarray | None,
+        cap_until: np.ndarray | None,
+        day: int,
+    ) -> np.ndarray:
         grade = self._grade_of_score[score - self.floor]
         if cap_grade is not None and cap_until is not None:
             active = cap_until > day
@@ -132,8 +150,14 @@ class Standing:
         grade[listed] = self._listed_index
         return grade
 
-    def apply(self, day: int, subjects: np.ndarray, points: np.ndarray, severe: np.ndarray,
-              caps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> ListingChanges:
+    def apply(
+        self,
+        day: int,
+        subjects: np.ndarray,
+        points: np.ndarray,
+        severe: np.ndarray,
+        caps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> ListingChanges:
         """Score one day's events and update the lists.
 
         Every array below is local to the day's touched citizens (those with events, and those
@@ -162,8 +186,9 @@ class Standing:
 
         # Step 3: scoring, clamped at the end of the day.
         day_points = np.bincount(local, weights=points, minlength=touched.size)
-        score = np.clip(score0 + day_points.astype(np.int64), self.floor,
-                        self.ceiling).astype(score0.dtype)
+        score = np.clip(score0 + day_points.astype(np.int64), self.floor, self.ceiling).astype(
+            score0.dtype
+        )
 
         # Step 4: listing, by a severe event today or (at_floor) a score at the floor.
         to_list = np.zeros(touched.size, dtype=bool)
@@ -201,12 +226,15 @@ class Standing:
         if self.capped:
             self.cap_grade[touched], self.cap_until[touched] = cap_grade, cap_until
 
-        self._count(day, (score0, listed0, cap_grade0, cap_until0),
-                    (score, listed, cap_grade, cap_until))
+        self._count(
+            day, (score0, listed0, cap_grade0, cap_until0), (score, listed, cap_grade, cap_until)
+        )
         reason = np.where(is_severe, _SEVERE, _FLOOR).astype(np.int8)
         return ListingChanges(
-            listed=touched[newly], relisted=touched[restarted],
-            reason_listed=reason[newly], reason_relisted=reason[restarted],
+            listed=touched[newly],
+            relisted=touched[restarted],
+            reason_listed=reason[newly],
+            reason_relisted=reason[restarted],
             released=touched[free],
         )
 
@@ -214,13 +242,14 @@ class Standing:
         """Keep the daily series' aggregates up to date in O(touched): the touched citizens'
         (score, listed, cap grade, cap end) before and after the day."""
         size = len(self.grade_names)
-        self.grade_counts += (np.bincount(self._grade(*after, day), minlength=size)
-                              - np.bincount(self._grade(*before, day - 1), minlength=size))
+        self.grade_counts += np.bincount(self._grade(*after, day), minlength=size) - np.bincount(
+            self._grade(*before, day - 1), minlength=size
+        )
         self.score_sum += delta_sum(after[0], before[0])
 
-    def _touched(self, day: int, subjects: np.ndarray,
-                 caps: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def _touched(
+        self, day: int, subjects: np.ndarray, caps: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The day's touched citizens (with events, due for a release check, or whose grade
         cap starts or ends), and where each event's subject stands among them."""
         if day == 0 and self.at_floor and self.start == self.floor:
@@ -232,7 +261,7 @@ class Standing:
         if self.capped:
             parts += [self._cap_ends.pop(day)] + ([caps[0]] if caps is not None else [])
         touched, local = self._scratch.local(np.concatenate(parts))
-        return touched, local[:subjects.size]
+        return touched, local[: subjects.size]
 
     @property
     def ever_listed(self) -> np.ndarray:
@@ -240,9 +269,16 @@ class Standing:
         release or a lifted listing), so no column of its own is needed."""
         return self.listing_day >= 0
 
-    def _set_caps(self, day: int, touched: np.ndarray, cap_grade: np.ndarray,
-                  cap_until: np.ndarray, who: np.ndarray, grade: np.ndarray,
-                  days: np.ndarray) -> None:
+    def _set_caps(
+        self,
+        day: int,
+        touched: np.ndarray,
+        cap_grade: np.ndarray,
+        cap_until: np.ndarray,
+        who: np.ndarray,
+        grade: np.ndarray,
+        days: np.ndarray,
+    ) -> None:
         """Apply today's grade caps to the local arrays over ``touched``.
 
         A new cap joins any running one: the worse grade and the later end stand.

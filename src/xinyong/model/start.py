@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xinyong.engine.streams import SETUP, Streams
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import Operator, Scenario, Scheme
 
 __all__ = ["starting_scores", "starts_vary"]
@@ -27,9 +27,14 @@ def starts_vary(scheme: Scheme) -> bool:
     return bool(scheme.start_by_income) or scheme.start_records is not None
 
 
-def starting_scores(scenario: Scenario, operator: Operator, streams: Streams,
-                    ids: np.ndarray, conduct: np.ndarray, income_band: np.ndarray | None
-                    ) -> np.ndarray | None:
+def starting_scores(
+    scenario: Scenario,
+    operator: Operator,
+    streams: Streams,
+    ids: np.ndarray,
+    conduct: np.ndarray,
+    income_band: np.ndarray | None,
+) -> np.ndarray | None:
     """Each subject's starting score under one operator's scheme, or None when everyone
     starts at the scheme's base (``scheme.score.start``, which validation keeps on the scale).
 
@@ -48,8 +53,10 @@ def starting_scores(scenario: Scenario, operator: Operator, streams: Streams,
     """
     scheme, offset = operator.scheme, None
     if scheme.start_by_income and income_band is not None and scenario.population is not None:
-        by_band = np.array([scheme.start_by_income.get(b, 0)
-                            for b in scenario.population.income_bands], dtype=np.int64)
+        by_band = np.array(
+            [scheme.start_by_income.get(b, 0) for b in scenario.population.income_bands],
+            dtype=np.int64,
+        )
         offset = by_band[income_band]
     records = scheme.start_records
     if records is None and offset is None:

@@ -27,8 +27,9 @@ def checked_weights(name: str, values: list[float]) -> np.ndarray:
     """
     w = np.asarray(values, dtype=np.float64)
     if w.size == 0 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-        raise ValueError(f"{name} = {values}: weights must be finite, non-negative and have a "
-                         "positive total")
+        raise ValueError(
+            f"{name} = {values}: weights must be finite, non-negative and have a positive total"
+        )
     return w
 
 

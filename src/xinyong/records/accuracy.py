@@ -41,8 +41,11 @@ def honoured_lists(scenario: Scenario) -> list[str]:
             continue
         if op.scheme.listing is not None:
             every.append((listing_name(op.name), listing_name(op.name)))
-        every += [(f"{op.name}:{lst.name}", lst.name) for lst in op.scheme.lists
-                  if lst.kind == "black" and lst.shared]
+        every += [
+            (f"{op.name}:{lst.name}", lst.name)
+            for lst in op.scheme.lists
+            if lst.kind == "black" and lst.shared
+        ]
     rules = scenario.consequences.rules if scenario.consequences is not None else None
     if rules is None or any(r.blacklisted or r.parent_blacklisted for r in rules):
         return [q for q, _ in every]
@@ -50,8 +53,7 @@ def honoured_lists(scenario: Scenario) -> list[str]:
     return [q for q, name in every if name in named or "*" in named]
 
 
-def blacklist_counts(scenario: Scenario, operators: list[OperatorState], n: int
-                     ) -> dict[str, Any]:
+def blacklist_counts(scenario: Scenario, operators: list[OperatorState], n: int) -> dict[str, Any]:
     """Citizens on an honoured blacklist, real and error-free, among ``n`` own citizens, and
     the same among the residents each city's scheme covers (operators with districts)."""
     honoured = set(honoured_lists(scenario))
@@ -67,17 +69,22 @@ def blacklist_counts(scenario: Scenario, operators: list[OperatorState], n: int
                 real |= lst.member
                 cf |= cf_lst.member
     out: dict[str, Any] = _counts(real, cf)
-    out["by_city"] = {op.name: _counts(real[op.covered], cf[op.covered])
-                      for op in operators if op.districts is not None
-                      and op.covered is not None}
+    out["by_city"] = {
+        op.name: _counts(real[op.covered], cf[op.covered])
+        for op in operators
+        if op.districts is not None and op.covered is not None
+    }
     return out
 
 
 def _counts(real: np.ndarray, cf: np.ndarray) -> dict[str, int]:
-    return {"citizens": int(real.size), "blacklisted": int(real.sum()),
-            "counterfactual_blacklisted": int(cf.sum()),
-            "wrongly_blacklisted": int((real & ~cf).sum()),
-            "wrongly_missing": int((~real & cf).sum())}
+    return {
+        "citizens": int(real.size),
+        "blacklisted": int(real.sum()),
+        "counterfactual_blacklisted": int(cf.sum()),
+        "wrongly_blacklisted": int((real & ~cf).sum()),
+        "wrongly_missing": int((~real & cf).sum()),
+    }
 
 
 def grade_counts(op: OperatorState, day: int) -> dict[str, Any]:
@@ -96,6 +103,7 @@ def grade_counts(op: OperatorState, day: int) -> dict[str, Any]:
         "wrongly_graded": int((grade != cf_grade).sum()),
         "wrongly_downgraded": int((grade > cf_grade).sum()),
         "points_lost": int(lost[lost > 0].sum()),
-        "grade_matrix": np.bincount(grade.astype(np.int64) * k + cf_grade, minlength=k * k
-                                    ).reshape(k, k),
+        "grade_matrix": np.bincount(grade.astype(np.int64) * k + cf_grade, minlength=k * k).reshape(
+            k, k
+        ),
     }

@@ -32,17 +32,44 @@ import pyarrow.parquet as pq
 from xinyong.model.population import Population
 from xinyong.scenario import Scenario
 
-__all__ = ["DATA", "LEDGER_SCHEMA", "ParquetLedger", "cities", "create_views", "cut_back",
-           "daily_operator_frames", "prepare", "write_table"]
+__all__ = [
+    "DATA",
+    "LEDGER_SCHEMA",
+    "ParquetLedger",
+    "cities",
+    "create_views",
+    "cut_back",
+    "daily_operator_frames",
+    "prepare",
+    "write_table",
+]
 
 DATA = "data"
-LEDGER_SCHEMA = pa.schema([pa.field(name, kind, nullable=False) for name, kind in (
-    ("day", pa.int32()), ("operator", pa.int16()), ("subject", pa.int32()),
-    ("actor", pa.int32()), ("behaviour", pa.int16()), ("points", pa.int32()),
-    ("flags", pa.uint8()))])
+LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field(name, kind, nullable=False)
+        for name, kind in (
+            ("day", pa.int32()),
+            ("operator", pa.int16()),
+            ("subject", pa.int32()),
+            ("actor", pa.int32()),
+            ("behaviour", pa.int16()),
+            ("points", pa.int32()),
+            ("flags", pa.uint8()),
+        )
+    ]
+)
 #: Tables each block writes whole at its end, one file per block.
-BLOCK_TABLES = ("listings", "list_changes", "memberships", "standings", "population",
-                "organisations", "notices", "daily_operators")
+BLOCK_TABLES = (
+    "listings",
+    "list_changes",
+    "memberships",
+    "standings",
+    "population",
+    "organisations",
+    "notices",
+    "daily_operators",
+)
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -91,8 +118,14 @@ class ParquetLedger:
         base: per kind of subject, the city-wide id of the population's first.
     """
 
-    def __init__(self, folder: Path, scenario: Scenario, population: Population | None,
-                 block: int, base: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        scenario: Scenario,
+        population: Population | None,
+        block: int,
+        base: dict[str, int] | None = None,
+    ) -> None:
         self.folder = folder / "ledger"
         self.block = block
         self.cities, self._of_district, self._fixed = cities(scenario)
@@ -101,9 +134,11 @@ class ParquetLedger:
         self._district: list[tuple[np.ndarray, int]] | None = None
         if population is not None:
             self._district = [
-                (population.district, base["citizen"]) if op.scheme.subject == "citizen"
+                (population.district, base["citizen"])
+                if op.scheme.subject == "citizen"
                 else (population.org_district, base["company"])
-                for op in scenario.all_operators()]
+                for op in scenario.all_operators()
+            ]
         self._operators = [_safe(op.name) for op in scenario.all_operators()]
         self._writers: dict[tuple[int, int], pq.ParquetWriter] = {}
 
@@ -120,14 +155,16 @@ class ParquetLedger:
                 district, first = self._district[index]
                 city[rows] = self._of_district[district[chunk["subject"][rows] - first]]
         key = city * len(self._operators) + operator
-        table = pa.table({name: chunk[name] for name in LEDGER_SCHEMA.names},
-                         schema=LEDGER_SCHEMA)
+        table = pa.table({name: chunk[name] for name in LEDGER_SCHEMA.names}, schema=LEDGER_SCHEMA)
         if key.size and (key != key[0]).any():  # rows of several partitions: group them
             order = np.argsort(key, kind="stable")
             key = key[order]
             table = table.take(pa.array(order))
-        bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True]) if key.size else \
-            np.zeros(1, dtype=np.int64)
+        bounds = (
+            np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+            if key.size
+            else np.zeros(1, dtype=np.int64)
+        )
         first_day = int(chunk["day"].min()) if chunk["day"].size else 0
         for lo, hi in itertools.pairwise(bounds):
             c, o = divmod(int(key[lo]), len(self._operators))
@@ -136,16 +173,19 @@ class ParquetLedger:
     def _writer(self, city: int, operator: int, day: int) -> pq.ParquetWriter:
         writer = self._writers.get((city, operator))
         if writer is None:
-            where = self.folder / f"city={self.cities[city]}" / \
-                f"operator={self._operators[operator]}"
+            where = (
+                self.folder / f"city={self.cities[city]}" / f"operator={self._operators[operator]}"
+            )
             where.mkdir(parents=True, exist_ok=True)
             # Dictionaries for the columns of few values only, which then need no compression
             # (nor do citizen ids, which do not compress): as small, and twice as fast.
-            writer = pq.ParquetWriter(where / f"block-{self.block:04d}-day-{day:05d}.parquet",
-                                      LEDGER_SCHEMA, compression="none",
-                                      use_dictionary=["day", "operator", "behaviour",
-                                                      "points", "flags"],
-                                      write_statistics=["day", "subject", "actor"])
+            writer = pq.ParquetWriter(
+                where / f"block-{self.block:04d}-day-{day:05d}.parquet",
+                LEDGER_SCHEMA,
+                compression="none",
+                use_dictionary=["day", "operator", "behaviour", "points", "flags"],
+                write_statistics=["day", "subject", "actor"],
+            )
             self._writers[(city, operator)] = writer
         return writer
 
@@ -181,8 +221,9 @@ def cut_back(folder: Path, block: int, day: int) -> None:
             path.unlink()
 
 
-def write_table(folder: Path, table: str, frame: pd.DataFrame, block: int,
-                partition: str = "") -> None:
+def write_table(
+    folder: Path, table: str, frame: pd.DataFrame, block: int, partition: str = ""
+) -> None:
     """Write one block's rows of a table (atomically: a reader never sees half a file)."""
     where = folder / table / partition if partition else folder / table
     where.mkdir(parents=True, exist_ok=True)
@@ -208,15 +249,19 @@ def create_views(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """
     made = []
     columns = ", ".join(LEDGER_SCHEMA.names)
-    con.execute(f"CREATE OR REPLACE VIEW ledger_rows AS SELECT {columns} FROM read_parquet("
-                f"'{DATA}/ledger/**/*.parquet', hive_partitioning = false)")
+    con.execute(
+        f"CREATE OR REPLACE VIEW ledger_rows AS SELECT {columns} FROM read_parquet("
+        f"'{DATA}/ledger/**/*.parquet', hive_partitioning = false)"
+    )
     made.append("ledger_rows")
     for table in BLOCK_TABLES:
         if table == "daily_operators":
             continue  # the driver keeps the summed series; blocks' own rows are in the files
         if any((folder / table).rglob("*.parquet")):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
-                        f"'{DATA}/{table}/**/*.parquet', hive_partitioning = false)")
+            con.execute(
+                f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
+                f"'{DATA}/{table}/**/*.parquet', hive_partitioning = false)"
+            )
             made.append(table)
     return made

@@ -32,8 +32,7 @@ _CAUSES = {
     ListChange.OPENING_STOCK.label: "on the list when the run began",
     ListChange.OBLIGATION_MET.label: "removed early: the obligation was met",
     ListChange.EXPIRED.label: "the term ran out",
-    ListChange.REPAIRED.label: "credit repair: the minimum period passed and the score "
-                               "recovered",
+    ListChange.REPAIRED.label: "credit repair: the minimum period passed and the score recovered",
 }
 #: The ``ledger`` view's columns of the flags that keep a row from counting.
 _NOT_COUNTED = [column for flag, column in FLAG_COLUMNS.items() if flag & NOT_COUNTED]
@@ -101,66 +100,92 @@ class Explanation:
 
     def to_dict(self) -> dict:
         """Everything in the explanation as plain JSON-ready values."""
+
         def records(frame: pd.DataFrame) -> list[dict]:
             return json.loads(frame.to_json(orient="records"))
 
         return {
-            "citizen": self.citizen, "name": self.name, "operator": self.operator.name,
-            "scheme": self.scheme.name, "scenario": self.scenario.name, "days": self.days,
-            "score": self.score, "grade": self.grade, "listed": self.listed,
+            "citizen": self.citizen,
+            "name": self.name,
+            "operator": self.operator.name,
+            "scheme": self.scheme.name,
+            "scenario": self.scenario.name,
+            "days": self.days,
+            "score": self.score,
+            "grade": self.grade,
+            "listed": self.listed,
             "listing_day": self.listing_day,
-            "counterfactual": {"score": self.counterfactual_score,
-                               "grade": self.counterfactual_grade,
-                               "listed": self.counterfactual_listed},
-            "events": records(self.events), "blamed_on_others": records(self.blamed_on_others),
-            "listings": records(self.listings), "grades": records(self.grades),
-            "list_history": records(self.list_history) if self.list_history is not None
-            else [],
+            "counterfactual": {
+                "score": self.counterfactual_score,
+                "grade": self.counterfactual_grade,
+                "listed": self.counterfactual_listed,
+            },
+            "events": records(self.events),
+            "blamed_on_others": records(self.blamed_on_others),
+            "listings": records(self.listings),
+            "grades": records(self.grades),
+            "list_history": records(self.list_history) if self.list_history is not None else [],
             "memberships": records(self.memberships) if self.memberships is not None else [],
             "others": [o.to_dict() for o in self.others],
         }
 
     def _headline(self) -> str:
-        status = (f"listed since day {self.listing_day}" if self.listed else "not listed")
+        status = f"listed since day {self.listing_day}" if self.listed else "not listed"
         cf = "listed" if self.counterfactual_listed else "not listed"
         kind = "Citizen" if self.scheme.subject == "citizen" else "Organisation"
         who = f"{kind} {self.citizen}" + (f" ({self.name})" if self.name else "")
-        under = (f" under '{self.operator.name}' ({self.scheme.name})"
-                 if len(self.scenario.all_operators()) > 1 else "")
+        under = (
+            f" under '{self.operator.name}' ({self.scheme.name})"
+            if len(self.scenario.all_operators()) > 1
+            else ""
+        )
         on = [r.list for r in self._members() if r.kind == "black"]
         lists = f" On {', '.join(on)}." if on else ""
-        return (f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
-                f"score {self.score}, grade {self.grade}, {status}.{lists}\n"
-                f"Without errors: score {self.counterfactual_score}, grade "
-                f"{self.counterfactual_grade}, {cf}.")
+        return (
+            f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
+            f"score {self.score}, grade {self.grade}, {status}.{lists}\n"
+            f"Without errors: score {self.counterfactual_score}, grade "
+            f"{self.counterfactual_grade}, {cf}."
+        )
 
     def _notes(self) -> list[str]:
         notes = []
         wrong = self.events[self.events["misattributed"] | self.events["fabricated"]]
         if len(wrong):
-            notes.append(f"* {len(wrong)} event(s) were recorded against this citizen by mistake "
-                         f"({int(wrong['points'].sum()):+d} points); the actor is shown, or "
-                         f"'false report' where nobody did it.")
+            notes.append(
+                f"* {len(wrong)} event(s) were recorded against this citizen by mistake "
+                f"({int(wrong['points'].sum()):+d} points); the actor is shown, or "
+                f"'false report' where nobody did it."
+            )
         dismissed = self.events[self.events["dismissed"]]
         if len(dismissed):
             notes.append(f"{len(dismissed)} event(s) were dismissed on review and did not count.")
         if len(self.blamed_on_others):
-            notes.append(f"{len(self.blamed_on_others)} event(s) this citizen did were recorded "
-                         f"against others ({int(self.blamed_on_others['points'].sum()):+d} "
-                         f"points).")
+            notes.append(
+                f"{len(self.blamed_on_others)} event(s) this citizen did were recorded "
+                f"against others ({int(self.blamed_on_others['points'].sum()):+d} "
+                f"points)."
+            )
         return notes
 
     def _listing_lines(self) -> list[str]:
         lines = []
-        cf_days = {int(r.day) for r in self.listings.itertuples()
-                   if r.counterfactual and r.change != _RELEASED}
+        cf_days = {
+            int(r.day)
+            for r in self.listings.itertuples()
+            if r.counterfactual and r.change != _RELEASED
+        }
         for row in self.listings.itertuples():
             which = "error-free: " if row.counterfactual else ""
             why = f" ({row.reason})" if isinstance(row.reason, str) else ""
-            mark = "* wrongful: " if not row.counterfactual and row.change == _LISTED \
-                and int(row.day) not in cf_days else ""
-            lines.append(f"day {row.day}: {mark}{which}grade {self.scheme.listed_grade} "
-                         f"{row.change}{why}")
+            mark = (
+                "* wrongful: "
+                if not row.counterfactual and row.change == _LISTED and int(row.day) not in cf_days
+                else ""
+            )
+            lines.append(
+                f"day {row.day}: {mark}{which}grade {self.scheme.listed_grade} {row.change}{why}"
+            )
         listing = self.scheme.listing
         if self.listed and listing and listing.at_floor and self.score == self.scheme.score.floor:
             lines.append("at the floor: listed again every day it stays there")
@@ -173,8 +198,11 @@ class Explanation:
         for row in self._members():
             term = f" until day {row.until}" if row.kind == "black" and row.until >= 0 else ""
             repeats = f", extended {row.repeats} time(s)" if row.repeats else ""
-            wrong = "" if row.counterfactual_member else \
-                " * wrongly: the error-free system would not list this citizen"
+            wrong = (
+                ""
+                if row.counterfactual_member
+                else " * wrongly: the error-free system would not list this citizen"
+            )
             lines.append(f"now on {row.list} since day {row.since}{term}{repeats}{wrong}")
         return lines
 
@@ -188,9 +216,11 @@ class Explanation:
         return "; ".join(note)
 
     def __repr__(self) -> str:
-        return (f"<Explanation of {self.scheme.subject} {self.citizen} under "
-                f"'{self.operator.name}': score {self.score}, grade {self.grade}, "
-                f"{len(self.events)} events; print() it for the ledger>")
+        return (
+            f"<Explanation of {self.scheme.subject} {self.citizen} under "
+            f"'{self.operator.name}': score {self.score}, grade {self.grade}, "
+            f"{len(self.events)} events; print() it for the ledger>"
+        )
 
     def _repr_html_(self) -> str:
         from xinyong.views.notebook import explanation_html
@@ -204,12 +234,18 @@ class Explanation:
 
     def _text(self) -> str:
         s = self.scheme.score
-        out = [self._headline(), f"Starts at {self.start} points; scores stay within "
-               f"[{s.floor}, {s.ceiling}], clamped at the end of each day.", ""]
+        out = [
+            self._headline(),
+            f"Starts at {self.start} points; scores stay within "
+            f"[{s.floor}, {s.ceiling}], clamped at the end of each day.",
+            "",
+        ]
         out.append(f"{'day':>5}  {'behaviour':<26}{'sensor':<11}{'points':>7}{'score':>7}  note")
         for row in self.events.itertuples():
-            out.append(f"{row.day:>5}  {row.behaviour:<26}{row.sensor:<11}{row.points:>+7d}"
-                       f"{row.score:>7}  {self._note(row)}")
+            out.append(
+                f"{row.day:>5}  {row.behaviour:<26}{row.sensor:<11}{row.points:>+7d}"
+                f"{row.score:>7}  {self._note(row)}"
+            )
         if not len(self.events):
             out.append("       (no events recorded against this citizen)")
         out += ["", *self._notes()]
@@ -219,8 +255,10 @@ class Explanation:
         return "\n".join(out)
 
     def _grade_history(self) -> str:
-        steps = [f"day {r.day} {r.grade}" + (f" (capped by {r.capped_by})" if r.capped_by
-                                              else "") for r in self.grades.itertuples()]
+        steps = [
+            f"day {r.day} {r.grade}" + (f" (capped by {r.capped_by})" if r.capped_by else "")
+            for r in self.grades.itertuples()
+        ]
         return "".join(f" → {step}" for step in steps)
 
     def _start_grade(self) -> str:
@@ -235,22 +273,34 @@ class Explanation:
         if len(self.scenario.all_operators()) > 1:
             title += f" — {self.operator.name} ({self.scheme.name})"
         table = Table(title=Text(title), show_lines=False)
-        for name, justify in (("day", "right"), ("behaviour", "left"), ("sensor", "left"),
-                              ("points", "right"), ("score", "right"), ("note", "left")):
+        for name, justify in (
+            ("day", "right"),
+            ("behaviour", "left"),
+            ("sensor", "left"),
+            ("points", "right"),
+            ("score", "right"),
+            ("note", "left"),
+        ):
             table.add_column(name, justify=justify)
         for row in self.events.itertuples():
             colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
             wrong = row.misattributed or row.fabricated
-            table.add_row(str(row.day), Text(row.behaviour), Text(row.sensor),
-                          Text(f"{row.points:+d}", style=colour), str(row.score),
-                          Text(self._note(row), style="bold yellow" if wrong else ""))
+            table.add_row(
+                str(row.day),
+                Text(row.behaviour),
+                Text(row.sensor),
+                Text(f"{row.points:+d}", style=colour),
+                str(row.score),
+                Text(self._note(row), style="bold yellow" if wrong else ""),
+            )
         lines = self._listing_lines()
         return Group(
             Text(self._headline(), style="bold"),
             table,
             *(Text(n) for n in self._notes()),
-            Text("Lists:" + ("".join(f"\n  {line}" for line in lines) if lines
-                             else " never listed")),
+            Text(
+                "Lists:" + ("".join(f"\n  {line}" for line in lines) if lines else " never listed")
+            ),
             Text(f"Grades: start {self._start_grade()}" + self._grade_history()),
         )
 
@@ -277,11 +327,20 @@ def _grade_of(scheme: Scheme, score: int, listed: bool) -> str:
     return next(g.grade for g in scheme.grades if score >= g.min)
 
 
-def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: int,
-                    start: int, standing: dict, events: pd.DataFrame, done_by: pd.DataFrame,
-                    listings: pd.DataFrame, name: str | None = None,
-                    list_history: pd.DataFrame | None = None,
-                    memberships: pd.DataFrame | None = None) -> Explanation:
+def explain_subject(
+    scenario: Scenario,
+    operator: Operator,
+    days: int,
+    citizen: int,
+    start: int,
+    standing: dict,
+    events: pd.DataFrame,
+    done_by: pd.DataFrame,
+    listings: pd.DataFrame,
+    name: str | None = None,
+    list_history: pd.DataFrame | None = None,
+    memberships: pd.DataFrame | None = None,
+) -> Explanation:
     """Assemble an explanation from the stored rows of one subject under one operator.
 
     Args:
@@ -311,41 +370,55 @@ def explain_subject(scenario: Scenario, operator: Operator, days: int, citizen: 
         scores += [new] * len(day_events)
         lost += [0] * (len(day_events) - 1) + [total - (new - score)]
         score = new
-    events = events.assign(score=np.array(scores, dtype=np.int64),
-                           not_counted=np.array(lost, dtype=np.int64))
+    events = events.assign(
+        score=np.array(scores, dtype=np.int64), not_counted=np.array(lost, dtype=np.int64)
+    )
     if score != standing["score"]:
         raise RuntimeError(
             f"citizen {citizen}: the ledger replays to {score} but the store holds "
-            f"{standing['score']}; the run's store is damaged — simulate it again.")
+            f"{standing['score']}; the run's store is damaged — simulate it again."
+        )
 
     grades = _grade_history(operator.scheme, start, events, listings)
     grades = grades[grades["day"] < days].reset_index(drop=True)  # a cap may end after the run
     blamed = done_by[done_by["subject"] != citizen].reset_index(drop=True)
     return Explanation(
-        citizen=citizen, scenario=scenario, operator=operator, start=start, days=days,
+        citizen=citizen,
+        scenario=scenario,
+        operator=operator,
+        start=start,
+        days=days,
         name=name,
-        score=int(standing["score"]), grade=str(standing["grade"]),
+        score=int(standing["score"]),
+        grade=str(standing["grade"]),
         listed=bool(standing["listed"]),
         listing_day=int(standing["listing_day"]) if standing["listed"] else None,
         counterfactual_score=int(standing["counterfactual_score"]),
         counterfactual_grade=str(standing["counterfactual_grade"]),
         counterfactual_listed=bool(standing["counterfactual_listed"]),
-        events=events, blamed_on_others=blamed,
-        listings=listings.reset_index(drop=True), grades=grades,
-        list_history=None if list_history is None else _annotate(
-            operator.scheme, list_history, events),
+        events=events,
+        blamed_on_others=blamed,
+        listings=listings.reset_index(drop=True),
+        grades=grades,
+        list_history=None
+        if list_history is None
+        else _annotate(operator.scheme, list_history, events),
         memberships=memberships,
     )
 
 
-def _grade_history(scheme: Scheme, start: int, events: pd.DataFrame, listings: pd.DataFrame
-                   ) -> pd.DataFrame:
+def _grade_history(
+    scheme: Scheme, start: int, events: pd.DataFrame, listings: pd.DataFrame
+) -> pd.DataFrame:
     """The grade after each day the score, the real listing or a grade cap changed."""
     names = scheme.grade_names()
     counted = events[~_not_counted(events)]
-    caps = [(int(r.day), int(r.day) + o.days, names.index(o.grade), r.behaviour)
-            for r in counted.itertuples() for o in scheme.overrides
-            if o.behaviour == r.behaviour]
+    caps = [
+        (int(r.day), int(r.day) + o.days, names.index(o.grade), r.behaviour)
+        for r in counted.itertuples()
+        for o in scheme.overrides
+        if o.behaviour == r.behaviour
+    ]
     real = listings[~listings["counterfactual"]]
     change_days = sorted(set(events["day"]) | set(real["day"]) | {c[1] for c in caps})
     end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
@@ -369,8 +442,11 @@ def _grade_history(scheme: Scheme, start: int, events: pd.DataFrame, listings: p
 def _annotate(scheme: Scheme, history: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """Each list change with its cause in words, and whether a real entry was wrongful."""
     specs = {lst.name: lst for lst in scheme.lists}
-    entries = {(int(r.day), r.list) for r in history.itertuples()
-               if r.counterfactual and r.change in _JOINED}
+    entries = {
+        (int(r.day), r.list)
+        for r in history.itertuples()
+        if r.counterfactual and r.change in _JOINED
+    }
     causes, wrongful = [], []
     for r in history.itertuples():
         spec, day = specs.get(r.list), int(r.day)
@@ -382,13 +458,13 @@ def _annotate(scheme: Scheme, history: pd.DataFrame, events: pd.DataFrame) -> pd
             elif len(today):
                 cause = "; ".join(_cause(e) for e in today.itertuples())
             elif spec.escalation is not None:
-                cause = (f"score below {spec.escalation.below} after a warning and "
-                         f"counselling")
+                cause = f"score below {spec.escalation.below} after a warning and counselling"
         else:
             cause = _CAUSES.get(r.change, "")
         causes.append(cause)
-        wrongful.append(bool(not r.counterfactual and r.change in _JOINED
-                             and (day, r.list) not in entries))
+        wrongful.append(
+            bool(not r.counterfactual and r.change in _JOINED and (day, r.list) not in entries)
+        )
     return history.assign(cause=causes, wrongful=wrongful).reset_index(drop=True)
 
 

@@ -15,15 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xinyong.engine.day import PhaseClock, Timed
 from xinyong.model.codes import NOT_COUNTED, LedgerFlag
 from xinyong.model.sensors import Events
 from xinyong.model.start import starts_vary
+from xinyong.primitives.clock import PhaseClock, Timed
 from xinyong.records.store import RunStore
 from xinyong.scenario import Operator, Scenario, ScoreScale
 
-__all__ = ["Inline", "Ledger", "LedgerWriter", "UnknownCitizenError", "replay",
-           "withdrawn_mask"]
+__all__ = ["Inline", "Ledger", "LedgerWriter", "UnknownCitizenError", "replay", "withdrawn_mask"]
 
 
 class UnknownCitizenError(KeyError):
@@ -43,8 +42,9 @@ def withdrawn_mask(events: Events, keys: list[tuple[int, int, int, int]]) -> np.
     """
     mask = np.zeros(len(events), dtype=bool)
     for subject, actor, behaviour, nth in keys:
-        same = np.flatnonzero((events.subject == subject) & (events.actor == actor)
-                              & (events.behaviour == behaviour))
+        same = np.flatnonzero(
+            (events.subject == subject) & (events.actor == actor) & (events.behaviour == behaviour)
+        )
         if nth < same.size:
             mask[same[nth]] = True
     return mask
@@ -75,8 +75,12 @@ class LedgerWriter:
             worker that has one core).
     """
 
-    def __init__(self, sink: RunStore | Callable[[dict[str, np.ndarray]], None],
-                 chunk_rows: int = 2_000_000, in_background: bool = True) -> None:
+    def __init__(
+        self,
+        sink: RunStore | Callable[[dict[str, np.ndarray]], None],
+        chunk_rows: int = 2_000_000,
+        in_background: bool = True,
+    ) -> None:
         self._cursor = None
         if isinstance(sink, RunStore):
             store = sink
@@ -87,16 +91,24 @@ class LedgerWriter:
 
         self._sink = sink
         self._chunk_rows = chunk_rows
-        self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray,
-                                 np.ndarray | None]] = []
+        self._buffer: list[tuple[int, int, Events, np.ndarray, np.ndarray, np.ndarray | None]] = []
         self._buffered = 0
-        self._writer: Executor = ThreadPoolExecutor(max_workers=1,
-                                                    thread_name_prefix="ledger-writer") \
-            if in_background else Inline()
+        self._writer: Executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+            if in_background
+            else Inline()
+        )
         self._in_flight: Future[None] | None = None
 
-    def append(self, day: int, operator: int, events: Events, points: np.ndarray,
-               dismissed: np.ndarray, withdrawn: np.ndarray | None = None) -> None:
+    def append(
+        self,
+        day: int,
+        operator: int,
+        events: Events,
+        points: np.ndarray,
+        dismissed: np.ndarray,
+        withdrawn: np.ndarray | None = None,
+    ) -> None:
         """Add one day's events as one operator received them, with its points (and which
         were withdrawn on appeal: they keep their place, flagged reversed)."""
         if len(events):
@@ -154,6 +166,7 @@ class LedgerWriter:
             def part(p: tuple) -> np.ndarray:
                 on = get(p)
                 return np.zeros(len(p[2]), bool) if on is None else on
+
             return column(part, np.uint8) * np.uint8(bit)
 
         flags = flag(lambda p: p[2].misattributed, LedgerFlag.MISATTRIBUTED)
@@ -172,8 +185,14 @@ class LedgerWriter:
         }
 
 
-def replay(scale: ScoreScale, population: int, day: np.ndarray, subject: np.ndarray,
-           points: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+def replay(
+    scale: ScoreScale,
+    population: int,
+    day: np.ndarray,
+    subject: np.ndarray,
+    points: np.ndarray,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
     """Rebuild every subject's score from events alone.
 
     Args:
@@ -186,8 +205,11 @@ def replay(scale: ScoreScale, population: int, day: np.ndarray, subject: np.ndar
     Returns:
         The score of each subject after the last event's day.
     """
-    score = (np.full(population, scale.start, dtype=np.int64) if start is None
-             else np.array(start, dtype=np.int64))
+    score = (
+        np.full(population, scale.start, dtype=np.int64)
+        if start is None
+        else np.array(start, dtype=np.int64)
+    )
     order = np.lexsort((subject, day))
     day, subject, points = day[order], subject[order], points[order]
     starts = np.flatnonzero(np.diff(day)) + 1
@@ -217,8 +239,9 @@ class Ledger:
     def _operator(self, operator: str | None) -> tuple[int, Operator]:
         name = operator or self.operators[0]
         if name not in self.operators:
-            raise KeyError(f"no operator '{name}' in this run; operators: "
-                           f"{', '.join(self.operators)}")
+            raise KeyError(
+                f"no operator '{name}' in this run; operators: {', '.join(self.operators)}"
+            )
         index = self.operators.index(name)
         return index, self._scenario.all_operators()[index]
 
@@ -231,7 +254,8 @@ class Ledger:
             self.check(subject, op)
             where, params = where + " AND subject = ?", [*params, subject]
         return self._store.query(
-            f"SELECT * FROM events {where} ORDER BY day, subject, actor, behaviour", params)
+            f"SELECT * FROM events {where} ORDER BY day, subject, actor, behaviour", params
+        )
 
     def done_by(self, actor: int, operator: str | None = None) -> pd.DataFrame:
         """An operator's events whose actor is ``actor``, whoever they were attributed to."""
@@ -239,20 +263,28 @@ class Ledger:
         self.check(actor, op)
         return self._store.query(
             "SELECT * FROM events WHERE operator = ? AND actor = ? ORDER BY day, behaviour",
-            [op.name, actor])
+            [op.name, actor],
+        )
 
     def check(self, subject: int, op: Operator) -> None:
         """Raise :class:`UnknownCitizenError` unless ``subject`` is one of ``op``'s subjects."""
         if op.scheme.subject == "citizen":
             n, what, kind = self._scenario.citizens, "citizens", "citizen"
         else:
-            n = int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0]
-                    ) if self._scenario.population else 0
+            n = (
+                int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
+                if self._scenario.population
+                else 0
+            )
             what, kind = "organisations", "organisation"
-        if isinstance(subject, bool) or not isinstance(subject, (int, np.integer)) \
-                or not 0 <= subject < n:
+        if (
+            isinstance(subject, bool)
+            or not isinstance(subject, (int, np.integer))
+            or not 0 <= subject < n
+        ):
             raise UnknownCitizenError(
-                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}")
+                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}"
+            )
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Any SQL over the store's tables (``ledger``, ``events``, ``listings``, ...)."""
@@ -263,12 +295,15 @@ class Ledger:
         index, op = self._operator(operator)
         if not starts_vary(op.scheme):
             return None
-        return self._store.con.execute(  # stored with the standings (records are drawn)
-            "SELECT start FROM standings WHERE operator = ? ORDER BY subject",
-            [index]).fetchnumpy()["start"].astype(np.int64)
+        return (
+            self._store.con.execute(  # stored with the standings (records are drawn)
+                "SELECT start FROM standings WHERE operator = ? ORDER BY subject", [index]
+            )
+            .fetchnumpy()["start"]
+            .astype(np.int64)
+        )
 
-    def replay(self, subject: int | None = None, operator: str | None = None
-               ) -> np.ndarray | int:
+    def replay(self, subject: int | None = None, operator: str | None = None) -> np.ndarray | int:
         """Scores rebuilt from an operator's counted events: one subject's, or all as an array."""
         index, op = self._operator(operator)
         where = f"WHERE operator = ? AND flags & {int(NOT_COUNTED)} = 0"
@@ -276,10 +311,17 @@ class Ledger:
         if subject is not None:
             where, params = where + " AND subject = ?", [*params, subject]
         cols = self._store.con.execute(
-            f"SELECT day, subject, points FROM ledger_rows {where}", params).fetchnumpy()
+            f"SELECT day, subject, points FROM ledger_rows {where}", params
+        ).fetchnumpy()
         size = self._subjects(op)
-        scores = replay(op.scheme.score, size, cols["day"], cols["subject"], cols["points"],
-                        self.starting_scores(op.name))
+        scores = replay(
+            op.scheme.score,
+            size,
+            cols["day"],
+            cols["subject"],
+            cols["points"],
+            self.starting_scores(op.name),
+        )
         return int(scores[subject]) if subject is not None else scores
 
     def _subjects(self, op: Operator) -> int:

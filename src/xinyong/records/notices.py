@@ -23,12 +23,12 @@ __all__ = ["notice_text", "stored_status"]
 
 _TEXTS = {
     "billboard": "{name} (ID {identity}) was caught {what} on camera on day {day}. [billboard at "
-                 "the crossing, with photo]",
+    "the crossing, with photo]",
     "tv": "{name} is discredited. [TV and LED screens, day {day}]",
     "published_list": "{name}, identity number {identity}, is added to the published list of "
-                      "the discredited. [official website, day {day}]",
-    "dial_tone": "Callers to {name} now hear: \"the person you are calling is a dishonest "
-                 "debtor\". [from day {day}]",
+    "the discredited. [official website, day {day}]",
+    "dial_tone": 'Callers to {name} now hear: "the person you are calling is a dishonest '
+    'debtor". [from day {day}]',
     "poster": "{name} is a model citizen. [poster, day {day}]",
     "civilized_family": "The family of {name} is a civilized family. [poster, day {day}]",
 }
@@ -37,8 +37,7 @@ _TEXTS = {
 def notice_text(kind: str, name: str, identity: str, behaviour: object, day: int) -> str:
     """A notice as the city shows it, about a synthetic citizen."""
     what = behaviour.replace("_", " ") if isinstance(behaviour, str) else "misbehaving"
-    return _TEXTS[kind].format(name=name, identity=identity, what=what, day=day).replace(
-        "  ", " ")
+    return _TEXTS[kind].format(name=name, identity=identity, what=what, day=day).replace("  ", " ")
 
 
 def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
@@ -52,7 +51,9 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
             continue
         standing = store.con.execute(
             "SELECT listed, listing_day, grade, score, covered FROM standings "
-            "WHERE operator = ? ORDER BY subject", [index]).df()
+            "WHERE operator = ? ORDER BY subject",
+            [index],
+        ).df()
         names = op.scheme.grade_names()
         codes = pd.Categorical(standing["grade"], categories=names).codes.astype(np.int64)
         grades[op.name] = ((lambda c, g=codes: g[c]), names)
@@ -60,39 +61,56 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
         covered[op.name] = standing["covered"].to_numpy(dtype=bool)
         schemes.setdefault(op.scheme.name, []).append(op.name)
         if op.scheme.listing is not None:
-            views.append(ListView(f"{op.name}:listing",
-                                  f"grade {op.scheme.listed_grade}", op.name,
-                                  "scheme", standing["listed"].to_numpy(),
-                                  standing["listing_day"].to_numpy(), None))
+            views.append(
+                ListView(
+                    f"{op.name}:listing",
+                    f"grade {op.scheme.listed_grade}",
+                    op.name,
+                    "scheme",
+                    standing["listed"].to_numpy(),
+                    standing["listing_day"].to_numpy(),
+                    None,
+                )
+            )
         n = len(standing)
         for spec in (spec for spec in op.scheme.lists if spec.shared):
             rows = store.con.execute(
                 "SELECT subject, since, until FROM memberships WHERE operator = ? AND list = ?",
-                [index, spec.name]).fetchnumpy()
+                [index, spec.name],
+            ).fetchnumpy()
             member = np.zeros(n, dtype=bool)
             since = np.full(n, -1, dtype=np.int32)
             until = np.full(n, -1, dtype=np.int32)
             member[rows["subject"]] = True
             since[rows["subject"]] = rows["since"]
             until[rows["subject"]] = rows["until"]
-            views.append(ListView(spec.name, spec.title, op.name, spec.kind, member, since,
-                                  until))
+            views.append(ListView(spec.name, spec.title, op.name, spec.kind, member, since, until))
     if scenario.population is None:
         return GateStatus(views, grades, scores=scores, covered=covered, schemes=schemes)
     pop = store.con.execute(
-        "SELECT household, role, age FROM population ORDER BY citizen").fetchnumpy()
+        "SELECT household, role, age FROM population ORDER BY citizen"
+    ).fetchnumpy()
     homes = Households.of(pop["household"], pop["role"] == ADULT)
-    return GateStatus(views, grades, homes, scores=scores, covered=covered, schemes=schemes,
-                      age=np.asarray(pop["age"]),
-                      leads_blacklisted=_stored_leaders(store, scenario, homes.household.size))
+    return GateStatus(
+        views,
+        grades,
+        homes,
+        scores=scores,
+        covered=covered,
+        schemes=schemes,
+        age=np.asarray(pop["age"]),
+        leads_blacklisted=_stored_leaders(store, scenario, homes.household.size),
+    )
 
 
-def _stored_leaders(store: RunStore, scenario: Scenario, n: int
-                    ) -> Callable[[np.ndarray], np.ndarray] | None:
+def _stored_leaders(
+    store: RunStore, scenario: Scenario, n: int
+) -> Callable[[np.ndarray], np.ndarray] | None:
     """The condition 'legal representative of a blacklisted organisation' at the end of a
     stored run (None without company schemes)."""
-    companies = [i for i, op in enumerate(scenario.all_operators())
-                 if op.scheme.subject == "company"]
+    companies = [
+        i for i, op in enumerate(scenario.all_operators()) if op.scheme.subject == "company"
+    ]
     if not companies:
         return None
     marks = ", ".join(str(i) for i in companies)

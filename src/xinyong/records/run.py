@@ -49,8 +49,13 @@ class Run:
     Do not build one directly: use :func:`simulate` or :func:`open_run`.
     """
 
-    def __init__(self, store: RunStore, summary: dict[str, Any], path: Path | None,
-                 scratch: tempfile.TemporaryDirectory[str] | None = None) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        summary: dict[str, Any],
+        path: Path | None,
+        scratch: tempfile.TemporaryDirectory[str] | None = None,
+    ) -> None:
         self._store = store
         self._scratch = scratch  # an in-memory split run's dataset, kept while the run is open
         self.summary = summary
@@ -60,14 +65,16 @@ class Run:
         self.operators = self.scenario.all_operators()
         self._gates: tuple[Gates, GateStatus] | None = None
         #: With ``simulate(profile=True)``: seconds, calls and events of each phase of the
-        #: day and of the rest of the run (:meth:`xinyong.engine.day.PhaseClock.rows`).
+        #: day and of the rest of the run (:meth:`xinyong.primitives.clock.PhaseClock.rows`).
         self.profile: list[dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         where = f" at '{self.path}'" if self.path else " (in memory)"
         s = self.summary
-        return (f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
-                f"{s['days']} days{where}>")
+        return (
+            f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
+            f"{s['days']} days{where}>"
+        )
 
     def _repr_html_(self) -> str:
         from xinyong.views.notebook import run_html
@@ -99,7 +106,8 @@ class Run:
         return self._store.query(
             "SELECT l.day, o.name AS operator, l.subject, l.subject AS citizen, "
             "l.counterfactual, l.change, l.reason FROM listings l JOIN operators o "
-            "USING (operator) ORDER BY l.day, l.operator, l.subject, l.counterfactual")
+            "USING (operator) ORDER BY l.day, l.operator, l.subject, l.counterfactual"
+        )
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Any SQL over the run's tables (see :mod:`xinyong.records.store`)."""
@@ -109,12 +117,16 @@ class Run:
         if kind == "citizen":
             n, what = self.scenario.citizens, "citizens"
         else:
-            n = int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0]) \
-                if self.scenario.population else 0
+            n = (
+                int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
+                if self.scenario.population
+                else 0
+            )
             what = "organisations"
         if not isinstance(subject, int) or isinstance(subject, bool) or not 0 <= subject < n:
             raise UnknownCitizenError(
-                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}")
+                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}"
+            )
         return subject
 
     def citizen(self, citizen: int) -> dict[str, Any]:
@@ -146,28 +158,47 @@ class Run:
         for index, op in enumerate(self.operators):
             if op.scheme.subject != kind:
                 continue
-            standing = self._store.query(
-                "SELECT * FROM standings WHERE operator = ? AND subject = ?",
-                [index, subject]).iloc[0].to_dict()
+            standing = (
+                self._store.query(
+                    "SELECT * FROM standings WHERE operator = ? AND subject = ?", [index, subject]
+                )
+                .iloc[0]
+                .to_dict()
+            )
             starts = self.ledger.starting_scores(op.name)
             start = int(starts[subject]) if starts is not None else op.scheme.score.start
-            parts.append(explain_subject(
-                self.scenario, op, self.summary["days"], subject, start, standing,
-                events=self.ledger.events(subject, op.name),
-                done_by=self.ledger.done_by(subject, op.name),
-                listings=self._store.query(
-                    "SELECT day, change, reason, counterfactual FROM listings "
-                    "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual",
-                    [index, subject]),
-                list_history=self._store.query(
-                    "SELECT day, list, change, counterfactual FROM list_changes "
-                    "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual, list",
-                    [index, subject]) if op.scheme.lists else None,
-                memberships=self._store.query(
-                    "SELECT list, kind, since, until, repeats, counterfactual_member "
-                    "FROM memberships WHERE operator = ? AND subject = ? ORDER BY list",
-                    [index, subject]) if op.scheme.lists else None,
-                name=name))
+            parts.append(
+                explain_subject(
+                    self.scenario,
+                    op,
+                    self.summary["days"],
+                    subject,
+                    start,
+                    standing,
+                    events=self.ledger.events(subject, op.name),
+                    done_by=self.ledger.done_by(subject, op.name),
+                    listings=self._store.query(
+                        "SELECT day, change, reason, counterfactual FROM listings "
+                        "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual",
+                        [index, subject],
+                    ),
+                    list_history=self._store.query(
+                        "SELECT day, list, change, counterfactual FROM list_changes "
+                        "WHERE operator = ? AND subject = ? ORDER BY day, counterfactual, list",
+                        [index, subject],
+                    )
+                    if op.scheme.lists
+                    else None,
+                    memberships=self._store.query(
+                        "SELECT list, kind, since, until, repeats, counterfactual_member "
+                        "FROM memberships WHERE operator = ? AND subject = ? ORDER BY list",
+                        [index, subject],
+                    )
+                    if op.scheme.lists
+                    else None,
+                    name=name,
+                )
+            )
         if not parts:
             raise UnknownCitizenError(f"no operator in this run scores {kind}s")
         return dataclasses.replace(parts[0], others=tuple(parts[1:]))
@@ -184,11 +215,15 @@ class Run:
             consequences = self.scenario.consequences
             citizen_ops = [op for op in self.operators if op.scheme.subject == "citizen"]
             if consequences is None or not citizen_ops:
-                raise RunError(f"scenario '{self.scenario.name}' has no [consequences] table: "
-                               f"its services check nothing. Use a scenario with one, such as "
-                               f"rongcheng.")
-            self._gates = (Gates(consequences, citizen_ops[0].name),
-                           stored_status(self._store, self.scenario))
+                raise RunError(
+                    f"scenario '{self.scenario.name}' has no [consequences] table: "
+                    f"its services check nothing. Use a scenario with one, such as "
+                    f"rongcheng."
+                )
+            self._gates = (
+                Gates(consequences, citizen_ops[0].name),
+                stored_status(self._store, self.scenario),
+            )
         gates, status = self._gates
         return gates.decide(service, status, citizen)
 
@@ -198,8 +233,9 @@ class Run:
         listing (``OPERATOR:listing``) and each list by name."""
         return notice_lists(self.operators)
 
-    def notices(self, limit: int = 50, kind: str | None = None, on_list: str | None = None
-                ) -> pd.DataFrame:
+    def notices(
+        self, limit: int = 50, kind: str | None = None, on_list: str | None = None
+    ) -> pd.DataFrame:
         """The latest public notices, with the synthetic name and identity number shown.
 
         Args:
@@ -212,15 +248,20 @@ class Run:
             RunError: the run was stored before notices recorded their list.
         """
         if on_list is not None and on_list not in self.notice_lists:
-            raise ValueError(f"{on_list!r} is not a list of this run: choose one of "
-                             f"{', '.join(self.notice_lists) or '(none: it has no lists)'}")
+            raise ValueError(
+                f"{on_list!r} is not a list of this run: choose one of "
+                f"{', '.join(self.notice_lists) or '(none: it has no lists)'}"
+            )
         if self.scenario.consequences is None:
             return pd.DataFrame(columns=["day", "kind", "subject", "list", "name", "text"])
-        columns = [c[0] for c in self._store.con.execute(
-            "SELECT * FROM notices LIMIT 0").description]
+        columns = [
+            c[0] for c in self._store.con.execute("SELECT * FROM notices LIMIT 0").description
+        ]
         if "list" not in columns and on_list is not None:
-            raise RunError("this run was stored before notices recorded the list that caused "
-                           "them: simulate it again to filter them by list")
+            raise RunError(
+                "this run was stored before notices recorded the list that caused "
+                "them: simulate it again to filter them by list"
+            )
         conditions, params = [], []
         for column, value in (("kind", kind), ("list", on_list)):
             if value is not None:
@@ -231,17 +272,23 @@ class Run:
         rows = self._store.query(
             f"SELECT n.day, n.kind, n.subject, {listed}, b.name AS behaviour FROM notices n "
             f"LEFT JOIN behaviours b ON b.behaviour = n.behaviour {where} "
-            f"ORDER BY n.day DESC, n.subject LIMIT ?", [*params, limit])
+            f"ORDER BY n.day DESC, n.subject LIMIT ?",
+            [*params, limit],
+        )
         rows["name"] = [citizen_name(int(c)) for c in rows["subject"]]
         rows["identity"] = ""
         if self.scenario.population is not None and len(rows):
             who = self._store.query(
-                "SELECT citizen, age, district FROM population WHERE citizen IN "
-                "(SELECT UNNEST(?))", [rows["subject"].astype(int).tolist()]).set_index("citizen")
-            rows["identity"] = [identity_number(int(c), int(who.age[c]), int(who.district[c]))
-                                for c in rows["subject"]]
-        rows["text"] = [notice_text(r.kind, r.name, r.identity, r.behaviour, r.day)
-                        for r in rows.itertuples()]
+                "SELECT citizen, age, district FROM population WHERE citizen IN (SELECT UNNEST(?))",
+                [rows["subject"].astype(int).tolist()],
+            ).set_index("citizen")
+            rows["identity"] = [
+                identity_number(int(c), int(who.age[c]), int(who.district[c]))
+                for c in rows["subject"]
+            ]
+        rows["text"] = [
+            notice_text(r.kind, r.name, r.identity, r.behaviour, r.day) for r in rows.itertuples()
+        ]
         return rows
 
     def close(self) -> None:
@@ -266,8 +313,10 @@ def open_run(path: str | Path) -> Run:
         raise RunError(f"'{folder}' is not a xinyong run: it has no {STORE_FILE}")
     summary_file = folder / SUMMARY_FILE
     if not summary_file.is_file():
-        raise RunError(f"the run in '{folder}' did not finish (no {SUMMARY_FILE}): it was "
-                       f"interrupted. Delete the folder and simulate again.")
+        raise RunError(
+            f"the run in '{folder}' did not finish (no {SUMMARY_FILE}): it was "
+            f"interrupted. Delete the folder and simulate again."
+        )
     damaged = "is damaged; delete the folder and simulate again"
     try:
         summary = json.loads(summary_file.read_text(encoding="utf-8"))

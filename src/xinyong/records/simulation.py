@@ -25,10 +25,10 @@ from typing import Any
 
 from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
-from xinyong.engine.day import PhaseClock
 from xinyong.engine.split import SplitCity
 from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
+from xinyong.primitives.clock import PhaseClock
 from xinyong.records.dataset import DATA, prepare
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE, Run, RunError
 from xinyong.records.store import RunStore
@@ -44,8 +44,12 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # s3://, gs://, hdfs:// (a Pat
 CLAIM_FILE = ".claimed"  # in a run folder while a run writes it
 
 
-def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | None,
-             overrides: Mapping[str, Any] | None = None) -> Scenario:
+def _resolve(
+    scenario: str | Path | Scenario,
+    citizens: int | None,
+    days: int | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Scenario:
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return apply_overrides(s, overrides or {}).with_sizes(citizens=citizens, days=days)
 
@@ -53,11 +57,14 @@ def _resolve(scenario: str | Path | Scenario, citizens: int | None, days: int | 
 def check_output_folder(out: Path) -> None:
     """Raise :class:`RunError` unless ``out`` is missing or an empty folder."""
     if (out / CLAIM_FILE).exists():
-        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
-                       f"another --out")
+        raise RunError(
+            f"output folder '{out}' is taken by another run writing to it; choose another --out"
+        )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunError(f"output folder '{out}' already exists and is not empty; choose another "
-                       f"--out, or delete it first")
+        raise RunError(
+            f"output folder '{out}' already exists and is not empty; choose another "
+            f"--out, or delete it first"
+        )
 
 
 def claim_output_folder(out: Path) -> bool:
@@ -75,25 +82,39 @@ def claim_output_folder(out: Path) -> bool:
         out.mkdir(parents=True, exist_ok=True)
         (out / CLAIM_FILE).open("x").close()
     except FileExistsError:
-        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
-                       f"another --out") from None
+        raise RunError(
+            f"output folder '{out}' is taken by another run writing to it; choose another --out"
+        ) from None
     except OSError as exc:
-        raise RunError(f"cannot make output folder '{out}': {exc.strerror}; choose another "
-                       f"--out") from None
+        raise RunError(
+            f"cannot make output folder '{out}': {exc.strerror}; choose another --out"
+        ) from None
     if any(p.name != CLAIM_FILE for p in out.iterdir()):  # filled between the check and here
         (out / CLAIM_FILE).unlink(missing_ok=True)
-        raise RunError(f"output folder '{out}' is taken by another run writing to it; choose "
-                       f"another --out")
+        raise RunError(
+            f"output folder '{out}' is taken by another run writing to it; choose another --out"
+        )
     return created
 
 
-def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | None = None,
-             days: int | None = None, seed: int = 0, out: str | Path | None = None,
-             progress: Callable[[int], None] | bool | None = None, blocks: int = 1,
-             workers: int = 0, ray_address: str | None = None, checkpoint_every: int = 0,
-             resume: bool = False, shared_out: bool = False,
-             set: Mapping[str, Any] | None = None, threads: bool = True,
-             profile: bool = False) -> Run:
+def simulate(
+    scenario: str | Path | Scenario = "reference",
+    *,
+    citizens: int | None = None,
+    days: int | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    progress: Callable[[int], None] | bool | None = None,
+    blocks: int = 1,
+    workers: int = 0,
+    ray_address: str | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
+    shared_out: bool = False,
+    set: Mapping[str, Any] | None = None,
+    threads: bool = True,
+    profile: bool = False,
+) -> Run:
     """Simulate a city and keep everything it recorded.
 
     Args:
@@ -138,42 +159,71 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
     overrides = normalise_overrides(base, set or {})
     chosen = _resolve(base, citizens, days, overrides)
     if out is not None and _URI.match(str(out)):
-        raise RunError(f"--out '{out}' is a URI, and a run is written to a folder (object "
-                       f"stores are not supported yet): on a cluster, give a folder on a "
-                       f"filesystem every node mounts at the same path (NFS, a cluster "
-                       f"filesystem)")
+        raise RunError(
+            f"--out '{out}' is a URI, and a run is written to a folder (object "
+            f"stores are not supported yet): on a cluster, give a folder on a "
+            f"filesystem every node mounts at the same path (NFS, a cluster "
+            f"filesystem)"
+        )
     if progress is True:
         from xinyong.views.progress import days_bar
 
         with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
-            return simulate(chosen, seed=seed, out=out, progress=bar, blocks=blocks,
-                            workers=workers, ray_address=ray_address,
-                            checkpoint_every=checkpoint_every, resume=resume,
-                            shared_out=shared_out, threads=threads, profile=profile)
+            return simulate(
+                chosen,
+                seed=seed,
+                out=out,
+                progress=bar,
+                blocks=blocks,
+                workers=workers,
+                ray_address=ray_address,
+                checkpoint_every=checkpoint_every,
+                resume=resume,
+                shared_out=shared_out,
+                threads=threads,
+                profile=profile,
+            )
     progress = progress or None
     folder = Path(out) if out is not None else None
     on_ray = workers > 0 or ray_address is not None
     created = False
     if profile and on_ray:
-        raise RunError("--profile times a run in this process: leave out --workers (Ray "
-                       "workers' days are timed by Ray's own dashboard)")
+        raise RunError(
+            "--profile times a run in this process: leave out --workers (Ray "
+            "workers' days are timed by Ray's own dashboard)"
+        )
     ray = require_ray() if on_ray else None  # before anything is written: nothing to undo
     if resume:
         if not on_ray:
-            raise RunError("only a run on Ray workers checkpoints: resume with the same "
-                           "--workers N it was started with")
+            raise RunError(
+                "only a run on Ray workers checkpoints: resume with the same "
+                "--workers N it was started with"
+            )
         if folder is None or latest_checkpoint(folder, workers) is None:
-            raise RunError(f"nothing to resume in '{folder}': no complete checkpoint of a "
-                           f"{workers}-worker run")
+            raise RunError(
+                f"nothing to resume in '{folder}': no complete checkpoint of a {workers}-worker run"
+            )
     elif folder is not None:
         created = claim_output_folder(folder)
     try:
         if ray is not None:  # join the cluster, and check its nodes can all write the output
             connect(ray, ray_address)
             check_output(ray, folder, shared_out)
-        return _simulate(chosen, seed, folder, progress, blocks, workers, ray_address,
-                         checkpoint_every, resume, on_ray, overrides, threads,
-                         PhaseClock() if profile else None)
+        return _simulate(
+            chosen,
+            seed,
+            folder,
+            progress,
+            blocks,
+            workers,
+            ray_address,
+            checkpoint_every,
+            resume,
+            on_ray,
+            overrides,
+            threads,
+            PhaseClock() if profile else None,
+        )
     except BaseException:
         # A failed run leaves no summary, and no folder unless it can be resumed from.
         if folder is not None and not resume and not checkpoint_every:
@@ -186,19 +236,33 @@ def simulate(scenario: str | Path | Scenario = "reference", *, citizens: int | N
 
 def _remove_run(folder: Path, created: bool) -> None:
     """Remove what a failed run wrote (the folder too if it made it)."""
-    for path in [folder / SUMMARY_FILE, folder / STORE_FILE, folder / (STORE_FILE + ".wal"),
-                 folder / CLAIM_FILE]:
+    for path in [
+        folder / SUMMARY_FILE,
+        folder / STORE_FILE,
+        folder / (STORE_FILE + ".wal"),
+        folder / CLAIM_FILE,
+    ]:
         path.unlink(missing_ok=True)
     shutil.rmtree(folder / DATA, ignore_errors=True)
     if created:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _simulate(chosen: Scenario, seed: int, folder: Path | None,
-              progress: Callable[[int], None] | None, blocks: int, workers: int,
-              ray_address: str | None, checkpoint_every: int, resume: bool, on_ray: bool,
-              overrides: Mapping[str, Any], threads: bool, clock: PhaseClock | None = None
-              ) -> Run:
+def _simulate(
+    chosen: Scenario,
+    seed: int,
+    folder: Path | None,
+    progress: Callable[[int], None] | None,
+    blocks: int,
+    workers: int,
+    ray_address: str | None,
+    checkpoint_every: int,
+    resume: bool,
+    on_ray: bool,
+    overrides: Mapping[str, Any],
+    threads: bool,
+    clock: PhaseClock | None = None,
+) -> Run:
     started = time.perf_counter()
 
     def timed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -210,8 +274,9 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         assert folder is not None
         store = RunStore(folder / STORE_FILE)
     else:
-        store = timed("store: created", RunStore.create,
-                      folder / STORE_FILE if folder else None, chosen, seed)
+        store = timed(
+            "store: created", RunStore.create, folder / STORE_FILE if folder else None, chosen, seed
+        )
         if overrides:
             store.set_info(overrides=json.dumps(overrides))
     scratch = None
@@ -222,8 +287,16 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         if not resume:
             prepare(root / DATA)
         if on_ray:
-            tally = run_on_ray(chosen, seed, max(workers, 1), root / DATA, ray_address,
-                               progress, folder, checkpoint_every)
+            tally = run_on_ray(
+                chosen,
+                seed,
+                max(workers, 1),
+                root / DATA,
+                ray_address,
+                progress,
+                folder,
+                checkpoint_every,
+            )
         else:
             split = timed("set-up", SplitCity, chosen, seed, blocks, root / DATA)
             if clock is not None:
@@ -240,8 +313,9 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         tally = timed("tally", city.tally)
         tables = timed("subject tables", subject_tables, city)
         del city  # the twin needs the memory more
-        tally.twin_daily = timed("twin (behaviour only)", twin_occurrences, chosen, seed,
-                                 threads=threads)
+        tally.twin_daily = timed(
+            "twin (behaviour only)", twin_occurrences, chosen, seed, threads=threads
+        )
         timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
     summary = timed("summary", summarize, chosen, seed, chosen.days, tally)
     recorded = json.loads(store.info().get("overrides", "{}"))
@@ -252,10 +326,11 @@ def _simulate(chosen: Scenario, seed: int, folder: Path | None,
         text = json.dumps(summary, indent=2, allow_nan=False)
     except ValueError:
         bad = sorted(k for k, v in summary.items() if isinstance(v, float) and v != v)
-        raise RunError(f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
-                       f"check the scenario's values") from None
-    timed("store: summary written", store.set_info, status="complete",
-          summary=json.dumps(summary))
+        raise RunError(
+            f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
+            f"check the scenario's values"
+        ) from None
+    timed("store: summary written", store.set_info, status="complete", summary=json.dumps(summary))
     timed("store: checkpoint", store.con.execute, "CHECKPOINT")
     if folder is not None:
         tmp = folder / (SUMMARY_FILE + ".tmp")

@@ -125,20 +125,28 @@ class RunStore:
         )
         store.con.executemany(
             "INSERT INTO behaviours VALUES (?, ?, ?, ?, ?)",
-            [(i, b.name, sensors.index(b.sensor), b.subject, b.p)
-             for i, b in enumerate(scenario.behaviours)],
+            [
+                (i, b.name, sensors.index(b.sensor), b.subject, b.p)
+                for i, b in enumerate(scenario.behaviours)
+            ],
         )
         index = {b.name: i for i, b in enumerate(scenario.behaviours)}
         operators = scenario.all_operators()
         store.con.executemany(
             "INSERT INTO operators VALUES (?, ?, ?, ?)",
-            [(i, op.name, op.scheme.name, op.scheme.subject) for i, op in enumerate(operators)])
+            [(i, op.name, op.scheme.name, op.scheme.subject) for i, op in enumerate(operators)],
+        )
         store.con.executemany(
             "INSERT INTO scheme_points VALUES (?, ?, ?, ?)",
-            [(i, index[r.behaviour], r.points, r.severe)
-             for i, op in enumerate(operators) for r in op.scheme.points])
-        store.set_info(scenario=scenario.model_dump_json(by_alias=True), seed=str(seed),
-                       status="running")
+            [
+                (i, index[r.behaviour], r.points, r.severe)
+                for i, op in enumerate(operators)
+                for r in op.scheme.points
+            ],
+        )
+        store.set_info(
+            scenario=scenario.model_dump_json(by_alias=True), seed=str(seed), status="running"
+        )
         return store
 
     def set_info(self, **items: str) -> None:
@@ -153,8 +161,12 @@ class RunStore:
         """The scenario the run was made with."""
         return Scenario.model_validate(json.loads(self.info()["scenario"]))
 
-    def append(self, table: str, rows: dict[str, np.ndarray] | pd.DataFrame,
-               con: duckdb.DuckDBPyConnection | None = None) -> None:
+    def append(
+        self,
+        table: str,
+        rows: dict[str, np.ndarray] | pd.DataFrame,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
         """Append rows, given as equal-length columns in the table's column order.
 
         Args:
@@ -185,18 +197,25 @@ class RunStore:
         self.con.register("_frame", frame)
         # Categorical columns (grades) are stored as text, as a split run's Parquet reads.
         text = [str(c) for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
-        select = "*" if not text else "* REPLACE ({})".format(
-            ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in text))
+        select = (
+            "*"
+            if not text
+            else "* REPLACE ({})".format(
+                ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in text)
+            )
+        )
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM _frame")
         finally:
             self.con.unregister("_frame")
 
     @contextmanager
-    def transaction(self, con: duckdb.DuckDBPyConnection | None = None,
-                    commit_under: Callable[[], AbstractContextManager[Any]] | None = None,
-                    then: Callable[[], None] | None = None
-                    ) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(
+        self,
+        con: duckdb.DuckDBPyConnection | None = None,
+        commit_under: Callable[[], AbstractContextManager[Any]] | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A transaction that commits when the block ends and rolls back if it raises, so a
         failure never leaves the connection inside an aborted transaction.
 

@@ -25,37 +25,50 @@ def _shares(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     covered = frame["covered"].replace(0, np.nan)
     out = frame.drop(columns=["covered", "score_sum"])
-    out.insert(1 if "operator" not in frame else 2, "mean_score",
-               (frame["score_sum"] / covered).fillna(0.0))
+    out.insert(
+        1 if "operator" not in frame else 2,
+        "mean_score",
+        (frame["score_sum"] / covered).fillna(0.0),
+    )
     for column in [c for c in frame.columns if c.startswith("count_")]:
         out[column] = (frame[column] / covered).fillna(0.0)
-    return out.rename(columns={c: "share_" + c.removeprefix("count_")
-                               for c in out.columns if c.startswith("count_")})
+    return out.rename(
+        columns={
+            c: "share_" + c.removeprefix("count_") for c in out.columns if c.startswith("count_")
+        }
+    )
 
 
 def subject_tables(city: City) -> dict[str, pd.DataFrame | None]:
     """The per-subject tables of the subjects a city owns (every subject, or one block's)."""
     return {
-        "listings": listings(city), "list_changes": list_changes(city),
-        "memberships": memberships(city), "standings": standings(city),
-        "population": population_table(city), "organisations": organisations_table(city),
+        "listings": listings(city),
+        "list_changes": list_changes(city),
+        "memberships": memberships(city),
+        "standings": standings(city),
+        "population": population_table(city),
+        "organisations": organisations_table(city),
         "notices": notices(city),
     }
 
 
 def daily_tables(scenario: Scenario, tally: Tally) -> dict[str, pd.DataFrame | None]:
     """The daily series of a whole city, from its tally."""
-    return {"daily": daily(tally), "daily_operators": daily_operators(tally),
-            "daily_lists": daily_lists(tally), "daily_behaviours": daily_behaviours(scenario,
-                                                                                    tally)}
+    return {
+        "daily": daily(tally),
+        "daily_operators": daily_operators(tally),
+        "daily_lists": daily_lists(tally),
+        "daily_behaviours": daily_behaviours(scenario, tally),
+    }
 
 
 def daily_lists(tally: Tally) -> pd.DataFrame | None:
     """Each list's members and wrongly listed members, day by day (None without lists)."""
     if not tally.daily_lists:
         return None
-    return pd.DataFrame(tally.daily_lists, columns=["day", "operator", "list", "members",
-                                                    "wrongly_listed"])
+    return pd.DataFrame(
+        tally.daily_lists, columns=["day", "operator", "list", "members", "wrongly_listed"]
+    )
 
 
 def daily(tally: Tally) -> pd.DataFrame:
@@ -75,12 +88,14 @@ def daily_behaviours(scenario: Scenario, tally: Tally) -> pd.DataFrame | None:
         return None
     names = [b.name for b in scenario.behaviours]
     days = tally.occurred_daily.shape[0]
-    return pd.DataFrame({
-        "day": np.repeat(np.arange(days, dtype=np.int32), len(names)),
-        "behaviour": np.tile(np.array(names, dtype=object), days),
-        "occurred": tally.occurred_daily.ravel(),
-        "occurred_without_consequences": tally.twin_daily.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "day": np.repeat(np.arange(days, dtype=np.int32), len(names)),
+            "behaviour": np.tile(np.array(names, dtype=object), days),
+            "occurred": tally.occurred_daily.ravel(),
+            "occurred_without_consequences": tally.twin_daily.ravel(),
+        }
+    )
 
 
 def notices(city: City) -> pd.DataFrame | None:
@@ -99,9 +114,11 @@ def daily_operators(tally: Tally) -> pd.DataFrame:
     frame = _shares(pd.DataFrame(tally.daily_operators))
     shares = [c for c in frame.columns if c.startswith("share_")]
     keys = [c for c in frame.columns if c not in shares]
-    return frame.melt(id_vars=keys, value_vars=shares, var_name="grade",
-                      value_name="share").assign(
-        grade=lambda f: f["grade"].str.removeprefix("share_")).dropna(subset=["share"])
+    return (
+        frame.melt(id_vars=keys, value_vars=shares, var_name="grade", value_name="share")
+        .assign(grade=lambda f: f["grade"].str.removeprefix("share_"))
+        .dropna(subset=["share"])
+    )
 
 
 def listings(city: City) -> pd.DataFrame:
@@ -112,14 +129,16 @@ def listings(city: City) -> pd.DataFrame:
     reasons = np.empty(max(ListingReason) + 1, dtype=object)  # NO_REASON (0): null
     for reason in ListingReason:
         reasons[reason] = reason.label
-    return pd.DataFrame({
-        "day": log.column("day", np.int32),
-        "operator": operator,
-        "subject": (log.column("subject", np.int64) + _bases(city)[operator]).astype(np.int32),
-        "counterfactual": log.column("counterfactual", bool),
-        "change": changes[log.column("change", np.int8)],
-        "reason": reasons[log.column("reason", np.int8)],
-    })
+    return pd.DataFrame(
+        {
+            "day": log.column("day", np.int32),
+            "operator": operator,
+            "subject": (log.column("subject", np.int64) + _bases(city)[operator]).astype(np.int32),
+            "counterfactual": log.column("counterfactual", bool),
+            "change": changes[log.column("change", np.int8)],
+            "reason": reasons[log.column("reason", np.int8)],
+        }
+    )
 
 
 def _bases(city: City) -> np.ndarray:
@@ -134,16 +153,19 @@ def list_changes(city: City) -> pd.DataFrame:
     operator = log.column("operator", np.int16)
     names = np.array(labels(ListChange))
     offset = np.cumsum([0] + [len(op.lists.names) for op in city.operators])
-    list_names = np.array([name for op in city.operators for name in op.lists.names] or [""],
-                          dtype=object)
-    return pd.DataFrame({
-        "day": log.column("day", np.int32),
-        "operator": operator,
-        "list": list_names[offset[operator] + log.column("list", np.int64)],
-        "subject": (log.column("subject", np.int64) + _bases(city)[operator]).astype(np.int32),
-        "counterfactual": log.column("counterfactual", bool),
-        "change": names[log.column("change", np.int8)],
-    })
+    list_names = np.array(
+        [name for op in city.operators for name in op.lists.names] or [""], dtype=object
+    )
+    return pd.DataFrame(
+        {
+            "day": log.column("day", np.int32),
+            "operator": operator,
+            "list": list_names[offset[operator] + log.column("list", np.int64)],
+            "subject": (log.column("subject", np.int64) + _bases(city)[operator]).astype(np.int32),
+            "counterfactual": log.column("counterfactual", bool),
+            "change": names[log.column("change", np.int8)],
+        }
+    )
 
 
 def memberships(city: City) -> pd.DataFrame:
@@ -153,20 +175,33 @@ def memberships(city: City) -> pd.DataFrame:
         for i, lst in enumerate(op.lists.lists):
             who = np.flatnonzero(lst.member)
             cf = op.cf_lists.lists[i].member[who]
-            frames.append(pd.DataFrame({
-                "operator": np.int16(op.index), "list": op.lists.names[i],
-                "kind": lst.spec.kind,
-                "subject": (who + city.base[op.subject]).astype(np.int32),
-                "since": lst.since[who], "until": lst.until[who],
-                "repeats": lst.repeats[who], "counterfactual_member": cf}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "operator": np.int16(op.index),
+                        "list": op.lists.names[i],
+                        "kind": lst.spec.kind,
+                        "subject": (who + city.base[op.subject]).astype(np.int32),
+                        "since": lst.since[who],
+                        "until": lst.until[who],
+                        "repeats": lst.repeats[who],
+                        "counterfactual_member": cf,
+                    }
+                )
+            )
     if not frames:
-        return pd.DataFrame({"operator": pd.Series(dtype="int16"),
-                             "list": pd.Series(dtype=str), "kind": pd.Series(dtype=str),
-                             "subject": pd.Series(dtype="int32"),
-                             "since": pd.Series(dtype="int32"),
-                             "until": pd.Series(dtype="int32"),
-                             "repeats": pd.Series(dtype="int16"),
-                             "counterfactual_member": pd.Series(dtype=bool)})
+        return pd.DataFrame(
+            {
+                "operator": pd.Series(dtype="int16"),
+                "list": pd.Series(dtype=str),
+                "kind": pd.Series(dtype=str),
+                "subject": pd.Series(dtype="int32"),
+                "since": pd.Series(dtype="int32"),
+                "until": pd.Series(dtype="int32"),
+                "repeats": pd.Series(dtype="int16"),
+                "counterfactual_member": pd.Series(dtype=bool),
+            }
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -179,33 +214,51 @@ def standings(city: City) -> pd.DataFrame:
         day = max(city.day - 1, 0)
         own = city.own[op.subject]
         covered = op.covered  # in a block, its own subjects' part is the scheme's coverage
-        frames.append(pd.DataFrame({
-            "operator": np.int16(op.index),
-            "subject": np.arange(own.start, own.stop, dtype=np.int32),
-            "covered": True if covered is None else covered,
-            "score": real.score.astype(np.int32),
-            "start": (np.full(own.stop - own.start, op.scheme.score.start, dtype=np.int32)
-                      if op.start is None else op.start.astype(np.int32)),
-            "grade": pd.Categorical.from_codes(real.grades(day=day), names),
-            "listed": real.listed,
-            "listing_day": real.listing_day,
-            "ever_listed": real.ever_listed,
-            "counterfactual_score": cf.score.astype(np.int32),
-            "counterfactual_grade": pd.Categorical.from_codes(cf.grades(day=day), names),
-            "counterfactual_listed": cf.listed,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "operator": np.int16(op.index),
+                    "subject": np.arange(own.start, own.stop, dtype=np.int32),
+                    "covered": True if covered is None else covered,
+                    "score": real.score.astype(np.int32),
+                    "start": (
+                        np.full(own.stop - own.start, op.scheme.score.start, dtype=np.int32)
+                        if op.start is None
+                        else op.start.astype(np.int32)
+                    ),
+                    "grade": pd.Categorical.from_codes(real.grades(day=day), names),
+                    "listed": real.listed,
+                    "listing_day": real.listing_day,
+                    "ever_listed": real.ever_listed,
+                    "counterfactual_score": cf.score.astype(np.int32),
+                    "counterfactual_grade": pd.Categorical.from_codes(cf.grades(day=day), names),
+                    "counterfactual_listed": cf.listed,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def population_table(city: City) -> pd.DataFrame:
     """Each citizen's attributes (and conduct factor)."""
     own = city.own["citizen"]
-    frame = pd.DataFrame({"citizen": np.arange(own.start, own.stop, dtype=np.int32),
-                          "conduct": city.groups["citizen"].conduct})
+    frame = pd.DataFrame(
+        {
+            "citizen": np.arange(own.start, own.stop, dtype=np.int32),
+            "conduct": city.groups["citizen"].conduct,
+        }
+    )
     pop = city.population
     if pop is not None:
-        for column in ("age", "district", "neighbourhood", "income_band", "household",
-                       "role", "employer"):
+        for column in (
+            "age",
+            "district",
+            "neighbourhood",
+            "income_band",
+            "household",
+            "role",
+            "employer",
+        ):
             frame[column] = getattr(pop, column)
         frame["household"] += city.household_base  # households by their city-wide ids
     return frame
@@ -217,10 +270,14 @@ def organisations_table(city: City) -> pd.DataFrame | None:
     if pop is None:
         return None
     own = city.own["company"]
-    frame = pd.DataFrame({"organisation": np.arange(own.start, own.stop, dtype=np.int32),
-                          "kind": np.where(pop.org_kind == 1, "government", "company"),
-                          "legal_rep": pop.org_legal_rep,
-                          "district": pop.org_district})
+    frame = pd.DataFrame(
+        {
+            "organisation": np.arange(own.start, own.stop, dtype=np.int32),
+            "kind": np.where(pop.org_kind == 1, "government", "company"),
+            "legal_rep": pop.org_legal_rep,
+            "district": pop.org_district,
+        }
+    )
     if "company" in city.groups:
         frame["conduct"] = city.groups["company"].conduct
     return frame

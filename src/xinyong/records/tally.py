@@ -24,8 +24,9 @@ __all__ = ["Tally", "add_rows", "summarize"]
 def _add(a: Any, b: Any) -> Any:
     """Counts added key by key (dicts), element by element (arrays) or plainly (integers)."""
     if isinstance(a, dict):
-        return {k: _add(a[k], b[k]) if k in b else a[k] for k in a} | \
-            {k: v for k, v in b.items() if k not in a}
+        return {k: _add(a[k], b[k]) if k in b else a[k] for k in a} | {
+            k: v for k, v in b.items() if k not in a
+        }
     if a is None:
         return b
     return a + b
@@ -73,10 +74,10 @@ class Tally:
         return Tally(
             counts=_add(self.counts, other.counts),
             daily=add_rows(self.daily + other.daily, ("day",)),
-            daily_operators=add_rows(self.daily_operators + other.daily_operators,
-                                     ("day", "operator")),
-            daily_lists=add_rows(self.daily_lists + other.daily_lists,
-                                 ("day", "operator", "list")),
+            daily_operators=add_rows(
+                self.daily_operators + other.daily_operators, ("day", "operator")
+            ),
+            daily_lists=add_rows(self.daily_lists + other.daily_lists, ("day", "operator", "list")),
             occurred_daily=self.occurred_daily + other.occurred_daily,
             twin_daily=_add(self.twin_daily, other.twin_daily),
         )
@@ -85,8 +86,11 @@ class Tally:
 def _grade_matrix(names: list[str], matrix: np.ndarray) -> dict[str, dict[str, int]]:
     """Real grade → error-free grade → citizens, the empty cells left out."""
     m = np.asarray(matrix)
-    return {real: {cf: int(m[i, j]) for j, cf in enumerate(names) if m[i, j]}
-            for i, real in enumerate(names) if m[i].any()}
+    return {
+        real: {cf: int(m[i, j]) for j, cf in enumerate(names) if m[i, j]}
+        for i, real in enumerate(names)
+        if m[i].any()
+    }
 
 
 def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict[str, Any]:
@@ -99,8 +103,11 @@ def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict
         "subjects": op.scheme.subject,
         "covered": covered,
         "mean_score": c["score_sum"] / covered if covered else 0.0,
-        "grade_shares": {g: share(n) for g, n in c["grades"].items()
-                         if op.scheme.listing is not None or g != listed_grade},
+        "grade_shares": {
+            g: share(n)
+            for g, n in c["grades"].items()
+            if op.scheme.listing is not None or g != listed_grade
+        },
         "listed_share": share(c["listed"]),
         "ever_listed_share": share(c["ever_listed"]),
         "wrongly_listed": int(c["wrongly_listed"]),
@@ -114,27 +121,32 @@ def _operator_summary(scenario: Scenario, index: int, c: dict[str, Any]) -> dict
     }
     if op.scheme.lists:
         per = covered or 1
-        out["lists"] = {spec.name: {
-            "kind": spec.kind,
-            "members": int(m["members"]),
-            "members_share": int(m["members"]) / per,
-            "ever_listed": int(m["ever_listed"]),
-            "ever_listed_share": int(m["ever_listed"]) / per,
-            "counterfactual_members_share": int(m["counterfactual_members"]) / per,
-            "wrongly_listed": int(m["wrongly_listed"]),
-            "wrongly_missing": int(m["wrongly_missing"]),
-        } for spec in op.scheme.lists for m in (c["lists"][spec.name],)}
+        out["lists"] = {
+            spec.name: {
+                "kind": spec.kind,
+                "members": int(m["members"]),
+                "members_share": int(m["members"]) / per,
+                "ever_listed": int(m["ever_listed"]),
+                "ever_listed_share": int(m["ever_listed"]) / per,
+                "counterfactual_members_share": int(m["counterfactual_members"]) / per,
+                "wrongly_listed": int(m["wrongly_listed"]),
+                "wrongly_missing": int(m["wrongly_missing"]),
+            }
+            for spec in op.scheme.lists
+            for m in (c["lists"][spec.name],)
+        }
     return out
 
 
 def _blacklist_summary(b: dict[str, Any]) -> dict[str, Any]:
     n = b["citizens"]
-    return {"blacklisted_share": b["blacklisted"] / n if n else 0.0,
-            "blacklisted": int(b["blacklisted"]),
-            "wrongly_blacklisted": int(b["wrongly_blacklisted"]),
-            "wrongly_missing": int(b["wrongly_missing"]),
-            "counterfactual_blacklisted_share": b["counterfactual_blacklisted"] / n if n
-            else 0.0}
+    return {
+        "blacklisted_share": b["blacklisted"] / n if n else 0.0,
+        "blacklisted": int(b["blacklisted"]),
+        "wrongly_blacklisted": int(b["wrongly_blacklisted"]),
+        "wrongly_missing": int(b["wrongly_missing"]),
+        "counterfactual_blacklisted_share": b["counterfactual_blacklisted"] / n if n else 0.0,
+    }
 
 
 def _about(scenario: Scenario, first: str, covered: int) -> dict[str, str]:
@@ -147,19 +159,19 @@ def _about(scenario: Scenario, first: str, covered: int) -> dict[str, str]:
         "mean_score": f"mean score under {scheme}",
         "grade_shares": f"share of those covered by {scheme} in each grade",
         "listed_share": f"share of those covered by {scheme} listed with its grade "
-                        f"{op.scheme.listed_grade} (the reference benchmark's listing)",
+        f"{op.scheme.listed_grade} (the reference benchmark's listing)",
         "ever_listed_share": f"share of those covered by {scheme} listed at least once",
         "wrongly_listed": f"covered by {scheme}, listed now, not listed error-free",
         "blacklisted_share": f"share of {citizens} on a blacklist that some service "
-                             f"honours: {lists}",
+        f"honours: {lists}",
         "wrongly_blacklisted": f"of {citizens}, on such a blacklist now though the "
-                               "error-free system would not list them",
+        "error-free system would not list them",
         "wrongly_missing": f"of {citizens}, on no such blacklist though the error-free "
-                           "system would list them",
+        "system would list them",
         "wrongly_graded": f"covered by {scheme}, grade differs from the error-free grade",
         "wrongly_downgraded": f"covered by {scheme}, grade worse than the error-free grade",
         "points_lost_to_errors": f"points under {scheme}: the sum over citizens of error-free "
-                                 "score minus score, where positive",
+        "score minus score, where positive",
         "grade_matrix": f"citizens covered by {scheme}: real grade → error-free grade",
     }
 
@@ -172,21 +184,27 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
         restrict = GateAction.RESTRICT
         out["gate_decisions"] = {
             name: {a: int(c) for a, c in zip(ACTIONS, decisions[s], strict=True) if c}
-            for s, name in enumerate(services)}
+            for s, name in enumerate(services)
+        }
         out["gate_denials"] = int(decisions[:, GateAction.DENY].sum())
         out["wrongly_denied"] = int(np.asarray(e["wrongly_denied"]).sum())
-        out["sanctions_applied"] = {name: int(decisions[s, restrict:].sum())
-                                    for s, name in enumerate(services)
-                                    if decisions[s, restrict:].sum()}
-        out["rewards_given"] = {name: int(decisions[s, 1:restrict].sum())
-                                for s, name in enumerate(services)
-                                if decisions[s, 1:restrict].sum()}
+        out["sanctions_applied"] = {
+            name: int(decisions[s, restrict:].sum())
+            for s, name in enumerate(services)
+            if decisions[s, restrict:].sum()
+        }
+        out["rewards_given"] = {
+            name: int(decisions[s, 1:restrict].sum())
+            for s, name in enumerate(services)
+            if decisions[s, 1:restrict].sum()
+        }
     if e.get("children_affected") is not None:
         out["children_affected"] = int(e["children_affected"])
     if e.get("notices") is not None:
         out["notices"] = {k: int(e["notices"][k]) for k in NOTICE_KINDS if e["notices"].get(k)}
-        out["billboard_harms"] = {k: int(v) for k, v in zip(
-            NOTICE_HARMS, np.asarray(e["notice_harms"]), strict=True)}
+        out["billboard_harms"] = {
+            k: int(v) for k, v in zip(NOTICE_HARMS, np.asarray(e["notice_harms"]), strict=True)
+        }
     return out
 
 
@@ -197,10 +215,12 @@ def _org_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
     return {
         "org_gate_decisions": {
             name: {a: int(c) for a, c in zip(ACTIONS, decisions[s], strict=True) if c}
-            for s, name in enumerate(services)},
+            for s, name in enumerate(services)
+        },
         "org_wrongly_denied": int(np.asarray(e["wrongly_denied"]).sum()),
-        "corporate_harms": {k: int(v) for k, v in zip(CORPORATE_HARMS, np.asarray(e["harms"]),
-                                                      strict=True)},
+        "corporate_harms": {
+            k: int(v) for k, v in zip(CORPORATE_HARMS, np.asarray(e["harms"]), strict=True)
+        },
     }
 
 
@@ -216,8 +236,10 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
     """
     c = tally.counts
     operators = scenario.all_operators()
-    per_operator = {op.name: _operator_summary(scenario, i, c["operators"][op.name])
-                    for i, op in enumerate(operators)}
+    per_operator = {
+        op.name: _operator_summary(scenario, i, c["operators"][op.name])
+        for i, op in enumerate(operators)
+    }
     first = per_operator[operators[0].name]
     totals = c["totals"]
     out: dict[str, Any] = {
@@ -225,32 +247,62 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         "citizens": scenario.citizens,
         "days": days,
         "seed": seed,
-        **{k: first[k] for k in ("mean_score", "grade_shares", "listed_share",
-                                 "ever_listed_share")},
+        **{
+            k: first[k] for k in ("mean_score", "grade_shares", "listed_share", "ever_listed_share")
+        },
         "events_occurred": int(totals["occurred"]),
         "events_recorded": int(totals["recorded"]),
         "events_misattributed": int(totals["misattributed"]),
         "wrongly_listed": first["wrongly_listed"],
         "counterfactual_listed_share": first["counterfactual_listed_share"],
         **_blacklist_summary(c["blacklists"]),
-        **{k: first[k] for k in ("wrongly_graded", "wrongly_downgraded",
-                                 "points_lost_to_errors", "grade_matrix")},
+        **{
+            k: first[k]
+            for k in (
+                "wrongly_graded",
+                "wrongly_downgraded",
+                "points_lost_to_errors",
+                "grade_matrix",
+            )
+        },
         "about": _about(scenario, operators[0].name, first["covered"]),
     }
-    cities = {name: {**_blacklist_summary(b), **{k: per_operator[name][k] for k in (
-        "covered", "mean_score", "grade_shares", "listed_share", "wrongly_listed",
-        "wrongly_graded", "wrongly_downgraded", "points_lost_to_errors")}}
-        for name, b in c["blacklists"]["by_city"].items()}
+    cities = {
+        name: {
+            **_blacklist_summary(b),
+            **{
+                k: per_operator[name][k]
+                for k in (
+                    "covered",
+                    "mean_score",
+                    "grade_shares",
+                    "listed_share",
+                    "wrongly_listed",
+                    "wrongly_graded",
+                    "wrongly_downgraded",
+                    "points_lost_to_errors",
+                )
+            },
+        }
+        for name, b in c["blacklists"]["by_city"].items()
+    }
     if cities:
         out["cities"] = cities
-        out["about"]["cities"] = ("per city: its residents aged as its scheme covers, under "
-                                  "its own scheme and the blacklists services honour")
+        out["about"]["cities"] = (
+            "per city: its residents aged as its scheme covers, under "
+            "its own scheme and the blacklists services honour"
+        )
         out["country"] = {
             **_blacklist_summary(c["blacklists"]),
-            **{k: sum(city[k] for city in cities.values())
-               for k in ("covered", "wrongly_graded", "wrongly_downgraded")}}
-        out["about"]["country"] = ("the whole country: blacklists over all citizens; grades "
-                                   "under each resident's own city scheme, added over cities")
+            **{
+                k: sum(city[k] for city in cities.values())
+                for k in ("covered", "wrongly_graded", "wrongly_downgraded")
+            },
+        }
+        out["about"]["country"] = (
+            "the whole country: blacklists over all citizens; grades "
+            "under each resident's own city scheme, added over cities"
+        )
     if c.get("collectors"):
         out["events_fabricated"] = int(totals["fabricated"])
     if scenario.operators:  # not in a single-scheme scenario such as the reference
@@ -258,25 +310,34 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
     if c.get("effects") is not None:
         out.update(_effects_summary(scenario, c["effects"]))
         if "billboard_harms" in out:
-            shown = "" if scenario.consequences is None or \
-                scenario.consequences.billboard_minors else " (minors are left off)"
+            shown = (
+                ""
+                if scenario.consequences is None or scenario.consequences.billboard_minors
+                else " (minors are left off)"
+            )
             out["about"]["billboard_harms"] = (
                 "billboard notices (photo, name and ID at the crossing) that named a citizen "
                 "under 18, or showed an event that was misattributed, a false report, or "
-                f"dismissed on review{shown}")
+                f"dismissed on review{shown}"
+            )
     if c.get("org_effects") is not None:
         out.update(_org_summary(scenario, c["org_effects"]))
         out["about"]["corporate_harms"] = (
             "organisations on a corporate listing or blacklist at the end, those the error-free "
-            "system would not list (now and ever), and the employees of each")
+            "system would not list (now and ever), and the employees of each"
+        )
     if c.get("population") is not None:
         out["population"] = {k: int(v) for k, v in c["population"].items()}
     if tally.twin_daily is not None:
         names = [b.name for b in scenario.behaviours]
         with_ = tally.occurred_daily.sum(axis=0)
         without = tally.twin_daily.sum(axis=0)
-        out["chilling"] = {name: round(float(w) / float(wo) - 1.0, 4)
-                           for name, w, wo in zip(names, with_, without, strict=True) if wo > 0}
+        out["chilling"] = {
+            name: round(float(w) / float(wo) - 1.0, 4)
+            for name, w, wo in zip(names, with_, without, strict=True)
+            if wo > 0
+        }
         from xinyong.studies.chilling import chilling_detail  # with counts and intervals
+
         out["chilling_detail"] = chilling_detail(names, with_, without)
     return out

@@ -28,9 +28,11 @@ class Collectors(_Model):
     quota: int = Field(ge=0, description="reports expected per period")
     period_days: int = Field(default=30, ge=1)
     false_report_rate: DailyProbability = Field(
-        default=0.0, description="chance per collector per day of a false report, on pace")
+        default=0.0, description="chance per collector per day of a false report, on pace"
+    )
     behind_false_report_rate: DailyProbability = Field(
-        default=0.0, description="the same chance while behind quota")
+        default=0.0, description="the same chance while behind quota"
+    )
     source: str | None = None
 
 
@@ -44,7 +46,8 @@ class Sensor(_Model):
     detect: Probability
     misidentify: Probability
     coverage: list[Probability] | None = Field(
-        default=None, description="share of each district covered (needs a population)")
+        default=None, description="share of each district covered (needs a population)"
+    )
     collectors: Collectors | None = None
     source: str | None = None
 
@@ -65,9 +68,12 @@ class Behaviour(_Model):
     min_age: int = Field(default=0, ge=0, description="youngest citizen who can do it (years)")
     max_age: int = Field(default=200, ge=0, description="oldest citizen who can do it (years)")
     harmful: bool | None = Field(
-        default=None, description="penalised (scaled by c) or rewarded (by 1/c); defaults to "
-                                  "the sign of points, and must be given with operators")
+        default=None,
+        description="penalised (scaled by c) or rewarded (by 1/c); defaults to "
+        "the sign of points, and must be given with operators",
+    )
     who_share: Probability = Field(
-        default=1.0, description="share of subjects able to do it, drawn once per subject "
-                                 "(e.g. public figures)")
+        default=1.0,
+        description="share of subjects able to do it, drawn once per subject (e.g. public figures)",
+    )
     source: str | None = None

@@ -40,8 +40,9 @@ class HouseholdMix(_Model):
     couple: float = Field(default=0.16, ge=0.0, description="two adults")
     couple_children: float = Field(default=0.34, ge=0.0, description="two parents, children")
     single_parent: float = Field(default=0.05, ge=0.0, description="one parent, children")
-    three_generations: float = Field(default=0.20, ge=0.0,
-                                     description="two parents, children, one or two elderly")
+    three_generations: float = Field(
+        default=0.20, ge=0.0, description="two parents, children, one or two elderly"
+    )
     elderly: float = Field(default=0.13, ge=0.0, description="one or two people aged 65+")
 
 
@@ -52,24 +53,32 @@ class PopulationSpec(_Model):
     """
 
     districts: int = Field(default=12, ge=1, description="districts (towns, streets)")
-    neighbourhood_size: int = Field(default=1000, ge=1,
-                                    description="residents per neighbourhood (a collector's "
-                                                "beat)")
+    neighbourhood_size: int = Field(
+        default=1000, ge=1, description="residents per neighbourhood (a collector's beat)"
+    )
     households: HouseholdMix = HouseholdMix()
     children_weights: list[float] = Field(
-        default=[0.62, 0.33, 0.05], min_length=1,
-        description="weights of 1, 2, 3... children in a family with children")
+        default=[0.62, 0.33, 0.05],
+        min_length=1,
+        description="weights of 1, 2, 3... children in a family with children",
+    )
     income_bands: dict[str, float] = Field(
-        default={"low": 0.3, "middle": 0.5, "high": 0.2}, min_length=1,
-        description="shares of citizens by income band, lowest first")
-    employment_rate: float = Field(default=0.75, ge=0.0, le=1.0,
-                                   description="share of adults aged 18-64 with an employer")
-    companies_per_1000: float = Field(default=20.0, ge=0.0, le=1000.0,
-                                      description="private companies per 1,000 residents")
-    government_orgs: int = Field(default=20, ge=0, le=1_000_000,
-                                 description="government organisations")
-    government_share: float = Field(default=0.12, ge=0.0, le=1.0,
-                                    description="share of employees working for government")
+        default={"low": 0.3, "middle": 0.5, "high": 0.2},
+        min_length=1,
+        description="shares of citizens by income band, lowest first",
+    )
+    employment_rate: float = Field(
+        default=0.75, ge=0.0, le=1.0, description="share of adults aged 18-64 with an employer"
+    )
+    companies_per_1000: float = Field(
+        default=20.0, ge=0.0, le=1000.0, description="private companies per 1,000 residents"
+    )
+    government_orgs: int = Field(
+        default=20, ge=0, le=1_000_000, description="government organisations"
+    )
+    government_share: float = Field(
+        default=0.12, ge=0.0, le=1.0, description="share of employees working for government"
+    )
 
     @field_validator("children_weights")
     @classmethod
@@ -99,7 +108,8 @@ class Scenario(_Model):
     citizens: int = Field(gt=0, le=2**31 - 1)  # ids are 32-bit
     days: int = Field(gt=0, le=100 * 365)
     population: PopulationSpec | None = Field(
-        default=None, description="households, districts and employers; none in the reference")
+        default=None, description="households, districts and employers; none in the reference"
+    )
     conduct_lognormal_sigma: float = Field(ge=0.0)
     listed_response: ListedResponse
     sensors: dict[str, Sensor] = Field(min_length=1)
@@ -111,9 +121,11 @@ class Scenario(_Model):
     operators: list[Operator] = []  # noqa: RUF012  # pydantic copies it per instance
     sharing: list[SharingRule] = []  # noqa: RUF012  # pydantic copies it per instance
     network: NetworkSpec | None = Field(
-        default=None, description="friends and workmates (needs a population)")
+        default=None, description="friends and workmates (needs a population)"
+    )
     consequences: Consequences | None = Field(
-        default=None, description="joint rewards and sanctions: a pack name or a table")
+        default=None, description="joint rewards and sanctions: a pack name or a table"
+    )
     response: Response | None = Field(default=None, description="how citizens respond")
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
@@ -122,9 +134,13 @@ class Scenario(_Model):
         try:  # no consistency rule reads the sizes: their own bounds are all to check
             return Scenario.model_validate({**self.model_dump(by_alias=True), **update})
         except ValidationError as exc:
-            raise ScenarioError("\n".join(
-                f"scenario '{self.name} (sizes)', {'.'.join(map(str, e['loc']))} = "
-                f"{e['input']!r}: {e['msg'].lower()}" for e in exc.errors())) from None
+            raise ScenarioError(
+                "\n".join(
+                    f"scenario '{self.name} (sizes)', {'.'.join(map(str, e['loc']))} = "
+                    f"{e['input']!r}: {e['msg'].lower()}"
+                    for e in exc.errors()
+                )
+            ) from None
 
     def all_operators(self) -> list[Operator]:
         """The operators, with a single-scheme scenario's scheme as one operator, ``city``."""
@@ -132,10 +148,17 @@ class Scenario(_Model):
             return list(self.operators)
         assert self.score and self.grades and self.listed_grade, "validated scenario"
         scheme = Scheme(
-            name=self.name, subject="citizen", score=self.score, grades=self.grades,
-            listed_grade=self.listed_grade, listing=self.listing,
-            points=[PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe)
-                    for b in self.behaviours])
+            name=self.name,
+            subject="citizen",
+            score=self.score,
+            grades=self.grades,
+            listed_grade=self.listed_grade,
+            listing=self.listing,
+            points=[
+                PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe)
+                for b in self.behaviours
+            ],
+        )
         return [Operator(name="city", scheme=scheme)]
 
     def grade_names(self) -> list[str]:

@@ -64,8 +64,10 @@ class SanctionRule(_Model):
     parent_blacklisted: bool = False
     parent_red: str | None = Field(default=None, description="a parent on this red list")
     company_blacklisted: bool = Field(
-        default=False, description="the legal representative of a blacklisted organisation "
-                                   "(restricted in person: SPC consumption limits)")
+        default=False,
+        description="the legal representative of a blacklisted organisation "
+        "(restricted in person: SPC consumption limits)",
+    )
     source: str | None = None
 
 
@@ -119,10 +121,11 @@ class Consequences(_Model):
     services: list[Service] = Field(min_length=1)
     rules: list[SanctionRule] = Field(min_length=1)
     notices: list[NoticeRule] = []  # noqa: RUF012  # pydantic copies it per instance
-    org_services: list[OrgService] = Field(default=[], description="services organisations "
-                                                                   "ask for")
+    org_services: list[OrgService] = Field(default=[], description="services organisations ask for")
     org_rules: list[OrgRule] = Field(default=[], description="the rules they apply")
     billboard_minors: bool = Field(
-        default=True, description="billboards show citizens under 18 caught on camera (the "
-                                  "reports exclude no one; false leaves them out)")
+        default=True,
+        description="billboards show citizens under 18 caught on camera (the "
+        "reports exclude no one; false leaves them out)",
+    )
     source: str | None = None

@@ -79,15 +79,12 @@ def _absurd_numbers(data: Any, where: str = "") -> list[tuple[str, Any, str]]:
             found += _absurd_numbers(value, f"{where}[{i}]")
     elif isinstance(data, float) and not math.isfinite(data):
         found.append((where, data, "must be a finite number (not NaN or infinite)"))
-    elif isinstance(data, (int, float)) and not isinstance(data, bool) \
-            and abs(data) > _LARGEST:
-        found.append((where, data, f"too large: numbers in a scenario stay within "
-                                   f"±{_LARGEST:,}"))
+    elif isinstance(data, (int, float)) and not isinstance(data, bool) and abs(data) > _LARGEST:
+        found.append((where, data, f"too large: numbers in a scenario stay within ±{_LARGEST:,}"))
     return found
 
 
-def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = None
-                      ) -> Scenario:
+def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = None) -> Scenario:
     """Validate raw data as a scenario.
 
     Args:
@@ -106,9 +103,12 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
     data = resolve_references(data, source, folder)
     absurd = _absurd_numbers(data)
     if absurd:
-        raise ScenarioError("\n".join(
-            f"scenario '{source}', {where} = {value!r}: {reason}"
-            for where, value, reason in absurd))
+        raise ScenarioError(
+            "\n".join(
+                f"scenario '{source}', {where} = {value!r}: {reason}"
+                for where, value, reason in absurd
+            )
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -122,8 +122,12 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
         raise ScenarioError("\n".join(lines)) from None
     problems = consistency_problems(scenario)
     if problems:
-        raise ScenarioError("\n".join(f"scenario '{source}', {field} = {value!r}: {reason}"
-                                      for field, value, reason in problems))
+        raise ScenarioError(
+            "\n".join(
+                f"scenario '{source}', {field} = {value!r}: {reason}"
+                for field, value, reason in problems
+            )
+        )
     return scenario
 
 
@@ -145,5 +149,4 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                 f"no scenario '{name_or_path}': it is neither a built-in scenario "
                 f"({', '.join(sorted(builtins))}) nor a file.{hint}"
             )
-    return validate_scenario(read_data_file(path, "scenario"), source=path.name,
-                             folder=path.parent)
+    return validate_scenario(read_data_file(path, "scenario"), source=path.name, folder=path.parent)

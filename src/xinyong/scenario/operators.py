@@ -33,8 +33,10 @@ class Operator(_Model):
     reads: list[str] | None = Field(default=None, description="sensors it reads (default all)")
     assessment: Assessment | None = None
     districts: list[int] | None = Field(
-        default=None, description="the districts whose residents it scores (a city in a "
-                                  "nation); default everywhere")
+        default=None,
+        description="the districts whose residents it scores (a city in a "
+        "nation); default everywhere",
+    )
 
 
 class SharingRule(_Model):

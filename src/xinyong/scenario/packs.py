@@ -14,16 +14,20 @@ from typing import Any
 
 from xinyong.scenario.errors import ScenarioError, did_you_mean
 
-__all__ = ["builtin_packs", "builtin_scenarios", "load_pack", "read_data_file",
-           "resolve_references"]
+__all__ = [
+    "builtin_packs",
+    "builtin_scenarios",
+    "load_pack",
+    "read_data_file",
+    "resolve_references",
+]
 
 
 def read_data_file(path: Path, what: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError(f"{what} '{path.name}' is not UTF-8 text: save it as UTF-8"
-                            ) from None
+        raise ScenarioError(f"{what} '{path.name}' is not UTF-8 text: save it as UTF-8") from None
     except OSError as exc:
         raise ScenarioError(f"{what} '{path.name}' cannot be read: {exc.strerror}") from None
     kind = "JSON" if path.suffix == ".json" else "TOML"
@@ -32,8 +36,9 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
     except RecursionError:
-        raise ScenarioError(f"{what} '{path.name}' is nested too deeply to be a {kind} "
-                            f"scenario") from None
+        raise ScenarioError(
+            f"{what} '{path.name}' is nested too deeply to be a {kind} scenario"
+        ) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{what} '{path.name}': the top level must be a table of fields")
     return data
@@ -42,8 +47,11 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
 def builtin_packs() -> dict[str, Path]:
     """The scheme packs and behaviour catalogues shipped with xinyong, by name."""
     folder = resources.files("xinyong") / "packs"
-    return {p.name.removesuffix(".toml"): Path(str(p))
-            for p in folder.iterdir() if p.name.endswith(".toml")}
+    return {
+        p.name.removesuffix(".toml"): Path(str(p))
+        for p in folder.iterdir()
+        if p.name.endswith(".toml")
+    }
 
 
 def _find_pack(name: str, where: str, folder: Path | None = None) -> Path:
@@ -57,17 +65,20 @@ def _find_pack(name: str, where: str, folder: Path | None = None) -> Path:
         path = (home / name).resolve()
         if path.parent == home and path.is_file():
             return path
-    raise ScenarioError(f"{where} = {name[:200]!r}: no such pack; built-in packs: "
-                        f"{', '.join(sorted(packs))}{did_you_mean(name, list(packs))}, or the name "
-                        f"of a .toml file beside the scenario file")
+    raise ScenarioError(
+        f"{where} = {name[:200]!r}: no such pack; built-in packs: "
+        f"{', '.join(sorted(packs))}{did_you_mean(name, list(packs))}, or the name "
+        f"of a .toml file beside the scenario file"
+    )
 
 
 def _unsourced(data: Any, path: str = "") -> list[str]:
     """Paths of the tables in a pack that do not name their source."""
     missing = []
     if isinstance(data, dict):
-        if any(not isinstance(v, (dict, list)) for k, v in data.items() if k != "source") \
-                and not data.get("source"):
+        if any(
+            not isinstance(v, (dict, list)) for k, v in data.items() if k != "source"
+        ) and not data.get("source"):
             missing.append(path or "(top level)")
         for key, value in data.items():
             missing += _unsourced(value, f"{path}.{key}" if path else key)
@@ -85,9 +96,14 @@ _MAPPINGS = {"start_by_income", "terms", "grade", "serious_share"}
 
 def _strip_mapping_sources(data: Any) -> Any:
     if isinstance(data, dict):
-        return {k: ({kk: vv for kk, vv in v.items() if kk != "source"}
-                    if k in _MAPPINGS and isinstance(v, dict) else _strip_mapping_sources(v))
-                for k, v in data.items()}
+        return {
+            k: (
+                {kk: vv for kk, vv in v.items() if kk != "source"}
+                if k in _MAPPINGS and isinstance(v, dict)
+                else _strip_mapping_sources(v)
+            )
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [_strip_mapping_sources(item) for item in data]
     return data
@@ -103,36 +119,42 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
     data = read_data_file(path, "pack")
     missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about")})
     if missing:
-        raise ScenarioError("\n".join(
-            f"pack '{path.name}', {m}.source: every value in a pack names its source; add "
-            f"source = \"...\" (an article, a measure, or \"assumption\")" for m in missing))
+        raise ScenarioError(
+            "\n".join(
+                f"pack '{path.name}', {m}.source: every value in a pack names its source; add "
+                f'source = "..." (an article, a measure, or "assumption")'
+                for m in missing
+            )
+        )
     return _strip_mapping_sources(data)
 
 
-def resolve_references(data: dict[str, Any], source: str, folder: Path | None
-                        ) -> dict[str, Any]:
+def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -> dict[str, Any]:
     """Replace pack names by their contents: ``catalogue`` and each operator's ``scheme``."""
     data = dict(data)
     catalogue = data.pop("catalogue", None)
     if catalogue is not None:
         base = load_pack(str(catalogue), f"scenario '{source}', catalogue", folder)
         own_sensors, own = data.get("sensors", {}), data.get("behaviours", [])
-        if isinstance(own_sensors, dict) and isinstance(own, list) \
-                and all(isinstance(b, dict) for b in own):  # else pydantic names the field
+        if (
+            isinstance(own_sensors, dict)
+            and isinstance(own, list)
+            and all(isinstance(b, dict) for b in own)
+        ):  # else pydantic names the field
             sensors = {**base.get("sensors", {}), **own_sensors}
             behaviours = {b["name"]: b for b in base.get("behaviours", [])}
             for b in own:
                 behaviours[b.get("name")] = {**behaviours.get(b.get("name"), {}), **b}
             data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
     if isinstance(data.get("consequences"), str):
-        data["consequences"] = load_pack(data["consequences"],
-                                         f"scenario '{source}', consequences", folder)
+        data["consequences"] = load_pack(
+            data["consequences"], f"scenario '{source}', consequences", folder
+        )
     operators = []
     listed = data.get("operators", [])
     for i, op in enumerate(listed if isinstance(listed, list) else []):
         if isinstance(op, dict) and isinstance(op.get("scheme"), str):
-            pack = load_pack(op["scheme"], f"scenario '{source}', operators[{i}].scheme",
-                             folder)
+            pack = load_pack(op["scheme"], f"scenario '{source}', operators[{i}].scheme", folder)
             op = {**op, "scheme": pack}
         operators.append(op)
     if operators:
@@ -143,5 +165,8 @@ def resolve_references(data: dict[str, Any], source: str, folder: Path | None
 def builtin_scenarios() -> dict[str, Path]:
     """The scenarios shipped with xinyong, by name."""
     folder = resources.files("xinyong") / "scenarios"
-    return {p.name.removesuffix(".toml"): Path(str(p))
-            for p in folder.iterdir() if p.name.endswith(".toml")}
+    return {
+        p.name.removesuffix(".toml"): Path(str(p))
+        for p in folder.iterdir()
+        if p.name.endswith(".toml")
+    }

@@ -32,8 +32,9 @@ class Dissent(_Model):
 
     behaviour: str
     punishment: Literal["uniform", "proportional"]
-    severity: float = Field(ge=0.0, description="the fixed penalty, or the penalty per unit of "
-                                                "dissent above tolerance")
+    severity: float = Field(
+        ge=0.0, description="the fixed penalty, or the penalty per unit of dissent above tolerance"
+    )
     tolerance: Probability = Field(default=0.0, description="dissent let pass unpunished")
     source: str | None = None
 
@@ -43,21 +44,30 @@ class Response(_Model):
     inverses on rewarded ones), by what a citizen meets. 1 means no response."""
 
     grade: dict[str, Annotated[float, Field(gt=0.0)]] = Field(
-        default={}, description="by own grade (first operator)")
+        default={}, description="by own grade (first operator)"
+    )
     sanction_met: float = Field(default=1.0, gt=0.0, description="after being refused")
     memory_days: int = Field(default=90, ge=1, description="how long a refusal is remembered")
-    household_listed: float = Field(default=1.0, gt=0.0,
-                                    description="while someone at home is blacklisted")
+    household_listed: float = Field(
+        default=1.0, gt=0.0, description="while someone at home is blacklisted"
+    )
     neighbourhood_listed: float = Field(
-        default=1.0, gt=0.0, description="while many in the neighbourhood are blacklisted")
+        default=1.0, gt=0.0, description="while many in the neighbourhood are blacklisted"
+    )
     neighbourhood_share: float = Field(
-        default=0.02, ge=0.0, le=1.0, description="the blacklisted share that counts as many")
+        default=0.02, ge=0.0, le=1.0, description="the blacklisted share that counts as many"
+    )
     contact_listed: float = Field(
-        default=1.0, gt=0.0, description="while a friend or workmate is blacklisted (needs a "
-                                         "network)")
+        default=1.0,
+        gt=0.0,
+        description="while a friend or workmate is blacklisted (needs a network)",
+    )
     dissent: Dissent | None = Field(default=None, description="self-censorship of dissent")
     near_perk: float = Field(
-        default=1.0, gt=0.0, description="within near_perk_points below a perk's score: "
-                                         "penalised acts scaled by this, rewarded by its inverse")
+        default=1.0,
+        gt=0.0,
+        description="within near_perk_points below a perk's score: "
+        "penalised acts scaled by this, rewarded by its inverse",
+    )
     near_perk_points: int = Field(default=20, ge=0, description="how near counts (points)")
     source: str | None = None

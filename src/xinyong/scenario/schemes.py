@@ -109,31 +109,43 @@ class ListSpec(_Model):
     behaviours: list[str] = Field(default=[], description="violations that list the subject")
     terms: dict[str, int] = Field(default={}, description="term in days by violation")
     term_days: int = Field(default=730, ge=1, description="term for other triggers (days)")
-    repeat_extension_days: int = Field(default=365, ge=0,
-                                       description="added to the term by a repeat violation")
+    repeat_extension_days: int = Field(
+        default=365, ge=0, description="added to the term by a repeat violation"
+    )
     escalation: Escalation | None = None
     min_score: int | None = Field(default=None, description="red list: score at least this")
-    repair_after_days: int | None = Field(default=None, ge=0,
-                                          description="credit repair possible after (days)")
-    repair_min_score: int | None = Field(default=None,
-                                         description="credit repair needs this score")
+    repair_after_days: int | None = Field(
+        default=None, ge=0, description="credit repair possible after (days)"
+    )
+    repair_min_score: int | None = Field(default=None, description="credit repair needs this score")
     max_term_days: int | None = Field(
-        default=None, ge=1, description="a listing lasts at most this long from its first "
-                                        "day, extensions included (days)")
+        default=None,
+        ge=1,
+        description="a listing lasts at most this long from its first "
+        "day, extensions included (days)",
+    )
     obligation_met_per_year: float | None = Field(
-        default=None, ge=0.0, le=365.0,
+        default=None,
+        ge=0.0,
+        le=365.0,
         description="early removal: the yearly rate at which a listed debtor meets the "
-                    "obligation (removed that day, whatever the term)")
+        "obligation (removed that day, whatever the term)",
+    )
     tiers: list[DisclosureTier] = Field(
-        default=[], description="disclosure tiers: term and shortest wait before repair, by "
-                                "violation")
+        default=[],
+        description="disclosure tiers: term and shortest wait before repair, by violation",
+    )
     opening_share: Probability | None = Field(
-        default=None, description="share of covered subjects on the list at day 0 (its "
-                                  "stock when the run starts)")
+        default=None,
+        description="share of covered subjects on the list at day 0 (its "
+        "stock when the run starts)",
+    )
     shared: bool = Field(default=True, description="published on the sharing platform")
     serious_share: dict[str, Probability] = Field(
-        default={}, description="by violation, the share of counted events serious enough to "
-                                "list directly (default all of them)")
+        default={},
+        description="by violation, the share of counted events serious enough to "
+        "list directly (default all of them)",
+    )
     source: str | None = None
 
 
@@ -147,8 +159,9 @@ class StartRecords(_Model):
     """
 
     max: int = Field(ge=0, description="most points records can add to the base")
-    logit_mean: float = Field(description="centre of the share of good records, on the logit "
-                                          "scale (0: half the maximum)")
+    logit_mean: float = Field(
+        description="centre of the share of good records, on the logit scale (0: half the maximum)"
+    )
     logit_sd: float = Field(ge=0.0, description="spread of that share between residents")
     source: str | None = None
 
@@ -178,11 +191,14 @@ class Scheme(_Model):
     covers_min_age: int = Field(default=0, ge=0, description="youngest citizen scored (years)")
     score: ScoreScale
     start_by_income: dict[str, int] = Field(
-        default={}, description="points added to the start by income band")
+        default={}, description="points added to the start by income band"
+    )
     start_records: StartRecords | None = Field(
-        default=None, description="residents start from their records, not the base alone")
+        default=None, description="residents start from their records, not the base alone"
+    )
     contacts_pull: ContactsPull | None = Field(
-        default=None, description="low-score contacts pull the score down (needs a network)")
+        default=None, description="low-score contacts pull the score down (needs a network)"
+    )
     grades: list[Grade] = Field(min_length=1)
     listed_grade: str = Field(default="listed", min_length=1)
     listing: ListingRule | None = Field(default=None, description="no listing if absent")

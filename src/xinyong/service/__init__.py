@@ -1,2 +1,1 @@
-"""The live city and its HTTP API: keys, roles, limits, appeals.
-"""
+"""The live city and its HTTP API: keys, roles, limits, appeals."""

@@ -37,8 +37,14 @@ class AdvanceJob:
 
     def as_json(self) -> dict[str, Any]:
         """The job as the API shows it."""
-        return {"job": self.job, "status": self.status, "start_day": self.start_day,
-                "target_day": self.target_day, "day": self.day, "error": self.error}
+        return {
+            "job": self.job,
+            "status": self.status,
+            "start_day": self.start_day,
+            "target_day": self.target_day,
+            "day": self.day,
+            "error": self.error,
+        }
 
 
 class Advances:
@@ -64,18 +70,25 @@ class Advances:
         with self._lock:
             running = [j for j in self._jobs.values() if j.status == "running"]
             if running:
-                raise LiveError(409, f"advance job {running[0].job} is running (day "
-                                     f"{running[0].day} of {running[0].target_day}): wait for "
-                                     f"it, GET /advance/{running[0].job}")
+                raise LiveError(
+                    409,
+                    f"advance job {running[0].job} is running (day "
+                    f"{running[0].day} of {running[0].target_day}): wait for "
+                    f"it, GET /advance/{running[0].job}",
+                )
             day = live.day
             if day + days > live.scenario.days:
-                raise LiveError(409, f"the scenario ends after day {live.scenario.days - 1}: "
-                                     f"the city is at day {day}, so at most "
-                                     f"{live.scenario.days - day} more days; start a longer "
-                                     f"one to go on")
+                raise LiveError(
+                    409,
+                    f"the scenario ends after day {live.scenario.days - 1}: "
+                    f"the city is at day {day}, so at most "
+                    f"{live.scenario.days - day} more days; start a longer "
+                    f"one to go on",
+                )
             job = AdvanceJob(max(self._jobs, default=0) + 1, day, day + days, day)
-            job.thread = threading.Thread(target=self._run, args=(job,),
-                                          name=f"advance-{job.job}", daemon=True)
+            job.thread = threading.Thread(
+                target=self._run, args=(job,), name=f"advance-{job.job}", daemon=True
+            )
             self._jobs[job.job] = job
             for old in sorted(self._jobs)[:-KEEP_JOBS]:
                 del self._jobs[old]
@@ -96,8 +109,10 @@ class Advances:
         assert job.thread is not None
         job.thread.join()
         if job.status != "done":
-            raise LiveError(500 if job.status == "failed" else 409,
-                            f"advance job {job.job} {job.status}: {job.error}")
+            raise LiveError(
+                500 if job.status == "failed" else 409,
+                f"advance job {job.job} {job.status}: {job.error}",
+            )
         return job.day
 
     def stop(self) -> None:
@@ -115,10 +130,16 @@ class Advances:
             job.day = day
 
         try:
-            drive(lambda: [live.city], job.target_day, guard=live._one_day,
-                  after_day=lambda city, results: live._day_done(
-                      city, results, last=city.day >= job.target_day),
-                  stop=self._stopping.is_set, progress=done)
+            drive(
+                lambda: [live.city],
+                job.target_day,
+                guard=live._one_day,
+                after_day=lambda city, results: live._day_done(
+                    city, results, last=city.day >= job.target_day
+                ),
+                stop=self._stopping.is_set,
+                progress=done,
+            )
             if job.day < job.target_day:
                 job.status, job.error = "stopped", "the server is stopping"
                 return

@@ -11,7 +11,6 @@ may not do it for this sensor, service or citizen: 403. OpenAPI at ``/docs`` and
 which are built per city, when the routes are defined.)
 """
 
-
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -70,6 +69,7 @@ class Switch:
         assert self.app is not None
         await self.app(scope, receive, send)
 
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Few request threads: each runnable thread is one more in line for the GIL ahead of the
@@ -94,8 +94,9 @@ class _Pools:
         return await anyio.to_thread.run_sync(route, *args, limiter=self._limiters[pool])
 
 
-def create_app(live: LiveCity, keys: Keyring,
-               on_load: Callable[[Scenario, int], LiveCity] | None = None) -> FastAPI:
+def create_app(
+    live: LiveCity, keys: Keyring, on_load: Callable[[Scenario, int], LiveCity] | None = None
+) -> FastAPI:
     """The HTTP API over one live city (no pages: :func:`xinyong.views.cli.served_app` adds them).
 
     Routes that wait for the city (a lock, the store) are plain functions, which FastAPI runs
@@ -108,10 +109,15 @@ def create_app(live: LiveCity, keys: Keyring,
         on_load: starts a new city from a scenario and seed, and makes it the one served
             (the ``/scenario`` route); None when the server cannot switch cities.
     """
-    app = FastAPI(title="xinyong live city",
-                  description="A synthetic city running the social credit system as "
-                              "reported. Synthetic citizens only.",
-                  version="0.2.0", lifespan=_lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="xinyong live city",
+        description="A synthetic city running the social credit system as "
+        "reported. Synthetic citizens only.",
+        version="0.2.0",
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     add_offline_docs(app)  # /docs from installed packages, not a CDN
     app.state.keys = keys
     add_error_handlers(app)
@@ -155,13 +161,17 @@ def _add_records(app: FastAPI, live: LiveCity) -> None:
         return live.stats()
 
     @app.get("/notices", response_model=list[Notice], responses=ERRORS)
-    def notices(identity: Who, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-                kind: Annotated[NoticeKind | None, Query(description="only this kind")
-                                ] = None,
-                on_list: Annotated[str | None, Query(alias="list", max_length=200,
-                                                     description="only those caused by "
-                                                     "joining this list")] = None
-                ) -> list[dict[str, Any]]:
+    def notices(
+        identity: Who,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        kind: Annotated[NoticeKind | None, Query(description="only this kind")] = None,
+        on_list: Annotated[
+            str | None,
+            Query(
+                alias="list", max_length=200, description="only those caused by joining this list"
+            ),
+        ] = None,
+    ) -> list[dict[str, Any]]:
         """The city's public notices, newest first (synthetic citizens only)."""
         permit(identity, "notices")
         return live.notices(limit, kind, on_list)
@@ -175,26 +185,38 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
         permit(identity, "submit")
         for e in events:
             permit(identity, "submit", live.sensor_of(e.behaviour))
-        return live.submit([Submission(e.client_id, e.citizen, e.behaviour) for e in events],
-                           identity.name)
+        return live.submit(
+            [Submission(e.client_id, e.citizen, e.behaviour) for e in events], identity.name
+        )
 
     @app.post("/events", response_model=ReceiptOut, responses=ERRORS)
-    async def submit_event(event: event_model,  # type: ignore[valid-type]
-                           identity: Who) -> ReceiptOut:
+    async def submit_event(
+        event: event_model,  # type: ignore[valid-type]
+        identity: Who,
+    ) -> ReceiptOut:
         """Submit one event about a citizen; it is stored durably before the answer."""
         r = (await pools.run("inbox", _submit, [event], identity))[0]
         return ReceiptOut(client_id=r.client_id, status=r.status, day=r.day)
 
     @app.post("/events/batch", response_model=BatchReceipt, responses=ERRORS)
-    async def submit_batch(batch: batch_model,  # type: ignore[valid-type]
-                           identity: Who) -> BatchReceipt:
+    async def submit_batch(
+        batch: batch_model,  # type: ignore[valid-type]
+        identity: Who,
+    ) -> BatchReceipt:
         """Submit up to 10,000 events, stored together before the answer."""
-        receipts = await pools.run("inbox", _submit,
-                                   batch.events,  # type: ignore[attr-defined]
-                                   identity)
+        receipts = await pools.run(
+            "inbox",
+            _submit,
+            batch.events,  # type: ignore[attr-defined]
+            identity,
+        )
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
-        return BatchReceipt(accepted=len(receipts) - len(repeated), duplicates=len(repeated),
-                            duplicate_ids=repeated, day=receipts[0].day)
+        return BatchReceipt(
+            accepted=len(receipts) - len(repeated),
+            duplicates=len(repeated),
+            duplicate_ids=repeated,
+            day=receipts[0].day,
+        )
 
 
 def _add_gates(app: FastAPI, live: LiveCity) -> None:
@@ -202,15 +224,25 @@ def _add_gates(app: FastAPI, live: LiveCity) -> None:
     service_name = Literal[tuple(live.services or ["none"])]  # type: ignore[valid-type]
 
     @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=ERRORS)
-    async def gate(service: Annotated[service_name, Path()],  # type: ignore[valid-type]
-                   citizen: CitizenId, identity: Who) -> JSONResponse:
+    async def gate(
+        service: Annotated[service_name, Path()],  # type: ignore[valid-type]
+        citizen: CitizenId,
+        identity: Who,
+    ) -> JSONResponse:
         """What a service says to a citizen at the point of service, and why."""
         permit(identity, "gate", service)
         # The hottest route: answered on the loop (it reads the last day's copy and waits for
         # nothing), without validating our own output again.
         d = live.gate(service, citizen)
-        return JSONResponse({"service": d.service, "citizen": d.citizen, "action": d.action,
-                             "reasons": list(d.reasons), "text": d.text})
+        return JSONResponse(
+            {
+                "service": d.service,
+                "citizen": d.citizen,
+                "action": d.action,
+                "reasons": list(d.reasons),
+                "text": d.text,
+            }
+        )
 
 
 def _add_appeals(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
@@ -224,8 +256,9 @@ def _add_appeals(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
         return live.file_appeal(appeal.citizen, appeal.event, appeal.reason)
 
     @app.get("/appeals/{appeal}", response_model=AppealOut, responses=ERRORS)
-    def read_appeal(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)],
-                    identity: Who) -> dict[str, Any]:
+    def read_appeal(
+        appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], identity: Who
+    ) -> dict[str, Any]:
         """One appeal and its status."""
         permit(identity, "read_appeal")
         found = live.appeal(appeal)
@@ -235,20 +268,26 @@ def _add_appeals(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
         return found
 
     @app.post("/appeals/{appeal}/decision", response_model=AppealOut, responses=ERRORS)
-    async def decide(appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn,
-                     identity: Who) -> dict[str, Any]:
+    async def decide(
+        appeal: Annotated[int, Path(ge=1, le=2**31 - 1)], decision: DecisionIn, identity: Who
+    ) -> dict[str, Any]:
         """Uphold (the event is withdrawn and the city's days since re-simulated without it)
         or reject."""
         permit(identity, "decide")
         return await pools.run("writer", live.decide_appeal, appeal, decision.uphold)
 
 
-def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
-              on_load: Callable[[Scenario, int], LiveCity] | None) -> None:
+def _add_time(
+    app: FastAPI, live: LiveCity, pools: _Pools, on_load: Callable[[Scenario, int], LiveCity] | None
+) -> None:
     """The city's time: advancing it by some days, and starting a new city."""
 
-    @app.post("/advance", response_model=JobOut, status_code=202,
-              responses={**ERRORS, 200: {"model": JobOut, "description": "done (wait)"}})
+    @app.post(
+        "/advance",
+        response_model=JobOut,
+        status_code=202,
+        responses={**ERRORS, 200: {"model": JobOut, "description": "done (wait)"}},
+    )
     async def advance(body: AdvanceIn, identity: Who) -> JSONResponse:
         """Start simulating some days, as a job (202); with ``wait``, answer once it is done
         (200). A second advance while one runs: 409."""
@@ -260,8 +299,7 @@ def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
         return JSONResponse(job.as_json(), status_code=202)
 
     @app.get("/advance/{job}", response_model=JobOut, responses=ERRORS)
-    def advance_job(job: Annotated[int, Path(ge=1, le=2**31 - 1)],
-                    identity: Who) -> dict[str, Any]:
+    def advance_job(job: Annotated[int, Path(ge=1, le=2**31 - 1)], identity: Who) -> dict[str, Any]:
         """An advance job's progress."""
         permit(identity, "advance")
         return live.job(job).as_json()
@@ -271,11 +309,15 @@ def _add_time(app: FastAPI, live: LiveCity, pools: _Pools,
             raise HTTPException(409, "this server cannot load scenarios")
         builtins = builtin_scenarios()
         if body.scenario not in builtins:
-            raise HTTPException(404, f"no built-in scenario '{safe_text(body.scenario, 100)}'; "
-                                     f"built-in: {', '.join(sorted(builtins))}")
+            raise HTTPException(
+                404,
+                f"no built-in scenario '{safe_text(body.scenario, 100)}'; "
+                f"built-in: {', '.join(sorted(builtins))}",
+            )
         try:
-            chosen = apply_overrides(load_scenario(body.scenario), parse_overrides(
-                body.set)).with_sizes(citizens=body.citizens, days=body.days)
+            chosen = apply_overrides(
+                load_scenario(body.scenario), parse_overrides(body.set)
+            ).with_sizes(citizens=body.citizens, days=body.days)
         except ScenarioError as exc:
             raise HTTPException(422, str(exc)) from None
         new = on_load(chosen, body.seed)

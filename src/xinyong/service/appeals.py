@@ -41,8 +41,9 @@ EVENT_PATTERN = r"^\d{1,9}\.\d{1,4}\.\d{1,10}\.-?\d{1,10}\.\d{1,4}\.\d{1,6}$"
 
 #: The row number of a ledger row among the rows that agree on all the rest of its id, in the
 #: order they were written (a table's rowid follows it).
-NTH_SQL = ("row_number() OVER (PARTITION BY day, operator, subject, actor, behaviour "
-           "ORDER BY rowid) - 1")
+NTH_SQL = (
+    "row_number() OVER (PARTITION BY day, operator, subject, actor, behaviour ORDER BY rowid) - 1"
+)
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,16 @@ class EventId:
     nth: int
 
     def __str__(self) -> str:
-        return (f"{self.day}.{self.operator}.{self.subject}.{self.actor}.{self.behaviour}."
-                f"{self.nth}")
+        return f"{self.day}.{self.operator}.{self.subject}.{self.actor}.{self.behaviour}.{self.nth}"
 
     @classmethod
     def parse(cls, text: str) -> EventId:
         """Read an id as the record shows it (ValueError if it is not one)."""
         if not re.match(EVENT_PATTERN, text):
-            raise ValueError(f"event id '{text[:80]}' is not of the form day.operator.subject."
-                             f"actor.behaviour.n; copy it from the citizen's record")
+            raise ValueError(
+                f"event id '{text[:80]}' is not of the form day.operator.subject."
+                f"actor.behaviour.n; copy it from the citizen's record"
+            )
         day, operator, subject, actor, behaviour, nth = (int(x) for x in text.split("."))
         return cls(day, operator, subject, actor, behaviour, nth)
 
@@ -74,23 +76,26 @@ class EventId:
         row = con.execute(
             f"SELECT flags FROM (SELECT flags, {NTH_SQL} AS nth FROM ledger_rows "
             "WHERE day = ? AND operator = ? AND subject = ? AND actor = ? AND behaviour = ?) "
-            "WHERE nth = ?", [self.day, self.operator, self.subject, self.actor,
-                              self.behaviour, self.nth]).fetchall()  # all: none left open
+            "WHERE nth = ?",
+            [self.day, self.operator, self.subject, self.actor, self.behaviour, self.nth],
+        ).fetchall()  # all: none left open
         return int(row[0][0]) if row else None
 
 
-def withdrawals(con: duckdb.DuckDBPyConnection, extra: EventId | None = None
-                ) -> dict[int, list[tuple[int, int, int, int]]]:
+def withdrawals(
+    con: duckdb.DuckDBPyConnection, extra: EventId | None = None
+) -> dict[int, list[tuple[int, int, int, int]]]:
     """The events upheld appeals withdrew, as a city takes them: by day, (subject, actor,
     behaviour, nth) keys; ``extra`` adds one being decided."""
     out: dict[int, list[tuple[int, int, int, int]]] = {}
-    rows = con.execute("SELECT event_day, citizen, actor, behaviour, nth FROM appeals "
-                       "WHERE status = 'upheld' ORDER BY appeal").fetchall()
+    rows = con.execute(
+        "SELECT event_day, citizen, actor, behaviour, nth FROM appeals "
+        "WHERE status = 'upheld' ORDER BY appeal"
+    ).fetchall()
     if extra is not None:
         rows.append((extra.day, extra.subject, extra.actor, extra.behaviour, extra.nth))
     for day, subject, actor, behaviour, nth in rows:
-        out.setdefault(int(day), []).append((int(subject), int(actor), int(behaviour),
-                                             int(nth)))
+        out.setdefault(int(day), []).append((int(subject), int(actor), int(behaviour), int(nth)))
     return out
 
 
@@ -128,8 +133,11 @@ class Appeals:
         except ValueError as exc:
             raise LiveError(422, str(exc)) from None
         ops = live.city.operators
-        if key.subject != citizen or key.operator >= len(ops) \
-                or ops[key.operator].subject != "citizen":
+        if (
+            key.subject != citizen
+            or key.operator >= len(ops)
+            or ops[key.operator].subject != "citizen"
+        ):
             raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
         with self._filing:
             con = self._con
@@ -141,17 +149,29 @@ class Appeals:
             pending = con.execute(
                 "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "
                 "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ?",
-                [citizen, key.operator, key.day, key.actor, key.behaviour, key.nth]).fetchall()
+                [citizen, key.operator, key.day, key.actor, key.behaviour, key.nth],
+            ).fetchall()
             if pending:
                 raise LiveError(409, f"event '{event}' is already under appeal {pending[0][0]}")
-            appeal = int(con.execute(
-                "SELECT coalesce(max(appeal), 0) + 1 FROM appeals").fetchall()[0][0])
+            appeal = int(
+                con.execute("SELECT coalesce(max(appeal), 0) + 1 FROM appeals").fetchall()[0][0]
+            )
             con.execute(
                 "INSERT INTO appeals (appeal, citizen, operator, event_day, actor, behaviour, "
                 "reason, status, filed_day, decided_day, nth) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'filed', ?, NULL, ?)",
-                [appeal, citizen, key.operator, key.day, key.actor, key.behaviour, reason,
-                 live.day, key.nth])
+                [
+                    appeal,
+                    citizen,
+                    key.operator,
+                    key.day,
+                    key.actor,
+                    key.behaviour,
+                    reason,
+                    live.day,
+                    key.nth,
+                ],
+            )
             return self._read(con, appeal)  # type: ignore[return-value]
 
     def close(self) -> None:
@@ -165,16 +185,23 @@ class Appeals:
 
     @staticmethod
     def _read(con: duckdb.DuckDBPyConnection, appeal: int) -> dict[str, Any] | None:
-        row = con.execute("SELECT citizen, operator, event_day, actor, behaviour, nth, reason, "
-                          "status, filed_day, decided_day FROM appeals WHERE appeal = ?",
-                          [appeal]).fetchall()  # all: a result left open blocks the cursor
+        row = con.execute(
+            "SELECT citizen, operator, event_day, actor, behaviour, nth, reason, "
+            "status, filed_day, decided_day FROM appeals WHERE appeal = ?",
+            [appeal],
+        ).fetchall()  # all: a result left open blocks the cursor
         if not row:
             return None
         citizen, operator, day, actor, behaviour, nth, reason, status, filed, decided = row[0]
-        return {"appeal": appeal, "citizen": int(citizen),
-                "event": str(EventId(day, operator, citizen, actor, behaviour, nth or 0)),
-                "reason": reason, "status": status, "filed_day": int(filed),
-                "decided_day": None if decided is None else int(decided)}
+        return {
+            "appeal": appeal,
+            "citizen": int(citizen),
+            "event": str(EventId(day, operator, citizen, actor, behaviour, nth or 0)),
+            "reason": reason,
+            "status": status,
+            "filed_day": int(filed),
+            "decided_day": None if decided is None else int(decided),
+        }
 
     def decide(self, appeal: int, uphold: bool) -> dict[str, Any]:
         """Uphold or reject an appeal.
@@ -199,12 +226,16 @@ class Appeals:
                     raise LiveError(409, f"appeal {appeal} was already {current['status']}")
                 if not uphold:
                     with live.store.transaction():
-                        con.execute("UPDATE appeals SET status = 'rejected', decided_day = ? "
-                                    "WHERE appeal = ?", [live.day, appeal])
+                        con.execute(
+                            "UPDATE appeals SET status = 'rejected', decided_day = ? "
+                            "WHERE appeal = ?",
+                            [live.day, appeal],
+                        )
                     return self._read(con, appeal)  # type: ignore[return-value]
                 key = EventId.parse(current["event"])
-                con.execute("CREATE OR REPLACE TABLE ledger_staging AS "
-                            "SELECT * FROM ledger_rows LIMIT 0")
+                con.execute(
+                    "CREATE OR REPLACE TABLE ledger_staging AS SELECT * FROM ledger_rows LIMIT 0"
+                )
                 work = con.cursor()  # the re-simulation's own connection
                 day = live.day
             try:
@@ -216,8 +247,7 @@ class Appeals:
                     live.history.clean(con)
             return self._read(live._reader(), appeal)  # type: ignore[return-value]
 
-    def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection,
-                day: int) -> None:
+    def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection, day: int) -> None:
         """Re-simulate without ``key`` (the slow part, holding nothing), catch up and commit
         (holding the writer)."""
         live = self.live
@@ -231,8 +261,15 @@ class Appeals:
         finally:  # named by the store now, or left for the clean-up
             live.history.pending.discard([f for _, f in made])
 
-    def _resimulate_without(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection,
-                            day: int, sink: Any, made: list[tuple[int, str]]) -> None:
+    def _resimulate_without(
+        self,
+        appeal: int,
+        key: EventId,
+        work: duckdb.DuckDBPyConnection,
+        day: int,
+        sink: Any,
+        made: list[tuple[int, str]],
+    ) -> None:
         """Re-simulate from the snapshot before the appealed event, then install the city."""
         live = self.live
         city = live.history.from_snapshot(work, key.day, key)
@@ -261,14 +298,17 @@ class Appeals:
             # its commit and the swap of the city, made together, so that none mixes old
             # scores with the new ledger (a record read across them reads again).
             with live.store.transaction(commit_under=committing, then=swap):
-                con.execute("UPDATE appeals SET status = 'upheld', decided_day = ? "
-                            "WHERE appeal = ?", [live.day, appeal])
+                con.execute(
+                    "UPDATE appeals SET status = 'upheld', decided_day = ? WHERE appeal = ?",
+                    [live.day, appeal],
+                )
                 con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
                 con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
                 con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
                 for snapshot in made:
-                    con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)",
-                                list(snapshot))
+                    con.execute(
+                        "INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", list(snapshot)
+                    )
             if old.ledger is not None:
                 old.ledger.close()
             old._second_core.shutdown()

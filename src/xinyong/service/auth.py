@@ -52,8 +52,10 @@ class Keyring:
 
     def __init__(self, entries: list[tuple[str, Identity]]) -> None:
         if not entries:
-            raise KeyFileError("no API keys: give --keys FILE or set XINYONG_KEYS, e.g. "
-                            "XINYONG_KEYS='secret1=admin,secret2=collector:camera'")
+            raise KeyFileError(
+                "no API keys: give --keys FILE or set XINYONG_KEYS, e.g. "
+                "XINYONG_KEYS='secret1=admin,secret2=collector:camera'"
+            )
         self._entries = [(key.encode(), who) for key, who in entries]
 
     @classmethod
@@ -65,8 +67,12 @@ class Keyring:
             raise KeyFileError(f"key file '{path}': {exc}") from None
         entries = []
         for i, row in enumerate(data.get("keys", [])):
-            entries.append((_required(row, "key", path, i),
-                            _identity(row, f"key file '{path}', keys[{i}]", f"keys[{i}]")))
+            entries.append(
+                (
+                    _required(row, "key", path, i),
+                    _identity(row, f"key file '{path}', keys[{i}]", f"keys[{i}]"),
+                )
+            )
         return cls(entries)
 
     @classmethod
@@ -79,10 +85,8 @@ class Keyring:
             role, _, scope = spec.partition(":")
             row: dict[str, object] = {"role": role}
             if role in _SCOPE:
-                row[_SCOPE[role]] = int(scope) if role == "citizen" and scope.isdigit() \
-                    else scope
-            entries.append((key, _identity(row, f"XINYONG_KEYS entry {i + 1}",
-                                           f"entry {i + 1}")))
+                row[_SCOPE[role]] = int(scope) if role == "citizen" and scope.isdigit() else scope
+            entries.append((key, _identity(row, f"XINYONG_KEYS entry {i + 1}", f"entry {i + 1}")))
         return cls(entries)
 
     def identify(self, presented: str | None) -> Identity | None:
@@ -113,13 +117,18 @@ def _identity(row: dict, where: str, name: str) -> Identity:
         raise KeyFileError(f"{where}: a {role} key needs {scope} = ... (what it may act for)")
     if role == "citizen" and not isinstance(row.get("citizen"), int):
         raise KeyFileError(f"{where}.citizen: a citizen id, a whole number")
-    return Identity(name=str(row.get("name", name)), role=str(role),
-                    sensor=row.get("sensor"), service=row.get("service"),  # type: ignore[arg-type]
-                    citizen=row.get("citizen"))  # type: ignore[arg-type]
+    return Identity(
+        name=str(row.get("name", name)),
+        role=str(role),
+        sensor=row.get("sensor"),
+        service=row.get("service"),  # type: ignore[arg-type]
+        citizen=row.get("citizen"),
+    )  # type: ignore[arg-type]
 
 
-_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
-                       description="an API key; its role decides what it may do")
+_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="an API key; its role decides what it may do"
+)
 
 
 async def _caller(request: Request, key: Annotated[str | None, Depends(_HEADER)]) -> Identity:
@@ -136,5 +145,6 @@ Who = Annotated[Identity, Depends(_caller)]
 def allow(identity: Identity, *roles: str, also: str = "") -> None:
     """Refuse (403) a caller whose role is not one of ``roles`` (``also`` names who else may)."""
     if identity.role not in roles:
-        raise HTTPException(403, f"a {identity.role} key may not do this; it needs one of: "
-                                 f"{', '.join(roles)}{also}")
+        raise HTTPException(
+            403, f"a {identity.role} key may not do this; it needs one of: {', '.join(roles)}{also}"
+        )

@@ -70,51 +70,65 @@ class Records:
         day = view.day
         for op in view.operators:
             st, cf = op.standing, op.counterfactual
-            operators.append({
-                "operator": op.name, "scheme": op.scheme.name,
-                "start": self.start(op.index, citizen), "floor": op.scheme.score.floor,
-                "ceiling": op.scheme.score.ceiling,
-                "score": int(st.score[citizen]),
-                "grade": st.grade_names[int(st.grades(np.array([citizen]), day)[0])],
-                "listed": bool(st.listed[citizen]),
-                "listing_day": int(st.listing_day[citizen]) if st.listed[citizen] else None,
-                "counterfactual_score": int(cf.score[citizen]),
-                "counterfactual_listed": bool(cf.listed[citizen]),
-                "lists": [{"list": lst.spec.name, "kind": lst.spec.kind,
-                           "since": int(lst.since[citizen]),
-                           "until": int(lst.until[citizen]) if lst.spec.kind == "black"
-                           else None,
-                           "repeats": int(lst.repeats[citizen]),
-                           "error_free": bool(cf_member[citizen])}
-                          for lst, cf_member in zip(op.lists.lists, op.cf_members,
-                                                    strict=True) if lst.member[citizen]],
-                "error_free_lists": [lst.spec.name for lst, cf_member in zip(
-                    op.lists.lists, op.cf_members, strict=True)
-                    if cf_member[citizen] and not lst.member[citizen]],
-                "grade_capped_until": int(st.cap_until[citizen])
-                if st.capped and st.cap_until[citizen] > day else None,
-                "index": op.index,
-            })
+            operators.append(
+                {
+                    "operator": op.name,
+                    "scheme": op.scheme.name,
+                    "start": self.start(op.index, citizen),
+                    "floor": op.scheme.score.floor,
+                    "ceiling": op.scheme.score.ceiling,
+                    "score": int(st.score[citizen]),
+                    "grade": st.grade_names[int(st.grades(np.array([citizen]), day)[0])],
+                    "listed": bool(st.listed[citizen]),
+                    "listing_day": int(st.listing_day[citizen]) if st.listed[citizen] else None,
+                    "counterfactual_score": int(cf.score[citizen]),
+                    "counterfactual_listed": bool(cf.listed[citizen]),
+                    "lists": [
+                        {
+                            "list": lst.spec.name,
+                            "kind": lst.spec.kind,
+                            "since": int(lst.since[citizen]),
+                            "until": int(lst.until[citizen]) if lst.spec.kind == "black" else None,
+                            "repeats": int(lst.repeats[citizen]),
+                            "error_free": bool(cf_member[citizen]),
+                        }
+                        for lst, cf_member in zip(op.lists.lists, op.cf_members, strict=True)
+                        if lst.member[citizen]
+                    ],
+                    "error_free_lists": [
+                        lst.spec.name
+                        for lst, cf_member in zip(op.lists.lists, op.cf_members, strict=True)
+                        if cf_member[citizen] and not lst.member[citizen]
+                    ],
+                    "grade_capped_until": int(st.cap_until[citizen])
+                    if st.capped and st.cap_until[citizen] > day
+                    else None,
+                    "index": op.index,
+                }
+            )
         pop = view.population
         return {
             "citizen": citizen,
             "name": citizen_name(citizen) if pop is not None else None,
-            "identity": identity_number(citizen, int(pop.age[citizen]),
-                                        int(pop.district[citizen])) if pop else None,
-            "day": day, "operators": operators,
+            "identity": identity_number(citizen, int(pop.age[citizen]), int(pop.district[citizen]))
+            if pop
+            else None,
+            "day": day,
+            "operators": operators,
         }
 
-    def _with_ledger(self, standing: dict[str, Any], citizen: int, day: int
-                     ) -> dict[str, Any]:
+    def _with_ledger(self, standing: dict[str, Any], citizen: int, day: int) -> dict[str, Any]:
         """The record: the standing with each operator's ledger up to ``day`` and the score
         replayed from it, and the events pending for the open day."""
         live = self.live
         con = live._reader()
         # Plain tuples in the order written (rowid), numbered in Python: a window function and
         # DataFrames cost more than the rest of the record together.
-        rows = con.execute("SELECT operator, day, behaviour, actor, rowid, points, flags "
-                           "FROM ledger_rows WHERE subject = ? AND day < ?",
-                           [citizen, day]).fetchall()
+        rows = con.execute(
+            "SELECT operator, day, behaviour, actor, rowid, points, flags "
+            "FROM ledger_rows WHERE subject = ? AND day < ?",
+            [citizen, day],
+        ).fetchall()
         rows.sort()
         by_operator: dict[int, list[dict[str, Any]]] = {}
         counted: dict[int, list[tuple[int, int]]] = {}
@@ -125,8 +139,14 @@ class Records:
             previous = same
             event = EventId(d, operator, citizen, actor, behaviour, nth)
             by_operator.setdefault(operator, []).append(
-                _event_json(event, live.behaviours[behaviour],
-                            live.sensors[live._sensor_index[behaviour]], points, flags))
+                _event_json(
+                    event,
+                    live.behaviours[behaviour],
+                    live.sensors[live._sensor_index[behaviour]],
+                    points,
+                    flags,
+                )
+            )
             if not flags & NOT_COUNTED:
                 counted.setdefault(operator, []).append((d, points))
         operators = []
@@ -135,17 +155,31 @@ class Records:
             index = entry.pop("index")
             mine = np.array(counted.get(index, []), dtype=np.int64).reshape(-1, 2)
             scale = live.city.operators[index].scheme.score
-            entry["replayed_score"] = int(replay(
-                scale, 1, mine[:, 0], np.zeros(len(mine), np.int64), mine[:, 1],
-                np.array([entry["start"]]))[0])
+            entry["replayed_score"] = int(
+                replay(
+                    scale,
+                    1,
+                    mine[:, 0],
+                    np.zeros(len(mine), np.int64),
+                    mine[:, 1],
+                    np.array([entry["start"]]),
+                )[0]
+            )
             entry["ledger"] = by_operator.get(index, [])
             operators.append(entry)
         pending = con.execute(
             "SELECT client_id, behaviour, submitted_by FROM live_submissions "
-            "WHERE day = ? AND citizen = ?", [day, citizen]).fetchall()
-        return {**standing, "operators": operators,
-                "pending": [{"client_id": cid, "behaviour": live.behaviours[int(b)],
-                             "submitted_by": by} for cid, b, by in pending]}
+            "WHERE day = ? AND citizen = ?",
+            [day, citizen],
+        ).fetchall()
+        return {
+            **standing,
+            "operators": operators,
+            "pending": [
+                {"client_id": cid, "behaviour": live.behaviours[int(b)], "submitted_by": by}
+                for cid, b, by in pending
+            ],
+        }
 
     def start(self, operator: int, citizen: int) -> int:
         """A citizen's starting score under an operator's scheme (as :mod:`xinyong.model.start`
@@ -158,9 +192,14 @@ class Records:
         """The lists a notice can name: each citizen scheme's listing and each list."""
         return notice_lists(self.live.scenario.all_operators())
 
-    def notices(self, limit: int, kind: str | None = None, on_list: str | None = None,
-                from_day: int | None = None, to_day: int | None = None
-                ) -> list[dict[str, Any]]:
+    def notices(
+        self,
+        limit: int,
+        kind: str | None = None,
+        on_list: str | None = None,
+        from_day: int | None = None,
+        to_day: int | None = None,
+    ) -> list[dict[str, Any]]:
         """The latest notices, newest first: of one kind, caused by one list, between two
         days (inclusive), if given.
 
@@ -170,16 +209,26 @@ class Records:
         """
         return self.notice_feed(limit, kind, on_list, from_day, to_day)[1]
 
-    def notice_feed(self, limit: int, kind: str | None = None, on_list: str | None = None,
-                    from_day: int | None = None, to_day: int | None = None
-                    ) -> tuple[int, list[dict[str, Any]]]:
+    def notice_feed(
+        self,
+        limit: int,
+        kind: str | None = None,
+        on_list: str | None = None,
+        from_day: int | None = None,
+        to_day: int | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
         """How many notices match, and the latest ``limit`` of them (see :meth:`notices`)."""
         if kind is not None and kind not in NOTICE_KINDS:
-            raise LiveError(422, f"{kind[:100]!r} is not a kind of notice: choose one of "
-                                 f"{', '.join(NOTICE_KINDS)}")
+            raise LiveError(
+                422,
+                f"{kind[:100]!r} is not a kind of notice: choose one of {', '.join(NOTICE_KINDS)}",
+            )
         if on_list is not None and on_list not in self.notice_lists:
-            raise LiveError(404, f"{on_list[:100]!r} is not a list of this city: choose one of "
-                                 f"{', '.join(self.notice_lists) or '(none: it has no lists)'}")
+            raise LiveError(
+                404,
+                f"{on_list[:100]!r} is not a list of this city: choose one of "
+                f"{', '.join(self.notice_lists) or '(none: it has no lists)'}",
+            )
         live = self.live
         with live.state.read():
             if live.city.effects is None:
@@ -202,11 +251,21 @@ class Records:
             b = int(feed["behaviour"][i])
             identity = identity_number(c, int(pop.age[c]), int(pop.district[c])) if pop else ""
             name = citizen_name(c)
-            out.append({"day": int(feed["day"][i]), "kind": str(feed["kind"][i]), "citizen": c,
-                        "list": feed["list"][i],
-                        "text": notice_text(str(feed["kind"][i]), name, identity,
-                                            live.behaviours[b] if b >= 0 else None,
-                                            int(feed["day"][i]))})
+            out.append(
+                {
+                    "day": int(feed["day"][i]),
+                    "kind": str(feed["kind"][i]),
+                    "citizen": c,
+                    "list": feed["list"][i],
+                    "text": notice_text(
+                        str(feed["kind"][i]),
+                        name,
+                        identity,
+                        live.behaviours[b] if b >= 0 else None,
+                        int(feed["day"][i]),
+                    ),
+                }
+            )
         return chosen.size, out
 
 
@@ -227,23 +286,44 @@ def frozen(city: City) -> tuple[GateStatus, SimpleNamespace]:
         for lst in op.lists.lists:
             frozen = copy.copy(lst)
             frozen.member, frozen.since, frozen.until, frozen.repeats = (
-                lst.member.copy(), lst.since.copy(), lst.until.copy(), lst.repeats.copy())
+                lst.member.copy(),
+                lst.since.copy(),
+                lst.until.copy(),
+                lst.repeats.copy(),
+            )
             book.lists.append(frozen)
         cf = op.counterfactual
-        shims.append(SimpleNamespace(
-            subject="citizen", name=op.name, scheme=op.scheme, index=op.index,
-            standing=standing, lists=book, covered=op.covered,
-            counterfactual=SimpleNamespace(score=cf.score.copy(), listed=cf.listed.copy()),
-            cf_members=[lst.member.copy() for lst in op.cf_lists.lists]))
+        shims.append(
+            SimpleNamespace(
+                subject="citizen",
+                name=op.name,
+                scheme=op.scheme,
+                index=op.index,
+                standing=standing,
+                lists=book,
+                covered=op.covered,
+                counterfactual=SimpleNamespace(score=cf.score.copy(), listed=cf.listed.copy()),
+                cf_members=[lst.member.copy() for lst in op.cf_lists.lists],
+            )
+        )
     status = live_status(shims, city.population, False, [city.day])  # type: ignore[arg-type]
     return status, SimpleNamespace(day=city.day, operators=shims, population=city.population)
 
 
-def _event_json(event: EventId, behaviour: str, sensor: str, points: int, flags: int
-                ) -> dict[str, Any]:
-    row = SimpleNamespace(actor=event.actor, **{column: bool(flags & flag)
-                                                for flag, column in FLAG_COLUMNS.items()})
+def _event_json(
+    event: EventId, behaviour: str, sensor: str, points: int, flags: int
+) -> dict[str, Any]:
+    row = SimpleNamespace(
+        actor=event.actor, **{column: bool(flags & flag) for flag, column in FLAG_COLUMNS.items()}
+    )
     notes = [n.removeprefix("* ") for n in event_notes(row)]
-    return {"event": str(event), "day": event.day, "behaviour": behaviour, "sensor": sensor,
-            "points": int(points), "actor": event.actor, "counted": not flags & NOT_COUNTED,
-            "notes": notes}
+    return {
+        "event": str(event),
+        "day": event.day,
+        "behaviour": behaviour,
+        "sensor": sensor,
+        "points": int(points),
+        "actor": event.actor,
+        "counted": not flags & NOT_COUNTED,
+        "notes": notes,
+    }

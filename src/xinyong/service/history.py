@@ -51,8 +51,10 @@ class History:
 
     def snapshots(self, con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
         """The snapshots the store names, as (open day, file), oldest first."""
-        return [(int(d), str(f)) for d, f in con.execute(
-            "SELECT day, file FROM live_snapshots ORDER BY day").fetchall()]
+        return [
+            (int(d), str(f))
+            for d, f in con.execute("SELECT day, file FROM live_snapshots ORDER BY day").fetchall()
+        ]
 
     def clean(self, con: duckdb.DuckDBPyConnection) -> None:
         """Delete the snapshot files the store does not name (but those being written)."""
@@ -69,8 +71,10 @@ class History:
         con = live.store.con
         con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", [city.day, name])
         self.pending.discard([name])
-        con.execute("DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
-                    [KEEP_EVERY, city.day - KEEP_RECENT * live.snapshot_every])
+        con.execute(
+            "DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
+            [KEEP_EVERY, city.day - KEEP_RECENT * live.snapshot_every],
+        )
         self.clean(con)
 
     def rebuild(self, con: duckdb.DuckDBPyConnection, to_day: int) -> City:
@@ -87,12 +91,16 @@ class History:
         self.clean(con)
         return city
 
-    def from_snapshot(self, con: duckdb.DuckDBPyConnection, day: int,
-                      extra: EventId | None = None) -> City:
+    def from_snapshot(
+        self, con: duckdb.DuckDBPyConnection, day: int, extra: EventId | None = None
+    ) -> City:
         """The city of the last snapshot at or before ``day`` (or a new one), with the events
         upheld appeals withdrew (and ``extra``) to leave out when it goes on."""
-        usable = [(d, f) for d, f in self.snapshots(con)
-                  if d <= day and (self.live.folder / SNAPSHOTS / f).exists()]
+        usable = [
+            (d, f)
+            for d, f in self.snapshots(con)
+            if d <= day and (self.live.folder / SNAPSHOTS / f).exists()
+        ]
         city = None
         for _, name in reversed(usable):  # the latest this version can read
             try:
@@ -106,22 +114,35 @@ class History:
         city.withdrawn = withdrawals(con, extra)
         return city
 
-    def run_to(self, city: City, con: duckdb.DuckDBPyConnection, to_day: int,
-               ledger_from: int | None, sink: Callable[[dict[str, np.ndarray]], None] | None,
-               made: list[tuple[int, str]]) -> None:
+    def run_to(
+        self,
+        city: City,
+        con: duckdb.DuckDBPyConnection,
+        to_day: int,
+        ledger_from: int | None,
+        sink: Callable[[dict[str, np.ndarray]], None] | None,
+        made: list[tuple[int, str]],
+    ) -> None:
         """Simulate ``city`` up to open day ``to_day`` with the stored submissions of its days
         (the open day's too); the ledger of days from ``ledger_from`` on goes to ``sink``, and
         the snapshots written on the way are added to ``made``."""
         city.injected = {}
-        rows = con.execute("SELECT day, citizen, behaviour FROM live_submissions WHERE day >= ? "
-                           "ORDER BY day, received, client_id", [city.day]).fetchnumpy()
+        rows = con.execute(
+            "SELECT day, citizen, behaviour FROM live_submissions WHERE day >= ? "
+            "ORDER BY day, received, client_id",
+            [city.day],
+        ).fetchnumpy()
         for d in np.unique(rows["day"]):
             on = rows["day"] == d
             city.inject(int(d), rows["citizen"][on], rows["behaviour"][on])
 
         def start_ledger(city: City) -> None:
-            if sink is not None and ledger_from is not None and city.ledger is None \
-                    and city.day >= ledger_from:
+            if (
+                sink is not None
+                and ledger_from is not None
+                and city.ledger is None
+                and city.day >= ledger_from
+            ):
                 city.write_ledger(sink, threads=False)
 
         def snapshot(city: City, _: object) -> None:

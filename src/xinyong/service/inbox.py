@@ -78,8 +78,9 @@ class Inbox:
         self._queue: list[_Waiting] = []  # submissions waiting for the next group commit
         self._queue_lock = threading.Lock()
         # Every client id stored, and its day, mirrored from the store.
-        self._submitted: dict[str, int] = dict(live.store.con.execute(
-            "SELECT client_id, day FROM live_submissions").fetchall())
+        self._submitted: dict[str, int] = dict(
+            live.store.con.execute("SELECT client_id, day FROM live_submissions").fetchall()
+        )
         self._behaviour_index = {b.name: i for i, b in enumerate(live.scenario.behaviours)}
 
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
@@ -97,10 +98,12 @@ class Inbox:
             live.check_citizen(int(bad[0]))
         for s in submissions:
             live.sensor_of(s.behaviour)  # a citizen's behaviour, or the 422 naming them
-        behaviour = np.array([self._behaviour_index[s.behaviour] for s in submissions],
-                             dtype=np.int16)
-        waiting = _Waiting([s.client_id for s in submissions], citizen, behaviour,
-                           submitted_by, time.time())
+        behaviour = np.array(
+            [self._behaviour_index[s.behaviour] for s in submissions], dtype=np.int16
+        )
+        waiting = _Waiting(
+            [s.client_id for s in submissions], citizen, behaviour, submitted_by, time.time()
+        )
         with self._queue_lock:
             self._queue.append(waiting)
         with self.lock:  # group commit: the first to get here stores all who queued
@@ -120,8 +123,11 @@ class Inbox:
         day = self.day
         if day >= live.scenario.days:
             for w in group:
-                w.error = LiveError(409, f"the city has run all its {live.scenario.days} days: "
-                                         "an event now would never count; start a longer one")
+                w.error = LiveError(
+                    409,
+                    f"the city has run all its {live.scenario.days} days: "
+                    "an event now would never count; start a longer one",
+                )
             return
         known = self._submitted  # client id -> day, mirrored from the store
         new: dict[str, int] = {}
@@ -139,19 +145,30 @@ class Inbox:
             fresh.append(keep)
         if new:
             citizen = np.concatenate([w.citizen[k] for w, k in zip(group, fresh, strict=True)])
-            behaviour = np.concatenate([w.behaviour[k]
-                                        for w, k in zip(group, fresh, strict=True)])
+            behaviour = np.concatenate([w.behaviour[k] for w, k in zip(group, fresh, strict=True)])
             try:
-                live.store.append("live_submissions", {  # durable before the answer
-                    "client_id": np.array(list(new), dtype=object),
-                    "day": np.full(len(new), day, dtype=np.int32),
-                    "citizen": citizen.astype(np.int32), "behaviour": behaviour,
-                    "submitted_by": np.concatenate([np.full(int(k.sum()), w.by, dtype=object)
-                                                    for w, k in zip(group, fresh,
-                                                                    strict=True)]),
-                    "received": np.concatenate([np.full(int(k.sum()), w.received)
-                                                for w, k in zip(group, fresh, strict=True)])},
-                    self._con)
+                live.store.append(
+                    "live_submissions",
+                    {  # durable before the answer
+                        "client_id": np.array(list(new), dtype=object),
+                        "day": np.full(len(new), day, dtype=np.int32),
+                        "citizen": citizen.astype(np.int32),
+                        "behaviour": behaviour,
+                        "submitted_by": np.concatenate(
+                            [
+                                np.full(int(k.sum()), w.by, dtype=object)
+                                for w, k in zip(group, fresh, strict=True)
+                            ]
+                        ),
+                        "received": np.concatenate(
+                            [
+                                np.full(int(k.sum()), w.received)
+                                for w, k in zip(group, fresh, strict=True)
+                            ]
+                        ),
+                    },
+                    self._con,
+                )
             except Exception as exc:
                 for w in group:
                     w.error = exc

@@ -34,8 +34,10 @@ def _unicode(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text; it holds a lone surrogate "
-                         "(an unpaired \\ud800-\\udfff escape)") from None
+        raise ValueError(
+            "must be valid Unicode text; it holds a lone surrogate "
+            "(an unpaired \\ud800-\\udfff escape)"
+        ) from None
     return value
 
 
@@ -65,9 +67,11 @@ def _shown(value: object) -> object | None:
 
 
 def _error(e: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"loc": [x if isinstance(x, int) else safe_text(x, _SHOWN)
-                                   for x in e.get("loc", ())],
-                           "msg": safe_text(e.get("msg", ""), 500), "type": e.get("type", "")}
+    out: dict[str, Any] = {
+        "loc": [x if isinstance(x, int) else safe_text(x, _SHOWN) for x in e.get("loc", ())],
+        "msg": safe_text(e.get("msg", ""), 500),
+        "type": e.get("type", ""),
+    }
     value = e.get("input")
     if isinstance(value, float) and not math.isfinite(value):
         out["msg"] += " (NaN and infinities are not numbers here)"
@@ -85,15 +89,23 @@ def add_error_handlers(app: Any) -> None:
         errors = list(exc.errors())
         detail = [_error(e) for e in errors[:20]]
         if len(errors) > 20:
-            detail.append({"loc": [], "msg": f"... and {len(errors) - 20:,} more errors",
-                           "type": "too_many_errors"})
+            detail.append(
+                {
+                    "loc": [],
+                    "msg": f"... and {len(errors) - 20:,} more errors",
+                    "type": "too_many_errors",
+                }
+            )
         return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, (list, dict)) else safe_text(exc.detail)
-        return JSONResponse(status_code=exc.status_code, content={"detail": detail},
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": detail},
+            headers=getattr(exc, "headers", None),
+        )
 
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -109,8 +121,7 @@ class SizeLimits:
         max_headers: the largest total of header names and values, in bytes.
     """
 
-    def __init__(self, app: Any, max_body: int = MAX_BODY,
-                 max_headers: int = MAX_HEADERS) -> None:
+    def __init__(self, app: Any, max_body: int = MAX_BODY, max_headers: int = MAX_HEADERS) -> None:
         self.app, self.max_body, self.max_headers = app, max_body, max_headers
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -145,14 +156,22 @@ class SizeLimits:
         await self.app(scope, counted, send)
 
     def _too_large(self) -> str:
-        return (f"request body over {self.max_body:,} bytes: send events in batches of at "
-                f"most 10,000")
+        return (
+            f"request body over {self.max_body:,} bytes: send events in batches of at most 10,000"
+        )
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
     body = json.dumps({"detail": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -67,8 +67,7 @@ from xinyong.service.inbox import Inbox, Receipt, Submission
 from xinyong.service.locks import FairLock, ReadWriteLock
 from xinyong.service.stats import Figures
 
-__all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission",
-           "load_city", "open_city"]
+__all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission", "load_city", "open_city"]
 
 STORE_FILE = "live.duckdb"
 CURRENT_FILE = "CURRENT"  # in a base folder: the sub-folder of the city an admin last loaded
@@ -94,8 +93,13 @@ class LiveCity:
             re-simulates every day).
     """
 
-    def __init__(self, folder: Path, scenario: Scenario | None = None, seed: int = 0,
-                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        scenario: Scenario | None = None,
+        seed: int = 0,
+        snapshot_every: int = SNAPSHOT_EVERY,
+    ) -> None:
         self.folder = Path(folder)
         self.snapshot_every = snapshot_every
         self.writer = FairLock()  # one writer: every change goes through it, in turn
@@ -115,8 +119,11 @@ class LiveCity:
             self._recover(int(self.store.info().get("live_day", "0")))
         else:
             if scenario is None:
-                raise LiveError(400, f"no live city at '{self.folder}' and no scenario to start "
-                                     f"one: give --scenario")
+                raise LiveError(
+                    400,
+                    f"no live city at '{self.folder}' and no scenario to start "
+                    f"one: give --scenario",
+                )
             self.folder.mkdir(parents=True, exist_ok=True)
             self.scenario, self.seed = scenario, seed
             self.store = RunStore.create(db, scenario, seed)
@@ -125,18 +132,24 @@ class LiveCity:
             self.city = City(scenario, seed, self.store)
             keep_twin(self.city)
             if snapshot_every:  # a restart never builds the city from nothing
-                self.store.con.execute("INSERT INTO live_snapshots VALUES (0, ?)",
-                                       [write_snapshot(self.folder, self.city)])
+                self.store.con.execute(
+                    "INSERT INTO live_snapshots VALUES (0, ?)",
+                    [write_snapshot(self.folder, self.city)],
+                )
         self._reader_root = self.store.con.cursor()  # only ever used to make readers' cursors
         self.behaviours = [b.name for b in self.scenario.behaviours]
-        self.citizen_behaviours = [b.name for b in self.scenario.behaviours
-                                   if b.subject == "citizen"]
+        self.citizen_behaviours = [
+            b.name for b in self.scenario.behaviours if b.subject == "citizen"
+        ]
         self.inbox = Inbox(self)  # submissions, stored by group commit
         self.appeals = Appeals(self)  # filing and deciding them, re-simulating on upholding
         self.sensors = list(self.scenario.sensors)
         self._sensor_index = [self.sensors.index(b.sensor) for b in self.scenario.behaviours]
-        self.services = ([s.name for s in self.scenario.consequences.services]
-                         if self.scenario.consequences else [])
+        self.services = (
+            [s.name for s in self.scenario.consequences.services]
+            if self.scenario.consequences
+            else []
+        )
         # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
         # appeal's new ledger is being committed, even again once its city is served.
         self._generation = 0
@@ -150,8 +163,11 @@ class LiveCity:
         self._open_day = city.day
         self._status, self._view = frozen(city)
         citizen_ops = [op for op in city.operators if op.subject == "citizen"]
-        self._gates = (Gates(self.scenario.consequences, citizen_ops[0].name)
-                       if self.scenario.consequences and citizen_ops else None)
+        self._gates = (
+            Gates(self.scenario.consequences, citizen_ops[0].name)
+            if self.scenario.consequences and citizen_ops
+            else None
+        )
 
     # -- connections ----------------------------------------------------------------------
 
@@ -237,14 +253,20 @@ class LiveCity:
     def check_citizen(self, citizen: int) -> None:
         """Raise a 404 for an id that is not a citizen of this city."""
         if not 0 <= citizen < self.scenario.citizens:
-            raise LiveError(404, f"citizen {citizen} is not in this city: citizens are numbered "
-                                 f"0 to {self.scenario.citizens - 1}")
+            raise LiveError(
+                404,
+                f"citizen {citizen} is not in this city: citizens are numbered "
+                f"0 to {self.scenario.citizens - 1}",
+            )
 
     def sensor_of(self, behaviour: str) -> str:
         """The sensor that observes a citizen's behaviour (422 if there is no such one)."""
         if behaviour not in self.citizen_behaviours:
-            raise LiveError(422, f"unknown citizen behaviour '{behaviour[:100]}'; behaviours: "
-                                 f"{', '.join(self.citizen_behaviours)}")
+            raise LiveError(
+                422,
+                f"unknown citizen behaviour '{behaviour[:100]}'; behaviours: "
+                f"{', '.join(self.citizen_behaviours)}",
+            )
         return self.scenario.behaviours[self.behaviours.index(behaviour)].sensor
 
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
@@ -257,11 +279,15 @@ class LiveCity:
     def _check_gate(self, service: str, citizen: int) -> None:
         self.check_citizen(citizen)
         if self._gates is None:
-            raise LiveError(409, f"scenario '{self.scenario.name}' has no [consequences] "
-                                 f"table: its services check nothing")
+            raise LiveError(
+                409,
+                f"scenario '{self.scenario.name}' has no [consequences] "
+                f"table: its services check nothing",
+            )
         if service not in self.services:
-            raise LiveError(404, f"unknown service '{service[:100]}'; services: "
-                                 f"{', '.join(self.services)}")
+            raise LiveError(
+                404, f"unknown service '{service[:100]}'; services: {', '.join(self.services)}"
+            )
 
     def gate(self, service: str, citizen: int) -> Decision:
         """What a service says to a citizen now (as of the last completed day).
@@ -286,15 +312,25 @@ class LiveCity:
         """The lists a notice can name: :attr:`Records.notice_lists`."""
         return self.records.notice_lists
 
-    def notices(self, limit: int, kind: str | None = None, on_list: str | None = None,
-                from_day: int | None = None, to_day: int | None = None
-                ) -> list[dict[str, Any]]:
+    def notices(
+        self,
+        limit: int,
+        kind: str | None = None,
+        on_list: str | None = None,
+        from_day: int | None = None,
+        to_day: int | None = None,
+    ) -> list[dict[str, Any]]:
         """The latest notices, newest first: :meth:`Records.notices`."""
         return self.records.notices(limit, kind, on_list, from_day, to_day)
 
-    def notice_feed(self, limit: int, kind: str | None = None, on_list: str | None = None,
-                    from_day: int | None = None, to_day: int | None = None
-                    ) -> tuple[int, list[dict[str, Any]]]:
+    def notice_feed(
+        self,
+        limit: int,
+        kind: str | None = None,
+        on_list: str | None = None,
+        from_day: int | None = None,
+        to_day: int | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
         """How many notices match, and the latest ``limit``: :meth:`Records.notice_feed`."""
         return self.records.notice_feed(limit, kind, on_list, from_day, to_day)
 

@@ -32,41 +32,68 @@ class Endpoint:
 
 #: Every operation that needs a key, by name. ``/health`` and the pages need none.
 ENDPOINTS: dict[str, Endpoint] = {
-    "record": Endpoint("GET", "/citizens/{citizen}", "a citizen's record",
-                       {"analyst": ANY, "admin": ANY, "citizen": OWN}),
-    "submit": Endpoint("POST", "/events", "submit events (also /events/batch)",
-                       {"collector": OWN, "admin": ANY}),
-    "gate": Endpoint("GET", "/gates/{service}/{citizen}", "a service's gate check",
-                     {"service": OWN, "analyst": ANY, "admin": ANY}),
-    "gates": Endpoint("GET", "/api/gates/{citizen}", "every service's answer to a citizen",
-                      {"analyst": ANY, "admin": ANY, "citizen": OWN}),
-    "file_appeal": Endpoint("POST", "/appeals", "file an appeal against an event",
-                            {"citizen": OWN, "admin": ANY}),
-    "read_appeal": Endpoint("GET", "/appeals/{appeal}", "read an appeal",
-                            {"citizen": OWN, "analyst": ANY, "admin": ANY}),
-    "decide": Endpoint("POST", "/appeals/{appeal}/decision", "decide an appeal",
-                       {"admin": ANY}),
-    "advance": Endpoint("POST", "/advance", "advance time (a job; also GET /advance/{job})",
-                        {"admin": ANY}),
+    "record": Endpoint(
+        "GET",
+        "/citizens/{citizen}",
+        "a citizen's record",
+        {"analyst": ANY, "admin": ANY, "citizen": OWN},
+    ),
+    "submit": Endpoint(
+        "POST", "/events", "submit events (also /events/batch)", {"collector": OWN, "admin": ANY}
+    ),
+    "gate": Endpoint(
+        "GET",
+        "/gates/{service}/{citizen}",
+        "a service's gate check",
+        {"service": OWN, "analyst": ANY, "admin": ANY},
+    ),
+    "gates": Endpoint(
+        "GET",
+        "/api/gates/{citizen}",
+        "every service's answer to a citizen",
+        {"analyst": ANY, "admin": ANY, "citizen": OWN},
+    ),
+    "file_appeal": Endpoint(
+        "POST", "/appeals", "file an appeal against an event", {"citizen": OWN, "admin": ANY}
+    ),
+    "read_appeal": Endpoint(
+        "GET", "/appeals/{appeal}", "read an appeal", {"citizen": OWN, "analyst": ANY, "admin": ANY}
+    ),
+    "decide": Endpoint("POST", "/appeals/{appeal}/decision", "decide an appeal", {"admin": ANY}),
+    "advance": Endpoint(
+        "POST", "/advance", "advance time (a job; also GET /advance/{job})", {"admin": ANY}
+    ),
     "stats": Endpoint("GET", "/stats", "the city's figures", {"analyst": ANY, "admin": ANY}),
-    "figures": Endpoint("GET", "/api/figures", "the dashboard's plots",
-                        {"analyst": ANY, "admin": ANY}),
-    "search": Endpoint("GET", "/api/search", "search citizens by name",
-                       {"analyst": ANY, "admin": ANY, "citizen": OWN}),
-    "runs": Endpoint("GET", "/api/runs", "stored runs to compare (also /api/compare)",
-                     {"analyst": ANY, "admin": ANY}),
-    "load": Endpoint("POST", "/scenario", "start a new city from a built-in scenario",
-                     {"admin": ANY}),
-    "notices": Endpoint("GET", "/notices", "the public notices",
-                        dict.fromkeys(ROLES, ANY)),
+    "figures": Endpoint(
+        "GET", "/api/figures", "the dashboard's plots", {"analyst": ANY, "admin": ANY}
+    ),
+    "search": Endpoint(
+        "GET",
+        "/api/search",
+        "search citizens by name",
+        {"analyst": ANY, "admin": ANY, "citizen": OWN},
+    ),
+    "runs": Endpoint(
+        "GET",
+        "/api/runs",
+        "stored runs to compare (also /api/compare)",
+        {"analyst": ANY, "admin": ANY},
+    ),
+    "load": Endpoint(
+        "POST", "/scenario", "start a new city from a built-in scenario", {"admin": ANY}
+    ),
+    "notices": Endpoint("GET", "/notices", "the public notices", dict.fromkeys(ROLES, ANY)),
 }
 
 _SCOPE_NAME = {"citizen": "citizen", "collector": "sensor", "service": "service"}
 
 
 def _scope(identity: Identity) -> object:
-    return {"citizen": identity.citizen, "collector": identity.sensor,
-            "service": identity.service}.get(identity.role)
+    return {
+        "citizen": identity.citizen,
+        "collector": identity.sensor,
+        "service": identity.service,
+    }.get(identity.role)
 
 
 def may(identity: Identity, endpoint: str, subject: object = None) -> bool:
@@ -85,9 +112,12 @@ def permit(identity: Identity, endpoint: str, subject: object = None) -> None:
     e = ENDPOINTS[endpoint]
     rule = e.access.get(identity.role)
     if rule == OWN:
-        raise HTTPException(403, f"a {identity.role} key may {e.what} only for its own "
-                                 f"{_SCOPE_NAME[identity.role]} {_scope(identity)!r}, "
-                                 f"not {subject!r}")
+        raise HTTPException(
+            403,
+            f"a {identity.role} key may {e.what} only for its own "
+            f"{_SCOPE_NAME[identity.role]} {_scope(identity)!r}, "
+            f"not {subject!r}",
+        )
     who = ", ".join(f"{role}{' (own)' if r == OWN else ''}" for role, r in e.access.items())
     raise HTTPException(403, f"a {identity.role} key may not {e.what}; it needs one of: {who}")
 

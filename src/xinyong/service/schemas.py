@@ -16,9 +16,26 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create
 from xinyong.service.appeals import EVENT_PATTERN
 from xinyong.service.limits import Text
 
-__all__ = ["ERRORS", "AdvanceIn", "AppealIn", "AppealOut", "BatchReceipt", "Citizen",
-           "CitizenId", "DecisionIn", "EventIn", "GateOut", "Health", "JobOut", "LoadIn",
-           "Notice", "Problem", "ReceiptOut", "Strict", "event_models"]
+__all__ = [
+    "ERRORS",
+    "AdvanceIn",
+    "AppealIn",
+    "AppealOut",
+    "BatchReceipt",
+    "Citizen",
+    "CitizenId",
+    "DecisionIn",
+    "EventIn",
+    "GateOut",
+    "Health",
+    "JobOut",
+    "LoadIn",
+    "Notice",
+    "Problem",
+    "ReceiptOut",
+    "Strict",
+    "event_models",
+]
 
 CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
 Citizen = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="a citizen's id")]
@@ -44,8 +61,11 @@ class EventIn(Strict):
     lists them.
     """
 
-    client_id: Text = Field(min_length=1, max_length=200,
-                            description="the client's id for the event; a repeat is ignored")
+    client_id: Text = Field(
+        min_length=1,
+        max_length=200,
+        description="the client's id for the event; a repeat is ignored",
+    )
     citizen: Citizen
     behaviour: Text = Field(min_length=1, max_length=100)
 
@@ -53,11 +73,14 @@ class EventIn(Strict):
 def event_models(behaviours: list[str]) -> tuple[type[EventIn], type[BaseModel]]:
     """The event and batch models of one city, with its behaviours as the allowed values."""
     known = Literal[tuple(behaviours)]  # type: ignore[valid-type]
-    event = create_model("Event", __base__=EventIn,
-                         behaviour=(known, Field(description="one of the city's citizens' "
-                                                             "behaviours")))
-    batch = create_model("Batch", __base__=Strict,
-                         events=(list[event], Field(min_length=1, max_length=10_000)))
+    event = create_model(
+        "Event",
+        __base__=EventIn,
+        behaviour=(known, Field(description="one of the city's citizens' behaviours")),
+    )
+    batch = create_model(
+        "Batch", __base__=Strict, events=(list[event], Field(min_length=1, max_length=10_000))
+    )
     return event, batch
 
 
@@ -86,9 +109,11 @@ class GateOut(BaseModel):
 
 class AppealIn(Strict):
     citizen: Citizen
-    event: str = Field(max_length=60, pattern=EVENT_PATTERN,
-                       description="day.operator.subject.actor.behaviour.n, as the record "
-                                   "shows it")
+    event: str = Field(
+        max_length=60,
+        pattern=EVENT_PATTERN,
+        description="day.operator.subject.actor.behaviour.n, as the record shows it",
+    )
     reason: Text = Field(min_length=1, max_length=2000)
 
 
@@ -108,8 +133,9 @@ class DecisionIn(Strict):
 
 class AdvanceIn(Strict):
     days: StrictInt = Field(ge=1, le=3650)
-    wait: StrictBool = Field(default=False, description="answer only once the days are "
-                                                        "simulated (default: at once, 202)")
+    wait: StrictBool = Field(
+        default=False, description="answer only once the days are simulated (default: at once, 202)"
+    )
 
 
 class JobOut(BaseModel):
@@ -137,26 +163,33 @@ class LoadIn(Strict):
     days: StrictInt | None = Field(default=None, ge=1, le=3650)
     seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
     set: list[Annotated[Text, Field(max_length=300)]] = Field(
-        default=[], max_length=50,
+        default=[],
+        max_length=50,
         description="overrides, as PATH=VALUE (VALUE is TOML), e.g. "
-                    "sensors.camera.misidentify=0.05")
+        "sensors.camera.misidentify=0.05",
+    )
 
 
 class Notice(BaseModel):
     day: int
     kind: str
     citizen: int
-    list: str | None = Field(default=None, description="the list whose joining caused the "
-                             "notice (a list's name, or OPERATOR:listing); null for a "
-                             "billboard, which shows an event")
+    list: str | None = Field(
+        default=None,
+        description="the list whose joining caused the "
+        "notice (a list's name, or OPERATOR:listing); null for a "
+        "billboard, which shows an event",
+    )
     text: str
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no or unknown API key"},
     403: {"model": Problem, "description": "the key's role may not do this"},
-    404: {"model": Problem, "description": "no such citizen, service or appeal (or none this "
-                                           "key may see)"},
+    404: {
+        "model": Problem,
+        "description": "no such citizen, service or appeal (or none this key may see)",
+    },
     409: {"model": Problem, "description": "not possible in the city's present state"},
     413: {"model": Problem, "description": "the request body is too large"},
     422: {"model": Problem, "description": "a field is wrong; the detail names it"},

@@ -63,8 +63,12 @@ class Figures:
         assert cached is not None
         _, as_of, summary = cached
         submitted = live._reader().execute("SELECT count(*) FROM live_submissions").fetchall()
-        return {**summary, "as_of_day": as_of, "open_day": live.day,
-                "submitted": int(submitted[0][0])}
+        return {
+            **summary,
+            "as_of_day": as_of,
+            "open_day": live.day,
+            "submitted": int(submitted[0][0]),
+        }
 
     def day_done(self, city: City, last: bool) -> None:
         """At the end of a day (under its write lock): compute the figures if a request
@@ -80,5 +84,8 @@ class Figures:
 
     def _usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
         """Whether cached figures may be served: of this history, at most a day old."""
-        return cached is not None and cached[0] == self.live._generation \
+        return (
+            cached is not None
+            and cached[0] == self.live._generation
             and cached[1] >= self.live.day - 1
+        )

@@ -40,7 +40,7 @@ class Seed:
     date: str
 
     def __str__(self) -> str:
-        return f"seed {self.number}: \"{self.title}\", {self.outlet}, {self.date}"
+        return f'seed {self.number}: "{self.title}", {self.outlet}, {self.date}'
 
 
 def text(name: str) -> str:
@@ -107,8 +107,9 @@ def resolve(citation: str) -> list[str]:
                 numbers = [f"{n:03d}" for n in range(int(numbers[0]), int(numbers[1]) + 1)]
             for number in numbers:
                 if number not in seeds():
-                    raise UnknownSourceError(f"'{citation}': there is no seed {number}; seeds: "
-                                        f"{', '.join(seeds())}")
+                    raise UnknownSourceError(
+                        f"'{citation}': there is no seed {number}; seeds: {', '.join(seeds())}"
+                    )
                 cited.append(f"seed {number}")
         cited += [m.group(1) for m in _FILES.finditer(part)]
         if "assumption" in part.lower():
@@ -116,8 +117,10 @@ def resolve(citation: str) -> list[str]:
         lower = part.lower()
         cited += [name for key, name in keys.items() if key in lower]
         if not cited:
-            raise UnknownSourceError(f"'{citation}': '{part}' cites no seed article (seed 000 to "
-                                f"004), no published source of sources.md and no assumption")
+            raise UnknownSourceError(
+                f"'{citation}': '{part}' cites no seed article (seed 000 to "
+                f"004), no published source of sources.md and no assumption"
+            )
         found += cited
     return found
 

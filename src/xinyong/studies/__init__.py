@@ -1,2 +1,1 @@
-"""Experiments, sensitivity, validation against the published record, overrides.
-"""
+"""Experiments, sensitivity, validation against the published record, overrides."""

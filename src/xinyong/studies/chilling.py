@@ -20,8 +20,9 @@ __all__ = ["RARE", "chilling_detail", "chilling_text"]
 RARE = 100  # events in city and twin together below which a change is shown as counts
 
 
-def chilling_detail(names: Sequence[str], with_: np.ndarray, without: np.ndarray,
-                    confidence: float = 0.95) -> dict[str, dict[str, Any]]:
+def chilling_detail(
+    names: Sequence[str], with_: np.ndarray, without: np.ndarray, confidence: float = 0.95
+) -> dict[str, dict[str, Any]]:
     """Per behaviour (done in the twin at least once): counts, change and its interval.
 
     Args:
@@ -40,8 +41,13 @@ def chilling_detail(names: Sequence[str], with_: np.ndarray, without: np.ndarray
         if wo <= 0:
             continue
         low, high = _clopper_pearson(w, w + wo, confidence)
-        out[name] = {"with": w, "without": wo, "change": round(w / wo - 1.0, 4),
-                     "lo": round(_odds(low) - 1.0, 4), "hi": round(_odds(high) - 1.0, 4)}
+        out[name] = {
+            "with": w,
+            "without": wo,
+            "change": round(w / wo - 1.0, 4),
+            "lo": round(_odds(low) - 1.0, 4),
+            "hi": round(_odds(high) - 1.0, 4),
+        }
     return out
 
 

@@ -73,24 +73,29 @@ class Factor(_Model):
     """A field the design varies: its path, and its values or its range."""
 
     path: str = Field(min_length=1)
-    name: str | None = Field(default=None, description="short name in arm names (default: "
-                                                        "the path's last part)")
+    name: str | None = Field(
+        default=None, description="short name in arm names (default: the path's last part)"
+    )
     values: list[Any] | None = None
     range: tuple[float, float] | None = None
-    steps: int = Field(default=2, ge=2, description="values over the range (factorial, "
-                                                    "one-at-a-time)")
-    base: Any = Field(default=None, description="one-at-a-time: the base value (default: "
-                                                "the scenario's)")
+    steps: int = Field(
+        default=2, ge=2, description="values over the range (factorial, one-at-a-time)"
+    )
+    base: Any = Field(
+        default=None, description="one-at-a-time: the base value (default: the scenario's)"
+    )
     integer: bool = Field(default=False, description="round sampled values (days, points)")
 
     @model_validator(mode="after")
     def _values_or_range(self) -> Factor:
         if (self.values is None) == (self.range is None):
-            raise ValueError(f"factor '{self.path}': give values = [...] or range = [lo, hi], "
-                             f"one of the two")
+            raise ValueError(
+                f"factor '{self.path}': give values = [...] or range = [lo, hi], one of the two"
+            )
         if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError(f"factor '{self.path}': range = {list(self.range)} must go from "
-                             f"low to high")
+            raise ValueError(
+                f"factor '{self.path}': range = {list(self.range)} must go from low to high"
+            )
         if self.values is not None and not self.values:
             raise ValueError(f"factor '{self.path}': values must not be empty")
         return self
@@ -114,12 +119,16 @@ class Design(_Model):
     metrics: list[str] = Field(min_length=1, description="summary keys, nested by dotted path")
     baseline: str | None = Field(default=None, description="the arm others are compared to")
     set: dict[str, Any] = Field(default={}, description="overrides every arm shares")
-    design: Kind | None = Field(default=None, description="default: arms if [[arms]] are "
-                                                           "given, else factorial")
+    design: Kind | None = Field(
+        default=None, description="default: arms if [[arms]] are given, else factorial"
+    )
     arms: list[Arm] = []
     factors: list[Factor] = []
-    samples: int = Field(default=8, ge=1, description="points (latin-hypercube), trajectories "
-                                                      "(morris) or base samples (sobol)")
+    samples: int = Field(
+        default=8,
+        ge=1,
+        description="points (latin-hypercube), trajectories (morris) or base samples (sobol)",
+    )
     levels: int = Field(default=4, ge=2, description="morris: levels of the grid")
     sample_seed: int = Field(default=0, ge=0, description="seed of the sampler")
 
@@ -131,22 +140,28 @@ class Design(_Model):
         kind = self.kind()
         if kind == "arms":
             if not self.arms:
-                raise ValueError("give [[arms]] (each a name and a set = {...}), or "
-                                 "[[factors]] and a design")
+                raise ValueError(
+                    "give [[arms]] (each a name and a set = {...}), or [[factors]] and a design"
+                )
             if self.factors:
-                raise ValueError("give [[arms]] or [[factors]], not both: arms are made from "
-                                 "the factors")
+                raise ValueError(
+                    "give [[arms]] or [[factors]], not both: arms are made from the factors"
+                )
         else:
             if self.arms:
-                raise ValueError(f"design = '{kind}' makes its arms from [[factors]]: remove "
-                                 f"[[arms]], or use design = 'arms'")
+                raise ValueError(
+                    f"design = '{kind}' makes its arms from [[factors]]: remove "
+                    f"[[arms]], or use design = 'arms'"
+                )
             if not self.factors:
                 raise ValueError(f"design = '{kind}' needs [[factors]]")
             if kind in SAMPLED:
                 for f in self.factors:
                     if f.range is None:
-                        raise ValueError(f"design = '{kind}' samples each factor's range: "
-                                         f"give factor '{f.path}' range = [lo, hi]")
+                        raise ValueError(
+                            f"design = '{kind}' samples each factor's range: "
+                            f"give factor '{f.path}' range = [lo, hi]"
+                        )
         names = [a.name for a in self.arms]
         for name in names:
             if names.count(name) > 1:
@@ -192,8 +207,11 @@ class Plan:
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem of a sampled design."""
-        return {"num_vars": len(self.design.factors), "names": list(self.factors),
-                "bounds": [list(f.range or (0.0, 1.0)) for f in self.design.factors]}
+        return {
+            "num_vars": len(self.design.factors),
+            "names": list(self.factors),
+            "bounds": [list(f.range or (0.0, 1.0)) for f in self.design.factors],
+        }
 
 
 def load_design(source: str | Path | Mapping[str, Any]) -> tuple[Design, Path | None]:
@@ -261,8 +279,10 @@ def _make_arms(d: Design, base: Scenario) -> tuple[list[Arm], str, np.ndarray | 
         return ",".join(f"{n}={_number(v)}" for n, v in zip(short, values, strict=True))
 
     if kind == "factorial":
-        arms = [Arm(name=name(list(combo)), set=dict(zip(paths, combo, strict=True)))
-                for combo in itertools.product(*(f.grid() for f in d.factors))]
+        arms = [
+            Arm(name=name(list(combo)), set=dict(zip(paths, combo, strict=True)))
+            for combo in itertools.product(*(f.grid() for f in d.factors))
+        ]
         return arms, d.baseline or arms[0].name, None
     if kind == "one-at-a-time":
         bases = [f.base if f.base is not None else get(base, f.path) for f in d.factors]
@@ -270,21 +290,25 @@ def _make_arms(d: Design, base: Scenario) -> tuple[list[Arm], str, np.ndarray | 
         for i, f in enumerate(d.factors):
             for v in f.grid():
                 if v != bases[i]:
-                    arms.append(Arm(name=f"{short[i]}={_number(v)}",
-                                    set={**arms[0].set, f.path: v}))
+                    arms.append(
+                        Arm(name=f"{short[i]}={_number(v)}", set={**arms[0].set, f.path: v})
+                    )
         return arms, d.baseline or "baseline", None
     from xinyong.studies.sensitivity import sample
 
-    problem = {"num_vars": len(paths), "names": paths,
-               "bounds": [list(f.range or (0.0, 1.0)) for f in d.factors]}
+    problem = {
+        "num_vars": len(paths),
+        "names": paths,
+        "bounds": [list(f.range or (0.0, 1.0)) for f in d.factors],
+    }
     points = sample(kind, problem, d.samples, d.levels, d.sample_seed)
     width = len(str(len(points)))
     arms = [Arm(name="baseline")]
     for i, row in enumerate(points):
-        values = [round(v) if f.integer else float(v)
-                  for v, f in zip(row, d.factors, strict=True)]
-        arms.append(Arm(name=f"{kind}-{i + 1:0{width}d}",
-                        set=dict(zip(paths, values, strict=True))))
+        values = [round(v) if f.integer else float(v) for v, f in zip(row, d.factors, strict=True)]
+        arms.append(
+            Arm(name=f"{kind}-{i + 1:0{width}d}", set=dict(zip(paths, values, strict=True)))
+        )
     return arms, d.baseline or "baseline", points
 
 
@@ -309,8 +333,9 @@ def plan(design: Design, folder: Path | None = None) -> Plan:
     if folder is not None and not Path(name).is_absolute() and (folder / name).is_file():
         name = str(folder / name)
     try:
-        base = apply(load_scenario(name), design.set).with_sizes(citizens=design.citizens,
-                                                                 days=design.days)
+        base = apply(load_scenario(name), design.set).with_sizes(
+            citizens=design.citizens, days=design.days
+        )
     except ScenarioError as exc:
         raise DesignError(str(exc)) from None
     for f in design.factors:
@@ -321,13 +346,17 @@ def plan(design: Design, folder: Path | None = None) -> Plan:
     arms, baseline, points = _make_arms(design, base)
     names = [a.name for a in arms]
     if baseline not in names:
-        raise DesignError(f"baseline = '{baseline}' is not an arm{_did_you_mean(baseline, names)}"
-                          f"; arms: {', '.join(names[:20])}")
+        raise DesignError(
+            f"baseline = '{baseline}' is not an arm{_did_you_mean(baseline, names)}"
+            f"; arms: {', '.join(names[:20])}"
+        )
     files = [safe_name(n) for n in names]
     for n, f in zip(names, files, strict=True):
         if files.count(f) > 1:
-            raise DesignError(f"arm '{n}': another arm's name differs only in characters a file "
-                              f"name cannot hold; rename one")
+            raise DesignError(
+                f"arm '{n}': another arm's name differs only in characters a file "
+                f"name cannot hold; rename one"
+            )
     overrides: dict[str, dict[str, Any]] = {}
     problems = []
     for arm in arms:
@@ -342,8 +371,9 @@ def plan(design: Design, folder: Path | None = None) -> Plan:
     factors: list[str] = []
     for o in overrides.values():
         factors += [p for p in o if p not in factors]
-    values = {arm: {p: o[p] if p in o else get(base, p) for p in factors}
-              for arm, o in overrides.items()}
+    values = {
+        arm: {p: o[p] if p in o else get(base, p) for p in factors} for arm, o in overrides.items()
+    }
     return Plan(design, base, overrides, factors, values, baseline, points)
 
 

@@ -57,13 +57,27 @@ from xinyong.studies.runners import (
     simulate_summary_one_core,
 )
 
-__all__ = ["Experiment", "MetricError", "experiment", "metric_value", "open_experiment",
-           "simulate_summary"]
+__all__ = [
+    "Experiment",
+    "MetricError",
+    "experiment",
+    "metric_value",
+    "open_experiment",
+    "simulate_summary",
+]
 
 RUNS = "runs"
 DESIGN_FILE = "design.json"
-EFFECT_COLUMNS = ["arm", "metric", "mean_diff", "lo", "hi", "unpaired_lo", "unpaired_hi",
-                  "variance_reduction"]
+EFFECT_COLUMNS = [
+    "arm",
+    "metric",
+    "mean_diff",
+    "lo",
+    "hi",
+    "unpaired_lo",
+    "unpaired_hi",
+    "variance_reduction",
+]
 
 
 class MetricError(DesignError):
@@ -71,6 +85,7 @@ class MetricError(DesignError):
 
 
 # ---- metrics ---------------------------------------------------------------------------------
+
 
 def _numeric_keys(summary: Mapping[str, Any], prefix: str = "") -> list[str]:
     out = []
@@ -94,12 +109,16 @@ def metric_value(summary: Mapping[str, Any], metric: str) -> float:
             keys = _numeric_keys(summary)
             close = difflib.get_close_matches(metric, keys, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise MetricError(f"metric '{metric}' is not in the runs' summary{hint} "
-                              f"(its figures: {', '.join(keys)})")
+            raise MetricError(
+                f"metric '{metric}' is not in the runs' summary{hint} "
+                f"(its figures: {', '.join(keys)})"
+            )
         node = node[part]
     if isinstance(node, Mapping):
-        raise MetricError(f"metric '{metric}' is a table; name one of its figures: "
-                          f"{', '.join(f'{metric}.{k}' for k in _numeric_keys(node))}")
+        raise MetricError(
+            f"metric '{metric}' is a table; name one of its figures: "
+            f"{', '.join(f'{metric}.{k}' for k in _numeric_keys(node))}"
+        )
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise MetricError(f"metric '{metric}' is {node!r}, not a number")
     return float(node)
@@ -113,6 +132,7 @@ def _metric_or_nan(summary: Mapping[str, Any], metric: str) -> float:
 
 
 # ---- the folder ------------------------------------------------------------------------------
+
 
 def _run_file(folder: Path, arm: str, seed: int) -> Path:
     return folder / RUNS / f"{safe_name(arm)}-seed{seed}.json"
@@ -144,12 +164,14 @@ def _finished(folder: Path, p: Plan, seeds: list[int]) -> dict[tuple[str, int], 
                 raise DesignError(
                     f"'{path}' was run with other settings than arm '{arm}' now has (another "
                     f"scenario, size or overrides): use another --out, or delete that file (or "
-                    f"the folder's runs/) to run it again")
+                    f"the folder's runs/) to run it again"
+                )
             done[(arm, seed)] = record
     return done
 
 
 # ---- results ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Experiment:
@@ -182,8 +204,10 @@ class Experiment:
     def __repr__(self) -> str:
         d = self.plan.design
         where = f" at '{self.path}'" if self.path else ""
-        return (f"<Experiment {d.kind()} on '{self.plan.base.name}': {len(self.plan.arms)} "
-                f"arms × {len(d.seed_list())} seeds, {len(d.metrics)} metrics{where}>")
+        return (
+            f"<Experiment {d.kind()} on '{self.plan.base.name}': {len(self.plan.arms)} "
+            f"arms × {len(d.seed_list())} seeds, {len(d.metrics)} metrics{where}>"
+        )
 
     def query(self, sql: str) -> pd.DataFrame:
         """SQL over the tables ``runs``, ``effects`` (and ``sensitivity``)."""
@@ -199,19 +223,28 @@ class Experiment:
 
         head = escape(repr(self))
         table = self.effects.to_html(index=False, float_format=lambda v: f"{v:.6g}")
-        return f"<p><b>{head}</b></p><p>Effects against '{escape(self.plan.baseline)}' " \
-               f"(95 % intervals, paired by seed):</p>{table}"
+        return (
+            f"<p><b>{head}</b></p><p>Effects against '{escape(self.plan.baseline)}' "
+            f"(95 % intervals, paired by seed):</p>{table}"
+        )
 
 
-def _tables(p: Plan, seeds: list[int], done: Mapping[tuple[str, int], dict]
-            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def _tables(
+    p: Plan, seeds: list[int], done: Mapping[tuple[str, int], dict]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     d = p.design
     rows = []
     for seed in seeds:
         for arm in p.arms:
             summary = done[(arm, seed)]["summary"]
-            rows.append({"arm": arm, "seed": seed, **p.values[arm],
-                         **{m: _metric_or_nan(summary, m) for m in d.metrics}})
+            rows.append(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    **p.values[arm],
+                    **{m: _metric_or_nan(summary, m) for m in d.metrics},
+                }
+            )
     runs = pd.DataFrame(rows, columns=["arm", "seed", *p.factors, *d.metrics])
     by = runs.set_index(["arm", "seed"])
     effects = []
@@ -219,8 +252,9 @@ def _tables(p: Plan, seeds: list[int], done: Mapping[tuple[str, int], dict]
         if arm == p.baseline:
             continue
         for m in d.metrics:
-            e = paired_effect(by.loc[arm, m].loc[seeds].to_numpy(),
-                              by.loc[p.baseline, m].loc[seeds].to_numpy())
+            e = paired_effect(
+                by.loc[arm, m].loc[seeds].to_numpy(), by.loc[p.baseline, m].loc[seeds].to_numpy()
+            )
             effects.append({"arm": arm, "metric": m, **e.as_dict()})
     effects_df = pd.DataFrame(effects, columns=EFFECT_COLUMNS)
     sensitivity = None
@@ -231,8 +265,9 @@ def _tables(p: Plan, seeds: list[int], done: Mapping[tuple[str, int], dict]
         parts = []
         for m in d.metrics:
             y = runs[runs.arm.isin(points)].groupby("arm", sort=False)[m].mean()
-            indices = analyze(d.kind(), p.problem(), p.sample, y.loc[points].to_numpy(),
-                              d.levels, d.sample_seed)
+            indices = analyze(
+                d.kind(), p.problem(), p.sample, y.loc[points].to_numpy(), d.levels, d.sample_seed
+            )
             parts.append(indices.assign(metric=m, name=short_names(d.factors)))
         sensitivity = pd.concat(parts, ignore_index=True)
         first = ["metric", "factor", "name"]
@@ -265,15 +300,29 @@ def _write_tables(folder: Path, exp: Experiment) -> None:
 
 
 def _design_record(p: Plan, original: Mapping[str, Any]) -> dict[str, Any]:
-    return {"design": dict(original), "kind": p.design.kind(), "scenario": p.base.name,
-            "citizens": p.base.citizens, "days": p.base.days, "seeds": p.design.seed_list(),
-            "metrics": p.design.metrics, "baseline": p.baseline, "factors": p.factors,
-            "arms": [{"name": a, "set": o, "values": p.values[a]} for a, o in p.arms.items()]}
+    return {
+        "design": dict(original),
+        "kind": p.design.kind(),
+        "scenario": p.base.name,
+        "citizens": p.base.citizens,
+        "days": p.base.days,
+        "seeds": p.design.seed_list(),
+        "metrics": p.design.metrics,
+        "baseline": p.baseline,
+        "factors": p.factors,
+        "arms": [{"name": a, "set": o, "values": p.values[a]} for a, o in p.arms.items()],
+    }
 
 
-def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None = None,
-               workers: int = 1, ray_address: str | None = None, runner: Runner | None = None,
-               progress: Progress | None = None) -> Experiment:
+def experiment(
+    design: str | Path | Mapping[str, Any],
+    *,
+    out: str | Path | None = None,
+    workers: int = 1,
+    ray_address: str | None = None,
+    runner: Runner | None = None,
+    progress: Progress | None = None,
+) -> Experiment:
     """Run a design: every arm on every seed, paired, and compute the effects.
 
     Args:
@@ -304,16 +353,24 @@ def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None
     folder = Path(out) if out is not None else None
     done: dict[tuple[str, int], dict] = {}
     if folder is not None:
-        if folder.exists() and not (folder / DESIGN_FILE).exists() and (
-                not folder.is_dir() or any(folder.iterdir())):
-            raise DesignError(f"'{folder}' is not empty and holds no experiment (no "
-                              f"{DESIGN_FILE}); choose another --out")
+        if (
+            folder.exists()
+            and not (folder / DESIGN_FILE).exists()
+            and (not folder.is_dir() or any(folder.iterdir()))
+        ):
+            raise DesignError(
+                f"'{folder}' is not empty and holds no experiment (no "
+                f"{DESIGN_FILE}); choose another --out"
+            )
         (folder / RUNS).mkdir(parents=True, exist_ok=True)
         done = _finished(folder, p, seeds)
-        original = dict(design) if isinstance(design, Mapping) else \
-            {"file": str(Path(design).resolve())}
-        _write_atomic(folder / DESIGN_FILE,
-                      json.dumps(_design_record(p, original), indent=1, default=str) + "\n")
+        original = (
+            dict(design) if isinstance(design, Mapping) else {"file": str(Path(design).resolve())}
+        )
+        _write_atomic(
+            folder / DESIGN_FILE,
+            json.dumps(_design_record(p, original), indent=1, default=str) + "\n",
+        )
     total = len(p.arms) * len(seeds)
     jobs = [(arm, seed) for seed in seeds for arm in p.arms if (arm, seed) not in done]
     if progress:
@@ -323,16 +380,23 @@ def experiment(design: str | Path | Mapping[str, Any], *, out: str | Path | None
         for m in d.metrics:
             metric_value(next(iter(done.values()))["summary"], m)
         checked = True
-    results = on_ray(runner, jobs, p, ray_address) if ray_address else \
-        in_processes(runner, jobs, p, workers)
+    results = (
+        on_ray(runner, jobs, p, ray_address)
+        if ray_address
+        else in_processes(runner, jobs, p, workers)
+    )
     ran, fingerprint = 0, p.fingerprint()
     try:
         for arm, seed, summary in results:
-            record = {"arm": arm, "seed": seed, "set": p.arms[arm], "base": fingerprint,
-                      "summary": summary}
+            record = {
+                "arm": arm,
+                "seed": seed,
+                "set": p.arms[arm],
+                "base": fingerprint,
+                "summary": summary,
+            }
             if folder is not None:
-                _write_atomic(_run_file(folder, arm, seed),
-                              json.dumps(record, default=str) + "\n")
+                _write_atomic(_run_file(folder, arm, seed), json.dumps(record, default=str) + "\n")
             done[(arm, seed)] = record
             ran += 1
             if progress:

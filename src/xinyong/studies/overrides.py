@@ -40,8 +40,7 @@ from pydantic import BaseModel
 
 from xinyong.scenario import Scenario, ScenarioError, validate_scenario
 
-__all__ = ["OverrideError", "apply", "differences", "get", "normalise", "parse",
-           "parse_value"]
+__all__ = ["OverrideError", "apply", "differences", "get", "normalise", "parse", "parse_value"]
 
 #: The field that names an element of a list, by the list's model, tried in order.
 _KEYS = ("name", "grade", "behaviour", "service", "kind")
@@ -55,6 +54,7 @@ class OverrideError(ScenarioError):
 
 
 # ---- reading text ----------------------------------------------------------------------------
+
 
 def parse_value(text: str) -> Any:
     """A value given as text: a TOML value, else JSON (``null``), else the text itself.
@@ -82,13 +82,15 @@ def parse(assignments: Iterable[str]) -> dict[str, Any]:
     for text in assignments:
         path, eq, value = text.partition("=")
         if not eq or not path.strip():
-            raise OverrideError(f"--set {text!r}: write PATH=VALUE, e.g. "
-                                f"--set sensors.camera.misidentify=0.05")
+            raise OverrideError(
+                f"--set {text!r}: write PATH=VALUE, e.g. --set sensors.camera.misidentify=0.05"
+            )
         out[path.strip()] = parse_value(value.strip())
     return out
 
 
 # ---- the shape of a field --------------------------------------------------------------------
+
 
 def _unwrap(annotation: Any) -> Any:
     """The annotation without ``Annotated[...]`` and without ``| None``."""
@@ -124,10 +126,20 @@ def _fields(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _noun(field: str) -> str:
-    return {"behaviours": "behaviour", "sensors": "sensor", "operators": "operator",
-            "lists": "list", "grades": "grade", "points": "points rule",
-            "services": "service", "rules": "rule", "notices": "notice", "terms": "term",
-            "overrides": "grade override", "sharing": "sharing rule"}.get(field, "key")
+    return {
+        "behaviours": "behaviour",
+        "sensors": "sensor",
+        "operators": "operator",
+        "lists": "list",
+        "grades": "grade",
+        "points": "points rule",
+        "services": "service",
+        "rules": "rule",
+        "notices": "notice",
+        "terms": "term",
+        "overrides": "grade override",
+        "sharing": "sharing rule",
+    }.get(field, "key")
 
 
 def _hint(name: str, options: list[str]) -> str:
@@ -154,12 +166,14 @@ def _tokens(path: str) -> list[str]:
         m = re.fullmatch(r"(.+?)\[(\d+)\]", part)
         tokens += [m.group(1), m.group(2)] if m else [part]
     if not path.strip() or any(not t for t in tokens):
-        raise OverrideError(f"'{path}' is not a path: write fields joined by dots, e.g. "
-                            f"sensors.camera.misidentify")
+        raise OverrideError(
+            f"'{path}' is not a path: write fields joined by dots, e.g. sensors.camera.misidentify"
+        )
     return tokens
 
 
 # ---- walking a path --------------------------------------------------------------------------
+
 
 def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str, Any]:
     """Follow ``path`` through a scenario's data.
@@ -169,8 +183,11 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
         ``container[key]`` is the value the path names.
     """
     tokens = _tokens(path)
-    if (tokens[:3] == ["operators", "city", "scheme"] and not data.get("operators")
-            and len(tokens) > 3):
+    if (
+        tokens[:3] == ["operators", "city", "scheme"]
+        and not data.get("operators")
+        and len(tokens) > 3
+    ):
         tokens = tokens[3:]  # a single-scheme scenario: its scheme is at the top level
     node: Any = data
     shape: tuple[str, Any] = ("model", Scenario)
@@ -184,30 +201,37 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
         if kind == "model":
             fields = _fields(inner)
             if token not in fields:
-                below = [name for name, ann in fields.items()
-                         if _shape(ann)[0] == "model" and token in _fields(_shape(ann)[1])]
+                below = [
+                    name
+                    for name, ann in fields.items()
+                    if _shape(ann)[0] == "model" and token in _fields(_shape(ann)[1])
+                ]
                 if len(below) == 1:  # skip one level: scheme.floor is scheme.score.floor
                     tokens[i:i] = [below[0]]
                     continue
                 if len(below) > 1:
                     options = ", ".join(f"{'.'.join([*where, b, token])}" for b in below)
-                    raise OverrideError(f"'{token}' is in several parts of {here}: say which, "
-                                        f"{options}")
-                raise OverrideError(f"no field '{token}' in {here}{_hint(token, list(fields))}"
-                                    f" (fields: {_listing(list(fields))})")
+                    raise OverrideError(
+                        f"'{token}' is in several parts of {here}: say which, {options}"
+                    )
+                raise OverrideError(
+                    f"no field '{token}' in {here}{_hint(token, list(fields))}"
+                    f" (fields: {_listing(list(fields))})"
+                )
             key, annotation = token, fields[token]
             if node.get(key) is None and not last:
                 if not create:
-                    raise OverrideError(f"{'.'.join([*where, key])} is not set in this "
-                                        f"scenario")
+                    raise OverrideError(f"{'.'.join([*where, key])} is not set in this scenario")
                 node[key] = [] if _shape(annotation)[0] == "list" else {}
         elif kind == "dict":
             key, annotation = token, inner
             if key not in node and (not last or _shape(inner)[0] == "model" or not create):
                 options = list(node)
-                raise OverrideError(f"no {_noun(where[-1])} '{token}' in {here}"
-                                    f"{_hint(token, options)} ({where[-1]}: "
-                                    f"{_listing(options) or 'none'})")
+                raise OverrideError(
+                    f"no {_noun(where[-1])} '{token}' in {here}"
+                    f"{_hint(token, options)} ({where[-1]}: "
+                    f"{_listing(options) or 'none'})"
+                )
         elif kind == "list":
             names = [_element_key(item) for item in node]
             if token in names:
@@ -218,15 +242,17 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
                 options = [n for n in names if n is not None]
                 what = f"{_noun(where[-1])} '{token}'"
                 if options:
-                    raise OverrideError(f"no {what} in {here}{_hint(token, options)} "
-                                        f"({where[-1]}: {_listing(options)})")
-                raise OverrideError(f"no {what} in {here}: give an index from 0 to "
-                                    f"{len(node) - 1}")
+                    raise OverrideError(
+                        f"no {what} in {here}{_hint(token, options)} "
+                        f"({where[-1]}: {_listing(options)})"
+                    )
+                raise OverrideError(f"no {what} in {here}: give an index from 0 to {len(node) - 1}")
             annotation = inner
             token = names[key] or str(key)
         else:
-            raise OverrideError(f"{here} is a value, not a table: '{token}' cannot be "
-                                f"looked up in it")
+            raise OverrideError(
+                f"{here} is a value, not a table: '{token}' cannot be looked up in it"
+            )
         where.append(token)
         if last:
             return node, key, ".".join(where), annotation
@@ -248,8 +274,7 @@ def normalise(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
-def apply(scenario: Scenario, overrides: Mapping[str, Any], source: str | None = None
-          ) -> Scenario:
+def apply(scenario: Scenario, overrides: Mapping[str, Any], source: str | None = None) -> Scenario:
     """A copy of ``scenario`` with each path set to its value, validated again.
 
     Args:
@@ -271,7 +296,8 @@ def apply(scenario: Scenario, overrides: Mapping[str, Any], source: str | None =
         container, key, _, _ = _walk(data, path, create=True)
         container[key] = value
     label = source or f"{scenario.name} with " + ", ".join(
-        f"{p}={json.dumps(v)}" for p, v in overrides.items())
+        f"{p}={json.dumps(v)}" for p, v in overrides.items()
+    )
     try:
         return validate_scenario(data, source=label)
     except ScenarioError as exc:
@@ -314,5 +340,8 @@ def differences(a: Scenario, b: Scenario) -> dict[str, tuple[Any, Any]]:
     fb: dict[str, Any] = {}
     _flatten(a.model_dump(by_alias=True, exclude={"about"}), "", fa)
     _flatten(b.model_dump(by_alias=True, exclude={"about"}), "", fb)
-    return {k: (fa.get(k), fb.get(k)) for k in [*fa, *(k for k in fb if k not in fa)]
-            if fa.get(k) != fb.get(k)}
+    return {
+        k: (fa.get(k), fb.get(k))
+        for k in [*fa, *(k for k in fb if k not in fa)]
+        if fa.get(k) != fb.get(k)
+    }

@@ -21,8 +21,14 @@ from xinyong.scenario import Scenario
 from xinyong.studies.design import Plan
 from xinyong.studies.overrides import apply
 
-__all__ = ["Progress", "Runner", "in_processes", "on_ray", "simulate_summary",
-           "simulate_summary_one_core"]
+__all__ = [
+    "Progress",
+    "Runner",
+    "in_processes",
+    "on_ray",
+    "simulate_summary",
+    "simulate_summary_one_core",
+]
 
 _WATCH_SECONDS = 0.5  # how often a worker checks that its driver is alive
 
@@ -30,7 +36,6 @@ _WATCH_SECONDS = 0.5  # how often a worker checks that its driver is alive
 #: scenario (overrides applied), the seed, and the overrides (for the record).
 Runner = Callable[[Scenario, int, dict[str, Any]], dict[str, Any]]
 Progress = Callable[[int, int], None]
-
 
 
 def simulate_summary(scenario: Scenario, seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -41,8 +46,9 @@ def simulate_summary(scenario: Scenario, seed: int, overrides: dict[str, Any]) -
         return run.summary
 
 
-def simulate_summary_one_core(scenario: Scenario, seed: int, overrides: dict[str, Any]
-                              ) -> dict[str, Any]:
+def simulate_summary_one_core(
+    scenario: Scenario, seed: int, overrides: dict[str, Any]
+) -> dict[str, Any]:
     """The default runner where runs share the cores: the counterfactual scored inline."""
     from xinyong.records.simulation import simulate
 
@@ -50,8 +56,9 @@ def simulate_summary_one_core(scenario: Scenario, seed: int, overrides: dict[str
         return run.summary
 
 
-def _task(runner: Runner, scenario: dict[str, Any], seed: int, overrides: dict[str, Any]
-          ) -> dict[str, Any]:
+def _task(
+    runner: Runner, scenario: dict[str, Any], seed: int, overrides: dict[str, Any]
+) -> dict[str, Any]:
     return runner(apply(Scenario.model_validate(scenario), overrides), seed, overrides)
 
 
@@ -89,8 +96,9 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def in_processes(runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: int
-                 ) -> Iterator[tuple[str, int, dict]]:
+def in_processes(
+    runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: int
+) -> Iterator[tuple[str, int, dict]]:
     """Run ``jobs`` (arm, seed) here (one worker) or on ``workers`` local processes; yields
     (arm, seed, summary) as each finishes."""
     base = p.base.model_dump(by_alias=True)
@@ -99,11 +107,13 @@ def in_processes(runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: 
             yield arm, seed, _task(runner, base, seed, p.arms[arm])
         return
     context = _context()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    )
     try:
-        pending = {pool.submit(_task, runner, base, seed, p.arms[arm]): (arm, seed)
-                   for arm, seed in jobs}
+        pending = {
+            pool.submit(_task, runner, base, seed, p.arms[arm]): (arm, seed) for arm, seed in jobs
+        }
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -113,8 +123,9 @@ def in_processes(runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def on_ray(runner: Runner, jobs: list[tuple[str, int]], p: Plan, address: str
-           ) -> Iterator[tuple[str, int, dict]]:
+def on_ray(
+    runner: Runner, jobs: list[tuple[str, int]], p: Plan, address: str
+) -> Iterator[tuple[str, int, dict]]:
     """Run ``jobs`` (arm, seed) as Ray tasks on the cluster at ``address`` (``local``: one of
     this machine's own); yields (arm, seed, summary) as each finishes."""
     from xinyong.engine.workers import require_ray
@@ -122,13 +133,17 @@ def on_ray(runner: Runner, jobs: list[tuple[str, int]], p: Plan, address: str
     ray = require_ray()
     started = not ray.is_initialized()
     if started:
-        ray.init(address=None if address == "local" else address, logging_level="ERROR",
-                 log_to_driver=False)
+        ray.init(
+            address=None if address == "local" else address,
+            logging_level="ERROR",
+            log_to_driver=False,
+        )
     try:
         base = ray.put(p.base.model_dump(by_alias=True))
         remote = ray.remote(num_cpus=1)(_task)
-        pending = {remote.remote(runner, base, seed, p.arms[arm]): (arm, seed)
-                   for arm, seed in jobs}
+        pending = {
+            remote.remote(runner, base, seed, p.arms[arm]): (arm, seed) for arm, seed in jobs
+        }
         while pending:
             finished, _ = ray.wait(list(pending), num_returns=1)
             for ref in finished:

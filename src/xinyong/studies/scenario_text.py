@@ -27,8 +27,9 @@ def scenario_toml(name: str, resolved: bool = False) -> str:
     if name not in builtins:
         close = difflib.get_close_matches(name, list(builtins), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ScenarioError(f"no built-in scenario '{name}'{hint} (built-in: "
-                            f"{', '.join(sorted(builtins))})")
+        raise ScenarioError(
+            f"no built-in scenario '{name}'{hint} (built-in: {', '.join(sorted(builtins))})"
+        )
     if not resolved:
         return builtins[name].read_text(encoding="utf-8")
     data = load_scenario(name).model_dump(by_alias=True, exclude_none=True)

@@ -15,8 +15,7 @@ import pandas as pd
 __all__ = ["analyze", "sample"]
 
 
-def sample(kind: str, problem: dict[str, Any], samples: int, levels: int, seed: int
-           ) -> np.ndarray:
+def sample(kind: str, problem: dict[str, Any], samples: int, levels: int, seed: int) -> np.ndarray:
     """The points of a sampled design, one row per point, one column per factor.
 
     Args:
@@ -42,8 +41,14 @@ def sample(kind: str, problem: dict[str, Any], samples: int, levels: int, seed: 
     raise ValueError(f"no sampler for design '{kind}'")
 
 
-def analyze(kind: str, problem: dict[str, Any], points: np.ndarray, outputs: np.ndarray,
-            levels: int, seed: int) -> pd.DataFrame:
+def analyze(
+    kind: str,
+    problem: dict[str, Any],
+    points: np.ndarray,
+    outputs: np.ndarray,
+    levels: int,
+    seed: int,
+) -> pd.DataFrame:
     """One row per factor: Morris's mu_star (with its interval), mu and sigma, or Sobol's S1
     and ST (with theirs).
 
@@ -68,5 +73,6 @@ def analyze(kind: str, problem: dict[str, Any], points: np.ndarray, outputs: np.
         columns = ("S1", "S1_conf", "ST", "ST_conf")
     else:
         raise ValueError(f"design '{kind}' has no sensitivity indices")
-    return pd.DataFrame({"factor": problem["names"],
-                         **{c: np.asarray(r[c], dtype=float) for c in columns}})
+    return pd.DataFrame(
+        {"factor": problem["names"], **{c: np.asarray(r[c], dtype=float) for c in columns}}
+    )

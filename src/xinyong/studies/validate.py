@@ -64,8 +64,10 @@ def load_patterns(name_or_path: str | Path) -> Patterns:
     if not path.suffix:
         path = Path(str(resources.files("xinyong") / "patterns" / f"{name_or_path}.toml"))
         if not path.exists():
-            raise ScenarioError(f"no published patterns for scenario '{name_or_path}'; give "
-                                f"a pattern file with --patterns FILE")
+            raise ScenarioError(
+                f"no published patterns for scenario '{name_or_path}'; give "
+                f"a pattern file with --patterns FILE"
+            )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         patterns = Patterns.model_validate(data)
@@ -81,8 +83,11 @@ def load_patterns(name_or_path: str | Path) -> Patterns:
 
 
 _OPS: dict[type, Callable[[float, float], float]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv}
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 _REF = re.compile(r"\{([^{}]+)\}")
 
 
@@ -96,19 +101,33 @@ def _parse(expression: str) -> tuple[ast.expr, list[str]]:
     try:
         tree = ast.parse(_REF.sub(name, expression), mode="eval").body
     except SyntaxError:
-        raise ScenarioError(f"pattern value '{expression}' is not an expression of numbers, "
-                            f"+ - * / and {{summary.paths}}") from None
+        raise ScenarioError(
+            f"pattern value '{expression}' is not an expression of numbers, "
+            f"+ - * / and {{summary.paths}}"
+        ) from None
     for node in ast.walk(tree):
-        if not isinstance(node, ast.BinOp | ast.UnaryOp | ast.Constant | ast.Name
-                          | ast.operator | ast.unaryop | ast.Load):
-            raise ScenarioError(f"pattern value '{expression}': only numbers, + - * / and "
-                                f"{{summary.paths}} are allowed")
+        if not isinstance(
+            node,
+            ast.BinOp
+            | ast.UnaryOp
+            | ast.Constant
+            | ast.Name
+            | ast.operator
+            | ast.unaryop
+            | ast.Load,
+        ):
+            raise ScenarioError(
+                f"pattern value '{expression}': only numbers, + - * / and "
+                f"{{summary.paths}} are allowed"
+            )
     return tree, paths
 
 
 def _lookup(summary: dict[str, Any], path: str) -> float:
-    derived = {"adults": lambda: summary["citizens"] - summary["population"]["children"],
-               "years": lambda: summary["days"] / 365.0}
+    derived = {
+        "adults": lambda: summary["citizens"] - summary["population"]["children"],
+        "years": lambda: summary["days"] / 365.0,
+    }
     if path in derived:
         return float(derived[path]())
     node: Any = summary
@@ -137,8 +156,11 @@ def evaluate(expression: str, summary: dict[str, Any]) -> float:
             return -walk(node.operand) if isinstance(node.op, ast.USub) else walk(node.operand)
         assert isinstance(node, ast.BinOp)
         left, right = walk(node.left), walk(node.right)
-        return _OPS[type(node.op)](left, right) if right or not isinstance(node.op, ast.Div) \
+        return (
+            _OPS[type(node.op)](left, right)
+            if right or not isinstance(node.op, ast.Div)
             else float("nan")
+        )
 
     return walk(tree)
 
@@ -173,10 +195,16 @@ def _summary(scenario: Scenario, seed: int, threads: bool) -> dict[str, Any]:
     return city.run().summary()
 
 
-def validate(scenario: str | Path | Scenario, patterns: str | Path | Patterns | None = None,
-             *, citizens: int | None = None, days: int | None = None,
-             seeds: int | list[int] = 3, workers: int | None = None,
-             progress: Callable[[int], None] | None = None) -> Validation:
+def validate(
+    scenario: str | Path | Scenario,
+    patterns: str | Path | Patterns | None = None,
+    *,
+    citizens: int | None = None,
+    days: int | None = None,
+    seeds: int | list[int] = 3,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Validation:
     """Run a scenario over several seeds and hold it to its published patterns.
 
     Args:
@@ -216,9 +244,19 @@ def validate(scenario: str | Path | Scenario, patterns: str | Path | Patterns | 
             from scipy import stats  # here: importing scipy.stats takes a second
 
             lo, hi = stats.t.interval(0.95, values.size - 1, loc=mean, scale=stats.sem(values))
-        rows.append({"pattern": p.name, "published": p.published, "source": p.source,
-                     "mean": mean, "lo": float(lo), "hi": float(hi), "low": p.low,
-                     "high": p.high, "unit": p.unit,
-                     "verdict": "pass" if p.low <= mean <= p.high else "FAIL",
-                     "values": values.tolist()})
+        rows.append(
+            {
+                "pattern": p.name,
+                "published": p.published,
+                "source": p.source,
+                "mean": mean,
+                "lo": float(lo),
+                "hi": float(hi),
+                "low": p.low,
+                "high": p.high,
+                "unit": p.unit,
+                "verdict": "pass" if p.low <= mean <= p.high else "FAIL",
+                "values": values.tolist(),
+            }
+        )
     return Validation(chosen.name, chosen.citizens, seed_list, pd.DataFrame(rows))

@@ -24,7 +24,9 @@ def add_offline_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API",
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
             swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
             swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png")
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )

@@ -16,29 +16,53 @@ from xinyong.views.report import figures_html, html_page
 
 __all__ = ["write_experiment_report"]
 
-_LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 160, "r": 20, "t": 50,
-                                                                   "b": 40},
-                           "legend": {"orientation": "h", "y": -0.25}}
+_LAYOUT: dict[str, Any] = {
+    "template": "plotly_white",
+    "margin": {"l": 160, "r": 20, "t": 50, "b": 40},
+    "legend": {"orientation": "h", "y": -0.25},
+}
 _MAX_ARMS = 60  # arms in an effect panel; a large sampled design shows its indices instead
 
 
 def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str, go.Figure]:
     arms = rows["arm"].tolist()
     paired = go.Scatter(
-        x=rows["mean_diff"], y=arms, mode="markers", name="paired by seed (95 %)",
+        x=rows["mean_diff"],
+        y=arms,
+        mode="markers",
+        name="paired by seed (95 %)",
         marker={"color": "#1f4e79", "size": 9},
-        error_x={"type": "data", "symmetric": False, "array": rows["hi"] - rows["mean_diff"],
-                 "arrayminus": rows["mean_diff"] - rows["lo"], "thickness": 2.5})
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": rows["hi"] - rows["mean_diff"],
+            "arrayminus": rows["mean_diff"] - rows["lo"],
+            "thickness": 2.5,
+        },
+    )
     unpaired = go.Scatter(
-        x=rows["mean_diff"], y=arms, mode="markers", name="as if unpaired (95 %)",
+        x=rows["mean_diff"],
+        y=arms,
+        mode="markers",
+        name="as if unpaired (95 %)",
         marker={"color": "rgba(0,0,0,0)"},
-        error_x={"type": "data", "symmetric": False, "color": "#bbb", "thickness": 1,
-                 "array": rows["unpaired_hi"] - rows["mean_diff"],
-                 "arrayminus": rows["mean_diff"] - rows["unpaired_lo"]})
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "color": "#bbb",
+            "thickness": 1,
+            "array": rows["unpaired_hi"] - rows["mean_diff"],
+            "arrayminus": rows["mean_diff"] - rows["unpaired_lo"],
+        },
+    )
     fig = go.Figure([unpaired, paired])
     title = f"{metric}: difference from {baseline}"
-    fig.update_layout(title=title, height=max(260, 60 + 30 * len(arms)),
-                      xaxis_title=f"{metric} (arm − {baseline})", **_LAYOUT)
+    fig.update_layout(
+        title=title,
+        height=max(260, 60 + 30 * len(arms)),
+        xaxis_title=f"{metric} (arm − {baseline})",
+        **_LAYOUT,
+    )
     fig.add_vline(x=0, line_color="#888", line_dash="dot")
     return title, fig
 
@@ -46,18 +70,38 @@ def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str,
 def _index_figure(metric: str, rows: pd.DataFrame, kind: str) -> tuple[str, go.Figure]:
     factors = rows["name"].tolist()
     if kind == "morris":
-        traces = [go.Bar(x=rows["mu_star"], y=factors, orientation="h", name="μ*",
-                         error_x={"type": "data", "array": rows["mu_star_conf"]}),
-                  go.Bar(x=rows["sigma"], y=factors, orientation="h", name="σ")]
+        traces = [
+            go.Bar(
+                x=rows["mu_star"],
+                y=factors,
+                orientation="h",
+                name="μ*",
+                error_x={"type": "data", "array": rows["mu_star_conf"]},
+            ),
+            go.Bar(x=rows["sigma"], y=factors, orientation="h", name="σ"),
+        ]
     else:
-        traces = [go.Bar(x=rows["S1"], y=factors, orientation="h", name="S1 (first order)",
-                         error_x={"type": "data", "array": rows["S1_conf"]}),
-                  go.Bar(x=rows["ST"], y=factors, orientation="h", name="ST (total)",
-                         error_x={"type": "data", "array": rows["ST_conf"]})]
+        traces = [
+            go.Bar(
+                x=rows["S1"],
+                y=factors,
+                orientation="h",
+                name="S1 (first order)",
+                error_x={"type": "data", "array": rows["S1_conf"]},
+            ),
+            go.Bar(
+                x=rows["ST"],
+                y=factors,
+                orientation="h",
+                name="ST (total)",
+                error_x={"type": "data", "array": rows["ST_conf"]},
+            ),
+        ]
     fig = go.Figure(traces)
     title = f"{metric}: {'Morris' if kind == 'morris' else 'Sobol'} indices"
-    fig.update_layout(title=title, barmode="group", height=max(260, 80 + 40 * len(factors)),
-                      **_LAYOUT)
+    fig.update_layout(
+        title=title, barmode="group", height=max(260, 80 + 40 * len(factors)), **_LAYOUT
+    )
     return title, fig
 
 
@@ -68,8 +112,10 @@ def _table(frame: pd.DataFrame) -> str:
         return html.escape(json.dumps(v) if isinstance(v, (list, dict)) else str(v))
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -81,24 +127,32 @@ def write_experiment_report(folder: Path, out: Path | None = None) -> Path:
     runs = pd.read_parquet(folder / "runs.parquet")
     baseline, kind = record["baseline"], record["kind"]
     title = f"xinyong experiment — {record['scenario']}, {kind}"
-    intro = (f"<p class=note>{len(record['arms'])} arms × {len(record['seeds'])} seeds "
-             f"({len(runs)} runs) of '{html.escape(record['scenario'])}', "
-             f"{record['citizens']:,} synthetic citizens, {record['days']} days. Every arm of "
-             f"a seed runs on that seed: arms are paired on common random numbers. Intervals "
-             f"are 95 %: dark, paired by seed (Student's t on the differences); light, as if "
-             f"the runs were independent (Welch). Baseline: "
-             f"<b>{html.escape(baseline)}</b>.</p>")
+    intro = (
+        f"<p class=note>{len(record['arms'])} arms × {len(record['seeds'])} seeds "
+        f"({len(runs)} runs) of '{html.escape(record['scenario'])}', "
+        f"{record['citizens']:,} synthetic citizens, {record['days']} days. Every arm of "
+        f"a seed runs on that seed: arms are paired on common random numbers. Intervals "
+        f"are 95 %: dark, paired by seed (Student's t on the differences); light, as if "
+        f"the runs were independent (Welch). Baseline: "
+        f"<b>{html.escape(baseline)}</b>.</p>"
+    )
     body = intro
     sensitivity = folder / "sensitivity.csv"
     if sensitivity.is_file():
         indices = pd.read_csv(sensitivity)
-        body += "<h2>Sensitivity indices</h2>" + figures_html(
-            [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)],
-            "index") + _table(indices.drop(columns="factor"))
+        body += (
+            "<h2>Sensitivity indices</h2>"
+            + figures_html(
+                [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)],
+                "index",
+            )
+            + _table(indices.drop(columns="factor"))
+        )
     if len(record["arms"]) <= _MAX_ARMS:
         body += "<h2>Effects against the baseline</h2>" + figures_html(
             [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)],
-            "effect")
+            "effect",
+        )
     body += "<h2>Effects, in figures</h2>" + _table(effects)
     means = runs.groupby("arm", sort=False)[record["metrics"]].mean().reset_index()
     body += "<h2>Mean of each metric by arm</h2>" + _table(means)

@@ -27,10 +27,11 @@ def _e(value: Any) -> str:
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th style='text-align:left'>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{_e(c)}</td>" for c in row)
-                   + "</tr>" for row in rows[:MAX_ROWS])
-    more = f"<p><i>… and {len(rows) - MAX_ROWS:,} more rows</i></p>" \
-        if len(rows) > MAX_ROWS else ""
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left'>{_e(c)}</td>" for c in row) + "</tr>"
+        for row in rows[:MAX_ROWS]
+    )
+    more = f"<p><i>… and {len(rows) - MAX_ROWS:,} more rows</i></p>" if len(rows) > MAX_ROWS else ""
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
@@ -39,18 +40,36 @@ def run_html(run: Run) -> str:
     s = run.summary
     where = f"at <code>{_e(run.path)}</code>" if run.path else "in memory"
     about = s.get("about", {})
-    rows = [[key.replace("_", " "), f"{s[key]:.2%}" if key.endswith("_share") else
-             (f"{s[key]:,.1f}" if isinstance(s[key], float) else f"{s[key]:,}"),
-             about.get(key, "")]
-            for key in ("mean_score", "listed_share", "wrongly_listed", "wrongly_graded",
-                        "blacklisted_share", "events_recorded", "events_misattributed",
-                        "gate_denials", "wrongly_denied", "children_affected") if key in s]
-    return (f"<div><b>Run '{_e(s['scenario'])}'</b>, seed {s['seed']}: {s['citizens']:,} "
-            f"synthetic citizens, {s['days']} days, {where}."
-            + _table(["figure", "value", "what it counts"], rows)
-            + "<p style='color:#555'>Next: <code>run.explain(citizen)</code>, "
-              "<code>run.daily</code>, <code>run.gate(service, citizen)</code>, "
-              "<code>run.query(sql)</code>.</p></div>")
+    rows = [
+        [
+            key.replace("_", " "),
+            f"{s[key]:.2%}"
+            if key.endswith("_share")
+            else (f"{s[key]:,.1f}" if isinstance(s[key], float) else f"{s[key]:,}"),
+            about.get(key, ""),
+        ]
+        for key in (
+            "mean_score",
+            "listed_share",
+            "wrongly_listed",
+            "wrongly_graded",
+            "blacklisted_share",
+            "events_recorded",
+            "events_misattributed",
+            "gate_denials",
+            "wrongly_denied",
+            "children_affected",
+        )
+        if key in s
+    ]
+    return (
+        f"<div><b>Run '{_e(s['scenario'])}'</b>, seed {s['seed']}: {s['citizens']:,} "
+        f"synthetic citizens, {s['days']} days, {where}."
+        + _table(["figure", "value", "what it counts"], rows)
+        + "<p style='color:#555'>Next: <code>run.explain(citizen)</code>, "
+        "<code>run.daily</code>, <code>run.gate(service, citizen)</code>, "
+        "<code>run.query(sql)</code>.</p></div>"
+    )
 
 
 def explanation_html(explanation: Explanation) -> str:
@@ -58,14 +77,22 @@ def explanation_html(explanation: Explanation) -> str:
     parts = []
     for e in (explanation, *explanation.others):
         headline = "<br>".join(_e(line) for line in e._headline().splitlines())
-        rows = [[r.day, r.behaviour, r.sensor, f"{r.points:+d}", r.score, e._note(r)]
-                for r in e.events.itertuples()]
-        ledger = _table(["day", "behaviour", "sensor", "points", "score", "note"], rows) \
-            if rows else "<p>No events recorded against this citizen.</p>"
+        rows = [
+            [r.day, r.behaviour, r.sensor, f"{r.points:+d}", r.score, e._note(r)]
+            for r in e.events.itertuples()
+        ]
+        ledger = (
+            _table(["day", "behaviour", "sensor", "points", "score", "note"], rows)
+            if rows
+            else "<p>No events recorded against this citizen.</p>"
+        )
         notes = "".join(f"<p>{_e(n)}</p>" for n in e._notes())
         lists = e._listing_lines()
-        listed = "<p><b>Lists:</b> never listed</p>" if not lists else \
-            "<p><b>Lists:</b></p><ul>" + "".join(f"<li>{_e(x)}</li>" for x in lists) + "</ul>"
+        listed = (
+            "<p><b>Lists:</b> never listed</p>"
+            if not lists
+            else "<p><b>Lists:</b></p><ul>" + "".join(f"<li>{_e(x)}</li>" for x in lists) + "</ul>"
+        )
         grades = f"<p><b>Grades:</b> start {_e(e._start_grade())}{_e(e._grade_history())}</p>"
         parts.append(f"<div><p><b>{headline}</b></p>{ledger}{notes}{listed}{grades}</div>")
     return "<hr>".join(parts)
@@ -74,6 +101,8 @@ def explanation_html(explanation: Explanation) -> str:
 def decision_html(decision: Decision) -> str:
     """A gate's answer: the action, coloured, and the reason in words."""
     colour = _ACTION_COLOURS.get(decision.action, "#1b7f3b")
-    return (f"<div><b style='color:{colour}'>{_e(decision.action.upper())}</b> at "
-            f"<i>{_e(decision.service)}</i> for citizen {decision.citizen}: "
-            f"{_e(decision.text)}</div>")
+    return (
+        f"<div><b style='color:{colour}'>{_e(decision.action.upper())}</b> at "
+        f"<i>{_e(decision.service)}</i> for citizen {decision.citizen}: "
+        f"{_e(decision.text)}</div>"
+    )

@@ -26,8 +26,10 @@ from rich.progress import (
 
 __all__ = ["FINISHING", "days_bar", "in_notebook"]
 
-FINISHING = ("finishing: writing the store and running the twin city without consequences "
-             "(for the chilling effect)")
+FINISHING = (
+    "finishing: writing the store and running the twin city without consequences "
+    "(for the chilling effect)"
+)
 
 
 def in_notebook() -> bool:
@@ -41,8 +43,9 @@ def in_notebook() -> bool:
 
 
 @contextmanager
-def days_bar(description: str, total: int, console: Console | None = None,
-             transient: bool = False) -> Iterator[Callable[[int], None]]:
+def days_bar(
+    description: str, total: int, console: Console | None = None, transient: bool = False
+) -> Iterator[Callable[[int], None]]:
     """A progress bar over ``total`` days, with the time remaining.
 
     Args:
@@ -58,11 +61,16 @@ def days_bar(description: str, total: int, console: Console | None = None,
         with _notebook_bar(description, total) as update:
             yield update
         return
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("days"), TimeElapsedColumn(), TextColumn("left"),
-               TimeRemainingColumn())
-    with Progress(*columns, console=console or Console(stderr=True),
-                  transient=transient) as bar:
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console or Console(stderr=True), transient=transient) as bar:
         task = bar.add_task(escape(description), total=total)
 
         def update(day: int) -> None:
@@ -85,9 +93,11 @@ def _notebook_bar(description: str, total: int) -> Iterator[Callable[[int], None
         elapsed = time.perf_counter() - started
         left = f", about {elapsed / day * (total - day):.0f} s left" if 0 < day < total else ""
         word = f" — {FINISHING}" if day >= total else ""
-        return HTML(f"<div class=xinyong-progress><b>{html.escape(description)}</b> "
-                    f"<progress value={day} max={total} style='width:40%'></progress> "
-                    f"{day}/{total} days, {elapsed:.0f} s{left}{html.escape(word)}</div>")
+        return HTML(
+            f"<div class=xinyong-progress><b>{html.escape(description)}</b> "
+            f"<progress value={day} max={total} style='width:40%'></progress> "
+            f"{day}/{total} days, {elapsed:.0f} s{left}{html.escape(word)}</div>"
+        )
 
     handle = display(render(0), display_id=True)
     last = [0.0]
@@ -100,5 +110,9 @@ def _notebook_bar(description: str, total: int) -> Iterator[Callable[[int], None
 
     yield update
     elapsed = time.perf_counter() - started
-    handle.update(HTML(f"<div class=xinyong-progress><b>{html.escape(description)}</b>: "
-                       f"{total} days in {elapsed:.1f} s</div>"))
+    handle.update(
+        HTML(
+            f"<div class=xinyong-progress><b>{html.escape(description)}</b>: "
+            f"{total} days in {elapsed:.1f} s</div>"
+        )
+    )

@@ -69,9 +69,11 @@ def _plotly_gz_b64() -> str:
     return base64.b64encode(gzip.compress(plotly_js_path().read_bytes(), 9)).decode()
 
 
-def _table(rows: list[tuple[str, object, object, bool]], names: tuple[str, str] | None = None
-           ) -> str:
+def _table(
+    rows: list[tuple[str, object, object, bool]], names: tuple[str, str] | None = None
+) -> str:
     """The summary as a table: one value column, or A, B and B − A for a comparison."""
+
     def cell(k: str, v: object) -> str:
         return f"<td>{html.escape(format_value(k, v))}</td>"
 
@@ -79,22 +81,30 @@ def _table(rows: list[tuple[str, object, object, bool]], names: tuple[str, str] 
         head = "<tr><th>figure</th><th>value</th></tr>"
         body = "".join(f"<tr><td>{html.escape(k)}</td>{cell(k, a)}</tr>" for k, a, _, _ in rows)
     else:
-        head = (f"<tr><th>figure</th><th>{html.escape(names[0])}</th>"
-                f"<th>{html.escape(names[1])}</th><th>B − A</th></tr>")
+        head = (
+            f"<tr><th>figure</th><th>{html.escape(names[0])}</th>"
+            f"<th>{html.escape(names[1])}</th><th>B − A</th></tr>"
+        )
         body = "".join(
             f"<tr{' class=differs' if differs else ''}><td>{html.escape(k)}</td>{cell(k, a)}"
             f"{cell(k, b)}<td>{html.escape(format_difference(k, a, b))}</td></tr>"
-            for k, a, b, differs in rows)
+            for k, a, b, differs in rows
+        )
     return f"<table>{head}{body}</table>"
 
 
 def _headline(s: dict) -> str:
-    items = [("mean score", f"{s['mean_score']:.1f}"), ("listed", f"{s['listed_share']:.2%}"),
-             ("wrongly listed", f"{s['wrongly_listed']:,}"),
-             ("events recorded", f"{s['events_recorded']:,}")]
+    items = [
+        ("mean score", f"{s['mean_score']:.1f}"),
+        ("listed", f"{s['listed_share']:.2%}"),
+        ("wrongly listed", f"{s['wrongly_listed']:,}"),
+        ("events recorded", f"{s['events_recorded']:,}"),
+    ]
     if "gate_denials" in s:
-        items += [("gate denials", f"{s['gate_denials']:,}"),
-                  ("wrongful refusals", f"{s['wrongly_denied']:,}")]
+        items += [
+            ("gate denials", f"{s['gate_denials']:,}"),
+            ("wrongful refusals", f"{s['wrongly_denied']:,}"),
+        ]
     if "children_affected" in s:
         items.append(("children affected", f"{s['children_affected']:,}"))
     cells = "".join(f"<div class=stat><b>{v}</b><br>{html.escape(k)}</div>" for k, v in items)
@@ -106,43 +116,63 @@ def figures_html(figures: list[tuple[str, go.Figure]], prefix: str = "fig") -> s
     parts = []
     for i, (_, fig) in enumerate(figures):
         spec = fig.to_json().replace("</", "<\\/")
-        parts.append(f'<script type="application/json" id="{prefix}-{i}">{spec}</script>'
-                     f'<div class="figure" data-spec="{prefix}-{i}"></div>')
+        parts.append(
+            f'<script type="application/json" id="{prefix}-{i}">{spec}</script>'
+            f'<div class="figure" data-spec="{prefix}-{i}"></div>'
+        )
     return f'<div class="grid">{"".join(parts)}</div>'
 
 
 def _description(data: RunData) -> str:
     if not data.description:
         return ""
-    return ("<details id=odd><summary><h2 style='display:inline'>Model description (ODD)"
-            "</h2></summary><div class=odd>" + markdown_html(data.description) +
-            "</div></details>")
+    return (
+        "<details id=odd><summary><h2 style='display:inline'>Model description (ODD)"
+        "</h2></summary><div class=odd>" + markdown_html(data.description) + "</div></details>"
+    )
 
 
 def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
     """Write the report of one run, or the comparison of two, to ``path``."""
     if b is None:
         title = f"xinyong — {a.name}"
-        intro = (f"<p class=note>{a.summary['citizens']:,} synthetic citizens, "
-                 f"{a.summary['days']} days. Every figure is drawn from the run's store; "
-                 f"nothing here is about a real person.</p>")
-        body = intro + _headline(a.summary) + "<h2>Plots</h2>" + \
-            figures_html(city_figures(a)) + "<details><summary><h2 style='display:inline'>" \
-            "Every figure</h2></summary>" + _table(summary_rows(a.summary)) + \
-            "</details>" + _description(a)
+        intro = (
+            f"<p class=note>{a.summary['citizens']:,} synthetic citizens, "
+            f"{a.summary['days']} days. Every figure is drawn from the run's store; "
+            f"nothing here is about a real person.</p>"
+        )
+        body = (
+            intro
+            + _headline(a.summary)
+            + "<h2>Plots</h2>"
+            + figures_html(city_figures(a))
+            + "<details><summary><h2 style='display:inline'>"
+            "Every figure</h2></summary>"
+            + _table(summary_rows(a.summary))
+            + "</details>"
+            + _description(a)
+        )
     else:
         names = side_names(a, b)
         title = f"xinyong — {names[0]} against {names[1]}"
         rows = summary_rows(a.summary, b.summary)
         changed = sum(r[3] for r in rows)
-        intro = (f"<p class=note>{html.escape(names[0])}. {html.escape(names[1])}. "
-                 f"{changed} figures differ (highlighted); B − A is in the figure's unit, "
-                 f"percentage points (pp) for shares.</p>")
-        body = intro + "<h2>Summaries side by side</h2>" + _table(rows, names) + \
-            "<h2>Differences, day by day</h2>" + \
-            figures_html(compare_figures(a, b), "both") + \
-            f"<h2>{html.escape(names[0])}</h2>" + figures_html(city_figures(a), "a") + \
-            f"<h2>{html.escape(names[1])}</h2>" + figures_html(city_figures(b), "b")
+        intro = (
+            f"<p class=note>{html.escape(names[0])}. {html.escape(names[1])}. "
+            f"{changed} figures differ (highlighted); B − A is in the figure's unit, "
+            f"percentage points (pp) for shares.</p>"
+        )
+        body = (
+            intro
+            + "<h2>Summaries side by side</h2>"
+            + _table(rows, names)
+            + "<h2>Differences, day by day</h2>"
+            + figures_html(compare_figures(a, b), "both")
+            + f"<h2>{html.escape(names[0])}</h2>"
+            + figures_html(city_figures(a), "a")
+            + f"<h2>{html.escape(names[1])}</h2>"
+            + figures_html(city_figures(b), "b")
+        )
     path = Path(path)
     path.write_text(html_page(title, body), encoding="utf-8")
     return path
@@ -150,10 +180,10 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
 
 def html_page(title: str, body: str) -> str:
     """A whole offline page: the body, the style, and plotly.js inlined for its figures."""
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-            f"<body><h1>{html.escape(title)}</h1>{body}"
-            f'<script id="plotly-gz" type="application/octet-stream">{_plotly_gz_b64()}'
-            f"</script><script>{_LOADER}</script></body></html>")
-
-
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}"
+        f'<script id="plotly-gz" type="application/octet-stream">{_plotly_gz_b64()}'
+        f"</script><script>{_LOADER}</script></body></html>"
+    )

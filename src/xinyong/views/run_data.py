@@ -15,11 +15,23 @@ import pandas as pd
 
 from xinyong.views.describe import odd
 
-__all__ = ["AGE_BANDS", "RunData", "harmful_behaviours", "histogram", "named_by_differences",
-           "run_data", "side_names"]
+__all__ = [
+    "AGE_BANDS",
+    "RunData",
+    "harmful_behaviours",
+    "histogram",
+    "named_by_differences",
+    "run_data",
+    "side_names",
+]
 
-AGE_BANDS = ((0, 18, "under 18"), (18, 30, "18-29"), (30, 45, "30-44"), (45, 60, "45-59"),
-             (60, 200, "60 and over"))
+AGE_BANDS = (
+    (0, 18, "under 18"),
+    (18, 30, "18-29"),
+    (30, 45, "30-44"),
+    (45, 60, "45-59"),
+    (60, 200, "60 and over"),
+)
 
 
 @dataclass
@@ -54,16 +66,24 @@ class RunData:
     scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
 
 
-def histogram(scores: np.ndarray, width: int = 10,
-              counterfactual: np.ndarray | None = None) -> pd.DataFrame:
+def histogram(
+    scores: np.ndarray, width: int = 10, counterfactual: np.ndarray | None = None
+) -> pd.DataFrame:
     """Counts of scores (and of error-free scores) in bins of ``width`` points."""
     bins = (scores // width) * width
     values, counts = np.unique(bins, return_counts=True)
     frame = pd.DataFrame({"bin": values, "count": counts})
     if counterfactual is not None:
         cf = pd.Series((counterfactual // width) * width).value_counts()
-        frame = frame.merge(pd.DataFrame({"bin": cf.index, "counterfactual": cf.to_numpy()}),
-                            on="bin", how="outer").fillna(0).sort_values("bin")
+        frame = (
+            frame.merge(
+                pd.DataFrame({"bin": cf.index, "counterfactual": cf.to_numpy()}),
+                on="bin",
+                how="outer",
+            )
+            .fillna(0)
+            .sort_values("bin")
+        )
     return frame
 
 
@@ -82,27 +102,36 @@ def run_data(run: Any) -> RunData:
     for index, op in enumerate(run.operators):
         real = run.query(
             "SELECT (score // 10) * 10 AS bin, count(*) AS count FROM standings "
-            "WHERE operator = ? AND covered GROUP BY 1", [index])
+            "WHERE operator = ? AND covered GROUP BY 1",
+            [index],
+        )
         cf = run.query(
             "SELECT (counterfactual_score // 10) * 10 AS bin, count(*) AS counterfactual "
-            "FROM standings WHERE operator = ? AND covered GROUP BY 1", [index])
+            "FROM standings WHERE operator = ? AND covered GROUP BY 1",
+            [index],
+        )
         hist[op.name] = real.merge(cf, on="bin", how="outer").fillna(0).sort_values("bin")
     tables = set(run.query("SELECT table_name FROM duckdb_tables()")["table_name"])
     lists = run.query("SELECT * FROM daily_lists") if "daily_lists" in tables else None
-    behaviours = run.query("SELECT * FROM daily_behaviours") if "daily_behaviours" in tables \
-        else None
+    behaviours = (
+        run.query("SELECT * FROM daily_behaviours") if "daily_behaviours" in tables else None
+    )
     scheme = run.operators[0].scheme
     listed_by: dict[str, pd.DataFrame] = {}
     if run.scenario.population is not None and "population" in tables:
         bands = list(run.scenario.population.income_bands)
         ages = " ".join(f"WHEN p.age < {hi} THEN '{label}'" for _, hi, label in AGE_BANDS)
-        for label, expr in (("age", f"CASE {ages} END"), ("district", "p.district"),
-                            ("income band", "p.income_band")):
+        for label, expr in (
+            ("age", f"CASE {ages} END"),
+            ("district", "p.district"),
+            ("income band", "p.income_band"),
+        ):
             frame = run.query(
                 f"SELECT {expr} AS grp, avg(s.listed::INT) AS listed, "
                 f"avg(s.counterfactual_listed::INT) AS counterfactual, count(*) AS n "
                 f"FROM standings s JOIN population p ON p.citizen = s.subject "
-                f"WHERE s.operator = 0 AND s.covered GROUP BY 1 ORDER BY 1")
+                f"WHERE s.operator = 0 AND s.covered GROUP BY 1 ORDER BY 1"
+            )
             if label == "income band":
                 frame["grp"] = [bands[int(i)] for i in frame["grp"]]
             elif label == "age":
@@ -111,10 +140,20 @@ def run_data(run: Any) -> RunData:
             else:
                 frame["grp"] = [f"district {int(d)}" for d in frame["grp"]]
             listed_by[label] = frame
-    return RunData(f"{run.summary['scenario']} (seed {run.summary['seed']})", run.summary,
-                   run.daily, hist, lists, [(g.grade, g.min) for g in scheme.grades],
-                   scheme.listed_grade, harmful_behaviours(run.scenario), behaviours,
-                   listed_by, odd(run.scenario), scenario=run.scenario)
+    return RunData(
+        f"{run.summary['scenario']} (seed {run.summary['seed']})",
+        run.summary,
+        run.daily,
+        hist,
+        lists,
+        [(g.grade, g.min) for g in scheme.grades],
+        scheme.listed_grade,
+        harmful_behaviours(run.scenario),
+        behaviours,
+        listed_by,
+        odd(run.scenario),
+        scenario=run.scenario,
+    )
 
 
 def harmful_behaviours(scenario: Any) -> dict[str, bool]:
@@ -131,8 +170,11 @@ def named_by_differences(a: RunData, b: RunData, most: int = 3) -> tuple[RunData
 
     parts: tuple[list[str], list[str]] = ([], [])
     sa, sb = a.summary.get("scenario"), b.summary.get("scenario")
-    diffs = {} if a.scenario is None or b.scenario is None else {
-        k: v for k, v in differences(a.scenario, b.scenario).items() if k != "name"}
+    diffs = (
+        {}
+        if a.scenario is None or b.scenario is None
+        else {k: v for k, v in differences(a.scenario, b.scenario).items() if k != "name"}
+    )
     if sa != sb and (len(diffs) > most or not diffs):
         parts = ([str(sa)], [str(sb)])
     else:

@@ -11,8 +11,12 @@ __all__ = ["format_difference", "format_value", "is_share", "summary_rows"]
 
 def is_share(key: str) -> bool:
     """Whether a flattened summary key holds a fraction (shown as a percentage)."""
-    return key.endswith("_share") or "_share." in key or key.startswith("grade_shares.") \
+    return (
+        key.endswith("_share")
+        or "_share." in key
+        or key.startswith("grade_shares.")
         or ".grade_shares." in key
+    )
 
 
 def format_value(key: str, value: Any) -> str:
@@ -31,8 +35,12 @@ def format_value(key: str, value: Any) -> str:
 def format_difference(key: str, a: Any, b: Any) -> str:
     """B − A in the figure's own unit (percentage points for shares); empty if not numbers."""
     numbers = (int, float)
-    if not isinstance(a, numbers) or not isinstance(b, numbers) or isinstance(a, bool) \
-            or isinstance(b, bool):
+    if (
+        not isinstance(a, numbers)
+        or not isinstance(b, numbers)
+        or isinstance(a, bool)
+        or isinstance(b, bool)
+    ):
         return ""
     d = b - a
     if d == 0:
@@ -44,14 +52,16 @@ def format_difference(key: str, a: Any, b: Any) -> str:
     return f"{d:+.4g}"
 
 
-def summary_rows(a: dict[str, Any], b: dict[str, Any] | None = None
-                 ) -> list[tuple[str, Any, Any, bool]]:
+def summary_rows(
+    a: dict[str, Any], b: dict[str, Any] | None = None
+) -> list[tuple[str, Any, Any, bool]]:
     """Flat (figure, A, B, differs) rows of one or two summaries.
 
     Two values differ when they differ as shown (equal-looking values are never highlighted);
     the seed and the wall time are not compared, and what the figures count (``about``) is
     left out.
     """
+
     def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in d.items():
@@ -68,8 +78,7 @@ def summary_rows(a: dict[str, Any], b: dict[str, Any] | None = None
             continue  # what a figure counts is said once, in the run's own report
         va, vb = fa.get(key), fb.get(key)
         differs = False
-        if b is not None and key not in ("wall_seconds", "seed") and \
-                not key.startswith("about."):
+        if b is not None and key not in ("wall_seconds", "seed") and not key.startswith("about."):
             differs = format_value(key, va) != format_value(key, vb)
         rows.append((key, va, vb, differs))
     return rows

@@ -28,7 +28,9 @@ __all__ = ["app", "served_app"]
 
 app = typer.Typer(
     help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are plain: '[default: ...]' and "xinyong[ray]" survive
 )
 app.command("simulate")(running.simulate_command)

@@ -17,16 +17,20 @@ from rich.markup import escape
 
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE
 
-SET_HELP = ("Change one field of the scenario, PATH=VALUE, e.g. sensors.camera.misidentify=0.05 "
-            "(repeatable; VALUE is TOML; see xinyong scenarios --show NAME for the paths).")
+SET_HELP = (
+    "Change one field of the scenario, PATH=VALUE, e.g. sensors.camera.misidentify=0.05 "
+    "(repeatable; VALUE is TOML; see xinyong scenarios --show NAME for the paths)."
+)
 
 console = Console()
 errors = Console(stderr=True)
 
 
 #: Terminal escape sequences (CSI, OSC) and the other control characters but newline and tab.
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?"
-                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 
 
 def _safe(text: object) -> str:
@@ -37,22 +41,26 @@ def _safe(text: object) -> str:
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` (plain text, never markup) as an error; the exit to raise."""
-    errors.print(f"[bold red]error:[/] {_safe(message)}", highlight=False, markup=True,
-                 soft_wrap=True)  # one line, whatever the terminal: the shell's to wrap
+    errors.print(
+        f"[bold red]error:[/] {_safe(message)}", highlight=False, markup=True, soft_wrap=True
+    )  # one line, whatever the terminal: the shell's to wrap
     return typer.Exit(code)
 
 
 def _check_out_file(out: Path, force: bool) -> None:
     """Refuse an output file whose folder is missing, or that exists without ``--force``."""
     if not out.parent.is_dir():
-        raise _fail(f"cannot write '{out}': the folder '{out.parent}' does not exist; create "
-                    f"it first, or choose another --out", 2)
+        raise _fail(
+            f"cannot write '{out}': the folder '{out.parent}' does not exist; create "
+            f"it first, or choose another --out",
+            2,
+        )
     if out.is_dir():
-        raise _fail(f"--out '{out}' is a folder: give a file name such as {out / 'report.html'}",
-                    2)
+        raise _fail(f"--out '{out}' is a folder: give a file name such as {out / 'report.html'}", 2)
     if out.exists() and not force:
-        raise _fail(f"'{out}' already exists; add --force to replace it, or choose another "
-                    f"--out", 2)
+        raise _fail(
+            f"'{out}' already exists; add --force to replace it, or choose another --out", 2
+        )
 
 
 def _clear_run_folder(folder: Path) -> None:
@@ -61,8 +69,10 @@ def _clear_run_folder(folder: Path) -> None:
         return
     if folder.is_dir() and not any(folder.iterdir()):
         return
-    if not folder.is_dir() or not ({STORE_FILE, SUMMARY_FILE} & {p.name for p in
-                                                                   folder.iterdir()}):
-        raise _fail(f"--force replaces only a run folder, and '{folder}' holds no "
-                    f"{STORE_FILE}: delete it yourself or choose another --out", 2)
+    if not folder.is_dir() or not ({STORE_FILE, SUMMARY_FILE} & {p.name for p in folder.iterdir()}):
+        raise _fail(
+            f"--force replaces only a run folder, and '{folder}' holds no "
+            f"{STORE_FILE}: delete it yourself or choose another --out",
+            2,
+        )
     shutil.rmtree(folder)

@@ -20,8 +20,9 @@ from xinyong.views.cli.running import _print_changes, _print_summary
 def explain_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
     citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON "
-                                          "instead.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the explanation as JSON instead.")
+    ] = False,
 ) -> None:
     """Show how a citizen's score, grade and listing came to be, event by event."""
     try:
@@ -36,25 +37,35 @@ def explain_command(
 
 
 def gate_command(
-    args: Annotated[list[str], typer.Argument(metavar="DIR SERVICE CITIZEN", help="A run "
-                                              "folder, the service (e.g. rail, hotel, "
-                                              "university) and the citizen's id.",
-                                              show_default=False)],
-    run: Annotated[Path | None, typer.Option("--run", hidden=True, help="Deprecated: give "
-                                             "the run folder as the first argument.")] = None,
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="DIR SERVICE CITIZEN",
+            help="A run folder, the service (e.g. rail, hotel, university) and the citizen's id.",
+            show_default=False,
+        ),
+    ],
+    run: Annotated[
+        Path | None,
+        typer.Option(
+            "--run", hidden=True, help="Deprecated: give the run folder as the first argument."
+        ),
+    ] = None,
 ) -> None:
     """Ask a service about a citizen, as at the ticket office: allow, deny... and why."""
     if run is not None:  # the old form: gate SERVICE CITIZEN --run DIR
         args = [str(run), *args]
     if len(args) != 3:
-        raise _fail("give the run folder, the service and the citizen: xinyong gate DIR "
-                    "SERVICE CITIZEN, e.g. xinyong gate runs/rongcheng-seed0 rail 42", 2)
+        raise _fail(
+            "give the run folder, the service and the citizen: xinyong gate DIR "
+            "SERVICE CITIZEN, e.g. xinyong gate runs/rongcheng-seed0 rail 42",
+            2,
+        )
     run_dir, service = Path(args[0]), args[1]
     try:
         citizen = int(args[2])
     except ValueError:
-        raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2
-                    ) from None
+        raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2) from None
     try:
         with open_run(run_dir) as run:
             decision = run.gate(service, citizen)
@@ -62,30 +73,41 @@ def gate_command(
         raise _fail(str(exc)) from None
     except KeyError as exc:
         raise _fail(str(exc.args[0])) from None
-    colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action,
-                                                                           "green")
-    console.print(f"[bold {colour}]{decision.action.upper()}[/] {_safe(decision.text)}",
-                  highlight=False)
+    colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action, "green")
+    console.print(
+        f"[bold {colour}]{decision.action.upper()}[/] {_safe(decision.text)}", highlight=False
+    )
 
 
 def notices_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
-    kind: Annotated[str | None, typer.Option(help="Only this kind: " + ", ".join(NOTICE_KINDS)
-                                             + ".")] = None,
-    on_list: Annotated[str | None, typer.Option(
-        "--list", metavar="NAME", help="Only notices caused by joining this list (a list's "
-        "name, or OPERATOR:listing for a scheme's listing).")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind: " + ", ".join(NOTICE_KINDS) + ".")
+    ] = None,
+    on_list: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            metavar="NAME",
+            help="Only notices caused by joining this list (a list's "
+            "name, or OPERATOR:listing for a scheme's listing).",
+        ),
+    ] = None,
 ) -> None:
     """The city's public notices (about synthetic citizens only), newest first."""
     if kind is not None and kind not in NOTICE_KINDS:
-        raise _fail(f"--kind {kind!r} is not a kind of notice: choose one of "
-                    f"{', '.join(NOTICE_KINDS)}", 2)
+        raise _fail(
+            f"--kind {kind!r} is not a kind of notice: choose one of {', '.join(NOTICE_KINDS)}", 2
+        )
     try:
         with open_run(run_dir) as run:
             if on_list is not None and on_list not in run.notice_lists:
-                raise _fail(f"--list {on_list!r} is not a list of this run: choose one of "
-                            f"{', '.join(run.notice_lists) or '(none: it has no lists)'}", 2)
+                raise _fail(
+                    f"--list {on_list!r} is not a list of this run: choose one of "
+                    f"{', '.join(run.notice_lists) or '(none: it has no lists)'}",
+                    2,
+                )
             rows = run.notices(limit=limit, kind=kind, on_list=on_list)
     except RunError as exc:
         raise _fail(str(exc)) from None
@@ -97,8 +119,9 @@ def notices_command(
 
 def summary_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole summary as JSON "
-                                          "instead.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole summary as JSON instead.")
+    ] = False,
 ) -> None:
     """Print a finished run's summary."""
     try:
@@ -114,11 +137,17 @@ def summary_command(
 
 
 def scenarios_command(
-    show: Annotated[str | None, typer.Option(help="Print this built-in scenario as TOML, to "
-                                             "copy and edit.")] = None,
-    resolved: Annotated[bool, typer.Option(help="With --show: every field written out, the "
-                                           "packs it names included (the paths --set "
-                                           "takes).")] = False,
+    show: Annotated[
+        str | None, typer.Option(help="Print this built-in scenario as TOML, to copy and edit.")
+    ] = None,
+    resolved: Annotated[
+        bool,
+        typer.Option(
+            help="With --show: every field written out, the "
+            "packs it names included (the paths --set "
+            "takes)."
+        ),
+    ] = False,
 ) -> None:
     """List the built-in scenarios, or print one as TOML (--show NAME)."""
     if show is not None:
@@ -136,22 +165,28 @@ def scenarios_command(
     table.add_column("about")
     for name in sorted(builtin_scenarios()):
         s = load_scenario(name)
-        table.add_row(_safe(name), f"{s.citizens:,}", str(s.days),
-                      _safe(s.about.split(". ")[0]))
+        table.add_row(_safe(name), f"{s.citizens:,}", str(s.days), _safe(s.about.split(". ")[0]))
     console.print(table)
 
 
 def describe_command(
-    scenario: Annotated[str | None, typer.Argument(help="A built-in scenario name or a "
-                                                   ".toml/.json file.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the Markdown to this file instead "
-                                             "of printing it.")] = None,
-    tables: Annotated[Path | None, typer.Option(metavar="DIR", help="Instead: the data "
-                                                "dictionary of this run folder, every table "
-                                                "and column with its meaning, unit and "
-                                                "labels.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")
-                     ] = False,
+    scenario: Annotated[
+        str | None, typer.Argument(help="A built-in scenario name or a .toml/.json file.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the Markdown to this file instead of printing it.")
+    ] = None,
+    tables: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Instead: the data "
+            "dictionary of this run folder, every table "
+            "and column with its meaning, unit and "
+            "labels.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Describe a scenario as a model (the ODD protocol, Markdown), or a run's tables."""
     from xinyong.views.describe import data_dictionary, odd
@@ -166,13 +201,17 @@ def describe_command(
         for header in ("table", "column", "type", "meaning and unit", "labels"):
             table.add_column(header, overflow="fold")
         for row in frame.itertuples():
-            table.add_row(*(_safe(v) for v in (row.table, row.column, row.type,
-                                                      row.meaning, row.labels)))
+            table.add_row(
+                *(_safe(v) for v in (row.table, row.column, row.type, row.meaning, row.labels))
+            )
         console.print(table)
         return
     if scenario is None:
-        raise _fail("give a scenario (e.g. xinyong describe rongcheng), or --tables DIR for "
-                    "a run's data dictionary", 2)
+        raise _fail(
+            "give a scenario (e.g. xinyong describe rongcheng), or --tables DIR for "
+            "a run's data dictionary",
+            2,
+        )
     try:
         text = odd(load_scenario(scenario))
     except ScenarioError as exc:

@@ -27,48 +27,96 @@ NATION = 1_400_000_000  # citizens in China [seed 002]
 
 
 def simulate_command(
-    scenario: Annotated[str, typer.Option(help="A built-in scenario name or a .toml/.json file."
-                                          )] = "reference",
-    citizens: Annotated[int | None, typer.Option(min=1, help="Population (default: the "
-                                                 "scenario's).")] = None,
-    days: Annotated[int | None, typer.Option(min=1, help="Days to simulate (default: the "
-                                             "scenario's).")] = None,
+    scenario: Annotated[
+        str, typer.Option(help="A built-in scenario name or a .toml/.json file.")
+    ] = "reference",
+    citizens: Annotated[
+        int | None, typer.Option(min=1, help="Population (default: the scenario's).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Days to simulate (default: the scenario's).")
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Folder for run.duckdb and summary.json "
-                                             "[default: runs/SCENARIO-seedSEED].")] = None,
-    scale: Annotated[float | None, typer.Option(help="Population as a fraction of China's "
-                                                "1.4 billion citizens, above 0 (overrides "
-                                                "--citizens).")] = None,
-    blocks: Annotated[int, typer.Option(min=1, help="Simulate the city as this many blocks "
-                                        "of citizens: the same results, split the way "
-                                        "workers would split it.")] = 1,
-    workers: Annotated[int, typer.Option(min=0, help="Simulate the city as this many blocks "
-                                         "on Ray workers (pip install 'xinyong[ray]'); 0 runs "
-                                         "in this process.")] = 0,
-    ray: Annotated[str | None, typer.Option("--ray", help="Join an existing Ray cluster: "
-                                            "HOST:PORT of its head (as `ray start --head` "
-                                            "prints it), or auto for this machine's "
-                                            "(default: a Ray of the run's own).")] = None,
-    shared_out: Annotated[bool, typer.Option(help="--out is on a filesystem every node of "
-                                             "the Ray cluster mounts at the same path "
-                                             "(required on more than one node).")] = False,
-    checkpoint_every: Annotated[int, typer.Option(min=0, help="With --workers and --out: "
-                                                  "checkpoint every this many days.")] = 0,
-    resume: Annotated[bool, typer.Option(help="Resume the unfinished --workers run in --out "
-                                         "from its last checkpoint.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace the run already in --out."
-                                        )] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for run.duckdb and summary.json [default: runs/SCENARIO-seedSEED]."
+        ),
+    ] = None,
+    scale: Annotated[
+        float | None,
+        typer.Option(
+            help="Population as a fraction of China's "
+            "1.4 billion citizens, above 0 (overrides "
+            "--citizens)."
+        ),
+    ] = None,
+    blocks: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Simulate the city as this many blocks "
+            "of citizens: the same results, split the way "
+            "workers would split it.",
+        ),
+    ] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Simulate the city as this many blocks "
+            "on Ray workers (pip install 'xinyong[ray]'); 0 runs "
+            "in this process.",
+        ),
+    ] = 0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Join an existing Ray cluster: "
+            "HOST:PORT of its head (as `ray start --head` "
+            "prints it), or auto for this machine's "
+            "(default: a Ray of the run's own).",
+        ),
+    ] = None,
+    shared_out: Annotated[
+        bool,
+        typer.Option(
+            help="--out is on a filesystem every node of "
+            "the Ray cluster mounts at the same path "
+            "(required on more than one node)."
+        ),
+    ] = False,
+    checkpoint_every: Annotated[
+        int, typer.Option(min=0, help="With --workers and --out: checkpoint every this many days.")
+    ] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Resume the unfinished --workers run in --out from its last checkpoint."),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the run already in --out.")
+    ] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
-    profile: Annotated[bool, typer.Option("--profile", help="Print the time, calls and events "
-                                          "of each phase of the day, and where the rest of "
-                                          "the wall time goes (in this process: not with "
-                                          "--workers).")] = False,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Print the time, calls and events "
+            "of each phase of the day, and where the rest of "
+            "the wall time goes (in this process: not with "
+            "--workers).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a city and write its ledger, daily series and summary."""
     if scale is not None:
         if not scale > 0 or round(scale * NATION) < 1:
-            raise _fail(f"--scale {scale:g} gives no citizens: give a fraction above "
-                        f"{0.5 / NATION:.1e} (one citizen), e.g. --scale 1e-5 for 14,000", 2)
+            raise _fail(
+                f"--scale {scale:g} gives no citizens: give a fraction above "
+                f"{0.5 / NATION:.1e} (one citizen), e.g. --scale 1e-5 for 14,000",
+                2,
+            )
         citizens = round(scale * NATION)
     overrides: dict = {}
     if resume:  # the unfinished run's own scenario and seed
@@ -83,8 +131,11 @@ def simulate_command(
             chosen, seed = stored.scenario(), int(stored.info()["seed"])
             stored.close()
         except (duckdb.Error, KeyError, ValueError) as exc:
-            raise _fail(f"'{out / 'run.duckdb'}' is damaged ({str(exc).splitlines()[0]}): "
-                        f"start the run again in a new --out", 2) from None
+            raise _fail(
+                f"'{out / 'run.duckdb'}' is damaged ({str(exc).splitlines()[0]}): "
+                f"start the run again in a new --out",
+                2,
+            ) from None
     else:
         try:
             chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
@@ -100,13 +151,26 @@ def simulate_command(
             check_output_folder(folder)
     except RunError as exc:
         raise _fail(f"{exc} (or add --force to replace a run)") from None
-    with days_bar(_CONTROL.sub("", f"{chosen.name}: {chosen.citizens:,} citizens"),
-                  chosen.days, console=console) as bar:
+    with days_bar(
+        _CONTROL.sub("", f"{chosen.name}: {chosen.citizens:,} citizens"),
+        chosen.days,
+        console=console,
+    ) as bar:
         try:
-            run = simulate(chosen, seed=seed, out=folder, blocks=blocks, workers=workers,
-                           ray_address=ray, checkpoint_every=checkpoint_every, resume=resume,
-                           shared_out=shared_out, progress=bar, set=overrides,
-                           profile=profile)
+            run = simulate(
+                chosen,
+                seed=seed,
+                out=folder,
+                blocks=blocks,
+                workers=workers,
+                ray_address=ray,
+                checkpoint_every=checkpoint_every,
+                resume=resume,
+                shared_out=shared_out,
+                progress=bar,
+                set=overrides,
+                profile=profile,
+            )
         except (RunError, WorkerError, ClusterError) as exc:
             raise _fail(str(exc)) from None
     with run:
@@ -115,9 +179,11 @@ def simulate_command(
         if run.profile is not None:
             _print_profile(run.profile, run.summary["wall_seconds"])
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
-    console.print(f"Wrote [bold]{_safe(folder / 'summary.json')}[/] and "
-                  f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: xinyong "
-                  f"explain {_safe(folder)} 0)")
+    console.print(
+        f"Wrote [bold]{_safe(folder / 'summary.json')}[/] and "
+        f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: xinyong "
+        f"explain {_safe(folder)} 0)"
+    )
 
 
 def _print_profile(rows: list[dict], wall: float) -> None:
@@ -126,15 +192,21 @@ def _print_profile(rows: list[dict], wall: float) -> None:
     for header in ("part", "thread", "seconds", "share of wall", "calls", "events"):
         table.add_column(header, justify="left" if header in ("part", "thread") else "right")
     for r in rows:
-        table.add_row(_safe(r["part"]), "beside" if r["beside"] else "main",
-                      f"{r['seconds']:.3f}", f"{r['share']:.1%}",
-                      f"{r['calls']:,}" if r["calls"] else "",
-                      f"{r['events']:,}" if r["events"] else "")
+        table.add_row(
+            _safe(r["part"]),
+            "beside" if r["beside"] else "main",
+            f"{r['seconds']:.3f}",
+            f"{r['share']:.1%}",
+            f"{r['calls']:,}" if r["calls"] else "",
+            f"{r['events']:,}" if r["events"] else "",
+        )
     console.print(table)
-    console.print("Phases are the day's, summed over the days; parts on a thread beside the "
-                  "main one run at the same time, and are not part of the sum. Events: what "
-                  "a phase worked on (behaviours done, events recorded and scored, list "
-                  "changes, service uses checked, citizens who responded).")
+    console.print(
+        "Phases are the day's, summed over the days; parts on a thread beside the "
+        "main one run at the same time, and are not part of the sum. Events: what "
+        "a phase worked on (behaviours done, events recorded and scored, list "
+        "changes, service uses checked, citizens who responded)."
+    )
 
 
 def _print_summary(summary: dict) -> None:
@@ -159,29 +231,62 @@ def _print_summary(summary: dict) -> None:
     operators = summary.get("operators")
     if operators:
         ops = Table(title="Operators")
-        for header in ("operator", "scheme", "scored", "mean", "listed", "wrongly listed",
-                       "wrongly graded", "dismissed"):
+        for header in (
+            "operator",
+            "scheme",
+            "scored",
+            "mean",
+            "listed",
+            "wrongly listed",
+            "wrongly graded",
+            "dismissed",
+        ):
             ops.add_column(header, justify="left" if header in ("operator", "scheme") else "right")
         for name, f in operators.items():
-            ops.add_row(_safe(name), _safe(f["scheme"]), f"{f['covered']:,}",
-                        f"{f['mean_score']:.1f}", f"{f['listed_share']:.2%}",
-                        f"{f['wrongly_listed']:,}", f"{f['wrongly_graded']:,}",
-                        f"{f['events_dismissed']:,}")
+            ops.add_row(
+                _safe(name),
+                _safe(f["scheme"]),
+                f"{f['covered']:,}",
+                f"{f['mean_score']:.1f}",
+                f"{f['listed_share']:.2%}",
+                f"{f['wrongly_listed']:,}",
+                f"{f['wrongly_graded']:,}",
+                f"{f['events_dismissed']:,}",
+            )
         console.print(ops)
     cities = summary.get("cities")
     if cities:
         table = Table(title="Cities (their residents the schemes cover)")
-        for header in ("city", "covered", "mean", "blacklisted", "wrongly blacklisted",
-                       "wrongly missing", "wrongly graded"):
+        for header in (
+            "city",
+            "covered",
+            "mean",
+            "blacklisted",
+            "wrongly blacklisted",
+            "wrongly missing",
+            "wrongly graded",
+        ):
             table.add_column(header, justify="left" if header == "city" else "right")
         for name, f in cities.items():
-            table.add_row(_safe(name), f"{f['covered']:,}", f"{f['mean_score']:.1f}",
-                          f"{f['blacklisted_share']:.2%}", f"{f['wrongly_blacklisted']:,}",
-                          f"{f['wrongly_missing']:,}", f"{f['wrongly_graded']:,}")
+            table.add_row(
+                _safe(name),
+                f"{f['covered']:,}",
+                f"{f['mean_score']:.1f}",
+                f"{f['blacklisted_share']:.2%}",
+                f"{f['wrongly_blacklisted']:,}",
+                f"{f['wrongly_missing']:,}",
+                f"{f['wrongly_graded']:,}",
+            )
         f = summary["country"]
-        table.add_row("[bold]country[/]", f"{f['covered']:,}", "", f"{f['blacklisted_share']:.2%}",
-                      f"{f['wrongly_blacklisted']:,}", f"{f['wrongly_missing']:,}",
-                      f"{f['wrongly_graded']:,}")
+        table.add_row(
+            "[bold]country[/]",
+            f"{f['covered']:,}",
+            "",
+            f"{f['blacklisted_share']:.2%}",
+            f"{f['wrongly_blacklisted']:,}",
+            f"{f['wrongly_missing']:,}",
+            f"{f['wrongly_graded']:,}",
+        )
         console.print(table)
 
 
@@ -194,8 +299,10 @@ def _print_changes(summary: dict) -> None:
             table.add_row(_safe(path), _safe(json.dumps(value)))
         console.print(table)
     if summary.get("chilling_detail"):
-        table = Table(title="Chilling effect: each behaviour against the same city where "
-                            "nothing acts on people (95 % interval)")
+        table = Table(
+            title="Chilling effect: each behaviour against the same city where "
+            "nothing acts on people (95 % interval)"
+        )
         table.add_column("behaviour")
         table.add_column("change", justify="right")
         for name, row in summary["chilling_detail"].items():
@@ -204,17 +311,21 @@ def _print_changes(summary: dict) -> None:
 
 
 def validate_command(
-    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a .toml/.json "
-                                            "file.")],
-    citizens: Annotated[int | None, typer.Option(min=1, help="Population (default: the "
-                                                 "scenario's).")] = None,
-    days: Annotated[int | None, typer.Option(min=1, help="Days (default: the scenario's).")
-                    ] = None,
+    scenario: Annotated[
+        str, typer.Argument(help="A built-in scenario name or a .toml/.json file.")
+    ],
+    citizens: Annotated[
+        int | None, typer.Option(min=1, help="Population (default: the scenario's).")
+    ] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days (default: the scenario's).")] = None,
     seeds: Annotated[int, typer.Option(min=1, help="How many seeds (1 to K).")] = 3,
-    patterns: Annotated[Path | None, typer.Option(help="A pattern file (default: the "
-                                                  "scenario's built-in patterns).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes for the seeds "
-                                                "(default: one per core).")] = None,
+    patterns: Annotated[
+        Path | None,
+        typer.Option(help="A pattern file (default: the scenario's built-in patterns)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes for the seeds (default: one per core).")
+    ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Hold a scenario to the published record: one row per published pattern, with the
@@ -223,26 +334,44 @@ def validate_command(
 
     try:
         chosen = apply(load_scenario(scenario), parse(set_ or [])).with_sizes(
-            citizens=citizens, days=days)
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("runs"), TimeElapsedColumn())
+            citizens=citizens, days=days
+        )
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(_safe(f"{chosen.name}: {chosen.citizens:,} citizens"),
-                                total=seeds)
-            result = validate(chosen, patterns, seeds=seeds, workers=workers,
-                              progress=lambda done: bar.update(task, completed=done))
+            task = bar.add_task(_safe(f"{chosen.name}: {chosen.citizens:,} citizens"), total=seeds)
+            result = validate(
+                chosen,
+                patterns,
+                seeds=seeds,
+                workers=workers,
+                progress=lambda done: bar.update(task, completed=done),
+            )
     except ScenarioError as exc:
         raise _fail(str(exc), 2) from None
-    table = Table(title=_safe(f"{result.scenario} against the published record "
-                               f"({result.citizens:,} citizens, seeds "
-                               f"{', '.join(map(str, result.seeds))})"))
+    table = Table(
+        title=_safe(
+            f"{result.scenario} against the published record "
+            f"({result.citizens:,} citizens, seeds "
+            f"{', '.join(map(str, result.seeds))})"
+        )
+    )
     for header in ("pattern", "published", "simulated, 95% over seeds", "accepted", "verdict"):
         table.add_column(header, justify="left" if header == "pattern" else "right")
     for i, r in enumerate(result.rows.itertuples(), 1):
         colour = "green" if r.verdict == "pass" else "bold red"
-        table.add_row(f"{_safe(r.pattern)} [{i}]\n[dim]{_safe(r.unit)}[/]",
-                      _safe(str(r.published)), f"{r.mean:.3g}\n[dim]{r.lo:.3g} to {r.hi:.3g}[/]",
-                      f"{r.low:g} to {r.high:g}", f"[{colour}]{r.verdict}[/]")
+        table.add_row(
+            f"{_safe(r.pattern)} [{i}]\n[dim]{_safe(r.unit)}[/]",
+            _safe(str(r.published)),
+            f"{r.mean:.3g}\n[dim]{r.lo:.3g} to {r.hi:.3g}[/]",
+            f"{r.low:g} to {r.high:g}",
+            f"[{colour}]{r.verdict}[/]",
+        )
     console.print(table)
     for i, source in enumerate(result.rows["source"], 1):
         console.print(f"[dim]\\[{i}] {_safe(source)}[/]", highlight=False)

@@ -20,9 +20,12 @@ if TYPE_CHECKING:  # the service's modules load only for ``serve``
     from xinyong.service.live import LiveCity
 
 
-def served_app(live: LiveCity, keys: Keyring,
-               on_load: Callable[[Scenario, int], LiveCity] | None = None,
-               runs_root: Path | None = None) -> FastAPI:
+def served_app(
+    live: LiveCity,
+    keys: Keyring,
+    on_load: Callable[[Scenario, int], LiveCity] | None = None,
+    runs_root: Path | None = None,
+) -> FastAPI:
     """What ``xinyong serve`` serves: the HTTP API over a live city, with the dashboard on it.
 
     The two are composed here, so neither the API nor the pages need the other's module.
@@ -43,23 +46,30 @@ def served_app(live: LiveCity, keys: Keyring,
 
 
 def serve_command(
-    scenario: Annotated[str | None, typer.Option(help="Start a new live city from this "
-                                                 "scenario (name or file).")] = None,
-    run_dir: Annotated[Path | None, typer.Option("--run", help="The live city's folder: "
-                                                 "recovered if it holds one, else created.")
-                       ] = None,
-    citizens: Annotated[int | None, typer.Option(min=1, help="Population of a new city "
-                                                 "(default: the scenario's).")] = None,
-    days: Annotated[int | None, typer.Option(min=1, help="Days a new city runs for "
-                                             "(default: the scenario's).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of a new city's random streams.")
-                    ] = 0,
+    scenario: Annotated[
+        str | None, typer.Option(help="Start a new live city from this scenario (name or file).")
+    ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--run", help="The live city's folder: recovered if it holds one, else created."
+        ),
+    ] = None,
+    citizens: Annotated[
+        int | None, typer.Option(min=1, help="Population of a new city (default: the scenario's).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Days a new city runs for (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of a new city's random streams.")] = 0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    keys: Annotated[Path | None, typer.Option(help="TOML file of [[keys]]; default: the "
-                                              "XINYONG_KEYS variable.")] = None,
-    runs: Annotated[Path, typer.Option(help="Folder of stored runs the dashboard can "
-                                       "compare.")] = Path("runs"),
+    keys: Annotated[
+        Path | None, typer.Option(help="TOML file of [[keys]]; default: the XINYONG_KEYS variable.")
+    ] = None,
+    runs: Annotated[
+        Path, typer.Option(help="Folder of stored runs the dashboard can compare.")
+    ] = Path("runs"),
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
@@ -75,13 +85,16 @@ def serve_command(
         chosen = None
         if not (folder / STORE_FILE).exists() and not (folder / CURRENT_FILE).exists():
             if scenario is None:
-                raise LiveError(400, f"'{folder}' holds no live city: give --scenario to "
-                                     f"start one")
+                raise LiveError(400, f"'{folder}' holds no live city: give --scenario to start one")
             chosen = apply(load_scenario(scenario), parse(set_ or [])).with_sizes(
-                citizens=citizens, days=days)
+                citizens=citizens, days=days
+            )
         elif set_:
-            raise LiveError(400, f"'{folder}' holds a live city already, which carries on as "
-                                 f"it was started: --set applies to a new one (another --run)")
+            raise LiveError(
+                400,
+                f"'{folder}' holds a live city already, which carries on as "
+                f"it was started: --set applies to a new one (another --run)",
+            )
         live = open_city(folder, chosen, seed)
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
@@ -97,8 +110,10 @@ def serve_command(
 
     switch.app = served_app(live, keyring, on_load, runs)
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
-    console.print(f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
-                  f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)")
+    console.print(
+        f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
+        f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)"
+    )
     try:
         uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
     finally:

@@ -134,14 +134,17 @@ def add_citizen(app: FastAPI, live: LiveCity) -> None:
         return _page("A citizen", _BODY, _SCRIPT)
 
     @app.get("/api/search", tags=["dashboard"], responses=_ERRORS)
-    def search(identity: Who,  # type: ignore[valid-type]
-               q: str = Query(min_length=1, max_length=80)) -> dict[str, Any]:
+    def search(
+        identity: Who,  # type: ignore[valid-type]
+        q: str = Query(min_length=1, max_length=80),
+    ) -> dict[str, Any]:
         """Citizens by synthetic name (any part) or id; at most 20."""
         if identity.role == "citizen":
             mine = identity.citizen
             text = q.strip()
-            found = [mine] if text == str(mine) or text.lower() in citizen_name(mine).lower() \
-                else []
+            found = (
+                [mine] if text == str(mine) or text.lower() in citizen_name(mine).lower() else []
+            )
             return {"matches": [{"citizen": c, "name": citizen_name(c)} for c in found]}
         permit(identity, "search")
         text = q.strip()
@@ -150,16 +153,22 @@ def add_citizen(app: FastAPI, live: LiveCity) -> None:
             found = [c] if c < live.scenario.citizens else []
         else:
             if not names:  # built once: names are computed from ids, never stored
-                names.append(np.array([citizen_name(i).lower()
-                                       for i in range(live.scenario.citizens)], dtype=object))
-            hits = np.flatnonzero(pd.Series(names[0]).str.contains(q.strip().lower(),
-                                                                   regex=False).to_numpy())
+                names.append(
+                    np.array(
+                        [citizen_name(i).lower() for i in range(live.scenario.citizens)],
+                        dtype=object,
+                    )
+                )
+            hits = np.flatnonzero(
+                pd.Series(names[0]).str.contains(q.strip().lower(), regex=False).to_numpy()
+            )
             found = hits[:20].tolist()
         return {"matches": [{"citizen": c, "name": citizen_name(c)} for c in found]}
 
     @app.get("/api/gates/{citizen}", tags=["dashboard"], responses=_ERRORS)
-    def all_gates(citizen: Annotated[int, PathParam(ge=0, le=2**31 - 1)],
-                  identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def all_gates(
+        citizen: Annotated[int, PathParam(ge=0, le=2**31 - 1)], identity: Who
+    ) -> dict[str, Any]:  # type: ignore[valid-type]
         """What every service would say to a citizen today."""
         permit(identity, "gates", citizen)
         live.check_citizen(citizen)

@@ -27,22 +27,24 @@ from xinyong.views.run_data import RunData, harmful_behaviours, histogram
 __all__ = ["add_city"]
 
 #: The page's HTML, inside ``<main>`` under its title.
-_BODY = ("<p class=note>Every plot is drawn from the city's aggregates. "
-         "All citizens are synthetic. Type an analyst or admin key above.</p>"
-         "<div id=admin class=admin hidden><b>Admin:</b> advance "
-         "<input id=days type=number min=1 max=3650 value=30 style='width:5em' "
-         "aria-label='days to advance'> days <button id=advance>Advance</button> "
-         "<progress id=progress max=1 value=0 hidden></progress> "
-         "<span id=advance-status></span><br><b>New live city:</b> "
-         "<select id=scenario aria-label=scenario></select> citizens "
-         "<input id=citizens type=number min=1 style='width:7em'> days "
-         "<input id=scenario-days type=number min=1 max=3650 style='width:5em'> "
-         "seed <input id=seed type=number min=0 value=0 style='width:4em'> "
-         "<br><label>overrides (--set), one PATH=VALUE a line "
-         "<textarea id=overrides rows=2 cols=48 aria-label=overrides "
-         "placeholder='sensors.camera.misidentify=0.05'></textarea></label> "
-         "<button id=start>Start</button> <span id=start-status></span></div>"
-         "<p id=status></p><div id=stats></div><div id=plots class=grid></div>")
+_BODY = (
+    "<p class=note>Every plot is drawn from the city's aggregates. "
+    "All citizens are synthetic. Type an analyst or admin key above.</p>"
+    "<div id=admin class=admin hidden><b>Admin:</b> advance "
+    "<input id=days type=number min=1 max=3650 value=30 style='width:5em' "
+    "aria-label='days to advance'> days <button id=advance>Advance</button> "
+    "<progress id=progress max=1 value=0 hidden></progress> "
+    "<span id=advance-status></span><br><b>New live city:</b> "
+    "<select id=scenario aria-label=scenario></select> citizens "
+    "<input id=citizens type=number min=1 style='width:7em'> days "
+    "<input id=scenario-days type=number min=1 max=3650 style='width:5em'> "
+    "seed <input id=seed type=number min=0 value=0 style='width:4em'> "
+    "<br><label>overrides (--set), one PATH=VALUE a line "
+    "<textarea id=overrides rows=2 cols=48 aria-label=overrides "
+    "placeholder='sensors.camera.misidentify=0.05'></textarea></label> "
+    "<button id=start>Start</button> <span id=start-status></span></div>"
+    "<p id=status></p><div id=stats></div><div id=plots class=grid></div>"
+)
 
 #: The page's script, after the common one.
 _SCRIPT = """
@@ -109,21 +111,31 @@ document.getElementById('start').onclick = async () => {
 def _live_data(live: LiveCity) -> RunData:
     """The aggregates the city's plots are drawn from, read from the live city."""
     city = live.city
+
     def scores(standing: Any, covered: np.ndarray | None) -> np.ndarray:
         return standing.score[covered] if covered is not None else standing.score
 
-    hist = {op.name: histogram(scores(op.standing, op.covered), 10,
-                               scores(op.counterfactual, op.covered))
-            for op in city.operators}
+    hist = {
+        op.name: histogram(
+            scores(op.standing, op.covered), 10, scores(op.counterfactual, op.covered)
+        )
+        for op in city.operators
+    }
     tally = city.tally()
     scheme = live.scenario.all_operators()[0].scheme
     # The tally carries the twin's occurrences too (the city keeps its behaviour-only twin),
     # so the summary has the chilling effect with its intervals, as a stored run's has.
-    return RunData(f"{live.scenario.name} (live, day {live.day})",
-                   summarize(city.scenario, city.seed, city.day, tally), tables.daily(tally),
-                   hist, tables.daily_lists(tally), [(g.grade, g.min) for g in scheme.grades],
-                   scheme.listed_grade, harmful_behaviours(live.scenario),
-                   scenario=live.scenario)
+    return RunData(
+        f"{live.scenario.name} (live, day {live.day})",
+        summarize(city.scenario, city.seed, city.day, tally),
+        tables.daily(tally),
+        hist,
+        tables.daily_lists(tally),
+        [(g.grade, g.min) for g in scheme.grades],
+        scheme.listed_grade,
+        harmful_behaviours(live.scenario),
+        scenario=live.scenario,
+    )
 
 
 def add_city(app: FastAPI, live: LiveCity) -> None:
@@ -136,8 +148,11 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
     @app.get("/api/me", tags=["dashboard"], responses=_ERRORS)
     def me(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
         """The caller's role (and citizen, for a citizen key): what the pages may offer."""
-        return {"role": identity.role, "citizen": identity.citizen,
-                "may_appeal": may(identity, "file_appeal")}
+        return {
+            "role": identity.role,
+            "citizen": identity.citizen,
+            "may_appeal": may(identity, "file_appeal"),
+        }
 
     @app.get("/api/scenarios", tags=["dashboard"], responses=_ERRORS)
     def scenarios(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -153,9 +168,19 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
             data = _live_data(live)
             figs = _figures_json(city_figures(data))
         s = data.summary
-        headline = "".join(f"<span class=stat><b>{v}</b> {k}</span> &nbsp; " for k, v in (
-            ("mean score", f"{s['mean_score']:.1f}"), ("listed", f"{s['listed_share']:.2%}"),
-            ("wrongly listed", s["wrongly_listed"]), ("gate denials", s.get("gate_denials", 0)),
-            ("children affected", s.get("children_affected", 0))))
-        return {"day": live.day, "scenario": live.scenario.name, "figures": figs,
-                "headline": headline}
+        headline = "".join(
+            f"<span class=stat><b>{v}</b> {k}</span> &nbsp; "
+            for k, v in (
+                ("mean score", f"{s['mean_score']:.1f}"),
+                ("listed", f"{s['listed_share']:.2%}"),
+                ("wrongly listed", s["wrongly_listed"]),
+                ("gate denials", s.get("gate_denials", 0)),
+                ("children affected", s.get("children_affected", 0)),
+            )
+        )
+        return {
+            "day": live.day,
+            "scenario": live.scenario.name,
+            "figures": figs,
+            "headline": headline,
+        }

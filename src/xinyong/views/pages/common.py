@@ -21,10 +21,15 @@ from xinyong.views.report import plotly_js_path
 __all__ = ["add_plotly_js"]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text} for code, text in (
-        (401, "no or unknown API key"), (403, "the key's role may not do this"),
-        (404, "no such citizen or run"), (409, "a stored run cannot be read"),
-        (422, "a parameter is wrong; the detail names it"))}
+    code: {"description": text}
+    for code, text in (
+        (401, "no or unknown API key"),
+        (403, "the key's role may not do this"),
+        (404, "no such citizen or run"),
+        (409, "a stored run cannot be read"),
+        (422, "a parameter is wrong; the detail names it"),
+    )
+}
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #222; }
@@ -98,7 +103,8 @@ def _page(title: str, body: str, script: str) -> HTMLResponse:
         f"<a href='/notices-feed'>Notices</a><a href='/compare'>Compare</a>"
         f"<input id=key type=password placeholder='API key' aria-label='API key'></nav>"
         f"<main><h1>{html.escape(title)}</h1>{body}</main>"
-        f"<script>{_COMMON_JS}{script}</script></body></html>")
+        f"<script>{_COMMON_JS}{script}</script></body></html>"
+    )
 
 
 def _figures_json(figures: list) -> list[dict[str, Any]]:
@@ -112,4 +118,3 @@ def add_plotly_js(app: FastAPI) -> None:
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="text/javascript")
-

@@ -22,10 +22,12 @@ from xinyong.views.summary_table import format_difference, format_value, summary
 __all__ = ["add_compare"]
 
 #: The page's HTML, inside ``<main>`` under its title.
-_BODY = ("<p class=note>Two stored runs side by side, their "
-         "differences highlighted.</p><label>A <select id=a></select></label> "
-         "<label>B <select id=b></select></label> <button id=go>Compare</button>"
-         "<p id=status></p><div id=table></div><div id=plots class=grid></div>")
+_BODY = (
+    "<p class=note>Two stored runs side by side, their "
+    "differences highlighted.</p><label>A <select id=a></select></label> "
+    "<label>B <select id=b></select></label> <button id=go>Compare</button>"
+    "<p id=status></p><div id=table></div><div id=plots class=grid></div>"
+)
 
 #: The page's script, after the common one.
 _SCRIPT = """
@@ -74,8 +76,11 @@ def add_compare(app: FastAPI, runs_root: Path | None) -> None:
         return {"runs": _runs()}
 
     @app.get("/api/compare", tags=["dashboard"], responses=_ERRORS)
-    def compare(identity: Who, a: str = Query(max_length=200),  # type: ignore[valid-type]
-                b: str = Query(max_length=200)) -> dict[str, Any]:
+    def compare(
+        identity: Who,
+        a: str = Query(max_length=200),  # type: ignore[valid-type]
+        b: str = Query(max_length=200),
+    ) -> dict[str, Any]:
         """Two stored runs: summaries side by side and their series on the same axes."""
         permit(identity, "runs")
         known = _runs()
@@ -94,9 +99,20 @@ def add_compare(app: FastAPI, runs_root: Path | None) -> None:
                 r.close()
         rows = summary_rows(da.summary, db.summary)
         name_a, name_b = side_names(da, db)
-        return {"rows": [{"key": k, "a": va, "b": vb, "differs": d,
-                          "a_text": format_value(k, va), "b_text": format_value(k, vb),
-                          "difference": format_difference(k, va, vb)}
-                         for k, va, vb, d in rows],
-                "names": [name_a, name_b], "differ": sum(r[3] for r in rows),
-                "figures": _figures_json(compare_figures(da, db))}
+        return {
+            "rows": [
+                {
+                    "key": k,
+                    "a": va,
+                    "b": vb,
+                    "differs": d,
+                    "a_text": format_value(k, va),
+                    "b_text": format_value(k, vb),
+                    "difference": format_difference(k, va, vb),
+                }
+                for k, va, vb, d in rows
+            ],
+            "names": [name_a, name_b],
+            "differ": sum(r[3] for r in rows),
+            "figures": _figures_json(compare_figures(da, db)),
+        }

@@ -20,15 +20,17 @@ from xinyong.views.pages.common import _ERRORS, _page
 __all__ = ["add_notices"]
 
 #: The page's HTML, inside ``<main>`` under its title.
-_BODY = ("<p class=note>What the city shows: billboards at crossings, "
-         "screens, the published list, posters. About synthetic citizens only. "
-         "Grouped by day and kind; a name opens the citizen's record.</p>"
-         "<div class=filters><label>kind <select id=kind><option value=''>any"
-         "</option></select></label><label>list <select id=list><option "
-         "value=''>any</option></select></label><label>from day <input id=from "
-         "type=number min=0 style='width:5em'></label><label>to day <input id=to "
-         "type=number min=0 style='width:5em'></label></div><p id=status></p>"
-         "<div id=feed></div>")
+_BODY = (
+    "<p class=note>What the city shows: billboards at crossings, "
+    "screens, the published list, posters. About synthetic citizens only. "
+    "Grouped by day and kind; a name opens the citizen's record.</p>"
+    "<div class=filters><label>kind <select id=kind><option value=''>any"
+    "</option></select></label><label>list <select id=list><option "
+    "value=''>any</option></select></label><label>from day <input id=from "
+    "type=number min=0 style='width:5em'></label><label>to day <input id=to "
+    "type=number min=0 style='width:5em'></label></div><p id=status></p>"
+    "<div id=feed></div>"
+)
 
 #: The page's script, after the common one.
 _SCRIPT = """
@@ -97,16 +99,20 @@ def add_notices(app: FastAPI, live: LiveCity) -> None:
         return {"kinds": [k for k in NOTICE_KINDS if k in written], "lists": live.notice_lists}
 
     @app.get("/api/notices", tags=["dashboard"], responses=_ERRORS)
-    def notices_feed(identity: Who,  # type: ignore[valid-type]
-                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-                     kind: Annotated[NoticeKind | None, Query()] = None,
-                     on_list: Annotated[str | None, Query(alias="list", max_length=200)] = None,
-                     from_day: Annotated[int | None, Query(ge=0)] = None,
-                     to_day: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+    def notices_feed(
+        identity: Who,  # type: ignore[valid-type]
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+        kind: Annotated[NoticeKind | None, Query()] = None,
+        on_list: Annotated[str | None, Query(alias="list", max_length=200)] = None,
+        from_day: Annotated[int | None, Query(ge=0)] = None,
+        to_day: Annotated[int | None, Query(ge=0)] = None,
+    ) -> dict[str, Any]:
         """The latest notices that match (a kind, the list that caused them, a range of days,
         each if given), with the synthetic name of each citizen, for the feed page; and how
         many match in all."""
         permit(identity, "notices")
         total, found = live.notice_feed(limit, kind, on_list, from_day, to_day)
-        return {"total": total,
-                "notices": [{**n, "name": citizen_name(n["citizen"])} for n in found]}
+        return {
+            "total": total,
+            "notices": [{**n, "name": citizen_name(n["citizen"])} for n in found],
+        }

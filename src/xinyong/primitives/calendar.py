@@ -65,8 +65,7 @@ class Calendar:
         tail = ids[cut:].copy() if cut < ids.size else ids
         for day in days:
             start, end = int(ends[day] - counts[day]), int(ends[day])
-            self._slots[day].append(ids[start:end] if day < near else
-                                    tail[start - cut:end - cut])
+            self._slots[day].append(ids[start:end] if day < near else tail[start - cut : end - cut])
             self._tags[day].append(tag)
 
     def pop_tagged(self, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,18 +99,21 @@ class Calendar:
         slots, tags = state.pop("_slots"), state.pop("_tags")
         counts = np.array([len(s) for s in slots], dtype=np.int64)
         arrays = [a for s in slots for a in s]
-        state["_packed"] = (counts, np.array([t for ts in tags for t in ts], dtype=np.int64),
-                            np.array([a.size for a in arrays], dtype=np.int64),
-                            np.concatenate(arrays) if arrays else np.empty(0, self.dtype))
+        state["_packed"] = (
+            counts,
+            np.array([t for ts in tags for t in ts], dtype=np.int64),
+            np.array([a.size for a in arrays], dtype=np.int64),
+            np.concatenate(arrays) if arrays else np.empty(0, self.dtype),
+        )
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         counts, tags, sizes, ids = state.pop("_packed")  # type: ignore[misc]
         self.__dict__.update(state)
         ends = np.cumsum(sizes)
-        arrays = [ids[e - n:e].copy() for n, e in zip(sizes.tolist(), ends.tolist(), strict=True)]
+        arrays = [ids[e - n : e].copy() for n, e in zip(sizes.tolist(), ends.tolist(), strict=True)]
         self._slots, self._tags, at = [], [], 0
         for n in counts.tolist():
-            self._slots.append(arrays[at:at + n])
-            self._tags.append(tags[at:at + n].tolist())
+            self._slots.append(arrays[at : at + n])
+            self._tags.append(tags[at : at + n].tolist())
             at += n
