@@ -23,6 +23,7 @@ from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
 from xinyong.model.lists import JOINS, LEAVES
 from xinyong.model.network import SocialNetwork, build_network, contacts_pull
+from xinyong.model.operators import routing
 from xinyong.model.population import Population, generate_population
 from xinyong.model.sensors import Events
 from xinyong.primitives.clock import PhaseClock, Timed
@@ -34,6 +35,7 @@ from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.records.store import RunStore
 from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
+from xinyong.scenario.timeline import Change, changes_by_day, checked_timeline, in_force
 
 __all__ = ["Block", "City", "Group"]
 
@@ -64,6 +66,7 @@ class City:
     ) -> None:
         self.layout = City.LAYOUT
         self.scenario = scenario
+        self._changes = changes_by_day(scenario)  # the timeline: day -> paths set that day
         self.seed = seed
         self.store = store
         self.n = scenario.citizens
@@ -184,6 +187,39 @@ class City:
         self._draws_core = Timed(inner, clock, "tomorrow's draws (second core)")
         if self.ledger is not None:
             self.ledger.time_on(clock)
+
+    def _timeline(self, today: Today) -> None:
+        """0. The scenario's dated changes due today take effect, before anything happens
+        (the parts are built from the scenario as written; a change on day 0 acts here too,
+        so a change made from Python on a day equals a dated one)."""
+        if today.day not in self._changes:
+            return
+        rules = in_force(self.scenario, today.day)
+        for kind, group in self.groups.items():
+            group.sensors.retune(rules.sensors)
+            mine = [b for b in rules.behaviours if b.subject == kind]
+            group.behaviours.retune(today.day, mine, rules.listed_response, group.listed_any)
+        receives = routing(rules)
+        for op, spec in zip(self.operators, rules.all_operators(), strict=True):
+            op.retune(today.day, spec, rules, receives[op.index])
+        if self.effects is not None:
+            self.effects.retune(today.day, rules.consequences)
+        today.handled["timeline"] = len(self._changes[today.day])
+
+    def change(self, changes: dict[str, Any], what: str = "", source: str | None = None) -> None:
+        """From the open day on, set each path (as ``--set``) to its value: the change is
+        added to the scenario's timeline with its day, and acts as a dated change would.
+
+        Raises:
+            ScenarioError: a path that names nothing, a field fixed for a run, or a value the
+                scenario refuses (nothing is changed).
+        """
+        change = Change(
+            day=self.day, set=dict(changes), what=what or "set from Python", source=source
+        )
+        timeline = [*self.scenario.timeline, change]
+        self.scenario = checked_timeline(self.scenario.model_copy(update={"timeline": timeline}))
+        self._changes = changes_by_day(self.scenario)
 
     def _behaviour(self, today: Today) -> None:
         """1. What each subject does today (the pairs whose next occurrence is today)."""
@@ -477,7 +513,7 @@ class City:
             raise ValueError(
                 "behaviour alone is exact only without a listed response, responses or consequences"
             )
-        self._phases, self._handover = ("behaviour", "rescheduling"), 1
+        self._phases, self._handover = ("timeline", "behaviour", "rescheduling"), 2
         self.operators, self.ledger = [], None  # nothing is recorded, scored or written
 
     def run_behaviour_only(self) -> None:
@@ -533,7 +569,12 @@ class City:
                 "organisations": pop.organisations,
                 "children": int((pop.age < 18).sum()),
             }
-        return self.books.tally(counts, self.twin.occurrences() if self.twin is not None else None)
+        services = self.effects.services if self.effects is not None else None
+        return self.books.tally(
+            counts,
+            self.twin.occurrences() if self.twin is not None else None,
+            services.series() if services is not None else None,
+        )
 
     def occurrences(self) -> np.ndarray:
         """Occurrences per day (rows) and behaviour (columns) so far."""

@@ -3,18 +3,19 @@
 A city's day is a plan of phases that run top to bottom, each a method of the city reading
 and writing a :class:`Today`:
 
-    behaviour → observation ‖ assessment → ledger → scoring → lists → consequences → response
-    → rescheduling
+    timeline → behaviour → observation ‖ assessment → ledger → scoring → lists → consequences
+    → response → rescheduling
 
 ``‖`` marks the hand-over: a split run gives each block the events about its subjects (a
 misattribution may name a citizen of another block) before assessment. A behaviour-only twin
-runs a shorter plan (behaviour, rescheduling). Parts run beside the phases, on the second core:
-tomorrow's draws for the pairs that occurred, begun as soon as behaviour has run and filed in
-rescheduling; each operator's error-free counterfactual, begun in scoring and awaited at the
-day's end (where the day is counted, and the gates' refusals checked against it); and the next
-use of each of the day's service uses, begun once the gates have checked them and filed in
-rescheduling. A :class:`~xinyong.primitives.clock.PhaseClock` times each phase when asked
-(``xinyong simulate --profile``), and costs nothing when not. What a day leaves
+runs a shorter plan (timeline, behaviour, rescheduling). The timeline applies the scenario's
+dated changes on their day, before anything happens that day. Parts run beside the phases, on
+the second core: tomorrow's draws for the pairs that occurred, begun as soon as behaviour has
+run and filed in rescheduling; each operator's error-free counterfactual, begun in scoring and
+awaited at the day's end (where the day is counted, and the gates' refusals checked against it);
+and the next use of each of the day's service uses, begun once the gates have checked them and
+filed in rescheduling. A :class:`~xinyong.primitives.clock.PhaseClock` times each phase when
+asked (``xinyong simulate --profile``), and costs nothing when not. What a day leaves
 (:class:`~xinyong.primitives.day.DayResult`) is on the ground floor, with the clock.
 """
 
@@ -35,6 +36,7 @@ __all__ = ["HANDOVER", "PHASES", "Kept", "Today"]
 
 #: The phases of a day, in the order they run.
 PHASES = (
+    "timeline",
     "behaviour",
     "observation",
     "assessment",

@@ -48,6 +48,8 @@ class Behaviours:
         scales: per behaviour index, a fixed per-subject multiplier on its rate (the share of
             their dissent citizens dare express, :mod:`xinyong.model.dissent`).
         where: where half of the first draws are made (the second core; default here).
+        listed_factors: per behaviour, the multiplier while "listed" (default: the listed
+            response by sign); service uses pass how often a refused citizen asks again.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Behaviours:
         base: int = 0,
         scales: dict[int, np.ndarray] | None = None,
         where: Executor | None = None,
+        listed_factors: np.ndarray | None = None,
     ) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
@@ -79,7 +82,11 @@ class Behaviours:
         # multiplier by (listed, behaviour): 1 when not listed, the listed response when listed.
         self._positive = np.array([not h for h in harmful], dtype=np.int64)
         self._conduct = conduct
-        listed_factor = np.where(self._positive == 1, response.positive, response.negative)
+        listed_factor = (
+            np.where(self._positive == 1, response.positive, response.negative)
+            if listed_factors is None
+            else np.asarray(listed_factors, dtype=np.float64)
+        )
         self._listed_factor = np.concatenate([np.ones(self.k), listed_factor])
         # Whether a listing changes any rate (if not, a listing redraws nothing, so a city
         # whose behaviour ignores the lists draws exactly what a city without lists draws).
@@ -136,6 +143,46 @@ class Behaviours:
         subjects = np.arange(self.n, dtype=np.int64)
         u = self.streams.uniform(self._stream_names[k], SETUP, subjects + self.base)
         return self.calendar.sort(*self._due(SETUP, subjects * self.k + k, _inverted(u, rate)))
+
+    def retune(
+        self,
+        day: int,
+        behaviours: list[Behaviour],
+        response: ListedResponse,
+        listed: np.ndarray,
+        listed_factors: np.ndarray | None = None,
+    ) -> bool:
+        """Take the rates and listed responses in force from ``day`` (a dated change, before
+        the day's behaviour); returns whether any changed.
+
+        If any did, every pair is drawn again as at set-up, a behaviour at a time, from the
+        stream ``behaviour/<name>/changed`` at ``day``, and may occur from ``day`` on: by
+        memorylessness this is the daily coin-flip process under the new rates. Draws made
+        before are stale from then on. A change that moves no rate draws nothing.
+        """
+        p = np.array([b.p for b in behaviours], dtype=np.float64)
+        factor = (
+            np.where(self._positive == 1, response.positive, response.negative)
+            if listed_factors is None
+            else np.asarray(listed_factors, dtype=np.float64)
+        )
+        if np.array_equal(p, self.p) and np.array_equal(factor, self._listed_factor[self.k :]):
+            return False
+        self.p = p
+        with np.errstate(divide="ignore"):
+            self._log_q = np.log1p(-np.minimum(self.p, 1.0))
+        self._listed_factor = np.concatenate([np.ones(self.k), factor])
+        self.listing_matters = bool((factor != 1.0).any())
+        self._constant = self._constant and not self.listing_matters
+        subjects = np.arange(self.n, dtype=np.int64)
+        self._redrawn_on[:] = day
+        self._last_redraw = day
+        for k in range(self.k):
+            rate = self.rates(subjects, np.full(self.n, k), listed)
+            u = self.streams.uniform(f"{self._stream_names[k]}/changed", day, subjects + self.base)
+            due, pairs = self._due(day - 1, subjects * self.k + k, _inverted(u, rate))
+            self.calendar.add(due, pairs, tag=day)
+        return True
 
     def rates(self, subject: np.ndarray, k: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Daily probability of behaviour ``k`` for ``subject``, given who is listed; the two

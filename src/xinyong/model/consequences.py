@@ -188,6 +188,7 @@ class ConsequenceState:
         org_base: the city-wide id of organisation 0 here.
         network: friends and workmates, for the response to a blacklisted contact.
         where: where half of the service uses' first draws are made (default here).
+        bands: the population's income bands and their shares (demand by income).
 
     Attributes:
         services: the service uses and their gates (None without a joint table).
@@ -212,6 +213,7 @@ class ConsequenceState:
         org_base: int = 0,
         network: SocialNetwork | None = None,
         where: Executor | None = None,
+        bands: dict[str, float] | None = None,
     ) -> None:
         self.today = [0]
         n = behaviours.n
@@ -237,6 +239,8 @@ class ConsequenceState:
                 self._scratch,
                 base,
                 where,
+                population,
+                bands,
             )
             if consequences is not None and self.operators
             else None
@@ -273,6 +277,14 @@ class ConsequenceState:
             if response is not None
             else None
         )
+
+    def retune(self, day: int, consequences: Consequences | None) -> None:
+        """Take the services and the joint table in force from a dated change's day."""
+        if self.services is None or consequences is None:
+            return
+        self.services.retune(day, consequences, self.operators[0].name)
+        if self.responses is not None:
+            self.responses.retune(self.services.gates)
 
     @property
     def gates(self) -> Gates | None:

@@ -157,6 +157,11 @@ class Gates:
         for rule in consequences.rules:
             self._rules[rule.service].append(rule)
         self._conditions = _conditions(consequences.rules, self.services)
+        #: Per service, whether a parent's listing can sanction a child there [S2].
+        self.parent_services = np.zeros(len(self.services), dtype=bool)
+        for condition in self._conditions:
+            if condition.parent_sanction is not None:
+                self.parent_services |= condition.parent_sanction
 
     def _matches(self, rule: SanctionRule, status: GateStatus, citizens: np.ndarray) -> np.ndarray:
         if rule.blacklisted:
@@ -214,7 +219,8 @@ class Gates:
             uses: uses per service (into ``self.services``).
 
         Returns:
-            Per use, the action code and whether a parent's listing denied it.
+            Per use, the action code and whether a parent's listing denied or restricted it
+            (the children who pay [S2]).
 
         Each distinct condition of the table is evaluated once, on the uses of the services
         that have a rule on it (contiguous runs in service order), instead of once per rule
@@ -239,8 +245,8 @@ class Gates:
             hit = self._matches(condition.rule, status, citizens[sel])
             action = np.repeat(condition.action[at], runs)
             code[sel] = np.maximum(code[sel], action * hit)
-            if condition.parent_deny is not None:
-                by_parent[sel] |= hit & np.repeat(condition.parent_deny[at], runs)
+            if condition.parent_sanction is not None:
+                by_parent[sel] |= hit & np.repeat(condition.parent_sanction[at], runs)
         return code, by_parent
 
     def decide(self, service: str, status: GateStatus, citizen: int) -> Decision:
@@ -329,7 +335,8 @@ class _Condition:
     rule: SanctionRule  # any rule with this condition (the one evaluated)
     services: np.ndarray  # the services with a rule on it that acts, ascending
     action: np.ndarray  # per service: the strongest action code of its rules on it (0: none)
-    parent_deny: np.ndarray | None  # per service: a parent's listing denies (children pay)
+    parent_sanction: np.ndarray | None  # per service: a parent's listing denies or
+    # restricts (children pay)
 
 
 def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Condition]:
@@ -360,7 +367,7 @@ def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Conditi
         for rule in group:
             s = index[rule.service]
             action[s] = max(action[s], ACTION_CODE[rule.action])
-            parent[s] |= rule.parent_blacklisted and rule.action == "deny"
+            parent[s] |= rule.parent_blacklisted and rule.action in ("deny", "restrict")
         if action.any():
             out.append(
                 _Condition(

@@ -62,12 +62,30 @@ class _List:
     """The columns of one list."""
 
     def __init__(self, spec: ListSpec, behaviour_index: dict[str, int], n: int, days: int) -> None:
-        self.spec = spec
         self.black = spec.kind == "black"
+        self.configure(spec, behaviour_index)
         self.member = np.zeros(n, dtype=bool)
+        self.ever = np.zeros(n, dtype=bool)  # ever on the list (the record's "ever listed")
         self.since = np.full(n, -1, dtype=np.int32)
         self.until = np.full(n, -1, dtype=np.int32)
         self.repeats = np.zeros(n, dtype=np.int16)
+        self.repairs = spec.repair_min_score is not None
+        self.repair_from = np.zeros(n if self.repairs else 0, dtype=np.int32)
+        self.met_on = np.zeros(n if self.met_rate > 0 else 0, dtype=np.int32)
+        # Running totals since day 0 (the opening stock not counted): subjects put on the
+        # list, those put on it for the first time, and those removed once their obligation
+        # was met. The record's cumulative figures are read from them.
+        self.joined = self.first_joined = self.performed = 0
+        self.escalation = spec.escalation
+        self.stage = np.zeros(n if spec.escalation else 0, dtype=np.int8)
+        self.stage_since = np.zeros(n if spec.escalation else 0, dtype=np.int32)
+        self.checks = Calendar(days)
+
+    def configure(self, spec: ListSpec, behaviour_index: dict[str, int]) -> None:
+        """The list's rules as arrays over behaviours (at set-up, and from a dated change's
+        day): each violation's term, shortest wait before repair and serious share; the
+        longest term; the daily rate at which obligations are met."""
+        self.spec = spec
         k = len(behaviour_index)
         self.term = np.zeros(k, dtype=np.int64)  # 0: not a violation
         self.wait = np.full(
@@ -84,14 +102,7 @@ class _List:
                 self.term[behaviour_index[b]] = tier.max_days
                 self.wait[behaviour_index[b]] = tier.min_days
         self.max_term = spec.max_term_days or np.iinfo(np.int32).max // 2
-        self.repairs = spec.repair_min_score is not None
-        self.repair_from = np.zeros(n if self.repairs else 0, dtype=np.int32)
         self.met_rate = 1.0 - np.exp(-(spec.obligation_met_per_year or 0.0) / 365.0)  # a day
-        self.met_on = np.zeros(n if self.met_rate > 0 else 0, dtype=np.int32)
-        self.escalation = spec.escalation
-        self.stage = np.zeros(n if spec.escalation else 0, dtype=np.int8)
-        self.stage_since = np.zeros(n if spec.escalation else 0, dtype=np.int32)
-        self.checks = Calendar(days)
 
     def start(
         self, who: np.ndarray, day: int, term: np.ndarray | int, wait: np.ndarray | int
@@ -99,6 +110,9 @@ class _List:
         """Put subjects on the list from ``day``, for ``term`` days, repairable after
         ``wait``."""
         self.member[who] = True
+        self.joined += who.size
+        self.first_joined += int((~self.ever[who]).sum())
+        self.ever[who] = True
         self.since[who] = day
         self.until[who] = day + np.minimum(term, self.max_term)
         self.repeats[who] = 0
@@ -154,6 +168,7 @@ class ListBook:
         self._stream = stream
         self._base = base
         self._opening = ListChanges()  # reported with day 0's changes
+        self._rate_changed: list[_List] = []  # lists whose obligations are drawn again
 
     def open(self, weight: np.ndarray) -> None:
         """Start every list that has an opening stock at it, from its steady state.
@@ -177,6 +192,8 @@ class ListBook:
             age = v * term if rate == 0 else -np.log1p(-v * -np.expm1(-rate * term)) / rate
             since = -np.minimum(np.floor(age), term - 1).astype(np.int64)
             lst.start(who, 0, lst.spec.term_days, lst.spec.repair_after_days or 0)
+            lst.joined -= who.size  # the opening stock joined before the run: no flow of it
+            lst.first_joined -= who.size
             lst.since[who] = since
             lst.until[who] = since + lst.spec.term_days
             if lst.repairs:
@@ -341,6 +358,7 @@ class ListBook:
                 & (day >= lst.repair_from[who])
                 & (score[who] >= lst.spec.repair_min_score)
             )
+        lst.performed += int(performed.sum())
         for change, mask in ((EXPIRED, expired), (PERFORMED, performed), (REPAIRED, repaired)):
             gone = who[mask]
             lst.member[gone] = False
@@ -380,6 +398,32 @@ class ListBook:
         lst.member[left] = False
         changes.add(i, ENTERED, entered)
         changes.add(i, LEFT, left)
+
+    def retune(self, specs: list[ListSpec], behaviour_index: dict[str, int]) -> None:
+        """Take the lists' rules in force from a dated change's day: new listings and
+        extensions take the new terms; members listed before keep theirs. A changed rate of
+        meeting obligations draws each member's day again from ``day`` (memoryless), from
+        the stream ``<list>/obligation/changed``."""
+        for lst, spec in zip(self.lists, specs, strict=True):
+            rate = lst.met_rate
+            lst.configure(spec, behaviour_index)
+            if lst.met_rate != rate:
+                self._rate_changed.append(lst)
+
+    def redraw_obligations(self, day: int) -> None:
+        """Draw again, from ``day``, the day each member meets its obligation, for the lists
+        whose rate :meth:`retune` changed."""
+        for lst in self._rate_changed:
+            if lst.met_on.size == 0:
+                lst.met_on = np.zeros(self.n, dtype=np.int32)
+            who = np.flatnonzero(lst.member)
+            if lst.met_rate > 0 and who.size:
+                name = f"{self._stream}/{lst.spec.name}/changed"
+                lst.met_on[who] = self._met_wait(name, day - 1, who, lst.met_rate)
+                lst.checks.add(lst.met_on[who], who)
+            elif who.size:
+                lst.met_on[who] = np.iinfo(np.int32).max
+        self._rate_changed = []
 
     def members(self, name: str) -> np.ndarray:
         """The ids on a list now."""

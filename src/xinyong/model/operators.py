@@ -174,6 +174,26 @@ class OperatorState:
         self.dismissed = 0
         self._covered_aggregates()
 
+    def retune(
+        self, day: int, operator: Operator, scenario: Scenario, receives: np.ndarray
+    ) -> None:
+        """Take the scheme's points, the review and the lists' terms in force from a dated
+        change's day (see :mod:`xinyong.scenario.timeline` for what may change). Scores,
+        grades and who is listed stay as they are; the new rules apply to what comes."""
+        behaviours = {b.name: i for i, b in enumerate(scenario.behaviours)}
+        self.scheme = operator.scheme
+        self.assessment = operator.assessment
+        self.points[:] = 0
+        self.severe[:] = False
+        for rule in operator.scheme.points:
+            self.points[behaviours[rule.behaviour]] = rule.points
+            self.severe[behaviours[rule.behaviour]] = rule.severe
+        self._takes = receives & (self.points != 0)
+        self._takes_everything = bool(self._takes.all()) and self.covered is None
+        for book in (self.lists, self.cf_lists):
+            book.retune(operator.scheme.lists, behaviours)
+            book.redraw_obligations(day)
+
     def _covered_aggregates(self) -> None:
         # Subjects the scheme does not cover never move: their share of the aggregates is fixed.
         covered = self.covered

@@ -79,6 +79,11 @@ class Responses:
         if behaviours.response is None:
             behaviours.response = np.ones(n, dtype=np.float64)
 
+    def retune(self, gates: Gates | None) -> None:
+        """Reach for the perks of the joint table in force (from a dated change's day)."""
+        self.gates = gates
+        self._perks = self._perk_thresholds() if self.response.near_perk != 1.0 else {}
+
     def _perk_thresholds(self) -> dict[str, np.ndarray]:
         """Per citizen operator, the lowest score of each reward its scheme's rules give."""
         out: dict[str, set[int]] = {}

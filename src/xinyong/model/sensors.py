@@ -140,8 +140,8 @@ class Sensors:
         self.k = len(behaviours)
         self._global = np.array(behaviour_index, dtype=np.int16)
         self.sensor_of = np.array([self.names.index(b.sensor) for b in behaviours], dtype=np.int16)
-        self.detect = np.array([sensors[b.sensor].detect for b in behaviours])
-        self.misidentify = np.array([sensors[b.sensor].misidentify for b in behaviours])
+        self._behaviours = behaviours
+        self.retune(sensors)
         self._streams = {
             step: [f"{step}/{b.name}" for b in behaviours]
             for step in ("detect", "misidentify", "attribute")
@@ -157,13 +157,25 @@ class Sensors:
                 [int(placement.district.max()) + 1 if placement.district.size else 1]
                 + [len(s.coverage) for s in sensors.values() if s.coverage]
             )
-            self._by_district = np.array(
-                [sensors[b.sensor].coverage or [1.0] * districts for b in behaviours]
-            )
+            self._districts = districts
+            self._by_district = self._coverage(sensors)
             for name, watched in placement.watched.items():
                 mine = np.array([b.sensor == name for b in behaviours], dtype=bool)
                 if mine.any():
                     self._watchers.append((mine, watched))
+
+    def retune(self, sensors: dict[str, Sensor]) -> None:
+        """Take the sensors' rates in force (at set-up, and from a dated change's day)."""
+        self.detect = np.array([sensors[b.sensor].detect for b in self._behaviours])
+        self.misidentify = np.array([sensors[b.sensor].misidentify for b in self._behaviours])
+        if getattr(self, "_by_district", None) is not None:
+            self._by_district = self._coverage(sensors)
+
+    def _coverage(self, sensors: dict[str, Sensor]) -> np.ndarray:
+        """The (behaviour x district) detection factor."""
+        return np.array(
+            [sensors[b.sensor].coverage or [1.0] * self._districts for b in self._behaviours]
+        )
 
     def count(self, pairs: np.ndarray, into: np.ndarray) -> None:
         """Add the number of packed ``subject * K + behaviour`` pairs of each behaviour to

@@ -1,29 +1,52 @@
 """Services at the point of service: each day's uses, each a gate check [E1, E2].
 
-Citizens use services (rail, hotels, schools, banks...) at their yearly rates; every use is a
-gate check under the joint rewards and sanctions table, counted by service and answer. Each
-refusal is checked again against the error-free standings at the day's end, once they are done
-(a refusal the error-free system would not have made is a wrongful refusal). Children refused
-because of a parent are counted [S2].
+Citizens use services (rail, hotels, schools, banks...) at their yearly rates, which may vary
+with income (``by_income``: who travels is who gets blocked); every use the system is checked
+for (``checked_share``: the tickets a restriction covers) is a gate check under the joint
+rewards and sanctions table, counted by service and answer. A citizen refused at a service may
+ask for it less often for a while (``after_refusal``: debtors who learn to stop buying what
+they cannot have). Each refusal is checked again against the error-free standings at the day's
+end, once they are done (a refusal the error-free system would not have made is a wrongful
+refusal). Children refused or restricted because of a parent are counted, real and error-free
+[S2].
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Executor, Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.codes import ACTIONS, GateAction
 from xinyong.model.gates import Gates, GateStatus
+from xinyong.primitives.calendar import Calendar
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse
 
-__all__ = ["ServiceUses"]
+if TYPE_CHECKING:
+    from xinyong.model.population import Population
+
+__all__ = ["ServiceUses", "income_demand"]
 
 _Filing = tuple[np.ndarray, np.ndarray]  # ids sorted by day, and how many fall on each day
+_SANCTION = GateAction.RESTRICT  # restrict and deny: what a parent's listing costs a child
+
+
+def income_demand(by_income: dict[str, float], bands: dict[str, float]) -> np.ndarray:
+    """Each income band's rate of asking, relative to the average citizen's: the scenario's
+    relative rates scaled so that, over the population's band shares, the average is 1.
+
+    Args:
+        by_income: relative rate by band name (bands not named ask at 1).
+        bands: the population's income bands and their shares, lowest first.
+    """
+    weight = np.array([by_income.get(b, 1.0) for b in bands], dtype=np.float64)
+    share = np.array(list(bands.values()), dtype=np.float64)
+    mean = float((weight * share).sum() / share.sum())
+    return weight / mean if mean > 0 else weight
 
 
 class ServiceUses:
@@ -41,13 +64,21 @@ class ServiceUses:
         scratch: scratch columns over citizens.
         base: the city-wide id of citizen 0 here.
         where: where half of the first draws are made (the second core; default here).
+        population: the citizens' income bands, for services whose demand varies with
+            income (with ``bands``, the population's band shares).
+        bands: the population's income bands and shares.
     """
 
     #: Today's refusals (citizens, services, count per service) until :meth:`settle`.
     _unsettled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: Today's uses by children (citizens, services) until :meth:`settle`.
+    _children_today: tuple[np.ndarray, np.ndarray] | None = None
     #: The day and the next uses of the day's uses, being drawn, until :meth:`reschedule`
     #: files them.
     _next: tuple[int, Future[_Filing]] | None = None
+    #: Where refusals are remembered: the day, its uses, and who started or stopped asking
+    #: less often (their uses are drawn again whole), until :meth:`reschedule`.
+    _redraw: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def __init__(
         self,
@@ -63,32 +94,28 @@ class ServiceUses:
         scratch: Scratch,
         base: int,
         where: Executor | None = None,
+        population: Population | None = None,
+        bands: dict[str, float] | None = None,
     ) -> None:
         self.status, self.cf_status = status, cf_status
         self._scratch = scratch
+        self._streams, self._base, self.n = streams, base, n
+        self._ages = ages
         self.gates = Gates(consequences, first_operator)
         services = consequences.services
-        # A service checks the system only where some rule of it acts: one whose rules all
-        # read a scheme nobody runs here (Xiamen's car parks in Rongcheng) is not visited.
-        acting = {
-            r.service
-            for r in consequences.rules
-            if r.scheme is None or status.schemes.get(r.scheme)
-        }
-        uses = [
-            Behaviour(
-                name=f"use:{s.name}",
-                p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
-                sensor="-",
-                min_age=s.min_age,
-                max_age=s.max_age,
-                harmful=False,
-            )
-            for s in services
-        ]
+        self._checked_streams = [f"checked/{s.name}" for s in services]
+        self.checked_share = np.array([s.checked_share for s in services])
+        # Refusals remembered (``after_refusal`` < 1): who asks less often, and until when.
+        self._learns = any(s.after_refusal < 1.0 for s in services)
+        self.shy = np.zeros(n, dtype=bool)
+        self._shy_until = np.zeros(n if self._learns else 0, dtype=np.int32)
+        self._shy_ends = Calendar(days)
+        self._memory = np.array([s.refusal_memory_days for s in services], dtype=np.int64)
+        self._after_refusal = np.array([s.after_refusal for s in services])
+        scales = self._demand(consequences, population, bands)
         self.uses = Behaviours(
-            uses,
-            [False] * len(uses),
+            self._uses(consequences),
+            [False] * len(services),
             ListedResponse(negative=1.0, positive=1.0),
             days,
             np.broadcast_to(1.0, n),
@@ -97,14 +124,75 @@ class ServiceUses:
             ages,
             base=base,
             where=where,
-        )  # one rate for all: no column
+            scales=scales,
+            listed_factors=self._after_refusal,
+        )  # one rate for all (but income): no conduct column
+        self._population, self._bands = population, bands
         self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
         self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
+        self.used_daily: list[np.ndarray] = []  # uses per service, each day
+        self.denied_daily: list[np.ndarray] = []  # refusals per service, each day
         self.children_affected = np.zeros(n if children else 0, dtype=bool)
+        self.cf_children_affected = np.zeros(n if children else 0, dtype=bool)
         self._children_count = 0  # children_affected.sum(), kept as it grows
-        self._nobody = np.zeros(n, dtype=bool)  # services see no one as listed
         self.uses_today = 0  # service uses checked at gates today
         self.daily: list[dict[str, Any]] = []
+
+    def _uses(self, consequences: Consequences) -> list[Behaviour]:
+        """Each service's uses as a behaviour of citizens: its yearly rate, its ages.
+
+        A service checks the system only where some rule of it acts: one whose rules all read a
+        scheme nobody runs here (Xiamen's car parks in Rongcheng) is not visited."""
+        acting = {
+            r.service
+            for r in consequences.rules
+            if r.scheme is None or self.status.schemes.get(r.scheme)
+        }
+        return [
+            Behaviour(
+                name=f"use:{s.name}",
+                p=s.uses_per_year / 365.0 if s.name in acting else 0.0,
+                sensor="-",
+                min_age=s.min_age,
+                max_age=s.max_age,
+                harmful=False,
+            )
+            for s in consequences.services
+        ]
+
+    @staticmethod
+    def _demand(
+        consequences: Consequences, population: Population | None, bands: dict[str, float] | None
+    ) -> dict[int, np.ndarray]:
+        """Per service whose demand varies with income, each citizen's rate multiplier."""
+        if population is None or not bands:
+            return {}
+        return {
+            k: income_demand(s.by_income, bands).astype(np.float32)[population.income_band]
+            for k, s in enumerate(consequences.services)
+            if s.by_income
+        }
+
+    def retune(self, day: int, consequences: Consequences, first_operator: str) -> None:
+        """Take the services and the joint table in force from a dated change's day: the
+        gates read the new table at once; changed rates draw every citizen's uses again."""
+        self.gates = Gates(consequences, first_operator)
+        self.checked_share = np.array([s.checked_share for s in consequences.services])
+        self._memory = np.array(
+            [s.refusal_memory_days for s in consequences.services], dtype=np.int64
+        )
+        factors = self._after_refusal = np.array([s.after_refusal for s in consequences.services])
+        if (factors < 1.0).any() and not self._learns:
+            self._learns = True
+            self._shy_until = np.zeros(self.n, dtype=np.int32)
+        self.uses._scales = self._demand(consequences, self._population, self._bands)
+        self.uses.retune(
+            day,
+            self._uses(consequences),
+            ListedResponse(negative=1.0, positive=1.0),
+            self.shy,
+            listed_factors=factors,
+        )
 
     def check(self, day: int, beside: Executor) -> np.ndarray:
         """The day's uses at their gates; returns the citizens refused. Their next uses are
@@ -114,42 +202,103 @@ class ServiceUses:
         self.uses_today = pairs.size
         citizen = pairs // self.uses.k
         service = pairs - citizen * self.uses.k
+        k = self.uses.k
+        self.used_daily.append(np.bincount(service, minlength=k))
+        # The uses the system is checked for: a keyed draw per citizen and service a day.
+        unchecked = np.empty(0, dtype=np.int64)
+        if (self.checked_share < 1.0).any():
+            keys = self._streams.keys(self._checked_streams, day)
+            u = Streams.uniform_keyed(keys[service], citizen + self._base)
+            checked = u < self.checked_share[service]
+            unchecked = service[~checked]
+            at = np.flatnonzero(checked)
+            citizen, service = citizen[at], service[at]
         # The day's uses grouped by service in one stable (radix) sort: gates decide by runs.
         order = np.argsort(service.astype(np.int16), kind="stable")
         citizen, service = citizen[order], service[order]
-        uses = np.bincount(service, minlength=self.uses.k)
+        uses = np.bincount(service, minlength=k)
         code, by_parent = self.gates.decide_day(self.status, citizen, uses)
         self.decisions += np.bincount(
             service * len(ACTIONS) + code, minlength=self.decisions.size
         ).reshape(self.decisions.shape)
+        self.decisions[:, GateAction.ALLOW] += np.bincount(unchecked, minlength=k)
         denied = np.flatnonzero(code == GateAction.DENY)
         refused, row = citizen[denied], {"day": day}
+        count = np.bincount(service[denied], minlength=k)
+        self.denied_daily.append(count)
         if denied.size:
-            count = np.bincount(service[denied], minlength=self.uses.k)
             self._unsettled = (refused, service[denied], count)
             for s in np.flatnonzero(count):
                 row[f"denied_{self.gates.services[s]}"] = int(count[s])
-            if self.children_affected.size and by_parent.any():
-                children = refused[by_parent[denied]]
-                children = self._scratch.distinct(children) if children.size > 1 else children
-                self._children_count += int((~self.children_affected[children]).sum())
-                self.children_affected[children] = True
-        self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self._nobody))
+        if self.children_affected.size:
+            self._count_children(citizen, service, code, by_parent)
+        if self._learns:  # tomorrow's draws read who is shy: they start once it is known
+            self._redraw = (day, pairs, self._remember(day, refused, service[denied]))
+            self.uses.draw_ahead(day, pairs, self.shy, beside)
+        else:
+            self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self.shy))
         row["children_affected"] = self._children_count
         self.daily.append(row)
         return refused
 
+    def _count_children(
+        self, citizen: np.ndarray, service: np.ndarray, code: np.ndarray, by_parent: np.ndarray
+    ) -> None:
+        """Children refused or restricted today because of a parent's listing [S2]; their
+        uses are decided again against the error-free standings at :meth:`settle`."""
+        paid = np.flatnonzero(by_parent & (code >= _SANCTION))
+        if paid.size:
+            children = self._scratch.distinct(citizen[paid]) if paid.size > 1 else citizen[paid]
+            self._children_count += int((~self.children_affected[children]).sum())
+            self.children_affected[children] = True
+        parent = self.gates.parent_services
+        if self._ages is not None and parent.any():
+            minors = np.flatnonzero((self._ages[citizen] < 18) & parent[service])
+            self._children_today = (citizen[minors], service[minors])
+
+    def _remember(self, day: int, refused: np.ndarray, service: np.ndarray) -> np.ndarray:
+        """Who starts or stops asking less often today (their uses are drawn again)."""
+        if not self._learns:
+            return np.empty(0, dtype=np.int64)
+        ending = self._shy_ends.pop(day)
+        if ending.size:
+            ending = self._scratch.distinct(ending[self._shy_until[ending] == day])
+            self.shy[ending] = False
+        learns = np.flatnonzero(self._after_refusal[service] < 1.0)
+        if learns.size == 0:
+            return ending
+        who, until = refused[learns], day + self._memory[service[learns]]
+        np.maximum.at(self._shy_until, who, until)  # the longest memory of the day's refusals
+        self._shy_ends.add(until, who)
+        who = self._scratch.distinct(who) if who.size > 1 else who
+        new = who[~self.shy[who]]
+        self.shy[new] = True
+        return np.concatenate([ending, new])
+
     def reschedule(self) -> None:
-        """File the next uses of the day's uses (drawn since :meth:`check`)."""
-        if self._next is None:
-            return
-        (day, filing), self._next = self._next, None
-        self.uses.file_next(day, filing.result())
+        """File the next uses of the day's uses (drawn since :meth:`check`), and draw again
+        every use of those who started or stopped asking less often."""
+        if self._redraw is not None:
+            (day, pairs, changed), self._redraw = self._redraw, None
+            self.uses.reschedule(day, pairs, changed, self.shy)
+        if self._next is not None:
+            (day, filing), self._next = self._next, None
+            self.uses.file_next(day, filing.result())
 
     def settle(self) -> None:
-        """Count the day's wrongful refusals: those the error-free standings would not have
-        made. Called once the counterfactual's day is done (at the day's end), so that the
-        gates need not wait for it."""
+        """Count the day's wrongful refusals (those the error-free standings would not have
+        made) and the children the error-free standings would sanction for a parent. Called
+        once the counterfactual's day is done (at the day's end), so that the gates need not
+        wait for it."""
+        if self._children_today is not None:
+            citizen, service = self._children_today
+            self._children_today = None
+            order = np.argsort(service.astype(np.int16), kind="stable")
+            citizen, service = citizen[order], service[order]
+            code, by_parent = self.gates.decide_day(
+                self.cf_status, citizen, np.bincount(service, minlength=self.uses.k)
+            )
+            self.cf_children_affected[citizen[by_parent & (code >= _SANCTION)]] = True
         if self._unsettled is None:
             return
         refused, service, count = self._unsettled
@@ -159,12 +308,24 @@ class ServiceUses:
             service[cf_code != GateAction.DENY], minlength=self.uses.k
         )
 
+    def series(self) -> dict[str, np.ndarray]:
+        """Per day (rows) and service (columns): the uses asked for, and those refused."""
+        days, k = len(self.used_daily), self.uses.k
+        return {
+            "used": np.array(self.used_daily, dtype=np.int64).reshape(days, k),
+            "denied": np.array(self.denied_daily, dtype=np.int64).reshape(days, k),
+        }
+
     def tally(self) -> dict[str, Any]:
-        """Gate decisions by service and answer, wrongful refusals and children affected."""
+        """Gate decisions by service and answer, wrongful refusals, and the children
+        affected, real and error-free."""
         out: dict[str, Any] = {
             "decisions": self.decisions.copy(),
             "wrongly_denied": self.wrongly_denied.copy(),
         }
         if self.children_affected.size:
-            out["children_affected"] = int(self.children_affected.sum())
+            real, cf = self.children_affected, self.cf_children_affected
+            out["children_affected"] = int(real.sum())
+            out["children_affected_error_free"] = int(cf.sum())
+            out["children_wrongly_affected"] = int((real & ~cf).sum())
         return out

@@ -277,8 +277,14 @@ class Books:
             len(self.occurred_daily), self.occurred_by_behaviour.size
         )
 
-    def tally(self, counts: dict[str, Any], twin_daily: np.ndarray | None) -> Tally:
-        """The tally of these books, with the city's other ``counts``."""
+    def tally(
+        self,
+        counts: dict[str, Any],
+        twin_daily: np.ndarray | None,
+        service_daily: dict[str, np.ndarray] | None = None,
+    ) -> Tally:
+        """The tally of these books, with the city's other ``counts`` (and the services' uses
+        and refusals by day, if any)."""
         return Tally(
             counts,
             daily=list(self.daily),
@@ -286,6 +292,7 @@ class Books:
             daily_lists=list(self.daily_lists),
             occurred_daily=self.occurrences(),
             twin_daily=twin_daily,
+            service_daily=service_daily or {},
         )
 
 
@@ -308,7 +315,7 @@ def operator_counts(op: OperatorState, day: int) -> dict[str, Any]:
         "lists": {
             lst.spec.name: {
                 "members": int(lst.member.sum()),
-                "ever_listed": int((lst.since >= 0).sum()),
+                "ever_listed": int(lst.ever.sum()),
                 "counterfactual_members": int(cf_lst.member.sum()),
                 "wrongly_listed": int((lst.member & ~cf_lst.member).sum()),
                 "wrongly_missing": int((~lst.member & cf_lst.member).sum()),

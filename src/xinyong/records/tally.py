@@ -61,6 +61,8 @@ class Tally:
         daily_lists: one row per day and list (members, wrongly listed).
         occurred_daily: occurrences per day and behaviour.
         twin_daily: the same in the behaviour-only twin (the chilling effect), if run.
+        service_daily: per day and service, the uses asked for (``used``) and refused
+            (``denied``); empty without services.
     """
 
     counts: dict[str, Any]
@@ -69,6 +71,7 @@ class Tally:
     daily_lists: list[dict[str, Any]] = field(default_factory=list)
     occurred_daily: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     twin_daily: np.ndarray | None = None
+    service_daily: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(
@@ -80,6 +83,7 @@ class Tally:
             daily_lists=add_rows(self.daily_lists + other.daily_lists, ("day", "operator", "list")),
             occurred_daily=self.occurred_daily + other.occurred_daily,
             twin_daily=_add(self.twin_daily, other.twin_daily),
+            service_daily=_add(self.service_daily, other.service_daily),
         )
 
 
@@ -200,6 +204,9 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
         }
     if e.get("children_affected") is not None:
         out["children_affected"] = int(e["children_affected"])
+        if e.get("children_affected_error_free") is not None:
+            out["children_affected_error_free"] = int(e["children_affected_error_free"])
+            out["children_wrongly_affected"] = int(e["children_wrongly_affected"])
     if e.get("notices") is not None:
         out["notices"] = {k: int(e["notices"][k]) for k in NOTICE_KINDS if e["notices"].get(k)}
         out["billboard_harms"] = {
@@ -309,6 +316,18 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         out["operators"] = per_operator
     if c.get("effects") is not None:
         out.update(_effects_summary(scenario, c["effects"]))
+        if "children_affected" in out:
+            out["about"]["children_affected"] = (
+                "children (under 18) refused or restricted at a service at least once because "
+                "a parent is blacklisted [S2]"
+            )
+        if "children_affected_error_free" in out:
+            out["about"]["children_affected_error_free"] = (
+                "the same, as the error-free standings would have it"
+            )
+            out["about"]["children_wrongly_affected"] = (
+                "children affected whom the error-free standings would never have sanctioned"
+            )
         if "billboard_harms" in out:
             shown = (
                 ""

@@ -4,6 +4,8 @@ their social network, and the :class:`Scenario` that holds a whole city.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import Field, ValidationError, field_validator
 
 from xinyong.scenario.base import _Model
@@ -11,8 +13,10 @@ from xinyong.scenario.behaviours import Behaviour, Sensor
 from xinyong.scenario.consequences import Consequences
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.operators import Operator, SharingRule
+from xinyong.scenario.published import RecordSpec
 from xinyong.scenario.response import ListedResponse, Response
 from xinyong.scenario.schemes import Grade, ListingRule, PointRule, Scheme, ScoreScale
+from xinyong.scenario.timeline import Change
 
 __all__ = [
     "HouseholdMix",
@@ -127,6 +131,15 @@ class Scenario(_Model):
         default=None, description="joint rewards and sanctions: a pack name or a table"
     )
     response: Response | None = Field(default=None, description="how citizens respond")
+    start: dt.date | None = Field(
+        default=None, description="the calendar date of the first day (dates in the timeline)"
+    )
+    timeline: list[Change] = Field(
+        default=[], description="dated changes to the rules, each from its day on"
+    )
+    record: RecordSpec | None = Field(
+        default=None, description="how the run meets a published record (xinyong validate)"
+    )
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
         """Return a copy with another population size or horizon, validated again."""

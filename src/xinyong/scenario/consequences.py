@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from xinyong.model.codes import NOTICE_KINDS, GateAction
-from xinyong.scenario.base import _Model
+from xinyong.scenario.base import Probability, _Model
 
 __all__ = [
     "Consequences",
@@ -34,7 +34,34 @@ class Service(_Model):
     min_age: int = Field(default=18, ge=0)
     max_age: int = Field(default=200, ge=0)
     uses_per_year: float = Field(ge=0.0, le=365.0, description="how often a citizen asks")
+    by_income: dict[str, float] = Field(
+        default={},
+        description="how often each income band asks, relative to the others (the average "
+        "citizen still asks uses_per_year times); default: all alike",
+    )
+    checked_share: Probability = Field(
+        default=1.0,
+        description="share of uses the system is checked for (the tickets a restriction "
+        "covers: G-series seats, say); the rest are sold unchecked",
+    )
+    after_refusal: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="how often a citizen refused here asks again, against before, for "
+        "refusal_memory_days (1: as before)",
+    )
+    refusal_memory_days: int = Field(
+        default=730, ge=1, description="how long a refusal keeps a citizen from asking"
+    )
     source: str | None = None
+
+    @field_validator("by_income")
+    @classmethod
+    def _relative_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(v < 0 for v in value.values()) or (value and sum(value.values()) <= 0):
+            raise ValueError("relative rates must be non-negative and not all zero")
+        return value
 
 
 class SanctionRule(_Model):

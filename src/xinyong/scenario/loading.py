@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.models import Scenario
 from xinyong.scenario.packs import builtin_scenarios, read_data_file, resolve_references
+from xinyong.scenario.timeline import timeline_problems
 from xinyong.scenario.validation import consistency_problems
 
 __all__ = ["load_scenario", "validate_scenario"]
@@ -121,6 +122,8 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
             lines.append(f"scenario '{source}', {where}{value}: {_explain_pydantic(err, Scenario)}")
         raise ScenarioError("\n".join(lines)) from None
     problems = consistency_problems(scenario)
+    if not problems and scenario.timeline:  # each change checked on a valid scenario
+        problems = timeline_problems(scenario)
     if problems:
         raise ScenarioError(
             "\n".join(

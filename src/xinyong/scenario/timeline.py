@@ -1,0 +1,201 @@
+"""A scenario's timeline: dated changes to its rules, each from its day on.
+
+A change names the day it takes effect (``day``, counted from the run's first day, or ``date``,
+a calendar date when the scenario has a ``start``) and what it sets, with the paths of
+``--set`` (:mod:`xinyong.scenario.overrides`)::
+
+    [[timeline]]
+    date = "2015-07-22"
+    what = "all seats on G-series trains restricted"
+    set = { "consequences.services.rail.checked_share" = 0.7 }
+    source = "SPC Provisions on Restricting High Consumption (2015)"
+
+A change acts from the start of its day: what subjects do that day, what is recorded and how
+it counts all follow the new rules; nothing before it moves. Only the rules a running city can
+change are allowed (:data:`CHANGEABLE`): rates, detection, points, list terms, review, the
+services and the joint table. The population, the sizes and who runs which scheme are fixed
+for a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, model_validator
+
+from xinyong.scenario.base import _Model
+
+if TYPE_CHECKING:
+    from xinyong.scenario.city import Scenario
+
+__all__ = [
+    "CHANGEABLE",
+    "Change",
+    "changeable",
+    "changes_by_day",
+    "checked_timeline",
+    "day_of",
+    "in_force",
+    "timeline_problems",
+]
+
+
+class Change(_Model):
+    """A dated change to the scenario's rules."""
+
+    day: int | None = Field(default=None, ge=0, description="the day it takes effect (0: first)")
+    date: dt.date | None = Field(default=None, description="... or its date (needs `start`)")
+    set: dict[str, Any] = Field(min_length=1, description="path -> value, as --set")
+    what: str = Field(min_length=1, description="the change in words")
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_day(self) -> Change:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("give the change's day or its date, one of the two")
+        return self
+
+
+#: The paths a change may set (canonical, as :func:`xinyong.scenario.overrides.normalise`
+#: writes them), as patterns; ``*`` is one name.
+CHANGEABLE = (
+    "sensors.*.detect",
+    "sensors.*.misidentify",
+    "sensors.*.coverage",
+    "behaviours.*.p",
+    "behaviours.*.points",
+    "listed_response.negative",
+    "listed_response.positive",
+    "operators.*.scheme.points.*.points",
+    "operators.*.scheme.lists.*.term_days",
+    "operators.*.scheme.lists.*.terms",
+    "operators.*.scheme.lists.*.terms.*",
+    "operators.*.scheme.lists.*.repeat_extension_days",
+    "operators.*.scheme.lists.*.max_term_days",
+    "operators.*.scheme.lists.*.obligation_met_per_year",
+    "operators.*.scheme.lists.*.serious_share",
+    "operators.*.scheme.lists.*.serious_share.*",
+    "operators.*.assessment.*",
+    "consequences.services.*.uses_per_year",
+    "consequences.services.*.checked_share",
+    "consequences.services.*.after_refusal",
+    "consequences.rules",
+    "consequences.rules.*.*",
+)
+_PATTERNS = [re.compile("^" + re.escape(p).replace(r"\*", r"[^.]+") + "$") for p in CHANGEABLE]
+
+
+def changeable(path: str) -> bool:
+    """Whether a running city can change the field at ``path`` (a canonical path)."""
+    return any(p.match(path) for p in _PATTERNS)
+
+
+def day_of(change: Change, start: dt.date | None) -> int:
+    """The day a change takes effect, counted from the run's first day.
+
+    Raises:
+        ValueError: a change given by date in a scenario without a ``start``, or dated before
+            it.
+    """
+    if change.day is not None:
+        return change.day
+    assert change.date is not None
+    if start is None:
+        raise ValueError(
+            'a change given by date needs the scenario\'s start date: add start = "YYYY-MM-DD"'
+        )
+    if change.date < start:
+        raise ValueError(f"dated before the scenario's start ({start.isoformat()})")
+    return (change.date - start).days
+
+
+def changes_by_day(scenario: Scenario) -> dict[int, dict[str, Any]]:
+    """The timeline's changes merged by day (a later entry wins for the same path), in day
+    order."""
+    out: dict[int, dict[str, Any]] = {}
+    for change in scenario.timeline:
+        out.setdefault(day_of(change, scenario.start), {}).update(change.set)
+    return dict(sorted(out.items()))
+
+
+def in_force(scenario: Scenario, day: int) -> Scenario:
+    """The scenario as its rules stand on ``day``: every change up to that day applied (the
+    timeline itself kept, so the result still knows what comes later)."""
+    from xinyong.scenario.overrides import apply  # overrides validate through loading
+
+    changes: dict[str, Any] = {}
+    for on, sets in changes_by_day(scenario).items():
+        if on <= day:
+            changes.update(sets)
+    if not changes:
+        return scenario
+    bare = scenario.model_copy(update={"timeline": []})
+    changed = apply(bare, changes, source=f"{scenario.name} on day {day}")
+    return changed.model_copy(update={"timeline": scenario.timeline})
+
+
+def timeline_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
+    """Every change checked: its day, each path (it names a field a running city can change)
+    and each value (the scenario with every change so far applied is valid); as (field,
+    value, reason) problems."""
+    from xinyong.scenario.errors import ScenarioError
+    from xinyong.scenario.overrides import apply, normalise
+
+    problems: list[tuple[str, Any, str]] = []
+    bare = scenario.model_copy(update={"timeline": []})
+    so_far: dict[str, Any] = {}
+    order = []
+    for i, change in enumerate(scenario.timeline):
+        try:
+            order.append((day_of(change, scenario.start), i, change))
+        except ValueError as exc:
+            what = "date" if change.date is not None else "day"
+            problems.append((f"timeline[{i}].{what}", change.date or change.day, str(exc)))
+    for _, i, change in sorted(order, key=lambda t: (t[0], t[1])):
+        for path, value in change.set.items():
+            where = f"timeline[{i}].set.'{path}'"
+            try:
+                canonical = next(iter(normalise(bare, {path: value})))
+            except ScenarioError as exc:
+                problems.append((where, value, str(exc)))
+                continue
+            if not changeable(canonical):
+                problems.append(
+                    (
+                        where,
+                        value,
+                        f"'{canonical}' is fixed for a run; a change may set: "
+                        + ", ".join(CHANGEABLE),
+                    )
+                )
+                continue
+            try:
+                apply(bare, {**so_far, canonical: value}, source=scenario.name)
+            except ScenarioError as exc:
+                reason = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+                problems.append((where, value, reason))
+                continue
+            so_far[canonical] = value
+    return problems
+
+
+def checked_timeline(scenario: Scenario) -> Scenario:
+    """The scenario, once every change of its timeline is checked (see
+    :func:`timeline_problems`).
+
+    Raises:
+        ScenarioError: one line per problem, naming the change, the path and the fix.
+    """
+    from xinyong.scenario.errors import ScenarioError
+
+    problems = timeline_problems(scenario)
+    if problems:
+        raise ScenarioError(
+            "\n".join(
+                f"scenario '{scenario.name}', {field} = {value!r}: {reason}"
+                for field, value, reason in problems
+            )
+        )
+    return scenario
