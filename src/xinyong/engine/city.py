@@ -21,6 +21,7 @@ from xinyong.engine.day import HANDOVER, PHASES, Kept, Today
 from xinyong.engine.driver import drive
 from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
+from xinyong.model.employers import COMPANY
 from xinyong.model.lists import JOINS, LEAVES
 from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.operators import routing
@@ -567,6 +568,7 @@ class City:
             counts["population"] = {
                 "households": pop.households,
                 "organisations": pop.organisations,
+                "companies": int((pop.org_kind == COMPANY).sum()),
                 "children": int((pop.age < 18).sum()),
             }
         services = self.effects.services if self.effects is not None else None

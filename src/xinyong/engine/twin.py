@@ -15,6 +15,7 @@ import numpy as np
 from xinyong.engine.city import City
 from xinyong.engine.parts import Block
 from xinyong.scenario import Scenario
+from xinyong.scenario.timeline import behaviour_timeline
 
 __all__ = ["behaviour_twin", "keep_twin", "twin_occurrences"]
 
@@ -40,6 +41,7 @@ def behaviour_twin(
                 "consequences": None,
                 "response": None,
                 "network": None,
+                "timeline": behaviour_timeline(scenario),  # what people do, nothing else
                 "listed_response": scenario.listed_response.model_copy(
                     update={"negative": 1.0, "positive": 1.0}
                 ),

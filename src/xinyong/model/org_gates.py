@@ -44,15 +44,23 @@ CORPORATE_HARMS = (
 
 
 def org_listed(
-    operators: list[OperatorState], orgs: np.ndarray, counterfactual: bool = False
+    operators: list[OperatorState],
+    orgs: np.ndarray,
+    counterfactual: bool = False,
+    only: str | None = None,
 ) -> np.ndarray:
-    """Whether each organisation (local id) is on a company operator's listing or blacklist."""
+    """Whether each organisation (local id) is on a company operator's listing or blacklist
+    (``only``: on the list of that name)."""
     out = np.zeros(orgs.size, dtype=bool)
     for op in operators:
         if op.subject != "company":
             continue
         standing = op.counterfactual if counterfactual else op.standing
         book = op.cf_lists if counterfactual else op.lists
+        if only is not None:
+            if only in book.names:
+                out |= book.lists[book.names.index(only)].member[orgs]
+            continue
         out |= standing.listed[orgs]
         if book:
             out |= book.black_any[orgs]
@@ -66,8 +74,9 @@ def leads_blacklisted(
     org_base: int,
     counterfactual: bool = False,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """The condition 'legal representative of a blacklisted organisation', for citizens given
-    by local ids (a citizen represents at most the one organisation employing them)."""
+    """The condition 'legal representative of a blacklisted organisation' (or, called with
+    ``only``, of an organisation on that list), for citizens given by local ids (a citizen
+    represents at most the one organisation employing them)."""
     return _LeadsBlacklisted(operators, population, citizen_base, org_base, counterfactual)
 
 
@@ -87,7 +96,7 @@ class _LeadsBlacklisted:
         self.citizen_base, self.org_base = citizen_base, org_base
         self.counterfactual = counterfactual
 
-    def __call__(self, citizens: np.ndarray) -> np.ndarray:
+    def __call__(self, citizens: np.ndarray, only: str | None = None) -> np.ndarray:
         population, n_orgs = self.population, self.population.organisations
         org = population.employer[citizens].astype(np.int64) - self.org_base
         here = (org >= 0) & (org < n_orgs)  # an employer in another block: not its rep
@@ -99,7 +108,7 @@ class _LeadsBlacklisted:
         )
         out = np.zeros(citizens.size, dtype=bool)
         if rep.any():
-            out[rep] = org_listed(self.operators, org[rep], self.counterfactual)
+            out[rep] = org_listed(self.operators, org[rep], self.counterfactual, only)
         return out
 
 

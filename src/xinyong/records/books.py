@@ -234,6 +234,9 @@ class Books:
                     "list": lst.spec.name,
                     "members": self._list_members[key],
                     "wrongly_listed": self._list_wrong[key],
+                    "joined": lst.joined,
+                    "first_joined": lst.first_joined,
+                    "performed": lst.performed,
                 }
             )
 

@@ -19,7 +19,9 @@ Tables:
     memberships    who is on which list at the end: since, until, repeats, and whether the
                    counterfactual agrees.
     daily          one row a day: the first operator's scores and the city's events.
-    daily_lists    one row per day and list: members and wrongly listed members.
+    daily_lists    one row per day and list: members and wrongly listed members, and running
+                   totals since the first day (joined, first joined, obligations met).
+    daily_services one row per day and service: uses asked for, and refused.
     daily_behaviours  occurrences per day and behaviour, with and without consequences.
     daily_operators  one row per day, operator and grade.
     standings      each operator's final standing of each subject (a cache of the ledger).

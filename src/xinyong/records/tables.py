@@ -16,7 +16,11 @@ from xinyong.model.codes import ListChange, ListingChange, ListingReason, labels
 from xinyong.records.tally import Tally
 from xinyong.scenario import Scenario
 
-__all__ = ["daily_tables", "subject_tables"]
+__all__ = ["LIST_TOTALS", "daily_tables", "subject_tables"]
+
+#: A list's running totals since the first day, in its daily rows (the opening stock is not
+#: counted: it joined before the run).
+LIST_TOTALS = ("joined", "first_joined", "performed")
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,16 +62,35 @@ def daily_tables(scenario: Scenario, tally: Tally) -> dict[str, pd.DataFrame | N
         "daily": daily(tally),
         "daily_operators": daily_operators(tally),
         "daily_lists": daily_lists(tally),
+        "daily_services": daily_services(scenario, tally),
         "daily_behaviours": daily_behaviours(scenario, tally),
     }
 
 
 def daily_lists(tally: Tally) -> pd.DataFrame | None:
-    """Each list's members and wrongly listed members, day by day (None without lists)."""
+    """Each list's members and wrongly listed members, day by day, and its running totals
+    since the first day: subjects put on it, those put on it for the first time, those
+    removed once their obligation was met (None without lists)."""
     if not tally.daily_lists:
         return None
+    columns = ["day", "operator", "list", "members", "wrongly_listed"]
+    return pd.DataFrame(tally.daily_lists, columns=[*columns, *LIST_TOTALS])
+
+
+def daily_services(scenario: Scenario, tally: Tally) -> pd.DataFrame | None:
+    """Each service's uses asked for and refused, day by day (None without services)."""
+    if not tally.service_daily or scenario.consequences is None:
+        return None
+    used, denied = tally.service_daily["used"], tally.service_daily["denied"]
+    names = [s.name for s in scenario.consequences.services]
+    days = used.shape[0]
     return pd.DataFrame(
-        tally.daily_lists, columns=["day", "operator", "list", "members", "wrongly_listed"]
+        {
+            "day": np.repeat(np.arange(days, dtype=np.int32), len(names)),
+            "service": np.tile(np.array(names, dtype=object), days),
+            "used": used.ravel(),
+            "denied": denied.ravel(),
+        }
     )
 
 

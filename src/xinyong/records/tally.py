@@ -16,7 +16,9 @@ import numpy as np
 from xinyong.model.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
 from xinyong.model.org_gates import CORPORATE_HARMS
 from xinyong.records.accuracy import honoured_lists
+from xinyong.records.counterparts import record_rows
 from xinyong.scenario import Scenario
+from xinyong.scenario.published import load_record
 
 __all__ = ["Tally", "add_rows", "summarize"]
 
@@ -347,6 +349,14 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         )
     if c.get("population") is not None:
         out["population"] = {k: int(v) for k, v in c["population"].items()}
+    if scenario.record is not None and scenario.start is not None:
+        out["record"] = record_rows(scenario, tally, days, load_record("record"))
+        out["about"]["record"] = (
+            "each figure of the published record (xinyong/sources/record.toml) this run "
+            f"covers, at its date: published, and simulated scaled from {scenario.citizens:,} "
+            f"citizens to {scenario.record.country:,.0f} people, with the 95 % interval of "
+            "the run's own count (Poisson)"
+        )
     if tally.twin_daily is not None:
         names = [b.name for b in scenario.behaviours]
         with_ = tally.occurred_daily.sum(axis=0)

@@ -83,6 +83,7 @@ class PopulationSpec(_Model):
     government_share: float = Field(
         default=0.12, ge=0.0, le=1.0, description="share of employees working for government"
     )
+    source: str | None = None
 
     @field_validator("children_weights")
     @classmethod

@@ -95,6 +95,11 @@ class SanctionRule(_Model):
         description="the legal representative of a blacklisted organisation "
         "(restricted in person: SPC consumption limits)",
     )
+    company_on_list: str | None = Field(
+        default=None,
+        description="the legal representative of an organisation on this list (an "
+        "organisations' list's name)",
+    )
     source: str | None = None
 
 

@@ -91,7 +91,7 @@ def _unsourced(data: Any, path: str = "") -> list[str]:
 
 #: Tables that map names to values; in a pack they name their source like any other table, and
 #: the source is taken off before the mapping is read.
-_MAPPINGS = {"start_by_income", "terms", "grade", "serious_share"}
+_MAPPINGS = {"start_by_income", "terms", "grade", "serious_share", "by_income"}
 
 
 def _strip_mapping_sources(data: Any) -> Any:
@@ -134,7 +134,16 @@ def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -
     data = dict(data)
     catalogue = data.pop("catalogue", None)
     if catalogue is not None:
-        base = load_pack(str(catalogue), f"scenario '{source}', catalogue", folder)
+        name, sensors = catalogue, None
+        if isinstance(catalogue, dict):  # { pack = "catalogue", sensors = [...] }
+            name, sensors = catalogue.get("pack", ""), catalogue.get("sensors")
+        base = load_pack(str(name), f"scenario '{source}', catalogue", folder)
+        if isinstance(sensors, list):  # only what these sensors observe
+            base = {
+                **base,
+                "behaviours": [b for b in base.get("behaviours", []) if b.get("sensor") in sensors],
+                "sensors": {k: v for k, v in base.get("sensors", {}).items() if k in sensors},
+            }
         own_sensors, own = data.get("sensors", {}), data.get("behaviours", [])
         if (
             isinstance(own_sensors, dict)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHANGEABLE",
     "Change",
+    "behaviour_timeline",
     "changeable",
     "changes_by_day",
     "checked_timeline",
@@ -83,6 +84,12 @@ CHANGEABLE = (
     "consequences.services.*.after_refusal",
     "consequences.rules",
     "consequences.rules.*.*",
+)
+_MAY = (
+    "a change may set sensors' detect, misidentify and coverage; behaviours' p and points; "
+    "the listed response; schemes' points; lists' terms, longest terms, extensions, serious "
+    "shares and rates of meeting obligations; review; services' uses_per_year, checked_share "
+    "and after_refusal; and the joint table's rules"
 )
 _PATTERNS = [re.compile("^" + re.escape(p).replace(r"\*", r"[^.]+") + "$") for p in CHANGEABLE]
 
@@ -154,6 +161,7 @@ def timeline_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
             what = "date" if change.date is not None else "day"
             problems.append((f"timeline[{i}].{what}", change.date or change.day, str(exc)))
     for _, i, change in sorted(order, key=lambda t: (t[0], t[1])):
+        sets: dict[str, Any] = {}
         for path, value in change.set.items():
             where = f"timeline[{i}].set.'{path}'"
             try:
@@ -162,22 +170,18 @@ def timeline_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
                 problems.append((where, value, str(exc)))
                 continue
             if not changeable(canonical):
-                problems.append(
-                    (
-                        where,
-                        value,
-                        f"'{canonical}' is fixed for a run; a change may set: "
-                        + ", ".join(CHANGEABLE),
-                    )
-                )
+                problems.append((where, value, f"'{canonical}' is fixed for a run; {_MAY}"))
                 continue
-            try:
-                apply(bare, {**so_far, canonical: value}, source=scenario.name)
-            except ScenarioError as exc:
-                reason = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
-                problems.append((where, value, reason))
-                continue
-            so_far[canonical] = value
+            sets[canonical] = value
+        if len(sets) < len(change.set):
+            continue
+        try:  # a change's paths act together: a term and its longest term, say
+            apply(bare, {**so_far, **sets}, source=scenario.name)
+        except ScenarioError as exc:
+            reason = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+            problems.append((f"timeline[{i}].set", change.set, reason))
+            continue
+        so_far.update(sets)
     return problems
 
 
@@ -199,3 +203,24 @@ def checked_timeline(scenario: Scenario) -> Scenario:
             )
         )
     return scenario
+
+
+def behaviour_timeline(scenario: Scenario) -> list[Change]:
+    """The timeline's changes to what people do (behaviours' rates) alone: what a city where
+    nothing acts on people (the chilling effect's twin) follows."""
+    from xinyong.scenario.overrides import normalise
+
+    bare = scenario.model_copy(update={"timeline": []})
+    out = []
+    for change in scenario.timeline:
+        kept = {
+            path: value
+            for path, value in change.set.items()
+            if _RATE.match(next(iter(normalise(bare, {path: value}))))
+        }
+        if kept:
+            out.append(change.model_copy(update={"set": kept}))
+    return out
+
+
+_RATE = re.compile(r"^behaviours\.[^.]+\.p$")

@@ -240,6 +240,17 @@ def _consequence_problems(
     lists = {lst.name for op in all_ops for lst in op.scheme.lists}
     reds = {lst.name for op in all_ops for lst in op.scheme.lists if lst.kind == "red"}
     citizen_ops = [op for op in all_ops if op.scheme.subject == "citizen"]
+    bands = list(s.population.income_bands) if s.population is not None else []
+    for i, service in enumerate(c.services):
+        for band in service.by_income:
+            if band not in bands:
+                why = (
+                    f"no income band '{band}' in the population{did_you_mean(band, bands)} "
+                    f"(bands: {', '.join(bands)})"
+                    if bands
+                    else "demand by income needs a [population] with income bands"
+                )
+                problems.append((f"consequences.services[{i}].by_income", band, why))
     for i, rule in enumerate(c.rules):
         at = f"consequences.rules[{i}]"
         if rule.service not in services:
@@ -260,6 +271,7 @@ def _consequence_problems(
                 rule.parent_blacklisted,
                 rule.parent_red is not None,
                 rule.company_blacklisted,
+                rule.company_on_list is not None,
             ]
         )
         if given != 1:
@@ -269,7 +281,19 @@ def _consequence_problems(
                     rule.what,
                     "give exactly one condition: blacklisted, on_list, "
                     "red, grades, min_score, parent_blacklisted, "
-                    "parent_red or company_blacklisted",
+                    "parent_red, company_blacklisted or company_on_list",
+                )
+            )
+        company_lists = {
+            lst.name for op in all_ops if op.scheme.subject == "company" for lst in op.scheme.lists
+        }
+        if rule.company_on_list is not None and rule.company_on_list not in company_lists:
+            problems.append(
+                (
+                    f"{at}.company_on_list",
+                    rule.company_on_list,
+                    "no operator of organisations keeps this list"
+                    + did_you_mean(rule.company_on_list, sorted(company_lists)),
                 )
             )
         if rule.parent_red is not None and rule.parent_red not in reds:

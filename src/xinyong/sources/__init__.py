@@ -4,7 +4,8 @@ Three kinds of source are cited in packs, scenarios and the README:
 
 - a seed article, as ``seed 002`` (title, outlet and date in ``seeds.toml``);
 - a published fact from ``sources.md`` (a copy of the project's table of published facts),
-  named by its source, e.g. ``Foreign Policy 2018`` or ``Rongcheng Measures art. 5``;
+  named by its source, e.g. ``Foreign Policy 2018`` or ``Rongcheng Measures art. 5``, or a
+  dated figure's source in ``record.toml`` (the published record), e.g. ``SPC via Xinhua``;
 - ``assumption``: a modelling choice of ours.
 
 :func:`resolve` names the sources a citation cites, and raises :class:`UnknownSourceError` for a
@@ -71,6 +72,9 @@ def published_sources() -> dict[str, str]:
             names += [line.split("Source:", 1)[-1].split(" and ")[0].strip(" .")]
         elif line.startswith("- ") and "," in line:  # a study: "Authors, "Title", venue"
             names.append(line[2:].split(",")[0])
+    record = tomllib.loads((resources.files(__package__) / "record.toml").read_text("utf-8"))
+    for entry in record.get("dates", []) + record.get("observations", []):
+        names += [part.strip() for part in re.split(r";|/", entry["source"])]
     keys = {_key(n): n for n in names if _key(n) and not n.startswith("same")}
     keys["rongcheng attachment"] = keys["rongcheng personal"]  # the short form packs use
     return keys

@@ -296,6 +296,15 @@ COLUMNS: dict[str, str] = {
     "nothing acts on people (events a day)",
     "list": "the list's name",
     "members": "members of the list (subjects)",
+    "joined": "subjects put on the list since the first day, repeats included; the opening "
+    "stock not counted (subjects, running total)",
+    "first_joined": "subjects put on the list for the first time since the first day "
+    "(subjects, running total)",
+    "performed": "members removed once they met their obligation, since the first day "
+    "(subjects, running total)",
+    "service": "the service's name",
+    "used": "uses of the service asked for (uses a day)",
+    "denied": "uses refused at the gate (uses a day)",
     "counted": "events counted (events a day)",
     "share": "share of those covered in the grade (fraction)",
     "counterfactual": "a change of the error-free system (true/false)",
