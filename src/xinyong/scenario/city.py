@@ -141,6 +141,12 @@ class Scenario(_Model):
     record: RecordSpec | None = Field(
         default=None, description="how the run meets a published record (xinyong validate)"
     )
+    warm_start: bool = Field(
+        default=False,
+        description="start the blacklists at the steady state of their own process, each "
+        "opening listing with the event that made it (a city in the middle of its lists' "
+        "lives); default: empty lists",
+    )
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
         """Return a copy with another population size or horizon, validated again."""

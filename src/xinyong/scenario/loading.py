@@ -102,6 +102,9 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
             REASON``.
     """
     data = resolve_references(data, source, folder)
+    changes = data.pop("set", None) if isinstance(data, dict) else None
+    if changes is not None:
+        return _with_changes(validate_scenario(data, source, None), changes, source)
     absurd = _absurd_numbers(data)
     if absurd:
         raise ScenarioError(
@@ -132,6 +135,21 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
             )
         )
     return scenario
+
+
+def _with_changes(base: Scenario, changes: Any, source: str) -> Scenario:
+    """A scenario's own ``set`` table (paths as ``--set``) applied to what its packs say."""
+    from xinyong.scenario.overrides import apply  # overrides validate through this module
+
+    if not isinstance(changes, dict) or not changes:
+        raise ScenarioError(
+            f"scenario '{source}', set: a table of paths and values, e.g. "
+            'set = { "sensors.camera.misidentify" = 0.05 }'
+        )
+    try:
+        return apply(base, changes, source=source)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in the scenario's own set table)") from None
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
