@@ -608,6 +608,19 @@ def _operator_problems(
             problems.append((f"operators[{i}].name", op.name, "operator names must be unique"))
         names.append(op.name)
         problems += _scheme_problems(f"operators[{i}].scheme.", op.scheme, by_name, bands)
+        kept_elsewhere = {
+            lst.name for other in s.operators if other is not op for lst in other.scheme.lists
+        }
+        for j, name in enumerate(op.national_lists):
+            if name not in kept_elsewhere:
+                problems.append(
+                    (
+                        f"operators[{i}].national_lists[{j}]",
+                        name,
+                        "no other operator keeps a list of this name (a national list "
+                        f"replaces it){did_you_mean(name, sorted(kept_elsewhere))}",
+                    )
+                )
         for j, sensor in enumerate(op.reads or []):
             if sensor not in s.sensors:
                 problems.append(
