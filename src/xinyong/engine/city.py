@@ -36,7 +36,9 @@ from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.records.store import RunStore
 from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
-from xinyong.scenario.timeline import Change, changes_by_day, checked_timeline, in_force
+from xinyong.scenario.change import Change
+from xinyong.scenario.loading import checked_timeline
+from xinyong.scenario.timeline import changes_by_day, in_force
 
 __all__ = ["Block", "City", "Group"]
 

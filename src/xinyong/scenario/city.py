@@ -10,13 +10,13 @@ from pydantic import Field, ValidationError, field_validator
 
 from xinyong.scenario.base import _Model
 from xinyong.scenario.behaviours import Behaviour, Sensor
+from xinyong.scenario.change import Change
 from xinyong.scenario.consequences import Consequences
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.operators import Operator, SharingRule
 from xinyong.scenario.published import RecordSpec
 from xinyong.scenario.response import ListedResponse, Response
 from xinyong.scenario.schemes import Grade, ListingRule, PointRule, Scheme, ScoreScale
-from xinyong.scenario.timeline import Change
 
 __all__ = [
     "HouseholdMix",

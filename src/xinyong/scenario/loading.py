@@ -17,10 +17,11 @@ from pydantic import BaseModel, ValidationError
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.models import Scenario
 from xinyong.scenario.packs import builtin_scenarios, read_data_file, resolve_references
+from xinyong.scenario.paths import set_paths
 from xinyong.scenario.timeline import timeline_problems
 from xinyong.scenario.validation import consistency_problems
 
-__all__ = ["load_scenario", "validate_scenario"]
+__all__ = ["checked_timeline", "load_scenario", "validate_scenario"]
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -126,7 +127,7 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
         raise ScenarioError("\n".join(lines)) from None
     problems = consistency_problems(scenario)
     if not problems and scenario.timeline:  # each change checked on a valid scenario
-        problems = timeline_problems(scenario)
+        problems = timeline_problems(scenario, validate_scenario)
     if problems:
         raise ScenarioError(
             "\n".join(
@@ -139,17 +140,33 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
 
 def _with_changes(base: Scenario, changes: Any, source: str) -> Scenario:
     """A scenario's own ``set`` table (paths as ``--set``) applied to what its packs say."""
-    from xinyong.scenario.overrides import apply  # overrides validate through this module
-
     if not isinstance(changes, dict) or not changes:
         raise ScenarioError(
             f"scenario '{source}', set: a table of paths and values, e.g. "
             'set = { "sensors.camera.misidentify" = 0.05 }'
         )
     try:
-        return apply(base, changes, source=source)
+        return validate_scenario(set_paths(base.model_dump(by_alias=True), changes), source)
     except ScenarioError as exc:
         raise ScenarioError(f"{exc} (in the scenario's own set table)") from None
+
+
+def checked_timeline(scenario: Scenario) -> Scenario:
+    """The scenario, once every change of its timeline is checked (see
+    :func:`~xinyong.scenario.timeline.timeline_problems`).
+
+    Raises:
+        ScenarioError: one line per problem, naming the change, the path and the fix.
+    """
+    problems = timeline_problems(scenario, validate_scenario)
+    if problems:
+        raise ScenarioError(
+            "\n".join(
+                f"scenario '{scenario.name}', {field} = {value!r}: {reason}"
+                for field, value, reason in problems
+            )
+        )
+    return scenario
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

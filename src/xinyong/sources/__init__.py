@@ -86,7 +86,7 @@ def _key(name: str) -> str:
 
 
 _SEED = re.compile(r"\bseeds? (\d{3})((?:(?:,| and| or|-) ?\d{3})*)")
-_FILES = re.compile(r"\b(?:shared/spec/)?(sources\.md|system\.md)\b")
+_FILES = re.compile(r"\b(?:shared/spec/)?(sources\.md|system\.md|record\.toml)\b")
 
 
 def resolve(citation: str) -> list[str]:
