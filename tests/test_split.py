@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import sys
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -18,10 +19,11 @@ import xinyong
 from xinyong.engine.city import City
 from xinyong.engine.memory import state_bytes
 from xinyong.engine.split import BlockRun, SplitCity, blocks, sum_tallies
+from xinyong.engine.tally import summarize
 from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import BlockWorker, WorkerError
 from xinyong.records import tables
-from xinyong.records.tally import summarize
+from xinyong.records.dataset import BlockDataset
 
 
 def _leaves(counts: object) -> list[np.ndarray]:
@@ -44,7 +46,7 @@ def test_split_runs_are_bit_identical(
     scenario: xinyong.Scenario, count: int, tmp_path: Path
 ) -> None:
     whole = City(scenario, 7, None).run()
-    tally = SplitCity(scenario, 7, count, tmp_path).run()  # the blocks' tallies, added up
+    tally = SplitCity(scenario, 7, count, partial(BlockDataset, tmp_path)).run()  # added up
     expected = whole.tally()
     expected.twin_daily = twin_occurrences(scenario, 7)  # the whole city's chilling twin
     assert summarize(scenario, 7, scenario.days, tally) == summarize(

@@ -17,22 +17,21 @@ from typing import Any
 import numpy as np
 
 from xinyong.engine import parts
+from xinyong.engine.accuracy import blacklist_counts
+from xinyong.engine.books import Books, operator_counts
 from xinyong.engine.day import HANDOVER, PHASES, Kept, Today
 from xinyong.engine.driver import drive
 from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
+from xinyong.engine.tally import Tally, summarize
+from xinyong.engine.writer import LedgerStore, LedgerWriter
 from xinyong.model.lists import JOINS, LEAVES
 from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.population import Population, generate_population
-from xinyong.model.sensors import Events
-from xinyong.primitives.clock import PhaseClock, Timed
+from xinyong.model.sensors import Events, withdrawn_mask
+from xinyong.primitives.clock import Inline, PhaseClock, Timed
 from xinyong.primitives.day import DayResult
 from xinyong.primitives.streams import Streams
-from xinyong.records.accuracy import blacklist_counts
-from xinyong.records.books import Books, operator_counts
-from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
-from xinyong.records.store import RunStore
-from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
 
 __all__ = ["Block", "City", "Group"]
@@ -52,13 +51,13 @@ class City:
 
     #: The layout of a city's state, as snapshots and checkpoints hold it; a file of another
     #: layout is not read (a live city re-simulates from an older snapshot, or from day 0).
-    LAYOUT = 3  # 3: streams, scratch, calendar and the day's types moved to primitives/
+    LAYOUT = 4  # 4: books and tallies moved to engine/, codes to primitives/
 
     def __init__(
         self,
         scenario: Scenario,
         seed: int,
-        store: RunStore | None,
+        store: LedgerStore | None,
         block: Block | None = None,
         threads: bool = True,
     ) -> None:
@@ -115,7 +114,7 @@ class City:
         self.sensor_of = np.array(
             [list(scenario.sensors).index(b.sensor) for b in scenario.behaviours], dtype=np.int16
         )
-        self.ledger = LedgerWriter(store) if store is not None else None
+        self.ledger = LedgerWriter.to(store) if store is not None else None
         self.effects = parts.effects(self, setup_core)
         if threads:
             give_back()  # what the first draws left on the second core's arena
@@ -450,10 +449,10 @@ class City:
             Events.concat([self.injected[day], events]) if day in self.injected else events
         )
 
-    def attach(self, store: RunStore) -> None:
+    def attach(self, store: LedgerStore) -> None:
         """Start writing the ledger of the coming days to a store (after a rebuild)."""
         self.store = store
-        self.ledger = LedgerWriter(store)
+        self.ledger = LedgerWriter.to(store)
 
     def write_ledger(
         self, sink: Callable[[dict[str, np.ndarray]], None], threads: bool = True

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS
 from xinyong.model.gates import Gates, GateStatus, ListView
 from xinyong.model.network import SocialNetwork
 from xinyong.model.notice_board import NoticeBoard, notice_lists
@@ -25,6 +24,7 @@ from xinyong.model.org_gates import leads_blacklisted
 from xinyong.model.responses import Responses
 from xinyong.model.sensors import Events
 from xinyong.model.services import ServiceUses
+from xinyong.primitives.codes import NOTICE_HARMS, NOTICE_KINDS
 from xinyong.primitives.day import Acted
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
@@ -45,7 +45,7 @@ __all__ = [
     "notice_lists",
 ]
 
-#: One of NOTICE_KINDS (:mod:`xinyong.model.codes`), as a type (the HTTP service's schema
+#: One of NOTICE_KINDS (:mod:`xinyong.primitives.codes`), as a type (the HTTP service's schema
 #: lists them).
 NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
 

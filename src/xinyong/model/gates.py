@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xinyong.model.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.model.households import Households
+from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
+from xinyong.primitives.shown import Shown
 from xinyong.scenario import Consequences, SanctionRule
 
 __all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
@@ -112,7 +113,7 @@ class GateStatus:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(Shown):
     """A gate's answer to one citizen."""
 
     service: str
@@ -133,11 +134,6 @@ class Decision:
 
     def __str__(self) -> str:
         return f"{self.service}: {self.action.upper()}. {self.text}"
-
-    def _repr_html_(self) -> str:
-        from xinyong.views.notebook import decision_html
-
-        return decision_html(self)
 
 
 class Gates:

@@ -197,3 +197,21 @@ class Sensors:
             offset = 1 + np.minimum((u * others).astype(np.int64), others - 1)
             subject[wrong] = (actor[wrong] + offset) % self.n
         return Events(actor, subject, self._global[k], wrong, np.zeros(actor.size, dtype=bool))
+
+
+def withdrawn_mask(events: Events, keys: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Which of a day's recorded events were withdrawn on appeal.
+
+    Args:
+        events: the day's recorded events, in the order the ledger stores them.
+        keys: one ``(subject, actor, behaviour, nth)`` per withdrawn event: the ``nth`` (from
+            0) of the day's events with that subject, actor and behaviour.
+    """
+    mask = np.zeros(len(events), dtype=bool)
+    for subject, actor, behaviour, nth in keys:
+        same = np.flatnonzero(
+            (events.subject == subject) & (events.actor == actor) & (events.behaviour == behaviour)
+        )
+        if nth < same.size:
+            mask[same[nth]] = True
+    return mask

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xinyong.model.codes import ListingReason
 from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.codes import ListingReason
 from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Scheme
 
@@ -45,8 +45,9 @@ class ListingChanges:
     Attributes:
         listed: citizens listed that day who were not listed before.
         relisted: listed citizens whose term started again (a severe event, or reaching the floor).
-        reason_listed: a :class:`~xinyong.model.codes.ListingReason` code per entry of ``listed``.
-        reason_relisted: a :class:`~xinyong.model.codes.ListingReason` code per entry of
+        reason_listed: a :class:`~xinyong.primitives.codes.ListingReason` code per entry of
+            ``listed``.
+        reason_relisted: a :class:`~xinyong.primitives.codes.ListingReason` code per entry of
             ``relisted``.
         released: citizens released that day.
     """

@@ -17,12 +17,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
+from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
+from xinyong.primitives.shown import Shown
 from xinyong.scenario import Operator, Scenario, Scheme
 
 __all__ = ["Explanation", "event_notes", "explain_subject"]
 
-# The stored labels of the changes explanations read (codes in :mod:`xinyong.model.codes`).
+# The stored labels of the changes explanations read (codes in :mod:`xinyong.primitives.codes`).
 _LISTED, _RELEASED = ListingChange.LISTED.label, ListingChange.RELEASED.label
 #: List changes that put a subject on a list, and those an event causes.
 _JOINED = (ListChange.LISTED.label, ListChange.OPENING_STOCK.label)
@@ -44,7 +45,7 @@ def _not_counted(events: pd.DataFrame) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class Explanation:
+class Explanation(Shown):
     """How one citizen's score, grade and listing came to be.
 
     Attributes:
@@ -221,11 +222,6 @@ class Explanation:
             f"'{self.operator.name}': score {self.score}, grade {self.grade}, "
             f"{len(self.events)} events; print() it for the ledger>"
         )
-
-    def _repr_html_(self) -> str:
-        from xinyong.views.notebook import explanation_html
-
-        return explanation_html(self)
 
     def __str__(self) -> str:
         out = [self._text()]

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from xinyong.model.codes import NOTICE_KINDS, GateAction
+from xinyong.primitives.codes import NOTICE_KINDS, GateAction
 from xinyong.scenario.base import _Model
 
 __all__ = [

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 
-from xinyong.model.codes import LedgerFlag
+from xinyong.primitives.codes import LedgerFlag
 from xinyong.service.errors import LiveError
 
 if TYPE_CHECKING:

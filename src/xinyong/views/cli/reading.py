@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xinyong.model.codes import NOTICE_KINDS
+from xinyong.primitives.codes import NOTICE_KINDS
 from xinyong.records.run import RunError, UnknownCitizenError, open_run
 from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
 from xinyong.views.cli.common import _check_out_file, _fail, _safe, console

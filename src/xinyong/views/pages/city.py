@@ -14,8 +14,8 @@ import numpy as np
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from xinyong.engine.tally import summarize
 from xinyong.records import tables
-from xinyong.records.tally import summarize
 from xinyong.scenario import builtin_scenarios
 from xinyong.service.auth import Who
 from xinyong.service.live import LiveCity

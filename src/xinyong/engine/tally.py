@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from xinyong.model.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
+from xinyong.engine.accuracy import honoured_lists
 from xinyong.model.org_gates import CORPORATE_HARMS
-from xinyong.records.accuracy import honoured_lists
+from xinyong.primitives.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
 from xinyong.scenario import Scenario
 
 __all__ = ["Tally", "add_rows", "summarize"]
@@ -337,7 +337,7 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
             for name, w, wo in zip(names, with_, without, strict=True)
             if wo > 0
         }
-        from xinyong.studies.chilling import chilling_detail  # with counts and intervals
+        from xinyong.engine.chilling import chilling_detail  # with counts and intervals
 
         out["chilling_detail"] = chilling_detail(names, with_, without)
     return out
