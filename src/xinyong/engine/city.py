@@ -19,7 +19,7 @@ import numpy as np
 from xinyong.engine import parts
 from xinyong.engine.accuracy import blacklist_counts
 from xinyong.engine.books import Books, operator_counts
-from xinyong.engine.day import HANDOVER, PHASES, Kept, Today
+from xinyong.engine.day import Kept, Phase, Plan, Today, phase_name
 from xinyong.engine.driver import drive
 from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
@@ -121,8 +121,7 @@ class City:
         self.org_gates = parts.org_gates(self)
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self.clock: PhaseClock | None = None  # set to time the phases (--profile)
-        self._phases = PHASES  # the day's plan, by name
-        self._handover = HANDOVER  # where a split run hands events over
+        self.behaviour_alone = False  # a behaviour-only twin's shorter plan (behaviour_only)
         self._observed = Today(0)  # the open day, between observe and judge
         # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
         # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
@@ -136,9 +135,24 @@ class City:
 
     # -- the day --------------------------------------------------------------------------
 
-    def plan(self) -> list[tuple[str, Callable[[Today], None]]]:
-        """The day's phases in order (see :mod:`xinyong.engine.day`), as (name, method)."""
-        return [(name, getattr(self, f"_{name}")) for name in self._phases]
+    def plan(self) -> Plan:
+        """The day's phases in order, the methods themselves, cut where a split run hands
+        events over (see :mod:`xinyong.engine.day`); ``print`` shows it."""
+        if self.behaviour_alone:
+            return Plan((self._behaviour,), (self._rescheduling, self._end))
+        return Plan(
+            (self._behaviour, self._observation),
+            (
+                self._assessment,
+                self._ledger,
+                self._scoring,
+                self._lists,
+                self._consequences,
+                self._response,
+                self._rescheduling,
+                self._end,
+            ),
+        )
 
     def step(self) -> DayResult:
         """Simulate the open day: every phase, top to bottom."""
@@ -150,7 +164,7 @@ class City:
         recorded. Events may name subjects another block owns (a misattribution); a split run
         hands each event to its subject's block before :meth:`judge`."""
         today = Today(self.day)
-        self._run(today, self.plan()[: self._handover])
+        self._run(today, self.plan().before)
         return today
 
     def judge(self, events: dict[str, Events], today: Today | None = None) -> DayResult:
@@ -158,21 +172,21 @@ class City:
         if today is None:
             today = self._observed
         today.events = events
-        self._run(today, self.plan()[self._handover :])
+        self._run(today, self.plan().after)
         self._observed = Today(self.day)  # the day's working data goes (a city pickles)
         if self.twin is not None:  # a live city's behaviour-only twin keeps up
             self.twin.step()
         assert today.result is not None
         return today.result
 
-    def _run(self, today: Today, phases: list[tuple[str, Callable[[Today], None]]]) -> None:
+    def _run(self, today: Today, phases: tuple[Phase, ...]) -> None:
         self._observed = today
         if self.clock is None:
-            for _, phase in phases:
+            for phase in phases:
                 phase(today)
             return
-        for name, phase in phases:
-            self.clock.phase(name, phase, today)
+        for phase in phases:
+            self.clock.phase(phase_name(phase), phase, today)
 
     def profile(self, clock: PhaseClock) -> None:
         """Time every phase of the coming days on ``clock``, and the work beside them: the
@@ -303,6 +317,27 @@ class City:
                 if kind == "citizen" and today.dismissed_any is not None:
                     today.dismissed_any = today.dismissed_any[~withdrawn]
 
+    def _end(self, today: Today) -> None:
+        """10. The day's end: each operator's day counted, real and error-free (the
+        counterfactual had rescheduling's time to finish), with the gates' refusals the
+        error-free standings would not have made; the day's result; the day closed."""
+        self._count(today)
+        counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
+        for group in self.groups.values():
+            group.sensors.count(group.occurred, counts)
+        self.books.count_occurred(counts)
+        today.result = result = self._result(today)
+        if self.operators:
+            self.books.count_day(
+                today.events,
+                len(self.operators),
+                result,
+                self.collectors != [],
+                self.effects.daily[-1] if self.effects is not None and self.effects.daily else None,
+            )
+        today.handled["end"] = result.recorded
+        self.day += 1
+
     def _count(self, today: Today) -> None:
         """Count each operator's day, real and error-free, once the counterfactual is done;
         and the gates' refusals the error-free standings would not have made."""
@@ -364,9 +399,8 @@ class City:
 
     def _rescheduling(self, today: Today) -> None:
         """9. The next occurrence of what happened today, and of every behaviour of those
-        whose rates changed (listed, or responding); the day is counted and closed."""
+        whose rates changed (listed, or responding)."""
         day = today.day
-        counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             toggled = [
                 real.toggled()
@@ -379,22 +413,9 @@ class City:
             if kind == "citizen" and today.responded.size:
                 flipped = np.concatenate([flipped, today.responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
-            group.sensors.count(group.occurred, counts)
         if self.effects is not None and self.effects.services is not None:
             self.effects.services.reschedule()  # the next uses, drawn beside since the gates
-        self._count(today)  # the counterfactual had the rescheduling's time to finish
-        self.books.count_occurred(counts)
-        today.result = result = self._result(today)
-        if self.operators:
-            self.books.count_day(
-                today.events,
-                len(self.operators),
-                result,
-                self.collectors != [],
-                self.effects.daily[-1] if self.effects is not None and self.effects.daily else None,
-            )
-        today.handled["rescheduling"] = result.occurred + result.responded
-        self.day += 1
+        today.handled["rescheduling"] = today.handled["behaviour"] + int(today.responded.size)
 
     def _result(self, today: Today) -> DayResult:
         events = today.events.values()
@@ -465,7 +486,7 @@ class City:
         """Make this city simulate what subjects do, and nothing else: exact for a city where
         nothing the system records acts back on behaviour (no listed response, no
         consequences), which is the twin the chilling effect is measured against. Its plan is
-        two phases: behaviour and rescheduling."""
+        three phases: behaviour, rescheduling and the day's end."""
         s = self.scenario
         if (
             s.listed_response.negative != 1.0
@@ -476,7 +497,7 @@ class City:
             raise ValueError(
                 "behaviour alone is exact only without a listed response, responses or consequences"
             )
-        self._phases, self._handover = ("behaviour", "rescheduling"), 1
+        self.behaviour_alone = True
         self.operators, self.ledger = [], None  # nothing is recorded, scored or written
 
     def run_behaviour_only(self) -> None:

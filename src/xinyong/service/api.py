@@ -25,6 +25,7 @@ from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_sc
 from xinyong.scenario.overrides import apply as apply_overrides
 from xinyong.scenario.overrides import parse as parse_overrides
 from xinyong.service.auth import Identity, Keyring, Who
+from xinyong.service.docs import add_offline_docs
 from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission
 from xinyong.service.roles import may, permit
@@ -45,7 +46,6 @@ from xinyong.service.schemas import (
     ReceiptOut,
     event_models,
 )
-from xinyong.service.docs import add_offline_docs
 
 __all__ = ["INBOX_THREADS", "REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
 
