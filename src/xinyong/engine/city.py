@@ -108,17 +108,38 @@ class City:
         )
         self._draws_core = self._second_core  # tomorrow's draws, begun during the day
         setup_core = self._second_core if threads else None  # half the first draws' there
-        self.collectors = parts.collectors(self)
-        self.groups = parts.groups(self, setup_core)
-        self.operators = parts.operators(self)
+        # The parts, stage by stage (engine/parts.py): each takes what it needs by name.
+        setting = parts.Setting(
+            scenario=scenario,
+            streams=self.streams,
+            days=self.days,
+            population=self.population,
+            own=self.own,
+            total=self.total,
+            threads=threads,
+        )
+        self.collectors = parts.collectors(setting)
+        conduct = parts.conduct(setting)
+        starts = parts.starting(setting, conduct["citizen"])
+        self.groups = parts.groups(setting, conduct, starts, self.collectors, setup_core)
+        self.operators = parts.operators(setting, self.groups, starts)
         self.sensor_of = np.array(
             [list(scenario.sensors).index(b.sensor) for b in scenario.behaviours], dtype=np.int16
         )
         self.ledger = LedgerWriter.to(store) if store is not None else None
-        self.effects = parts.effects(self, setup_core)
+        self.effects = parts.effects(
+            setting,
+            self.operators,
+            self.groups["citizen"],
+            self.network,
+            self.sensor_of,
+            setup_core,
+        )
         if threads:
             give_back()  # what the first draws left on the second core's arena
-        self.org_gates = parts.org_gates(self)
+        self.org_gates = parts.org_gates(
+            setting, self.operators, self.effects, self.groups, self.org_size
+        )
         self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
         self.clock: PhaseClock | None = None  # set to time the phases (--profile)
         self.behaviour_alone = False  # a behaviour-only twin's shorter plan (behaviour_only)

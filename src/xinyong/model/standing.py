@@ -124,6 +124,12 @@ class Standing:
         self.score_sum = int(self.score.sum(dtype=np.int64))
         self.ever_listed_count = 0
         self.grade_counts = np.bincount(self.grades(), minlength=len(self.grade_names))
+        self.day = 0  # the day the standing was last scored (grade caps end by day)
+
+    def grades_now(self, subjects: np.ndarray) -> np.ndarray:
+        """Grade index of the given subjects on the day the standing was last scored (what
+        gates read during that day)."""
+        return self.grades(subjects, self.day)
 
     def grades(self, subjects: np.ndarray | None = None, day: int = 0) -> np.ndarray:
         """Grade index (into ``grade_names``) of the given subjects, or of everyone, on ``day``."""
@@ -176,6 +182,7 @@ class Standing:
         Returns:
             The day's changes to the lists.
         """
+        self.day = day
         touched, local = self._touched(day, subjects, caps)
         score0, listed0 = self.score[touched], self.listed[touched]
         cap_grade0 = cap_until0 = cap_grade = cap_until = None
