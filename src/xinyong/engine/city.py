@@ -106,7 +106,7 @@ class City:
             if threads
             else Inline()
         )
-        self._draws_core = self._second_core  # tomorrow's draws, begun during the day
+        self._draws_core: Executor = self._second_core  # tomorrow's draws, begun in the day
         setup_core = self._second_core if threads else None  # half the first draws' there
         # The parts, stage by stage (engine/parts.py): each takes what it needs by name.
         setting = parts.Setting(

@@ -140,13 +140,10 @@ class BlockRun:
         """Finish today with the events handed to this block (``incoming[i]`` from block
         ``i``; its own place is ignored), checkpoint if asked, and observe tomorrow; after the
         last day, every part is empty."""
-        parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
-        self.city.judge(
-            {
-                kind: Events.concat([p[kind] for p in parts])  # type: ignore[index]
-                for kind in self._own
-            }
-        )
+        parts = [
+            self._own if i == self.index else events or {} for i, events in enumerate(incoming)
+        ]
+        self.city.judge({kind: Events.concat([p[kind] for p in parts]) for kind in self._own})
         if checkpoint:
             self.checkpoint(checkpoint)
         outgoing = (
@@ -163,7 +160,7 @@ class BlockRun:
         if self.records is not None:
             self.records.write(city, tally)
         clock = city.clock
-        self.city = None  # type: ignore[assignment]  # its columns are no longer needed
+        del self.city  # its columns are no longer needed
         args = (self.scenario, self.seed, self.blocks[self.index])
         tally.twin_daily = (
             twin_occurrences(*args)
@@ -177,7 +174,9 @@ def _pickle(city: City) -> bytes:
     try:  # Ray's cloudpickle also takes the lambdas of a gate status; plain pickle may not
         from ray import cloudpickle
     except ImportError:
-        import pickle as cloudpickle  # type: ignore[no-redef]
+        import pickle
+
+        return pickle.dumps(city)
     return cloudpickle.dumps(city)
 
 

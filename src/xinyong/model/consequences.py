@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.gates import Gates, GateStatus, ListView
+from xinyong.model.gates import Gates, GateStatus, Grades, ListView
 from xinyong.model.network import SocialNetwork
 from xinyong.model.notice_board import NoticeBoard, notice_lists
 from xinyong.model.org_gates import leads_blacklisted
@@ -47,7 +47,7 @@ __all__ = [
 
 #: One of NOTICE_KINDS (:mod:`xinyong.primitives.codes`), as a type (the HTTP service's schema
 #: lists them).
-NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
+NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]  # codes' tuple: pydantic reads it
 
 
 def initial_response(
@@ -100,7 +100,8 @@ def live_status(
         citizen_base, org_base: the city-wide ids of citizen 0 and organisation 0 here (legal
             representatives are named by city-wide ids).
     """
-    views, grades = [], {}
+    views: list[ListView] = []
+    grades: Grades = {}
     scores: dict[str, np.ndarray] = {}
     covered: dict[str, np.ndarray | None] = {}
     schemes: dict[str, list[str]] = {}

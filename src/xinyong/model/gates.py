@@ -22,7 +22,10 @@ from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.primitives.shown import Shown
 from xinyong.scenario import Consequences, SanctionRule
 
-__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
+__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "Grades", "ListView"]
+
+#: Per operator, a function giving the grade index of citizens, and the grade names.
+Grades = dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class GateStatus:
     """
 
     lists: list[ListView]
-    grades: dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
+    grades: Grades
     households: Households | None = None
     black: np.ndarray | None = None  # kept up to date by the owner: blacklisted, per citizen
     scores: dict[str, np.ndarray] = field(default_factory=dict)

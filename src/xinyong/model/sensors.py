@@ -79,10 +79,10 @@ class Events:
         """One day's events from several sources, in the order given."""
         if len(parts) == 1:
             return parts[0]
-        columns = [
+        actor, subject, behaviour, misattributed, fabricated = (
             np.concatenate([getattr(p, f) for p in parts])
             for f in ("actor", "subject", "behaviour", "misattributed", "fabricated")
-        ]
+        )
         submitted = None
         if any(p.submitted is not None for p in parts):
             submitted = np.concatenate(
@@ -91,7 +91,7 @@ class Events:
                     for p in parts
                 ]
             )
-        return Events(*columns, submitted)
+        return Events(actor, subject, behaviour, misattributed, fabricated, submitted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,13 +104,14 @@ class Standing:
             last - (np.searchsorted(ascending_mins, every_score, side="right") - 1)
         ).astype(np.int8)
         dtype = _score_dtype(scale.floor, scale.ceiling)
+        self.score: np.ndarray  # points, per subject
         if start is None:
             self.score = np.full(population, scale.start, dtype=dtype)
         else:
             self.score = start.astype(dtype)  # on the scale already (xinyong.model.start)
         self.listed = np.zeros(population, dtype=bool)
         day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
-        self.listing_day = np.full(population, -1, dtype=day_dtype)
+        self.listing_day: np.ndarray = np.full(population, -1, dtype=day_dtype)
         # The earliest release day after a listing on day d is d + max(min_days, 1):
         # a subject listed today is not released today.
         self._wait = max(self.min_days, 1)
@@ -232,6 +233,7 @@ class Standing:
         self.listed[touched[newly]] = True
         self.listed[touched[free]] = False
         if self.capped:
+            assert cap_grade is not None and cap_until is not None  # set above when capped
             self.cap_grade[touched], self.cap_until[touched] = cap_grade, cap_until
 
         self._count(

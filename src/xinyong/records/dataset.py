@@ -249,7 +249,8 @@ def daily_operator_frames(scenario: Scenario, rows: list[dict]) -> list[tuple[st
     out = []
     for index, op in enumerate(scenario.all_operators()):
         mine = [r for r in rows if r["operator"] == op.name]
-        city = names[fixed[index]] if fixed[index] is not None else national
+        where = fixed[index]  # a city's own operator, or None: the national one
+        city = names[where] if where is not None else national
         out.append((f"city={city}/operator={_safe(op.name)}", pd.DataFrame(mine)))
     return out
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from rich.console import Group
+from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -277,7 +277,7 @@ class Explanation(Shown):
             ("score", "right"),
             ("note", "left"),
         ):
-            table.add_column(name, justify=justify)
+            table.add_column(name, justify=cast(JustifyMethod, justify))
         for row in self.events.itertuples():
             colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
             wrong = row.misattributed or row.fabricated
@@ -419,7 +419,8 @@ def _grade_history(
     change_days = sorted(set(events["day"]) | set(real["day"]) | {c[1] for c in caps})
     end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
     listed_on = {int(r.day): r.change != _RELEASED for r in real.itertuples()}
-    history, s, is_listed, last = [], start, False, (_grade_of(scheme, start, False), None)
+    history, s, is_listed = [], start, False
+    last: tuple[str, str | None] = (_grade_of(scheme, start, False), None)
     for day in change_days:
         s = int(end_score.get(day, s))
         is_listed = listed_on.get(int(day), is_listed)

@@ -74,7 +74,7 @@ class Ledger:
         self.operators = [op.name for op in scenario.all_operators()]
 
     def __len__(self) -> int:
-        return int(self._store.con.execute("SELECT count(*) FROM ledger_rows").fetchone()[0])
+        return self._store.count("ledger_rows")
 
     def _operator(self, operator: str | None) -> tuple[int, Operator]:
         name = operator or self.operators[0]
@@ -89,7 +89,8 @@ class Ledger:
         """One operator's events (default: the first operator's), for one subject or all of them,
         in day order, with names."""
         _, op = self._operator(operator)
-        where, params = "WHERE operator = ?", [op.name]
+        where = "WHERE operator = ?"
+        params: list[object] = [op.name]
         if subject is not None:
             self.check(subject, op)
             where, params = where + " AND subject = ?", [*params, subject]
@@ -111,11 +112,7 @@ class Ledger:
         if op.scheme.subject == "citizen":
             n, what, kind = self._scenario.citizens, "citizens", "citizen"
         else:
-            n = (
-                int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
-                if self._scenario.population
-                else 0
-            )
+            n = self._store.count("organisations") if self._scenario.population else 0
             what, kind = "organisations", "organisation"
         if (
             isinstance(subject, bool)
@@ -167,7 +164,7 @@ class Ledger:
     def _subjects(self, op: Operator) -> int:
         if op.scheme.subject == "citizen":
             return self._scenario.citizens
-        return int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
+        return self._store.count("organisations")
 
     def to_parquet(self, path: str) -> None:
         """Export every operator's events (with names) to a Parquet file."""

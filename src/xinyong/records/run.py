@@ -113,11 +113,7 @@ class Run(Shown):
         if kind == "citizen":
             n, what = self.scenario.citizens, "citizens"
         else:
-            n = (
-                int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
-                if self.scenario.population
-                else 0
-            )
+            n = self._store.count("organisations") if self.scenario.population else 0
             what = "organisations"
         if not isinstance(subject, int) or isinstance(subject, bool) or not 0 <= subject < n:
             raise UnknownCitizenError(

@@ -281,9 +281,11 @@ def _simulate(
             store.set_info(overrides=json.dumps(overrides))
     scratch = None
     if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
-        if folder is None:
+        if folder is not None:
+            root = folder
+        else:
             scratch = tempfile.TemporaryDirectory(prefix="xinyong-run-")
-        root = folder if folder is not None else Path(scratch.name)  # type: ignore[union-attr]
+            root = Path(scratch.name)
         if not resume:
             prepare(root / DATA)
         if on_ray:

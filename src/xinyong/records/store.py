@@ -182,6 +182,12 @@ class RunStore:
         finally:
             con.unregister("_chunk")
 
+    def count(self, table: str) -> int:
+        """The rows of ``table``."""
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert row is not None  # a count always has its one row
+        return int(row[0])
+
     def ledger_sink(self) -> tuple[Callable[[dict[str, np.ndarray]], None], Callable[[], None]]:
         """Where a ledger writer appends its chunks to ``ledger_rows`` (through a cursor of its
         own: it writes on a thread of its own), and how it closes that cursor when done."""

@@ -306,7 +306,7 @@ def frozen(city: City) -> tuple[GateStatus, SimpleNamespace]:
                 cf_members=[lst.member.copy() for lst in op.cf_lists.lists],
             )
         )
-    status = live_status(shims, city.population, False, city.day)  # type: ignore[arg-type]
+    status = live_status(shims, city.population, False, city.day)  # type: ignore[arg-type]  # copies of the operators
     return status, SimpleNamespace(day=city.day, operators=shims, population=city.population)
 
 

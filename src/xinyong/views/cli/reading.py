@@ -67,8 +67,8 @@ def gate_command(
     except ValueError:
         raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2) from None
     try:
-        with open_run(run_dir) as run:
-            decision = run.gate(service, citizen)
+        with open_run(run_dir) as opened:
+            decision = opened.gate(service, citizen)
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
     except KeyError as exc:
