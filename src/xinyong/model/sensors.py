@@ -172,7 +172,7 @@ class Sensors:
 
     def _uniform(self, step: str, day: int, k: np.ndarray, subject: np.ndarray) -> np.ndarray:
         keys = self.streams.keys(self._streams[step], day)
-        return Streams.uniform_keyed(keys[k], subject)
+        return Streams.uniform_at(keys, k, subject)
 
     def observe(self, day: int, pairs: np.ndarray) -> Events:
         """Record the occurrences of ``day``, given as packed ``subject * K + behaviour`` pairs
