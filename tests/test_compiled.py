@@ -42,6 +42,7 @@ def test_a_kernel_draws_the_waits_numpy_draws(keys: list[int], pairs: list[tuple
             compiled.waits(key, k, ids, rate, log_q), _inverted(u, rate, log_q), equal_nan=True
         )
     assert np.array_equal(compiled.uniform(key[0], None, ids), _numpy_uniform(key[0], ids))
+    assert np.array_equal(compiled.below(key, k, ids, rate), np.flatnonzero(u < rate))
 
 
 def _numpy_uniform(keys: np.ndarray | np.uint64, ids: np.ndarray) -> np.ndarray:

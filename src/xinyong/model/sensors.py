@@ -186,7 +186,8 @@ class Sensors:
                 unseen = mine[k] & ~watched[self._placement.neighbourhood[here]]
                 chance[unseen] = 0.0
         actor = here + self.base
-        detected = np.flatnonzero(self._uniform("detect", day, k, actor) < chance)
+        keys = self.streams.keys(self._streams["detect"], day)
+        detected = Streams.below(keys, k, actor, chance)
         actor, k = actor[detected], k[detected]
         wrong = self._uniform("misidentify", day, k, actor) < self.misidentify[k]
         wrong &= self.n > 1  # nobody else to blame in a city of one

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["ON", "kernel", "uniform", "waits"]
+__all__ = ["ON", "below", "kernel", "uniform", "waits"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,6 +96,26 @@ def uniform(keys: np.ndarray | np.uint64, k: np.ndarray | None, ids: np.ndarray)
 
 
 @kernel
+def _below(keys: np.ndarray, k: np.ndarray, ids: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    out = np.empty(ids.size, dtype=np.int64)
+    m = 0
+    for j in range(ids.size):
+        if _draw(_key(keys, k, j), np.uint64(ids[j])) < chance[j]:
+            out[m] = j
+            m += 1
+    return out[:m].copy()
+
+
+def below(
+    keys: np.ndarray, k: np.ndarray | None, ids: np.ndarray, chance: np.ndarray
+) -> np.ndarray:
+    """The positions ``j`` whose keyed uniform (as :func:`uniform`) falls below ``chance[j]``,
+    in order: the events a sensor detects, say."""
+    keys = np.atleast_1d(np.asarray(keys, dtype=np.uint64))
+    return _below(keys, _NO_K if k is None else k, ids, chance)
+
+
+@kernel
 def _waits(
     keys: np.ndarray, k: np.ndarray, ids: np.ndarray, rate: np.ndarray, log_q: np.ndarray
 ) -> np.ndarray:
@@ -111,7 +131,7 @@ def _waits(
 
 
 def waits(
-    keys: np.ndarray,
+    keys: np.ndarray | np.uint64,
     k: np.ndarray | None,
     ids: np.ndarray,
     rate: np.ndarray,

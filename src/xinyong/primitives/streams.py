@@ -111,6 +111,13 @@ class Streams:
             return compiled.uniform(keys, k, ids)
         return Streams.uniform_keyed(keys[k], ids)
 
+    @staticmethod
+    def below(keys: np.ndarray, k: np.ndarray, ids: np.ndarray, chance: np.ndarray) -> np.ndarray:
+        """The positions where :meth:`uniform_at` falls below ``chance`` (a coin per id)."""
+        if compiled.ON:
+            return compiled.below(keys, k, ids, chance)
+        return np.flatnonzero(Streams.uniform_keyed(keys[k], ids) < chance)
+
     def uniform(self, stream: str, day: int, ids: np.ndarray) -> np.ndarray:
         """Uniform draws in (0, 1) for ``ids`` from ``stream`` on ``day``."""
         return self.uniform_keyed(self.key(stream, day), ids)
