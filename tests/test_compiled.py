@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_behaviour import schedules
 
 import xinyong
 from xinyong.model.behaviour import _inverted
@@ -43,6 +44,24 @@ def test_a_kernel_draws_the_waits_numpy_draws(keys: list[int], pairs: list[tuple
         )
     assert np.array_equal(compiled.uniform(key[0], None, ids), _numpy_uniform(key[0], ids))
     assert np.array_equal(compiled.below(key, k, ids, rate), np.flatnonzero(u < rate))
+
+
+@needs_numba
+@settings(max_examples=150, deadline=None)
+@given(schedules())
+def test_a_kernel_draws_the_pairs_waits_numpy_draws(case: tuple) -> None:
+    """Each pair's rate (conduct, listing, ages, response, fixed scales) and wait in one
+    kernel: what Behaviours.rates and the NumPy inversion give, bit for bit."""
+    schedule, listed, subjects, day = case
+    pairs = (subjects[:, None] * schedule.k + np.arange(schedule.k)).ravel()
+    fast = schedule._waits(day, pairs, listed), schedule._every_wait(day, subjects, listed)
+    was, compiled.ON = compiled.ON, False
+    try:
+        slow = schedule._waits(day, pairs, listed), schedule._every_wait(day, subjects, listed)
+    finally:
+        compiled.ON = was
+    assert np.array_equal(fast[0], slow[0])
+    assert np.array_equal(fast[1][0], slow[1][0]) and np.array_equal(fast[1][1], slow[1][1])
 
 
 def _numpy_uniform(keys: np.ndarray | np.uint64, ids: np.ndarray) -> np.ndarray:

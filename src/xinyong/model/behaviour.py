@@ -112,6 +112,7 @@ class Behaviours:
         self.response = responses
         self.base = base
         self._scales = scales or {}
+        self._kernel_rates = self._rates_for_kernels()
         # Every pair's first draw, a behaviour at a time here (which keeps set-up memory
         # small), and the next one beside it on ``where``; filed in behaviour order.
         for k in range(0, self.k, 2):
@@ -119,6 +120,23 @@ class Behaviours:
             self.calendar.file(*self._first(k), tag=SETUP)
             if k + 1 < self.k:
                 self.calendar.file(*(beside.result() if beside else self._first(k + 1)), tag=SETUP)
+
+    def _rates_for_kernels(self) -> compiled.Rates:
+        """The rates' parts as the compiled kernels read them (views of the columns here)."""
+        none = np.empty(0, dtype=np.float64)
+        scaled = sorted(self._scales)
+        return compiled.Rates(
+            p=self.p,
+            positive=self._positive,
+            listed_factor=self._listed_factor,
+            conduct=np.asarray(self._conduct, dtype=np.float64),
+            ages=none if self._ages is None else self._ages,
+            min_age=self._min_age,
+            max_age=self._max_age,
+            response=none if self.response is None else self.response,
+            scale_k=np.array(scaled, dtype=np.int64),
+            scales=tuple(self._scales[k] for k in scaled) or (none,),
+        )
 
     def _first(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Behaviour ``k``'s first draw for every subject, sorted for the calendar: nobody is
@@ -165,6 +183,8 @@ class Behaviours:
         keys = self.streams.keys(self._stream_names, drawn_on)
         if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
             return _wait_days(keys, k, citizen + self.base, self.p[k], self._log_q[k])
+        if compiled.ON:
+            return compiled.pair_waits(keys, pairs, self.k, self.base, listed, self._kernel_rates)
         return _wait_days(keys, k, citizen + self.base, self.rates(citizen, k, listed))
 
     def _every_wait(
@@ -175,10 +195,11 @@ class Behaviours:
         k = np.arange(self.k)
         column = subjects[:, None]
         keys = self.streams.keys(self._stream_names, drawn_on)
-        pairs, rate = (column * self.k + k).ravel(), self.rates(column, k, listed)
-        if compiled.ON:  # the grid, subject by subject
-            ids = np.repeat(subjects + self.base, self.k)
-            return pairs, compiled.waits(keys, np.tile(k, subjects.size), ids, rate.ravel())
+        pairs = (column * self.k + k).ravel()  # the grid, subject by subject
+        if compiled.ON:
+            rates = self._kernel_rates
+            return pairs, compiled.pair_waits(keys, pairs, self.k, self.base, listed, rates)
+        rate = self.rates(column, k, listed)
         u = Streams.uniform_keyed(
             keys, np.broadcast_to(column + self.base, (subjects.size, self.k))
         )

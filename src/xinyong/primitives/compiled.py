@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-__all__ = ["ON", "below", "kernel", "uniform", "waits"]
+__all__ = ["ON", "Rates", "below", "kernel", "pair_waits", "uniform", "waits"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -150,3 +150,68 @@ def waits(
         rate,
         empty if log_q is None else log_q,
     )
+
+
+class Rates(NamedTuple):
+    """What a pair's daily probability is made of, as flat columns a kernel reads (the parts
+    :meth:`xinyong.model.behaviour.Behaviours.rates` multiplies): per behaviour ``p``,
+    ``positive`` (1: rewarded, where conduct and response divide), the listed response by
+    (listed, behaviour) and the age limits; per subject the conduct factor, ages and response
+    factors (empty: none); the fixed per-subject scales of some behaviours (``scale_k[i]`` is
+    scaled by ``scales[i]``)."""
+
+    p: np.ndarray
+    positive: np.ndarray
+    listed_factor: np.ndarray
+    conduct: np.ndarray
+    ages: np.ndarray
+    min_age: np.ndarray
+    max_age: np.ndarray
+    response: np.ndarray
+    scale_k: np.ndarray
+    scales: tuple[np.ndarray, ...]
+
+
+@kernel
+def _pair_waits(
+    keys: np.ndarray,
+    pairs: np.ndarray,
+    n_k: int,
+    base: int,
+    listed: np.ndarray,
+    r: Rates,
+) -> np.ndarray:
+    out = np.empty(pairs.size, dtype=np.float64)
+    aged, responding = r.ages.size > 0, r.response.size > 0
+    for j in range(pairs.size):
+        subject = pairs[j] // n_k
+        k = pairs[j] - subject * n_k
+        # In the order Behaviours.rates multiplies, so that every rounding is the same.
+        c = r.conduct[subject]
+        rate = r.p[k] * (1.0 / c if r.positive[k] == 1 else c)
+        rate *= r.listed_factor[np.int64(listed[subject]) * n_k + k]
+        if aged:
+            age = r.ages[subject]
+            rate *= 1.0 if r.min_age[k] <= age <= r.max_age[k] else 0.0
+        if responding:
+            f = r.response[subject]
+            rate *= 1.0 / f if r.positive[k] == 1 else f
+        for i in range(r.scale_k.size):
+            if r.scale_k[i] == k:
+                rate *= r.scales[i][subject]
+        rate = min(rate, 1.0)
+        if rate >= 1.0:  # it happens every day
+            out[j] = 0.0
+            continue
+        u = _draw(keys[k], np.uint64(subject + base))
+        out[j] = np.floor(np.log(u) / np.log1p(-rate))
+    return out
+
+
+def pair_waits(
+    keys: np.ndarray, pairs: np.ndarray, n_k: int, base: int, listed: np.ndarray, rates: Rates
+) -> np.ndarray:
+    """Days each packed ``subject * n_k + behaviour`` pair waits for its next occurrence: its
+    rate (as :meth:`xinyong.model.behaviour.Behaviours.rates`) and its wait (as
+    :func:`waits`), in one pass, bit for bit."""
+    return _pair_waits(keys, pairs, n_k, base, listed, rates)
