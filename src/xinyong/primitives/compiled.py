@@ -1,53 +1,58 @@
 """Compiled kernels for the day's hottest loops, and the switch between them and NumPy.
 
-Each kernel is a loop numba compiles to machine code, ``nogil``: the work on the second core
-(tomorrow's draws, the counterfactual) then runs beside the day without waiting for the GIL.
-Each draws exactly what the NumPy path draws, bit for bit: the keyed streams' SplitMix64
-construction is integer arithmetic, and the logarithms are the C library's, as NumPy's are
-on this machine (``tests/test_compiled.py`` runs both paths and compares them).
+Each kernel is a loop numba compiles to machine code without the GIL, so the work on the
+second core (tomorrow's draws, the whole redraws' waits) runs beside the day without waiting
+for the main thread to let go of it. Each draws exactly what the NumPy path draws, bit for
+bit: the keyed streams' SplitMix64 construction is integer arithmetic, the rates multiply in
+the NumPy code's order, and the logarithms are the C library's, as NumPy's are on this machine
+(``tests/test_compiled.py`` runs both paths and compares them).
 
-numba compiles a kernel the first time a run uses it and caches the machine code on disk
-(``cache=True``: beside this file, or in the user's cache folder where the package is not
-writable; ``NUMBA_CACHE_DIR`` chooses another), so only a machine's first run pays for it.
-The NumPy path stays for platforms without numba: ``XINYONG_COMPILED=0`` chooses it, and so
-does a missing numba.
+The kernels are compiled the first time a process asks for one, and their machine code is
+cached on disk (``cache=True``: beside this file, or in the user's cache folder where the
+package is not writable; ``NUMBA_CACHE_DIR`` chooses another), so only a machine's first run
+pays for the compilation, and a process that does not simulate never imports numba. The
+NumPy path stays for platforms without numba: ``XINYONG_COMPILED=0`` chooses it, and so does
+a missing numba.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+import threading
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["ON", "Rates", "below", "kernel", "pair_waits", "uniform", "waits"]
+__all__ = ["ON", "Rates", "below", "pair_waits", "uniform", "waits"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+#: Whether the compiled kernels run: numba is installed and ``XINYONG_COMPILED`` is not 0 (a
+#: test may switch them off to compare the two paths).
+ON = (
+    os.environ.get("XINYONG_COMPILED", "1") != "0" and importlib.util.find_spec("numba") is not None
+)
+
+#: The kernels, each after those it calls.
+_KERNELS = ("_draw", "_key", "_uniform", "_below", "_waits", "_pair_waits")
+_ready = threading.Event()
+_compiling = threading.Lock()
 
 
-def _numba() -> Any:
-    if os.environ.get("XINYONG_COMPILED", "1") == "0":
-        return None
-    try:
+def _compile() -> None:
+    """Compile every kernel (or load it from the cache) the first time one is asked for, so
+    that numba's import (about a second and 70 MB) is paid only by a process that simulates:
+    without the GIL, cached on disk, with NumPy's rules for a division by zero."""
+    if _ready.is_set():
+        return
+    with _compiling:  # the second core may ask at the same time
+        if _ready.is_set():
+            return
         import numba
-    except ImportError:  # a platform without the compiler: the NumPy path
-        return None
-    return numba
 
-
-_NUMBA = _numba()
-#: Whether the compiled kernels run (a test may switch them off to compare the two paths).
-ON = _NUMBA is not None
-
-
-def kernel(fn: F) -> F:
-    """Compile ``fn`` (without the GIL, cached on disk, NumPy's rules for division by zero);
-    without numba, ``fn`` stays as it is (its callers then take the NumPy path)."""
-    if _NUMBA is None:
-        return fn
-    compiled: F = _NUMBA.njit(nogil=True, cache=True, error_model="numpy")(fn)
-    return compiled
+        here = globals()
+        for name in _KERNELS:  # a kernel calls those compiled before it
+            here[name] = numba.njit(nogil=True, cache=True, error_model="numpy")(here[name])
+        _ready.set()
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -56,7 +61,6 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53
 
 
-@kernel
 def _draw(key: np.uint64, id_: np.uint64) -> float:
     """One keyed uniform in (0, 1): SplitMix64's finaliser of ``key XOR id * golden``, its top
     53 bits, centred (as :meth:`xinyong.primitives.streams.Streams.uniform_keyed`)."""
@@ -69,7 +73,6 @@ def _draw(key: np.uint64, id_: np.uint64) -> float:
     return (float(z >> np.uint64(11)) + 0.5) * _TO_UNIT
 
 
-@kernel
 def _key(keys: np.ndarray, k: np.ndarray, j: int) -> np.uint64:
     """The key of draw ``j``: ``keys[k[j]]``; with no ``k``, ``keys[j]``, or the one key."""
     if k.size:
@@ -77,7 +80,6 @@ def _key(keys: np.ndarray, k: np.ndarray, j: int) -> np.uint64:
     return keys[0] if keys.size == 1 else keys[j]
 
 
-@kernel
 def _uniform(keys: np.ndarray, k: np.ndarray, ids: np.ndarray) -> np.ndarray:
     out = np.empty(ids.size, dtype=np.float64)
     for j in range(ids.size):
@@ -91,11 +93,11 @@ _NO_K = np.empty(0, dtype=np.int64)
 def uniform(keys: np.ndarray | np.uint64, k: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
     """Keyed uniforms in (0, 1), one per id ``ids[j]`` (a flat array), keyed by ``keys[k[j]]``;
     with ``k`` None, by ``keys[j]``, or by the one key given."""
+    _compile()
     keys = np.atleast_1d(np.asarray(keys, dtype=np.uint64))
     return _uniform(keys, _NO_K if k is None else k, ids)
 
 
-@kernel
 def _below(keys: np.ndarray, k: np.ndarray, ids: np.ndarray, chance: np.ndarray) -> np.ndarray:
     out = np.empty(ids.size, dtype=np.int64)
     m = 0
@@ -111,11 +113,11 @@ def below(
 ) -> np.ndarray:
     """The positions ``j`` whose keyed uniform (as :func:`uniform`) falls below ``chance[j]``,
     in order: the events a sensor detects, say."""
+    _compile()
     keys = np.atleast_1d(np.asarray(keys, dtype=np.uint64))
     return _below(keys, _NO_K if k is None else k, ids, chance)
 
 
-@kernel
 def _waits(
     keys: np.ndarray, k: np.ndarray, ids: np.ndarray, rate: np.ndarray, log_q: np.ndarray
 ) -> np.ndarray:
@@ -142,6 +144,7 @@ def waits(
     probability ``rate[j]`` (``log_q``: log(1 - rate), where known). Rate 1 waits 0 days; rate
     0 never comes (an infinite wait). As :func:`xinyong.model.behaviour.inverted` of
     :meth:`~xinyong.primitives.streams.Streams.uniform_keyed`, bit for bit."""
+    _compile()
     empty = np.empty(0, dtype=np.float64)
     return _waits(
         np.atleast_1d(np.asarray(keys, dtype=np.uint64)),
@@ -172,7 +175,6 @@ class Rates(NamedTuple):
     scales: tuple[np.ndarray, ...]
 
 
-@kernel
 def _pair_waits(
     keys: np.ndarray,
     pairs: np.ndarray,
@@ -214,4 +216,5 @@ def pair_waits(
     """Days each packed ``subject * n_k + behaviour`` pair waits for its next occurrence: its
     rate (as :meth:`xinyong.model.behaviour.Behaviours.rates`) and its wait (as
     :func:`waits`), in one pass, bit for bit."""
+    _compile()
     return _pair_waits(keys, pairs, n_k, base, listed, rates)
