@@ -70,9 +70,34 @@ class City:
         self.day = 0
         self.streams = Streams(seed)
         self.threads = threads
+        self._place(block)  # its own subjects and their population
+        self._second_core: Executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
+            if threads
+            else Inline()
+        )
+        self._draws_core: Executor = self._second_core  # tomorrow's draws, begun in the day
+        self._build(self._second_core if threads else None)  # half the first draws there
+        self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
+        self.clock: PhaseClock | None = None  # set to time the phases (--profile)
+        self.behaviour_alone = False  # a behaviour-only twin's shorter plan (behaviour_only)
+        self._observed = Today(0)  # the open day, between observe and judge
+        # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
+        # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
+        self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
+        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
+        # None in a whole run, which runs its twin after the city (records/simulation.py).
+        self.twin: City | None = None
+        self.books = Books(
+            len(scenario.behaviours), len(self.operators), list(scenario.sensors), self.sensor_of
+        )
+
+    def _place(self, block: Block | None) -> None:
+        """The city's own subjects (a block of a split run, or all) and their population,
+        households and organisations, and the social network between them."""
         self.population: Population | None = None
-        if scenario.population is not None:
-            self.population = generate_population(scenario.population, self.n, self.streams)
+        if self.scenario.population is not None:
+            self.population = generate_population(self.scenario.population, self.n, self.streams)
         orgs = self.population.organisations if self.population is not None else 0
         self.block = block or Block(0, self.n, 0, orgs)
         self.whole = self.block == Block(0, self.n, 0, orgs)
@@ -97,26 +122,22 @@ class City:
                 self.household_base = int(self.population.household[b.lo])
             self.population = self.population.block(b.lo, b.hi, b.org_lo, b.org_hi)
         self.network: SocialNetwork | None = None
-        if scenario.network is not None and self.population is not None:
+        if self.scenario.network is not None and self.population is not None:
             self.network = build_network(
-                self.population, scenario.network.friends, self.streams, self.base["citizen"]
+                self.population, self.scenario.network.friends, self.streams, self.base["citizen"]
             )
-        self._second_core: Executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
-            if threads
-            else Inline()
-        )
-        self._draws_core: Executor = self._second_core  # tomorrow's draws, begun in the day
-        setup_core = self._second_core if threads else None  # half the first draws' there
-        # The parts, stage by stage (engine/parts.py): each takes what it needs by name.
+
+    def _build(self, setup_core: Executor | None) -> None:
+        """The city's parts, stage by stage (:mod:`xinyong.engine.parts`), each taking what
+        it needs by name; half the first draws are made on ``setup_core``, if given."""
         setting = parts.Setting(
-            scenario=scenario,
+            scenario=self.scenario,
             streams=self.streams,
             days=self.days,
             population=self.population,
             own=self.own,
             total=self.total,
-            threads=threads,
+            threads=self.threads,
         )
         self.collectors = parts.collectors(setting)
         conduct = parts.conduct(setting)
@@ -124,9 +145,10 @@ class City:
         self.groups = parts.groups(setting, conduct, starts, self.collectors, setup_core)
         self.operators = parts.operators(setting, self.groups, starts)
         self.sensor_of = np.array(
-            [list(scenario.sensors).index(b.sensor) for b in scenario.behaviours], dtype=np.int16
+            [list(self.scenario.sensors).index(b.sensor) for b in self.scenario.behaviours],
+            dtype=np.int16,
         )
-        self.ledger = LedgerWriter.to(store) if store is not None else None
+        self.ledger = LedgerWriter.to(self.store) if self.store is not None else None
         self.effects = parts.effects(
             setting,
             self.operators,
@@ -135,23 +157,10 @@ class City:
             self.sensor_of,
             setup_core,
         )
-        if threads:
+        if self.threads:
             give_back()  # what the first draws left on the second core's arena
         self.org_gates = parts.org_gates(
             setting, self.operators, self.effects, self.groups, self.org_size
-        )
-        self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
-        self.clock: PhaseClock | None = None  # set to time the phases (--profile)
-        self.behaviour_alone = False  # a behaviour-only twin's shorter plan (behaviour_only)
-        self._observed = Today(0)  # the open day, between observe and judge
-        # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
-        # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
-        self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
-        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
-        # None in a whole run, which runs its twin after the city (records/simulation.py).
-        self.twin: City | None = None
-        self.books = Books(
-            len(scenario.behaviours), len(self.operators), list(scenario.sensors), self.sensor_of
         )
 
     # -- the day --------------------------------------------------------------------------

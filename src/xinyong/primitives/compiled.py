@@ -142,7 +142,7 @@ def waits(
     """Days each pair waits for its next occurrence, drawn by inversion from the keyed
     uniform of (``keys[k[j]]``, ``ids[j]``) (``k`` None: as :func:`uniform`) at daily
     probability ``rate[j]`` (``log_q``: log(1 - rate), where known). Rate 1 waits 0 days; rate
-    0 never comes (an infinite wait). As :func:`xinyong.model.behaviour.inverted` of
+    0 never comes (an infinite wait). As ``xinyong.model.behaviour._inverted`` of
     :meth:`~xinyong.primitives.streams.Streams.uniform_keyed`, bit for bit."""
     _compile()
     empty = np.empty(0, dtype=np.float64)
