@@ -9,8 +9,10 @@ listings leave their trace in the ledger.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ import xinyong
 from xinyong.engine.city import City
 from xinyong.engine.split import SplitCity
 from xinyong.records.counterparts import counterparts, series_of, window
+from xinyong.records.dataset import BlockDataset
 from xinyong.scenario import ScenarioError, validate_scenario
 from xinyong.scenario.published import load_record
 from xinyong.studies.validate import FAIL, INCONCLUSIVE, PASS, verdict
@@ -99,7 +102,16 @@ def test_a_split_run_with_a_timeline_and_a_warm_start_is_bit_identical(tmp_path:
     scenario = xinyong.load_scenario("history").with_sizes(citizens=6000, days=700)
     warm = scenario.model_copy(update={"warm_start": True})
     whole = City(warm, 7, None).run()
-    tally = SplitCity(warm, 7, 3, tmp_path).run()
+    tally = SplitCity(warm, 7, 3, partial(BlockDataset, tmp_path)).run()
+    files = str(tmp_path / "ledger" / "**" / "*.parquet")
+    before = (
+        duckdb.connect()
+        .execute(  # the blocks wrote the opening events too
+            f"SELECT count(*) FROM read_parquet('{files}', hive_partitioning = false) WHERE day < 0"
+        )
+        .fetchall()[0][0]
+    )
+    assert before == sum(len(t.events) for t in City(warm, 7, None)._opening) > 0
     assert tally.daily_lists == whole.tally().daily_lists
     for key in ("used", "denied"):
         assert np.array_equal(tally.service_daily[key], whole.tally().service_daily[key])

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.codes import ACTIONS, GateAction
 from xinyong.model.gates import Gates, GateStatus
 from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.codes import ACTIONS, GateAction
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse

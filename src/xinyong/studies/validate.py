@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xinyong.primitives.shown import Shown, figure_of
 from xinyong.scenario import Scenario, ScenarioError, load_scenario
 from xinyong.scenario.published import Record, load_record
 
@@ -170,7 +171,7 @@ def evaluate(expression: str, summary: dict[str, Any]) -> float:
     values = {f"_v{i}": _lookup(summary, p) for i, p in enumerate(paths)}
 
     def walk(node: ast.expr) -> float:
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in values:
@@ -220,7 +221,7 @@ def verdict(mean: float, lo: float, hi: float, low: float, high: float, seeds: i
 
 
 @dataclass
-class Validation:
+class Validation(Shown):
     """A scenario against its patterns or a record: one row per check.
 
     Attributes:
@@ -251,13 +252,9 @@ class Validation:
         return bool((self.rows["verdict"] == FAIL).any())
 
     def plot(self) -> Any:
-        """Each check's interval over seeds against its range, as a Plotly figure."""
-        from xinyong.views.validation_plot import validation_figure
-
-        return validation_figure(self)
-
-    def _repr_html_(self) -> str:
-        return self.plot()._repr_html_()  # type: ignore[no-any-return]
+        """Each check's interval over seeds against its range, as a Plotly figure (drawn by
+        the views: :mod:`xinyong.views.validation_plot`)."""
+        return figure_of(self)
 
 
 # Each worker process counts the days its runs have done, for the progress bar.
