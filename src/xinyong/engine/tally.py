@@ -17,6 +17,7 @@ from xinyong.engine.accuracy import honoured_lists
 from xinyong.model.org_gates import CORPORATE_HARMS
 from xinyong.primitives.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
 from xinyong.scenario import Scenario
+from xinyong.scenario.timeline import timeline_rows
 
 __all__ = ["Tally", "add_rows", "summarize"]
 
@@ -353,6 +354,12 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         )
     if c.get("population") is not None:
         out["population"] = {k: int(v) for k, v in c["population"].items()}
+    if scenario.timeline:
+        out["timeline"] = timeline_rows(scenario)
+        out["about"]["timeline"] = (
+            "the rules' dated changes, each in force from the start of its day (the scenario's "
+            "timeline, and changes made while the city ran)"
+        )
     if tally.twin_daily is not None:
         names = [b.name for b in scenario.behaviours]
         with_ = tally.occurred_daily.sum(axis=0)

@@ -41,6 +41,7 @@ __all__ = [
     "day_of",
     "in_force",
     "timeline_problems",
+    "timeline_rows",
 ]
 
 
@@ -184,3 +185,22 @@ def behaviour_timeline(scenario: Scenario) -> list[Change]:
 
 
 _RATE = re.compile(r"^behaviours\.[^.]+\.p$")
+
+
+def timeline_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    """The timeline as rows in day order: day, date (if the scenario has a start), what
+    changed, the paths set and the source."""
+    rows = []
+    for change in sorted(scenario.timeline, key=lambda c: day_of(c, scenario.start)):
+        day = day_of(change, scenario.start)
+        date = scenario.start + dt.timedelta(days=day) if scenario.start else None
+        rows.append(
+            {
+                "day": day,
+                "date": date.isoformat() if date else None,
+                "what": change.what,
+                "set": dict(change.set),
+                "source": change.source,
+            }
+        )
+    return rows

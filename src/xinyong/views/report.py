@@ -111,6 +111,25 @@ def _headline(s: dict) -> str:
     return f"<div class=stats>{cells}</div>"
 
 
+def _timeline(s: dict) -> str:
+    """The rules' dated changes, as a table (nothing for a run without any)."""
+    rows = s.get("timeline") or []
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{r['day']}</td><td>{html.escape(r['date'] or '')}</td>"
+        f"<td>{html.escape(r['what'])}</td><td>"
+        + html.escape("; ".join(f"{k} = {v}" for k, v in r["set"].items()))
+        + f"</td><td>{html.escape(r['source'] or 'assumption')}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<h2>Timeline: the rules' dated changes</h2><p class=note>Each in force from the start "
+        "of its day.</p><table class=odd><tr><th>day</th><th>date</th><th>what</th>"
+        f"<th>set</th><th>source</th></tr>{body}</table>"
+    )
+
+
 def figures_html(figures: list[tuple[str, go.Figure]], prefix: str = "fig") -> str:
     """Plots as a grid, each drawn from its JSON spec once plotly.js is unpacked."""
     parts = []
@@ -144,6 +163,7 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
         body = (
             intro
             + _headline(a.summary)
+            + _timeline(a.summary)
             + "<h2>Plots</h2>"
             + figures_html(city_figures(a))
             + "<details><summary><h2 style='display:inline'>"
