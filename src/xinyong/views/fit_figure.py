@@ -1,0 +1,234 @@
+"""The plot of a fit (``xinyong calibrate``): the record against the fitted model, and each
+parameter's posterior against its prior.
+
+The top panel reads every observation as one ratio: the fitted model's posterior predictive
+median over the published value, with its 95 % interval over the predictive runs, on a log
+scale where 1 is the published value and the band is "within a third". Observations the fit
+used and those held out are marked apart. Below, one panel per parameter: the posterior's
+density (weighted particles of the last generation) against the prior's, both per unit of the
+coordinate the prior is uniform in (log10 for a log-uniform prior, drawn on a log axis).
+
+This module takes plain tables (it imports nothing of xinyong), so any layer may call it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = ["fit_figure", "write_figure"]
+
+_COLOURS = {"fitted": "#1f77b4", "held out": "#d62728"}
+_SYMBOLS = {"fitted": "circle", "held out": "diamond-open"}
+_COLUMNS = 4
+_SHORT = {
+    "subjects ever listed": "ever listed",
+    "listed subjects who met their obligations": "met obligations",
+    "listed subjects who paid their debts, taxes or fines": "paid (all lists)",
+    "plane ticket purchases blocked": "plane blocks",
+    "high-speed train ticket purchases blocked": "train blocks",
+    "air passenger trips": "air trips",
+    "high-speed rail passenger trips": "rail trips",
+    "enterprises added to blacklists": "enterprises listed",
+    "enterprises": "enterprises",
+}
+
+
+def _label(row: Any) -> str:
+    name = _SHORT.get(row.quantity, row.quantity)
+    start = row["from"]
+    when = f"{start}→{row.date}" if isinstance(start, str) else row.date
+    return f"{name}, {when}"
+
+
+def fit_figure(
+    observations: pd.DataFrame,
+    posterior: pd.DataFrame,
+    marginals: dict[str, dict[str, Any]],
+    title: str,
+) -> go.Figure:
+    """The fit's figure.
+
+    Args:
+        observations: one row per observation (``Fit.observations()``): quantity, date,
+            from, role, published, predicted, predicted_low, predicted_high, runs.
+        posterior: one row per parameter (``Fit.table()``): parameter, median, low, high,
+            identified.
+        marginals: per parameter: ``coordinates`` and ``weights`` of the particles,
+            ``bounds`` of the prior (in its coordinate), ``log``, ``scale``.
+        title: the figure's title.
+    """
+    rows_below = math.ceil(len(marginals) / _COLUMNS)
+    specs: list[list[Any]] = [[{"colspan": _COLUMNS}, *[None] * (_COLUMNS - 1)]]
+    specs += [[{} for _ in range(_COLUMNS)] for _ in range(rows_below)]
+    titles = [
+        "Posterior predictive ÷ published, each observation (median and 95 % interval over "
+        f"{int(observations['runs'].max()) if len(observations) else 0} runs at posterior draws)"
+    ]
+    by_name = {r.parameter: r for r in posterior.itertuples()}
+    for name in marginals:
+        r = by_name[name]
+        verdict = "identified" if r.identified else "NOT identified"
+        titles.append(f"{name}<br>{r.median:.3g} [{r.low:.3g}, {r.high:.3g}] · {verdict}")
+    fig = make_subplots(
+        rows=1 + rows_below,
+        cols=_COLUMNS,
+        specs=specs,
+        subplot_titles=titles,
+        row_heights=[0.5, *[0.5 / max(rows_below, 1)] * rows_below],
+        vertical_spacing=0.22 / (1 + rows_below) + 0.05,
+    )
+    _observations(fig, observations)
+    for i, (name, m) in enumerate(marginals.items()):
+        _marginal(fig, name, m, by_name[name], row=2 + i // _COLUMNS, col=1 + i % _COLUMNS)
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        height=520 + 300 * rows_below,
+        width=1300,
+        template="plotly_white",
+        legend={"orientation": "h", "y": 1.02, "x": 0.0, "yanchor": "bottom"},
+        margin={"t": 110, "b": 40},
+    )
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def _observations(fig: go.Figure, obs: pd.DataFrame) -> None:
+    labels = [_label(r) for _, r in obs.iterrows()]
+    fig.add_hrect(y0=2 / 3, y1=4 / 3, fillcolor="#2ca02c", opacity=0.12, line_width=0, row=1, col=1)
+    fig.add_hline(y=1.0, line={"color": "#2ca02c", "width": 1}, row=1, col=1)
+    for role in ("fitted", "held out"):
+        part = obs[obs["role"] == role]
+        if part.empty:
+            continue
+        x = [labels[i] for i in part.index]
+        ratio = part["predicted"] / part["published"]
+        lo = part["predicted_low"] / part["published"]
+        hi = part["predicted_high"] / part["published"]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=ratio,
+                mode="markers",
+                name=f"{role} observations"
+                + (" (used by the fit)" if role == "fitted" else " (not used by the fit)"),
+                marker={
+                    "color": _COLOURS[role],
+                    "symbol": _SYMBOLS[role],
+                    "size": 10,
+                    "line": {"width": 2, "color": _COLOURS[role]},
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": hi - ratio,
+                    "arrayminus": ratio - lo,
+                },
+                customdata=np.stack(
+                    [
+                        part["published"],
+                        part["predicted"],
+                        part["predicted_low"],
+                        part["predicted_high"],
+                    ],
+                    axis=1,
+                ),
+                hovertemplate="%{x}<br>published %{customdata[0]:.3s}<br>predicted "
+                "%{customdata[1]:.3s} [%{customdata[2]:.3s}, %{customdata[3]:.3s}]<br>ratio "
+                "%{y:.2f}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            name="within a third of the published value",
+            marker={"symbol": "square", "size": 12, "color": "rgba(44,160,44,0.25)"},
+        ),
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(type="log", title_text="predicted ÷ published (log)", row=1, col=1)
+    fig.update_xaxes(categoryorder="array", categoryarray=labels, tickangle=-35, row=1, col=1)
+
+
+def _marginal(fig: go.Figure, name: str, m: dict[str, Any], r: Any, row: int, col: int) -> None:
+    a, b = m["bounds"]
+    u, w = np.asarray(m["coordinates"], float), np.asarray(m["weights"], float)
+    edges = np.linspace(a, b, 21)
+    density, _ = np.histogram(u, bins=edges, weights=w / w.sum(), density=True)
+    centres = (edges[:-1] + edges[1:]) / 2
+    x = 10.0**centres if m["log"] else centres
+    first = row == 2 and col == 1
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=density,
+            mode="lines",
+            line={"shape": "hvh", "color": "#1f77b4"},
+            fill="tozeroy",
+            name="posterior (last generation)",
+            showlegend=first,
+            legendgroup="posterior",
+            hovertemplate=f"{name} %{{x:.3g}}<br>density %{{y:.3g}}<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    ends = [10.0**a, 10.0**b] if m["log"] else [a, b]
+    fig.add_trace(
+        go.Scatter(
+            x=ends,
+            y=[1 / (b - a)] * 2,
+            mode="lines",
+            line={"dash": "dash", "color": "#7f7f7f"},
+            name="prior",
+            showlegend=first,
+            legendgroup="prior",
+            hoverinfo="skip",
+        ),
+        row=row,
+        col=col,
+    )
+    fig.add_vline(
+        x=r.median, line={"color": "#1f77b4", "width": 1, "dash": "dot"}, row=row, col=col
+    )
+    unit = "× current value" if m["scale"] else "value"
+    fig.update_xaxes(
+        type="log" if m["log"] else "linear",
+        title_text=unit + (" (log)" if m["log"] else ""),
+        title_font_size=10,
+        row=row,
+        col=col,
+    )
+    fig.update_yaxes(
+        title_text="density per log10" if m["log"] else "density",
+        title_font_size=10,
+        row=row,
+        col=col,
+    )
+
+
+def write_figure(fig: go.Figure, html: Path) -> list[Path]:
+    """Write the figure as self-contained HTML (opens offline), and as a PNG beside it when
+    kaleido can draw one; returns the files written."""
+    fig.write_html(html, include_plotlyjs=True, full_html=True)
+    written = [html]
+    try:
+        import kaleido  # noqa: F401  (optional: plotly's static image export)
+
+        png = html.with_suffix(".png")
+        fig.write_image(png, scale=1)
+        written.append(png)
+    except Exception:  # no kaleido, or no browser for it: the HTML is the plot
+        pass
+    return written
