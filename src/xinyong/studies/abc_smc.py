@@ -57,6 +57,7 @@ __all__ = [
     "Simulator",
     "Status",
     "job_seed",
+    "run_at",
 ]
 
 PYABC_MISSING = (
@@ -169,6 +170,11 @@ class LogDistance:
 
     def __call__(self, x: dict[str, float], x0: dict[str, float]) -> float:
         return float(np.sqrt(np.mean(self.misses(x, x0) ** 2)))
+
+
+def run_at(simulator: Simulator, values: dict[str, float], seed: int) -> dict[str, float]:
+    """In a worker: one run at given parameter values and seed (a predictive run)."""
+    return simulator.run(values, seed)
 
 
 # ---- executors -----------------------------------------------------------------------------

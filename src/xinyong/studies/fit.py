@@ -573,7 +573,7 @@ def _predictive(
 ) -> pd.DataFrame:
     """Runs at ``n`` draws from the posterior (each with its addressed seed), as many as the
     deadline allows."""
-    from xinyong.studies.abc_smc import job_seed
+    from xinyong.studies.abc_smc import job_seed, run_at
 
     names = [p.name for p in simulator.spec.parameters]
     if n <= 0:
@@ -589,7 +589,7 @@ def _predictive(
     while queue or running:
         while queue and len(running) < slots and time.monotonic() < deadline:
             i, values, s = queue.pop(0)
-            running[executor.submit(simulator.run, values, s)] = (i, values)
+            running[executor.submit(run_at, simulator, values, s)] = (i, values)
         if not running:
             break
         timeout = max(0.0, deadline - time.monotonic())

@@ -81,19 +81,19 @@ def fit_figure(
         cols=_COLUMNS,
         specs=specs,
         subplot_titles=titles,
-        row_heights=[0.5, *[0.5 / max(rows_below, 1)] * rows_below],
-        vertical_spacing=0.22 / (1 + rows_below) + 0.05,
+        row_heights=[0.46, *[0.54 / max(rows_below, 1)] * rows_below],
+        vertical_spacing=0.5 / (1 + rows_below),
     )
     _observations(fig, observations)
     for i, (name, m) in enumerate(marginals.items()):
         _marginal(fig, name, m, by_name[name], row=2 + i // _COLUMNS, col=1 + i % _COLUMNS)
     fig.update_layout(
-        title={"text": title, "x": 0.01},
-        height=520 + 300 * rows_below,
+        title={"text": title, "x": 0.01, "y": 0.995, "yanchor": "top"},
+        height=600 + 340 * rows_below,
         width=1300,
         template="plotly_white",
-        legend={"orientation": "h", "y": 1.02, "x": 0.0, "yanchor": "bottom"},
-        margin={"t": 110, "b": 40},
+        legend={"orientation": "h", "x": 0.0, "y": 0.97, "yanchor": "top", "yref": "container"},
+        margin={"t": 150, "b": 40},
     )
     fig.update_annotations(font_size=11)
     return fig
@@ -101,8 +101,24 @@ def fit_figure(
 
 def _observations(fig: go.Figure, obs: pd.DataFrame) -> None:
     labels = [_label(r) for _, r in obs.iterrows()]
-    fig.add_hrect(y0=2 / 3, y1=4 / 3, fillcolor="#2ca02c", opacity=0.12, line_width=0, row=1, col=1)
-    fig.add_hline(y=1.0, line={"color": "#2ca02c", "width": 1}, row=1, col=1)
+    band = {"mode": "lines", "hoverinfo": "skip", "showlegend": False, "x": labels}
+    fig.add_trace(go.Scatter(y=[4 / 3] * len(labels), line={"width": 0}, **band), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            y=[2 / 3] * len(labels),
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(44,160,44,0.15)",
+            **band,
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(y=[1.0] * len(labels), line={"color": "#2ca02c", "width": 1}, **band),
+        row=1,
+        col=1,
+    )
     for role in ("fitted", "held out"):
         part = obs[obs["role"] == role]
         if part.empty:
@@ -164,22 +180,35 @@ def _observations(fig: go.Figure, obs: pd.DataFrame) -> None:
 def _marginal(fig: go.Figure, name: str, m: dict[str, Any], r: Any, row: int, col: int) -> None:
     a, b = m["bounds"]
     u, w = np.asarray(m["coordinates"], float), np.asarray(m["weights"], float)
-    edges = np.linspace(a, b, 21)
-    density, _ = np.histogram(u, bins=edges, weights=w / w.sum(), density=True)
-    centres = (edges[:-1] + edges[1:]) / 2
-    x = 10.0**centres if m["log"] else centres
+    grid = np.linspace(a, b, 200)
+    density = _density(u, w / w.sum(), grid)
+    x = 10.0**grid if m["log"] else grid
     first = row == 2 and col == 1
     fig.add_trace(
         go.Scatter(
             x=x,
             y=density,
             mode="lines",
-            line={"shape": "hvh", "color": "#1f77b4"},
+            line={"color": "#1f77b4"},
             fill="tozeroy",
-            name="posterior (last generation)",
+            name="posterior (last generation; weighted kernel density)",
             showlegend=first,
             legendgroup="posterior",
             hovertemplate=f"{name} %{{x:.3g}}<br>density %{{y:.3g}}<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=10.0**u if m["log"] else u,
+            y=np.zeros_like(u),
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 9, "color": "#1f77b4"},
+            name="particles",
+            showlegend=first,
+            legendgroup="particles",
+            hoverinfo="skip",
         ),
         row=row,
         col=col,
@@ -216,6 +245,22 @@ def _marginal(fig: go.Figure, name: str, m: dict[str, Any], r: Any, row: int, co
         row=row,
         col=col,
     )
+
+
+def _density(u: np.ndarray, w: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A weighted Gaussian kernel density of particles on ``grid`` (Scott's bandwidth over
+    the effective sample size), reflected at the prior's ends so that it integrates to 1 over
+    the prior's range."""
+    a, b = grid[0], grid[-1]
+    ess = 1.0 / float(np.sum(w**2))
+    mean = float(np.sum(w * u))
+    sd = math.sqrt(max(float(np.sum(w * (u - mean) ** 2)), 1e-12))
+    h = max(1.06 * sd * ess ** (-1 / 5), (b - a) / 200)
+    out = np.zeros_like(grid)
+    for centre in (u, 2 * a - u, 2 * b - u):
+        z = (grid[:, None] - centre[None, :]) / h
+        out += (np.exp(-0.5 * z**2) * w[None, :]).sum(axis=1) / (h * math.sqrt(2 * math.pi))
+    return out
 
 
 def write_figure(fig: go.Figure, html: Path) -> list[Path]:
