@@ -292,7 +292,7 @@ def test_resuming_with_other_options_is_refused(stopped_and_resumed, record_file
 def test_a_budget_that_ends_before_the_first_generation_says_so(record_file: Path) -> None:
     from xinyong.studies.fit import calibrate
 
-    with pytest.raises(CalibrationError, match="ended before the first generation"):
+    with pytest.raises(CalibrationError, match=r"ended before the first generation"):
         calibrate(
             _tiny(),
             _spec(),

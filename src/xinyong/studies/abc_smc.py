@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cloudpickle
@@ -281,7 +282,25 @@ class BudgetSampler(pyabc.sampler.Sampler):
         stop_at: the deadline, read again before each submission.
         status: updated after each run, and handed to ``report``.
         report: called after each finished run (progress), or None.
+        keep: a folder to keep each finished run in (by generation and draw), so that a
+            resumed fit takes the runs of a generation cut short instead of running them
+            again (they are the same draws: the generation before is the same).
+        max_runs: stop once this many runs are made (a budget in runs, beside the deadline).
     """
+
+    def _kept(self, t: int, job: int) -> Any:
+        """A run of draw ``job`` of generation ``t`` kept before, or None."""
+        if self.keep is None:
+            return None
+        path = self.keep / f"t{t}-{job}.pkl"
+        return cloudpickle.loads(path.read_bytes()) if path.is_file() else None
+
+    def _keep(self, t: int, job: int, particle: Any) -> None:
+        if self.keep is not None:
+            self.keep.mkdir(parents=True, exist_ok=True)
+            temporary = self.keep / f".t{t}-{job}.pkl"
+            temporary.write_bytes(cloudpickle.dumps(particle))
+            temporary.replace(self.keep / f"t{t}-{job}.pkl")  # whole, or not there
 
     def __init__(
         self,
@@ -291,11 +310,15 @@ class BudgetSampler(pyabc.sampler.Sampler):
         stop_at: Callable[[], float],
         status: Status,
         report: Callable[[Status], None] | None = None,
+        keep: Path | None = None,
+        max_runs: int | None = None,
     ) -> None:
         super().__init__()
         self.executor, self.slots, self.seed = executor, slots, seed
         self.stop_at, self.status, self.report = stop_at, status, report
         self.stopped = False  # the deadline ended the fit
+        self.keep: Path | None = keep
+        self.max_runs = max_runs
         self._orphans: set[Future] = set()  # runs of a past generation still going
 
     def sample_until_n_accepted(
@@ -323,7 +346,8 @@ class BudgetSampler(pyabc.sampler.Sampler):
             if enough and all(j > accepted[n - 1] for j in running.values()):
                 self._orphans |= set(running)  # later draws than the n-th: not needed
                 break
-            if not enough and (time.monotonic() >= self.stop_at() or next_job >= max_eval):
+            spent = self.max_runs is not None and st.total_runs >= self.max_runs
+            if not enough and (time.monotonic() >= self.stop_at() or spent or next_job >= max_eval):
                 self.stopped = next_job < max_eval
                 for f in running:
                     f.cancel()
@@ -333,9 +357,22 @@ class BudgetSampler(pyabc.sampler.Sampler):
                 sample.ok = False
                 return sample
             while not enough and len(running) + len(self._orphans) < self.slots:
+                if self.max_runs is not None and st.total_runs + len(running) >= self.max_runs:
+                    break
+                kept = self._kept(t, next_job)
+                if kept is not None:  # run before an interruption: the same draw, the same run
+                    done[next_job] = kept
+                    st.runs += 1
+                    st.accepted += int(kept.accepted)
+                    next_job += 1
+                    accepted = sorted(j for j, p in done.items() if p.accepted)
+                    enough = len(accepted) >= n
+                    continue
                 fut = self.executor.submit(_one, payload, job_seed(self.seed, t, next_job))
                 running[fut] = next_job
                 next_job += 1
+            if enough and all(j > accepted[n - 1] for j in running.values()):
+                continue
             finished, _ = wait(
                 set(running) | self._orphans, timeout=1.0, return_when=FIRST_COMPLETED
             )
@@ -344,6 +381,7 @@ class BudgetSampler(pyabc.sampler.Sampler):
                     job = running.pop(fut)
                     particle, seconds = fut.result()
                     done[job] = particle
+                    self._keep(t, job, particle)
                     st.runs += 1
                     st.total_runs += 1
                     st.accepted += int(particle.accepted)

@@ -19,7 +19,9 @@ every observation, the fitted ones and those held out. It returns a :class:`Fit`
 
 With ``out``, the folder holds ``abc.db`` (pyabc's database: every generation, so that
 ``resume`` continues the fit), ``calibration.json`` (what was fitted, to what, how),
-``posterior.csv``, ``observations.csv``, ``generations.csv``, ``predictive.csv``,
+``runs/`` (every run of the fit, by generation and draw, so that a resumed fit does not run
+again those of a generation cut short), ``posterior.csv``, ``observations.csv``,
+``generations.csv``, ``predictive.csv``,
 ``fitted.toml``, ``fit.html`` and, where kaleido is installed, ``fit.png``.
 
 The budget (``hours``) covers everything: the fit stops early enough to leave the predictive
@@ -64,7 +66,7 @@ IDENTIFIED_WIDTH = 0.5
 #: record may want a value beyond the prior.
 EDGE = 0.05
 #: Files of a fit's folder.
-DB_FILE, SPEC_FILE = "abc.db", "calibration.json"
+DB_FILE, SPEC_FILE, RUNS_FOLDER = "abc.db", "calibration.json", "runs"
 
 
 @dataclass
@@ -356,6 +358,7 @@ def calibrate(
     generations: int | None = None,
     predictive: int = 30,
     hours: float = 1.0,
+    max_runs: int | None = None,
     workers: int | None = None,
     ray_address: str | None = None,
     out: str | Path | None = None,
@@ -382,6 +385,7 @@ def calibrate(
         generations: stop after this many generations (None: the budget or epsilon decides).
         predictive: runs at posterior draws, after the fit, for the predictive intervals.
         hours: the wall-time budget of the whole call.
+        max_runs: a budget in runs of the fit, beside the hours (None: none).
         workers: local processes (default: the machine's cores); ignored with Ray.
         ray_address: run on Ray instead: a cluster's address, or ``local``.
         out: a folder to write the fit to (needed to resume).
@@ -450,6 +454,8 @@ def calibrate(
         stop_at=lambda: started + budget - reserve(),
         status=status,
         report=(lambda s: progress(_progress(s, started))) if progress else None,
+        keep=folder / RUNS_FOLDER if folder is not None else None,
+        max_runs=max_runs,
     )
     prior = pyabc.Distribution(
         **{
@@ -478,7 +484,8 @@ def calibrate(
         if history.max_t < 0:
             per_run = np.mean(status.run_seconds) if status.run_seconds else math.nan
             raise CalibrationError(
-                f"the budget of {hours:g} hours ended before the first generation "
+                f"the budget ({hours:g} hours{f', {max_runs} runs' if max_runs else ''}) "
+                "ended before the first generation "
                 f"({status.runs} of {population} runs, {per_run:.0f} s each): give more --hours, "
                 "fewer --citizens or a smaller --population"
                 + (f"; --resume continues from {folder}" if folder else "")

@@ -47,6 +47,9 @@ def calibrate_command(
     hours: Annotated[
         float, typer.Option(help="The wall-time budget, fit and predictive runs.")
     ] = 1.0,
+    max_runs: Annotated[
+        int | None, typer.Option(min=1, help="A budget in runs of the fit, beside --hours.")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Local processes [default: the machine's cores].")
     ] = None,
@@ -125,6 +128,7 @@ def calibrate_command(
                 generations=generations,
                 predictive=predictive,
                 hours=hours,
+                max_runs=max_runs,
                 workers=workers,
                 ray_address=ray,
                 out=folder,
