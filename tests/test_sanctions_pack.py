@@ -71,7 +71,7 @@ REWARDS: dict[str, list[Row]] = {
 SANCTIONS: dict[str, list[Row]] = {
     "No plane or train tickets": [
         ("rule", "air", {"deny"}, "no plane tickets"),
-        ("rule", "rail", {"deny"}, "no train tickets"),
+        ("rule", "rail", {"deny"}, "no high-speed train tickets"),
     ],
     "no hotel rooms": [("rule", "hotel", {"deny"}, "no hotel rooms")],
     "no luxury goods": [("rule", "luxury_shop", {"deny"}, "no luxury goods")],
@@ -291,9 +291,8 @@ def test_the_header_maps_every_phrase() -> None:
 def test_rongcheng_keeps_the_lists_the_table_names(lists: dict[str, dict[str, Any]]) -> None:
     debtors = lists["dishonest-debtors"]
     assert debtors["title"] == "a dishonest debtor" and debtors["kind"] == "black"
-    assert set(debtors["behaviours"]) == {
+    assert set(debtors["behaviours"]) == {  # court judgments: the SPC list's triggers
         "contract_breach_judgment",
-        "contract_duty_failure",
         "private_lending_breach",
         "utility_arrears_judgment",
     }
@@ -368,7 +367,7 @@ def test_a_listed_citizen_is_told_why_at_the_ticket_office(run: xinyong.Run) -> 
     assert decision.text.startswith("You are discredited: ")
     assert (
         f"listed as a dishonest debtor by 'city' since day {row.since}, until day "
-        f"{row.until}. No train tickets."
+        f"{row.until}. No high-speed train tickets."
     ) in decision.text
     assert run.gate("bank_account", int(row.subject)).action == "deny"
     assert "dishonest debtor" in run.gate("phone", int(row.subject)).text

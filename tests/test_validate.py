@@ -24,7 +24,7 @@ def test_built_in_cities_match_the_published_record(name: str, citizens: int) ->
 
 
 def test_a_mis_set_pack_fails() -> None:
-    """Private lending breaches ten times as often: the debtor list outgrows its stock."""
+    """Private lending breaches ten times as often: too many people are put on the list."""
     data = xinyong.load_scenario("rongcheng").model_dump(by_alias=True)
     for b in data["behaviours"]:
         if b["name"] == "private_lending_breach":
@@ -33,14 +33,14 @@ def test_a_mis_set_pack_fails() -> None:
     result = validate(wrong, "rongcheng", citizens=20_000, seeds=2)
     assert not result.passed
     failed = result.rows[result.rows["verdict"] == "FAIL"]
-    assert "dishonest-debtor list stock" in set(failed["pattern"])
+    assert "people newly put on the debtor list" in set(failed["pattern"])
 
 
 def test_the_command_exits_1_on_a_failed_pattern(tmp_path: Path) -> None:
     patterns = tmp_path / "strict.toml"
     patterns.write_text(
         'scenario = "reference"\n[[patterns]]\nname = "nobody listed"\n'
-        'value = "{listed_share} * 100"\npublished = 0\nlow = -1\nhigh = -0.5\n'
+        'value = "{listed_share} * 100"\npublished = 0\nlow = -50\nhigh = -40\n'
         'unit = "%"\nsource = "a test"\n'
     )
     cmd = [
@@ -61,7 +61,9 @@ def test_the_command_exits_1_on_a_failed_pattern(tmp_path: Path) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1, out.stderr
     assert "FAIL" in out.stdout and "[1] a test" in out.stdout
-    patterns.write_text(patterns.read_text().replace("low = -1\nhigh = -0.5", "low = 0\nhigh = 50"))
+    patterns.write_text(
+        patterns.read_text().replace("low = -50\nhigh = -40", "low = -5\nhigh = 50")
+    )
     assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
     # An override that puts everyone at the floor lists everyone: the pattern fails again.
     floor = subprocess.run(

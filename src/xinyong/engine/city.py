@@ -36,7 +36,9 @@ from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
 from xinyong.records.store import RunStore
 from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
-from xinyong.scenario.timeline import Change, changes_by_day, checked_timeline, in_force
+from xinyong.scenario.change import Change
+from xinyong.scenario.loading import checked_timeline
+from xinyong.scenario.timeline import changes_by_day, in_force
 
 __all__ = ["Block", "City", "Group"]
 
@@ -116,10 +118,13 @@ class City:
         self.collectors = parts.collectors(self)
         self.groups = parts.groups(self, setup_core)
         self.operators = parts.operators(self)
+        # A warm start's opening listings, with the events that made them (for the ledger).
+        self._opening = parts.warm_start(self) if scenario.warm_start else []
         self.sensor_of = np.array(
             [list(scenario.sensors).index(b.sensor) for b in scenario.behaviours], dtype=np.int16
         )
         self.ledger = LedgerWriter(store) if store is not None else None
+        self._write_opening()
         self.effects = parts.effects(self, setup_core)
         if threads:
             give_back()  # what the first draws left on the second core's arena
@@ -487,10 +492,25 @@ class City:
             Events.concat([self.injected[day], events]) if day in self.injected else events
         )
 
+    def _write_opening(self) -> None:
+        """Write a warm start's opening events to the ledger, once, before day 0's."""
+        if self.ledger is None or self.day != 0:
+            return
+        for trace in self._opening:
+            self.ledger.append(
+                trace.day,
+                trace.operator,
+                trace.events,
+                trace.points,
+                np.zeros(len(trace.events), dtype=bool),
+            )
+        self._opening = []
+
     def attach(self, store: RunStore) -> None:
         """Start writing the ledger of the coming days to a store (after a rebuild)."""
         self.store = store
         self.ledger = LedgerWriter(store)
+        self._write_opening()
 
     def write_ledger(
         self, sink: Callable[[dict[str, np.ndarray]], None], threads: bool = True
@@ -498,6 +518,7 @@ class City:
         """Write the ledger of the coming days to ``sink`` (a block's Parquet files), on a
         thread of its own or, with ``threads=False``, in the simulating thread."""
         self.ledger = LedgerWriter(sink, in_background=threads)
+        self._write_opening()
 
     def behaviour_only(self) -> None:
         """Make this city simulate what subjects do, and nothing else: exact for a city where

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from xinyong.model import opening
 from xinyong.model.behaviour import Behaviours
 from xinyong.model.collectors import CollectorNetwork
 from xinyong.model.consequences import ConsequenceState, initial_response
 from xinyong.model.dissent import desired_dissent, expressed_dissent
+from xinyong.model.opening import Trace
 from xinyong.model.operators import OperatorState, routing
 from xinyong.model.org_gates import OrganisationGates
 from xinyong.model.population import conduct_factors
@@ -250,6 +252,26 @@ def operators(city: City) -> list[OperatorState]:
             )
         )
     return states
+
+
+def warm_start(city: City) -> list[Trace]:
+    """Open the city's blacklists at their steady state, for each kind of subject, and count
+    each opening listing's event under the schemes that receive it
+    (:mod:`xinyong.model.opening`); the events, for the ledger."""
+    s = city.scenario
+    traces = []
+    for kind, group in city.groups.items():
+        index = [i for i, b in enumerate(s.behaviours) if b.subject == kind]
+        traces += opening.warm_start(
+            city.operators,
+            kind,
+            group.behaviours,
+            group.sensors,
+            index,
+            city.streams,
+            city.base[kind],
+        )
+    return traces
 
 
 def effects(city: City, second_core: Executor | None = None) -> ConsequenceState | None:

@@ -61,16 +61,14 @@ class GateStatus:
     covered: dict[str, np.ndarray | None] = field(default_factory=dict)
     schemes: dict[str, list[str]] = field(default_factory=dict)
     age: np.ndarray | None = None
-    leads_blacklisted: Callable[..., np.ndarray] | None = None
+    leads_blacklisted: Callable[[np.ndarray], np.ndarray] | None = None
 
-    def rep_of_blacklisted(self, citizens: np.ndarray, only: str | None = None) -> np.ndarray:
-        """The legal representative of a blacklisted organisation (``only``: of one on the
-        organisations' list of that name)."""
+    def rep_of_blacklisted(self, citizens: np.ndarray) -> np.ndarray:
+        """The legal representative of an organisation on a list that binds its
+        representative (a judgment debtor), or on its scheme's listing."""
         if self.leads_blacklisted is None:
             return np.zeros(citizens.size, dtype=bool)
-        if only is None:
-            return self.leads_blacklisted(citizens)
-        return self.leads_blacklisted(citizens, only)
+        return self.leads_blacklisted(citizens)
 
     def is_covered(self, operator: str, citizens: np.ndarray) -> np.ndarray:
         """Whether ``operator`` scores each citizen."""
@@ -179,8 +177,6 @@ class Gates:
             return status.parent_on(rule.parent_red, citizens)
         if rule.company_blacklisted:
             return status.rep_of_blacklisted(citizens)
-        if rule.company_on_list is not None:
-            return status.rep_of_blacklisted(citizens, rule.company_on_list)
         out = np.zeros(citizens.size, dtype=bool)
         for op in self.operators_of(rule, status):
             covered = status.covered.get(op)
@@ -310,8 +306,6 @@ class Gates:
             return "A parent is discredited:"
         if rule.company_blacklisted:
             return "legal representative of a blacklisted company:"
-        if rule.company_on_list is not None:
-            return f"legal representative of a company on the list '{rule.company_on_list}':"
         if rule.parent_red is not None:
             title = next(
                 (v.title or v.name for v in status.lists if v.name == rule.parent_red),
@@ -359,7 +353,6 @@ def _conditions(rules: list[SanctionRule], services: list[str]) -> list[_Conditi
         "parent_blacklisted",
         "parent_red",
         "company_blacklisted",
-        "company_on_list",
     )
     groups: dict[tuple, list[SanctionRule]] = {}
     for rule in rules:

@@ -76,6 +76,7 @@ class _List:
         # list, those put on it for the first time, and those removed once their obligation
         # was met. The record's cumulative figures are read from them.
         self.joined = self.first_joined = self.performed = 0
+        self.opened = 0  # members at the start (an opening stock or a warm start)
         self.escalation = spec.escalation
         self.stage = np.zeros(n if spec.escalation else 0, dtype=np.int8)
         self.stage_since = np.zeros(n if spec.escalation else 0, dtype=np.int32)
@@ -194,6 +195,7 @@ class ListBook:
             lst.start(who, 0, lst.spec.term_days, lst.spec.repair_after_days or 0)
             lst.joined -= who.size  # the opening stock joined before the run: no flow of it
             lst.first_joined -= who.size
+            lst.opened += who.size
             lst.since[who] = since
             lst.until[who] = since + lst.spec.term_days
             if lst.repairs:
@@ -204,6 +206,28 @@ class ListBook:
             self._opening.add(i, OPENED, who, black=True)
         if self._opening.entries:
             self._update_black_any(self._opening.toggled())
+
+    def open_members(
+        self, i: int, who: np.ndarray, since: np.ndarray, k: np.ndarray, stream: str
+    ) -> None:
+        """Put subjects on list ``i`` before day 0 (a warm start: :mod:`xinyong.model.opening`),
+        each listed on its day ``since`` (negative) for violation ``k``'s term; the day each
+        meets its obligation is drawn from ``stream`` (memoryless: afresh from day 0). They are
+        reported with day 0's changes, as the opening stock, and are not counted as joining."""
+        lst = self.lists[i]
+        lst.start(who, 0, lst.term[k], lst.wait[k])
+        lst.joined -= who.size  # they joined before the run: no flow of it
+        lst.first_joined -= who.size
+        lst.opened += who.size
+        lst.since[who] = since
+        lst.until[who] = since + np.minimum(lst.term[k], lst.max_term)
+        if lst.repairs:
+            lst.repair_from[who] = since + np.maximum(lst.wait[k], 0)
+        if lst.met_rate > 0:
+            lst.met_on[who] = self._met_wait(stream, SETUP, who, lst.met_rate)
+        self._schedule(lst, who)
+        self._opening.add(i, OPENED, who, black=lst.black)
+        self._update_black_any(who)
 
     def _met_wait(self, stream: str, day: int, who: np.ndarray, rate: float) -> np.ndarray:
         """Days from ``day`` until the obligation is met: geometric, at least one."""

@@ -194,6 +194,23 @@ class OperatorState:
             book.retune(operator.scheme.lists, behaviours)
             book.redraw_obligations(day)
 
+    def takes(self, k: np.ndarray, who: np.ndarray) -> np.ndarray:
+        """Whether this operator counts behaviour ``k`` of subject ``who`` (local ids): it
+        receives it, gives it points, and covers the subject."""
+        out = self._takes[k]
+        if self.covered is not None:
+            out = out & self.covered[who]
+        return out
+
+    def count_before(self, who: np.ndarray, k: np.ndarray) -> None:
+        """Count events from before day 0 (a warm start's listing judgments) into both
+        standings' scores, clamped to the scale; the running aggregates follow."""
+        for standing in (self.standing, self.counterfactual):
+            score = standing.score.astype(np.int64)
+            np.add.at(score, who, self.points[k])
+            standing.score[:] = np.clip(score, standing.floor, standing.ceiling)
+        self.recount(0)
+
     def _covered_aggregates(self) -> None:
         # Subjects the scheme does not cover never move: their share of the aggregates is fixed.
         covered = self.covered

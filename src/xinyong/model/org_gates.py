@@ -47,23 +47,26 @@ def org_listed(
     operators: list[OperatorState],
     orgs: np.ndarray,
     counterfactual: bool = False,
-    only: str | None = None,
+    representative: bool = False,
 ) -> np.ndarray:
-    """Whether each organisation (local id) is on a company operator's listing or blacklist
-    (``only``: on the list of that name)."""
+    """Whether each organisation (local id) is on a company operator's listing or blacklist;
+    with ``representative``, only the blacklists that bind its legal representative in person
+    (``binds_representative``: the judgment debtors', not an administrative directory's)."""
     out = np.zeros(orgs.size, dtype=bool)
     for op in operators:
         if op.subject != "company":
             continue
         standing = op.counterfactual if counterfactual else op.standing
         book = op.cf_lists if counterfactual else op.lists
-        if only is not None:
-            if only in book.names:
-                out |= book.lists[book.names.index(only)].member[orgs]
-            continue
         out |= standing.listed[orgs]
-        if book:
+        if not book:
+            continue
+        if not representative or all(lst.spec.binds_representative for lst in book.lists):
             out |= book.black_any[orgs]
+            continue
+        for lst in book.lists:
+            if lst.black and lst.spec.binds_representative:
+                out |= lst.member[orgs]
     return out
 
 
@@ -74,9 +77,9 @@ def leads_blacklisted(
     org_base: int,
     counterfactual: bool = False,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """The condition 'legal representative of a blacklisted organisation' (or, called with
-    ``only``, of an organisation on that list), for citizens given by local ids (a citizen
-    represents at most the one organisation employing them)."""
+    """The condition 'legal representative of a blacklisted organisation' (on a list that binds
+    its representative), for citizens given by local ids (a citizen represents at most the one
+    organisation employing them)."""
     return _LeadsBlacklisted(operators, population, citizen_base, org_base, counterfactual)
 
 
@@ -96,7 +99,7 @@ class _LeadsBlacklisted:
         self.citizen_base, self.org_base = citizen_base, org_base
         self.counterfactual = counterfactual
 
-    def __call__(self, citizens: np.ndarray, only: str | None = None) -> np.ndarray:
+    def __call__(self, citizens: np.ndarray) -> np.ndarray:
         population, n_orgs = self.population, self.population.organisations
         org = population.employer[citizens].astype(np.int64) - self.org_base
         here = (org >= 0) & (org < n_orgs)  # an employer in another block: not its rep
@@ -108,7 +111,7 @@ class _LeadsBlacklisted:
         )
         out = np.zeros(citizens.size, dtype=bool)
         if rep.any():
-            out[rep] = org_listed(self.operators, org[rep], self.counterfactual, only)
+            out[rep] = org_listed(self.operators, org[rep], self.counterfactual, True)
         return out
 
 
@@ -193,14 +196,21 @@ class OrganisationGates:
         if rule.rep_blacklisted:
             return status.blacklisted(rep) if not counterfactual else status.any_black(rep)
         assert rule.grades is not None
-        name = rule.operator or self._first
-        op = next((o for o in self.operators if o.name == name), None)
+        op = self._grading(rule)
         if op is None:  # no company scheme: no corporate grades to read
             return np.zeros(orgs.size, dtype=bool)
         standing = op.counterfactual if counterfactual else op.standing
         names = standing.grade_names
         wanted = np.array([names.index(g) for g in rule.grades])
         return np.isin(standing.grades(orgs, self.today), wanted)
+
+    def _grading(self, rule: OrgRule) -> OperatorState | None:
+        """The company operator whose grades a rule reads: the one it names, the first
+        running its scheme, or the first; None where there is none (the rule is idle)."""
+        if rule.scheme is not None:
+            return next((o for o in self.operators if o.scheme.name == rule.scheme), None)
+        name = rule.operator or self._first
+        return next((o for o in self.operators if o.name == name), None)
 
     def decide_many(
         self, service: str, orgs: np.ndarray, counterfactual: bool = False
@@ -235,7 +245,8 @@ class OrganisationGates:
         if rule.rep_on_list is not None or rule.rep_blacklisted:
             why = "Its legal representative is discredited:"
         elif rule.grades is not None:
-            why = f"Corporate grade {'/'.join(rule.grades)} under '{rule.operator or self._first}':"
+            op = self._grading(rule)
+            why = f"Corporate grade {'/'.join(rule.grades)} under '{op.name if op else '-'}':"
         return f"{why} {rule.what[:1].upper() + rule.what[1:]}."
 
     # -- the day ---------------------------------------------------------------------------

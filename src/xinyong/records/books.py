@@ -319,6 +319,10 @@ def operator_counts(op: OperatorState, day: int) -> dict[str, Any]:
             lst.spec.name: {
                 "members": int(lst.member.sum()),
                 "ever_listed": int(lst.ever.sum()),
+                "opening_members": lst.opened,
+                "joined": lst.joined,
+                "first_joined": lst.first_joined,
+                "performed": lst.performed,
                 "counterfactual_members": int(cf_lst.member.sum()),
                 "wrongly_listed": int((lst.member & ~cf_lst.member).sum()),
                 "wrongly_missing": int((~lst.member & cf_lst.member).sum()),

@@ -206,18 +206,18 @@ def window(record: Record, start: dt.date, end: dt.date) -> list[Observation]:
     run's count begins)."""
     out: list[Observation] = []
     late = start > record.start
-    groups: dict[tuple[str, str], list[Observation]] = {}
+    groups: dict[tuple[str, tuple[str, ...], str | None], list[Observation]] = {}
     for o in record.observations:
         first = o.from_ or o.date
         if o.kind == "cumulative" and late:
-            if start - dt.timedelta(days=1) <= o.date <= end:
-                groups.setdefault((o.quantity, o.scope), []).append(o)
+            if start - dt.timedelta(days=1) <= o.date <= end:  # same count, whatever the words
+                groups.setdefault((o.quantity, subjects_of(o), role_of(o)), []).append(o)
             continue
         if o.kind == "rate":
             first = o.date - dt.timedelta(days=364)
         if start <= first and o.date <= end:
             out.append(o)
-    for (_, _), pair in groups.items():
+    for pair in groups.values():
         pair.sort(key=lambda o: o.date)
         a, b = pair[0], pair[-1]
         if a.date == b.date or b.value <= a.value:

@@ -10,13 +10,13 @@ from pydantic import Field, ValidationError, field_validator
 
 from xinyong.scenario.base import _Model
 from xinyong.scenario.behaviours import Behaviour, Sensor
+from xinyong.scenario.change import Change
 from xinyong.scenario.consequences import Consequences
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.operators import Operator, SharingRule
 from xinyong.scenario.published import RecordSpec
 from xinyong.scenario.response import ListedResponse, Response
 from xinyong.scenario.schemes import Grade, ListingRule, PointRule, Scheme, ScoreScale
-from xinyong.scenario.timeline import Change
 
 __all__ = [
     "HouseholdMix",
@@ -140,6 +140,12 @@ class Scenario(_Model):
     )
     record: RecordSpec | None = Field(
         default=None, description="how the run meets a published record (xinyong validate)"
+    )
+    warm_start: bool = Field(
+        default=False,
+        description="start the blacklists at the steady state of their own process, each "
+        "opening listing with the event that made it (a city in the middle of its lists' "
+        "lives); default: empty lists",
     )
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:

@@ -95,11 +95,6 @@ class SanctionRule(_Model):
         description="the legal representative of a blacklisted organisation "
         "(restricted in person: SPC consumption limits)",
     )
-    company_on_list: str | None = Field(
-        default=None,
-        description="the legal representative of an organisation on this list (an "
-        "organisations' list's name)",
-    )
     source: str | None = None
 
 
@@ -129,6 +124,10 @@ class OrgRule(_Model):
     blacklisted: bool = False
     grades: list[str] | None = None
     operator: str | None = None
+    scheme: str | None = Field(
+        default=None,
+        description="grades under every operator running this scheme (idle where none does)",
+    )
     rep_on_list: str | None = None
     rep_blacklisted: bool = False
     source: str | None = None

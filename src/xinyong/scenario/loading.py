@@ -17,10 +17,11 @@ from pydantic import BaseModel, ValidationError
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.models import Scenario
 from xinyong.scenario.packs import builtin_scenarios, read_data_file, resolve_references
+from xinyong.scenario.paths import set_paths
 from xinyong.scenario.timeline import timeline_problems
 from xinyong.scenario.validation import consistency_problems
 
-__all__ = ["load_scenario", "validate_scenario"]
+__all__ = ["checked_timeline", "load_scenario", "validate_scenario"]
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -102,6 +103,9 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
             REASON``.
     """
     data = resolve_references(data, source, folder)
+    changes = data.pop("set", None) if isinstance(data, dict) else None
+    if changes is not None:
+        return _with_changes(validate_scenario(data, source, None), changes, source)
     absurd = _absurd_numbers(data)
     if absurd:
         raise ScenarioError(
@@ -123,11 +127,42 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
         raise ScenarioError("\n".join(lines)) from None
     problems = consistency_problems(scenario)
     if not problems and scenario.timeline:  # each change checked on a valid scenario
-        problems = timeline_problems(scenario)
+        problems = timeline_problems(scenario, validate_scenario)
     if problems:
         raise ScenarioError(
             "\n".join(
                 f"scenario '{source}', {field} = {value!r}: {reason}"
+                for field, value, reason in problems
+            )
+        )
+    return scenario
+
+
+def _with_changes(base: Scenario, changes: Any, source: str) -> Scenario:
+    """A scenario's own ``set`` table (paths as ``--set``) applied to what its packs say."""
+    if not isinstance(changes, dict) or not changes:
+        raise ScenarioError(
+            f"scenario '{source}', set: a table of paths and values, e.g. "
+            'set = { "sensors.camera.misidentify" = 0.05 }'
+        )
+    try:
+        return validate_scenario(set_paths(base.model_dump(by_alias=True), changes), source)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in the scenario's own set table)") from None
+
+
+def checked_timeline(scenario: Scenario) -> Scenario:
+    """The scenario, once every change of its timeline is checked (see
+    :func:`~xinyong.scenario.timeline.timeline_problems`).
+
+    Raises:
+        ScenarioError: one line per problem, naming the change, the path and the fix.
+    """
+    problems = timeline_problems(scenario, validate_scenario)
+    if problems:
+        raise ScenarioError(
+            "\n".join(
+                f"scenario '{scenario.name}', {field} = {value!r}: {reason}"
                 for field, value, reason in problems
             )
         )

@@ -4,7 +4,9 @@ that reviews their records, and the sharing platform that passes records between
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from typing import Any
+
+from pydantic import ConfigDict, Field, model_validator
 
 from xinyong.scenario.base import Probability, _Model
 from xinyong.scenario.schemes import Scheme
@@ -37,6 +39,27 @@ class Operator(_Model):
         description="the districts whose residents it scores (a city in a "
         "nation); default everywhere",
     )
+    national_lists: list[str] = Field(
+        default=[],
+        description="lists of its scheme that a national operator keeps instead: not kept "
+        "here, so each person holds one membership, which services read by its name",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _leave_national_lists(cls, data: Any) -> Any:
+        """Drop from the scheme the lists a national operator keeps (one membership each)."""
+        if not isinstance(data, dict) or not data.get("national_lists"):
+            return data
+        scheme, names = data.get("scheme"), data["national_lists"]
+        if isinstance(scheme, dict) and isinstance(scheme.get("lists"), list):
+            kept = [
+                lst
+                for lst in scheme["lists"]
+                if not (isinstance(lst, dict) and lst.get("name") in names)
+            ]
+            data = {**data, "scheme": {**scheme, "lists": kept}}
+        return data
 
 
 class SharingRule(_Model):

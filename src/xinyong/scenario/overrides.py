@@ -27,253 +27,32 @@ a :class:`OverrideError` that says how to fix it.
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
-import tomllib
-import types
-import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-from pydantic import BaseModel
 
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.loading import validate_scenario
 from xinyong.scenario.models import Scenario
+from xinyong.scenario.paths import (
+    OverrideError,
+    element_key,
+    get,
+    normalise,
+    parse,
+    parse_value,
+    set_paths,
+)
 
-__all__ = ["OverrideError", "apply", "differences", "get", "normalise", "parse", "parse_value"]
-
-#: The field that names an element of a list, by the list's model, tried in order.
-_KEYS = ("name", "grade", "behaviour", "service", "kind")
-
-#: The scheme fields a single-scheme scenario keeps at its top level.
-_SINGLE_SCHEME = ("score", "grades", "listed_grade", "listing")
-
-
-class OverrideError(ScenarioError):
-    """An override whose path or value cannot be used, with what to write instead."""
-
-
-# ---- reading text ----------------------------------------------------------------------------
-
-
-def parse_value(text: str) -> Any:
-    """A value given as text: a TOML value, else JSON (``null``), else the text itself.
-
-    >>> parse_value("0.05"), parse_value("true"), parse_value("camera"), parse_value("[1, 2]")
-    (0.05, True, 'camera', [1, 2])
-    """
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        pass
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text.strip()
-
-
-def parse(assignments: Iterable[str]) -> dict[str, Any]:
-    """``PATH=VALUE`` texts (as given to ``--set``) as a dict of path to value.
-
-    Raises:
-        OverrideError: a text without ``=`` or with an empty path.
-    """
-    out: dict[str, Any] = {}
-    for text in assignments:
-        path, eq, value = text.partition("=")
-        if not eq or not path.strip():
-            raise OverrideError(
-                f"--set {text!r}: write PATH=VALUE, e.g. --set sensors.camera.misidentify=0.05"
-            )
-        out[path.strip()] = parse_value(value.strip())
-    return out
-
-
-# ---- the shape of a field --------------------------------------------------------------------
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The annotation without ``Annotated[...]`` and without ``| None``."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
-def _shape(annotation: Any) -> tuple[str, Any]:
-    """("model", cls), ("list", item), ("dict", value) or ("scalar", None)."""
-    annotation = _unwrap(annotation)
-    origin = typing.get_origin(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "model", annotation
-    if origin is list:
-        return "list", typing.get_args(annotation)[0]
-    if origin is dict:
-        return "dict", typing.get_args(annotation)[1]
-    return "scalar", None
-
-
-def _fields(model: type[BaseModel]) -> dict[str, Any]:
-    """A model's fields by the name a file uses (the alias, if any) → annotation."""
-    return {(f.alias or name): f.annotation for name, f in model.model_fields.items()}
-
-
-def _noun(field: str) -> str:
-    return {
-        "behaviours": "behaviour",
-        "sensors": "sensor",
-        "operators": "operator",
-        "lists": "list",
-        "grades": "grade",
-        "points": "points rule",
-        "services": "service",
-        "rules": "rule",
-        "notices": "notice",
-        "terms": "term",
-        "overrides": "grade override",
-        "sharing": "sharing rule",
-    }.get(field, "key")
-
-
-def _hint(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _listing(options: list[str], limit: int = 30) -> str:
-    shown = ", ".join(options[:limit])
-    return shown + (f" ... ({len(options)} in all)" if len(options) > limit else "")
-
-
-def _element_key(item: Any) -> str | None:
-    if isinstance(item, dict):
-        for key in _KEYS:
-            if isinstance(item.get(key), str):
-                return item[key]
-    return None
-
-
-def _tokens(path: str) -> list[str]:
-    tokens = []
-    for part in path.strip().split("."):
-        m = re.fullmatch(r"(.+?)\[(\d+)\]", part)
-        tokens += [m.group(1), m.group(2)] if m else [part]
-    if not path.strip() or any(not t for t in tokens):
-        raise OverrideError(
-            f"'{path}' is not a path: write fields joined by dots, e.g. sensors.camera.misidentify"
-        )
-    return tokens
-
-
-# ---- walking a path --------------------------------------------------------------------------
-
-
-def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str, Any]:
-    """Follow ``path`` through a scenario's data.
-
-    Returns:
-        (container, key, canonical path, annotation of the value) so that
-        ``container[key]`` is the value the path names.
-    """
-    tokens = _tokens(path)
-    if (
-        tokens[:3] == ["operators", "city", "scheme"]
-        and not data.get("operators")
-        and len(tokens) > 3
-    ):
-        tokens = tokens[3:]  # a single-scheme scenario: its scheme is at the top level
-    node: Any = data
-    shape: tuple[str, Any] = ("model", Scenario)
-    where: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        here = ".".join(where) or "the scenario"
-        kind, inner = shape
-        last = i == len(tokens) - 1
-        if kind == "model":
-            fields = _fields(inner)
-            if token not in fields:
-                below = [
-                    name
-                    for name, ann in fields.items()
-                    if _shape(ann)[0] == "model" and token in _fields(_shape(ann)[1])
-                ]
-                if len(below) == 1:  # skip one level: scheme.floor is scheme.score.floor
-                    tokens[i:i] = [below[0]]
-                    continue
-                if len(below) > 1:
-                    options = ", ".join(f"{'.'.join([*where, b, token])}" for b in below)
-                    raise OverrideError(
-                        f"'{token}' is in several parts of {here}: say which, {options}"
-                    )
-                raise OverrideError(
-                    f"no field '{token}' in {here}{_hint(token, list(fields))}"
-                    f" (fields: {_listing(list(fields))})"
-                )
-            key, annotation = token, fields[token]
-            if node.get(key) is None and not last:
-                if not create:
-                    raise OverrideError(f"{'.'.join([*where, key])} is not set in this scenario")
-                node[key] = [] if _shape(annotation)[0] == "list" else {}
-        elif kind == "dict":
-            key, annotation = token, inner
-            if key not in node and (not last or _shape(inner)[0] == "model" or not create):
-                options = list(node)
-                raise OverrideError(
-                    f"no {_noun(where[-1])} '{token}' in {here}"
-                    f"{_hint(token, options)} ({where[-1]}: "
-                    f"{_listing(options) or 'none'})"
-                )
-        elif kind == "list":
-            names = [_element_key(item) for item in node]
-            if token in names:
-                key = names.index(token)
-            elif token.isdigit() and int(token) < len(node):
-                key = int(token)
-            else:
-                options = [n for n in names if n is not None]
-                what = f"{_noun(where[-1])} '{token}'"
-                if options:
-                    raise OverrideError(
-                        f"no {what} in {here}{_hint(token, options)} "
-                        f"({where[-1]}: {_listing(options)})"
-                    )
-                raise OverrideError(f"no {what} in {here}: give an index from 0 to {len(node) - 1}")
-            annotation = inner
-            token = names[key] or str(key)
-        else:
-            raise OverrideError(
-                f"{here} is a value, not a table: '{token}' cannot be looked up in it"
-            )
-        where.append(token)
-        if last:
-            return node, key, ".".join(where), annotation
-        node, shape = node[key], _shape(annotation)
-        i += 1
-    raise AssertionError("unreachable")
-
-
-def normalise(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Overrides with every path written out in full (as :func:`apply` records them).
-
-    Raises:
-        OverrideError: a path that names nothing in the scenario.
-    """
-    data = scenario.model_dump(by_alias=True)
-    out: dict[str, Any] = {}
-    for path, value in overrides.items():
-        out[_walk(data, path, create=True)[2]] = value
-    return out
+__all__ = [
+    "OverrideError",
+    "apply",
+    "differences",
+    "get",
+    "normalise",
+    "parse",
+    "parse_value",
+]
 
 
 def apply(scenario: Scenario, overrides: Mapping[str, Any], source: str | None = None) -> Scenario:
@@ -293,10 +72,7 @@ def apply(scenario: Scenario, overrides: Mapping[str, Any], source: str | None =
     """
     if not overrides:
         return scenario
-    data = scenario.model_dump(by_alias=True)
-    for path, value in overrides.items():
-        container, key, _, _ = _walk(data, path, create=True)
-        container[key] = value
+    data = set_paths(scenario.model_dump(by_alias=True), overrides)
     label = source or f"{scenario.name} with " + ", ".join(
         f"{p}={json.dumps(v)}" for p, v in overrides.items()
     )
@@ -306,29 +82,13 @@ def apply(scenario: Scenario, overrides: Mapping[str, Any], source: str | None =
         raise OverrideError(str(exc)) from None
 
 
-def get(scenario: Scenario, path: str) -> Any:
-    """The value at ``path`` in a scenario (None where an optional part is not set).
-
-    Raises:
-        OverrideError: a path that names nothing in the scenario.
-    """
-    data = scenario.model_dump(by_alias=True)
-    try:
-        container, key, _, _ = _walk(data, path, create=False)
-    except OverrideError as exc:
-        if "is not set in this scenario" in str(exc):
-            return None
-        raise
-    return container[key]
-
-
 def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         for i, item in enumerate(value):
-            _flatten(item, f"{prefix}.{_element_key(item) or i}", out)
+            _flatten(item, f"{prefix}.{element_key(item) or i}", out)
     else:
         out[prefix] = value
 

@@ -113,10 +113,21 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
     """Read a pack (a scheme, or a catalogue of sensors and behaviours) as raw data.
 
     Every table in a pack must name its ``source`` (a seed article, a published measure, or
-    ``"assumption"``), so that every value in a run can be traced.
+    ``"assumption"``), so that every value in a run can be traced. A pack may ``include`` other
+    packs (``include = ["travel"]``): their lists of tables (services, rules...) come first,
+    then its own.
     """
+    return _load_pack(name, where, folder, ())
+
+
+def _load_pack(name: str, where: str, folder: Path | None, seen: tuple[str, ...]) -> dict[str, Any]:
     path = _find_pack(name, where, folder)
+    if path.name in seen:
+        raise ScenarioError(f"pack '{path.name}' includes itself (through {', '.join(seen)})")
     data = read_data_file(path, "pack")
+    included = data.pop("include", [])
+    if not isinstance(included, list) or not all(isinstance(n, str) for n in included):
+        raise ScenarioError(f"pack '{path.name}', include: a list of pack names, e.g. [\"travel\"]")
     missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about")})
     if missing:
         raise ScenarioError(
@@ -126,6 +137,11 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
                 for m in missing
             )
         )
+    for other in included:
+        part = _load_pack(other, f"pack '{path.name}', include", folder, (*seen, path.name))
+        for key, value in part.items():
+            if isinstance(value, list):
+                data[key] = value + list(data.get(key, []))
     return _strip_mapping_sources(data)
 
 

@@ -141,6 +141,12 @@ class ListSpec(_Model):
         "stock when the run starts)",
     )
     shared: bool = Field(default=True, description="published on the sharing platform")
+    binds_representative: bool = Field(
+        default=True,
+        description="a listed organisation's legal representative is restricted in person "
+        "(the SPC's consumption limits on judgment debtors); false for an administrative "
+        "directory",
+    )
     serious_share: dict[str, Probability] = Field(
         default={},
         description="by violation, the share of counted events serious enough to "

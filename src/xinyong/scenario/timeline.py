@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from pydantic import Field, model_validator
+from xinyong.scenario.change import Change
+from xinyong.scenario.city import Scenario
+from xinyong.scenario.errors import ScenarioError
+from xinyong.scenario.paths import normalise, set_paths
 
-from xinyong.scenario.base import _Model
-
-if TYPE_CHECKING:
-    from xinyong.scenario.city import Scenario
+#: What checks a whole scenario: :func:`xinyong.scenario.loading.validate_scenario`.
+Validate = Callable[[dict[str, Any], str], Scenario]
 
 __all__ = [
     "CHANGEABLE",
@@ -36,27 +38,10 @@ __all__ = [
     "behaviour_timeline",
     "changeable",
     "changes_by_day",
-    "checked_timeline",
     "day_of",
     "in_force",
     "timeline_problems",
 ]
-
-
-class Change(_Model):
-    """A dated change to the scenario's rules."""
-
-    day: int | None = Field(default=None, ge=0, description="the day it takes effect (0: first)")
-    date: dt.date | None = Field(default=None, description="... or its date (needs `start`)")
-    set: dict[str, Any] = Field(min_length=1, description="path -> value, as --set")
-    what: str = Field(min_length=1, description="the change in words")
-    source: str | None = None
-
-    @model_validator(mode="after")
-    def _one_day(self) -> Change:
-        if (self.day is None) == (self.date is None):
-            raise ValueError("give the change's day or its date, one of the two")
-        return self
 
 
 #: The paths a change may set (canonical, as :func:`xinyong.scenario.overrides.normalise`
@@ -129,26 +114,22 @@ def changes_by_day(scenario: Scenario) -> dict[int, dict[str, Any]]:
 
 def in_force(scenario: Scenario, day: int) -> Scenario:
     """The scenario as its rules stand on ``day``: every change up to that day applied (the
-    timeline itself kept, so the result still knows what comes later)."""
-    from xinyong.scenario.overrides import apply  # overrides validate through loading
-
+    timeline itself kept, so the result still knows what comes later). The timeline was
+    checked when the scenario was (:func:`timeline_problems`)."""
     changes: dict[str, Any] = {}
     for on, sets in changes_by_day(scenario).items():
         if on <= day:
             changes.update(sets)
     if not changes:
         return scenario
-    bare = scenario.model_copy(update={"timeline": []})
-    changed = apply(bare, changes, source=f"{scenario.name} on day {day}")
-    return changed.model_copy(update={"timeline": scenario.timeline})
+    data = set_paths(scenario.model_dump(by_alias=True), changes)
+    return Scenario.model_validate(data)
 
 
-def timeline_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
+def timeline_problems(scenario: Scenario, validate: Validate) -> list[tuple[str, Any, str]]:
     """Every change checked: its day, each path (it names a field a running city can change)
     and each value (the scenario with every change so far applied is valid); as (field,
-    value, reason) problems."""
-    from xinyong.scenario.errors import ScenarioError
-    from xinyong.scenario.overrides import apply, normalise
+    value, reason) problems; ``validate`` checks a whole scenario's data."""
 
     problems: list[tuple[str, Any, str]] = []
     bare = scenario.model_copy(update={"timeline": []})
@@ -176,7 +157,7 @@ def timeline_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
         if len(sets) < len(change.set):
             continue
         try:  # a change's paths act together: a term and its longest term, say
-            apply(bare, {**so_far, **sets}, source=scenario.name)
+            validate(set_paths(bare.model_dump(by_alias=True), {**so_far, **sets}), scenario.name)
         except ScenarioError as exc:
             reason = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
             problems.append((f"timeline[{i}].set", change.set, reason))
@@ -185,30 +166,9 @@ def timeline_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
     return problems
 
 
-def checked_timeline(scenario: Scenario) -> Scenario:
-    """The scenario, once every change of its timeline is checked (see
-    :func:`timeline_problems`).
-
-    Raises:
-        ScenarioError: one line per problem, naming the change, the path and the fix.
-    """
-    from xinyong.scenario.errors import ScenarioError
-
-    problems = timeline_problems(scenario)
-    if problems:
-        raise ScenarioError(
-            "\n".join(
-                f"scenario '{scenario.name}', {field} = {value!r}: {reason}"
-                for field, value, reason in problems
-            )
-        )
-    return scenario
-
-
 def behaviour_timeline(scenario: Scenario) -> list[Change]:
     """The timeline's changes to what people do (behaviours' rates) alone: what a city where
     nothing acts on people (the chilling effect's twin) follows."""
-    from xinyong.scenario.overrides import normalise
 
     bare = scenario.model_copy(update={"timeline": []})
     out = []

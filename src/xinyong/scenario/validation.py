@@ -271,7 +271,6 @@ def _consequence_problems(
                 rule.parent_blacklisted,
                 rule.parent_red is not None,
                 rule.company_blacklisted,
-                rule.company_on_list is not None,
             ]
         )
         if given != 1:
@@ -281,19 +280,7 @@ def _consequence_problems(
                     rule.what,
                     "give exactly one condition: blacklisted, on_list, "
                     "red, grades, min_score, parent_blacklisted, "
-                    "parent_red, company_blacklisted or company_on_list",
-                )
-            )
-        company_lists = {
-            lst.name for op in all_ops if op.scheme.subject == "company" for lst in op.scheme.lists
-        }
-        if rule.company_on_list is not None and rule.company_on_list not in company_lists:
-            problems.append(
-                (
-                    f"{at}.company_on_list",
-                    rule.company_on_list,
-                    "no operator of organisations keeps this list"
-                    + did_you_mean(rule.company_on_list, sorted(company_lists)),
+                    "parent_red or company_blacklisted",
                 )
             )
         if rule.parent_red is not None and rule.parent_red not in reds:
@@ -407,6 +394,20 @@ def _org_rule_problems(c: Consequences, all_ops: list[Operator], lists: set[str]
             problems.append(
                 (f"{at}.rep_on_list", rule.rep_on_list, f"no operator keeps this list{hint}")
             )
+        if rule.grades is not None and rule.scheme is not None:
+            packs = builtin_packs()
+            running = [o.scheme for o in company_ops if o.scheme.name == rule.scheme]
+            if not running and rule.scheme not in packs:
+                hint = did_you_mean(rule.scheme, sorted(packs))
+                problems.append((f"{at}.scheme", rule.scheme, f"unknown scheme{hint}"))
+            for scheme in running:
+                known = scheme.grade_names()
+                problems += [
+                    (f"{at}.grades", g, f"unknown grade under '{scheme.name}'")
+                    for g in rule.grades
+                    if g not in known
+                ]
+            continue
         if rule.grades is not None:
             op = (
                 next((o for o in company_ops if o.name == rule.operator), None)
@@ -607,6 +608,19 @@ def _operator_problems(
             problems.append((f"operators[{i}].name", op.name, "operator names must be unique"))
         names.append(op.name)
         problems += _scheme_problems(f"operators[{i}].scheme.", op.scheme, by_name, bands)
+        kept_elsewhere = {
+            lst.name for other in s.operators if other is not op for lst in other.scheme.lists
+        }
+        for j, name in enumerate(op.national_lists):
+            if name not in kept_elsewhere:
+                problems.append(
+                    (
+                        f"operators[{i}].national_lists[{j}]",
+                        name,
+                        "no other operator keeps a list of this name (a national list "
+                        f"replaces it){did_you_mean(name, sorted(kept_elsewhere))}",
+                    )
+                )
         for j, sensor in enumerate(op.reads or []):
             if sensor not in s.sensors:
                 problems.append(

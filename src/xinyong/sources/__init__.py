@@ -89,7 +89,7 @@ def _key(name: str) -> str:
 
 
 _SEED = re.compile(r"\bseeds? (\d{3})((?:(?:,| and| or|-) ?\d{3})*)")
-_FILES = re.compile(r"\b(?:shared/spec/)?(sources\.md|system\.md)\b")
+_FILES = re.compile(r"\b(?:shared/spec/)?(sources\.md|system\.md|record\.toml)\b")
 _FIT = re.compile(r"\b(fitted-[a-z0-9-]+)\.toml\b")
 
 

@@ -21,6 +21,7 @@ from plotly.colors import qualitative, sample_colorscale
 
 # RunData and side_names are what the plots read; the rest is re-exported, for those who
 # import it from here.
+from xinyong.views.record_plot import record_figures
 from xinyong.views.run_data import RunData, named_by_differences, run_data, side_names
 from xinyong.views.summary_table import format_difference, format_value, summary_rows
 
@@ -527,7 +528,7 @@ def city_figures(data: RunData) -> list[tuple[str, go.Figure]]:
     chill = chilling_figure(data)
     if chill is not None:
         out.append(chill)
-    return out
+    return out + record_figures(data.record_series, data.summary)
 
 
 _COUNTS = (

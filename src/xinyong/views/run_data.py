@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xinyong.views.describe import odd
+from xinyong.views.record_plot import record_series
 
 __all__ = [
     "AGE_BANDS",
@@ -64,6 +65,7 @@ class RunData:
     listed_by: dict[str, pd.DataFrame] = field(default_factory=dict)
     description: str = ""  # the model description (ODD, Markdown)
     scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
+    record_series: dict[str, pd.DataFrame] = field(default_factory=dict)  # against the record
 
 
 def histogram(
@@ -117,6 +119,14 @@ def run_data(run: Any) -> RunData:
         run.query("SELECT * FROM daily_behaviours") if "daily_behaviours" in tables else None
     )
     scheme = run.operators[0].scheme
+    services = run.query("SELECT * FROM daily_services") if "daily_services" in tables else None
+    series = record_series(
+        run.scenario,
+        lists,
+        services,
+        int(run.summary.get("population", {}).get("companies", 0)),
+        int(run.summary["days"]),
+    )
     listed_by: dict[str, pd.DataFrame] = {}
     if run.scenario.population is not None and "population" in tables:
         bands = list(run.scenario.population.income_bands)
@@ -153,6 +163,7 @@ def run_data(run: Any) -> RunData:
         listed_by,
         odd(run.scenario),
         scenario=run.scenario,
+        record_series=series,
     )
 
 

@@ -4,12 +4,20 @@ what it set and changed, its profile), which ``summary`` prints too."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
 import duckdb
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from xinyong.engine.cluster import ClusterError
@@ -337,14 +345,22 @@ def validate_command(
         Path | None,
         typer.Option(help="A pattern file (default: the scenario's built-in patterns)."),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="A record file of dated observations (the format of xinyong's own, "
+            "sources/record.toml): each one the run covers, held to a third of its value."
+        ),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Processes for the seeds (default: one per core).")
     ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
-    """Hold a scenario to the published record: one row per published pattern, with the
-    simulated mean and its 95 % interval over seeds; exits 1 when a pattern fails."""
-    from xinyong.studies.validate import validate
+    """Hold a scenario to the published record: one row per published figure, with the
+    simulated mean and its 95 % interval over seeds. A figure passes only when its whole
+    interval lies in the accepted range; exits 1 unless every figure passes."""
+    from xinyong.studies.validate import PASS, validate
 
     try:
         chosen = apply(load_scenario(scenario), parse(set_ or [])).with_sizes(
@@ -354,40 +370,68 @@ def validate_command(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("runs"),
+            TextColumn("days"),
             TimeElapsedColumn(),
+            TextColumn("elapsed,"),
+            TimeRemainingColumn(),
+            TextColumn("left"),
         )
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(_safe(f"{chosen.name}: {chosen.citizens:,} citizens"), total=seeds)
+            task = bar.add_task(
+                _safe(f"{chosen.name}: {chosen.citizens:,} citizens x {seeds} seeds"),
+                total=chosen.days * seeds,
+            )
             result = validate(
                 chosen,
                 patterns,
+                record=record,
                 seeds=seeds,
                 workers=workers,
-                progress=lambda done: bar.update(task, completed=done),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except ScenarioError as exc:
         raise _fail(str(exc), 2) from None
     table = Table(
         title=_safe(
-            f"{result.scenario} against the published record "
-            f"({result.citizens:,} citizens, seeds "
-            f"{', '.join(map(str, result.seeds))})"
+            f"{result.scenario} against {result.against} "
+            f"({result.citizens:,} citizens, seeds {', '.join(map(str, result.seeds))}; "
+            f"{result.wall_seconds:,.0f} s)"
         )
     )
-    for header in ("pattern", "published", "simulated, 95% over seeds", "accepted", "verdict"):
-        table.add_column(header, justify="left" if header == "pattern" else "right")
+    for header in ("figure", "published", "simulated, 95% over seeds", "accepted", "verdict"):
+        table.add_column(header, justify="left" if header == "figure" else "right")
     for i, r in enumerate(result.rows.itertuples(), 1):
-        colour = "green" if r.verdict == "pass" else "bold red"
+        colour = (
+            "green"
+            if r.verdict == PASS
+            else "yellow"
+            if "inconclusive" in r.verdict
+            else "bold red"
+        )
         table.add_row(
             f"{_safe(r.pattern)} [{i}]\n[dim]{_safe(r.unit)}[/]",
-            _safe(str(r.published)),
-            f"{r.mean:.3g}\n[dim]{r.lo:.3g} to {r.hi:.3g}[/]",
-            f"{r.low:g} to {r.high:g}",
-            f"[{colour}]{r.verdict}[/]",
+            _safe(_number(r.published)),
+            f"{_number(r.mean)}\n[dim]{_number(r.lo)} to {_number(r.hi)}[/]",
+            f"{_number(r.low)} to {_number(r.high)}",
+            f"[{colour}]{_safe(r.verdict)}[/]",
         )
     console.print(table)
     for i, source in enumerate(result.rows["source"], 1):
         console.print(f"[dim]\\[{i}] {_safe(source)}[/]", highlight=False)
     if not result.passed:
         raise typer.Exit(1)
+
+
+def _number(value: object) -> str:
+    """A figure for a table: words as they are, big numbers with separators (12.1 M), small
+    ones to three significant digits."""
+    if isinstance(value, str):
+        return value
+    x = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(x):
+        return "n/a"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.3g} M"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"

@@ -1,0 +1,217 @@
+"""The published record as data, dated timelines, warm starts and one national list.
+
+Issue 24's tests: a timeline change acts from its date and not before; a run's cumulative
+counts equal the sum of its daily flows; one national-list membership per resident in nation;
+validate says "inconclusive" for an interval wider than its range; a warm start's opening
+listings leave their trace in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xinyong
+from xinyong.engine.city import City
+from xinyong.engine.split import SplitCity
+from xinyong.records.counterparts import counterparts, series_of, window
+from xinyong.scenario import ScenarioError, validate_scenario
+from xinyong.scenario.published import load_record
+from xinyong.studies.validate import FAIL, INCONCLUSIVE, PASS, verdict
+
+pytestmark = pytest.mark.xdist_group("record")
+
+CHANGE_DAY = 12
+
+
+def _timeline_city(days: int = 30, **change: object) -> xinyong.Scenario:
+    data = xinyong.load_scenario("reference").with_sizes(citizens=3000, days=days)
+    dump = data.model_dump(by_alias=True)
+    dump["start"] = "2020-01-01"
+    dump["timeline"] = [
+        {
+            "date": (dt.date(2020, 1, 1) + dt.timedelta(days=CHANGE_DAY)).isoformat(),
+            "what": "cameras misidentify more, jaywalking costs more and is done more",
+            "set": change
+            or {
+                "sensors.camera.misidentify": 0.2,
+                "behaviours.jaywalking.points": -40,
+                "behaviours.jaywalking.p": 0.05,
+            },
+        }
+    ]
+    return validate_scenario(dump, "timeline test")
+
+
+def _rows(city: City) -> list[tuple]:
+    return [
+        (r["day"], r["occurred"], r["recorded"], r["misattributed"], r["score_sum"])
+        for r in city.books.daily
+    ]
+
+
+def test_a_timeline_change_acts_from_its_date_and_not_before() -> None:
+    changed = _timeline_city()
+    plain = changed.model_copy(update={"timeline": []})
+    a, b = City(changed, 5, None).run(), City(plain, 5, None).run()
+    ra, rb = _rows(a), _rows(b)
+    assert ra[:CHANGE_DAY] == rb[:CHANGE_DAY]  # nothing before the date moves
+    after = list(zip(ra[CHANGE_DAY:], rb[CHANGE_DAY:], strict=True))
+    assert all(x[1] > y[1] for x, y in after)  # five times the jaywalking, every day
+    assert sum(x[3] for x, _ in after) > 5 * max(1, sum(y[3] for _, y in after))
+
+
+def test_a_change_made_from_python_equals_the_dated_change() -> None:
+    dated = City(_timeline_city(), 5, None).run()
+    plain = _timeline_city().model_copy(update={"timeline": []})
+    stepped = City(plain, 5, None)
+    for _ in range(CHANGE_DAY):
+        stepped.step()
+    stepped.change(
+        {
+            "sensors.camera.misidentify": 0.2,
+            "behaviours.jaywalking.points": -40,
+            "behaviours.jaywalking.p": 0.05,
+        }
+    )
+    stepped.run()
+    assert _rows(stepped) == _rows(dated)
+    assert stepped.summary() == dated.summary()
+
+
+def test_a_change_to_a_fixed_field_or_a_bad_value_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="'citizens' is fixed for a run"):
+        _timeline_city(citizens=5)
+    with pytest.raises(ScenarioError, match="did you mean 'camera'"):
+        _timeline_city(**{"sensors.camra.detect": 0.5})
+    with pytest.raises(ScenarioError, match="a probability must be in"):
+        _timeline_city(**{"sensors.camera.detect": 2.0})
+    city = City(_timeline_city(), 5, None)
+    with pytest.raises(ScenarioError, match="fixed for a run"):
+        city.change({"population.districts": 3})
+    assert len(city.scenario.timeline) == 1  # nothing was added
+
+
+def test_a_split_run_with_a_timeline_and_a_warm_start_is_bit_identical(tmp_path: Path) -> None:
+    scenario = xinyong.load_scenario("history").with_sizes(citizens=6000, days=700)
+    warm = scenario.model_copy(update={"warm_start": True})
+    whole = City(warm, 7, None).run()
+    tally = SplitCity(warm, 7, 3, tmp_path).run()
+    assert tally.daily_lists == whole.tally().daily_lists
+    for key in ("used", "denied"):
+        assert np.array_equal(tally.service_daily[key], whole.tally().service_daily[key])
+
+
+def test_cumulative_counts_are_the_sum_of_the_daily_flows(tmp_path: Path) -> None:
+    # 2013-10-01 to 2017-01-01: the run covers the record's first figure (2016-12-31).
+    run = xinyong.simulate("history", citizens=8000, days=1189, seed=2, out=tmp_path / "h")
+    day = (dt.date(2016, 12, 31) - dt.date(2013, 10, 1)).days
+    denied = run.query("SELECT day, denied FROM daily_services WHERE service = 'air'")
+    assert int(denied["denied"].sum()) == run.summary["gate_decisions"]["air"].get("deny", 0)
+    met = run.query(
+        "SELECT day, sum(performed) AS performed FROM daily_lists "
+        "WHERE list = 'dishonest-debtors' GROUP BY day ORDER BY day"
+    )
+    assert (np.diff(met["performed"].to_numpy()) >= 0).all()  # a running total never falls
+    row = next(
+        r
+        for r in run.summary["record"]
+        if r["quantity"] == "listed subjects who met their obligations"
+        and r["date"] == "2016-12-31"
+    )
+    assert row["count"] == int(met["performed"][met["day"] == day].iloc[0]) > 0
+    assert row["simulated"] == pytest.approx(row["count"] * 1.4e9 / 8000)
+    assert row["simulated_lo"] < row["simulated"] < row["simulated_hi"]
+    listed = sum(
+        op["lists"]["dishonest-debtors"]["obligations_met"]
+        for op in run.summary["operators"].values()
+        if "dishonest-debtors" in op.get("lists", {})
+    )
+    assert int(met["performed"].iloc[-1]) == listed  # the running total ends at the summary's
+
+
+def test_every_record_figure_inside_a_run_has_a_counterpart() -> None:
+    record = load_record("record")
+    history = window(record, dt.date(2013, 10, 1), dt.date(2019, 7, 9))
+    assert len(history) == len(record.observations)  # a history run meets every figure
+    year = window(record, dt.date(2018, 1, 1), dt.date(2018, 12, 31))
+    kinds = {(o.quantity, o.kind) for o in year}
+    assert ("subjects ever listed", "flow") in kinds  # from two running totals
+    assert not any(o.kind == "cumulative" for o in year)
+    flow = next(o for o in year if o.quantity == "subjects ever listed")
+    assert flow.value == pytest.approx(13.0e6 - 9.59e6)
+    assert (flow.from_, flow.date) == (dt.date(2018, 1, 1), dt.date(2018, 12, 31))
+
+
+def test_one_national_list_membership_per_resident_in_nation() -> None:
+    scenario = xinyong.load_scenario("nation").with_sizes(citizens=30000, days=60)
+    city = City(scenario, 3, None).run()
+    names: dict[str, int] = {}
+    for op in city.operators:
+        for name in op.lists.names:
+            names[name] = names.get(name, 0) + (op.subject == "citizen")
+    assert names.get("dishonest-debtors") == 1  # the court's alone
+    court = next(op for op in city.operators if op.name == "court")
+    assert court.lists.lists[court.lists.names.index("dishonest-debtors")].member.any()
+
+
+def test_a_warm_start_leaves_each_opening_listing_its_trace(tmp_path: Path) -> None:
+    run = xinyong.simulate("rongcheng", citizens=20000, days=20, seed=4, out=tmp_path / "r")
+    lists = run.summary["operators"]["city"]["lists"]["dishonest-debtors"]
+    assert lists["opening_members"] > 20
+    assert lists["ever_listed"] >= lists["members"]
+    traces = run.query(
+        "SELECT count(*) AS n FROM ledger_rows r JOIN operators o ON r.operator = o.operator "
+        "JOIN behaviours b ON r.behaviour = b.behaviour WHERE o.name = 'city' AND r.day < 0 "
+        "AND b.name IN ('contract_breach_judgment', 'private_lending_breach', "
+        "'utility_arrears_judgment')"
+    )["n"][0]
+    assert traces == lists["opening_members"]  # one judgment before day 0 for each
+    explained = run.explain(
+        int(
+            run.query("SELECT subject FROM ledger_rows WHERE day < 0 AND operator = 0 LIMIT 1")[
+                "subject"
+            ][0]
+        )
+    )
+    assert (explained.events["day"] < 0).any()  # explain names the judgment, before day 0
+
+
+def test_validate_says_inconclusive_when_the_interval_is_wider_than_the_range() -> None:
+    assert verdict(5.0, 4.9, 5.1, 3.0, 7.5, 3) == PASS
+    assert verdict(5.0, 0.76, 9.67, 3.0, 7.5, 3) == INCONCLUSIVE  # wider than the range
+    assert verdict(7.0, 6.0, 8.0, 3.0, 7.5, 3) == INCONCLUSIVE  # the mean in, an edge crossed
+    assert verdict(9.0, 8.5, 9.5, 3.0, 7.5, 3) == FAIL
+    assert verdict(5.0, 5.0, 5.0, 3.0, 7.5, 1) == INCONCLUSIVE  # one seed: no interval
+    assert verdict(float("nan"), 0, 0, 3.0, 7.5, 3) == FAIL
+
+
+def test_a_record_file_with_a_mistake_is_explained(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.toml"
+    bad.write_text(
+        'origin = "2013-10-01"\n[[observations]]\nquantity = "subjects evr listed"\n'
+        'kind = "cumulative"\ndate = "2018-12-31"\nvalue = 1.0\nscope = "individuals"\n'
+        'source = "mine"\n'
+    )
+    with pytest.raises(ScenarioError, match="did you mean 'subjects ever listed'"):
+        load_record(bad)
+    bad.write_text(
+        bad.read_text()
+        .replace("subjects evr listed", "subjects ever listed")
+        .replace('kind = "cumulative"', 'kind = "flow"')
+    )
+    with pytest.raises(ScenarioError, match=r"observations\[0\].*give 'from'"):
+        load_record(bad)
+
+
+def test_history_counterparts_are_scaled_to_the_country() -> None:
+    scenario = xinyong.load_scenario("history").with_sizes(citizens=5000, days=1300)
+    city = City(scenario, 1, None, threads=False).run()
+    found = counterparts(series_of(scenario, city.tally(), city.day), load_record("record"))
+    end = dt.date(2013, 10, 1) + dt.timedelta(days=1299)
+    assert found and all(c.observation.date <= end for c in found)  # what the run covers
+    assert all(c.scale == pytest.approx(1.4e9 / 5000) for c in found)
+    assert all(c.simulated == c.count * c.scale for c in found)
