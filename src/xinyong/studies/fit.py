@@ -144,7 +144,8 @@ class Fit:
 
     def values(self) -> dict[str, float]:
         """Each parameter's posterior median."""
-        return dict(zip(self.table()["parameter"], self.table()["median"], strict=True))
+        table = self.table()
+        return dict(zip(table["parameter"], table["median"], strict=True))
 
     # -- the observations ------------------------------------------------------------------------
 
@@ -354,9 +355,9 @@ def calibrate(
     citizens: int | None = 20_000,
     days: int | None = None,
     seed: int = 0,
-    population: int = 40,
+    population: int = 20,
     generations: int | None = None,
-    predictive: int = 30,
+    predictive: int = 16,
     hours: float = 1.0,
     max_runs: int | None = None,
     workers: int | None = None,
@@ -381,7 +382,8 @@ def calibrate(
         days: days of every run (None: the scenario's).
         seed: the root of every draw's address: the same seed gives the same fit, on one
             worker or many.
-        population: particles a generation keeps.
+        population: particles a generation keeps (20: what an hour on two cores affords a
+            history fit, at 10 to 40 s a run).
         generations: stop after this many generations (None: the budget or epsilon decides).
         predictive: runs at posterior draws, after the fit, for the predictive intervals.
         hours: the wall-time budget of the whole call.

@@ -57,13 +57,13 @@ def calibrate_command(
         str | None,
         typer.Option("--ray", help="Run on Ray instead: a cluster's address, or 'local'."),
     ] = None,
-    population: Annotated[int, typer.Option(min=2, help="Particles a generation keeps.")] = 40,
+    population: Annotated[int, typer.Option(min=2, help="Particles a generation keeps.")] = 20,
     generations: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many generations.")
     ] = None,
     predictive: Annotated[
         int, typer.Option(min=0, help="Runs at posterior draws, for the predictive intervals.")
-    ] = 30,
+    ] = 16,
     seed: Annotated[int, typer.Option(min=0, help="The root of every draw's address.")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="The output folder [default: calibrations/SCENARIO].")
