@@ -302,3 +302,58 @@ def test_a_budget_that_ends_before_the_first_generation_says_so(record_file: Pat
             workers=1,
             hours=0.5 / 3600,
         )
+
+
+def test_simulate_applies_a_fitted_pack_before_set(tmp_path: Path) -> None:
+    from xinyong.scenario.fitted import FittedPack
+
+    pack = FittedPack(
+        name="fitted-reference",
+        about="a hand-made fit, for the test",
+        scenario="reference",
+        record="record.toml",
+        date=dt.date(2026, 1, 1),
+        command="by hand",
+        source="a test (assumption)",
+        values=[
+            {
+                "path": p,
+                "value": v,
+                "low": v,
+                "high": v,
+                "parameter": p,
+                "identified": ok,
+                "source": "a test (assumption)",
+            }
+            for p, v, ok in (
+                ("sensors.camera.misidentify", 0.07, True),
+                ("sensors.camera.detect", 0.3, True),
+                ("behaviours.jaywalking.p", 0.5, False),  # not identified: not applied
+            )
+        ],
+    )
+    (tmp_path / "fit.toml").write_text(pack.to_toml(), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--citizens",
+            "200",
+            "--days",
+            "2",
+            "--out",
+            str(out),
+            "--fitted",
+            str(tmp_path / "fit.toml"),
+            "--set",
+            "sensors.camera.detect=0.4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    overrides = json.loads((out / "summary.json").read_text())["overrides"]
+    assert overrides == {"sensors.camera.misidentify": 0.07, "sensors.camera.detect": 0.4}
+    bad = CliRunner().invoke(app, ["simulate", "--fitted", str(tmp_path / "none.toml")])
+    assert bad.exit_code == 2 and "no fitted pack" in bad.output
