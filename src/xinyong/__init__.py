@@ -9,6 +9,8 @@ The main entry points, for notebooks and scripts:
     >>> run.summary["listed_share"]              # doctest: +SKIP
     >>> run.daily[["day", "mean_score", "listed"]].tail()   # doctest: +SKIP
     >>> run.explain(42)                          # doctest: +SKIP
+    >>> fit = xinyong.calibrate("history", hours=1)  # doctest: +SKIP
+    >>> fit.table(); fit.plot()                      # doctest: +SKIP
 
 In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
 ``xinyong.views.figures.city_figures(xinyong.views.figures.run_data(run))`` gives the
@@ -21,18 +23,21 @@ from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
 from xinyong.records.simulation import simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.studies.experiments import Experiment, experiment
+from xinyong.studies.fit import Fit, calibrate
 from xinyong.views import register as _register_views
 
 _register_views()  # how runs, explanations and decisions show, and the progress bar (the views')
 
 __all__ = [
     "Experiment",
+    "Fit",
     "Run",
     "RunError",
     "Scenario",
     "ScenarioError",
     "UnknownCitizenError",
     "builtin_scenarios",
+    "calibrate",
     "experiment",
     "load_scenario",
     "open_run",

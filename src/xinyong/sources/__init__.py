@@ -6,7 +6,10 @@ Three kinds of source are cited in packs, scenarios and the README:
 - a published fact from ``sources.md`` (a copy of the project's table of published facts),
   named by its source, e.g. ``Foreign Policy 2018`` or ``Rongcheng Measures art. 5``, or a
   dated figure's source in ``record.toml`` (the published record), e.g. ``SPC via Xinhua``;
-- ``assumption``: a modelling choice of ours.
+- ``assumption``: a modelling choice of ours;
+- a fit: a value fitted to the published record by ``xinyong calibrate``, citing the pack of
+  fitted values it wrote (``packs/fitted-history.toml``), which names its record, its date,
+  its command and each value's interval.
 
 :func:`resolve` names the sources a citation cites, and raises :class:`UnknownSourceError` for a
 part of a citation that cites none of them.
@@ -87,6 +90,7 @@ def _key(name: str) -> str:
 
 _SEED = re.compile(r"\bseeds? (\d{3})((?:(?:,| and| or|-) ?\d{3})*)")
 _FILES = re.compile(r"\b(?:shared/spec/)?(sources\.md|system\.md|record\.toml)\b")
+_FIT = re.compile(r"\b(fitted-[a-z0-9-]+)\.toml\b")
 
 
 def resolve(citation: str) -> list[str]:
@@ -116,6 +120,13 @@ def resolve(citation: str) -> list[str]:
                     )
                 cited.append(f"seed {number}")
         cited += [m.group(1) for m in _FILES.finditer(part)]
+        for m in _FIT.finditer(part):
+            if not (resources.files("xinyong") / "packs" / f"{m.group(1)}.toml").is_file():
+                raise UnknownSourceError(
+                    f"'{citation}': there is no fit packs/{m.group(1)}.toml; run xinyong "
+                    "calibrate and ship its fitted.toml there"
+                )
+            cited.append(f"fit {m.group(1)}")
         if "assumption" in part.lower():
             cited.append("assumption")
         lower = part.lower()

@@ -26,6 +26,7 @@ __all__ = [
     "Runner",
     "in_processes",
     "on_ray",
+    "process_pool",
     "simulate_summary",
     "simulate_summary_one_core",
 ]
@@ -96,6 +97,14 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` local processes, forked from a server that has imported xinyong once; each
+    ends on Ctrl-C and when this process dies."""
+    return ProcessPoolExecutor(
+        workers, mp_context=_context(), initializer=_worker_start, initargs=(os.getpid(),)
+    )
+
+
 def in_processes(
     runner: Runner, jobs: list[tuple[str, int]], p: Plan, workers: int
 ) -> Iterator[tuple[str, int, dict]]:
@@ -106,10 +115,7 @@ def in_processes(
         for arm, seed in jobs:
             yield arm, seed, _task(runner, base, seed, p.arms[arm])
         return
-    context = _context()
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
-    )
+    pool = process_pool(workers)
     try:
         pending = {
             pool.submit(_task, runner, base, seed, p.arms[arm]): (arm, seed) for arm, seed in jobs

@@ -17,7 +17,9 @@ def register() -> None:
     from xinyong.primitives.shown import register_bar, register_figure, register_html
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.studies.fit import Fit
     from xinyong.studies.validate import Validation
+    from xinyong.views.fit_figure import fit_plot
     from xinyong.views.notebook import decision_html, explanation_html, run_html
     from xinyong.views.progress import days_bar
     from xinyong.views.validation_plot import validation_figure
@@ -27,4 +29,5 @@ def register() -> None:
     register_html(Decision, decision_html)
     register_bar(days_bar)
     register_figure(Validation, validation_figure)
+    register_figure(Fit, fit_plot)
     register_html(Validation, lambda v: str(validation_figure(v)._repr_html_()))

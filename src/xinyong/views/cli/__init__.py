@@ -10,6 +10,7 @@ This package builds :data:`app` and registers each command on it here, in the or
 - :mod:`~xinyong.views.cli.serving`: ``serve``, and :func:`served_app`, the API with the
   dashboard on it;
 - :mod:`~xinyong.views.cli.studying`: ``experiment`` and ``report``;
+- :mod:`~xinyong.views.cli.calibrating`: ``calibrate``;
 - :mod:`~xinyong.views.cli.common`: what they all share: the consoles, :func:`_safe` (no user
   text goes through Rich markup unescaped), :func:`_fail`, the checks of output files and
   folders.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.views.cli import reading, running, serving, studying
+from xinyong.views.cli import calibrating, reading, running, serving, studying
 from xinyong.views.cli.serving import served_app
 
 __all__ = ["app", "served_app"]
@@ -42,5 +43,6 @@ app.command("serve")(serving.serve_command)
 app.command("report")(studying.report_command)
 app.command("describe")(reading.describe_command)
 app.command("experiment")(studying.experiment_command)
+app.command("calibrate")(calibrating.calibrate_command)
 app.command("scenarios")(reading.scenarios_command)
 app.command("summary")(reading.summary_command)

@@ -106,6 +106,14 @@ def simulate_command(
         bool, typer.Option("--force", help="Replace the run already in --out.")
     ] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    fitted: Annotated[
+        str | None,
+        typer.Option(
+            "--fitted",
+            help="Apply a fit's values first (the fitted.toml xinyong calibrate wrote, or a "
+            "built-in fit such as fitted-history); --set still wins.",
+        ),
+    ] = None,
     profile: Annotated[
         bool,
         typer.Option(
@@ -130,8 +138,10 @@ def simulate_command(
     if resume:  # the unfinished run's own scenario and seed
         if out is None or not (out / "run.duckdb").exists():
             raise _fail("--resume needs --out DIR, the folder of the unfinished run", 2)
-        if set_:
-            raise _fail("--resume continues a run as it was started: leave out --set", 2)
+        if set_ or fitted:
+            raise _fail(
+                "--resume continues a run as it was started: leave out --set and --fitted", 2
+            )
         from xinyong.records.store import RunStore
 
         try:
@@ -148,6 +158,10 @@ def simulate_command(
         try:
             chosen = load_scenario(scenario).with_sizes(citizens=citizens, days=days)
             overrides = parse(set_ or [])
+            if fitted is not None:  # a fit's values, then --set over them
+                from xinyong.scenario.fitted import load_fitted
+
+                overrides = {**load_fitted(fitted).overrides(), **overrides}
             apply(chosen, overrides)  # refused now, before a folder is made; simulate records
         except ScenarioError as exc:
             raise _fail(str(exc), 2) from None
