@@ -305,7 +305,7 @@ def test_summary_json(run_dir: Path) -> None:
 def test_summary_prints_no_raw_dicts(run_dir: Path) -> None:
     text = xy("summary", str(run_dir)).stdout
     assert "{'" not in text and "grade_matrix" not in text
-    assert len(text.splitlines()) < 60
+    assert len(text.splitlines()) < 80  # a row per figure with its words, no dumps
 
 
 def test_gate_takes_the_run_folder_first(notices_run: Path) -> None:

@@ -30,13 +30,16 @@ def behaviour_twin(
     The twin is the same city and seed where the system records and scores but nothing acts
     on people (no sanctions, no responses, no listed response). It draws the same random
     numbers wherever the difference does not reach. A city whose people respond to nothing
-    (no response, no listed response) has no twin: it would do exactly what the city does.
+    (no response, and no consequences or no listed response) has no twin: it would do what
+    the city does.
     Its day is three phases: behaviour, rescheduling and the day's end
     (:meth:`~xinyong.engine.city.City.behaviour_only`). With ``threads`` it uses a second
     core (its set-up's first draws, tomorrow's draws), as a city does.
     """
     listed = scenario.listed_response
-    if scenario.response is None and listed.negative == 1.0 and listed.positive == 1.0:
+    if scenario.response is None and (
+        scenario.consequences is None or (listed.negative == 1.0 and listed.positive == 1.0)
+    ):
         return None  # nothing the system does reaches what people do: the twin would be the city
     twin = City(
         scenario.model_copy(

@@ -23,7 +23,7 @@ from xinyong.model.gates import Gates, GateStatus
 from xinyong.primitives.calendar import Calendar
 from xinyong.primitives.codes import ACTIONS, GateAction
 from xinyong.primitives.scratch import Scratch
-from xinyong.primitives.streams import Streams
+from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse
 
 if TYPE_CHECKING:
@@ -106,13 +106,13 @@ class ServiceUses:
         self._checked_streams = [f"checked/{s.name}" for s in services]
         self.checked_share = np.array([s.checked_share for s in services])
         # Refusals remembered (``after_refusal`` < 1): who asks less often, and until when.
-        self._learns = any(s.after_refusal < 1.0 for s in services)
+        self._learns = any(s.after_refusal != 1.0 for s in services)
         self.shy = np.zeros(n, dtype=bool)
         self._shy_until = np.zeros(n if self._learns else 0, dtype=np.int32)
         self._shy_ends = Calendar(days)
         self._memory = np.array([s.refusal_memory_days for s in services], dtype=np.int64)
         self._after_refusal = np.array([s.after_refusal for s in services])
-        scales = self._demand(consequences, population, bands)
+        scales = self._demand(consequences, population, bands, streams, base, n)
         self.uses = Behaviours(
             self._uses(consequences),
             [False] * len(services),
@@ -162,16 +162,30 @@ class ServiceUses:
 
     @staticmethod
     def _demand(
-        consequences: Consequences, population: Population | None, bands: dict[str, float] | None
+        consequences: Consequences,
+        population: Population | None,
+        bands: dict[str, float] | None,
+        streams: Streams,
+        base: int,
+        n: int,
     ) -> dict[int, np.ndarray]:
-        """Per service whose demand varies with income, each citizen's rate multiplier."""
-        if population is None or not bands:
-            return {}
-        return {
-            k: income_demand(s.by_income, bands).astype(np.float32)[population.income_band]
-            for k, s in enumerate(consequences.services)
-            if s.by_income
-        }
+        """Per service whose demand varies between citizens, each citizen's rate multiplier:
+        relative to their income band (``by_income``), and 1 / ``who_share`` for the share who
+        ask at all (0 for the others; drawn once per citizen from ``population/asks/NAME``, so
+        a change of share keeps the draws), the average unchanged."""
+        out: dict[int, np.ndarray] = {}
+        for k, s in enumerate(consequences.services):
+            scale: np.ndarray | None = None
+            if s.by_income and population is not None and bands:
+                scale = income_demand(s.by_income, bands)[population.income_band]
+            if s.who_share < 1.0:
+                ids = np.arange(base, base + n)
+                u = streams.uniform(f"population/asks/{s.name}", SETUP, ids)
+                asks = np.where(u < s.who_share, 1.0 / max(s.who_share, 1e-12), 0.0)
+                scale = asks if scale is None else scale * asks
+            if scale is not None:
+                out[k] = scale.astype(np.float32)
+        return out
 
     def retune(self, day: int, consequences: Consequences, first_operator: str) -> None:
         """Take the services and the joint table in force from a dated change's day: the
@@ -182,10 +196,12 @@ class ServiceUses:
             [s.refusal_memory_days for s in consequences.services], dtype=np.int64
         )
         factors = self._after_refusal = np.array([s.after_refusal for s in consequences.services])
-        if (factors < 1.0).any() and not self._learns:
+        if (factors != 1.0).any() and not self._learns:
             self._learns = True
             self._shy_until = np.zeros(self.n, dtype=np.int32)
-        self.uses._scales = self._demand(consequences, self._population, self._bands)
+        self.uses._scales = self._demand(
+            consequences, self._population, self._bands, self._streams, self._base, self.n
+        )
         self.uses.retune(
             day,
             self._uses(consequences),

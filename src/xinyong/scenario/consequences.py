@@ -39,6 +39,12 @@ class Service(_Model):
         description="how often each income band asks, relative to the others (the average "
         "citizen still asks uses_per_year times); default: all alike",
     )
+    who_share: Probability = Field(
+        default=1.0,
+        description="share of citizens who ask at all (drawn once per citizen); they ask "
+        "uses_per_year / who_share times a year, so the average is unchanged: travel is "
+        "concentrated in few travellers, and only they meet the gate",
+    )
     checked_share: Probability = Field(
         default=1.0,
         description="share of uses the system is checked for (the tickets a restriction "
@@ -47,9 +53,10 @@ class Service(_Model):
     after_refusal: float = Field(
         default=1.0,
         ge=0.0,
-        le=1.0,
+        le=20.0,
         description="how often a citizen refused here asks again, against before, for "
-        "refusal_memory_days (1: as before)",
+        "refusal_memory_days (1: as before; below 1 they learn not to ask, above 1 they try "
+        "again, and each try is refused again)",
     )
     refusal_memory_days: int = Field(
         default=730, ge=1, description="how long a refusal keeps a citizen from asking"
