@@ -303,7 +303,7 @@ def test_appeals_are_filed_while_the_writer_is_held(tmp_path: Path, scenario: Sc
         event = next(
             e for e in live.record(who)["operators"][0]["ledger"] if e["behaviour"] == SEVERE
         )
-        with ThreadPoolExecutor(max_workers=1) as pool, live.writer:
+        with ThreadPoolExecutor(max_workers=1) as pool, live.locks.writer:
             filed = pool.submit(live.file_appeal, who, event["event"], "not me").result(timeout=30)
             assert filed["status"] == "filed"
             again = pool.submit(live.file_appeal, who, event["event"], "again")
@@ -328,7 +328,7 @@ def test_stats_are_computed_once_for_many_asking_at_once(
     live = LiveCity(tmp_path / "s", scenario, seed=1)
     try:
         live.advance(3)
-        with live.state.read():
+        with live.locks.state.read():
             assert live.stats()["as_of_day"] == 3  # the advance's last day computed them
         live.figures.cached = None  # none to serve, as when history has just been rewritten
         summary, calls = live.city.summary, []
@@ -357,7 +357,7 @@ def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
     try:
         who = _adult(live)
         live.advance(2)
-        with live.writer:  # as an advance holds it for day 2, which it has closed
+        with live.locks.writer:  # as an advance holds it for day 2, which it has closed
             live.inbox.close_day(live.day)
             receipt = live.submit([Submission("late-1", who, SEVERE)], "court")[0]
         assert (receipt.status, receipt.day, live.day) == ("accepted", 3, 2)
@@ -389,7 +389,7 @@ def test_records_and_stats_are_read_while_a_day_is_simulated(
         live.advance(3)
         before = live.record(who)
         seen: list[dict[str, Any]] = []
-        with live.state.write():  # as a day of an advance holds it
+        with live.locks.state.write():  # as a day of an advance holds it
             reader = threading.Thread(target=lambda: seen.append(live.record(who)))
             reader.start()
             reader.join(timeout=30)
@@ -398,7 +398,7 @@ def test_records_and_stats_are_read_while_a_day_is_simulated(
         assert not held, "a record waited for the day being simulated"
         assert seen == [before] and before["day"] == 3
         stats = live.stats()  # computed once for the day...
-        with live.state.write():  # ...and served while the next is simulated
+        with live.locks.state.write():  # ...and served while the next is simulated
             reader = threading.Thread(target=lambda: seen.append(live.stats()))
             reader.start()
             reader.join(timeout=30)

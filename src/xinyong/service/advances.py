@@ -1,8 +1,8 @@
 """Advances: the live city's days, simulated on a thread of their own, one job at a time.
 
 ``POST /advance`` starts a job and answers at once; ``GET /advance/{job}`` follows it. Each
-day of a job runs under the live city's locks (:meth:`LiveCity._one_day`), and the day's end
-makes it durable and served (:meth:`LiveCity._day_done`). A job that fails puts the city back
+day of a job runs under the live city's locks (:meth:`LiveCity.simulating_day`), and the day's
+end makes it durable and served (:meth:`LiveCity.finish_day`). A job that fails puts the city back
 to its last whole day; a server that stops lets the running day finish and stops the job.
 """
 
@@ -133,8 +133,8 @@ class Advances:
             drive(
                 lambda: [live.city],
                 job.target_day,
-                guard=live._one_day,
-                after_day=lambda city, results: live._day_done(
+                guard=live.simulating_day,
+                after_day=lambda city, results: live.finish_day(
                     city, results, last=city.day >= job.target_day
                 ),
                 stop=self._stopping.is_set,
@@ -146,4 +146,4 @@ class Advances:
             job.status = "done"
         except Exception as exc:  # the job reports it; the city goes back to its last whole day
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            live._roll_back()
+            live.roll_back()

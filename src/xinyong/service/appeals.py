@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -181,7 +179,7 @@ class Appeals:
 
     def get(self, appeal: int) -> dict[str, Any] | None:
         """One appeal and its status (None if there is none)."""
-        return self._read(self.live._reader(), appeal)
+        return self._read(self.live.reader(), appeal)
 
     @staticmethod
     def _read(con: duckdb.DuckDBPyConnection, appeal: int) -> dict[str, Any] | None:
@@ -217,7 +215,7 @@ class Appeals:
         """
         live = self.live
         with self._deciding:
-            with live.writer:
+            with live.locks.writer:
                 con = live.store.con
                 current = self._read(con, appeal)
                 if current is None:
@@ -241,11 +239,11 @@ class Appeals:
             try:
                 self._uphold(appeal, key, work, day)
             finally:
-                with live.writer:
+                with live.locks.writer:
                     work.close()
                     con.execute("DROP TABLE IF EXISTS ledger_staging")
                     live.history.clean(con)
-            return self._read(live._reader(), appeal)  # type: ignore[return-value]
+            return self._read(live.reader(), appeal)  # type: ignore[return-value]
 
     def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection, day: int) -> None:
         """Re-simulate without ``key`` (the slow part, holding nothing), catch up and commit
@@ -276,39 +274,20 @@ class Appeals:
         live.history.run_to(city, work, day, key.day, sink, made)
         while live.day - city.day > 1:  # catch up with advances made meanwhile, holding nothing
             live.history.run_to(city, work, live.day, key.day, sink, made)
-        con = live.store.con
+
+        def rewrite(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "UPDATE appeals SET status = 'upheld', decided_day = ? WHERE appeal = ?",
+                [live.day, appeal],
+            )
+            con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
+            con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
+            con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
+            for snapshot in made:
+                con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", list(snapshot))
+
         # The last day or so, with advances (the writer) and submissions (the inbox) waiting:
         # the new city takes every submission stored, and none goes to the old one after.
-        with live.writer, live.inbox.lock:
+        with live.locks.quiet():
             live.history.run_to(city, work, live.day, key.day, sink, made)
-            old = live.city
-
-            @contextmanager
-            def committing() -> Iterator[None]:
-                with live.state.write():
-                    live._generation += 1  # odd: readers of records wait for the swap
-                    yield
-
-            def swap() -> None:
-                city.attach(live.store)
-                live._install(city)
-                live._generation += 1  # even again: the new city and ledger are served
-
-            # The ledger is rewritten in a transaction no reader sees; readers wait only for
-            # its commit and the swap of the city, made together, so that none mixes old
-            # scores with the new ledger (a record read across them reads again).
-            with live.store.transaction(commit_under=committing, then=swap):
-                con.execute(
-                    "UPDATE appeals SET status = 'upheld', decided_day = ? WHERE appeal = ?",
-                    [live.day, appeal],
-                )
-                con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
-                con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
-                con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
-                for snapshot in made:
-                    con.execute(
-                        "INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", list(snapshot)
-                    )
-            if old.ledger is not None:
-                old.ledger.close()
-            old._second_core.shutdown()
+            live.replace_history(city, rewrite)

@@ -12,21 +12,23 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
   thins the older ones and rebuilds a city from them);
 - an appeal and its decision are stored before they are answered.
 
-Concurrency, by design:
+Concurrency, by design (the locks and the order they are taken in:
+:mod:`xinyong.service.locks`; only this class changes what they guard):
 
 - **One writer.** Every change to the city (an appeal's decision, a day of an advance) holds
-  ``writer``, in the order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
-  asking again after each day queues behind the changes that came meanwhile); the store's own
-  connection is used only under it. Submissions and appeals being filed do not wait for it:
-  the inbox stores submissions through its own cursor for the first day not yet begun
+  the city's ``writer``, in the order they asked; the store's own connection is used only
+  under it. Submissions and appeals being filed do not wait for it: the inbox stores
+  submissions through its own cursor for the first day not yet begun
   (:mod:`xinyong.service.inbox`), and the appeals desk files appeals through its own.
-- **Readers on their own cursors**, one per thread, and on the city's arrays under the read
-  side of ``state``. A day is applied (arrays and ledger) under its write side, so a reader
-  sees the last completed day, never one half applied.
+- **Readers on their own cursors** (:meth:`LiveCity.reader`), one per thread, and on the
+  city's arrays under the read side of ``state``. A day is applied (arrays and ledger) under
+  its write side, so a reader sees the last completed day, never one half applied.
 - **An advance is a job** on a thread of its own (:mod:`xinyong.service.advances`), one day at
-  a time, so readers wait at most one day's step; a second advance while one runs is refused.
+  a time (:meth:`LiveCity.simulating_day`, :meth:`LiveCity.finish_day`), so readers wait at
+  most one day's step; a second advance while one runs is refused.
 - **Appeals** are the city's desk (:class:`xinyong.service.appeals.Appeals`), under the same
-  rules: one decision at a time, an upheld one re-simulated off the writer and caught up under it.
+  rules: one decision at a time, an upheld one re-simulated off the writer and caught up
+  under it, then committed with its city (:meth:`LiveCity.replace_history`).
 
 On restart the city is loaded from its last snapshot, and only the days after it are
 re-simulated, with the submitted events and the upheld appeals replayed on their days, which
@@ -45,9 +47,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -64,7 +67,7 @@ from xinyong.service.citizen_records import Records, frozen
 from xinyong.service.errors import LiveError
 from xinyong.service.history import History
 from xinyong.service.inbox import Inbox, Receipt, Submission
-from xinyong.service.locks import FairLock, ReadWriteLock
+from xinyong.service.locks import CityLocks
 from xinyong.service.stats import Figures
 
 __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission", "load_city", "open_city"]
@@ -102,8 +105,7 @@ class LiveCity:
     ) -> None:
         self.folder = Path(folder)
         self.snapshot_every = snapshot_every
-        self.writer = FairLock()  # one writer: every change goes through it, in turn
-        self.state = ReadWriteLock()  # the city's arrays: read by requests, written by a day
+        self.locks = CityLocks()  # the writer, the inbox, the arrays and the generation
         self.advances = Advances(self)  # days simulated on a thread of their own
         self.records = Records(self)  # citizens' records and the notices feed
         self._local = threading.local()
@@ -150,9 +152,6 @@ class LiveCity:
             if self.scenario.consequences
             else []
         )
-        # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
-        # appeal's new ledger is being committed, even again once its city is served.
-        self._generation = 0
         self._install(self.city)
         self.figures = Figures(self)  # the summary figures, computed once a day
 
@@ -171,7 +170,7 @@ class LiveCity:
 
     # -- connections ----------------------------------------------------------------------
 
-    def _reader(self) -> duckdb.DuckDBPyConnection:
+    def reader(self) -> duckdb.DuckDBPyConnection:
         """This thread's own cursor on the store (readers never share a connection)."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
@@ -185,8 +184,8 @@ class LiveCity:
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Read the city as of its last completed day: the arrays under the read lock, the
         store through this thread's cursor."""
-        with self.state.read():
-            yield self._reader()
+        with self.locks.reading():
+            yield self.reader()
 
     # -- recovery and re-simulation -------------------------------------------------------
 
@@ -217,28 +216,61 @@ class LiveCity:
         """Simulate ``days`` days and wait for them; returns the new open day."""
         return self.advances.run(days)
 
-    def _roll_back(self) -> None:
+    @property
+    def generation(self) -> int:
+        """Moves when history is rewritten (an upheld appeal, a failed day): odd while a
+        rewrite is being committed, even again once its city is served."""
+        return self.locks.generation
+
+    @property
+    def view(self) -> SimpleNamespace:
+        """What records read of the city as of its last completed day (a copy the next day
+        does not change: :func:`~xinyong.service.citizen_records.frozen`)."""
+        return self._view
+
+    def roll_back(self) -> None:
         """After a failed day: the city goes back to its last whole day, from its store."""
-        with self.writer, self.inbox.lock, self.state.write():
+        with self.locks.quiet(), self.locks.rewriting():
             old = self.city
             if old.ledger is not None:
                 old.ledger.discard()
             self._recover(int(self.store.info()["live_day"]))
             self._install(self.city)
-            self._generation += 2
             old._second_core.shutdown()
 
     @contextmanager
-    def _one_day(self) -> Iterator[None]:
+    def simulating_day(self) -> Iterator[None]:
         """A day of an advance: simulated under the writer and the arrays' write lock (readers
         see the last whole day), then snapshotted, readers going on meanwhile."""
-        with self.writer:
+        with self.locks.writer:
             self.inbox.close_day(self.city.day)  # submissions from now on join the next day
-            with self.state.write():
+            with self.locks.state.write():
                 yield
             self.history.keep(self.city)  # every snapshot_every days; readers go on
 
-    def _day_done(self, city: City, _: object, last: bool = False) -> None:
+    def replace_history(
+        self, city: City, rewrite: Callable[[duckdb.DuckDBPyConnection], None]
+    ) -> None:
+        """Rewrite the store's history and serve ``city`` instead of the city now, together.
+
+        ``rewrite`` runs in a transaction on the store's connection that no reader sees;
+        readers wait only for its commit and the swap of the city, made together under
+        :meth:`CityLocks.rewriting`, so that none mixes the old city with the new ledger (a
+        record read across them reads again). Call holding :meth:`CityLocks.quiet`.
+        """
+        old = self.city
+
+        def swap() -> None:
+            city.attach(self.store)
+            self._install(city)
+
+        with self.store.transaction(commit_under=self.locks.rewriting, then=swap) as con:
+            rewrite(con)
+        if old.ledger is not None:
+            old.ledger.close()
+        old._second_core.shutdown()
+
+    def finish_day(self, city: City, _: object, last: bool = False) -> None:
         """The day's ledger durable, then the day moves: the store, the gates' copy, and the
         figures if a request asked for them during the day or an advance's ``last`` day."""
         assert city.ledger is not None
@@ -268,6 +300,10 @@ class LiveCity:
                 f"{', '.join(self.citizen_behaviours)}",
             )
         return self.scenario.behaviours[self.behaviours.index(behaviour)].sensor
+
+    def behaviour_sensor(self, behaviour: int) -> str:
+        """The sensor that observes a behaviour, by the behaviour's index."""
+        return self.sensors[self._sensor_index[behaviour]]
 
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
         """Store submitted events durably for the first day not yet begun, then acknowledge
@@ -352,7 +388,7 @@ class LiveCity:
     def close(self) -> None:
         """Stop a running advance (after its day), flush and close the store."""
         self.advances.stop()
-        with self.writer, self.inbox.lock:
+        with self.locks.quiet():
             if self.city.ledger is not None:
                 self.city.ledger.flush()
             with self._cursors_lock:

@@ -47,22 +47,20 @@ class Figures:
             with self._lock:
                 cached = self.cached
                 if not self._usable(cached):
-                    with live.state.read():
+                    with live.locks.reading():
                         cached = self.cached = self._computed(live.city)
         elif cached[1] < live.day and self._lock.acquire(blocking=False):
             try:  # a day old: one request refreshes them unless a day is being simulated,
-                if live.state.acquire_read(blocking=False):  # which then does at its end
-                    try:
+                with live.locks.reading_if_free() as free:  # which then does at its end
+                    if free:
                         cached = self.cached = self._computed(live.city)
-                    finally:
-                        live.state.release_read()
-                else:
-                    self._wanted = True
+                    else:
+                        self._wanted = True
             finally:
                 self._lock.release()
         assert cached is not None
         _, as_of, summary = cached
-        submitted = live._reader().execute("SELECT count(*) FROM live_submissions").fetchall()
+        submitted = live.reader().execute("SELECT count(*) FROM live_submissions").fetchall()
         return {
             **summary,
             "as_of_day": as_of,
@@ -80,12 +78,12 @@ class Figures:
     def _computed(self, city: City) -> tuple[int, int, dict[str, Any]]:
         """The figures of ``city`` as it stands (its arrays not being written), with the
         history's generation and the open day they cover."""
-        return self.live._generation, city.day, city.summary()
+        return self.live.generation, city.day, city.summary()
 
     def _usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
         """Whether cached figures may be served: of this history, at most a day old."""
         return (
             cached is not None
-            and cached[0] == self.live._generation
+            and cached[0] == self.live.generation
             and cached[1] >= self.live.day - 1
         )
