@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import consequence_city
+from helpers import city_differences, city_state, consequence_city
 
 from xinyong.engine.city import City
 from xinyong.engine.twin import keep_twin, twin_occurrences
@@ -45,40 +45,6 @@ def _appealed(live: LiveCity, days: int) -> tuple[int, dict[str, Any], dict[str,
     return who, event, live.file_appeal(who, event["event"], "not me")
 
 
-def _state(
-    obj: Any, path: str = "city", seen: set[int] | None = None, out: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every array and number a city holds, by path: two cities in the same state give equal
-    dictionaries (threads, the store and what a live city keeps for replay are left out)."""
-    seen = set() if seen is None else seen
-    out = {} if out is None else out
-    if id(obj) in seen:
-        return out
-    if isinstance(obj, np.ndarray):
-        out[path] = obj.tolist()
-    elif isinstance(obj, (int, float, str, bool, np.generic)) or obj is None:
-        out[path] = obj
-    elif isinstance(obj, dict):
-        seen.add(id(obj))
-        for k, v in obj.items():
-            _state(v, f"{path}[{k!r}]", seen, out)
-    elif isinstance(obj, (list, tuple)):
-        seen.add(id(obj))
-        for i, v in enumerate(obj):
-            _state(v, f"{path}[{i}]", seen, out)
-    elif type(obj).__module__.startswith("xinyong") and hasattr(obj, "__dict__"):
-        seen.add(id(obj))
-        for k, v in vars(obj).items():
-            if k not in ("store", "ledger", "_second_core", "withdrawn", "injected"):
-                _state(v, f"{path}.{k}", seen, out)
-    return out
-
-
-def _differences(a: City, b: City) -> list[str]:
-    sa, sb = _state(a), _state(b)
-    return [k for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)]
-
-
 def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
     tmp_path: Path, scenario: Scenario
 ) -> None:
@@ -104,10 +70,10 @@ def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
             and e["day"] == 2
             and "submitted through the API" in e["notes"]
         )
-        assert _differences(a.city, b.city), "the event should have changed the city"
+        assert city_differences(a.city, b.city), "the event should have changed the city"
         appeal = a.file_appeal(who, event["event"], "the judgment names someone else")
         assert a.decide_appeal(appeal["appeal"], uphold=True)["status"] == "upheld"
-        assert _differences(a.city, b.city) == []
+        assert city_differences(a.city, b.city) == []
         assert a.gate("rail", who) == b.gate("rail", who)
         assert a.notices(1000) == b.notices(1000)
         after = a.record(who)["operators"][0]
@@ -124,7 +90,7 @@ def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
         assert kept == b.store.con.execute(ledger.format("")).fetchall()
         a.advance(5)  # and the days after go on alike
         b.advance(5)
-        assert _differences(a.city, b.city) == []
+        assert city_differences(a.city, b.city) == []
     finally:
         a.close()
         b.close()
@@ -164,7 +130,7 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
     live.submit([Submission("late-1", who, SEVERE)], "court")
     live.advance(5)
     live.submit([Submission("open-1", who, "jaywalking")], "cam")
-    before = _state(live.city)
+    before = city_state(live.city)
     live.close()
 
     steps: list[int] = []
@@ -177,7 +143,7 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
     again = LiveCity(tmp_path / "r")
     try:
         assert again.day == 12 and steps == [10, 11]  # from the day-10 snapshot
-        assert _state(again.city) == before
+        assert city_state(again.city) == before
         assert again.record(who)["pending"][0]["client_id"] == "open-1"
     finally:
         again.close()
@@ -433,12 +399,12 @@ def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scena
         assert job.thread is not None
         job.thread.join()
         b.advance(15)
-        assert a.day == b.day == 25 and _differences(a.city, b.city) == []
+        assert a.day == b.day == 25 and city_differences(a.city, b.city) == []
     finally:
         a.close()
     again = LiveCity(tmp_path / "a")  # and a restart reads the same city back
     try:
-        assert _differences(again.city, b.city) == []
+        assert city_differences(again.city, b.city) == []
     finally:
         again.close()
         b.close()
@@ -468,7 +434,7 @@ def test_a_day_that_fails_half_way_is_dropped(
         monkeypatch.undo()
         a.advance(6)
         b.advance(12)
-        assert _differences(a.city, b.city) == []
+        assert city_differences(a.city, b.city) == []
         ledger = "SELECT * FROM ledger_rows ORDER BY ALL"
         assert a.store.con.execute(ledger).fetchall() == b.store.con.execute(ledger).fetchall()
     finally:
@@ -559,7 +525,7 @@ def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
 ) -> None:
     live = LiveCity(tmp_path / "l", scenario, seed=4, snapshot_every=5)
     live.advance(12)
-    before = _state(live.city)
+    before = city_state(live.city)
     latest = max((live.folder / "snapshots").glob("day-00010-*.city"))
     live.close()
     city = pickle.loads(latest.read_bytes())
@@ -567,6 +533,6 @@ def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
     latest.write_bytes(pickle.dumps(city))
     again = LiveCity(tmp_path / "l")
     try:
-        assert again.day == 12 and _state(again.city) == before  # from day 5's snapshot
+        assert again.day == 12 and city_state(again.city) == before  # from day 5's snapshot
     finally:
         again.close()

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +235,12 @@ class RunStore:
             con.execute("ROLLBACK")
             raise
         with commit_under() if commit_under is not None else nullcontext():
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except BaseException:  # a commit that failed (a full disk) is not left open
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
             if then is not None:
                 then()
 

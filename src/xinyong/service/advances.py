@@ -33,6 +33,7 @@ class AdvanceJob:
     day: int
     status: str = "running"  # running, done, failed or stopped
     error: str | None = None
+    code: int = 500  # the HTTP status a failure is answered with (507: a full disk)
     thread: threading.Thread | None = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -110,7 +111,7 @@ class Advances:
         job.thread.join()
         if job.status != "done":
             raise LiveError(
-                500 if job.status == "failed" else 409,
+                job.code if job.status == "failed" else 409,
                 f"advance job {job.job} {job.status}: {job.error}",
             )
         return job.day
@@ -145,5 +146,9 @@ class Advances:
                 return
             job.status = "done"
         except Exception as exc:  # the job reports it; the city goes back to its last whole day
-            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            live.roll_back()
+            said = live.failure(exc)  # a full disk, a failed store: said as the API says them
+            job.status = "failed"
+            job.error = str(said) if said else f"{type(exc).__name__}: {exc}"
+            job.code = said.status if said else 500
+            if live.broken is None:
+                live.roll_back()

@@ -11,8 +11,12 @@ may not do it for this sensor, service or citizen: 403. OpenAPI at ``/docs`` and
 which are built per city, when the routes are defined.)
 """
 
+import logging
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -23,8 +27,9 @@ from fastapi.responses import JSONResponse
 from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.service.auth import Identity, Keyring, Who
+from xinyong.service.errors import disk_full
 from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
-from xinyong.service.live import LiveCity, LiveError, Submission
+from xinyong.service.live import LiveCity, LiveError, Submission, load_city, open_city
 from xinyong.service.roles import may, permit
 from xinyong.service.schemas import (
     ERRORS,
@@ -56,17 +61,69 @@ REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, not
 # nor the submissions'.
 WRITE_THREADS = 4
 INBOX_THREADS = 4
+REOPEN_SECONDS = 0.5  # between tries to open a city whose store failed (a full disk)
+log = logging.getLogger("xinyong.live")
 
 
 class Switch:
-    """An ASGI app that forwards to the current city's app, so a loaded scenario (with its own
-    behaviours and services in the schema) can replace the city being served."""
+    """An ASGI app that forwards to the app of the city served now.
 
-    def __init__(self) -> None:
-        self.app: FastAPI | None = None
+    A new city an admin starts replaces it (with its own behaviours and services in the
+    schema: :meth:`load`). A city whose store failed past using (a full disk made DuckDB give
+    up on it) answers 507 or 503 meanwhile, and is opened again from its folder in the
+    background as soon as it can be (once there is room): a restart without the process's.
+
+    Args:
+        folder: the base folder (:func:`~xinyong.service.live.open_city`).
+        live: the city served first.
+        build: the app serving a city (the API, and the dashboard on it).
+    """
+
+    def __init__(
+        self, folder: FilePath, live: LiveCity, build: Callable[[LiveCity], FastAPI]
+    ) -> None:
+        self.folder = folder
+        self._build = build
+        self._lock = threading.Lock()  # one city replaced at a time
+        self.live = live
+        self.app = self._serve(live)
+
+    def _serve(self, live: LiveCity) -> FastAPI:
+        live.on_broken = self._heal
+        return self._build(live)
+
+    def load(self, scenario: Scenario, seed: int) -> LiveCity:
+        """Start a new city from ``scenario`` and serve it instead (the one served stays if
+        it cannot be built)."""
+        with self._lock:
+            new = load_city(self.folder, scenario, seed)
+            old, self.live = self.live, new
+            self.app = self._serve(new)
+        old.close()
+        return new
+
+    def _heal(self) -> None:
+        threading.Thread(target=self._reopen, args=(self.live,), name="reopen", daemon=True).start()
+
+    def _reopen(self, broken: LiveCity) -> None:
+        """Close the broken city, then open its folder again until it opens."""
+        with suppress(Exception):  # its store failed: close what can be closed
+            broken.close()
+        while True:
+            time.sleep(REOPEN_SECONDS)
+            with self._lock:
+                if self.live is not broken:
+                    return  # another city was started meanwhile
+                try:
+                    new = open_city(self.folder)
+                except Exception as exc:  # still no room, most likely: try again
+                    log.warning("the live city in '%s' cannot be opened yet: %s", self.folder, exc)
+                    continue
+                self.live, self.app = new, self._serve(new)
+                log.warning("the live city in '%s' is served again", self.folder)
+                return
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        assert self.app is not None
         await self.app(scope, receive, send)
 
 
@@ -211,11 +268,14 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
             identity,
         )
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
+        # The day the accepted ones join (a duplicate's receipt names the day it was stored
+        # for); all of them duplicates: the day open to submissions.
+        accepted = [r.day for r in receipts if r.status == "accepted"]
         return BatchReceipt(
             accepted=len(receipts) - len(repeated),
             duplicates=len(repeated),
             duplicate_ids=repeated,
-            day=receipts[0].day,
+            day=accepted[0] if accepted else live.inbox.day,
         )
 
 
@@ -320,7 +380,12 @@ def _add_time(
             ).with_sizes(citizens=body.citizens, days=body.days)
         except ScenarioError as exc:
             raise HTTPException(422, str(exc)) from None
-        new = on_load(chosen, body.seed)
+        try:
+            new = on_load(chosen, body.seed)
+        except Exception as exc:  # a city not built (the one served stays): say why
+            if disk_full(exc):
+                raise live.no_room(live.folder.parent, chosen.citizens) from None
+            raise
         return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
     @app.post("/scenario", response_model=Health, responses=ERRORS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -239,8 +240,8 @@ class Appeals:
             try:
                 self._uphold(appeal, key, work, day)
             finally:
-                with live.locks.writer:
-                    work.close()
+                with live.locks.writer, suppress(duckdb.Error):  # on a full disk, the next
+                    work.close()  # decision (or a restart) drops the staging table
                     con.execute("DROP TABLE IF EXISTS ledger_staging")
                     live.history.clean(con)
             return self._read(live.reader(), appeal)  # type: ignore[return-value]

@@ -1,0 +1,891 @@
+"""Seeded fault schedules for the live city, in the style of deterministic simulation testing
+(TigerBeetle's VOPR, FoundationDB's simulation): many short lives of a real server, each
+drawn from a seed, with faults between and inside its operations, then every invariant.
+
+    python benchmarks/faults.py --schedules 1000 --seed 1
+    python benchmarks/faults.py --seed 17 --schedules 1 --verbose     # one schedule again
+
+Schedule ``i`` of a run with ``--seed S`` is drawn from seed ``S + i`` alone: a failing one
+prints its seed, and ``--seed S+i --schedules 1`` runs it again. Each draws:
+
+- **client operations**: events (some sent again), batches, appeals against events in the
+  records, decisions, advances (waited for, or polled as jobs), reads of records, gates and
+  figures (every record's score must be its ledger's replay), a new city from a built-in
+  scenario, restarts, and bursts of 8 to 64 clients at once;
+- **faults**: ``kill -9`` at a crash point (``benchmarks/fault_points.py``: inside a
+  snapshot's write, a day's ledger, a checkpoint, an appeal's re-simulation or commit, a
+  restart's recovery...) or at a random moment; what a crash leaves (a torn snapshot, garbage
+  after the write-ahead log's last entry, a snapshot damaged on disk, a half-written pointer);
+  a full disk (a tmpfs of the schedule's own shrunk to what it holds, or, where none can be
+  mounted, ``RLIMIT_FSIZE``), then space given back; a slow disk (every fsync and store
+  write delayed).
+
+Server processes are forked from this one, which has imported everything once (a life costs
+milliseconds, not the two seconds of an import). Operations and faults follow from the seed;
+where many clients run at once, or a kill is timed, the interleaving is the machine's.
+
+After each schedule (``fault_checks.py``): every acknowledged event stored once on its day;
+every acknowledged appeal and decision stored, an upheld one's event reversed; the ledger
+equal to that of the city re-simulated from nothing; every snapshot that city on its day;
+a restart serving that city with every score its ledger's replay; each recovery within its
+bound (at most ``SNAPSHOT_EVERY`` days re-simulated, unless a snapshot was damaged or the
+disk was full); no 5xx but a 507 while the disk is full, whose message names the folder and
+the space needed; and the server serving again once the disk has room.
+
+Options: ``--record`` writes each failing seed to ``tests/hostile/schedules/`` (a regression
+case ``tests/test_faults.py`` runs); ``--split N`` and ``--full-disk-runs N`` add schedules for
+split runs and for ``simulate`` on a full disk (``fault_runs.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT / "tests")]  # the crash points; the tests' cities
+
+import httpx  # noqa: E402
+from fault_checks import Book, Findings, check  # noqa: E402
+from fault_points import POINTS, Plan, install  # noqa: E402
+from helpers import consequence_city  # noqa: E402
+
+from xinyong.scenario import load_scenario  # noqa: E402
+from xinyong.service.auth import Keyring  # noqa: E402
+from xinyong.service.live import CURRENT_FILE, SNAPSHOT_EVERY, open_city  # noqa: E402
+from xinyong.views.cli.serving import run_app, switching_app  # noqa: E402
+
+KEYS = "adm=admin,ana=analyst"
+ADMIN, ANALYST = {"X-API-Key": "adm"}, {"X-API-Key": "ana"}
+CITIZENS, DAYS = 400, 80  # the schedules' city: small, with lists, gates, notices, responses
+LOADS = [("reference", 300, 40), ("pilot-city", 300, 40)]  # cities an admin starts instead
+REGRESSIONS = ROOT / "tests" / "hostile" / "schedules"
+READY_SECONDS = 120  # a server (its recovery included) answers /health within this
+TMPFS_BYTES = 512 * 2**20  # the schedule's own disk, before it is shrunk
+SEVERE = "contract_breach_judgment"  # lists a citizen: an appeal worth upholding
+
+
+class InvariantError(Exception):
+    """An invariant broken while the schedule runs."""
+
+
+@dataclass
+class Stats:
+    """Totals over the schedules."""
+
+    schedules: int = 0
+    failed: list[int] = field(default_factory=list)
+    acknowledged: int = 0
+    lost: int = 0
+    twice: int = 0
+    violations: int = 0
+    kills: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    disk_full_507: int = 0
+    restarts: int = 0
+    worst_restart_days: int = 0
+    worst_restart_seconds: float = 0.0
+
+
+# -- the disk -------------------------------------------------------------------------------
+
+
+class Disk:
+    """The schedule's folder on a tmpfs of its own, which a full disk shrinks to what it
+    holds; where none can be mounted, file sizes limited with ``RLIMIT_FSIZE`` instead."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.tmpfs = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES}", "tmpfs", str(path)],
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+        self.full = False
+
+    def fill(self, margin: int, pid: int) -> None:
+        """Leave ``margin`` bytes free (tmpfs), or cap the server's files a little above the
+        largest (``RLIMIT_FSIZE``)."""
+        if self.tmpfs:
+            st = os.statvfs(self.path)
+            used = (st.f_blocks - st.f_bfree) * st.f_frsize
+            size = (used + margin + 4095) // 4096 * 4096
+            subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True)
+        else:
+            largest = max(
+                (p.stat().st_size for p in self.path.rglob("*") if p.is_file()), default=0
+            )
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (largest + margin, resource.RLIM_INFINITY))
+        self.full = True
+
+    def free(self, pid: int | None) -> None:
+        """Give the space back."""
+        if self.tmpfs:
+            subprocess.run(
+                ["mount", "-o", f"remount,size={TMPFS_BYTES}", str(self.path)], check=True
+            )
+        elif pid is not None:
+            with contextlib.suppress(ProcessLookupError):  # gone already
+                resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+        self.full = False
+
+    def close(self) -> None:
+        if self.tmpfs:
+            subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+
+
+# -- a server's life ------------------------------------------------------------------------
+
+
+class Server:
+    """One life of the server: a process forked from this one, serving the schedule's base
+    folder on the schedule's listening socket, with a plan of faults installed."""
+
+    def __init__(
+        self,
+        base: Path,
+        port: int,
+        plan: Plan,
+        log: Path,
+        scenario: Path | None,
+        seed: int,
+    ) -> None:
+        self.base, self.plan, self.log = base, plan, log
+        # Bound here, listened on by the child alone: once it dies, a client is refused at
+        # once instead of waiting in a queue no one serves.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+        self.pid = os.fork()
+        if self.pid == 0:  # the child serves, and never returns
+            _serve(base, sock, plan, log, scenario, seed)
+        sock.close()
+        self.dead: int | None = None  # the wait status once reaped
+
+    def alive(self) -> bool:
+        if self.dead is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.dead = status
+        return self.dead is None
+
+    def kill(self) -> None:
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+            _, self.dead = os.waitpid(self.pid, 0)
+
+    def stop(self) -> None:
+        """SIGTERM: let the running day finish, close the store."""
+        if self.alive():
+            os.kill(self.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 120
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.kill()
+
+
+def _serve(
+    base: Path, sock: socket.socket, plan: Plan, log: Path, scenario: Path | None, seed: int
+) -> None:
+    code = 0
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        install(plan)
+        chosen = load_scenario(scenario) if scenario is not None else None
+        live = open_city(base, chosen, seed)
+        run_app(switching_app(base, live, Keyring.from_env(KEYS), None), sockets=[sock])
+    except BaseException:  # the harness reads tracebacks in the log as a violation
+        traceback.print_exc()
+        code = 3
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+# -- the schedule ---------------------------------------------------------------------------
+
+
+@dataclass
+class Life:
+    """What one schedule knows while it runs."""
+
+    seed: int
+    base: Path
+    url: str
+    verbose: bool
+    books: dict[str, Book] = field(default_factory=dict)  # by folder name
+    current: str = ""
+    logs: list[Path] = field(default_factory=list)
+    responses: int = 0
+    disk_507: int = 0
+    damaged_snapshots: bool = False
+    disk_was_full: bool = False
+    kills: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    counter: int = 0
+    pending_load: dict[str, Any] | None = None  # the last new city asked for
+    worst_recovery: tuple[int, float] = (0, 0.0)  # days re-simulated, seconds
+
+    def say(self, text: str) -> None:
+        if self.verbose:
+            print(f"  [{self.seed}] {text}", flush=True)
+
+    @property
+    def book(self) -> Book:
+        return self.books[self.current]
+
+    def next_id(self) -> str:
+        with self.lock:
+            self.counter += 1
+            return f"s{self.seed}-{self.counter}"
+
+
+def book_for(folder: Path, scenario: Any) -> Book:
+    return Book(
+        folder,
+        scenario.citizens,
+        scenario.days,
+        [b.name for b in scenario.behaviours if b.subject == "citizen"],
+        [s.name for s in scenario.consequences.services] if scenario.consequences else [],
+    )
+
+
+class Client:
+    """A client's HTTP calls, each answer checked: no 5xx but a 507 while the disk is full."""
+
+    def __init__(self, life: Life, disk: Disk, server: Server) -> None:
+        self.life, self.disk, self.server = life, disk, server
+        self.http = httpx.Client(base_url=life.url, timeout=httpx.Timeout(120, connect=10))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+        """The answer, or None if the server died meanwhile (the outcome is unknown)."""
+        full = self.disk.full
+        try:
+            reply = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            deadline = time.monotonic() + 3
+            while self.server.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)  # a kill under way
+            if not self.server.alive():
+                return None  # killed: no answer, no obligation
+            raise InvariantError(
+                f"{method} {path}: {type(exc).__name__} from a live server"
+            ) from None
+        with self.life.lock:
+            self.life.responses += 1
+        if reply.status_code == 507 and (full or self.disk.full):
+            detail = reply.json().get("detail", "")
+            if str(self.disk.path) not in detail or "MiB" not in detail:
+                raise InvariantError(f"{method} {path}: 507 without the folder and space: {detail}")
+            with self.life.lock:
+                self.life.disk_507 += 1
+            return reply
+        if reply.status_code >= 500:
+            raise InvariantError(f"{method} {path}: {reply.status_code} {reply.text[:300]}")
+        return reply
+
+
+def op_event(life: Life, client: Client, rng: random.Random) -> None:
+    book = life.book
+    again = book.events and rng.random() < 0.2
+    cid = rng.choice(sorted(book.events)) if again else life.next_id()
+    body = {
+        "client_id": cid,
+        "citizen": rng.randrange(book.citizens),
+        "behaviour": SEVERE
+        if SEVERE in book.behaviours and rng.random() < 0.1
+        else rng.choice(book.behaviours),
+    }
+    _submit(life, client, [body], "/events", body)
+
+
+def op_batch(life: Life, client: Client, rng: random.Random) -> None:
+    book = life.book
+    events = []
+    for _ in range(rng.randint(1, 300)):
+        old = book.events and rng.random() < 0.05
+        events.append(
+            {
+                "client_id": rng.choice(sorted(book.events)) if old else life.next_id(),
+                "citizen": rng.randrange(book.citizens),
+                "behaviour": rng.choice(book.behaviours),
+            }
+        )
+    if rng.random() < 0.2:
+        events.append(dict(events[0]))  # the same id twice in one batch
+    _submit(life, client, events, "/events/batch", {"events": events})
+
+
+def _submit(life: Life, client: Client, events: list[dict], path: str, body: dict) -> None:
+    book = life.book
+    with life.lock:
+        book.sent.update(e["client_id"] for e in events)
+    reply = client.call("POST", path, json=body, headers=ADMIN)
+    if reply is None or reply.status_code != 200:
+        return
+    out = reply.json()
+    receipts = [out] if path == "/events" else None
+    with life.lock:
+        if receipts is None:  # a batch: the repeats are named, the rest accepted
+            repeats = Counter(out["duplicate_ids"])
+            times = Counter(e["client_id"] for e in events)
+            for e in events:
+                cid = e["client_id"]
+                if repeats[cid] < times[cid]:  # one of them accepted: the first
+                    if cid in book.events:
+                        raise InvariantError(f"event {cid!r} accepted again: it was stored before")
+                    book.events[cid] = (out["day"], e["citizen"], e["behaviour"])
+                    repeats[cid] = times[cid]
+        else:
+            e = events[0]
+            cid = e["client_id"]
+            if out["status"] == "accepted":
+                if cid in book.events:
+                    raise InvariantError(f"event {cid!r} accepted again: it was stored before")
+                book.events[cid] = (out["day"], e["citizen"], e["behaviour"])
+            elif cid in book.events and book.events[cid][0] != out["day"]:
+                raise InvariantError(
+                    f"duplicate {cid!r} names day {out['day']}, not {book.events[cid][0]}"
+                )
+
+
+def op_advance(life: Life, client: Client, rng: random.Random) -> None:
+    book = life.book
+    left = book.days - book.day
+    if left <= 0:
+        return
+    days = rng.randint(1, min(8, left))
+    wait = rng.random() < 0.6
+    reply = client.call("POST", "/advance", json={"days": days, "wait": wait}, headers=ADMIN)
+    if reply is None or reply.status_code not in (200, 202):
+        return
+    job = reply.json()
+    while job["status"] == "running":
+        time.sleep(0.05)
+        reply = client.call("GET", f"/advance/{job['job']}", headers=ADMIN)
+        if reply is None:
+            return
+        job = reply.json()
+    if job["status"] == "failed" and not (client.disk.full or life.disk_was_full):
+        raise InvariantError(f"advance job failed: {job['error']}")
+    if (
+        job["status"] == "failed"
+        and "507" not in str(job["error"])
+        and "disk" not in str(job["error"])
+    ):
+        raise InvariantError(f"advance job failed on a full disk without saying so: {job['error']}")
+    book.day = max(book.day, job["day"])
+
+
+def op_read(life: Life, client: Client, rng: random.Random) -> None:
+    book = life.book
+    citizen = rng.randrange(book.citizens)
+    kind = rng.choice(["record", "record", "gate", "stats", "notices", "figures", "health"])
+    if kind == "record":
+        reply = client.call("GET", f"/citizens/{citizen}", headers=ANALYST)
+        if reply is not None and reply.status_code == 200:
+            for op in reply.json()["operators"]:
+                if op["score"] != op["replayed_score"]:
+                    raise InvariantError(
+                        f"citizen {citizen}'s {op['operator']} score {op['score']} is not its "
+                        f"ledger's replay {op['replayed_score']}"
+                    )
+    elif kind == "gate" and book.services:
+        client.call("GET", f"/gates/{rng.choice(book.services)}/{citizen}", headers=ANALYST)
+    elif kind == "stats":
+        client.call("GET", "/stats", headers=ANALYST)
+    elif kind == "notices":
+        client.call("GET", "/notices?limit=20", headers=ANALYST)
+    elif kind == "figures":
+        client.call("GET", "/api/figures", headers=ANALYST)
+    else:
+        client.call("GET", "/health")
+
+
+def op_appeal(life: Life, client: Client, rng: random.Random) -> None:
+    book = life.book
+    for _ in range(6):  # a citizen with an event on record
+        citizen = rng.randrange(book.citizens)
+        reply = client.call("GET", f"/citizens/{citizen}", headers=ANALYST)
+        if reply is None or reply.status_code != 200:
+            return
+        events = [e for op in reply.json()["operators"] for e in op["ledger"] if e["counted"]]
+        if events:
+            break
+    else:
+        return
+    severe = [e for e in events if e["behaviour"] == SEVERE]
+    event = rng.choice(severe or events)["event"]
+    body = {"citizen": citizen, "event": event, "reason": f"schedule {life.seed}: not me"}
+    reply = client.call("POST", "/appeals", json=body, headers=ADMIN)
+    if reply is not None and reply.status_code == 200:
+        book.appeals[reply.json()["appeal"]] = event
+
+
+def op_decide(life: Life, client: Client, rng: random.Random) -> None:
+    book = life.book
+    open_ = [a for a in book.appeals if a not in book.decisions]
+    if not open_ and not book.appeals:
+        return
+    appeal = rng.choice(open_ or sorted(book.appeals))
+    uphold = rng.random() < 0.7
+    reply = client.call(
+        "POST", f"/appeals/{appeal}/decision", json={"uphold": uphold}, headers=ADMIN
+    )
+    if reply is None:
+        return
+    if reply.status_code == 200:
+        if appeal in book.decisions:
+            raise InvariantError(f"appeal {appeal} decided twice")
+        book.decisions[appeal] = reply.json()["status"]
+    elif reply.status_code == 409 and appeal not in book.decisions and "already" in reply.text:
+        pass  # decided in a life whose answer was lost
+
+
+def op_scenario(life: Life, client: Client, rng: random.Random) -> None:
+    name, citizens, days = rng.choice(LOADS)
+    body = {"scenario": name, "citizens": citizens, "days": days, "seed": rng.randrange(100)}
+    life.pending_load = body
+    reply = client.call("POST", "/scenario", json=body, headers=ADMIN)
+    if reply is not None and reply.status_code == 200:
+        follow_current(life)
+
+
+def follow_current(life: Life) -> None:
+    """The city served is the one ``CURRENT`` names (after a load, answered or not)."""
+    pointer = life.base / CURRENT_FILE
+    name = pointer.read_text().strip() if pointer.exists() else life.base.name
+    if name not in life.books:
+        load = life.pending_load
+        if load is None:
+            raise InvariantError(f"CURRENT names {name!r}, a city no one started")
+        scenario = load_scenario(load["scenario"]).with_sizes(
+            citizens=load["citizens"], days=load["days"]
+        )
+        life.books[name] = book_for(life.base / name, scenario)
+    if name != life.current:
+        life.say(f"now serving {name}")
+    life.current = name
+
+
+def op_burst(life: Life, client: Client, rng: random.Random) -> None:
+    """Many clients at once: events, batches and reads."""
+    clients = rng.choice([8, 16, 32, 64])
+    seeds = [rng.randrange(2**31) for _ in range(clients)]
+    errors: list[BaseException] = []
+
+    def one(seed: int) -> None:
+        r = random.Random(seed)
+        mine = Client(life, client.disk, client.server)
+        try:
+            for _ in range(r.randint(1, 4)):
+                r.choice([op_event, op_event, op_batch, op_read])(life, mine, r)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            mine.close()
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(one, seeds))
+    if errors:
+        raise errors[0]
+
+
+OPS: dict[str, tuple[Callable[[Life, Client, random.Random], None], int]] = {
+    "event": (op_event, 6),
+    "batch": (op_batch, 4),
+    "advance": (op_advance, 5),
+    "read": (op_read, 4),
+    "appeal": (op_appeal, 3),
+    "decide": (op_decide, 3),
+    "burst": (op_burst, 2),
+    "scenario": (op_scenario, 1),
+}
+#: The operations that reach each crash point, made likelier in a life that kills there.
+FOCUS = {
+    "snapshot.torn": "advance",
+    "snapshot.unnamed": "advance",
+    "ledger.before": "advance",
+    "ledger.after": "advance",
+    "day.moved": "advance",
+    "day.mid": "advance",
+    "checkpoint": "advance",
+    "appeal.resimulating": "decide",
+    "appeal.commit": "decide",
+    "appeal.committed": "decide",
+    "inbox.stored": "batch",
+    "recovery": "advance",
+    "load.pointer": "scenario",
+}
+
+
+def run_schedule(
+    seed: int, work: Path, verbose: bool = False, keep: bool = False
+) -> tuple[list[str], Life, list[Findings]]:
+    """One schedule: its lives, faults and operations, then every invariant."""
+    rng = random.Random(seed)
+    disk = Disk(work / "disk")
+    base = disk.path / "live"
+    with socket.socket() as probe:  # a free port, the schedule's
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    life = Life(seed, base, url, verbose)
+    scenario_file = work / "city.json"
+    scenario = consequence_city(citizens=CITIZENS, days=DAYS)
+    scenario_file.write_text(scenario.model_dump_json(by_alias=True))
+    life.books[base.name] = book_for(base, scenario)
+    life.current = base.name
+    violations: list[str] = []
+    server: Server | None = None
+    try:
+        lives = rng.randint(2, 4)
+        for n in range(lives):
+            plan = draw_plan(rng, first=n == 0, last=n == lives - 1)
+            log = work / f"life-{n}.log"
+            life.logs.append(log)
+            life.say(f"life {n}: {plan}")
+            server = Server(base, port, plan, log, scenario_file if n == 0 else None, seed)
+            live_one(life, server, disk, plan, rng, n == lives - 1)
+            if server.plan.point and not server.alive():
+                life.kills[plan.point or "timer"] += 1
+                damage(life, rng)
+        server = Server(base, port, Plan(), work / "final.log", None, seed)
+        life.logs.append(work / "final.log")
+        client = Client(life, disk, server)
+        try:
+            wait_ready(life, client, server)
+            follow_current(life)
+            for _ in range(3):
+                op_read(life, client, rng)
+        finally:
+            client.close()
+            server.stop()
+        violations += read_logs(life)
+    except InvariantError as exc:
+        violations.append(str(exc))
+    except Exception as exc:  # a harness error is a failure too, with its traceback
+        violations.append(f"harness: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    finally:
+        if server is not None:
+            server.kill()
+    findings = []
+    if not violations:  # the state is only worth checking when the lives ran through
+        findings = check_books(life)
+        for f in findings:
+            violations += f.violations
+    if violations or keep:  # the folder as the schedule left it, off the schedule's disk
+        subprocess.run(["cp", "-a", str(disk.path), str(work / "kept")], check=False)
+    disk.close()
+    return violations, life, findings
+
+
+def draw_plan(rng: random.Random, first: bool, last: bool) -> Plan:
+    roll = rng.random()
+    slow = rng.choice([0.0, 0.0, 0.0, 2.0, 10.0, 30.0])
+    if roll < 0.6:
+        point = rng.choice([p for p in POINTS if not (first and p == "recovery")])
+        arg = {
+            "snapshot.torn": rng.randint(0, 20000),
+            "checkpoint": rng.randint(0, 5000),
+            "recovery": rng.randint(0, 200_000),
+            "appeal.resimulating": rng.randint(0, 2),
+        }.get(point, 0)
+        return Plan(point, rng.randint(1, 3), arg, slow)
+    if roll < 0.75:
+        return Plan("timer", 1, rng.randint(0, 400), slow)  # killed after ARG ms by the harness
+    return Plan(None, 1, 0, slow)
+
+
+def live_one(
+    life: Life, server: Server, disk: Disk, plan: Plan, rng: random.Random, last: bool
+) -> None:
+    """One life: wait for the server, run operations, fill and free the disk, until the plan
+    kills it or its operations are done (then stopped, or killed)."""
+    client = Client(life, disk, server)
+    try:
+        if not wait_ready(life, client, server):
+            return
+        follow_current(life)
+        full_at = rng.randrange(1, 6) if rng.random() < 0.15 else -1
+        timer = None
+        if plan.point == "timer":
+            timer = threading.Timer(plan.arg / 1000 + 0.2, server.kill)
+            timer.start()
+        names = list(OPS)
+        weights = [OPS[n][1] * (6 if FOCUS.get(plan.point or "") == n else 1) for n in names]
+        for i in range(rng.randint(3, 10)):
+            if not server.alive():
+                break
+            if i == full_at:
+                disk.fill(rng.choice([16 * 2**10, 256 * 2**10, 2**20]), server.pid)
+                life.disk_was_full = True
+                life.say(f"disk full ({'tmpfs' if disk.tmpfs else 'RLIMIT_FSIZE'})")
+            if disk.full and i == full_at + 3:
+                disk.free(server.pid)
+                life.say("space given back")
+                recovered(life, client, server)
+            name = rng.choices(names, weights)[0]
+            if (
+                name == "decide"
+                and FOCUS.get(plan.point or "") == "decide"
+                and not life.book.appeals
+            ):
+                name = "appeal"
+            began = time.perf_counter()
+            OPS[name][0](life, client, rng)
+            life.say(f"{name} ({time.perf_counter() - began:.2f} s)")
+        if disk.full:
+            disk.free(server.pid)
+            life.say("space given back")
+            if server.alive():
+                recovered(life, client, server)
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+        if server.alive():
+            if plan.point and plan.point != "timer" and rng.random() < 0.5:
+                server.kill()
+            else:
+                server.stop()
+    finally:
+        client.close()
+        if disk.full:
+            disk.free(None)
+
+
+def recovered(life: Life, client: Client, server: Server) -> None:
+    """Once space is back, the server serves again: an event is accepted."""
+    book = life.book
+    for _ in range(50):
+        if not server.alive():
+            return
+        cid = life.next_id()
+        body = {"client_id": cid, "citizen": 0, "behaviour": book.behaviours[0]}
+        book.sent.add(cid)
+        reply = client.call("POST", "/events", json=body, headers=ADMIN)
+        if reply is None:
+            return
+        if reply.status_code == 200:
+            book.events[cid] = (reply.json()["day"], 0, book.behaviours[0])
+            return
+        if reply.status_code == 409:  # the city has run all its days
+            return
+        time.sleep(0.1)
+    raise InvariantError("the server did not take events again once the disk had room")
+
+
+def wait_ready(life: Life, client: Client, server: Server) -> bool:
+    """Wait for ``/health``; False if the plan killed the server first."""
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if not server.alive():
+            if server.plan.point:
+                return False
+            raise InvariantError(f"the server died starting up: {tail(server.log)}")
+        try:
+            if client.http.get("/health", timeout=2).status_code == 200:
+                life.say("ready")
+                return True
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise InvariantError(f"the server was not ready in {READY_SECONDS} s: {tail(server.log)}")
+
+
+def damage(life: Life, rng: random.Random) -> None:
+    """What a crash can leave on disk beyond what the kill itself left."""
+    folder = life.base / life.current if (life.base / CURRENT_FILE).exists() else life.base
+    roll = rng.random()
+    wal = folder / "live.duckdb.wal"
+    snaps = sorted((folder / "snapshots").glob("*.city")) if (folder / "snapshots").is_dir() else []
+    if roll < 0.15 and wal.exists():
+        with open(wal, "ab") as f:  # a write begun after the last commit, never finished
+            f.write(rng.randbytes(rng.randint(1, 4096)))
+        life.say("garbage after the WAL's last entry")
+    elif roll < 0.25 and snaps:
+        victim = rng.choice(snaps)
+        size = victim.stat().st_size
+        with open(victim, "r+b") as f:
+            f.truncate(rng.randrange(size))
+        life.damaged_snapshots = True
+        life.say(f"snapshot {victim.name} truncated")
+    elif roll < 0.3 and snaps:
+        victim = rng.choice(snaps)
+        with open(victim, "r+b") as f:
+            f.seek(rng.randrange(victim.stat().st_size))
+            f.write(rng.randbytes(64))
+        life.damaged_snapshots = True
+        life.say(f"snapshot {victim.name} garbled")
+    elif roll < 0.35:
+        (life.base / (CURRENT_FILE + ".tmp")).write_bytes(b"city-")
+        life.say("a half-written CURRENT.tmp")
+
+
+def read_logs(life: Life) -> list[str]:
+    """Tracebacks in a server's log, and recoveries past their bound."""
+    out = []
+    for log in life.logs:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if "Traceback" in text:
+            out.append(f"{log.name}: a traceback: {text[text.index('Traceback') :][:1500]}")
+        for line in text.splitlines():
+            if line.startswith("fault: recovered day"):
+                words = line.split()
+                day, start, seconds = int(words[3]), int(words[5]), float(words[7])
+                life.worst_recovery = max(life.worst_recovery, (day - start, seconds))
+                bounded = life.damaged_snapshots or life.disk_was_full
+                if day - start > SNAPSHOT_EVERY and not bounded:
+                    out.append(
+                        f"{log.name}: a restart re-simulated {day - start} days "
+                        f"(bound {SNAPSHOT_EVERY})"
+                    )
+    return out
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-1500:] if log.exists() else "(no log)"
+
+
+def check_books(life: Life) -> list[Findings]:
+    """Run the checks in a process of their own (forked: it opens the stores; this one
+    forks servers and must hold none)."""
+    books = [
+        b.as_json() for b in life.books.values() if (b.folder / "live.duckdb").exists() or b.events
+    ]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            out = []
+            for book in books:
+                f = check(book)
+                out.append(f.__dict__)
+            payload = json.dumps(out).encode()
+        except BaseException as exc:
+            payload = json.dumps(
+                [
+                    {
+                        "violations": [
+                            f"checker: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+                        ]
+                    }
+                ]
+            ).encode()
+        with os.fdopen(write, "wb") as f:
+            f.write(payload)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return [Findings(**d) for d in json.loads(data or b"[]")]
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+def record_regression(seed: int, violations: list[str]) -> Path:
+    REGRESSIONS.mkdir(parents=True, exist_ok=True)
+    path = REGRESSIONS / f"seed-{seed}.json"
+    if not path.exists():
+        path.write_text(
+            json.dumps({"seed": seed, "found": violations[:3]}, indent=1) + "\n", encoding="utf-8"
+        )
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schedules", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="*", help="these seeds only")
+    parser.add_argument(
+        "--record", action="store_true", help="add failing seeds to tests/hostile/schedules"
+    )
+    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep each schedule's folder")
+    args = parser.parse_args(argv)
+    seeds = args.seeds if args.seeds else [args.seed + i for i in range(args.schedules)]
+    stats = Stats()
+    started = time.perf_counter()
+    for seed in seeds:
+        work = Path(tempfile.mkdtemp(prefix=f"faults-{seed}-"))
+        t0 = time.perf_counter()
+        violations, life, findings = run_schedule(seed, work, args.verbose, args.keep)
+        stats.schedules += 1
+        stats.requests += life.responses
+        stats.disk_full_507 += life.disk_507
+        stats.kills.update(life.kills)
+        for f in findings:
+            stats.acknowledged += f.acknowledged
+            stats.lost += f.lost
+            stats.twice += f.twice
+            stats.worst_restart_seconds = max(stats.worst_restart_seconds, f.restart_seconds)
+        stats.worst_restart_days = max(stats.worst_restart_days, life.worst_recovery[0])
+        acked = sum(len(b.events) for b in life.books.values())
+        status = "ok" if not violations else "FAILED"
+        print(
+            f"schedule seed {seed}: {status} ({time.perf_counter() - t0:.1f} s, "
+            f"{acked} events acknowledged, kills {dict(life.kills) or 'none'})",
+            flush=True,
+        )
+        if violations:
+            stats.failed.append(seed)
+            stats.violations += len(violations)
+            for v in violations[:5]:
+                print(f"    {v}", flush=True)
+            print(f"    again: python benchmarks/faults.py --seeds {seed} --verbose", flush=True)
+            if args.record:
+                print(f"    recorded: {record_regression(seed, violations)}", flush=True)
+        if not args.keep and not violations:
+            subprocess.run(["rm", "-rf", str(work)])
+    wall = time.perf_counter() - started
+    print(
+        f"{stats.schedules} schedules in {wall:.0f} s: {len(stats.failed)} failed "
+        f"({stats.violations} violations); {stats.acknowledged:,} events acknowledged, "
+        f"{stats.lost} lost, {stats.twice} stored twice; {stats.requests:,} answers, "
+        f"{stats.disk_full_507} of them 507 on a full disk; kills: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(stats.kills.items()))}; worst recovery "
+        f"{stats.worst_restart_days} days re-simulated, final restarts up to "
+        f"{stats.worst_restart_seconds:.2f} s",
+        flush=True,
+    )
+    if stats.failed:
+        print(f"failed seeds: {' '.join(map(str, stats.failed))}")
+    return 1 if stats.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
