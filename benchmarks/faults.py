@@ -73,10 +73,11 @@ from xinyong.scenario import load_scenario  # noqa: E402
 from xinyong.service.auth import Keyring  # noqa: E402
 from xinyong.service.live import CURRENT_FILE, SNAPSHOT_EVERY, open_city  # noqa: E402
 from xinyong.views.cli.serving import run_app, switching_app  # noqa: E402
+from xinyong.views.dashboard import add_dashboard  # noqa: E402, F401  # loaded once, not per life
 
 KEYS = "adm=admin,ana=analyst"
 ADMIN, ANALYST = {"X-API-Key": "adm"}, {"X-API-Key": "ana"}
-CITIZENS, DAYS = 400, 80  # the schedules' city: small, with lists, gates, notices, responses
+CITIZENS, DAYS = 300, 60  # the schedules' city: small, with lists, gates, notices, responses
 LOADS = [("reference", 300, 40), ("pilot-city", 300, 40)]  # cities an admin starts instead
 REGRESSIONS = ROOT / "tests" / "hostile" / "schedules"
 READY_SECONDS = 120  # a server (its recovery included) answers /health within this
@@ -576,8 +577,10 @@ def run_schedule(
             log = work / f"life-{n}.log"
             life.logs.append(log)
             life.say(f"life {n}: {plan}")
+            began = time.perf_counter()
             server = Server(base, port, plan, log, scenario_file if n == 0 else None, seed)
             live_one(life, server, disk, plan, rng, n == lives - 1)
+            life.say(f"life {n} over in {time.perf_counter() - began:.2f} s")
             if server.plan.point and not server.alive():
                 life.kills[plan.point or "timer"] += 1
                 damage(life, rng)
@@ -602,7 +605,9 @@ def run_schedule(
             server.kill()
     findings = []
     if not violations:  # the state is only worth checking when the lives ran through
+        began = time.perf_counter()
         findings = check_books(life)
+        life.say(f"checked in {time.perf_counter() - began:.2f} s")
         for f in findings:
             violations += f.violations
     if violations or keep:  # the folder as the schedule left it, off the schedule's disk
@@ -635,8 +640,10 @@ def live_one(
     kills it or its operations are done (then stopped, or killed)."""
     client = Client(life, disk, server)
     try:
+        began = time.perf_counter()
         if not wait_ready(life, client, server):
             return
+        life.say(f"ready in {time.perf_counter() - began:.2f} s")
         follow_current(life)
         full_at = rng.randrange(1, 6) if rng.random() < 0.15 else -1
         timer = None
@@ -716,7 +723,6 @@ def wait_ready(life: Life, client: Client, server: Server) -> bool:
             raise InvariantError(f"the server died starting up: {tail(server.log)}")
         try:
             if client.http.get("/health", timeout=2).status_code == 200:
-                life.say("ready")
                 return True
         except httpx.TransportError:
             time.sleep(0.05)

@@ -280,8 +280,10 @@ def city_state(
     out = {} if out is None else out
     if id(obj) in seen:
         return out
-    if isinstance(obj, np.ndarray):
-        out[path] = obj.tolist()
+    if isinstance(obj, np.ndarray):  # compared as bytes: fast, and NaN equals itself
+        out[path] = (
+            obj.tolist() if obj.dtype == object else (obj.dtype.str, obj.shape, obj.tobytes())
+        )
     elif isinstance(obj, (int, float, str, bool, np.generic)) or obj is None:
         out[path] = obj
     elif isinstance(obj, dict):

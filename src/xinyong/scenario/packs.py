@@ -15,12 +15,81 @@ from typing import Any
 from xinyong.scenario.errors import ScenarioError, did_you_mean
 
 __all__ = [
+    "DuplicateKeyError",
     "builtin_packs",
     "builtin_scenarios",
     "load_pack",
     "read_data_file",
     "resolve_references",
+    "strict_json",
 ]
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object that gives the same key twice (JSON would keep the last, silently).
+
+    Args:
+        path: where the object is (keys and list positions from the top).
+        key: the key given twice.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], key: str) -> None:
+        self.path, self.key = path, key
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        super().__init__(
+            f"{where + '.' if where else ''}{key} is given twice: give each field once "
+            f"(JSON would keep the last silently)"
+        )
+
+
+class _RepeatedError(Exception):
+    """A key given twice, somewhere (:func:`strict_json` then finds where)."""
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """An object's (key, value) pairs as written, repeats and all."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _RepeatedError
+    return out
+
+
+def _repeat(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The path of the first key given twice in a tree of :class:`_Pairs` and lists."""
+    if isinstance(node, _Pairs):
+        seen: set[str] = set()
+        for key, _ in node:
+            if key in seen:
+                return (*path, key)
+            seen.add(key)
+        children = [((*path, k), v) for k, v in node]
+    elif isinstance(node, list):
+        children = [((*path, i), v) for i, v in enumerate(node)]
+    else:
+        return None
+    for where, child in children:
+        found = _repeat(child, where)
+        if found is not None:
+            return found
+    return None
+
+
+def strict_json(text: str | bytes) -> Any:
+    """``json.loads``, refusing an object that gives a key twice.
+
+    Raises:
+        DuplicateKeyError: naming where the key is given twice.
+        json.JSONDecodeError: the text is not JSON.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique)
+    except _RepeatedError:
+        path = _repeat(json.loads(text, object_pairs_hook=_Pairs), ())
+        assert path is not None
+        raise DuplicateKeyError(path[:-1], str(path[-1])) from None
 
 
 def read_data_file(path: Path, what: str) -> dict[str, Any]:
@@ -32,7 +101,9 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
         raise ScenarioError(f"{what} '{path.name}' cannot be read: {exc.strerror}") from None
     kind = "JSON" if path.suffix == ".json" else "TOML"
     try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        data = strict_json(text) if path.suffix == ".json" else tomllib.loads(text)
+    except DuplicateKeyError as exc:
+        raise ScenarioError(f"{what} '{path.name}', {exc}") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
     except RecursionError:

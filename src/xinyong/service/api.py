@@ -28,7 +28,7 @@ from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.service.auth import Identity, Keyring, Who
 from xinyong.service.errors import disk_full
-from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
+from xinyong.service.limits import SizeLimits, StrictRoute, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission, load_city, open_city
 from xinyong.service.roles import may, permit
 from xinyong.service.schemas import (
@@ -52,7 +52,15 @@ from xinyong.studies.overrides import apply as apply_overrides
 from xinyong.studies.overrides import parse as parse_overrides
 from xinyong.views.docs import add_offline_docs
 
-__all__ = ["INBOX_THREADS", "REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
+__all__ = [
+    "INBOX_THREADS",
+    "REQUEST_THREADS",
+    "SLOW_THREADS",
+    "WRITE_THREADS",
+    "Pool",
+    "Switch",
+    "create_app",
+]
 
 REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, notices, ...)
 # Threads of their own for the routes that wait on the city's writer (appeal decisions,
@@ -61,6 +69,9 @@ REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, not
 # nor the submissions'.
 WRITE_THREADS = 4
 INBOX_THREADS = 4
+# Reads that cost a computation over every citizen (the figures) when they are not cached
+# yet for the day: a thread or two of their own, never the readers'.
+SLOW_THREADS = 2
 REOPEN_SECONDS = 0.5  # between tries to open a city whose store failed (a full disk)
 log = logging.getLogger("xinyong.live")
 
@@ -135,20 +146,40 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+class Pool:
+    """Threads of their own for routes by what they wait on or cost, so that those queued
+    behind a long write (the city's writer, the inbox) or a long computation (the figures)
+    never take the threads that serve records, appeals and notices.
+
+    Args:
+        size: how many of these routes run at once.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._limiter: anyio.CapacityLimiter | None = None  # made inside the event loop
+
+    async def run(self, route: Callable[..., Any], *args: Any) -> Any:
+        """Run ``route(*args)`` on one of the pool's threads."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.size)
+        return await anyio.to_thread.run_sync(route, *args, limiter=self._limiter)
+
+
 class _Pools:
-    """Thread pools of their own for routes by what they wait on: ``writer`` (the city's
-    writer lock) and ``inbox`` (the submissions' store), so that those queued behind a long
-    write never take the readers' threads."""
+    """The API's pools: ``writer`` (routes that wait for the city's writer lock), ``inbox``
+    (submissions) and ``slow`` (the figures, computed once a day)."""
 
     def __init__(self) -> None:
-        self._sizes = {"writer": WRITE_THREADS, "inbox": INBOX_THREADS}
-        self._limiters: dict[str, anyio.CapacityLimiter] = {}  # made inside the loop
+        self._pools = {
+            "writer": Pool(WRITE_THREADS),
+            "inbox": Pool(INBOX_THREADS),
+            "slow": Pool(SLOW_THREADS),
+        }
 
     async def run(self, pool: str, route: Callable[..., Any], *args: Any) -> Any:
         """Run ``route(*args)`` on one of ``pool``'s threads."""
-        if pool not in self._limiters:
-            self._limiters[pool] = anyio.CapacityLimiter(self._sizes[pool])
-        return await anyio.to_thread.run_sync(route, *args, limiter=self._limiters[pool])
+        return await self._pools[pool].run(route, *args)
 
 
 def create_app(
@@ -175,6 +206,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.router.route_class = StrictRoute  # every route added from here on reads JSON strictly
     add_offline_docs(app)  # /docs from installed packages, not a CDN
     app.state.keys = keys
     add_error_handlers(app)
@@ -184,7 +216,7 @@ def create_app(
         return JSONResponse(status_code=exc.status, content={"detail": safe_text(exc)})
 
     pools = _Pools()
-    _add_records(app, live)
+    _add_records(app, live, pools)
     _add_submissions(app, live, pools)
     _add_gates(app, live)
     _add_appeals(app, live, pools)
@@ -196,7 +228,7 @@ def create_app(
     return app
 
 
-def _add_records(app: FastAPI, live: LiveCity) -> None:
+def _add_records(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
     """What the city holds: its health, a citizen's record, the figures, the notices."""
 
     @app.get("/health", response_model=Health)
@@ -212,10 +244,10 @@ def _add_records(app: FastAPI, live: LiveCity) -> None:
         return live.record(citizen)
 
     @app.get("/stats", responses=ERRORS)
-    def stats(identity: Who) -> dict[str, Any]:
+    async def stats(identity: Who) -> dict[str, Any]:
         """The city now: the run's summary figures so far."""
         permit(identity, "stats")
-        return live.stats()
+        return await pools.run("slow", live.stats)  # type: ignore[no-any-return]
 
     @app.get("/notices", response_model=list[Notice], responses=ERRORS)
     def notices(

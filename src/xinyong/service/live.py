@@ -72,7 +72,7 @@ from xinyong.service.errors import LiveError, disk_full, store_invalidated
 from xinyong.service.history import History
 from xinyong.service.inbox import Inbox, Receipt, Submission
 from xinyong.service.locks import CityLocks
-from xinyong.service.stats import Figures
+from xinyong.service.stats import DailyCopy, Figures
 
 __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission", "load_city", "open_city"]
 
@@ -91,6 +91,7 @@ DROP TABLE IF EXISTS ledger_staging;
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _serving(method: F) -> F:
@@ -187,6 +188,8 @@ class LiveCity:
         )
         self._install(self.city)
         self.figures = Figures(self)  # the summary figures, computed once a day
+        self._copies: dict[str, DailyCopy[Any]] = {}  # other reads computed once a day
+        self._copies_lock = threading.Lock()
 
     def _install(self, city: City) -> None:
         """Make ``city`` the one served (under the write side of ``state``, or before any
@@ -212,13 +215,6 @@ class LiveCity:
                 self._cursors.append(cursor)
             self._local.cursor = cursor
         return cursor
-
-    @contextmanager
-    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Read the city as of its last completed day: the arrays under the read lock, the
-        store through this thread's cursor."""
-        with self.locks.reading():
-            yield self.reader()
 
     # -- recovery and re-simulation -------------------------------------------------------
 
@@ -421,6 +417,13 @@ class LiveCity:
         """
         self._check_gate(service, citizen)
         return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]
+
+    def once_a_day(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` over the city as it stands, at most once a day for each ``name``,
+        served from that copy meanwhile (:class:`~xinyong.service.stats.DailyCopy`)."""
+        with self._copies_lock:
+            copy = self._copies.setdefault(name, DailyCopy(self, compute))
+        return copy.get()  # type: ignore[no-any-return]
 
     @_serving
     def stats(self) -> dict[str, Any]:

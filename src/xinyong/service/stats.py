@@ -12,13 +12,16 @@ beside the day open now (``open_day``).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from xinyong.engine.city import City
     from xinyong.service.live import LiveCity
 
-__all__ = ["Figures"]
+__all__ = ["DailyCopy", "Figures"]
+
+T = TypeVar("T")
 
 
 class Figures:
@@ -87,3 +90,43 @@ class Figures:
             and cached[0] == self.live.generation
             and cached[1] >= self.live.day - 1
         )
+
+
+class DailyCopy(Generic[T]):
+    """What costs a computation over every citizen to read (the dashboard's plots), computed
+    from the city at most once a day and served from that copy until the next.
+
+    The first request of a day computes it under the arrays' read lock; requests meanwhile are
+    served the day before's copy rather than wait (unless history was rewritten since: then
+    they wait for the new one).
+
+    Args:
+        live: the city.
+        compute: what to compute, from the city as it stands (called under the read lock).
+    """
+
+    def __init__(self, live: LiveCity, compute: Callable[[], T]) -> None:
+        self.live, self.compute = live, compute
+        self._lock = threading.Lock()  # one computes at a time
+        self.copy: tuple[int, int, T] | None = None  # generation, open day, value
+
+    def get(self) -> T:
+        """The value as of the last completed day (or the day before, while it is computed)."""
+        live = self.live
+        copy = self.copy
+        if copy is not None and copy[0] == live.generation:
+            if copy[1] == live.day or not self._lock.acquire(blocking=False):
+                return copy[2]  # today's, or yesterday's while another request computes
+        else:
+            self._lock.acquire()  # none of this history: wait for the one being computed
+        try:
+            copy = self.copy
+            if copy is not None and copy[:2] == (live.generation, live.day):
+                return copy[2]
+            with live.locks.reading():
+                key = (live.generation, live.day)
+                value = self.compute()
+            self.copy = (*key, value)
+            return value
+        finally:
+            self._lock.release()

@@ -140,8 +140,18 @@ def run_app(
     """
     import uvicorn
 
+    from xinyong.service.limits import IDLE_SECONDS, guarded_protocol
+
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
-    config = uvicorn.Config(switch, host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        switch,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http=guarded_protocol(),  # slow and idle connections closed, their number bounded
+        timeout_keep_alive=IDLE_SECONDS,
+    )
     try:
         uvicorn.Server(config).run(sockets=sockets)
     finally:
