@@ -536,3 +536,22 @@ def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
         assert again.day == 12 and city_state(again.city) == before  # from day 5's snapshot
     finally:
         again.close()
+
+
+def test_an_event_is_appealed_at_most_three_times(tmp_path: Path, scenario: Scenario) -> None:
+    """A rejected appeal can be made again, but not without end: the fourth is refused with
+    the appeals before it named."""
+    from xinyong.service.appeals import MAX_APPEALS
+
+    live = LiveCity(tmp_path / "m", scenario, seed=1)
+    try:
+        who, event, filed = _appealed(live, 2)
+        for _ in range(MAX_APPEALS - 1):
+            live.decide_appeal(filed["appeal"], uphold=False)
+            filed = live.file_appeal(who, event["event"], "again, with a better reason")
+        live.decide_appeal(filed["appeal"], uphold=False)
+        with pytest.raises(LiveError, match=f"appealed {MAX_APPEALS} times") as refused:
+            live.file_appeal(who, event["event"], "and again")
+        assert refused.value.status == 409
+    finally:
+        live.close()

@@ -14,6 +14,7 @@ unless it can be resumed from.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -31,7 +32,7 @@ from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
 from xinyong.records.dataset import DATA, prepare
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE, Run, RunError
-from xinyong.records.store import RunStore
+from xinyong.records.store import RunStore, disk_full
 from xinyong.records.tables import daily_tables, subject_tables
 from xinyong.records.tally import summarize
 from xinyong.scenario import Scenario, load_scenario
@@ -224,14 +225,36 @@ def simulate(
             threads,
             PhaseClock() if profile else None,
         )
-    except BaseException:
+    except BaseException as exc:
         # A failed run leaves no summary, and no folder unless it can be resumed from.
+        written = _size(folder) if folder is not None else 0
         if folder is not None and not resume and not checkpoint_every:
             _remove_run(folder, created)
+        if folder is not None and disk_full(exc):
+            raise _no_room(folder, written) from None
         raise
     finally:
         if folder is not None:
             (folder / CLAIM_FILE).unlink(missing_ok=True)
+
+
+def _size(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (what a run wrote so far)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _no_room(folder: Path, written: int) -> RunError:
+    """The one-line error for a run that filled its disk: the folder, and the room to make.
+
+    The room is an estimate: a run's store takes what the failed run had written, again as
+    much to fold its write-ahead log into the store at the end, and a margin."""
+    needed = 2 * written + 64 * 2**20
+    return RunError(
+        f"the disk holding '{folder}' is full: the run had written "
+        f"{math.ceil(written / 2**20)} MiB when it failed; free at least "
+        f"{math.ceil(needed / 2**20)} MiB there (or choose another --out) and run it again. "
+        f"Nothing was saved as finished."
+    )
 
 
 def _remove_run(folder: Path, created: bool) -> None:

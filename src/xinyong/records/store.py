@@ -39,6 +39,7 @@ Views:
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
@@ -53,7 +54,25 @@ import pyarrow as pa
 from xinyong.model.codes import FLAG_COLUMNS, flag_columns
 from xinyong.scenario import Scenario
 
-__all__ = ["RunStore"]
+__all__ = ["RunStore", "disk_full", "store_invalidated"]
+
+#: What a write says when there is no room: the disk, the file size limit, the quota.
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_NO_ROOM_WORDS = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a failure is a write that found no room (DuckDB and Arrow say so in their
+    messages)."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        return True
+    return any(words in str(exc) for words in _NO_ROOM_WORDS)
+
+
+def store_invalidated(exc: BaseException) -> bool:
+    """Whether DuckDB gave up on a store (a checkpoint failed): it must be opened again."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
+
 
 _FLAGS = ", ".join(f"l.{column}" for column in FLAG_COLUMNS.values())
 _SCHEMA = f"""

@@ -92,6 +92,46 @@ def strict_json(text: str | bytes) -> Any:
         raise DuplicateKeyError(path[:-1], str(path[-1])) from None
 
 
+MAX_NESTING = 64  # tables and lists within each other: a scenario needs fewer than ten
+
+
+def _deep_json(text: str) -> str | None:
+    """Where JSON text first nests more than :data:`MAX_NESTING` deep (``a.b[3]``), read
+    without recursion; None if it never does."""
+    stack: list[list[Any]] = []  # per open container: its bracket, key or index, expecting key
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if stack and stack[-1][0] == "{" and stack[-1][2]:
+                stack[-1][1], stack[-1][2] = text[i + 1 : j], False
+            i = j + 1
+            continue
+        if c in "[{":
+            stack.append([c, 0 if c == "[" else "", c == "{"])
+            if len(stack) > MAX_NESTING:
+                parts = [f"[{s[1]}]" if s[0] == "[" else f".{s[1]}" for s in stack[:4]]
+                return "".join(parts).lstrip(".") + "..."
+        elif c in "]}" and stack:
+            stack.pop()
+        elif c == "," and stack:
+            if stack[-1][0] == "[":
+                stack[-1][1] += 1
+            else:
+                stack[-1][2] = True
+        i += 1
+    return None
+
+
+def _deep_toml(text: str) -> str:
+    """The key of the TOML line that nests deepest (its brackets counted)."""
+    line = max(text.splitlines() or [""], key=lambda line: line.count("[") + line.count("{"))
+    return line.partition("=")[0].strip()[:60] or "(top level)"
+
+
 def read_data_file(path: Path, what: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -100,6 +140,14 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(f"{what} '{path.name}' cannot be read: {exc.strerror}") from None
     kind = "JSON" if path.suffix == ".json" else "TOML"
+    if kind == "JSON" and text.count("[") + text.count("{") > MAX_NESTING:  # cheap before dear
+        where = _deep_json(text)
+        if where is not None:
+            raise ScenarioError(
+                f"{what} '{path.name}', {where}: nested more than {MAX_NESTING} deep, which "
+                f"no JSON scenario needs; a field's value is a number, text, or a short list "
+                f"or table"
+            )
     try:
         data = strict_json(text) if path.suffix == ".json" else tomllib.loads(text)
     except DuplicateKeyError as exc:
@@ -107,8 +155,10 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
     except RecursionError:
+        where = _deep_json(text) if kind == "JSON" else _deep_toml(text)
         raise ScenarioError(
-            f"{what} '{path.name}' is nested too deeply to be a {kind} scenario"
+            f"{what} '{path.name}', {where}: nested more than {MAX_NESTING} deep, which no "
+            f"{kind} scenario needs; a field's value is a number, text, or a short list or table"
         ) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{what} '{path.name}': the top level must be a table of fields")

@@ -11,6 +11,7 @@ may not do it for this sensor, service or citizen: 403. OpenAPI at ``/docs`` and
 which are built per city, when the routes are defined.)
 """
 
+import gc
 import logging
 import threading
 import time
@@ -24,9 +25,11 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
+from xinyong.engine.memory import give_back
 from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.service.auth import Identity, Keyring, Who
+from xinyong.service.capacity import free_memory, needed_memory
 from xinyong.service.errors import disk_full
 from xinyong.service.limits import SizeLimits, StrictRoute, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission, load_city, open_city
@@ -104,12 +107,28 @@ class Switch:
         return self._build(live)
 
     def load(self, scenario: Scenario, seed: int) -> LiveCity:
-        """Start a new city from ``scenario`` and serve it instead (the one served stays if
-        it cannot be built)."""
+        """Start a new city from ``scenario`` and serve it instead.
+
+        A city the machine has not the memory for is refused before it is built (507, with
+        the memory it needs and the memory free); one that fails while it is built leaves
+        nothing behind (its folder removed, its memory given back) and the one served stays.
+        """
+        needed, free = needed_memory(scenario, seed), free_memory()
+        if needed > free:
+            raise LiveError(507, _too_large(scenario, needed, free))
+        failed: LiveError | None = None
         with self._lock:
-            new = load_city(self.folder, scenario, seed)
-            old, self.live = self.live, new
-            self.app = self._serve(new)
+            try:
+                new = load_city(self.folder, scenario, seed)
+            except MemoryError:  # the half-built city is dropped with the traceback
+                failed = LiveError(507, _too_large(scenario, needed, free, built=False))
+            if failed is None:
+                old, self.live = self.live, new
+                self.app = self._serve(new)
+        if failed is not None:  # raised here, outside the handler, holding nothing of it
+            gc.collect()
+            give_back()
+            raise failed
         old.close()
         return new
 
@@ -180,6 +199,18 @@ class _Pools:
     async def run(self, pool: str, route: Callable[..., Any], *args: Any) -> Any:
         """Run ``route(*args)`` on one of ``pool``'s threads."""
         return await self._pools[pool].run(route, *args)
+
+
+def _too_large(scenario: Scenario, needed: int, free: int, built: bool = True) -> str:
+    """Why a new city is refused for want of memory, and what would fit."""
+    fits = int(scenario.citizens * free / needed) if needed else 0
+    said = "needs about" if built else "ran out of memory while it was built: it needs about"
+    return (
+        f"a live city of {scenario.citizens:,} citizens of '{scenario.name}' {said} "
+        f"{needed / 2**30:.1f} GiB of memory, and this server has {free / 2**30:.1f} GiB "
+        f"free: choose at most about {fits:,} citizens (or a machine with more memory); "
+        f"the city served now goes on"
+    )
 
 
 def create_app(

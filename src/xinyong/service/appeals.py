@@ -25,7 +25,14 @@ from xinyong.service.errors import LiveError
 if TYPE_CHECKING:
     from xinyong.service.live import LiveCity
 
-__all__ = ["APPEALS_TABLE", "EVENT_PATTERN", "Appeals", "EventId", "withdrawals"]
+__all__ = [
+    "APPEALS_TABLE",
+    "EVENT_PATTERN",
+    "MAX_APPEALS",
+    "Appeals",
+    "EventId",
+    "withdrawals",
+]
 
 APPEALS_TABLE = """
 CREATE TABLE IF NOT EXISTS appeals (
@@ -34,6 +41,10 @@ CREATE TABLE IF NOT EXISTS appeals (
     reason VARCHAR NOT NULL, status VARCHAR NOT NULL, filed_day INTEGER NOT NULL,
     decided_day INTEGER, nth INTEGER NOT NULL DEFAULT 0);
 """
+
+#: Appeals one event may have (each after the one before was rejected): an assumption, so that
+#: a rejected appeal can be made again with a better reason, but not without end.
+MAX_APPEALS = 3
 
 #: What an event id looks like (the API's schema carries it).
 EVENT_PATTERN = r"^\d{1,9}\.\d{1,4}\.\d{1,10}\.-?\d{1,10}\.\d{1,4}\.\d{1,6}$"
@@ -145,13 +156,22 @@ class Appeals:
                 raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
             if flags & LedgerFlag.REVERSED:
                 raise LiveError(409, f"event '{event}' was already reversed on appeal")
-            pending = con.execute(
-                "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "
-                "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ?",
+            earlier = con.execute(
+                "SELECT appeal, status FROM appeals WHERE citizen = ? AND "
+                "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ? "
+                "ORDER BY appeal",
                 [citizen, key.operator, key.day, key.actor, key.behaviour, key.nth],
             ).fetchall()
+            pending = [a for a, status in earlier if status == "filed"]
             if pending:
-                raise LiveError(409, f"event '{event}' is already under appeal {pending[0][0]}")
+                raise LiveError(409, f"event '{event}' is already under appeal {pending[0]}")
+            if len(earlier) >= MAX_APPEALS:
+                raise LiveError(
+                    409,
+                    f"event '{event}' was appealed {len(earlier)} times and each appeal was "
+                    f"rejected (appeals {', '.join(str(a) for a, _ in earlier)}): an event "
+                    f"may be appealed {MAX_APPEALS} times at most",
+                )
             appeal = int(
                 con.execute("SELECT coalesce(max(appeal), 0) + 1 FROM appeals").fetchall()[0][0]
             )

@@ -1,17 +1,14 @@
-"""The live city's error: a request it cannot carry out, with the HTTP status that says why;
-and how to tell a full disk, or a store that a failure has invalidated, from other failures."""
+"""The live city's error: a request it cannot carry out, with the HTTP status that says why.
+
+(How to tell a full disk, or a store DuckDB gave up on, from other failures is the store's to
+say: :func:`~xinyong.records.store.disk_full`, :func:`~xinyong.records.store.store_invalidated`,
+imported here for the service's modules.)"""
 
 from __future__ import annotations
 
-import errno
-
-import duckdb
+from xinyong.records.store import disk_full, store_invalidated
 
 __all__ = ["LiveError", "disk_full", "store_invalidated"]
-
-#: What a write says when there is no room: the disk, the file size limit, the quota.
-_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-_NO_ROOM_WORDS = ("No space left on device", "File too large", "Disk quota exceeded")
 
 
 class LiveError(Exception):
@@ -20,15 +17,3 @@ class LiveError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def disk_full(exc: BaseException) -> bool:
-    """Whether a failure is a write that found no room (DuckDB says so in its message)."""
-    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
-        return True
-    return any(words in str(exc) for words in _NO_ROOM_WORDS)
-
-
-def store_invalidated(exc: BaseException) -> bool:
-    """Whether DuckDB gave up on the store (a checkpoint failed): it must be opened again."""
-    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
