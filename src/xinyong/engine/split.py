@@ -14,7 +14,6 @@ runs the blocks one after another in one process; :mod:`xinyong.engine.workers` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from xinyong.engine.parts import Block
 from xinyong.engine.twin import twin_occurrences
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
+from xinyong.primitives.sealed import read_sealed, write_sealed
 from xinyong.primitives.streams import Streams
 from xinyong.records.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
 from xinyong.records.tables import subject_tables
@@ -88,7 +88,8 @@ class BlockRun:
         if checkpoint is None:
             self.city = City(scenario, seed, None, block=blocks_[index], threads=threads)
         else:  # resume: the city as it was at the checkpoint, its ledger cut back to match
-            self.city = _unpickle(Path(checkpoint).read_bytes())
+            with read_sealed(Path(checkpoint)) as f:
+                self.city = _unpickle(f.read())  # the seal after the pickle is not read
             if self.dataset is not None:
                 cut_back(self.dataset, index, self.city.day)
         self._parquet: ParquetLedger | None = None
@@ -105,9 +106,8 @@ class BlockRun:
             self.city.ledger.flush()
         if self._parquet is not None:
             self._parquet.close()
-        tmp = Path(path + ".tmp")
-        tmp.write_bytes(_pickle(self.city))
-        os.replace(tmp, path)
+        data = _pickle(self.city)
+        write_sealed(Path(path), lambda f: f.write(data))  # whole, or refused on resume
         return self.city.day
 
     def observe(self) -> tuple[dict[str, Events], ...]:

@@ -202,7 +202,9 @@ def simulate(
             )
         if folder is None or latest_checkpoint(folder, workers) is None:
             raise RunError(
-                f"nothing to resume in '{folder}': no complete checkpoint of a {workers}-worker run"
+                f"nothing to resume in '{folder}': no whole checkpoint of a {workers}-worker "
+                f"run (none completed, or each is damaged or cut short); run it again without "
+                f"--resume, in an empty folder"
             )
     elif folder is not None:
         created = claim_output_folder(folder)

@@ -2,37 +2,29 @@
 an upheld appeal) re-simulates only the days after the last one.
 
 The format is a split run's checkpoint (:meth:`xinyong.engine.split.BlockRunner.checkpoint`): the
-pickled :class:`~xinyong.engine.city.City`, without its threads and its store, written to a
-temporary name and moved into place, so a file that exists is whole; then a trailer with the
-pickle's length and CRC-32, checked before anything is unpickled, so that a file damaged on disk
-(a torn write, a flipped block) is passed over for an older snapshot rather than read as a
-wrong city. A live city registers its snapshots in its store (``live_snapshots``) in the same
-transaction as what they reflect; a file the store does not name is left over from a crash and
-is deleted.
+pickled :class:`~xinyong.engine.city.City`, without its threads and its store, in a sealed
+file (:mod:`xinyong.primitives.sealed`: a file that exists is whole, and one damaged on disk is
+passed over for an older snapshot rather than read as a wrong city). A live city registers its
+snapshots in its store (``live_snapshots``) in the same transaction as what they reflect; a file
+the store does not name is left over from a crash and is deleted.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 import secrets
-import struct
 import threading
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from xinyong.engine.city import City
+from xinyong.primitives.sealed import SealError, read_sealed, write_sealed
 
 __all__ = ["SNAPSHOTS", "Pending", "read_snapshot", "remove_unlisted", "write_snapshot"]
 
 SNAPSHOTS = "snapshots"  # the sub-folder of a live city that holds them
-_TRAILER = struct.Struct("<8sIQ")  # a snapshot's end: magic, CRC-32 and length of its pickle
-_MAGIC = b"XYSNAP01"
-_CHUNK = 2**20  # bytes read at a time to check a snapshot's sum
 
 
 class Pending:
@@ -80,18 +72,6 @@ class _Yielding(pickle.Pickler):
         return None
 
 
-class _Summed:
-    """A file written through, keeping the CRC-32 and length of what passed."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file, self.crc, self.size = file, 0, 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        self.crc = zlib.crc32(data, self.crc)  # without the GIL over a few KiB
-        self.size += memoryview(data).nbytes
-        return self.file.write(data)
-
-
 def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> str:
     """Write the city as it stands (its open day in the name); returns the file's name.
 
@@ -102,46 +82,17 @@ def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> 
     name = f"day-{city.day:05d}-{secrets.token_hex(4)}.city"
     if pending is not None:
         pending.add(name)
-    tmp = where / (name + ".tmp")
     try:
-        with open(tmp, "wb") as f, _no_collection():
-            summed = _Summed(f)
-            _Yielding(summed, protocol=pickle.HIGHEST_PROTOCOL).dump(city)
-            f.write(_TRAILER.pack(_MAGIC, summed.crc, summed.size))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, where / name)
-    except BaseException:  # a full disk, say: no half-written file left taking room
-        tmp.unlink(missing_ok=True)
+        with _no_collection():
+            write_sealed(
+                where / name,
+                lambda f: _Yielding(f, protocol=pickle.HIGHEST_PROTOCOL).dump(city),
+            )
+    except BaseException:  # a full disk, say: the name is no longer pending
         if pending is not None:
             pending.discard([name])
         raise
     return name
-
-
-def _checked(f: BinaryIO, name: str) -> None:
-    """Check a snapshot's length and sum before it is unpickled (ValueError if damaged)."""
-    size = os.fstat(f.fileno()).st_size
-    trailer = b""
-    if size >= _TRAILER.size:
-        f.seek(size - _TRAILER.size)
-        trailer = f.read(_TRAILER.size)
-    if len(trailer) != _TRAILER.size or trailer[:8] != _MAGIC:
-        raise ValueError(f"snapshot '{name}' cannot be read (no checksum: cut short, or older)")
-    _, crc, length = _TRAILER.unpack(trailer)
-    if length != size - _TRAILER.size:
-        raise ValueError(f"snapshot '{name}' cannot be read (its length is not its own)")
-    f.seek(0)
-    got, left = 0, length
-    while left:
-        chunk = f.read(min(_CHUNK, left))
-        if not chunk:
-            break
-        got = zlib.crc32(chunk, got)
-        left -= len(chunk)
-    if left or got != crc:
-        raise ValueError(f"snapshot '{name}' cannot be read (damaged: its checksum differs)")
-    f.seek(0)
 
 
 def read_snapshot(folder: Path, name: str) -> City:
@@ -153,9 +104,10 @@ def read_snapshot(folder: Path, name: str) -> City:
             from an older one.
     """
     try:
-        with open(Path(folder) / SNAPSHOTS / name, "rb") as f:
-            _checked(f, name)
+        with read_sealed(Path(folder) / SNAPSHOTS / name) as f:
             city = pickle.load(f)
+    except SealError as exc:
+        raise ValueError(f"snapshot '{name}' cannot be read ({exc})") from None
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError) as exc:
         raise ValueError(f"snapshot '{name}' cannot be read ({type(exc).__name__})") from None
     if not isinstance(city, City):
