@@ -48,12 +48,15 @@ class Plan:
         nth: the how-many-th time the point is reached that kills (from 1).
         arg: where inside the point (objects, chunks or microseconds).
         slow_ms: milliseconds every fsync and every store write waits first (a slow disk).
+        plant: ``lose-event``: the first submissions stored lose their last event, which is
+            acknowledged all the same (the harness must report it, with its seed).
     """
 
     point: str | None = None
     nth: int = 1
     arg: int = 0
     slow_ms: float = 0.0
+    plant: str | None = None  # a bug planted on purpose, to show the harness catches it
 
     def __str__(self) -> str:
         kill = f"kill at {self.point} #{self.nth} ({self.arg})" if self.point else "no kill"
@@ -99,9 +102,14 @@ def install(plan: Plan) -> None:
 
     append = RunStore.append
 
+    planted = [plan.plant == "lose-event"]
+
     def appending(self: RunStore, table: str, rows: Any, con: Any = None) -> None:
         if plan.slow_ms:
             time.sleep(plan.slow_ms / 1000)
+        if table == "live_submissions" and planted[0]:
+            planted[0] = False
+            rows = {k: v[:-1] for k, v in rows.items()}
         if table == "ledger_rows" and hit("ledger.before"):
             die("ledger.before")
         append(self, table, rows, con)

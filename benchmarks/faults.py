@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -81,6 +82,13 @@ CITIZENS, DAYS = 300, 60  # the schedules' city: small, with lists, gates, notic
 LOADS = [("reference", 300, 40), ("pilot-city", 300, 40)]  # cities an admin starts instead
 REGRESSIONS = ROOT / "tests" / "hostile" / "schedules"
 READY_SECONDS = 120  # a server (its recovery included) answers /health within this
+#: How much a schedule does: lives of the server, operations a life, clients in a burst, events
+#: in a batch. ``--quick`` (the test suite's 50 schedules) does less of each, the same way.
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {"lives": (2, 4), "operations": (3, 10), "clients": [8, 16, 32, 64], "batch": 300},
+    "quick": {"lives": (2, 3), "operations": (3, 6), "clients": [8, 16], "batch": 100},
+}
+SIZES = dict(PROFILES["full"])
 TMPFS_BYTES = 512 * 2**20  # the schedule's own disk, before it is shrunk
 NO_TMPFS = bool(os.environ.get("XINYONG_FAULTS_NO_TMPFS"))  # RLIMIT_FSIZE instead, as unprivileged
 SEVERE = "contract_breach_judgment"  # lists a citizen: an appeal worth upholding
@@ -254,6 +262,7 @@ class Life:
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
     pending_load: dict[str, Any] | None = None  # the last new city asked for
+    snapshot_cut: bool = False  # a kill cut a snapshot's write short
     worst_recovery: tuple[int, float] = (0, 0.0)  # days re-simulated, seconds
 
     def say(self, text: str) -> None:
@@ -335,7 +344,7 @@ def op_event(life: Life, client: Client, rng: random.Random) -> None:
 def op_batch(life: Life, client: Client, rng: random.Random) -> None:
     book = life.book
     events = []
-    for _ in range(rng.randint(1, 300)):
+    for _ in range(rng.randint(1, SIZES["batch"])):
         old = book.events and rng.random() < 0.05
         events.append(
             {
@@ -503,7 +512,7 @@ def follow_current(life: Life) -> None:
 
 def op_burst(life: Life, client: Client, rng: random.Random) -> None:
     """Many clients at once: events, batches and reads."""
-    clients = rng.choice([8, 16, 32, 64])
+    clients = rng.choice(SIZES["clients"])
     seeds = [rng.randrange(2**31) for _ in range(clients)]
     errors: list[BaseException] = []
 
@@ -553,7 +562,7 @@ FOCUS = {
 
 
 def run_schedule(
-    seed: int, work: Path, verbose: bool = False, keep: bool = False
+    seed: int, work: Path, verbose: bool = False, keep: bool = False, plant: str | None = None
 ) -> tuple[list[str], Life, list[Findings]]:
     """One schedule: its lives, faults and operations, then every invariant."""
     rng = random.Random(seed)
@@ -572,9 +581,11 @@ def run_schedule(
     violations: list[str] = []
     server: Server | None = None
     try:
-        lives = rng.randint(2, 4)
+        lives = rng.randint(*SIZES["lives"])
         for n in range(lives):
-            plan = draw_plan(rng, first=n == 0, last=n == lives - 1)
+            plan = dataclasses.replace(
+                draw_plan(rng, first=n == 0, last=n == lives - 1), plant=plant
+            )
             log = work / f"life-{n}.log"
             life.logs.append(log)
             life.say(f"life {n}: {plan}")
@@ -584,7 +595,13 @@ def run_schedule(
             life.say(f"life {n} over in {time.perf_counter() - began:.2f} s")
             if server.plan.point and not server.alive():
                 life.kills[plan.point or "timer"] += 1
-                damage(life, rng)
+                life.snapshot_cut |= plan.point in (
+                    "snapshot.torn",
+                    "snapshot.unnamed",
+                    "recovery",
+                    "timer",
+                )
+                damage(life, rng, plan.point or "timer")
         server = Server(base, port, Plan(), work / "final.log", None, seed)
         life.logs.append(work / "final.log")
         client = Client(life, disk, server)
@@ -653,7 +670,7 @@ def live_one(
             timer.start()
         names = list(OPS)
         weights = [OPS[n][1] * (6 if FOCUS.get(plan.point or "") == n else 1) for n in names]
-        for i in range(rng.randint(3, 10)):
+        for i in range(rng.randint(*SIZES["operations"])):
             if not server.alive():
                 break
             if i == full_at:
@@ -730,13 +747,19 @@ def wait_ready(life: Life, client: Client, server: Server) -> bool:
     raise InvariantError(f"the server was not ready in {READY_SECONDS} s: {tail(server.log)}")
 
 
-def damage(life: Life, rng: random.Random) -> None:
-    """What a crash can leave on disk beyond what the kill itself left."""
+#: Crash points where no DuckDB checkpoint can be under way: a kill there may leave a commit
+#: half-written after the log's last entry. (A checkpoint ends the log with its marker and
+#: blocks commits until it is done, so nothing can follow the marker.)
+COMMIT_IN_FLIGHT = {p for p in POINTS if p not in ("checkpoint", "recovery")}
+
+
+def damage(life: Life, rng: random.Random, point: str) -> None:
+    """What a crash can leave on disk beyond what the kill itself left, at ``point``."""
     folder = life.base / life.current if (life.base / CURRENT_FILE).exists() else life.base
     roll = rng.random()
     wal = folder / "live.duckdb.wal"
     snaps = sorted((folder / "snapshots").glob("*.city")) if (folder / "snapshots").is_dir() else []
-    if roll < 0.15 and wal.exists():
+    if roll < 0.15 and wal.exists() and point in COMMIT_IN_FLIGHT:
         with open(wal, "ab") as f:  # a write begun after the last commit, never finished
             f.write(rng.randbytes(rng.randint(1, 4096)))
         life.say("garbage after the WAL's last entry")
@@ -771,11 +794,13 @@ def read_logs(life: Life) -> list[str]:
                 words = line.split()
                 day, start, seconds = int(words[3]), int(words[5]), float(words[7])
                 life.worst_recovery = max(life.worst_recovery, (day - start, seconds))
-                bounded = life.damaged_snapshots or life.disk_was_full
-                if day - start > SNAPSHOT_EVERY and not bounded:
+                # At most SNAPSHOT_EVERY days past the last snapshot; twice that if a kill
+                # cut one short (the one before serves); unbounded once one was damaged on
+                # disk, or the disk had no room for one.
+                bound = 2 * SNAPSHOT_EVERY if life.snapshot_cut else SNAPSHOT_EVERY
+                if day - start > bound and not (life.damaged_snapshots or life.disk_was_full):
                     out.append(
-                        f"{log.name}: a restart re-simulated {day - start} days "
-                        f"(bound {SNAPSHOT_EVERY})"
+                        f"{log.name}: a restart re-simulated {day - start} days (bound {bound})"
                     )
     return out
 
@@ -823,14 +848,23 @@ def check_books(life: Life) -> list[Findings]:
 # -- the command ----------------------------------------------------------------------------
 
 
-def record_regression(seed: int, violations: list[str]) -> Path:
+def record_regression(seed: int, profile: str, violations: list[str]) -> Path:
+    """Add a failing seed to the hostile corpus (``tests/test_faults.py`` runs it again)."""
     REGRESSIONS.mkdir(parents=True, exist_ok=True)
-    path = REGRESSIONS / f"seed-{seed}.json"
+    path = REGRESSIONS / f"seed-{seed}-{profile}.json"
     if not path.exists():
-        path.write_text(
-            json.dumps({"seed": seed, "found": violations[:3]}, indent=1) + "\n", encoding="utf-8"
-        )
+        found = {"seed": seed, "profile": profile, "found": [v[:500] for v in violations[:3]]}
+        path.write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def regressions() -> list[tuple[int, str]]:
+    """The seeds of the corpus, with the profile each failed under."""
+    out = []
+    for path in sorted(REGRESSIONS.glob("seed-*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append((int(data["seed"]), str(data.get("profile", "full"))))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -843,14 +877,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep each schedule's folder")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller schedules (the test suite's profile)"
+    )
+    parser.add_argument("--split", type=int, default=0, help="split-run schedules too")
+    parser.add_argument("--full-disk-runs", type=int, default=0, help="simulate on a full disk")
+    parser.add_argument(
+        "--regressions", action="store_true", help="the seeds of tests/hostile/schedules only"
+    )
+    parser.add_argument("--plant", choices=["lose-event"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    seeds = args.seeds if args.seeds else [args.seed + i for i in range(args.schedules)]
+    profile = "quick" if args.quick else "full"
+    if args.regressions:
+        plan = regressions()
+    else:
+        seeds = args.seeds if args.seeds else [args.seed + i for i in range(args.schedules)]
+        plan = [(seed, profile) for seed in seeds]
     stats = Stats()
     started = time.perf_counter()
-    for seed in seeds:
+    for seed, profile in plan:
+        SIZES.update(PROFILES[profile])
         work = Path(tempfile.mkdtemp(prefix=f"faults-{seed}-"))
         t0 = time.perf_counter()
-        violations, life, findings = run_schedule(seed, work, args.verbose, args.keep)
+        violations, life, findings = run_schedule(seed, work, args.verbose, args.keep, args.plant)
         stats.schedules += 1
         stats.requests += life.responses
         stats.disk_full_507 += life.disk_507
@@ -873,9 +922,14 @@ def main(argv: list[str] | None = None) -> int:
             stats.violations += len(violations)
             for v in violations[:5]:
                 print(f"    {v}", flush=True)
-            print(f"    again: python benchmarks/faults.py --seeds {seed} --verbose", flush=True)
+            quick = " --quick" if profile == "quick" else ""
+            quick += f" --plant {args.plant}" if args.plant else ""
+            print(
+                f"    again: python benchmarks/faults.py --seeds {seed}{quick} --verbose",
+                flush=True,
+            )
             if args.record:
-                print(f"    recorded: {record_regression(seed, violations)}", flush=True)
+                print(f"    recorded: {record_regression(seed, profile, violations)}", flush=True)
         if not args.keep and not violations:
             subprocess.run(["rm", "-rf", str(work)])
     wall = time.perf_counter() - started
@@ -891,7 +945,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     if stats.failed:
         print(f"failed seeds: {' '.join(map(str, stats.failed))}")
-    return 1 if stats.failed else 0
+    runs_failed = False
+    if args.split or args.full_disk_runs:  # in a process of their own: Ray does not fork
+        runs = subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "fault_runs.py"),
+                f"--split={args.split}",
+                f"--full-disk={args.full_disk_runs}",
+                f"--seed={args.seed}",
+            ],
+            check=False,
+        )
+        runs_failed = runs.returncode != 0
+    return 1 if stats.failed or runs_failed else 0
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from xinyong.records.run import RunError, open_run
 from xinyong.records.simulation import claim_output_folder
 from xinyong.scenario import ScenarioError, load_scenario
 
-HOSTILE = sorted((Path(__file__).parent / "hostile").iterdir())
+HOSTILE = sorted(p for p in (Path(__file__).parent / "hostile").iterdir() if p.is_file())
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])

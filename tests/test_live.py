@@ -555,3 +555,39 @@ def test_an_event_is_appealed_at_most_three_times(tmp_path: Path, scenario: Scen
         assert refused.value.status == 409
     finally:
         live.close()
+
+
+def test_an_appeal_replays_submissions_in_the_order_the_city_met_them(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """A re-simulation meets a day's submitted events in the order the city first met them
+    (the order stored), not by receipt time and client id: an upheld appeal rewrites the
+    day's ledger with the submitted rows in their first order (the fault harness found
+    this: seed 2)."""
+    live = LiveCity(tmp_path / "o", scenario, seed=3)
+    try:
+        pop = live.city.population
+        assert pop is not None
+        adults = [int(c) for c in np.flatnonzero(pop.age >= 30)[3:7]]
+        who = adults[0]
+        ids = ["z-late", "a-early", "m-middle", "b-second"]
+        live.submit(  # one batch, its ids out of their sorted order
+            [Submission(cid, c, "jaywalking") for cid, c in zip(ids, adults, strict=True)], "cam"
+        )
+        live.submit([Submission("x1", who, SEVERE)], "court")
+        live.advance(2)
+        submitted = (
+            "SELECT subject FROM ledger_rows WHERE day = 0 AND operator = 0 AND flags & 8 != 0 "
+            "AND behaviour = ? ORDER BY rowid"
+        )
+        jaywalking = live.behaviours.index("jaywalking")
+        before = live.store.con.execute(submitted, [jaywalking]).fetchall()
+        assert [r[0] for r in before] == adults  # as met, not by client id
+        event = next(
+            e for e in live.record(who)["operators"][0]["ledger"] if e["behaviour"] == SEVERE
+        )
+        appeal = live.file_appeal(who, event["event"], "not me")
+        live.decide_appeal(appeal["appeal"], uphold=True)  # day 0 re-simulated and rewritten
+        assert live.store.con.execute(submitted, [jaywalking]).fetchall() == before
+    finally:
+        live.close()

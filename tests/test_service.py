@@ -228,6 +228,19 @@ def test_events_once_each_then_counted(server: Server) -> None:
     assert city["score"] == city["replayed_score"]
 
 
+def test_a_batch_names_the_day_its_accepted_events_join(server: Server) -> None:
+    """A batch whose first event was stored on an earlier day (a duplicate) names the day
+    its accepted events join, not the duplicate's (the fault harness found this: seed 5)."""
+    url = server.url
+    first = {"client_id": "day-1", "citizen": 2, "behaviour": "jaywalking"}
+    old = httpx.post(f"{url}/events", json=first, headers=CAMERA).json()["day"]
+    httpx.post(f"{url}/advance", json={"days": 1, "wait": True}, headers=ADMIN)
+    batch = {"events": [first, {"client_id": "day-2", "citizen": 2, "behaviour": "jaywalking"}]}
+    reply = httpx.post(f"{url}/events/batch", json=batch, headers=CAMERA).json()
+    assert (reply["accepted"], reply["duplicate_ids"]) == (1, ["day-1"])
+    assert reply["day"] == old + 1 == httpx.get(f"{url}/health").json()["day"]
+
+
 def test_appeal_reverses_exactly(server: Server) -> None:
     url, who = server.url, _adult(server)
     event = {"client_id": "ap1", "citizen": who, "behaviour": "contract_breach_judgment"}
