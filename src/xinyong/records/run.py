@@ -339,6 +339,21 @@ def damaged(db: Path, exc: BaseException) -> RunError:
     return RunError(f"'{db}' {_DAMAGED} ({reason})")
 
 
+def _check_ledger(store: RunStore, folder: Path) -> None:
+    """The ledger holds as many rows as the run wrote (a split run's dataset can lose a file
+    and read on without it); a run stored before the count was kept is not checked."""
+    wrote = store.info().get("ledger_rows")
+    if wrote is None:
+        return
+    rows = store.con.execute("SELECT count(*) FROM ledger_rows").fetchall()[0][0]
+    if rows != int(wrote):
+        where = folder / "data" / "ledger" if (folder / "data").is_dir() else folder / STORE_FILE
+        raise RunError(
+            f"'{where}' {_DAMAGED} (its ledger has {rows:,} rows; the run wrote {int(wrote):,}: "
+            f"files are missing or cut short)"
+        )
+
+
 @contextmanager
 def reading_run(path: str | Path) -> Iterator[Run]:
     """:func:`open_run` for a block that reads the run: a failure of its store meanwhile (a
@@ -390,7 +405,9 @@ def open_run(path: str | Path) -> Run:
         missing = [name for name in _REQUIRED if name not in names]
         if missing:
             raise RunError(f"'{db}' {_DAMAGED} (it has no {', '.join(missing)})")
-        return Run(store, summary, folder)
+        run = Run(store, summary, folder)
+        _check_ledger(store, folder)
+        return run
     except (duckdb.Error, KeyError, ValueError, RunError) as exc:
         store.close()
         if isinstance(exc, RunError):

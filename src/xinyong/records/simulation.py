@@ -355,7 +355,14 @@ def _simulate(
             f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
             f"check the scenario's values"
         ) from None
-    timed("store: summary written", store.set_info, status="complete", summary=json.dumps(summary))
+    rows = store.con.execute("SELECT count(*) FROM ledger_rows").fetchall()[0][0]
+    timed(
+        "store: summary written",
+        store.set_info,
+        status="complete",
+        summary=json.dumps(summary),
+        ledger_rows=str(rows),  # what a reader checks the ledger (a dataset's files) against
+    )
     timed("store: checkpoint", store.con.execute, "CHECKPOINT")
     if folder is not None:
         tmp = folder / (SUMMARY_FILE + ".tmp")
