@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 import xinyong
 from xinyong.records.ledger import replay
-from xinyong.service.live import LiveCity
+from xinyong.service.live import LiveCity, LiveError
 
 SOURCES = Path(xinyong.__file__).parents[1]  # the sources under test, for a subprocess
 ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = (
@@ -484,3 +484,86 @@ def test_slow_idle_and_surplus_connections_are_closed(monkeypatch: pytest.Monkey
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _resident(pid: int) -> int:
+    """A process's resident memory, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_city_too_large_is_refused_before_it_is_built(
+    tmp_path: Path, scenario_file: Path
+) -> None:
+    """Under an address-space limit (``ulimit -v``), a nation of 10 million citizens for ten
+    years is refused at once with the memory it needs; the process keeps the memory it had,
+    and a small city then builds at once."""
+    import resource
+
+    server = Server(tmp_path / "base", scenario_file)
+    try:
+        status = Path(f"/proc/{server.proc.pid}/status").read_text()
+        size = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmSize:")
+        )
+        limit = size * 1024 + 3 * 2**30
+        resource.prlimit(server.proc.pid, resource.RLIMIT_AS, (limit, limit))
+        before = _resident(server.proc.pid)
+        began = time.monotonic()
+        huge = {"scenario": "nation", "citizens": 10_000_000, "days": 3650}
+        refused = httpx.post(f"{server.url}/scenario", json=huge, headers=ADMIN, timeout=120)
+        assert refused.status_code == 507, refused.text
+        detail = refused.json()["detail"]
+        assert "GiB of memory" in detail and "choose at most about" in detail
+        assert time.monotonic() - began < 60
+        assert _resident(server.proc.pid) - before < 100 * 2**20
+        assert not list((tmp_path / "base").glob("city-*"))  # nothing begun, nothing left
+        assert httpx.get(f"{server.url}/health").json()["scenario"] == "multi"
+        began = time.monotonic()
+        small = {"scenario": "reference", "citizens": 1000, "days": 30}
+        assert (
+            httpx.post(f"{server.url}/scenario", json=small, headers=ADMIN, timeout=60).json()[
+                "scenario"
+            ]
+            == "reference"
+        )
+        assert time.monotonic() - began < 30
+        assert _resident(server.proc.pid) - before < 100 * 2**20
+    finally:
+        server.stop()
+
+
+def test_a_city_that_fails_while_built_leaves_the_one_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that runs out of memory (an estimate too low) answers 507, leaves no folder,
+    gives its memory back, and the city served goes on."""
+    from xinyong.service import api, live
+    from xinyong.service.api import Switch
+
+    first = LiveCity(tmp_path / "base", consequence_city(citizens=300, days=20), seed=1)
+    switch = Switch(tmp_path / "base", first, lambda city: None)  # type: ignore[arg-type,return-value]
+    city = live.City
+
+    def hungry(*args: Any, **kwargs: Any) -> Any:
+        taken = np.ones(600 * 2**20 // 8)  # touched: resident
+        assert taken.sum() > 0
+        raise MemoryError("out of memory while the city was built")
+
+    try:
+        before = _resident(os.getpid())
+        monkeypatch.setattr(api, "needed_memory", lambda scenario, seed: 0)
+        monkeypatch.setattr(live, "City", hungry)
+        with pytest.raises(LiveError) as failed:
+            switch.load(xinyong.load_scenario("reference").with_sizes(citizens=1000), 0)
+        assert failed.value.status == 507 and "ran out of memory" in str(failed.value)
+        assert _resident(os.getpid()) - before < 100 * 2**20
+        assert switch.live is first and not list((tmp_path / "base").glob("city-*"))
+        monkeypatch.setattr(live, "City", city)
+        assert switch.load(xinyong.load_scenario("reference").with_sizes(citizens=1000), 0).day == 0
+    finally:
+        switch.live.close()
+        if switch.live is not first:
+            first.close()
