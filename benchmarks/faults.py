@@ -194,18 +194,21 @@ class Server:
             _serve(base, sock, plan, log, scenario, seed)
         sock.close()
         self.dead: int | None = None  # the wait status once reaped
+        self._reaping = threading.Lock()  # a timer's kill and the clients' checks reap once
 
     def alive(self) -> bool:
-        if self.dead is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.dead = status
-        return self.dead is None
+        with self._reaping:
+            if self.dead is None:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.dead = status
+            return self.dead is None
 
     def kill(self) -> None:
-        if self.alive():
-            os.kill(self.pid, signal.SIGKILL)
-            _, self.dead = os.waitpid(self.pid, 0)
+        with self._reaping:
+            if self.dead is None:
+                os.kill(self.pid, signal.SIGKILL)
+                _, self.dead = os.waitpid(self.pid, 0)
 
     def stop(self) -> None:
         """SIGTERM: let the running day finish, close the store."""

@@ -17,6 +17,12 @@ a failed day): odd while a rewrite is being committed, even once the new city is
 Readers that read the last day's copy without any lock read it before and after, and read
 again if it moved (:meth:`CityLocks.consistent`).
 
+The desks' own locks come before these three, and are never waited for by a thread holding
+one of them: one appeal decided at a time (then the writer), one appeal filed at a time (no
+city lock: filing never waits for the writer), one computation of the figures or of another
+daily copy at a time (then the read side; a day's end, under the write side, sets the
+figures without it), and the inbox's queue (held for a moment, alone).
+
 Python's own locks are not fair: a thread that releases a lock and takes it again at once (an
 advance, day after day) usually gets it back before the threads waiting for it are even woken,
 and a submission could wait for a whole advance. These locks hand over in turn.
