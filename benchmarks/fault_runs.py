@@ -37,6 +37,7 @@ sys.path[:0] = [str(HERE.parent / "tests")]
 from helpers import consequence_city  # noqa: E402
 
 import xinyong  # noqa: E402
+from xinyong.engine.cluster import connect  # noqa: E402
 from xinyong.engine.workers import WorkerError  # noqa: E402
 from xinyong.records.run import RunError  # noqa: E402
 
@@ -219,13 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "split" and count:
             import ray
 
-            ray.init(
-                address="local",
-                num_cpus=2,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
+            connect(ray, None)  # a Ray of this process's own, as a run starts one
         for i in range(count):
             seed = args.seed + i
             with tempfile.TemporaryDirectory(
