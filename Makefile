@@ -24,10 +24,12 @@ run: $(VENV)/.installed
 	$(BIN)/xinyong simulate --scenario reference --out $(OUT)
 	$(BIN)/xinyong report $(OUT)
 
-## Lint, then run the test suite (browser tests drive Debian's chromium, installed if missing).
+## Lint and type-check, then run the test suite (browser tests drive Debian's chromium,
+## installed if missing).
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 chromium:
@@ -36,6 +38,7 @@ chromium:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Speed and memory figures for the full reference city.
 bench: $(VENV)/.installed

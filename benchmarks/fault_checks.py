@@ -26,7 +26,7 @@ import numpy as np
 
 from xinyong.engine.city import City
 from xinyong.engine.twin import keep_twin
-from xinyong.model.codes import LedgerFlag
+from xinyong.primitives.codes import LedgerFlag
 from xinyong.records.ledger import replay
 from xinyong.records.snapshots import read_snapshot
 from xinyong.scenario import Scenario

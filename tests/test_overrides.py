@@ -9,7 +9,7 @@ import pytest
 
 import xinyong
 from xinyong.scenario import load_scenario, validate_scenario
-from xinyong.studies.overrides import OverrideError, apply, differences, get, normalise, parse
+from xinyong.scenario.overrides import OverrideError, apply, differences, get, normalise, parse
 from xinyong.studies.scenario_text import scenario_toml
 from xinyong.views.figures import RunData, named_by_differences
 
@@ -125,7 +125,7 @@ def test_chilling_reports_counts_and_an_exact_interval() -> None:
     import numpy as np
     from scipy.stats import binom
 
-    from xinyong.studies.chilling import chilling_detail, chilling_text
+    from xinyong.engine.chilling import chilling_detail, chilling_text
 
     d = chilling_detail(
         ["common", "rare", "never"], np.array([9500, 3, 4]), np.array([10000, 7, 0])

@@ -416,7 +416,7 @@ class LiveCity:
         waits for the day being simulated, and takes no lock.
         """
         self._check_gate(service, citizen)
-        return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]
+        return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]  # _check_gate: set
 
     def once_a_day(self, name: str, compute: Callable[[], T]) -> T:
         """``compute()`` over the city as it stands, at most once a day for each ``name``,

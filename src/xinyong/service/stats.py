@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar
 
 if TYPE_CHECKING:
     from xinyong.engine.city import City
@@ -83,7 +83,9 @@ class Figures:
         history's generation and the open day they cover."""
         return self.live.generation, city.day, city.summary()
 
-    def _usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
+    def _usable(
+        self, cached: tuple[int, int, dict[str, Any]] | None
+    ) -> TypeGuard[tuple[int, int, dict[str, Any]]]:
         """Whether cached figures may be served: of this history, at most a day old."""
         return (
             cached is not None

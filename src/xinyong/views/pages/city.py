@@ -15,8 +15,8 @@ import numpy as np
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
+from xinyong.engine.tally import summarize
 from xinyong.records import tables
-from xinyong.records.tally import summarize
 from xinyong.scenario import builtin_scenarios
 from xinyong.service.api import SLOW_THREADS, Pool
 from xinyong.service.auth import Who
@@ -148,7 +148,7 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
         return _page("The city", _BODY, _SCRIPT)
 
     @app.get("/api/me", tags=["dashboard"], responses=_ERRORS)
-    def me(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def me(identity: Who) -> dict[str, Any]:
         """The caller's role (and citizen, for a citizen key): what the pages may offer."""
         return {
             "role": identity.role,
@@ -157,7 +157,7 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
         }
 
     @app.get("/api/scenarios", tags=["dashboard"], responses=_ERRORS)
-    def scenarios(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def scenarios(identity: Who) -> dict[str, Any]:
         """The built-in scenarios a new live city can start from."""
         permit(identity, "load")
         return {"scenarios": sorted(builtin_scenarios())}
@@ -165,7 +165,7 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
     slow = Pool(SLOW_THREADS)  # the plots cost a pass over every citizen: not on readers'
 
     @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
-    async def figures(identity: Who) -> Response:  # type: ignore[valid-type]
+    async def figures(identity: Who) -> Response:
         """The city's plots (aggregates only) and headline figures, as of the last
         completed day (computed once a day)."""
         permit(identity, "figures")
