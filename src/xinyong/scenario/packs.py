@@ -46,7 +46,7 @@ class _RepeatedError(Exception):
     """A key given twice, somewhere (:func:`strict_json` then finds where)."""
 
 
-class _Pairs(list):  # type: ignore[type-arg]
+class _Pairs(list):
     """An object's (key, value) pairs as written, repeats and all."""
 
 

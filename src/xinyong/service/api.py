@@ -278,7 +278,7 @@ def _add_records(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
     async def stats(identity: Who) -> dict[str, Any]:
         """The city now: the run's summary figures so far."""
         permit(identity, "stats")
-        return await pools.run("slow", live.stats)  # type: ignore[no-any-return]
+        return await pools.run("slow", live.stats)
 
     @app.get("/notices", response_model=list[Notice], responses=ERRORS)
     def notices(

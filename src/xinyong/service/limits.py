@@ -261,7 +261,7 @@ def guarded_protocol() -> type | str:
     except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
         return "auto"
 
-    class Guarded(HttpToolsProtocol):  # type: ignore[misc]
+    class Guarded(HttpToolsProtocol):
         """Each request's head and body have a deadline; too many connections, a 503."""
 
         _deadline: asyncio.TimerHandle | None = None

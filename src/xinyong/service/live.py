@@ -423,7 +423,7 @@ class LiveCity:
         served from that copy meanwhile (:class:`~xinyong.service.stats.DailyCopy`)."""
         with self._copies_lock:
             copy = self._copies.setdefault(name, DailyCopy(self, compute))
-        return copy.get()  # type: ignore[no-any-return]
+        return copy.get()
 
     @_serving
     def stats(self) -> dict[str, Any]:

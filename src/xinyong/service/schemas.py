@@ -26,6 +26,7 @@ from xinyong.service.limits import Text
 
 __all__ = [
     "ERRORS",
+    "WHOLE",
     "AdvanceIn",
     "AppealIn",
     "AppealOut",
@@ -43,7 +44,6 @@ __all__ = [
     "ReceiptOut",
     "Strict",
     "event_models",
-    "whole",
 ]
 
 
@@ -55,15 +55,12 @@ def _whole(value: Any) -> Any:
     return value
 
 
-def whole(**field: Any) -> Any:
-    """An integer in a request body, with its bounds (``Field``'s arguments): a whole number,
-    ``5`` or ``5.0``; never ``"5"``, ``true`` or ``5.5``. (The bounds come before the
-    conversion, so that the schema shows them as JSON Schema's minimum and maximum.)"""
-    return Annotated[StrictInt, Field(**field), BeforeValidator(_whole)]
-
-
+#: An integer in a request body is a whole number, ``5`` or ``5.0``; never ``"5"``, ``true``
+#: or ``5.5``. It goes last in an ``Annotated``, after the bounds, so that the schema shows
+#: them as JSON Schema's minimum and maximum.
+WHOLE = BeforeValidator(_whole)
 CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
-Citizen = whole(ge=0, le=2**31 - 1, description="a citizen's id")
+Citizen = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="a citizen's id"), WHOLE]
 
 
 class Strict(BaseModel):
@@ -157,7 +154,7 @@ class DecisionIn(Strict):
 
 
 class AdvanceIn(Strict):
-    days: whole(ge=1, le=3650)  # type: ignore[valid-type]
+    days: Annotated[StrictInt, Field(ge=1, le=3650), WHOLE]
     wait: StrictBool = Field(
         default=False, description="answer only once the days are simulated (default: at once, 202)"
     )
@@ -184,9 +181,9 @@ class LoadIn(Strict):
     """A built-in scenario to start a new live city from (files are not read over HTTP)."""
 
     scenario: Text = Field(min_length=1, max_length=100)
-    citizens: whole(ge=1, le=10_000_000) | None = None  # type: ignore[valid-type]
-    days: whole(ge=1, le=3650) | None = None  # type: ignore[valid-type]
-    seed: whole(ge=0, le=2**31 - 1) = 0  # type: ignore[valid-type]
+    citizens: Annotated[StrictInt, Field(ge=1, le=10_000_000), WHOLE] | None = None
+    days: Annotated[StrictInt, Field(ge=1, le=3650), WHOLE] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1), WHOLE] = 0
     set: list[Annotated[Text, Field(max_length=300)]] = Field(
         default=[],
         max_length=50,
