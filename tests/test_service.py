@@ -540,8 +540,9 @@ def test_a_city_that_fails_while_built_leaves_the_one_served(
 ) -> None:
     """A build that runs out of memory (an estimate too low) answers 507, leaves no folder,
     gives its memory back, and the city served goes on."""
-    from xinyong.service import api, live
-    from xinyong.service.api import Switch
+    from xinyong.service import live
+    from xinyong.service import switch as switching
+    from xinyong.service.switch import Switch
 
     first = LiveCity(tmp_path / "base", consequence_city(citizens=300, days=20), seed=1)
     switch = Switch(tmp_path / "base", first, lambda city: None)  # type: ignore[arg-type,return-value]
@@ -554,7 +555,7 @@ def test_a_city_that_fails_while_built_leaves_the_one_served(
 
     try:
         before = _resident(os.getpid())
-        monkeypatch.setattr(api, "needed_memory", lambda scenario, seed: 0)
+        monkeypatch.setattr(switching, "needed_memory", lambda scenario, seed: 0)
         monkeypatch.setattr(live, "City", hungry)
         with pytest.raises(LiveError) as failed:
             switch.load(xinyong.load_scenario("reference").with_sizes(citizens=1000), 0)

@@ -146,9 +146,9 @@ class Advances:
                 return
             job.status = "done"
         except Exception as exc:  # the job reports it; the city goes back to its last whole day
-            said = live.failure(exc)  # a full disk, a failed store: said as the API says them
+            said = live.failures.answer(exc)  # a full disk, a failed store: said as the API says
             job.status = "failed"
             job.error = str(said) if said else f"{type(exc).__name__}: {exc}"
             job.code = said.status if said else 500
-            if live.broken is None:
+            if live.failures.broken is None:
                 live.roll_back()

@@ -45,9 +45,6 @@ it comes out the same); a snapshot from before cities kept twins gets one built 
 
 from __future__ import annotations
 
-import functools
-import logging
-import math
 import os
 import shutil
 import threading
@@ -62,13 +59,14 @@ import duckdb
 from xinyong.engine.city import City
 from xinyong.engine.twin import keep_twin
 from xinyong.model.gates import Decision, Gates
-from xinyong.records.snapshots import SNAPSHOTS, write_snapshot
+from xinyong.records.snapshots import write_snapshot
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 from xinyong.service.advances import AdvanceJob, Advances
 from xinyong.service.appeals import APPEALS_TABLE, Appeals
 from xinyong.service.citizen_records import Records, frozen
-from xinyong.service.errors import LiveError, disk_full, store_invalidated
+from xinyong.service.errors import LiveError
+from xinyong.service.failures import Failures, serving
 from xinyong.service.history import History
 from xinyong.service.inbox import Inbox, Receipt, Submission
 from xinyong.service.locks import CityLocks
@@ -79,7 +77,6 @@ __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission", "load
 STORE_FILE = "live.duckdb"
 CURRENT_FILE = "CURRENT"  # in a base folder: the sub-folder of the city an admin last loaded
 SNAPSHOT_EVERY = 10  # days between snapshots: a restart re-simulates fewer than this
-log = logging.getLogger("xinyong.live")
 _TABLES = """
 CREATE TABLE IF NOT EXISTS live_submissions (
     client_id VARCHAR PRIMARY KEY, day INTEGER NOT NULL, citizen INTEGER NOT NULL,
@@ -90,29 +87,7 @@ DROP TABLE IF EXISTS ledger_staging;
 """
 
 
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-
-def _serving(method: F) -> F:
-    """An operation that uses the store: refused while the store is broken, and a full disk
-    or a failed store answered as such (507, 503) instead of as a crash."""
-
-    @functools.wraps(method)
-    def guarded(self: LiveCity, *args: Any, **kwargs: Any) -> Any:
-        if self.broken is not None:
-            raise LiveError(self.broken.status, str(self.broken))
-        try:
-            return method(self, *args, **kwargs)
-        except LiveError:
-            raise
-        except Exception as exc:
-            error = self.failure(exc)
-            if error is None:
-                raise
-            raise error from None
-
-    return guarded  # type: ignore[return-value]
 
 
 class LiveCity:
@@ -135,10 +110,7 @@ class LiveCity:
     ) -> None:
         self.folder = Path(folder)
         self.snapshot_every = snapshot_every
-        # Set when the store failed past using (DuckDB gave up on it): every operation is
-        # refused with it until the city is opened again (``on_broken`` is told, once).
-        self.broken: LiveError | None = None
-        self.on_broken: Callable[[], None] | None = None
+        self.failures = Failures(self)  # a full disk, a failed store: what they are answered
         self.locks = CityLocks()  # the writer, the inbox, the arrays and the generation
         self.advances = Advances(self)  # days simulated on a thread of their own
         self.records = Records(self)  # citizens' records and the notices feed
@@ -233,7 +205,7 @@ class LiveCity:
         """The open day: submissions join its records; it is simulated by the next advance."""
         return self._open_day
 
-    @_serving
+    @serving
     def start_advance(self, days: int) -> AdvanceJob:
         """Start simulating ``days`` days on a thread of its own: :meth:`Advances.start`."""
         return self.advances.start(days)
@@ -242,7 +214,7 @@ class LiveCity:
         """An advance job by number (404 if there is none): :meth:`Advances.get`."""
         return self.advances.get(job)
 
-    @_serving
+    @serving
     def advance(self, days: int) -> int:
         """Simulate ``days`` days and wait for them; returns the new open day."""
         return self.advances.run(days)
@@ -270,56 +242,11 @@ class LiveCity:
             try:
                 self._recover(int(self.store.info()["live_day"]))
             except Exception as exc:
-                self.break_off(self.failure(exc) or LiveError(503, self._failed(exc)))
+                failures = self.failures
+                failures.break_off(failures.answer(exc) or failures.failed(exc))
                 return
             self._install(self.city)
             old._second_core.shutdown()
-
-    def failure(self, exc: BaseException) -> LiveError | None:
-        """What to answer for a failure of the store: 507 for a full disk (the folder and
-        the room it needs), 503 for a store DuckDB gave up on (the city is broken until it
-        is opened again); None for any other failure."""
-        if store_invalidated(exc):
-            error = self.no_room() if disk_full(exc) else LiveError(503, self._failed(exc))
-            self.break_off(error)
-            return error
-        return self.no_room() if disk_full(exc) else None
-
-    def break_off(self, error: LiveError) -> None:
-        """Refuse every operation on the store with ``error`` from now on, and say so."""
-        if self.broken is None:
-            self.broken = error
-            log.warning("the live city in '%s' stops serving: %s", self.folder, error)
-            if self.on_broken is not None:
-                self.on_broken()
-
-    def _failed(self, exc: BaseException) -> str:
-        reason = str(exc).splitlines()[0][:200]
-        return (
-            f"the city's store in '{self.folder}' failed ({reason}); it is being opened "
-            f"again: try again in a few seconds"
-        )
-
-    def no_room(self, folder: Path | None = None, citizens: int | None = None) -> LiveError:
-        """The 507 for a full disk: which folder (this city's, or ``folder`` for a new city
-        of ``citizens``), and how much room to make there."""
-        snapshots = [p.stat().st_size for p in (self.folder / SNAPSHOTS).glob("*.city")]
-        wal = self.folder / (STORE_FILE + ".wal")
-        snapshot = max(snapshots, default=0)
-        if citizens is not None:  # a new city's snapshot, scaled from this one's
-            snapshot = snapshot * citizens // max(self.scenario.citizens, 1)
-        log_size = wal.stat().st_size if wal.exists() and citizens is None else 0
-        folder = folder or self.folder
-        # The next snapshot is about as large as the last; a checkpoint moves the write-ahead
-        # log into the store; and a margin for a day's ledger (an assumption).
-        needed = snapshot + log_size + 16 * 2**20
-        return LiveError(
-            507,
-            f"the disk holding '{folder}' is full: free at least "
-            f"{math.ceil(needed / 2**20)} MiB there (a snapshot of this city is about "
-            f"{math.ceil(snapshot / 2**20)} MiB, its store's log {math.ceil(log_size / 2**20)} "
-            f"MiB), then try again; everything acknowledged before is stored",
-        )
 
     @contextmanager
     def simulating_day(self) -> Iterator[None]:
@@ -388,7 +315,7 @@ class LiveCity:
         """The sensor that observes a behaviour, by the behaviour's index."""
         return self.sensors[self._sensor_index[behaviour]]
 
-    @_serving
+    @serving
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
         """Store submitted events durably for the first day not yet begun, then acknowledge
         them (the city's inbox: :class:`xinyong.service.inbox.Inbox`)."""
@@ -425,13 +352,13 @@ class LiveCity:
             copy = self._copies.setdefault(name, DailyCopy(self, compute))
         return copy.get()
 
-    @_serving
+    @serving
     def stats(self) -> dict[str, Any]:
         """The summary figures as of ``as_of_day``, with the day open now (``open_day``):
         :meth:`Figures.get`."""
         return self.figures.get()
 
-    @_serving
+    @serving
     def record(self, citizen: int) -> dict[str, Any]:
         """A citizen's record as of the last completed day: :meth:`Records.record`."""
         return self.records.record(citizen)
@@ -441,7 +368,7 @@ class LiveCity:
         """The lists a notice can name: :attr:`Records.notice_lists`."""
         return self.records.notice_lists
 
-    @_serving
+    @serving
     def notices(
         self,
         limit: int,
@@ -453,7 +380,7 @@ class LiveCity:
         """The latest notices, newest first: :meth:`Records.notices`."""
         return self.records.notices(limit, kind, on_list, from_day, to_day)
 
-    @_serving
+    @serving
     def notice_feed(
         self,
         limit: int,
@@ -467,17 +394,17 @@ class LiveCity:
 
     # -- appeals (the desk's own module: xinyong.service.appeals) ---------------------------------
 
-    @_serving
+    @serving
     def file_appeal(self, citizen: int, event: str, reason: str) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger: :meth:`Appeals.file`."""
         return self.appeals.file(citizen, event, reason)
 
-    @_serving
+    @serving
     def appeal(self, appeal: int) -> dict[str, Any] | None:
         """One appeal and its status (None if there is none): :meth:`Appeals.get`."""
         return self.appeals.get(appeal)
 
-    @_serving
+    @serving
     def decide_appeal(self, appeal: int, uphold: bool) -> dict[str, Any]:
         """Uphold (re-simulating without the event) or reject an appeal:
         :meth:`Appeals.decide`."""

@@ -17,9 +17,9 @@ from xinyong.views.cli.common import SET_HELP, _fail, _safe, console
 if TYPE_CHECKING:  # the service's modules load only for ``serve``
     from fastapi import FastAPI
 
-    from xinyong.service.api import Switch
     from xinyong.service.auth import Keyring
     from xinyong.service.live import LiveCity
+    from xinyong.service.switch import Switch
 
 
 def served_app(
@@ -57,7 +57,7 @@ def switching_app(folder: Path, live: LiveCity, keys: Keyring, runs: Path | None
         keys: the API keys.
         runs: the stored runs the dashboard can compare.
     """
-    from xinyong.service.api import Switch
+    from xinyong.service.switch import Switch
 
     def build(city: LiveCity) -> FastAPI:
         return served_app(city, keys, lambda scenario, seed: switch.load(scenario, seed), runs)
