@@ -400,9 +400,12 @@ def live_one(
 
 
 def recovered(life: Life, client: Client, server: Server) -> None:
-    """Once space is back, the server serves again: an event is accepted."""
+    """Once space is back, the server serves again: an event is accepted within
+    ``READY_CPU_SECONDS`` of the server's CPU (it may open its store again first)."""
     book = life.book
-    for _ in range(50):
+    began = server.cpu_seconds()
+    deadline = time.monotonic() + READY_WALL_SECONDS
+    while server.cpu_seconds() - began < READY_CPU_SECONDS and time.monotonic() < deadline:
         if not server.alive():
             return
         cid = life.next_id()
