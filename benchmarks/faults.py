@@ -581,6 +581,10 @@ def main(argv: list[str] | None = None) -> int:
         "--regressions", action="store_true", help="the seeds of tests/hostile/schedules only"
     )
     parser.add_argument("--plant", choices=["lose-event"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="harness processes sharing the seeds (cores to use)"
+    )
+    parser.add_argument("--stats-to", type=Path, help=argparse.SUPPRESS)  # a job's totals
     args = parser.parse_args(argv)
     profile = "quick" if args.quick else "full"
     if args.regressions:
@@ -588,8 +592,71 @@ def main(argv: list[str] | None = None) -> int:
     else:
         seeds = args.seeds if args.seeds else [args.seed + i for i in range(args.schedules)]
         plan = [(seed, profile) for seed in seeds]
-    stats = Stats()
     started = time.perf_counter()
+    stats = _in_jobs(plan, args) if args.jobs > 1 else _schedules(plan, args)
+    wall = time.perf_counter() - started
+    print(
+        f"{stats.schedules} schedules in {wall:.0f} s: {len(stats.failed)} failed "
+        f"({stats.violations} violations); {stats.acknowledged:,} events acknowledged, "
+        f"{stats.lost} lost, {stats.twice} stored twice; {stats.requests:,} answers, "
+        f"{stats.disk_full_507} of them 507 on a full disk; kills: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(stats.kills.items()))}; worst recovery "
+        f"{stats.worst_restart_days} days re-simulated, final restarts up to "
+        f"{stats.worst_restart_seconds:.2f} s",
+        flush=True,
+    )
+    if stats.failed:
+        print(f"failed seeds: {' '.join(map(str, stats.failed))}")
+    if args.stats_to is not None:
+        totals = {**vars(stats), "kills": dict(stats.kills)}  # (asdict would count pairs)
+        args.stats_to.write_text(json.dumps(totals), encoding="utf-8")
+    runs_failed = False
+    if args.split or args.full_disk_runs:  # in a process of their own: Ray does not fork
+        runs = subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "fault_runs.py"),
+                f"--split={args.split}",
+                f"--full-disk={args.full_disk_runs}",
+                f"--seed={args.seed}",
+            ],
+            check=False,
+        )
+        runs_failed = runs.returncode != 0
+    return 1 if stats.failed or runs_failed else 0
+
+
+def _in_jobs(plan: list[tuple[int, str]], args: argparse.Namespace) -> Stats:
+    """The schedules shared among ``--jobs`` harness processes; their totals added."""
+    jobs, files = [], []
+    for j in range(args.jobs):
+        mine = [seed for i, (seed, _) in enumerate(plan) if i % args.jobs == j]
+        if not mine:
+            continue
+        files.append(Path(tempfile.mkstemp(prefix="faults-job-", suffix=".json")[1]))
+        command = [sys.executable, str(Path(__file__).resolve()), "--seeds", *map(str, mine)]
+        command += ["--stats-to", str(files[-1])]
+        command += [f for f, on in (("--quick", args.quick), ("--record", args.record)) if on]
+        jobs.append(subprocess.Popen(command))
+    for job in jobs:
+        job.wait()
+    total = Stats()
+    for path in files:
+        part = json.loads(path.read_text(encoding="utf-8") or "{}")
+        path.unlink()
+        for key, value in part.items():
+            if key.startswith("worst"):
+                setattr(total, key, max(getattr(total, key), value))
+            elif key == "kills":
+                total.kills.update(value)
+            else:
+                setattr(total, key, getattr(total, key) + value)
+    return total
+
+
+def _schedules(plan: list[tuple[int, str]], args: argparse.Namespace) -> Stats:
+    """Run the schedules one after another; print a line each, and the failures' seeds."""
+    stats = Stats()
     for seed, profile in plan:
         SIZES.update(PROFILES[profile])
         work = Path(tempfile.mkdtemp(prefix=f"faults-{seed}-"))
@@ -627,33 +694,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    recorded: {record_regression(seed, profile, violations)}", flush=True)
         if not args.keep and not violations:
             subprocess.run(["rm", "-rf", str(work)])
-    wall = time.perf_counter() - started
-    print(
-        f"{stats.schedules} schedules in {wall:.0f} s: {len(stats.failed)} failed "
-        f"({stats.violations} violations); {stats.acknowledged:,} events acknowledged, "
-        f"{stats.lost} lost, {stats.twice} stored twice; {stats.requests:,} answers, "
-        f"{stats.disk_full_507} of them 507 on a full disk; kills: "
-        f"{', '.join(f'{k} {v}' for k, v in sorted(stats.kills.items()))}; worst recovery "
-        f"{stats.worst_restart_days} days re-simulated, final restarts up to "
-        f"{stats.worst_restart_seconds:.2f} s",
-        flush=True,
-    )
-    if stats.failed:
-        print(f"failed seeds: {' '.join(map(str, stats.failed))}")
-    runs_failed = False
-    if args.split or args.full_disk_runs:  # in a process of their own: Ray does not fork
-        runs = subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "fault_runs.py"),
-                f"--split={args.split}",
-                f"--full-disk={args.full_disk_runs}",
-                f"--seed={args.seed}",
-            ],
-            check=False,
-        )
-        runs_failed = runs.returncode != 0
-    return 1 if stats.failed or runs_failed else 0
+    return stats
 
 
 if __name__ == "__main__":
