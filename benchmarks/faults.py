@@ -310,16 +310,20 @@ def run_schedule(
     finally:
         if server is not None:
             server.kill()
+        if sys.exc_info()[0] is not None:  # stopped: the disk goes with the schedule
+            disk.close()
     findings = []
-    if not violations:  # the state is only worth checking when the lives ran through
-        began = time.perf_counter()
-        findings = check_books(life)
-        life.say(f"checked in {time.perf_counter() - began:.2f} s")
-        for f in findings:
-            violations += f.violations
-    if violations or keep:  # the folder as the schedule left it, off the schedule's disk
-        subprocess.run(["cp", "-a", str(disk.path), str(work / "kept")], check=False)
-    disk.close()
+    try:
+        if not violations:  # the state is only worth checking when the lives ran through
+            began = time.perf_counter()
+            findings = check_books(life)
+            life.say(f"checked in {time.perf_counter() - began:.2f} s")
+            for f in findings:
+                violations += f.violations
+        if violations or keep:  # the folder as the schedule left it, off the schedule's disk
+            subprocess.run(["cp", "-a", str(disk.path), str(work / "kept")], check=False)
+    finally:
+        disk.close()  # unmounted, even when the harness is stopped
     return violations, life, findings
 
 
@@ -592,6 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         seeds = args.seeds if args.seeds else [args.seed + i for i in range(args.schedules)]
         plan = [(seed, profile) for seed in seeds]
+    # Stopped (SIGTERM), the harness unwinds: the server of the moment killed, its disk
+    # unmounted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     stats = _in_jobs(plan, args) if args.jobs > 1 else _schedules(plan, args)
     wall = time.perf_counter() - started
@@ -638,8 +645,14 @@ def _in_jobs(plan: list[tuple[int, str]], args: argparse.Namespace) -> Stats:
         command += ["--stats-to", str(files[-1])]
         command += [f for f, on in (("--quick", args.quick), ("--record", args.record)) if on]
         jobs.append(subprocess.Popen(command))
-    for job in jobs:
-        job.wait()
+    try:
+        for job in jobs:
+            job.wait()
+    finally:  # stopped: the jobs are stopped too, and unwind as this one does
+        for job in jobs:
+            if job.poll() is None:
+                job.terminate()
+                job.wait()
     total = Stats()
     for path in files:
         part = json.loads(path.read_text(encoding="utf-8") or "{}")
