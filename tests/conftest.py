@@ -17,7 +17,13 @@ def reference_dict() -> dict[str, Any]:
 
 #: Test files that start Ray clusters: run one after another on one worker (``make test`` runs
 #: the suite on two workers, ``--dist loadgroup``), so two Ray clusters never share the cores.
-_ONE_AT_A_TIME = {"test_ray.py", "test_cluster.py", "test_experiments_ray.py", "test_split.py"}
+_ONE_AT_A_TIME = {
+    "test_ray.py",
+    "test_cluster.py",
+    "test_experiments_ray.py",
+    "test_split.py",
+    "test_fault_runs.py",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,16 @@ from xinyong.records.notices import notice_text, stored_status
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 
-__all__ = ["STORE_FILE", "SUMMARY_FILE", "Run", "RunError", "UnknownCitizenError", "open_run"]
+__all__ = [
+    "STORE_FILE",
+    "SUMMARY_FILE",
+    "Run",
+    "RunError",
+    "UnknownCitizenError",
+    "damaged",
+    "open_run",
+    "reading_run",
+]
 
 STORE_FILE = "run.duckdb"
 SUMMARY_FILE = "summary.json"
@@ -291,6 +302,61 @@ class Run(Shown):
             self._scratch = None
 
 
+#: What every finished run's store holds (tables, or views of a split run's dataset).
+_REQUIRED = (
+    "run_info",
+    "sensors",
+    "behaviours",
+    "operators",
+    "scheme_points",
+    "ledger_rows",
+    "listings",
+    "list_changes",
+    "memberships",
+    "population",
+    "standings",
+    "daily",
+    "daily_operators",
+    "ledger",
+    "events",
+    "citizens",
+)
+_DAMAGED = "is damaged; delete the folder and simulate again"
+
+
+def damaged(db: Path, exc: BaseException) -> RunError:
+    """The one-line error for a store that failed while it was read (a corrupt block, a
+    table gone), naming the file."""
+    reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return RunError(f"'{db}' {_DAMAGED} ({reason})")
+
+
+def _check_ledger(store: RunStore, folder: Path) -> None:
+    """The ledger holds as many rows as the run wrote (a split run's dataset can lose a file
+    and read on without it); a run stored before the count was kept is not checked."""
+    wrote = store.info().get("ledger_rows")
+    if wrote is None:
+        return
+    rows = store.con.execute("SELECT count(*) FROM ledger_rows").fetchall()[0][0]
+    if rows != int(wrote):
+        where = folder / "data" / "ledger" if (folder / "data").is_dir() else folder / STORE_FILE
+        raise RunError(
+            f"'{where}' {_DAMAGED} (its ledger has {rows:,} rows; the run wrote {int(wrote):,}: "
+            f"files are missing or cut short)"
+        )
+
+
+@contextmanager
+def reading_run(path: str | Path) -> Iterator[Run]:
+    """:func:`open_run` for a block that reads the run: a failure of its store meanwhile (a
+    corrupt block found by a query) is raised as one :class:`RunError` naming the store."""
+    with open_run(path) as run:
+        try:
+            yield run
+        except duckdb.Error as exc:
+            raise damaged(Path(path) / STORE_FILE, exc) from None
+
+
 def open_run(path: str | Path) -> Run:
     """Open a run folder written by :func:`simulate` (read-only).
 
@@ -309,22 +375,33 @@ def open_run(path: str | Path) -> Run:
             f"the run in '{folder}' did not finish (no {SUMMARY_FILE}): it was "
             f"interrupted. Delete the folder and simulate again."
         )
-    damaged = "is damaged; delete the folder and simulate again"
     try:
         summary = json.loads(summary_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
         reason = str(exc).splitlines()[0][:120]
-        raise RunError(f"'{summary_file}' {damaged} ({reason})") from None
+        raise RunError(f"'{summary_file}' {_DAMAGED} ({reason})") from None
     if not isinstance(summary, dict) or not summary.keys() >= _SUMMARY_KEYS:
-        raise RunError(f"'{summary_file}' {damaged} (it is not a run's summary)")
+        raise RunError(f"'{summary_file}' {_DAMAGED} (it is not a run's summary)")
     try:
         store = RunStore(db, read_only=True)
     except duckdb.Error as exc:
-        reason = str(exc).splitlines()[0][:120]
-        raise RunError(f"'{db}' {damaged} ({reason})") from None
+        raise damaged(db, exc) from None
     try:
-        return Run(store, summary, folder)
-    except (duckdb.Error, KeyError, ValueError) as exc:
+        names = {
+            str(r[0])
+            for r in store.con.execute(
+                "SELECT table_name FROM duckdb_tables() UNION "
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
+        }
+        missing = [name for name in _REQUIRED if name not in names]
+        if missing:
+            raise RunError(f"'{db}' {_DAMAGED} (it has no {', '.join(missing)})")
+        run = Run(store, summary, folder)
+        _check_ledger(store, folder)
+        return run
+    except (duckdb.Error, KeyError, ValueError, RunError) as exc:
         store.close()
-        reason = str(exc).splitlines()[0][:120]
-        raise RunError(f"'{db}' {damaged} ({reason})") from None
+        if isinstance(exc, RunError):
+            raise
+        raise damaged(db, exc) from None

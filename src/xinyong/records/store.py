@@ -39,9 +39,10 @@ Views:
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,25 @@ import pyarrow as pa
 from xinyong.primitives.codes import FLAG_COLUMNS, flag_columns
 from xinyong.scenario import Scenario
 
-__all__ = ["RunStore"]
+__all__ = ["RunStore", "disk_full", "store_invalidated"]
+
+#: What a write says when there is no room: the disk, the file size limit, the quota.
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_NO_ROOM_WORDS = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a failure is a write that found no room (DuckDB and Arrow say so in their
+    messages)."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        return True
+    return any(words in str(exc) for words in _NO_ROOM_WORDS)
+
+
+def store_invalidated(exc: BaseException) -> bool:
+    """Whether DuckDB gave up on a store (a checkpoint failed): it must be opened again."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
+
 
 _FLAGS = ", ".join(f"l.{column}" for column in FLAG_COLUMNS.values())
 _SCHEMA = f"""
@@ -251,7 +270,12 @@ class RunStore:
             con.execute("ROLLBACK")
             raise
         with commit_under() if commit_under is not None else nullcontext():
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except BaseException:  # a commit that failed (a full disk) is not left open
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
             if then is not None:
                 then()
 

@@ -4,7 +4,7 @@ their social network, and the :class:`Scenario` that holds a whole city.
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from xinyong.scenario.base import _Model
 from xinyong.scenario.behaviours import Behaviour, Sensor
@@ -45,6 +45,15 @@ class HouseholdMix(_Model):
     )
     elderly: float = Field(default=0.13, ge=0.0, description="one or two people aged 65+")
 
+    @model_validator(mode="after")
+    def _some_household(self) -> HouseholdMix:
+        if not any(getattr(self, name) > 0 for name in type(self).model_fields):
+            raise ValueError(
+                "every household type has weight 0, so no household could be made: give at "
+                "least one of them a positive weight"
+            )
+        return self
+
 
 class PopulationSpec(_Model):
     """How the synthetic city is built: districts, households, incomes, employers.
@@ -52,7 +61,9 @@ class PopulationSpec(_Model):
     Every default is a modelling assumption, documented here and in ``xinyong scenarios``.
     """
 
-    districts: int = Field(default=12, ge=1, description="districts (towns, streets)")
+    districts: int = Field(
+        default=12, ge=1, le=32_767, description="districts (towns, streets); ids are 16-bit"
+    )
     neighbourhood_size: int = Field(
         default=1000, ge=1, description="residents per neighbourhood (a collector's beat)"
     )

@@ -15,12 +15,121 @@ from typing import Any
 from xinyong.scenario.errors import ScenarioError, did_you_mean
 
 __all__ = [
+    "DuplicateKeyError",
     "builtin_packs",
     "builtin_scenarios",
     "load_pack",
     "read_data_file",
     "resolve_references",
+    "strict_json",
 ]
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object that gives the same key twice (JSON would keep the last, silently).
+
+    Args:
+        path: where the object is (keys and list positions from the top).
+        key: the key given twice.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], key: str) -> None:
+        self.path, self.key = path, key
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        super().__init__(
+            f"{where + '.' if where else ''}{key} is given twice: give each field once "
+            f"(JSON would keep the last silently)"
+        )
+
+
+class _RepeatedError(Exception):
+    """A key given twice, somewhere (:func:`strict_json` then finds where)."""
+
+
+class _Pairs(list):
+    """An object's (key, value) pairs as written, repeats and all."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _RepeatedError
+    return out
+
+
+def _repeat(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The path of the first key given twice in a tree of :class:`_Pairs` and lists."""
+    if isinstance(node, _Pairs):
+        seen: set[str] = set()
+        for key, _ in node:
+            if key in seen:
+                return (*path, key)
+            seen.add(key)
+        children = [((*path, k), v) for k, v in node]
+    elif isinstance(node, list):
+        children = [((*path, i), v) for i, v in enumerate(node)]
+    else:
+        return None
+    for where, child in children:
+        found = _repeat(child, where)
+        if found is not None:
+            return found
+    return None
+
+
+def strict_json(text: str | bytes) -> Any:
+    """``json.loads``, refusing an object that gives a key twice.
+
+    Raises:
+        DuplicateKeyError: naming where the key is given twice.
+        json.JSONDecodeError: the text is not JSON.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique)
+    except _RepeatedError:
+        path = _repeat(json.loads(text, object_pairs_hook=_Pairs), ())
+        assert path is not None
+        raise DuplicateKeyError(path[:-1], str(path[-1])) from None
+
+
+MAX_NESTING = 64  # tables and lists within each other: a scenario needs fewer than ten
+
+
+def _deep_json(text: str) -> str | None:
+    """Where JSON text first nests more than :data:`MAX_NESTING` deep (``a.b[3]``), read
+    without recursion; None if it never does."""
+    stack: list[list[Any]] = []  # per open container: its bracket, key or index, expecting key
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if stack and stack[-1][0] == "{" and stack[-1][2]:
+                stack[-1][1], stack[-1][2] = text[i + 1 : j], False
+            i = j + 1
+            continue
+        if c in "[{":
+            stack.append([c, 0 if c == "[" else "", c == "{"])
+            if len(stack) > MAX_NESTING:
+                parts = [f"[{s[1]}]" if s[0] == "[" else f".{s[1]}" for s in stack[:4]]
+                return "".join(parts).lstrip(".") + "..."
+        elif c in "]}" and stack:
+            stack.pop()
+        elif c == "," and stack:
+            if stack[-1][0] == "[":
+                stack[-1][1] += 1
+            else:
+                stack[-1][2] = True
+        i += 1
+    return None
+
+
+def _deep_toml(text: str) -> str:
+    """The key of the TOML line that nests deepest (its brackets counted)."""
+    line = max(text.splitlines() or [""], key=lambda line: line.count("[") + line.count("{"))
+    return line.partition("=")[0].strip()[:60] or "(top level)"
 
 
 def read_data_file(path: Path, what: str) -> dict[str, Any]:
@@ -31,13 +140,25 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(f"{what} '{path.name}' cannot be read: {exc.strerror}") from None
     kind = "JSON" if path.suffix == ".json" else "TOML"
+    if kind == "JSON" and text.count("[") + text.count("{") > MAX_NESTING:  # cheap before dear
+        where = _deep_json(text)
+        if where is not None:
+            raise ScenarioError(
+                f"{what} '{path.name}', {where}: nested more than {MAX_NESTING} deep, which "
+                f"no JSON scenario needs; a field's value is a number, text, or a short list "
+                f"or table"
+            )
     try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        data = strict_json(text) if path.suffix == ".json" else tomllib.loads(text)
+    except DuplicateKeyError as exc:
+        raise ScenarioError(f"{what} '{path.name}', {exc}") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
     except RecursionError:
+        where = _deep_json(text) if kind == "JSON" else _deep_toml(text)
         raise ScenarioError(
-            f"{what} '{path.name}' is nested too deeply to be a {kind} scenario"
+            f"{what} '{path.name}', {where}: nested more than {MAX_NESTING} deep, which no "
+            f"{kind} scenario needs; a field's value is a number, text, or a short list or table"
         ) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{what} '{path.name}': the top level must be a table of fields")

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from xinyong.primitives.codes import NOTICE_KINDS
-from xinyong.records.run import RunError, UnknownCitizenError, open_run
+from xinyong.records.run import RunError, UnknownCitizenError, reading_run
 from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
 from xinyong.views.cli.common import _check_out_file, _fail, _safe, console
 from xinyong.views.cli.running import _print_changes, _print_summary
@@ -26,7 +26,7 @@ def explain_command(
 ) -> None:
     """Show how a citizen's score, grade and listing came to be, event by event."""
     try:
-        with open_run(run_dir) as run:
+        with reading_run(run_dir) as run:
             explanation = run.explain(citizen)
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
@@ -67,7 +67,7 @@ def gate_command(
     except ValueError:
         raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2) from None
     try:
-        with open_run(run_dir) as opened:
+        with reading_run(run_dir) as opened:
             decision = opened.gate(service, citizen)
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
@@ -101,7 +101,7 @@ def notices_command(
             f"--kind {kind!r} is not a kind of notice: choose one of {', '.join(NOTICE_KINDS)}", 2
         )
     try:
-        with open_run(run_dir) as run:
+        with reading_run(run_dir) as run:
             if on_list is not None and on_list not in run.notice_lists:
                 raise _fail(
                     f"--list {on_list!r} is not a list of this run: choose one of "
@@ -125,7 +125,7 @@ def summary_command(
 ) -> None:
     """Print a finished run's summary."""
     try:
-        with open_run(run_dir) as run:
+        with reading_run(run_dir) as run:
             summary = run.summary
     except RunError as exc:
         raise _fail(str(exc)) from None
@@ -193,7 +193,7 @@ def describe_command(
 
     if tables is not None:
         try:
-            with open_run(tables) as run:
+            with reading_run(tables) as run:
                 frame = data_dictionary(run)
         except RunError as exc:
             raise _fail(str(exc)) from None

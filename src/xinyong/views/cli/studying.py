@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xinyong.engine.workers import WorkerError
-from xinyong.records.run import RunError, open_run
+from xinyong.records.run import STORE_FILE, RunError, damaged, open_run
 from xinyong.views.cli.common import _check_out_file, _fail, _safe, console
 
 
@@ -165,9 +166,14 @@ def report_command(
         runs = [open_run(d) for d in run_dirs]
     except RunError as exc:
         raise _fail(str(exc)) from None
+    default = run_dirs[0] / ("report.html" if len(runs) == 1 else "compare.html")
     try:
-        data = [run_data(r) for r in runs]
-        default = run_dirs[0] / ("report.html" if len(runs) == 1 else "compare.html")
+        data = []
+        for folder, r in zip(run_dirs, runs, strict=True):
+            try:
+                data.append(run_data(r))
+            except duckdb.Error as exc:
+                raise _fail(str(damaged(folder / STORE_FILE, exc))) from None
         path = write_report(out or default, data[0], data[1] if len(data) == 2 else None)
     except OSError as exc:
         raise _fail(
