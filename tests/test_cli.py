@@ -234,6 +234,11 @@ def test_notice_lines_keep_their_brackets(notices_run: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 3
     assert all("[billboard at the crossing, with photo]" in line for line in lines)
+    with xinyong.open_run(notices_run) as run:
+        total = run.count_notices(kind="billboard")
+        assert total > 3 and total == len(run.notices(limit=10**6, kind="billboard"))
+    # How many of how many, beside the notices (on stderr: the notices alone go down a pipe).
+    assert f"The newest 3 of {total:,} notices of kind billboard" in result.stderr
 
 
 def test_notices_filter_by_list(notices_run: Path) -> None:

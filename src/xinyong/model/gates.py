@@ -120,19 +120,28 @@ class Decision:
     action: str
     reasons: tuple[str, ...]
     eligible: bool = True  # False: outside the service's age limits, the rules never ran
+    #: With no rule applying: what the rules of the service checked, and what they found.
+    checked: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The answer in a word or two: the action, or "not eligible" (the rules never ran)."""
+        return self.action if self.eligible else "not eligible"
 
     @property
     def text(self) -> str:
         """The answer in words, as the ticket office or the booking site would give it."""
         if not self.eligible:
-            return "Not eligible: " + " ".join(self.reasons)
+            return " ".join(self.reasons)
         if not self.reasons:
-            return "Allowed."
+            if not self.checked:
+                return "No rule of the joint table acts at this service."
+            return f"No rule of this service applies. Checked: {'; '.join(self.checked)}."
         lead = {"deny": "You are discredited: ", "restrict": "Restricted: "}.get(self.action, "")
         return lead + " ".join(self.reasons)
 
     def __str__(self) -> str:
-        return f"{self.service}: {self.action.upper()}. {self.text}"
+        return f"{self.service}: {self.label.upper()}. {self.text}"
 
     def _repr_html_(self) -> str:
         from xinyong.views.notebook import decision_html
@@ -274,7 +283,47 @@ class Gates:
         # A refusal or restriction speaks for itself; rewards add up.
         keep = (lambda code: code == best) if best >= GateAction.RESTRICT else (lambda code: True)
         reasons = tuple(reason for code, reason in matched if keep(code))
-        return Decision(service, citizen, ACTIONS[best], reasons)
+        checked: tuple[str, ...] = ()
+        if not reasons:  # an allowance says what was checked, and what was found
+            found = (self._checked(r, status, citizen) for r in self._rules[service])
+            checked = tuple(dict.fromkeys(found))
+        return Decision(service, citizen, ACTIONS[best], reasons, checked=checked)
+
+    def _checked(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
+        """A rule that does not apply to a citizen, as what it checked and what it found."""
+
+        def title(name: str) -> str:
+            return next((v.title or v.name for v in status.lists if v.name == name), name)
+
+        if rule.grades is not None or rule.min_score is not None:
+            who = np.array([citizen])
+            wanted = (
+                f"at least {rule.min_score}"
+                if rule.min_score is not None
+                else "/".join(rule.grades)
+            )
+            for op in self.operators_of(rule, status):
+                if not status.is_covered(op, who)[0]:
+                    continue
+                if rule.min_score is not None:
+                    return f"score {int(status.scores[op][citizen])} under '{op}' ({wanted} acts)"
+                grade_of, names = status.grades[op]
+                return f"grade {names[int(grade_of(who)[0])]} under '{op}' ({wanted} acts)"
+            ops = self.operators_of(rule, status)
+            if not ops:
+                return f"no operator here runs scheme '{rule.scheme}' ({wanted} acts)"
+            return f"not covered by {', '.join(repr(o) for o in ops)} ({wanted} acts)"
+        if rule.blacklisted:
+            return "on no blacklist"
+        if rule.on_list is not None:
+            return f"not listed as {title(rule.on_list)}"
+        if rule.red is not None:
+            return f"not listed as {title(rule.red)}"
+        if rule.parent_blacklisted:
+            return "no blacklisted parent"
+        if rule.parent_red is not None:
+            return f"no parent listed as {title(rule.parent_red)}"
+        return "not the legal representative of a blacklisted company"
 
     def _reason(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
         what = rule.what[:1].upper() + rule.what[1:] + "."

@@ -254,20 +254,7 @@ class Run:
             )
         if self.scenario.consequences is None:
             return pd.DataFrame(columns=["day", "kind", "subject", "list", "name", "text"])
-        columns = [
-            c[0] for c in self._store.con.execute("SELECT * FROM notices LIMIT 0").description
-        ]
-        if "list" not in columns and on_list is not None:
-            raise RunError(
-                "this run was stored before notices recorded the list that caused "
-                "them: simulate it again to filter them by list"
-            )
-        conditions, params = [], []
-        for column, value in (("kind", kind), ("list", on_list)):
-            if value is not None:
-                conditions.append(f"n.{column} = ?")
-                params.append(value)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        where, params, columns = self._notices_where(kind, on_list)
         listed = "n.list" if "list" in columns else "NULL::VARCHAR AS list"
         rows = self._store.query(
             f"SELECT n.day, n.kind, n.subject, {listed}, b.name AS behaviour FROM notices n "
@@ -290,6 +277,34 @@ class Run:
             notice_text(r.kind, r.name, r.identity, r.behaviour, r.day) for r in rows.itertuples()
         ]
         return rows
+
+    def count_notices(self, kind: str | None = None, on_list: str | None = None) -> int:
+        """How many notices there are of a kind, or caused by a list (all of them: None)."""
+        if self.scenario.consequences is None:
+            return 0
+        where, params, _ = self._notices_where(kind, on_list)
+        return int(
+            self._store.con.execute(f"SELECT count(*) FROM notices n {where}", params).fetchone()[0]
+        )
+
+    def _notices_where(
+        self, kind: str | None, on_list: str | None
+    ) -> tuple[str, list[str], list[str]]:
+        """The WHERE clause choosing notices, its parameters, and the notices' columns."""
+        columns = [
+            c[0] for c in self._store.con.execute("SELECT * FROM notices LIMIT 0").description
+        ]
+        if "list" not in columns and on_list is not None:
+            raise RunError(
+                "this run was stored before notices recorded the list that caused "
+                "them: simulate it again to filter them by list"
+            )
+        conditions, params = [], []
+        for column, value in (("kind", kind), ("list", on_list)):
+            if value is not None:
+                conditions.append(f"n.{column} = ?")
+                params.append(value)
+        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params, columns
 
     def close(self) -> None:
         """Close the store (and delete an in-memory split run's dataset)."""

@@ -26,7 +26,7 @@ from typing import Any
 from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
 from xinyong.engine.split import SplitCity
-from xinyong.engine.twin import twin_occurrences
+from xinyong.engine.twin import has_twin, twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
 from xinyong.records.dataset import DATA, prepare
@@ -168,7 +168,9 @@ def simulate(
     if progress is True:
         from xinyong.views.progress import days_bar
 
-        with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
+        with days_bar(
+            f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days, twin=has_twin(chosen)
+        ) as bar:
             return simulate(
                 chosen,
                 seed=seed,

@@ -13,7 +13,7 @@ from rich.table import Table
 from xinyong.model.codes import NOTICE_KINDS
 from xinyong.records.run import RunError, UnknownCitizenError, open_run
 from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
-from xinyong.views.cli.common import _check_out_file, _fail, _safe, console
+from xinyong.views.cli.common import _check_out_file, _fail, _safe, console, errors
 from xinyong.views.cli.running import _print_changes, _print_summary
 
 
@@ -75,7 +75,7 @@ def gate_command(
         raise _fail(str(exc.args[0])) from None
     colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action, "green")
     console.print(
-        f"[bold {colour}]{decision.action.upper()}[/] {_safe(decision.text)}", highlight=False
+        f"[bold {colour}]{decision.label.upper()}[/] {_safe(decision.text)}", highlight=False
     )
 
 
@@ -109,12 +109,30 @@ def notices_command(
                     2,
                 )
             rows = run.notices(limit=limit, kind=kind, on_list=on_list)
+            total = run.count_notices(kind=kind, on_list=on_list)
     except RunError as exc:
         raise _fail(str(exc)) from None
     for text in rows["text"]:
         console.print(_safe(text), highlight=False, soft_wrap=True)
+    chosen = " and ".join(
+        part
+        for part in (
+            f"of kind {kind}" if kind else "",
+            f"caused by joining {on_list}" if on_list else "",
+        )
+        if part
+    )
+    what = f"notices {chosen}" if chosen else "notices"
+    # How many of how many, on stderr: the notices alone go down a pipe.
     if rows.empty:
-        console.print("No notices.")
+        errors.print(f"No {_safe(what)}.", highlight=False)
+    elif len(rows) < total:
+        errors.print(
+            f"The newest {len(rows):,} of {total:,} {_safe(what)} (--limit N shows more).",
+            highlight=False,
+        )
+    else:
+        errors.print(f"All {total:,} {_safe(what)}, newest first.", highlight=False)
 
 
 def summary_command(
