@@ -87,8 +87,9 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def _num(value: float) -> str:
     """A figure as a reader writes it, never as ``1.6e-05``: up to 4 significant digits
-    (``818.5``, ``0.1352``, ``1.72``), large ones whole with thousands separated (``33,727``), and the
-    very small and very large as a power of ten (``-1.6×10⁻⁵``, ``1.62×10⁷``)."""
+    (``818.5``, ``0.1352``, ``1.72``), large ones whole with thousands separated
+    (``33,727``), and the very small and very large as a power of ten (``-1.6×10⁻⁵``,
+    ``1.62×10⁷``)."""
     if not math.isfinite(value):
         return "∞" if value > 0 else "−∞" if value < 0 else "—"
     if value == 0:
