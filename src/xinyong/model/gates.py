@@ -12,7 +12,7 @@ counterfactual) and single questions from the CLI, the Python API and the HTTP s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +21,7 @@ from xinyong.model.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.model.households import Households
 from xinyong.scenario import Consequences, SanctionRule
 
-__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
+__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView", "said_checked"]
 
 
 @dataclass(frozen=True)
@@ -285,12 +285,14 @@ class Gates:
         reasons = tuple(reason for code, reason in matched if keep(code))
         checked: tuple[str, ...] = ()
         if not reasons:  # an allowance says what was checked, and what was found
-            found = (self._checked(r, status, citizen) for r in self._rules[service])
-            checked = tuple(dict.fromkeys(found))
+            checked = said_checked(self._checked(r, status, citizen) for r in self._rules[service])
         return Decision(service, citizen, ACTIONS[best], reasons, checked=checked)
 
-    def _checked(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
-        """A rule that does not apply to a citizen, as what it checked and what it found."""
+    def _checked(
+        self, rule: SanctionRule, status: GateStatus, citizen: int
+    ) -> tuple[str, str | None]:
+        """A rule that does not apply to a citizen, as what it found and, for a grade or a
+        score, what the rule wants (:func:`said_checked` says them)."""
 
         def title(name: str) -> str:
             return next((v.title or v.name for v in status.lists if v.name == name), name)
@@ -300,30 +302,30 @@ class Gates:
             wanted = (
                 f"at least {rule.min_score}"
                 if rule.min_score is not None
-                else "/".join(rule.grades)
+                else "/".join(rule.grades or [])
             )
-            for op in self.operators_of(rule, status):
+            ops = self.operators_of(rule, status)
+            for op in ops:
                 if not status.is_covered(op, who)[0]:
                     continue
                 if rule.min_score is not None:
-                    return f"score {int(status.scores[op][citizen])} under '{op}' ({wanted} acts)"
+                    return f"score {int(status.scores[op][citizen])} under '{op}'", wanted
                 grade_of, names = status.grades[op]
-                return f"grade {names[int(grade_of(who)[0])]} under '{op}' ({wanted} acts)"
-            ops = self.operators_of(rule, status)
+                return f"grade {names[int(grade_of(who)[0])]} under '{op}'", wanted
             if not ops:
-                return f"no operator here runs scheme '{rule.scheme}' ({wanted} acts)"
-            return f"not covered by {', '.join(repr(o) for o in ops)} ({wanted} acts)"
+                return f"no operator here runs scheme '{rule.scheme}'", wanted
+            return f"not covered by {', '.join(repr(o) for o in ops)}", wanted
         if rule.blacklisted:
-            return "on no blacklist"
+            return "on no blacklist", None
         if rule.on_list is not None:
-            return f"not listed as {title(rule.on_list)}"
+            return f"not listed as {title(rule.on_list)}", None
         if rule.red is not None:
-            return f"not listed as {title(rule.red)}"
+            return f"not listed as {title(rule.red)}", None
         if rule.parent_blacklisted:
-            return "no blacklisted parent"
+            return "no blacklisted parent", None
         if rule.parent_red is not None:
-            return f"no parent listed as {title(rule.parent_red)}"
-        return "not the legal representative of a blacklisted company"
+            return f"no parent listed as {title(rule.parent_red)}", None
+        return "not the legal representative of a blacklisted company", None
 
     def _reason(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
         what = rule.what[:1].upper() + rule.what[1:] + "."
@@ -369,6 +371,21 @@ class Gates:
                 verb = {"red": "listed as", "scheme": "listed with"}.get(view.kind, "listed as")
                 return f"{verb} {title} by '{view.operator}' since day {since}{until}."
         return ""
+
+
+def said_checked(found: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """What the rules of a service checked and found, once each, in the rules' order; the
+    grades or scores several rules act on follow the one finding they read (``grade B under
+    'city' (AAA/AA or C act)``)."""
+    wants: dict[str, list[str]] = {}
+    for what, wanted in found:
+        wants.setdefault(what, [])
+        if wanted is not None and wanted not in wants[what]:
+            wants[what].append(wanted)
+    return tuple(
+        f"{what} ({' or '.join(w)} {'acts' if len(w) == 1 else 'act'})" if w else what
+        for what, w in wants.items()
+    )
 
 
 @dataclass(frozen=True)

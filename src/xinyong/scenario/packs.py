@@ -129,6 +129,36 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
     return _strip_mapping_sources(data)
 
 
+#: The tables of a consequences pack that an ``include`` adds to.
+_INCLUDED = ("services", "rules", "notices", "org_services", "org_rules")
+
+
+def _with_included(
+    data: dict[str, Any], where: str, folder: Path | None, seen: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A consequences table with the tables of the packs it ``include``s added to its own
+    (``include = ["org-gates"]``: the organisations' gates, a pack of their own)."""
+    included = data.get("include")
+    if included is None:
+        return data
+    if not isinstance(included, list) or not all(isinstance(n, str) for n in included):
+        raise ScenarioError(
+            f"{where}.include = {included!r}: give a list of pack names, e.g. include = "
+            f'["org-gates"]'
+        )
+    out = {k: v for k, v in data.items() if k != "include"}
+    for name in included:
+        if name in seen:
+            raise ScenarioError(f"{where}.include: pack '{name}' includes itself; remove one")
+        part = _with_included(
+            load_pack(name, f"{where}.include", folder), f"pack '{name}'", folder, (*seen, name)
+        )
+        for key in _INCLUDED:
+            if isinstance(part.get(key), list):
+                out[key] = [*out.get(key, []), *part[key]]
+    return out
+
+
 def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -> dict[str, Any]:
     """Replace pack names by their contents: ``catalogue`` and each operator's ``scheme``."""
     data = dict(data)
@@ -148,6 +178,10 @@ def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -
             data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
     if isinstance(data.get("consequences"), str):
         data["consequences"] = load_pack(
+            data["consequences"], f"scenario '{source}', consequences", folder
+        )
+    if isinstance(data.get("consequences"), dict):
+        data["consequences"] = _with_included(
             data["consequences"], f"scenario '{source}', consequences", folder
         )
     operators = []
