@@ -124,7 +124,8 @@ def test_a_rule_of_a_scheme_nobody_runs_is_idle() -> None:
     status = _status()
     status.schemes.pop("pilot-city")
     idle = _gates().decide("gym", status, 2)
-    assert idle.action == "allow" and "no operator here runs scheme 'pilot-city'" in idle.text
+    assert idle.action == "allow"
+    assert idle.text == "No rule of the joint table acts at this service here."
 
 
 def test_children_of_model_citizens_get_school_priority_and_adults_are_not_eligible() -> None:
@@ -208,3 +209,30 @@ def test_citizens_just_below_a_perk_reach_for_it() -> None:
     assert not effects.responses._near_perk(child)[0]  # not scored, no perk to reach for
     factor = effects.responses._factor(0, adults)
     assert factor[0] == pytest.approx(0.5 * factor[2])
+
+
+def test_the_pilot_citys_published_consequences_act() -> None:
+    """Seed 002: high scores get a free gym, cheaper transport and shorter hospital waits;
+    low scores "may face restrictions to their travel and public service access"."""
+    with xinyong.simulate("pilot-city", citizens=4000, days=365, seed=1) as run:
+        decided = run.summary["gate_decisions"]
+        assert decided["gym"].get("waive", 0) > 0
+        for service in ("rail", "air", "social_services"):
+            assert decided[service].get("restrict", 0) > 0, service
+        low = run.query(
+            "SELECT p.citizen FROM population p JOIN standings s ON s.subject = p.citizen "
+            "WHERE s.operator = 0 AND s.grade = 'C' AND p.age >= 18 ORDER BY 1 LIMIT 1"
+        )
+        rail = run.gate("rail", int(low.citizen[0]))
+        assert rail.action == "restrict"
+        assert rail.text == "Restricted: Grade C under 'city': Travel restricted (low score)."
+
+
+def test_a_suzhou_resident_with_a_low_score_is_restricted_in_the_nation() -> None:
+    from xinyong.scenario import load_scenario
+
+    nation = load_scenario("nation")
+    rules = [r for r in nation.consequences.rules if r.scheme == "pilot-city"]
+    low = {r.service for r in rules if r.action == "restrict"}
+    assert low == {"rail", "air", "social_services"}
+    assert all(set(r.grades) == {"C", "D", "listed"} for r in rules if r.action == "restrict")

@@ -135,7 +135,7 @@ class Decision:
             return " ".join(self.reasons)
         if not self.reasons:
             if not self.checked:
-                return "No rule of the joint table acts at this service."
+                return "No rule of the joint table acts at this service here."
             return f"No rule of this service applies. Checked: {'; '.join(self.checked)}."
         lead = {"deny": "You are discredited: ", "restrict": "Restricted: "}.get(self.action, "")
         return lead + " ".join(self.reasons)
@@ -285,14 +285,16 @@ class Gates:
         reasons = tuple(reason for code, reason in matched if keep(code))
         checked: tuple[str, ...] = ()
         if not reasons:  # an allowance says what was checked, and what was found
-            checked = said_checked(self._checked(r, status, citizen) for r in self._rules[service])
+            found = (self._checked(r, status, citizen) for r in self._rules[service])
+            checked = said_checked(f for f in found if f is not None)
         return Decision(service, citizen, ACTIONS[best], reasons, checked=checked)
 
     def _checked(
         self, rule: SanctionRule, status: GateStatus, citizen: int
-    ) -> tuple[str, str | None]:
+    ) -> tuple[str, str | None] | None:
         """A rule that does not apply to a citizen, as what it found and, for a grade or a
-        score, what the rule wants (:func:`said_checked` says them)."""
+        score, what the rule wants (:func:`said_checked` says them); None for a rule idle here
+        (its scheme runs nowhere in this city)."""
 
         def title(name: str) -> str:
             return next((v.title or v.name for v in status.lists if v.name == name), name)
@@ -313,7 +315,7 @@ class Gates:
                 grade_of, names = status.grades[op]
                 return f"grade {names[int(grade_of(who)[0])]} under '{op}'", wanted
             if not ops:
-                return f"no operator here runs scheme '{rule.scheme}'", wanted
+                return None
             return f"not covered by {', '.join(repr(o) for o in ops)}", wanted
         if rule.blacklisted:
             return "on no blacklist", None

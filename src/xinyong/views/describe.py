@@ -304,9 +304,9 @@ def _design_concepts(s: Scenario, ops: list[Operator]) -> list[str]:
     if s.sharing:
         through.append("records shared between operators")
     homes = []
-    if s.population is not None and c is not None and c.services:
-        if any(r.parent_blacklisted or r.parent_red for r in c.rules):
-            homes.append("a listed parent's sanctions reach a child")
+    parents = c is not None and any(r.parent_blacklisted or r.parent_red for r in c.rules)
+    if s.population is not None and parents:
+        homes.append("a listed parent's sanctions reach a child")
     if s.response is not None and s.response.household_listed != 1.0:
         homes.append("a blacklisted relative makes a citizen careful")
     if homes:

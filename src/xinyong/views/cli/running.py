@@ -228,7 +228,7 @@ def _print_summary(summary: dict) -> None:
     names = [k for k, v in summary.items() if not isinstance(v, (dict, list))]
     table.add_column("figure", no_wrap=True, min_width=max(map(len, names), default=6))
     table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("what it counts", style="dim", max_width=70, ratio=1)
+    table.add_column("what it counts", style="dim", max_width=70, ratio=1, overflow="fold")
     for key, value in summary.items():
         if key == "grade_shares":
             table.add_row("grade shares", "", _safe(about.get(key, "")))
