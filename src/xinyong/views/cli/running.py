@@ -19,8 +19,8 @@ from xinyong.engine.workers import WorkerError
 from xinyong.records.run import RunError
 from xinyong.records.simulation import check_output_folder, simulate
 from xinyong.scenario import ScenarioError, load_scenario
+from xinyong.scenario.overrides import apply, parse
 from xinyong.studies.chilling import chilling_text
-from xinyong.studies.overrides import apply, parse
 from xinyong.views.cli.common import (
     _CONTROL,
     SET_HELP,
