@@ -192,9 +192,19 @@ def test_rules_use_the_conditions_that_fit(
     for i, rule in enumerate(pack["rules"]):
         given = [c for c in conditions if rule.get(c) not in (None, False)]
         assert len(given) == 1, (i, rule["what"])
-        if rule.get("scheme"):  # another scheme's perks, or its own ban (its listed grade)
+        if rule.get("scheme"):  # another scheme's perks, its own ban (its listed grade), or
+            # the pilot city's restrictions for its low grades and listed [002]
             assert rule.get("operator") is None, rule["what"]
-            assert rule["action"] in REWARD or rule.get("grades") == ["banned"], rule["what"]
+            low = rule["scheme"] == "pilot-city" and set(rule.get("grades") or []) == {
+                "C",
+                "D",
+                "listed",
+            }
+            assert (
+                rule["action"] in REWARD
+                or rule.get("grades") == ["banned"]
+                or (rule["action"] == "restrict" and low)
+            ), rule["what"]
             continue
         if rule.get("grades"):
             assert rule.get("operator") == "city", rule["what"]
