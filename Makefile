@@ -25,10 +25,12 @@ run: $(VENV)/.installed
 	$(BIN)/xinyong report $(OUT)
 	@echo "To type xinyong yourself, activate the environment first: . $(BIN)/activate"
 
-## Lint, then run the test suite (browser tests drive Debian's chromium, installed if missing).
+## Lint and type-check, then run the test suite (browser tests drive Debian's chromium,
+## installed if missing).
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 chromium:
@@ -37,6 +39,7 @@ chromium:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Speed and memory figures for the full reference city.
 bench: $(VENV)/.installed

@@ -23,6 +23,9 @@ from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
 from xinyong.records.simulation import simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.studies.experiments import Experiment, experiment
+from xinyong.views import register as _register_views
+
+_register_views()  # how runs, explanations and decisions show, and the progress bar (the views')
 
 __all__ = [
     "Experiment",

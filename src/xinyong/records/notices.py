@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from xinyong.model.gates import GateStatus, ListView
+from xinyong.model.gates import GateStatus, Grades, ListView
 from xinyong.model.households import Households
 from xinyong.model.org_gates import OrgStanding
 from xinyong.model.population import ADULT
@@ -43,7 +43,8 @@ def notice_text(kind: str, name: str, identity: str, behaviour: object, day: int
 
 def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
     """Every citizen's lists and grades at the end of a stored run, as gates see them."""
-    views, grades = [], {}
+    views: list[ListView] = []
+    grades: Grades = {}
     scores: dict[str, np.ndarray] = {}
     covered: dict[str, np.ndarray | None] = {}
     schemes: dict[str, list[str]] = {}
@@ -57,7 +58,7 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
         ).df()
         names = op.scheme.grade_names()
         codes = pd.Categorical(standing["grade"], categories=names).codes.astype(np.int64)
-        grades[op.name] = ((lambda c, g=codes: g[c]), names)
+        grades[op.name] = (codes.__getitem__, names)
         scores[op.name] = standing["score"].to_numpy()
         covered[op.name] = standing["covered"].to_numpy(dtype=bool)
         schemes.setdefault(op.scheme.name, []).append(op.name)
@@ -144,15 +145,15 @@ def stored_org_standing(
         if row is not None:
             listed |= bool(row[0])
             grades[op.name] = str(row[1])
-        black = store.con.execute(
-            "SELECT count(*) FROM memberships "
+        black = store.count(
+            "memberships",
             "WHERE operator = ? AND subject = ? AND kind = 'black'",
             [index, organisation],
-        ).fetchone()[0]
+        )
         listed |= bool(black)
-    rep = store.con.execute(
+    rep = store.query(
         "SELECT legal_rep FROM organisations WHERE organisation = ?", [organisation]
-    ).fetchone()[0]
+    ).legal_rep.iloc[0]
     return OrgStanding(
         organisation,
         listed,

@@ -27,6 +27,7 @@ from xinyong.model.consequences import notice_lists
 from xinyong.model.gates import Decision, Gates, GateStatus
 from xinyong.model.org_gates import org_decision
 from xinyong.model.population import citizen_name, credit_code, identity_number
+from xinyong.primitives.shown import Shown
 from xinyong.records.explain import Explanation, explain_subject
 from xinyong.records.ledger import Ledger, UnknownCitizenError
 from xinyong.records.notices import notice_text, stored_org_standing, stored_status
@@ -44,7 +45,7 @@ class RunError(Exception):
     """A run folder that cannot be written or read, with what to do about it."""
 
 
-class Run:
+class Run(Shown):
     """A simulated city: its summary, daily series, ledger and explanations.
 
     Do not build one directly: use :func:`simulate` or :func:`open_run`.
@@ -77,11 +78,6 @@ class Run:
             f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
             f"{s['days']} days{where}>"
         )
-
-    def _repr_html_(self) -> str:
-        from xinyong.views.notebook import run_html
-
-        return run_html(self)
 
     def __enter__(self) -> Run:
         return self
@@ -119,11 +115,7 @@ class Run:
         if kind == "citizen":
             n, what = self.scenario.citizens, "citizens"
         else:
-            n = (
-                int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
-                if self.scenario.population
-                else 0
-            )
+            n = self._store.count("organisations") if self.scenario.population else 0
             what = "organisations"
         if not isinstance(subject, int) or isinstance(subject, bool) or not 0 <= subject < n:
             who = "citizen" if kind == "citizen" else "organisation"
@@ -332,9 +324,7 @@ class Run:
         if self.scenario.consequences is None:
             return 0
         where, params, _ = self._notices_where(kind, on_list)
-        return int(
-            self._store.con.execute(f"SELECT count(*) FROM notices n {where}", params).fetchone()[0]
-        )
+        return self._store.count("notices n", where, params)
 
     def _notices_where(
         self, kind: str | None, on_list: str | None

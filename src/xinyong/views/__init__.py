@@ -1,3 +1,26 @@
 """What people see: the CLI, figures, the HTML report, the dashboard, the model description,
 notebooks.
+
+The floors below never import the views: :func:`register` tells them how their objects show
+(:mod:`xinyong.primitives.shown`), and :mod:`xinyong` calls it when it is imported.
 """
+
+from __future__ import annotations
+
+__all__ = ["register"]
+
+
+def register() -> None:
+    """Register the notebook HTML of runs, explanations and gate decisions, and the progress
+    bar ``simulate(progress=True)`` shows."""
+    from xinyong.model.gates import Decision
+    from xinyong.primitives.shown import register_bar, register_html
+    from xinyong.records.explain import Explanation
+    from xinyong.records.run import Run
+    from xinyong.views.notebook import decision_html, explanation_html, run_html
+    from xinyong.views.progress import days_bar
+
+    register_html(Run, run_html)
+    register_html(Explanation, explanation_html)
+    register_html(Decision, decision_html)
+    register_bar(days_bar)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from xinyong.model.codes import (
+from xinyong.primitives.codes import (
     FLAG_COLUMNS,
     ListChange,
     ListingChange,
@@ -43,7 +43,8 @@ def parameter_rows(node: Any, path: str = "", source: str = "") -> list[tuple[st
     parameters themselves."""
     if isinstance(node, dict):
         source = node.get("source") or source
-        own = node.get("sources") if isinstance(node.get("sources"), dict) else {}
+        each = node.get("sources")
+        own: dict[str, Any] = each if isinstance(each, dict) else {}
         rows = []
         for key, value in node.items():
             if key in ("source", "sources", "about", "name"):

@@ -1,8 +1,9 @@
 """How runs, explanations and gate decisions show in a notebook: short HTML, never a wall.
 
-The ``_repr_html_`` methods of :class:`~xinyong.Run`, :class:`~xinyong.records.explain.Explanation`
-and :class:`~xinyong.model.gates.Decision` call these; each shows the headline first and at most
-:data:`MAX_ROWS` rows of a table, saying how many more there are.
+The HTML of a :class:`~xinyong.Run`, an :class:`~xinyong.records.explain.Explanation` and a
+:class:`~xinyong.model.gates.Decision` in a notebook (:func:`xinyong.views.register` registers
+these); each shows the headline first and at most :data:`MAX_ROWS` rows of a table, saying how
+many more there are.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xinyong.model.codes import NOTICE_KINDS
+from xinyong.primitives.codes import NOTICE_KINDS
 from xinyong.records.run import RunError, UnknownCitizenError, open_run
 from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
 from xinyong.views.cli.common import _check_out_file, _fail, _safe, console, errors
@@ -44,7 +44,11 @@ def explain_command(
         )
     try:
         with open_run(run_dir) as run:
-            explanation = run.explain(citizen) if company is None else run.explain_company(company)
+            if company is not None:
+                explanation = run.explain_company(company)
+            else:
+                assert citizen is not None  # one of the two, checked above
+                explanation = run.explain(citizen)
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -100,11 +104,11 @@ def gate_command(
                 f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2
             ) from None
     try:
-        with open_run(run_dir) as run:
+        with open_run(run_dir) as opened:
             decision = (
-                run.gate(service, citizen)
+                opened.gate(service, citizen)
                 if company is None
-                else run.gate_company(service, company)
+                else opened.gate_company(service, company)
             )
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None

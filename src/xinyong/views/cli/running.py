@@ -13,6 +13,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.engine.chilling import chilling_text
 from xinyong.engine.cluster import ClusterError
 from xinyong.engine.twin import has_twin
 from xinyong.engine.workers import WorkerError
@@ -20,7 +21,6 @@ from xinyong.records.run import RunError
 from xinyong.records.simulation import check_output_folder, simulate
 from xinyong.scenario import ScenarioError, load_scenario
 from xinyong.scenario.overrides import apply, parse
-from xinyong.studies.chilling import chilling_text
 from xinyong.views.cli.common import (
     _CONTROL,
     SET_HELP,

@@ -133,17 +133,17 @@ def _experiment_tables(exp: Any) -> list[Table]:
     """
     if exp.sensitivity is not None:
         morris = "mu_star" in exp.sensitivity
-        heads = ("mu_star", "sigma") if morris else ("S1", "ST")
+        indices = ("mu_star", "sigma") if morris else ("S1", "ST")
         tables = []
-        for metric, rows in exp.sensitivity.groupby("metric", sort=False):
+        for metric, found in exp.sensitivity.groupby("metric", sort=False):
             title = f"{metric}: {'Morris' if morris else 'Sobol'} indices (± 95 % bootstrap)"
             table = Table(title=_safe(title), box=box.SIMPLE_HEAD, min_width=len(metric) + 2)
-            for header in ("factor", *heads):
+            for header in ("factor", *indices):
                 table.add_column(
                     header, justify="left" if header == "factor" else "right", no_wrap=True
                 )
-            for r in rows.to_dict("records"):
-                first = f"{_num(r[heads[0]])} ± {_num(r[heads[0] + '_conf'])}"
+            for r in found.to_dict("records"):
+                first = f"{_num(r[indices[0]])} ± {_num(r[indices[0] + '_conf'])}"
                 second = _num(r["sigma"]) if morris else f"{_num(r['ST'])} ± {_num(r['ST_conf'])}"
                 table.add_row(_safe(r["name"]), first, second)
             tables.append(table)
