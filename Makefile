@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 	rm -rf $(OUT)
 	$(BIN)/xinyong simulate --scenario reference --out $(OUT)
 	$(BIN)/xinyong report $(OUT)
+	@echo "To type xinyong yourself, activate the environment first: . $(BIN)/activate"
 
 ## Lint and type-check, then run the test suite (browser tests drive Debian's chromium,
 ## installed if missing).

@@ -379,6 +379,7 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(
         # The new city's schema lists its own behaviours.
         spec = httpx.get(f"{server.url}/openapi.json").json()
         assert "heroic_act" in str(spec["components"]["schemas"])
+        assert spec["info"]["version"] == xinyong.__version__  # /docs: the package's version
         # ... and the new city is served with its dashboard, as the first was.
         page = httpx.get(f"{server.url}/")
         assert page.status_code == 200 and "<html" in page.text.lower()

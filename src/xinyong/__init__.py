@@ -17,6 +17,8 @@ report's Plotly figures (plotly is installed with xinyong; matplotlib is not nee
 Every population is synthetic; xinyong reads no data about real people.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
 from xinyong.records.simulation import simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
@@ -38,4 +40,7 @@ __all__ = [
     "open_run",
     "simulate",
 ]
-__version__ = "0.1.0"
+try:  # one version, pyproject.toml's, read from the installed package's metadata
+    __version__ = version("xinyong")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

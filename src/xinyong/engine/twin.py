@@ -16,7 +16,12 @@ from xinyong.engine.city import City
 from xinyong.engine.parts import Block
 from xinyong.scenario import Scenario
 
-__all__ = ["behaviour_twin", "keep_twin", "twin_occurrences"]
+__all__ = ["behaviour_twin", "has_twin", "keep_twin", "twin_occurrences"]
+
+
+def has_twin(scenario: Scenario) -> bool:
+    """Whether anything acts on the scenario's people, so that its runs have a twin city."""
+    return scenario.consequences is not None or scenario.response is not None
 
 
 def behaviour_twin(
@@ -33,7 +38,7 @@ def behaviour_twin(
     ``threads`` it uses a second core (its set-up's first draws, tomorrow's draws), as a city
     does.
     """
-    if scenario.consequences is None and scenario.response is None:
+    if not has_twin(scenario):
         return None
     twin = City(
         scenario.model_copy(

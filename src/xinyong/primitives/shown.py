@@ -16,9 +16,9 @@ from typing import Any
 
 __all__ = ["Bar", "Shown", "days_bar", "register_bar", "register_html"]
 
-#: A progress bar over days: ``bar(description, total)`` is a context yielding the callback
-#: called with the number of days done.
-Bar = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+#: A progress bar over days: ``bar(description, total, twin=...)`` is a context yielding the
+#: callback called with the number of days done (``twin``: a twin city is run after the last).
+Bar = Callable[..., AbstractContextManager[Callable[[int], None]]]
 
 _html: dict[type, Callable[[Any], str]] = {}
 _bar: list[Bar] = []  # the one registered, if any
@@ -35,15 +35,18 @@ def register_bar(bar: Bar) -> None:
     _bar[:] = [bar]
 
 
-def days_bar(description: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
-    """The registered progress bar over ``total`` days.
+def days_bar(
+    description: str, total: int, twin: bool = True
+) -> AbstractContextManager[Callable[[int], None]]:
+    """The registered progress bar over ``total`` days (``twin``: the run has a twin city to
+    run after its last day, which the bar then says).
 
     Raises:
         LookupError: no bar is registered (the views register one when xinyong is imported).
     """
     if not _bar:
         raise LookupError("no progress bar is registered: import xinyong, whose views register it")
-    return _bar[0](description, total)
+    return _bar[0](description, total, twin=twin)
 
 
 class Shown:

@@ -29,7 +29,7 @@ from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
 from xinyong.engine.split import SplitCity
 from xinyong.engine.tally import summarize
-from xinyong.engine.twin import twin_occurrences
+from xinyong.engine.twin import has_twin, twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
 from xinyong.primitives.shown import days_bar
@@ -169,7 +169,9 @@ def simulate(
             f"filesystem)"
         )
     if progress is True:
-        with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
+        with days_bar(
+            f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days, twin=has_twin(chosen)
+        ) as bar:
             return simulate(
                 chosen,
                 seed=seed,

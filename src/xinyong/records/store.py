@@ -201,9 +201,9 @@ class RunStore:
         finally:
             con.unregister("_chunk")
 
-    def count(self, table: str) -> int:
-        """The rows of ``table``."""
-        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    def count(self, table: str, where: str = "", params: list[Any] | None = None) -> int:
+        """The rows of ``table`` (those ``where``, with its ``params``, chooses)."""
+        row = self.con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()
         assert row is not None  # a count always has its one row
         return int(row[0])
 

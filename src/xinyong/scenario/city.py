@@ -90,6 +90,7 @@ class PopulationSpec(_Model):
     government_share: float = Field(
         default=0.12, ge=0.0, le=1.0, description="share of employees working for government"
     )
+    source: str | None = None
 
     @field_validator("children_weights")
     @classmethod
@@ -138,6 +139,11 @@ class Scenario(_Model):
         default=None, description="joint rewards and sanctions: a pack name or a table"
     )
     response: Response | None = Field(default=None, description="how citizens respond")
+    sources: dict[str, str] = Field(
+        default={},
+        description="the source of each value at the top level (citizens, days, "
+        "conduct_lognormal_sigma, listed_grade), as tables name theirs in 'source'",
+    )
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
         """Return a copy with another population size or horizon, validated again."""
@@ -166,11 +172,12 @@ class Scenario(_Model):
             listed_grade=self.listed_grade,
             listing=self.listing,
             points=[
-                PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe)
+                PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe, source=b.source)
                 for b in self.behaviours
             ],
+            source=self.sources.get("listed_grade"),
         )
-        return [Operator(name="city", scheme=scheme)]
+        return [Operator(name="city", scheme=scheme, source=self.sources.get("listed_grade"))]
 
     def grade_names(self) -> list[str]:
         """The first operator's grades, best first, ending with its listed grade."""

@@ -37,6 +37,7 @@ class Operator(_Model):
         description="the districts whose residents it scores (a city in a "
         "nation); default everywhere",
     )
+    source: str | None = None
 
 
 class SharingRule(_Model):

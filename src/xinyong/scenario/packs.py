@@ -238,7 +238,7 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
     """
     path = _find_pack(name, where, folder)
     data = read_data_file(path, "pack")
-    missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about")})
+    missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about", "include")})
     if missing:
         raise ScenarioError(
             "\n".join(
@@ -248,6 +248,55 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
             )
         )
     return _strip_mapping_sources(data)
+
+
+#: The tables of a consequences pack that an ``include`` adds to.
+_INCLUDED = ("services", "rules", "notices", "org_services", "org_rules")
+
+
+def _with_included(
+    data: dict[str, Any], where: str, folder: Path | None, seen: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A consequences table with the tables of the packs it ``include``s added to its own:
+    a whole pack (``include = ["org-gates"]``: the organisations' gates), or a pack's rules
+    for one scheme and the services they name (``{ pack = "sanctions", scheme = "pilot-city" }``:
+    a pilot city's own gates)."""
+    included = data.get("include")
+    if included is None:
+        return data
+    if not isinstance(included, list) or not all(_is_include(n) for n in included):
+        raise ScenarioError(
+            f"{where}.include = {str(included)[:200]}: give a list of pack names, or of "
+            f'{{ pack = NAME, scheme = SCHEME }} tables, e.g. include = ["org-gates"]'
+        )
+    out = {k: v for k, v in data.items() if k != "include"}
+    for entry in included:
+        name = entry if isinstance(entry, str) else entry["pack"]
+        if name in seen:
+            raise ScenarioError(f"{where}.include: pack '{name}' includes itself; remove one")
+        part = _with_included(
+            load_pack(name, f"{where}.include", folder), f"pack '{name}'", folder, (*seen, name)
+        )
+        if isinstance(entry, dict):  # a scheme's rules alone, with the services they name
+            rules = [r for r in part.get("rules", []) if r.get("scheme") == entry["scheme"]]
+            named = {r.get("service") for r in rules}
+            services = [v for v in part.get("services", []) if v.get("name") in named]
+            part = {"services": services, "rules": rules}
+        for key in _INCLUDED:
+            if isinstance(part.get(key), list):
+                out[key] = [*out.get(key, []), *part[key]]
+    return out
+
+
+def _is_include(entry: object) -> bool:
+    """A pack's name, or ``{pack = NAME, scheme = SCHEME}``: that pack's rules for a scheme."""
+    if isinstance(entry, str):
+        return True
+    return (
+        isinstance(entry, dict)
+        and set(entry) == {"pack", "scheme"}
+        and all(isinstance(v, str) for v in entry.values())
+    )
 
 
 def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -> dict[str, Any]:
@@ -269,6 +318,10 @@ def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -
             data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
     if isinstance(data.get("consequences"), str):
         data["consequences"] = load_pack(
+            data["consequences"], f"scenario '{source}', consequences", folder
+        )
+    if isinstance(data.get("consequences"), dict):
+        data["consequences"] = _with_included(
             data["consequences"], f"scenario '{source}', consequences", folder
         )
     operators = []

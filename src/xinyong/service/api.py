@@ -20,6 +20,7 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
+from xinyong import __version__
 from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.scenario.overrides import apply as apply_overrides
@@ -132,7 +133,7 @@ def create_app(
         title="xinyong live city",
         description="A synthetic city running the social credit system as "
         "reported. Synthetic citizens only.",
-        version="0.2.0",
+        version=__version__,
         lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
@@ -262,6 +263,7 @@ def _add_gates(app: FastAPI, live: LiveCity) -> None:
                 "service": d.service,
                 "citizen": d.citizen,
                 "action": d.action,
+                "eligible": d.eligible,
                 "reasons": list(d.reasons),
                 "text": d.text,
             }

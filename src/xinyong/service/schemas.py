@@ -125,6 +125,9 @@ class GateOut(BaseModel):
     service: str
     citizen: int
     action: str = Field(description="allow, waive, discount, priority, restrict or deny")
+    eligible: bool = Field(
+        description="false: outside the service's ages, so its rules never ran (action allow)"
+    )
     reasons: list[str]
     text: str
 

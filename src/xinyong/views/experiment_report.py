@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,7 @@ def _index_figure(metric: str, rows: pd.DataFrame, kind: str) -> tuple[str, go.F
 def _table(frame: pd.DataFrame) -> str:
     def cell(v: object) -> str:
         if isinstance(v, float):
-            return f"{v:.6g}"
+            return f"{v:.6g}" if math.isfinite(v) else "∞" if v > 0 else "—"  # —: undefined
         return html.escape(json.dumps(v) if isinstance(v, (list, dict)) else str(v))
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
@@ -127,17 +128,28 @@ def write_experiment_report(folder: Path, out: Path | None = None) -> Path:
     runs = pd.read_parquet(folder / "runs.parquet")
     baseline, kind = record["baseline"], record["kind"]
     title = f"xinyong experiment — {record['scenario']}, {kind}"
-    intro = (
-        f"<p class=note>{len(record['arms'])} arms × {len(record['seeds'])} seeds "
-        f"({len(runs)} runs) of '{html.escape(record['scenario'])}', "
-        f"{record['citizens']:,} synthetic citizens, {record['days']} days. Every arm of "
-        f"a seed runs on that seed: arms are paired on common random numbers. Intervals "
-        f"are 95 %: dark, paired by seed (Student's t on the differences); light, as if "
-        f"the runs were independent (Welch). Baseline: "
-        f"<b>{html.escape(baseline)}</b>.</p>"
-    )
-    body = intro
     sensitivity = folder / "sensitivity.csv"
+    size = (
+        f"{len(runs)} runs of '{html.escape(record['scenario'])}', "
+        f"{record['citizens']:,} synthetic citizens, {record['days']} days"
+    )
+    if sensitivity.is_file():  # the points of a sampled design are not arms to compare
+        intro = (
+            f"<p class=note>{'Morris' if kind == 'morris' else 'Sobol'} sensitivity "
+            f"analysis: {len(record['arms']) - 1} points of the design and the scenario as it "
+            f"is, × {len(record['seeds'])} seeds ({size}). Each point's metric is its "
+            f"mean over the seeds; the indices and their 95 % bootstrap intervals are "
+            f"SALib's.</p>"
+        )
+    else:
+        intro = (
+            f"<p class=note>{len(record['arms'])} arms × {len(record['seeds'])} seeds "
+            f"({size}). Every arm of a seed runs on that seed: arms are paired on common "
+            f"random numbers. Intervals are 95 %: dark, paired by seed (Student's t on the "
+            f"differences); light, as if the runs were independent (Welch). Baseline: "
+            f"<b>{html.escape(baseline)}</b>.</p>"
+        )
+    body = intro
     if sensitivity.is_file():
         indices = pd.read_csv(sensitivity)
         body += (
@@ -148,12 +160,13 @@ def write_experiment_report(folder: Path, out: Path | None = None) -> Path:
             )
             + _table(indices.drop(columns="factor"))
         )
-    if len(record["arms"]) <= _MAX_ARMS:
-        body += "<h2>Effects against the baseline</h2>" + figures_html(
-            [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)],
-            "effect",
-        )
-    body += "<h2>Effects, in figures</h2>" + _table(effects)
+    else:
+        if len(record["arms"]) <= _MAX_ARMS:
+            body += "<h2>Effects against the baseline</h2>" + figures_html(
+                [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)],
+                "effect",
+            )
+        body += "<h2>Effects, in figures</h2>" + _table(effects)
     means = runs.groupby("arm", sort=False)[record["metrics"]].mean().reset_index()
     body += "<h2>Mean of each metric by arm</h2>" + _table(means)
     design = pd.DataFrame([{"arm": a["name"], **a["values"]} for a in record["arms"]])

@@ -103,7 +103,7 @@ def decision_html(decision: Decision) -> str:
     """A gate's answer: the action, coloured, and the reason in words."""
     colour = _ACTION_COLOURS.get(decision.action, "#1b7f3b")
     return (
-        f"<div><b style='color:{colour}'>{_e(decision.action.upper())}</b> at "
+        f"<div><b style='color:{colour}'>{_e(decision.label.upper())}</b> at "
         f"<i>{_e(decision.service)}</i> for citizen {decision.citizen}: "
         f"{_e(decision.text)}</div>"
     )
