@@ -197,6 +197,7 @@ class Run:
                     if op.scheme.lists
                     else None,
                     name=name,
+                    covered=bool(standing.get("covered", True)),
                 )
             )
         if not parts:
