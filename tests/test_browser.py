@@ -224,6 +224,67 @@ def _boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
+# Every plot reads at a glance (issue 25): no text over other text, nothing cut off at the
+# picture's edge, no bar stretched across the plot, whole days and counts on their ticks, no
+# "0" on a log axis. One round trip per plot; the problems come back as words.
+_PROBLEMS = """el => {
+  const out = [], svg = el.querySelector('.main-svg');
+  if (!svg) return ['no plot drawn'];
+  const frame = svg.getBoundingClientRect(), box = e => e.getBoundingClientRect();
+  if (Math.abs(frame.height - el._fullLayout.height) > 2)  // stretched to its grid row
+    out.push('picture stretched to ' + Math.round(frame.height) + ' px');
+  const text = e => e.textContent.trim();
+  const texts = [...el.querySelectorAll('.gtitle, .gtitle-subtitle, .g-xtitle text, ' +
+      '.g-ytitle text, .legendtext, .xtick text, .ytick text, .annotation-text')]
+    .filter(t => text(t) && box(t).width > 0);
+  for (const t of texts) {  // cut off at the picture's edge
+    const b = box(t);
+    if (b.left < frame.left - 1 || b.right > frame.right + 1 || b.top < frame.top - 1 ||
+        b.bottom > frame.bottom + 1) out.push('cut off: ' + text(t));
+  }
+  const touch = (a, b) => a.left + 1 < b.right && b.left + 1 < a.right &&
+                          a.top + 1 < b.bottom && b.top + 1 < a.bottom;
+  for (let i = 0; i < texts.length; i++)  // text over text
+    for (let j = i + 1; j < texts.length; j++)
+      if (touch(box(texts[i]), box(texts[j])))
+        out.push('overlap: ' + text(texts[i]) + ' / ' + text(texts[j]));
+  const bars = (el._fullData || []).filter(t => t.type === 'bar');
+  el.querySelectorAll('.barlayer .trace').forEach((g, i) => {  // one bar stretched
+    const across = bars[i] && bars[i].orientation === 'h';
+    g.querySelectorAll('.point path').forEach(p => {
+      const b = box(p);
+      if (across ? b.height > 80 : b.width > 150)
+        out.push('stretched bar: ' + Math.round(across ? b.height : b.width) + ' px');
+    });
+  });
+  const number = t => Number(t.replace(/,/g, '').replace('\u2212', '-').replace(/k$/, 'e3')
+                                .replace(/M$/, 'e6').replace(/%$/, ''));
+  for (const [name, ticks] of [['xaxis', '.xtick text'], ['yaxis', '.ytick text']]) {
+    const axis = el._fullLayout[name];
+    if (!axis) continue;
+    const labels = [...el.querySelectorAll(ticks)].map(text).filter(t => t);
+    const title = (axis.title && axis.title.text) || '';
+    if (axis.type === 'log' && labels.some(t => number(t) === 0))
+      out.push('a "0" tick on a log axis: ' + title);
+    if (axis.type === 'linear' && /^(day|citizens|members|refusals|gate decisions|denials|events)/
+        .test(title) && labels.some(t => !Number.isInteger(number(t))))
+      out.push('fractional ticks on "' + title + '": ' + labels.join(' '));
+  }
+  return out;
+}"""
+
+
+def _unreadable(page: Page, where: str = ".figure") -> dict[str, list[str]]:
+    """Every plot on the page whose layout has a problem (by its title), with the problems."""
+    out = {}
+    for figure in page.locator(where).all():
+        problems = figure.evaluate(_PROBLEMS)
+        if problems:
+            title = _texts(figure.locator(".gtitle"))
+            out[title[0] if title else "(untitled)"] = problems
+    return out
+
+
 def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 1400})
     _offline(page)

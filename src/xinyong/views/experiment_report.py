@@ -12,15 +12,28 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from xinyong.views.figures import title_layout, wrap
 from xinyong.views.report import figures_html, html_page
 
 __all__ = ["write_experiment_report"]
 
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
-    "margin": {"l": 160, "r": 20, "t": 50, "b": 40},
-    "legend": {"orientation": "h", "y": -0.25},
+    # Below the axis title (up to two lines), the legend, at the picture's foot.
+    "margin": {"l": 160, "r": 20, "t": 50, "b": 100},
+    "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+    "xaxis": {"exponentformat": "none"},  # 0.0005, not 500μ
 }
+
+
+def _heading(metric: str, what: str) -> tuple[str, str | None]:
+    """A panel's title on one line (a long metric path by its last part) and, for a long
+    metric path, the whole path as the subtitle."""
+    if len(f"{metric}: {what}") <= 42 or "." not in metric:
+        return f"{metric}: {what}", None
+    return f"{metric.rsplit('.', 1)[-1]}: {what}", wrap(metric, 70)
+
+
 _MAX_ARMS = 60  # arms in an effect panel; a large sampled design shows its indices instead
 
 
@@ -57,11 +70,13 @@ def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str,
     )
     fig = go.Figure([unpaired, paired])
     title = f"{metric}: difference from {baseline}"
+    heading, subtitle = _heading(metric, f"difference from {baseline}")
+    top = 50 + (28 if subtitle else 0)
     fig.update_layout(
-        title=title,
-        height=max(260, 60 + 30 * len(arms)),
-        xaxis_title=f"{metric} (arm − {baseline})",
-        **_LAYOUT,
+        **{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}},
+        title=title_layout(heading, subtitle),
+        height=max(260, top + 150 + 30 * len(arms)),
+        xaxis_title=wrap(f"{metric} (arm − {baseline})", 60),
     )
     fig.add_vline(x=0, line_color="#888", line_dash="dot")
     return title, fig
@@ -98,9 +113,18 @@ def _index_figure(metric: str, rows: pd.DataFrame, kind: str) -> tuple[str, go.F
             ),
         ]
     fig = go.Figure(traces)
-    title = f"{metric}: {'Morris' if kind == 'morris' else 'Sobol'} indices"
+    what = f"{'Morris' if kind == 'morris' else 'Sobol'} indices"
+    title = f"{metric}: {what}"
+    heading, subtitle = _heading(metric, what)
+    top = 50 + (28 if subtitle else 0)
     fig.update_layout(
-        title=title, barmode="group", height=max(260, 80 + 40 * len(factors)), **_LAYOUT
+        **{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}},
+        title=title_layout(heading, subtitle),
+        barmode="group",
+        height=max(260, top + 150 + 40 * len(factors)),
+        xaxis_title="in the metric's unit, per sweep of a factor's range"
+        if kind == "morris"
+        else "share of the metric's variance",
     )
     return title, fig
 
