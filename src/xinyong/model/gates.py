@@ -19,6 +19,7 @@ import numpy as np
 
 from xinyong.model.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.model.households import Households
+from xinyong.primitives import display
 from xinyong.scenario import Consequences, SanctionRule
 
 __all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
@@ -135,9 +136,7 @@ class Decision:
         return f"{self.service}: {self.action.upper()}. {self.text}"
 
     def _repr_html_(self) -> str:
-        from xinyong.views.notebook import decision_html
-
-        return decision_html(self)
+        return display.view("decision_html")(self)
 
 
 class Gates:

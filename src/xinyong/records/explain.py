@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
+from xinyong.primitives.display import view
 from xinyong.records.differences import CAUSES, account
 from xinyong.scenario import Operator, Scenario, Scheme, ScoreScale
 
@@ -327,9 +328,7 @@ class Explanation:
         )
 
     def _repr_html_(self) -> str:
-        from xinyong.views.notebook import explanation_html
-
-        return explanation_html(self)
+        return view("explanation_html")(self)
 
     def __str__(self) -> str:
         out = [self._text()]

@@ -26,6 +26,7 @@ import pandas as pd
 from xinyong.model.consequences import notice_lists
 from xinyong.model.gates import Decision, Gates, GateStatus
 from xinyong.model.population import citizen_name, credit_code, identity_number
+from xinyong.primitives.display import view
 from xinyong.records.explain import Explanation, explain_subject
 from xinyong.records.ledger import Ledger, UnknownCitizenError
 from xinyong.records.notices import notice_text, stored_status
@@ -77,9 +78,19 @@ class Run:
         )
 
     def _repr_html_(self) -> str:
-        from xinyong.views.notebook import run_html
+        return view("run_html")(self)
 
-        return run_html(self)
+    def plot(self, name: str | None = None) -> Any:
+        """The report's plots of this run, as Plotly figures (shown inline in a notebook).
+
+        Args:
+            name: the start of a plot's title, any case ("scores", "chilling", "listed over
+                time"); None: every plot, shown one after another and found by title.
+
+        Raises:
+            KeyError: no plot's title starts with ``name`` (the message lists them).
+        """
+        return view("run_figures")(self, name)
 
     def __enter__(self) -> Run:
         return self

@@ -29,6 +29,7 @@ from xinyong.engine.split import SplitCity
 from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
+from xinyong.primitives.display import view
 from xinyong.records.dataset import DATA, prepare
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE, Run, RunError
 from xinyong.records.store import RunStore
@@ -166,8 +167,7 @@ def simulate(
             f"filesystem)"
         )
     if progress is True:
-        from xinyong.views.progress import days_bar
-
+        days_bar = view("days_bar")  # the views' bar: a terminal's, or a notebook's
         with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
             return simulate(
                 chosen,

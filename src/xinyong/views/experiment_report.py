@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from xinyong.views.figures import title_layout, wrap
 from xinyong.views.report import figures_html, html_page
 
-__all__ = ["write_experiment_report"]
+__all__ = ["effect_figures", "experiment_figures", "index_figures", "write_experiment_report"]
 
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
@@ -58,7 +58,14 @@ def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str,
         y=arms,
         mode="markers",
         name="as if unpaired (95 %)",
-        marker={"color": "rgba(0,0,0,0)"},
+        # A short grey dash: the legend's sign for the light interval (at the mean, under the
+        # dark one's dot).
+        marker={
+            "symbol": "line-ew",
+            "size": 14,
+            "color": "#bbb",
+            "line": {"color": "#bbb", "width": 2},
+        },
         error_x={
             "type": "data",
             "symmetric": False,
@@ -129,6 +136,25 @@ def _index_figure(metric: str, rows: pd.DataFrame, kind: str) -> tuple[str, go.F
     return title, fig
 
 
+def index_figures(indices: pd.DataFrame, kind: str) -> list[tuple[str, go.Figure]]:
+    """A Morris or Sobol design's indices, one panel per metric."""
+    return [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)]
+
+
+def effect_figures(effects: pd.DataFrame, baseline: str) -> list[tuple[str, go.Figure]]:
+    """Each metric's effects against the baseline with their intervals, one panel each."""
+    return [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)]
+
+
+def experiment_figures(
+    effects: pd.DataFrame, sensitivity: pd.DataFrame | None, baseline: str, kind: str, arms: int
+) -> list[tuple[str, go.Figure]]:
+    """The report's plots of an experiment: the indices (a Morris or Sobol design), then the
+    effects (unless there are too many arms to read)."""
+    out = index_figures(sensitivity, kind) if sensitivity is not None else []
+    return out + (effect_figures(effects, baseline) if arms <= _MAX_ARMS else [])
+
+
 def _table(frame: pd.DataFrame) -> str:
     def cell(v: object) -> str:
         if isinstance(v, float):
@@ -162,20 +188,16 @@ def write_experiment_report(folder: Path, out: Path | None = None) -> Path:
     )
     body = intro
     sensitivity = folder / "sensitivity.csv"
-    if sensitivity.is_file():
-        indices = pd.read_csv(sensitivity)
+    indices = pd.read_csv(sensitivity) if sensitivity.is_file() else None
+    if indices is not None:
         body += (
             "<h2>Sensitivity indices</h2>"
-            + figures_html(
-                [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)],
-                "index",
-            )
+            + figures_html(index_figures(indices, kind), "index")
             + _table(indices.drop(columns="factor"))
         )
     if len(record["arms"]) <= _MAX_ARMS:
         body += "<h2>Effects against the baseline</h2>" + figures_html(
-            [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)],
-            "effect",
+            effect_figures(effects, baseline), "effect"
         )
     body += "<h2>Effects, in figures</h2>" + _table(effects)
     means = runs.groupby("arm", sort=False)[record["metrics"]].mean().reset_index()

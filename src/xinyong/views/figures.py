@@ -127,6 +127,14 @@ def _figure(
     fig = go.Figure(traces)
     top = 50 + (28 if subtitle else 0) + 14 * (subtitle or "").count("<br>")
     margin = {**_LAYOUT["margin"], "t": top, **layout.pop("margin", {})}
+    names = [t.name for t in traces if t.name and t.showlegend is not False]
+    if len(names) > 1 and "legend" not in layout:  # below the axis title, whatever the rows
+        rows = -(-sum(7 * len(n) + 45 for n in names) // 440)  # at the narrowest, 440 px
+        extra = 22 * rows
+        height = layout.pop("height", _LAYOUT["height"]) + extra
+        margin["b"] = margin["b"] + 10 + extra
+        below = (margin["b"] - extra - 4) / (height - margin["t"] - margin["b"])
+        layout.update(height=height, legend={"orientation": "h", "y": -below, "yanchor": "top"})
     fig.update_layout(
         **{**_LAYOUT, **layout, "margin": margin}, title=title_layout(title, subtitle)
     )
@@ -274,6 +282,8 @@ def _score_figures(data: RunData) -> list[tuple[str, go.Figure]]:
             yaxis_title=f"{who} (log scale)",
             yaxis_type="log",
         )
+        if 0 < h.to_numpy().max() < 100:  # Plotly labels every unit of a short log axis
+            fig.update_yaxes(dtick="D2")
         if op == next(iter(data.histograms)) and data.grades:  # the first scheme's bands
             rows = _band_labels(fig, data.grades, colours)
             fig.update_layout(margin_t=fig.layout.margin.t + 14 * rows + 4)

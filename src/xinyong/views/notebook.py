@@ -1,8 +1,12 @@
-"""How runs, explanations and gate decisions show in a notebook: short HTML, never a wall.
+"""How runs, explanations, gate decisions and experiments show in a notebook: short HTML,
+never a wall, and the reports' plots as Plotly figures.
 
 The ``_repr_html_`` methods of :class:`~xinyong.Run`, :class:`~xinyong.records.explain.Explanation`
 and :class:`~xinyong.model.gates.Decision` call these; each shows the headline first and at most
-:data:`MAX_ROWS` rows of a table, saying how many more there are.
+:data:`MAX_ROWS` rows of a table, saying how many more there are. ``run.plot(NAME)`` and
+``experiment.plot()`` give the report's figures. The lower floors find them in the registry of
+:mod:`xinyong.primitives.display`, where this module puts them (``import xinyong`` imports it):
+the model and the records never import the views.
 """
 
 from __future__ import annotations
@@ -10,12 +14,24 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from xinyong.primitives.display import register
+from xinyong.views.progress import days_bar
+
 if TYPE_CHECKING:
     from xinyong.model.gates import Decision
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.studies.experiments import Experiment
 
-__all__ = ["MAX_ROWS", "decision_html", "explanation_html", "run_html"]
+__all__ = [
+    "MAX_ROWS",
+    "Plots",
+    "decision_html",
+    "experiment_figures",
+    "explanation_html",
+    "run_figures",
+    "run_html",
+]
 
 MAX_ROWS = 30
 _ACTION_COLOURS = {"deny": "#b00020", "restrict": "#b35900", "allow": "#222"}
@@ -106,3 +122,67 @@ def decision_html(decision: Decision) -> str:
         f"<i>{_e(decision.service)}</i> for citizen {decision.citizen}: "
         f"{_e(decision.text)}</div>"
     )
+
+
+class Plots(dict):
+    """A run's or an experiment's plots by title: shown in a notebook one after another, each
+    a Plotly figure (``plots["Listed over time"]``)."""
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for figure in self.values():
+            display(figure)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} plots: {', '.join(self)}; plots[title] is one>"
+
+
+def _chosen(figures: list[tuple[str, Any]], name: str | None) -> Any:
+    """The plot whose title starts with ``name`` (any case), or every plot."""
+    if name is None:
+        return Plots(figures)
+    wanted = name.strip().lower()
+    for title, figure in figures:
+        if title.lower().startswith(wanted):
+            return figure
+    raise KeyError(
+        f"no plot's title starts with {name!r}; the plots: " + "; ".join(t for t, _ in figures)
+    )
+
+
+def run_figures(run: Run, name: str | None = None) -> Any:
+    """``run.plot(name)``: the report's plots of a run (:func:`.figures.city_figures`)."""
+    from xinyong.views.figures import city_figures
+    from xinyong.views.run_data import run_data
+
+    return _chosen(city_figures(run_data(run)), name)
+
+
+def experiment_figures(experiment: Experiment, name: str | None = None) -> Any:
+    """``experiment.plot(name)``: the report's plots of an experiment."""
+    from xinyong.views.experiment_report import experiment_figures as figures
+
+    plan = experiment.plan
+    return _chosen(
+        figures(
+            experiment.effects,
+            experiment.sensitivity,
+            plan.baseline,
+            experiment.design.kind(),
+            len(plan.arms),
+        ),
+        name,
+    )
+
+
+# What the lower floors show, registered for them (they never import the views).
+for _name, _view in (
+    ("run_html", run_html),
+    ("explanation_html", explanation_html),
+    ("decision_html", decision_html),
+    ("run_figures", run_figures),
+    ("experiment_figures", experiment_figures),
+    ("days_bar", days_bar),
+):
+    register(_name, _view)
