@@ -9,7 +9,7 @@ import pytest
 
 import xinyong
 from xinyong.scenario import load_scenario, validate_scenario
-from xinyong.studies.overrides import OverrideError, apply, differences, get, normalise, parse
+from xinyong.scenario.overrides import OverrideError, apply, differences, get, normalise, parse
 from xinyong.studies.scenario_text import scenario_toml
 from xinyong.views.figures import RunData, named_by_differences
 

@@ -36,8 +36,8 @@ from xinyong.records.store import RunStore
 from xinyong.records.tables import daily_tables, subject_tables
 from xinyong.records.tally import summarize
 from xinyong.scenario import Scenario, load_scenario
-from xinyong.studies.overrides import apply as apply_overrides
-from xinyong.studies.overrides import normalise as normalise_overrides
+from xinyong.scenario.overrides import apply as apply_overrides
+from xinyong.scenario.overrides import normalise as normalise_overrides
 
 __all__ = ["CLAIM_FILE", "check_output_folder", "claim_output_folder", "simulate"]
 
@@ -138,7 +138,7 @@ def simulate(
         shared_out: ``out`` is on a filesystem every node of the Ray cluster mounts at the
             same path (required, and checked, on a cluster of more than one node).
         set: overrides, path → value, e.g. ``{"sensors.camera.misidentify": 0.05}`` (see
-            :mod:`xinyong.studies.overrides`); the run records them in its summary.
+            :mod:`xinyong.scenario.overrides`); the run records them in its summary.
         threads: score the counterfactual on a second core (False: inline, one core, as
             when several runs share the cores; the same results).
         profile: time each phase of the day and the rest of the wall time (set-up, the

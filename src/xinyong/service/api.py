@@ -22,6 +22,8 @@ from fastapi.responses import JSONResponse
 
 from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
+from xinyong.scenario.overrides import apply as apply_overrides
+from xinyong.scenario.overrides import parse as parse_overrides
 from xinyong.service.auth import Identity, Keyring, Who
 from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission
@@ -43,8 +45,6 @@ from xinyong.service.schemas import (
     ReceiptOut,
     event_models,
 )
-from xinyong.studies.overrides import apply as apply_overrides
-from xinyong.studies.overrides import parse as parse_overrides
 from xinyong.views.docs import add_offline_docs
 
 __all__ = ["INBOX_THREADS", "REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]

@@ -45,7 +45,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from xinyong.scenario import Scenario, ScenarioError, load_scenario
-from xinyong.studies.overrides import OverrideError, apply, get, normalise
+from xinyong.scenario.overrides import OverrideError, apply, get, normalise
 
 __all__ = ["Arm", "Design", "DesignError", "Factor", "Plan", "load_design", "plan"]
 

@@ -18,8 +18,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from xinyong.scenario import Scenario
+from xinyong.scenario.overrides import apply
 from xinyong.studies.design import Plan
-from xinyong.studies.overrides import apply
 
 __all__ = [
     "Progress",

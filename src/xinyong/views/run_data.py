@@ -189,7 +189,7 @@ def named_by_differences(a: RunData, b: RunData, most: int = 3) -> tuple[RunData
     (overrides, edits), the seed, or the scenario itself; not 'scenario (seed)' twice."""
     from dataclasses import replace
 
-    from xinyong.studies.overrides import differences
+    from xinyong.scenario.overrides import differences
 
     parts: tuple[list[str], list[str]] = ([], [])
     sa, sb = a.summary.get("scenario"), b.summary.get("scenario")

@@ -17,8 +17,8 @@ from xinyong.engine.workers import WorkerError
 from xinyong.records.run import RunError
 from xinyong.records.simulation import check_output_folder, simulate
 from xinyong.scenario import ScenarioError, load_scenario
+from xinyong.scenario.overrides import apply, parse
 from xinyong.studies.chilling import chilling_text
-from xinyong.studies.overrides import apply, parse
 from xinyong.views.cli.common import _CONTROL, SET_HELP, _clear_run_folder, _fail, _safe, console
 from xinyong.views.progress import days_bar
 from xinyong.views.summary_table import format_value

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from xinyong.scenario import Scenario, ScenarioError, load_scenario
-from xinyong.studies.overrides import apply, parse
+from xinyong.scenario.overrides import apply, parse
 from xinyong.views.cli.common import SET_HELP, _fail, _safe, console
 
 if TYPE_CHECKING:  # the service's modules load only for ``serve``

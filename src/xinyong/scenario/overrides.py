@@ -38,7 +38,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from xinyong.scenario import Scenario, ScenarioError, validate_scenario
+from xinyong.scenario.errors import ScenarioError
+from xinyong.scenario.loading import validate_scenario
+from xinyong.scenario.models import Scenario
 
 __all__ = ["OverrideError", "apply", "differences", "get", "normalise", "parse", "parse_value"]
 
