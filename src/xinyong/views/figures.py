@@ -154,9 +154,8 @@ def _figure(
         names = [c for t in bars for c in _listed(t.y if across else t.x)]
         named = all(isinstance(c, str) for c in names)  # a category axis, not numbers
         categories = len(set(names)) if named else 0
-        if 0 < categories < _MIN_SLOTS and layout.get("barmode") != "group":
-            other = fig.update_yaxes if across else fig.update_xaxes
-            other(range=[-0.5, _MIN_SLOTS - 0.5] if not across else [_MIN_SLOTS - 0.5, -0.5])
+        if 0 < categories < _MIN_SLOTS and layout.get("barmode") != "group" and not across:
+            fig.update_xaxes(range=[-0.5, _MIN_SLOTS - 0.5])  # (bars across: by the height)
     if counts is not None:
         most = max((abs(v) for t in traces for v in _values(t, counts)), default=0)
         if most < 6:  # Plotly would tick a small count at 0.2, 0.4...
@@ -465,7 +464,7 @@ def _service_figures(data: RunData) -> list[tuple[str, go.Figure]]:
             "restrict": "#e67e22",
             "priority": "#2980b9",
             "discount": "#27ae60",
-            "waive": "#16a085",
+            "waive": "#9b59b6",  # rewards purple, green, blue; sanctions orange, red
         }
         out.append(
             _figure(
@@ -524,6 +523,8 @@ def _service_figures(data: RunData) -> list[tuple[str, go.Figure]]:
             counts="x",
             xaxis_title="citizens",
             margin={"l": 230},
+            height=max(260, 140 + 36 * len(harms)),  # bars a readable thickness, never more
+            yaxis_autorange="reversed",  # in reading order, top down
         )
     )
     if "wrongly_denied" in s:
@@ -546,6 +547,8 @@ def _service_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                 counts="x",
                 xaxis_title="refusals",
                 margin={"l": 110},
+                height=260,
+                yaxis_autorange="reversed",
             )
         )
     return out
@@ -822,8 +825,9 @@ def compare_figures(a: RunData, b: RunData) -> list[tuple[str, go.Figure]]:
                         x=day, y=diff, name="B − A", mode=_mode(both), line={"color": "#c0392b"}
                     ),
                 ],
-                subtitle=wrap(f"{name_b} minus {name_a}", 80),
+                subtitle=f"{wrap(name_b, 70)}<br>minus {wrap(name_a, 64)}",
                 counts=None if column == "mean_score" else "y",
+                yaxis_exponentformat="power",  # 5×10⁻⁵, not 50μ points
                 yaxis_title=f"{unit}, B − A",
                 **{k: v for k, v in _days_axis(both, {}).items() if k != "yaxis_rangemode"},
             )
