@@ -32,10 +32,12 @@ $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[notebook]'
 	touch $@ $(VENV)/.installed
 
-## Lint, then run the test suite (browser tests drive Debian's chromium, installed if missing).
+## Lint and type-check, then run the test suite (browser tests drive Debian's chromium,
+## installed if missing).
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 chromium:
@@ -44,6 +46,7 @@ chromium:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Speed and memory figures for the full reference city.
 bench: $(VENV)/.installed

@@ -143,13 +143,15 @@ def run_worker(scenario: str, citizens: int, days: int, seed: int, sample: State
     """One worker's job: a one-block run on one core, writing its Parquet dataset."""
     import xinyong
     from xinyong.engine.split import BlockRun, blocks
-    from xinyong.records.dataset import prepare
+    from xinyong.records.dataset import BlockDataset, prepare
 
     chosen = xinyong.load_scenario(scenario).with_sizes(citizens=citizens, days=days)
     with tempfile.TemporaryDirectory(prefix="xinyong-memory-") as tmp:
         data = Path(tmp) / "data"
         prepare(data)
-        block = BlockRun(chosen, seed, blocks(chosen, seed, 1), 0, str(data), threads=False)
+        block = BlockRun(
+            chosen, seed, blocks(chosen, seed, 1), 0, BlockDataset(data, 0), threads=False
+        )
         block.observe()
         while block.city.day < block.city.days:
             block.judge_then_observe(None, {})

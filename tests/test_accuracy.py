@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xinyong
+from xinyong.engine.accuracy import honoured_lists
 from xinyong.model.gates import ACTIONS, Gates
-from xinyong.records.accuracy import honoured_lists
 from xinyong.records.run import stored_status
 
 

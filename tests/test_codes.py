@@ -7,10 +7,10 @@ import enum
 import numpy as np
 import pytest
 
-from xinyong.model import codes
-from xinyong.model.codes import NOT_COUNTED, LedgerFlag
+from xinyong.engine.writer import LedgerWriter
 from xinyong.model.sensors import Events
-from xinyong.records.ledger import LedgerWriter
+from xinyong.primitives import codes
+from xinyong.primitives.codes import NOT_COUNTED, LedgerFlag
 from xinyong.records.store import RunStore
 from xinyong.scenario import load_scenario
 

@@ -514,7 +514,7 @@ def test_the_live_city_keeps_its_twin_through_a_restart(tmp_path: Path, scenario
     runs (same seed, the same draws), day by day, and a restart brings it back from the last
     snapshot with the city. (An upheld appeal's re-simulation keeps it too: the appeal tests
     compare every array of the city, the twin's among them.)"""
-    from xinyong.studies.chilling import chilling_detail
+    from xinyong.engine.chilling import chilling_detail
 
     whole = twin_occurrences(scenario, 3)
     assert whole is not None

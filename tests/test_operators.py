@@ -119,7 +119,15 @@ def test_collectors_on_pace_use_the_lower_rate_and_periods_reset() -> None:
 def _operator(scenario: xinyong.Scenario, i: int = 0, n: int = N) -> OperatorState:
     op = scenario.all_operators()[i]
     return OperatorState(
-        i, op, scenario, routing(scenario)[i], n, scenario.days, Scratch(n), Scratch(n), Streams(2)
+        index=i,
+        operator=op,
+        scenario=scenario,
+        receives=routing(scenario)[i],
+        population=n,
+        days=scenario.days,
+        scratch=Scratch(n),
+        cf_scratch=Scratch(n),
+        streams=Streams(2),
     )
 
 

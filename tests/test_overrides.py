@@ -125,7 +125,7 @@ def test_chilling_reports_counts_and_an_exact_interval() -> None:
     import numpy as np
     from scipy.stats import binom
 
-    from xinyong.studies.chilling import chilling_detail, chilling_text
+    from xinyong.engine.chilling import chilling_detail, chilling_text
 
     d = chilling_detail(
         ["common", "rare", "never"], np.array([9500, 3, 4]), np.array([10000, 7, 0])

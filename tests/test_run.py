@@ -104,11 +104,29 @@ def test_killed_run_is_never_taken_for_a_finished_one(tmp_path: Path) -> None:
 
 def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
     from xinyong.engine.city import City
-    from xinyong.engine.day import PHASES
+    from xinyong.engine.twin import behaviour_twin
     from xinyong.primitives.day import DayResult
 
     city = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=3000, days=40), 2, None)
-    assert [name for name, _ in city.plan()] == list(PHASES)
+    plan = city.plan()
+    assert list(plan) == [
+        city._behaviour,
+        city._observation,
+        city._assessment,
+        city._ledger,
+        city._scoring,
+        city._lists,
+        city._consequences,
+        city._response,
+        city._rescheduling,
+        city._end,
+    ]
+    assert str(plan) == (
+        "behaviour → observation ‖ assessment → ledger → scoring → lists → consequences → "
+        "response → rescheduling → end"
+    )
+    twin = behaviour_twin(city.scenario, 2)
+    assert twin is not None and str(twin.plan()) == "behaviour ‖ rescheduling → end"
     results = [city.step() for _ in range(40)]
     assert all(isinstance(r, DayResult) for r in results)
     assert [r.day for r in results] == list(range(40))
@@ -125,11 +143,12 @@ def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
 
 
 def test_profile_times_every_phase_of_every_day_and_the_rest(tmp_path: Path) -> None:
-    from xinyong.engine.day import PHASES
+    from xinyong.engine.city import City
 
+    phases = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=50), 1, None).plan()
     with xinyong.simulate("rongcheng", citizens=2000, days=30, seed=1, profile=True) as run:
         rows = {r["part"]: r for r in run.profile}
-    for phase in PHASES:
+    for phase in phases.names():
         assert rows[phase]["calls"] == 30, phase
     assert rows["behaviour"]["events"] > 0 and rows["consequences"]["events"] > 0
     for part in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import sys
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -18,10 +19,11 @@ import xinyong
 from xinyong.engine.city import City
 from xinyong.engine.memory import state_bytes
 from xinyong.engine.split import BlockRun, SplitCity, blocks, sum_tallies
+from xinyong.engine.tally import summarize
 from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import BlockWorker, WorkerError
 from xinyong.records import tables
-from xinyong.records.tally import summarize
+from xinyong.records.dataset import BlockDataset
 
 
 def _leaves(counts: object) -> list[np.ndarray]:
@@ -44,7 +46,7 @@ def test_split_runs_are_bit_identical(
     scenario: xinyong.Scenario, count: int, tmp_path: Path
 ) -> None:
     whole = City(scenario, 7, None).run()
-    tally = SplitCity(scenario, 7, count, tmp_path).run()  # the blocks' tallies, added up
+    tally = SplitCity(scenario, 7, count, partial(BlockDataset, tmp_path)).run()  # added up
     expected = whole.tally()
     expected.twin_daily = twin_occurrences(scenario, 7)  # the whole city's chilling twin
     assert summarize(scenario, 7, scenario.days, tally) == summarize(
@@ -286,16 +288,32 @@ def test_first_draws_made_beside_file_what_first_draws_made_here_file(
     calendar must hold the same pairs, under the same days, in the same order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from xinyong.engine.parts import groups
+    from xinyong.engine import parts
     from xinyong.primitives.calendar import Calendar
+    from xinyong.primitives.streams import Streams
 
     def filed(calendar: Calendar) -> list[list[int]]:
         return [np.concatenate(slot).tolist() if slot else [] for slot in calendar._slots]
 
     city = City(scenario, 5, None)
+    setting = parts.Setting(
+        scenario=scenario,
+        streams=Streams(5),
+        days=scenario.days,
+        population=city.population,
+        own=city.own,
+        total=city.total,
+        threads=True,
+    )
+    conduct = parts.conduct(setting)
+    starts = parts.starting(setting, conduct["citizen"])
+
+    def groups(beside: ThreadPoolExecutor | None = None) -> dict[str, parts.Group]:
+        return parts.groups(setting, conduct, starts, city.collectors, beside)
+
     with ThreadPoolExecutor(1) as beside:
-        made_beside = groups(city, beside)["citizen"].behaviours.calendar
-    made_here = groups(city)["citizen"].behaviours.calendar
+        made_beside = groups(beside)["citizen"].behaviours.calendar
+    made_here = groups()["citizen"].behaviours.calendar
     assert sum(map(len, filed(made_here))) > 0
     assert filed(made_beside) == filed(made_here)
     assert made_beside._tags == made_here._tags

@@ -17,11 +17,13 @@ report's Plotly figures inline (plotly is installed with xinyong; matplotlib is 
 Every population is synthetic; xinyong reads no data about real people.
 """
 
-import xinyong.views.notebook  # noqa: F401  (registers how the objects above show)
 from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
 from xinyong.records.simulation import simulate
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.studies.experiments import Experiment, experiment
+from xinyong.views import register as _register_views
+
+_register_views()  # how runs, explanations and decisions show, their plots, the progress bar
 
 __all__ = [
     "Experiment",

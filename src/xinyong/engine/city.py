@@ -17,22 +17,21 @@ from typing import Any
 import numpy as np
 
 from xinyong.engine import parts
-from xinyong.engine.day import HANDOVER, PHASES, Kept, Today
+from xinyong.engine.accuracy import blacklist_counts
+from xinyong.engine.books import Books, operator_counts
+from xinyong.engine.day import Kept, Phase, Plan, Today, phase_name
 from xinyong.engine.driver import drive
 from xinyong.engine.memory import give_back
 from xinyong.engine.parts import Block, Group  # here too: older snapshots name them here
+from xinyong.engine.tally import Tally, summarize
+from xinyong.engine.writer import LedgerStore, LedgerWriter
 from xinyong.model.lists import JOINS, LEAVES
 from xinyong.model.network import SocialNetwork, build_network, contacts_pull
 from xinyong.model.population import Population, generate_population
-from xinyong.model.sensors import Events
-from xinyong.primitives.clock import PhaseClock, Timed
+from xinyong.model.sensors import Events, withdrawn_mask
+from xinyong.primitives.clock import Inline, PhaseClock, Timed
 from xinyong.primitives.day import DayResult
 from xinyong.primitives.streams import Streams
-from xinyong.records.accuracy import blacklist_counts
-from xinyong.records.books import Books, operator_counts
-from xinyong.records.ledger import Inline, LedgerWriter, withdrawn_mask
-from xinyong.records.store import RunStore
-from xinyong.records.tally import Tally, summarize
 from xinyong.scenario import Scenario
 
 __all__ = ["Block", "City", "Group"]
@@ -52,13 +51,13 @@ class City:
 
     #: The layout of a city's state, as snapshots and checkpoints hold it; a file of another
     #: layout is not read (a live city re-simulates from an older snapshot, or from day 0).
-    LAYOUT = 3  # 3: streams, scratch, calendar and the day's types moved to primitives/
+    LAYOUT = 4  # 4: books and tallies moved to engine/, codes to primitives/
 
     def __init__(
         self,
         scenario: Scenario,
         seed: int,
-        store: RunStore | None,
+        store: LedgerStore | None,
         block: Block | None = None,
         threads: bool = True,
     ) -> None:
@@ -71,9 +70,34 @@ class City:
         self.day = 0
         self.streams = Streams(seed)
         self.threads = threads
+        self._place(block)  # its own subjects and their population
+        self._second_core: Executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
+            if threads
+            else Inline()
+        )
+        self._draws_core: Executor = self._second_core  # tomorrow's draws, begun in the day
+        self._build(self._second_core if threads else None)  # half the first draws there
+        self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
+        self.clock: PhaseClock | None = None  # set to time the phases (--profile)
+        self.behaviour_alone = False  # a behaviour-only twin's shorter plan (behaviour_only)
+        self._observed = Today(0)  # the open day, between observe and judge
+        # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
+        # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
+        self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
+        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
+        # None in a whole run, which runs its twin after the city (records/simulation.py).
+        self.twin: City | None = None
+        self.books = Books(
+            len(scenario.behaviours), len(self.operators), list(scenario.sensors), self.sensor_of
+        )
+
+    def _place(self, block: Block | None) -> None:
+        """The city's own subjects (a block of a split run, or all) and their population,
+        households and organisations, and the social network between them."""
         self.population: Population | None = None
-        if scenario.population is not None:
-            self.population = generate_population(scenario.population, self.n, self.streams)
+        if self.scenario.population is not None:
+            self.population = generate_population(self.scenario.population, self.n, self.streams)
         orgs = self.population.organisations if self.population is not None else 0
         self.block = block or Block(0, self.n, 0, orgs)
         self.whole = self.block == Block(0, self.n, 0, orgs)
@@ -98,48 +122,67 @@ class City:
                 self.household_base = int(self.population.household[b.lo])
             self.population = self.population.block(b.lo, b.hi, b.org_lo, b.org_hi)
         self.network: SocialNetwork | None = None
-        if scenario.network is not None and self.population is not None:
+        if self.scenario.network is not None and self.population is not None:
             self.network = build_network(
-                self.population, scenario.network.friends, self.streams, self.base["citizen"]
+                self.population, self.scenario.network.friends, self.streams, self.base["citizen"]
             )
-        self._second_core: Executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="counterfactual")
-            if threads
-            else Inline()
+
+    def _build(self, setup_core: Executor | None) -> None:
+        """The city's parts, stage by stage (:mod:`xinyong.engine.parts`), each taking what
+        it needs by name; half the first draws are made on ``setup_core``, if given."""
+        setting = parts.Setting(
+            scenario=self.scenario,
+            streams=self.streams,
+            days=self.days,
+            population=self.population,
+            own=self.own,
+            total=self.total,
+            threads=self.threads,
         )
-        self._draws_core = self._second_core  # tomorrow's draws, begun during the day
-        setup_core = self._second_core if threads else None  # half the first draws' there
-        self.collectors = parts.collectors(self)
-        self.groups = parts.groups(self, setup_core)
-        self.operators = parts.operators(self)
+        self.collectors = parts.collectors(setting)
+        conduct = parts.conduct(setting)
+        starts = parts.starting(setting, conduct["citizen"])
+        self.groups = parts.groups(setting, conduct, starts, self.collectors, setup_core)
+        self.operators = parts.operators(setting, self.groups, starts)
         self.sensor_of = np.array(
-            [list(scenario.sensors).index(b.sensor) for b in scenario.behaviours], dtype=np.int16
+            [list(self.scenario.sensors).index(b.sensor) for b in self.scenario.behaviours],
+            dtype=np.int16,
         )
-        self.ledger = LedgerWriter(store) if store is not None else None
-        self.effects = parts.effects(self, setup_core)
-        if threads:
+        self.ledger = LedgerWriter.to(self.store) if self.store is not None else None
+        self.effects = parts.effects(
+            setting,
+            self.operators,
+            self.groups["citizen"],
+            self.network,
+            self.sensor_of,
+            setup_core,
+        )
+        if self.threads:
             give_back()  # what the first draws left on the second core's arena
-        self.org_gates = parts.org_gates(self)
-        self.injected: dict[int, Events] = {}  # citizens' events submitted for a day (live city)
-        self.clock: PhaseClock | None = None  # set to time the phases (--profile)
-        self._phases = PHASES  # the day's plan, by name
-        self._handover = HANDOVER  # where a split run hands events over
-        self._observed = Today(0)  # the open day, between observe and judge
-        # Citizens' recorded events withdrawn on appeal, by day: (subject, actor, behaviour,
-        # nth) keys (live city). They stay in the ledger, flagged, and count nowhere else.
-        self.withdrawn: dict[int, list[tuple[int, int, int, int]]] = {}
-        # A live city's behaviour-only twin (the chilling effect), a day on with every step;
-        # None in a whole run, which runs its twin after the city (records/simulation.py).
-        self.twin: City | None = None
-        self.books = Books(
-            len(scenario.behaviours), len(self.operators), list(scenario.sensors), self.sensor_of
+        self.org_gates = parts.org_gates(
+            setting, self.operators, self.effects, self.groups, self.org_size
         )
 
     # -- the day --------------------------------------------------------------------------
 
-    def plan(self) -> list[tuple[str, Callable[[Today], None]]]:
-        """The day's phases in order (see :mod:`xinyong.engine.day`), as (name, method)."""
-        return [(name, getattr(self, f"_{name}")) for name in self._phases]
+    def plan(self) -> Plan:
+        """The day's phases in order, the methods themselves, cut where a split run hands
+        events over (see :mod:`xinyong.engine.day`); ``print`` shows it."""
+        if self.behaviour_alone:
+            return Plan((self._behaviour,), (self._rescheduling, self._end))
+        return Plan(
+            (self._behaviour, self._observation),
+            (
+                self._assessment,
+                self._ledger,
+                self._scoring,
+                self._lists,
+                self._consequences,
+                self._response,
+                self._rescheduling,
+                self._end,
+            ),
+        )
 
     def step(self) -> DayResult:
         """Simulate the open day: every phase, top to bottom."""
@@ -151,7 +194,7 @@ class City:
         recorded. Events may name subjects another block owns (a misattribution); a split run
         hands each event to its subject's block before :meth:`judge`."""
         today = Today(self.day)
-        self._run(today, self.plan()[: self._handover])
+        self._run(today, self.plan().before)
         return today
 
     def judge(self, events: dict[str, Events], today: Today | None = None) -> DayResult:
@@ -159,21 +202,21 @@ class City:
         if today is None:
             today = self._observed
         today.events = events
-        self._run(today, self.plan()[self._handover :])
+        self._run(today, self.plan().after)
         self._observed = Today(self.day)  # the day's working data goes (a city pickles)
         if self.twin is not None:  # a live city's behaviour-only twin keeps up
             self.twin.step()
         assert today.result is not None
         return today.result
 
-    def _run(self, today: Today, phases: list[tuple[str, Callable[[Today], None]]]) -> None:
+    def _run(self, today: Today, phases: tuple[Phase, ...]) -> None:
         self._observed = today
         if self.clock is None:
-            for _, phase in phases:
+            for phase in phases:
                 phase(today)
             return
-        for name, phase in phases:
-            self.clock.phase(name, phase, today)
+        for phase in phases:
+            self.clock.phase(phase_name(phase), phase, today)
 
     def profile(self, clock: PhaseClock) -> None:
         """Time every phase of the coming days on ``clock``, and the work beside them: the
@@ -313,6 +356,27 @@ class City:
                 if kind == "citizen" and today.dismissed_any is not None:
                     today.dismissed_any = today.dismissed_any[~withdrawn]
 
+    def _end(self, today: Today) -> None:
+        """10. The day's end: each operator's day counted, real and error-free (the
+        counterfactual had rescheduling's time to finish), with the gates' refusals the
+        error-free standings would not have made; the day's result; the day closed."""
+        self._count(today)
+        counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
+        for group in self.groups.values():
+            group.sensors.count(group.occurred, counts)
+        self.books.count_occurred(counts)
+        today.result = result = self._result(today)
+        if self.operators:
+            self.books.count_day(
+                today.events,
+                len(self.operators),
+                result,
+                self.collectors != [],
+                self.effects.daily[-1] if self.effects is not None and self.effects.daily else None,
+            )
+        today.handled["end"] = result.recorded
+        self.day += 1
+
     def _count(self, today: Today) -> None:
         """Count each operator's day, real and error-free, once the counterfactual is done;
         and the gates' refusals the error-free standings would not have made."""
@@ -374,9 +438,8 @@ class City:
 
     def _rescheduling(self, today: Today) -> None:
         """9. The next occurrence of what happened today, and of every behaviour of those
-        whose rates changed (listed, or responding); the day is counted and closed."""
+        whose rates changed (listed, or responding)."""
         day = today.day
-        counts = np.zeros(len(self.scenario.behaviours), dtype=np.int64)
         for kind, group in self.groups.items():  # listed citizens behave differently tomorrow
             toggled = [
                 real.toggled()
@@ -389,22 +452,9 @@ class City:
             if kind == "citizen" and today.responded.size:
                 flipped = np.concatenate([flipped, today.responded])
             group.behaviours.reschedule(day, group.occurred, flipped, group.listed_any)
-            group.sensors.count(group.occurred, counts)
         if self.effects is not None and self.effects.services is not None:
             self.effects.services.reschedule()  # the next uses, drawn beside since the gates
-        self._count(today)  # the counterfactual had the rescheduling's time to finish
-        self.books.count_occurred(counts)
-        today.result = result = self._result(today)
-        if self.operators:
-            self.books.count_day(
-                today.events,
-                len(self.operators),
-                result,
-                self.collectors != [],
-                self.effects.daily[-1] if self.effects is not None and self.effects.daily else None,
-            )
-        today.handled["rescheduling"] = result.occurred + result.responded
-        self.day += 1
+        today.handled["rescheduling"] = today.handled["behaviour"] + int(today.responded.size)
 
     def _result(self, today: Today) -> DayResult:
         events = today.events.values()
@@ -459,10 +509,10 @@ class City:
             Events.concat([self.injected[day], events]) if day in self.injected else events
         )
 
-    def attach(self, store: RunStore) -> None:
+    def attach(self, store: LedgerStore) -> None:
         """Start writing the ledger of the coming days to a store (after a rebuild)."""
         self.store = store
-        self.ledger = LedgerWriter(store)
+        self.ledger = LedgerWriter.to(store)
 
     def write_ledger(
         self, sink: Callable[[dict[str, np.ndarray]], None], threads: bool = True
@@ -475,7 +525,7 @@ class City:
         """Make this city simulate what subjects do, and nothing else: exact for a city where
         nothing the system records acts back on behaviour (no listed response, no
         consequences), which is the twin the chilling effect is measured against. Its plan is
-        two phases: behaviour and rescheduling."""
+        three phases: behaviour, rescheduling and the day's end."""
         s = self.scenario
         if (
             s.listed_response.negative != 1.0
@@ -486,7 +536,7 @@ class City:
             raise ValueError(
                 "behaviour alone is exact only without a listed response, responses or consequences"
             )
-        self._phases, self._handover = ("behaviour", "rescheduling"), 1
+        self.behaviour_alone = True
         self.operators, self.ledger = [], None  # nothing is recorded, scored or written
 
     def run_behaviour_only(self) -> None:

@@ -292,7 +292,10 @@ def _enable_local_token() -> bool:
     if os.environ.get("RAY_AUTH_MODE") is not None:
         return False
     try:
-        from ray._raylet import AuthenticationTokenLoader, Config
+        from ray._raylet import (  # type: ignore[attr-defined]  # compiled: no stubs
+            AuthenticationTokenLoader,
+            Config,
+        )
     except ImportError:  # a Ray without token authentication (before 2.52)
         return False
     if not AuthenticationTokenLoader.instance().has_token(ignore_auth_mode=True):
@@ -309,7 +312,7 @@ def _default_token_auth() -> None:
     if os.environ.get("RAY_AUTH_MODE") is not None:
         return
     try:
-        from ray._raylet import Config
+        from ray._raylet import Config  # type: ignore[attr-defined]  # compiled: no stubs
     except ImportError:  # a Ray without token authentication (before 2.52)
         return
     os.environ["RAY_AUTH_MODE"] = "token"

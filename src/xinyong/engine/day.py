@@ -4,15 +4,19 @@ A city's day is a plan of phases that run top to bottom, each a method of the ci
 and writing a :class:`Today`:
 
     behaviour → observation ‖ assessment → ledger → scoring → lists → consequences → response
-    → rescheduling
+    → rescheduling → end
 
 ``‖`` marks the hand-over: a split run gives each block the events about its subjects (a
-misattribution may name a citizen of another block) before assessment. A behaviour-only twin
-runs a shorter plan (behaviour, rescheduling). Parts run beside the phases, on the second core:
-tomorrow's draws for the pairs that occurred, begun as soon as behaviour has run and filed in
-rescheduling; each operator's error-free counterfactual, begun in scoring and awaited at the
-day's end (where the day is counted, and the gates' refusals checked against it); and the next
-use of each of the day's service uses, begun once the gates have checked them and filed in
+misattribution may name a citizen of another block) before assessment. The plan
+(:class:`Plan`) is the list of the city's phase methods themselves, and prints as above
+(``print(city.plan())``). A behaviour-only twin runs a shorter plan (behaviour,
+rescheduling, end).
+
+Parts run beside the phases, on the second core: tomorrow's draws for the pairs that
+occurred, begun as soon as behaviour has run and filed in rescheduling; each operator's
+error-free counterfactual, begun in scoring and awaited at the day's end (the ``end`` phase,
+where the day is counted and the gates' refusals checked against it); and the next use of
+each of the day's service uses, begun once the gates have checked them and filed in
 rescheduling. A :class:`~xinyong.primitives.clock.PhaseClock` times each phase when asked
 (``xinyong simulate --profile``), and costs nothing when not. What a day leaves
 (:class:`~xinyong.primitives.day.DayResult`) is on the ground floor, with the clock.
@@ -20,6 +24,7 @@ rescheduling. A :class:`~xinyong.primitives.clock.PhaseClock` times each phase w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,22 +36,41 @@ if TYPE_CHECKING:
     from xinyong.model.operators import Judgement, OperatorState, Scored
     from xinyong.model.sensors import Events
 
-__all__ = ["HANDOVER", "PHASES", "Kept", "Today"]
+__all__ = ["Kept", "Phase", "Plan", "Today", "phase_name"]
 
-#: The phases of a day, in the order they run.
-PHASES = (
-    "behaviour",
-    "observation",
-    "assessment",
-    "ledger",
-    "scoring",
-    "lists",
-    "consequences",
-    "response",
-    "rescheduling",
-)
-#: The first phase after a split run's hand-over of events between blocks.
-HANDOVER = PHASES.index("assessment")
+#: One phase of the day: a method of the city that reads and writes the open day.
+Phase = Callable[["Today"], None]
+
+
+def phase_name(phase: Phase) -> str:
+    """A phase's name, as ``--profile`` and the plan print it: its method's, without the
+    underscore (``City._scoring`` is ``scoring``)."""
+    return getattr(phase, "__name__", repr(phase)).strip("_")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A day's phases in the order they run, the methods themselves, cut where a split run
+    hands events over: ``before`` runs on the events the city's own subjects caused, ``after``
+    on the events about its own subjects, wherever they came from.
+
+    ``str(plan)`` reads as the day does: ``behaviour → observation ‖ assessment → …``.
+    """
+
+    before: tuple[Phase, ...]
+    after: tuple[Phase, ...]
+
+    def __iter__(self) -> Iterator[Phase]:
+        return iter(self.before + self.after)
+
+    def names(self) -> list[str]:
+        """The phases' names, in order."""
+        return [phase_name(p) for p in self]
+
+    def __str__(self) -> str:
+        return " ‖ ".join(
+            " → ".join(phase_name(p) for p in part) for part in (self.before, self.after) if part
+        )
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ handed to that block before scoring. Blocks follow neighbourhood boundaries, so 
 collectors' beats and neighbourhoods never straddle two blocks.
 
 A block writes its own part of the run's Parquet dataset and hands back only its tally:
-counts that add up (:mod:`xinyong.records.tally`), never its per-citizen columns. :class:`SplitCity`
+counts that add up (:mod:`xinyong.engine.tally`), never its per-citizen columns. :class:`SplitCity`
 runs the blocks one after another in one process; :mod:`xinyong.engine.workers` runs the same
 :class:`BlockRun` objects on Ray workers, on other cores or machines.
 """
@@ -17,22 +17,42 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from xinyong.engine.city import City
 from xinyong.engine.driver import drive, route
 from xinyong.engine.parts import Block
+from xinyong.engine.tally import Tally
 from xinyong.engine.twin import twin_occurrences
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
 from xinyong.primitives.streams import Streams
-from xinyong.records.dataset import ParquetLedger, cut_back, daily_operator_frames, write_table
-from xinyong.records.tables import subject_tables
-from xinyong.records.tally import Tally
 from xinyong.scenario import Scenario
 
-__all__ = ["BlockRun", "SplitCity", "blocks", "route", "sum_tallies"]
+__all__ = ["BlockRecords", "BlockRun", "SplitCity", "blocks", "route", "sum_tallies"]
+
+
+class BlockRecords(Protocol):
+    """Where a block writes what it leaves: its part of the run's dataset
+    (:class:`xinyong.records.dataset.BlockDataset`, which the run hands it)."""
+
+    def resume(self, day: int) -> None:
+        """Drop what the block wrote from ``day`` on (it resumes there)."""
+        ...
+
+    def ledger(self, city: City) -> Callable[[dict[str, np.ndarray]], None]:
+        """The sink of the block's ledger writer."""
+        ...
+
+    def close(self) -> None:
+        """Close the ledger's open files."""
+        ...
+
+    def write(self, city: City, tally: Tally) -> None:
+        """Close the ledger and write the block's tables, at its end."""
+        ...
 
 
 def blocks(scenario: Scenario, seed: int, count: int) -> list[Block]:
@@ -64,7 +84,7 @@ class BlockRun:
         seed: the seed.
         blocks_: every block of the run.
         index: which one this is.
-        dataset: the run's Parquet dataset folder, written by this block (None: no output).
+        records: where the block writes its part of the run's dataset (None: no output).
         checkpoint: a checkpoint file to resume from (None: start at day 0).
         threads: score the counterfactual on a second thread (in one process, where blocks
             take turns); a worker on Ray uses its one core alone.
@@ -76,7 +96,7 @@ class BlockRun:
         seed: int,
         blocks_: list[Block],
         index: int,
-        dataset: str | None,
+        records: BlockRecords | None,
         checkpoint: str | None = None,
         threads: bool = True,
     ) -> None:
@@ -84,27 +104,23 @@ class BlockRun:
             scenario = Scenario.model_validate_json(scenario)
         self.scenario, self.seed = scenario, seed
         self.blocks, self.index = blocks_, index
-        self.dataset = Path(dataset) if dataset is not None else None
+        self.records = records
         if checkpoint is None:
             self.city = City(scenario, seed, None, block=blocks_[index], threads=threads)
         else:  # resume: the city as it was at the checkpoint, its ledger cut back to match
             self.city = _unpickle(Path(checkpoint).read_bytes())
-            if self.dataset is not None:
-                cut_back(self.dataset, index, self.city.day)
-        self._parquet: ParquetLedger | None = None
-        if self.dataset is not None:
-            self._parquet = ParquetLedger(
-                self.dataset, scenario, self.city.population, index, self.city.base
-            )
-            self.city.write_ledger(self._parquet)
+            if records is not None:
+                records.resume(self.city.day)
+        if records is not None:
+            self.city.write_ledger(records.ledger(self.city))
         self._own: dict[str, Events] = {}
 
     def checkpoint(self, path: str) -> int:
         """Write the block as it stands (between two days), its ledger files closed first."""
         if self.city.ledger is not None:
             self.city.ledger.flush()
-        if self._parquet is not None:
-            self._parquet.close()
+        if self.records is not None:
+            self.records.close()
         tmp = Path(path + ".tmp")
         tmp.write_bytes(_pickle(self.city))
         os.replace(tmp, path)
@@ -124,13 +140,10 @@ class BlockRun:
         """Finish today with the events handed to this block (``incoming[i]`` from block
         ``i``; its own place is ignored), checkpoint if asked, and observe tomorrow; after the
         last day, every part is empty."""
-        parts = [self._own if i == self.index else events for i, events in enumerate(incoming)]
-        self.city.judge(
-            {
-                kind: Events.concat([p[kind] for p in parts])  # type: ignore[index]
-                for kind in self._own
-            }
-        )
+        parts = [
+            self._own if i == self.index else events or {} for i, events in enumerate(incoming)
+        ]
+        self.city.judge({kind: Events.concat([p[kind] for p in parts]) for kind in self._own})
         if checkpoint:
             self.checkpoint(checkpoint)
         outgoing = (
@@ -144,16 +157,10 @@ class BlockRun:
         city = self.city
         city.finish()
         tally = city.tally()
-        if self.dataset is not None:
-            if self._parquet is not None:
-                self._parquet.close()
-            for name, frame in subject_tables(city).items():
-                if frame is not None:
-                    write_table(self.dataset, name, frame, self.index)
-            for op, frame in daily_operator_frames(self.scenario, tally.daily_operators):
-                write_table(self.dataset, "daily_operators", frame, self.index, op)
+        if self.records is not None:
+            self.records.write(city, tally)
         clock = city.clock
-        self.city = None  # type: ignore[assignment]  # its columns are no longer needed
+        del self.city  # its columns are no longer needed
         args = (self.scenario, self.seed, self.blocks[self.index])
         tally.twin_daily = (
             twin_occurrences(*args)
@@ -167,7 +174,9 @@ def _pickle(city: City) -> bytes:
     try:  # Ray's cloudpickle also takes the lambdas of a gate status; plain pickle may not
         from ray import cloudpickle
     except ImportError:
-        import pickle as cloudpickle  # type: ignore[no-redef]
+        import pickle
+
+        return pickle.dumps(city)
     return cloudpickle.dumps(city)
 
 
@@ -191,15 +200,19 @@ class SplitCity:
         scenario: the city.
         seed: the seed.
         count: how many blocks.
-        dataset: the Parquet dataset folder the blocks write (None: no output).
+        records: each block's records, by its index (None: no output).
     """
 
     def __init__(
-        self, scenario: Scenario, seed: int, count: int, dataset: Path | None = None
+        self,
+        scenario: Scenario,
+        seed: int,
+        count: int,
+        records: Callable[[int], BlockRecords] | None = None,
     ) -> None:
         self.blocks = blocks(scenario, seed, count)
         self.runs = [
-            BlockRun(scenario, seed, self.blocks, i, str(dataset) if dataset is not None else None)
+            BlockRun(scenario, seed, self.blocks, i, records(i) if records is not None else None)
             for i in range(count)
         ]
         self.days = scenario.days

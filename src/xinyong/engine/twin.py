@@ -3,7 +3,7 @@
 The chilling effect is what the system changes in what people do: the city's occurrences
 against those of its twin, where the system records and scores but no sanction, response or
 listed response reaches anyone. The twin draws the same random numbers wherever the difference
-does not reach, and its day is two phases, behaviour and rescheduling
+does not reach, and its day is three phases, behaviour, rescheduling and the day's end
 (:meth:`City.behaviour_only`). A whole run runs its twin after the city; a live city keeps one
 a day on with every day (:func:`keep_twin`).
 """
@@ -28,9 +28,10 @@ def behaviour_twin(
 
     The twin is the same city and seed where the system records and scores but nothing acts
     on people (no sanctions, no responses, no listed response). It draws the same random
-    numbers wherever the difference does not reach. Its day is two phases: behaviour and
-    rescheduling (:meth:`~xinyong.engine.city.City.behaviour_only`). With ``threads`` it
-    uses a second core (its set-up's first draws, tomorrow's draws), as a city does.
+    numbers wherever the difference does not reach. Its day is three phases: behaviour,
+    rescheduling and the day's end (:meth:`~xinyong.engine.city.City.behaviour_only`). With
+    ``threads`` it uses a second core (its set-up's first draws, tomorrow's draws), as a city
+    does.
     """
     if scenario.consequences is None and scenario.response is None:
         return None

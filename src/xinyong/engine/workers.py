@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from xinyong.engine.cluster import connect, deal
-from xinyong.engine.split import BlockRun, blocks, sum_tallies
-from xinyong.records.tally import Tally
+from xinyong.engine.split import BlockRecords, BlockRun, blocks, sum_tallies
+from xinyong.engine.tally import Tally
 from xinyong.scenario import Scenario
 
 __all__ = ["BlockWorker", "WorkerError", "latest_checkpoint", "require_ray", "run_on_ray"]
@@ -100,7 +100,7 @@ def run_on_ray(
     scenario: Scenario,
     seed: int,
     workers: int,
-    dataset: Path | None,
+    records: Callable[[int], BlockRecords] | None,
     address: str | None = None,
     progress: Callable[[int], None] | None = None,
     folder: Path | None = None,
@@ -112,8 +112,8 @@ def run_on_ray(
         scenario: the city.
         seed: the seed.
         workers: how many blocks, one per worker.
-        dataset: the Parquet dataset folder the workers write (None: no output). On a
-            cluster, it must be a folder every machine sees at the same path.
+        records: each block's records, by its index (None: no output); on a cluster, they
+            write to a folder every machine sees at the same path.
         address: an existing Ray cluster, ``HOST:PORT`` or ``auto`` (default: start a Ray
             of the run's own on this machine); see :func:`xinyong.engine.cluster.connect`.
         progress: called with the number of days done after each day.
@@ -131,7 +131,6 @@ def run_on_ray(
     cut = blocks(scenario, seed, workers)
     remote = ray.remote(num_cpus=0)(BlockRun)  # blocks share the cores; none reserves one
     # Paths travel to workers, which may run elsewhere and in another folder.
-    dataset = dataset.absolute() if dataset is not None else None
     base = folder.absolute() / "blocks" if folder is not None else None
     if base is not None:
         base.mkdir(parents=True, exist_ok=True)
@@ -152,7 +151,7 @@ def run_on_ray(
                 seed,
                 cut,
                 i,
-                str(dataset) if dataset else None,
+                records(i) if records is not None else None,
                 saved[i],
                 threads=False,
             ),

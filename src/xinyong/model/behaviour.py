@@ -23,6 +23,7 @@ from concurrent.futures import Executor, Future
 
 import numpy as np
 
+from xinyong.primitives import compiled
 from xinyong.primitives.calendar import Calendar
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import SETUP, Streams
@@ -111,6 +112,7 @@ class Behaviours:
         self.response = responses
         self.base = base
         self._scales = scales or {}
+        self._kernel_rates = self._rates_for_kernels()
         # Every pair's first draw, a behaviour at a time here (which keeps set-up memory
         # small), and the next one beside it on ``where``; filed in behaviour order.
         for k in range(0, self.k, 2):
@@ -118,6 +120,23 @@ class Behaviours:
             self.calendar.file(*self._first(k), tag=SETUP)
             if k + 1 < self.k:
                 self.calendar.file(*(beside.result() if beside else self._first(k + 1)), tag=SETUP)
+
+    def _rates_for_kernels(self) -> compiled.Rates:
+        """The rates' parts as the compiled kernels read them (views of the columns here)."""
+        none = np.empty(0, dtype=np.float64)
+        scaled = sorted(self._scales)
+        return compiled.Rates(
+            p=self.p,
+            positive=self._positive,
+            listed_factor=self._listed_factor,
+            conduct=np.asarray(self._conduct, dtype=np.float64),
+            ages=none if self._ages is None else self._ages,
+            min_age=self._min_age,
+            max_age=self._max_age,
+            response=none if self.response is None else self.response,
+            scale_k=np.array(scaled, dtype=np.int64),
+            scales=tuple(self._scales[k] for k in scaled) or (none,),
+        )
 
     def _first(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Behaviour ``k``'s first draw for every subject, sorted for the calendar: nobody is
@@ -134,8 +153,9 @@ class Behaviours:
         if k in self._scales:
             rate = rate * self._scales[k]
         subjects = np.arange(self.n, dtype=np.int64)
-        u = self.streams.uniform(self._stream_names[k], SETUP, subjects + self.base)
-        return self.calendar.sort(*self._due(SETUP, subjects * self.k + k, _inverted(u, rate)))
+        key = self.streams.key(self._stream_names[k], SETUP)
+        wait = _wait_days(key, None, subjects + self.base, rate)
+        return self.calendar.sort(*self._due(SETUP, subjects * self.k + k, wait))
 
     def rates(self, subject: np.ndarray, k: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Daily probability of behaviour ``k`` for ``subject``, given who is listed; the two
@@ -161,10 +181,11 @@ class Behaviours:
         citizen = pairs // self.k
         k = pairs - citizen * self.k
         keys = self.streams.keys(self._stream_names, drawn_on)
-        u = Streams.uniform_keyed(keys[k], citizen + self.base)
         if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
-            return _inverted(u, self.p[k], self._log_q[k])
-        return _inverted(u, self.rates(citizen, k, listed))
+            return _wait_days(keys, k, citizen + self.base, self.p[k], self._log_q[k])
+        if compiled.ON:
+            return compiled.pair_waits(keys, pairs, self.k, self.base, listed, self._kernel_rates)
+        return _wait_days(keys, k, citizen + self.base, self.rates(citizen, k, listed))
 
     def _every_wait(
         self, drawn_on: int, subjects: np.ndarray, listed: np.ndarray
@@ -174,10 +195,15 @@ class Behaviours:
         k = np.arange(self.k)
         column = subjects[:, None]
         keys = self.streams.keys(self._stream_names, drawn_on)
+        pairs = (column * self.k + k).ravel()  # the grid, subject by subject
+        if compiled.ON:
+            rates = self._kernel_rates
+            return pairs, compiled.pair_waits(keys, pairs, self.k, self.base, listed, rates)
+        rate = self.rates(column, k, listed)
         u = Streams.uniform_keyed(
             keys, np.broadcast_to(column + self.base, (subjects.size, self.k))
         )
-        return (column * self.k + k).ravel(), _inverted(u, self.rates(column, k, listed)).ravel()
+        return pairs, _inverted(u, rate).ravel()
 
     def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
         """File each pair under the day it next occurs, if within the horizon."""
@@ -258,6 +284,21 @@ class Behaviours:
     def __setstate__(self, state: dict[str, object]) -> None:
         state.setdefault("_ahead", None)  # a snapshot from before draws were made ahead
         self.__dict__.update(state)
+
+
+def _wait_days(
+    keys: np.ndarray | np.uint64,
+    k: np.ndarray | None,
+    ids: np.ndarray,
+    rate: np.ndarray,
+    log_q: np.ndarray | None = None,
+) -> np.ndarray:
+    """Days each pair waits, from the keyed uniform of (``keys[k[j]]``, ``ids[j]``) (``k``
+    None: the one key) at daily probability ``rate[j]``: compiled, or NumPy's, bit for bit."""
+    if compiled.ON:
+        return compiled.waits(keys, k, ids, rate, log_q)
+    u = Streams.uniform_keyed(keys if k is None else np.asarray(keys)[k], ids)
+    return _inverted(u, rate, log_q)
 
 
 def _inverted(u: np.ndarray, rate: np.ndarray, log_q: np.ndarray | None = None) -> np.ndarray:

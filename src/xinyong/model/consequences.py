@@ -12,19 +12,20 @@ This module builds the status they read (who is blacklisted, real and error-free
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS
-from xinyong.model.gates import Gates, GateStatus, ListView
+from xinyong.model.gates import Gates, GateStatus, Grades, ListView
 from xinyong.model.network import SocialNetwork
 from xinyong.model.notice_board import NoticeBoard, notice_lists
 from xinyong.model.org_gates import leads_blacklisted
 from xinyong.model.responses import Responses
 from xinyong.model.sensors import Events
 from xinyong.model.services import ServiceUses
+from xinyong.primitives.codes import NOTICE_HARMS, NOTICE_KINDS
 from xinyong.primitives.day import Acted
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
@@ -33,7 +34,6 @@ from xinyong.scenario import Consequences, Response, Scenario
 if TYPE_CHECKING:
     from xinyong.model.operators import Judgement, OperatorState
     from xinyong.model.population import Population
-    from xinyong.model.standing import Standing
 
 __all__ = [
     "NOTICE_HARMS",
@@ -45,9 +45,9 @@ __all__ = [
     "notice_lists",
 ]
 
-#: One of NOTICE_KINDS (:mod:`xinyong.model.codes`), as a type (the HTTP service's schema
+#: One of NOTICE_KINDS (:mod:`xinyong.primitives.codes`), as a type (the HTTP service's schema
 #: lists them).
-NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]
+NoticeKind = Literal[NOTICE_KINDS]  # type: ignore[valid-type]  # codes' tuple: pydantic reads it
 
 
 def initial_response(
@@ -83,7 +83,7 @@ def live_status(
     operators: list[OperatorState],
     population: Population | None,
     counterfactual: bool,
-    day: list[int],
+    day: int | None = None,
     black: np.ndarray | None = None,
     citizen_base: int = 0,
     org_base: int = 0,
@@ -94,12 +94,14 @@ def live_status(
         operators: the city's operators (citizen operators are used).
         population: households, for the children of blacklisted parents.
         counterfactual: read the counterfactual standings and lists instead.
-        day: a one-element list holding today (grades with caps depend on the day).
+        day: the day grades are read on (grade caps end by day); None: the day each
+            standing was last scored, as gates read it during a day.
         black: a per-citizen 'blacklisted' column the caller keeps up to date, if any.
         citizen_base, org_base: the city-wide ids of citizen 0 and organisation 0 here (legal
             representatives are named by city-wide ids).
     """
-    views, grades = [], {}
+    views: list[ListView] = []
+    grades: Grades = {}
     scores: dict[str, np.ndarray] = {}
     covered: dict[str, np.ndarray | None] = {}
     schemes: dict[str, list[str]] = {}
@@ -133,7 +135,8 @@ def live_status(
                         lst.until,
                     )
                 )
-        grades[op.name] = (_GradesToday(standing, day), standing.grade_names)
+        grade_of = standing.grades_now if day is None else partial(standing.grades, day=day)
+        grades[op.name] = (grade_of, standing.grade_names)
         scores[op.name] = standing.score
         covered[op.name] = op.covered
         schemes.setdefault(op.scheme.name, []).append(op.name)
@@ -155,17 +158,6 @@ def live_status(
         age=population.age,
         leads_blacklisted=leads,
     )
-
-
-class _GradesToday:
-    """A standing's grades on the day held in ``day[0]`` (a class, not a lambda, so that a
-    city's gate status pickles into a checkpoint or a live city's snapshot)."""
-
-    def __init__(self, standing: Standing, day: list[int]) -> None:
-        self.standing, self.day = standing, day
-
-    def __call__(self, citizens: np.ndarray) -> np.ndarray:
-        return self.standing.grades(citizens, self.day[0])
 
 
 class ConsequenceState:
@@ -197,6 +189,7 @@ class ConsequenceState:
 
     def __init__(
         self,
+        *,
         consequences: Consequences | None,
         response: Response | None,
         operators: list[OperatorState],
@@ -213,15 +206,12 @@ class ConsequenceState:
         network: SocialNetwork | None = None,
         where: Executor | None = None,
     ) -> None:
-        self.today = [0]
         n = behaviours.n
         self.population = population
         self.operators = [op for op in operators if op.subject == "citizen"]
         self.black = np.zeros(n, dtype=bool)  # on a shared blacklist, kept from toggles
-        self.status = live_status(
-            operators, population, False, self.today, self.black, base, org_base
-        )
-        self.cf_status = live_status(operators, population, True, self.today, None, base, org_base)
+        self.status = live_status(operators, population, False, None, self.black, base, org_base)
+        self.cf_status = live_status(operators, population, True, None, None, base, org_base)
         self._scratch = Scratch(n)
         self.services = (
             ServiceUses(
@@ -309,7 +299,6 @@ class ConsequenceState:
             dismissed: per event, whether some operator's review dismissed it.
             beside: where the next service uses are drawn (the second core, or inline).
         """
-        self.today[0] = day
         toggled = [j.toggled() for _, j in judgements]
         flipped = np.empty(0, dtype=np.int64)  # citizens who joined or left a blacklist today
         if toggled:

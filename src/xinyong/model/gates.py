@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xinyong.model.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.model.households import Households
-from xinyong.primitives import display
+from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
+from xinyong.primitives.shown import Shown
 from xinyong.scenario import Consequences, SanctionRule
 
-__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "ListView"]
+__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "Grades", "ListView"]
+
+#: Per operator, a function giving the grade index of citizens, and the grade names.
+Grades = dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class GateStatus:
     """
 
     lists: list[ListView]
-    grades: dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
+    grades: Grades
     households: Households | None = None
     black: np.ndarray | None = None  # kept up to date by the owner: blacklisted, per citizen
     scores: dict[str, np.ndarray] = field(default_factory=dict)
@@ -113,7 +116,7 @@ class GateStatus:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(Shown):
     """A gate's answer to one citizen."""
 
     service: str
@@ -134,9 +137,6 @@ class Decision:
 
     def __str__(self) -> str:
         return f"{self.service}: {self.action.upper()}. {self.text}"
-
-    def _repr_html_(self) -> str:
-        return display.view("decision_html")(self)
 
 
 class Gates:

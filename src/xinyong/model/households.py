@@ -97,7 +97,7 @@ class Households:
 
     def any_parent(self, homes: np.ndarray, flag: Flag) -> np.ndarray:
         """Whether a parent of each of ``homes`` has ``flag`` (False for a home with none)."""
-        return self._of_parents(homes, flag)[0].any(axis=0)
+        return np.asarray(self._of_parents(homes, flag)[0].any(axis=0))
 
     def all_parents(self, homes: np.ndarray, flag: Flag) -> np.ndarray:
         """Whether every parent of each of ``homes`` has ``flag`` (True for a home with

@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xinyong.model.codes import LIST_CHANGES, ListChange
 from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.codes import LIST_CHANGES, ListChange
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import ListSpec
 
 __all__ = ["LIST_CHANGES", "ListBook", "ListChanges"]
 
-#: Changes to a list, as logged in the ``list_changes`` table (codes in :mod:`xinyong.model.codes`).
+#: Changes to a list, as logged in the ``list_changes`` table (codes in
+#: :mod:`xinyong.primitives.codes`).
 (WARNED, COUNSELLED, LISTED, EXTENDED, EXPIRED, REPAIRED, ENTERED, LEFT, PERFORMED, OPENED) = (
     ListChange  # every code, in code order
 )

@@ -11,9 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xinyong.model.codes import NOTICE_HARMS, NOTICE_KINDS, ListChange, NoticeHarm, listing_name
 from xinyong.model.gates import GateStatus
 from xinyong.model.sensors import Events
+from xinyong.primitives.codes import (
+    NOTICE_HARMS,
+    NOTICE_KINDS,
+    ListChange,
+    NoticeHarm,
+    listing_name,
+)
 from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Consequences
 

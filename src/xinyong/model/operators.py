@@ -98,6 +98,7 @@ class OperatorState:
 
     def __init__(
         self,
+        *,
         index: int,
         operator: Operator,
         scenario: Scenario,

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.model.gates import GateStatus
+from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse, OrgRule

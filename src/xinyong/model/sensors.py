@@ -79,10 +79,10 @@ class Events:
         """One day's events from several sources, in the order given."""
         if len(parts) == 1:
             return parts[0]
-        columns = [
+        actor, subject, behaviour, misattributed, fabricated = (
             np.concatenate([getattr(p, f) for p in parts])
             for f in ("actor", "subject", "behaviour", "misattributed", "fabricated")
-        ]
+        )
         submitted = None
         if any(p.submitted is not None for p in parts):
             submitted = np.concatenate(
@@ -91,7 +91,7 @@ class Events:
                     for p in parts
                 ]
             )
-        return Events(*columns, submitted)
+        return Events(actor, subject, behaviour, misattributed, fabricated, submitted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ class Sensors:
 
     def _uniform(self, step: str, day: int, k: np.ndarray, subject: np.ndarray) -> np.ndarray:
         keys = self.streams.keys(self._streams[step], day)
-        return Streams.uniform_keyed(keys[k], subject)
+        return Streams.uniform_at(keys, k, subject)
 
     def observe(self, day: int, pairs: np.ndarray) -> Events:
         """Record the occurrences of ``day``, given as packed ``subject * K + behaviour`` pairs
@@ -186,7 +186,8 @@ class Sensors:
                 unseen = mine[k] & ~watched[self._placement.neighbourhood[here]]
                 chance[unseen] = 0.0
         actor = here + self.base
-        detected = np.flatnonzero(self._uniform("detect", day, k, actor) < chance)
+        keys = self.streams.keys(self._streams["detect"], day)
+        detected = Streams.below(keys, k, actor, chance)
         actor, k = actor[detected], k[detected]
         wrong = self._uniform("misidentify", day, k, actor) < self.misidentify[k]
         wrong &= self.n > 1  # nobody else to blame in a city of one
@@ -197,3 +198,21 @@ class Sensors:
             offset = 1 + np.minimum((u * others).astype(np.int64), others - 1)
             subject[wrong] = (actor[wrong] + offset) % self.n
         return Events(actor, subject, self._global[k], wrong, np.zeros(actor.size, dtype=bool))
+
+
+def withdrawn_mask(events: Events, keys: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Which of a day's recorded events were withdrawn on appeal.
+
+    Args:
+        events: the day's recorded events, in the order the ledger stores them.
+        keys: one ``(subject, actor, behaviour, nth)`` per withdrawn event: the ``nth`` (from
+            0) of the day's events with that subject, actor and behaviour.
+    """
+    mask = np.zeros(len(events), dtype=bool)
+    for subject, actor, behaviour, nth in keys:
+        same = np.flatnonzero(
+            (events.subject == subject) & (events.actor == actor) & (events.behaviour == behaviour)
+        )
+        if nth < same.size:
+            mask[same[nth]] = True
+    return mask

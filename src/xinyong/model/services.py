@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.codes import ACTIONS, GateAction
 from xinyong.model.gates import Gates, GateStatus
+from xinyong.primitives.codes import ACTIONS, GateAction
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
 from xinyong.scenario import Behaviour, Consequences, ListedResponse

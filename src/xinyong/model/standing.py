@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xinyong.model.codes import ListingReason
 from xinyong.primitives.calendar import Calendar
+from xinyong.primitives.codes import ListingReason
 from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Scheme
 
@@ -45,8 +45,9 @@ class ListingChanges:
     Attributes:
         listed: citizens listed that day who were not listed before.
         relisted: listed citizens whose term started again (a severe event, or reaching the floor).
-        reason_listed: a :class:`~xinyong.model.codes.ListingReason` code per entry of ``listed``.
-        reason_relisted: a :class:`~xinyong.model.codes.ListingReason` code per entry of
+        reason_listed: a :class:`~xinyong.primitives.codes.ListingReason` code per entry of
+            ``listed``.
+        reason_relisted: a :class:`~xinyong.primitives.codes.ListingReason` code per entry of
             ``relisted``.
         released: citizens released that day.
     """
@@ -103,13 +104,14 @@ class Standing:
             last - (np.searchsorted(ascending_mins, every_score, side="right") - 1)
         ).astype(np.int8)
         dtype = _score_dtype(scale.floor, scale.ceiling)
+        self.score: np.ndarray  # points, per subject
         if start is None:
             self.score = np.full(population, scale.start, dtype=dtype)
         else:
             self.score = start.astype(dtype)  # on the scale already (xinyong.model.start)
         self.listed = np.zeros(population, dtype=bool)
         day_dtype = np.int16 if days < np.iinfo(np.int16).max else np.int32
-        self.listing_day = np.full(population, -1, dtype=day_dtype)
+        self.listing_day: np.ndarray = np.full(population, -1, dtype=day_dtype)
         # The earliest release day after a listing on day d is d + max(min_days, 1):
         # a subject listed today is not released today.
         self._wait = max(self.min_days, 1)
@@ -123,6 +125,12 @@ class Standing:
         self.score_sum = int(self.score.sum(dtype=np.int64))
         self.ever_listed_count = 0
         self.grade_counts = np.bincount(self.grades(), minlength=len(self.grade_names))
+        self.day = 0  # the day the standing was last scored (grade caps end by day)
+
+    def grades_now(self, subjects: np.ndarray) -> np.ndarray:
+        """Grade index of the given subjects on the day the standing was last scored (what
+        gates read during that day)."""
+        return self.grades(subjects, self.day)
 
     def grades(self, subjects: np.ndarray | None = None, day: int = 0) -> np.ndarray:
         """Grade index (into ``grade_names``) of the given subjects, or of everyone, on ``day``."""
@@ -175,6 +183,7 @@ class Standing:
         Returns:
             The day's changes to the lists.
         """
+        self.day = day
         touched, local = self._touched(day, subjects, caps)
         score0, listed0 = self.score[touched], self.listed[touched]
         cap_grade0 = cap_until0 = cap_grade = cap_until = None
@@ -224,6 +233,7 @@ class Standing:
         self.listed[touched[newly]] = True
         self.listed[touched[free]] = False
         if self.capped:
+            assert cap_grade is not None and cap_until is not None  # set above when capped
             self.cap_grade[touched], self.cap_until[touched] = cap_grade, cap_until
 
         self._count(

@@ -6,6 +6,8 @@ come up for release, so a day's work grows with what happens that day, not with 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["Calendar"]
@@ -107,8 +109,8 @@ class Calendar:
         )
         return state
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        counts, tags, sizes, ids = state.pop("_packed")  # type: ignore[misc]
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        counts, tags, sizes, ids = state.pop("_packed")
         self.__dict__.update(state)
         ends = np.cumsum(sizes)
         arrays = [ids[e - n : e].copy() for n, e in zip(sizes.tolist(), ends.tolist(), strict=True)]

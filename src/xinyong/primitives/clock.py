@@ -1,5 +1,5 @@
 """The phase clock: seconds, calls and events of each timed part of a run (``xinyong simulate
---profile``), and an executor whose tasks count their time on it."""
+--profile``); an executor whose tasks count their time on it, and one that runs them at once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["BESIDE", "PhaseClock", "Timed"]
+__all__ = ["BESIDE", "Inline", "PhaseClock", "Timed"]
 
 #: Timed parts that run on another thread, beside the day (their names end so).
 BESIDE = ("(second core)", "(writer thread)")
@@ -94,3 +94,13 @@ class Timed(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self.inner.shutdown(wait, cancel_futures=cancel_futures)
+
+
+class Inline(Executor):
+    """An executor that runs each task at once, in the calling thread: what a worker of a
+    split run that has one core to itself uses instead of a second thread."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future

@@ -23,6 +23,8 @@ import hashlib
 
 import numpy as np
 
+from xinyong.primitives import compiled
+
 __all__ = ["SETUP", "Streams"]
 
 SETUP = -1
@@ -83,6 +85,14 @@ class Streams:
             keys: one key for all ids, or one key per id (from :meth:`key` / :meth:`keys`).
             ids: non-negative integer addresses, usually citizen ids.
         """
+        if compiled.ON:
+            ids = np.asarray(ids)
+            if np.ndim(keys) and np.shape(keys) != ids.shape:  # a row of keys over a grid
+                keys, ids = np.broadcast_arrays(keys, ids)
+            flat = compiled.uniform(
+                keys if np.ndim(keys) == 0 else np.ravel(keys), None, ids.ravel()
+            )
+            return flat.reshape(ids.shape)
         z = np.asarray(ids).astype(np.uint64)
         z *= _GOLDEN
         z ^= keys
@@ -92,6 +102,21 @@ class Streams:
         u += 0.5
         u *= _TO_UNIT
         return u
+
+    @staticmethod
+    def uniform_at(keys: np.ndarray, k: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """:meth:`uniform_keyed` of ``keys[k]`` and ``ids`` (flat arrays of one length): the
+        compiled path reads each key where it is."""
+        if compiled.ON:
+            return compiled.uniform(keys, k, ids)
+        return Streams.uniform_keyed(keys[k], ids)
+
+    @staticmethod
+    def below(keys: np.ndarray, k: np.ndarray, ids: np.ndarray, chance: np.ndarray) -> np.ndarray:
+        """The positions where :meth:`uniform_at` falls below ``chance`` (a coin per id)."""
+        if compiled.ON:
+            return compiled.below(keys, k, ids, chance)
+        return np.flatnonzero(Streams.uniform_keyed(keys[k], ids) < chance)
 
     def uniform(self, stream: str, day: int, ids: np.ndarray) -> np.ndarray:
         """Uniform draws in (0, 1) for ``ids`` from ``stream`` on ``day``."""

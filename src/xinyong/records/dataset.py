@@ -22,6 +22,7 @@ import itertools
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -30,7 +31,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xinyong.model.population import Population
+from xinyong.records.tables import subject_tables
 from xinyong.scenario import Scenario
+
+if TYPE_CHECKING:
+    from xinyong.engine.city import City
+    from xinyong.engine.tally import Tally
 
 __all__ = [
     "DATA",
@@ -196,6 +202,46 @@ class ParquetLedger:
         self._writers = {}
 
 
+class BlockDataset:
+    """One block's part of a split run's dataset: what the block
+    (:class:`xinyong.engine.split.BlockRun`) writes, handed to it by the run, so that the
+    engine never imports the records.
+
+    Args:
+        folder: the dataset folder (``<run>/data``); a path every worker sees.
+        block: the block's index.
+    """
+
+    def __init__(self, folder: str | Path, block: int) -> None:
+        self.folder, self.block = Path(folder), block
+        self._parquet: ParquetLedger | None = None
+
+    def resume(self, day: int) -> None:
+        """Resume from ``day``: the files the block wrote from that day on are deleted."""
+        cut_back(self.folder, self.block, day)
+
+    def ledger(self, city: City) -> ParquetLedger:
+        """The sink of the block's ledger writer (:meth:`City.write_ledger`)."""
+        self._parquet = ParquetLedger(
+            self.folder, city.scenario, city.population, self.block, city.base
+        )
+        return self._parquet
+
+    def close(self) -> None:
+        """Close the ledger's open files (a checkpoint, or the end)."""
+        if self._parquet is not None:
+            self._parquet.close()
+
+    def write(self, city: City, tally: Tally) -> None:
+        """At the block's end: its ledger files closed, its tables written."""
+        self.close()
+        for name, frame in subject_tables(city).items():
+            if frame is not None:
+                write_table(self.folder, name, frame, self.block)
+        for op, frame in daily_operator_frames(city.scenario, tally.daily_operators):
+            write_table(self.folder, "daily_operators", frame, self.block, op)
+
+
 def daily_operator_frames(scenario: Scenario, rows: list[dict]) -> list[tuple[str, pd.DataFrame]]:
     """A block's own daily rows per operator (integer counts), with their partition."""
     names, _, fixed = cities(scenario)
@@ -203,7 +249,8 @@ def daily_operator_frames(scenario: Scenario, rows: list[dict]) -> list[tuple[st
     out = []
     for index, op in enumerate(scenario.all_operators()):
         mine = [r for r in rows if r["operator"] == op.name]
-        city = names[fixed[index]] if fixed[index] is not None else national
+        where = fixed[index]  # a city's own operator, or None: the national one
+        city = names[where] if where is not None else national
         out.append((f"city={city}/operator={_safe(op.name)}", pd.DataFrame(mine)))
     return out
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED, LedgerFlag
+from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, LedgerFlag
 from xinyong.records.ledger import replay
 from xinyong.scenario import ScoreScale
 

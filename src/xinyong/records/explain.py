@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from rich.console import Group
+from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
-from xinyong.primitives.display import view
+from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
+from xinyong.primitives.shown import Shown
 from xinyong.records.differences import CAUSES, account
 from xinyong.scenario import Operator, Scenario, Scheme, ScoreScale
 
 __all__ = ["Explanation", "event_notes", "explain_subject"]
 
-# The stored labels of the changes explanations read (codes in :mod:`xinyong.model.codes`).
+# The stored labels of the changes explanations read (codes in :mod:`xinyong.primitives.codes`).
 _LISTED, _RELEASED = ListingChange.LISTED.label, ListingChange.RELEASED.label
 #: List changes that put a subject on a list, and those an event causes.
 _JOINED = (ListChange.LISTED.label, ListChange.OPENING_STOCK.label)
@@ -53,7 +53,7 @@ def _not_counted(events: pd.DataFrame) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class Explanation:
+class Explanation(Shown):
     """How one citizen's score, grade and listing came to be.
 
     Attributes:
@@ -327,9 +327,6 @@ class Explanation:
             f"{len(self.events)} events; print() it for the ledger>"
         )
 
-    def _repr_html_(self) -> str:
-        return view("explanation_html")(self)
-
     def __str__(self) -> str:
         out = [self._text()]
         out += [f"\n{other._text()}" for other in self.others]
@@ -384,7 +381,7 @@ class Explanation:
             ("score", "right"),
             ("note", "left"),
         ):
-            table.add_column(name, justify=justify)
+            table.add_column(name, justify=cast(JustifyMethod, justify))
         for row in self.events.itertuples():
             colour = "dim" if row.dismissed else ("green" if row.points > 0 else "red")
             wrong = row.misattributed or row.fabricated
@@ -577,7 +574,8 @@ def _grade_history(
     change_days = sorted(set(events["day"]) | set(real["day"]) | {c[1] for c in caps})
     end_score = events.groupby("day")["score"].last() if len(events) else pd.Series(dtype=int)
     listed_on = {int(r.day): r.change != _RELEASED for r in real.itertuples()}
-    history, s, is_listed, last = [], start, False, (_grade_of(scheme, start, False), None)
+    history, s, is_listed = [], start, False
+    last: tuple[str, str | None] = (_grade_of(scheme, start, False), None)
     for day in change_days:
         s = int(end_score.get(day, s))
         is_listed = listed_on.get(int(day), is_listed)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from xinyong.model.gates import GateStatus, ListView
+from xinyong.model.gates import GateStatus, Grades, ListView
 from xinyong.model.households import Households
 from xinyong.model.population import ADULT
 from xinyong.records.store import RunStore
@@ -42,7 +42,8 @@ def notice_text(kind: str, name: str, identity: str, behaviour: object, day: int
 
 def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
     """Every citizen's lists and grades at the end of a stored run, as gates see them."""
-    views, grades = [], {}
+    views: list[ListView] = []
+    grades: Grades = {}
     scores: dict[str, np.ndarray] = {}
     covered: dict[str, np.ndarray | None] = {}
     schemes: dict[str, list[str]] = {}
@@ -56,7 +57,7 @@ def stored_status(store: RunStore, scenario: Scenario) -> GateStatus:
         ).df()
         names = op.scheme.grade_names()
         codes = pd.Categorical(standing["grade"], categories=names).codes.astype(np.int64)
-        grades[op.name] = ((lambda c, g=codes: g[c]), names)
+        grades[op.name] = (codes.__getitem__, names)
         scores[op.name] = standing["score"].to_numpy()
         covered[op.name] = standing["covered"].to_numpy(dtype=bool)
         schemes.setdefault(op.scheme.name, []).append(op.name)

@@ -26,7 +26,7 @@ import pandas as pd
 from xinyong.model.consequences import notice_lists
 from xinyong.model.gates import Decision, Gates, GateStatus
 from xinyong.model.population import citizen_name, credit_code, identity_number
-from xinyong.primitives.display import view
+from xinyong.primitives.shown import Shown, plots
 from xinyong.records.explain import Explanation, explain_subject
 from xinyong.records.ledger import Ledger, UnknownCitizenError
 from xinyong.records.notices import notice_text, stored_status
@@ -44,7 +44,7 @@ class RunError(Exception):
     """A run folder that cannot be written or read, with what to do about it."""
 
 
-class Run:
+class Run(Shown):
     """A simulated city: its summary, daily series, ledger and explanations.
 
     Do not build one directly: use :func:`simulate` or :func:`open_run`.
@@ -77,9 +77,6 @@ class Run:
             f"{s['days']} days{where}>"
         )
 
-    def _repr_html_(self) -> str:
-        return view("run_html")(self)
-
     def plot(self, name: str | None = None) -> Any:
         """The report's plots of this run, as Plotly figures (shown inline in a notebook).
 
@@ -90,7 +87,7 @@ class Run:
         Raises:
             KeyError: no plot's title starts with ``name`` (the message lists them).
         """
-        return view("run_figures")(self, name)
+        return plots(self, name)
 
     def __enter__(self) -> Run:
         return self
@@ -128,11 +125,7 @@ class Run:
         if kind == "citizen":
             n, what = self.scenario.citizens, "citizens"
         else:
-            n = (
-                int(self._store.con.execute("SELECT count(*) FROM organisations").fetchone()[0])
-                if self.scenario.population
-                else 0
-            )
+            n = self._store.count("organisations") if self.scenario.population else 0
             what = "organisations"
         if not isinstance(subject, int) or isinstance(subject, bool) or not 0 <= subject < n:
             raise UnknownCitizenError(

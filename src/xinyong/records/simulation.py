@@ -20,21 +20,22 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
 from xinyong.engine.split import SplitCity
+from xinyong.engine.tally import summarize
 from xinyong.engine.twin import twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
-from xinyong.primitives.display import view
-from xinyong.records.dataset import DATA, prepare
+from xinyong.primitives.shown import days_bar
+from xinyong.records.dataset import DATA, BlockDataset, prepare
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE, Run, RunError
 from xinyong.records.store import RunStore
 from xinyong.records.tables import daily_tables, subject_tables
-from xinyong.records.tally import summarize
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.scenario.overrides import apply as apply_overrides
 from xinyong.scenario.overrides import normalise as normalise_overrides
@@ -167,7 +168,6 @@ def simulate(
             f"filesystem)"
         )
     if progress is True:
-        days_bar = view("days_bar")  # the views' bar: a terminal's, or a notebook's
         with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
             return simulate(
                 chosen,
@@ -281,9 +281,11 @@ def _simulate(
             store.set_info(overrides=json.dumps(overrides))
     scratch = None
     if on_ray or blocks > 1:  # the blocks write a Parquet dataset; the driver adds tallies
-        if folder is None:
+        if folder is not None:
+            root = folder
+        else:
             scratch = tempfile.TemporaryDirectory(prefix="xinyong-run-")
-        root = folder if folder is not None else Path(scratch.name)  # type: ignore[union-attr]
+            root = Path(scratch.name)
         if not resume:
             prepare(root / DATA)
         if on_ray:
@@ -291,14 +293,16 @@ def _simulate(
                 chosen,
                 seed,
                 max(workers, 1),
-                root / DATA,
+                partial(BlockDataset, (root / DATA).absolute()),  # workers may be elsewhere
                 ray_address,
                 progress,
                 folder,
                 checkpoint_every,
             )
         else:
-            split = timed("set-up", SplitCity, chosen, seed, blocks, root / DATA)
+            split = timed(
+                "set-up", SplitCity, chosen, seed, blocks, partial(BlockDataset, root / DATA)
+            )
             if clock is not None:
                 for r in split.runs:
                     r.city.profile(clock)

@@ -7,7 +7,7 @@ Tables:
     operators      who runs a scheme: name, scheme, subject kind.
     ledger_rows    every recorded event as each operator received it: day, operator, subject,
                    actor, behaviour, points and flags (the bits of
-                   :class:`xinyong.model.codes.LedgerFlag`: 1 misattributed, 2 fabricated,
+                   :class:`xinyong.primitives.codes.LedgerFlag`: 1 misattributed, 2 fabricated,
                    4 dismissed, 8 submitted through the live city's API, 16 reversed on
                    appeal). Append-only but for the reversal flag; the truth every score is
                    rebuilt from. Kept compact: writing it is most of a run's storage cost.
@@ -32,7 +32,7 @@ views of the Parquet dataset its blocks wrote under the run folder's ``data/`` (
 
 Views:
     ledger         ledger_rows with its sensor and its flags as booleans (a column per
-                   :class:`~xinyong.model.codes.LedgerFlag`, generated from the flags).
+                   :class:`~xinyong.primitives.codes.LedgerFlag`, generated from the flags).
     events         the ledger with operator, behaviour and sensor names.
     citizens       population joined with the first operator's standing.
 """
@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from xinyong.model.codes import FLAG_COLUMNS, flag_columns
+from xinyong.primitives.codes import FLAG_COLUMNS, flag_columns
 from xinyong.scenario import Scenario
 
 __all__ = ["RunStore"]
@@ -181,6 +181,22 @@ class RunStore:
             con.execute(f"INSERT INTO {table} SELECT * FROM _chunk")
         finally:
             con.unregister("_chunk")
+
+    def count(self, table: str) -> int:
+        """The rows of ``table``."""
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert row is not None  # a count always has its one row
+        return int(row[0])
+
+    def ledger_sink(self) -> tuple[Callable[[dict[str, np.ndarray]], None], Callable[[], None]]:
+        """Where a ledger writer appends its chunks to ``ledger_rows`` (through a cursor of its
+        own: it writes on a thread of its own), and how it closes that cursor when done."""
+        cursor = self.con.cursor()
+
+        def sink(chunk: dict[str, np.ndarray]) -> None:
+            self.append("ledger_rows", chunk, cursor)
+
+        return sink, cursor.close
 
     def finish(self, tables: dict[str, pd.DataFrame | None]) -> None:
         """Write the tables a finished run adds to its ledger, and the ``citizens`` view."""

@@ -2,7 +2,7 @@
 standings and the population, as DataFrames.
 
 The per-subject tables come from a city's columns and logs, for the subjects it owns (all of
-them, or one block's); the daily series come from a :class:`~xinyong.records.tally.Tally`, which the
+them, or one block's); the daily series come from a :class:`~xinyong.engine.tally.Tally`, which the
 blocks of a split run add up.
 """
 
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from xinyong.engine.city import City
-from xinyong.model.codes import ListChange, ListingChange, ListingReason, labels
-from xinyong.records.tally import Tally
+from xinyong.engine.tally import Tally
+from xinyong.primitives.codes import ListChange, ListingChange, ListingReason, labels
 from xinyong.scenario import Scenario
 
 __all__ = ["daily_tables", "subject_tables"]

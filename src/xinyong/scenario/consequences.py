@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from xinyong.model.codes import NOTICE_KINDS, GateAction
+from xinyong.primitives.codes import NOTICE_KINDS, GateAction
 from xinyong.scenario.base import _Model
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
 
 #: What a rule can make a service do: every gate action but allow, strongest first.
 _RULE_ACTIONS = tuple(a.label for a in reversed(GateAction) if a != GateAction.ALLOW)
-Action = Literal[_RULE_ACTIONS]  # type: ignore[valid-type]
+Action = Literal[_RULE_ACTIONS]  # type: ignore[valid-type]  # codes' tuple: pydantic reads it
 
 
 class Service(_Model):
@@ -105,7 +105,7 @@ class OrgRule(_Model):
 class NoticeRule(_Model):
     """A public notice about a synthetic citizen: shaming, posters, the dial tone [E2]."""
 
-    kind: Literal[NOTICE_KINDS]  # type: ignore[valid-type]
+    kind: Literal[NOTICE_KINDS]  # type: ignore[valid-type]  # codes' tuple: pydantic reads it
     behaviour: str | None = Field(default=None, description="events of this behaviour...")
     sensor: str | None = Field(default=None, description="...caught by this sensor")
     on_list: str | None = Field(default=None, description="joining this list ('*' any)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _explain_pydantic(error: dict[str, Any], model: type[BaseModel]) -> str:
+def _explain_pydantic(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, error["loc"][:-1])

@@ -163,7 +163,7 @@ def _element_key(item: Any) -> str | None:
 
 
 def _tokens(path: str) -> list[str]:
-    tokens = []
+    tokens: list[str] = []
     for part in path.strip().split("."):
         m = re.fullmatch(r"(.+?)\[(\d+)\]", part)
         tokens += [m.group(1), m.group(2)] if m else [part]
@@ -194,6 +194,7 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
     node: Any = data
     shape: tuple[str, Any] = ("model", Scenario)
     where: list[str] = []
+    key: str | int  # a field or a dict's key; an index into a list
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -212,9 +213,9 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
                     tokens[i:i] = [below[0]]
                     continue
                 if len(below) > 1:
-                    options = ", ".join(f"{'.'.join([*where, b, token])}" for b in below)
+                    paths = ", ".join(f"{'.'.join([*where, b, token])}" for b in below)
                     raise OverrideError(
-                        f"'{token}' is in several parts of {here}: say which, {options}"
+                        f"'{token}' is in several parts of {here}: say which, {paths}"
                     )
                 raise OverrideError(
                     f"no field '{token}' in {here}{_hint(token, list(fields))}"
@@ -236,10 +237,11 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
                 )
         elif kind == "list":
             names = [_element_key(item) for item in node]
+            index: int
             if token in names:
-                key = names.index(token)
+                index = names.index(token)
             elif token.isdigit() and int(token) < len(node):
-                key = int(token)
+                index = int(token)
             else:
                 options = [n for n in names if n is not None]
                 what = f"{_noun(where[-1])} '{token}'"
@@ -249,8 +251,8 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
                         f"({where[-1]}: {_listing(options)})"
                     )
                 raise OverrideError(f"no {what} in {here}: give an index from 0 to {len(node) - 1}")
-            annotation = inner
-            token = names[key] or str(key)
+            key, annotation = index, inner
+            token = names[index] or str(index)
         else:
             raise OverrideError(
                 f"{here} is a value, not a table: '{token}' cannot be looked up in it"

@@ -145,21 +145,25 @@ def _scheme_problems(
         if lst.name in list_names:
             problems.append((f"{at}.name", lst.name, "list names must be unique in a scheme"))
         list_names.append(lst.name)
-        for b in lst.serious_share:
-            if b not in lst.behaviours:
+        for name in lst.serious_share:
+            if name not in lst.behaviours:
                 problems.append(
                     (
-                        f"{at}.serious_share.{b}",
-                        b,
+                        f"{at}.serious_share.{name}",
+                        name,
                         f"not one of the list's behaviours "
                         f"({', '.join(lst.behaviours) or 'none'}); add it there",
                     )
                 )
-        for j, b in enumerate([*lst.behaviours, *lst.terms]):
-            if b not in behaviours:
-                field = f"behaviours[{j}]" if j < len(lst.behaviours) else f"terms.{b}"
+        for j, name in enumerate([*lst.behaviours, *lst.terms]):
+            if name not in behaviours:
+                field = f"behaviours[{j}]" if j < len(lst.behaviours) else f"terms.{name}"
                 problems.append(
-                    (f"{at}.{field}", b, f"unknown behaviour{did_you_mean(b, list(behaviours))}")
+                    (
+                        f"{at}.{field}",
+                        name,
+                        f"unknown behaviour{did_you_mean(name, list(behaviours))}",
+                    )
                 )
         if lst.kind == "red" and lst.min_score is None:
             problems.append((f"{at}.min_score", None, "a red list needs min_score"))
@@ -180,12 +184,12 @@ def _scheme_problems(
                 )
             )
         for j, tier in enumerate(lst.tiers):
-            for b in tier.behaviours:
-                if b not in lst.behaviours:
+            for name in tier.behaviours:
+                if name not in lst.behaviours:
                     problems.append(
                         (
                             f"{at}.tiers[{j}].behaviours",
-                            b,
+                            name,
                             f"not one of the list's behaviours "
                             f"({', '.join(lst.behaviours) or 'none'}); add it there",
                         )
@@ -467,7 +471,11 @@ def _shorthand_problems(s: Scenario, check_scale: bool) -> list[Problem]:
             (the caller's rule: only if no problem was found before).
     """
     problems: list[Problem] = []
-    shorthand = {"score": s.score, "grades": s.grades, "listed_grade": s.listed_grade}
+    shorthand: dict[str, object] = {
+        "score": s.score,
+        "grades": s.grades,
+        "listed_grade": s.listed_grade,
+    }
     if not s.operators:
         for field, value in shorthand.items():
             if value is None:

@@ -25,6 +25,7 @@ from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_sc
 from xinyong.scenario.overrides import apply as apply_overrides
 from xinyong.scenario.overrides import parse as parse_overrides
 from xinyong.service.auth import Identity, Keyring, Who
+from xinyong.service.docs import add_offline_docs
 from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission
 from xinyong.service.roles import may, permit
@@ -45,7 +46,6 @@ from xinyong.service.schemas import (
     ReceiptOut,
     event_models,
 )
-from xinyong.views.docs import add_offline_docs
 
 __all__ = ["INBOX_THREADS", "REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
 
@@ -191,7 +191,7 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
 
     @app.post("/events", response_model=ReceiptOut, responses=ERRORS)
     async def submit_event(
-        event: event_model,  # type: ignore[valid-type]
+        event: event_model,  # type: ignore[valid-type]  # made at run time
         identity: Who,
     ) -> ReceiptOut:
         """Submit one event about a citizen; it is stored durably before the answer."""
@@ -200,14 +200,14 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
 
     @app.post("/events/batch", response_model=BatchReceipt, responses=ERRORS)
     async def submit_batch(
-        batch: batch_model,  # type: ignore[valid-type]
+        batch: batch_model,  # type: ignore[valid-type]  # made at run time
         identity: Who,
     ) -> BatchReceipt:
         """Submit up to 10,000 events, stored together before the answer."""
         receipts = await pools.run(
             "inbox",
             _submit,
-            batch.events,  # type: ignore[attr-defined]
+            batch.events,  # type: ignore[attr-defined]  # made at run time
             identity,
         )
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
@@ -221,11 +221,11 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
 
 def _add_gates(app: FastAPI, live: LiveCity) -> None:
     """What a service says to a citizen at the point of service."""
-    service_name = Literal[tuple(live.services or ["none"])]  # type: ignore[valid-type]
+    service_name = Literal[tuple(live.services or ["none"])]  # type: ignore[valid-type]  # made at run time
 
     @app.get("/gates/{service}/{citizen}", response_model=GateOut, responses=ERRORS)
     async def gate(
-        service: Annotated[service_name, Path()],  # type: ignore[valid-type]
+        service: Annotated[service_name, Path()],  # type: ignore[valid-type]  # made at run time
         citizen: CitizenId,
         identity: Who,
     ) -> JSONResponse:

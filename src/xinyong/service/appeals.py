@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 
-from xinyong.model.codes import LedgerFlag
+from xinyong.primitives.codes import LedgerFlag
 from xinyong.service.errors import LiveError
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ class Appeals:
                     key.nth,
                 ],
             )
-            return self._read(con, appeal)  # type: ignore[return-value]
+            return self._read(con, appeal)  # type: ignore[return-value]  # just written: it exists
 
     def close(self) -> None:
         """Close the desk's cursor (before the store closes)."""
@@ -237,7 +237,7 @@ class Appeals:
                             "WHERE appeal = ?",
                             [live.day, appeal],
                         )
-                    return self._read(con, appeal)  # type: ignore[return-value]
+                    return self._read(con, appeal)  # type: ignore[return-value]  # just written: it exists
                 key = EventId.parse(current["event"])
                 con.execute(
                     "CREATE OR REPLACE TABLE ledger_staging AS SELECT * FROM ledger_rows LIMIT 0"
@@ -251,7 +251,7 @@ class Appeals:
                     work.close()
                     con.execute("DROP TABLE IF EXISTS ledger_staging")
                     live.history.clean(con)
-            return self._read(live._reader(), appeal)  # type: ignore[return-value]
+            return self._read(live._reader(), appeal)  # type: ignore[return-value]  # just written: it exists
 
     def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection, day: int) -> None:
         """Re-simulate without ``key`` (the slow part, holding nothing), catch up and commit

@@ -121,9 +121,9 @@ def _identity(row: dict, where: str, name: str) -> Identity:
         name=str(row.get("name", name)),
         role=str(role),
         sensor=row.get("sensor"),
-        service=row.get("service"),  # type: ignore[arg-type]
+        service=row.get("service"),
         citizen=row.get("citizen"),
-    )  # type: ignore[arg-type]
+    )
 
 
 _HEADER = APIKeyHeader(

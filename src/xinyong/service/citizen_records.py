@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xinyong.engine.city import City
-from xinyong.model.codes import FLAG_COLUMNS, NOT_COUNTED, NOTICE_KINDS
 from xinyong.model.consequences import live_status, notice_lists
 from xinyong.model.gates import GateStatus
 from xinyong.model.population import citizen_name, identity_number
+from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, NOTICE_KINDS
 from xinyong.records.explain import event_notes
 from xinyong.records.ledger import replay
 from xinyong.records.notices import notice_text
@@ -306,7 +306,7 @@ def frozen(city: City) -> tuple[GateStatus, SimpleNamespace]:
                 cf_members=[lst.member.copy() for lst in op.cf_lists.lists],
             )
         )
-    status = live_status(shims, city.population, False, [city.day])  # type: ignore[arg-type]
+    status = live_status(shims, city.population, False, city.day)  # type: ignore[arg-type]  # copies of the operators
     return status, SimpleNamespace(day=city.day, operators=shims, population=city.population)
 
 

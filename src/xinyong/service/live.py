@@ -296,7 +296,7 @@ class LiveCity:
         waits for the day being simulated, and takes no lock.
         """
         self._check_gate(service, citizen)
-        return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]
+        return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]  # _check_gate: set
 
     def stats(self) -> dict[str, Any]:
         """The summary figures as of ``as_of_day``, with the day open now (``open_day``):

@@ -72,8 +72,8 @@ class EventIn(Strict):
 
 def event_models(behaviours: list[str]) -> tuple[type[EventIn], type[BaseModel]]:
     """The event and batch models of one city, with its behaviours as the allowed values."""
-    known = Literal[tuple(behaviours)]  # type: ignore[valid-type]
-    event = create_model(
+    known: Any = Literal[tuple(behaviours)]  # the city's behaviours, known at run time
+    event: Any = create_model(
         "Event",
         __base__=EventIn,
         behaviour=(known, Field(description="one of the city's citizens' behaviours")),

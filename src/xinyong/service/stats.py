@@ -12,7 +12,7 @@ beside the day open now (``open_day``).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
     from xinyong.engine.city import City
@@ -82,7 +82,9 @@ class Figures:
         history's generation and the open day they cover."""
         return self.live._generation, city.day, city.summary()
 
-    def _usable(self, cached: tuple[int, int, dict[str, Any]] | None) -> bool:
+    def _usable(
+        self, cached: tuple[int, int, dict[str, Any]] | None
+    ) -> TypeGuard[tuple[int, int, dict[str, Any]]]:
         """Whether cached figures may be served: of this history, at most a day old."""
         return (
             cached is not None

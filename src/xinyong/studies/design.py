@@ -351,8 +351,8 @@ def plan(design: Design, folder: Path | None = None) -> Plan:
             f"; arms: {', '.join(names[:20])}"
         )
     files = [safe_name(n) for n in names]
-    for n, f in zip(names, files, strict=True):
-        if files.count(f) > 1:
+    for n, file in zip(names, files, strict=True):
+        if files.count(file) > 1:
             raise DesignError(
                 f"arm '{n}': another arm's name differs only in characters a file "
                 f"name cannot hold; rename one"

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from xinyong.primitives.display import view
+from xinyong.primitives.shown import plots
 from xinyong.studies.design import (
     SENSITIVITY,
     Design,
@@ -230,7 +230,7 @@ class Experiment:
         Raises:
             KeyError: no plot's title starts with ``metric`` (the message lists them).
         """
-        return view("experiment_figures")(self, metric)
+        return plots(self, metric)
 
     def _repr_html_(self) -> str:
         from html import escape

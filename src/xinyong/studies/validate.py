@@ -146,7 +146,7 @@ def evaluate(expression: str, summary: dict[str, Any]) -> float:
     values = {f"_v{i}": _lookup(summary, p) for i, p in enumerate(paths)}
 
     def walk(node: ast.expr) -> float:
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in values:

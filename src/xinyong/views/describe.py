@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from xinyong.model.codes import (
+from xinyong.primitives.codes import (
     FLAG_COLUMNS,
     ListChange,
     ListingChange,

@@ -104,7 +104,7 @@ def _values(trace: Any, axis: str) -> list[float]:
     values = getattr(trace, axis, None)
     if values is None:
         return []
-    return [v for v in values if isinstance(v, (int, float, np.integer, np.floating))]
+    return [float(v) for v in values if isinstance(v, (int, float, np.integer, np.floating))]
 
 
 def _figure(
@@ -167,7 +167,11 @@ def _days_axis(d: pd.DataFrame, s: dict[str, Any]) -> dict[str, Any]:
     """A day axis that makes sense even before the first day (never -1 to 1), with whole
     days on its ticks."""
     last = int(d["day"].max()) if len(d) else 0
-    out = {"xaxis_title": "day", "xaxis_range": [0, max(last, 1)], "yaxis_rangemode": "tozero"}
+    out: dict[str, Any] = {
+        "xaxis_title": "day",
+        "xaxis_range": [0, max(last, 1)],
+        "yaxis_rangemode": "tozero",
+    }
     if last <= 10:  # Plotly would tick day 0.2, 0.4...; and a first day's points show whole
         out.update(xaxis_dtick=1, xaxis_tick0=0, xaxis_range=[-0.5, max(last, 1) + 0.5])
     return out

@@ -1,21 +1,17 @@
 """How runs, explanations, gate decisions and experiments show in a notebook: short HTML,
 never a wall, and the reports' plots as Plotly figures.
 
-The ``_repr_html_`` methods of :class:`~xinyong.Run`, :class:`~xinyong.records.explain.Explanation`
-and :class:`~xinyong.model.gates.Decision` call these; each shows the headline first and at most
-:data:`MAX_ROWS` rows of a table, saying how many more there are. ``run.plot(NAME)`` and
-``experiment.plot()`` give the report's figures. The lower floors find them in the registry of
-:mod:`xinyong.primitives.display`, where this module puts them (``import xinyong`` imports it):
-the model and the records never import the views.
+The HTML of a :class:`~xinyong.Run`, an :class:`~xinyong.records.explain.Explanation` and a
+:class:`~xinyong.model.gates.Decision` in a notebook, and the report's plots of a run or an
+experiment (``run.plot(NAME)``, ``experiment.plot()``); :func:`xinyong.views.register`
+registers them. Each HTML shows the headline first and at most :data:`MAX_ROWS` rows of a
+table, saying how many more there are.
 """
 
 from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING, Any
-
-from xinyong.primitives.display import register
-from xinyong.views.progress import days_bar
 
 if TYPE_CHECKING:
     from xinyong.model.gates import Decision
@@ -174,15 +170,3 @@ def experiment_figures(experiment: Experiment, name: str | None = None) -> Any:
         ),
         name,
     )
-
-
-# What the lower floors show, registered for them (they never import the views).
-for _name, _view in (
-    ("run_html", run_html),
-    ("explanation_html", explanation_html),
-    ("decision_html", decision_html),
-    ("run_figures", run_figures),
-    ("experiment_figures", experiment_figures),
-    ("days_bar", days_bar),
-):
-    register(_name, _view)

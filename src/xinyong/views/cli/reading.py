@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from xinyong.model.codes import NOTICE_KINDS
+from xinyong.primitives.codes import NOTICE_KINDS
 from xinyong.records.run import RunError, UnknownCitizenError, open_run
 from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
 from xinyong.views.cli.common import _check_out_file, _fail, _safe, console
@@ -67,8 +67,8 @@ def gate_command(
     except ValueError:
         raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2) from None
     try:
-        with open_run(run_dir) as run:
-            decision = run.gate(service, citizen)
+        with open_run(run_dir) as opened:
+            decision = opened.gate(service, citizen)
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
     except KeyError as exc:

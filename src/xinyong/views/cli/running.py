@@ -12,13 +12,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.engine.chilling import chilling_text
 from xinyong.engine.cluster import ClusterError
 from xinyong.engine.workers import WorkerError
 from xinyong.records.run import RunError
 from xinyong.records.simulation import check_output_folder, simulate
 from xinyong.scenario import ScenarioError, load_scenario
 from xinyong.scenario.overrides import apply, parse
-from xinyong.studies.chilling import chilling_text
 from xinyong.views.cli.common import _CONTROL, SET_HELP, _clear_run_folder, _fail, _safe, console
 from xinyong.views.progress import days_bar
 from xinyong.views.summary_table import format_value

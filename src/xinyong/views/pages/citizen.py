@@ -135,12 +135,13 @@ def add_citizen(app: FastAPI, live: LiveCity) -> None:
 
     @app.get("/api/search", tags=["dashboard"], responses=_ERRORS)
     def search(
-        identity: Who,  # type: ignore[valid-type]
+        identity: Who,
         q: str = Query(min_length=1, max_length=80),
     ) -> dict[str, Any]:
         """Citizens by synthetic name (any part) or id; at most 20."""
         if identity.role == "citizen":
             mine = identity.citizen
+            assert mine is not None  # a citizen's key names its citizen (service/auth.py)
             text = q.strip()
             found = (
                 [mine] if text == str(mine) or text.lower() in citizen_name(mine).lower() else []
@@ -168,7 +169,7 @@ def add_citizen(app: FastAPI, live: LiveCity) -> None:
     @app.get("/api/gates/{citizen}", tags=["dashboard"], responses=_ERRORS)
     def all_gates(
         citizen: Annotated[int, PathParam(ge=0, le=2**31 - 1)], identity: Who
-    ) -> dict[str, Any]:  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
         """What every service would say to a citizen today."""
         permit(identity, "gates", citizen)
         live.check_citizen(citizen)

@@ -15,8 +15,8 @@ import numpy as np
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from xinyong.engine.tally import summarize
 from xinyong.records import tables
-from xinyong.records.tally import summarize
 from xinyong.scenario import builtin_scenarios
 from xinyong.service.auth import Who
 from xinyong.service.live import LiveCity
@@ -149,7 +149,7 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
         return _page("The city", _BODY, _SCRIPT)
 
     @app.get("/api/me", tags=["dashboard"], responses=_ERRORS)
-    def me(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def me(identity: Who) -> dict[str, Any]:
         """The caller's role (and citizen, for a citizen key): what the pages may offer."""
         return {
             "role": identity.role,
@@ -158,13 +158,13 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
         }
 
     @app.get("/api/scenarios", tags=["dashboard"], responses=_ERRORS)
-    def scenarios(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def scenarios(identity: Who) -> dict[str, Any]:
         """The built-in scenarios a new live city can start from."""
         permit(identity, "load")
         return {"scenarios": sorted(builtin_scenarios())}
 
     @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
-    def figures(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def figures(identity: Who) -> dict[str, Any]:
         """The city's plots (aggregates only) and headline figures."""
         permit(identity, "figures")
         with live.reading():

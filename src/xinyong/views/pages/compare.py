@@ -74,7 +74,7 @@ def add_compare(app: FastAPI, runs_root: Path | None) -> None:
         return sorted(p.name for p in runs_root.iterdir() if (p / "summary.json").exists())
 
     @app.get("/api/runs", tags=["dashboard"], responses=_ERRORS)
-    def runs(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def runs(identity: Who) -> dict[str, Any]:
         """The stored runs that can be compared (folders under the server's runs root)."""
         permit(identity, "runs")
         return {"runs": _runs()}
@@ -82,7 +82,7 @@ def add_compare(app: FastAPI, runs_root: Path | None) -> None:
     @app.get("/api/compare", tags=["dashboard"], responses=_ERRORS)
     def compare(
         identity: Who,
-        a: str = Query(max_length=200),  # type: ignore[valid-type]
+        a: str = Query(max_length=200),
         b: str = Query(max_length=200),
     ) -> dict[str, Any]:
         """Two stored runs: summaries side by side and their series on the same axes."""

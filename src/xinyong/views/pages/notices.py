@@ -90,7 +90,7 @@ def add_notices(app: FastAPI, live: LiveCity) -> None:
         return _page("Notices", _BODY, _SCRIPT)
 
     @app.get("/api/notice-filters", tags=["dashboard"], responses=_ERRORS)
-    def notice_filters(identity: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def notice_filters(identity: Who) -> dict[str, Any]:
         """What the notices feed can be filtered by: the kinds of notice the city's rules
         write, and the lists a notice can be caused by."""
         permit(identity, "notices")
@@ -100,7 +100,7 @@ def add_notices(app: FastAPI, live: LiveCity) -> None:
 
     @app.get("/api/notices", tags=["dashboard"], responses=_ERRORS)
     def notices_feed(
-        identity: Who,  # type: ignore[valid-type]
+        identity: Who,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
         kind: Annotated[NoticeKind | None, Query()] = None,
         on_list: Annotated[str | None, Query(alias="list", max_length=200)] = None,

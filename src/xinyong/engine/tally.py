@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from xinyong.model.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
+from xinyong.engine.accuracy import honoured_lists
 from xinyong.model.org_gates import CORPORATE_HARMS
-from xinyong.records.accuracy import honoured_lists
+from xinyong.primitives.codes import ACTIONS, NOTICE_HARMS, NOTICE_KINDS, GateAction
 from xinyong.scenario import Scenario
 
 __all__ = ["Tally", "add_rows", "summarize"]
@@ -180,7 +180,8 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if e.get("decisions") is not None:
         decisions = np.asarray(e["decisions"])
-        services = [s.name for s in scenario.consequences.services]  # type: ignore[union-attr]
+        assert scenario.consequences is not None  # decisions are counted only at services
+        services = [s.name for s in scenario.consequences.services]
         restrict = GateAction.RESTRICT
         out["gate_decisions"] = {
             name: {a: int(c) for a, c in zip(ACTIONS, decisions[s], strict=True) if c}
@@ -210,7 +211,8 @@ def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
 
 def _org_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
     """Organisations at their gates, and the harms to them and their employees."""
-    services = [s.name for s in scenario.consequences.org_services]  # type: ignore[union-attr]
+    assert scenario.consequences is not None  # organisations' gates are consequences
+    services = [s.name for s in scenario.consequences.org_services]
     decisions = np.asarray(e["decisions"])
     return {
         "org_gate_decisions": {
@@ -337,7 +339,7 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
             for name, w, wo in zip(names, with_, without, strict=True)
             if wo > 0
         }
-        from xinyong.studies.chilling import chilling_detail  # with counts and intervals
+        from xinyong.engine.chilling import chilling_detail  # with counts and intervals
 
         out["chilling_detail"] = chilling_detail(names, with_, without)
     return out

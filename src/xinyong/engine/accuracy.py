@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xinyong.model.codes import listing_name
+from xinyong.primitives.codes import listing_name
 from xinyong.scenario import Scenario
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ Two kinds of record:
 
 - **counts that add up** — totals, the daily series, each operator's and each list's members
   and wrongly listed — integers only, so a split run's blocks add up to the whole city
-  (:mod:`xinyong.records.tally` makes the shares);
+  (:mod:`xinyong.engine.tally` makes the shares);
 - **logs of changes** — every listing and every change to a list, real and error-free — kept
   as :class:`Batches`: named columns, one batch of subjects per day and kind of change.
 
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xinyong.model.codes import ListingChange
+from xinyong.engine.accuracy import grade_counts
+from xinyong.engine.tally import Tally
 from xinyong.model.lists import JOINS, LEAVES
-from xinyong.records.accuracy import grade_counts
-from xinyong.records.tally import Tally
+from xinyong.primitives.codes import ListingChange
 
 if TYPE_CHECKING:
     from xinyong.model.operators import Judgement, OperatorState
@@ -108,12 +108,12 @@ class Books:
     Attributes:
         totals: behaviours done, events recorded, misattributed and fabricated.
         listings: every change to a scheme's listing (real and error-free): day, operator,
-            counterfactual, change (:class:`~xinyong.model.codes.ListingChange`) per batch; subject
-            (column number), reason (a :class:`~xinyong.model.codes.ListingReason`; 0, none, for a
-            release) per row.
+            counterfactual, change (:class:`~xinyong.primitives.codes.ListingChange`) per
+            batch; subject (column number), reason (a
+            :class:`~xinyong.primitives.codes.ListingReason`; 0, none, for a release) per row.
         list_changes: every change to a list: day, operator, list (its index in the
-            operator's book), counterfactual, change (:class:`~xinyong.model.codes.ListChange`);
-            subject per row.
+            operator's book), counterfactual, change
+            (:class:`~xinyong.primitives.codes.ListChange`); subject per row.
     """
 
     def __init__(
