@@ -10,9 +10,9 @@ The main entry points, for notebooks and scripts:
     >>> run.daily[["day", "mean_score", "listed"]].tail()   # doctest: +SKIP
     >>> run.explain(42)                          # doctest: +SKIP
 
-In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
-``xinyong.views.figures.city_figures(xinyong.views.figures.run_data(run))`` gives the
-report's Plotly figures (plotly is installed with xinyong; matplotlib is not needed).
+In a notebook a run, an explanation and a gate decision show as short HTML, and
+``run.plot("scores")`` (or ``run.plot()`` for all of them) and ``experiment.plot()`` show the
+report's Plotly figures inline (plotly is installed with xinyong; matplotlib is not needed).
 
 Every population is synthetic; xinyong reads no data about real people.
 """
@@ -25,7 +25,7 @@ from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_sc
 from xinyong.studies.experiments import Experiment, experiment
 from xinyong.views import register as _register_views
 
-_register_views()  # how runs, explanations and decisions show, and the progress bar (the views')
+_register_views()  # how runs, explanations and decisions show, their plots, the progress bar
 
 __all__ = [
     "Experiment",

@@ -158,8 +158,8 @@ def _about(scenario: Scenario, first: str, covered: int) -> dict[str, str]:
     return {
         "mean_score": f"mean score under {scheme}",
         "grade_shares": f"share of those covered by {scheme} in each grade",
-        "listed_share": f"share of those covered by {scheme} listed with its grade "
-        f"{op.scheme.listed_grade} (the reference benchmark's listing)",
+        "listed_share": f"share of those covered by {scheme} on its own listing, with its "
+        f"grade {op.scheme.listed_grade} (blacklisted_share counts the blacklists)",
         "ever_listed_share": f"share of those covered by {scheme} listed at least once",
         "wrongly_listed": f"covered by {scheme}, listed now, not listed error-free",
         "counterfactual_listed_share": f"share of those covered by {scheme} the error-free "

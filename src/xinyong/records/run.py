@@ -29,7 +29,7 @@ from xinyong.model.consequences import notice_lists
 from xinyong.model.gates import Decision, Gates, GateStatus
 from xinyong.model.org_gates import org_decision
 from xinyong.model.population import citizen_name, credit_code, identity_number
-from xinyong.primitives.shown import Shown
+from xinyong.primitives.shown import Shown, plots
 from xinyong.records.explain import Explanation, explain_subject
 from xinyong.records.ledger import Ledger, UnknownCitizenError
 from xinyong.records.notices import notice_text, stored_org_standing, stored_status
@@ -89,6 +89,18 @@ class Run(Shown):
             f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
             f"{s['days']} days{where}>"
         )
+
+    def plot(self, name: str | None = None) -> Any:
+        """The report's plots of this run, as Plotly figures (shown inline in a notebook).
+
+        Args:
+            name: the start of a plot's title, any case ("scores", "chilling", "listed over
+                time"); None: every plot, shown one after another and found by title.
+
+        Raises:
+            KeyError: no plot's title starts with ``name`` (the message lists them).
+        """
+        return plots(self, name)
 
     def __enter__(self) -> Run:
         return self
@@ -202,6 +214,7 @@ class Run(Shown):
                     if op.scheme.lists
                     else None,
                     name=name,
+                    covered=bool(standing.get("covered", True)),
                 )
             )
         if not parts:

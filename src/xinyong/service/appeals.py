@@ -156,6 +156,12 @@ class Appeals:
                 raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
             if flags & LedgerFlag.REVERSED:
                 raise LiveError(409, f"event '{event}' was already reversed on appeal")
+            if flags & LedgerFlag.UNSCORED:
+                raise LiveError(
+                    409,
+                    f"event '{event}' never counted: the scheme does not score citizen "
+                    f"{citizen}, so there is nothing to appeal",
+                )
             earlier = con.execute(
                 "SELECT appeal, status FROM appeals WHERE citizen = ? AND "
                 "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ? "

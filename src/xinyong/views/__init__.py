@@ -11,16 +11,26 @@ __all__ = ["register"]
 
 
 def register() -> None:
-    """Register the notebook HTML of runs, explanations and gate decisions, and the progress
-    bar ``simulate(progress=True)`` shows."""
+    """Register the notebook HTML of runs, explanations and gate decisions, the report's
+    plots of runs and experiments (``run.plot(NAME)``, ``experiment.plot()``), and the
+    progress bar ``simulate(progress=True)`` shows."""
     from xinyong.model.gates import Decision
-    from xinyong.primitives.shown import register_bar, register_html
+    from xinyong.primitives.shown import register_bar, register_html, register_plots
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
-    from xinyong.views.notebook import decision_html, explanation_html, run_html
+    from xinyong.studies.experiments import Experiment
+    from xinyong.views.notebook import (
+        decision_html,
+        experiment_figures,
+        explanation_html,
+        run_figures,
+        run_html,
+    )
     from xinyong.views.progress import days_bar
 
     register_html(Run, run_html)
     register_html(Explanation, explanation_html)
     register_html(Decision, decision_html)
+    register_plots(Run, run_figures)
+    register_plots(Experiment, experiment_figures)
     register_bar(days_bar)

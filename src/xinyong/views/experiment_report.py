@@ -13,15 +13,28 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from xinyong.views.figures import title_layout, wrap
 from xinyong.views.report import figures_html, html_page
 
-__all__ = ["write_experiment_report"]
+__all__ = ["effect_figures", "experiment_figures", "index_figures", "write_experiment_report"]
 
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
-    "margin": {"l": 160, "r": 20, "t": 50, "b": 40},
-    "legend": {"orientation": "h", "y": -0.25},
+    # Below the axis title (up to two lines), the legend, at the picture's foot.
+    "margin": {"l": 160, "r": 20, "t": 50, "b": 100},
+    "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+    "xaxis": {"exponentformat": "none"},  # 0.0005, not 500μ
 }
+
+
+def _heading(metric: str, what: str) -> tuple[str, str | None]:
+    """A panel's title on one line (a long metric path by its last part) and, for a long
+    metric path, the whole path as the subtitle."""
+    if len(f"{metric}: {what}") <= 42 or "." not in metric:
+        return f"{metric}: {what}", None
+    return f"{metric.rsplit('.', 1)[-1]}: {what}", wrap(metric, 70)
+
+
 _MAX_ARMS = 60  # arms in an effect panel; a large sampled design shows its indices instead
 
 
@@ -46,7 +59,14 @@ def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str,
         y=arms,
         mode="markers",
         name="as if unpaired (95 %)",
-        marker={"color": "rgba(0,0,0,0)"},
+        # A short grey dash: the legend's sign for the light interval (at the mean, under the
+        # dark one's dot).
+        marker={
+            "symbol": "line-ew",
+            "size": 14,
+            "color": "#bbb",
+            "line": {"color": "#bbb", "width": 2},
+        },
         error_x={
             "type": "data",
             "symmetric": False,
@@ -58,11 +78,13 @@ def _effect_figure(metric: str, rows: pd.DataFrame, baseline: str) -> tuple[str,
     )
     fig = go.Figure([unpaired, paired])
     title = f"{metric}: difference from {baseline}"
+    heading, subtitle = _heading(metric, f"difference from {baseline}")
+    top = 50 + (28 if subtitle else 0)
     fig.update_layout(
-        title=title,
-        height=max(260, 60 + 30 * len(arms)),
-        xaxis_title=f"{metric} (arm − {baseline})",
-        **_LAYOUT,
+        **{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}},
+        title=title_layout(heading, subtitle),
+        height=max(260, top + 150 + 30 * len(arms)),
+        xaxis_title=wrap(f"{metric} (arm − {baseline})", 60),
     )
     fig.add_vline(x=0, line_color="#888", line_dash="dot")
     return title, fig
@@ -99,11 +121,39 @@ def _index_figure(metric: str, rows: pd.DataFrame, kind: str) -> tuple[str, go.F
             ),
         ]
     fig = go.Figure(traces)
-    title = f"{metric}: {'Morris' if kind == 'morris' else 'Sobol'} indices"
+    what = f"{'Morris' if kind == 'morris' else 'Sobol'} indices"
+    title = f"{metric}: {what}"
+    heading, subtitle = _heading(metric, what)
+    top = 50 + (28 if subtitle else 0)
     fig.update_layout(
-        title=title, barmode="group", height=max(260, 80 + 40 * len(factors)), **_LAYOUT
+        **{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}},
+        title=title_layout(heading, subtitle),
+        barmode="group",
+        height=max(260, top + 150 + 40 * len(factors)),
+        xaxis_title="in the metric's unit, per sweep of a factor's range"
+        if kind == "morris"
+        else "share of the metric's variance",
     )
     return title, fig
+
+
+def index_figures(indices: pd.DataFrame, kind: str) -> list[tuple[str, go.Figure]]:
+    """A Morris or Sobol design's indices, one panel per metric."""
+    return [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)]
+
+
+def effect_figures(effects: pd.DataFrame, baseline: str) -> list[tuple[str, go.Figure]]:
+    """Each metric's effects against the baseline with their intervals, one panel each."""
+    return [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)]
+
+
+def experiment_figures(
+    effects: pd.DataFrame, sensitivity: pd.DataFrame | None, baseline: str, kind: str, arms: int
+) -> list[tuple[str, go.Figure]]:
+    """The report's plots of an experiment: the indices (a Morris or Sobol design), then the
+    effects (unless there are too many arms to read)."""
+    out = index_figures(sensitivity, kind) if sensitivity is not None else []
+    return out + (effect_figures(effects, baseline) if arms <= _MAX_ARMS else [])
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -150,21 +200,17 @@ def write_experiment_report(folder: Path, out: Path | None = None) -> Path:
             f"<b>{html.escape(baseline)}</b>.</p>"
         )
     body = intro
-    if sensitivity.is_file():
-        indices = pd.read_csv(sensitivity)
+    indices = pd.read_csv(sensitivity) if sensitivity.is_file() else None
+    if indices is not None:
         body += (
             "<h2>Sensitivity indices</h2>"
-            + figures_html(
-                [_index_figure(m, g, kind) for m, g in indices.groupby("metric", sort=False)],
-                "index",
-            )
+            + figures_html(index_figures(indices, kind), "index")
             + _table(indices.drop(columns="factor"))
         )
     else:
         if len(record["arms"]) <= _MAX_ARMS:
             body += "<h2>Effects against the baseline</h2>" + figures_html(
-                [_effect_figure(m, g, baseline) for m, g in effects.groupby("metric", sort=False)],
-                "effect",
+                effect_figures(effects, baseline), "effect"
             )
         body += "<h2>Effects, in figures</h2>" + _table(effects)
     means = runs.groupby("arm", sort=False)[record["metrics"]].mean().reset_index()

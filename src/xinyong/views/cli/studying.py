@@ -197,6 +197,7 @@ def report_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Write one self-contained HTML report (opens offline) for a run, or two side by side."""
+    from xinyong.views.headline import seed_warning
     from xinyong.views.report import write_report
     from xinyong.views.run_data import run_data
 
@@ -246,3 +247,5 @@ def report_command(
         f"Wrote [bold]{_safe(path)}[/] ({size:.1f} MB; opens offline){_safe(where)}",
         highlight=False,
     )
+    if len(data) == 2 and (warning := seed_warning(data[0].summary, data[1].summary)):
+        console.print(f"[yellow]Note:[/] {_safe(warning)}", highlight=False)
