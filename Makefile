@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/reference
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test lint bench clean chromium notebook
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ run: $(VENV)/.installed
 	rm -rf $(OUT)
 	$(BIN)/xinyong simulate --scenario reference --out $(OUT)
 	$(BIN)/xinyong report $(OUT)
+	@echo "To type xinyong yourself, activate the environment first: . $(BIN)/activate"
+
+## Install JupyterLab (the notebook extra) and open the example notebooks in it.
+notebook: $(VENV)/.installed-notebook
+	$(BIN)/jupyter lab examples/
+
+$(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[notebook]'
+	touch $@ $(VENV)/.installed
 
 ## Lint and type-check, then run the test suite (browser tests drive Debian's chromium,
 ## installed if missing).

@@ -10,6 +10,10 @@ status class, throughput, p50/p99 latency, and the gate checks' p99 during advan
 no 5xx; gate p99 under 50 ms during an advance.
 
     python benchmarks/live_load.py [--citizens 100000] [--clients 32] [--seconds 60]
+
+With ``--readers``, only readers: ``--clients`` of them (64, say) reading records, one request
+in eight for the dashboard's figures, no advance: record reads must keep a p99 under 0.5 s
+however costly the figures (they are computed once a day, on threads of their own).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 
 CITIZEN_KEYS = 200  # citizens 0..199 have keys c0..c199
 _WEIGHTS = {"gate": 50, "record": 20, "event": 20, "appeal": 5, "stats": 5}
+_READERS = {"record": 7, "figures": 1}  # --readers: one request in eight for the figures
 GATE_SHARE = 0.25  # of the clients: gate checks only, from a process of their own
 
 
@@ -88,6 +93,7 @@ async def run(
     days_left: int,
     kinds: tuple[str, ...] = ("gate", "record", "event", "appeal", "stats"),
     admin_too: bool = True,
+    weights: dict[str, int] | None = None,
 ) -> dict:
     results: dict[str, list[tuple[float, float, int]]] = defaultdict(list)  # start, s, status
     advancing: list[tuple[float, float]] = []  # windows when an advance job ran
@@ -100,7 +106,7 @@ async def run(
         rng = random.Random(n)
         conn = Conn(port)
         while time.time() < deadline:
-            kind = rng.choices(kinds, [_WEIGHTS[k] for k in kinds])[0]
+            kind = rng.choices(kinds, [(weights or _WEIGHTS)[k] for k in kinds])[0]
             c = rng.randrange(citizens)
             started = time.time()
             try:
@@ -121,6 +127,8 @@ async def run(
                     )
                 elif kind == "stats":
                     status, _ = await conn.request("GET", "/stats", "ana")
+                elif kind == "figures":
+                    status, _ = await conn.request("GET", "/api/figures", "ana")
                 else:  # a citizen reads its record and appeals its latest event
                     c = rng.randrange(CITIZEN_KEYS)
                     status, body = await conn.request("GET", f"/citizens/{c}", f"c{c}")
@@ -194,6 +202,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--advance-days", type=int, default=5)
+    parser.add_argument(
+        "--readers", action="store_true", help="readers only: records, and 1 in 8 the figures"
+    )
     args = parser.parse_args()
 
     port = _free_port()
@@ -245,29 +256,49 @@ def main() -> None:
             ).raise_for_status()
             days = httpx.get(f"{url}/health").json()["day"]
             total_days = 365 if args.scenario in ("rongcheng", "reference") else days + 100
-            # Gate clients run in a process of their own, so that their latencies are the
-            # server's, not those of a client process busy parsing records.
-            gaters = max(1, round(args.clients * GATE_SHARE))
-            with multiprocessing.get_context("spawn").Pool(1) as pool:
-                gates = pool.apply_async(_gate_process, (port, args.citizens, gaters, args.seconds))
+            if args.readers:
                 out = asyncio.run(
                     run(
                         port,
                         args.citizens,
-                        args.clients - gaters,
+                        args.clients,
                         args.seconds,
-                        args.advance_days,
-                        total_days - days,
-                        ("record", "event", "appeal", "stats"),
+                        0,
+                        0,
+                        tuple(_READERS),
+                        admin_too=False,
+                        weights=_READERS,
                     )
                 )
-                out["results"]["gate"] = gates.get()
+            else:
+                out = _mixed(port, args, total_days - days)
         finally:
             server.terminate()
             server.wait(timeout=60)
             log.seek(0)
             exceptions = log.read().count("Traceback")
     _report(out, exceptions)
+
+
+def _mixed(port: int, args: argparse.Namespace, days_left: int) -> dict:
+    """The mixed load: gate checkers in a process of their own (so that their latencies are
+    the server's, not those of a client process busy parsing records), the rest here."""
+    gaters = max(1, round(args.clients * GATE_SHARE))
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        gates = pool.apply_async(_gate_process, (port, args.citizens, gaters, args.seconds))
+        out = asyncio.run(
+            run(
+                port,
+                args.citizens,
+                args.clients - gaters,
+                args.seconds,
+                args.advance_days,
+                days_left,
+                ("record", "event", "appeal", "stats"),
+            )
+        )
+        out["results"]["gate"] = gates.get()
+    return out
 
 
 def _gate_process(

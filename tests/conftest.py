@@ -23,6 +23,7 @@ _ONE_AT_A_TIME = {
     "test_experiments_ray.py",
     "test_split.py",
     "test_calibrate_ray.py",
+    "test_fault_runs.py",
 }
 
 

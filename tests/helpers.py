@@ -9,12 +9,18 @@ import subprocess
 import sys
 import time
 import tomllib
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+import numpy as np
 
+from xinyong.primitives.scratch import Scratch
 from xinyong.scenario import Scenario, validate_scenario
+
+if TYPE_CHECKING:
+    from xinyong.engine.city import City
 
 
 def tiny_scenario(behaviours: list[dict[str, Any]], **overrides: Any) -> Scenario:
@@ -263,3 +269,45 @@ def org_consequence_city(**overrides: Any) -> Scenario:
     data["network"] = {"friends": 3}
     data.update(overrides)
     return validate_scenario(data, source="org consequence city")
+
+
+def city_state(
+    obj: Any, path: str = "city", seen: set[int] | None = None, out: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every array and number a city holds, by path: two cities in the same state give equal
+    dictionaries (threads, the store and what a live city keeps for replay are left out)."""
+    seen = set() if seen is None else seen
+    out = {} if out is None else out
+    if id(obj) in seen:
+        return out
+    if isinstance(obj, np.ndarray):  # compared as bytes: fast, and NaN equals itself
+        out[path] = (
+            obj.tolist() if obj.dtype == object else (obj.dtype.str, obj.shape, obj.tobytes())
+        )
+    elif isinstance(obj, (int, float, str, bool, np.generic)) or obj is None:
+        out[path] = obj
+    elif isinstance(obj, dict):
+        seen.add(id(obj))
+        for k, v in obj.items():
+            city_state(v, f"{path}[{k!r}]", seen, out)
+    elif isinstance(obj, (list, tuple)):
+        seen.add(id(obj))
+        for i, v in enumerate(obj):
+            city_state(v, f"{path}[{i}]", seen, out)
+    elif isinstance(obj, Scratch):  # its columns hold what earlier questions left: no state
+        return out
+    elif type(obj).__module__.startswith("xinyong") and hasattr(obj, "__dict__"):
+        seen.add(id(obj))
+        for k, v in vars(obj).items():
+            if k in ("store", "ledger", "_second_core", "withdrawn", "injected"):
+                continue
+            if isinstance(getattr(type(obj), k, None), cached_property):  # a cache, made on use
+                continue
+            city_state(v, f"{path}.{k}", seen, out)
+    return out
+
+
+def city_differences(a: City, b: City) -> list[str]:
+    """The paths at which two cities' states differ (none: the same city)."""
+    sa, sb = city_state(a), city_state(b)
+    return [k for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)]

@@ -157,3 +157,15 @@ def test_an_import_up_or_across_a_floor_is_found() -> None:
         "xinyong.records.tally imports xinyong.studies.chilling",
         "xinyong.service.api imports xinyong.studies.overrides",
     ]
+
+
+def test_the_views_register_what_the_lower_floors_show() -> None:
+    """A run's and an explanation's HTML, a run's and an experiment's plots are the views',
+    registered for the classes below them (issue 25: ``run.plot(NAME)``, ``experiment.plot()``
+    without the records or the studies importing the views)."""
+    import xinyong
+    from xinyong.primitives.shown import _html, _plots
+
+    assert _html[xinyong.Run].__module__ == "xinyong.views.notebook"
+    assert {kind.__name__ for kind in _plots} == {"Run", "Experiment"}
+    assert all(f.__module__ == "xinyong.views.notebook" for f in _plots.values())

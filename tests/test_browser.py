@@ -84,6 +84,7 @@ def test_every_page_loads_without_errors_and_plots_render(browser: Browser, serv
     page.wait_for_selector("#plots .main-svg", timeout=30_000)
     assert page.locator("#plots .figure").count() >= 6
     assert "Day 60" in page.inner_text("#status")
+    assert _unreadable(page) == {}
     visit.shot("city")
     page = visit.open("/notices-feed")
     assert page.locator(".notice").count() > 0
@@ -96,6 +97,8 @@ def test_every_page_loads_without_errors_and_plots_render(browser: Browser, serv
     header = page.locator("#table th").all_inner_texts()
     assert header[-1] == "B − A" and header[1] != header[2]  # sides named apart
     assert page.locator("#plots .gtitle", has_text="B − A").count() >= 3
+    assert page.locator("#warning").is_hidden()  # both runs are seed 1
+    assert _unreadable(page) == {}
     visit.shot("compare")
     visit.open("/citizen")
     visit.shot("citizen-empty")
@@ -224,6 +227,67 @@ def _boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
+# Every plot reads at a glance (issue 25): no text over other text, nothing cut off at the
+# picture's edge, no bar stretched across the plot, whole days and counts on their ticks, no
+# "0" on a log axis. One round trip per plot; the problems come back as words.
+_PROBLEMS = """el => {
+  const out = [], svg = el.querySelector('.main-svg');
+  if (!svg) return ['no plot drawn'];
+  const frame = svg.getBoundingClientRect(), box = e => e.getBoundingClientRect();
+  if (Math.abs(frame.height - el._fullLayout.height) > 2)  // stretched to its grid row
+    out.push('picture stretched to ' + Math.round(frame.height) + ' px');
+  const text = e => e.textContent.trim();
+  const texts = [...el.querySelectorAll('.gtitle, .gtitle-subtitle, .g-xtitle text, ' +
+      '.g-ytitle text, .legendtext, .xtick text, .ytick text, .annotation-text')]
+    .filter(t => text(t) && box(t).width > 0);
+  for (const t of texts) {  // cut off at the picture's edge
+    const b = box(t);
+    if (b.left < frame.left - 1 || b.right > frame.right + 1 || b.top < frame.top - 1 ||
+        b.bottom > frame.bottom + 1) out.push('cut off: ' + text(t));
+  }
+  const touch = (a, b) => a.left + 1 < b.right && b.left + 1 < a.right &&
+                          a.top + 1 < b.bottom && b.top + 1 < a.bottom;
+  for (let i = 0; i < texts.length; i++)  // text over text
+    for (let j = i + 1; j < texts.length; j++)
+      if (touch(box(texts[i]), box(texts[j])))
+        out.push('overlap: ' + text(texts[i]) + ' / ' + text(texts[j]));
+  const bars = (el._fullData || []).filter(t => t.type === 'bar');
+  el.querySelectorAll('.barlayer .trace').forEach((g, i) => {  // one bar stretched
+    const across = bars[i] && bars[i].orientation === 'h';
+    g.querySelectorAll('.point path').forEach(p => {
+      const b = box(p);
+      if (across ? b.height > 80 : b.width > 150)
+        out.push('stretched bar: ' + Math.round(across ? b.height : b.width) + ' px');
+    });
+  });
+  const number = t => Number(t.replace(/,/g, '').replace('\u2212', '-').replace(/k$/, 'e3')
+                                .replace(/M$/, 'e6').replace(/%$/, ''));
+  for (const [name, ticks] of [['xaxis', '.xtick text'], ['yaxis', '.ytick text']]) {
+    const axis = el._fullLayout[name];
+    if (!axis) continue;
+    const labels = [...el.querySelectorAll(ticks)].map(text).filter(t => t);
+    const title = (axis.title && axis.title.text) || '';
+    if (axis.type === 'log' && labels.some(t => number(t) === 0))
+      out.push('a "0" tick on a log axis: ' + title);
+    if (axis.type === 'linear' && /^(day|citizens|members|refusals|gate decisions|denials|events)/
+        .test(title) && labels.some(t => !Number.isInteger(number(t))))
+      out.push('fractional ticks on "' + title + '": ' + labels.join(' '));
+  }
+  return out;
+}"""
+
+
+def _unreadable(page: Page, where: str = ".figure") -> dict[str, list[str]]:
+    """Every plot on the page whose layout has a problem (by its title), with the problems."""
+    out = {}
+    for figure in page.locator(where).all():
+        problems = figure.evaluate(_PROBLEMS)
+        if problems:
+            title = _texts(figure.locator(".gtitle"))
+            out[title[0] if title else "(untitled)"] = problems
+    return out
+
+
 def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 1400})
     _offline(page)
@@ -245,7 +309,10 @@ def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
         assert not _boxes_overlap(legend, tick.bounding_box())
     assert sanctions.locator(".ytick text").first.bounding_box()["x"] >= 0  # not cut off
     chill = _figure(page, "Chilling effect")
-    assert chill.locator(".legendtext").count() == 2
+    assert set(_texts(chill.locator(".legendtext"))) == {
+        "penalised: a fall is deterrence",
+        "rewarded: a rise is encouragement",
+    }
     assert "95% interval" in " ".join(_texts(chill.locator(".g-xtitle")))
     for title in (
         "Real grade against error-free grade",
@@ -254,6 +321,7 @@ def test_report_sections_at_day_365(browser: Browser, report: Path) -> None:
         "Harms to citizens",
     ):
         assert _figure(page, title).count() == 1, title
+    assert _unreadable(page) == {}
     page.screenshot(path=str(ARTIFACTS / "report-365.png"), full_page=True)
     page.click("#odd summary")
     assert "Design concepts" in page.inner_text("#odd")
@@ -286,17 +354,22 @@ def test_day_zero_city_and_the_admin_advance_button(browser: Browser, fresh: Ser
     )
     assert chill.locator(".xtick, .ytick, .legendtext").count() == 0
     assert page.locator("#admin").is_hidden()  # an analyst may not advance
+    assert _unreadable(page) == {}
     analyst.shot("city-day-0")
 
     admin = Visit(browser, fresh, "adm")
     page = admin.open("/")
     page.wait_for_selector("#admin:not([hidden])", timeout=15_000)
-    page.fill("#days", "5")
+    page.fill("#days", "1")
     page.click("#advance")
     page.wait_for_function(
-        "document.getElementById('status').textContent.includes('Day 5')", timeout=60_000
+        "document.getElementById('status').textContent.includes('Day 1')", timeout=60_000
     )
     page.wait_for_selector("#plots .main-svg", timeout=30_000)
+    # Day 1 (issue 25): whole days and counts on the ticks, every one-day point shown.
+    assert _unreadable(page) == {}
+    ticks = _texts(_figure(page, "Listed over time").locator(".xtick text"))
+    assert ticks == ["0", "1"]
     admin.shot("city-advanced")
     assert analyst.errors == [] and admin.errors == []
 
@@ -381,9 +454,11 @@ def test_city_page_at_day_365(browser: Browser, year: Server) -> None:
     assert "Day 365" in page.inner_text("#status")
     chill = _figure(page, "Chilling effect")
     assert _texts(chill.locator(".legendtext")) == [
-        "punished behaviour (deterrence, intended)",
-        "rewarded or neutral behaviour (chilling, unintended)",
+        "penalised: a fall is deterrence",
+        "rewarded: a rise is encouragement",
     ]
+    legend, plot = (chill.locator(s).bounding_box() for s in (".legend", ".nsewdrag"))
+    assert 0 <= plot["y"] - (legend["y"] + legend["height"]) < 40  # just above its panel
     counts = " ".join(_texts(chill.locator(".gtitle-subtitle")))
     assert "by all 1,000 citizens" in counts and "days 0–364" in counts  # what it counts
     assert "twin city" in counts and "95% interval" in counts
@@ -401,6 +476,7 @@ def test_city_page_at_day_365(browser: Browser, year: Server) -> None:
     assert max(float(t.replace(",", "")) for t in _texts(listed.locator(".xtick text"))) >= 300
     for figure in page.locator("#plots .figure").all():
         _legend_clear(figure)
+    assert _unreadable(page) == {}
     visit.shot("city-day-365")
     assert visit.errors == []
 
@@ -442,6 +518,7 @@ def test_citizen_page_at_day_365(browser: Browser, year: Server) -> None:
     last = timeline.evaluate("el => Math.max(...el._fullData[0].x)")
     assert last == 365  # the score is drawn up to today
     _legend_clear(timeline)
+    assert _unreadable(page, "#timeline .figure") == {}
     assert "On list" in page.inner_text("#record")
     visit.shot("citizen-day-365")
     assert visit.errors == []
@@ -474,3 +551,105 @@ def test_notices_page_at_day_365_filters_by_list(browser: Browser, year: Server)
     unknown = httpx.get(f"{year.url}/api/notices", params={"list": "detbors"}, headers=ANALYST)
     assert unknown.status_code == 404 and "debtors" in unknown.json()["detail"]
     assert visit.errors == []
+
+
+# Every plot of every report (issue 25): the reported city, a comparison of two seeds, an
+# experiment of arms and a Morris screen with long metric names. The layout checks fail on
+# the defects the issue saw (band labels "AAAAA", a "0%" tick on a log axis, titles under
+# legends and axis titles, titles cut off, a refusal bar stretched, day 0.2).
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from xinyong.views.experiment_report import write_experiment_report
+    from xinyong.views.report import write_report
+    from xinyong.views.run_data import run_data
+
+    tmp = tmp_path_factory.mktemp("reports")
+    data = []
+    for seed in (1, 2):
+        with xinyong.simulate("rongcheng", citizens=4000, days=90, seed=seed) as run:
+            data.append(run_data(run))
+    out = {
+        "rongcheng": write_report(tmp / "rongcheng.html", data[0]),
+        "seeds": write_report(tmp / "seeds.html", data[0], data[1]),
+    }
+    base = {"scenario": "rongcheng", "citizens": 1500, "days": 40}
+    long = "operators.city.lists.dishonest-debtors.members_share"
+    designs = {
+        "arms": {
+            **base,
+            "seeds": [1, 2],
+            "metrics": ["wrongly_graded", "points_lost_to_errors", long],
+            "baseline": "cameras-1pc",
+            "arms": [
+                {"name": "cameras-1pc"},
+                {"name": "cameras-5pc", "set": {"sensors.camera.misidentify": 0.05}},
+            ],
+        },
+        "morris": {
+            **base,
+            "seeds": 1,
+            "design": "morris",
+            "samples": 2,
+            "levels": 4,
+            "metrics": ["blacklisted_share", long],
+            "factors": [
+                {
+                    "name": "escalation_below",
+                    "path": "operators.city.scheme.lists.blacklist.escalation.below",
+                    "range": [850, 950],
+                    "integer": True,
+                },
+                {
+                    "name": "debt_obligation_met",
+                    "path": "operators.city.scheme.lists.dishonest-debtors.obligation_met_per_year",
+                    "range": [0.1, 1.0],
+                },
+            ],
+        },
+    }
+    for name, design in designs.items():
+        xinyong.experiment(design, out=tmp / name)
+        out[name] = write_experiment_report(tmp / name)
+    return out
+
+
+def _open_report(browser: Browser, path: Path) -> Page:
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    _offline(page)
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-plotted=yes]", timeout=60_000)
+    return page
+
+
+@pytest.mark.parametrize("name", ["rongcheng", "seeds", "arms", "morris"])
+def test_every_plot_of_every_report_reads_at_a_glance(
+    browser: Browser, reports: dict[str, Path], name: str
+) -> None:
+    page = _open_report(browser, reports[name])
+    assert page.locator(".figure:has(.main-svg)").count() == page.locator(".figure").count() > 0
+    assert _unreadable(page) == {}
+    page.screenshot(path=str(ARTIFACTS / f"report-{name}.png"), full_page=True)
+
+
+def test_a_comparison_of_two_seeds_says_so_at_its_top(
+    browser: Browser, reports: dict[str, Path]
+) -> None:
+    page = _open_report(browser, reports["seeds"])
+    warning = page.locator("#seeds")
+    assert "A is seed 1 and B is seed 2" in warning.inner_text()
+    first_plot = page.locator(".figure").first.bounding_box()
+    assert warning.bounding_box()["y"] < first_plot["y"]  # read before any plot or table
+    assert warning.bounding_box()["y"] < page.locator("table").first.bounding_box()["y"]
+
+
+def test_the_reported_citys_headline_is_system_wide(
+    browser: Browser, reports: dict[str, Path]
+) -> None:
+    page = _open_report(browser, reports["rongcheng"])
+    cards = page.locator(".stat b").all_inner_texts()
+    assert any(c.endswith("of 4,000 blacklisted") for c in cards)
+    assert any("of 4,000 wrongly blacklisted;" in c and c.endswith("missed") for c in cards)
+    scores = _figure(page, "Scores and error-free scores — city")
+    assert sorted(_texts(scores.locator(".annotation-text"))) == ["A", "AA", "AAA", "B", "C"]

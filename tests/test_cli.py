@@ -234,6 +234,11 @@ def test_notice_lines_keep_their_brackets(notices_run: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 3
     assert all("[billboard at the crossing, with photo]" in line for line in lines)
+    with xinyong.open_run(notices_run) as run:
+        total = run.count_notices(kind="billboard")
+        assert total > 3 and total == len(run.notices(limit=10**6, kind="billboard"))
+    # How many of how many, beside the notices (on stderr: the notices alone go down a pipe).
+    assert f"The newest 3 of {total:,} notices of kind billboard" in result.stderr
 
 
 def test_notices_filter_by_list(notices_run: Path) -> None:
@@ -381,3 +386,44 @@ def test_the_report_embeds_the_model_description(run_dir: Path, tmp_path: Path) 
     assert xy("report", str(run_dir), "--out", str(out)).returncode == 0
     page = out.read_text()
     assert "Model description (ODD)" in page and "Design concepts" in page
+
+
+def test_one_version_everywhere() -> None:
+    import tomllib
+    from importlib.metadata import version
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]["version"]
+    assert version("xinyong") == declared == xinyong.__version__
+    result = xy("--version")
+    assert result.returncode == 0 and result.stdout == f"xinyong {declared}\n"
+    # (/docs shows the same: tests/test_service.py reads it from the served OpenAPI schema.)
+
+
+@pytest.fixture(scope="module")
+def corporate_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli-corporate") / "city"
+    xinyong.simulate("corporate", citizens=6000, days=200, seed=1, out=out).close()
+    return out
+
+
+def test_a_company_at_its_gate_and_explained(corporate_run: Path) -> None:
+    with xinyong.open_run(corporate_run) as run:
+        org = int(run.query("SELECT subject FROM standings WHERE operator = 0 LIMIT 1").subject[0])
+        expected = run.gate_company("public_tender", org)
+    result = xy("gate", str(corporate_run), "public_tender", "--company", str(org))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == expected.label.upper()
+    assert " ".join(result.stdout.split()[1:]) == " ".join(expected.text.split())
+    explained = xy("explain", str(corporate_run), "--company", str(org))
+    assert explained.returncode == 0, explained.stderr
+    assert explained.stdout.startswith(f"Organisation {org} ")
+    # A company's service asked about a citizen, and the other way round: one line, the fix.
+    wrong = xy("gate", str(corporate_run), "public_tender", "4")
+    assert wrong.returncode == 1 and len(wrong.stderr.strip().splitlines()) == 1
+    assert "--company N" in wrong.stderr
+    both = xy("explain", str(corporate_run), "3", "--company", "3")
+    assert both.returncode == 2 and "not both" in both.stderr
+    missing = xy("gate", str(corporate_run), "public_tender", "--company", "999999")
+    assert missing.returncode == 1
+    assert "organisation 999999 is not in this run: organisations are numbered" in missing.stderr

@@ -68,8 +68,9 @@ def test_stored_values_do_not_move() -> None:
         "DISMISSED": 4,
         "SUBMITTED": 8,
         "REVERSED": 16,
+        "UNSCORED": 32,
     }
-    assert int(NOT_COUNTED) == 20
+    assert int(NOT_COUNTED) == 52  # dismissed, reversed, unscored
     assert codes.LISTING_CHANGES == {0: "listed", 1: "relisted", 2: "released"}
     assert codes.REASONS == {1: "severe event", 2: "score at floor"}
     assert codes.LIST_CHANGES == {
@@ -115,22 +116,22 @@ def store() -> RunStore:
 
 
 def test_the_ledger_view_shows_each_flag_as_its_column(store: RunStore) -> None:
-    every = list(range(32))  # each bit alone, and every combination of them
+    every = list(range(64))  # each bit alone, and every combination of them
     store.append(
         "ledger_rows",
         {
-            "day": np.zeros(32, np.int32),
-            "operator": np.zeros(32, np.int16),
-            "subject": np.arange(32, dtype=np.int32),
-            "actor": np.arange(32, dtype=np.int32),
-            "behaviour": np.zeros(32, np.int16),
-            "points": np.zeros(32, np.int32),
+            "day": np.zeros(64, np.int32),
+            "operator": np.zeros(64, np.int16),
+            "subject": np.arange(64, dtype=np.int32),
+            "actor": np.arange(64, dtype=np.int32),
+            "behaviour": np.zeros(64, np.int16),
+            "points": np.zeros(64, np.int32),
             "flags": np.array(every, np.uint8),
         },
     )
     columns = ", ".join(codes.FLAG_COLUMNS.values())
     rows = store.con.execute(f"SELECT subject, {columns} FROM ledger ORDER BY subject").fetchall()
-    assert len(rows) == 32
+    assert len(rows) == 64
     for subject, *shown in rows:
         assert shown == [bool(subject & flag) for flag in LedgerFlag], subject
     names = store.con.execute(f"SELECT subject, {columns} FROM events ORDER BY subject").fetchall()
@@ -138,12 +139,13 @@ def test_the_ledger_view_shows_each_flag_as_its_column(store: RunStore) -> None:
 
 
 def test_the_writer_sets_each_flag_from_its_own_column() -> None:
-    """One event per flag: the row written carries that bit and no other."""
+    """One event per flag: the row written carries that bit and no other (unscored events
+    come in an append of their own)."""
     chunks: list[dict[str, np.ndarray]] = []
     writer = LedgerWriter(chunks.append, in_background=False)
-    n = len(LedgerFlag)
+    order = [f for f in LedgerFlag if f != LedgerFlag.UNSCORED]
+    n = len(order)
     one = np.eye(n, dtype=bool)  # event i has flag i only
-    order = list(LedgerFlag)
     column = {flag: one[:, i] for i, flag in enumerate(order)}
     events = Events(
         np.arange(n),
@@ -161,5 +163,8 @@ def test_the_writer_sets_each_flag_from_its_own_column() -> None:
         column[LedgerFlag.DISMISSED],
         column[LedgerFlag.REVERSED],
     )
+    none = np.zeros(1, bool)
+    lost = Events(np.zeros(1, np.int64), np.ones(1, np.int64), np.zeros(1, np.int64), none, none)
+    writer.append(0, 0, lost, np.zeros(1, np.int64), none, unscored=True)
     writer.close()
-    assert chunks[0]["flags"].tolist() == [int(f) for f in order]
+    assert chunks[0]["flags"].tolist() == [int(f) for f in order] + [int(LedgerFlag.UNSCORED)]

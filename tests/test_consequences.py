@@ -71,7 +71,11 @@ def test_rewards_add_up_and_clean_citizens_are_allowed() -> None:
     assert hospital.action == "priority"
     assert len(hospital.reasons) == 2  # priority and the discount both apply
     assert "shorter hospital waits" in hospital.text.lower()
-    assert gates.decide("rail", status, 1).text == "Allowed."
+    clean = gates.decide("rail", status, 1)
+    assert clean.action == "allow" and clean.label == "allow"
+    # An allowance says what the service's rules checked, and what they found.
+    assert clean.text.startswith("No rule of this service applies. Checked: ")
+    assert "on no blacklist" in clean.text
     internet = gates.decide("internet", status, 3)
     assert internet.action == "restrict"
     assert internet.text == "Restricted: Grade C under 'city': Slower internet."

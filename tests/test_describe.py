@@ -43,14 +43,56 @@ def test_parameters_carry_the_nearest_source() -> None:
         {
             "a": {"x": 1, "source": "seed 002", "b": {"y": 2.5}},
             "c": [{"name": "n", "z": 3, "source": "assumption"}],
+            "d": {"u": 4, "v": 5, "sources": {"u": "seed 001"}},
         }
     )
-    assert rows == [
+    assert rows == [  # names label rows; a table's `sources` names a value's own source
         ("a.x", "1", "seed 002"),
         ("a.b.y", "2.5", "seed 002"),
-        ("c[n].name", "n", "assumption"),
         ("c[n].z", "3", "assumption"),
+        ("d.u", "4", "seed 001"),
+        ("d.v", "5", "not stated in the scenario"),
     ]
+
+
+@pytest.mark.parametrize("name", sorted(xinyong.builtin_scenarios()))
+def test_every_parameter_of_a_builtin_scenario_names_its_source(name: str) -> None:
+    """Sources are data, not TOML comments: every row of the ODD cites a seed article, a
+    published source or an assumption, and the citation resolves."""
+    from xinyong.sources import resolve
+
+    rows = [r for r in odd(xinyong.load_scenario(name)).splitlines() if r.startswith("| `")]
+    assert rows
+    for row in rows:
+        path, _, source = (cell.strip() for cell in row.strip("|").split(" | ", 2))
+        assert source != "not stated in the scenario", f"{name}: {path} has no source"
+        assert resolve(source.replace("\\|", "|")), f"{name}: {path}"
+
+
+def test_sizes_cite_their_sources_and_a_run_says_what_it_set() -> None:
+    rongcheng = xinyong.load_scenario("rongcheng")
+    assert "| `citizens` | 740000 | seed 001 (Rongcheng's 740,000 residents) |" in odd(rongcheng)
+    smaller = rongcheng.with_sizes(citizens=2000)
+    assert (
+        "| `citizens` | 2000 | set for this run (the scenario's 740000: seed 001 "
+        "(Rongcheng's 740,000 residents)) |"
+    ) in odd(smaller)
+    assert "| `days` | 365 | assumption (one year) |" in odd(smaller)  # not changed
+
+
+def test_the_odd_says_only_what_the_scenario_does() -> None:
+    reference = odd(xinyong.load_scenario("reference"))
+    overview = reference.split("## Details")[0].lower()
+    for absent in ("household", "refus", "response table", "twin", "chilling", "collectors "):
+        assert absent not in overview, absent
+    assert "none beyond the listed response" in overview
+    assert "there is no space" in overview
+    city = odd(xinyong.load_scenario("rongcheng")).split("## Details")[0].lower()
+    for present in ("household", "refused", "response table", "twin", "collectors"):
+        assert present in city, present
+    corporate = odd(xinyong.load_scenario("corporate")).split("## Details")[0]
+    assert "organisations' services gate them" in corporate
+    assert "companies and government bodies, scored by `corporate`" in corporate
 
 
 def test_markdown_tables_and_headings_render() -> None:

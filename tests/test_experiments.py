@@ -454,3 +454,34 @@ def test_a_killed_experiment_leaves_no_worker_behind(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
         time.sleep(0.1)
     assert not [c for c in children if Path(f"/proc/{c}").exists()]
+
+
+def test_a_morris_report_says_what_a_screen_is_and_shows_no_paired_arms(tmp_path: Path) -> None:
+    """A sensitivity design's points are not arms against a baseline: its report describes
+    the screen, and carries no paired-arm text and no tables of effects (nor of nan)."""
+    from xinyong.views.experiment_report import write_experiment_report
+
+    exp = xinyong.experiment(
+        {
+            **SMALL,
+            "citizens": 600,
+            "days": 10,
+            "seeds": [1],
+            "metrics": ["mean_score", "events_recorded"],
+            "design": "morris",
+            "samples": 2,
+            "levels": 4,
+            "sample_seed": 1,
+            "factors": [
+                {"path": "sensors.camera.detect", "range": [0.3, 0.9]},
+                {"path": "sensors.camera.misidentify", "range": [0.0, 0.05]},
+            ],
+        },
+        out=tmp_path / "screen",
+    )
+    assert exp.sensitivity is not None
+    page = write_experiment_report(tmp_path / "screen").read_text(encoding="utf-8")
+    assert "Morris sensitivity analysis: 6 points of the design" in page
+    assert "Baseline:" not in page and "paired by seed" not in page
+    assert "Effects against the baseline" not in page and "Effects, in figures" not in page
+    assert ">nan<" not in page

@@ -8,6 +8,7 @@ import pytest
 
 import xinyong
 from xinyong.views.figures import (
+    CHILLING_GROUPS,
     PALETTE,
     RunData,
     city_figures,
@@ -43,12 +44,19 @@ def test_no_two_series_share_a_colour_up_to_seventeen(figures: dict) -> None:
     assert list(sensors.layout.colorway) == PALETTE
 
 
-def test_grade_colours_follow_grade_order() -> None:
-    colours = grade_colours(["AAA", "AA", "A", "B", "C", "D"])
-    rgb = [tuple(int(x) for x in c[4:-1].split(",")) for c in colours.values()]
-    red_minus_green = [r - g for r, g, _ in rgb]
-    assert red_minus_green == sorted(red_minus_green)  # green (best) to red (worst)
-    assert len(set(colours.values())) == 6
+@pytest.mark.parametrize("n", [2, 5, 6, 7, 8])
+def test_grade_colours_run_green_to_red_and_no_two_look_alike(n: int) -> None:
+    """Best green, worst red, and no two grades near-identical (issue 25: grades A and B were
+    two pale yellows); up to 8 grades, more than any built-in scheme has."""
+    colours = grade_colours([f"g{i}" for i in range(n)])
+    rgb = np.array([[int(x) for x in c[4:-1].split(",")] for c in colours.values()])
+    assert rgb[0, 1] > rgb[0, 0] and rgb[-1, 0] > rgb[-1, 1]  # green first, red last
+    red_minus_green = rgb[:, 0] - rgb[:, 1]
+    assert red_minus_green[n // 2 :].tolist() == sorted(red_minus_green[n // 2 :])
+    closest = min(np.linalg.norm(a - b) for i, a in enumerate(rgb) for b in rgb[i + 1 :])
+    assert closest > 60, colours
+    lightness = rgb.sum(axis=1) / 3
+    assert lightness.max() < 200  # no pale yellow on white
 
 
 def test_score_plot_overlays_error_free_scores_with_grade_bands(
@@ -92,11 +100,17 @@ def test_wrongful_listings_per_list_and_who_is_listed(data: RunData, figures: di
     assert set(income.data[0].x) <= {"low", "middle", "high"}
 
 
-def test_harms_count_citizens_and_refusals_apart(figures: dict) -> None:
+def test_harms_count_citizens_and_refusals_apart(data: RunData, figures: dict) -> None:
     harms = figures["Harms to citizens"]
-    assert harms.layout.yaxis.title.text == "citizens"
-    assert not any("refusal" in str(x) for x in harms.data[0].x)
+    assert harms.layout.xaxis.title.text == "citizens"
+    names = list(harms.data[0].y)
+    assert not any("refusal" in str(x) for x in names)
     assert "Refusals at the point of service" in figures
+    # A wrongful place on a reward list is no harm (issue 25); the system-wide figure leads.
+    assert not any("model-citizens" in name for name in names)
+    assert names[0] == "wrongly blacklisted now"
+    assert harms.data[0].x[0] == data.summary["wrongly_blacklisted"]
+    assert list(harms.data[0].text) == [f"{v:,}" for v in harms.data[0].x]  # counts shown
 
 
 def test_sanctions_chart_has_room_for_its_labels(figures: dict) -> None:
@@ -107,14 +121,20 @@ def test_sanctions_chart_has_room_for_its_labels(figures: dict) -> None:
 
 
 def test_chilling_effect_by_meaning_with_intervals(figures: dict) -> None:
+    """Four groups that say what a change in them means (issue 25: speech was among the
+    'deterrence, intended'), each behaviour in its own, with its interval."""
     fig = _find(figures, "Chilling effect")
-    assert {t.name.split(" (")[0] for t in fig.data} == {
-        "punished behaviour",
-        "rewarded or neutral behaviour",
-    }
+    groups = {t.name: set(t.y) for t in fig.data}
+    assert set(groups) <= {label for label, _ in CHILLING_GROUPS.values()}
+    speech = groups["expression and protest: a fall is speech chilled"]
+    assert {"speaking_against_government", "illegal_protest"} <= speech
+    assert "good_deed" in groups["rewarded: a rise is encouragement"]
+    assert "jaywalking" in groups["penalised: a fall is deterrence"]
+    assert sum(len(g) for g in groups.values()) == len(set().union(*groups.values()))
     for trace in fig.data:
         assert len(trace.error_x.array) == len(trace.x)
         assert all(v >= 0 for v in trace.error_x.array)
+    assert fig.layout.legend.y >= 1  # above the panel, under the title
 
 
 def test_day_zero_axes_start_at_zero() -> None:
@@ -124,8 +144,29 @@ def test_day_zero_axes_start_at_zero() -> None:
         pd.DataFrame({"day": [], "listed": [], "counterfactual_listed": []}),
     )
     fig = dict(city_figures(empty))["Listed over time"]
-    assert list(fig.layout.xaxis.range) == [0, 1]
+    low, high = fig.layout.xaxis.range
+    assert -1 < low <= 0 and high >= 1  # never -1 to 1
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.yaxis.dtick == 1  # whole days, counts
     assert fig.layout.yaxis.rangemode == "tozero"
+
+
+def test_histograms_draw_nothing_over_an_empty_bin() -> None:
+    """Issue 25: the error-free line was drawn straight across bins with no one in them."""
+    hist = pd.DataFrame({"bin": [600, 610, 650], "count": [5, 3, 9], "counterfactual": [4, 0, 8]})
+    data = RunData("h", {"days": 1}, pd.DataFrame({"day": [0]}), {"city": hist})
+    fig = dict(city_figures(data))["Scores and error-free scores — city"]
+    bars, line = fig.data
+    assert list(bars.x) == [605, 615, 625, 635, 645, 655]  # every bin has its place
+    assert list(bars.y) == [5, 3, None, None, None, 9]  # an empty one has no bar
+    segments = []
+    for x, y in zip(line.x, line.y, strict=True):
+        if x is None:
+            segments.append([])
+        elif not segments:
+            segments.append([(x, y)])
+        else:
+            segments[-1].append((x, y))
+    assert segments == [[(600, 4), (610, 4)], [(650, 8), (660, 8)]]
 
 
 def test_comparisons_name_sides_apart_and_show_b_minus_a() -> None:

@@ -4,9 +4,12 @@ error naming the file, never a traceback, and nothing left behind."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 from test_cli import xy
 
@@ -16,7 +19,7 @@ from xinyong.records.run import RunError, open_run
 from xinyong.records.simulation import claim_output_folder
 from xinyong.scenario import ScenarioError, load_scenario
 
-HOSTILE = sorted((Path(__file__).parent / "hostile").iterdir())
+HOSTILE = sorted(p for p in (Path(__file__).parent / "hostile").iterdir() if p.is_file())
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
@@ -122,3 +125,88 @@ def test_names_and_paths_are_printed_safely(tmp_path: Path) -> None:
     report = xy("report", str(tmp_path / "o"), "--out", str(tmp_path / "missing" / "r.html"))
     assert report.returncode == 2 and "does not exist" in report.stderr
     assert "Traceback" not in report.stderr
+
+
+DAMAGED = sorted((Path(__file__).parent / "hostile" / "damaged").glob("*.json"))
+#: Every command that reads a run folder, as a user types it (RUN: the folder).
+READERS = [
+    ["explain", "RUN", "3"],
+    ["explain", "RUN", "3", "--json"],
+    ["gate", "RUN", "rail", "3"],
+    ["notices", "RUN"],
+    ["summary", "RUN"],
+    ["describe", "--tables", "RUN"],
+    ["report", "RUN", "--out", "REPORT", "--force"],
+]
+
+
+@pytest.fixture(scope="module")
+def good_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A whole run and a split run of a city with gates and notices."""
+    base = tmp_path_factory.mktemp("runs")
+    for kind, blocks in (("whole", 1), ("split", 2)):
+        xinyong.simulate("rongcheng", citizens=300, days=5, blocks=blocks, out=base / kind).close()
+    return {"whole": base / "whole", "split": base / "split"}
+
+
+def _damage(folder: Path, steps: list[dict[str, Any]], seed: int) -> None:
+    """Apply a damaged-folder recipe's steps (``tests/hostile/damaged/*.json``)."""
+    rng = random.Random(seed)
+    for step in steps:
+        if "sql" in step:
+            with duckdb.connect(str(folder / "run.duckdb")) as con:
+                con.execute(step["sql"])
+            continue
+        name = step.get("garble") or step.get("truncate") or step.get("write") or step["delete"]
+        paths = sorted(folder.glob(name)) if "*" in name else [folder / name]
+        if "delete" in step:
+            for path in paths[: step["count"]]:
+                path.unlink()
+            continue
+        path = paths[0]
+        if "write" in step:
+            data = step["text"].encode() if "text" in step else rng.randbytes(step["bytes"])
+            path.write_bytes(data)
+        elif "truncate" in step:
+            with open(path, "r+b") as f:
+                f.truncate(int(path.stat().st_size * step["keep"]))
+        else:
+            size, at = path.stat().st_size, step["at"]
+            count = min(step["bytes"], size // 2)
+            offset = int(size * at) if isinstance(at, float) else at
+            with open(path, "r+b") as f:
+                f.seek(min(offset, size - count))
+                f.write(rng.randbytes(count))
+
+
+@pytest.mark.parametrize("recipe", DAMAGED, ids=[p.stem for p in DAMAGED])
+def test_a_damaged_folder_is_said_in_one_line_by_every_command(
+    tmp_path: Path, good_runs: dict[str, Path], recipe: Path
+) -> None:
+    """Every command that reads a run, given a damaged one: no traceback, and a refusal in
+    one line naming the damaged file; at least one of them notices the damage."""
+    from typer.testing import CliRunner
+
+    from xinyong.views.cli import app
+
+    spec = json.loads(recipe.read_text())
+    folder = tmp_path / recipe.stem
+    shutil.copytree(good_runs[spec["run"]], folder)
+    _damage(folder, spec["damage"], seed=len(recipe.stem))
+    refused = 0
+    for words in READERS:
+        args = [
+            w.replace("RUN", str(folder)).replace("REPORT", str(tmp_path / "r.html")) for w in words
+        ]
+        result = CliRunner().invoke(app, args)
+        said = f"xinyong {' '.join(words)}: {result.output[-2000:]}"
+        assert result.exception is None or isinstance(result.exception, SystemExit), said
+        if result.exit_code:
+            refused += 1
+            lines = [line for line in result.output.splitlines() if line.strip()]
+            assert len(lines) == 1 and lines[0].startswith("error: "), said
+            assert str(folder) in lines[0], said
+    if spec.get("harmless"):
+        assert not refused, f"a harmless change refused: {spec['about']}"
+    else:
+        assert refused, f"no command noticed: {spec['about']}"

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import consequence_city
+from helpers import city_differences, city_state, consequence_city
 
 from xinyong.engine.city import City
 from xinyong.engine.twin import keep_twin, twin_occurrences
@@ -45,40 +45,6 @@ def _appealed(live: LiveCity, days: int) -> tuple[int, dict[str, Any], dict[str,
     return who, event, live.file_appeal(who, event["event"], "not me")
 
 
-def _state(
-    obj: Any, path: str = "city", seen: set[int] | None = None, out: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every array and number a city holds, by path: two cities in the same state give equal
-    dictionaries (threads, the store and what a live city keeps for replay are left out)."""
-    seen = set() if seen is None else seen
-    out = {} if out is None else out
-    if id(obj) in seen:
-        return out
-    if isinstance(obj, np.ndarray):
-        out[path] = obj.tolist()
-    elif isinstance(obj, (int, float, str, bool, np.generic)) or obj is None:
-        out[path] = obj
-    elif isinstance(obj, dict):
-        seen.add(id(obj))
-        for k, v in obj.items():
-            _state(v, f"{path}[{k!r}]", seen, out)
-    elif isinstance(obj, (list, tuple)):
-        seen.add(id(obj))
-        for i, v in enumerate(obj):
-            _state(v, f"{path}[{i}]", seen, out)
-    elif type(obj).__module__.startswith("xinyong") and hasattr(obj, "__dict__"):
-        seen.add(id(obj))
-        for k, v in vars(obj).items():
-            if k not in ("store", "ledger", "_second_core", "withdrawn", "injected"):
-                _state(v, f"{path}.{k}", seen, out)
-    return out
-
-
-def _differences(a: City, b: City) -> list[str]:
-    sa, sb = _state(a), _state(b)
-    return [k for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)]
-
-
 def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
     tmp_path: Path, scenario: Scenario
 ) -> None:
@@ -104,10 +70,10 @@ def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
             and e["day"] == 2
             and "submitted through the API" in e["notes"]
         )
-        assert _differences(a.city, b.city), "the event should have changed the city"
+        assert city_differences(a.city, b.city), "the event should have changed the city"
         appeal = a.file_appeal(who, event["event"], "the judgment names someone else")
         assert a.decide_appeal(appeal["appeal"], uphold=True)["status"] == "upheld"
-        assert _differences(a.city, b.city) == []
+        assert city_differences(a.city, b.city) == []
         assert a.gate("rail", who) == b.gate("rail", who)
         assert a.notices(1000) == b.notices(1000)
         after = a.record(who)["operators"][0]
@@ -124,7 +90,7 @@ def test_an_upheld_appeal_leaves_the_city_that_never_had_the_event(
         assert kept == b.store.con.execute(ledger.format("")).fetchall()
         a.advance(5)  # and the days after go on alike
         b.advance(5)
-        assert _differences(a.city, b.city) == []
+        assert city_differences(a.city, b.city) == []
     finally:
         a.close()
         b.close()
@@ -164,7 +130,7 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
     live.submit([Submission("late-1", who, SEVERE)], "court")
     live.advance(5)
     live.submit([Submission("open-1", who, "jaywalking")], "cam")
-    before = _state(live.city)
+    before = city_state(live.city)
     live.close()
 
     steps: list[int] = []
@@ -177,7 +143,7 @@ def test_a_restart_loads_the_last_snapshot_and_replays_only_what_follows(
     again = LiveCity(tmp_path / "r")
     try:
         assert again.day == 12 and steps == [10, 11]  # from the day-10 snapshot
-        assert _state(again.city) == before
+        assert city_state(again.city) == before
         assert again.record(who)["pending"][0]["client_id"] == "open-1"
     finally:
         again.close()
@@ -303,7 +269,7 @@ def test_appeals_are_filed_while_the_writer_is_held(tmp_path: Path, scenario: Sc
         event = next(
             e for e in live.record(who)["operators"][0]["ledger"] if e["behaviour"] == SEVERE
         )
-        with ThreadPoolExecutor(max_workers=1) as pool, live.writer:
+        with ThreadPoolExecutor(max_workers=1) as pool, live.locks.writer:
             filed = pool.submit(live.file_appeal, who, event["event"], "not me").result(timeout=30)
             assert filed["status"] == "filed"
             again = pool.submit(live.file_appeal, who, event["event"], "again")
@@ -328,7 +294,7 @@ def test_stats_are_computed_once_for_many_asking_at_once(
     live = LiveCity(tmp_path / "s", scenario, seed=1)
     try:
         live.advance(3)
-        with live.state.read():
+        with live.locks.state.read():
             assert live.stats()["as_of_day"] == 3  # the advance's last day computed them
         live.figures.cached = None  # none to serve, as when history has just been rewritten
         summary, calls = live.city.summary, []
@@ -357,7 +323,7 @@ def test_a_submission_while_a_day_is_simulated_joins_the_next_day(
     try:
         who = _adult(live)
         live.advance(2)
-        with live.writer:  # as an advance holds it for day 2, which it has closed
+        with live.locks.writer:  # as an advance holds it for day 2, which it has closed
             live.inbox.close_day(live.day)
             receipt = live.submit([Submission("late-1", who, SEVERE)], "court")[0]
         assert (receipt.status, receipt.day, live.day) == ("accepted", 3, 2)
@@ -389,7 +355,7 @@ def test_records_and_stats_are_read_while_a_day_is_simulated(
         live.advance(3)
         before = live.record(who)
         seen: list[dict[str, Any]] = []
-        with live.state.write():  # as a day of an advance holds it
+        with live.locks.state.write():  # as a day of an advance holds it
             reader = threading.Thread(target=lambda: seen.append(live.record(who)))
             reader.start()
             reader.join(timeout=30)
@@ -398,7 +364,7 @@ def test_records_and_stats_are_read_while_a_day_is_simulated(
         assert not held, "a record waited for the day being simulated"
         assert seen == [before] and before["day"] == 3
         stats = live.stats()  # computed once for the day...
-        with live.state.write():  # ...and served while the next is simulated
+        with live.locks.state.write():  # ...and served while the next is simulated
             reader = threading.Thread(target=lambda: seen.append(live.stats()))
             reader.start()
             reader.join(timeout=30)
@@ -433,12 +399,12 @@ def test_a_decision_during_an_advance_catches_up(tmp_path: Path, scenario: Scena
         assert job.thread is not None
         job.thread.join()
         b.advance(15)
-        assert a.day == b.day == 25 and _differences(a.city, b.city) == []
+        assert a.day == b.day == 25 and city_differences(a.city, b.city) == []
     finally:
         a.close()
     again = LiveCity(tmp_path / "a")  # and a restart reads the same city back
     try:
-        assert _differences(again.city, b.city) == []
+        assert city_differences(again.city, b.city) == []
     finally:
         again.close()
         b.close()
@@ -468,7 +434,7 @@ def test_a_day_that_fails_half_way_is_dropped(
         monkeypatch.undo()
         a.advance(6)
         b.advance(12)
-        assert _differences(a.city, b.city) == []
+        assert city_differences(a.city, b.city) == []
         ledger = "SELECT * FROM ledger_rows ORDER BY ALL"
         assert a.store.con.execute(ledger).fetchall() == b.store.con.execute(ledger).fetchall()
     finally:
@@ -559,7 +525,7 @@ def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
 ) -> None:
     live = LiveCity(tmp_path / "l", scenario, seed=4, snapshot_every=5)
     live.advance(12)
-    before = _state(live.city)
+    before = city_state(live.city)
     latest = max((live.folder / "snapshots").glob("day-00010-*.city"))
     live.close()
     city = pickle.loads(latest.read_bytes())
@@ -567,6 +533,61 @@ def test_a_snapshot_of_another_layout_is_passed_over_for_an_older_one(
     latest.write_bytes(pickle.dumps(city))
     again = LiveCity(tmp_path / "l")
     try:
-        assert again.day == 12 and _state(again.city) == before  # from day 5's snapshot
+        assert again.day == 12 and city_state(again.city) == before  # from day 5's snapshot
     finally:
         again.close()
+
+
+def test_an_event_is_appealed_at_most_three_times(tmp_path: Path, scenario: Scenario) -> None:
+    """A rejected appeal can be made again, but not without end: the fourth is refused with
+    the appeals before it named."""
+    from xinyong.service.appeals import MAX_APPEALS
+
+    live = LiveCity(tmp_path / "m", scenario, seed=1)
+    try:
+        who, event, filed = _appealed(live, 2)
+        for _ in range(MAX_APPEALS - 1):
+            live.decide_appeal(filed["appeal"], uphold=False)
+            filed = live.file_appeal(who, event["event"], "again, with a better reason")
+        live.decide_appeal(filed["appeal"], uphold=False)
+        with pytest.raises(LiveError, match=f"appealed {MAX_APPEALS} times") as refused:
+            live.file_appeal(who, event["event"], "and again")
+        assert refused.value.status == 409
+    finally:
+        live.close()
+
+
+def test_an_appeal_replays_submissions_in_the_order_the_city_met_them(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """A re-simulation meets a day's submitted events in the order the city first met them
+    (the order stored), not by receipt time and client id: an upheld appeal rewrites the
+    day's ledger with the submitted rows in their first order (the fault harness found
+    this: seed 2)."""
+    live = LiveCity(tmp_path / "o", scenario, seed=3)
+    try:
+        pop = live.city.population
+        assert pop is not None
+        adults = [int(c) for c in np.flatnonzero(pop.age >= 30)[3:7]]
+        who = adults[0]
+        ids = ["z-late", "a-early", "m-middle", "b-second"]
+        live.submit(  # one batch, its ids out of their sorted order
+            [Submission(cid, c, "jaywalking") for cid, c in zip(ids, adults, strict=True)], "cam"
+        )
+        live.submit([Submission("x1", who, SEVERE)], "court")
+        live.advance(2)
+        submitted = (
+            "SELECT subject FROM ledger_rows WHERE day = 0 AND operator = 0 AND flags & 8 != 0 "
+            "AND behaviour = ? ORDER BY rowid"
+        )
+        jaywalking = live.behaviours.index("jaywalking")
+        before = live.store.con.execute(submitted, [jaywalking]).fetchall()
+        assert [r[0] for r in before] == adults  # as met, not by client id
+        event = next(
+            e for e in live.record(who)["operators"][0]["ledger"] if e["behaviour"] == SEVERE
+        )
+        appeal = live.file_appeal(who, event["event"], "not me")
+        live.decide_appeal(appeal["appeal"], uphold=True)  # day 0 re-simulated and rewritten
+        assert live.store.con.execute(submitted, [jaywalking]).fetchall() == before
+    finally:
+        live.close()

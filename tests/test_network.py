@@ -76,7 +76,7 @@ def test_low_score_contacts_pull_the_provider_score_down() -> None:
         return contacts_pull(day, c.operators, c.network, names, 0)
 
     assert pull(10) == []  # not a day the circle is read
-    assert len(pull(29)[0]) == 0  # nobody's friends score poor yet
+    assert len(pull(29)[0]) == 0  # nobody's friends score below good yet
     adults = np.flatnonzero(provider.covered)
     poor = adults[: adults.size // 2]
     provider.standing.score[poor] = 400
@@ -84,8 +84,10 @@ def test_low_score_contacts_pull_the_provider_score_down() -> None:
     assert len(pulled) > 0
     who = pulled.subject
     assert provider.covered[who].all()
-    low = provider.standing.score < 550
-    assert (c.network.share_with(who, low) >= 0.5).all()
+    spec = provider.scheme.contacts_pull
+    assert spec is not None and spec.below == 600  # below "good": fair or poor
+    low = provider.standing.score < spec.below
+    assert (c.network.share_with(who, low) >= spec.share).all()
     # The provider scores every one of them: 5 points off each.
     assert provider.keep(pulled.local(0)).all()
     assert (provider.points[pulled.behaviour] == -5).all()
@@ -106,3 +108,14 @@ def test_a_blacklisted_friend_makes_a_citizen_careful() -> None:
     effects.black[10] = False  # released
     effects.responses.contacts_flipped(np.array([10]))
     assert effects.responses._factor(0, friend) == pytest.approx(alone)
+
+
+def test_the_connections_factor_fires_at_default_settings() -> None:
+    """The provider's "connections" factor acts in a default run: over a year, some adults'
+    circles sink below "good" (a threshold at "poor" alone never fired)."""
+    with xinyong.simulate("rongcheng", citizens=10_000, days=365, seed=1) as run:
+        pulled = run.query(
+            "SELECT count(*) AS n FROM ledger JOIN behaviours USING (behaviour) "
+            "WHERE name = 'low_score_contacts'"
+        )["n"][0]
+    assert pulled > 0

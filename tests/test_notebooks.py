@@ -12,6 +12,7 @@ import xinyong
 from xinyong.model.gates import Decision
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PLOTLY = "application/vnd.plotly.v1+json"  # how a Plotly figure shows in a notebook
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.ipynb")))
@@ -22,6 +23,13 @@ def test_example_notebook_runs(name: str) -> None:
     ).execute()
     outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    plots = [o for o in outputs if PLOTLY in o.get("data", {})]
+    assert plots, "the notebook shows no plot"  # issue 25: none of the three did
+    assert all(o["data"][PLOTLY]["data"] for o in plots)  # each with something drawn
+    words = " ".join(
+        "".join(cell.source) for cell in book.cells if cell.cell_type == "markdown"
+    ).lower()
+    assert "face recognition" not in words and "face-recognition" not in words
     if name == "citizens_story":  # the run, the explanation and a decision show as HTML
         shown = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
         assert any("Run 'rongcheng'" in h for h in shown)
@@ -41,3 +49,30 @@ def test_a_run_and_an_explanation_show_short_html() -> None:
 def test_a_decision_shows_its_action_and_reason() -> None:
     page = Decision("rail", 7, "deny", ("On the blacklist 'debtors'.",))._repr_html_()
     assert "DENY" in page and "rail" in page and "debtors" in page
+
+
+def test_a_run_and_an_experiment_give_their_reports_plots() -> None:
+    """``run.plot(NAME)`` is the report's figure of that title, ``run.plot()`` all of them
+    (shown one after another); a name that is no plot's says which are."""
+    from xinyong.views.figures import city_figures, run_data
+
+    with xinyong.simulate("reference", citizens=500, days=30, seed=1) as run:
+        report = dict(city_figures(run_data(run)))
+        plots = run.plot()
+        assert list(plots) == list(report)
+        assert run.plot("listed over time") == report["Listed over time"]
+        with pytest.raises(KeyError, match="Listed over time"):
+            run.plot("no such plot")
+    design = {
+        "scenario": "reference",
+        "citizens": 400,
+        "days": 20,
+        "seeds": [1, 2],
+        "metrics": ["wrongly_graded", "mean_score"],
+        "arms": [{"name": "a"}, {"name": "b", "set": {"sensors.camera.misidentify": 0.05}}],
+    }
+    figures = xinyong.experiment(design).plot()
+    assert list(figures) == [
+        "wrongly_graded: difference from a",
+        "mean_score: difference from a",
+    ]

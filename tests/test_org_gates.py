@@ -133,3 +133,39 @@ def test_wrongful_refusals_of_companies_are_counted_against_the_counterfactual()
     assert harms["ever_wrongly_blacklisted"] >= harms["wrongly_blacklisted"]
     denied = s["org_gate_decisions"]["tender"].get("deny", 0)
     assert 0 < s["org_wrongly_denied"] <= denied
+
+
+def test_the_corporate_scenario_s_score_acts_at_the_companies_gates() -> None:
+    import xinyong
+
+    with xinyong.simulate("corporate", citizens=20_000, days=365, seed=1) as run:
+        decided = run.summary["org_gate_decisions"]
+        assert decided["public_tender"].get("priority", 0) > 0  # grade A wins tenders
+        assert decided["public_tender"].get("deny", 0) > 0  # the blacklisted do not
+        assert decided["org_bank_loan"].get("discount", 0) > 0
+        listed = run.query(
+            "SELECT subject FROM standings WHERE operator = 0 AND listed ORDER BY 1 LIMIT 1"
+        )
+        org = int(listed.subject[0])
+        tender = run.gate_company("public_tender", org)
+        assert tender.action == "deny"
+        assert "The organisation is blacklisted: No public tenders or procurement." in (
+            tender.reasons
+        )
+        top = run.query(
+            "SELECT subject FROM standings WHERE operator = 0 AND grade = 'A' ORDER BY 1 LIMIT 1"
+        )
+        win = run.gate_company("public_tender", int(top.subject[0]))
+        assert win.action == "priority" and "Corporate grade A under 'corporate'" in win.text
+        plain = run.query(
+            "SELECT s.subject FROM standings s JOIN organisations o ON o.organisation = s.subject "
+            "WHERE s.operator = 0 AND s.grade = 'B' AND o.legal_rep NOT IN "
+            "(SELECT subject FROM memberships WHERE operator = 1) ORDER BY 1 LIMIT 1"
+        )
+        allowed = run.gate_company("subsidy", int(plain.subject[0]))
+        assert allowed.action == "allow" and allowed.text == (
+            "No rule of this service applies. Checked: the organisation is on no blacklist; "
+            "its legal representative is not listed as a dishonest judgment debtor."
+        )
+        with pytest.raises(KeyError, match="unknown organisation service 'rail'; services: public"):
+            run.gate_company("rail", org)

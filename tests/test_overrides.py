@@ -138,7 +138,7 @@ def test_chilling_reports_counts_and_an_exact_interval() -> None:
     hi_share = 1 / (1 + 1 / (1 + rare["hi"]))
     assert binom.sf(2, 10, lo_share) == pytest.approx(0.025, abs=1e-3)
     assert binom.cdf(3, 10, hi_share) == pytest.approx(0.025, abs=1e-3)
-    assert chilling_text(rare).startswith("3 vs 7 (rare")
+    assert chilling_text(rare).startswith("rare: [")  # the counts stand beside it, named
     assert chilling_text(d["common"]).startswith("-5.0% [")
     assert d["common"]["lo"] < -0.05 < d["common"]["hi"] < 0
 

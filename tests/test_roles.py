@@ -218,7 +218,7 @@ def test_writes_queued_behind_a_long_write_leave_the_readers_threads(tmp_path: P
             TestClient(served_app(live, Keyring.from_env(KEYS))) as client,
             ThreadPoolExecutor(max_workers=2 * REQUEST_THREADS) as pool,
         ):
-            with live.writer:
+            with live.locks.writer:
                 queued = [
                     pool.submit(
                         client.post,

@@ -103,9 +103,13 @@ def test_xiamen_perks_follow_the_score_and_name_the_operator() -> None:
     assert low.text == "Score 540 under 'xiamen' (at least 530): Park now, pay later."
     high = gates.decide("parking", status, 1)
     assert high.action == "priority" and len(high.reasons) == 2  # perks add up
-    assert gates.decide("parking", status, 5).text == "Allowed."  # 500: below the first perk
+    below = gates.decide("parking", status, 5)  # 500: below the first perk
+    assert below.text.endswith(
+        "Checked: score 500 under 'xiamen' (at least 530 or at least 650 act)."
+    )
     # A Suzhou resident with 900 Xiamen points is not Xiamen's to reward.
-    assert gates.decide("parking", status, 2).text == "Allowed."
+    elsewhere = gates.decide("parking", status, 2)
+    assert elsewhere.action == "allow" and "not covered by 'xiamen'" in elsewhere.text
     codes, _ = gates.decide_many("parking", status, np.arange(6))
     assert codes.tolist() == [1, 3, 0, 0, 0, 0]
 
@@ -119,7 +123,9 @@ def test_a_suzhou_citizen_graded_a_gets_a_free_gym() -> None:
 def test_a_rule_of_a_scheme_nobody_runs_is_idle() -> None:
     status = _status()
     status.schemes.pop("pilot-city")
-    assert _gates().decide("gym", status, 2).text == "Allowed."
+    idle = _gates().decide("gym", status, 2)
+    assert idle.action == "allow"
+    assert idle.text == "No rule of the joint table acts at this service here."
 
 
 def test_children_of_model_citizens_get_school_priority_and_adults_are_not_eligible() -> None:
@@ -128,10 +134,9 @@ def test_children_of_model_citizens_get_school_priority_and_adults_are_not_eligi
     assert child.action == "priority"
     assert child.text == "A parent is listed as a model citizen: Priority for school admissions."
     adult = gates.decide("school", status, 4)  # the red-listed parent herself, aged 37
-    assert not adult.eligible and adult.action == "allow"
-    assert adult.text == (
-        "Not eligible: A place at a good school is for ages 6 to 17; this citizen is 37."
-    )
+    assert not adult.eligible and adult.action == "allow" and adult.label == "not eligible"
+    assert adult.text == "A place at a good school is for ages 6 to 17; this citizen is 37."
+    assert str(adult).startswith("school: NOT ELIGIBLE. ")
 
 
 def test_private_employers_see_the_blacklist() -> None:
@@ -204,3 +209,30 @@ def test_citizens_just_below_a_perk_reach_for_it() -> None:
     assert not effects.responses._near_perk(child)[0]  # not scored, no perk to reach for
     factor = effects.responses._factor(0, adults)
     assert factor[0] == pytest.approx(0.5 * factor[2])
+
+
+def test_the_pilot_citys_published_consequences_act() -> None:
+    """Seed 002: high scores get a free gym, cheaper transport and shorter hospital waits;
+    low scores "may face restrictions to their travel and public service access"."""
+    with xinyong.simulate("pilot-city", citizens=4000, days=365, seed=1) as run:
+        decided = run.summary["gate_decisions"]
+        assert decided["gym"].get("waive", 0) > 0
+        for service in ("rail", "air", "social_services"):
+            assert decided[service].get("restrict", 0) > 0, service
+        low = run.query(
+            "SELECT p.citizen FROM population p JOIN standings s ON s.subject = p.citizen "
+            "WHERE s.operator = 0 AND s.grade = 'C' AND p.age >= 18 ORDER BY 1 LIMIT 1"
+        )
+        rail = run.gate("rail", int(low.citizen[0]))
+        assert rail.action == "restrict"
+        assert rail.text == "Restricted: Grade C under 'city': Travel restricted (low score)."
+
+
+def test_a_suzhou_resident_with_a_low_score_is_restricted_in_the_nation() -> None:
+    from xinyong.scenario import load_scenario
+
+    nation = load_scenario("nation")
+    rules = [r for r in nation.consequences.rules if r.scheme == "pilot-city"]
+    low = {r.service for r in rules if r.action == "restrict"}
+    assert low == {"rail", "air", "social_services"}
+    assert all(set(r.grades) == {"C", "D", "listed"} for r in rules if r.action == "restrict")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -20,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 import xinyong
 from xinyong.records.ledger import replay
-from xinyong.service.live import LiveCity
+from xinyong.service.live import LiveCity, LiveError
 
 SOURCES = Path(xinyong.__file__).parents[1]  # the sources under test, for a subprocess
 ADMIN, ANALYST, CAMERA, RAIL, CITIZEN5 = (
@@ -91,7 +93,7 @@ def test_bad_input_is_refused_with_the_field(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "citizen", ["NaN", "Infinity", "-Infinity", "1e400", '"5"', "true", "5.0", "null"]
+    "citizen", ["NaN", "Infinity", "-Infinity", "1e400", '"5"', "true", "5.5", "null"]
 )
 def test_a_citizen_is_a_whole_number_and_nothing_else(server: Server, citizen: str) -> None:
     body = f'{{"client_id": "n1", "citizen": {citizen}, "behaviour": "jaywalking"}}'
@@ -100,6 +102,42 @@ def test_a_citizen_is_a_whole_number_and_nothing_else(server: Server, citizen: s
     )
     assert reply.status_code == 422, reply.text
     assert reply.json()["detail"][0]["loc"] == ["body", "citizen"]
+
+
+def test_a_whole_number_written_with_a_point_is_that_number(server: Server) -> None:
+    """JSON Schema's integer, which the OpenAPI schema says, admits 5.0: so does the server."""
+    body = '{"client_id": "w5", "citizen": 5.0, "behaviour": "jaywalking"}'
+    reply = httpx.post(
+        f"{server.url}/events", content=body, headers={**ADMIN, "content-type": "application/json"}
+    )
+    assert reply.status_code == 200 and reply.json()["status"] == "accepted", reply.text
+    assert any(
+        p["client_id"] == "w5"
+        for p in httpx.get(f"{server.url}/citizens/5", headers=ADMIN).json()["pending"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (
+            '{"client_id": "d1", "citizen": 1, "citizen": 2, "behaviour": "jaywalking"}',
+            ["body", "citizen"],
+        ),
+        (b'{"client_id": "d2", "citizen": 1, "behaviour": "jaywalking\xff"}', ["body"]),
+        ("[" * 100_000 + "]" * 100_000, ["body"]),
+    ],
+    ids=["duplicate-key", "not-utf8", "deep"],
+)
+def test_a_body_that_cannot_be_read_whole_is_a_422_saying_where(
+    server: Server, body: str | bytes, loc: list[str]
+) -> None:
+    reply = httpx.post(
+        f"{server.url}/events", content=body, headers={**ADMIN, "content-type": "application/json"}
+    )
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"][0]["loc"] == loc
+    assert "d1" not in str(httpx.get(f"{server.url}/citizens/1", headers=ADMIN).json()["pending"])
 
 
 def test_hostile_input_gets_a_4xx_that_names_the_field(server: Server) -> None:
@@ -114,7 +152,7 @@ def test_hostile_input_gets_a_4xx_that_names_the_field(server: Server) -> None:
     for path, body in (
         ("/appeals/1/decision", {"uphold": "yes"}),
         ("/advance", {"days": "1"}),
-        ("/advance", {"days": 1.0}),
+        ("/advance", {"days": 1.5}),
     ):
         assert httpx.post(url + path, json=body, headers=ADMIN).status_code == 422
     day = httpx.get(f"{url}/health").json()["day"]
@@ -188,6 +226,19 @@ def test_events_once_each_then_counted(server: Server) -> None:
     ]
     assert len(submitted) == 3
     assert city["score"] == city["replayed_score"]
+
+
+def test_a_batch_names_the_day_its_accepted_events_join(server: Server) -> None:
+    """A batch whose first event was stored on an earlier day (a duplicate) names the day
+    its accepted events join, not the duplicate's (the fault harness found this: seed 5)."""
+    url = server.url
+    first = {"client_id": "day-1", "citizen": 2, "behaviour": "jaywalking"}
+    old = httpx.post(f"{url}/events", json=first, headers=CAMERA).json()["day"]
+    httpx.post(f"{url}/advance", json={"days": 1, "wait": True}, headers=ADMIN)
+    batch = {"events": [first, {"client_id": "day-2", "citizen": 2, "behaviour": "jaywalking"}]}
+    reply = httpx.post(f"{url}/events/batch", json=batch, headers=CAMERA).json()
+    assert (reply["accepted"], reply["duplicate_ids"]) == (1, ["day-1"])
+    assert reply["day"] == old + 1 == httpx.get(f"{url}/health").json()["day"]
 
 
 def test_appeal_reverses_exactly(server: Server) -> None:
@@ -286,18 +337,6 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path, scenario_fi
         live.close()
 
 
-def _whole(value: object) -> object:
-    """Integers spelled as integers: schemathesis draws ``5.0`` for an OpenAPI 3.1 integer,
-    which the service refuses on purpose (a citizen id is a whole number, not a float)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole(v) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("key", [ADMIN, CITIZEN5, CAMERA], ids=["admin", "citizen", "collector"])
 def test_the_schema_holds(server: Server, key: dict[str, str]) -> None:
     """No 5xx, and every answer matches the OpenAPI schema, for any input it allows and the
@@ -313,7 +352,6 @@ def test_the_schema_holds(server: Server, key: dict[str, str]) -> None:
             max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def check(case: schemathesis.Case) -> None:
-            case.body = _whole(case.body)
             case.call_and_validate(headers=key)
 
         check()
@@ -341,6 +379,7 @@ def test_admin_loads_a_scenario_and_it_survives_a_restart(
         # The new city's schema lists its own behaviours.
         spec = httpx.get(f"{server.url}/openapi.json").json()
         assert "heroic_act" in str(spec["components"]["schemas"])
+        assert spec["info"]["version"] == xinyong.__version__  # /docs: the package's version
         # ... and the new city is served with its dashboard, as the first was.
         page = httpx.get(f"{server.url}/")
         assert page.status_code == 200 and "<html" in page.text.lower()
@@ -372,3 +411,161 @@ def test_the_api_does_not_import_the_dashboard() -> None:
         check=True,
     ).stdout.strip()
     assert found == "[]", f"importing xinyong.service.api loaded {found}"
+
+
+def test_slow_idle_and_surplus_connections_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection that sends nothing, one whose head trickles in, and one whose body
+    stalls are each answered 408 and closed at their deadline; past the bound on open
+    connections, a new one is answered 503; a prompt request is served throughout."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from xinyong.service import limits
+
+    monkeypatch.setattr(limits, "HEAD_SECONDS", 0.5)
+    monkeypatch.setattr(limits, "BODY_SECONDS", 0.5)
+    monkeypatch.setattr(limits, "MAX_CONNECTIONS", 8)
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while True:  # the whole body first
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app, port=port, http=limits.guarded_protocol(), timeout_keep_alive=1, log_level="error"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def answer(sock: socket.socket) -> bytes:
+        sock.settimeout(5)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+        return data
+
+    try:
+        silent = socket.create_connection(("127.0.0.1", port))
+        trickle = socket.create_connection(("127.0.0.1", port))
+        stalled = socket.create_connection(("127.0.0.1", port))
+        trickle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+        began = time.monotonic()
+        for _ in range(4):
+            time.sleep(0.2)
+            with contextlib.suppress(OSError):  # closed at its deadline
+                trickle.sendall(b"X")  # a byte at a time never completes the head
+        for sock in (silent, trickle, stalled):
+            assert answer(sock).startswith(b"HTTP/1.1 408 ")
+        assert time.monotonic() - began < 4
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+        time.sleep(0.1)
+        surplus = socket.create_connection(("127.0.0.1", port))
+        assert b" 503 " in answer(surplus).split(b"\r\n")[0]
+        for sock in held:
+            sock.close()
+        time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "ok"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _resident(pid: int) -> int:
+    """A process's resident memory, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_city_too_large_is_refused_before_it_is_built(
+    tmp_path: Path, scenario_file: Path
+) -> None:
+    """Under an address-space limit (``ulimit -v``), a nation of 10 million citizens for ten
+    years is refused at once with the memory it needs; the process keeps the memory it had,
+    and a small city then builds at once."""
+    import resource
+
+    server = Server(tmp_path / "base", scenario_file)
+    try:
+        status = Path(f"/proc/{server.proc.pid}/status").read_text()
+        size = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmSize:")
+        )
+        limit = size * 1024 + 3 * 2**30
+        resource.prlimit(server.proc.pid, resource.RLIMIT_AS, (limit, limit))
+        before = _resident(server.proc.pid)
+        began = time.monotonic()
+        huge = {"scenario": "nation", "citizens": 10_000_000, "days": 3650}
+        refused = httpx.post(f"{server.url}/scenario", json=huge, headers=ADMIN, timeout=120)
+        assert refused.status_code == 507, refused.text
+        detail = refused.json()["detail"]
+        assert "GiB of memory" in detail and "choose at most about" in detail
+        assert time.monotonic() - began < 60
+        assert _resident(server.proc.pid) - before < 100 * 2**20
+        assert not list((tmp_path / "base").glob("city-*"))  # nothing begun, nothing left
+        assert httpx.get(f"{server.url}/health").json()["scenario"] == "multi"
+        began = time.monotonic()
+        small = {"scenario": "reference", "citizens": 1000, "days": 30}
+        assert (
+            httpx.post(f"{server.url}/scenario", json=small, headers=ADMIN, timeout=60).json()[
+                "scenario"
+            ]
+            == "reference"
+        )
+        assert time.monotonic() - began < 30
+        assert _resident(server.proc.pid) - before < 100 * 2**20
+    finally:
+        server.stop()
+
+
+def test_a_city_that_fails_while_built_leaves_the_one_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that runs out of memory (an estimate too low) answers 507, leaves no folder,
+    gives its memory back, and the city served goes on."""
+    from xinyong.service import live
+    from xinyong.service import switch as switching
+    from xinyong.service.switch import Switch
+
+    first = LiveCity(tmp_path / "base", consequence_city(citizens=300, days=20), seed=1)
+    switch = Switch(tmp_path / "base", first, lambda city: None)  # type: ignore[arg-type,return-value]
+    city = live.City
+
+    def hungry(*args: Any, **kwargs: Any) -> Any:
+        taken = np.ones(600 * 2**20 // 8)  # touched: resident
+        assert taken.sum() > 0
+        raise MemoryError("out of memory while the city was built")
+
+    try:
+        before = _resident(os.getpid())
+        monkeypatch.setattr(switching, "needed_memory", lambda scenario, seed: 0)
+        monkeypatch.setattr(live, "City", hungry)
+        with pytest.raises(LiveError) as failed:
+            switch.load(xinyong.load_scenario("reference").with_sizes(citizens=1000), 0)
+        assert failed.value.status == 507 and "ran out of memory" in str(failed.value)
+        assert _resident(os.getpid()) - before < 100 * 2**20
+        assert switch.live is first and not list((tmp_path / "base").glob("city-*"))
+        monkeypatch.setattr(live, "City", city)
+        assert switch.load(xinyong.load_scenario("reference").with_sizes(citizens=1000), 0).day == 0
+    finally:
+        switch.live.close()
+        if switch.live is not first:
+            first.close()

@@ -46,3 +46,44 @@ def test_files_neither_listed_nor_pending_are_removed(tmp_path: Path) -> None:
     remove_unlisted(tmp_path, {"a.city"}, pending)
     assert sorted(p.name for p in where.iterdir()) == ["a.city"]
     remove_unlisted(tmp_path / "nowhere", set(), pending)  # no folder yet: nothing to do
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "unsealed"])
+def test_a_damaged_snapshot_is_refused_and_a_restart_takes_the_one_before(
+    tmp_path: Path, damage: str
+) -> None:
+    """A snapshot cut short, garbled on disk, or written without a seal is refused before it
+    is unpickled; a restart then takes the snapshot before it and re-simulates to the same
+    city (a garbled one was once served as a wrong city: the fault harness, seed 1)."""
+    import pickle
+
+    from helpers import city_differences, consequence_city
+
+    from xinyong.records.snapshots import read_snapshot
+    from xinyong.service.live import LiveCity
+
+    live = LiveCity(
+        tmp_path / "c", consequence_city(citizens=300, days=30), seed=2, snapshot_every=4
+    )
+    live.advance(9)
+    expected = live.city
+    latest = live.store.con.execute(
+        "SELECT file FROM live_snapshots ORDER BY day DESC LIMIT 1"
+    ).fetchall()[0][0]
+    live.close()
+    path = tmp_path / "c" / SNAPSHOTS / latest
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbled":
+        middle = len(data) // 2
+        path.write_bytes(data[:middle] + bytes(64) + data[middle + 64 :])
+    else:
+        path.write_bytes(pickle.dumps(read_snapshot(tmp_path / "c", latest)))
+    with pytest.raises(ValueError, match="cannot be read"):
+        read_snapshot(tmp_path / "c", latest)
+    again = LiveCity(tmp_path / "c")
+    try:
+        assert again.day == 9 and city_differences(again.city, expected) == []
+    finally:
+        again.close()

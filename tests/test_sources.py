@@ -18,9 +18,11 @@ README = PACKAGE.parents[1] / "README.md"
 
 def _sources(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "source" and isinstance(v, str)] + [
-            s for v in node.values() for s in _sources(v)
-        ]
+        own = [v for k, v in node.items() if k == "source" and isinstance(v, str)]
+        each = node.get("sources")  # a scenario's sources of its top-level values
+        if isinstance(each, dict):
+            own += [v for v in each.values() if isinstance(v, str)]
+        return own + [s for v in node.values() for s in _sources(v)]
     if isinstance(node, list):
         return [s for v in node for s in _sources(v)]
     return []

@@ -157,7 +157,7 @@ def test_resume_says_what_it_needs(tmp_path: Path) -> None:
     scenario = xinyong.load_scenario("reference").with_sizes(citizens=500, days=5)
     with pytest.raises(xinyong.RunError, match="only a run on Ray workers checkpoints"):
         xinyong.simulate(scenario, out=tmp_path, resume=True)
-    with pytest.raises(xinyong.RunError, match="no complete checkpoint of a 2-worker run"):
+    with pytest.raises(xinyong.RunError, match="no whole checkpoint of a 2-worker run"):
         xinyong.simulate(scenario, workers=2, out=tmp_path, resume=True)
 
 

@@ -12,12 +12,14 @@ The main entry points, for notebooks and scripts:
     >>> fit = xinyong.calibrate("history", hours=1)  # doctest: +SKIP
     >>> fit.table(); fit.plot()                      # doctest: +SKIP
 
-In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
-``xinyong.views.figures.city_figures(xinyong.views.figures.run_data(run))`` gives the
-report's Plotly figures (plotly is installed with xinyong; matplotlib is not needed).
+In a notebook a run, an explanation and a gate decision show as short HTML, and
+``run.plot("scores")`` (or ``run.plot()`` for all of them) and ``experiment.plot()`` show the
+report's Plotly figures inline (plotly is installed with xinyong; matplotlib is not needed).
 
 Every population is synthetic; xinyong reads no data about real people.
 """
+
+from importlib.metadata import PackageNotFoundError, version
 
 from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
 from xinyong.records.simulation import simulate
@@ -26,7 +28,7 @@ from xinyong.studies.experiments import Experiment, experiment
 from xinyong.studies.fit import Fit, calibrate
 from xinyong.views import register as _register_views
 
-_register_views()  # how runs, explanations and decisions show, and the progress bar (the views')
+_register_views()  # how runs, explanations and decisions show, their plots, the progress bar
 
 __all__ = [
     "Experiment",
@@ -43,4 +45,7 @@ __all__ = [
     "open_run",
     "simulate",
 ]
-__version__ = "0.1.0"
+try:  # one version, pyproject.toml's, read from the installed package's metadata
+    __version__ = version("xinyong")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

@@ -57,13 +57,12 @@ def _odds(share: float) -> float:
 
 
 def chilling_text(row: dict[str, Any]) -> str:
-    """One behaviour's change in words: a percentage with its interval, or, for a rare one,
-    the counts and the interval of the change."""
+    """One behaviour's change in the city against its twin: a percentage with its interval,
+    or, for a rare one (fewer than :data:`RARE` events in the two), the interval alone."""
     interval = f"[{row['lo']:+.1%}, {row['hi']:+.1%}]"
-    counts = f"{row['with']:,} vs {row['without']:,}"
     if row["with"] + row["without"] < RARE:
-        return f"{counts} (rare: change {interval})"
-    return f"{row['change']:+.1%} {interval} ({counts})"
+        return f"rare: {interval}"
+    return f"{row['change']:+.1%} {interval}"
 
 
 def _clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:

@@ -342,11 +342,14 @@ class City:
                 today.dismissed_any[np.flatnonzero(keep) if keep is not None else slice(None)] |= (
                     counted
                 )
-            today.kept.append(Kept(mine, ours, dismissed, withdrawn))
+            lost = op.unscored(today.local[op.subject])
+            unscored = events[op.subject].where(lost) if lost is not None and lost.any() else None
+            today.kept.append(Kept(mine, ours, dismissed, withdrawn, unscored))
         today.handled["assessment"] = today.handled["ledger"] = sum(len(k.mine) for k in today.kept)
 
     def _ledger(self, today: Today) -> None:
-        """4. Every operator's events go to the ledger, dismissed and withdrawn ones flagged."""
+        """4. Every operator's events go to the ledger, dismissed and withdrawn ones flagged, and
+        those misattributed to subjects it does not score (flagged unscored)."""
         if self.ledger is None:
             return
         for op, kept in zip(self.operators, today.kept, strict=True):
@@ -358,6 +361,12 @@ class City:
                 kept.dismissed,
                 kept.withdrawn,
             )
+            if kept.unscored is not None:  # not counted; the error-free score credits the actor
+                lost = kept.unscored
+                none = np.zeros(len(lost), dtype=bool)
+                self.ledger.append(
+                    today.day, op.index, lost, op.points[lost.behaviour], none, unscored=True
+                )
 
     def _scoring(self, today: Today) -> None:
         """5. Each operator scores its counted events (the counterfactual starts on the

@@ -77,12 +77,15 @@ class Plan:
 @dataclass(slots=True)
 class Kept:
     """One operator's events today: those it scores (``mine``: city-wide ids; ``ours``: this
-    city's column numbers), which its review dismissed, which were withdrawn on appeal."""
+    city's column numbers), which its review dismissed, which were withdrawn on appeal, and
+    those misattributed to subjects it does not score (``unscored``, city-wide ids: ledgered,
+    not counted)."""
 
     mine: Events
     ours: Events
     dismissed: np.ndarray
     withdrawn: np.ndarray | None
+    unscored: Events | None = None
 
 
 @dataclass(slots=True)

@@ -14,7 +14,6 @@ runs the blocks one after another in one process; :mod:`xinyong.engine.workers` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +27,7 @@ from xinyong.engine.tally import Tally
 from xinyong.engine.twin import twin_occurrences
 from xinyong.model.population import generate_population
 from xinyong.model.sensors import Events
+from xinyong.primitives.sealed import read_sealed, write_sealed
 from xinyong.primitives.streams import Streams
 from xinyong.scenario import Scenario
 
@@ -108,7 +108,8 @@ class BlockRun:
         if checkpoint is None:
             self.city = City(scenario, seed, None, block=blocks_[index], threads=threads)
         else:  # resume: the city as it was at the checkpoint, its ledger cut back to match
-            self.city = _unpickle(Path(checkpoint).read_bytes())
+            with read_sealed(Path(checkpoint)) as f:
+                self.city = _unpickle(f.read())  # the seal after the pickle is not read
             if records is not None:
                 records.resume(self.city.day)
         if records is not None:
@@ -121,9 +122,8 @@ class BlockRun:
             self.city.ledger.flush()
         if self.records is not None:
             self.records.close()
-        tmp = Path(path + ".tmp")
-        tmp.write_bytes(_pickle(self.city))
-        os.replace(tmp, path)
+        data = _pickle(self.city)
+        write_sealed(Path(path), lambda f: f.write(data))  # whole, or refused on resume
         return self.city.day
 
     def observe(self) -> tuple[dict[str, Events], ...]:

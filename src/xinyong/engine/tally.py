@@ -167,22 +167,66 @@ def _about(scenario: Scenario, first: str, covered: int) -> dict[str, str]:
     return {
         "mean_score": f"mean score under {scheme}",
         "grade_shares": f"share of those covered by {scheme} in each grade",
-        "listed_share": f"share of those covered by {scheme} listed with its grade "
-        f"{op.scheme.listed_grade} (the reference benchmark's listing)",
+        "listed_share": f"share of those covered by {scheme} on its own listing, with its "
+        f"grade {op.scheme.listed_grade} (blacklisted_share counts the blacklists)",
         "ever_listed_share": f"share of those covered by {scheme} listed at least once",
         "wrongly_listed": f"covered by {scheme}, listed now, not listed error-free",
+        "counterfactual_listed_share": f"share of those covered by {scheme} the error-free "
+        f"system lists with its grade {op.scheme.listed_grade}",
         "blacklisted_share": f"share of {citizens} on a blacklist that some service "
         f"honours: {lists}",
         "wrongly_blacklisted": f"of {citizens}, on such a blacklist now though the "
         "error-free system would not list them",
         "wrongly_missing": f"of {citizens}, on no such blacklist though the error-free "
         "system would list them",
+        "counterfactual_blacklisted_share": f"share of {citizens} the error-free system "
+        "would put on such a blacklist",
         "wrongly_graded": f"covered by {scheme}, grade differs from the error-free grade",
         "wrongly_downgraded": f"covered by {scheme}, grade worse than the error-free grade",
         "points_lost_to_errors": f"points under {scheme}: the sum over citizens of error-free "
         "score minus score, where positive",
         "grade_matrix": f"citizens covered by {scheme}: real grade → error-free grade",
     }
+
+
+#: What every other figure of a summary counts (the headlines' words name their scheme and
+#: lists: :func:`_about`). Every key a summary can hold has its words here or there; a test
+#: holds every built-in scenario's summary to it.
+_ABOUT_FIXED = {
+    "scenario": "the scenario's name",
+    "citizens": "synthetic citizens in the city",
+    "days": "days simulated",
+    "seed": "the seed of every random stream: the same seed gives the same run",
+    "events_occurred": "behaviours done, by citizens and organisations, whether seen or not "
+    "(events over the run)",
+    "events_recorded": "events a sensor or collector recorded (events over the run)",
+    "events_misattributed": "recorded events pinned on someone other than who did them",
+    "events_fabricated": "false reports filed by information collectors behind their quota",
+    "blacklisted": "citizens on a blacklist that some service honours (the count behind "
+    "blacklisted_share)",
+    "gate_decisions": "citizens' gate checks at the point of service, by service and answer",
+    "gate_denials": "gate checks that refused a citizen, over every service and day (a "
+    "citizen refused twice counts twice)",
+    "wrongly_denied": "refusals the error-free system would not have made that day",
+    "sanctions_applied": "restrictions and refusals, by service (gate checks)",
+    "rewards_given": "priorities, discounts and waivers, by service (gate checks)",
+    "children_affected": "children refused a service at least once because a parent is "
+    "blacklisted (children)",
+    "notices": "public notices shown about synthetic citizens, by kind",
+    "org_gate_decisions": "organisations' gate checks (tenders, loans, subsidies, licences, "
+    "market access, bonds), by service and answer",
+    "org_wrongly_denied": "organisations' refusals the error-free system would not have made",
+    "population": "the synthetic city: its households, organisations and children",
+    "operators": "per operator: whom it covers, mean score, grade shares, the error "
+    "figures, and each of its lists' members, share, ever listed, wrongly listed and "
+    "wrongly missing",
+    "chilling": "each behaviour's rate in the city against its twin (the same city and "
+    "seed where nothing acts on people), as a change: -0.05 is 5 % fewer",
+    "chilling_detail": "the chilling effect with both counts (city, twin) and a 95 % "
+    "interval on the change (Clopper-Pearson)",
+    "overrides": "fields of the scenario set for this run (--set PATH=VALUE)",
+    "wall_seconds": "seconds the whole run took on this machine (not simulated time)",
+}
 
 
 def _effects_summary(scenario: Scenario, e: dict[str, Any]) -> dict[str, Any]:
@@ -360,6 +404,10 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
             "the rules' dated changes, each in force from the start of its day (the scenario's "
             "timeline, and changes made while the city ran)"
         )
+    about = out["about"]
+    for key in [*out, "overrides", "wall_seconds"]:  # those two are added by the caller
+        if key in _ABOUT_FIXED:
+            about.setdefault(key, _ABOUT_FIXED[key])
     if tally.twin_daily is not None:
         names = [b.name for b in scenario.behaviours]
         with_ = tally.occurred_daily.sum(axis=0)
@@ -372,4 +420,5 @@ def summarize(scenario: Scenario, seed: int, days: int, tally: Tally) -> dict[st
         from xinyong.engine.chilling import chilling_detail  # with counts and intervals
 
         out["chilling_detail"] = chilling_detail(names, with_, without)
+        about.update({k: _ABOUT_FIXED[k] for k in ("chilling", "chilling_detail")})
     return out

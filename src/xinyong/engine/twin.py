@@ -17,7 +17,17 @@ from xinyong.engine.parts import Block
 from xinyong.scenario import Scenario
 from xinyong.scenario.timeline import behaviour_timeline
 
-__all__ = ["behaviour_twin", "keep_twin", "twin_occurrences"]
+__all__ = ["behaviour_twin", "has_twin", "keep_twin", "twin_occurrences"]
+
+
+def has_twin(scenario: Scenario) -> bool:
+    """Whether anything acts on the scenario's people, so that its runs have a twin city: a
+    response, or consequences that people on a list respond to (a listed response)."""
+    listed = scenario.listed_response
+    return scenario.response is not None or (
+        scenario.consequences is not None
+        and not (listed.negative == 1.0 and listed.positive == 1.0)
+    )
 
 
 def behaviour_twin(
@@ -36,11 +46,8 @@ def behaviour_twin(
     (:meth:`~xinyong.engine.city.City.behaviour_only`). With ``threads`` it uses a second
     core (its set-up's first draws, tomorrow's draws), as a city does.
     """
-    listed = scenario.listed_response
-    if scenario.response is None and (
-        scenario.consequences is None or (listed.negative == 1.0 and listed.positive == 1.0)
-    ):
-        return None  # nothing the system does reaches what people do: the twin would be the city
+    if not has_twin(scenario):
+        return None
     twin = City(
         scenario.model_copy(
             update={  # no network either: only responses read it

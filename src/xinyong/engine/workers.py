@@ -13,6 +13,7 @@ Ray is an optional extra: ``pip install 'xinyong[ray]'``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections import deque
@@ -23,12 +24,14 @@ from typing import Any
 from xinyong.engine.cluster import connect, deal
 from xinyong.engine.split import BlockRecords, BlockRun, blocks, sum_tallies
 from xinyong.engine.tally import Tally
+from xinyong.primitives.sealed import is_sealed
 from xinyong.scenario import Scenario
 
 __all__ = ["BlockWorker", "WorkerError", "latest_checkpoint", "require_ray", "run_on_ray"]
 
 
 _AHEAD = 4  # days the driver lets the workers run ahead of what it has seen finish
+_CHECKPOINT = re.compile(r"day-(\d+)-block-(\d+)\.pkl")  # a block's checkpoint file
 
 
 class WorkerError(RuntimeError):
@@ -74,14 +77,22 @@ class BlockWorker:
 
 
 def latest_checkpoint(folder: Path | None, workers: int) -> int | None:
-    """The day of a run folder's latest complete checkpoint for this many workers, if any."""
-    if folder is None:
+    """The day of a run folder's latest whole checkpoint for this many workers, if any: every
+    block's file of that day there and sealed whole (so a checkpoint torn by a crash, or
+    damaged on disk since, is passed over for the one before, which gives the same run)."""
+    if folder is None or not (folder / "blocks").is_dir():
         return None
-    marker = folder / "blocks" / "LATEST"
-    if not marker.exists():
-        return None
-    day, count = (int(x) for x in marker.read_text().split())
-    return day if count == workers else None
+    found: dict[int, set[int]] = {}
+    for path in (folder / "blocks").glob("day-*-block-*.pkl"):
+        match = _CHECKPOINT.fullmatch(path.name)
+        if match:
+            found.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
+    for day in sorted(found, reverse=True):
+        if found[day] == set(range(workers)) and all(
+            is_sealed(folder / "blocks" / f"day-{day}-block-{i}.pkl") for i in range(workers)
+        ):
+            return day
+    return None
 
 
 def require_ray() -> Any:

@@ -62,7 +62,7 @@ class LedgerWriter:
         self._sink = sink
         self._chunk_rows = chunk_rows
         self._buffer: list[
-            tuple[int | np.ndarray, int, Events, np.ndarray, np.ndarray, np.ndarray | None]
+            tuple[int | np.ndarray, int, Events, np.ndarray, np.ndarray, np.ndarray | None, bool]
         ] = []
         self._buffered = 0
         self._writer: Executor = (
@@ -80,12 +80,14 @@ class LedgerWriter:
         points: np.ndarray,
         dismissed: np.ndarray,
         withdrawn: np.ndarray | None = None,
+        unscored: bool = False,
     ) -> None:
         """Add one day's events as one operator received them, with its points (and which
         were withdrawn on appeal: they keep their place, flagged reversed). ``day`` may give
-        each event its own day (a warm start's events from before day 0)."""
+        each event its own day (a warm start's events from before day 0). ``unscored``: these
+        events name subjects the operator does not score, and are kept flagged so."""
         if len(events):
-            self._buffer.append((day, operator, events, points, dismissed, withdrawn))
+            self._buffer.append((day, operator, events, points, dismissed, withdrawn, unscored))
             self._buffered += len(events)
         if self._buffered >= self._chunk_rows:
             self._submit()
@@ -147,6 +149,7 @@ class LedgerWriter:
         flags |= flag(lambda p: p[4], LedgerFlag.DISMISSED)
         flags |= flag(lambda p: p[2].submitted, LedgerFlag.SUBMITTED)
         flags |= flag(lambda p: p[5], LedgerFlag.REVERSED)
+        flags |= flag(lambda p: np.full(len(p[2]), p[6]), LedgerFlag.UNSCORED)
         return {
             "day": column(lambda p: np.full(len(p[2]), p[0]), np.int32),
             "operator": column(lambda p: np.full(len(p[2]), p[1]), np.int16),

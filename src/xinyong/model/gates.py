@@ -12,7 +12,7 @@ counterfactual) and single questions from the CLI, the Python API and the HTTP s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +22,7 @@ from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.primitives.shown import Shown
 from xinyong.scenario import Consequences, SanctionRule
 
-__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "Grades", "ListView"]
+__all__ = ["ACTIONS", "Decision", "GateStatus", "Gates", "Grades", "ListView", "said_checked"]
 
 #: Per operator, a function giving the grade index of citizens, and the grade names.
 Grades = dict[str, tuple[Callable[[np.ndarray], np.ndarray], list[str]]]
@@ -125,19 +125,28 @@ class Decision(Shown):
     action: str
     reasons: tuple[str, ...]
     eligible: bool = True  # False: outside the service's age limits, the rules never ran
+    #: With no rule applying: what the rules of the service checked, and what they found.
+    checked: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The answer in a word or two: the action, or "not eligible" (the rules never ran)."""
+        return self.action if self.eligible else "not eligible"
 
     @property
     def text(self) -> str:
         """The answer in words, as the ticket office or the booking site would give it."""
         if not self.eligible:
-            return "Not eligible: " + " ".join(self.reasons)
+            return " ".join(self.reasons)
         if not self.reasons:
-            return "Allowed."
+            if not self.checked:
+                return "No rule of the joint table acts at this service here."
+            return f"No rule of this service applies. Checked: {'; '.join(self.checked)}."
         lead = {"deny": "You are discredited: ", "restrict": "Restricted: "}.get(self.action, "")
         return lead + " ".join(self.reasons)
 
     def __str__(self) -> str:
-        return f"{self.service}: {self.action.upper()}. {self.text}"
+        return f"{self.service}: {self.label.upper()}. {self.text}"
 
 
 class Gates:
@@ -280,7 +289,51 @@ class Gates:
         # A refusal or restriction speaks for itself; rewards add up.
         keep = (lambda code: code == best) if best >= GateAction.RESTRICT else (lambda code: True)
         reasons = tuple(reason for code, reason in matched if keep(code))
-        return Decision(service, citizen, ACTIONS[best], reasons)
+        checked: tuple[str, ...] = ()
+        if not reasons:  # an allowance says what was checked, and what was found
+            found = (self._checked(r, status, citizen) for r in self._rules[service])
+            checked = said_checked(f for f in found if f is not None)
+        return Decision(service, citizen, ACTIONS[best], reasons, checked=checked)
+
+    def _checked(
+        self, rule: SanctionRule, status: GateStatus, citizen: int
+    ) -> tuple[str, str | None] | None:
+        """A rule that does not apply to a citizen, as what it found and, for a grade or a
+        score, what the rule wants (:func:`said_checked` says them); None for a rule idle here
+        (its scheme runs nowhere in this city)."""
+
+        def title(name: str) -> str:
+            return next((v.title or v.name for v in status.lists if v.name == name), name)
+
+        if rule.grades is not None or rule.min_score is not None:
+            who = np.array([citizen])
+            wanted = (
+                f"at least {rule.min_score}"
+                if rule.min_score is not None
+                else "/".join(rule.grades or [])
+            )
+            ops = self.operators_of(rule, status)
+            for op in ops:
+                if not status.is_covered(op, who)[0]:
+                    continue
+                if rule.min_score is not None:
+                    return f"score {int(status.scores[op][citizen])} under '{op}'", wanted
+                grade_of, names = status.grades[op]
+                return f"grade {names[int(grade_of(who)[0])]} under '{op}'", wanted
+            if not ops:
+                return None
+            return f"not covered by {', '.join(repr(o) for o in ops)}", wanted
+        if rule.blacklisted:
+            return "on no blacklist", None
+        if rule.on_list is not None:
+            return f"not listed as {title(rule.on_list)}", None
+        if rule.red is not None:
+            return f"not listed as {title(rule.red)}", None
+        if rule.parent_blacklisted:
+            return "no blacklisted parent", None
+        if rule.parent_red is not None:
+            return f"no parent listed as {title(rule.parent_red)}", None
+        return "not the legal representative of a blacklisted company", None
 
     def _reason(self, rule: SanctionRule, status: GateStatus, citizen: int) -> str:
         what = rule.what[:1].upper() + rule.what[1:] + "."
@@ -326,6 +379,21 @@ class Gates:
                 verb = {"red": "listed as", "scheme": "listed with"}.get(view.kind, "listed as")
                 return f"{verb} {title} by '{view.operator}' since day {since}{until}."
         return ""
+
+
+def said_checked(found: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """What the rules of a service checked and found, once each, in the rules' order; the
+    grades or scores several rules act on follow the one finding they read (``grade B under
+    'city' (AAA/AA or C act)``)."""
+    wants: dict[str, list[str]] = {}
+    for what, wanted in found:
+        wants.setdefault(what, [])
+        if wanted is not None and wanted not in wants[what]:
+            wants[what].append(wanted)
+    return tuple(
+        f"{what} ({' or '.join(w)} {'acts' if len(w) == 1 else 'act'})" if w else what
+        for what, w in wants.items()
+    )
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,19 @@ class OperatorState:
             keep &= self.covered[events.subject]
         return keep
 
+    def unscored(self, events: Events) -> np.ndarray | None:
+        """Which events this operator would score but that a sensor misattributed to a subject
+        it does not cover (a child, a resident of another city): the real score loses them,
+        while the error-free one credits them to their actor, so the ledger keeps them, not
+        counted (None: the scheme covers every subject).
+
+        Args:
+            events: the day's events about this block's subjects, local ids.
+        """
+        if self.covered is None:
+            return None
+        return self._takes[events.behaviour] & ~self.covered[events.subject] & events.misattributed
+
     def assess(self, day: int, events: Events) -> np.ndarray:
         """Which events the authority dismisses on review (a boolean per event); the events
         name subjects and actors by their city-wide ids, which the review draws are addressed

@@ -16,12 +16,13 @@ another block.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from xinyong.model.behaviour import Behaviours
-from xinyong.model.gates import GateStatus
+from xinyong.model.gates import Decision, GateStatus, said_checked
 from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
@@ -31,7 +32,14 @@ if TYPE_CHECKING:
     from xinyong.model.operators import OperatorState
     from xinyong.model.population import Population
 
-__all__ = ["CORPORATE_HARMS", "OrganisationGates", "leads_blacklisted", "org_listed"]
+__all__ = [
+    "CORPORATE_HARMS",
+    "OrgStanding",
+    "OrganisationGates",
+    "leads_blacklisted",
+    "org_decision",
+    "org_listed",
+]
 
 #: The harms to organisations, as counted (they add up across blocks).
 CORPORATE_HARMS = (
@@ -113,6 +121,89 @@ class _LeadsBlacklisted:
         if rep.any():
             out[rep] = org_listed(self.operators, org[rep], self.counterfactual, True)
         return out
+
+
+@dataclass(frozen=True)
+class OrgStanding:
+    """One organisation as its gates see it, for a single question: whether it is on a
+    corporate listing or blacklist, its grade under each company operator, and its legal
+    representative's standing."""
+
+    organisation: int
+    listed: bool
+    grades: dict[str, str]  # company operator -> the organisation's grade under it
+    first: str  # the first company operator, which a rule names by default ("" if none)
+    rep: int  # its legal representative (citizen id in ``citizens``)
+    citizens: GateStatus | None  # the citizens' gate status (None: none to read)
+
+    def matches(self, rule: OrgRule) -> bool:
+        """Whether a rule of the organisations' table applies to this organisation."""
+        if rule.blacklisted:
+            return self.listed
+        who = np.array([self.rep])
+        if rule.rep_on_list is not None:
+            return self.citizens is not None and bool(self.citizens.on(rule.rep_on_list, who)[0])
+        if rule.rep_blacklisted:
+            return self.citizens is not None and bool(self.citizens.any_black(who)[0])
+        grade = self.grades.get(rule.operator or self.first)
+        return grade is not None and grade in (rule.grades or [])
+
+    def checked(self, rule: OrgRule) -> tuple[str, str | None]:
+        """A rule that does not apply, as what it found and, for a grade, what the rule
+        wants (:func:`~xinyong.model.gates.said_checked` says them)."""
+        if rule.blacklisted:
+            return "the organisation is on no blacklist", None
+        if rule.rep_blacklisted:
+            return "its legal representative is on no blacklist", None
+        if rule.rep_on_list is not None:
+            views = self.citizens.lists if self.citizens is not None else []
+            title = next(
+                (v.title or v.name for v in views if v.name == rule.rep_on_list), rule.rep_on_list
+            )
+            return f"its legal representative is not listed as {title}", None
+        op = rule.operator or self.first
+        grade = self.grades.get(op)
+        found = f"no corporate grade under '{op}'" if grade is None else f"corporate grade {grade}"
+        return f"{found} under '{op}'" if grade is not None else found, "/".join(rule.grades or [])
+
+
+def org_decision(
+    service: str,
+    org: int,
+    rules: list[OrgRule],
+    matches: Callable[[OrgRule], bool],
+    first: str,
+    checked: Callable[[OrgRule], tuple[str, str | None]] | None = None,
+) -> Decision:
+    """One organisation at one service: the strongest action of the rules that apply, and
+    their reasons in words (a refusal or restriction speaks for itself; rewards add up).
+
+    Args:
+        service: the organisations' service.
+        org: the organisation.
+        rules: the service's rules.
+        matches: whether a rule applies to the organisation.
+        first: the company operator a rule names by default.
+        checked: a rule that does not apply, as what it found and what it wants (for an
+            allowance to say why); None says nothing.
+    """
+    matched = [(ACTION_CODE[r.action], r) for r in rules if matches(r)]
+    best = max((code for code, _ in matched), default=0)
+    reasons = tuple(
+        _org_reason(r, first) for code, r in matched if code == best or best < GateAction.RESTRICT
+    )
+    found = said_checked(checked(r) for r in rules) if checked and not reasons else ()
+    return Decision(service, org, ACTIONS[best], reasons, checked=found)
+
+
+def _org_reason(rule: OrgRule, first: str) -> str:
+    why = {True: "The organisation is blacklisted:"}.get(rule.blacklisted, "")
+    if rule.rep_on_list is not None or rule.rep_blacklisted:
+        why = "Its legal representative is discredited:"
+    elif rule.grades is not None:
+        under = rule.operator or (f"the {rule.scheme} scheme" if rule.scheme else first)
+        why = f"Corporate grade {'/'.join(rule.grades)} under '{under}':"
+    return f"{why} {rule.what[:1].upper() + rule.what[1:]}."
 
 
 class OrganisationGates:
@@ -229,25 +320,14 @@ class OrganisationGates:
                 f"unknown organisation service '{service}'; services: {', '.join(self.services)}"
             )
         who = np.array([org])
-        matched = [
-            (ACTION_CODE[r.action], r)
-            for r in self._rules[service]
-            if self._matches(r, who, False)[0]
-        ]
-        best = max((code for code, _ in matched), default=0)
-        reasons = tuple(
-            self._reason(r) for code, r in matched if code == best or best < GateAction.RESTRICT
+        d = org_decision(
+            service,
+            org,
+            self._rules[service],
+            lambda rule: bool(self._matches(rule, who, False)[0]),
+            self._first,
         )
-        return ACTIONS[best], reasons
-
-    def _reason(self, rule: OrgRule) -> str:
-        why = {True: "The organisation is blacklisted:"}.get(rule.blacklisted, "")
-        if rule.rep_on_list is not None or rule.rep_blacklisted:
-            why = "Its legal representative is discredited:"
-        elif rule.grades is not None:
-            op = self._grading(rule)
-            why = f"Corporate grade {'/'.join(rule.grades)} under '{op.name if op else '-'}':"
-        return f"{why} {rule.what[:1].upper() + rule.what[1:]}."
+        return d.action, d.reasons
 
     # -- the day ---------------------------------------------------------------------------
 

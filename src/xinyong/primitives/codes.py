@@ -13,6 +13,8 @@ table                  code  label               meaning
                        4     dismissed           dismissed on the operator's review: not counted
                        8     submitted           submitted through the live city's API
                        16    reversed            withdrawn on appeal: kept, not counted
+                       32    unscored            misattributed to someone the scheme does not
+                                                 score (a child, say): kept, not counted
 ``ListingChange``      0     listed              put on the scheme's listing (its listed grade)
                        1     relisted            listed again while listed (term restarts)
                        2     released            the listing ended
@@ -77,6 +79,7 @@ class LedgerFlag(IntFlag):
     DISMISSED = 4
     SUBMITTED = 8
     REVERSED = 16
+    UNSCORED = 32
 
 
 #: Each flag's boolean column in the store's ``ledger`` view: its name in lower case.
@@ -89,10 +92,13 @@ _FLAG_MEANINGS = {
     LedgerFlag.DISMISSED: "dismissed on review; did not count",
     LedgerFlag.SUBMITTED: "submitted live by a collector",
     LedgerFlag.REVERSED: "reversed on appeal",
+    LedgerFlag.UNSCORED: "misattributed to someone the scheme does not score (a child, a "
+    "resident of another city); did not count, but the error-free score credits its actor",
 }
 
-#: Rows that do not count toward a score: dismissed on review, or reversed on appeal.
-NOT_COUNTED = LedgerFlag.DISMISSED | LedgerFlag.REVERSED
+#: Rows that do not count toward a score: dismissed on review, reversed on appeal, or about
+#: someone the scheme does not score.
+NOT_COUNTED = LedgerFlag.DISMISSED | LedgerFlag.REVERSED | LedgerFlag.UNSCORED
 
 
 def flag_meanings() -> dict[str, str]:

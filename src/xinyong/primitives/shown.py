@@ -1,5 +1,5 @@
-"""How the floors below the views show themselves, as the views say: a notebook's HTML and a
-simulation's progress bar.
+"""How the floors below the views show themselves, as the views say: a notebook's HTML, a
+run's or an experiment's plots (``run.plot(NAME)``), and a simulation's progress bar.
 
 A run, an explanation and a gate's decision show as short HTML in a notebook, and
 ``simulate(progress=True)`` shows a bar; both are the views' work (:mod:`xinyong.views.notebook`,
@@ -14,22 +14,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = [
-    "Bar",
-    "Shown",
-    "days_bar",
-    "figure_of",
-    "register_bar",
-    "register_figure",
-    "register_html",
-]
+__all__ = ["Bar", "Shown", "days_bar", "plots", "register_bar", "register_html", "register_plots"]
 
-#: A progress bar over days: ``bar(description, total)`` is a context yielding the callback
-#: called with the number of days done.
-Bar = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+#: A progress bar over days: ``bar(description, total, twin=...)`` is a context yielding the
+#: callback called with the number of days done (``twin``: a twin city is run after the last).
+Bar = Callable[..., AbstractContextManager[Callable[[int], None]]]
 
 _html: dict[type, Callable[[Any], str]] = {}
-_figures: dict[type, Callable[..., Any]] = {}
+_plots: dict[type, Callable[[Any, str | None], Any]] = {}
 _bar: list[Bar] = []  # the one registered, if any
 
 
@@ -39,23 +31,26 @@ def register_html(kind: type, render: Callable[[Any], str]) -> None:
     _html[kind] = render
 
 
-def register_figure(kind: type, draw: Callable[..., Any]) -> None:
-    """Draw the objects of class ``kind`` (and its subclasses) as ``draw`` does: their
-    ``plot()`` returns its Plotly figure."""
-    _figures[kind] = draw
+def register_plots(kind: type, figures: Callable[[Any, str | None], Any]) -> None:
+    """Give the objects of class ``kind`` their report's plots: ``figures(obj, name)`` is the
+    plot whose title starts with ``name``, or (None) all of them."""
+    _plots[kind] = figures
 
 
-def figure_of(obj: Any, *args: Any, **kwargs: Any) -> Any:
-    """The figure the views registered for ``obj``'s class.
+def plots(shown: Any, name: str | None = None) -> Any:
+    """The report's plots of ``shown`` (a run, an experiment), as its views registered them.
 
     Raises:
-        LookupError: none is registered (the views register them when xinyong is imported).
+        LookupError: none are registered for its class (import xinyong: its views do it).
     """
-    for kind in type(obj).__mro__:
-        draw = _figures.get(kind)
-        if draw is not None:
-            return draw(obj, *args, **kwargs)
-    raise LookupError(f"no figure is registered for {type(obj).__name__}: import xinyong")
+    for kind in type(shown).__mro__:
+        figures = _plots.get(kind)
+        if figures is not None:
+            return figures(shown, name)
+    raise LookupError(
+        f"no plots are registered for {type(shown).__name__}: import xinyong, whose views "
+        f"register them"
+    )
 
 
 def register_bar(bar: Bar) -> None:
@@ -63,15 +58,18 @@ def register_bar(bar: Bar) -> None:
     _bar[:] = [bar]
 
 
-def days_bar(description: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
-    """The registered progress bar over ``total`` days.
+def days_bar(
+    description: str, total: int, twin: bool = True
+) -> AbstractContextManager[Callable[[int], None]]:
+    """The registered progress bar over ``total`` days (``twin``: the run has a twin city to
+    run after its last day, which the bar then says).
 
     Raises:
         LookupError: no bar is registered (the views register one when xinyong is imported).
     """
     if not _bar:
         raise LookupError("no progress bar is registered: import xinyong, whose views register it")
-    return _bar[0](description, total)
+    return _bar[0](description, total, twin=twin)
 
 
 class Shown:

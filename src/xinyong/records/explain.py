@@ -19,7 +19,8 @@ from rich.text import Text
 
 from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
 from xinyong.primitives.shown import Shown
-from xinyong.scenario import Operator, Scenario, Scheme
+from xinyong.records.differences import CAUSES, account
+from xinyong.scenario import Operator, Scenario, Scheme, ScoreScale
 
 __all__ = ["Explanation", "event_notes", "explain_subject"]
 
@@ -27,6 +28,12 @@ __all__ = ["Explanation", "event_notes", "explain_subject"]
 _LISTED, _RELEASED = ListingChange.LISTED.label, ListingChange.RELEASED.label
 #: List changes that put a subject on a list, and those an event causes.
 _JOINED = (ListChange.LISTED.label, ListChange.OPENING_STOCK.label)
+#: List changes that put a subject on a list or take it off (the rest change a term).
+_ON = (*_JOINED, ListChange.ENTERED.label)
+_OFF = tuple(
+    c.label
+    for c in (ListChange.EXPIRED, ListChange.REPAIRED, ListChange.LEFT, ListChange.OBLIGATION_MET)
+)
 _BY_EVENT = (ListChange.LISTED.label, ListChange.EXTENDED.label)
 #: The cause in words of a list change no event caused.
 _CAUSES = {
@@ -40,8 +47,9 @@ _NOT_COUNTED = [column for flag, column in FLAG_COLUMNS.items() if flag & NOT_CO
 
 
 def _not_counted(events: pd.DataFrame) -> pd.Series:
-    """Per ledger row (with the ``ledger`` view's flag columns), whether it did not count."""
-    return events[_NOT_COUNTED].any(axis=1)
+    """Per ledger row (with the ``ledger`` view's flag columns), whether it did not count
+    (a run stored before a flag existed has no column for it)."""
+    return events[[c for c in _NOT_COUNTED if c in events]].any(axis=1)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,13 @@ class Explanation(Shown):
             ``wrongful`` (the error-free system made no such entry that day).
         memberships: the lists the citizen is on now, with since, until, repeats and whether
             the error-free system would list it too.
+        covered: whether the scheme scores the citizen at all (its age, its city).
+        differences: why the score differs from the error-free score: one row per cause
+            (:data:`xinyong.records.differences.CAUSES`) that moved it, with ``points``
+            (score − error-free score) and ``events``; they add up to the difference, but
+            for ``unaccounted`` points.
+        unaccounted: points of the difference the ledger does not account for (0; only a
+            run stored before every cause was kept has any).
     """
 
     citizen: int
@@ -88,6 +103,9 @@ class Explanation(Shown):
     others: tuple[Explanation, ...] = ()
     list_history: pd.DataFrame | None = None
     memberships: pd.DataFrame | None = None
+    covered: bool = True
+    differences: pd.DataFrame | None = None
+    unaccounted: int = 0
 
     @property
     def scheme(self) -> Scheme:
@@ -114,13 +132,22 @@ class Explanation(Shown):
             "days": self.days,
             "score": self.score,
             "grade": self.grade,
+            "covered": self.covered,
             "listed": self.listed,
             "listing_day": self.listing_day,
+            "blacklists": self.blacklists(),
+            "red_lists": [r.list for r in self._members() if r.kind != "black"],
             "counterfactual": {
                 "score": self.counterfactual_score,
                 "grade": self.counterfactual_grade,
                 "listed": self.counterfactual_listed,
+                "blacklists": self.blacklists(error_free=True),
             },
+            "differences": {
+                r.cause: {"points": int(r.points), "events": int(r.events)}
+                for r in self._differences().itertuples()
+            },
+            "unaccounted": self.unaccounted,
             "events": records(self.events),
             "blamed_on_others": records(self.blamed_on_others),
             "listings": records(self.listings),
@@ -130,9 +157,45 @@ class Explanation(Shown):
             "others": [o.to_dict() for o in self.others],
         }
 
+    def blacklists(self, error_free: bool = False) -> list[str]:
+        """The blacklists the subject is on now (``error_free``: would be on without errors).
+
+        Being on one is being listed, as the gates at the point of service say it, whether
+        or not the scheme's own listing (its grade, say D) holds the subject too."""
+        if not error_free:
+            return [r.list for r in self._members() if r.kind == "black"]
+        if self.list_history is None:
+            return []
+        black = {lst.name for lst in self.scheme.lists if lst.kind == "black"}
+        on: dict[str, bool] = {}
+        for r in self.list_history[self.list_history["counterfactual"]].itertuples():
+            if r.change in _ON or r.change in _OFF:
+                on[r.list] = r.change in _ON
+        return sorted(name for name, member in on.items() if member and name in black)
+
+    def _status(self, error_free: bool) -> str:
+        """Listed or not, as the gates say it: on the scheme's own listing (its grade, say D)
+        or on any of its blacklists."""
+        if self.scheme.listing is None and not self.scheme.lists:
+            return "no lists under this scheme"
+        listing = self.counterfactual_listed if error_free else self.listed
+        since = {} if error_free else {r.list: r.since for r in self._members()}
+        lists = [
+            name + (f" since day {since[name]}" if name in since else "")
+            for name in self.blacklists(error_free)
+        ]
+        own = f"with grade {self.scheme.listed_grade}"
+        if listing and not error_free:
+            own += f" since day {self.listing_day}"
+        if listing and lists:
+            return f"listed {own}, and on {', '.join(lists)}"
+        if listing:
+            return f"listed {own}"
+        if lists:
+            return f"listed on {', '.join(lists)} (not {own})"
+        return "not listed"
+
     def _headline(self) -> str:
-        status = f"listed since day {self.listing_day}" if self.listed else "not listed"
-        cf = "listed" if self.counterfactual_listed else "not listed"
         kind = "Citizen" if self.scheme.subject == "citizen" else "Organisation"
         who = f"{kind} {self.citizen}" + (f" ({self.name})" if self.name else "")
         under = (
@@ -140,14 +203,56 @@ class Explanation(Shown):
             if len(self.scenario.all_operators()) > 1
             else ""
         )
-        on = [r.list for r in self._members() if r.kind == "black"]
-        lists = f" On {', '.join(on)}." if on else ""
+        if not self.covered:
+            return (
+                f"{who} of '{self.scenario.name}'{under} after {self.days} days: not scored "
+                f"by this scheme (it covers {self._coverage()}); score {self.score} as it "
+                f"started."
+            )
+        red = [r.list for r in self._members() if r.kind != "black"]
+        rewards = f" On the red list {', '.join(red)}." if red else ""
         return (
             f"{who} of '{self.scenario.name}'{under} after {self.days} days: "
-            f"score {self.score}, grade {self.grade}, {status}.{lists}\n"
+            f"score {self.score}, grade {self.grade}, {self._status(False)}.{rewards}\n"
             f"Without errors: score {self.counterfactual_score}, grade "
-            f"{self.counterfactual_grade}, {cf}."
+            f"{self.counterfactual_grade}, {self._status(True)}."
         )
+
+    def _coverage(self) -> str:
+        age = getattr(self.scheme, "covers_min_age", None)
+        parts = [f"ages {age} and over"] if age else []
+        if self.operator.districts is not None:
+            parts.append("its own city's residents")
+        return " and ".join(parts) or "other subjects"
+
+    def _differences(self) -> pd.DataFrame:
+        if self.differences is None:
+            return pd.DataFrame(columns=["cause", "points", "events"])
+        return self.differences
+
+    def _difference_lines(self) -> list[str]:
+        """Why the score differs from the error-free score, point by point."""
+        if not self.covered:
+            return []
+        gap = self.score - self.counterfactual_score
+        rows = self._differences()
+        if not gap and not len(rows) and not self.unaccounted:
+            return [f"Score and error-free score agree: {self.score}."]
+        who = "this citizen" if self.scheme.subject == "citizen" else "this organisation"
+        lines = [
+            f"Score {self.score} against {self.counterfactual_score} without errors: "
+            f"{gap:+d} points, every one accounted for:"
+        ]
+        for r in rows.itertuples():
+            n = f" ({r.events} event{'s' if r.events != 1 else ''})" if r.cause != "bounds" else ""
+            lines.append(f"  {r.points:+d}  {CAUSES[r.cause].format(who=who)}{n}")
+        if self.unaccounted:
+            lines.append(
+                f"  {self.unaccounted:+d}  not in the ledger: this run was stored by an older "
+                f"xinyong that did not keep events misattributed to people no scheme scores; "
+                f"simulate it again to see them"
+            )
+        return lines
 
     def _notes(self) -> list[str]:
         notes = []
@@ -161,11 +266,10 @@ class Explanation(Shown):
         dismissed = self.events[self.events["dismissed"]]
         if len(dismissed):
             notes.append(f"{len(dismissed)} event(s) were dismissed on review and did not count.")
-        if len(self.blamed_on_others):
+        for r in self.blamed_on_others.itertuples():
             notes.append(
-                f"{len(self.blamed_on_others)} event(s) this citizen did were recorded "
-                f"against others ({int(self.blamed_on_others['points'].sum()):+d} "
-                f"points)."
+                f"day {r.day}: {r.behaviour} ({r.points:+d}, {r.sensor}) done by this citizen, "
+                f"recorded against citizen {r.subject}: {_elsewhere(r)}"
             )
         return notes
 
@@ -244,7 +348,7 @@ class Explanation(Shown):
             )
         if not len(self.events):
             out.append("       (no events recorded against this citizen)")
-        out += ["", *self._notes()]
+        out += ["", *self._notes(), *self._difference_lines()]
         lines = self._listing_lines()
         out += ["Lists:", *(f"  {line}" for line in lines or ["never listed"])]
         out.append(f"Grades: start {self._start_grade()}" + self._grade_history())
@@ -294,6 +398,7 @@ class Explanation(Shown):
             Text(self._headline(), style="bold"),
             table,
             *(Text(n) for n in self._notes()),
+            *(Text(n) for n in self._difference_lines()),
             Text(
                 "Lists:" + ("".join(f"\n  {line}" for line in lines) if lines else " never listed")
             ),
@@ -311,10 +416,26 @@ def event_notes(row: Any) -> list[str]:
     if row.submitted:
         notes.append("submitted through the API")
     if row.dismissed:
-        notes.append("dismissed on review: not counted")
+        mistake = (
+            " (by mistake: the citizen did it)" if not (row.misattributed or row.fabricated) else ""
+        )
+        notes.append(f"dismissed on review{mistake}: not counted")
+    if getattr(row, "unscored", False):
+        notes.append("not counted: the scheme does not score this citizen")
     if row.reversed:
         notes.append("reversed on appeal: not counted")
     return notes
+
+
+def _elsewhere(row: Any) -> str:
+    """What became of an event a subject did that was recorded against another."""
+    if getattr(row, "unscored", False):
+        return "not counted there (the scheme does not score them); lost to this score"
+    if row.dismissed:
+        return "dismissed there on review; lost to this score"
+    if row.reversed:
+        return "reversed there on appeal"
+    return "counted there instead of here"
 
 
 def _grade_of(scheme: Scheme, score: int, listed: bool) -> str:
@@ -336,6 +457,7 @@ def explain_subject(
     name: str | None = None,
     list_history: pd.DataFrame | None = None,
     memberships: pd.DataFrame | None = None,
+    covered: bool = True,
 ) -> Explanation:
     """Assemble an explanation from the stored rows of one subject under one operator.
 
@@ -352,6 +474,7 @@ def explain_subject(
         name: the subject's synthetic name, if it has one.
         list_history: the operator's ``list_changes`` rows of the subject.
         memberships: the operator's ``memberships`` rows of the subject.
+        covered: whether the scheme scores the subject.
 
     Raises:
         RuntimeError: if the ledger does not add up to the stored score (a corrupted store).
@@ -375,6 +498,7 @@ def explain_subject(
             f"{standing['score']}; the run's store is damaged — simulate it again."
         )
 
+    differences, unaccounted = _account(scale, citizen, start, standing, events, done_by)
     grades = _grade_history(operator.scheme, start, events, listings)
     grades = grades[grades["day"] < days].reset_index(drop=True)  # a cap may end after the run
     blamed = done_by[done_by["subject"] != citizen].reset_index(drop=True)
@@ -400,7 +524,38 @@ def explain_subject(
         if list_history is None
         else _annotate(operator.scheme, list_history, events),
         memberships=memberships,
+        covered=covered,
+        differences=differences if covered else differences.iloc[0:0],
+        unaccounted=unaccounted if covered else 0,
     )
+
+
+def _account(
+    scale: ScoreScale,
+    subject: int,
+    start: int,
+    standing: dict,
+    events: pd.DataFrame,
+    done_by: pd.DataFrame,
+) -> tuple[pd.DataFrame, int]:
+    """Why one subject's score differs from its error-free score: the causes that moved it
+    (:func:`xinyong.records.differences.account`, over its rows alone), and the points the
+    ledger does not account for."""
+    rows = pd.concat([events, done_by[done_by["subject"] != subject]], ignore_index=True)
+    ids = np.concatenate([[subject], rows["subject"].to_numpy(), rows["actor"].to_numpy()])
+    size = int(ids.max()) + 1
+    row = account(scale, rows, size, np.full(size, start, dtype=np.int64)).iloc[subject]
+    causes = [
+        {
+            "cause": cause,
+            "points": int(row[cause]),
+            "events": int(row.get(f"{cause}_events", 0)),
+        }
+        for cause in CAUSES
+        if row[cause] or row.get(f"{cause}_events", 0)
+    ]
+    frame = pd.DataFrame(causes, columns=["cause", "points", "events"])
+    return frame, int(row["counterfactual_score"]) - int(standing["counterfactual_score"])
 
 
 def _grade_history(

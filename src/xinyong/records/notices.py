@@ -15,11 +15,12 @@ import pandas as pd
 
 from xinyong.model.gates import GateStatus, Grades, ListView
 from xinyong.model.households import Households
+from xinyong.model.org_gates import OrgStanding
 from xinyong.model.population import ADULT
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 
-__all__ = ["notice_text", "stored_status"]
+__all__ = ["notice_text", "stored_org_standing", "stored_status"]
 
 _TEXTS = {
     "billboard": "{name} (ID {identity}) was caught {what} on camera on day {day}. [billboard at "
@@ -125,3 +126,39 @@ def _stored_leaders(
     leads = np.zeros(n, dtype=bool)
     leads[reps.astype(np.int64)] = True
     return lambda citizens: leads[citizens]
+
+
+def stored_org_standing(
+    store: RunStore, scenario: Scenario, citizens: GateStatus, organisation: int
+) -> OrgStanding:
+    """One organisation at the end of a stored run, as its gates see it: its corporate
+    listings and grades, and its legal representative's standing (from ``citizens``)."""
+    companies = [
+        (i, op) for i, op in enumerate(scenario.all_operators()) if op.scheme.subject == "company"
+    ]
+    listed, grades = False, {}
+    for index, op in companies:
+        row = store.con.execute(
+            "SELECT listed, grade FROM standings WHERE operator = ? AND subject = ?",
+            [index, organisation],
+        ).fetchone()
+        if row is not None:
+            listed |= bool(row[0])
+            grades[op.name] = str(row[1])
+        black = store.count(
+            "memberships",
+            "WHERE operator = ? AND subject = ? AND kind = 'black'",
+            [index, organisation],
+        )
+        listed |= bool(black)
+    rep = store.query(
+        "SELECT legal_rep FROM organisations WHERE organisation = ?", [organisation]
+    ).legal_rep.iloc[0]
+    return OrgStanding(
+        organisation,
+        listed,
+        grades,
+        companies[0][1].name if companies else "",
+        int(rep),
+        citizens if citizens.lists else None,
+    )

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +27,25 @@ import pandas as pd
 
 from xinyong.model.consequences import notice_lists
 from xinyong.model.gates import Decision, Gates, GateStatus
+from xinyong.model.org_gates import org_decision
 from xinyong.model.population import citizen_name, credit_code, identity_number
-from xinyong.primitives.shown import Shown
+from xinyong.primitives.shown import Shown, plots
 from xinyong.records.explain import Explanation, explain_subject
 from xinyong.records.ledger import Ledger, UnknownCitizenError
-from xinyong.records.notices import notice_text, stored_status
+from xinyong.records.notices import notice_text, stored_org_standing, stored_status
 from xinyong.records.store import RunStore
 from xinyong.scenario import Scenario
 
-__all__ = ["STORE_FILE", "SUMMARY_FILE", "Run", "RunError", "UnknownCitizenError", "open_run"]
+__all__ = [
+    "STORE_FILE",
+    "SUMMARY_FILE",
+    "Run",
+    "RunError",
+    "UnknownCitizenError",
+    "damaged",
+    "open_run",
+    "reading_run",
+]
 
 STORE_FILE = "run.duckdb"
 SUMMARY_FILE = "summary.json"
@@ -65,6 +77,7 @@ class Run(Shown):
         self.ledger = Ledger(store, self.scenario)
         self.operators = self.scenario.all_operators()
         self._gates: tuple[Gates, GateStatus] | None = None
+        self._stored_status: GateStatus | None = None
         #: With ``simulate(profile=True)``: seconds, calls and events of each phase of the
         #: day and of the rest of the run (:meth:`xinyong.primitives.clock.PhaseClock.rows`).
         self.profile: list[dict[str, Any]] | None = None
@@ -76,6 +89,18 @@ class Run(Shown):
             f"<Run '{s['scenario']}' seed={s['seed']}: {s['citizens']:,} citizens, "
             f"{s['days']} days{where}>"
         )
+
+    def plot(self, name: str | None = None) -> Any:
+        """The report's plots of this run, as Plotly figures (shown inline in a notebook).
+
+        Args:
+            name: the start of a plot's title, any case ("scores", "chilling", "listed over
+                time"); None: every plot, shown one after another and found by title.
+
+        Raises:
+            KeyError: no plot's title starts with ``name`` (the message lists them).
+        """
+        return plots(self, name)
 
     def __enter__(self) -> Run:
         return self
@@ -116,9 +141,9 @@ class Run(Shown):
             n = self._store.count("organisations") if self.scenario.population else 0
             what = "organisations"
         if not isinstance(subject, int) or isinstance(subject, bool) or not 0 <= subject < n:
-            raise UnknownCitizenError(
-                f"{kind} {subject!r} is not in this run: {what} are numbered 0 to {n - 1}"
-            )
+            who = "citizen" if kind == "citizen" else "organisation"
+            numbered = f"{what} are numbered 0 to {n - 1}" if n else f"it has no {what}"
+            raise UnknownCitizenError(f"{who} {subject!r} is not in this run: {numbered}")
         return subject
 
     def citizen(self, citizen: int) -> dict[str, Any]:
@@ -189,6 +214,7 @@ class Run(Shown):
                     if op.scheme.lists
                     else None,
                     name=name,
+                    covered=bool(standing.get("covered", True)),
                 )
             )
         if not parts:
@@ -203,8 +229,13 @@ class Run(Shown):
             KeyError: the service is unknown (the message lists the services).
         """
         self._check(citizen)
+        consequences = self.scenario.consequences
+        if consequences is not None and service in {s.name for s in consequences.org_services}:
+            raise KeyError(
+                f"'{service}' is a service organisations ask for: ask it about a company "
+                f"(xinyong gate DIR {service} --company N; run.gate_company)"
+            )
         if self._gates is None:
-            consequences = self.scenario.consequences
             citizen_ops = [op for op in self.operators if op.scheme.subject == "citizen"]
             if consequences is None or not citizen_ops:
                 raise RunError(
@@ -212,12 +243,54 @@ class Run(Shown):
                     f"its services check nothing. Use a scenario with one, such as "
                     f"rongcheng."
                 )
-            self._gates = (
-                Gates(consequences, citizen_ops[0].name),
-                stored_status(self._store, self.scenario),
-            )
+            if not consequences.services:
+                raise RunError(
+                    f"scenario '{self.scenario.name}' has no services citizens ask for, "
+                    f"only organisations' ({', '.join(s.name for s in consequences.org_services)}"
+                    f"): ask about a company (xinyong gate DIR SERVICE --company N)"
+                )
+            self._gates = (Gates(consequences, citizen_ops[0].name), self._status())
         gates, status = self._gates
         return gates.decide(service, status, citizen)
+
+    def gate_company(self, service: str, organisation: int) -> Decision:
+        """What a service organisations ask for (a public tender, a bank loan, ...) says to
+        one company or government body, with the reason in words.
+
+        Raises:
+            RunError: the run's scenario has no services for organisations.
+            KeyError: the service is unknown (the message lists the services).
+        """
+        self._check(organisation, "company")
+        consequences = self.scenario.consequences
+        if consequences is None or not consequences.org_services:
+            raise RunError(
+                f"scenario '{self.scenario.name}' has no services for organisations: their "
+                f"gates check nothing. Use a scenario with [[org_services]], such as "
+                f"rongcheng or corporate."
+            )
+        services = [s.name for s in consequences.org_services]
+        if service not in services:
+            citizens = {s.name for s in consequences.services}
+            hint = (
+                f" ('{service}' is a service citizens ask for: leave out --company)"
+                if service in citizens
+                else ""
+            )
+            raise KeyError(
+                f"unknown organisation service '{service}'{hint}; services: {', '.join(services)}"
+            )
+        standing = stored_org_standing(self._store, self.scenario, self._status(), organisation)
+        rules = [r for r in consequences.org_rules if r.service == service]
+        return org_decision(
+            service, organisation, rules, standing.matches, standing.first, standing.checked
+        )
+
+    def _status(self) -> GateStatus:
+        """Every citizen's lists and grades at the end of the run, read once."""
+        if self._stored_status is None:
+            self._stored_status = stored_status(self._store, self.scenario)
+        return self._stored_status
 
     @property
     def notice_lists(self) -> list[str]:
@@ -246,20 +319,7 @@ class Run(Shown):
             )
         if self.scenario.consequences is None:
             return pd.DataFrame(columns=["day", "kind", "subject", "list", "name", "text"])
-        columns = [
-            c[0] for c in self._store.con.execute("SELECT * FROM notices LIMIT 0").description
-        ]
-        if "list" not in columns and on_list is not None:
-            raise RunError(
-                "this run was stored before notices recorded the list that caused "
-                "them: simulate it again to filter them by list"
-            )
-        conditions, params = [], []
-        for column, value in (("kind", kind), ("list", on_list)):
-            if value is not None:
-                conditions.append(f"n.{column} = ?")
-                params.append(value)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        where, params, columns = self._notices_where(kind, on_list)
         listed = "n.list" if "list" in columns else "NULL::VARCHAR AS list"
         rows = self._store.query(
             f"SELECT n.day, n.kind, n.subject, {listed}, b.name AS behaviour FROM notices n "
@@ -283,12 +343,93 @@ class Run(Shown):
         ]
         return rows
 
+    def count_notices(self, kind: str | None = None, on_list: str | None = None) -> int:
+        """How many notices there are of a kind, or caused by a list (all of them: None)."""
+        if self.scenario.consequences is None:
+            return 0
+        where, params, _ = self._notices_where(kind, on_list)
+        return self._store.count("notices n", where, params)
+
+    def _notices_where(
+        self, kind: str | None, on_list: str | None
+    ) -> tuple[str, list[str], list[str]]:
+        """The WHERE clause choosing notices, its parameters, and the notices' columns."""
+        columns = [
+            c[0] for c in self._store.con.execute("SELECT * FROM notices LIMIT 0").description
+        ]
+        if "list" not in columns and on_list is not None:
+            raise RunError(
+                "this run was stored before notices recorded the list that caused "
+                "them: simulate it again to filter them by list"
+            )
+        conditions, params = [], []
+        for column, value in (("kind", kind), ("list", on_list)):
+            if value is not None:
+                conditions.append(f"n.{column} = ?")
+                params.append(value)
+        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params, columns
+
     def close(self) -> None:
         """Close the store (and delete an in-memory split run's dataset)."""
         self._store.close()
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+
+
+#: What every finished run's store holds (tables, or views of a split run's dataset).
+_REQUIRED = (
+    "run_info",
+    "sensors",
+    "behaviours",
+    "operators",
+    "scheme_points",
+    "ledger_rows",
+    "listings",
+    "list_changes",
+    "memberships",
+    "population",
+    "standings",
+    "daily",
+    "daily_operators",
+    "ledger",
+    "events",
+    "citizens",
+)
+_DAMAGED = "is damaged; delete the folder and simulate again"
+
+
+def damaged(db: Path, exc: BaseException) -> RunError:
+    """The one-line error for a store that failed while it was read (a corrupt block, a
+    table gone), naming the file."""
+    reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return RunError(f"'{db}' {_DAMAGED} ({reason})")
+
+
+def _check_ledger(store: RunStore, folder: Path) -> None:
+    """The ledger holds as many rows as the run wrote (a split run's dataset can lose a file
+    and read on without it); a run stored before the count was kept is not checked."""
+    wrote = store.info().get("ledger_rows")
+    if wrote is None:
+        return
+    rows = store.con.execute("SELECT count(*) FROM ledger_rows").fetchall()[0][0]
+    if rows != int(wrote):
+        where = folder / "data" / "ledger" if (folder / "data").is_dir() else folder / STORE_FILE
+        raise RunError(
+            f"'{where}' {_DAMAGED} (its ledger has {rows:,} rows; the run wrote {int(wrote):,}: "
+            f"files are missing or cut short)"
+        )
+
+
+@contextmanager
+def reading_run(path: str | Path) -> Iterator[Run]:
+    """:func:`open_run` for a block that reads the run: a failure of its store meanwhile (a
+    corrupt block found by a query) is raised as one :class:`RunError` naming the store."""
+    with open_run(path) as run:
+        try:
+            yield run
+        except duckdb.Error as exc:
+            raise damaged(Path(path) / STORE_FILE, exc) from None
 
 
 def open_run(path: str | Path) -> Run:
@@ -309,22 +450,33 @@ def open_run(path: str | Path) -> Run:
             f"the run in '{folder}' did not finish (no {SUMMARY_FILE}): it was "
             f"interrupted. Delete the folder and simulate again."
         )
-    damaged = "is damaged; delete the folder and simulate again"
     try:
         summary = json.loads(summary_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
         reason = str(exc).splitlines()[0][:120]
-        raise RunError(f"'{summary_file}' {damaged} ({reason})") from None
+        raise RunError(f"'{summary_file}' {_DAMAGED} ({reason})") from None
     if not isinstance(summary, dict) or not summary.keys() >= _SUMMARY_KEYS:
-        raise RunError(f"'{summary_file}' {damaged} (it is not a run's summary)")
+        raise RunError(f"'{summary_file}' {_DAMAGED} (it is not a run's summary)")
     try:
         store = RunStore(db, read_only=True)
     except duckdb.Error as exc:
-        reason = str(exc).splitlines()[0][:120]
-        raise RunError(f"'{db}' {damaged} ({reason})") from None
+        raise damaged(db, exc) from None
     try:
-        return Run(store, summary, folder)
-    except (duckdb.Error, KeyError, ValueError) as exc:
+        names = {
+            str(r[0])
+            for r in store.con.execute(
+                "SELECT table_name FROM duckdb_tables() UNION "
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
+        }
+        missing = [name for name in _REQUIRED if name not in names]
+        if missing:
+            raise RunError(f"'{db}' {_DAMAGED} (it has no {', '.join(missing)})")
+        run = Run(store, summary, folder)
+        _check_ledger(store, folder)
+        return run
+    except (duckdb.Error, KeyError, ValueError, RunError) as exc:
         store.close()
-        reason = str(exc).splitlines()[0][:120]
-        raise RunError(f"'{db}' {damaged} ({reason})") from None
+        if isinstance(exc, RunError):
+            raise
+        raise damaged(db, exc) from None

@@ -14,6 +14,7 @@ unless it can be resumed from.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -28,14 +29,14 @@ from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
 from xinyong.engine.split import SplitCity
 from xinyong.engine.tally import summarize
-from xinyong.engine.twin import twin_occurrences
+from xinyong.engine.twin import has_twin, twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
 from xinyong.primitives.shown import days_bar
 from xinyong.records.counterparts import record_rows
 from xinyong.records.dataset import DATA, BlockDataset, prepare
 from xinyong.records.run import STORE_FILE, SUMMARY_FILE, Run, RunError
-from xinyong.records.store import RunStore
+from xinyong.records.store import RunStore, disk_full
 from xinyong.records.tables import daily_tables, subject_tables
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.scenario.overrides import apply as apply_overrides
@@ -170,7 +171,9 @@ def simulate(
             f"filesystem)"
         )
     if progress is True:
-        with days_bar(f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days) as bar:
+        with days_bar(
+            f"{chosen.name}: {chosen.citizens:,} citizens", chosen.days, twin=has_twin(chosen)
+        ) as bar:
             return simulate(
                 chosen,
                 seed=seed,
@@ -203,7 +206,9 @@ def simulate(
             )
         if folder is None or latest_checkpoint(folder, workers) is None:
             raise RunError(
-                f"nothing to resume in '{folder}': no complete checkpoint of a {workers}-worker run"
+                f"nothing to resume in '{folder}': no whole checkpoint of a {workers}-worker "
+                f"run (none completed, or each is damaged or cut short); run it again without "
+                f"--resume, in an empty folder"
             )
     elif folder is not None:
         created = claim_output_folder(folder)
@@ -226,14 +231,36 @@ def simulate(
             threads,
             PhaseClock() if profile else None,
         )
-    except BaseException:
+    except BaseException as exc:
         # A failed run leaves no summary, and no folder unless it can be resumed from.
+        written = _size(folder) if folder is not None else 0
         if folder is not None and not resume and not checkpoint_every:
             _remove_run(folder, created)
+        if folder is not None and disk_full(exc):
+            raise _no_room(folder, written) from None
         raise
     finally:
         if folder is not None:
             (folder / CLAIM_FILE).unlink(missing_ok=True)
+
+
+def _size(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (what a run wrote so far)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _no_room(folder: Path, written: int) -> RunError:
+    """The one-line error for a run that filled its disk: the folder, and the room to make.
+
+    The room is an estimate: a run's store takes what the failed run had written, again as
+    much to fold its write-ahead log into the store at the end, and a margin."""
+    needed = 2 * written + 64 * 2**20
+    return RunError(
+        f"the disk holding '{folder}' is full: the run had written "
+        f"{math.ceil(written / 2**20)} MiB when it failed; free at least "
+        f"{math.ceil(needed / 2**20)} MiB there (or choose another --out) and run it again. "
+        f"Nothing was saved as finished."
+    )
 
 
 def _remove_run(folder: Path, created: bool) -> None:
@@ -344,7 +371,14 @@ def _simulate(
             f"the run's figures {', '.join(bad) or ''} are not numbers (NaN): "
             f"check the scenario's values"
         ) from None
-    timed("store: summary written", store.set_info, status="complete", summary=json.dumps(summary))
+    rows = store.con.execute("SELECT count(*) FROM ledger_rows").fetchall()[0][0]
+    timed(
+        "store: summary written",
+        store.set_info,
+        status="complete",
+        summary=json.dumps(summary),
+        ledger_rows=str(rows),  # what a reader checks the ledger (a dataset's files) against
+    )
     timed("store: checkpoint", store.con.execute, "CHECKPOINT")
     if folder is not None:
         tmp = folder / (SUMMARY_FILE + ".tmp")

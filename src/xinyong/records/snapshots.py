@@ -2,16 +2,16 @@
 an upheld appeal) re-simulates only the days after the last one.
 
 The format is a split run's checkpoint (:meth:`xinyong.engine.split.BlockRunner.checkpoint`): the
-pickled :class:`~xinyong.engine.city.City`, without its threads and its store, written to a
-temporary name and moved into place, so a file that exists is whole. A live city registers its
-snapshots in its store (``live_snapshots``) in the same transaction as what they reflect; a file the
-store does not name is left over from a crash and is deleted.
+pickled :class:`~xinyong.engine.city.City`, without its threads and its store, in a sealed
+file (:mod:`xinyong.primitives.sealed`: a file that exists is whole, and one damaged on disk is
+passed over for an older snapshot rather than read as a wrong city). A live city registers its
+snapshots in its store (``live_snapshots``) in the same transaction as what they reflect; a file
+the store does not name is left over from a crash and is deleted.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 import secrets
 import threading
@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from xinyong.engine.city import City
+from xinyong.primitives.sealed import SealError, read_sealed, write_sealed
 
 __all__ = ["SNAPSHOTS", "Pending", "read_snapshot", "remove_unlisted", "write_snapshot"]
 
@@ -81,12 +82,16 @@ def write_snapshot(folder: Path, city: City, pending: Pending | None = None) -> 
     name = f"day-{city.day:05d}-{secrets.token_hex(4)}.city"
     if pending is not None:
         pending.add(name)
-    tmp = where / (name + ".tmp")
-    with open(tmp, "wb") as f, _no_collection():
-        _Yielding(f, protocol=pickle.HIGHEST_PROTOCOL).dump(city)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, where / name)
+    try:
+        with _no_collection():
+            write_sealed(
+                where / name,
+                lambda f: _Yielding(f, protocol=pickle.HIGHEST_PROTOCOL).dump(city),
+            )
+    except BaseException:  # a full disk, say: the name is no longer pending
+        if pending is not None:
+            pending.discard([name])
+        raise
     return name
 
 
@@ -94,12 +99,15 @@ def read_snapshot(folder: Path, name: str) -> City:
     """The city a snapshot holds (without a store: attach one to write its ledger).
 
     Raises:
-        ValueError: the file does not hold a city of this version of xinyong (a snapshot
-            written before the city's layout changed): re-simulate from an older one.
+        ValueError: the file is damaged or cut short, or does not hold a city of this version
+            of xinyong (a snapshot written before the city's layout changed): re-simulate
+            from an older one.
     """
     try:
-        with open(Path(folder) / SNAPSHOTS / name, "rb") as f:
+        with read_sealed(Path(folder) / SNAPSHOTS / name) as f:
             city = pickle.load(f)
+    except SealError as exc:
+        raise ValueError(f"snapshot '{name}' cannot be read ({exc})") from None
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError) as exc:
         raise ValueError(f"snapshot '{name}' cannot be read ({type(exc).__name__})") from None
     if not isinstance(city, City):

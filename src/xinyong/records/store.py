@@ -41,9 +41,10 @@ Views:
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,25 @@ import pyarrow as pa
 from xinyong.primitives.codes import FLAG_COLUMNS, flag_columns
 from xinyong.scenario import Scenario
 
-__all__ = ["RunStore"]
+__all__ = ["RunStore", "disk_full", "store_invalidated"]
+
+#: What a write says when there is no room: the disk, the file size limit, the quota.
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_NO_ROOM_WORDS = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a failure is a write that found no room (DuckDB and Arrow say so in their
+    messages)."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        return True
+    return any(words in str(exc) for words in _NO_ROOM_WORDS)
+
+
+def store_invalidated(exc: BaseException) -> bool:
+    """Whether DuckDB gave up on a store (a checkpoint failed): it must be opened again."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
+
 
 _FLAGS = ", ".join(f"l.{column}" for column in FLAG_COLUMNS.values())
 _SCHEMA = f"""
@@ -184,9 +203,9 @@ class RunStore:
         finally:
             con.unregister("_chunk")
 
-    def count(self, table: str) -> int:
-        """The rows of ``table``."""
-        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    def count(self, table: str, where: str = "", params: list[Any] | None = None) -> int:
+        """The rows of ``table`` (those ``where``, with its ``params``, chooses)."""
+        row = self.con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()
         assert row is not None  # a count always has its one row
         return int(row[0])
 
@@ -253,7 +272,12 @@ class RunStore:
             con.execute("ROLLBACK")
             raise
         with commit_under() if commit_under is not None else nullcontext():
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except BaseException:  # a commit that failed (a full disk) is not left open
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
             if then is not None:
                 then()
 

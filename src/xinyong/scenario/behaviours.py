@@ -72,6 +72,11 @@ class Behaviour(_Model):
         description="penalised (scaled by c) or rewarded (by 1/c); defaults to "
         "the sign of points, and must be given with operators",
     )
+    expression: bool = Field(
+        default=False,
+        description="speech, protest or another expression of opinion: a fall in it is "
+        "speech chilled, and the chilling plot shows it apart",
+    )
     who_share: Probability = Field(
         default=1.0,
         description="share of subjects able to do it, drawn once per subject (e.g. public figures)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from xinyong.scenario.base import _Model
 from xinyong.scenario.behaviours import Behaviour, Sensor
@@ -49,6 +49,15 @@ class HouseholdMix(_Model):
     )
     elderly: float = Field(default=0.13, ge=0.0, description="one or two people aged 65+")
 
+    @model_validator(mode="after")
+    def _some_household(self) -> HouseholdMix:
+        if not any(getattr(self, name) > 0 for name in type(self).model_fields):
+            raise ValueError(
+                "every household type has weight 0, so no household could be made: give at "
+                "least one of them a positive weight"
+            )
+        return self
+
 
 class PopulationSpec(_Model):
     """How the synthetic city is built: districts, households, incomes, employers.
@@ -56,7 +65,9 @@ class PopulationSpec(_Model):
     Every default is a modelling assumption, documented here and in ``xinyong scenarios``.
     """
 
-    districts: int = Field(default=12, ge=1, description="districts (towns, streets)")
+    districts: int = Field(
+        default=12, ge=1, le=32_767, description="districts (towns, streets); ids are 16-bit"
+    )
     neighbourhood_size: int = Field(
         default=1000, ge=1, description="residents per neighbourhood (a collector's beat)"
     )
@@ -147,6 +158,11 @@ class Scenario(_Model):
         "opening listing with the event that made it (a city in the middle of its lists' "
         "lives); default: empty lists",
     )
+    sources: dict[str, str] = Field(
+        default={},
+        description="the source of each value at the top level (citizens, days, "
+        "conduct_lognormal_sigma, listed_grade), as tables name theirs in 'source'",
+    )
 
     def with_sizes(self, citizens: int | None = None, days: int | None = None) -> Scenario:
         """Return a copy with another population size or horizon, validated again."""
@@ -175,11 +191,12 @@ class Scenario(_Model):
             listed_grade=self.listed_grade,
             listing=self.listing,
             points=[
-                PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe)
+                PointRule(behaviour=b.name, points=b.points or 0, severe=b.severe, source=b.source)
                 for b in self.behaviours
             ],
+            source=self.sources.get("listed_grade"),
         )
-        return [Operator(name="city", scheme=scheme)]
+        return [Operator(name="city", scheme=scheme, source=self.sources.get("listed_grade"))]
 
     def grade_names(self) -> list[str]:
         """The first operator's grades, best first, ending with its listed grade."""

@@ -152,12 +152,18 @@ class NoticeRule(_Model):
 
 
 class Consequences(_Model):
-    """The joint rewards and sanctions: services, the rules they apply, the notices."""
+    """The joint rewards and sanctions: services, the rules they apply, the notices.
+
+    A table for citizens has ``services`` and ``rules``; one for organisations only (the
+    corporate scenario's) has ``org_services`` and ``org_rules``; a city's has both. A pack
+    may ``include`` other packs, whose tables are added to its own (read when the scenario
+    is loaded).
+    """
 
     name: str = Field(min_length=1)
     about: str = ""
-    services: list[Service] = Field(min_length=1)
-    rules: list[SanctionRule] = Field(min_length=1)
+    services: list[Service] = Field(default=[], description="services citizens ask for")
+    rules: list[SanctionRule] = Field(default=[], description="the rules they apply")
     notices: list[NoticeRule] = []  # noqa: RUF012  # pydantic copies it per instance
     org_services: list[OrgService] = Field(default=[], description="services organisations ask for")
     org_rules: list[OrgRule] = Field(default=[], description="the rules they apply")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,24 @@ def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def _inner_model(annotation: Any) -> Any:
+    """The model inside an annotation: ``X | None``, ``list[X]``, ``dict[str, X]`` give X."""
     args = getattr(annotation, "__args__", ())
-    if args:
-        return _inner_model(args[-1])
-    return annotation
+    for arg in reversed(args):  # a dict's value, a list's item, the model of an optional
+        inner = _inner_model(arg)
+        if hasattr(inner, "model_fields"):
+            return inner
+    return args[-1] if args else annotation
+
+
+#: How a value is shown in an error: short, however large or deep the value given.
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 3, 4, 4
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 60, 60, 40
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: its start, never the whole of a large one."""
+    return _SHOWN.repr(value)
 
 
 #: The largest magnitude of any number in a scenario: ids and counts are 32-bit.
@@ -111,7 +126,7 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
     if absurd:
         raise ScenarioError(
             "\n".join(
-                f"scenario '{source}', {where} = {value!r}: {reason}"
+                f"scenario '{source}', {where} = {shown(value)}: {reason}"
                 for where, value, reason in absurd
             )
         )
@@ -121,7 +136,7 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
         lines = []
         for err in exc.errors():
             where = _format_loc(err["loc"])
-            value = "" if err["type"] == "missing" else f" = {err['input']!r}"
+            value = "" if err["type"] == "missing" else f" = {shown(err['input'])}"
             if isinstance(err["input"], dict):
                 value = ""
             lines.append(f"scenario '{source}', {where}{value}: {_explain_pydantic(err, Scenario)}")
@@ -132,7 +147,7 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
     if problems:
         raise ScenarioError(
             "\n".join(
-                f"scenario '{source}', {field} = {value!r}: {reason}"
+                f"scenario '{source}', {field} = {shown(value)}: {reason}"
                 for field, value, reason in problems
             )
         )

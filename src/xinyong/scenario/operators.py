@@ -39,6 +39,7 @@ class Operator(_Model):
         description="the districts whose residents it scores (a city in a "
         "nation); default everywhere",
     )
+    source: str | None = None
     national_lists: list[str] = Field(
         default=[],
         description="lists of its scheme that a national operator keeps instead: not kept "

@@ -15,12 +15,121 @@ from typing import Any
 from xinyong.scenario.errors import ScenarioError, did_you_mean
 
 __all__ = [
+    "DuplicateKeyError",
     "builtin_packs",
     "builtin_scenarios",
     "load_pack",
     "read_data_file",
     "resolve_references",
+    "strict_json",
 ]
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object that gives the same key twice (JSON would keep the last, silently).
+
+    Args:
+        path: where the object is (keys and list positions from the top).
+        key: the key given twice.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], key: str) -> None:
+        self.path, self.key = path, key
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        super().__init__(
+            f"{where + '.' if where else ''}{key} is given twice: give each field once "
+            f"(JSON would keep the last silently)"
+        )
+
+
+class _RepeatedError(Exception):
+    """A key given twice, somewhere (:func:`strict_json` then finds where)."""
+
+
+class _Pairs(list):
+    """An object's (key, value) pairs as written, repeats and all."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _RepeatedError
+    return out
+
+
+def _repeat(node: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The path of the first key given twice in a tree of :class:`_Pairs` and lists."""
+    if isinstance(node, _Pairs):
+        seen: set[str] = set()
+        for key, _ in node:
+            if key in seen:
+                return (*path, key)
+            seen.add(key)
+        children = [((*path, k), v) for k, v in node]
+    elif isinstance(node, list):
+        children = [((*path, i), v) for i, v in enumerate(node)]
+    else:
+        return None
+    for where, child in children:
+        found = _repeat(child, where)
+        if found is not None:
+            return found
+    return None
+
+
+def strict_json(text: str | bytes) -> Any:
+    """``json.loads``, refusing an object that gives a key twice.
+
+    Raises:
+        DuplicateKeyError: naming where the key is given twice.
+        json.JSONDecodeError: the text is not JSON.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique)
+    except _RepeatedError:
+        path = _repeat(json.loads(text, object_pairs_hook=_Pairs), ())
+        assert path is not None
+        raise DuplicateKeyError(path[:-1], str(path[-1])) from None
+
+
+MAX_NESTING = 64  # tables and lists within each other: a scenario needs fewer than ten
+
+
+def _deep_json(text: str) -> str | None:
+    """Where JSON text first nests more than :data:`MAX_NESTING` deep (``a.b[3]``), read
+    without recursion; None if it never does."""
+    stack: list[list[Any]] = []  # per open container: its bracket, key or index, expecting key
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if stack and stack[-1][0] == "{" and stack[-1][2]:
+                stack[-1][1], stack[-1][2] = text[i + 1 : j], False
+            i = j + 1
+            continue
+        if c in "[{":
+            stack.append([c, 0 if c == "[" else "", c == "{"])
+            if len(stack) > MAX_NESTING:
+                parts = [f"[{s[1]}]" if s[0] == "[" else f".{s[1]}" for s in stack[:4]]
+                return "".join(parts).lstrip(".") + "..."
+        elif c in "]}" and stack:
+            stack.pop()
+        elif c == "," and stack:
+            if stack[-1][0] == "[":
+                stack[-1][1] += 1
+            else:
+                stack[-1][2] = True
+        i += 1
+    return None
+
+
+def _deep_toml(text: str) -> str:
+    """The key of the TOML line that nests deepest (its brackets counted)."""
+    line = max(text.splitlines() or [""], key=lambda line: line.count("[") + line.count("{"))
+    return line.partition("=")[0].strip()[:60] or "(top level)"
 
 
 def read_data_file(path: Path, what: str) -> dict[str, Any]:
@@ -31,13 +140,25 @@ def read_data_file(path: Path, what: str) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(f"{what} '{path.name}' cannot be read: {exc.strerror}") from None
     kind = "JSON" if path.suffix == ".json" else "TOML"
+    if kind == "JSON" and text.count("[") + text.count("{") > MAX_NESTING:  # cheap before dear
+        where = _deep_json(text)
+        if where is not None:
+            raise ScenarioError(
+                f"{what} '{path.name}', {where}: nested more than {MAX_NESTING} deep, which "
+                f"no JSON scenario needs; a field's value is a number, text, or a short list "
+                f"or table"
+            )
     try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        data = strict_json(text) if path.suffix == ".json" else tomllib.loads(text)
+    except DuplicateKeyError as exc:
+        raise ScenarioError(f"{what} '{path.name}', {exc}") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{what} '{path.name}' is not valid {kind}: {exc}") from None
     except RecursionError:
+        where = _deep_json(text) if kind == "JSON" else _deep_toml(text)
         raise ScenarioError(
-            f"{what} '{path.name}' is nested too deeply to be a {kind} scenario"
+            f"{what} '{path.name}', {where}: nested more than {MAX_NESTING} deep, which no "
+            f"{kind} scenario needs; a field's value is a number, text, or a short list or table"
         ) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{what} '{path.name}': the top level must be a table of fields")
@@ -113,22 +234,12 @@ def load_pack(name: str, where: str = "pack", folder: Path | None = None) -> dic
     """Read a pack (a scheme, or a catalogue of sensors and behaviours) as raw data.
 
     Every table in a pack must name its ``source`` (a seed article, a published measure, or
-    ``"assumption"``), so that every value in a run can be traced. A pack may ``include`` other
-    packs (``include = ["travel"]``): their lists of tables (services, rules...) come first,
-    then its own.
+    ``"assumption"``), so that every value in a run can be traced. A consequences pack's
+    ``include`` is resolved where the scenario takes it (:func:`_with_included`).
     """
-    return _load_pack(name, where, folder, ())
-
-
-def _load_pack(name: str, where: str, folder: Path | None, seen: tuple[str, ...]) -> dict[str, Any]:
     path = _find_pack(name, where, folder)
-    if path.name in seen:
-        raise ScenarioError(f"pack '{path.name}' includes itself (through {', '.join(seen)})")
     data = read_data_file(path, "pack")
-    included = data.pop("include", [])
-    if not isinstance(included, list) or not all(isinstance(n, str) for n in included):
-        raise ScenarioError(f"pack '{path.name}', include: a list of pack names, e.g. [\"travel\"]")
-    missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about")})
+    missing = _unsourced({k: v for k, v in data.items() if k not in ("name", "about", "include")})
     if missing:
         raise ScenarioError(
             "\n".join(
@@ -137,12 +248,56 @@ def _load_pack(name: str, where: str, folder: Path | None, seen: tuple[str, ...]
                 for m in missing
             )
         )
-    for other in included:
-        part = _load_pack(other, f"pack '{path.name}', include", folder, (*seen, path.name))
-        for key, value in part.items():
-            if isinstance(value, list):
-                data[key] = value + list(data.get(key, []))
     return _strip_mapping_sources(data)
+
+
+#: The tables of a consequences pack that an ``include`` adds to.
+_INCLUDED = ("services", "rules", "notices", "org_services", "org_rules")
+
+
+def _with_included(
+    data: dict[str, Any], where: str, folder: Path | None, seen: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A consequences table with the tables of the packs it ``include``s added to its own:
+    a whole pack (``include = ["org-gates"]``: the organisations' gates), or a pack's rules
+    for one scheme and the services they name (``{ pack = "sanctions", scheme = "pilot-city" }``:
+    a pilot city's own gates)."""
+    included = data.get("include")
+    if included is None:
+        return data
+    if not isinstance(included, list) or not all(_is_include(n) for n in included):
+        raise ScenarioError(
+            f"{where}.include = {str(included)[:200]}: give a list of pack names, or of "
+            f'{{ pack = NAME, scheme = SCHEME }} tables, e.g. include = ["org-gates"]'
+        )
+    out = {k: v for k, v in data.items() if k != "include"}
+    for entry in included:
+        name = entry if isinstance(entry, str) else entry["pack"]
+        if name in seen:
+            raise ScenarioError(f"{where}.include: pack '{name}' includes itself; remove one")
+        part = _with_included(
+            load_pack(name, f"{where}.include", folder), f"pack '{name}'", folder, (*seen, name)
+        )
+        if isinstance(entry, dict):  # a scheme's rules alone, with the services they name
+            rules = [r for r in part.get("rules", []) if r.get("scheme") == entry["scheme"]]
+            named = {r.get("service") for r in rules}
+            services = [v for v in part.get("services", []) if v.get("name") in named]
+            part = {"services": services, "rules": rules}
+        for key in _INCLUDED:
+            if isinstance(part.get(key), list):
+                out[key] = [*out.get(key, []), *part[key]]
+    return out
+
+
+def _is_include(entry: object) -> bool:
+    """A pack's name, or ``{pack = NAME, scheme = SCHEME}``: that pack's rules for a scheme."""
+    if isinstance(entry, str):
+        return True
+    return (
+        isinstance(entry, dict)
+        and set(entry) == {"pack", "scheme"}
+        and all(isinstance(v, str) for v in entry.values())
+    )
 
 
 def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -> dict[str, Any]:
@@ -173,6 +328,10 @@ def resolve_references(data: dict[str, Any], source: str, folder: Path | None) -
             data["sensors"], data["behaviours"] = sensors, list(behaviours.values())
     if isinstance(data.get("consequences"), str):
         data["consequences"] = load_pack(
+            data["consequences"], f"scenario '{source}', consequences", folder
+        )
+    if isinstance(data.get("consequences"), dict):
+        data["consequences"] = _with_included(
             data["consequences"], f"scenario '{source}', consequences", folder
         )
     operators = []

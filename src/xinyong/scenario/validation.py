@@ -255,6 +255,28 @@ def _consequence_problems(
                     else "demand by income needs a [population] with income bands"
                 )
                 problems.append((f"consequences.services[{i}].by_income", band, why))
+    if not c.services and not c.org_services:
+        problems.append(
+            (
+                "consequences.services",
+                [],
+                "a joint table acts through services: give [[services]] (citizens ask "
+                "for them) or [[org_services]] (organisations do)",
+            )
+        )
+    for kind, services_, rules_ in (
+        ("services", c.services, c.rules),
+        ("org_services", c.org_services, c.org_rules),
+    ):
+        if services_ and not rules_:
+            rules_name = "rules" if kind == "services" else "org_rules"
+            problems.append(
+                (
+                    f"consequences.{rules_name}",
+                    [],
+                    f"the {kind} check nothing without rules: add [[{rules_name}]]",
+                )
+            )
     for i, rule in enumerate(c.rules):
         at = f"consequences.rules[{i}]"
         if rule.service not in services:

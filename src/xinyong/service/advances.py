@@ -1,8 +1,8 @@
 """Advances: the live city's days, simulated on a thread of their own, one job at a time.
 
 ``POST /advance`` starts a job and answers at once; ``GET /advance/{job}`` follows it. Each
-day of a job runs under the live city's locks (:meth:`LiveCity._one_day`), and the day's end
-makes it durable and served (:meth:`LiveCity._day_done`). A job that fails puts the city back
+day of a job runs under the live city's locks (:meth:`LiveCity.simulating_day`), and the day's
+end makes it durable and served (:meth:`LiveCity.finish_day`). A job that fails puts the city back
 to its last whole day; a server that stops lets the running day finish and stops the job.
 """
 
@@ -33,6 +33,7 @@ class AdvanceJob:
     day: int
     status: str = "running"  # running, done, failed or stopped
     error: str | None = None
+    code: int = 500  # the HTTP status a failure is answered with (507: a full disk)
     thread: threading.Thread | None = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -110,7 +111,7 @@ class Advances:
         job.thread.join()
         if job.status != "done":
             raise LiveError(
-                500 if job.status == "failed" else 409,
+                job.code if job.status == "failed" else 409,
                 f"advance job {job.job} {job.status}: {job.error}",
             )
         return job.day
@@ -133,8 +134,8 @@ class Advances:
             drive(
                 lambda: [live.city],
                 job.target_day,
-                guard=live._one_day,
-                after_day=lambda city, results: live._day_done(
+                guard=live.simulating_day,
+                after_day=lambda city, results: live.finish_day(
                     city, results, last=city.day >= job.target_day
                 ),
                 stop=self._stopping.is_set,
@@ -145,5 +146,9 @@ class Advances:
                 return
             job.status = "done"
         except Exception as exc:  # the job reports it; the city goes back to its last whole day
-            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            live._roll_back()
+            said = live.failures.answer(exc)  # a full disk, a failed store: said as the API says
+            job.status = "failed"
+            job.error = str(said) if said else f"{type(exc).__name__}: {exc}"
+            job.code = said.status if said else 500
+            if live.failures.broken is None:
+                live.roll_back()

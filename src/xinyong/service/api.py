@@ -20,13 +20,15 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
+from xinyong import __version__
 from xinyong.model.consequences import NoticeKind
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.scenario.overrides import apply as apply_overrides
 from xinyong.scenario.overrides import parse as parse_overrides
 from xinyong.service.auth import Identity, Keyring, Who
 from xinyong.service.docs import add_offline_docs
-from xinyong.service.limits import SizeLimits, add_error_handlers, safe_text
+from xinyong.service.errors import disk_full
+from xinyong.service.limits import SizeLimits, StrictRoute, add_error_handlers, safe_text
 from xinyong.service.live import LiveCity, LiveError, Submission
 from xinyong.service.roles import may, permit
 from xinyong.service.schemas import (
@@ -47,7 +49,14 @@ from xinyong.service.schemas import (
     event_models,
 )
 
-__all__ = ["INBOX_THREADS", "REQUEST_THREADS", "WRITE_THREADS", "Switch", "create_app"]
+__all__ = [
+    "INBOX_THREADS",
+    "REQUEST_THREADS",
+    "SLOW_THREADS",
+    "WRITE_THREADS",
+    "Pool",
+    "create_app",
+]
 
 REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, notices, ...)
 # Threads of their own for the routes that wait on the city's writer (appeal decisions,
@@ -56,18 +65,9 @@ REQUEST_THREADS = 8  # threads serving the routes that read (records, stats, not
 # nor the submissions'.
 WRITE_THREADS = 4
 INBOX_THREADS = 4
-
-
-class Switch:
-    """An ASGI app that forwards to the current city's app, so a loaded scenario (with its own
-    behaviours and services in the schema) can replace the city being served."""
-
-    def __init__(self) -> None:
-        self.app: FastAPI | None = None
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        assert self.app is not None
-        await self.app(scope, receive, send)
+# Reads that cost a computation over every citizen (the figures) when they are not cached
+# yet for the day: a thread or two of their own, never the readers'.
+SLOW_THREADS = 2
 
 
 @asynccontextmanager
@@ -78,20 +78,40 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+class Pool:
+    """Threads of their own for routes by what they wait on or cost, so that those queued
+    behind a long write (the city's writer, the inbox) or a long computation (the figures)
+    never take the threads that serve records, appeals and notices.
+
+    Args:
+        size: how many of these routes run at once.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._limiter: anyio.CapacityLimiter | None = None  # made inside the event loop
+
+    async def run(self, route: Callable[..., Any], *args: Any) -> Any:
+        """Run ``route(*args)`` on one of the pool's threads."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.size)
+        return await anyio.to_thread.run_sync(route, *args, limiter=self._limiter)
+
+
 class _Pools:
-    """Thread pools of their own for routes by what they wait on: ``writer`` (the city's
-    writer lock) and ``inbox`` (the submissions' store), so that those queued behind a long
-    write never take the readers' threads."""
+    """The API's pools: ``writer`` (routes that wait for the city's writer lock), ``inbox``
+    (submissions) and ``slow`` (the figures, computed once a day)."""
 
     def __init__(self) -> None:
-        self._sizes = {"writer": WRITE_THREADS, "inbox": INBOX_THREADS}
-        self._limiters: dict[str, anyio.CapacityLimiter] = {}  # made inside the loop
+        self._pools = {
+            "writer": Pool(WRITE_THREADS),
+            "inbox": Pool(INBOX_THREADS),
+            "slow": Pool(SLOW_THREADS),
+        }
 
     async def run(self, pool: str, route: Callable[..., Any], *args: Any) -> Any:
         """Run ``route(*args)`` on one of ``pool``'s threads."""
-        if pool not in self._limiters:
-            self._limiters[pool] = anyio.CapacityLimiter(self._sizes[pool])
-        return await anyio.to_thread.run_sync(route, *args, limiter=self._limiters[pool])
+        return await self._pools[pool].run(route, *args)
 
 
 def create_app(
@@ -113,11 +133,12 @@ def create_app(
         title="xinyong live city",
         description="A synthetic city running the social credit system as "
         "reported. Synthetic citizens only.",
-        version="0.2.0",
+        version=__version__,
         lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
     )
+    app.router.route_class = StrictRoute  # every route added from here on reads JSON strictly
     add_offline_docs(app)  # /docs from installed packages, not a CDN
     app.state.keys = keys
     add_error_handlers(app)
@@ -127,7 +148,7 @@ def create_app(
         return JSONResponse(status_code=exc.status, content={"detail": safe_text(exc)})
 
     pools = _Pools()
-    _add_records(app, live)
+    _add_records(app, live, pools)
     _add_submissions(app, live, pools)
     _add_gates(app, live)
     _add_appeals(app, live, pools)
@@ -139,7 +160,7 @@ def create_app(
     return app
 
 
-def _add_records(app: FastAPI, live: LiveCity) -> None:
+def _add_records(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
     """What the city holds: its health, a citizen's record, the figures, the notices."""
 
     @app.get("/health", response_model=Health)
@@ -155,10 +176,10 @@ def _add_records(app: FastAPI, live: LiveCity) -> None:
         return live.record(citizen)
 
     @app.get("/stats", responses=ERRORS)
-    def stats(identity: Who) -> dict[str, Any]:
+    async def stats(identity: Who) -> dict[str, Any]:
         """The city now: the run's summary figures so far."""
         permit(identity, "stats")
-        return live.stats()
+        return await pools.run("slow", live.stats)
 
     @app.get("/notices", response_model=list[Notice], responses=ERRORS)
     def notices(
@@ -211,11 +232,14 @@ def _add_submissions(app: FastAPI, live: LiveCity, pools: _Pools) -> None:
             identity,
         )
         repeated = [r.client_id for r in receipts if r.status == "duplicate"]
+        # The day the accepted ones join (a duplicate's receipt names the day it was stored
+        # for); all of them duplicates: the day open to submissions.
+        accepted = [r.day for r in receipts if r.status == "accepted"]
         return BatchReceipt(
             accepted=len(receipts) - len(repeated),
             duplicates=len(repeated),
             duplicate_ids=repeated,
-            day=receipts[0].day,
+            day=accepted[0] if accepted else live.inbox.day,
         )
 
 
@@ -239,6 +263,7 @@ def _add_gates(app: FastAPI, live: LiveCity) -> None:
                 "service": d.service,
                 "citizen": d.citizen,
                 "action": d.action,
+                "eligible": d.eligible,
                 "reasons": list(d.reasons),
                 "text": d.text,
             }
@@ -320,7 +345,12 @@ def _add_time(
             ).with_sizes(citizens=body.citizens, days=body.days)
         except ScenarioError as exc:
             raise HTTPException(422, str(exc)) from None
-        new = on_load(chosen, body.seed)
+        try:
+            new = on_load(chosen, body.seed)
+        except Exception as exc:  # a city not built (the one served stays): say why
+            if disk_full(exc):
+                raise live.failures.no_room(live.folder.parent, chosen.citizens) from None
+            raise
         return Health(status="ok", scenario=new.scenario.name, day=new.day)
 
     @app.post("/scenario", response_model=Health, responses=ERRORS)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,14 @@ from xinyong.service.errors import LiveError
 if TYPE_CHECKING:
     from xinyong.service.live import LiveCity
 
-__all__ = ["APPEALS_TABLE", "EVENT_PATTERN", "Appeals", "EventId", "withdrawals"]
+__all__ = [
+    "APPEALS_TABLE",
+    "EVENT_PATTERN",
+    "MAX_APPEALS",
+    "Appeals",
+    "EventId",
+    "withdrawals",
+]
 
 APPEALS_TABLE = """
 CREATE TABLE IF NOT EXISTS appeals (
@@ -35,6 +41,10 @@ CREATE TABLE IF NOT EXISTS appeals (
     reason VARCHAR NOT NULL, status VARCHAR NOT NULL, filed_day INTEGER NOT NULL,
     decided_day INTEGER, nth INTEGER NOT NULL DEFAULT 0);
 """
+
+#: Appeals one event may have (each after the one before was rejected): an assumption, so that
+#: a rejected appeal can be made again with a better reason, but not without end.
+MAX_APPEALS = 3
 
 #: What an event id looks like (the API's schema carries it).
 EVENT_PATTERN = r"^\d{1,9}\.\d{1,4}\.\d{1,10}\.-?\d{1,10}\.\d{1,4}\.\d{1,6}$"
@@ -146,13 +156,28 @@ class Appeals:
                 raise LiveError(404, f"no event '{event}' in the ledger of citizen {citizen}")
             if flags & LedgerFlag.REVERSED:
                 raise LiveError(409, f"event '{event}' was already reversed on appeal")
-            pending = con.execute(
-                "SELECT appeal FROM appeals WHERE status = 'filed' AND citizen = ? AND "
-                "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ?",
+            if flags & LedgerFlag.UNSCORED:
+                raise LiveError(
+                    409,
+                    f"event '{event}' never counted: the scheme does not score citizen "
+                    f"{citizen}, so there is nothing to appeal",
+                )
+            earlier = con.execute(
+                "SELECT appeal, status FROM appeals WHERE citizen = ? AND "
+                "operator = ? AND event_day = ? AND actor = ? AND behaviour = ? AND nth = ? "
+                "ORDER BY appeal",
                 [citizen, key.operator, key.day, key.actor, key.behaviour, key.nth],
             ).fetchall()
+            pending = [a for a, status in earlier if status == "filed"]
             if pending:
-                raise LiveError(409, f"event '{event}' is already under appeal {pending[0][0]}")
+                raise LiveError(409, f"event '{event}' is already under appeal {pending[0]}")
+            if len(earlier) >= MAX_APPEALS:
+                raise LiveError(
+                    409,
+                    f"event '{event}' was appealed {len(earlier)} times and each appeal was "
+                    f"rejected (appeals {', '.join(str(a) for a, _ in earlier)}): an event "
+                    f"may be appealed {MAX_APPEALS} times at most",
+                )
             appeal = int(
                 con.execute("SELECT coalesce(max(appeal), 0) + 1 FROM appeals").fetchall()[0][0]
             )
@@ -181,7 +206,7 @@ class Appeals:
 
     def get(self, appeal: int) -> dict[str, Any] | None:
         """One appeal and its status (None if there is none)."""
-        return self._read(self.live._reader(), appeal)
+        return self._read(self.live.reader(), appeal)
 
     @staticmethod
     def _read(con: duckdb.DuckDBPyConnection, appeal: int) -> dict[str, Any] | None:
@@ -217,7 +242,7 @@ class Appeals:
         """
         live = self.live
         with self._deciding:
-            with live.writer:
+            with live.locks.writer:
                 con = live.store.con
                 current = self._read(con, appeal)
                 if current is None:
@@ -241,11 +266,11 @@ class Appeals:
             try:
                 self._uphold(appeal, key, work, day)
             finally:
-                with live.writer:
-                    work.close()
+                with live.locks.writer, suppress(duckdb.Error):  # on a full disk, the next
+                    work.close()  # decision (or a restart) drops the staging table
                     con.execute("DROP TABLE IF EXISTS ledger_staging")
                     live.history.clean(con)
-            return self._read(live._reader(), appeal)  # type: ignore[return-value]  # just written: it exists
+            return self._read(live.reader(), appeal)  # type: ignore[return-value]  # just written: it exists
 
     def _uphold(self, appeal: int, key: EventId, work: duckdb.DuckDBPyConnection, day: int) -> None:
         """Re-simulate without ``key`` (the slow part, holding nothing), catch up and commit
@@ -276,39 +301,20 @@ class Appeals:
         live.history.run_to(city, work, day, key.day, sink, made)
         while live.day - city.day > 1:  # catch up with advances made meanwhile, holding nothing
             live.history.run_to(city, work, live.day, key.day, sink, made)
-        con = live.store.con
+
+        def rewrite(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "UPDATE appeals SET status = 'upheld', decided_day = ? WHERE appeal = ?",
+                [live.day, appeal],
+            )
+            con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
+            con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
+            con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
+            for snapshot in made:
+                con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", list(snapshot))
+
         # The last day or so, with advances (the writer) and submissions (the inbox) waiting:
         # the new city takes every submission stored, and none goes to the old one after.
-        with live.writer, live.inbox.lock:
+        with live.locks.quiet():
             live.history.run_to(city, work, live.day, key.day, sink, made)
-            old = live.city
-
-            @contextmanager
-            def committing() -> Iterator[None]:
-                with live.state.write():
-                    live._generation += 1  # odd: readers of records wait for the swap
-                    yield
-
-            def swap() -> None:
-                city.attach(live.store)
-                live._install(city)
-                live._generation += 1  # even again: the new city and ledger are served
-
-            # The ledger is rewritten in a transaction no reader sees; readers wait only for
-            # its commit and the swap of the city, made together, so that none mixes old
-            # scores with the new ledger (a record read across them reads again).
-            with live.store.transaction(commit_under=committing, then=swap):
-                con.execute(
-                    "UPDATE appeals SET status = 'upheld', decided_day = ? WHERE appeal = ?",
-                    [live.day, appeal],
-                )
-                con.execute("DELETE FROM ledger_rows WHERE day >= ?", [key.day])
-                con.execute("INSERT INTO ledger_rows SELECT * FROM ledger_staging")
-                con.execute("DELETE FROM live_snapshots WHERE day > ?", [key.day])
-                for snapshot in made:
-                    con.execute(
-                        "INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", list(snapshot)
-                    )
-            if old.ledger is not None:
-                old.ledger.close()
-            old._second_core.shutdown()
+            live.replace_history(city, rewrite)

@@ -52,16 +52,12 @@ class Records:
         """
         live = self.live
         live.check_citizen(citizen)
-        for _ in range(3):
-            generation, view = live._generation, live._view
-            if generation % 2:  # an appeal's new ledger is being committed: wait for it
-                break
-            record = self._with_ledger(self._standing(citizen, view), citizen, view.day)
-            if live._generation == generation:
-                return record
-        with live.state.read():  # rare: history being (or thrice) rewritten; read it whole
-            view = live._view
+
+        def read() -> dict[str, Any]:
+            view = live.view
             return self._with_ledger(self._standing(citizen, view), citizen, view.day)
+
+        return live.locks.consistent(read)
 
     def _standing(self, citizen: int, view: SimpleNamespace) -> dict[str, Any]:
         """What the city's columns said of a citizen at the end of its last day (``view``:
@@ -121,7 +117,7 @@ class Records:
         """The record: the standing with each operator's ledger up to ``day`` and the score
         replayed from it, and the events pending for the open day."""
         live = self.live
-        con = live._reader()
+        con = live.reader()
         # Plain tuples in the order written (rowid), numbered in Python: a window function and
         # DataFrames cost more than the rest of the record together.
         rows = con.execute(
@@ -142,7 +138,7 @@ class Records:
                 _event_json(
                     event,
                     live.behaviours[behaviour],
-                    live.sensors[live._sensor_index[behaviour]],
+                    live.behaviour_sensor(behaviour),
                     points,
                     flags,
                 )
@@ -230,7 +226,7 @@ class Records:
                 f"{', '.join(self.notice_lists) or '(none: it has no lists)'}",
             )
         live = self.live
-        with live.state.read():
+        with live.locks.reading():
             if live.city.effects is None:
                 return 0, []
             feed = live.city.effects.notices()

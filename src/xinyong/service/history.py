@@ -11,6 +11,7 @@ and the clean-up of files the store does not name leaves it alone.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from xinyong.records.snapshots import (
     write_snapshot,
 )
 from xinyong.service.appeals import EventId, withdrawals
+from xinyong.service.errors import disk_full
 
 if TYPE_CHECKING:
     from xinyong.service.live import LiveCity
@@ -36,6 +38,7 @@ __all__ = ["KEEP_EVERY", "KEEP_RECENT", "History"]
 
 KEEP_EVERY = 30  # older snapshots are thinned to one every this many days (for old appeals)
 KEEP_RECENT = 3  # the latest snapshots, kept whatever their day
+log = logging.getLogger("xinyong.live")
 
 
 class History:
@@ -48,6 +51,23 @@ class History:
     def __init__(self, live: LiveCity) -> None:
         self.live = live
         self.pending = Pending()  # snapshot files written, not yet named by the store
+        self.owed = False  # a snapshot due could not be written (a full disk): the next day tries
+
+    def _write(self, city: City) -> str | None:
+        """Write a snapshot of ``city``; None if the disk has no room for it (the city goes
+        on without: a restart re-simulates a little more, until one can be written)."""
+        try:
+            return write_snapshot(self.live.folder, city, self.pending)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            log.warning(
+                "no room for a snapshot of day %d in '%s' (%s): the city goes on without it",
+                city.day,
+                self.live.folder,
+                exc.strerror,
+            )
+            return None
 
     def snapshots(self, con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
         """The snapshots the store names, as (open day, file), oldest first."""
@@ -65,16 +85,25 @@ class History:
         older ones: restarts need the latest, appeals one before their day. Called under the
         writer (the store's own connection), readers going on meanwhile."""
         live = self.live
-        if not live.snapshot_every or city.day % live.snapshot_every:
+        if not live.snapshot_every or (city.day % live.snapshot_every and not self.owed):
             return
-        name = write_snapshot(live.folder, city, self.pending)
+        name = self._write(city)
+        self.owed = name is None
+        if name is None:
+            return
         con = live.store.con
-        con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", [city.day, name])
-        self.pending.discard([name])
-        con.execute(
-            "DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
-            [KEEP_EVERY, city.day - KEEP_RECENT * live.snapshot_every],
-        )
+        try:
+            con.execute("INSERT OR REPLACE INTO live_snapshots VALUES (?, ?)", [city.day, name])
+            self.pending.discard([name])
+            con.execute(
+                "DELETE FROM live_snapshots WHERE day % ? != 0 AND day < ?",
+                [KEEP_EVERY, city.day - KEEP_RECENT * live.snapshot_every],
+            )
+        except duckdb.Error as exc:
+            if not disk_full(exc):
+                raise
+            self.owed = name in self.pending.names()  # not named: the clean-up deletes it
+            self.pending.discard([name])
         self.clean(con)
 
     def rebuild(self, con: duckdb.DuckDBPyConnection, to_day: int) -> City:
@@ -127,9 +156,12 @@ class History:
         (the open day's too); the ledger of days from ``ledger_from`` on goes to ``sink``, and
         the snapshots written on the way are added to ``made``."""
         city.injected = {}
+        # In the order they were stored (rowid: the table is only ever appended to), which is
+        # the order the inbox gave them to the city: a day's events take effect in order (a
+        # score held at its ceiling), so a replay must meet them as the city first did.
         rows = con.execute(
             "SELECT day, citizen, behaviour FROM live_submissions WHERE day >= ? "
-            "ORDER BY day, received, client_id",
+            "ORDER BY day, rowid",
             [city.day],
         ).fetchnumpy()
         for d in np.unique(rows["day"]):
@@ -147,7 +179,9 @@ class History:
 
         def snapshot(city: City, _: object) -> None:
             if self.live.snapshot_every and city.day % self.live.snapshot_every == 0:
-                made.append((city.day, write_snapshot(self.live.folder, city, self.pending)))
+                name = self._write(city)
+                if name is not None:
+                    made.append((city.day, name))
 
         drive([city], to_day, before_day=start_ledger, after_day=snapshot)
         if city.ledger is not None:

@@ -11,7 +11,8 @@ An event stored joins the records of the first day whose simulation has not begu
 receipt names it) and counts when that day is simulated. The inbox does not wait for the
 city's writer: while an advance simulates a day, submissions go to the next one, through a
 cursor of the inbox's own. What must see every submission at once (an advance closing a day,
-an appeal's re-simulated city replacing the old) takes :attr:`Inbox.lock`.
+an appeal's re-simulated city replacing the old) takes the city's ``inbox`` lock
+(:class:`~xinyong.service.locks.CityLocks`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xinyong.service.errors import LiveError
-from xinyong.service.locks import FairLock
 
 if TYPE_CHECKING:
     from xinyong.service.live import LiveCity
@@ -72,7 +72,7 @@ class Inbox:
 
     def __init__(self, live: LiveCity) -> None:
         self.live = live
-        self.lock = FairLock()  # the day open to submissions, and the city they go to
+        self.lock = live.locks.inbox  # the day open to submissions, and the city they go to
         self.day = live.city.day  # the first day whose simulation has not begun
         self._con = live.store.con.cursor()  # the inbox's own connection to the store
         self._queue: list[_Waiting] = []  # submissions waiting for the next group commit

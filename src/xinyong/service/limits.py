@@ -5,6 +5,14 @@
   larger than ``max_headers`` in all are answered 431.
 - Text fields must be valid Unicode (a lone surrogate, which JSON can spell as ``"\\ud800"``,
   is refused with a 422 naming the field).
+- A JSON body is read strictly (:class:`StrictRoute`): a key given twice in one object, a body
+  that is not UTF-8, or one nested too deeply, is refused with a 422 that says where, never
+  read with the last key winning nor answered 400.
+- Slow and idle connections are closed (:func:`guarded_protocol`): a request's head must
+  arrive within ``HEAD_SECONDS`` of the connection or of its first byte, its body within
+  ``BODY_SECONDS`` of its head (both answered 408), a keep-alive connection idle for
+  ``IDLE_SECONDS`` is closed, and beyond ``MAX_CONNECTIONS`` open at once a new one is
+  answered 503 and closed.
 - A 422 never echoes large input back, nor anything JSON cannot carry (NaN, infinities, lone
   surrogates): each error names the field, says what is wrong, and shows the input only when
   it is a short, plain value.
@@ -12,20 +20,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["MAX_BODY", "MAX_HEADERS", "SizeLimits", "Text", "add_error_handlers", "safe_text"]
+from xinyong.scenario.packs import DuplicateKeyError, strict_json
+
+__all__ = [
+    "BODY_SECONDS",
+    "HEAD_SECONDS",
+    "IDLE_SECONDS",
+    "MAX_BODY",
+    "MAX_CONNECTIONS",
+    "MAX_HEADERS",
+    "SizeLimits",
+    "StrictRoute",
+    "Text",
+    "add_error_handlers",
+    "guarded_protocol",
+    "safe_text",
+]
 
 MAX_BODY = 4 * 2**20  # bytes: a batch of 10,000 events with long client ids fits
+HEAD_SECONDS = 10.0  # for a request's line and headers to arrive (a few hundred bytes)
+BODY_SECONDS = 60.0  # for its body to arrive: 4 MiB at 70 KB/s
+IDLE_SECONDS = 5  # a keep-alive connection with no request (uvicorn's timeout_keep_alive)
+MAX_CONNECTIONS = 1024  # open at once: each costs a socket, a buffer and a place in the loop
 MAX_HEADERS = 16 * 2**10  # bytes of all header names and values together
 _SHOWN = 100  # characters of a string shown back in an error
 
@@ -79,6 +108,52 @@ def _error(e: dict[str, Any]) -> dict[str, Any]:
     if shown is not None:
         out["input"] = shown
     return out
+
+
+class _StrictRequest(Request):
+    """A request whose JSON body is read refusing keys given twice (and saying where)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = strict_json(body)
+            except DuplicateKeyError as exc:
+                raise _unreadable(["body", *exc.path, exc.key], str(exc), "duplicate_key") from None
+            except UnicodeDecodeError:
+                raise _unreadable(["body"], "the body is not UTF-8 text", "json_invalid") from None
+            except RecursionError:
+                raise _unreadable(
+                    ["body"], "the body is nested too deeply to be a request", "json_invalid"
+                ) from None
+        return self._json
+
+
+def _unreadable(loc: list[Any], msg: str, kind: str) -> HTTPException:
+    """A 422 for a body that cannot be read (raised as an HTTP error, which FastAPI passes
+    through its body parsing as it is)."""
+    return HTTPException(
+        422,
+        [
+            {
+                "loc": [x if isinstance(x, int) else safe_text(x, _SHOWN) for x in loc],
+                "msg": msg,
+                "type": kind,
+            }
+        ],
+    )
+
+
+class StrictRoute(APIRoute):
+    """The API's routes: JSON bodies read by :class:`_StrictRequest`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(_StrictRequest(request.scope, request.receive))
+
+        return strict
 
 
 def add_error_handlers(app: Any) -> None:
@@ -175,3 +250,77 @@ async def _refuse(send: Send, status: int, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def guarded_protocol() -> type | str:
+    """uvicorn's HTTP/1.1 protocol with deadlines for each request's head and body and a bound
+    on open connections (the name of uvicorn's own choice, ``auto``, where httptools, which it
+    extends, is not installed)."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
+        return "auto"
+
+    class Guarded(HttpToolsProtocol):
+        """Each request's head and body have a deadline; too many connections, a 503."""
+
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > MAX_CONNECTIONS:
+                self._answer(503, f"more than {MAX_CONNECTIONS:,} connections are open: try again")
+                return
+            self._arm(HEAD_SECONDS)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._arm(HEAD_SECONDS)
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self._arm(BODY_SECONDS)
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if (
+                self.cycle is not None
+                and not self.cycle.response_complete
+                and self.cycle.response_started
+            ):
+                self.transport.close()  # a response is on its way: nothing more to say
+            else:
+                self._answer(408, "the request did not arrive in time: send it whole, faster")
+
+        def _answer(self, status: int, message: str) -> None:
+            if self.transport.is_closing():
+                return
+            body = json.dumps({"detail": message}).encode()
+            reason = {408: "Request Timeout", 503: "Service Unavailable"}[status]
+            self.transport.write(
+                f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+                + body
+            )
+            self.transport.close()
+            if self.cycle is not None:
+                self.cycle.disconnected = True
+
+    return Guarded

@@ -12,21 +12,23 @@ DuckDB store, so that a process killed at any moment loses nothing it acknowledg
   thins the older ones and rebuilds a city from them);
 - an appeal and its decision are stored before they are answered.
 
-Concurrency, by design:
+Concurrency, by design (the locks and the order they are taken in:
+:mod:`xinyong.service.locks`; only this class changes what they guard):
 
 - **One writer.** Every change to the city (an appeal's decision, a day of an advance) holds
-  ``writer``, in the order they asked (:class:`~xinyong.service.locks.FairLock`: an advance
-  asking again after each day queues behind the changes that came meanwhile); the store's own
-  connection is used only under it. Submissions and appeals being filed do not wait for it:
-  the inbox stores submissions through its own cursor for the first day not yet begun
+  the city's ``writer``, in the order they asked; the store's own connection is used only
+  under it. Submissions and appeals being filed do not wait for it: the inbox stores
+  submissions through its own cursor for the first day not yet begun
   (:mod:`xinyong.service.inbox`), and the appeals desk files appeals through its own.
-- **Readers on their own cursors**, one per thread, and on the city's arrays under the read
-  side of ``state``. A day is applied (arrays and ledger) under its write side, so a reader
-  sees the last completed day, never one half applied.
+- **Readers on their own cursors** (:meth:`LiveCity.reader`), one per thread, and on the
+  city's arrays under the read side of ``state``. A day is applied (arrays and ledger) under
+  its write side, so a reader sees the last completed day, never one half applied.
 - **An advance is a job** on a thread of its own (:mod:`xinyong.service.advances`), one day at
-  a time, so readers wait at most one day's step; a second advance while one runs is refused.
+  a time (:meth:`LiveCity.simulating_day`, :meth:`LiveCity.finish_day`), so readers wait at
+  most one day's step; a second advance while one runs is refused.
 - **Appeals** are the city's desk (:class:`xinyong.service.appeals.Appeals`), under the same
-  rules: one decision at a time, an upheld one re-simulated off the writer and caught up under it.
+  rules: one decision at a time, an upheld one re-simulated off the writer and caught up
+  under it, then committed with its city (:meth:`LiveCity.replace_history`).
 
 On restart the city is loaded from its last snapshot, and only the days after it are
 re-simulated, with the submitted events and the upheld appeals replayed on their days, which
@@ -44,11 +46,13 @@ it comes out the same); a snapshot from before cities kept twins gets one built 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -62,10 +66,11 @@ from xinyong.service.advances import AdvanceJob, Advances
 from xinyong.service.appeals import APPEALS_TABLE, Appeals
 from xinyong.service.citizen_records import Records, frozen
 from xinyong.service.errors import LiveError
+from xinyong.service.failures import Failures, serving
 from xinyong.service.history import History
 from xinyong.service.inbox import Inbox, Receipt, Submission
-from xinyong.service.locks import FairLock, ReadWriteLock
-from xinyong.service.stats import Figures
+from xinyong.service.locks import CityLocks
+from xinyong.service.stats import DailyCopy, Figures
 
 __all__ = ["AdvanceJob", "LiveCity", "LiveError", "Receipt", "Submission", "load_city", "open_city"]
 
@@ -80,6 +85,9 @@ CREATE TABLE IF NOT EXISTS live_snapshots (day INTEGER PRIMARY KEY, file VARCHAR
 ALTER TABLE appeals ADD COLUMN IF NOT EXISTS nth INTEGER DEFAULT 0;
 DROP TABLE IF EXISTS ledger_staging;
 """
+
+
+T = TypeVar("T")
 
 
 class LiveCity:
@@ -102,8 +110,8 @@ class LiveCity:
     ) -> None:
         self.folder = Path(folder)
         self.snapshot_every = snapshot_every
-        self.writer = FairLock()  # one writer: every change goes through it, in turn
-        self.state = ReadWriteLock()  # the city's arrays: read by requests, written by a day
+        self.failures = Failures(self)  # a full disk, a failed store: what they are answered
+        self.locks = CityLocks()  # the writer, the inbox, the arrays and the generation
         self.advances = Advances(self)  # days simulated on a thread of their own
         self.records = Records(self)  # citizens' records and the notices feed
         self._local = threading.local()
@@ -150,11 +158,10 @@ class LiveCity:
             if self.scenario.consequences
             else []
         )
-        # Moves when history is rewritten (an upheld appeal, a failed day): odd while an
-        # appeal's new ledger is being committed, even again once its city is served.
-        self._generation = 0
         self._install(self.city)
         self.figures = Figures(self)  # the summary figures, computed once a day
+        self._copies: dict[str, DailyCopy[Any]] = {}  # other reads computed once a day
+        self._copies_lock = threading.Lock()
 
     def _install(self, city: City) -> None:
         """Make ``city`` the one served (under the write side of ``state``, or before any
@@ -171,7 +178,7 @@ class LiveCity:
 
     # -- connections ----------------------------------------------------------------------
 
-    def _reader(self) -> duckdb.DuckDBPyConnection:
+    def reader(self) -> duckdb.DuckDBPyConnection:
         """This thread's own cursor on the store (readers never share a connection)."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
@@ -180,13 +187,6 @@ class LiveCity:
                 self._cursors.append(cursor)
             self._local.cursor = cursor
         return cursor
-
-    @contextmanager
-    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Read the city as of its last completed day: the arrays under the read lock, the
-        store through this thread's cursor."""
-        with self.state.read():
-            yield self._reader()
 
     # -- recovery and re-simulation -------------------------------------------------------
 
@@ -205,6 +205,7 @@ class LiveCity:
         """The open day: submissions join its records; it is simulated by the next advance."""
         return self._open_day
 
+    @serving
     def start_advance(self, days: int) -> AdvanceJob:
         """Start simulating ``days`` days on a thread of its own: :meth:`Advances.start`."""
         return self.advances.start(days)
@@ -213,32 +214,73 @@ class LiveCity:
         """An advance job by number (404 if there is none): :meth:`Advances.get`."""
         return self.advances.get(job)
 
+    @serving
     def advance(self, days: int) -> int:
         """Simulate ``days`` days and wait for them; returns the new open day."""
         return self.advances.run(days)
 
-    def _roll_back(self) -> None:
-        """After a failed day: the city goes back to its last whole day, from its store."""
-        with self.writer, self.inbox.lock, self.state.write():
+    @property
+    def generation(self) -> int:
+        """Moves when history is rewritten (an upheld appeal, a failed day): odd while a
+        rewrite is being committed, even again once its city is served."""
+        return self.locks.generation
+
+    @property
+    def view(self) -> SimpleNamespace:
+        """What records read of the city as of its last completed day (a copy the next day
+        does not change: :func:`~xinyong.service.citizen_records.frozen`)."""
+        return self._view
+
+    def roll_back(self) -> None:
+        """After a failed day: the city goes back to its last whole day, from its store (if
+        the store cannot say which, or a full disk stops the way back, the city is broken
+        until it is opened again)."""
+        with self.locks.quiet(), self.locks.rewriting():
             old = self.city
             if old.ledger is not None:
                 old.ledger.discard()
-            self._recover(int(self.store.info()["live_day"]))
+            try:
+                self._recover(int(self.store.info()["live_day"]))
+            except Exception as exc:
+                failures = self.failures
+                failures.break_off(failures.answer(exc) or failures.failed(exc))
+                return
             self._install(self.city)
-            self._generation += 2
             old._second_core.shutdown()
 
     @contextmanager
-    def _one_day(self) -> Iterator[None]:
+    def simulating_day(self) -> Iterator[None]:
         """A day of an advance: simulated under the writer and the arrays' write lock (readers
         see the last whole day), then snapshotted, readers going on meanwhile."""
-        with self.writer:
+        with self.locks.writer:
             self.inbox.close_day(self.city.day)  # submissions from now on join the next day
-            with self.state.write():
+            with self.locks.state.write():
                 yield
             self.history.keep(self.city)  # every snapshot_every days; readers go on
 
-    def _day_done(self, city: City, _: object, last: bool = False) -> None:
+    def replace_history(
+        self, city: City, rewrite: Callable[[duckdb.DuckDBPyConnection], None]
+    ) -> None:
+        """Rewrite the store's history and serve ``city`` instead of the city now, together.
+
+        ``rewrite`` runs in a transaction on the store's connection that no reader sees;
+        readers wait only for its commit and the swap of the city, made together under
+        :meth:`CityLocks.rewriting`, so that none mixes the old city with the new ledger (a
+        record read across them reads again). Call holding :meth:`CityLocks.quiet`.
+        """
+        old = self.city
+
+        def swap() -> None:
+            city.attach(self.store)
+            self._install(city)
+
+        with self.store.transaction(commit_under=self.locks.rewriting, then=swap) as con:
+            rewrite(con)
+        if old.ledger is not None:
+            old.ledger.close()
+        old._second_core.shutdown()
+
+    def finish_day(self, city: City, _: object, last: bool = False) -> None:
         """The day's ledger durable, then the day moves: the store, the gates' copy, and the
         figures if a request asked for them during the day or an advance's ``last`` day."""
         assert city.ledger is not None
@@ -269,6 +311,11 @@ class LiveCity:
             )
         return self.scenario.behaviours[self.behaviours.index(behaviour)].sensor
 
+    def behaviour_sensor(self, behaviour: int) -> str:
+        """The sensor that observes a behaviour, by the behaviour's index."""
+        return self.sensors[self._sensor_index[behaviour]]
+
+    @serving
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
         """Store submitted events durably for the first day not yet begun, then acknowledge
         them (the city's inbox: :class:`xinyong.service.inbox.Inbox`)."""
@@ -298,11 +345,20 @@ class LiveCity:
         self._check_gate(service, citizen)
         return self._gates.decide(service, self._status, citizen)  # type: ignore[union-attr]  # _check_gate: set
 
+    def once_a_day(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` over the city as it stands, at most once a day for each ``name``,
+        served from that copy meanwhile (:class:`~xinyong.service.stats.DailyCopy`)."""
+        with self._copies_lock:
+            copy = self._copies.setdefault(name, DailyCopy(self, compute))
+        return copy.get()
+
+    @serving
     def stats(self) -> dict[str, Any]:
         """The summary figures as of ``as_of_day``, with the day open now (``open_day``):
         :meth:`Figures.get`."""
         return self.figures.get()
 
+    @serving
     def record(self, citizen: int) -> dict[str, Any]:
         """A citizen's record as of the last completed day: :meth:`Records.record`."""
         return self.records.record(citizen)
@@ -312,6 +368,7 @@ class LiveCity:
         """The lists a notice can name: :attr:`Records.notice_lists`."""
         return self.records.notice_lists
 
+    @serving
     def notices(
         self,
         limit: int,
@@ -323,6 +380,7 @@ class LiveCity:
         """The latest notices, newest first: :meth:`Records.notices`."""
         return self.records.notices(limit, kind, on_list, from_day, to_day)
 
+    @serving
     def notice_feed(
         self,
         limit: int,
@@ -336,32 +394,41 @@ class LiveCity:
 
     # -- appeals (the desk's own module: xinyong.service.appeals) ---------------------------------
 
+    @serving
     def file_appeal(self, citizen: int, event: str, reason: str) -> dict[str, Any]:
         """File an appeal against one event of a citizen's ledger: :meth:`Appeals.file`."""
         return self.appeals.file(citizen, event, reason)
 
+    @serving
     def appeal(self, appeal: int) -> dict[str, Any] | None:
         """One appeal and its status (None if there is none): :meth:`Appeals.get`."""
         return self.appeals.get(appeal)
 
+    @serving
     def decide_appeal(self, appeal: int, uphold: bool) -> dict[str, Any]:
         """Uphold (re-simulating without the event) or reject an appeal:
         :meth:`Appeals.decide`."""
         return self.appeals.decide(appeal, uphold)
 
     def close(self) -> None:
-        """Stop a running advance (after its day), flush and close the store."""
+        """Stop a running advance (after its day), flush and close the store and every
+        connection to it (DuckDB opens a file again only once all are closed)."""
         self.advances.stop()
-        with self.writer, self.inbox.lock:
-            if self.city.ledger is not None:
-                self.city.ledger.flush()
+        with self.locks.quiet():
+            ledger = self.city.ledger
+            if ledger is not None:
+                try:
+                    ledger.close()  # empty between days: a day's end flushes it
+                except Exception:  # a broken store: nothing unflushed was acknowledged
+                    ledger.discard()
             with self._cursors_lock:
-                for cursor in self._cursors:
-                    cursor.close()
+                for cursor in [*self._cursors, self._reader_root]:
+                    with suppress(duckdb.Error):
+                        cursor.close()
                 self._cursors.clear()
-            self.inbox.close()
-            self.appeals.close()
-            self.store.close()
+            for part in (self.inbox.close, self.appeals.close, self.store.close):
+                with suppress(duckdb.Error):
+                    part()
 
 
 def open_city(base: Path, scenario: Scenario | None = None, seed: int = 0) -> LiveCity:
@@ -380,8 +447,18 @@ def load_city(base: Path, scenario: Scenario, seed: int) -> LiveCity:
     n = 1
     while f"city-{n}" in taken:
         n += 1
-    live = LiveCity(base / f"city-{n}", scenario, seed)
-    tmp = base / (CURRENT_FILE + ".tmp")
-    tmp.write_text(f"city-{n}\n", encoding="utf-8")
-    os.replace(tmp, base / CURRENT_FILE)
+    folder = base / f"city-{n}"
+    try:
+        live = LiveCity(folder, scenario, seed)
+    except BaseException:  # a city that could not be built leaves nothing behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    try:
+        tmp = base / (CURRENT_FILE + ".tmp")
+        tmp.write_text(f"city-{n}\n", encoding="utf-8")
+        os.replace(tmp, base / CURRENT_FILE)
+    except BaseException:  # not current: the city before stays the one served
+        live.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return live

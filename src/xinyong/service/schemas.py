@@ -11,13 +11,22 @@ when the routes are defined.)
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    create_model,
+)
 
 from xinyong.service.appeals import EVENT_PATTERN
 from xinyong.service.limits import Text
 
 __all__ = [
     "ERRORS",
+    "WHOLE",
     "AdvanceIn",
     "AppealIn",
     "AppealOut",
@@ -37,13 +46,26 @@ __all__ = [
     "event_models",
 ]
 
+
+def _whole(value: Any) -> Any:
+    """A whole number written with a point (``5.0``) is that integer: JSON has one kind of
+    number, and JSON Schema's ``integer`` (what the OpenAPI schema says) admits it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+#: An integer in a request body is a whole number, ``5`` or ``5.0``; never ``"5"``, ``true``
+#: or ``5.5``. It goes last in an ``Annotated``, after the bounds, so that the schema shows
+#: them as JSON Schema's minimum and maximum.
+WHOLE = BeforeValidator(_whole)
 CitizenId = Annotated[int, Path(ge=0, le=2**31 - 1, description="a citizen's id")]
-Citizen = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="a citizen's id")]
+Citizen = Annotated[StrictInt, Field(ge=0, le=2**31 - 1, description="a citizen's id"), WHOLE]
 
 
 class Strict(BaseModel):
     """A request body: no unknown fields, and no coercion ("5" is not a number, true is not
-    a citizen, 5.0 is not an id)."""
+    a citizen, 5.5 is not an id; a whole number written 5.0 is 5, as JSON Schema has it)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -103,6 +125,9 @@ class GateOut(BaseModel):
     service: str
     citizen: int
     action: str = Field(description="allow, waive, discount, priority, restrict or deny")
+    eligible: bool = Field(
+        description="false: outside the service's ages, so its rules never ran (action allow)"
+    )
     reasons: list[str]
     text: str
 
@@ -132,7 +157,7 @@ class DecisionIn(Strict):
 
 
 class AdvanceIn(Strict):
-    days: StrictInt = Field(ge=1, le=3650)
+    days: Annotated[StrictInt, Field(ge=1, le=3650), WHOLE]
     wait: StrictBool = Field(
         default=False, description="answer only once the days are simulated (default: at once, 202)"
     )
@@ -159,9 +184,9 @@ class LoadIn(Strict):
     """A built-in scenario to start a new live city from (files are not read over HTTP)."""
 
     scenario: Text = Field(min_length=1, max_length=100)
-    citizens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
-    days: StrictInt | None = Field(default=None, ge=1, le=3650)
-    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
+    citizens: Annotated[StrictInt, Field(ge=1, le=10_000_000), WHOLE] | None = None
+    days: Annotated[StrictInt, Field(ge=1, le=3650), WHOLE] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1), WHOLE] = 0
     set: list[Annotated[Text, Field(max_length=300)]] = Field(
         default=[],
         max_length=50,
@@ -184,6 +209,7 @@ class Notice(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the Content-Length header is not a number"},
     401: {"model": Problem, "description": "no or unknown API key"},
     403: {"model": Problem, "description": "the key's role may not do this"},
     404: {
@@ -192,5 +218,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     409: {"model": Problem, "description": "not possible in the city's present state"},
     413: {"model": Problem, "description": "the request body is too large"},
-    422: {"model": Problem, "description": "a field is wrong; the detail names it"},
+    422: {
+        "model": Problem,
+        "description": "a field is wrong, or the body cannot be read as JSON (not UTF-8, "
+        "nested too deeply, a key given twice); the detail says where",
+    },
+    431: {"model": Problem, "description": "the request headers are too large"},
+    503: {
+        "model": Problem,
+        "description": "the city's store failed and is being opened again: try again shortly",
+    },
+    507: {
+        "model": Problem,
+        "description": "the disk holding the city is full: the detail names the folder and "
+        "the room to make",
+    },
 }

@@ -12,13 +12,16 @@ beside the day open now (``open_day``).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, TypeGuard
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar
 
 if TYPE_CHECKING:
     from xinyong.engine.city import City
     from xinyong.service.live import LiveCity
 
-__all__ = ["Figures"]
+__all__ = ["DailyCopy", "Figures"]
+
+T = TypeVar("T")
 
 
 class Figures:
@@ -47,22 +50,20 @@ class Figures:
             with self._lock:
                 cached = self.cached
                 if not self._usable(cached):
-                    with live.state.read():
+                    with live.locks.reading():
                         cached = self.cached = self._computed(live.city)
         elif cached[1] < live.day and self._lock.acquire(blocking=False):
             try:  # a day old: one request refreshes them unless a day is being simulated,
-                if live.state.acquire_read(blocking=False):  # which then does at its end
-                    try:
+                with live.locks.reading_if_free() as free:  # which then does at its end
+                    if free:
                         cached = self.cached = self._computed(live.city)
-                    finally:
-                        live.state.release_read()
-                else:
-                    self._wanted = True
+                    else:
+                        self._wanted = True
             finally:
                 self._lock.release()
         assert cached is not None
         _, as_of, summary = cached
-        submitted = live._reader().execute("SELECT count(*) FROM live_submissions").fetchall()
+        submitted = live.reader().execute("SELECT count(*) FROM live_submissions").fetchall()
         return {
             **summary,
             "as_of_day": as_of,
@@ -80,7 +81,7 @@ class Figures:
     def _computed(self, city: City) -> tuple[int, int, dict[str, Any]]:
         """The figures of ``city`` as it stands (its arrays not being written), with the
         history's generation and the open day they cover."""
-        return self.live._generation, city.day, city.summary()
+        return self.live.generation, city.day, city.summary()
 
     def _usable(
         self, cached: tuple[int, int, dict[str, Any]] | None
@@ -88,6 +89,46 @@ class Figures:
         """Whether cached figures may be served: of this history, at most a day old."""
         return (
             cached is not None
-            and cached[0] == self.live._generation
+            and cached[0] == self.live.generation
             and cached[1] >= self.live.day - 1
         )
+
+
+class DailyCopy(Generic[T]):
+    """What costs a computation over every citizen to read (the dashboard's plots), computed
+    from the city at most once a day and served from that copy until the next.
+
+    The first request of a day computes it under the arrays' read lock; requests meanwhile are
+    served the day before's copy rather than wait (unless history was rewritten since: then
+    they wait for the new one).
+
+    Args:
+        live: the city.
+        compute: what to compute, from the city as it stands (called under the read lock).
+    """
+
+    def __init__(self, live: LiveCity, compute: Callable[[], T]) -> None:
+        self.live, self.compute = live, compute
+        self._lock = threading.Lock()  # one computes at a time
+        self.copy: tuple[int, int, T] | None = None  # generation, open day, value
+
+    def get(self) -> T:
+        """The value as of the last completed day (or the day before, while it is computed)."""
+        live = self.live
+        copy = self.copy
+        if copy is not None and copy[0] == live.generation:
+            if copy[1] == live.day or not self._lock.acquire(blocking=False):
+                return copy[2]  # today's, or yesterday's while another request computes
+        else:
+            self._lock.acquire()  # none of this history: wait for the one being computed
+        try:
+            copy = self.copy
+            if copy is not None and copy[:2] == (live.generation, live.day):
+                return copy[2]
+            with live.locks.reading():
+                key = (live.generation, live.day)
+                value = self.compute()
+            self.copy = (*key, value)
+            return value
+        finally:
+            self._lock.release()

@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from xinyong.primitives.shown import plots
 from xinyong.studies.design import (
     SENSITIVITY,
     Design,
@@ -217,6 +218,19 @@ class Experiment:
         if self.sensitivity is not None:
             con.register("sensitivity", self.sensitivity)
         return con.execute(sql).df()
+
+    def plot(self, metric: str | None = None) -> Any:
+        """The report's plots of this experiment, as Plotly figures (shown inline in a
+        notebook): each metric's effects against the baseline with their intervals, and the
+        sensitivity indices of a Morris or Sobol design.
+
+        Args:
+            metric: the start of a plot's title (a metric's name); None: every plot.
+
+        Raises:
+            KeyError: no plot's title starts with ``metric`` (the message lists them).
+        """
+        return plots(self, metric)
 
     def _repr_html_(self) -> str:
         from html import escape

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xinyong.primitives.shown import figure_of
+from xinyong.primitives.shown import plots
 from xinyong.scenario import Scenario, load_scenario
 from xinyong.scenario.fitted import FittedPack, FittedValue
 from xinyong.scenario.overrides import get
@@ -220,7 +220,7 @@ class Fit:
         """The fit as a Plotly figure: each observation, published against its predictive
         interval (fitted and held-out apart), and each parameter's posterior against its
         prior (drawn by the views: :func:`xinyong.views.fit_figure.fit_plot`)."""
-        return figure_of(self)
+        return plots(self)
 
     def marginals(self) -> dict[str, dict[str, Any]]:
         """Each parameter's weighted particles, in the coordinate its prior is uniform in,

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from xinyong.primitives.shown import Shown, figure_of
+from xinyong.primitives.shown import Shown, plots
 from xinyong.scenario import Scenario, ScenarioError, load_scenario
 from xinyong.scenario.published import Record, load_record
 
@@ -254,7 +254,7 @@ class Validation(Shown):
     def plot(self) -> Any:
         """Each check's interval over seeds against its range, as a Plotly figure (drawn by
         the views: :mod:`xinyong.views.validation_plot`)."""
-        return figure_of(self)
+        return plots(self)
 
 
 # Each worker process counts the days its runs have done, for the progress bar.

@@ -32,16 +32,25 @@ __all__ = ["COLUMNS", "data_dictionary", "markdown_html", "odd", "parameter_rows
 _NAMES = ("name", "grade", "behaviour", "service", "kind", "sensor", "list")
 
 
+#: What the ODD says of a value no table gives a source for (a scenario file of one's own).
+NOT_STATED = "not stated in the scenario"
+
+
 def parameter_rows(node: Any, path: str = "", source: str = "") -> list[tuple[str, str, str]]:
-    """Every parameter under ``node`` as (path, value, source), the source being the nearest
-    ``source`` of the tables that hold it."""
+    """Every parameter under ``node`` as (path, value, source), the source being the value's
+    own in its table's ``sources`` (the scenario's top level), else the nearest ``source`` of
+    the tables that hold it. Names label the rows (``behaviours[jaywalking].p``) and are not
+    parameters themselves."""
     if isinstance(node, dict):
         source = node.get("source") or source
+        each = node.get("sources")
+        own: dict[str, Any] = each if isinstance(each, dict) else {}
         rows = []
         for key, value in node.items():
-            if key in ("source", "about"):
+            if key in ("source", "sources", "about", "name"):
                 continue
-            rows += parameter_rows(value, f"{path}.{key}" if path else str(key), source)
+            where = f"{path}.{key}" if path else str(key)
+            rows += parameter_rows(value, where, own.get(key) or source)
         return rows
     if isinstance(node, list) and node and all(isinstance(v, dict) for v in node):
         rows = []
@@ -51,7 +60,7 @@ def parameter_rows(node: Any, path: str = "", source: str = "") -> list[tuple[st
         return rows
     if node is None or node == [] or node == {}:
         return []
-    return [(path, _value(node), source or "not stated in the scenario")]
+    return [(path, _value(node), source or NOT_STATED)]
 
 
 def _value(value: Any) -> str:
@@ -75,14 +84,78 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 def odd(scenario: Scenario) -> str:
-    """The ODD description of a scenario, as Markdown."""
+    """The ODD description of a scenario, as Markdown: it says only what this scenario does
+    (no households, sanctions or responses where it has none), and every parameter with its
+    source."""
     data = scenario.model_dump()
     ops = scenario.all_operators()
-    return "\n".join([*_overview(scenario, ops), *_DESIGN_CONCEPTS, *_details(data, ops)])
+    return "\n".join(
+        [
+            *_overview(scenario, ops),
+            *_design_concepts(scenario, ops),
+            *_details(data, ops, _changed_sources(scenario)),
+        ]
+    )
+
+
+def _changed_sources(s: Scenario) -> dict[str, str]:
+    """Sources for the values a run changed (its sizes, its ``--set``): a value that differs
+    from the built-in scenario of the same name while its source does not is the run's own,
+    and its source is for the value it replaced. Path -> the source to show."""
+    from xinyong.scenario import builtin_scenarios, load_scenario
+
+    if s.name not in builtin_scenarios():
+        return {}
+    base = load_scenario(s.name)
+    if base == s:
+        return {}
+    before = {p: (v, src) for p, v, src in _all_rows(base.model_dump(), base.all_operators())}
+    out = {}
+    for path, value, source in _all_rows(s.model_dump(), s.all_operators()):
+        old = before.get(path)
+        if old is not None and old[0] != value and old[1] == source:
+            out[path] = f"set for this run (the scenario's {old[0]}: {source})"
+    return out
+
+
+def _all_rows(data: dict[str, Any], ops: list[Operator]) -> list[tuple[str, str, str]]:
+    """Every parameter row of the ODD's tables."""
+    rows = parameter_rows(_initialization(data))
+    for _, node in _submodels(data, ops):
+        rows += parameter_rows(node)
+    return rows
+
+
+def _has_collectors(s: Scenario) -> bool:
+    return any(sensor.collectors is not None for sensor in s.sensors.values())
+
+
+def _responses(s: Scenario) -> list[str]:
+    """What citizens respond to, in words (empty without a response model)."""
+    r = s.response
+    if r is None:
+        return []
+    said = [
+        (bool(r.grade), "their own grade"),
+        (r.sanction_met != 1.0, "being refused at a service"),
+        (r.household_listed != 1.0, "a blacklisted relative at home"),
+        (r.neighbourhood_listed != 1.0, "many blacklisted neighbours"),
+        (r.contact_listed != 1.0, "a blacklisted friend or workmate"),
+        (r.near_perk != 1.0, "a perk just above their score"),
+        (r.dissent is not None, "the punishment of dissent (self-censorship)"),
+    ]
+    return [words for on, words in said if on]
+
+
+def _either_and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _overview(s: Scenario, ops: list[Operator]) -> list[str]:
     """The title and the ODD's Overview: purpose and patterns, entities, process."""
+    counted = (
+        "listings, grades and refusals" if s.consequences is not None else "listings and grades"
+    )
     return [
         f"# Model description: `{s.name}` (ODD protocol)",
         "",
@@ -99,7 +172,7 @@ def _overview(s: Scenario, ops: list[Operator]) -> list[str]:
         "The purpose is to show how a social credit system as publicly reported scores, grades "
         "and lists people, and what its errors do: every run carries an error-free "
         "counterfactual of each scheme (same people, same behaviour, no sensor or assessment "
-        "errors), so wrongful listings, grades and refusals are counted, not guessed. The "
+        f"errors), so wrongful {counted} are counted, not guessed. The "
         "patterns a run is held to are those of `xinyong validate` (the published stock of "
         "the dishonest-debtor list, grade shares, blocked purchases).",
         "",
@@ -109,22 +182,70 @@ def _overview(s: Scenario, ops: list[Operator]) -> list[str]:
         "",
         "### 3. Process overview and scheduling",
         "",
-        "Each day, in this order: (1) behaviour: each citizen does each behaviour with its "
-        "daily probability, scaled by conduct and responses; (2) observation: sensors detect "
-        "events, misidentify some actors, and collectors file reports (some false); "
-        "(3) each operator: selects the events it reads, assesses them (some dismissed on "
-        "review), writes them to the ledger, scores them (clamped at day end), grades and "
-        "lists, and does the same for its error-free counterfactual; (4) consequences: "
-        "services gate citizens on lists and grades, notices are shown; (5) response: "
-        "tomorrow's behaviour responds to grades, refusals and listed relatives.",
+        _process(s, ops),
         "",
     ]
+
+
+def _process(s: Scenario, ops: list[Operator]) -> str:
+    """The day's phases, as this scenario has them."""
+    c = s.consequences
+    responding = ", and by responses" if s.response is not None else ""
+    steps = [
+        "behaviour: each citizen does each behaviour with its daily probability, scaled by "
+        f"conduct and by the listed response while listed{responding}",
+        "observation: sensors detect events and misidentify some actors"
+        + (", and collectors file reports (some false)" if _has_collectors(s) else ""),
+    ]
+    what = "selects the events it reads, " if len(ops) > 1 else ""
+    if any(o.assessment is not None for o in ops):
+        what += "assesses them (some dismissed on review), "
+    shared = "; shared records pass between operators" if s.sharing else ""
+    steps.append(
+        f"{'each operator' if len(ops) > 1 else 'the operator'}: {what}writes them to the "
+        "ledger, scores them (clamped at day end), grades and lists, and does the same for "
+        f"its error-free counterfactual{shared}"
+    )
+    if c is not None:
+        acts = []
+        if c.services:
+            acts.append("services gate citizens on their lists, grades and scores")
+        if c.org_services:
+            acts.append("organisations' services gate them on their corporate standing")
+        if c.notices:
+            acts.append("notices are shown")
+        steps.append("consequences: " + "; ".join(acts))
+    if s.response is not None:
+        to = _either_and(_responses(s) or ["nothing"])
+        steps.append(f"response: tomorrow's behaviour responds to {to}")
+    return (
+        "Each day, in this order: "
+        + "; ".join(f"({i}) {step}" for i, step in enumerate(steps, 1))
+        + "."
+    )
 
 
 def _entities(s: Scenario, ops: list[Operator]) -> list[str]:
     """The ODD's entities, state variables and scales, one list item each."""
     behaviours = s.behaviours
     harmful = sum(s.is_harmful(b) for b in behaviours)
+    lists = any(o.scheme.lists for o in ops)
+    citizen_ops = [o for o in ops if o.scheme.subject == "citizen"]
+    company_ops = [o.name for o in ops if o.scheme.subject == "company"]
+    if s.population is None:
+        organisations = "- **Organisations**: none in this scenario."
+    else:
+        scored = (
+            f", scored by {', '.join(f'`{o}`' for o in company_ops)}"
+            if company_ops
+            else " (employers only: no scheme scores them)"
+        )
+        organisations = f"- **Organisations**: companies and government bodies{scored}."
+    space = (
+        "Space is districts and neighbourhoods, without coordinates."
+        if s.population is not None
+        else "There is no space: citizens have no place."
+    )
     return [
         f"- **Citizens**: {s.citizens:,}, each with a conduct factor"
         + (
@@ -132,17 +253,19 @@ def _entities(s: Scenario, ops: list[Operator]) -> list[str]:
             if s.population
             else ""
         )
-        + "; under each scheme a score, grade, listing and list "
-        "memberships, real and error-free.",
-        "- **Organisations**: companies and government bodies, scored by corporate schemes"
-        if s.population
-        else "- **Organisations**: none in this scenario.",
+        + (
+            "; under each scheme a score, grade, listing"
+            + (" and list memberships" if lists else "")
+            + ", real and error-free."
+            if citizen_ops
+            else "; no scheme scores them."
+        ),
+        organisations,
         f"- **Operators** ({len(ops)}): " + "; ".join(_operator_entity(o) for o in ops) + ".",
         f"- **Sensors** ({len(s.sensors)}): {', '.join(s.sensors)}.",
         f"- **Behaviours** ({len(behaviours)}): {harmful} the schemes punish, "
         f"{len(behaviours) - harmful} they reward or ignore.",
-        f"- **Time**: one step is one day; a run lasts {s.days} days. Space is districts and "
-        "neighbourhoods, without coordinates.",
+        f"- **Time**: one step is one day; a run lasts {s.days} days. {space}",
     ]
 
 
@@ -157,54 +280,123 @@ def _operator_entity(o: Operator) -> str:
     )
 
 
-#: The ODD's Design concepts, the same for every scenario.
-_DESIGN_CONCEPTS = (
-    "## Design concepts",
-    "",
-    "- **Basic principles**: rules and points as published for each scheme (see Details); "
-    "listing follows the published list rules, not an algorithm.",
-    "- **Emergence**: grade shares, list stocks, wrongful listings and the chilling "
-    "effect arise from individual events and errors.",
-    "- **Adaptation**: citizens respond to their grade, to refusals and to listed "
-    "relatives or neighbours (the response table).",
-    "- **Objectives, learning, prediction**: none; citizens do not optimise their score.",
-    "- **Sensing**: citizens know their own grade and refusals; operators see only what "
-    "sensors and collectors record.",
-    "- **Interaction**: through households (a listed parent sanctions a child), "
-    "neighbourhoods, employers and shared records between operators.",
-    "- **Stochasticity**: every draw has an address (seed, stream, day, block of "
-    "citizens), so runs are reproducible and a policy change moves only the draws it "
-    "reaches.",
-    "- **Collectives**: households, neighbourhoods, employers, districts.",
-    "- **Observation**: the ledger of every event, daily series, list histories, "
-    "standings real and error-free, the summary; a twin city without consequences gives "
-    "the chilling effect.",
-    "",
-)
+def _design_concepts(s: Scenario, ops: list[Operator]) -> list[str]:
+    """The ODD's Design concepts, as this scenario has them."""
+    c = s.consequences
+    twin = c is not None or s.response is not None
+    responses = _responses(s)
+    adaptation = (
+        f"citizens respond to {_either_and(responses)} (the response table), and a listed "
+        "citizen's daily probabilities change by fixed multipliers (the listed response)"
+        if responses
+        else "none beyond the listed response: a listed citizen's daily probabilities "
+        "change by fixed multipliers"
+    )
+    sensing = (
+        "citizens know their own grade, listing and refusals"
+        if responses
+        else "citizens sense only their own listing"
+    ) + (
+        "; operators see only what sensors and collectors record"
+        if _has_collectors(s)
+        else "; operators see only what sensors record"
+    )
+    through = ["misattribution (an event pinned on another citizen moves that one's score)"]
+    if s.sharing:
+        through.append("records shared between operators")
+    homes = []
+    parents = c is not None and any(r.parent_blacklisted or r.parent_red for r in c.rules)
+    if s.population is not None and parents:
+        homes.append("a listed parent's sanctions reach a child")
+    if s.response is not None and s.response.household_listed != 1.0:
+        homes.append("a blacklisted relative makes a citizen careful")
+    if homes:
+        through.append(f"households ({'; '.join(homes)})")
+    if s.network is not None and s.response is not None and s.response.contact_listed != 1.0:
+        through.append("friends and workmates (a blacklisted contact makes a citizen careful)")
+    if c is not None and c.org_services:
+        through.append("legal representatives (a company meets its representative's listing)")
+    if _has_collectors(s):
+        through.append("information collectors watching their neighbourhood")
+    collectives = (
+        "households, neighbourhoods, employers, districts" if s.population is not None else "none"
+    )
+    observation = (
+        "the ledger of every event, daily series, list histories, standings real and "
+        "error-free, the summary"
+        + ("; a twin city without consequences gives the chilling effect" if twin else "")
+    )
+    return [
+        "## Design concepts",
+        "",
+        "- **Basic principles**: rules and points as published for each scheme (see Details); "
+        "listing follows the published list rules, not an algorithm.",
+        "- **Emergence**: grade shares, list stocks"
+        + (", wrongful listings and the chilling effect" if twin else " and wrongful listings")
+        + " arise from individual events and errors.",
+        f"- **Adaptation**: {adaptation}.",
+        "- **Objectives, learning, prediction**: none; citizens do not optimise their score.",
+        f"- **Sensing**: {sensing}.",
+        f"- **Interaction**: through {_either_and(through)}.",
+        "- **Stochasticity**: every draw has an address (seed, stream, day, block of "
+        "citizens), so runs are reproducible and a policy change moves only the draws it "
+        "reaches.",
+        f"- **Collectives**: {collectives}.",
+        f"- **Observation**: {observation}.",
+        "",
+    ]
 
 
-def _details(data: dict[str, Any], ops: list[Operator]) -> list[str]:
+def _initialization(data: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the ODD's Initialization lists: sizes, conduct and the population."""
+    out = {k: data[k] for k in ("citizens", "days", "conduct_lognormal_sigma")}
+    out["sources"] = data.get("sources") or {}
+    if data.get("population"):
+        out["population"] = data["population"]
+    return out
+
+
+def _details(
+    data: dict[str, Any], ops: list[Operator], changed: dict[str, str] | None = None
+) -> list[str]:
     """The ODD's Details: initialization, input data and one parameter table per submodel.
 
     Args:
         data: the scenario, dumped.
         ops: the scenario's operators.
+        changed: sources for the values a run changed, by path (:func:`_changed_sources`).
     """
+    changed = changed or {}
+
+    def table(node: dict[str, Any]) -> list[str]:
+        return _table([(p, v, changed.get(p, src)) for p, v, src in parameter_rows(node)])
+
+    opening = any(lst.opening_share for o in ops for lst in o.scheme.lists)
+    by = " or ".join(
+        words
+        for on, words in (
+            (any(o.scheme.start_by_income for o in ops), "by income band"),
+            (any(o.scheme.start_records is not None for o in ops), "plus a share of records"),
+        )
+        if on
+    )
+    by = f"{by}, where a scheme says so" if by else ""
+    made = (
+        "Citizens are generated from the population parameters below"
+        if data.get("population")
+        else "Citizens are the given number, each with a conduct factor"
+    )
     out = [
         "## Details",
         "",
         "### Initialization",
         "",
-        "Citizens are generated from the population parameters below; scores start as each "
-        "scheme says (by income band where it says so); lists start from their steady state "
-        "stock.",
+        f"{made}; scores start at each scheme's start"
+        + (f" ({by})" if by else "")
+        + ("; lists with an opening stock start from their steady state" if opening else "")
+        + ".",
         "",
-        *_table(
-            parameter_rows(
-                {k: data[k] for k in ("citizens", "days", "conduct_lognormal_sigma")}
-                | ({"population": data["population"]} if data.get("population") else {})
-            )
-        ),
+        *table(_initialization(data)),
         "### Input data",
         "",
         "None: every population is synthetic; no data about real people is read.",
@@ -213,7 +405,7 @@ def _details(data: dict[str, Any], ops: list[Operator]) -> list[str]:
         "",
     ]
     for title, node in _submodels(data, ops):
-        out += [f"#### {title}", "", *_table(parameter_rows(node))]
+        out += [f"#### {title}", "", *table(node)]
     return out
 
 

@@ -1,9 +1,11 @@
-"""How runs, explanations and gate decisions show in a notebook: short HTML, never a wall.
+"""How runs, explanations, gate decisions and experiments show in a notebook: short HTML,
+never a wall, and the reports' plots as Plotly figures.
 
 The HTML of a :class:`~xinyong.Run`, an :class:`~xinyong.records.explain.Explanation` and a
-:class:`~xinyong.model.gates.Decision` in a notebook (:func:`xinyong.views.register` registers
-these); each shows the headline first and at most :data:`MAX_ROWS` rows of a table, saying how
-many more there are.
+:class:`~xinyong.model.gates.Decision` in a notebook, and the report's plots of a run or an
+experiment (``run.plot(NAME)``, ``experiment.plot()``); :func:`xinyong.views.register`
+registers them. Each HTML shows the headline first and at most :data:`MAX_ROWS` rows of a
+table, saying how many more there are.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ if TYPE_CHECKING:
     from xinyong.model.gates import Decision
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.studies.experiments import Experiment
 
-__all__ = ["MAX_ROWS", "decision_html", "explanation_html", "run_html"]
+__all__ = [
+    "MAX_ROWS",
+    "Plots",
+    "decision_html",
+    "experiment_figures",
+    "explanation_html",
+    "run_figures",
+    "run_html",
+]
 
 MAX_ROWS = 30
 _ACTION_COLOURS = {"deny": "#b00020", "restrict": "#b35900", "allow": "#222"}
@@ -103,7 +114,59 @@ def decision_html(decision: Decision) -> str:
     """A gate's answer: the action, coloured, and the reason in words."""
     colour = _ACTION_COLOURS.get(decision.action, "#1b7f3b")
     return (
-        f"<div><b style='color:{colour}'>{_e(decision.action.upper())}</b> at "
+        f"<div><b style='color:{colour}'>{_e(decision.label.upper())}</b> at "
         f"<i>{_e(decision.service)}</i> for citizen {decision.citizen}: "
         f"{_e(decision.text)}</div>"
+    )
+
+
+class Plots(dict):
+    """A run's or an experiment's plots by title: shown in a notebook one after another, each
+    a Plotly figure (``plots["Listed over time"]``)."""
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for figure in self.values():
+            display(figure)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} plots: {', '.join(self)}; plots[title] is one>"
+
+
+def _chosen(figures: list[tuple[str, Any]], name: str | None) -> Any:
+    """The plot whose title starts with ``name`` (any case), or every plot."""
+    if name is None:
+        return Plots(figures)
+    wanted = name.strip().lower()
+    for title, figure in figures:
+        if title.lower().startswith(wanted):
+            return figure
+    raise KeyError(
+        f"no plot's title starts with {name!r}; the plots: " + "; ".join(t for t, _ in figures)
+    )
+
+
+def run_figures(run: Run, name: str | None = None) -> Any:
+    """``run.plot(name)``: the report's plots of a run (:func:`.figures.city_figures`)."""
+    from xinyong.views.figures import city_figures
+    from xinyong.views.run_data import run_data
+
+    return _chosen(city_figures(run_data(run)), name)
+
+
+def experiment_figures(experiment: Experiment, name: str | None = None) -> Any:
+    """``experiment.plot(name)``: the report's plots of an experiment."""
+    from xinyong.views.experiment_report import experiment_figures as figures
+
+    plan = experiment.plan
+    return _chosen(
+        figures(
+            experiment.effects,
+            experiment.sensitivity,
+            plan.baseline,
+            experiment.design.kind(),
+            len(plan.arms),
+        ),
+        name,
     )

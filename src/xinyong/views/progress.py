@@ -1,9 +1,10 @@
 """Progress of a simulation, shown where the user is: a bar in the terminal, or in a notebook.
 
 ``days_bar`` is a context manager yielding the callback :func:`xinyong.simulate` calls after
-each day. When the last day is done the bar says what is still happening (the store is written
-and, for a city where anything acts on people, the twin city without consequences is run for
-the chilling effect), so a bar at 365/365 is never silent.
+each day. The bar says which time is which (``0:00:23 elapsed, 0:00:04 left``). When the last
+day is done it says, on a line of its own (so no terminal width cuts it), what is still
+happening: the store is written and, for a city where anything acts on people, the twin city
+without consequences is run for the chilling effect. A bar at 365/365 is never silent.
 """
 
 from __future__ import annotations
@@ -17,19 +18,25 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
+from rich.text import Text
 
-__all__ = ["FINISHING", "days_bar", "in_notebook"]
+__all__ = ["FINISHING", "FINISHING_STORE", "days_bar", "in_notebook"]
 
+#: What a run does after its last day, when something acts on people (it has a twin city) ...
 FINISHING = (
     "finishing: writing the store and running the twin city without consequences "
     "(for the chilling effect)"
 )
+#: ... and when nothing does.
+FINISHING_STORE = "finishing: writing the store"
 
 
 def in_notebook() -> bool:
@@ -42,41 +49,71 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
+#: The widest the days and times get (a year, with hours left).
+_DAYS = "365/365 days, 0:00:00 elapsed, 0:00:00 left"
+
+
+class _DaysColumn(ProgressColumn):
+    """Days done, and which time is which: ``120/365 days, 0:00:23 elapsed, 0:00:48 left``."""
+
+    def __init__(self) -> None:
+        super().__init__(table_column=Column(no_wrap=True))
+        self._elapsed, self._left = TimeElapsedColumn(), TimeRemainingColumn()
+
+    def render(self, task: Task) -> Text:
+        elapsed = self._elapsed.render(task).plain
+        left = self._left.render(task).plain
+        return Text(
+            f"{int(task.completed)}/{int(task.total or 0)} days, {elapsed} elapsed, {left} left"
+        )
+
+
 @contextmanager
 def days_bar(
-    description: str, total: int, console: Console | None = None, transient: bool = False
+    description: str,
+    total: int,
+    console: Console | None = None,
+    transient: bool = False,
+    twin: bool = True,
 ) -> Iterator[Callable[[int], None]]:
-    """A progress bar over ``total`` days, with the time remaining.
+    """A progress bar over ``total`` days, with the time elapsed and the time left.
 
     Args:
         description: what is simulated, e.g. "reference: 10,000 citizens" (plain text).
         total: days to simulate.
         console: the terminal console (default: a new one on stderr); ignored in a notebook.
         transient: remove the bar when done (terminal only).
+        twin: the run has a twin city to run after its last day (something acts on people).
 
     Yields:
         The callback to pass as ``progress=``: it takes the number of days done.
     """
+    finishing = FINISHING if twin else FINISHING_STORE
     if in_notebook():
-        with _notebook_bar(description, total) as update:
+        with _notebook_bar(description, total, finishing) as update:
             yield update
         return
+    console = console or Console(stderr=True)
     columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
+        # The description gives way first: the days and times are never cut.
+        TextColumn(
+            "[bold]{task.description}",
+            table_column=Column(no_wrap=True, max_width=max(10, console.width - len(_DAYS) - 8)),
+        ),
+        BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=5)),
+        _DaysColumn(),
     )
-    with Progress(*columns, console=console or Console(stderr=True), transient=transient) as bar:
+    with Progress(*columns, console=console, transient=transient, expand=True) as bar:
         task = bar.add_task(escape(description), total=total)
+        said = [False]
 
         def update(day: int) -> None:
             bar.update(task, completed=day)
-            if day >= total:
-                bar.update(task, description=escape(f"{description} — {FINISHING}"))
+            if day >= total and not said[0]:
+                said[0] = True
+                # A line of its own, above the bar: wrapped, never cut at the terminal's width.
+                bar.console.print(escape(f"{description}: {finishing}"), highlight=False)
+                bar.update(task, description=escape(f"{description} — finishing"))
                 bar.refresh()  # now, not at the next tick: the finishing may take a while
 
         yield update
@@ -84,7 +121,7 @@ def days_bar(
 
 
 @contextmanager
-def _notebook_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+def _notebook_bar(description: str, total: int, finishing: str) -> Iterator[Callable[[int], None]]:
     from IPython.display import HTML, display
 
     started = time.perf_counter()
@@ -92,11 +129,11 @@ def _notebook_bar(description: str, total: int) -> Iterator[Callable[[int], None
     def render(day: int) -> HTML:
         elapsed = time.perf_counter() - started
         left = f", about {elapsed / day * (total - day):.0f} s left" if 0 < day < total else ""
-        word = f" — {FINISHING}" if day >= total else ""
+        word = f" — {finishing}" if day >= total else ""
         return HTML(
             f"<div class=xinyong-progress><b>{html.escape(description)}</b> "
             f"<progress value={day} max={total} style='width:40%'></progress> "
-            f"{day}/{total} days, {elapsed:.0f} s{left}{html.escape(word)}</div>"
+            f"{day}/{total} days, {elapsed:.0f} s elapsed{left}{html.escape(word)}</div>"
         )
 
     handle = display(render(0), display_id=True)

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from xinyong.views.describe import markdown_html
 from xinyong.views.figures import city_figures, compare_figures
+from xinyong.views.headline import headline, seed_warning
 from xinyong.views.run_data import RunData, side_names
 from xinyong.views.summary_table import format_difference, format_value, summary_rows
 
@@ -31,11 +32,14 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
 td, th { border-bottom: 1px solid #ddd; padding: .25em .8em; text-align: right; }
 td:first-child, th:first-child { text-align: left; }
 tr.differs td { background: #fff3cd; font-weight: 600; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1em; }
-.figure { border: 1px solid #eee; min-height: 340px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1em;
+        align-items: start; }
+.figure { border: 1px solid #eee; min-height: 260px; }
 .stats { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
-.stat { background: #f4f6f8; border-radius: 6px; padding: .6em 1em; min-width: 8em; }
-.stat b { font-size: 1.4em; } summary { cursor: pointer; margin: 1.5em 0 .5em; }
+.stat { background: #f4f6f8; border-radius: 6px; padding: .6em 1em; max-width: 16em; }
+.stat b { font-size: 1.15em; } .stat small { color: #555; }
+.warning { background: #fff3cd; border-left: 4px solid #b35900; padding: .6em 1em; }
+summary { cursor: pointer; margin: 1.5em 0 .5em; }
 .odd td { text-align: left; vertical-align: top; font-size: 13px; }
 """
 
@@ -94,20 +98,10 @@ def _table(
 
 
 def _headline(s: dict) -> str:
-    items = [
-        ("mean score", f"{s['mean_score']:.1f}"),
-        ("listed", f"{s['listed_share']:.2%}"),
-        ("wrongly listed", f"{s['wrongly_listed']:,}"),
-        ("events recorded", f"{s['events_recorded']:,}"),
-    ]
-    if "gate_denials" in s:
-        items += [
-            ("gate denials", f"{s['gate_denials']:,}"),
-            ("wrongful refusals", f"{s['wrongly_denied']:,}"),
-        ]
-    if "children_affected" in s:
-        items.append(("children affected", f"{s['children_affected']:,}"))
-    cells = "".join(f"<div class=stat><b>{v}</b><br>{html.escape(k)}</div>" for k, v in items)
+    cells = "".join(
+        f"<div class=stat><b>{html.escape(figure)}</b><br><small>{html.escape(what)}</small></div>"
+        for figure, what in headline(s)
+    )
     return f"<div class=stats>{cells}</div>"
 
 
@@ -177,8 +171,10 @@ def write_report(path: Path, a: RunData, b: RunData | None = None) -> Path:
         title = f"xinyong — {names[0]} against {names[1]}"
         rows = summary_rows(a.summary, b.summary)
         changed = sum(r[3] for r in rows)
+        warning = seed_warning(a.summary, b.summary)
         intro = (
-            f"<p class=note>{html.escape(names[0])}. {html.escape(names[1])}. "
+            (f"<p class=warning id=seeds>{html.escape(warning)}</p>" if warning else "")
+            + f"<p class=note>{html.escape(names[0])}. {html.escape(names[1])}. "
             f"{changed} figures differ (highlighted); B − A is in the figure's unit, "
             f"percentage points (pp) for shares.</p>"
         )

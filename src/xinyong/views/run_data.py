@@ -19,6 +19,7 @@ from xinyong.views.record_plot import record_series
 __all__ = [
     "AGE_BANDS",
     "RunData",
+    "behaviour_kinds",
     "harmful_behaviours",
     "histogram",
     "named_by_differences",
@@ -48,7 +49,8 @@ class RunData:
         daily_lists: each list's members and wrongly listed members, day by day.
         grades: the first scheme's grades, best first, with the least score of each.
         listed_grade: the first scheme's listed grade.
-        harmful: behaviour -> whether the scheme punishes it (for the chilling plot).
+        harmful: behaviour -> whether the scheme punishes it.
+        kinds: behaviour -> its group on the chilling plot (:func:`behaviour_kinds`).
         daily_behaviours: occurrences per day and behaviour, with and without consequences.
         listed_by: attribute (age, district, income band) -> listed share of each group.
     """
@@ -64,6 +66,7 @@ class RunData:
     daily_behaviours: pd.DataFrame | None = None
     listed_by: dict[str, pd.DataFrame] = field(default_factory=dict)
     description: str = ""  # the model description (ODD, Markdown)
+    kinds: dict[str, str] = field(default_factory=dict)
     scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
     record_series: dict[str, pd.DataFrame] = field(default_factory=dict)  # against the record
 
@@ -148,7 +151,7 @@ def run_data(run: Any) -> RunData:
                 order = {lab: i for i, (_, _, lab) in enumerate(AGE_BANDS)}
                 frame = frame.sort_values("grp", key=lambda c: c.map(order))
             else:
-                frame["grp"] = [f"district {int(d)}" for d in frame["grp"]]
+                frame["grp"] = [str(int(d)) for d in frame["grp"]]  # the axis says "district"
             listed_by[label] = frame
     return RunData(
         f"{run.summary['scenario']} (seed {run.summary['seed']})",
@@ -164,12 +167,32 @@ def run_data(run: Any) -> RunData:
         odd(run.scenario),
         scenario=run.scenario,
         record_series=series,
+        kinds=behaviour_kinds(run.scenario),
     )
 
 
 def harmful_behaviours(scenario: Any) -> dict[str, bool]:
     """Behaviour -> True for what the system is meant to deter, False for what it rewards."""
     return {b.name: scenario.is_harmful(b) for b in scenario.behaviours}
+
+
+def behaviour_kinds(scenario: Any) -> dict[str, str]:
+    """Behaviour -> what a change in it means on the chilling plot: ``expression`` (speech
+    and protest, tagged so in the scenario: a fall is speech chilled), ``penalised`` (a fall
+    is deterrence), ``rewarded`` (a rise is encouragement) or ``ignored`` (no scheme gives
+    it points or lists for it: a change is a side effect)."""
+    schemes = [op.scheme for op in scenario.all_operators()]
+    scored = {rule.behaviour for scheme in schemes for rule in scheme.points if rule.points}
+    scored |= {b for scheme in schemes for lst in scheme.lists for b in lst.behaviours}
+    out = {}
+    for b in scenario.behaviours:
+        if b.expression:
+            out[b.name] = "expression"
+        elif b.name not in scored:
+            out[b.name] = "ignored"
+        else:
+            out[b.name] = "penalised" if scenario.is_harmful(b) else "rewarded"
+    return out
 
 
 def named_by_differences(a: RunData, b: RunData, most: int = 3) -> tuple[RunData, RunData]:

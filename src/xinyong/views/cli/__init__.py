@@ -20,20 +20,42 @@ This package builds :data:`app` and registers each command on it here, in the or
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from xinyong import __version__
 from xinyong.views.cli import calibrating, reading, running, serving, studying
 from xinyong.views.cli.serving import served_app
 
 __all__ = ["app", "served_app"]
 
 app = typer.Typer(
-    help="xinyong: the social credit system as publicly reported, run on synthetic cities.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are plain: '[default: ...]' and "xinyong[ray]" survive
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        print(f"xinyong {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """xinyong: the social credit system as publicly reported, run on synthetic cities."""
+
+
 app.command("simulate")(running.simulate_command)
 app.command("validate")(running.validate_command)
 app.command("explain")(reading.explain_command)

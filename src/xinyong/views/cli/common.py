@@ -7,8 +7,10 @@ passed through :func:`rich.markup.escape` first (:func:`_safe`).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import typer
@@ -37,6 +39,19 @@ def _safe(text: object) -> str:
     """User text (a name, a path, a message quoting them) made safe to print: terminal escape
     sequences and control characters removed, Rich markup escaped."""
     return escape(_CONTROL.sub("", str(text)))
+
+
+def invoked_as() -> str:
+    """How to run xinyong again from the shell that ran this one, for the commands a command
+    suggests: ``xinyong`` when that name finds this program, else the path it was started by
+    (``.venv/bin/xinyong`` from ``make run``, before the virtual environment is activated)."""
+    started = sys.argv[0]
+    found = shutil.which("xinyong")
+    if Path(started).name != "xinyong" or os.sep not in started:
+        return "xinyong"
+    if found is not None and Path(found).resolve() == Path(started).resolve():
+        return "xinyong"
+    return started
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

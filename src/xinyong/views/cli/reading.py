@@ -11,23 +11,44 @@ import typer
 from rich.table import Table
 
 from xinyong.primitives.codes import NOTICE_KINDS
-from xinyong.records.run import RunError, UnknownCitizenError, open_run
+from xinyong.records.run import RunError, UnknownCitizenError, reading_run
 from xinyong.scenario import ScenarioError, builtin_scenarios, load_scenario
-from xinyong.views.cli.common import _check_out_file, _fail, _safe, console
+from xinyong.views.cli.common import _check_out_file, _fail, _safe, console, errors
 from xinyong.views.cli.running import _print_changes, _print_summary
 
 
 def explain_command(
     run_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A run folder.")],
-    citizen: Annotated[int, typer.Argument(help="The citizen's id.")],
+    citizen: Annotated[
+        int | None, typer.Argument(help="The citizen's id (or --company N instead).")
+    ] = None,
+    company: Annotated[
+        int | None,
+        typer.Option(
+            "--company",
+            metavar="N",
+            help="Explain organisation N (a company or government body) instead.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the explanation as JSON instead.")
     ] = False,
 ) -> None:
-    """Show how a citizen's score, grade and listing came to be, event by event."""
+    """Show how a citizen's (or a company's) score, grade and listing came to be, event by
+    event."""
+    if (citizen is None) == (company is None):
+        raise _fail(
+            "give a citizen or --company N, not both: xinyong explain DIR 42, or xinyong "
+            "explain DIR --company 3",
+            2,
+        )
     try:
-        with open_run(run_dir) as run:
-            explanation = run.explain(citizen)
+        with reading_run(run_dir) as run:
+            if company is not None:
+                explanation = run.explain_company(company)
+            else:
+                assert citizen is not None  # one of the two, checked above
+                explanation = run.explain(citizen)
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -41,10 +62,20 @@ def gate_command(
         list[str],
         typer.Argument(
             metavar="DIR SERVICE CITIZEN",
-            help="A run folder, the service (e.g. rail, hotel, university) and the citizen's id.",
+            help="A run folder, the service (e.g. rail, hotel, university) and the citizen's "
+            "id; with --company, the run folder and an organisations' service (e.g. "
+            "public_tender).",
             show_default=False,
         ),
     ],
+    company: Annotated[
+        int | None,
+        typer.Option(
+            "--company",
+            metavar="N",
+            help="Ask about organisation N (a company or government body) instead of a citizen.",
+        ),
+    ] = None,
     run: Annotated[
         Path | None,
         typer.Option(
@@ -52,30 +83,40 @@ def gate_command(
         ),
     ] = None,
 ) -> None:
-    """Ask a service about a citizen, as at the ticket office: allow, deny... and why."""
+    """Ask a service about a citizen, as at the ticket office (or about a company, as at a
+    public tender): allow, deny... and why."""
     if run is not None:  # the old form: gate SERVICE CITIZEN --run DIR
         args = [str(run), *args]
-    if len(args) != 3:
+    wanted = 2 if company is not None else 3
+    if len(args) != wanted:
         raise _fail(
-            "give the run folder, the service and the citizen: xinyong gate DIR "
-            "SERVICE CITIZEN, e.g. xinyong gate runs/rongcheng-seed0 rail 42",
+            "give the run folder and the service, and the citizen or --company N: xinyong "
+            "gate DIR SERVICE CITIZEN, e.g. xinyong gate runs/rongcheng-seed0 rail 42, or "
+            "xinyong gate runs/rongcheng-seed0 public_tender --company 3",
             2,
         )
     run_dir, service = Path(args[0]), args[1]
+    if company is None:
+        try:
+            citizen = int(args[2])
+        except ValueError:
+            raise _fail(
+                f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2
+            ) from None
     try:
-        citizen = int(args[2])
-    except ValueError:
-        raise _fail(f"citizen {args[2]!r} is not an id: give a whole number, e.g. 42", 2) from None
-    try:
-        with open_run(run_dir) as opened:
-            decision = opened.gate(service, citizen)
+        with reading_run(run_dir) as opened:
+            decision = (
+                opened.gate(service, citizen)
+                if company is None
+                else opened.gate_company(service, company)
+            )
     except (RunError, UnknownCitizenError) as exc:
         raise _fail(str(exc)) from None
     except KeyError as exc:
         raise _fail(str(exc.args[0])) from None
     colour = {"deny": "red", "restrict": "yellow", "allow": "default"}.get(decision.action, "green")
     console.print(
-        f"[bold {colour}]{decision.action.upper()}[/] {_safe(decision.text)}", highlight=False
+        f"[bold {colour}]{decision.label.upper()}[/] {_safe(decision.text)}", highlight=False
     )
 
 
@@ -101,7 +142,7 @@ def notices_command(
             f"--kind {kind!r} is not a kind of notice: choose one of {', '.join(NOTICE_KINDS)}", 2
         )
     try:
-        with open_run(run_dir) as run:
+        with reading_run(run_dir) as run:
             if on_list is not None and on_list not in run.notice_lists:
                 raise _fail(
                     f"--list {on_list!r} is not a list of this run: choose one of "
@@ -109,12 +150,30 @@ def notices_command(
                     2,
                 )
             rows = run.notices(limit=limit, kind=kind, on_list=on_list)
+            total = run.count_notices(kind=kind, on_list=on_list)
     except RunError as exc:
         raise _fail(str(exc)) from None
     for text in rows["text"]:
         console.print(_safe(text), highlight=False, soft_wrap=True)
+    chosen = " and ".join(
+        part
+        for part in (
+            f"of kind {kind}" if kind else "",
+            f"caused by joining {on_list}" if on_list else "",
+        )
+        if part
+    )
+    what = f"notices {chosen}" if chosen else "notices"
+    # How many of how many, on stderr: the notices alone go down a pipe.
     if rows.empty:
-        console.print("No notices.")
+        errors.print(f"No {_safe(what)}.", highlight=False)
+    elif len(rows) < total:
+        errors.print(
+            f"The newest {len(rows):,} of {total:,} {_safe(what)} (--limit N shows more).",
+            highlight=False,
+        )
+    else:
+        errors.print(f"All {total:,} {_safe(what)}, newest first.", highlight=False)
 
 
 def summary_command(
@@ -125,7 +184,7 @@ def summary_command(
 ) -> None:
     """Print a finished run's summary."""
     try:
-        with open_run(run_dir) as run:
+        with reading_run(run_dir) as run:
             summary = run.summary
     except RunError as exc:
         raise _fail(str(exc)) from None
@@ -193,7 +252,7 @@ def describe_command(
 
     if tables is not None:
         try:
-            with open_run(tables) as run:
+            with reading_run(tables) as run:
                 frame = data_dictionary(run)
         except RunError as exc:
             raise _fail(str(exc)) from None

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import duckdb
 import typer
+from rich import box
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,12 +23,21 @@ from rich.table import Table
 
 from xinyong.engine.chilling import chilling_text
 from xinyong.engine.cluster import ClusterError
+from xinyong.engine.twin import has_twin
 from xinyong.engine.workers import WorkerError
 from xinyong.records.run import RunError
 from xinyong.records.simulation import check_output_folder, simulate
 from xinyong.scenario import ScenarioError, load_scenario
 from xinyong.scenario.overrides import apply, parse
-from xinyong.views.cli.common import _CONTROL, SET_HELP, _clear_run_folder, _fail, _safe, console
+from xinyong.views.cli.common import (
+    _CONTROL,
+    SET_HELP,
+    _clear_run_folder,
+    _fail,
+    _safe,
+    console,
+    invoked_as,
+)
 from xinyong.views.progress import days_bar
 from xinyong.views.summary_table import format_value
 
@@ -177,6 +187,7 @@ def simulate_command(
         _CONTROL.sub("", f"{chosen.name}: {chosen.citizens:,} citizens"),
         chosen.days,
         console=console,
+        twin=has_twin(chosen),
     ) as bar:
         try:
             run = simulate(
@@ -203,8 +214,8 @@ def simulate_command(
     data = " and its Parquet dataset data/" if (folder / "data").is_dir() else ""
     console.print(
         f"Wrote [bold]{_safe(folder / 'summary.json')}[/] and "
-        f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: xinyong "
-        f"explain {_safe(folder)} 0)"
+        f"[bold]{_safe(folder / 'run.duckdb')}[/]{data}  (explain a citizen: "
+        f"{_safe(invoked_as())} explain {_safe(folder)} 0)"
     )
 
 
@@ -234,10 +245,12 @@ def _print_profile(rows: list[dict], wall: float) -> None:
 def _print_summary(summary: dict) -> None:
     """The summary's figures as a table, then its operators' and its cities' if it has them."""
     about = summary.get("about", {})
-    table = Table(title="Summary", show_header=False)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_column("what it counts", style="dim", max_width=70)
+    table = Table(title="Summary", show_header=False, box=box.SIMPLE)
+    # Names and figures are never cut: what a figure counts wraps to the width that is left.
+    names = [k for k, v in summary.items() if not isinstance(v, (dict, list))]
+    table.add_column("figure", no_wrap=True, min_width=max(map(len, names), default=6))
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("what it counts", style="dim", max_width=70, ratio=1, overflow="fold")
     for key, value in summary.items():
         if key == "grade_shares":
             table.add_row("grade shares", "", _safe(about.get(key, "")))
@@ -252,7 +265,7 @@ def _print_summary(summary: dict) -> None:
     console.print(table)
     operators = summary.get("operators")
     if operators:
-        ops = Table(title="Operators")
+        ops = Table(title="Operators", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
         for header in (
             "operator",
             "scheme",
@@ -263,7 +276,12 @@ def _print_summary(summary: dict) -> None:
             "wrongly graded",
             "dismissed",
         ):
-            ops.add_column(header, justify="left" if header in ("operator", "scheme") else "right")
+            ops.add_column(
+                header,
+                justify="left" if header in ("operator", "scheme") else "right",
+                min_width=max(len(w) for w in header.split()),
+                no_wrap=header in ("operator", "scheme"),
+            )
         for name, f in operators.items():
             ops.add_row(
                 _safe(name),
@@ -278,7 +296,7 @@ def _print_summary(summary: dict) -> None:
         console.print(ops)
     cities = summary.get("cities")
     if cities:
-        table = Table(title="Cities (their residents the schemes cover)")
+        table = Table(title="Cities (their residents the schemes cover)", box=box.SIMPLE_HEAD)
         for header in (
             "city",
             "covered",
@@ -288,7 +306,12 @@ def _print_summary(summary: dict) -> None:
             "wrongly missing",
             "wrongly graded",
         ):
-            table.add_column(header, justify="left" if header == "city" else "right")
+            table.add_column(
+                header,
+                justify="left" if header == "city" else "right",
+                min_width=max(len(w) for w in header.split()),
+                no_wrap=header == "city",
+            )
         for name, f in cities.items():
             table.add_row(
                 _safe(name),
@@ -322,13 +345,19 @@ def _print_changes(summary: dict) -> None:
         console.print(table)
     if summary.get("chilling_detail"):
         table = Table(
-            title="Chilling effect: each behaviour against the same city where "
-            "nothing acts on people (95 % interval)"
+            title="Chilling effect: each behaviour in the city against its twin, the same "
+            "city and seed where nothing acts on people",
+            box=box.SIMPLE_HEAD,
         )
-        table.add_column("behaviour")
-        table.add_column("change", justify="right")
-        for name, row in summary["chilling_detail"].items():
-            table.add_row(_safe(name), _safe(chilling_text(row)))
+        detail = summary["chilling_detail"]
+        table.add_column("behaviour", no_wrap=True)
+        table.add_column("change, 95 % interval", justify="right", no_wrap=True)
+        table.add_column("in the city", justify="right", min_width=6)
+        table.add_column("in the twin", justify="right", min_width=6)
+        for name, row in detail.items():
+            table.add_row(
+                _safe(name), _safe(chilling_text(row)), f"{row['with']:,}", f"{row['without']:,}"
+            )
         console.print(table)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # the service's modules load only for ``serve``
 
     from xinyong.service.auth import Keyring
     from xinyong.service.live import LiveCity
+    from xinyong.service.switch import Switch
 
 
 def served_app(
@@ -43,6 +45,25 @@ def served_app(
     served = create_app(live, keys, on_load)
     add_dashboard(served, live, runs_root)
     return served
+
+
+def switching_app(folder: Path, live: LiveCity, keys: Keyring, runs: Path | None) -> Switch:
+    """The app ``serve`` runs: the served app of the city in ``folder``, replaced by a new
+    one's when an admin starts another city, or when a failed store is opened again.
+
+    Args:
+        folder: the base folder (a new city goes in a sub-folder of it).
+        live: the city served first.
+        keys: the API keys.
+        runs: the stored runs the dashboard can compare.
+    """
+    from xinyong.service.switch import Switch
+
+    def build(city: LiveCity) -> FastAPI:
+        return served_app(city, keys, lambda scenario, seed: switch.load(scenario, seed), runs)
+
+    switch = Switch(folder, live, build)
+    return switch
 
 
 def serve_command(
@@ -73,11 +94,8 @@ def serve_command(
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
 ) -> None:
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
-    import uvicorn
-
-    from xinyong.service.api import Switch
     from xinyong.service.auth import KeyFileError, Keyring
-    from xinyong.service.live import CURRENT_FILE, STORE_FILE, LiveError, load_city, open_city
+    from xinyong.service.live import CURRENT_FILE, STORE_FILE, LiveError, open_city
 
     try:
         keyring = Keyring.from_file(keys) if keys else Keyring.from_env()
@@ -98,23 +116,43 @@ def serve_command(
         live = open_city(folder, chosen, seed)
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
-    switch = Switch()
-    current: list[LiveCity] = [live]
-
-    def on_load(new_scenario: Scenario, new_seed: int) -> LiveCity:
-        new = load_city(folder, new_scenario, new_seed)
-        old, current[0] = current[0], new
-        switch.app = served_app(new, keyring, on_load, runs)
-        old.close()
-        return new
-
-    switch.app = served_app(live, keyring, on_load, runs)
-    sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
+    switch = switching_app(folder, live, keyring, runs)
     console.print(
         f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
         f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)"
     )
+    run_app(switch, host, port)
+
+
+def run_app(
+    switch: Switch,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    """Serve ``switch`` until stopped (SIGTERM, Ctrl-C), then close the city served.
+
+    Args:
+        switch: the app (:func:`switching_app`).
+        host: the address to listen on.
+        port: the port to listen on.
+        sockets: sockets already listening, to serve on instead of ``host`` and ``port``.
+    """
+    import uvicorn
+
+    from xinyong.service.limits import IDLE_SECONDS, guarded_protocol
+
+    sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
+    config = uvicorn.Config(
+        switch,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http=guarded_protocol(),  # slow and idle connections closed, their number bounded
+        timeout_keep_alive=IDLE_SECONDS,
+    )
     try:
-        uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=sockets)
     finally:
-        current[0].close()
+        switch.live.close()

@@ -176,5 +176,5 @@ def add_citizen(app: FastAPI, live: LiveCity) -> None:
         out = []
         for service in live.services:
             d = live.gate(service, citizen)
-            out.append({"service": service, "action": d.action, "text": d.text})
+            out.append({"service": service, "action": d.label, "text": d.text})
         return {"decisions": out}

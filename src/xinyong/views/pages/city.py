@@ -8,21 +8,25 @@ the city page, so that the routes keep their order.
 (No ``from __future__ import annotations``: FastAPI reads the routes' annotations.)
 """
 
+import html
+import json
 from typing import Any
 
 import numpy as np
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from xinyong.engine.tally import summarize
 from xinyong.records import tables
 from xinyong.scenario import builtin_scenarios
+from xinyong.service.api import SLOW_THREADS, Pool
 from xinyong.service.auth import Who
 from xinyong.service.live import LiveCity
 from xinyong.service.roles import may, permit
 from xinyong.views.figures import city_figures
+from xinyong.views.headline import headline
 from xinyong.views.pages.common import _ERRORS, _figures_json, _page
-from xinyong.views.run_data import RunData, harmful_behaviours, histogram
+from xinyong.views.run_data import RunData, behaviour_kinds, harmful_behaviours, histogram
 
 __all__ = ["add_city"]
 
@@ -135,6 +139,7 @@ def _live_data(live: LiveCity) -> RunData:
         scheme.listed_grade,
         harmful_behaviours(live.scenario),
         scenario=live.scenario,
+        kinds=behaviour_kinds(live.scenario),
     )
 
 
@@ -160,27 +165,26 @@ def add_city(app: FastAPI, live: LiveCity) -> None:
         permit(identity, "load")
         return {"scenarios": sorted(builtin_scenarios())}
 
+    slow = Pool(SLOW_THREADS)  # the plots cost a pass over every citizen: not on readers'
+
     @app.get("/api/figures", tags=["dashboard"], responses=_ERRORS)
-    def figures(identity: Who) -> dict[str, Any]:
-        """The city's plots (aggregates only) and headline figures."""
+    async def figures(identity: Who) -> Response:
+        """The city's plots (aggregates only) and headline figures, as of the last
+        completed day (computed once a day)."""
         permit(identity, "figures")
-        with live.reading():
-            data = _live_data(live)
-            figs = _figures_json(city_figures(data))
-        s = data.summary
-        headline = "".join(
-            f"<span class=stat><b>{v}</b> {k}</span> &nbsp; "
-            for k, v in (
-                ("mean score", f"{s['mean_score']:.1f}"),
-                ("listed", f"{s['listed_share']:.2%}"),
-                ("wrongly listed", s["wrongly_listed"]),
-                ("gate denials", s.get("gate_denials", 0)),
-                ("children affected", s.get("children_affected", 0)),
-            )
-        )
-        return {
-            "day": live.day,
-            "scenario": live.scenario.name,
-            "figures": figs,
-            "headline": headline,
-        }
+        body = await slow.run(live.once_a_day, "figures", lambda: _figures_body(live))
+        return Response(body, media_type="application/json")
+
+
+def _figures_body(live: LiveCity) -> bytes:
+    """The figures route's answer, encoded (the city's arrays held still by the caller)."""
+    data = _live_data(live)
+    figs = _figures_json(city_figures(data))
+    stats = "".join(
+        f"<span class=stat><b>{html.escape(figure)}</b><br>"
+        f"<small>{html.escape(what)}</small></span>"
+        for figure, what in headline(data.summary)
+    )
+    return json.dumps(
+        {"day": live.day, "scenario": live.scenario.name, "figures": figs, "headline": stats}
+    ).encode()

@@ -37,8 +37,13 @@ nav { background: #1f2d3d; padding: .6em 1.2em; display: flex; gap: 1.2em; align
 nav a { color: #fff; text-decoration: none; font-weight: 600; }
 nav input { margin-left: auto; padding: .3em; width: 14em; }
 main { max-width: 1150px; margin: 0 auto; padding: 1em 1.5em 3em; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1em; }
-.figure { border: 1px solid #eee; min-height: 340px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1em;
+        align-items: start; }
+.figure { border: 1px solid #eee; min-height: 260px; }
+.warning { background: #fff3cd; border-left: 4px solid #b35900; padding: .6em 1em; }
+.stat { display: inline-block; background: #f4f6f8; border-radius: 6px; padding: .4em .8em;
+        margin: 0 .5em .5em 0; max-width: 16em; vertical-align: top; }
+.stat small { color: #555; }
 table { border-collapse: collapse; font-size: 14px; margin: .5em 0 1em; }
 td, th { border-bottom: 1px solid #ddd; padding: .25em .7em; text-align: left; }
 tr.differs td { background: #fff3cd; font-weight: 600; }

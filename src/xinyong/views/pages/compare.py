@@ -15,6 +15,7 @@ from xinyong.records.run import RunError, open_run
 from xinyong.service.auth import Who
 from xinyong.service.roles import permit
 from xinyong.views.figures import compare_figures
+from xinyong.views.headline import seed_warning
 from xinyong.views.pages.common import _ERRORS, _figures_json, _page
 from xinyong.views.run_data import run_data, side_names
 from xinyong.views.summary_table import format_difference, format_value, summary_rows
@@ -26,7 +27,8 @@ _BODY = (
     "<p class=note>Two stored runs side by side, their "
     "differences highlighted.</p><label>A <select id=a></select></label> "
     "<label>B <select id=b></select></label> <button id=go>Compare</button>"
-    "<p id=status></p><div id=table></div><div id=plots class=grid></div>"
+    "<p id=warning class=warning hidden></p><p id=status></p><div id=table></div>"
+    "<div id=plots class=grid></div>"
 )
 
 #: The page's script, after the common one.
@@ -45,6 +47,8 @@ document.getElementById('go').onclick = async () => {
       r.rows.map(x => `<tr${x.differs ? ' class=differs' : ''}>` +
       `<td>${esc(x.key)}</td><td>${esc(x.a_text)}</td><td>${esc(x.b_text)}</td>` +
       `<td>${esc(x.difference)}</td></tr>`).join('') + '</table>';
+    const warning = document.getElementById('warning');
+    warning.hidden = !r.warning; warning.textContent = r.warning || '';
     plot(document.getElementById('plots'), r.figures);
     say('status', r.differ + ' figures differ.', true);
   } catch (e) { say('status', e.message, false); }
@@ -114,5 +118,6 @@ def add_compare(app: FastAPI, runs_root: Path | None) -> None:
             ],
             "names": [name_a, name_b],
             "differ": sum(r[3] for r in rows),
+            "warning": seed_warning(da.summary, db.summary),
             "figures": _figures_json(compare_figures(da, db)),
         }
