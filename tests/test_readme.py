@@ -14,7 +14,8 @@ How each block is run, by its language:
 Sizes are reduced, by one documented rewrite (:func:`reduce`): a simulation runs 5,000
 citizens (the README's citizen 4242 among them) for 30 days (``--citizens``/``--days`` replaced
 or added, ``--scale`` replaced), Python's ``citizens=``/``days=`` likewise; ``validate`` runs
-2,000 citizens for a year (its patterns count a year's service uses) on two seeds; and the
+2,000 citizens for a year (its patterns count a year's service uses) on two seeds;
+``calibrate`` fits 2,000 citizens in 6 runs of 3 particles and 2 predictive runs; and the
 experiment designs in the working copy of ``examples/`` run 2,000 citizens for 30 days on their
 first two seeds (a Morris screen on its first seed, with 2 trajectories).
 
@@ -115,6 +116,11 @@ def reduce(command: str) -> str:
         command = re.sub(r"--scale[ =]\S+", f"--citizens {CITIZENS}", command)
         command = _option(command, "citizens", str(CITIZENS))
         command = _option(command, "days", str(DAYS))
+    elif re.match(r"xinyong calibrate\b", command):  # a few runs of the whole history
+        command = _option(command, "citizens", str(DESIGN_CITIZENS))
+        command = _option(command, "max-runs", "6")
+        command = _option(command, "population", "3")
+        command = _option(command, "predictive", "2")
     elif re.match(r"xinyong validate\b", command):  # a year: its patterns count a year's uses
         command = _option(command, "citizens", str(DESIGN_CITIZENS))
         command = _option(command, "days", "365")

@@ -231,3 +231,34 @@ def test_history_counterparts_are_scaled_to_the_country() -> None:
     assert found and all(c.observation.date <= end for c in found)  # what the run covers
     assert all(c.scale == pytest.approx(1.4e9 / 5000) for c in found)
     assert all(c.simulated == c.count * c.scale for c in found)
+
+
+def test_explain_shows_the_timeline(tmp_path: Path) -> None:
+    scenario = _timeline_city()
+    with xinyong.simulate(scenario, seed=5, out=tmp_path / "run") as run:
+        text = str(run.explain(1))
+        data = run.explain(1).to_dict()
+    assert "The rules changed during the run" in text
+    assert f"day {CHANGE_DAY}" in text and "sensors.camera.misidentify = 0.2" in text
+    assert [r["day"] for r in data["timeline"]] == [CHANGE_DAY]
+
+
+def test_travel_is_taken_by_the_share_who_travel_and_the_average_holds() -> None:
+    from xinyong.model.services import ServiceUses
+    from xinyong.primitives.streams import Streams
+    from xinyong.scenario import load_scenario
+
+    travel = load_scenario("nation").consequences
+    assert travel is not None
+    rail = next(s for s in travel.services if s.name == "rail")
+    k = travel.services.index(rail)
+    services = travel.model_copy(
+        update={"services": [s.model_copy(update={"by_income": {}}) for s in travel.services]}
+    )
+    n = 200_000
+    whole = ServiceUses._demand(services, None, None, Streams(3), 0, n)[k]
+    asks = whole > 0
+    assert abs(asks.mean() - rail.who_share) < 0.01  # only they ever ask
+    assert abs(whole.mean() - 1.0) < 0.02  # and the country's trips are the same
+    block = ServiceUses._demand(services, None, None, Streams(3), n // 2, n // 2)[k]
+    assert np.array_equal(block, whole[n // 2 :])  # a split run's block draws what the city does

@@ -21,6 +21,7 @@ from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, List
 from xinyong.primitives.shown import Shown
 from xinyong.records.differences import CAUSES, account
 from xinyong.scenario import Operator, Scenario, Scheme, ScoreScale
+from xinyong.scenario.timeline import timeline_rows
 
 __all__ = ["Explanation", "event_notes", "explain_subject"]
 
@@ -155,6 +156,7 @@ class Explanation(Shown):
             "list_history": records(self.list_history) if self.list_history is not None else [],
             "memberships": records(self.memberships) if self.memberships is not None else [],
             "others": [o.to_dict() for o in self.others],
+            "timeline": timeline_rows(self.scenario),
         }
 
     def blacklists(self, error_free: bool = False) -> list[str]:
@@ -330,7 +332,23 @@ class Explanation(Shown):
     def __str__(self) -> str:
         out = [self._text()]
         out += [f"\n{other._text()}" for other in self.others]
+        timeline = self._timeline_lines()
+        if timeline:
+            out += ["", *timeline]
         return "\n".join(out)
+
+    def _timeline_lines(self) -> list[str]:
+        """The run's dated rule changes: every score above was kept under the rules in force
+        on its day."""
+        rows = timeline_rows(self.scenario)
+        if not rows:
+            return []
+        out = ["The rules changed during the run (each from the start of its day):"]
+        for r in rows:
+            when = f"day {r['day']}" + (f" ({r['date']})" if r["date"] else "")
+            paths = ", ".join(f"{k} = {v}" for k, v in r["set"].items())
+            out.append(f"  {when}: {r['what'] or 'changed'} [{paths}]")
+        return out
 
     def _text(self) -> str:
         s = self.scheme.score
@@ -365,7 +383,12 @@ class Explanation(Shown):
         return _grade_of(self.scheme, self.start, False)
 
     def __rich__(self) -> Group:
-        return Group(self._rich(), *(other._rich() for other in self.others))
+        timeline = self._timeline_lines()
+        return Group(
+            self._rich(),
+            *(other._rich() for other in self.others),
+            *([Text("\n".join(timeline))] if timeline else []),
+        )
 
     def _rich(self) -> Group:
         kind = "citizen" if self.scheme.subject == "citizen" else "organisation"
