@@ -51,7 +51,9 @@ def test_every_point_of_every_difference_is_accounted_for(scenario: str) -> None
             assert np.array_equal(frame[list(CAUSES)].sum(axis=1), gap), name
             differing += int((gap != 0).sum())
             frames[name] = frame
-        if scenario != "corporate":  # its citizens are not scored; its companies' are exact
+        # corporate's citizens are not scored (its companies' scores are exact); history's
+        # courts and regulator err too rarely for 4,000 citizens over 150 days
+        if scenario not in ("corporate", "history"):
             assert differing > 0  # the test has differences to account for
         # explain names the same causes, citizen by citizen: a citizen for each cause and
         # scheme seen, in turn, up to EXPLAINED citizens.

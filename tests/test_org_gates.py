@@ -137,8 +137,16 @@ def test_wrongful_refusals_of_companies_are_counted_against_the_counterfactual()
 
 def test_the_corporate_scenario_s_score_acts_at_the_companies_gates() -> None:
     import xinyong
+    from xinyong.scenario.overrides import apply
 
-    with xinyong.simulate("corporate", citizens=20_000, days=365, seed=1) as run:
+    # The fitted national rate lists few companies in a small city: the gates are tested with
+    # judgments as often as the corporate pack's own assumption had them.
+    scenario = apply(
+        xinyong.load_scenario("corporate").with_sizes(citizens=20_000, days=365),
+        {"behaviours.court_judgment_company.p": 0.0001},
+        source="test",
+    )
+    with xinyong.simulate(scenario, seed=1) as run:
         decided = run.summary["org_gate_decisions"]
         assert decided["public_tender"].get("priority", 0) > 0  # grade A wins tenders
         assert decided["public_tender"].get("deny", 0) > 0  # the blacklisted do not

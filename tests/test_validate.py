@@ -14,13 +14,35 @@ from xinyong.scenario import validate_scenario
 from xinyong.studies.validate import evaluate, load_patterns, validate
 
 
+#: What the model fitted to the record (packs/fitted-history.toml) meets of 2018's flows, and
+#: what it does not: with the sourced two-year term, listings end before most debtors pay, so
+#: too few meet their obligations and the list's stock is too small for the published plane
+#: blocks; trains are blocked more often than planes. README: "Held to the published record".
+MEETS = {"people newly put on the debtor list", "most residents hold an A grade"}
+MISSES = {
+    "listed people who met their obligations": "low",
+    "plane purchases blocked": "low",
+    "train purchases blocked": "high",
+    "plane blocks per train block": "low",
+}
+
+
 @pytest.mark.parametrize("name, citizens", [("rongcheng", 20_000), ("nation", 40_000)])
-def test_built_in_cities_match_the_published_record(name: str, citizens: int) -> None:
+def test_built_in_cities_meet_and_miss_the_published_record_as_reported(
+    name: str, citizens: int
+) -> None:
     result = validate(name, citizens=citizens, seeds=2)
-    assert result.passed, result.rows[["pattern", "mean", "low", "high"]].to_string()
-    assert set(result.rows["pattern"]) >= {"plane purchases blocked", "train purchases blocked"}
-    assert (result.rows["lo"] <= result.rows["mean"]).all()
-    assert (result.rows["mean"] <= result.rows["hi"]).all()
+    rows = result.rows.set_index("pattern")
+    assert set(rows.index) >= MEETS | set(MISSES)
+    for pattern in MEETS:
+        row = rows.loc[pattern]
+        assert row["low"] <= row["mean"] <= row["high"], (pattern, row["mean"])
+    for pattern, side in MISSES.items():
+        row = rows.loc[pattern]
+        missed = row["mean"] < row["low"] if side == "low" else row["mean"] > row["high"]
+        assert missed, f"{pattern} now meets the record ({row['mean']:.3g}): move it to MEETS"
+    assert not result.passed
+    assert (rows["lo"] <= rows["mean"]).all() and (rows["mean"] <= rows["hi"]).all()
 
 
 def test_a_mis_set_pack_fails() -> None:

@@ -201,7 +201,7 @@ def _org_reason(rule: OrgRule, first: str) -> str:
     if rule.rep_on_list is not None or rule.rep_blacklisted:
         why = "Its legal representative is discredited:"
     elif rule.grades is not None:
-        under = rule.operator or (f"the {rule.scheme} scheme" if rule.scheme else first)
+        under = rule.operator or rule.scheme or first
         why = f"Corporate grade {'/'.join(rule.grades)} under '{under}':"
     return f"{why} {rule.what[:1].upper() + rule.what[1:]}."
 

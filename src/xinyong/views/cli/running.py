@@ -452,13 +452,15 @@ def validate_command(
 
 
 def _number(value: object) -> str:
-    """A figure for a table: words as they are, big numbers with separators (12.1 M), small
+    """A figure for a table: words as they are, big numbers short (12.1 M, 2 bn), small
     ones to three significant digits."""
     if isinstance(value, str):
         return value
     x = float(value)  # type: ignore[arg-type]
     if not math.isfinite(x):
         return "n/a"
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:,.3g} bn"
     if abs(x) >= 1e6:
         return f"{x / 1e6:,.3g} M"
     if abs(x) >= 1000:
