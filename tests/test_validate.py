@@ -13,7 +13,6 @@ import xinyong
 from xinyong.scenario import validate_scenario
 from xinyong.studies.validate import evaluate, load_patterns, validate
 
-
 #: What the model fitted to the record (packs/fitted-history.toml) meets of 2018's flows, and
 #: what it does not: with the sourced two-year term, listings end before most debtors pay, so
 #: too few meet their obligations and the list's stock is too small for the published plane
