@@ -435,6 +435,8 @@ def _list_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                 )
             )
     for label, frame in data.listed_by.items():
+        if not (frame["listed"].any() or frame["counterfactual"].any()):
+            continue  # nobody is listed by grade here (the lists list): a plot of nothing
         out.append(
             _figure(
                 f"Who is listed, by {label}",

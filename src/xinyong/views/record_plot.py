@@ -92,7 +92,7 @@ def _running_total(
     quantity: str, frame: pd.DataFrame, rows: list[dict[str, Any]], summary: dict[str, Any]
 ) -> tuple[str, go.Figure]:
     published = [r for r in rows if r["quantity"] == quantity and r["kind"] == "cumulative"]
-    title = f"{quantity[:1].upper() + quantity[1:]}: running total since the list began"
+    title = f"{quantity[:1].upper() + quantity[1:]}: running total"
     fig = go.Figure(
         [
             go.Scatter(
@@ -124,12 +124,19 @@ def _running_total(
     )
     unit = "purchases" if QUANTITIES[quantity].counts == "denied" else "subjects"
     fig.update_layout(
-        title={"text": title, "x": 0, "xref": "paper", "xanchor": "left", "font": {"size": 15}},
+        title={
+            "text": f"{title}<br><sub>since the list began (October 2013), scaled to the whole "
+            "country</sub>",
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "font": {"size": 15},
+        },
         xaxis={"title": "date"},
         yaxis={"title": f"{unit}, whole country", "rangemode": "tozero", "automargin": True},
         legend={"orientation": "h", "y": -0.25, "x": 0},
-        margin={"l": 70, "r": 20, "t": 50, "b": 110},
-        height=420,
+        margin={"l": 70, "r": 20, "t": 70, "b": 110},
+        height=440,
         plot_bgcolor="white",
     )
     return title, fig
