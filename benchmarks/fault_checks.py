@@ -233,7 +233,7 @@ def _restart(folder: Path, rebuilt: City, found: Findings) -> None:
         for op in live.city.operators:
             rows = con.execute(
                 "SELECT day, subject, points FROM ledger WHERE operator = ? AND day < ? "
-                "AND NOT dismissed AND NOT reversed",
+                "AND NOT dismissed AND NOT reversed AND NOT unscored",
                 [op.index, live.day],
             ).fetchnumpy()
             expected = replay(

@@ -168,4 +168,4 @@ def test_the_views_register_what_the_lower_floors_show() -> None:
 
     assert _html[xinyong.Run].__module__ == "xinyong.views.notebook"
     assert {kind.__name__ for kind in _plots} == {"Run", "Experiment", "Validation", "Fit"}
-    assert all(f.__module__ == "xinyong.views.notebook" for f in _plots.values())
+    assert all(f.__module__.startswith("xinyong.views") for f in _plots.values())

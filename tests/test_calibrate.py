@@ -48,7 +48,7 @@ TRUE = {"debt": 1.0, "met": 2.0}
 
 def _tiny():
     s = load_scenario("history").with_sizes(citizens=1000, days=60)
-    return apply(s, {**{p: get(s, p) * 30 for p in DEBT}, MET: 1.0})
+    return apply(s, {**{p: get(s, p) * 100 for p in DEBT}, MET: 1.0})
 
 
 def _spec() -> CalibrationSpec:

@@ -232,10 +232,13 @@ def test_each_operator_scores_only_what_reaches_it(multi_run: xinyong.Run) -> No
     city = set(counts[counts.operator == "city"].behaviour)
     assert "bank_arrears" not in city and "jaywalking" in city
     assert set(counts[counts.operator == "corp"].behaviour) == {"late_tax", "tax_on_time"}
-    # Children are not covered by the city's scheme: none of their events count there.
-    kids = multi_run.query("""SELECT count(*) AS n FROM events e JOIN population p
-        ON p.citizen = e.subject WHERE e.operator = 'city' AND p.age < 18""")["n"][0]
-    assert kids == 0
+    # Children are not covered by the city's scheme: none of their events count there (an
+    # adult's act misattributed to a child is kept in the ledger, flagged unscored).
+    kids = multi_run.query("""SELECT count(*) FILTER (WHERE NOT e.unscored) AS counted,
+        count(*) FILTER (WHERE e.unscored AND NOT e.misattributed) AS wrong
+        FROM events e JOIN population p
+        ON p.citizen = e.subject WHERE e.operator = 'city' AND p.age < 18""")
+    assert kids["counted"][0] == 0 and kids["wrong"][0] == 0
 
 
 def test_dismissed_and_false_events_are_recorded_but_do_not_count(multi_run: xinyong.Run) -> None:

@@ -325,7 +325,7 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path, scenario_fi
         for op in live.city.operators:
             rows = live.store.con.execute(
                 "SELECT day, subject, points FROM ledger WHERE operator = ? AND day < ? "
-                "AND NOT dismissed AND NOT reversed",
+                "AND NOT dismissed AND NOT reversed AND NOT unscored",
                 [op.index, live.day],
             ).fetchnumpy()
             start = live.city.operators[op.index].standing
