@@ -11,6 +11,9 @@ The main entry points, for notebooks and scripts:
     >>> run.explain(42)                          # doctest: +SKIP
     >>> fit = xinyong.calibrate("history", hours=1)  # doctest: +SKIP
     >>> fit.table(); fit.plot()                      # doctest: +SKIP
+    >>> city = xinyong.City("rongcheng", citizens=50_000, seed=1)  # doctest: +SKIP
+    >>> city.run(days=100); city.set("sensors.camera.misidentify", 0.05)  # doctest: +SKIP
+    >>> city.step(); city.citizen(42); city.save("my-run")  # doctest: +SKIP
 
 In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
 ``xinyong.views.figures.city_figures(xinyong.views.figures.run_data(run))`` gives the
@@ -21,6 +24,7 @@ Every population is synthetic; xinyong reads no data about real people.
 
 from xinyong.records.run import Run, RunError, UnknownCitizenError, open_run
 from xinyong.records.simulation import simulate
+from xinyong.records.stepped import City
 from xinyong.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from xinyong.studies.experiments import Experiment, experiment
 from xinyong.studies.fit import Fit, calibrate
@@ -29,6 +33,7 @@ from xinyong.views import register as _register_views
 _register_views()  # how runs, explanations and decisions show, and the progress bar (the views')
 
 __all__ = [
+    "City",
     "Experiment",
     "Fit",
     "Run",

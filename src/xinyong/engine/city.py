@@ -252,9 +252,10 @@ class City:
             group.sensors.retune(rules.sensors)
             mine = [b for b in rules.behaviours if b.subject == kind]
             group.behaviours.retune(today.day, mine, rules.listed_response, group.listed_any)
-        receives = routing(rules)
-        for op, spec in zip(self.operators, rules.all_operators(), strict=True):
-            op.retune(today.day, spec, rules, receives[op.index])
+        if not self.behaviour_alone:  # a behaviour-only twin has no operators to retune
+            receives = routing(rules)
+            for op, spec in zip(self.operators, rules.all_operators(), strict=True):
+                op.retune(today.day, spec, rules, receives[op.index])
         if self.effects is not None:
             self.effects.retune(today.day, rules.consequences)
         today.handled["timeline"] = len(self._changes[today.day])
