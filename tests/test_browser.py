@@ -4,6 +4,11 @@ it) against a ``xinyong serve`` process. Screenshots go to ``test-artifacts/``."
 from __future__ import annotations
 
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -474,3 +479,84 @@ def test_notices_page_at_day_365_filters_by_list(browser: Browser, year: Server)
     unknown = httpx.get(f"{year.url}/api/notices", params={"list": "detbors"}, headers=ANALYST)
     assert unknown.status_code == 404 and "debtors" in unknown.json()["detail"]
     assert visit.errors == []
+
+
+class Explore:
+    """A ``xinyong explore`` process on loopback."""
+
+    def __init__(self, *args: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = Path(sys.executable).with_name("xinyong")
+        self.proc = subprocess.Popen(
+            [str(exe), "explore", *args, "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/state", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
+        raise RuntimeError("xinyong explore did not start in 60 s")
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate(timeout=60)
+        return out.decode()
+
+
+def test_the_explorer_page_steps_runs_pauses_and_moves_a_lever(
+    browser: Browser, tmp_path: Path
+) -> None:
+    served = Explore(
+        "rongcheng", "--citizens", "1500", "--days", "1000", "--seed", "2",
+        "--lever", "behaviours.volunteering.p", "--save", str(tmp_path / "run"),
+    )  # fmt: skip
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        served_5xx: list[str] = []
+        page.on("response", lambda r: served_5xx.append(r.url) if r.status >= 500 else None)
+        page.goto(served.url)
+        page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+        assert page.locator("#levers input[type=range]").count() == 6  # 5 of the scenario's
+        slider = page.locator("input[data-path='sensors.camera.misidentify']")
+        slider.evaluate("(e) => { e.value = 0.05; e.dispatchEvent(new Event('change')); }")
+        page.wait_for_selector("#timeline li:has-text('day 0')", state="attached")
+        page.click("#step")
+        page.wait_for_selector("body[data-day='1']")
+        page.fill("#days", "20")
+        page.click("#run")
+        page.wait_for_selector("body[data-day='21'][data-running=false]", timeout=60_000)
+        page.wait_for_selector("#plots .main-svg", timeout=30_000)
+        assert page.locator("#plots .figure").count() >= 6  # the report's plots
+        drawn = int(page.get_attribute("body", "data-drawn") or -1)
+        assert drawn == httpx.get(f"{served.url}/api/state").json()["version"]
+        page.fill("#days", "900")
+        page.click("#run")
+        page.wait_for_selector("body[data-running=true]", timeout=10_000)
+        page.click("#pause")
+        page.wait_for_selector("body[data-running=false]", timeout=60_000)
+        paused = int(page.get_attribute("body", "data-day") or 0)
+        assert 21 < paused < 921  # stopped between two days, well before the 900
+        page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
+        bad = httpx.post(
+            f"{served.url}/api/set", json={"path": "sensors.camera.misidentify", "value": 3}
+        )
+        assert bad.status_code == 422 and "goes from 0.0 to 0.1" in bad.json()["detail"]
+        assert errors == [] and served_5xx == []
+    finally:
+        said = served.stop()
+    assert "Wrote the run" in said
+    with xinyong.open_run(tmp_path / "run") as run:
+        assert run.summary["days"] == paused
+        assert [row["day"] for row in run.summary["timeline"]] == [0]

@@ -14,6 +14,7 @@ The main entry points, for notebooks and scripts:
     >>> city = xinyong.City("rongcheng", citizens=50_000, seed=1)  # doctest: +SKIP
     >>> city.run(days=100); city.set("sensors.camera.misidentify", 0.05)  # doctest: +SKIP
     >>> city.step(); city.citizen(42); city.save("my-run")  # doctest: +SKIP
+    >>> xinyong.widgets.explore(city)   # sliders, step / run / pause  # doctest: +SKIP
 
 In a notebook a run, an explanation and a gate decision show as short HTML. For plots,
 ``xinyong.views.figures.city_figures(xinyong.views.figures.run_data(run))`` gives the
@@ -49,3 +50,13 @@ __all__ = [
     "simulate",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``xinyong.widgets`` (the notebook's sliders) loads when first asked for: it brings
+    plotly and ipywidgets, which a script that simulates does not need."""
+    if name == "widgets":
+        from xinyong.views import widgets
+
+        return widgets
+    raise AttributeError(f"module 'xinyong' has no attribute {name!r}")

@@ -118,3 +118,60 @@ def serve_command(
         uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
     finally:
         current[0].close()
+
+
+def explore_command(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a scenario file.")],
+    citizens: Annotated[
+        int | None, typer.Option(min=1, help="Population (default: the scenario's).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="The most days it can run (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random streams.")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A path to put on a slider beside the scenario's own levers, e.g. "
+            "behaviours.jaywalking.p (repeatable)."
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None, typer.Option(help="Write the run to this folder when the server stops.")
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (the page has no keys: keep it local).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve a city on sliders as a page: step, run, pause and move its levers, offline."""
+    import uvicorn
+
+    from xinyong.records.run import RunError
+    from xinyong.records.simulation import check_output_folder
+    from xinyong.records.stepped import City
+    from xinyong.views.explore import Explorer
+    from xinyong.views.pages.explore import explore_app
+
+    try:
+        if save is not None:
+            check_output_folder(save)
+        city = City(scenario, citizens=citizens, days=days, seed=seed, set=parse(set_ or []))
+        explorer = Explorer(city, lever or [])
+    except (ScenarioError, RunError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    console.print(
+        f"Exploring '{_safe(city.scenario.name)}' ({city.scenario.citizens:,} citizens, "
+        f"{len(explorer.levers)} levers): open http://{host}:{port}"
+    )
+    try:
+        uvicorn.run(explore_app(explorer), host=host, port=port, log_level="warning")
+    finally:
+        explorer.pause()
+        explorer.wait()
+        if save is not None and city.day > 0:
+            run = city.save(save)
+            run.close()
+            console.print(f"Wrote the run, {city.day} days, to [bold]{_safe(save)}[/]")
+        city.close()
