@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # the service's modules load only for ``serve``
     from fastapi import FastAPI
 
     from xinyong.service.auth import Keyring
+    from xinyong.service.classroom import Classroom
     from xinyong.service.live import LiveCity
 
 
@@ -25,6 +27,7 @@ def served_app(
     keys: Keyring,
     on_load: Callable[[Scenario, int], LiveCity] | None = None,
     runs_root: Path | None = None,
+    classroom: Classroom | None = None,
 ) -> FastAPI:
     """What ``xinyong serve`` serves: the HTTP API over a live city, with the dashboard on it.
 
@@ -36,11 +39,19 @@ def served_app(
         on_load: starts a new city and makes it the one served (``POST /scenario``); None
             when the server cannot switch cities.
         runs_root: a folder of stored runs the dashboard can compare.
+        classroom: a class playing in the city: its routes and its two pages are added
+            (its keys must be in ``keys``).
     """
     from xinyong.service.api import create_app
     from xinyong.views.dashboard import add_dashboard
 
     served = create_app(live, keys, on_load)
+    if classroom is not None:
+        from xinyong.service.classroom_routes import add_classroom_routes
+        from xinyong.views.pages.classroom import add_classroom_pages
+
+        add_classroom_routes(served, classroom)
+        add_classroom_pages(served)
     add_dashboard(served, live, runs_root)
     return served
 
@@ -71,16 +82,31 @@ def serve_command(
         Path, typer.Option(help="Folder of stored runs the dashboard can compare.")
     ] = Path("runs"),
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    classroom: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=500,
+            help="Seat a class of N students in the city: a teacher key and N join links "
+            "(printed, and kept in the city's folder; the same on a restart).",
+        ),
+    ] = None,
 ) -> None:
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
     import uvicorn
 
     from xinyong.service.api import Switch
     from xinyong.service.auth import KeyFileError, Keyring
+    from xinyong.service.classroom import Classroom
     from xinyong.service.live import CURRENT_FILE, STORE_FILE, LiveError, load_city, open_city
 
     try:
-        keyring = Keyring.from_file(keys) if keys else Keyring.from_env()
+        if keys:
+            keyring: Keyring | None = Keyring.from_file(keys)
+        elif classroom is None or os.environ.get("XINYONG_KEYS"):
+            keyring = Keyring.from_env()
+        else:
+            keyring = None  # the class's keys alone
         folder = run_dir or Path("runs") / f"live-{scenario or 'city'}-seed{seed}"
         chosen = None
         if not (folder / STORE_FILE).exists() and not (folder / CURRENT_FILE).exists():
@@ -96,8 +122,13 @@ def serve_command(
                 f"it was started: --set applies to a new one (another --run)",
             )
         live = open_city(folder, chosen, seed)
+        seated = Classroom(live, classroom) if classroom is not None else None
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
+    if seated is not None:
+        keyring = keyring.joined(seated.keys()) if keyring else Keyring(seated.keys())
+        _print_links(seated, f"http://{host}:{port}")
+    assert keyring is not None
     switch = Switch()
     current: list[LiveCity] = [live]
 
@@ -108,7 +139,8 @@ def serve_command(
         old.close()
         return new
 
-    switch.app = served_app(live, keyring, on_load, runs)
+    # A class plays in its city: no switching cities under it.
+    switch.app = served_app(live, keyring, None if seated else on_load, runs, seated)
     sys.setswitchinterval(0.001)  # the event loop gets the GIL back sooner during an advance
     console.print(
         f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
@@ -118,6 +150,18 @@ def serve_command(
         uvicorn.run(switch, host=host, port=port, log_level="warning", access_log=False)
     finally:
         current[0].close()
+
+
+def _print_links(seated: Classroom, url: str) -> None:
+    """The teacher's link and every seat's join link (their keys in the fragment, which a
+    browser never sends)."""
+    console.print(f"Teacher: {_safe(url)}/classroom/teacher#key={_safe(seated.teacher_key)}")
+    for s in seated.seats:
+        console.print(
+            f"Seat {s.seat} (citizen {s.citizen}): "
+            f"{_safe(url)}/classroom/student#key={_safe(s.key)}&citizen={s.citizen}",
+            highlight=False,
+        )
 
 
 def explore_command(
