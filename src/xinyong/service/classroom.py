@@ -109,10 +109,10 @@ class Classroom:
         points = {r.behaviour: r.points for r in first.scheme.points}
         #: The choices a student has: each citizen behaviour with its points under the first
         #: citizen scheme (0 where it scores nothing), best first.
-        self.choices = sorted(
-            ({"behaviour": b, "points": int(points.get(b, 0))} for b in live.citizen_behaviours),
-            key=lambda c: (-c["points"], c["behaviour"]),
-        )
+        best_first = sorted(live.citizen_behaviours, key=lambda b: (-points.get(b, 0), b))
+        self.choices: list[dict[str, Any]] = [
+            {"behaviour": b, "points": int(points.get(b, 0))} for b in best_first
+        ]
 
     def _citizens(self, seats: int) -> list[int]:
         """The seats' citizens: adults spread evenly over the ids (no random draw: the same
