@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import Server, consequence_city
+from helpers import Server, _free_port, consequence_city, wait_until_up
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -489,9 +487,7 @@ class Explore:
     """A ``xinyong explore`` process on loopback."""
 
     def __init__(self, *args: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
+        self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         exe = Path(sys.executable).with_name("xinyong")
         self.proc = subprocess.Popen(
@@ -499,16 +495,7 @@ class Explore:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/state", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
-        raise RuntimeError("xinyong explore did not start in 60 s")
+        wait_until_up(self.proc, f"{self.url}/api/state", "xinyong explore")
 
     def stop(self) -> str:
         self.proc.send_signal(signal.SIGINT)

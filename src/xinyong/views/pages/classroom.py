@@ -67,7 +67,8 @@ let today = null;
 async function load() {
   try {
     const [me, rec, gates] = await Promise.all([api('/classroom/seat/' + CITIZEN),
-      api('/citizens/' + CITIZEN), api('/api/gates/' + CITIZEN)]);
+      api('/citizens/' + CITIZEN),
+      api('/api/gates/' + CITIZEN).catch(() => ({decisions: []}))]);  // no services: none
     today = me.choosing_for;
     $('who').textContent = `Seat ${me.seat}: ${rec.name || 'citizen ' + CITIZEN}`;
     $('day').textContent = `Day ${me.day}`;
