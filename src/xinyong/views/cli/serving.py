@@ -155,13 +155,13 @@ def serve_command(
 def _print_links(seated: Classroom, url: str) -> None:
     """The teacher's link and every seat's join link (their keys in the fragment, which a
     browser never sends)."""
-    console.print(f"Teacher: {_safe(url)}/classroom/teacher#key={_safe(seated.teacher_key)}")
-    for s in seated.seats:
-        console.print(
-            f"Seat {s.seat} (citizen {s.citizen}): "
-            f"{_safe(url)}/classroom/student#key={_safe(s.key)}&citizen={s.citizen}",
-            highlight=False,
-        )
+    lines = [f"Teacher: {_safe(url)}/classroom/teacher#key={_safe(seated.teacher_key)}"] + [
+        f"Seat {s.seat} (citizen {s.citizen}): "
+        f"{_safe(url)}/classroom/student#key={_safe(s.key)}&citizen={s.citizen}"
+        for s in seated.seats
+    ]
+    for line in lines:  # a link on one line, whatever the terminal's width
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def explore_command(
