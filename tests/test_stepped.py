@@ -39,9 +39,14 @@ def _same(a: dict[str, object], b: dict[str, object]) -> None:
             assert frame.equals(other), table  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["rongcheng", "reference"])
-def test_a_stepped_city_saves_the_run_simulate_writes(name: str, tmp_path: Path) -> None:
-    city = xinyong.City(name, citizens=3000, days=120, seed=3)  # a longer horizon than it runs
+@pytest.mark.parametrize(
+    ("name", "twin"), [("rongcheng", True), ("rongcheng", False), ("reference", True)]
+)
+def test_a_stepped_city_saves_the_run_simulate_writes(
+    name: str, twin: bool, tmp_path: Path
+) -> None:
+    # A longer horizon than it runs; the twin kept day by day, or run when saved.
+    city = xinyong.City(name, citizens=3000, days=120, seed=3, twin=twin)
     for _ in range(5):
         city.step()
     city.run(days=DAYS - 5)
@@ -84,6 +89,7 @@ def test_figures_and_a_citizen_as_the_city_stands() -> None:
     city.run(days=20)
     figures = city.figures()
     assert figures["days"] == 20
+    assert figures["chilling"]  # the twin kept beside the city
     seen = city.citizen(42)
     run = xinyong.simulate("rongcheng", citizens=2000, days=20, seed=2)
     assert seen.score == run.explain(42).score

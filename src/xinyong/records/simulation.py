@@ -347,11 +347,12 @@ def store_whole(
     timed: Timed = _untimed,
 ) -> None:
     """Write what a whole city (one block) left besides its ledger: the behaviour-only twin's
-    occurrences (the twin run here, over ``chosen.days``), the daily series and the subject
-    tables."""
-    tally.twin_daily = timed(
-        "twin (behaviour only)", twin_occurrences, chosen, seed, threads=threads
-    )
+    occurrences (the twin run here, over ``chosen.days``, unless the city kept its own), the
+    daily series and the subject tables."""
+    if tally.twin_daily is None:
+        tally.twin_daily = timed(
+            "twin (behaviour only)", twin_occurrences, chosen, seed, threads=threads
+        )
     timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
 
 

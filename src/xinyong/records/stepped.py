@@ -32,6 +32,7 @@ from typing import Any
 
 from xinyong.engine.city import City as EngineCity
 from xinyong.engine.driver import drive
+from xinyong.engine.twin import keep_twin
 from xinyong.model.gates import Decision
 from xinyong.primitives.day import DayResult
 from xinyong.primitives.shown import Shown, days_bar
@@ -96,6 +97,10 @@ class City:
         seed: the seed of every random stream; the same seed gives the same city.
         set: overrides from day 0, path → value, as ``simulate(set=...)``.
         threads: score the counterfactual on a second core (the same results).
+        twin: keep the behaviour-only twin a day on with every day, for the chilling effect
+            in :meth:`figures` and the plots as the days pass (what people do alone: a few
+            tenths more time a day); False: the twin runs when the city is saved. The
+            same results either way.
 
     Raises:
         ScenarioError: the scenario, a size or an override cannot be used.
@@ -110,6 +115,7 @@ class City:
         seed: int = 0,
         set: Mapping[str, Any] | None = None,
         threads: bool = True,
+        twin: bool = True,
     ) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed = {seed!r}: a seed must be a non-negative integer")
@@ -120,6 +126,8 @@ class City:
         self.threads = threads
         self._store = RunStore.create(None, chosen, seed)  # the ledger, as the days write it
         self._city = EngineCity(chosen, seed, self._store, threads=threads)
+        if twin:  # none for a city where nothing acts on people: it would be the city
+            keep_twin(self._city)
         self._seen: tuple[int, int, Run] | None = None  # (day, changes, the records as of then)
 
     def __repr__(self) -> str:
@@ -226,14 +234,14 @@ class City:
     # -- what it says ----------------------------------------------------------------------
 
     def figures(self) -> dict[str, Any]:
-        """The summary figures of the days so far (as a run's summary, less the
-        behaviour-only twin's chilling effect, which a saved run has)."""
+        """The summary figures of the days so far, as a run's summary (with the chilling
+        effect if the city keeps its twin)."""
         return self._city.summary()
 
     def records(self) -> Run:
         """The city's records as of its last completed day, as a run: its daily series,
-        listings, ledger, explanations and gates (kept until the next day or change; no
-        behaviour-only twin, so no chilling effect: :meth:`save` has it)."""
+        listings, ledger, explanations and gates (kept until the next day or change; the
+        chilling effect only if the city keeps its twin)."""
         key = (self.day, len(self.scenario.timeline))
         if self._seen is not None and self._seen[:2] == key:
             return self._seen[2]
