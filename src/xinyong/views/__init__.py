@@ -17,16 +17,18 @@ def register() -> None:
     from xinyong.primitives.shown import register_bar, register_figure, register_html
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.records.stepped import Citizen
     from xinyong.studies.fit import Fit
     from xinyong.studies.validate import Validation
     from xinyong.views.fit_figure import fit_plot
-    from xinyong.views.notebook import decision_html, explanation_html, run_html
+    from xinyong.views.notebook import citizen_html, decision_html, explanation_html, run_html
     from xinyong.views.progress import days_bar
     from xinyong.views.validation_plot import validation_figure
 
     register_html(Run, run_html)
     register_html(Explanation, explanation_html)
     register_html(Decision, decision_html)
+    register_html(Citizen, citizen_html)
     register_bar(days_bar)
     register_figure(Validation, validation_figure)
     register_figure(Fit, fit_plot)

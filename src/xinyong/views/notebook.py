@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from xinyong.model.gates import Decision
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.records.stepped import Citizen
 
-__all__ = ["MAX_ROWS", "decision_html", "explanation_html", "run_html"]
+__all__ = ["MAX_ROWS", "citizen_html", "decision_html", "explanation_html", "run_html"]
 
 MAX_ROWS = 30
 _ACTION_COLOURS = {"deny": "#b00020", "restrict": "#b35900", "allow": "#222"}
@@ -106,4 +107,13 @@ def decision_html(decision: Decision) -> str:
         f"<div><b style='color:{colour}'>{_e(decision.action.upper())}</b> at "
         f"<i>{_e(decision.service)}</i> for citizen {decision.citizen}: "
         f"{_e(decision.text)}</div>"
+    )
+
+
+def citizen_html(citizen: Citizen) -> str:
+    """A citizen of a stepped city: the explanation, then what every service says."""
+    gates = "".join(decision_html(d) for d in citizen.gates)
+    return (
+        f"<div><p>After day {citizen.day}:</p>{explanation_html(citizen.explanation)}"
+        f"{'<p><b>What the services say:</b></p>' + gates if gates else ''}</div>"
     )

@@ -93,6 +93,9 @@ async function load() {
       ${e.counted ? `<button class=appeal data-event="${esc(e.event)}">Appeal</button>` : ''}
       </div>`).join('') : '<p class=note>No events yet.</p>';
     for (const b of document.querySelectorAll('button.appeal')) b.onclick = () => appeal(b);
+    const first = ['rail', 'air', 'bank_loan', 'school', 'university'];  // the ones asked of most
+    const rank = d => first.includes(d.service) ? first.indexOf(d.service) : first.length;
+    gates.decisions.sort((a, b) => rank(a) - rank(b));
     $('gates').innerHTML = gates.decisions.map(d => `<div><b>${esc(d.service)}</b>: ` +
       `<span class=${d.action === 'allow' ? 'allow' : 'deny'}>${esc(d.text)}</span></div>`)
       .join('') || '<p class=note>No services check this city.</p>';
