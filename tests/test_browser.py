@@ -564,12 +564,13 @@ def test_a_class_of_30_plays_10_days_with_a_policy_change_and_an_appeal(
                     "--classroom", str(STUDENTS))  # fmt: skip
     seats = tomllib.loads((folder / "classroom.toml").read_text())
     assert len(seats["seats"]) == STUDENTS
-    failures: list[str] = []  # any 5xx answer, to any page
+    failures: list[str] = []  # any 5xx answer, to any page, and any script error
     asked: dict[int, set[int]] = {}  # citizen -> the citizens its page asked the service about
     try:
         teacher_ctx = browser.new_context(viewport={"width": 1100, "height": 1400})
         teacher_ctx.on("response", lambda r: failures.append(r.url) if r.status >= 500 else None)
         teacher = teacher_ctx.new_page()
+        teacher.on("pageerror", lambda e: failures.append(str(e)))
         teacher.goto(f"{served.url}/classroom/teacher#key={seats['teacher']}")
         teacher.wait_for_selector("body[data-ready=yes]")
         pages = []
@@ -585,6 +586,7 @@ def test_a_class_of_30_plays_10_days_with_a_policy_change_and_an_appeal(
 
             ctx.on("request", note)
             page = ctx.new_page()
+            page.on("pageerror", lambda e: failures.append(str(e)))
             page.goto(f"{served.url}/classroom/student#key={seat['key']}&citizen={seat['citizen']}")
             pages.append((seat, page))
         for _, page in pages:
