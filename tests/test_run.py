@@ -110,6 +110,7 @@ def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
     city = City(xinyong.load_scenario("rongcheng").with_sizes(citizens=3000, days=40), 2, None)
     plan = city.plan()
     assert list(plan) == [
+        city._timeline,
         city._behaviour,
         city._observation,
         city._assessment,
@@ -122,11 +123,11 @@ def test_a_day_is_its_phases_in_order_and_returns_what_it_did() -> None:
         city._end,
     ]
     assert str(plan) == (
-        "behaviour → observation ‖ assessment → ledger → scoring → lists → consequences → "
-        "response → rescheduling → end"
+        "timeline → behaviour → observation ‖ assessment → ledger → scoring → lists → "
+        "consequences → response → rescheduling → end"
     )
     twin = behaviour_twin(city.scenario, 2)
-    assert twin is not None and str(twin.plan()) == "behaviour ‖ rescheduling → end"
+    assert twin is not None and str(twin.plan()) == "timeline → behaviour ‖ rescheduling → end"
     results = [city.step() for _ in range(40)]
     assert all(isinstance(r, DayResult) for r in results)
     assert [r.day for r in results] == list(range(40))
