@@ -3,10 +3,14 @@ into the timeline, days on a thread of their own, pausing between two days."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from typer.testing import CliRunner
 
 import xinyong
 from xinyong.scenario.loading import validate_scenario
+from xinyong.views.cli import app
 from xinyong.views.explore import Explorer, lever_for
 
 
@@ -72,3 +76,20 @@ def test_days_run_on_their_own_thread_and_stop_at_a_pause_or_the_horizon() -> No
     ex.wait()
     assert 10 <= ex.city.day < 30
     assert ex.state()["day"] == ex.city.day
+
+
+def test_explore_and_a_classroom_refuse_bad_input_in_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    lever = runner.invoke(
+        app, ["explore", "rongcheng", "--citizens", "300", "--lever", "population.districts"]
+    )
+    assert lever.exit_code == 2 and "fixed for a run" in lever.output
+    assert len(lever.output.strip().splitlines()) == 1
+    seats = runner.invoke(
+        app,
+        ["serve", "--scenario", "reference", "--citizens", "10", "--classroom", "20",
+         "--run", str(tmp_path / "class")],
+        env={"XINYONG_KEYS": ""},
+    )  # fmt: skip
+    assert seats.exit_code == 2 and "too few for 20 seats" in seats.output
+    assert len(seats.output.strip().splitlines()) == 1
