@@ -98,9 +98,9 @@ class City:
         set: overrides from day 0, path → value, as ``simulate(set=...)``.
         threads: score the counterfactual on a second core (the same results).
         twin: keep the behaviour-only twin a day on with every day, for the chilling effect
-            in :meth:`figures` and the plots as the days pass (what people do alone: a few
-            tenths more time a day); False: the twin runs when the city is saved. The
-            same results either way.
+            in :meth:`figures` and the plots as the days pass (the twin a saved run needs
+            anyway, run along instead of at the end); False: the twin runs when the city is
+            saved. The same results either way.
 
     Raises:
         ScenarioError: the scenario, a size or an override cannot be used.
