@@ -104,7 +104,7 @@ def test_figures_and_a_citizen_as_the_city_stands() -> None:
     assert city.citizen(42).day == 21  # the records follow the city
 
 
-def test_a_saved_city_is_read_by_report_and_explain(tmp_path: Path) -> None:
+def test_a_saved_city_is_read_by_report_explain_gate_and_compare(tmp_path: Path) -> None:
     city = xinyong.City("rongcheng", citizens=2000, days=30, seed=1)
     city.run(days=12)
     city.set("sensors.camera.misidentify", 0.1, what="cameras misidentify 10 %")
@@ -121,6 +121,15 @@ def test_a_saved_city_is_read_by_report_and_explain(tmp_path: Path) -> None:
     assert "42" in explained.output
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["days"] == 15 and summary["timeline"][0]["day"] == 12
+    gate = runner.invoke(app, ["gate", str(tmp_path / "run"), "rail", "42"])
+    assert gate.exit_code == 0 and gate.output.split()[0] in ("ALLOW", "DENY", "RESTRICT")
+    xinyong.simulate("rongcheng", citizens=2000, days=15, seed=1, out=tmp_path / "plain")
+    both = tmp_path / "compare.html"
+    compared = runner.invoke(
+        app, ["report", str(tmp_path / "plain"), str(tmp_path / "run"), "--out", str(both)]
+    )
+    assert compared.exit_code == 0, compared.output
+    assert "misidentify" in both.read_text(encoding="utf-8")  # B named by what differs
 
 
 @pytest.mark.parametrize(
