@@ -194,6 +194,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(proc: subprocess.Popen, url: str, what: str) -> None:
+    """Wait until ``url`` answers 200 (60 s at most); a process that died says why."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "")
+    raise RuntimeError(f"{what} did not start in 60 s")
+
+
 class Server:
     """A ``xinyong serve`` process on loopback."""
 
@@ -211,16 +225,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
-        raise RuntimeError("the service did not start in 60 s")
+        wait_until_up(self.proc, f"{self.url}/health", "the service")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         self.proc.send_signal(sig)

@@ -3,14 +3,21 @@ it) against a ``xinyong serve`` process. Screenshots go to ``test-artifacts/``."
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from helpers import Server, consequence_city
+from helpers import Server, _free_port, consequence_city, wait_until_up
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 import xinyong
 
@@ -653,3 +660,173 @@ def test_the_reported_citys_headline_is_system_wide(
     assert any("of 4,000 wrongly blacklisted;" in c and c.endswith("missed") for c in cards)
     scores = _figure(page, "Scores and error-free scores — city")
     assert sorted(_texts(scores.locator(".annotation-text"))) == ["A", "AA", "AAA", "B", "C"]
+
+
+class Explore:
+    """A ``xinyong explore`` process on loopback."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = Path(sys.executable).with_name("xinyong")
+        self.proc = subprocess.Popen(
+            [str(exe), "explore", *args, "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        wait_until_up(self.proc, f"{self.url}/api/state", "xinyong explore")
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        out, _ = self.proc.communicate(timeout=60)
+        return out.decode()
+
+
+def test_the_explorer_page_steps_runs_pauses_and_moves_a_lever(
+    browser: Browser, tmp_path: Path
+) -> None:
+    served = Explore(
+        "rongcheng", "--citizens", "1500", "--days", "1000", "--seed", "2",
+        "--lever", "behaviours.volunteering.p", "--save", str(tmp_path / "run"),
+    )  # fmt: skip
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        served_5xx: list[str] = []
+        page.on("response", lambda r: served_5xx.append(r.url) if r.status >= 500 else None)
+        page.goto(served.url)
+        page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+        assert page.locator("#levers input[type=range]").count() == 6  # 5 of the scenario's
+        slider = page.locator("input[data-path='sensors.camera.misidentify']")
+        slider.evaluate("(e) => { e.value = 0.05; e.dispatchEvent(new Event('change')); }")
+        page.wait_for_selector("#timeline li:has-text('day 0')", state="attached")
+        page.click("#step")
+        page.wait_for_selector("body[data-day='1']")
+        page.fill("#days", "20")
+        page.click("#run")
+        page.wait_for_selector("body[data-day='21'][data-running=false]", timeout=60_000)
+        page.wait_for_selector("#plots .main-svg", timeout=30_000)
+        assert page.locator("#plots .figure").count() >= 6  # the report's plots
+        drawn = int(page.get_attribute("body", "data-drawn") or -1)
+        assert drawn == httpx.get(f"{served.url}/api/state").json()["version"]
+        page.fill("#days", "900")
+        page.click("#run")
+        page.wait_for_selector("body[data-running=true]", timeout=10_000)
+        page.click("#pause")
+        page.wait_for_selector("body[data-running=false]", timeout=60_000)
+        paused = int(page.get_attribute("body", "data-day") or 0)
+        assert 21 < paused < 921  # stopped between two days, well before the 900
+        page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
+        bad = httpx.post(
+            f"{served.url}/api/set", json={"path": "sensors.camera.misidentify", "value": 3}
+        )
+        assert bad.status_code == 422 and "goes from 0.0 to 0.1" in bad.json()["detail"]
+        assert errors == [] and served_5xx == []
+    finally:
+        said = served.stop()
+    assert "Wrote the run" in said
+    with xinyong.open_run(tmp_path / "run") as run:
+        assert run.summary["days"] == paused
+        assert [row["day"] for row in run.summary["timeline"]] == [0]
+
+
+STUDENTS, LESSON_DAYS, POLICY_DAY, APPEAL_DAY = 30, 10, 3, 5
+
+
+def test_a_class_of_30_plays_10_days_with_a_policy_change_and_an_appeal(
+    browser: Browser, tmp_path: Path
+) -> None:
+    folder = tmp_path / "class"
+    served = Server(folder, Path("rongcheng"), "--citizens", "3000", "--days", "60",
+                    "--classroom", str(STUDENTS))  # fmt: skip
+    seats = tomllib.loads((folder / "classroom.toml").read_text())
+    assert len(seats["seats"]) == STUDENTS
+    failures: list[str] = []  # any 5xx answer, to any page, and any script error
+    asked: dict[int, set[int]] = {}  # citizen -> the citizens its page asked the service about
+    try:
+        teacher_ctx = browser.new_context(viewport={"width": 1100, "height": 1400})
+        teacher_ctx.on("response", lambda r: failures.append(r.url) if r.status >= 500 else None)
+        teacher = teacher_ctx.new_page()
+        teacher.on("pageerror", lambda e: failures.append(str(e)))
+        teacher.goto(f"{served.url}/classroom/teacher#key={seats['teacher']}")
+        teacher.wait_for_selector("body[data-ready=yes]")
+        pages = []
+        for seat in seats["seats"]:
+            ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+            ctx.on("response", lambda r: failures.append(r.url) if r.status >= 500 else None)
+            mine = asked.setdefault(seat["citizen"], set())
+
+            def note(request: Any, mine: set[int] = mine) -> None:
+                found = re.search(r"/(?:citizens|api/gates|classroom/seat)/(\d+)", request.url)
+                if found:
+                    mine.add(int(found.group(1)))
+
+            ctx.on("request", note)
+            page = ctx.new_page()
+            page.on("pageerror", lambda e: failures.append(str(e)))
+            page.goto(f"{served.url}/classroom/student#key={seat['key']}&citizen={seat['citizen']}")
+            pages.append((seat, page))
+        for _, page in pages:
+            page.wait_for_selector("body[data-ready=yes]", timeout=60_000)
+        actions = 0
+        for day in range(LESSON_DAYS):
+            for _, page in pages:  # every page shows the day open to choices
+                page.click("#refresh")
+            for i, (_, page) in enumerate(pages):
+                page.wait_for_selector(f"body[data-day='{day}']", timeout=60_000)
+                page.wait_for_selector("#do:not([disabled])", timeout=60_000)
+                page.select_option("#behaviour", index=1 + (i + day) % 12)  # some score
+                page.click("#do")
+            for seat, page in pages:
+                try:
+                    page.wait_for_selector(f"#chosen:has-text('Day {day}:')", timeout=60_000)
+                except PlaywrightError:
+                    said = page.inner_text("#status") + " / " + page.inner_text("#chosen")
+                    raise AssertionError(f"seat {seat['seat']}, day {day}: {said}") from None
+                actions += 1
+            if day == POLICY_DAY:  # the teacher changes a policy mid-lesson
+                teacher.fill("#path", "sensors.camera.misidentify")
+                teacher.fill("#value", "0.08")
+                teacher.fill("#what", "cameras misidentify 8 %")
+                teacher.click("#change")
+                teacher.wait_for_selector("#status:has-text('From day 3')")
+            if day == APPEAL_DAY:  # a student appeals, the teacher upholds it
+                _, student = pages[0]
+                student.locator("button.appeal").first.click()
+                student.wait_for_selector(".appealed", timeout=30_000)
+                teacher.reload()
+                teacher.wait_for_selector("#appeals button[data-uphold=true]", timeout=30_000)
+                teacher.click("#appeals button[data-uphold=true]")
+                teacher.wait_for_selector("#status:has-text('Decided')", timeout=60_000)
+            teacher.click("#advance")
+            teacher.wait_for_selector(f"body[data-day='{day + 1}']", timeout=120_000)
+        for seat, page in pages:  # each page shows its own citizen, and asked of no other
+            page.click("#refresh")
+            page.wait_for_selector(f"body[data-day='{LESSON_DAYS}']", timeout=60_000)
+            assert page.get_attribute("body", "data-citizen") == str(seat["citizen"])
+            assert page.inner_text("#who").startswith(f"Seat {seat['seat']}: ")
+            assert asked[seat["citizen"]] == {seat["citizen"]}
+        pages[0][1].screenshot(path=str(ARTIFACTS / "classroom-student.png"), full_page=True)
+        teacher.click("#end")
+        teacher.wait_for_selector("body[data-report]", timeout=60_000)
+        assert teacher.get_attribute("body", "data-report") == str(actions)
+        teacher.screenshot(path=str(ARTIFACTS / "classroom-teacher.png"), full_page=True)
+        report = httpx.get(
+            f"{served.url}/classroom/report", headers={"X-API-Key": seats["teacher"]}, timeout=60
+        ).json()
+        assert report["actions"] == STUDENTS * LESSON_DAYS == actions
+        assert set(report["actions_by_seat"].values()) == {LESSON_DAYS}
+        assert report["appeals"] == {"upheld": 1}
+        assert [(t["day"], t["what"]) for t in report["timeline"]] == [
+            (POLICY_DAY, "cameras misidentify 8 %")
+        ]
+        other = seats["seats"][1]["citizen"]
+        refused = httpx.get(
+            f"{served.url}/citizens/{other}", headers={"X-API-Key": seats["seats"][0]["key"]}
+        )
+        assert refused.status_code == 403  # a student's key reaches its own citizen alone
+        assert failures == []
+    finally:
+        served.stop()

@@ -35,6 +35,15 @@ def test_example_notebook_runs(name: str) -> None:
         assert any("Run 'rongcheng'" in h for h in shown)
         assert any("score" in h and "<table>" in h for h in shown)
         assert any("days" in h and "progress" in h for h in shown)  # the progress bar
+    if name == "explore":  # the widgets show, the slider is in the timeline, days ran
+        views = [
+            o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+        ]
+        assert views
+        printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+        assert "day 31 - " in printed and " 0 plots" not in printed
+        last = book.cells[-1].outputs[0]["data"]["text/plain"]
+        assert last == "(31, [20, 21])"  # the run saved: 31 days, the set and the slider
 
 
 def test_a_run_and_an_explanation_show_short_html() -> None:

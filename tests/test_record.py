@@ -78,7 +78,8 @@ def test_a_change_made_from_python_equals_the_dated_change() -> None:
             "sensors.camera.misidentify": 0.2,
             "behaviours.jaywalking.points": -40,
             "behaviours.jaywalking.p": 0.05,
-        }
+        },
+        what="cameras misidentify more, jaywalking costs more and is done more",
     )
     stepped.run()
     assert _rows(stepped) == _rows(dated)

@@ -16,6 +16,7 @@ from helpers import KEYS, consequence_city
 
 import xinyong
 from xinyong.service.auth import ROLES, Identity, Keyring
+from xinyong.service.classroom import Classroom
 from xinyong.service.live import LiveCity, Submission
 from xinyong.service.roles import ENDPOINTS, may, roles_table
 from xinyong.views.cli import served_app
@@ -28,11 +29,15 @@ class World:
 
     def __init__(self, folder: Path) -> None:
         self.live = LiveCity(folder, consequence_city(citizens=400, days=30), seed=3)
-        self.client = TestClient(served_app(self.live, Keyring.from_env(KEYS)))
         pop = self.live.city.population
         assert pop is not None
         adults = [int(c) for c in np.flatnonzero(pop.age[:50] >= 30)]
         self.mine, self.other = adults[0], adults[1]  # own and another citizen
+        # A class of two, seated on those two citizens (the classroom's routes).
+        self.classroom = Classroom(self.live, 2, [self.mine, self.other])
+        self.client = TestClient(
+            served_app(self.live, Keyring.from_env(KEYS), classroom=self.classroom)
+        )
         self.keys = {
             "analyst": "ana",
             "collector": "cam",
@@ -134,6 +139,20 @@ def _calls(w: World) -> dict[str, Callable[[bool], Call]]:
         "runs": lambda own: ("GET", "/api/runs", None, None),
         "load": lambda own: ("POST", "/scenario", {"scenario": "reference", "citizens": 10}, None),
         "notices": lambda own: ("GET", "/notices", None, None),
+        "seat": lambda own: ("GET", f"/classroom/seat/{citizen(own)}", None, citizen(own)),
+        "act": lambda own: (
+            "POST",
+            f"/classroom/seat/{citizen(own)}/act",
+            {"behaviour": "jaywalking"},
+            citizen(own),
+        ),
+        "class": lambda own: ("GET", "/classroom", None, None),
+        "policy": lambda own: (
+            "POST",
+            "/classroom/policy",
+            {"set": {"sensors.camera.misidentify": 0.02}, "what": "a test"},
+            None,
+        ),
     }
 
 

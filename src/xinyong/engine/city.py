@@ -37,7 +37,7 @@ from xinyong.primitives.streams import Streams
 from xinyong.scenario import Scenario
 from xinyong.scenario.change import Change
 from xinyong.scenario.loading import checked_timeline
-from xinyong.scenario.timeline import changes_by_day, in_force
+from xinyong.scenario.timeline import behaviour_timeline, changes_by_day, in_force
 
 __all__ = ["Block", "City", "Group"]
 
@@ -252,9 +252,10 @@ class City:
             group.sensors.retune(rules.sensors)
             mine = [b for b in rules.behaviours if b.subject == kind]
             group.behaviours.retune(today.day, mine, rules.listed_response, group.listed_any)
-        receives = routing(rules)
-        for op, spec in zip(self.operators, rules.all_operators(), strict=True):
-            op.retune(today.day, spec, rules, receives[op.index])
+        if not self.behaviour_alone:  # a behaviour-only twin has no operators to retune
+            receives = routing(rules)
+            for op, spec in zip(self.operators, rules.all_operators(), strict=True):
+                op.retune(today.day, spec, rules, receives[op.index])
         if self.effects is not None:
             self.effects.retune(today.day, rules.consequences)
         today.handled["timeline"] = len(self._changes[today.day])
@@ -271,8 +272,17 @@ class City:
             day=self.day, set=dict(changes), what=what or "set from Python", source=source
         )
         timeline = [*self.scenario.timeline, change]
-        self.scenario = checked_timeline(self.scenario.model_copy(update={"timeline": timeline}))
+        checked = checked_timeline(self.scenario.model_copy(update={"timeline": timeline}))
+        self.follow(checked.timeline)
+
+    def follow(self, timeline: list[Change]) -> None:
+        """Take ``timeline`` as the run's, its changes acting from their days on (a live city
+        rebuilt from a snapshot older than its latest changes); the behaviour-only twin kept
+        beside it takes the changes to what people do. The timeline was checked."""
+        self.scenario = self.scenario.model_copy(update={"timeline": list(timeline)})
         self._changes = changes_by_day(self.scenario)
+        if self.twin is not None:
+            self.twin.follow(behaviour_timeline(self.scenario))
 
     def _behaviour(self, today: Today) -> None:
         """1. What each subject does today (the pairs whose next occurrence is today)."""

@@ -25,10 +25,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from xinyong.engine.city import City
 from xinyong.engine.cluster import check_output, connect
 from xinyong.engine.split import SplitCity
-from xinyong.engine.tally import summarize
+from xinyong.engine.tally import Tally, summarize
 from xinyong.engine.twin import has_twin, twin_occurrences
 from xinyong.engine.workers import latest_checkpoint, require_ray, run_on_ray
 from xinyong.primitives.clock import PhaseClock
@@ -346,10 +348,56 @@ def _simulate(
         tally = timed("tally", city.tally)
         tables = timed("subject tables", subject_tables, city)
         del city  # the twin needs the memory more
+        store_whole(chosen, seed, store, tally, tables, threads, timed)
+    summary = write_summary(chosen, seed, store, folder, tally, started, timed)
+    run = Run(store, summary, folder, scratch)
+    if clock is not None:
+        run.profile = clock.rows(time.perf_counter() - started)
+    return run
+
+
+#: ``timed(name, fn, *args)``: ``fn(*args)``, on a profile's clock if the run has one.
+Timed = Callable[..., Any]
+
+
+def _untimed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+def store_whole(
+    chosen: Scenario,
+    seed: int,
+    store: RunStore,
+    tally: Tally,
+    tables: Mapping[str, pd.DataFrame | None],
+    threads: bool,
+    timed: Timed = _untimed,
+) -> None:
+    """Write what a whole city (one block) left besides its ledger: the behaviour-only twin's
+    occurrences (the twin run here, over ``chosen.days``, unless the city kept its own), the
+    daily series and the subject tables."""
+    if tally.twin_daily is None:
         tally.twin_daily = timed(
             "twin (behaviour only)", twin_occurrences, chosen, seed, threads=threads
         )
-        timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
+    timed("store: tables", store.finish, {**daily_tables(chosen, tally), **tables})
+
+
+def write_summary(
+    chosen: Scenario,
+    seed: int,
+    store: RunStore,
+    folder: Path | None,
+    tally: Tally,
+    started: float,
+    timed: Timed = _untimed,
+) -> dict[str, Any]:
+    """The run's summary, stored with the status complete, and written to ``summary.json``
+    last (atomically: its presence means the run is complete).
+
+    Raises:
+        RunError: a figure is not a number (NaN).
+    """
     summary = timed("summary", summarize, chosen, seed, chosen.days, tally)
     if chosen.record is not None and chosen.start is not None:  # the published record's figures
         summary["record"] = record_rows(chosen, tally, chosen.days, load_record("record"))
@@ -384,7 +432,4 @@ def _simulate(
         tmp = folder / (SUMMARY_FILE + ".tmp")
         tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, folder / SUMMARY_FILE)  # atomic: the summary's presence means complete
-    run = Run(store, summary, folder, scratch)
-    if clock is not None:
-        run.profile = clock.rows(time.perf_counter() - started)
-    return run
+    return summary

@@ -225,7 +225,7 @@ class RunStore:
             if frame is not None:
                 self.replace(name, frame)
         self.con.execute("""
-            CREATE VIEW citizens AS
+            CREATE OR REPLACE VIEW citizens AS
             SELECT p.*, s.* EXCLUDE (operator, subject) FROM population p
             JOIN standings s ON s.operator = 0 AND s.subject = p.citizen""")
 

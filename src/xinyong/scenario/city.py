@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from xinyong.scenario.base import _Model
 from xinyong.scenario.behaviours import Behaviour, Sensor
-from xinyong.scenario.change import Change
+from xinyong.scenario.change import Change, Lever
 from xinyong.scenario.consequences import Consequences
 from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.operators import Operator, SharingRule
@@ -151,6 +151,10 @@ class Scenario(_Model):
     )
     record: RecordSpec | None = Field(
         default=None, description="how the run meets a published record (xinyong validate)"
+    )
+    levers: list[Lever] = Field(
+        default=[],
+        description="the fields sliders may change while the city runs (xinyong explore)",
     )
     warm_start: bool = Field(
         default=False,

@@ -20,7 +20,7 @@ from xinyong.scenario.errors import ScenarioError
 from xinyong.scenario.models import Scenario
 from xinyong.scenario.packs import builtin_scenarios, read_data_file, resolve_references
 from xinyong.scenario.paths import set_paths
-from xinyong.scenario.timeline import timeline_problems
+from xinyong.scenario.timeline import lever_problems, timeline_problems
 from xinyong.scenario.validation import consistency_problems
 
 __all__ = ["checked_timeline", "load_scenario", "validate_scenario"]
@@ -144,6 +144,8 @@ def validate_scenario(data: dict[str, Any], source: str, folder: Path | None = N
     problems = consistency_problems(scenario)
     if not problems and scenario.timeline:  # each change checked on a valid scenario
         problems = timeline_problems(scenario, validate_scenario)
+    if not problems and scenario.levers:
+        problems = lever_problems(scenario)
     if problems:
         raise ScenarioError(
             "\n".join(

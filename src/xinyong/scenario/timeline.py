@@ -27,7 +27,7 @@ from typing import Any
 from xinyong.scenario.change import Change
 from xinyong.scenario.city import Scenario
 from xinyong.scenario.errors import ScenarioError
-from xinyong.scenario.paths import normalise, set_paths
+from xinyong.scenario.paths import get, normalise, set_paths
 
 #: What checks a whole scenario: :func:`xinyong.scenario.loading.validate_scenario`.
 Validate = Callable[[dict[str, Any], str], Scenario]
@@ -204,3 +204,24 @@ def timeline_rows(scenario: Scenario) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def lever_problems(scenario: Scenario) -> list[tuple[str, Any, str]]:
+    """Every lever checked: its path names a field a running city can change, holding a
+    number; as (field, value, reason) problems. (A value outside the lever's range is no
+    problem: the timeline may take it there, and the slider's range widens to show it.)"""
+    problems: list[tuple[str, Any, str]] = []
+    for i, lever in enumerate(scenario.levers):
+        where = f"levers[{i}].path"
+        try:
+            canonical = next(iter(normalise(scenario, {lever.path: lever.min})))
+        except ScenarioError as exc:
+            problems.append((where, lever.path, str(exc)))
+            continue
+        if not changeable(canonical):
+            problems.append((where, lever.path, f"'{canonical}' is fixed for a run; {_MAY}"))
+            continue
+        now = get(scenario, canonical)
+        if isinstance(now, bool) or not isinstance(now, int | float):
+            problems.append((where, lever.path, f"a lever moves a number, and this is {now!r}"))
+    return problems

@@ -89,6 +89,10 @@ class Keyring:
             entries.append((key, _identity(row, f"XINYONG_KEYS entry {i + 1}", f"entry {i + 1}")))
         return cls(entries)
 
+    def joined(self, entries: list[tuple[str, Identity]]) -> Keyring:
+        """These keys and ``entries`` (a classroom's) together."""
+        return Keyring([(k.decode(), who) for k, who in self._entries] + entries)
+
     def identify(self, presented: str | None) -> Identity | None:
         """The identity of a presented key, compared in constant time against every key."""
         if not presented:

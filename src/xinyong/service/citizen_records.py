@@ -212,8 +212,10 @@ class Records:
         on_list: str | None = None,
         from_day: int | None = None,
         to_day: int | None = None,
+        citizen: int | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """How many notices match, and the latest ``limit`` of them (see :meth:`notices`)."""
+        """How many notices match, and the latest ``limit`` of them (see :meth:`notices`);
+        with ``citizen``, those about that citizen alone."""
         if kind is not None and kind not in NOTICE_KINDS:
             raise LiveError(
                 422,
@@ -239,6 +241,8 @@ class Records:
             keep &= feed["day"] >= from_day
         if to_day is not None:
             keep &= feed["day"] <= to_day
+        if citizen is not None:
+            keep &= feed["subject"] == citizen
         chosen = np.flatnonzero(keep)
         order = chosen[np.argsort(-feed["day"][chosen], kind="stable")[:limit]]
         out = []

@@ -140,6 +140,7 @@ class History:
         if city is None:  # none: the city from day 0 (the submissions replay its days)
             city = City(self.live.scenario, self.live.seed, None)
         keep_twin(city)  # in the snapshot; built and caught up if it predates twins
+        city.follow(self.live.scenario.timeline)  # changes made after the snapshot, on their days
         city.withdrawn = withdrawals(con, extra)
         return city
 

@@ -61,7 +61,7 @@ from xinyong.engine.twin import keep_twin
 from xinyong.model.gates import Decision, Gates
 from xinyong.records.snapshots import write_snapshot
 from xinyong.records.store import RunStore
-from xinyong.scenario import Scenario
+from xinyong.scenario import Scenario, ScenarioError
 from xinyong.service.advances import AdvanceJob, Advances
 from xinyong.service.appeals import APPEALS_TABLE, Appeals
 from xinyong.service.citizen_records import Records, frozen
@@ -187,6 +187,13 @@ class LiveCity:
                 self._cursors.append(cursor)
             self._local.cursor = cursor
         return cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read the city as of its last completed day: the arrays under the read lock, the
+        store through this thread's cursor."""
+        with self.locks.reading():
+            yield self.reader()
 
     # -- recovery and re-simulation -------------------------------------------------------
 
@@ -391,6 +398,30 @@ class LiveCity:
     ) -> tuple[int, list[dict[str, Any]]]:
         """How many notices match, and the latest ``limit``: :meth:`Records.notice_feed`."""
         return self.records.notice_feed(limit, kind, on_list, from_day, to_day)
+
+    # -- policy ---------------------------------------------------------------------------
+
+    def change(self, changes: dict[str, Any], what: str, source: str | None = None) -> int:
+        """From the open day on, set each path (as ``--set``): a change of the run's timeline
+        (:meth:`xinyong.engine.city.City.change`), between two days of an advance. The
+        scenario with its timeline is stored before the change is answered, so a restart and
+        an appeal's re-simulation make it on its day too.
+
+        Returns:
+            The day the change acts from.
+
+        Raises:
+            LiveError: 422, a path that names nothing or is fixed for a run, or a value the
+                scenario refuses (nothing is changed).
+        """
+        with self.locks.writer, self.locks.state.write():
+            try:
+                self.city.change(changes, what=what, source=source)
+            except ScenarioError as exc:
+                raise LiveError(422, str(exc).splitlines()[0]) from None
+            self.scenario = self.city.scenario
+            self.store.set_info(scenario=self.scenario.model_dump_json(by_alias=True))
+            return self.city.day
 
     # -- appeals (the desk's own module: xinyong.service.appeals) ---------------------------------
 

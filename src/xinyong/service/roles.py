@@ -83,6 +83,24 @@ ENDPOINTS: dict[str, Endpoint] = {
         "POST", "/scenario", "start a new city from a built-in scenario", {"admin": ANY}
     ),
     "notices": Endpoint("GET", "/notices", "the public notices", dict.fromkeys(ROLES, ANY)),
+    "seat": Endpoint(
+        "GET",
+        "/classroom/seat/{citizen}",
+        "a classroom seat's day: choices, notices",
+        {"citizen": OWN, "admin": ANY},
+    ),
+    "act": Endpoint(
+        "POST",
+        "/classroom/seat/{citizen}/act",
+        "choose what a seat's citizen does today",
+        {"citizen": OWN},
+    ),
+    "class": Endpoint(
+        "GET", "/classroom", "the class against the rest (also /classroom/report)", {"admin": ANY}
+    ),
+    "policy": Endpoint(
+        "POST", "/classroom/policy", "change a policy from the open day on", {"admin": ANY}
+    ),
 }
 
 _SCOPE_NAME = {"citizen": "citizen", "collector": "sensor", "service": "service"}

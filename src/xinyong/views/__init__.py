@@ -19,11 +19,13 @@ def register() -> None:
     from xinyong.primitives.shown import register_bar, register_html, register_plots
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.records.stepped import Citizen
     from xinyong.studies.experiments import Experiment
     from xinyong.studies.fit import Fit
     from xinyong.studies.validate import Validation
     from xinyong.views.fit_figure import fit_plot
     from xinyong.views.notebook import (
+        citizen_html,
         decision_html,
         experiment_figures,
         explanation_html,
@@ -38,6 +40,7 @@ def register() -> None:
     register_html(Decision, decision_html)
     register_plots(Run, run_figures)
     register_plots(Experiment, experiment_figures)
+    register_html(Citizen, citizen_html)
     register_bar(days_bar)
     register_plots(Validation, lambda v, _name: validation_figure(v))
     register_plots(Fit, lambda f, _name: fit_plot(f))

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from xinyong.model.gates import Decision
     from xinyong.records.explain import Explanation
     from xinyong.records.run import Run
+    from xinyong.records.stepped import Citizen
     from xinyong.studies.experiments import Experiment
 
 __all__ = [
     "MAX_ROWS",
     "Plots",
+    "citizen_html",
     "decision_html",
     "experiment_figures",
     "explanation_html",
@@ -169,4 +171,13 @@ def experiment_figures(experiment: Experiment, name: str | None = None) -> Any:
             len(plan.arms),
         ),
         name,
+    )
+
+
+def citizen_html(citizen: Citizen) -> str:
+    """A citizen of a stepped city: the explanation, then what every service says."""
+    gates = "".join(decision_html(d) for d in citizen.gates)
+    return (
+        f"<div><p>After day {citizen.day}:</p>{explanation_html(citizen.explanation)}"
+        f"{'<p><b>What the services say:</b></p>' + gates if gates else ''}</div>"
     )

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xinyong.engine.tally import summarize
+from xinyong.records import tables
 from xinyong.views.describe import odd
 from xinyong.views.record_plot import record_series
 
@@ -20,6 +22,7 @@ __all__ = [
     "AGE_BANDS",
     "RunData",
     "behaviour_kinds",
+    "city_data",
     "harmful_behaviours",
     "histogram",
     "named_by_differences",
@@ -168,6 +171,37 @@ def run_data(run: Any) -> RunData:
         scenario=run.scenario,
         record_series=series,
         kinds=behaviour_kinds(run.scenario),
+    )
+
+
+def city_data(city: Any, name: str) -> RunData:
+    """Aggregates of a city as it stands (an engine :class:`~xinyong.engine.city.City`, live
+    or stepped from Python), its columns not being written meanwhile: the plots of a run so
+    far. With a behaviour-only twin kept beside it (the live city's), the summary has the
+    chilling effect with its intervals, as a stored run's has."""
+
+    def scores(standing: Any, covered: np.ndarray | None) -> np.ndarray:
+        return standing.score[covered] if covered is not None else standing.score
+
+    hist = {
+        op.name: histogram(
+            scores(op.standing, op.covered), 10, scores(op.counterfactual, op.covered)
+        )
+        for op in city.operators
+    }
+    tally = city.tally()
+    scheme = city.scenario.all_operators()[0].scheme
+    return RunData(
+        name,
+        summarize(city.scenario, city.seed, city.day, tally),
+        tables.daily(tally),
+        hist,
+        tables.daily_lists(tally),
+        [(g.grade, g.min) for g in scheme.grades],
+        scheme.listed_grade,
+        harmful_behaviours(city.scenario),
+        scenario=city.scenario,
+        kinds=behaviour_kinds(city.scenario),
     )
 
 

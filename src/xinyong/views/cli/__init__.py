@@ -8,7 +8,7 @@ This package builds :data:`app` and registers each command on it here, in the or
 - :mod:`~xinyong.views.cli.reading`: ``explain``, ``gate``, ``notices``, ``summary``,
   ``scenarios``, ``describe``;
 - :mod:`~xinyong.views.cli.serving`: ``serve``, and :func:`served_app`, the API with the
-  dashboard on it;
+  dashboard on it; ``explore``, a city on sliders as a page;
 - :mod:`~xinyong.views.cli.studying`: ``experiment`` and ``report``;
 - :mod:`~xinyong.views.cli.calibrating`: ``calibrate``;
 - :mod:`~xinyong.views.cli.common`: what they all share: the consoles, :func:`_safe` (no user
@@ -62,6 +62,7 @@ app.command("explain")(reading.explain_command)
 app.command("gate")(reading.gate_command)
 app.command("notices")(reading.notices_command)
 app.command("serve")(serving.serve_command)
+app.command("explore")(serving.explore_command)
 app.command("report")(studying.report_command)
 app.command("describe")(reading.describe_command)
 app.command("experiment")(studying.experiment_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # the service's modules load only for ``serve``
     from fastapi import FastAPI
 
     from xinyong.service.auth import Keyring
+    from xinyong.service.classroom import Classroom
     from xinyong.service.live import LiveCity
     from xinyong.service.switch import Switch
 
@@ -27,6 +29,7 @@ def served_app(
     keys: Keyring,
     on_load: Callable[[Scenario, int], LiveCity] | None = None,
     runs_root: Path | None = None,
+    classroom: Classroom | None = None,
 ) -> FastAPI:
     """What ``xinyong serve`` serves: the HTTP API over a live city, with the dashboard on it.
 
@@ -38,16 +41,30 @@ def served_app(
         on_load: starts a new city and makes it the one served (``POST /scenario``); None
             when the server cannot switch cities.
         runs_root: a folder of stored runs the dashboard can compare.
+        classroom: a class playing in the city: its routes and its two pages are added
+            (its keys must be in ``keys``).
     """
     from xinyong.service.api import create_app
     from xinyong.views.dashboard import add_dashboard
 
     served = create_app(live, keys, on_load)
+    if classroom is not None:
+        from xinyong.service.classroom_routes import add_classroom_routes
+        from xinyong.views.pages.classroom import add_classroom_pages
+
+        add_classroom_routes(served, classroom)
+        add_classroom_pages(served)
     add_dashboard(served, live, runs_root)
     return served
 
 
-def switching_app(folder: Path, live: LiveCity, keys: Keyring, runs: Path | None) -> Switch:
+def switching_app(
+    folder: Path,
+    live: LiveCity,
+    keys: Keyring,
+    runs: Path | None,
+    seated: Classroom | None = None,
+) -> Switch:
     """The app ``serve`` runs: the served app of the city in ``folder``, replaced by a new
     one's when an admin starts another city, or when a failed store is opened again.
 
@@ -56,11 +73,13 @@ def switching_app(folder: Path, live: LiveCity, keys: Keyring, runs: Path | None
         live: the city served first.
         keys: the API keys.
         runs: the stored runs the dashboard can compare.
+        seated: a class playing in the city (no other city is loaded under it).
     """
     from xinyong.service.switch import Switch
 
     def build(city: LiveCity) -> FastAPI:
-        return served_app(city, keys, lambda scenario, seed: switch.load(scenario, seed), runs)
+        load = None if seated else (lambda scenario, seed: switch.load(scenario, seed))
+        return served_app(city, keys, load, runs, seated)
 
     switch = Switch(folder, live, build)
     return switch
@@ -92,13 +111,28 @@ def serve_command(
         Path, typer.Option(help="Folder of stored runs the dashboard can compare.")
     ] = Path("runs"),
     set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    classroom: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=500,
+            help="Seat a class of N students in the city: a teacher key and N join links "
+            "(printed, and kept in the city's folder; the same on a restart).",
+        ),
+    ] = None,
 ) -> None:
     """Serve a live city over HTTP: the dashboard at /, OpenAPI at /docs."""
     from xinyong.service.auth import KeyFileError, Keyring
+    from xinyong.service.classroom import Classroom
     from xinyong.service.live import CURRENT_FILE, STORE_FILE, LiveError, open_city
 
     try:
-        keyring = Keyring.from_file(keys) if keys else Keyring.from_env()
+        if keys:
+            keyring: Keyring | None = Keyring.from_file(keys)
+        elif classroom is None or os.environ.get("XINYONG_KEYS"):
+            keyring = Keyring.from_env()
+        else:
+            keyring = None  # the class's keys alone
         folder = run_dir or Path("runs") / f"live-{scenario or 'city'}-seed{seed}"
         chosen = None
         if not (folder / STORE_FILE).exists() and not (folder / CURRENT_FILE).exists():
@@ -114,9 +148,14 @@ def serve_command(
                 f"it was started: --set applies to a new one (another --run)",
             )
         live = open_city(folder, chosen, seed)
+        seated = Classroom(live, classroom) if classroom is not None else None
     except (KeyFileError, ScenarioError, LiveError) as exc:
         raise _fail(str(exc), 2) from None
-    switch = switching_app(folder, live, keyring, runs)
+    if seated is not None:
+        keyring = keyring.joined(seated.keys()) if keyring else Keyring(seated.keys())
+        _print_links(seated, f"http://{host}:{port}")
+    assert keyring is not None
+    switch = switching_app(folder, live, keyring, runs, seated)
     console.print(
         f"Live city '{_safe(live.scenario.name)}' at day {live.day}, store "
         f"{_safe(folder)}; listening on http://{host}:{port} (docs at /docs)"
@@ -156,3 +195,72 @@ def run_app(
         uvicorn.Server(config).run(sockets=sockets)
     finally:
         switch.live.close()
+
+
+def _print_links(seated: Classroom, url: str) -> None:
+    """The teacher's link and every seat's join link (their keys in the fragment, which a
+    browser never sends)."""
+    lines = [f"Teacher: {_safe(url)}/classroom/teacher#key={_safe(seated.teacher_key)}"] + [
+        f"Seat {s.seat} (citizen {s.citizen}): "
+        f"{_safe(url)}/classroom/student#key={_safe(s.key)}&citizen={s.citizen}"
+        for s in seated.seats
+    ]
+    for line in lines:  # a link on one line, whatever the terminal's width
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def explore_command(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a scenario file.")],
+    citizens: Annotated[
+        int | None, typer.Option(min=1, help="Population (default: the scenario's).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="The most days it can run (default: the scenario's).")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random streams.")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A path to put on a slider beside the scenario's own levers, e.g. "
+            "behaviours.jaywalking.p (repeatable)."
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None, typer.Option(help="Write the run to this folder when the server stops.")
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (the page has no keys: keep it local).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve a city on sliders as a page: step, run, pause and move its levers, offline."""
+    import uvicorn
+
+    from xinyong.records.run import RunError
+    from xinyong.records.simulation import check_output_folder
+    from xinyong.records.stepped import City
+    from xinyong.views.explore import Explorer
+    from xinyong.views.pages.explore import explore_app
+
+    try:
+        if save is not None:
+            check_output_folder(save)
+        city = City(scenario, citizens=citizens, days=days, seed=seed, set=parse(set_ or []))
+        explorer = Explorer(city, lever or [])
+    except (ScenarioError, RunError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    console.print(
+        f"Exploring '{_safe(city.scenario.name)}' ({city.scenario.citizens:,} citizens, "
+        f"{len(explorer.levers)} levers): open http://{host}:{port}"
+    )
+    try:
+        uvicorn.run(explore_app(explorer), host=host, port=port, log_level="warning")
+    finally:
+        explorer.pause()
+        explorer.wait()
+        if save is not None and city.day > 0:
+            run = city.save(save)
+            run.close()
+            console.print(f"Wrote the run, {city.day} days, to [bold]{_safe(save)}[/]")
+        city.close()

@@ -12,12 +12,9 @@ import html
 import json
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
-from xinyong.engine.tally import summarize
-from xinyong.records import tables
 from xinyong.scenario import builtin_scenarios
 from xinyong.service.api import SLOW_THREADS, Pool
 from xinyong.service.auth import Who
@@ -26,7 +23,7 @@ from xinyong.service.roles import may, permit
 from xinyong.views.figures import city_figures
 from xinyong.views.headline import headline
 from xinyong.views.pages.common import _ERRORS, _figures_json, _page
-from xinyong.views.run_data import RunData, behaviour_kinds, harmful_behaviours, histogram
+from xinyong.views.run_data import RunData, city_data
 
 __all__ = ["add_city"]
 
@@ -114,33 +111,7 @@ document.getElementById('start').onclick = async () => {
 
 def _live_data(live: LiveCity) -> RunData:
     """The aggregates the city's plots are drawn from, read from the live city."""
-    city = live.city
-
-    def scores(standing: Any, covered: np.ndarray | None) -> np.ndarray:
-        return standing.score[covered] if covered is not None else standing.score
-
-    hist = {
-        op.name: histogram(
-            scores(op.standing, op.covered), 10, scores(op.counterfactual, op.covered)
-        )
-        for op in city.operators
-    }
-    tally = city.tally()
-    scheme = live.scenario.all_operators()[0].scheme
-    # The tally carries the twin's occurrences too (the city keeps its behaviour-only twin),
-    # so the summary has the chilling effect with its intervals, as a stored run's has.
-    return RunData(
-        f"{live.scenario.name} (live, day {live.day})",
-        summarize(city.scenario, city.seed, city.day, tally),
-        tables.daily(tally),
-        hist,
-        tables.daily_lists(tally),
-        [(g.grade, g.min) for g in scheme.grades],
-        scheme.listed_grade,
-        harmful_behaviours(live.scenario),
-        scenario=live.scenario,
-        kinds=behaviour_kinds(live.scenario),
-    )
+    return city_data(live.city, f"{live.scenario.name} (live, day {live.day})")
 
 
 def add_city(app: FastAPI, live: LiveCity) -> None:
