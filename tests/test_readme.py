@@ -218,7 +218,7 @@ def test_every_block_is_run_or_says_why_not() -> None:
         if block.text.lstrip().startswith(MARK):
             assert block.skipped, f"README line {block.line}: say why it is not run"
     reasons = [b.skipped for b in found if b.skipped]
-    assert len(reasons) <= 4, reasons  # a few, each with its reason
+    assert len(reasons) <= 5, reasons  # a few, each with its reason
 
 
 def test_designs_shown_are_the_example_files() -> None:
