@@ -114,7 +114,7 @@ class ServiceUses:
         # citizen's ``remembers`` is set while they remember a refusal at the service
         # ``_remembering[j]``; per bit, the day that memory ends, and a calendar of the ends.
         self.remembers = np.zeros(n, dtype=np.uint8)
-        self._remembering: list[int] = []  # service indices, in the order they began to
+        self._remembering: list[int] = []  # the services, in the order they began to remember
         self._until: list[np.ndarray] = []
         self._ends: list[Calendar] = []
         self._days = days
