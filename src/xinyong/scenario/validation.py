@@ -213,6 +213,15 @@ def _scheme_problems(
                         f"shorter than the list's own longest term ({longest} days)",
                     )
                 )
+        if lst.termed_share < 1.0 and not lst.obligation_met_per_year:
+            problems.append(
+                (
+                    f"{at}.termed_share",
+                    lst.termed_share,
+                    "listings without a term end only when the obligation is met: give the "
+                    "list an obligation_met_per_year, or set termed_share = 1",
+                )
+            )
         if lst.opening_share and lst.kind != "black":
             problems.append(
                 (
