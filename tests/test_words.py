@@ -176,6 +176,6 @@ def test_gate_answers_say_why(tmp_path: Path) -> None:
         allowed = run.gate("rail", int(clean.citizen[0]))
         assert allowed.action == "allow"
         assert allowed.text == (
-            "No rule of this service applies. Checked: grade A under 'city' (C acts); on no "
-            "blacklist; not the legal representative of a blacklisted company."
+            "No rule of this service applies. Checked: grade A under 'city' (C acts); not "
+            "listed as a dishonest debtor; not the legal representative of a blacklisted company."
         )
