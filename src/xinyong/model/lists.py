@@ -260,6 +260,8 @@ class ListBook:
     def _terms(self, lst: _List, day: int, who: np.ndarray, term: np.ndarray | int) -> np.ndarray:
         """The terms of new listings: ``term``, or none (:data:`UNTIL_MET`) for those drawn
         untermed."""
+        if lst.termed >= 1.0:
+            return np.asarray(term)  # every listing carries its term: no draw, no copy
         termed = self._termed(f"{self._stream}/{lst.spec.name}", day, lst, who)
         return np.where(termed, term, UNTIL_MET)
 

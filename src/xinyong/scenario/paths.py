@@ -269,25 +269,19 @@ def _set_key(data: dict[str, Any], node: dict[str, Any], path: str, here: str, c
     ``...score.floor``); a new key only when creating."""
     if path in node:
         return path
-
-    def canonical(p: str) -> str | None:
-        try:
-            return _walk(data, p, create=False)[2]
-        except OverrideError:
-            return None
-
-    want = canonical(path)
-    for key in node:
-        if want is not None and canonical(key) == want:
-            return key
-    if create and want is not None:
-        return want
     sets = _listing(list(node)) or "nothing"
-    if want is None:
+    try:
+        want = _walk(data, path, create=False)[2]
+    except OverrideError as exc:
+        raise OverrideError(f"{here}: {exc} (it sets {sets})") from None
+    for key in node:
         try:
-            _walk(data, path, create=False)
-        except OverrideError as exc:
-            raise OverrideError(f"{here}: {exc} (it sets {sets})") from None
+            if _walk(data, key, create=False)[2] == want:
+                return key
+        except OverrideError:
+            continue
+    if create:
+        return want
     raise OverrideError(f"{here} sets no '{path}' (it sets {sets}); name one of its paths")
 
 
