@@ -686,7 +686,7 @@ def test_the_explorer_page_steps_runs_pauses_and_moves_a_lever(
     browser: Browser, tmp_path: Path
 ) -> None:
     served = Explore(
-        "rongcheng", "--citizens", "1500", "--days", "1000", "--seed", "2",
+        "rongcheng", "--citizens", "1500", "--days", "30000", "--seed", "2",
         "--lever", "behaviours.volunteering.p", "--save", str(tmp_path / "run"),
     )  # fmt: skip
     try:
@@ -711,13 +711,14 @@ def test_the_explorer_page_steps_runs_pauses_and_moves_a_lever(
         assert page.locator("#plots .figure").count() >= 6  # the report's plots
         drawn = int(page.get_attribute("body", "data-drawn") or -1)
         assert drawn == httpx.get(f"{served.url}/api/state").json()["version"]
-        page.fill("#days", "900")
+        # far more days than run between two polls, so the pause lands before the end
+        page.fill("#days", "29000")
         page.click("#run")
         page.wait_for_selector("body[data-running=true]", timeout=10_000)
         page.click("#pause")
         page.wait_for_selector("body[data-running=false]", timeout=60_000)
         paused = int(page.get_attribute("body", "data-day") or 0)
-        assert 21 < paused < 921  # stopped between two days, well before the 900
+        assert 21 < paused < 29021  # stopped between two days, well before the 29,000
         page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
         bad = httpx.post(
             f"{served.url}/api/set", json={"path": "sensors.camera.misidentify", "value": 3}
