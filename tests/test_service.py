@@ -337,11 +337,13 @@ def test_killed_server_loses_nothing_it_acknowledged(tmp_path: Path, scenario_fi
         live.close()
 
 
-@pytest.mark.parametrize("key", [ADMIN, CITIZEN5, CAMERA], ids=["admin", "citizen", "collector"])
+@pytest.mark.parametrize(
+    "key", [ADMIN, CITIZEN5, CAMERA, {}], ids=["admin", "citizen", "collector", "no key"]
+)
 def test_the_schema_holds(server: Server, key: dict[str, str]) -> None:
     """No 5xx, and every answer matches the OpenAPI schema, for any input it allows and the
     negative cases schemathesis makes, with every check (a bounded number of examples per
-    operation), as an admin, a citizen and a collector."""
+    operation), as an admin, a citizen, a collector and a caller without a key."""
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
