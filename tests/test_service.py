@@ -359,6 +359,22 @@ def test_the_schema_holds(server: Server, key: dict[str, str]) -> None:
         check()
 
 
+@pytest.mark.parametrize(
+    ("scenario", "override", "field"),
+    [("rongcheng", "operators=[]", "score = None"), ("reference", "grades=[]", "grades = []")],
+)
+def test_a_scenario_left_without_a_scheme_is_refused(
+    server: Server, scenario: str, override: str, field: str
+) -> None:
+    """Overrides that leave a city no scheme at all (its operators emptied, or its grades)
+    are refused naming the field (they once ended in a 500), and the city served stays."""
+    before = httpx.get(f"{server.url}/health").json()
+    body = {"scenario": scenario, "citizens": 300, "days": 5, "set": [override]}
+    refused = httpx.post(f"{server.url}/scenario", json=body, headers=ADMIN, timeout=120)
+    assert refused.status_code == 422 and field in refused.json()["detail"], refused.text
+    assert httpx.get(f"{server.url}/health").json() == before
+
+
 def test_admin_loads_a_scenario_and_it_survives_a_restart(
     tmp_path: Path, scenario_file: Path
 ) -> None:
