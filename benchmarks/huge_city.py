@@ -24,10 +24,7 @@ resident memory before the huge request; no 5xx, no traceback in the server's lo
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,16 +33,13 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' server
+from helpers import Server
+
 ADMIN = {"X-API-Key": "adm"}
 SMALL = {"scenario": "reference", "citizens": 1000, "days": 30}
 HUGE = {"scenario": "nation", "citizens": 10_000_000, "days": 3650}
 MIB = 2**20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _status(pid: int, key: str) -> int:
@@ -128,61 +122,31 @@ def main() -> None:
     parser.add_argument("--cap-gib", type=float, default=6.0)
     parser.add_argument("--grow-mib", type=int, default=200)
     args = parser.parse_args()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "live"
-        log = open(Path(tmp) / "server.log", "w+")  # noqa: SIM115 - read at the end
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("xinyong")),
-                "serve",
-                "--scenario",
-                args.scenario,
-                "--citizens",
-                str(args.citizens),
-                "--run",
-                str(base),
-                "--port",
-                str(port),
-            ],
-            env={**os.environ, "XINYONG_KEYS": "adm=admin"},
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        ok = True
+        server = Server(Path(tmp) / "live", Path(args.scenario), "--citizens", str(args.citizens))
+        url, pid, ok = server.url, server.proc.pid, True
         try:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.2)
             _ask(url, SMALL)  # the first new city loads what every later one shares
-            ok &= _round(url, server.pid, "1. no cap", HUGE)
-            cap = _status(server.pid, "VmSize") + int(args.cap_gib * 2**30)
-            resource.prlimit(server.pid, resource.RLIMIT_AS, (cap, cap))
+            ok &= _round(url, pid, "1. no cap", HUGE)
+            cap = _status(pid, "VmSize") + int(args.cap_gib * 2**30)
+            resource.prlimit(pid, resource.RLIMIT_AS, (cap, cap))
             print(f"(an address-space cap of {cap / 2**30:.1f} GiB: {args.cap_gib} GiB above)")
-            ok &= _round(url, server.pid, "2. capped", HUGE)
+            ok &= _round(url, pid, "2. capped", HUGE)
             # The largest city the estimate lets through under the cap, from its refusal.
             _, _, text = _ask(url, HUGE)
             fits = int(text.split("choose at most about ")[1].split()[0].replace(",", ""))
             fitting = {**HUGE, "citizens": fits * 9 // 10}
-            cap_now = resource.prlimit(server.pid, resource.RLIMIT_AS)
-            starve = _starve(server.pid, base, args.grow_mib * MIB, cap_now)
-            ok &= _round(url, server.pid, "3. failed while built", fitting, starve, cap_now)
+            cap_now = resource.prlimit(pid, resource.RLIMIT_AS)
+            starve = _starve(pid, Path(tmp) / "live", args.grow_mib * MIB, cap_now)
+            ok &= _round(url, pid, "3. failed while built", fitting, starve, cap_now)
         finally:
-            server.terminate()
-            server.wait(timeout=120)
-            log.seek(0)
-            text = log.read()
-        tracebacks = text.count("Traceback")
-        print(f"server tracebacks: {tracebacks}")
-        if tracebacks:
-            print(text[text.index("Traceback") :][:3000])
+            server.stop()
+            assert server.proc.stderr is not None
+            log = server.proc.stderr.read().decode(errors="replace")
+    tracebacks = log.count("Traceback")
+    print(f"server tracebacks: {tracebacks}")
+    if tracebacks:
+        print(log[log.index("Traceback") :][:3000])
     sys.exit(0 if ok and not tracebacks else 1)
 
 
