@@ -37,6 +37,16 @@ def schedules(draw: st.DrawFn) -> tuple[Behaviours, np.ndarray, np.ndarray, int]
     ages = np.array(draw(st.lists(st.integers(0, 90), min_size=N, max_size=N)))
     responses = draw(st.none() | factors)
     scales = {i: draw(factors) / 5.0 for i in draw(st.sets(st.integers(0, k - 1)))}
+    # A listed flag, or an integer state read in a table of a row per state (service uses:
+    # a bit per service that remembers its refusals), row 0 all ones.
+    bits = draw(st.integers(0, 3))
+    table = None
+    if bits:
+        cells = st.floats(0.0, 20.0, allow_nan=False)
+        rows = [[1.0] * k] + [
+            draw(st.lists(cells, min_size=k, max_size=k)) for _ in range(1, 2**bits)
+        ]
+        table = np.array(rows)
     schedule = Behaviours(
         behaviours,
         harmful,
@@ -49,8 +59,13 @@ def schedules(draw: st.DrawFn) -> tuple[Behaviours, np.ndarray, np.ndarray, int]
         responses=responses,
         base=draw(st.integers(0, 1000)),
         scales=scales,
+        listed_factors=table,
     )
     listed = np.array(draw(st.lists(st.booleans(), min_size=N, max_size=N)))
+    if table is not None:
+        states = st.integers(0, 2**bits - 1)
+        dtype = draw(st.sampled_from([np.uint8, np.uint16]))
+        listed = np.array(draw(st.lists(states, min_size=N, max_size=N)), dtype=dtype)
     subjects = np.array(sorted(draw(st.sets(st.integers(0, N - 1), max_size=N))), dtype=np.int64)
     return schedule, listed, subjects, draw(st.integers(-1, 58))
 

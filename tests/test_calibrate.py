@@ -19,7 +19,7 @@ import pytest
 import tomli_w
 from typer.testing import CliRunner
 
-from xinyong.scenario import load_scenario
+from xinyong.scenario import load_scenario, validate_scenario
 from xinyong.scenario.fitted import load_fitted
 from xinyong.scenario.overrides import apply, get
 from xinyong.scenario.published import load_record
@@ -40,7 +40,10 @@ DEBT = (
     "behaviours.utility_arrears_judgment.p",
     "behaviours.private_lending_breach.p",
 )
-MET = "operators.court.scheme.lists.dishonest-debtors.obligation_met_per_year"
+#: The rate of meeting obligations the timeline sets at the launch (the tiny run ends before 2016).
+MET = (
+    "timeline.2013-10-01.set.operators.court.scheme.lists.dishonest-debtors.obligation_met_per_year"
+)
 #: The values the synthetic record is made with: the tiny scenario's own rates (multiplier 1)
 #: and this obligation-met rate.
 TRUE = {"debt": 1.0, "met": 2.0}
@@ -184,10 +187,32 @@ def test_a_path_with_a_published_source_is_refused_unless_allowed() -> None:
     assert spec.checked(s, allow_sourced=True).parameters[0].paths == [path]
 
 
-def test_a_path_the_timeline_sets_is_refused() -> None:
+def test_a_path_the_timeline_sets_on_its_first_day_is_refused_and_its_change_fitted() -> None:
+    history = load_scenario("history")
     spec = CalibrationSpec(parameters=[parse_param("consequences.services.rail.checked_share=0:1")])
-    with pytest.raises(CalibrationError, match="timeline on 2013-10-01"):
-        spec.checked(load_scenario("history"))
+    with pytest.raises(CalibrationError, match=r"first day \(2013-10-01\).*timeline.2013-10-01"):
+        spec.checked(history)
+    rate = "operators.court.scheme.lists.dishonest-debtors.obligation_met_per_year"
+    later = f"timeline.2016-03-13.set.{rate}"  # what the 2016 change sets, a fitted assumption
+    fitted = CalibrationSpec(parameters=[parse_param(f"{later}=0.05:0.5")]).checked(history)
+    assert fitted.parameters[0].paths == [later]
+    changed = apply(history, fitted.overrides(history, {fitted.parameters[0].name: 0.4}))
+    sets = {str(c.date): c.set for c in changed.timeline}
+    assert sets["2016-03-13"][rate] == 0.4
+    assert sets["2013-10-01"][rate] == get(history, f"timeline.2013-10-01.set.{rate}")
+    sourced = "timeline.2015-07-22.set.consequences.services.rail.checked_share=0.5:0.9"
+    with pytest.raises(CalibrationError, match="published source"):  # the 2015 provisions
+        CalibrationSpec(parameters=[parse_param(sourced)]).checked(history)
+
+
+def test_a_path_the_timeline_sets_later_is_fitted_for_the_days_before() -> None:
+    history = load_scenario("history")
+    path = "consequences.services.rail.after_refusal"
+    data = history.model_dump(by_alias=True)
+    data["timeline"].append({"date": "2018-01-01", "what": "retries", "set": {path: 0.9}})
+    later = validate_scenario(data, "history with a later change")
+    spec = CalibrationSpec(parameters=[parse_param(f"{path}=0:1")]).checked(later)
+    assert spec.parameters[0].paths == [path]
 
 
 @pytest.mark.parametrize(

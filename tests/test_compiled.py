@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from test_behaviour import schedules
 
 import xinyong
-from xinyong.model.behaviour import _inverted
+from xinyong.model.behaviour import Behaviours, _inverted
 from xinyong.primitives import compiled
+from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
+from xinyong.scenario import Behaviour, ListedResponse
 
 needs_numba = pytest.mark.skipif(not compiled.ON, reason="numba is not installed here")
 
@@ -50,8 +52,9 @@ def test_a_kernel_draws_the_waits_numpy_draws(keys: list[int], pairs: list[tuple
 @settings(max_examples=150, deadline=None)
 @given(schedules())
 def test_a_kernel_draws_the_pairs_waits_numpy_draws(case: tuple) -> None:
-    """Each pair's rate (conduct, listing, ages, response, fixed scales) and wait in one
-    kernel: what Behaviours.rates and the NumPy inversion give, bit for bit."""
+    """Each pair's rate (conduct, listing or a state's row of factors, ages, response, fixed
+    scales) and wait in one kernel: what Behaviours.rates and the NumPy inversion give, bit
+    for bit."""
     schedule, listed, subjects, day = case
     pairs = (subjects[:, None] * schedule.k + np.arange(schedule.k)).ravel()
     fast = schedule._waits(day, pairs, listed), schedule._every_wait(day, subjects, listed)
@@ -62,6 +65,39 @@ def test_a_kernel_draws_the_pairs_waits_numpy_draws(case: tuple) -> None:
         compiled.ON = was
     assert np.array_equal(fast[0], slow[0])
     assert np.array_equal(fast[1][0], slow[1][0]) and np.array_equal(fast[1][1], slow[1][1])
+
+
+@needs_numba
+def test_the_kernels_read_the_rates_of_a_dated_change() -> None:
+    """After a dated change (``retune``), the kernels read the new rates and listed factors,
+    as the NumPy path does (they once kept reading those of the set-up)."""
+    n = 500
+    schedule = Behaviours(
+        [
+            Behaviour(name="a", p=0.01, sensor="camera"),
+            Behaviour(name="b", p=0.01, sensor="camera"),
+        ],
+        [True, False],
+        ListedResponse(negative=1.0, positive=1.0),
+        100,
+        np.linspace(0.5, 2.0, n),
+        Streams(1),
+        Scratch(n),
+    )
+    listed = np.arange(n) % 2 == 0
+    changed = [
+        Behaviour(name="a", p=0.5, sensor="camera"),
+        Behaviour(name="b", p=0.2, sensor="camera"),
+    ]
+    assert schedule.retune(5, changed, ListedResponse(negative=0.3, positive=2.0), listed)
+    pairs = np.arange(2 * n, dtype=np.int64)
+    fast = schedule._waits(10, pairs, listed)
+    was, compiled.ON = compiled.ON, False
+    try:
+        slow = schedule._waits(10, pairs, listed)
+    finally:
+        compiled.ON = was
+    assert np.array_equal(fast, slow)
 
 
 def _numpy_uniform(keys: np.ndarray | np.uint64, ids: np.ndarray) -> np.ndarray:

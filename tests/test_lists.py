@@ -6,11 +6,15 @@ Each test feeds a book hand-made events and scores, day by day, and states what 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import xinyong
 from xinyong.model.lists import LIST_CHANGES, ListBook
+from xinyong.primitives.codes import UNTIL_MET
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import Streams
-from xinyong.scenario import DisclosureTier, Escalation, ListSpec
+from xinyong.scenario import DisclosureTier, Escalation, ListSpec, ScenarioError
+from xinyong.scenario.overrides import apply
 
 BEHAVIOURS = {"debt": 0, "fraud": 1, "litter": 2}
 
@@ -201,3 +205,37 @@ def test_opening_stock_is_drawn_at_its_share_with_running_terms() -> None:
         ("opening stock", int(lst.member.sum()))
     ]
     assert book.black_any.sum() == lst.member.sum()
+
+
+def test_only_the_termed_share_of_listings_ends_with_its_term() -> None:
+    spec = DEBTORS.model_copy(update={"termed_share": 0.3, "obligation_met_per_year": 0.01})
+    n = 20_000
+    book = ListBook([spec], BEHAVIOURS, n, 1200, Scratch(n), streams=Streams(5))
+    cf = ListBook([spec], BEHAVIOURS, n, 1200, Scratch(n), streams=Streams(5))
+    everyone, debt = np.arange(n), np.zeros(n, dtype=np.int64)
+    none, zeros = np.empty(0, np.int64), np.zeros(n)
+    for b in (book, cf):
+        b.update(0, everyone, debt, zeros, np.zeros(n, bool), none)
+    lst = book.lists[0]
+    termed = lst.until < UNTIL_MET
+    assert abs(termed.mean() - 0.3) < 0.015
+    assert (lst.until[termed] == 730).all()
+    assert (lst.until == cf.lists[0].until).all()  # keyed by subject and day: real = error-free
+    book.update(100, everyone, debt, zeros, np.zeros(n, bool), none)  # a repeat extends...
+    assert (lst.until[termed] == 730 + 365).all() and (lst.until[~termed] == UNTIL_MET).all()
+    left = book.update(1095, none, none, zeros, np.zeros(n, bool), none)
+    expired = {LIST_CHANGES[c]: who for _, c, who in left.entries}["expired"]
+    assert set(expired) <= set(np.flatnonzero(termed))  # ...but only a term can end
+    assert lst.member[~termed].mean() > 0.95  # the others wait for their obligation
+
+
+def test_a_list_without_terms_needs_a_rate_of_meeting_obligations() -> None:
+    scenario = xinyong.load_scenario("rongcheng")
+    with pytest.raises(ScenarioError, match=r"termed_share.*obligation_met_per_year"):
+        apply(
+            scenario,
+            {
+                "operators.city.scheme.lists.dishonest-debtors.obligation_met_per_year": None,
+                "operators.city.scheme.lists.dishonest-debtors.termed_share": 0.5,
+            },
+        )

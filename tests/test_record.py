@@ -263,3 +263,21 @@ def test_travel_is_taken_by_the_share_who_travel_and_the_average_holds() -> None
     assert abs(whole.mean() - 1.0) < 0.02  # and the country's trips are the same
     block = ServiceUses._demand(services, None, None, Streams(3), n // 2, n // 2)[k]
     assert np.array_equal(block, whole[n // 2 :])  # a split run's block draws what the city does
+
+
+def test_what_a_dated_change_sets_is_a_path_of_its_own() -> None:
+    from xinyong.scenario.overrides import OverrideError, apply, get
+
+    scenario = _timeline_city()
+    date = (dt.date(2020, 1, 1) + dt.timedelta(days=CHANGE_DAY)).isoformat()
+    path = f"timeline.{date}.set.sensors.camera.misidentify"
+    assert get(scenario, path) == 0.2
+    changed = apply(scenario, {path: 0.3})
+    assert changed.timeline[0].set["sensors.camera.misidentify"] == 0.3
+    assert City(changed, 5, None).run().tally() != City(scenario, 5, None).run().tally()
+    with pytest.raises(OverrideError, match=f"no change dated '2020-01-02'.*{date}"):
+        get(scenario, "timeline.2020-01-02.set.sensors.camera.misidentify")
+    with pytest.raises(OverrideError, match="fixed for a run"):
+        apply(scenario, {f"timeline.{date}.set.citizens": 3})
+    with pytest.raises(OverrideError, match="did you mean 'camera'"):
+        apply(scenario, {f"timeline.{date}.set.sensors.camra.detect": 0.5})

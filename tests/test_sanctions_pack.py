@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import xinyong
+from xinyong.primitives.codes import UNTIL_MET
 from xinyong.scenario import load_pack, load_scenario
 
 SYSTEM_MD = Path(__file__).resolve().parents[2] / "shared" / "spec" / "system.md"
@@ -378,11 +379,18 @@ def test_a_listed_citizen_is_told_why_at_the_ticket_office(run: xinyong.Run) -> 
     decision = run.gate("rail", int(row.subject))
     assert decision.action == "deny"
     assert decision.text.startswith("You are discredited: ")
+    term = f"until day {row.until}" if row.until < UNTIL_MET else "until the obligation is met"
     assert (
-        f"listed as a dishonest debtor by 'city' since day {row.since}, until day "
-        f"{row.until}. No high-speed train tickets."
+        f"listed as a dishonest debtor by 'city' since day {row.since}, {term}. "
+        "No high-speed train tickets."
     ) in decision.text
     assert run.gate("bank_account", int(row.subject)).action == "deny"
+    untermed = run.query(
+        f"SELECT subject FROM memberships WHERE list = 'dishonest-debtors' AND until = {UNTIL_MET}"
+    )  # most listings have no term (the SPC's item 1): the ticket office says so
+    assert len(untermed) > 0
+    text = run.gate("rail", int(untermed.subject[0])).text
+    assert "until the obligation is met. No high-speed train tickets." in text
     assert "dishonest debtor" in run.gate("phone", int(row.subject)).text
     clean = run.query("""
         SELECT p.citizen FROM population p JOIN standings s ON s.subject = p.citizen

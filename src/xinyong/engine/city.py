@@ -56,7 +56,8 @@ class City:
 
     #: The layout of a city's state, as snapshots and checkpoints hold it; a file of another
     #: layout is not read (a live city re-simulates from an older snapshot, or from day 0).
-    LAYOUT = 4  # 4: books and tallies moved to engine/, codes to primitives/
+    LAYOUT = 5  # 4: books and tallies moved to engine/, codes to primitives/; 5: each
+    # service remembers its own refusals (ServiceUses.remembers)
 
     def __init__(
         self,

@@ -50,7 +50,10 @@ class Behaviours:
             their dissent citizens dare express, :mod:`xinyong.model.dissent`).
         where: where half of the first draws are made (the second core; default here).
         listed_factors: per behaviour, the multiplier while "listed" (default: the listed
-            response by sign); service uses pass how often a refused citizen asks again.
+            response by sign); or a table with a row per state of the ``listed`` column (an
+            integer column, row 0 all ones), each state's multiplier per behaviour: service
+            uses pass how often a citizen asks again after refusals at the services they
+            remember (:mod:`xinyong.model.services`).
     """
 
     def __init__(
@@ -80,18 +83,14 @@ class Behaviours:
         self.p = np.array([b.p for b in behaviours], dtype=np.float64)
         # Flat lookup tables, so a pair's rate is two gathers and no branches:
         # conduct factor by (subject, sign): c for penalised behaviours, 1/c for rewarded ones;
-        # multiplier by (listed, behaviour): 1 when not listed, the listed response when listed.
+        # multiplier by (listed state, behaviour): 1 when not listed (state 0), the listed
+        # response when listed.
         self._positive = np.array([not h for h in harmful], dtype=np.int64)
         self._conduct = conduct
-        listed_factor = (
-            np.where(self._positive == 1, response.positive, response.negative)
-            if listed_factors is None
-            else np.asarray(listed_factors, dtype=np.float64)
-        )
-        self._listed_factor = np.concatenate([np.ones(self.k), listed_factor])
+        self._listed_factor = self._factor_table(response, listed_factors)
         # Whether a listing changes any rate (if not, a listing redraws nothing, so a city
         # whose behaviour ignores the lists draws exactly what a city without lists draws).
-        self.listing_matters = bool((listed_factor != 1.0).any())
+        self.listing_matters = bool((self._listed_factor[self.k :] != 1.0).any())
         # Service uses and the like: the same rate for every subject able to do it, for ever.
         # Then a pair that occurs is rescheduled from its behaviour's rate alone.
         self._constant = (
@@ -127,6 +126,25 @@ class Behaviours:
             self.calendar.file(*self._first(k), tag=SETUP)
             if k + 1 < self.k:
                 self.calendar.file(*(beside.result() if beside else self._first(k + 1)), tag=SETUP)
+
+    def _factor_table(
+        self, response: ListedResponse, listed_factors: np.ndarray | None
+    ) -> np.ndarray:
+        """The multiplier by (listed state, behaviour), flat (``state * k + behaviour``): a
+        row of ones for state 0, then the listed response by sign, or the factors given (a
+        row for state 1, or the whole table)."""
+        if listed_factors is None:
+            row = np.where(self._positive == 1, response.positive, response.negative)
+            return np.concatenate([np.ones(self.k), row])
+        table = np.asarray(listed_factors, dtype=np.float64)
+        if table.ndim == 1 and table.size == self.k:
+            return np.concatenate([np.ones(self.k), table])
+        if table.ndim != 2 or table.shape[1] != self.k or not (table[0] == 1.0).all():
+            raise ValueError(
+                f"listed_factors: a factor per behaviour ({self.k}), or a table of a row per "
+                f"state by {self.k} behaviours whose first row (state 0) is all ones"
+            )
+        return table.ravel().copy()
 
     def _rates_for_kernels(self) -> compiled.Rates:
         """The rates' parts as the compiled kernels read them (views of the columns here)."""
@@ -181,19 +199,16 @@ class Behaviours:
         before are stale from then on. A change that moves no rate draws nothing.
         """
         p = np.array([b.p for b in behaviours], dtype=np.float64)
-        factor = (
-            np.where(self._positive == 1, response.positive, response.negative)
-            if listed_factors is None
-            else np.asarray(listed_factors, dtype=np.float64)
-        )
-        if np.array_equal(p, self.p) and np.array_equal(factor, self._listed_factor[self.k :]):
+        factor = self._factor_table(response, listed_factors)
+        if np.array_equal(p, self.p) and np.array_equal(factor, self._listed_factor):
             return False
         self.p = p
         with np.errstate(divide="ignore"):
             self._log_q = np.log1p(-np.minimum(self.p, 1.0))
-        self._listed_factor = np.concatenate([np.ones(self.k), factor])
-        self.listing_matters = bool((factor != 1.0).any())
+        self._listed_factor = factor
+        self.listing_matters = bool((factor[self.k :] != 1.0).any())
         self._constant = self._constant and not self.listing_matters
+        self._kernel_rates = self._rates_for_kernels()  # views of the new p and table
         subjects = np.arange(self.n, dtype=np.int64)
         self._redrawn_on[:] = day
         self._last_redraw = day
@@ -210,7 +225,7 @@ class Behaviours:
         of subjects against every behaviour), and each subject's columns are read once."""
         c = self._conduct[subject]
         rate = self.p[k] * np.where(self._positive[k] == 1, 1.0 / c, c)
-        rate *= self._listed_factor[listed[subject] * self.k + k]
+        rate *= self._listed_factor[listed[subject].astype(np.int64) * self.k + k]
         if self._ages is not None:
             age = self._ages[subject]
             rate *= (age >= self._min_age[k]) & (age <= self._max_age[k])

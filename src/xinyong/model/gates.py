@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from xinyong.model.households import Households
-from xinyong.primitives.codes import ACTION_CODE, ACTIONS, GateAction
+from xinyong.primitives.codes import ACTION_CODE, ACTIONS, UNTIL_MET, GateAction
 from xinyong.primitives.shown import Shown
 from xinyong.scenario import Consequences, SanctionRule
 
@@ -374,7 +374,9 @@ class Gates:
                 title = view.title or view.name
                 since = int(view.since[citizen])
                 until = ""
-                if view.until is not None and view.until[citizen] >= 0:
+                if view.until is not None and view.until[citizen] >= UNTIL_MET:
+                    until = ", until the obligation is met"
+                elif view.until is not None and view.until[citizen] >= 0:
                     until = f", until day {int(view.until[citizen])}"
                 verb = {"red": "listed as", "scheme": "listed with"}.get(view.kind, "listed as")
                 return f"{verb} {title} by '{view.operator}' since day {since}{until}."

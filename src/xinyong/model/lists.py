@@ -11,7 +11,10 @@ A debtor's listing also ends early once the obligation is met (SPC Provisions 20
 process, each listing drawing the day its obligation is met from a keyed stream, so the real and
 the error-free book draw the same day for the same listing. Terms are capped (``max_term_days``:
 a listing takes 2-5 years to clear [003]), and a list may start with a stock (``opening_share``),
-drawn at set-up from the steady state of its own process.
+drawn at set-up from the steady state of its own process. Where only some listings carry a term
+(``termed_share``: the SPC's 2017 terms are for obstruction and deceit; a debtor able to pay who
+refuses stays listed until the obligation is met), each new listing draws whether it does, keyed
+by subject and day; an untermed listing's ``until`` is :data:`UNTIL_MET`.
 
 Like the standing, a book only looks at the subjects touched today — those with events, and
 those whose term, repair period or escalation step falls due — so a day costs O(events).
@@ -24,12 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from xinyong.primitives.calendar import Calendar
-from xinyong.primitives.codes import LIST_CHANGES, ListChange
+from xinyong.primitives.codes import LIST_CHANGES, UNTIL_MET, ListChange
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import ListSpec
 
-__all__ = ["LIST_CHANGES", "ListBook", "ListChanges"]
+__all__ = ["LIST_CHANGES", "UNTIL_MET", "ListBook", "ListChanges"]
 
 #: Changes to a list, as logged in the ``list_changes`` table (codes in
 #: :mod:`xinyong.primitives.codes`).
@@ -103,7 +106,8 @@ class _List:
             for b in tier.behaviours:
                 self.term[behaviour_index[b]] = tier.max_days
                 self.wait[behaviour_index[b]] = tier.min_days
-        self.max_term = spec.max_term_days or np.iinfo(np.int32).max // 2
+        self.max_term = spec.max_term_days or UNTIL_MET
+        self.termed = spec.termed_share  # the share of new listings that carry a term
         self.met_rate = 1.0 - np.exp(-(spec.obligation_met_per_year or 0.0) / 365.0)  # a day
 
     def start(
@@ -116,7 +120,9 @@ class _List:
         self.first_joined += int((~self.ever[who]).sum())
         self.ever[who] = True
         self.since[who] = day
-        self.until[who] = day + np.minimum(term, self.max_term)
+        self.until[who] = np.where(
+            np.asarray(term) >= UNTIL_MET, UNTIL_MET, day + np.minimum(term, self.max_term)
+        )
         self.repeats[who] = 0
         if self.repairs:
             self.repair_from[who] = day + wait
@@ -124,8 +130,12 @@ class _List:
     def extend(self, who: np.ndarray, day: int) -> None:
         """A repeat violation: the term runs on by the extension, within the longest term."""
         ext = self.spec.repeat_extension_days
-        self.until[who] = np.minimum(
-            np.maximum(self.until[who], day) + ext, self.since[who].astype(np.int64) + self.max_term
+        until = self.until[who]
+        longest = self.since[who].astype(np.int64) + self.max_term
+        self.until[who] = np.where(
+            until >= UNTIL_MET,  # no term: none to extend
+            until,
+            np.minimum(np.maximum(until, day) + ext, longest),
         )
         self.repeats[who] += 1
 
@@ -198,7 +208,8 @@ class ListBook:
             lst.first_joined -= who.size
             lst.opened += who.size
             lst.since[who] = since
-            lst.until[who] = since + lst.spec.term_days
+            termed = self._termed(f"{name}/opening", SETUP, lst, who)
+            lst.until[who] = np.where(termed, since + lst.spec.term_days, UNTIL_MET)
             if lst.repairs:
                 lst.repair_from[who] = since + (lst.spec.repair_after_days or 0)
             if lst.met_rate > 0:  # memoryless: the wait from day 0 is drawn afresh
@@ -209,12 +220,19 @@ class ListBook:
             self._update_black_any(self._opening.toggled())
 
     def open_members(
-        self, i: int, who: np.ndarray, since: np.ndarray, k: np.ndarray, stream: str
+        self,
+        i: int,
+        who: np.ndarray,
+        since: np.ndarray,
+        k: np.ndarray,
+        stream: str,
+        termed: np.ndarray | None = None,
     ) -> None:
         """Put subjects on list ``i`` before day 0 (a warm start: :mod:`xinyong.model.opening`),
-        each listed on its day ``since`` (negative) for violation ``k``'s term; the day each
-        meets its obligation is drawn from ``stream`` (memoryless: afresh from day 0). They are
-        reported with day 0's changes, as the opening stock, and are not counted as joining."""
+        each listed on its day ``since`` (negative) for violation ``k``'s term (none where
+        ``termed`` is False: until the obligation is met); the day each meets its obligation is
+        drawn from ``stream`` (memoryless: afresh from day 0). They are reported with day 0's
+        changes, as the opening stock, and are not counted as joining."""
         lst = self.lists[i]
         lst.start(who, 0, lst.term[k], lst.wait[k])
         lst.joined -= who.size  # they joined before the run: no flow of it
@@ -222,6 +240,8 @@ class ListBook:
         lst.opened += who.size
         lst.since[who] = since
         lst.until[who] = since + np.minimum(lst.term[k], lst.max_term)
+        if termed is not None:
+            lst.until[who[~termed]] = UNTIL_MET
         if lst.repairs:
             lst.repair_from[who] = since + np.maximum(lst.wait[k], 0)
         if lst.met_rate > 0:
@@ -229,6 +249,19 @@ class ListBook:
         self._schedule(lst, who)
         self._opening.add(i, OPENED, who, black=lst.black)
         self._update_black_any(who)
+
+    def _termed(self, stream: str, day: int, lst: _List, who: np.ndarray) -> np.ndarray:
+        """Which of the subjects listed on ``day`` carry the list's term (``termed_share``),
+        keyed by subject and day (the real and the error-free book draw alike)."""
+        if lst.termed >= 1.0:
+            return np.ones(who.size, dtype=bool)
+        return self._streams.uniform(f"{stream}/termed", day, who + self._base) < lst.termed
+
+    def _terms(self, lst: _List, day: int, who: np.ndarray, term: np.ndarray | int) -> np.ndarray:
+        """The terms of new listings: ``term``, or none (:data:`UNTIL_MET`) for those drawn
+        untermed."""
+        termed = self._termed(f"{self._stream}/{lst.spec.name}", day, lst, who)
+        return np.where(termed, term, UNTIL_MET)
 
     def _met_wait(self, stream: str, day: int, who: np.ndarray, rate: float) -> np.ndarray:
         """Days from ``day`` until the obligation is met: geometric, at least one."""
@@ -310,7 +343,7 @@ class ListBook:
         who, term, k = who[first], term[first], k[first]
         again = lst.member[who]
         new = who[~again]
-        lst.start(new, day, term[~again], lst.wait[k[~again]])
+        lst.start(new, day, self._terms(lst, day, new, term[~again]), lst.wait[k[~again]])
         old = who[again]
         lst.extend(old, day)
         if lst.met_rate > 0:  # a new obligation: met on its own drawn day, after any older one
@@ -364,7 +397,8 @@ class ListBook:
             elapsed = day - lst.stage_since[cand]
             to_list = cand[below & (stage == 2) & (elapsed >= esc.list_after_days)]
             lst.stage[to_list] = 0
-            lst.start(to_list, day, lst.spec.term_days, lst.spec.repair_after_days or 0)
+            term = self._terms(lst, day, to_list, lst.spec.term_days)
+            lst.start(to_list, day, term, lst.spec.repair_after_days or 0)
             self._schedule(lst, to_list)
             changes.add(i, LISTED, to_list, black=True)
             listed_today |= self._scratch.member(cand, to_list)

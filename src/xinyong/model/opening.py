@@ -13,7 +13,10 @@ that made it:
   ``A`` exponential at rate ``r = sum r_k``, and the subject is still listed if ``A < T_k`` and the
   obligation was not met in the meantime: probability ``sum_k r_k (1 - exp(-(r + m) T_k)) /
   (r + m)``; given that, ``A`` is exponential at rate ``r + m`` truncated to ``[0, T_k)``
-  (repeats and extensions are left out: they are rare at these rates);
+  (repeats and extensions are left out: they are rare at these rates); where only a share
+  ``f`` of listings carry a term (``termed_share``), a listing without one lasts until the
+  obligation is met: each violation is two ways to be listed, with rates ``f r_k`` (term
+  ``T_k``) and ``(1 - f) r_k`` (no term: ``T`` infinite);
 - each opening member's listing event is written to the ledger on its day (before day 0), and
   counts, from the start, under every scheme that receives that behaviour and covers the
   subject: the judgment that lists a debtor also costs its points where it is counted.
@@ -102,9 +105,16 @@ def warm_start(
             if op.covered is not None:
                 rates *= op.covered
             term = np.array([min(int(lst.term[k]), lst.max_term) for k in triggers], dtype=float)
+            kinds = np.array(triggers, dtype=np.int64)
+            termed = np.ones(len(triggers), dtype=bool)
+            if lst.termed < 1.0:  # listed with the term, and without one
+                f = lst.termed
+                rates = np.concatenate([rates * f, rates * (1.0 - f)])
+                term = np.concatenate([term, np.full(len(triggers), np.inf)])
+                kinds, termed = np.tile(kinds, 2), np.repeat([True, False], len(triggers))
             met = -np.log1p(-lst.met_rate) if lst.met_rate > 0 else 0.0
             total = rates.sum(axis=0) + met
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 held = rates * -np.expm1(-np.outer(term, total)) / total  # per violation
             held = np.nan_to_num(held)
             chance = held.sum(axis=0)
@@ -116,15 +126,16 @@ def warm_start(
             # Which violation listed each: in proportion to its share of the chance.
             cut = np.cumsum(held[:, who], axis=0) / chance[who]
             pick = (streams.uniform(f"{name}/violation", SETUP, who + base) > cut).sum(axis=0)
-            pick = np.minimum(pick, len(triggers) - 1)
-            k = np.array(triggers, dtype=np.int64)[pick]
+            pick = np.minimum(pick, len(kinds) - 1)
+            k = kinds[pick]
             t, rate = term[pick], total[who]
             v = streams.uniform(f"{name}/age", SETUP, who + base)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 age = np.where(rate > 0, -np.log1p(v * np.expm1(-rate * t)) / rate, v * t)
             since = -(np.minimum(np.floor(age), t - 1).astype(np.int64) + 1)
+            has_term = None if termed.all() else termed[pick]
             for book in (op.lists, op.cf_lists):  # the same stock: it is no error
-                book.open_members(i, who, since, k, f"{name}/obligation")
+                book.open_members(i, who, since, k, f"{name}/obligation", has_term)
             opened_subject.append(who)
             opened_k.append(k)
             opened_day.append(since)

@@ -3,12 +3,16 @@
 Citizens use services (rail, hotels, schools, banks...) at their yearly rates, which may vary
 with income (``by_income``: who travels is who gets blocked); every use the system is checked
 for (``checked_share``: the tickets a restriction covers) is a gate check under the joint
-rewards and sanctions table, counted by service and answer. A citizen refused at a service may
-ask for it less often for a while (``after_refusal``: debtors who learn to stop buying what
-they cannot have). Each refusal is checked again against the error-free standings at the day's
-end, once they are done (a refusal the error-free system would not have made is a wrongful
-refusal). Children refused or restricted because of a parent are counted, real and error-free
-[S2].
+rewards and sanctions table, counted by service and answer. Each service remembers its own
+refusals: a citizen refused at a service asks for that service, and only that one,
+``after_refusal`` times as often until ``refusal_memory_days`` after their latest refusal
+there (below 1: debtors who learn to stop buying what they cannot have; above 1: a refused
+traveller tries again, each try a blocked purchase). A citizen's memories are one small integer
+(a bit per service that remembers), and the uses' rates read a table with a row per
+combination, so a memory costs nothing per use. Each refusal is checked again against the
+error-free standings at the day's end, once they are done (a refusal the error-free system
+would not have made is a wrongful refusal). Children refused or restricted because of a parent
+are counted, real and error-free [S2].
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from xinyong.primitives.calendar import Calendar
 from xinyong.primitives.codes import ACTIONS, GateAction
 from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import SETUP, Streams
-from xinyong.scenario import Behaviour, Consequences, ListedResponse
+from xinyong.scenario import Behaviour, Consequences, ListedResponse, ScenarioError
+from xinyong.scenario.consequences import REMEMBERING_SERVICES
 
 if TYPE_CHECKING:
     from xinyong.model.population import Population
@@ -76,8 +81,8 @@ class ServiceUses:
     #: The day and the next uses of the day's uses, being drawn, until :meth:`reschedule`
     #: files them.
     _next: tuple[int, Future[_Filing]] | None = None
-    #: Where refusals are remembered: the day, its uses, and who started or stopped asking
-    #: less often (their uses are drawn again whole), until :meth:`reschedule`.
+    #: Where refusals are remembered: the day, its uses, and whose memories began or ended
+    #: (their uses are drawn again whole), until :meth:`reschedule`.
     _redraw: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def __init__(
@@ -105,13 +110,17 @@ class ServiceUses:
         services = consequences.services
         self._checked_streams = [f"checked/{s.name}" for s in services]
         self.checked_share = np.array([s.checked_share for s in services])
-        # Refusals remembered (``after_refusal`` < 1): who asks less often, and until when.
-        self._learns = any(s.after_refusal != 1.0 for s in services)
-        self.shy = np.zeros(n, dtype=bool)
-        self._shy_until = np.zeros(n if self._learns else 0, dtype=np.int32)
-        self._shy_ends = Calendar(days)
+        # Refusals remembered, service by service (``after_refusal`` other than 1): bit j of a
+        # citizen's ``remembers`` is set while they remember a refusal at the service
+        # ``_remembering[j]``; per bit, the day that memory ends, and a calendar of the ends.
+        self.remembers = np.zeros(n, dtype=np.uint8)
+        self._remembering: list[int] = []  # the services, in the order they began to remember
+        self._until: list[np.ndarray] = []
+        self._ends: list[Calendar] = []
+        self._days = days
         self._memory = np.array([s.refusal_memory_days for s in services], dtype=np.int64)
         self._after_refusal = np.array([s.after_refusal for s in services])
+        self._remember_from(self._after_refusal)
         scales = self._demand(consequences, population, bands, streams, base, n)
         self.uses = Behaviours(
             self._uses(consequences),
@@ -125,8 +134,8 @@ class ServiceUses:
             base=base,
             where=where,
             scales=scales,
-            listed_factors=self._after_refusal,
-        )  # one rate for all (but income): no conduct column
+            listed_factors=self._factors(),
+        )  # one rate for all (but income and memories): no conduct column
         self._population, self._bands = population, bands
         self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
         self.wrongly_denied = np.zeros(len(services), dtype=np.int64)
@@ -187,6 +196,37 @@ class ServiceUses:
                 out[k] = scale.astype(np.float32)
         return out
 
+    def _remember_from(self, after_refusal: np.ndarray) -> None:
+        """Give a bit of the citizens' memories to each service that begins to remember its
+        refusals (``after_refusal`` other than 1): at set-up, or at a dated change. A bit once
+        given stays (a memory that runs on after its service stops remembering changes no
+        rate: its factor is 1)."""
+        for s in np.flatnonzero(after_refusal != 1.0).tolist():
+            if s in self._remembering:
+                continue
+            if len(self._remembering) == REMEMBERING_SERVICES:
+                names = [self.gates.services[i] for i in self._remembering]
+                raise ScenarioError(
+                    f"consequences.services: at most {REMEMBERING_SERVICES} services may "
+                    f"remember refusals (after_refusal other than 1) over a run; "
+                    f"{', '.join(names)} and {self.gates.services[s]} do: set after_refusal = 1 "
+                    "where a refusal changes little"
+                )
+            self._remembering.append(s)
+            self._until.append(np.zeros(self.n, dtype=np.int32))
+            self._ends.append(Calendar(self._days))
+        if len(self._remembering) > 8 and self.remembers.dtype == np.uint8:
+            self.remembers = self.remembers.astype(np.uint16)
+
+    def _factors(self) -> np.ndarray:
+        """The uses' rate multipliers by memory state (rows: a citizen's ``remembers``) and
+        service (columns): a service's ``after_refusal`` where its bit is set, else 1."""
+        states = np.arange(2 ** len(self._remembering))
+        table = np.ones((states.size, self._after_refusal.size))
+        for j, s in enumerate(self._remembering):
+            table[:, s] = np.where(states >> j & 1, self._after_refusal[s], 1.0)
+        return table
+
     def retune(self, day: int, consequences: Consequences, first_operator: str) -> None:
         """Take the services and the joint table in force from a dated change's day: the
         gates read the new table at once; changed rates draw every citizen's uses again."""
@@ -195,10 +235,8 @@ class ServiceUses:
         self._memory = np.array(
             [s.refusal_memory_days for s in consequences.services], dtype=np.int64
         )
-        factors = self._after_refusal = np.array([s.after_refusal for s in consequences.services])
-        if (factors != 1.0).any() and not self._learns:
-            self._learns = True
-            self._shy_until = np.zeros(self.n, dtype=np.int32)
+        self._after_refusal = np.array([s.after_refusal for s in consequences.services])
+        self._remember_from(self._after_refusal)
         self.uses._scales = self._demand(
             consequences, self._population, self._bands, self._streams, self._base, self.n
         )
@@ -206,8 +244,8 @@ class ServiceUses:
             day,
             self._uses(consequences),
             ListedResponse(negative=1.0, positive=1.0),
-            self.shy,
-            listed_factors=factors,
+            self.remembers,
+            listed_factors=self._factors(),
         )
 
     def check(self, day: int, beside: Executor) -> np.ndarray:
@@ -248,11 +286,11 @@ class ServiceUses:
                 row[f"denied_{self.gates.services[s]}"] = int(count[s])
         if self.children_affected.size:
             self._count_children(citizen, service, code, by_parent)
-        if self._learns:  # tomorrow's draws read who is shy: they start once it is known
+        if self._remembering:  # tomorrow's draws read the memories: they start once known
             self._redraw = (day, pairs, self._remember(day, refused, service[denied]))
-            self.uses.draw_ahead(day, pairs, self.shy, beside)
+            self.uses.draw_ahead(day, pairs, self.remembers, beside)
         else:
-            self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self.shy))
+            self._next = (day, beside.submit(self.uses.next_filing, day, pairs, self.remembers))
         row["children_affected"] = self._children_count
         self.daily.append(row)
         return refused
@@ -273,30 +311,36 @@ class ServiceUses:
             self._children_today = (citizen[minors], service[minors])
 
     def _remember(self, day: int, refused: np.ndarray, service: np.ndarray) -> np.ndarray:
-        """Who starts or stops asking less often today (their uses are drawn again)."""
-        if not self._learns:
-            return np.empty(0, dtype=np.int64)
-        ending = self._shy_ends.pop(day)
-        if ending.size:
-            ending = self._scratch.distinct(ending[self._shy_until[ending] == day])
-            self.shy[ending] = False
-        learns = np.flatnonzero(self._after_refusal[service] < 1.0)
-        if learns.size == 0:
-            return ending
-        who, until = refused[learns], day + self._memory[service[learns]]
-        np.maximum.at(self._shy_until, who, until)  # the longest memory of the day's refusals
-        self._shy_ends.add(until, who)
-        who = self._scratch.distinct(who) if who.size > 1 else who
-        new = who[~self.shy[who]]
-        self.shy[new] = True
-        return np.concatenate([ending, new])
+        """Each remembering service's memories that end today, and its refusals today (each
+        extends that service's memory only); returns the citizens whose memories began or
+        ended (their uses are drawn again)."""
+        changed = []
+        for j, s in enumerate(self._remembering):
+            bit, until = self.remembers.dtype.type(1 << j), self._until[j]
+            ending = self._ends[j].pop(day)
+            if ending.size:  # those refused again since have a later end
+                ending = self._scratch.distinct(ending[until[ending] == day])
+                self.remembers[ending] &= ~bit
+                changed.append(ending)
+            if self._after_refusal[s] == 1.0:
+                continue  # the service no longer remembers: its memories run out
+            who = refused[service == s]  # each once: a citizen asks once a day at most
+            if who.size == 0:
+                continue
+            end = day + int(self._memory[s])
+            until[who] = np.maximum(until[who], end)  # a shorter memory since: the longer
+            self._ends[j].add(np.full(who.size, end), who)
+            new = who[(self.remembers[who] & bit) == 0]
+            self.remembers[new] |= bit
+            changed.append(new)
+        return np.concatenate(changed) if changed else np.empty(0, dtype=np.int64)
 
     def reschedule(self) -> None:
         """File the next uses of the day's uses (drawn since :meth:`check`), and draw again
-        every use of those who started or stopped asking less often."""
+        every use of those whose memories began or ended."""
         if self._redraw is not None:
             (day, pairs, changed), self._redraw = self._redraw, None
-            self.uses.reschedule(day, pairs, changed, self.shy)
+            self.uses.reschedule(day, pairs, changed, self.remembers)
         if self._next is not None:
             (day, filing), self._next = self._next, None
             self.uses.file_next(day, filing.result())

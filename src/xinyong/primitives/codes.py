@@ -53,6 +53,7 @@ __all__ = [
     "NOT_COUNTED",
     "NO_REASON",
     "REASONS",
+    "UNTIL_MET",
     "Code",
     "GateAction",
     "LedgerFlag",
@@ -217,6 +218,9 @@ ACTIONS = labels(GateAction)
 ACTION_CODE = {a.label: a for a in GateAction}
 NOTICE_KINDS = labels(Notice)
 NOTICE_HARMS = labels(NoticeHarm)
+#: The ``until`` of a listing without a term (a list's ``termed_share``): it lasts until the
+#: obligation is met. No day of a run reaches it, and extensions leave it so.
+UNTIL_MET = 2**31 // 2 - 1
 
 
 def listing_name(operator: str) -> str:

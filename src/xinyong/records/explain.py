@@ -17,7 +17,13 @@ from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, ListChange, ListingChange
+from xinyong.primitives.codes import (
+    FLAG_COLUMNS,
+    NOT_COUNTED,
+    UNTIL_MET,
+    ListChange,
+    ListingChange,
+)
 from xinyong.primitives.shown import Shown
 from xinyong.records.differences import CAUSES, account
 from xinyong.scenario import Operator, Scenario, Scheme, ScoreScale
@@ -304,6 +310,8 @@ class Explanation(Shown):
                 lines.append(f"day {row.day}: {mark}{which}{row.list} {row.change}{cause}")
         for row in self._members():
             term = f" until day {row.until}" if row.kind == "black" and row.until >= 0 else ""
+            if row.kind == "black" and row.until >= UNTIL_MET:
+                term = " until the obligation is met"
             repeats = f", extended {row.repeats} time(s)" if row.repeats else ""
             wrong = (
                 ""

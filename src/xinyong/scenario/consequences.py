@@ -12,6 +12,7 @@ from xinyong.primitives.codes import NOTICE_KINDS, GateAction
 from xinyong.scenario.base import Probability, _Model
 
 __all__ = [
+    "REMEMBERING_SERVICES",
     "Consequences",
     "NoticeRule",
     "OrgRule",
@@ -20,6 +21,11 @@ __all__ = [
     "Service",
 ]
 
+
+#: The most services whose refusals a scenario remembers (``after_refusal`` other than 1) at
+#: once or over its timeline: a citizen's memory holds a bit per such service, and the uses'
+#: rates read a table with a row per combination of bits (2**12 rows by the services).
+REMEMBERING_SERVICES = 12
 
 #: What a rule can make a service do: every gate action but allow, strongest first.
 _RULE_ACTIONS = tuple(a.label for a in reversed(GateAction) if a != GateAction.ALLOW)
@@ -54,12 +60,15 @@ class Service(_Model):
         default=1.0,
         ge=0.0,
         le=20.0,
-        description="how often a citizen refused here asks again, against before, for "
-        "refusal_memory_days (1: as before; below 1 they learn not to ask, above 1 they try "
-        "again, and each try is refused again)",
+        description="how often a citizen refused here asks again here, against before, for "
+        "refusal_memory_days after their latest refusal here (1: as before; below 1 they learn "
+        "not to ask, above 1 they try again, and each try is refused again); each service "
+        "remembers its own refusals: other services' rates do not change",
     )
     refusal_memory_days: int = Field(
-        default=730, ge=1, description="how long a refusal keeps a citizen from asking"
+        default=730,
+        ge=1,
+        description="how long a refusal here changes how often the citizen asks here",
     )
     source: str | None = None
 

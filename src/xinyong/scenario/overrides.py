@@ -7,6 +7,7 @@ element, fields by name, joined by dots::
     behaviours.jaywalking.p               # a behaviour, by name (or by index: behaviours.3.p)
     operators.city.scheme.score.floor     # an operator's scheme
     operators.city.scheme.lists.blacklist.term_days
+    timeline.2016-03-13.set.behaviours.theft.p   # what a dated change sets (by its date)
 
 A path may skip one level when the field it names is in exactly one part below
 (``operators.city.scheme.floor`` is ``...scheme.score.floor``), and in a single-scheme scenario

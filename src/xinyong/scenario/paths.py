@@ -134,6 +134,7 @@ def _noun(field: str) -> str:
         "terms": "term",
         "overrides": "grade override",
         "sharing": "sharing rule",
+        "timeline": "change dated",
     }.get(field, "key")
 
 
@@ -148,11 +149,14 @@ def _listing(options: list[str], limit: int = 30) -> str:
 
 
 def element_key(item: Any) -> str | None:
-    """The name an element of a list goes by in a path (its name, grade, behaviour...)."""
+    """The name an element of a list goes by in a path (its name, grade, behaviour...; a
+    dated change of the timeline goes by its date, ``2016-03-13``)."""
     if isinstance(item, dict):
         for key in _KEYS:
             if isinstance(item.get(key), str):
                 return item[key]
+        if "set" in item and item.get("date") is not None:
+            return str(item["date"])
     return None
 
 
@@ -220,6 +224,11 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
                 if not create:
                     raise OverrideError(f"{'.'.join([*where, key])} is not set in this scenario")
                 node[key] = [] if _shape(annotation)[0] == "list" else {}
+        elif kind == "dict" and where[-1:] == ["set"] and where[:1] == ["timeline"]:
+            # What a dated change sets: the rest of the path is one key, itself a path
+            # (timeline.2016-03-13.set.behaviours.theft.p), matched as the change wrote it.
+            key, annotation = _set_key(data, node, ".".join(tokens[i:]), here, create), Any
+            token, last, tokens = key, True, tokens[: i + 1]
         elif kind == "dict":
             key, annotation = token, inner
             if key not in node and (not last or _shape(inner)[0] == "model" or not create):
@@ -257,6 +266,34 @@ def _walk(data: dict[str, Any], path: str, create: bool) -> tuple[Any, Any, str,
         node, shape = node[key], _shape(annotation)
         i += 1
     raise AssertionError("unreachable")
+
+
+def _set_key(data: dict[str, Any], node: dict[str, Any], path: str, here: str, create: bool) -> str:
+    """The key of a dated change's ``set`` that ``path`` names: the key itself, or the one
+    written another way for the same field (``operators.city.scheme.floor`` for
+    ``...score.floor``); a new key only when creating."""
+    if path in node:
+        return path
+
+    def canonical(p: str) -> str | None:
+        try:
+            return _walk(data, p, create=False)[2]
+        except OverrideError:
+            return None
+
+    want = canonical(path)
+    for key in node:
+        if want is not None and canonical(key) == want:
+            return key
+    if create and want is not None:
+        return want
+    sets = _listing(list(node)) or "nothing"
+    if want is None:
+        try:
+            _walk(data, path, create=False)
+        except OverrideError as exc:
+            raise OverrideError(f"{here}: {exc} (it sets {sets})") from None
+    raise OverrideError(f"{here} sets no '{path}' (it sets {sets}); name one of its paths")
 
 
 def normalise(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -131,6 +131,11 @@ class ListSpec(_Model):
         description="early removal: the yearly rate at which a listed debtor meets the "
         "obligation (removed that day, whatever the term)",
     )
+    termed_share: Probability = Field(
+        default=1.0,
+        description="the share of new listings that carry a term; the others last until "
+        "the obligation is met (needs obligation_met_per_year)",
+    )
     tiers: list[DisclosureTier] = Field(
         default=[],
         description="disclosure tiers: term and shortest wait before repair, by violation",

@@ -62,6 +62,7 @@ CHANGEABLE = (
     "operators.*.scheme.lists.*.repeat_extension_days",
     "operators.*.scheme.lists.*.max_term_days",
     "operators.*.scheme.lists.*.obligation_met_per_year",
+    "operators.*.scheme.lists.*.termed_share",
     "operators.*.scheme.lists.*.serious_share",
     "operators.*.scheme.lists.*.serious_share.*",
     "operators.*.assessment.*",
@@ -74,8 +75,8 @@ CHANGEABLE = (
 _MAY = (
     "a change may set sensors' detect, misidentify and coverage; behaviours' p and points; "
     "the listed response; schemes' points; lists' terms, longest terms, extensions, serious "
-    "shares and rates of meeting obligations; review; services' uses_per_year, checked_share "
-    "and after_refusal; and the joint table's rules"
+    "shares, termed shares and rates of meeting obligations; review; services' uses_per_year, "
+    "checked_share and after_refusal; and the joint table's rules"
 )
 _PATTERNS = [re.compile("^" + re.escape(p).replace(r"\*", r"[^.]+") + "$") for p in CHANGEABLE]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xinyong.scenario.consequences import REMEMBERING_SERVICES
 from xinyong.scenario.errors import did_you_mean
 from xinyong.scenario.models import (
     Behaviour,
@@ -212,6 +213,15 @@ def _scheme_problems(
                         f"shorter than the list's own longest term ({longest} days)",
                     )
                 )
+        if lst.termed_share < 1.0 and not lst.obligation_met_per_year:
+            problems.append(
+                (
+                    f"{at}.termed_share",
+                    lst.termed_share,
+                    "listings without a term end only when the obligation is met: give the "
+                    "list an obligation_met_per_year, or set termed_share = 1",
+                )
+            )
         if lst.opening_share and lst.kind != "black":
             problems.append(
                 (
@@ -245,6 +255,17 @@ def _consequence_problems(
     reds = {lst.name for op in all_ops for lst in op.scheme.lists if lst.kind == "red"}
     citizen_ops = [op for op in all_ops if op.scheme.subject == "citizen"]
     bands = list(s.population.income_bands) if s.population is not None else []
+    remembering = [v.name for v in c.services if v.after_refusal != 1.0]
+    if len(remembering) > REMEMBERING_SERVICES:
+        problems.append(
+            (
+                "consequences.services",
+                remembering,
+                f"at most {REMEMBERING_SERVICES} services may remember refusals (after_refusal "
+                f"other than 1), {len(remembering)} do: set after_refusal = 1 where a refusal "
+                "changes little",
+            )
+        )
     for i, service in enumerate(c.services):
         for band in service.by_income:
             if band not in bands:

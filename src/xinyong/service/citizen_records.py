@@ -18,7 +18,7 @@ from xinyong.engine.city import City
 from xinyong.model.consequences import live_status, notice_lists
 from xinyong.model.gates import GateStatus
 from xinyong.model.population import citizen_name, identity_number
-from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, NOTICE_KINDS
+from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, NOTICE_KINDS, UNTIL_MET
 from xinyong.records.explain import event_notes
 from xinyong.records.ledger import replay
 from xinyong.records.notices import notice_text
@@ -84,7 +84,11 @@ class Records:
                             "list": lst.spec.name,
                             "kind": lst.spec.kind,
                             "since": int(lst.since[citizen]),
-                            "until": int(lst.until[citizen]) if lst.spec.kind == "black" else None,
+                            "until": (
+                                int(lst.until[citizen])
+                                if lst.spec.kind == "black" and lst.until[citizen] < UNTIL_MET
+                                else None  # a red list, or until the obligation is met
+                            ),
                             "repeats": int(lst.repeats[citizen]),
                             "error_free": bool(cf_member[citizen]),
                         }

@@ -32,8 +32,11 @@ source is an assumption as a whole (it begins with "assumption"), or the words j
 (``checked share``), or "rate" for a daily probability ``p`` or a rate per year — "rate
 assumption", "term and filing rate assumption", "demand by income, after_refusal and its
 memory assumption". Anything else has a published source and is refused, unless
-``allow_sourced``. A path the scenario's timeline sets on some date is refused too: the fitted
-value would hold only until that date.
+``allow_sourced``. A path the scenario's timeline sets on its first day is refused too: the
+fitted value would never hold; a path it sets later is fitted for the days before. What a dated
+change sets is fitted by its own path, ``timeline.<date>.set.<path>`` (the rate from 2016 on:
+``timeline.2016-03-13.set.operators.court.scheme.lists.dishonest-debtors.obligation_met_per_year``),
+tagged in that change's source.
 """
 
 from __future__ import annotations
@@ -196,8 +199,8 @@ class CalibrationSpec(BaseModel):
                 if full in timed:
                     raise CalibrationError(
                         f"parameter '{p.name}': {full} is set by the scenario's timeline on "
-                        f"{timed[full]}, so a fitted value would hold only until then; fit "
-                        "another path, or take it out of the timeline"
+                        f"its first day ({timed[full]}), so a fitted value would never hold; "
+                        f"fit the change's value instead (timeline.{timed[full]}.set.{full})"
                     )
                 if p.scale and current == 0:
                     raise CalibrationError(
@@ -297,12 +300,13 @@ def source_of(scenario: Scenario, path: str) -> tuple[str, str | None]:
 
 
 def _timeline_paths(scenario: Scenario) -> dict[str, str]:
-    """Every path a scenario's timeline sets (in full) → the date or day it first does."""
+    """Every path a scenario's timeline sets (in full) on the run's first day → that change's
+    name in a path (its date, or its index)."""
     out: dict[str, str] = {}
-    for change in scenario.timeline or []:
-        when = str(change.date or f"day {change.day}")
-        for path in normalise(scenario, change.set):
-            out.setdefault(path, when)
+    for i, change in enumerate(scenario.timeline or []):
+        if change.day == 0 or (change.date is not None and change.date == scenario.start):
+            for path in normalise(scenario, change.set):
+                out.setdefault(path, str(change.date or i))
     return out
 
 
