@@ -18,12 +18,13 @@ from xinyong.studies.validate import evaluate, load_patterns, validate
 #: too few meet their obligations and the list's stock is too small for the published plane
 #: blocks; trains are blocked more often than planes. README: "Held to the published record".
 MEETS = {
-    "people newly put on the debtor list",
     "listed people who met their obligations",
     "the debtor list holds still",
+    "plane purchases blocked",
     "most residents hold an A grade",
 }
 MISSES = {
+    "people newly put on the debtor list": "low",
     "train purchases blocked": "high",
     "plane blocks per train block": "low",
 }
