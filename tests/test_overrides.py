@@ -93,6 +93,8 @@ def test_values_are_read_as_toml() -> None:
     }
     with pytest.raises(OverrideError, match="write PATH=VALUE"):
         parse(["sensors.camera.misidentify"])
+    with pytest.raises(OverrideError, match=r"sensors\.camera\.detect is set twice"):
+        parse(["sensors.camera.detect=0.5", "sensors.camera.detect = 0.6"])
 
 
 def test_a_run_records_its_overrides_and_is_named_by_them() -> None:

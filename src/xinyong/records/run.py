@@ -421,6 +421,33 @@ def _check_ledger(store: RunStore, folder: Path) -> None:
         )
 
 
+def _check_subjects(store: RunStore, run: Run, folder: Path) -> None:
+    """Every citizen has a row in the population and in each citizens' scheme's standings
+    (a split run's tables are a file per block, and a lost one reads on without it: the
+    gates would then index past the rows that are left)."""
+    citizens = int(run.summary["citizens"])
+    population = store.con.execute("SELECT count(*) FROM population").fetchall()[0][0]
+    counts = dict(
+        store.con.execute(
+            "SELECT operator, count(DISTINCT subject) FROM standings GROUP BY operator"
+        ).fetchall()
+    )
+    short = [("population", population)] if 0 < population != citizens else []
+    short += [
+        (f"standings of '{op.name}'", counts.get(index, 0))
+        for index, op in enumerate(run.operators)
+        if op.scheme.subject == "citizen" and counts.get(index, 0) != citizens
+    ]
+    if short:
+        table, rows = short[0]
+        where = folder / "data" / table.split()[0]  # a split run's files, or the store
+        where = where if where.is_dir() else folder / STORE_FILE
+        raise RunError(
+            f"'{where}' {_DAMAGED} (its {table} has {rows:,} citizens of {citizens:,}: "
+            f"files are missing or cut short)"
+        )
+
+
 @contextmanager
 def reading_run(path: str | Path) -> Iterator[Run]:
     """:func:`open_run` for a block that reads the run: a failure of its store meanwhile (a
@@ -474,6 +501,7 @@ def open_run(path: str | Path) -> Run:
             raise RunError(f"'{db}' {_DAMAGED} (it has no {', '.join(missing)})")
         run = Run(store, summary, folder)
         _check_ledger(store, folder)
+        _check_subjects(store, run, folder)
         return run
     except (duckdb.Error, KeyError, ValueError, RunError) as exc:
         store.close()

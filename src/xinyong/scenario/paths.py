@@ -66,7 +66,8 @@ def parse(assignments: Iterable[str]) -> dict[str, Any]:
     """``PATH=VALUE`` texts (as given to ``--set``) as a dict of path to value.
 
     Raises:
-        OverrideError: a text without ``=`` or with an empty path.
+        OverrideError: a text without ``=``, with an empty path, or with a path given before
+            (which value was meant cannot be told).
     """
     out: dict[str, Any] = {}
     for text in assignments:
@@ -74,6 +75,10 @@ def parse(assignments: Iterable[str]) -> dict[str, Any]:
         if not eq or not path.strip():
             raise OverrideError(
                 f"--set {text!r}: write PATH=VALUE, e.g. --set sensors.camera.misidentify=0.05"
+            )
+        if path.strip() in out:
+            raise OverrideError(
+                f"--set {text!r}: {path.strip()} is set twice; give it once, with the value meant"
             )
         out[path.strip()] = parse_value(value.strip())
     return out

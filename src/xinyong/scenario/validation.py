@@ -546,12 +546,13 @@ def _shorthand_problems(s: Scenario, check_scale: bool) -> list[Problem]:
     }
     if not s.operators:
         for field, value in shorthand.items():
-            if value is None:
+            if not value:  # None, or empty: [] grades, "" listed grade
+                said = "is required" if value is None else "must not be empty"
                 problems.append(
                     (
                         field,
-                        None,
-                        "this field is required in a scenario without "
+                        value,
+                        f"this field {said} in a scenario without "
                         "operators (or list operators with schemes)",
                     )
                 )
@@ -747,6 +748,8 @@ def consistency_problems(s: Scenario) -> list[Problem]:
     """Cross-field rules pydantic's per-field checks cannot see, as (field, value, reason)."""
     problems: list[Problem] = _network_problems(s)
     problems += _shorthand_problems(s, check_scale=not problems)
+    if not s.operators and not (s.score and s.grades and s.listed_grade):
+        return problems  # no scheme at all: the rules below read one
     by_name = {b.name: b for b in s.behaviours}
     names = [op.name for op in s.operators]
     districts = s.population.districts if s.population else None

@@ -102,11 +102,23 @@ class Switch:
 
 
 def _too_large(scenario: Scenario, needed: int, free: int, built: bool = True) -> str:
-    """Why a new city is refused for want of memory, and what would fit."""
+    """Why a new city is refused for want of memory, and what would fit.
+
+    Refused before it is built, the estimate says what fits. Once a build has run out, the
+    estimate was too low for this machine, and what it says would fit may be more than the
+    size that just failed: only fewer citizens than that can be advised.
+    """
+    if not built:
+        return (
+            f"a live city of {scenario.citizens:,} citizens of '{scenario.name}' ran out of "
+            f"memory while it was built (it was estimated to need about "
+            f"{needed / 2**30:.1f} GiB, and this server had {free / 2**30:.1f} GiB free): "
+            f"choose fewer than {scenario.citizens:,} citizens (or a machine with more "
+            f"memory); the city served now goes on"
+        )
     fits = int(scenario.citizens * free / needed) if needed else 0
-    said = "needs about" if built else "ran out of memory while it was built: it needs about"
     return (
-        f"a live city of {scenario.citizens:,} citizens of '{scenario.name}' {said} "
+        f"a live city of {scenario.citizens:,} citizens of '{scenario.name}' needs about "
         f"{needed / 2**30:.1f} GiB of memory, and this server has {free / 2**30:.1f} GiB "
         f"free: choose at most about {fits:,} citizens (or a machine with more memory); "
         f"the city served now goes on"
