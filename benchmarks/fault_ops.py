@@ -23,6 +23,7 @@ import httpx
 from fault_checks import Book
 
 from xinyong.scenario import load_scenario
+from xinyong.service.limits import IDLE_SECONDS
 from xinyong.service.live import CURRENT_FILE
 
 ADMIN, ANALYST = {"X-API-Key": "adm"}, {"X-API-Key": "ana"}
@@ -105,7 +106,13 @@ class Client:
 
     def __init__(self, life: Life, disk: Room, server: Served) -> None:
         self.life, self.disk, self.server = life, disk, server
-        self.http = httpx.Client(base_url=life.url, timeout=httpx.Timeout(120, connect=10))
+        # an idle connection is dropped before the server's own idle limit (IDLE_SECONDS),
+        # or a request sent on it as the server closes it meets a ReadError
+        self.http = httpx.Client(
+            base_url=life.url,
+            timeout=httpx.Timeout(120, connect=10),
+            limits=httpx.Limits(keepalive_expiry=IDLE_SECONDS / 2),
+        )
 
     def close(self) -> None:
         self.http.close()
