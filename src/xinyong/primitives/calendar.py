@@ -61,14 +61,18 @@ class Calendar:
         # Each day keeps a view of its part. The days after the first four weeks view one
         # copy of their (small) tail instead: a view of the whole sorted array would hold all
         # of it until the last day falls due, months on (a third of rongcheng's peak memory).
-        days = np.flatnonzero(counts).tolist()
-        near = days[0] + _NEAR_DAYS
+        days = np.flatnonzero(counts)
+        near = int(days[0]) + _NEAR_DAYS
         cut = int(ends[near - 1]) if near < self.days else ids.size
         tail = ids[cut:].copy() if cut < ids.size else ids
-        for day in days:
-            start, end = int(ends[day] - counts[day]), int(ends[day])
-            self._slots[day].append(ids[start:end] if day < near else tail[start - cut : end - cut])
-            self._tags[day].append(tag)
+        # Python integers in the loop: it runs for every day of every filing, several a day.
+        slots, tags = self._slots, self._tags
+        for day, end, count in zip(
+            days.tolist(), ends[days].tolist(), counts[days].tolist(), strict=True
+        ):
+            start = end - count
+            slots[day].append(ids[start:end] if day < near else tail[start - cut : end - cut])
+            tags[day].append(tag)
 
     def pop_tagged(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Take everything filed under ``day``, emptying the slot: the ids, and each id's
@@ -77,7 +81,7 @@ class Calendar:
         self._slots[day], self._tags[day] = [], []
         if not slot:
             return np.empty(0, dtype=self.dtype), np.empty(0, dtype=np.int64)
-        sizes = np.fromiter((a.size for a in slot), dtype=np.int64, count=len(slot))
+        sizes = np.array([a.size for a in slot], dtype=np.int64)
         return np.concatenate(slot), np.repeat(np.array(tags, dtype=np.int64), sizes)
 
     def add_all(self, day: int, ids: np.ndarray) -> None:
