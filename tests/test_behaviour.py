@@ -1,7 +1,9 @@
-"""The behaviour schedule: a subject whose rates change has every behaviour drawn again, and that
-whole redraw draws exactly what drawing each of its pairs draws."""
+"""The behaviour schedule: a subject whose rates change has every behaviour drawn again, and the
+calendar holds, day by day, what one filing of the day's pairs and those redraws gives."""
 
 from __future__ import annotations
+
+import pickle
 
 import numpy as np
 from hypothesis import given, settings
@@ -35,11 +37,16 @@ def schedules(draw: st.DrawFn) -> tuple[Behaviours, np.ndarray, np.ndarray, int]
         negative=draw(st.floats(0.0, 3.0)), positive=draw(st.floats(0.0, 3.0))
     )
     ages = np.array(draw(st.lists(st.integers(0, 90), min_size=N, max_size=N)))
-    responses = draw(st.none() | factors)
-    scales = {i: draw(factors) / 5.0 for i in draw(st.sets(st.integers(0, k - 1)))}
+    # One rate a behaviour for everyone (service uses), or factors of each subject's own.
+    plain = draw(st.booleans())
+    conduct = np.ones(N) if plain else draw(factors)
+    if plain:
+        response = ListedResponse(negative=1.0, positive=1.0)
+    responses = None if plain else draw(st.none() | factors)
+    scales = {} if plain else {i: draw(factors) / 5.0 for i in draw(st.sets(st.integers(0, k - 1)))}
     # A listed flag, or an integer state read in a table of a row per state (service uses:
     # a bit per service that remembers its refusals), row 0 all ones.
-    bits = draw(st.integers(0, 3))
+    bits = 0 if plain else draw(st.integers(0, 3))
     table = None
     if bits:
         cells = st.floats(0.0, 20.0, allow_nan=False)
@@ -52,7 +59,7 @@ def schedules(draw: st.DrawFn) -> tuple[Behaviours, np.ndarray, np.ndarray, int]
         harmful,
         response,
         60,
-        draw(factors),
+        conduct,
         Streams(3),
         Scratch(N),
         ages=ages,
@@ -71,10 +78,24 @@ def schedules(draw: st.DrawFn) -> tuple[Behaviours, np.ndarray, np.ndarray, int]
 
 
 @settings(max_examples=150, deadline=None)
-@given(schedules())
-def test_a_whole_redraw_draws_what_each_pair_draws(case: tuple) -> None:
+@given(schedules(), st.data())
+def test_a_redraw_files_what_one_sorted_filing_gives(case: tuple, data: st.DataObject) -> None:
+    """The day's pairs, without those of the subjects drawn again whole, then every pair of
+    those subjects: each day of the calendar holds them in the order that drawing all of them
+    and sorting them stably by day gives, each drawn at its own rate, bit for bit."""
     schedule, listed, subjects, day = case
-    pairs, waits = schedule._every_wait(day, subjects, listed)
-    expected = (subjects[:, None] * schedule.k + np.arange(schedule.k)).ravel()
-    np.testing.assert_array_equal(pairs, expected)  # every behaviour, subject by subject
-    np.testing.assert_array_equal(waits, schedule._waits(day, expected, listed))  # bit for bit
+    occurred = np.array(
+        sorted(data.draw(st.sets(st.integers(0, N * schedule.k - 1), max_size=3 * N))),
+        dtype=np.int64,
+    )
+    expected = pickle.loads(pickle.dumps(schedule))
+    schedule.reschedule(day, occurred, subjects, listed)
+    kept = occurred[~np.isin(occurred // schedule.k, subjects)]
+    every = (subjects[:, None] * schedule.k + np.arange(schedule.k)).ravel()
+    pairs = np.concatenate([kept, every])
+    expected.calendar.add(*expected._due(day, pairs, expected._waits(day, pairs, listed)), tag=day)
+    assert schedule.calendar.days == 60
+    for later in range(60):
+        got, want = schedule.calendar.pop_tagged(later), expected.calendar.pop_tagged(later)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])

@@ -51,20 +51,25 @@ def test_a_kernel_draws_the_waits_numpy_draws(keys: list[int], pairs: list[tuple
 @needs_numba
 @settings(max_examples=150, deadline=None)
 @given(schedules())
-def test_a_kernel_draws_the_pairs_waits_numpy_draws(case: tuple) -> None:
+def test_a_kernel_files_the_pairs_numpy_files(case: tuple) -> None:
     """Each pair's rate (conduct, listing or a state's row of factors, ages, response, fixed
-    scales) and wait in one kernel: what Behaviours.rates and the NumPy inversion give, bit
-    for bit."""
+    scales; or a behaviour's one rate), its wait and its day in the calendar in one kernel:
+    what Behaviours.rates, the NumPy inversion and the calendar's stable sort give, bit for
+    bit, pairs in the same order."""
     schedule, listed, subjects, day = case
     pairs = (subjects[:, None] * schedule.k + np.arange(schedule.k)).ravel()
-    fast = schedule._waits(day, pairs, listed), schedule._every_wait(day, subjects, listed)
+    fast = schedule.next_filing(day, pairs, listed), schedule.next_filing(day, pairs[::-1], listed)
     was, compiled.ON = compiled.ON, False
     try:
-        slow = schedule._waits(day, pairs, listed), schedule._every_wait(day, subjects, listed)
+        slow = (
+            schedule.next_filing(day, pairs, listed),
+            schedule.next_filing(day, pairs[::-1], listed),
+        )
     finally:
         compiled.ON = was
-    assert np.array_equal(fast[0], slow[0])
-    assert np.array_equal(fast[1][0], slow[1][0]) and np.array_equal(fast[1][1], slow[1][1])
+    for (ids, counts), (ids_slow, counts_slow) in zip(fast, slow, strict=True):
+        assert ids.dtype == ids_slow.dtype == schedule.calendar.dtype
+        assert np.array_equal(ids, ids_slow) and np.array_equal(counts, counts_slow)
 
 
 @needs_numba
@@ -91,13 +96,14 @@ def test_the_kernels_read_the_rates_of_a_dated_change() -> None:
     ]
     assert schedule.retune(5, changed, ListedResponse(negative=0.3, positive=2.0), listed)
     pairs = np.arange(2 * n, dtype=np.int64)
-    fast = schedule._waits(10, pairs, listed)
+    fast = schedule.next_filing(10, pairs, listed)
     was, compiled.ON = compiled.ON, False
     try:
-        slow = schedule._waits(10, pairs, listed)
+        slow = schedule.next_filing(10, pairs, listed)
     finally:
         compiled.ON = was
-    assert np.array_equal(fast, slow)
+    assert fast[0].size > 0
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
 
 
 def _numpy_uniform(keys: np.ndarray | np.uint64, ids: np.ndarray) -> np.ndarray:
@@ -130,3 +136,24 @@ def test_a_run_is_the_same_compiled_or_not(name: str, monkeypatch: pytest.Monkey
             assert frame == other, table
         else:
             assert frame.equals(other), table  # every row, in stored order
+
+
+@needs_numba
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 30), st.lists(st.integers(0, 4 * 20 - 1), max_size=30)),
+        max_size=8,
+    ),
+    st.lists(st.integers(-2, 30), min_size=20, max_size=20),
+)
+def test_a_kernel_drops_the_stale_entries_numpy_drops(filings: list, redrawn: list) -> None:
+    """A day's entries, filing by filing, without those whose subject was drawn again whole
+    after the filing's day: the kernel keeps what NumPy keeps, in the same order."""
+    pairs = np.array([p for _, ps in filings for p in ps], dtype=np.int32)
+    sizes = np.array([len(ps) for _, ps in filings], dtype=np.int64)
+    tags = np.array([t for t, _ in filings], dtype=np.int64)
+    redrawn_on = np.array(redrawn, dtype=np.int16)
+    kept = pairs[redrawn_on[pairs // 4] <= np.repeat(tags, sizes)].astype(np.int64)
+    got = compiled.fresh(pairs, sizes, tags, redrawn_on, 4)
+    assert got.dtype == np.int64 and np.array_equal(got, kept)

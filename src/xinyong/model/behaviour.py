@@ -239,37 +239,14 @@ class Behaviours:
 
     def _waits(self, drawn_on: int, pairs: np.ndarray, listed: np.ndarray) -> np.ndarray:
         """Days each pair waits for its next occurrence (after ``drawn_on``), drawn by
-        inversion from its uniform at the pair's rate."""
+        inversion from its uniform at the pair's rate: NumPy's, which the compiled
+        :meth:`next_filing` draws bit for bit."""
         citizen = pairs // self.k
         k = pairs - citizen * self.k
         keys = self.streams.keys(self._stream_names, drawn_on)
         if self._constant:  # a pair that occurs has its behaviour's one rate: no lookups
             return _wait_days(keys, k, citizen + self.base, self.p[k], self._log_q[k])
-        if compiled.ON:
-            return compiled.pair_waits(keys, pairs, self.k, self.base, listed, self._kernel_rates)
         return _wait_days(keys, k, citizen + self.base, self.rates(citizen, k, listed))
-
-    def _every_wait(
-        self, drawn_on: int, subjects: np.ndarray, listed: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Every behaviour's pair of each subject (subject by subject) and the days it waits:
-        :meth:`_waits` of those pairs, with each subject's columns read once."""
-        k = np.arange(self.k)
-        column = subjects[:, None]
-        keys = self.streams.keys(self._stream_names, drawn_on)
-        pairs = (column * self.k + k).ravel()  # the grid, subject by subject
-        if compiled.ON:
-            rates = self._kernel_rates
-            return pairs, compiled.pair_waits(keys, pairs, self.k, self.base, listed, rates)
-        rate = self.rates(column, k, listed)
-        u = Streams.uniform_keyed(
-            keys, np.broadcast_to(column + self.base, (subjects.size, self.k))
-        )
-        return pairs, _inverted(u, rate).ravel()
-
-    def _file(self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray) -> None:
-        """File each pair under the day it next occurs, if within the horizon."""
-        self.calendar.add(*self._due(drawn_on, pairs, wait), tag=drawn_on)
 
     def _due(
         self, drawn_on: int, pairs: np.ndarray, wait: np.ndarray
@@ -283,8 +260,11 @@ class Behaviours:
 
         An entry drawn before its subject's pairs were all drawn again is stale, and skipped.
         """
-        pairs, drawn_on = self.calendar.pop_tagged(day)
-        if drawn_on.size and drawn_on.min() < self._last_redraw:  # some may be stale
+        pairs, sizes, tags = self.calendar.pop_filings(day)
+        if tags.size and tags.min() < self._last_redraw:  # some may be stale
+            if compiled.ON:  # one pass, without the per-entry days
+                return compiled.fresh(pairs, sizes, tags, self._redrawn_on, self.k)
+            drawn_on = np.repeat(tags, sizes)
             pairs = pairs[np.flatnonzero(self._redrawn_on[pairs // self.k] <= drawn_on)]
         return pairs.astype(np.int64, copy=False)
 
@@ -292,12 +272,13 @@ class Behaviours:
         self, day: int, occurred: np.ndarray, listed: np.ndarray, where: Executor
     ) -> None:
         """Start drawing, on ``where`` (the second core), the next occurrence of the pairs
-        that occurred on ``day``, while the rest of the day runs; :meth:`reschedule` files
-        them. A pair's draw reads its subject's rate, which the day changes only for the
-        subjects it redraws whole (listed, released, or responding), whose drawn-ahead pairs
-        are dropped: so the result is the draw made at the day's end. Call :meth:`drawn`
-        before anything writes a rate the draws read (``listed``, the response factors)."""
-        self._ahead = (day, occurred, where.submit(self._waits, day, occurred, listed))
+        that occurred on ``day`` (sorted for the calendar, as :meth:`next_filing`), while the
+        rest of the day runs; :meth:`reschedule` files them. A pair's draw reads its subject's
+        rate, which the day changes only for the subjects it redraws whole (listed, released,
+        or responding), whose drawn-ahead pairs are dropped: so the result is the draw made at
+        the day's end. Call :meth:`drawn` before anything writes a rate the draws read
+        (``listed``, the response factors)."""
+        self._ahead = (day, occurred, where.submit(self.next_filing, day, occurred, listed))
 
     def drawn(self) -> None:
         """Wait for the draws started by :meth:`draw_ahead`, if any."""
@@ -305,12 +286,30 @@ class Behaviours:
             self._ahead[2].result()
 
     def next_filing(
-        self, day: int, occurred: np.ndarray, listed: np.ndarray
+        self, day: int, pairs: np.ndarray, listed: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The next occurrence after ``day`` of the pairs that occurred, drawn and sorted for
-        the calendar: what :meth:`reschedule` files when no subject's rates changed. It
-        changes nothing, so it may run on another thread; :meth:`file_next` files it."""
-        return self.calendar.sort(*self._due(day, occurred, self._waits(day, occurred, listed)))
+        """The next occurrence after ``day`` of ``pairs`` (those that occurred, or every pair
+        of some subjects), drawn and sorted for the calendar: the pairs due within the
+        horizon, day by day in their given order, and how many fall on each day. It changes
+        nothing, so it may run on another thread; :meth:`file_next` files it. The compiled
+        kernel draws, inverts and sorts in two passes; NumPy as :meth:`_waits` and the
+        calendar's sort, bit for bit."""
+        if compiled.ON:
+            keys = self.streams.keys(self._stream_names, day)
+            return compiled.filing(
+                keys,
+                pairs,
+                self.k,
+                self.base,
+                listed,
+                self._kernel_rates,
+                self._log_q,
+                self._constant,
+                day,
+                self.days,
+                self.calendar.dtype,
+            )
+        return self.calendar.sort(*self._due(day, pairs, self._waits(day, pairs, listed)))
 
     def file_next(self, day: int, filing: tuple[np.ndarray, np.ndarray]) -> None:
         """File what :meth:`next_filing` drew after ``day``."""
@@ -320,22 +319,37 @@ class Behaviours:
         self, day: int, occurred: np.ndarray, changed: np.ndarray, listed: np.ndarray
     ) -> None:
         """Draw new next occurrences after ``day`` for the pairs that occurred and for every
-        behaviour of the subjects whose probabilities changed (listing, or response)."""
+        behaviour of the subjects whose probabilities changed (listing, or response).
+
+        The pairs that occurred are filed first, without those of the subjects drawn again,
+        then every pair of those subjects: each day's entries in the order one filing of the
+        two together, sorted stably by day, would give."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == day and ahead[1] is occurred:
-            wait = ahead[2].result()
+            filing = ahead[2].result()
         else:
-            wait = self._waits(day, occurred, listed)
+            filing = self.next_filing(day, occurred, listed)
         if changed.size:
             changed = self._scratch.distinct(changed)
             self._redrawn_on[changed] = day
             self._last_redraw = day
-            kept = np.flatnonzero(~self._scratch.member(occurred // self.k, changed))
-            every, every_wait = self._every_wait(day, changed, listed)
-            occurred = np.concatenate([occurred[kept], every])
-            wait = np.concatenate([wait[kept], every_wait])
-        if occurred.size:
-            self._file(day, occurred, wait)
+            filing = self._without(filing, changed)
+        self.file_next(day, filing)
+        if changed.size:
+            every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
+            self.file_next(day, self.next_filing(day, every, listed))
+
+    def _without(
+        self, filing: tuple[np.ndarray, np.ndarray], subjects: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A filing without the pairs of ``subjects`` (distinct), still sorted by day."""
+        ids, counts = filing
+        keep = ~self._scratch.member(ids // self.k, subjects)
+        if keep.all():
+            return filing
+        kept_before = np.concatenate([[0], np.cumsum(keep)])  # kept among the first j
+        ends = kept_before[np.cumsum(counts)]
+        return ids[np.flatnonzero(keep)], np.diff(ends, prepend=0)
 
     def __getstate__(self) -> dict[str, object]:
         """A schedule travels without draws in flight (there are none between days)."""

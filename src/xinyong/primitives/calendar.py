@@ -77,12 +77,19 @@ class Calendar:
     def pop_tagged(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Take everything filed under ``day``, emptying the slot: the ids, and each id's
         filing tag, in filing order."""
+        ids, sizes, tags = self.pop_filings(day)
+        return ids, np.repeat(tags, sizes)
+
+    def pop_filings(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Take everything filed under ``day``, emptying the slot: the ids in filing order,
+        and per filing how many ids it filed there and its tag."""
         slot, tags = self._slots[day], self._tags[day]
         self._slots[day], self._tags[day] = [], []
         if not slot:
-            return np.empty(0, dtype=self.dtype), np.empty(0, dtype=np.int64)
+            none = np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=self.dtype), none, none
         sizes = np.array([a.size for a in slot], dtype=np.int64)
-        return np.concatenate(slot), np.repeat(np.array(tags, dtype=np.int64), sizes)
+        return np.concatenate(slot), sizes, np.array(tags, dtype=np.int64)
 
     def add_all(self, day: int, ids: np.ndarray) -> None:
         """File all ``ids`` under one day (ignored outside the horizon)."""

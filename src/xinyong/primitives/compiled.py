@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["ON", "Rates", "below", "pair_waits", "uniform", "waits"]
+__all__ = ["ON", "Rates", "below", "filing", "fresh", "uniform", "waits"]
 
 #: Whether the compiled kernels run: numba is installed and ``XINYONG_COMPILED`` is not 0 (a
 #: test may switch them off to compare the two paths).
@@ -33,7 +33,16 @@ ON = (
 )
 
 #: The kernels, each after those it calls.
-_KERNELS = ("_draw", "_key", "_uniform", "_below", "_waits", "_pair_waits")
+_KERNELS = (
+    "_draw",
+    "_key",
+    "_uniform",
+    "_below",
+    "_waits",
+    "_due_days",
+    "_by_day",
+    "_fresh",
+)
 _ready = threading.Event()
 _compiling = threading.Lock()
 
@@ -175,46 +184,117 @@ class Rates(NamedTuple):
     scales: tuple[np.ndarray, ...]
 
 
-def _pair_waits(
+def _due_days(
     keys: np.ndarray,
     pairs: np.ndarray,
     n_k: int,
     base: int,
     listed: np.ndarray,
     r: Rates,
-) -> np.ndarray:
-    out = np.empty(pairs.size, dtype=np.float64)
-    aged, responding = r.ages.size > 0, r.response.size > 0
+    log_q: np.ndarray,
+    constant: bool,
+    drawn_on: int,
+    days: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    due = np.empty(pairs.size, dtype=np.int32)
+    counts = np.zeros(days, dtype=np.int64)
+    horizon = days - 1 - drawn_on  # a wait of this many days or more falls after it
+    aged, responding, scaled = r.ages.size > 0, r.response.size > 0, r.scale_k.size > 0
     for j in range(pairs.size):
         subject = pairs[j] // n_k
         k = pairs[j] - subject * n_k
-        # In the order Behaviours.rates multiplies, so that every rounding is the same.
-        c = r.conduct[subject]
-        rate = r.p[k] * (1.0 / c if r.positive[k] == 1 else c)
-        rate *= r.listed_factor[np.int64(listed[subject]) * n_k + k]
-        if aged:
-            age = r.ages[subject]
-            rate *= 1.0 if r.min_age[k] <= age <= r.max_age[k] else 0.0
-        if responding:
-            f = r.response[subject]
-            rate *= 1.0 / f if r.positive[k] == 1 else f
-        for i in range(r.scale_k.size):
-            if r.scale_k[i] == k:
-                rate *= r.scales[i][subject]
-        rate = min(rate, 1.0)
+        if constant:  # a behaviour's one rate, as Behaviours._waits takes it
+            rate = r.p[k]
+        else:  # in the order Behaviours.rates multiplies, so that every rounding is the same
+            c = r.conduct[subject]
+            rate = r.p[k] * (1.0 / c if r.positive[k] == 1 else c)
+            rate *= r.listed_factor[np.int64(listed[subject]) * n_k + k]
+            if aged:
+                age = r.ages[subject]
+                rate *= 1.0 if r.min_age[k] <= age <= r.max_age[k] else 0.0
+            if responding:
+                f = r.response[subject]
+                rate *= 1.0 / f if r.positive[k] == 1 else f
+            if scaled:
+                for i in range(r.scale_k.size):
+                    if r.scale_k[i] == k:
+                        rate *= r.scales[i][subject]
+            rate = min(rate, 1.0)
         if rate >= 1.0:  # it happens every day
-            out[j] = 0.0
-            continue
-        u = _draw(keys[k], np.uint64(subject + base))
-        out[j] = np.floor(np.log(u) / np.log1p(-rate))
-    return out
+            wait = 0.0
+        else:
+            # A rate equal to its behaviour's p (most pairs: nobody listed, no factor of
+            # their own) reads log1p(-p) from log_q, the same number, instead of computing it.
+            u = _draw(keys[k], np.uint64(subject + base))
+            wait = np.floor(np.log(u) / (log_q[k] if rate == r.p[k] else np.log1p(-rate)))
+        if wait < horizon:
+            day = drawn_on + 1 + np.int64(wait)
+            due[j] = day
+            counts[day] += 1
+        else:
+            due[j] = -1
+    return due, counts
 
 
-def pair_waits(
-    keys: np.ndarray, pairs: np.ndarray, n_k: int, base: int, listed: np.ndarray, rates: Rates
-) -> np.ndarray:
-    """Days each packed ``subject * n_k + behaviour`` pair waits for its next occurrence: its
-    rate (as :meth:`xinyong.model.behaviour.Behaviours.rates`) and its wait (as
-    :func:`waits`), in one pass, bit for bit."""
+def _by_day(pairs: np.ndarray, due: np.ndarray, counts: np.ndarray, out: np.ndarray) -> None:
+    at = np.empty(counts.size, dtype=np.int64)  # where each day's next pair goes
+    start = 0
+    for day in range(counts.size):
+        at[day] = start
+        start += counts[day]
+    for j in range(pairs.size):
+        day = due[j]
+        if day >= 0:
+            out[at[day]] = pairs[j]
+            at[day] += 1
+
+
+def filing(
+    keys: np.ndarray,
+    pairs: np.ndarray,
+    n_k: int,
+    base: int,
+    listed: np.ndarray,
+    rates: Rates,
+    log_q: np.ndarray,
+    constant: bool,
+    drawn_on: int,
+    days: int,
+    dtype: type,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The next occurrence after ``drawn_on`` of each packed pair, sorted for a calendar of
+    ``days``: the pairs due within the horizon, day by day in their given order (as a stable
+    sort), kept as ``dtype``, and how many fall on each day. Each pair's rate is the one
+    ``Behaviours.rates`` gives (``constant``: its behaviour's one rate) and its wait the one
+    :func:`waits` draws (``log_q``: each behaviour's ``log1p(-p)``), bit for bit; in two
+    passes, without the GIL, and no temporary column but the days."""
     _compile()
-    return _pair_waits(keys, pairs, n_k, base, listed, rates)
+    due, counts = _due_days(keys, pairs, n_k, base, listed, rates, log_q, constant, drawn_on, days)
+    out = np.empty(int(counts.sum()), dtype=dtype)
+    _by_day(pairs, due, counts, out)
+    return out, counts
+
+
+def _fresh(
+    pairs: np.ndarray, sizes: np.ndarray, tags: np.ndarray, redrawn_on: np.ndarray, n_k: int
+) -> np.ndarray:
+    out = np.empty(pairs.size, dtype=np.int64)
+    m, start = 0, 0
+    for i in range(sizes.size):  # filing by filing, each with the day it was drawn on
+        drawn_on = tags[i]
+        for j in range(start, start + sizes[i]):
+            if redrawn_on[pairs[j] // n_k] <= drawn_on:
+                out[m] = pairs[j]
+                m += 1
+        start += sizes[i]
+    return out[:m].copy()
+
+
+def fresh(
+    pairs: np.ndarray, sizes: np.ndarray, tags: np.ndarray, redrawn_on: np.ndarray, n_k: int
+) -> np.ndarray:
+    """The packed pairs, filed ``sizes[i]`` at a time on day ``tags[i]``, whose subject has
+    not been drawn again whole since (``redrawn_on`` no later than the filing's day), in
+    order, as ``int64``: a day's occurrences without the stale entries."""
+    _compile()
+    return _fresh(pairs, sizes, tags, redrawn_on, n_k)
