@@ -20,6 +20,8 @@ This package builds :data:`app` and registers each command on it here, in the or
 
 from __future__ import annotations
 
+import atexit
+import gc
 from typing import Annotated
 
 import typer
@@ -54,6 +56,10 @@ def _main(
     ] = False,
 ) -> None:
     """xinyong: the social credit system as publicly reported, run on synthetic cities."""
+    # A command's process ends when it does, and the system takes its memory back at once:
+    # the collector need not walk every object left (numba's, the city's) on the way out,
+    # several times over, which took 0.6-1.1 s of a reference city-year's process.
+    atexit.register(gc.freeze)
 
 
 app.command("simulate")(running.simulate_command)
