@@ -19,7 +19,7 @@ import pytest
 import xinyong
 from xinyong.engine.city import City
 from xinyong.engine.split import SplitCity
-from xinyong.records.counterparts import counterparts, series_of, window
+from xinyong.records.counterparts import counterparts, poisson_interval, series_of, window
 from xinyong.records.dataset import BlockDataset
 from xinyong.scenario import ScenarioError, validate_scenario
 from xinyong.scenario.published import load_record
@@ -281,3 +281,16 @@ def test_what_a_dated_change_sets_is_a_path_of_its_own() -> None:
         apply(scenario, {f"timeline.{date}.set.citizens": 3})
     with pytest.raises(OverrideError, match="did you mean 'camera'"):
         apply(scenario, {f"timeline.{date}.set.sensors.camra.detect": 0.5})
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 40, 1_234, 98_765, 12_345_678])
+def test_the_poisson_interval_is_the_exact_garwood_interval(count: int) -> None:
+    """The run's 95 % interval of a count: half the chi-squared quantiles of 2c and 2c + 2
+    degrees of freedom (Garwood), to the last bit."""
+    from scipy import stats
+
+    alpha = 1.0 - 0.95
+    lo, hi = poisson_interval(count)
+    assert lo == (0.0 if count == 0 else stats.chi2.ppf(alpha / 2, 2 * count) / 2)
+    assert hi == stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
+    assert lo < count < hi or count == 0

@@ -83,12 +83,15 @@ class Counterpart:
 
 def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
     """The exact (Garwood) interval for a Poisson mean, given one ``count``: the sampling
-    uncertainty of a count at the run's size."""
-    from scipy import stats  # here: importing scipy.stats takes a second
+    uncertainty of a count at the run's size. Half the chi-squared quantiles, ``chi2.ppf(q,
+    2c) / 2``, are the gamma quantiles ``gammaincinv(c, q)``, the same numbers (scipy's chi2
+    computes its quantile so): read from ``scipy.special``, a third of ``scipy.stats``'
+    import (about a second of a run's process)."""
+    from scipy.special import gammaincinv
 
     alpha = 1.0 - level
-    lo = 0.0 if count == 0 else float(stats.chi2.ppf(alpha / 2, 2 * count) / 2)
-    hi = float(stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2)
+    lo = 0.0 if count == 0 else float(gammaincinv(count, alpha / 2))
+    hi = float(gammaincinv(count + 1, 1 - alpha / 2))
     return lo, hi
 
 
