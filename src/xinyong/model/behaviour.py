@@ -29,7 +29,9 @@ from xinyong.primitives.scratch import Scratch
 from xinyong.primitives.streams import SETUP, Streams
 from xinyong.scenario import Behaviour, ListedResponse
 
-__all__ = ["Behaviours"]
+__all__ = ["Behaviours", "Filing"]
+
+Filing = tuple[np.ndarray, np.ndarray]  # pairs sorted by day, and how many fall on each day
 
 
 class Behaviours:
@@ -78,7 +80,7 @@ class Behaviours:
         self.days = days
         self.streams = streams
         self._scratch = scratch
-        self._ahead: tuple[int, np.ndarray, Future[np.ndarray]] | None = None  # draw_ahead's
+        self._ahead: tuple[int, np.ndarray, Future[Filing]] | None = None  # draw_ahead's
         self._stream_names = [f"behaviour/{name}" for name in self.names]
         self.p = np.array([b.p for b in behaviours], dtype=np.float64)
         # Flat lookup tables, so a pair's rate is two gathers and no branches:
@@ -285,9 +287,7 @@ class Behaviours:
         if self._ahead is not None:
             self._ahead[2].result()
 
-    def next_filing(
-        self, day: int, pairs: np.ndarray, listed: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def next_filing(self, day: int, pairs: np.ndarray, listed: np.ndarray) -> Filing:
         """The next occurrence after ``day`` of ``pairs`` (those that occurred, or every pair
         of some subjects), drawn and sorted for the calendar: the pairs due within the
         horizon, day by day in their given order, and how many fall on each day. It changes
@@ -311,7 +311,7 @@ class Behaviours:
             )
         return self.calendar.sort(*self._due(day, pairs, self._waits(day, pairs, listed)))
 
-    def file_next(self, day: int, filing: tuple[np.ndarray, np.ndarray]) -> None:
+    def file_next(self, day: int, filing: Filing) -> None:
         """File what :meth:`next_filing` drew after ``day``."""
         self.calendar.file(*filing, tag=day)
 
@@ -339,9 +339,7 @@ class Behaviours:
             every = (changed[:, None] * self.k + np.arange(self.k)).ravel()
             self.file_next(day, self.next_filing(day, every, listed))
 
-    def _without(
-        self, filing: tuple[np.ndarray, np.ndarray], subjects: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _without(self, filing: Filing, subjects: np.ndarray) -> Filing:
         """A filing without the pairs of ``subjects`` (distinct), still sorted by day."""
         ids, counts = filing
         keep = ~self._scratch.member(ids // self.k, subjects)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xinyong.model.behaviour import Behaviours
+from xinyong.model.behaviour import Behaviours, Filing
 from xinyong.model.gates import Gates, GateStatus
 from xinyong.primitives.calendar import Calendar
 from xinyong.primitives.codes import ACTIONS, GateAction
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ServiceUses", "income_demand"]
 
-_Filing = tuple[np.ndarray, np.ndarray]  # ids sorted by day, and how many fall on each day
 _SANCTION = GateAction.RESTRICT  # restrict and deny: what a parent's listing costs a child
 
 
@@ -80,7 +79,7 @@ class ServiceUses:
     _children_today: tuple[np.ndarray, np.ndarray] | None = None
     #: The day and the next uses of the day's uses, being drawn, until :meth:`reschedule`
     #: files them.
-    _next: tuple[int, Future[_Filing]] | None = None
+    _next: tuple[int, Future[Filing]] | None = None
     #: Where refusals are remembered: the day, its uses, and whose memories began or ended
     #: (their uses are drawn again whole), until :meth:`reschedule`.
     _redraw: tuple[int, np.ndarray, np.ndarray] | None = None

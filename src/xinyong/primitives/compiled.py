@@ -270,7 +270,7 @@ def filing(
     passes, without the GIL, and no temporary column but the days."""
     _compile()
     due, counts = _due_days(keys, pairs, n_k, base, listed, rates, log_q, constant, drawn_on, days)
-    out = np.empty(int(counts.sum()), dtype=dtype)
+    out: np.ndarray = np.empty(int(counts.sum()), dtype=dtype)
     _by_day(pairs, due, counts, out)
     return out, counts
 
