@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xinyong
-from xinyong.records.ledger import replay
+from xinyong.records.ledger import replay, replay_one
 from xinyong.scenario import validate_scenario
+from xinyong.scenario.schemes import ScoreScale
 
 
 @st.composite
@@ -122,6 +123,25 @@ def test_listings_have_causes(scenario: xinyong.Scenario, seed: int) -> None:
         last = listings[~listings.counterfactual].groupby("citizen")["change"].last()
         listed = run.query("SELECT citizen FROM citizens WHERE listed")["citizen"]
         assert set(listed) == set(last[last != "released"].index)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 100),
+    st.integers(0, 150),
+    st.lists(st.tuples(st.integers(0, 9), st.integers(-60, 60)), max_size=30),
+)
+def test_one_subjects_replay_is_the_arrays_replay(
+    floor: int, width: int, events: list[tuple[int, int]]
+) -> None:
+    # A record replays its citizen's score in plain Python (replay_one); the arrays' replay
+    # is the definition: each day's points summed, then clamped to the scale.
+    scale = ScoreScale(start=floor, floor=floor, ceiling=floor + width)
+    start = floor + width // 2
+    day = np.array([d for d, _ in events], dtype=np.int64)
+    points = np.array([p for _, p in events], dtype=np.int64)
+    expected = replay(scale, 1, day, np.zeros(len(events), np.int64), points, np.array([start]))
+    assert replay_one(scale, start, events) == int(expected[0])
 
 
 @settings(max_examples=15, deadline=None)

@@ -20,7 +20,7 @@ from xinyong.model.gates import GateStatus
 from xinyong.model.population import citizen_name, identity_number
 from xinyong.primitives.codes import FLAG_COLUMNS, NOT_COUNTED, NOTICE_KINDS, UNTIL_MET
 from xinyong.records.explain import event_notes
-from xinyong.records.ledger import replay
+from xinyong.records.ledger import replay_one
 from xinyong.records.notices import notice_text
 from xinyong.service.appeals import EventId
 from xinyong.service.errors import LiveError
@@ -153,25 +153,20 @@ class Records:
         for entry in standing["operators"]:
             entry = dict(entry)
             index = entry.pop("index")
-            mine = np.array(counted.get(index, []), dtype=np.int64).reshape(-1, 2)
             scale = live.city.operators[index].scheme.score
-            entry["replayed_score"] = int(
-                replay(
-                    scale,
-                    1,
-                    mine[:, 0],
-                    np.zeros(len(mine), np.int64),
-                    mine[:, 1],
-                    np.array([entry["start"]]),
-                )[0]
-            )
+            entry["replayed_score"] = replay_one(scale, entry["start"], counted.get(index, []))
             entry["ledger"] = by_operator.get(index, [])
             operators.append(entry)
-        pending = con.execute(
-            "SELECT client_id, behaviour, submitted_by FROM live_submissions "
-            "WHERE day = ? AND citizen = ?",
-            [day, citizen],
-        ).fetchall()
+        # Most citizens have nothing pending: the inbox knows which do, without a query.
+        pending = (
+            con.execute(
+                "SELECT client_id, behaviour, submitted_by FROM live_submissions "
+                "WHERE day = ? AND citizen = ?",
+                [day, citizen],
+            ).fetchall()
+            if live.inbox.has_pending(day, citizen)
+            else []
+        )
         return {
             **standing,
             "operators": operators,

@@ -81,6 +81,11 @@ class Inbox:
         self._submitted: dict[str, int] = dict(
             live.store.con.execute("SELECT client_id, day FROM live_submissions").fetchall()
         )
+        # Every (day, citizen) with a stored submission, mirrored too: a record asks the store
+        # for its pending events only when there are some.
+        self._pending: set[tuple[int, int]] = set(
+            live.store.con.execute("SELECT DISTINCT day, citizen FROM live_submissions").fetchall()
+        )
         self._behaviour_index = {b.name: i for i, b in enumerate(live.scenario.behaviours)}
 
     def submit(self, submissions: list[Submission], submitted_by: str) -> list[Receipt]:
@@ -174,9 +179,15 @@ class Inbox:
                     w.error = exc
                 return
             known.update(new)  # only once stored
+            self._pending.update((day, int(c)) for c in citizen)
             live.city.inject(day, citizen, behaviour)
         for w, mine in zip(group, receipts, strict=True):
             w.receipts = mine
+
+    def has_pending(self, day: int, citizen: int) -> bool:
+        """Whether a submission about ``citizen`` is stored for ``day`` (acknowledged, or
+        about to be: the mirror is updated once the store holds it, before the receipt)."""
+        return (day, citizen) in self._pending
 
     def close_day(self, day: int) -> None:
         """Close ``day`` to submissions (its simulation begins): later ones join the next."""

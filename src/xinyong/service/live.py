@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS live_submissions (
 CREATE TABLE IF NOT EXISTS live_snapshots (day INTEGER PRIMARY KEY, file VARCHAR NOT NULL);
 ALTER TABLE appeals ADD COLUMN IF NOT EXISTS nth INTEGER DEFAULT 0;
 DROP TABLE IF EXISTS ledger_staging;
+CREATE INDEX IF NOT EXISTS ledger_by_subject ON ledger_rows (subject);
 """
 
 

@@ -45,6 +45,7 @@ class Switch:
         self._lock = threading.Lock()  # one city replaced at a time
         self.live = live
         self.app = self._serve(live)
+        _settle()
 
     def _serve(self, live: LiveCity) -> FastAPI:
         live.failures.on_broken = self._heal
@@ -74,13 +75,17 @@ class Switch:
             give_back()
             raise failed
         old.close()
+        del old
+        _settle()
         return new
 
     def _heal(self) -> None:
-        threading.Thread(target=self._reopen, args=(self.live,), name="reopen", daemon=True).start()
+        threading.Thread(target=self._reopen, name="reopen", daemon=True).start()
 
-    def _reopen(self, broken: LiveCity) -> None:
-        """Close the broken city, then open its folder again until it opens."""
+    def _reopen(self) -> None:
+        """Close the broken city (the one served now), then open its folder again until it
+        opens."""
+        broken = self.live
         with suppress(Exception):  # its store failed: close what can be closed
             broken.close()
         while True:
@@ -95,10 +100,26 @@ class Switch:
                     continue
                 self.live, self.app = new, self._serve(new)
                 log.warning("the live city in '%s' is served again", self.folder)
-                return
+            del broken, new  # the broken city is freed when settling
+            _settle()
+            return
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         await self.app(scope, receive, send)
+
+
+def _settle() -> None:
+    """Move what the city served keeps (and everything imported) out of the cyclic
+    collector's way (:func:`gc.freeze`).
+
+    A full collection walked each of those objects every time, about 0.2 s holding the GIL
+    with a 100,000-citizen city, and every request in flight waited behind it (the tail of
+    record reads under load). What was frozen for the city before is made collectable first,
+    so a replaced city is freed.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _too_large(scenario: Scenario, needed: int, free: int, built: bool = True) -> str:
