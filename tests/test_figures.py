@@ -77,6 +77,30 @@ def test_small_grades_show_on_a_log_scale_in_grade_order(data: RunData, figures:
     assert names == sorted(names, key=order.index)
 
 
+def test_share_axis_never_goes_above_everyone(figures: dict) -> None:
+    fig = _find(figures, "Grade shares over time")
+    low, high = fig.layout.yaxis.range  # log10 of the share
+    assert high <= np.log10(1.15) and low < 0
+
+
+def test_a_scheme_that_grades_no_one_apart_draws_no_grade_or_listed_plots() -> None:
+    """The history run's court scheme: one grade everyone holds, no listing by score (its
+    lists list). Its grade shares (a flat 100 %), one-cell grade matrix, "listed" line (flat
+    zero beside 28 on the court's list) and "graded wrongly" (never possible) said nothing."""
+    from xinyong.views.headline import headline
+
+    with xinyong.simulate("history", citizens=2000, days=60, seed=1) as run:
+        data = run_data(run)
+    titles = [t for t, _ in city_figures(data)]
+    assert not data.lists_by_score
+    assert "List members over time" in titles
+    for gone in ("Grade shares over time", "Real grade against", "Listed over time"):
+        assert not any(t.startswith(gone) for t in titles), gone
+    assert not any("graded wrongly" in f for f, _ in headline(data.summary))
+    with xinyong.simulate("rongcheng", citizens=2000, days=30, seed=1) as run:
+        assert any("graded wrongly" in f for f, _ in headline(run.summary))
+
+
 def test_grade_matrix_counts_every_covered_citizen(data: RunData, figures: dict) -> None:
     fig = _find(figures, "Real grade against error-free grade")
     total = sum(v for row in data.summary["grade_matrix"].values() for v in row.values())

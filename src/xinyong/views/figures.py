@@ -301,10 +301,14 @@ def _score_figures(data: RunData) -> list[tuple[str, go.Figure]]:
 def _grade_figures(data: RunData) -> list[tuple[str, go.Figure]]:
     d, s, out = data.daily, data.summary, []
     shares = [c for c in d.columns if c.startswith("share_")]
+    if not data.lists_by_score:  # a grade no one can hold: no line, no legend entry
+        shares = [c for c in shares if c[6:] != data.listed_grade]
     order = [g for g, _ in data.grades] + [data.listed_grade]
     shares.sort(key=lambda c: order.index(c[6:]) if c[6:] in order else len(order))
     colours = grade_colours([c[6:] for c in shares])
-    if shares:
+    if len(shares) > 1:  # one grade held by everyone, always: nothing to plot
+        held = d[shares].to_numpy(dtype=float)
+        least = held[held > 0].min() if (held > 0).any() else 1.0
         out.append(
             _figure(
                 "Grade shares over time (log scale: small grades show)",
@@ -322,11 +326,13 @@ def _grade_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                 yaxis_type="log",
                 yaxis_title="share of those covered",
                 yaxis_tickformat="~%",  # never "0%": a log axis has no zero
+                # a share is at most 100 %: the axis never goes above it
+                yaxis_range=[np.floor(np.log10(least)) - 0.05, 0.05],
                 **{k: v for k, v in _days_axis(d, s).items() if k != "yaxis_rangemode"},
             )
         )
     matrix = s.get("grade_matrix")
-    if matrix:
+    if matrix and (len(matrix) > 1 or any(len(row) > 1 for row in matrix.values())):
         real = [g for g in order if g in matrix] + [g for g in matrix if g not in order]
         cols = sorted(
             {g for row in matrix.values() for g in row},
@@ -358,8 +364,9 @@ def _grade_figures(data: RunData) -> list[tuple[str, go.Figure]]:
     return out
 
 
-def _list_figures(data: RunData) -> list[tuple[str, go.Figure]]:
-    d, s, out = data.daily, data.summary, []
+def _listed_figure(data: RunData) -> tuple[str, go.Figure]:
+    """Citizens with the first scheme's listed grade, with and without errors, day by day."""
+    d, s = data.daily, data.summary
     traces = []
     mode = _mode(d)
     if "counterfactual_listed" in d:
@@ -392,16 +399,20 @@ def _list_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                 line={"color": "#8e44ad"},
             )
         )
-    out.append(
-        _figure(
-            "Listed over time",
-            traces,
-            subtitle=f"citizens with the first scheme's listed grade ({data.listed_grade})",
-            counts="y",
-            yaxis_title="citizens",
-            **_days_axis(d, s),
-        )
+    return _figure(
+        "Listed over time",
+        traces,
+        subtitle=f"citizens with the first scheme's listed grade ({data.listed_grade})",
+        counts="y",
+        yaxis_title="citizens",
+        **_days_axis(d, s),
     )
+
+
+def _list_figures(data: RunData) -> list[tuple[str, go.Figure]]:
+    s, out = data.summary, []
+    if data.lists_by_score:  # else no one holds the listed grade: the lists' figures say it
+        out.append(_listed_figure(data))
     dl = data.daily_lists
     if dl is not None and len(dl):
         groups = list(dl.groupby(["operator", "list"]))
@@ -428,7 +439,8 @@ def _list_figures(data: RunData) -> list[tuple[str, go.Figure]]:
                         )
                         for (op, name), g in groups
                     ],
-                    subtitle="members the error-free system would not list",
+                    subtitle="members the error-free system would not list"
+                    + ("" if dl["wrongly_listed"].any() else ": none, on any list, on any day"),
                     counts="y",
                     yaxis_title="members",
                     **_days_axis(dl, s),

@@ -49,7 +49,9 @@ def headline(s: dict[str, Any]) -> list[tuple[str, str]]:
                 f"covered by {scheme}, on its own listing",
             )
         )
-    if "wrongly_graded" in s:
+    matrix = s.get("grade_matrix") or {}
+    one_grade = len(matrix) == 1 and all(len(row) == 1 for row in matrix.values())
+    if "wrongly_graded" in s and not one_grade:  # with one grade, no one is graded wrongly
         out.append(
             (
                 f"{s['wrongly_graded']:,} of {covered:,} graded wrongly",

@@ -52,6 +52,8 @@ class RunData:
         daily_lists: each list's members and wrongly listed members, day by day.
         grades: the first scheme's grades, best first, with the least score of each.
         listed_grade: the first scheme's listed grade.
+        lists_by_score: whether the first scheme lists by score (it has a listing rule):
+            without one, no one ever holds its listed grade, and only its lists list people.
         harmful: behaviour -> whether the scheme punishes it.
         kinds: behaviour -> its group on the chilling plot (:func:`behaviour_kinds`).
         daily_behaviours: occurrences per day and behaviour, with and without consequences.
@@ -72,6 +74,7 @@ class RunData:
     kinds: dict[str, str] = field(default_factory=dict)
     scenario: Any = None  # the run's Scenario, to name two runs by what differs between them
     record_series: dict[str, pd.DataFrame] = field(default_factory=dict)  # against the record
+    lists_by_score: bool = True
 
 
 def histogram(
@@ -169,6 +172,7 @@ def run_data(run: Any) -> RunData:
         listed_by,
         odd(run.scenario),
         scenario=run.scenario,
+        lists_by_score=scheme.listing is not None,
         record_series=series,
         kinds=behaviour_kinds(run.scenario),
     )
@@ -201,6 +205,7 @@ def city_data(city: Any, name: str) -> RunData:
         scheme.listed_grade,
         harmful_behaviours(city.scenario),
         scenario=city.scenario,
+        lists_by_score=scheme.listing is not None,
         kinds=behaviour_kinds(city.scenario),
     )
 
