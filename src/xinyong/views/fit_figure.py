@@ -92,7 +92,7 @@ def fit_figure(
     fig.update_layout(
         title={"text": title, "x": 0.01, "y": 0.995, "yanchor": "top"},
         height=600 + 340 * rows_below,
-        width=1300,
+        width=1150,  # fits a 1,200 px window with its scroll bar
         template="plotly_white",
         legend={"orientation": "h", "x": 0.0, "y": 0.97, "yanchor": "top", "yref": "container"},
         margin={"t": 150, "b": 40},
