@@ -437,6 +437,7 @@ def calibrate(
     what = _what(base, spec, met, seed, population)
     folder = Path(out) if out is not None else None
     db = _prepare_folder(folder, what, resume)
+    resuming = resume and db.exists()
     simulator = Simulator(
         scenario=base.model_dump(by_alias=True),
         spec=spec,
@@ -486,12 +487,17 @@ def calibrate(
         distance,
         population_size=population,
         sampler=sampler,
-        eps=pyabc.epsilon.QuantileEpsilon(initial_epsilon=np.inf, alpha=0.5),
+        # A resumed fit's first generation starts from the last one's distances (their
+        # median), as every later generation does; at infinity, it re-ran its population
+        # with nothing rejected (the resumed generation's epsilon read "inf").
+        eps=pyabc.epsilon.QuantileEpsilon(
+            initial_epsilon="from_sample" if resuming else np.inf, alpha=0.5
+        ),
         transitions=pyabc.transition.MultivariateNormalTransition(),
     )
     url = f"sqlite:///{db}"
     try:
-        if resume and db.exists():
+        if resuming:
             abc.load(url, 1)
         else:
             abc.new(url, published)
