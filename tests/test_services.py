@@ -24,12 +24,20 @@ ON_A = np.arange(N) < N // 2
 ON_B = np.arange(N) % 3 == 0
 
 
-def _status() -> GateStatus:
-    never = np.full(N, -1, dtype=np.int32)
+def _status(since_b: np.ndarray | None = None) -> GateStatus:
+    today = np.zeros(N, dtype=np.int32)  # listed on day 0: no refusals before it
     return GateStatus(
         lists=[
-            ListView("a", "on list a", "court", "black", ON_A.copy(), never, None),
-            ListView("b", "on list b", "court", "black", ON_B.copy(), never, None),
+            ListView("a", "on list a", "court", "black", ON_A.copy(), today, None),
+            ListView(
+                "b",
+                "on list b",
+                "court",
+                "black",
+                ON_B.copy(),
+                today if since_b is None else since_b,
+                None,
+            ),
         ],
         grades={},
     )
@@ -44,8 +52,8 @@ def _table(air: dict[str, Any], rail: dict[str, Any] | None = None) -> Consequen
     return Consequences(name="t", services=services, rules=rules)
 
 
-def _uses(table: Consequences, seed: int = 5) -> ServiceUses:
-    status = _status()
+def _uses(table: Consequences, seed: int = 5, since_b: np.ndarray | None = None) -> ServiceUses:
+    status = _status(since_b)
     return ServiceUses(
         table, "court", status, status, N, np.full(N, 40), False, Streams(seed), DAYS, Scratch(N), 0
     )
@@ -94,6 +102,34 @@ def test_a_train_refusal_leaves_the_plane_rate_alone_and_the_reverse() -> None:
     nobody = np.flatnonzero(state == 0)
     assert np.array_equal(_rate(uses, 0, nobody), base[0][nobody])
     assert not state[~ON_A & ~ON_B].any()  # nobody remembers what never refused them
+
+
+def test_an_opening_stock_remembers_the_refusals_of_its_years_on_the_list() -> None:
+    """Members listed long before day 0 (a warm start's) have asked for trains since and been
+    refused: they start remembering, and ask at the remembered rate from the first day.
+    Without it, every opening member asked at the full rate and was refused in the first weeks,
+    so a steady city's first year counted the stock's first refusals again."""
+    old = ON_B & (np.arange(N) % 2 == 0)  # half of list b listed 2,000 days before day 0
+    since = np.where(old, -2000, -1).astype(np.int32)  # the others the day before
+    uses = _uses(
+        _table({}, {"after_refusal": 0.2, "refusal_memory_days": 3650}), since_b=since.copy()
+    )
+    bit = 1 << uses._remembering.index(1)
+    remembers = (uses.remembers & bit) > 0
+    fresh = ON_B & ~old
+    assert remembers[old].mean() > 0.95  # asked at 0.02 a day for 2,000 days: all refused
+    assert remembers[fresh].mean() < 0.1  # one day: about 2 %
+    assert not remembers[~ON_B].any()
+    until = uses._until[uses._remembering.index(1)][old & remembers]
+    assert until.min() > 0 and until.max() <= 3650  # from their latest refusal, before day 0
+    refused = np.zeros(N)
+    for day in range(100):
+        who, service = _day(uses, day)
+        np.add.at(refused, who[service == 1], 1)
+    # 100 days at a fifth of 0.02 a day (0.4 each) against a first refusal within the 100
+    # days (0.86) and a fifth of the rate after it
+    assert refused[old].mean() < 0.6 * refused[fresh].mean()
+    assert 0.25 < refused[old].mean() < 0.55
 
 
 def test_each_memory_ends_on_its_own_service_s_latest_refusal() -> None:

@@ -25,8 +25,14 @@ MEETS = {
 }
 MISSES = {
     "people newly put on the debtor list": "low",
-    "train purchases blocked": "high",
-    "plane blocks per train block": "low",
+}
+#: At the edges of their ranges since the opening stock remembers its refusals (at 200,000
+#: citizens: trains 2.2 per 1,000 adults against 1.1-2.2, 3.0 plane blocks per train block
+#: against 3-6), so either verdict at the test's sizes; but never back where they were when the
+#: stock started as if never refused (3.8 and 1.7).
+NEAR = {
+    "train purchases blocked": (1.1, 3.0),
+    "plane blocks per train block": (2.3, 6.0),
 }
 
 
@@ -36,7 +42,9 @@ def test_built_in_cities_meet_and_miss_the_published_record_as_reported(
 ) -> None:
     result = validate(name, citizens=citizens, seeds=2)
     rows = result.rows.set_index("pattern")
-    assert set(rows.index) >= MEETS | set(MISSES)
+    assert set(rows.index) >= MEETS | set(MISSES) | set(NEAR)
+    for pattern, (low, high) in NEAR.items():
+        assert low <= rows.loc[pattern, "mean"] <= high, (pattern, rows.loc[pattern, "mean"])
     for pattern in MEETS:
         row = rows.loc[pattern]
         assert row["low"] <= row["mean"] <= row["high"], (pattern, row["mean"])

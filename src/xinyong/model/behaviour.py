@@ -56,6 +56,8 @@ class Behaviours:
             integer column, row 0 all ones), each state's multiplier per behaviour: service
             uses pass how often a citizen asks again after refusals at the services they
             remember (:mod:`xinyong.model.services`).
+        initial: each subject's row of ``listed_factors`` at set-up, for the first draws
+            (None: row 0 for all): the refusals an opening stock remembers.
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Behaviours:
         scales: dict[int, np.ndarray] | None = None,
         where: Executor | None = None,
         listed_factors: np.ndarray | None = None,
+        initial: np.ndarray | None = None,
     ) -> None:
         self.names = [b.name for b in behaviours]
         self.k = len(self.names)
@@ -120,6 +123,7 @@ class Behaviours:
         self.response = responses
         self.base = base
         self._scales = scales or {}
+        self._initial = initial
         self._kernel_rates = self._rates_for_kernels()
         # Every pair's first draw, a behaviour at a time here (which keeps set-up memory
         # small), and the next one beside it on ``where``; filed in behaviour order.
@@ -167,7 +171,8 @@ class Behaviours:
 
     def _first(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Behaviour ``k``'s first draw for every subject, sorted for the calendar: nobody is
-        listed yet, so the rate is p_k times c or 1/c (and the fixed factors)."""
+        listed yet (but in its ``initial`` state, where given), so the rate is p_k times c or
+        1/c (and the fixed factors)."""
         conduct = self._conduct
         factor = 1.0 / conduct if self._positive[k] else conduct
         rate = np.minimum(self.p[k] * factor, 1.0)
@@ -179,6 +184,8 @@ class Behaviours:
             rate = np.minimum(rate * (1.0 / factor if self._positive[k] else factor), 1.0)
         if k in self._scales:
             rate = rate * self._scales[k]
+        if self._initial is not None:  # some subjects start in a state of their own
+            rate = np.minimum(rate * self._listed_factor[self._initial * self.k + k], 1.0)
         subjects = np.arange(self.n, dtype=np.int64)
         key = self.streams.key(self._stream_names[k], SETUP)
         wait = _wait_days(key, None, subjects + self.base, rate)

@@ -121,6 +121,7 @@ class ServiceUses:
         self._after_refusal = np.array([s.after_refusal for s in services])
         self._remember_from(self._after_refusal)
         scales = self._demand(consequences, population, bands, streams, base, n)
+        self._opening_memories(consequences, scales)
         self.uses = Behaviours(
             self._uses(consequences),
             [False] * len(services),
@@ -134,6 +135,7 @@ class ServiceUses:
             where=where,
             scales=scales,
             listed_factors=self._factors(),
+            initial=self.remembers.astype(np.int64) if self.remembers.any() else None,
         )  # one rate for all (but income and memories): no conduct column
         self._population, self._bands = population, bands
         self.decisions = np.zeros((len(services), len(ACTIONS)), dtype=np.int64)
@@ -194,6 +196,67 @@ class ServiceUses:
             if scale is not None:
                 out[k] = scale.astype(np.float32)
         return out
+
+    def _opening_memories(self, consequences: Consequences, scales: dict[int, np.ndarray]) -> None:
+        """The refusals an opening stock remembers: members listed before day 0 (a warm
+        start's, or an opening share's) have asked for their services since, and been refused.
+
+        For each service that remembers, a member the gates refuse at day 0, listed ``A`` days
+        before it and asking (and checked) at daily rate ``r``, was refused since with
+        probability ``1 - exp(-r A)``; given that, the latest refusal was ``B`` days before
+        day 0, ``B`` exponential at the rate they ask after a refusal (``r`` times
+        ``after_refusal``), truncated to ``[0, A)``, and the memory runs on to
+        ``refusal_memory_days - B``. Without this, every opening member started as if never
+        refused, asked at the full rate, and was refused in the first weeks of the run: a
+        steady city's first year counted the stock's first refusals again (train refusals at
+        about twice the record's yearly flow). The age ``A`` is that of the member's oldest
+        listing; a company's representative on no list of their own is left without memory.
+        Draws are keyed by citizen on day ``SETUP``, stream ``opening/refusals/<service>``.
+        """
+        if not self._remembering:
+            return
+        since = np.zeros(self.n, dtype=np.int64)
+        for view in self.status.lists:
+            if view.kind == "red":
+                continue
+            on = np.flatnonzero(view.member & (view.since < 0))
+            since[on] = np.minimum(since[on], view.since[on])
+        stock = np.flatnonzero(since < 0)
+        if stock.size == 0:
+            return
+        uses = self._uses(consequences)
+        for j, s in enumerate(self._remembering):
+            if self._after_refusal[s] == 1.0 or uses[s].p == 0.0:
+                continue
+            count = np.zeros(len(uses), dtype=np.int64)
+            count[s] = stock.size
+            code, _ = self.gates.decide_day(self.status, stock, count)
+            who = stock[code == GateAction.DENY]
+            rate = np.full(who.size, uses[s].p * self.checked_share[s])
+            if s in scales:
+                rate *= scales[s][who]
+            if self._ages is not None:
+                age = self._ages[who]
+                rate *= (age >= uses[s].min_age) & (age <= uses[s].max_age)
+            listed_for = (-since[who]).astype(np.float64)
+            name = f"opening/refusals/{self.gates.services[s]}"
+            u = self._streams.uniform(name, SETUP, who + self._base)
+            refused = np.flatnonzero(u < -np.expm1(-rate * listed_for))
+            who, listed_for = who[refused], listed_for[refused]
+            again = rate[refused] * self._after_refusal[s]
+            v = self._streams.uniform(f"{name}/latest", SETUP, who + self._base)
+            with np.errstate(divide="ignore", invalid="ignore"):  # never again: uniform
+                ago = np.where(
+                    again > 0,
+                    -np.log1p(-v * -np.expm1(-again * listed_for)) / again,
+                    v * listed_for,
+                )
+            end = int(self._memory[s]) - np.floor(ago).astype(np.int64)
+            on = np.flatnonzero(end > 0)  # the others' memories ended before day 0
+            who, end = who[on], end[on]
+            self._until[j][who] = np.minimum(end, np.iinfo(np.int32).max)
+            self._ends[j].add(end, who)
+            self.remembers[who] |= self.remembers.dtype.type(1 << j)
 
     def _remember_from(self, after_refusal: np.ndarray) -> None:
         """Give a bit of the citizens' memories to each service that begins to remember its
