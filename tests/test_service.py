@@ -590,3 +590,25 @@ def test_a_city_that_fails_while_built_leaves_the_one_served(
         switch.live.close()
         if switch.live is not first:
             first.close()
+
+
+def test_a_replaced_city_is_freed_though_the_server_froze_it(tmp_path: Path) -> None:
+    """The server moves what its city keeps out of the collector's way (a full collection
+    walked all of it, 0.2 s holding the GIL, the tail of record reads under load); a city
+    replaced is made collectable again first, and is freed."""
+    import gc
+    import weakref
+
+    from xinyong.service.switch import Switch
+
+    first = LiveCity(tmp_path / "base", consequence_city(citizens=300, days=20), seed=1)
+    gone = weakref.ref(first)
+    switch = Switch(tmp_path / "base", first, lambda city: None)  # type: ignore[arg-type,return-value]
+    try:
+        assert gc.get_freeze_count() > 0
+        del first
+        switch.load(xinyong.load_scenario("reference").with_sizes(citizens=1000), 0)
+        assert gone() is None
+    finally:
+        switch.live.close()
+        gc.unfreeze()
