@@ -437,7 +437,7 @@ def calibrate(
     what = _what(base, spec, met, seed, population)
     folder = Path(out) if out is not None else None
     db = _prepare_folder(folder, what, resume)
-    resuming = resume and db.exists()
+    resuming = bool(resume and db.exists())
     simulator = Simulator(
         scenario=base.model_dump(by_alias=True),
         spec=spec,
@@ -487,18 +487,19 @@ def calibrate(
         distance,
         population_size=population,
         sampler=sampler,
-        # A resumed fit's first generation starts from the last one's distances (their
-        # median), as every later generation does; at infinity, it re-ran its population
-        # with nothing rejected (the resumed generation's epsilon read "inf").
-        eps=pyabc.epsilon.QuantileEpsilon(
-            initial_epsilon="from_sample" if resuming else np.inf, alpha=0.5
-        ),
+        eps=pyabc.epsilon.QuantileEpsilon(initial_epsilon=np.inf, alpha=0.5),
         transitions=pyabc.transition.MultivariateNormalTransition(),
     )
     url = f"sqlite:///{db}"
     try:
         if resuming:
             abc.load(url, 1)
+            if abc.history.max_t >= 0:
+                # The next generation starts from the last one's distances (their median), as
+                # every later generation does; at infinity, it re-ran its population with
+                # nothing rejected (the resumed generation's epsilon read "inf"). A fit cut
+                # before its first generation ended starts that generation again, at infinity.
+                abc.eps = pyabc.epsilon.QuantileEpsilon(initial_epsilon="from_sample", alpha=0.5)
         else:
             abc.new(url, published)
         with np.errstate(invalid="ignore"):  # pyabc compares epsilon ∞ with ∞ at first
