@@ -22,6 +22,7 @@ from plotly.colors import qualitative, sample_colorscale
 
 # RunData and side_names are what the plots read; the rest is re-exported, for those who
 # import it from here.
+from xinyong.views.headline import grades_apart
 from xinyong.views.record_plot import record_figures
 from xinyong.views.run_data import RunData, named_by_differences, run_data, side_names
 from xinyong.views.summary_table import format_difference, format_value, summary_rows
@@ -332,7 +333,7 @@ def _grade_figures(data: RunData) -> list[tuple[str, go.Figure]]:
             )
         )
     matrix = s.get("grade_matrix")
-    if matrix and (len(matrix) > 1 or any(len(row) > 1 for row in matrix.values())):
+    if matrix and grades_apart(s):
         real = [g for g in order if g in matrix] + [g for g in matrix if g not in order]
         cols = sorted(
             {g for row in matrix.values() for g in row},

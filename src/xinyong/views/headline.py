@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["headline", "seed_warning"]
+__all__ = ["grades_apart", "headline", "seed_warning"]
 
 
 def _first_scheme(s: dict[str, Any]) -> tuple[str, int]:
@@ -18,6 +18,13 @@ def _first_scheme(s: dict[str, Any]) -> tuple[str, int]:
         name, figures = next(iter(operators.items()))
         return f"'{name}' ({figures.get('scheme', name)})", int(figures.get("covered", 0))
     return f"the {s.get('scenario', '')} scheme", int(s.get("citizens", 0))
+
+
+def grades_apart(s: dict[str, Any]) -> bool:
+    """Whether a run's summary holds more than one grade, real or error-free (its grade
+    matrix has more than one cell): with one, no one can be graded wrongly."""
+    matrix = s.get("grade_matrix") or {}
+    return len(matrix) > 1 or any(len(row) > 1 for row in matrix.values())
 
 
 def headline(s: dict[str, Any]) -> list[tuple[str, str]]:
@@ -49,9 +56,7 @@ def headline(s: dict[str, Any]) -> list[tuple[str, str]]:
                 f"covered by {scheme}, on its own listing",
             )
         )
-    matrix = s.get("grade_matrix") or {}
-    one_grade = len(matrix) == 1 and all(len(row) == 1 for row in matrix.values())
-    if "wrongly_graded" in s and not one_grade:  # with one grade, no one is graded wrongly
+    if "wrongly_graded" in s and grades_apart(s):  # with one grade, no one is graded wrongly
         out.append(
             (
                 f"{s['wrongly_graded']:,} of {covered:,} graded wrongly",
