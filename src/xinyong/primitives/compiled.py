@@ -200,6 +200,11 @@ def _due_days(
     counts = np.zeros(days, dtype=np.int64)
     horizon = days - 1 - drawn_on  # a wait of this many days or more falls after it
     aged, responding, scaled = r.ages.size > 0, r.response.size > 0, r.scale_k.size > 0
+    # Two passes: first every pair's rate, a loop of scattered reads (the subjects' columns)
+    # that the core overlaps many at a time; then the draws, the logarithms and the days. In
+    # one pass each pair's reads waited behind the last pair's logarithms: the reference
+    # city-year took 1.15 x as long (README, "The compiled core against the NumPy path").
+    rates = np.empty(pairs.size, dtype=np.float64)
     for j in range(pairs.size):
         subject = pairs[j] // n_k
         k = pairs[j] - subject * n_k
@@ -220,6 +225,11 @@ def _due_days(
                     if r.scale_k[i] == k:
                         rate *= r.scales[i][subject]
             rate = min(rate, 1.0)
+        rates[j] = rate
+    for j in range(pairs.size):
+        subject = pairs[j] // n_k
+        k = pairs[j] - subject * n_k
+        rate = rates[j]
         if rate >= 1.0:  # it happens every day
             wait = 0.0
         else:
@@ -266,8 +276,8 @@ def filing(
     ``days``: the pairs due within the horizon, day by day in their given order (as a stable
     sort), kept as ``dtype``, and how many fall on each day. Each pair's rate is the one
     ``Behaviours.rates`` gives (``constant``: its behaviour's one rate) and its wait the one
-    :func:`waits` draws (``log_q``: each behaviour's ``log1p(-p)``), bit for bit; in two
-    passes, without the GIL, and no temporary column but the days."""
+    :func:`waits` draws (``log_q``: each behaviour's ``log1p(-p)``), bit for bit; without
+    the GIL, with the rates and the days as its only temporary columns."""
     _compile()
     due, counts = _due_days(keys, pairs, n_k, base, listed, rates, log_q, constant, drawn_on, days)
     out: np.ndarray = np.empty(int(counts.sum()), dtype=dtype)
