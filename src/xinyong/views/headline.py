@@ -21,10 +21,11 @@ def _first_scheme(s: dict[str, Any]) -> tuple[str, int]:
 
 
 def grades_apart(s: dict[str, Any]) -> bool:
-    """Whether a run's summary holds more than one grade, real or error-free (its grade
-    matrix has more than one cell): with one, no one can be graded wrongly."""
+    """Whether a run's summary can tell grades apart: unless its grade matrix has exactly
+    one cell (one grade, real and error-free, so no one can be graded wrongly). A summary
+    without a matrix (written before it was kept, or covering no one) is not judged."""
     matrix = s.get("grade_matrix") or {}
-    return len(matrix) > 1 or any(len(row) > 1 for row in matrix.values())
+    return not (len(matrix) == 1 and all(len(row) == 1 for row in matrix.values()))
 
 
 def headline(s: dict[str, Any]) -> list[tuple[str, str]]:
