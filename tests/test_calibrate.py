@@ -36,10 +36,12 @@ from xinyong.views.cli import app
 
 pytest.importorskip("pyabc")
 
+#: People's debt-judgment rates as the timeline sets them at the launch (the tiny run ends
+#: before the 2016 campaign's step).
 DEBT = (
-    "behaviours.contract_breach_judgment.p",
-    "behaviours.utility_arrears_judgment.p",
-    "behaviours.private_lending_breach.p",
+    "timeline.2013-10-01.set.behaviours.contract_breach_judgment.p",
+    "timeline.2013-10-01.set.behaviours.utility_arrears_judgment.p",
+    "timeline.2013-10-01.set.behaviours.private_lending_breach.p",
 )
 #: The rate of meeting obligations the timeline sets at the launch (the tiny run ends before 2016).
 MET = (

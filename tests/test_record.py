@@ -283,6 +283,58 @@ def test_what_a_dated_change_sets_is_a_path_of_its_own() -> None:
         apply(scenario, {f"timeline.{date}.set.sensors.camra.detect": 0.5})
 
 
+def test_the_steady_cities_run_the_rates_history_takes_from_the_2016_campaign_on() -> None:
+    """history lists people at one rate to March 2016 and another from then on; rongcheng and
+    nation, the year 2018, take the later one (the catalogue's), and the list's later rate of
+    meeting obligations. A fit that moves one and not the other would split them."""
+    from xinyong.scenario.overrides import get
+
+    history = xinyong.load_scenario("history")
+    steady = [xinyong.load_scenario(name) for name in ("rongcheng", "nation")]
+    rate = "scheme.lists.dishonest-debtors.obligation_met_per_year"
+    for behaviour in (
+        "contract_breach_judgment",
+        "utility_arrears_judgment",
+        "private_lending_breach",
+    ):
+        path = f"behaviours.{behaviour}.p"
+        early = get(history, f"timeline.2013-10-01.set.{path}")
+        late = get(history, f"timeline.2016-03-13.set.{path}")
+        assert early < late, behaviour  # the campaign lists more
+        assert all(get(city, path) == late for city in steady), behaviour
+    late_met = get(history, f"timeline.2016-03-13.set.operators.court.{rate}")
+    assert get(steady[0], f"operators.city.{rate}") == late_met
+    assert get(steady[1], f"operators.court.{rate}") == late_met
+
+
+def test_the_steady_lists_hold_the_published_stock_at_the_published_inflow() -> None:
+    """The share of SPC listings that carry the two-year term is derived, not free: it is the
+    share with which a list that holds still at 2018's new listings (the record's running
+    totals, end of 2017 to end of 2018) holds 2018's stock (ever listed less those who met
+    their obligations, September 2018), at the list's fitted rate of meeting obligations."""
+    from xinyong.model.opening import termed_share_holding
+    from xinyong.scenario.overrides import get
+
+    record = load_record("record")
+
+    def value(quantity: str, date: str) -> float:
+        day = dt.date.fromisoformat(date)
+        return next(
+            o.value for o in record.observations if o.quantity == quantity and o.date == day
+        )
+
+    ever, met = "subjects ever listed", "listed subjects who met their obligations"
+    inflow = value(ever, "2018-12-31") - value(ever, "2017-12-31")
+    stock = value(ever, "2018-09-30") - value(met, "2018-09-30")
+    for name, operator in (("nation", "court"), ("nation", "companies"), ("rongcheng", "city")):
+        lists = f"operators.{operator}.scheme.lists.dishonest-debtors"
+        scenario = xinyong.load_scenario(name)
+        m = get(scenario, f"{lists}.obligation_met_per_year")
+        term = get(scenario, f"{lists}.term_days") / 365.25
+        derived = termed_share_holding(stock / inflow, m, term)
+        assert get(scenario, f"{lists}.termed_share") == pytest.approx(derived, abs=0.005), lists
+
+
 @pytest.mark.parametrize("count", [0, 1, 2, 7, 40, 1_234, 98_765, 12_345_678])
 def test_the_poisson_interval_is_the_exact_garwood_interval(count: int) -> None:
     """The run's 95 % interval of a count: half the chi-squared quantiles of 2c and 2c + 2

@@ -14,23 +14,22 @@ from xinyong.scenario import validate_scenario
 from xinyong.studies.validate import evaluate, load_patterns, validate
 
 #: What the model fitted to the record (packs/fitted-history.toml) meets of 2018's flows, and
-#: what it does not: with the sourced two-year term, listings end before most debtors pay, so
-#: too few meet their obligations and the list's stock is too small for the published plane
-#: blocks; trains are blocked more often than planes. README: "Held to the published record".
+#: what sits near an edge. With the debt judgments' rate of 2018 (the courts' 2016 campaign on)
+#: and the share of termed listings that holds 2018's stock, no figure misses at 200,000
+#: citizens and 3 seeds (README: "Held to the published record"): new listings of people at
+#: 0.249 % against 0.15-0.27, trains at 2.17 per 1,000 adults against 1.1-2.2 and the list
+#: holding still (-2.7 %) are inconclusive, so either verdict at the test's sizes; but never
+#: back where they were before the step (0.119 %) or before the opening stock remembered its
+#: refusals (trains 3.8).
 MEETS = {
     "listed people who met their obligations",
-    "the debtor list holds still",
     "plane purchases blocked",
     "most residents hold an A grade",
 }
-MISSES = {
-    "people newly put on the debtor list": "low",
-}
-#: At the edges of their ranges since the opening stock remembers its refusals (at 200,000
-#: citizens: trains 2.2 per 1,000 adults against 1.1-2.2, 3.0 plane blocks per train block
-#: against 3-6), so either verdict at the test's sizes; but never back where they were when the
-#: stock started as if never refused (3.8 and 1.7).
+MISSES: dict[str, str] = {}
 NEAR = {
+    "people newly put on the debtor list": (0.15, 0.33),
+    "the debtor list holds still": (-10.0, 5.0),  # -2.7 %, -6.0 to 0.6, at 200,000 x 3
     "train purchases blocked": (1.1, 3.0),
     "plane blocks per train block": (2.3, 6.0),
 }

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from xinyong.model.operators import OperatorState
     from xinyong.model.sensors import Sensors
 
-__all__ = ["Trace", "warm_start"]
+__all__ = ["Trace", "termed_share_holding", "warm_start"]
 
 
 @dataclass(frozen=True)
@@ -157,3 +157,29 @@ def warm_start(
         op.count_before(who[at], k[at])
         traces.append(Trace(op.index, day[at], events, op.points[k[at]]))
     return traces
+
+
+def termed_share_holding(stock_per_inflow: float, met_per_year: float, term_years: float) -> float:
+    """The share of listings that carry a term with which a list that holds still holds
+    ``stock_per_inflow`` years of its inflow: the steady state above, with one violation.
+
+    A listing without a term lasts until the obligation is met (rate ``m``: ``1/m`` years on
+    average); one with a term ``T`` lasts ``(1 - exp(-m T)) / m``. A share ``f`` of termed
+    listings holds ``R = (1 - f exp(-m T)) / m`` years of inflow, so ``f = (1 - m R) exp(m T)``
+    (repeats and extensions left out, as above).
+
+    >>> round(termed_share_holding(2.0, 0.25, 2.0), 4)
+    0.8244
+
+    Raises:
+        ValueError: no share in [0, 1] holds that stock (it needs listings longer than the
+            obligation allows, or shorter than the term).
+    """
+    m, r, t = met_per_year, stock_per_inflow, term_years
+    f = (1.0 - m * r) * float(np.exp(m * t))
+    if not 0.0 <= f <= 1.0:
+        raise ValueError(
+            f"no termed share holds {r:g} years of inflow at {m:g} a year meeting their "
+            f"obligation and a term of {t:g} years (it would be {f:.3g})"
+        )
+    return f
